@@ -1,0 +1,53 @@
+"""Shared test configuration.
+
+Tests needing PostgreSQL or ../shared reference data skip with a reason where these are absent,
+except when ``ENGRAFT_REQUIRE_ALL_TESTS=1`` (set by ``.ci/run`` under CI): there a skip is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+REQUIRE_ALL = os.environ.get("ENGRAFT_REQUIRE_ALL_TESTS") == "1"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip (or, under CI, fail) the calling test when ``condition`` is false."""
+    if condition:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"required under CI but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def imgt_dir() -> Path:
+    """Directory with the IPD-IMGT/HLA 3.58.0 release files (``ENGRAFT_IMGT_DIR`` or ../shared)."""
+    env = os.environ.get("ENGRAFT_IMGT_DIR")
+    path = Path(env) if env else SHARED_DIR / "data" / "imgt-hla" / "3.58.0"
+    require(path.is_dir(), f"IMGT/HLA release files not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def atlas_samples_dir() -> Path:
+    """Directory with the Atlas-format haplotype-frequency set and synthetic donors."""
+    path = SHARED_DIR / "data" / "atlas-samples"
+    require(path.is_dir(), f"Atlas sample data not found at {path}")
+    return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not REQUIRE_ALL:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == 0:
+        session.exitstatus = 1
+        if reporter is not None:
+            reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test is required under CI")
