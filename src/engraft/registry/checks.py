@@ -1,0 +1,148 @@
+"""Rules that span records: dates against birth and day 0, donors against transplant type, death.
+
+Field-level rules live in the schemas; these need the database (the patient's birth date, the
+episode's day 0, a recorded death) and run inside the service's transaction before anything is
+flushed, so a failing rule leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engraft.registry.errors import InvalidRecord, Problem, RecordNotFound
+from engraft.registry.models import (
+    Centre,
+    ClinicalEvent,
+    Diagnosis,
+    Donor,
+    FollowUpVisit,
+    Patient,
+    TransplantEpisode,
+)
+from engraft.registry.vocabulary import (
+    POST_INFUSION_EVENTS,
+    DonorRelation,
+    EventType,
+    GraftSource,
+    TransplantType,
+    VitalStatus,
+)
+
+
+def fetch_patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise RecordNotFound("patient", patient_id)
+    return patient
+
+
+def fetch_centre(session: Session, code: str) -> Centre:
+    centre = session.scalars(select(Centre).where(Centre.code == code)).one_or_none()
+    if centre is None:
+        raise InvalidRecord.single("centre", code, "the code of a registered centre (POST /api/centres)")
+    return centre
+
+
+def fetch_episode_of(session: Session, episode_id: int | None, patient: Patient) -> TransplantEpisode | None:
+    if episode_id is None:
+        return None
+    episode = session.get(TransplantEpisode, episode_id)
+    if episode is None or episode.patient_id != patient.id:
+        raise InvalidRecord.single("episode_id", episode_id, f"a transplant episode of patient {patient.id}")
+    return episode
+
+
+def not_before_birth(field: str, when: dt.date, patient: Patient) -> Problem | None:
+    if when < patient.birth_date:
+        return Problem(field, when.isoformat(), f"a date on or after the birth date {patient.birth_date.isoformat()}")
+    return None
+
+
+def raise_if(problems: list[Problem | None]) -> None:
+    found = [p for p in problems if p is not None]
+    if found:
+        raise InvalidRecord(found)
+
+
+def check_diagnosis(diagnosis: Diagnosis, patient: Patient) -> None:
+    raise_if([not_before_birth("diagnosis_date", diagnosis.diagnosis_date, patient)])
+
+
+def check_episode(session: Session, episode: TransplantEpisode, patient: Patient, donors: list[Donor]) -> None:
+    problems: list[Problem | None] = [not_before_birth("day0", episode.day0, patient)]
+    if episode.diagnosis_id is not None:
+        diagnosis = session.get(Diagnosis, episode.diagnosis_id)
+        if diagnosis is None or diagnosis.patient_id != patient.id:
+            problems.append(Problem("diagnosis_id", episode.diagnosis_id, f"a diagnosis of patient {patient.id}"))
+        elif diagnosis.diagnosis_date > episode.day0:
+            problems.append(
+                Problem("day0", episode.day0.isoformat(), f"on or after the diagnosis date {diagnosis.diagnosis_date}")
+            )
+    relations = [d.relation for d in donors]
+    if episode.transplant_type is TransplantType.AUTOLOGOUS:
+        if any(r is not DonorRelation.AUTOLOGOUS for r in relations):
+            problems.append(
+                Problem("donor_ids", [d.id for d in donors], "only autologous donors for an autologous HCT")
+            )
+        if episode.graft_source is GraftSource.CORD_BLOOD:
+            problems.append(Problem("graft_source", episode.graft_source.value, "bone marrow or peripheral blood"))
+    else:
+        if not donors:
+            problems.append(Problem("donor_ids", [], "at least one donor for an allogeneic HCT"))
+        if any(r is DonorRelation.AUTOLOGOUS for r in relations):
+            problems.append(Problem("donor_ids", [d.id for d in donors], "no autologous donor in an allogeneic HCT"))
+        is_cord = episode.graft_source is GraftSource.CORD_BLOOD
+        if donors and any((r is DonorRelation.CORD_BLOOD_UNIT) != is_cord for r in relations):
+            expected = "cord blood units only" if is_cord else "no cord blood unit unless graft_source is cord blood"
+            problems.append(Problem("donor_ids", [d.id for d in donors], expected))
+    raise_if(problems)
+
+
+def _death_of(session: Session, patient_id: int, excluding: int | None = None) -> ClinicalEvent | None:
+    stmt = select(ClinicalEvent).where(
+        ClinicalEvent.patient_id == patient_id, ClinicalEvent.event_type == EventType.DEATH
+    )
+    if excluding is not None:
+        stmt = stmt.where(ClinicalEvent.id != excluding)
+    return session.scalars(stmt).first()
+
+
+def check_event(session: Session, event: ClinicalEvent, patient: Patient) -> None:
+    episode = fetch_episode_of(session, event.episode_id, patient)
+    problems: list[Problem | None] = [not_before_birth("event_date", event.event_date, patient)]
+    if event.event_type in POST_INFUSION_EVENTS:
+        if episode is None:
+            problems.append(Problem("episode_id", None, f"the transplant episode a {event.event_type} belongs to"))
+        elif event.event_date < episode.day0:
+            problems.append(
+                Problem(
+                    "event_date",
+                    event.event_date.isoformat(),
+                    f"on or after day 0 ({episode.day0.isoformat()}): {event.event_type} cannot precede the infusion",
+                )
+            )
+    death = _death_of(session, patient.id, excluding=event.id)
+    if death is not None:
+        if event.event_type is EventType.DEATH:
+            problems.append(Problem("event_type", "death", f"one death per patient (recorded on {death.event_date})"))
+        elif event.event_date > death.event_date:
+            problems.append(
+                Problem("event_date", event.event_date.isoformat(), f"on or before the death date {death.event_date}")
+            )
+    raise_if(problems)
+
+
+def check_follow_up(session: Session, visit: FollowUpVisit, patient: Patient) -> None:
+    episode = fetch_episode_of(session, visit.episode_id, patient)
+    problems: list[Problem | None] = [not_before_birth("visit_date", visit.visit_date, patient)]
+    if episode is not None and visit.visit_date < episode.day0:
+        problems.append(
+            Problem("visit_date", visit.visit_date.isoformat(), f"on or after day 0 ({episode.day0.isoformat()})")
+        )
+    death = _death_of(session, patient.id)
+    if death is not None and visit.vital_status is VitalStatus.ALIVE and visit.visit_date >= death.event_date:
+        problems.append(Problem("vital_status", "alive", f"dead: a death is recorded on {death.event_date}"))
+    raise_if(problems)

@@ -1,0 +1,67 @@
+"""Engine and session factory: a SQLite file by default, PostgreSQL via ``ENGRAFT_DATABASE_URL``.
+
+SQLite is opened in WAL mode with foreign keys enforced, so the zero-set-up default keeps the
+same integrity guarantees as PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DATABASE_URL_ENV = "ENGRAFT_DATABASE_URL"
+
+
+def default_database_path() -> Path:
+    """``$ENGRAFT_HOME/engraft.db``, else ``~/.local/share/engraft/engraft.db``."""
+    home = os.environ.get("ENGRAFT_HOME")
+    base = Path(home) if home else Path.home() / ".local" / "share" / "engraft"
+    return base / "engraft.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: explicit argument, then ``ENGRAFT_DATABASE_URL``, then the default SQLite file."""
+    if url:
+        return normalise_url(url)
+    env = os.environ.get(DATABASE_URL_ENV)
+    if env:
+        return normalise_url(env)
+    return f"sqlite:///{default_database_path()}"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (the only PostgreSQL driver installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; for a SQLite file, create its folder and set WAL and foreign keys."""
+    resolved = database_url(url)
+    if resolved.startswith("sqlite"):
+        path = resolved.split("///", 1)[1] if "///" in resolved else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 typed ORM models of the transplant registry."""
+
+from engraft.registry.models.base import Base
+from engraft.registry.models.clinical import (
+    Assessment,
+    AuditEntry,
+    ClinicalEvent,
+    FollowUpVisit,
+    Observation,
+)
+from engraft.registry.models.donor import Donor, DonorMarker
+from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, TransplantEpisode
+from engraft.registry.models.patient import Centre, Diagnosis, Patient, PatientIdentity
+
+__all__ = [
+    "Assessment",
+    "AuditEntry",
+    "Base",
+    "Centre",
+    "ClinicalEvent",
+    "ConditioningAgent",
+    "Diagnosis",
+    "Donor",
+    "DonorMarker",
+    "EpisodeDonor",
+    "FollowUpVisit",
+    "Observation",
+    "Patient",
+    "PatientIdentity",
+    "TransplantEpisode",
+]

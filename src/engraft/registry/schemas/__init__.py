@@ -1,0 +1,1 @@
+"""Input and output schemas of registry records, shared by the API and the CSV adapter."""

@@ -1,0 +1,235 @@
+"""Schemas of observations, clinical events (with type-specific details) and follow-up visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from engraft.registry.schemas.common import (
+    AwareDatetime,
+    InputModel,
+    OutputModel,
+    PastDate,
+    UpdateModel,
+    VersionedOutput,
+)
+from engraft.registry.vocabulary import (
+    DiseaseStatus,
+    EventSource,
+    EventType,
+    ObservationSource,
+    PerformanceScale,
+    VitalStatus,
+)
+
+
+class ObservationIn(InputModel):
+    patient_id: int = Field(ge=1)
+    episode_id: int | None = Field(default=None, ge=1)
+    observed_at: AwareDatetime
+    loinc: str = Field(pattern=r"^[0-9]{1,7}-[0-9]$", description="LOINC code from the observation catalogue")
+    value: float
+    unit: str = Field(min_length=1, max_length=32, description="UCUM code")
+    source: ObservationSource = ObservationSource.LAB_FEED
+    source_id: str = Field(min_length=1, max_length=128, description="unique id of the result at its source")
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("value is not a finite number")
+        return value
+
+
+class ObservationOut(OutputModel):
+    id: int
+    patient_id: int
+    episode_id: int | None
+    observed_at: dt.datetime
+    loinc: str
+    value: float
+    unit: str
+    value_canonical: float
+    source: ObservationSource
+    source_id: str
+
+
+class BulkObservationResult(BaseModel):
+    received: int
+    inserted: int
+    already_present: int
+
+
+class _Details(InputModel):
+    pass
+
+
+class EngraftmentDetails(_Details):
+    pass
+
+
+class AcuteGvhdDetails(_Details):
+    """Overall grade 0-IV and organ stages (MAGIC, Harris 2016; modified Glucksberg 1995)."""
+
+    grade: int = Field(ge=0, le=4)
+    skin_stage: int = Field(default=0, ge=0, le=4)
+    liver_stage: int = Field(default=0, ge=0, le=4)
+    upper_gi_stage: int = Field(default=0, ge=0, le=1)
+    lower_gi_stage: int = Field(default=0, ge=0, le=4)
+    grading_system: Literal["MAGIC", "modified Glucksberg", "IBMTR"] = "MAGIC"
+
+
+class ChronicGvhdDetails(_Details):
+    """NIH 2014 global severity (Jagasia 2015)."""
+
+    severity: Literal["mild", "moderate", "severe"]
+    systemic_treatment: bool
+
+
+class InfectionDetails(_Details):
+    organism: str = Field(min_length=2, max_length=120)
+    organism_class: Literal["bacterial", "viral", "fungal", "parasitic", "other"]
+    site: str = Field(min_length=2, max_length=120)
+
+
+class SosVodDetails(_Details):
+    criteria: Literal["EBMT 2016 adult", "EBMT 2018 paediatric", "modified Seattle", "Baltimore"]
+    severity: Literal["mild", "moderate", "severe", "very severe"] | None = None
+
+
+class CellTherapyToxicityDetails(_Details):
+    """ASTCT consensus grade 1-4 (Lee 2019) for CRS and ICANS."""
+
+    grade: int = Field(ge=1, le=4)
+
+
+class GraftFailureDetails(_Details):
+    kind: Literal["primary", "secondary"]
+
+
+class DiseaseEventDetails(_Details):
+    method: Literal["haematological", "cytogenetic", "molecular", "radiological", "clinical"] | None = None
+
+
+class SecondMalignancyDetails(_Details):
+    diagnosis: str = Field(min_length=2, max_length=200)
+    icd10: str | None = Field(default=None, pattern=r"^[A-TV-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
+
+
+class DeathDetails(_Details):
+    primary_cause: Literal[
+        "primary disease",
+        "GVHD",
+        "infection",
+        "organ failure",
+        "graft failure",
+        "second malignancy",
+        "haemorrhage",
+        "vascular",
+        "toxicity",
+        "other",
+        "unknown",
+    ]
+    cause_text: str | None = Field(default=None, max_length=500)
+
+
+EVENT_DETAILS: dict[EventType, type[_Details]] = {
+    EventType.NEUTROPHIL_ENGRAFTMENT: EngraftmentDetails,
+    EventType.PLATELET_ENGRAFTMENT: EngraftmentDetails,
+    EventType.ACUTE_GVHD: AcuteGvhdDetails,
+    EventType.CHRONIC_GVHD: ChronicGvhdDetails,
+    EventType.INFECTION: InfectionDetails,
+    EventType.SOS_VOD: SosVodDetails,
+    EventType.CRS: CellTherapyToxicityDetails,
+    EventType.ICANS: CellTherapyToxicityDetails,
+    EventType.GRAFT_FAILURE: GraftFailureDetails,
+    EventType.RELAPSE: DiseaseEventDetails,
+    EventType.PROGRESSION: DiseaseEventDetails,
+    EventType.SECOND_MALIGNANCY: SecondMalignancyDetails,
+    EventType.DEATH: DeathDetails,
+}
+
+
+def validate_event_details(event_type: EventType, details: dict[str, Any]) -> dict[str, Any]:
+    """Check ``details`` against the schema of ``event_type`` and return it normalised."""
+    model = EVENT_DETAILS[event_type]
+    return model.model_validate(details).model_dump(mode="json")
+
+
+class EventIn(InputModel):
+    patient_id: int = Field(ge=1)
+    episode_id: int | None = Field(default=None, ge=1)
+    event_type: EventType
+    event_date: PastDate
+    source: EventSource = EventSource.MANUAL
+    details: dict[str, Any] = Field(default_factory=dict, description="type-specific fields, see data dictionary")
+
+    @model_validator(mode="after")
+    def _details_fit_type(self) -> EventIn:
+        object.__setattr__(self, "details", validate_event_details(self.event_type, self.details))
+        return self
+
+
+class EventUpdate(UpdateModel):
+    event_date: PastDate | None = None
+    details: dict[str, Any] | None = None
+
+
+class EventOut(VersionedOutput):
+    patient_id: int
+    episode_id: int | None
+    event_type: EventType
+    event_date: dt.date
+    source: EventSource
+    details: dict[str, Any]
+
+
+class FollowUpIn(InputModel):
+    patient_id: int = Field(ge=1)
+    episode_id: int | None = Field(default=None, ge=1)
+    visit_date: PastDate
+    vital_status: VitalStatus
+    performance_scale: PerformanceScale | None = None
+    performance_score: int | None = Field(default=None, ge=0, le=100, multiple_of=10)
+    disease_status: DiseaseStatus | None = None
+
+    @model_validator(mode="after")
+    def _score_has_scale(self) -> FollowUpIn:
+        if (self.performance_score is None) != (self.performance_scale is None):
+            raise ValueError("performance_score and performance_scale go together (karnofsky or lansky)")
+        return self
+
+
+class FollowUpUpdate(UpdateModel):
+    visit_date: PastDate | None = None
+    vital_status: VitalStatus | None = None
+    performance_scale: PerformanceScale | None = None
+    performance_score: int | None = Field(default=None, ge=0, le=100, multiple_of=10)
+    disease_status: DiseaseStatus | None = None
+
+
+class FollowUpOut(VersionedOutput):
+    patient_id: int
+    episode_id: int | None
+    visit_date: dt.date
+    vital_status: VitalStatus
+    performance_scale: PerformanceScale | None
+    performance_score: int | None
+    disease_status: DiseaseStatus | None
+
+
+class AssessmentOut(OutputModel):
+    id: int
+    patient_id: int
+    episode_id: int | None
+    instrument: str
+    instrument_version: str
+    assessed_at: dt.datetime
+    value: float | None
+    band: str | None
+    inputs: dict[str, Any]
+    result: dict[str, Any]
+    citation: str

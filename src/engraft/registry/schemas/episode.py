@@ -1,0 +1,101 @@
+"""Schemas of transplant episodes: conditioning, GVHD prophylaxis and graft product quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from engraft.registry.schemas.common import (
+    Code,
+    InputModel,
+    OutputModel,
+    PastDate,
+    UpdateModel,
+    VersionedOutput,
+    centre_code,
+)
+from engraft.registry.vocabulary import GraftSource, TransplantType
+
+DoseUnit = Literal["mg/m2", "g/m2", "mg/kg", "mg", "g{drug}"]
+TncUnit = Literal["10*8/kg", "10*7/kg"]
+
+
+class ConditioningAgentIn(InputModel):
+    drug: str = Field(min_length=2, max_length=80, description="generic drug name, e.g. busulfan")
+    total_dose: float = Field(gt=0, description="total dose over the whole regimen")
+    unit: DoseUnit
+
+
+class ConditioningAgentOut(OutputModel):
+    drug: str
+    total_dose: float
+    unit: str
+
+
+class _ProductQuality(InputModel):
+    cd34_per_kg: float | None = Field(default=None, ge=0, lt=100, description="CD34+ cells x10^6/kg")
+    tnc_per_kg: float | None = Field(default=None, ge=0, lt=1000)
+    tnc_unit: TncUnit | None = None
+    viability_pct: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _tnc_has_unit(self) -> _ProductQuality:
+        if (self.tnc_per_kg is None) != (self.tnc_unit is None):
+            raise ValueError("tnc_per_kg and tnc_unit go together: give both (10*8/kg, or 10*7/kg for cord) or neither")
+        return self
+
+
+class EpisodeIn(_ProductQuality):
+    patient_id: int = Field(ge=1)
+    diagnosis_id: int | None = Field(default=None, ge=1)
+    centre: Code
+    sequence_number: int | None = Field(default=None, ge=1, description="1 for a first transplant; next if omitted")
+    transplant_type: TransplantType
+    graft_source: GraftSource
+    day0: PastDate
+    donor_ids: list[int] = Field(default_factory=list, max_length=4)
+    conditioning: list[ConditioningAgentIn] = Field(default_factory=list, max_length=12)
+    tbi_dose_gy: float | None = Field(default=None, ge=0, le=20)
+    tbi_fractions: int | None = Field(default=None, ge=1, le=20)
+    gvhd_prophylaxis: list[str] = Field(default_factory=list, max_length=8)
+
+    @model_validator(mode="after")
+    def _tbi_fractions_need_dose(self) -> EpisodeIn:
+        if self.tbi_fractions is not None and not self.tbi_dose_gy:
+            raise ValueError("tbi_fractions given without tbi_dose_gy; expected a TBI dose in Gy")
+        return self
+
+
+class EpisodeUpdate(UpdateModel):
+    diagnosis_id: int | None = Field(default=None, ge=1)
+    graft_source: GraftSource | None = None
+    day0: PastDate | None = None
+    tbi_dose_gy: float | None = Field(default=None, ge=0, le=20)
+    tbi_fractions: int | None = Field(default=None, ge=1, le=20)
+    gvhd_prophylaxis: list[str] | None = Field(default=None, max_length=8)
+    cd34_per_kg: float | None = Field(default=None, ge=0, lt=100)
+    tnc_per_kg: float | None = Field(default=None, ge=0, lt=1000)
+    tnc_unit: TncUnit | None = None
+    viability_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class EpisodeOut(VersionedOutput):
+    _centre = field_validator("centre", mode="before")(centre_code)
+    patient_id: int
+    diagnosis_id: int | None
+    centre: str
+    sequence_number: int
+    transplant_type: TransplantType
+    graft_source: GraftSource
+    day0: dt.date
+    donor_ids: list[int]
+    conditioning: list[ConditioningAgentOut]
+    tbi_dose_gy: float | None
+    tbi_fractions: int | None
+    gvhd_prophylaxis: list[str]
+    cd34_per_kg: float | None
+    tnc_per_kg: float | None
+    tnc_unit: str | None
+    viability_pct: float | None

@@ -1,0 +1,410 @@
+"""The registry's service layer: every write goes through here, in one transaction, with audit.
+
+Each public method opens its own transaction and either commits everything it did (including
+its audit entry) or nothing. Updates use optimistic locking: the caller passes the version it
+read; a stale version, or a concurrent change between read and write, raises
+:class:`VersionConflict` instead of silently overwriting the other edit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engraft.registry import checks
+from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, RegistryError, VersionConflict
+from engraft.registry.models import (
+    AuditEntry,
+    Base,
+    Centre,
+    ClinicalEvent,
+    ConditioningAgent,
+    Diagnosis,
+    Donor,
+    DonorMarker,
+    EpisodeDonor,
+    FollowUpVisit,
+    Observation,
+    Patient,
+    PatientIdentity,
+    TransplantEpisode,
+)
+from engraft.registry.schemas.clinical import (
+    EventIn,
+    EventOut,
+    EventUpdate,
+    FollowUpIn,
+    FollowUpOut,
+    FollowUpUpdate,
+    ObservationOut,
+    validate_event_details,
+)
+from engraft.registry.schemas.common import Page
+from engraft.registry.schemas.donor import DonorIn, DonorOut, DonorUpdate
+from engraft.registry.schemas.episode import EpisodeIn, EpisodeOut, EpisodeUpdate
+from engraft.registry.schemas.patient import (
+    CentreIn,
+    CentreOut,
+    DiagnosisIn,
+    DiagnosisOut,
+    DiagnosisUpdate,
+    PatientIn,
+    PatientOut,
+    PatientUpdate,
+)
+from engraft.registry.vocabulary import AuditAction
+
+ModelT = TypeVar("ModelT", bound=Base)
+OutT = TypeVar("OutT", bound=BaseModel)
+MAX_PAGE = 1000
+
+
+class RegistryService:
+    """Transactional access to the registry for one acting user (recorded in the audit log)."""
+
+    def __init__(self, sessions: sessionmaker[Session], actor: str = "system") -> None:
+        self._sessions = sessions
+        self.actor = actor
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back everything on any error."""
+        with self._sessions.begin() as session:
+            try:
+                yield session
+                session.flush()
+            except StaleDataError as exc:
+                raise VersionConflict("record", None, 0, None) from exc
+            except IntegrityError as exc:
+                raise DuplicateRecord("record", "unique key", str(exc.orig).splitlines()[0]) from exc
+
+    def audit(self, session: Session, action: AuditAction, entity: str, entity_id: int | None, changes: Any) -> None:
+        session.add(AuditEntry(actor=self.actor, action=action, entity=entity, entity_id=entity_id, changes=changes))
+
+    # ---- generic helpers -------------------------------------------------------------------
+    def _get(self, session: Session, model: type[ModelT], record_id: int, entity: str) -> ModelT:
+        record = session.get(model, record_id)
+        if record is None:
+            raise RecordNotFound(entity, record_id)
+        return record
+
+    def _page(
+        self, session: Session, stmt: Select[tuple[ModelT]], out: type[OutT], limit: int, offset: int
+    ) -> Page[OutT]:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
+        if offset < 0:
+            raise InvalidRecord.single("offset", offset, "an integer >= 0")
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = session.scalars(stmt.limit(limit).offset(offset)).all()
+        return Page[out](  # type: ignore[valid-type]
+            items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+
+    def _update(
+        self,
+        session: Session,
+        record: Any,
+        entity: str,
+        patch: BaseModel,
+        check: Callable[[], None],
+    ) -> dict[str, Any]:
+        expected = patch.model_dump()["version"]
+        if record.version != expected:
+            raise VersionConflict(entity, record.id, expected, record.version)
+        changes = {k: v for k, v in patch.model_dump(mode="json", exclude_unset=True).items() if k != "version"}
+        for field in changes:
+            setattr(record, field, getattr(patch, field))
+        check()
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            current = session.scalar(select(type(record).version).where(type(record).id == record.id))
+            raise VersionConflict(entity, record.id, expected, current) from exc
+        self.audit(session, AuditAction.UPDATE, entity, record.id, changes)
+        return changes
+
+    def _create(self, session: Session, record: Base, entity: str, data: BaseModel) -> None:
+        session.add(record)
+        session.flush()
+        self.audit(session, AuditAction.CREATE, entity, record.id, data.model_dump(mode="json"))  # type: ignore[attr-defined]
+
+    # ---- centres -------------------------------------------------------------------------
+    def create_centre(self, data: CentreIn) -> CentreOut:
+        with self.transaction() as session:
+            if session.scalars(select(Centre).where(Centre.code == data.code)).first() is not None:
+                raise DuplicateRecord("centre", "code", data.code)
+            centre = Centre(**data.model_dump())
+            self._create(session, centre, "centre", data)
+            return CentreOut.model_validate(centre)
+
+    def list_centres(self) -> list[CentreOut]:
+        with self._sessions() as session:
+            return [CentreOut.model_validate(c) for c in session.scalars(select(Centre).order_by(Centre.code))]
+
+    # ---- patients ------------------------------------------------------------------------
+    def create_patient(self, data: PatientIn) -> PatientOut:
+        with self.transaction() as session:
+            centre = checks.fetch_centre(session, data.centre)
+            registry_id = data.registry_id or f"ENG-{secrets.token_hex(5).upper()}"
+            if session.scalars(select(Patient.id).where(Patient.registry_id == registry_id)).first() is not None:
+                raise DuplicateRecord("patient", "registry_id", registry_id)
+            fields = data.model_dump(exclude={"registry_id", "centre", "identity"})
+            patient = Patient(registry_id=registry_id, centre=centre, **fields)
+            if data.identity is not None:
+                mrn_taken = select(PatientIdentity.id).where(
+                    PatientIdentity.centre_id == centre.id, PatientIdentity.mrn == data.identity.mrn
+                )
+                if session.scalars(mrn_taken).first() is not None:
+                    raise DuplicateRecord("patient", "identity.mrn", data.identity.mrn)
+                patient.identity = PatientIdentity(centre_id=centre.id, **data.identity.model_dump())
+            self._create(session, patient, "patient", data)
+            return self._patient_out(patient, include_identity=True)
+
+    @staticmethod
+    def _patient_out(patient: Patient, include_identity: bool) -> PatientOut:
+        out = PatientOut.model_validate(patient)
+        return out if include_identity else out.model_copy(update={"identity": None})
+
+    def get_patient(self, patient_id: int, include_identity: bool = False) -> PatientOut:
+        with self._sessions() as session:
+            return self._patient_out(self._get(session, Patient, patient_id, "patient"), include_identity)
+
+    def list_patients(self, limit: int = 50, offset: int = 0, centre: str | None = None) -> Page[PatientOut]:
+        stmt = select(Patient).order_by(Patient.id)
+        if centre is not None:
+            stmt = stmt.join(Centre).where(Centre.code == centre)
+        with self._sessions() as session:
+            page = self._page(session, stmt, PatientOut, limit, offset)
+            return page.model_copy(update={"items": [p.model_copy(update={"identity": None}) for p in page.items]})
+
+    def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
+        with self.transaction() as session:
+            patient = self._get(session, Patient, patient_id, "patient")
+            self._update(session, patient, "patient", patch, lambda: None)
+            return self._patient_out(patient, include_identity=False)
+
+    # ---- diagnoses -----------------------------------------------------------------------
+    def create_diagnosis(self, data: DiagnosisIn) -> DiagnosisOut:
+        with self.transaction() as session:
+            patient = checks.fetch_patient(session, data.patient_id)
+            diagnosis = Diagnosis(**data.model_dump())
+            checks.check_diagnosis(diagnosis, patient)
+            self._create(session, diagnosis, "diagnosis", data)
+            return DiagnosisOut.model_validate(diagnosis)
+
+    def get_diagnosis(self, diagnosis_id: int) -> DiagnosisOut:
+        with self._sessions() as session:
+            return DiagnosisOut.model_validate(self._get(session, Diagnosis, diagnosis_id, "diagnosis"))
+
+    def list_diagnoses(self, limit: int = 50, offset: int = 0, patient_id: int | None = None) -> Page[DiagnosisOut]:
+        stmt = select(Diagnosis).order_by(Diagnosis.id)
+        if patient_id is not None:
+            stmt = stmt.where(Diagnosis.patient_id == patient_id)
+        with self._sessions() as session:
+            return self._page(session, stmt, DiagnosisOut, limit, offset)
+
+    def update_diagnosis(self, diagnosis_id: int, patch: DiagnosisUpdate) -> DiagnosisOut:
+        with self.transaction() as session:
+            diagnosis = self._get(session, Diagnosis, diagnosis_id, "diagnosis")
+            patient = checks.fetch_patient(session, diagnosis.patient_id)
+            self._update(session, diagnosis, "diagnosis", patch, lambda: checks.check_diagnosis(diagnosis, patient))
+            return DiagnosisOut.model_validate(diagnosis)
+
+    # ---- donors --------------------------------------------------------------------------
+    def create_donor(self, data: DonorIn) -> DonorOut:
+        with self.transaction() as session:
+            if session.scalars(select(Donor.id).where(Donor.donor_code == data.donor_code)).first() is not None:
+                raise DuplicateRecord("donor", "donor_code", data.donor_code)
+            donor = Donor(**data.model_dump(exclude={"markers"}))
+            donor.markers = [DonorMarker(**m.model_dump()) for m in data.markers]
+            self._create(session, donor, "donor", data)
+            return DonorOut.model_validate(donor)
+
+    def get_donor(self, donor_id: int) -> DonorOut:
+        with self._sessions() as session:
+            return DonorOut.model_validate(self._get(session, Donor, donor_id, "donor"))
+
+    def list_donors(self, limit: int = 50, offset: int = 0) -> Page[DonorOut]:
+        stmt = select(Donor).options(selectinload(Donor.markers)).order_by(Donor.id)
+        with self._sessions() as session:
+            return self._page(session, stmt, DonorOut, limit, offset)
+
+    def update_donor(self, donor_id: int, patch: DonorUpdate) -> DonorOut:
+        with self.transaction() as session:
+            donor = self._get(session, Donor, donor_id, "donor")
+            self._update(session, donor, "donor", patch, lambda: None)
+            return DonorOut.model_validate(donor)
+
+    # ---- transplant episodes -------------------------------------------------------------
+    def create_episode(self, data: EpisodeIn) -> EpisodeOut:
+        with self.transaction() as session:
+            patient = checks.fetch_patient(session, data.patient_id)
+            centre = checks.fetch_centre(session, data.centre)
+            donors = [self._donor_for_episode(session, i) for i in data.donor_ids]
+            sequence = data.sequence_number or 1 + (
+                session.scalar(
+                    select(func.max(TransplantEpisode.sequence_number)).where(
+                        TransplantEpisode.patient_id == patient.id
+                    )
+                )
+                or 0
+            )
+            fields = data.model_dump(exclude={"centre", "donor_ids", "conditioning", "sequence_number"})
+            episode = TransplantEpisode(centre=centre, sequence_number=sequence, **fields)
+            episode.conditioning = [
+                ConditioningAgent(position=i, **a.model_dump()) for i, a in enumerate(data.conditioning)
+            ]
+            episode.donor_links = [EpisodeDonor(donor_id=d.id, position=i) for i, d in enumerate(donors)]
+            checks.check_episode(session, episode, patient, donors)
+            taken = select(TransplantEpisode.id).where(
+                TransplantEpisode.patient_id == patient.id, TransplantEpisode.sequence_number == sequence
+            )
+            if session.scalars(taken).first() is not None:
+                raise DuplicateRecord("transplant episode", "sequence_number", sequence)
+            self._create(session, episode, "transplant episode", data)
+            return EpisodeOut.model_validate(episode)
+
+    def _donor_for_episode(self, session: Session, donor_id: int) -> Donor:
+        donor = session.get(Donor, donor_id)
+        if donor is None:
+            raise InvalidRecord.single("donor_ids", donor_id, "the id of a registered donor")
+        return donor
+
+    def get_episode(self, episode_id: int) -> EpisodeOut:
+        with self._sessions() as session:
+            return EpisodeOut.model_validate(self._get(session, TransplantEpisode, episode_id, "transplant episode"))
+
+    def list_episodes(
+        self, limit: int = 50, offset: int = 0, patient_id: int | None = None, centre: str | None = None
+    ) -> Page[EpisodeOut]:
+        stmt = (
+            select(TransplantEpisode)
+            .options(selectinload(TransplantEpisode.conditioning), selectinload(TransplantEpisode.donor_links))
+            .order_by(TransplantEpisode.id)
+        )
+        if patient_id is not None:
+            stmt = stmt.where(TransplantEpisode.patient_id == patient_id)
+        if centre is not None:
+            stmt = stmt.join(Centre).where(Centre.code == centre)
+        with self._sessions() as session:
+            return self._page(session, stmt, EpisodeOut, limit, offset)
+
+    def update_episode(self, episode_id: int, patch: EpisodeUpdate) -> EpisodeOut:
+        with self.transaction() as session:
+            episode = self._get(session, TransplantEpisode, episode_id, "transplant episode")
+            patient = checks.fetch_patient(session, episode.patient_id)
+            donors = [self._donor_for_episode(session, i) for i in episode.donor_ids]
+            self._update(
+                session,
+                episode,
+                "transplant episode",
+                patch,
+                lambda: checks.check_episode(session, episode, patient, donors),
+            )
+            return EpisodeOut.model_validate(episode)
+
+    # ---- clinical events -----------------------------------------------------------------
+    def create_event(self, data: EventIn) -> EventOut:
+        with self.transaction() as session:
+            patient = checks.fetch_patient(session, data.patient_id)
+            event = ClinicalEvent(**data.model_dump())
+            checks.check_event(session, event, patient)
+            self._create(session, event, "clinical event", data)
+            return EventOut.model_validate(event)
+
+    def get_event(self, event_id: int) -> EventOut:
+        with self._sessions() as session:
+            return EventOut.model_validate(self._get(session, ClinicalEvent, event_id, "clinical event"))
+
+    def list_events(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        patient_id: int | None = None,
+        episode_id: int | None = None,
+        event_type: str | None = None,
+    ) -> Page[EventOut]:
+        stmt = select(ClinicalEvent).order_by(ClinicalEvent.id)
+        if patient_id is not None:
+            stmt = stmt.where(ClinicalEvent.patient_id == patient_id)
+        if episode_id is not None:
+            stmt = stmt.where(ClinicalEvent.episode_id == episode_id)
+        if event_type is not None:
+            stmt = stmt.where(ClinicalEvent.event_type == event_type)
+        with self._sessions() as session:
+            return self._page(session, stmt, EventOut, limit, offset)
+
+    def update_event(self, event_id: int, patch: EventUpdate) -> EventOut:
+        if patch.details is not None:
+            with self._sessions() as session:
+                event_type = self._get(session, ClinicalEvent, event_id, "clinical event").event_type
+            patch = patch.model_copy(update={"details": validate_event_details(event_type, patch.details)})
+        with self.transaction() as session:
+            event = self._get(session, ClinicalEvent, event_id, "clinical event")
+            patient = checks.fetch_patient(session, event.patient_id)
+            self._update(session, event, "clinical event", patch, lambda: checks.check_event(session, event, patient))
+            return EventOut.model_validate(event)
+
+    # ---- follow-up visits ----------------------------------------------------------------
+    def create_follow_up(self, data: FollowUpIn) -> FollowUpOut:
+        with self.transaction() as session:
+            patient = checks.fetch_patient(session, data.patient_id)
+            visit = FollowUpVisit(**data.model_dump())
+            checks.check_follow_up(session, visit, patient)
+            self._create(session, visit, "follow-up visit", data)
+            return FollowUpOut.model_validate(visit)
+
+    def get_follow_up(self, visit_id: int) -> FollowUpOut:
+        with self._sessions() as session:
+            return FollowUpOut.model_validate(self._get(session, FollowUpVisit, visit_id, "follow-up visit"))
+
+    def list_follow_ups(
+        self, limit: int = 50, offset: int = 0, patient_id: int | None = None, episode_id: int | None = None
+    ) -> Page[FollowUpOut]:
+        stmt = select(FollowUpVisit).order_by(FollowUpVisit.id)
+        if patient_id is not None:
+            stmt = stmt.where(FollowUpVisit.patient_id == patient_id)
+        if episode_id is not None:
+            stmt = stmt.where(FollowUpVisit.episode_id == episode_id)
+        with self._sessions() as session:
+            return self._page(session, stmt, FollowUpOut, limit, offset)
+
+    def update_follow_up(self, visit_id: int, patch: FollowUpUpdate) -> FollowUpOut:
+        with self.transaction() as session:
+            visit = self._get(session, FollowUpVisit, visit_id, "follow-up visit")
+            patient = checks.fetch_patient(session, visit.patient_id)
+            self._update(
+                session, visit, "follow-up visit", patch, lambda: checks.check_follow_up(session, visit, patient)
+            )
+            return FollowUpOut.model_validate(visit)
+
+    # ---- observations (reads; bulk writes are in engraft.registry.observations) ---------
+    def list_observations(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        patient_id: int | None = None,
+        episode_id: int | None = None,
+        loinc: str | None = None,
+    ) -> Page[ObservationOut]:
+        stmt = select(Observation).order_by(Observation.patient_id, Observation.observed_at, Observation.id)
+        if patient_id is not None:
+            stmt = stmt.where(Observation.patient_id == patient_id)
+        if episode_id is not None:
+            stmt = stmt.where(Observation.episode_id == episode_id)
+        if loinc is not None:
+            stmt = stmt.where(Observation.loinc == loinc)
+        with self._sessions() as session:
+            return self._page(session, stmt, ObservationOut, limit, offset)
+
+
+__all__ = ["RegistryError", "RegistryService"]

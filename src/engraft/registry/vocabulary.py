@@ -1,0 +1,165 @@
+"""Controlled vocabularies of the registry (coded values shared by storage, API and CSV).
+
+Values follow the CIBMTR Pre-TED (Form 2400) / Post-TED (Form 2450) and EBMT MED-A items:
+recipient sex, ABO/Rh, CMV serostatus, donor relation, graft source, disease status at
+transplant, follow-up vital status and the clinical events a transplant registry records.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class AboGroup(StrEnum):
+    A = "A"
+    B = "B"
+    AB = "AB"
+    O = "O"  # noqa: E741
+
+
+class RhD(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class Serostatus(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    EQUIVOCAL = "equivocal"
+    UNKNOWN = "unknown"
+
+
+class DiseaseStatus(StrEnum):
+    """Disease status at transplant (Form 2402 / EBMT MED-A wording, condensed)."""
+
+    CR1 = "CR1"
+    CR2 = "CR2"
+    CR3_OR_LATER = "CR3+"
+    PR = "PR"
+    STABLE_DISEASE = "stable disease"
+    RELAPSE = "relapse"
+    PRIMARY_REFRACTORY = "primary refractory"
+    UNTREATED = "untreated"
+    CHRONIC_PHASE = "chronic phase"
+    ACCELERATED_PHASE = "accelerated phase"
+    BLAST_PHASE = "blast phase"
+    NOT_APPLICABLE = "not applicable"
+
+
+class DonorRelation(StrEnum):
+    AUTOLOGOUS = "autologous"
+    MATCHED_SIBLING = "matched sibling"
+    HAPLOIDENTICAL = "haploidentical"
+    OTHER_RELATED = "other related"
+    MATCHED_UNRELATED = "matched unrelated"
+    MISMATCHED_UNRELATED = "mismatched unrelated"
+    CORD_BLOOD_UNIT = "cord blood unit"
+
+
+class DonorEligibility(StrEnum):
+    """Donor eligibility decision (21 CFR 1271 wording for the urgent-need exception)."""
+
+    PENDING = "pending"
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not eligible"
+    URGENT_MEDICAL_NEED = "eligible with documented urgent medical need"
+
+
+class MarkerTest(StrEnum):
+    """Donor infectious-disease markers (FDA 21 CFR 1271.85 / FACT-JACIE panel)."""
+
+    HIV_1_2_ANTIBODY = "HIV-1/2 antibody"
+    HIV_1_NAT = "HIV-1 NAT"
+    HBSAG = "HBsAg"
+    ANTI_HBC = "anti-HBc"
+    HBV_NAT = "HBV NAT"
+    HCV_ANTIBODY = "HCV antibody"
+    HCV_NAT = "HCV NAT"
+    HTLV_I_II_ANTIBODY = "HTLV-I/II antibody"
+    SYPHILIS = "syphilis"
+    CMV_ANTIBODY = "CMV antibody"
+    WNV_NAT = "WNV NAT"
+    TRYPANOSOMA_CRUZI = "Trypanosoma cruzi"
+
+
+class MarkerResult(StrEnum):
+    REACTIVE = "reactive"
+    NON_REACTIVE = "non-reactive"
+    INDETERMINATE = "indeterminate"
+
+
+class TransplantType(StrEnum):
+    AUTOLOGOUS = "autologous"
+    ALLOGENEIC = "allogeneic"
+
+
+class GraftSource(StrEnum):
+    BONE_MARROW = "bone marrow"
+    PERIPHERAL_BLOOD = "peripheral blood"
+    CORD_BLOOD = "cord blood"
+
+
+class ObservationSource(StrEnum):
+    MANUAL = "manual"
+    LAB_FEED = "lab feed"
+    DEVICE = "device"
+
+
+class EventSource(StrEnum):
+    MANUAL = "manual"
+    DERIVED = "derived"
+    REGISTRY_IMPORT = "registry import"
+
+
+class EventType(StrEnum):
+    NEUTROPHIL_ENGRAFTMENT = "neutrophil engraftment"
+    PLATELET_ENGRAFTMENT = "platelet engraftment"
+    ACUTE_GVHD = "acute GVHD"
+    CHRONIC_GVHD = "chronic GVHD"
+    INFECTION = "infection"
+    SOS_VOD = "SOS/VOD"
+    CRS = "CRS"
+    ICANS = "ICANS"
+    GRAFT_FAILURE = "graft failure"
+    RELAPSE = "relapse"
+    PROGRESSION = "progression"
+    SECOND_MALIGNANCY = "second malignancy"
+    DEATH = "death"
+
+
+POST_INFUSION_EVENTS: frozenset[EventType] = frozenset(
+    {
+        EventType.NEUTROPHIL_ENGRAFTMENT,
+        EventType.PLATELET_ENGRAFTMENT,
+        EventType.ACUTE_GVHD,
+        EventType.CHRONIC_GVHD,
+        EventType.GRAFT_FAILURE,
+        EventType.CRS,
+        EventType.ICANS,
+    }
+)
+"""Events that cannot precede day 0 of their episode (they concern the infused graft)."""
+
+
+class VitalStatus(StrEnum):
+    ALIVE = "alive"
+    DEAD = "dead"
+
+
+class PerformanceScale(StrEnum):
+    KARNOFSKY = "karnofsky"
+    LANSKY = "lansky"
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    BULK_INSERT = "bulk insert"
+    IMPORT = "import"
