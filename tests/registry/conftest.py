@@ -73,31 +73,61 @@ def seeded(client: TestClient) -> dict[str, int]:
     assert client.post("/api/centres", json={"code": "C1", "name": "Centre One", "country": "GB"}).status_code == 201
     patient = client.post(
         "/api/patients",
-        json={"centre": "C1", "sex": "female", "birth_date": "1970-05-17", "abo": "A", "rh": "positive",
-              "cmv_serostatus": "positive", "height_cm": 165, "weight_kg": 62,
-              "identity": {"given_name": "Ann", "family_name": "Example", "mrn": "MRN-1"}},
+        json={
+            "centre": "C1",
+            "sex": "female",
+            "birth_date": "1970-05-17",
+            "abo": "A",
+            "rh": "positive",
+            "cmv_serostatus": "positive",
+            "height_cm": 165,
+            "weight_kg": 62,
+            "identity": {"given_name": "Ann", "family_name": "Example", "mrn": "MRN-1"},
+        },
     ).json()
     diagnosis = client.post(
         "/api/diagnoses",
-        json={"patient_id": patient["id"], "who_name": "Acute myeloid leukaemia with NPM1 mutation",
-              "icd10": "C92.0", "diagnosis_date": "2024-01-10", "status_at_transplant": "CR1"},
+        json={
+            "patient_id": patient["id"],
+            "who_name": "Acute myeloid leukaemia with NPM1 mutation",
+            "icd10": "C92.0",
+            "diagnosis_date": "2024-01-10",
+            "status_at_transplant": "CR1",
+        },
     ).json()
     donor = client.post(
         "/api/donors",
-        json={"donor_code": "D-1", "relation": "matched unrelated", "age_years": 28, "sex": "male",
-              "cmv_serostatus": "negative", "eligibility": "eligible",
-              "hla_gl_string": "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*44:02",
-              "markers": [{"test": "HBsAg", "result": "non-reactive", "result_date": "2024-04-20"}]},
+        json={
+            "donor_code": "D-1",
+            "relation": "matched unrelated",
+            "age_years": 28,
+            "sex": "male",
+            "cmv_serostatus": "negative",
+            "eligibility": "eligible",
+            "hla_gl_string": "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*44:02",
+            "markers": [{"test": "HBsAg", "result": "non-reactive", "result_date": "2024-04-20"}],
+        },
     ).json()
     episode = client.post(
         "/api/episodes",
-        json={"patient_id": patient["id"], "diagnosis_id": diagnosis["id"], "centre": "C1",
-              "transplant_type": "allogeneic", "graft_source": "peripheral blood", "day0": "2024-05-01",
-              "donor_ids": [donor["id"]],
-              "conditioning": [{"drug": "fludarabine", "total_dose": 150, "unit": "mg/m2"},
-                               {"drug": "busulfan", "total_dose": 6.4, "unit": "mg/kg"}],
-              "gvhd_prophylaxis": ["tacrolimus", "methotrexate"],
-              "cd34_per_kg": 5.2, "tnc_per_kg": 9.1, "tnc_unit": "10*8/kg", "viability_pct": 97},
+        json={
+            "patient_id": patient["id"],
+            "diagnosis_id": diagnosis["id"],
+            "centre": "C1",
+            "transplant_type": "allogeneic",
+            "graft_source": "peripheral blood",
+            "day0": "2024-05-01",
+            "donor_ids": [donor["id"]],
+            "conditioning": [
+                {"drug": "fludarabine", "total_dose": 150, "unit": "mg/m2"},
+                {"drug": "busulfan", "total_dose": 6.4, "unit": "mg/kg"},
+            ],
+            "gvhd_prophylaxis": ["tacrolimus", "methotrexate"],
+            "cd34_per_kg": 5.2,
+            "tnc_per_kg": 9.1,
+            "tnc_unit": "10*8/kg",
+            "viability_pct": 97,
+        },
     ).json()
     return {"patient": patient["id"], "diagnosis": diagnosis["id"], "donor": donor["id"], "episode": episode["id"]}
 

@@ -13,8 +13,18 @@ def test_health_reports_database(client: TestClient) -> None:
 
 def test_openapi_lists_every_resource(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ["/api/patients", "/api/patients/{patient_id}", "/api/donors", "/api/episodes", "/api/events",
-                 "/api/follow-ups", "/api/observations/bulk", "/api/diagnoses", "/api/centres", "/api/health"]:
+    for path in [
+        "/api/patients",
+        "/api/patients/{patient_id}",
+        "/api/donors",
+        "/api/episodes",
+        "/api/events",
+        "/api/follow-ups",
+        "/api/observations/bulk",
+        "/api/diagnoses",
+        "/api/centres",
+        "/api/health",
+    ]:
         assert path in paths, path
 
 
@@ -94,8 +104,13 @@ def test_episode_routes(client: TestClient, seeded: dict[str, int]) -> None:
 
 
 def test_event_routes(client: TestClient, seeded: dict[str, int]) -> None:
-    body = {"patient_id": seeded["patient"], "episode_id": seeded["episode"], "event_type": "acute GVHD",
-            "event_date": "2024-05-30", "details": {"grade": 2, "skin_stage": 3}}
+    body = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "event_type": "acute GVHD",
+        "event_date": "2024-05-30",
+        "details": {"grade": 2, "skin_stage": 3},
+    }
     created = client.post("/api/events", json=body)
     assert created.status_code == 201, created.text
     event = created.json()
@@ -103,15 +118,23 @@ def test_event_routes(client: TestClient, seeded: dict[str, int]) -> None:
     assert client.get(f"/api/events/{event['id']}").json()["event_type"] == "acute GVHD"
     listed = client.get("/api/events", params={"patient_id": seeded["patient"], "event_type": "acute GVHD"}).json()
     assert listed["total"] == 1
-    patched = client.patch(f"/api/events/{event['id']}", json={"version": 1, "details": {"grade": 3, "lower_gi_stage": 2}})
+    patched = client.patch(
+        f"/api/events/{event['id']}", json={"version": 1, "details": {"grade": 3, "lower_gi_stage": 2}}
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["details"]["grade"] == 3
 
 
 def test_follow_up_routes(client: TestClient, seeded: dict[str, int]) -> None:
-    body = {"patient_id": seeded["patient"], "episode_id": seeded["episode"], "visit_date": "2024-08-09",
-            "vital_status": "alive", "performance_scale": "karnofsky", "performance_score": 80,
-            "disease_status": "CR1"}
+    body = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "visit_date": "2024-08-09",
+        "vital_status": "alive",
+        "performance_scale": "karnofsky",
+        "performance_score": 80,
+        "disease_status": "CR1",
+    }
     visit = client.post("/api/follow-ups", json=body).json()
     assert client.get(f"/api/follow-ups/{visit['id']}").json()["performance_score"] == 80
     assert client.get("/api/follow-ups", params={"episode_id": seeded["episode"]}).json()["total"] == 1
@@ -120,8 +143,14 @@ def test_follow_up_routes(client: TestClient, seeded: dict[str, int]) -> None:
 
 
 def test_missing_records_are_404(client: TestClient) -> None:
-    for path in ["/api/patients/999", "/api/donors/999", "/api/episodes/999", "/api/events/999",
-                 "/api/follow-ups/999", "/api/diagnoses/999"]:
+    for path in [
+        "/api/patients/999",
+        "/api/donors/999",
+        "/api/episodes/999",
+        "/api/events/999",
+        "/api/follow-ups/999",
+        "/api/diagnoses/999",
+    ]:
         response = client.get(path)
         assert response.status_code == 404, path
         assert "999" in response.json()["detail"]

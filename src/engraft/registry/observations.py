@@ -154,7 +154,8 @@ _DATABASE_CHECKS: tuple[tuple[str, str, str], ...] = (
         "episode_id",
         "a transplant episode of the row's patient",
         "SELECT s.row_no, s.episode_id FROM obs_stage s LEFT JOIN transplant_episode e ON e.id = s.episode_id "
-        "WHERE s.episode_id IS NOT NULL AND (e.id IS NULL OR e.patient_id <> s.patient_id) ORDER BY s.row_no",
+        "WHERE s.episode_id IS NOT NULL AND (e.id IS NULL OR e.patient_id <> s.patient_id) "
+        "AND EXISTS (SELECT 1 FROM patient p WHERE p.id = s.patient_id) ORDER BY s.row_no",
     ),
     (
         "observed_at",

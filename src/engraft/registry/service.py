@@ -70,14 +70,25 @@ MAX_PAGE = 1000
 class RegistryService:
     """Transactional access to the registry for one acting user (recorded in the audit log)."""
 
-    def __init__(self, sessions: sessionmaker[Session], actor: str = "system") -> None:
+    def __init__(self, sessions: sessionmaker[Session], actor: str = "system", bound: Session | None = None) -> None:
         self._sessions = sessions
+        self._bound = bound
         self.actor = actor
+
+    @contextmanager
+    def batch(self) -> Iterator[RegistryService]:
+        """A service whose every call joins one outer transaction (all-or-nothing imports).
+
+        Each call inside runs in a savepoint, so a caller may catch a failing record and go
+        on (skip-bad-rows mode); the outer transaction commits only when the block ends cleanly.
+        """
+        with self._sessions.begin() as session:
+            yield RegistryService(self._sessions, self.actor, bound=session)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error."""
-        with self._sessions.begin() as session:
+        with self._unit_of_work() as session:
             try:
                 yield session
                 session.flush()
@@ -85,6 +96,15 @@ class RegistryService:
                 raise VersionConflict("record", None, 0, None) from exc
             except IntegrityError as exc:
                 raise DuplicateRecord("record", "unique key", str(exc.orig).splitlines()[0]) from exc
+
+    @contextmanager
+    def _unit_of_work(self) -> Iterator[Session]:
+        if self._bound is None:
+            with self._sessions.begin() as session:
+                yield session
+        else:
+            with self._bound.begin_nested():
+                yield self._bound
 
     def audit(self, session: Session, action: AuditAction, entity: str, entity_id: int | None, changes: Any) -> None:
         session.add(AuditEntry(actor=self.actor, action=action, entity=entity, entity_id=entity_id, changes=changes))
@@ -118,6 +138,7 @@ class RegistryService:
         check: Callable[[], None],
     ) -> dict[str, Any]:
         expected = patch.model_dump()["version"]
+        model, record_id = type(record), record.id
         if record.version != expected:
             raise VersionConflict(entity, record.id, expected, record.version)
         changes = {k: v for k, v in patch.model_dump(mode="json", exclude_unset=True).items() if k != "version"}
@@ -127,8 +148,9 @@ class RegistryService:
         try:
             session.flush()
         except StaleDataError as exc:
-            current = session.scalar(select(type(record).version).where(type(record).id == record.id))
-            raise VersionConflict(entity, record.id, expected, current) from exc
+            with self._sessions() as fresh:
+                current = fresh.scalar(select(model.version).where(model.id == record_id))
+            raise VersionConflict(entity, record_id, expected, current) from exc
         self.audit(session, AuditAction.UPDATE, entity, record.id, changes)
         return changes
 
@@ -316,7 +338,8 @@ class RegistryService:
     def create_event(self, data: EventIn) -> EventOut:
         with self.transaction() as session:
             patient = checks.fetch_patient(session, data.patient_id)
-            event = ClinicalEvent(**data.model_dump())
+            details = validate_event_details(data.event_type, data.details)
+            event = ClinicalEvent(**data.model_dump(exclude={"details"}), details=details)
             checks.check_event(session, event, patient)
             self._create(session, event, "clinical event", data)
             return EventOut.model_validate(event)

@@ -6,8 +6,9 @@ import datetime as dt
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.schemas.common import (
     AwareDatetime,
     InputModel,
@@ -154,9 +155,20 @@ EVENT_DETAILS: dict[EventType, type[_Details]] = {
 
 
 def validate_event_details(event_type: EventType, details: dict[str, Any]) -> dict[str, Any]:
-    """Check ``details`` against the schema of ``event_type`` and return it normalised."""
+    """Check ``details`` against the schema of ``event_type``; problems are named ``details.<field>``."""
     model = EVENT_DETAILS[event_type]
-    return model.model_validate(details).model_dump(mode="json")
+    try:
+        return model.model_validate(details).model_dump(mode="json")
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                ".".join(["details", *(str(p) for p in err["loc"])]) if err["loc"] else "details",
+                err.get("input"),
+                f"{err['msg']} (details of a {event_type} event)",
+            )
+            for err in exc.errors()
+        ]
+        raise InvalidRecord(problems) from exc
 
 
 class EventIn(InputModel):
@@ -166,11 +178,6 @@ class EventIn(InputModel):
     event_date: PastDate
     source: EventSource = EventSource.MANUAL
     details: dict[str, Any] = Field(default_factory=dict, description="type-specific fields, see data dictionary")
-
-    @model_validator(mode="after")
-    def _details_fit_type(self) -> EventIn:
-        object.__setattr__(self, "details", validate_event_details(self.event_type, self.details))
-        return self
 
 
 class EventUpdate(UpdateModel):

@@ -1,0 +1,103 @@
+"""Bulk observations: unit checks, idempotent re-upload, and all-or-nothing batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.registry.conftest import utc
+
+
+def _obs(seeded: dict[str, int], n: int, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "observed_at": utc(2024, 5, 1 + n % 28, 7),
+        "loinc": "751-8",
+        "value": 0.1 * n,
+        "unit": "10*9/L",
+        "source": "lab feed",
+        "source_id": f"lab-{n}",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_bulk_upload_then_identical_resend_is_idempotent(client: TestClient, seeded: dict[str, int]) -> None:
+    batch = [_obs(seeded, n) for n in range(50)]
+    first = client.post("/api/observations/bulk", json=batch).json()
+    assert first == {"received": 50, "inserted": 50, "already_present": 0}
+    again = client.post("/api/observations/bulk", json=batch).json()
+    assert again == {"received": 50, "inserted": 0, "already_present": 50}
+    mixed = client.post("/api/observations/bulk", json=batch[:10] + [_obs(seeded, 60)]).json()
+    assert mixed == {"received": 11, "inserted": 1, "already_present": 10}
+    assert client.get("/api/observations", params={"patient_id": seeded["patient"]}).json()["total"] == 51
+
+
+def test_values_are_converted_to_canonical_units(client: TestClient, seeded: dict[str, int]) -> None:
+    batch = [
+        _obs(seeded, 1, loinc="1975-2", value=34.2, unit="umol/L", source_id="bili-umol"),
+        _obs(seeded, 2, loinc="2160-0", value=1.5, unit="mg/dL", source_id="creat-mg"),
+        _obs(seeded, 3, loinc="8310-5", value=101.3, unit="[degF]", source_id="temp-f"),
+        _obs(seeded, 4, loinc="751-8", value=1200, unit="/uL", source_id="anc-ul"),
+    ]
+    assert client.post("/api/observations/bulk", json=batch).json()["inserted"] == 4
+    stored = {o["source_id"]: o for o in client.get("/api/observations").json()["items"]}
+    assert stored["bili-umol"]["unit"] == "umol/L" and stored["bili-umol"]["value"] == 34.2
+    assert stored["bili-umol"]["value_canonical"] == pytest.approx(34.2 * 584.66 / 1e4, rel=1e-12)
+    assert stored["creat-mg"]["value_canonical"] == 1.5
+    assert stored["temp-f"]["value_canonical"] == pytest.approx(38.5, abs=1e-9)
+    assert stored["anc-ul"]["value_canonical"] == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "value"),
+    [
+        pytest.param({"unit": "cells/uL"}, "unit", "cells/uL", id="unknown-unit"),
+        pytest.param({"unit": "mg/dL"}, "unit", "mg/dL", id="unit-of-other-dimension"),
+        pytest.param({"loinc": "30247-1", "unit": "[IU]/mL"}, "unit", "[IU]/mL", id="cmv-copies-vs-iu-refused"),
+        pytest.param({"value": -0.2}, "value", -0.2, id="negative-count"),
+        pytest.param({"loinc": "99999-9"}, "loinc", "99999-9", id="loinc-not-in-catalogue"),
+        pytest.param({"patient_id": 999}, "patient_id", 999, id="unknown-patient"),
+        pytest.param({"episode_id": 999}, "episode_id", 999, id="unknown-episode"),
+        pytest.param({"observed_at": utc(1960, 1, 1, 0)}, "observed_at", None, id="before-birth"),
+        pytest.param({"source_id": "lab-0", "value": 9.9}, "source_id", "lab-0", id="resent-id-with-new-value"),
+    ],
+)
+def test_one_bad_row_leaves_nothing_behind(
+    client: TestClient, seeded: dict[str, int], overrides: dict[str, Any], field: str, value: Any
+) -> None:
+    batch = [_obs(seeded, n) for n in range(20)]
+    bad_row = 13
+    batch[bad_row - 1] = _obs(seeded, 100, **overrides)
+    if field == "source_id":
+        batch[bad_row - 1]["source_id"] = "lab-0"
+    response = client.post("/api/observations/bulk", json=batch)
+    assert response.status_code == 422, response.text
+    problems = response.json()["detail"]
+    assert problems[0]["field"] == field
+    assert problems[0]["row"] == bad_row
+    if value is not None and field != "source_id":
+        assert problems[0]["value"] == value
+    assert problems[0]["expected"]
+    assert client.get("/api/observations").json()["total"] == 0
+
+
+def test_naive_timestamp_is_refused(client: TestClient, seeded: dict[str, int]) -> None:
+    response = client.post("/api/observations/bulk", json=[_obs(seeded, 1, observed_at="2024-05-02T07:00:00")])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "0.observed_at"
+
+
+def test_every_bad_row_is_reported(client: TestClient, seeded: dict[str, int]) -> None:
+    batch = [_obs(seeded, n) for n in range(10)]
+    batch[2]["unit"] = "furlong"
+    batch[5]["value"] = -1
+    batch[8]["patient_id"] = 4242
+    first = client.post("/api/observations/bulk", json=batch).json()["detail"]
+    assert [(p["row"], p["field"]) for p in first] == [(3, "unit"), (6, "value")]
+    batch[2]["unit"], batch[5]["value"] = "10*9/L", 1.0
+    second = client.post("/api/observations/bulk", json=batch).json()["detail"]
+    assert [(p["row"], p["field"]) for p in second] == [(9, "patient_id")]
