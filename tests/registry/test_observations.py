@@ -31,7 +31,7 @@ def test_bulk_upload_then_identical_resend_is_idempotent(client: TestClient, see
     assert first == {"received": 50, "inserted": 50, "already_present": 0}
     again = client.post("/api/observations/bulk", json=batch).json()
     assert again == {"received": 50, "inserted": 0, "already_present": 50}
-    mixed = client.post("/api/observations/bulk", json=batch[:10] + [_obs(seeded, 60)]).json()
+    mixed = client.post("/api/observations/bulk", json=[*batch[:10], _obs(seeded, 60)]).json()
     assert mixed == {"received": 11, "inserted": 1, "already_present": 10}
     assert client.get("/api/observations", params={"patient_id": seeded["patient"]}).json()["total"] == 51
 
