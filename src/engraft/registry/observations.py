@@ -127,7 +127,6 @@ def _stage(connection: Connection, staged: list[tuple[Any, ...]]) -> None:
         with raw.cursor() as cursor, cursor.copy(f"COPY obs_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
             for row in staged:
                 copy.write_row(row)
-        connection.exec_driver_sql("CREATE INDEX ON obs_stage (source_id)")
         connection.exec_driver_sql("ANALYZE obs_stage")
     else:
         connection.exec_driver_sql("DROP TABLE IF EXISTS temp.obs_stage")
@@ -140,7 +139,6 @@ def _stage(connection: Connection, staged: list[tuple[Any, ...]]) -> None:
             f"INSERT INTO obs_stage ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(*r[:3], r[3].strftime(fmt), *r[4:]) for r in staged],
         )
-        connection.exec_driver_sql("CREATE INDEX temp.ix_obs_stage_source ON obs_stage (source_id)")
 
 
 _DATABASE_CHECKS: tuple[tuple[str, str, str], ...] = (
@@ -191,14 +189,16 @@ def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             raise InvalidRecord(problems)
+        connection.exec_driver_sql(
+            "DELETE FROM obs_stage WHERE source_id IN "
+            "(SELECT s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id)"
+        )
         now = dt.datetime.now(dt.UTC)
-        stamp: Any = now if connection.dialect.name == "postgresql" else now.replace(tzinfo=None).isoformat(" ")
-        conflict = " ON CONFLICT (source_id) DO NOTHING" if connection.dialect.name == "postgresql" else ""
+        postgres = connection.dialect.name == "postgresql"
         result = connection.exec_driver_sql(
-            f"INSERT INTO observation ({_TARGET_COLUMNS}, recorded_at) SELECT {_TARGET_COLUMNS}, "
-            f"{'%(now)s' if connection.dialect.name == 'postgresql' else '?'} FROM obs_stage s "
-            "WHERE NOT EXISTS (SELECT 1 FROM observation o WHERE o.source_id = s.source_id)" + conflict,
-            {"now": stamp} if connection.dialect.name == "postgresql" else (stamp,),
+            f"INSERT INTO observation ({_TARGET_COLUMNS}, recorded_at) "
+            f"SELECT {_TARGET_COLUMNS}, {'%(now)s' if postgres else '?'} FROM obs_stage",
+            {"now": now} if postgres else (now.replace(tzinfo=None).isoformat(" "),),
         )
         inserted = result.rowcount
         outcome = BulkObservationResult(received=len(batch), inserted=inserted, already_present=len(batch) - inserted)
