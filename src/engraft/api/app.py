@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
 from engraft.api.routes_registry import router as registry_router
+from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
 from engraft.registry.service import RegistryService
@@ -32,6 +33,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     app.state.registry = RegistryService(make_session_factory(engine), actor="api")
     install_error_handlers(app)
     app.include_router(registry_router)
+    app.include_router(scores_router)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, VersionConflict
 
@@ -61,6 +62,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=422, content=jsonable_encoder({"detail": validation_problems(list(exc.errors()))})
         )
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:
+        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors()]
+        return JSONResponse(status_code=422, content=jsonable_encoder({"detail": validation_problems(errors)}))
 
     @app.exception_handler(InvalidRecord)
     async def _record_invalid(_request: Request, exc: InvalidRecord) -> JSONResponse:

@@ -1,1 +1,24 @@
-"""Engraft scores."""
+"""Pre-transplant risk assessment: pure, typed clinical instruments with provenance.
+
+Each instrument is one function taking a frozen pydantic input model and returning a result with
+value, band, contributing components, published outcomes (with a ``verified`` flag), citation and
+version. :mod:`engraft.scores.catalog` lists them by name for a CLI or API.
+"""
+
+from engraft.scores.catalog import CATALOG, CatalogEntry, run
+from engraft.scores.provenance import Citation, Component, PublishedOutcome, ScoreResult
+from engraft.scores.units import Analyte, Quantity, UnitError, convert
+
+__all__ = [
+    "CATALOG",
+    "Analyte",
+    "CatalogEntry",
+    "Citation",
+    "Component",
+    "PublishedOutcome",
+    "Quantity",
+    "ScoreResult",
+    "UnitError",
+    "convert",
+    "run",
+]

@@ -1,0 +1,215 @@
+"""Donor eligibility for HPC products under 21 CFR 1271 Subpart C (US FDA).
+
+Checks the infectious-disease marker panel, the specimen timing relative to recovery, and the
+donor screening, and returns one of: eligible; not eligible; or eligible with documented urgent
+medical need (use is not prohibited when there is a documented urgent medical need, 1271.60(d) for
+an incomplete determination and 1271.65(b)(1) for an ineligible donor).
+
+Seen in the regulation or FDA's own pages: the required panel for all donors (anti-HIV-1/2 with
+HIV-1 NAT, HBsAg and anti-HBc, anti-HCV with HCV NAT, syphilis) and for viable leukocyte-rich
+cells (HTLV-I/II, CMV) (1271.85; FDA "Testing HCT/P donors: specific requirements"); specimen
+timing at recovery or up to 7 days before or after, and for peripheral blood stem cells or bone
+marrow up to 30 days before recovery (1271.80(b)); the birth mother's specimen for a donor one
+month of age or younger (1271.80(a)); the urgent-need and first/second-degree-relative uses and
+their labelling (1271.60(d), 1271.65(b)). Not seen, so flagged ``verified=False``: how each
+reactive or indeterminate result is interpreted, CMV-reactive donors remaining eligible, the
+syphilis confirmatory-test rule, and the autologous exemption (1271.90). HBV NAT and seasonal WNV
+NAT are accepted when given but not required here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Final
+
+from pydantic import model_validator
+
+from engraft.scores import sources
+from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+
+INSTRUMENT: Final = "donor-eligibility"
+
+
+class Marker(StrEnum):
+    HIV_1_2 = "hiv_1_2"
+    HIV_1_NAT = "hiv_1_nat"
+    HBSAG = "hbsag"
+    ANTI_HBC = "anti_hbc"
+    HCV = "hcv"
+    HCV_NAT = "hcv_nat"
+    HTLV_I_II = "htlv_i_ii"
+    SYPHILIS = "syphilis"
+    CMV = "cmv"
+    HBV_NAT = "hbv_nat"
+    WNV_NAT = "wnv_nat"
+
+
+class TestResult(StrEnum):
+    NON_REACTIVE = "non_reactive"
+    REACTIVE = "reactive"
+    INDETERMINATE = "indeterminate"
+
+
+class Product(StrEnum):
+    HPC_APHERESIS = "hpc_apheresis"
+    HPC_MARROW = "hpc_marrow"
+    HPC_CORD_BLOOD = "hpc_cord_blood"
+
+
+class IntendedUse(StrEnum):
+    ALLOGENEIC = "allogeneic"
+    AUTOLOGOUS = "autologous"
+
+
+class Eligibility(StrEnum):
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not eligible"
+    URGENT_MEDICAL_NEED = "eligible with documented urgent medical need"
+    NOT_REQUIRED = "determination not required (autologous use)"
+
+
+OPTIONAL_MARKERS: Final = frozenset({Marker.HBV_NAT, Marker.WNV_NAT})
+REQUIRED_MARKERS: Final = tuple(m for m in Marker if m not in OPTIONAL_MARKERS)
+_EXCLUDING: Final = frozenset(Marker) - {Marker.SYPHILIS, Marker.CMV}
+
+
+class MarkerResult(FrozenModel):
+    marker: Marker
+    result: TestResult
+    specimen_date: dt.date
+    confirmatory_treponemal_test_negative: bool | None = None
+
+    @model_validator(mode="after")
+    def _confirmatory_only_for_syphilis(self) -> MarkerResult:
+        if self.confirmatory_treponemal_test_negative is not None and self.marker is not Marker.SYPHILIS:
+            raise ValueError(
+                f"confirmatory_treponemal_test_negative applies to marker 'syphilis' only, not {self.marker.value!r}"
+            )
+        return self
+
+
+class DonorEligibilityInput(FrozenModel):
+    intended_use: IntendedUse
+    product: Product
+    recovery_date: dt.date
+    markers: tuple[MarkerResult, ...]
+    specimen_from_birth_mother: bool = False
+    screening_complete: bool
+    screening_risk_factor_identified: bool
+    recipient_is_first_or_second_degree_relative: bool = False
+    documented_urgent_medical_need: bool = False
+
+    @model_validator(mode="after")
+    def _panel(self) -> DonorEligibilityInput:
+        given = [m.marker for m in self.markers]
+        duplicates = sorted({m.value for m in given if given.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"markers listed more than once: {duplicates}; give one result per marker")
+        if self.intended_use is IntendedUse.ALLOGENEIC:
+            missing = [m.value for m in REQUIRED_MARKERS if m not in given]
+            if missing:
+                raise ValueError(
+                    f"markers missing from the panel: {missing}; expected results for "
+                    f"{[m.value for m in REQUIRED_MARKERS]}"
+                )
+        return self
+
+
+class DonorEligibilityResult(ScoreResult):
+    value: str
+    reasons: tuple[str, ...]
+    labelling: tuple[str, ...] = ()
+
+
+def specimen_window_days(product: Product) -> tuple[int, int]:
+    """Allowed specimen day relative to recovery (negative = before), 21 CFR 1271.80(b)."""
+    if product in (Product.HPC_APHERESIS, Product.HPC_MARROW):
+        return (-30, 7)
+    return (-7, 7)
+
+
+def _check_marker(m: MarkerResult, data: DonorEligibilityInput) -> tuple[Component, str | None]:
+    day = (m.specimen_date - data.recovery_date).days
+    low, high = specimen_window_days(data.product)
+    text = f"{m.result.value}, specimen day {day:+d} relative to recovery"
+    problem: str | None = None
+    verified = True
+    if not low <= day <= high:
+        problem = f"{m.marker.value}: specimen day {day:+d} is outside the allowed window {low:+d} to {high:+d} days"
+        rule = f"specimen must be collected between day {low:+d} and day {high:+d} of recovery (1271.80(b))"
+    elif m.result is TestResult.INDETERMINATE:
+        problem = f"{m.marker.value}: indeterminate result; resolve before a determination"
+        rule = "an indeterminate result cannot support eligibility"
+        verified = False
+    elif m.result is TestResult.NON_REACTIVE:
+        rule = "non-reactive"
+    elif m.marker is Marker.CMV:
+        rule = "CMV reactive does not by itself make the donor ineligible; follow the CMV-reactive donor SOP"
+        verified = False
+    elif m.marker is Marker.SYPHILIS and m.confirmatory_treponemal_test_negative:
+        rule = "reactive screening test with negative treponemal confirmatory test: not a basis for ineligibility"
+        verified = False
+    else:
+        problem = f"{m.marker.value}: reactive"
+        rule = "reactive test for a relevant communicable disease agent makes the donor ineligible"
+        verified = False
+    component = Component(item=m.marker.value, input=text, points=0, rule=rule, verified=verified)
+    return component, problem
+
+
+def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
+    """Determine donor eligibility, with the reason for each finding."""
+    base = {"instrument": INSTRUMENT, "version": "21-cfr-1271-subpart-c", "citation": sources.CFR_1271_SUBPART_C}
+    if data.intended_use is IntendedUse.AUTOLOGOUS:
+        reason = "autologous use: donor-eligibility determination not required (21 CFR 1271.90(a)(1), not verified)"
+        return DonorEligibilityResult(
+            **base,
+            value=Eligibility.NOT_REQUIRED.value,
+            band=Eligibility.NOT_REQUIRED.value,
+            components=(),
+            reasons=(reason,),
+            labelling=("FOR AUTOLOGOUS USE ONLY",),
+        )
+    components: list[Component] = []
+    problems: list[str] = []
+    for m in sorted(data.markers, key=lambda r: list(Marker).index(r.marker)):
+        component, problem = _check_marker(m, data)
+        components.append(component)
+        if problem:
+            problems.append(problem)
+    if data.product is Product.HPC_CORD_BLOOD and not data.specimen_from_birth_mother:
+        problems.append("cord blood: donor is one month of age or younger, the birth mother's specimen must be tested")
+    if not data.screening_complete:
+        problems.append("donor screening (medical history and physical assessment) not complete")
+    incomplete = any(not p.endswith(": reactive") for p in problems)
+    if data.screening_risk_factor_identified:
+        problems.append("donor screening identified a risk factor or clinical evidence of a relevant disease")
+    reactive = [m.marker.value for m in data.markers if m.result is TestResult.REACTIVE and m.marker in _EXCLUDING]
+    if not problems:
+        return DonorEligibilityResult(
+            **base,
+            value=Eligibility.ELIGIBLE.value,
+            band=Eligibility.ELIGIBLE.value,
+            components=tuple(components),
+            reasons=("all required tests valid and non-reactive (or not a basis for ineligibility); screening clear",),
+        )
+    labelling = ["Biohazard legend", "WARNING: Advise patient of communicable disease risks"]
+    if incomplete:
+        labelling.insert(0, "NOT EVALUATED FOR INFECTIOUS SUBSTANCES")
+    labelling += [f"WARNING: Reactive test results for {name}" for name in reactive]
+    status = Eligibility.NOT_ELIGIBLE
+    permitted_use: str | None = None
+    if data.documented_urgent_medical_need:
+        status = Eligibility.URGENT_MEDICAL_NEED
+        permitted_use = "use not prohibited: documented urgent medical need (1271.65(b)(1)); notify the physician"
+    elif data.recipient_is_first_or_second_degree_relative:
+        permitted_use = "use in a first- or second-degree blood relative is not prohibited (1271.65(b)(1))"
+    return DonorEligibilityResult(
+        **base,
+        value=status.value,
+        band=status.value,
+        components=tuple(components),
+        reasons=(*problems, permitted_use) if permitted_use else tuple(problems),
+        labelling=tuple(labelling) if permitted_use else (),
+    )

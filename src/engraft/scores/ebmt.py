@@ -1,0 +1,236 @@
+"""EBMT (Gratwohl) risk score, 2009 generalised version, for allogeneic HSCT.
+
+Five factors, 0-7 points: age (<20 / 20-40 / >40 years), disease stage (early / intermediate /
+late), time from diagnosis to HSCT (<= 12 / > 12 months; not scored in first complete remission),
+donor (HLA-identical sibling / unrelated), donor-recipient sex (female donor to male recipient = 1).
+Factor points and stage definitions were seen in secondary reproductions only (clinical-scores.md
+section 2.2, [S]); components carry ``verified=False``. Exactly 12 months is not covered by the
+published wording; it is scored 0 here, as in one documented implementation. Haploidentical,
+cord-blood and autologous grafts have no published category and are refused.
+
+Outcomes: 5-year OS and TRM for score 0 and scores 6-7 are verified from the Cancer 2009 abstract;
+scores 1-5 are not verified. The external validation (PMID 24655161) groups are verified.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from pydantic import Field, model_validator
+
+from engraft.scores import sources
+from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+
+INSTRUMENT: Final = "ebmt-risk"
+
+
+class EbmtDisease(StrEnum):
+    AML = "aml"
+    ALL = "all"
+    CML = "cml"
+    MDS = "mds"
+    NHL = "nhl"
+    MULTIPLE_MYELOMA = "multiple_myeloma"
+    SEVERE_APLASTIC_ANAEMIA = "severe_aplastic_anaemia"
+
+
+class DiseaseStatus(StrEnum):
+    UNTREATED = "untreated"
+    CR1 = "cr1"
+    CR2 = "cr2"
+    CR3_OR_LATER = "cr3_or_later"
+    PARTIAL_REMISSION = "partial_remission"
+    STABLE_DISEASE = "stable_disease"
+    RELAPSE = "relapse"
+    PRIMARY_REFRACTORY = "primary_refractory"
+    CHRONIC_PHASE_1 = "chronic_phase_1"
+    CHRONIC_PHASE_2_OR_LATER = "chronic_phase_2_or_later"
+    ACCELERATED_PHASE = "accelerated_phase"
+    BLAST_CRISIS = "blast_crisis"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class DonorType(StrEnum):
+    HLA_IDENTICAL_SIBLING = "hla_identical_sibling"
+    UNRELATED = "unrelated"
+    HAPLOIDENTICAL = "haploidentical"
+    CORD_BLOOD = "cord_blood"
+    AUTOLOGOUS = "autologous"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+_ACUTE = {EbmtDisease.AML, EbmtDisease.ALL}
+_LYMPHOID = {EbmtDisease.NHL, EbmtDisease.MULTIPLE_MYELOMA}
+_CML_STATUSES = {
+    DiseaseStatus.CHRONIC_PHASE_1,
+    DiseaseStatus.CHRONIC_PHASE_2_OR_LATER,
+    DiseaseStatus.ACCELERATED_PHASE,
+    DiseaseStatus.BLAST_CRISIS,
+}
+_STAGE_POINTS: Final = {"early": 0, "intermediate": 1, "late": 2}
+
+
+def disease_stage(disease: EbmtDisease, status: DiseaseStatus) -> str:
+    """Map disease and status to the 2009 stage: ``early``, ``intermediate``, ``late`` or ``not scored``."""
+    if disease is EbmtDisease.SEVERE_APLASTIC_ANAEMIA:
+        return "not scored"
+    if disease is EbmtDisease.CML:
+        if status not in _CML_STATUSES:
+            raise ValueError(f"status={status.value!r} is not a CML phase; expected one of {sorted(_CML_STATUSES)}")
+        if status is DiseaseStatus.CHRONIC_PHASE_1:
+            return "early"
+        return "late" if status is DiseaseStatus.BLAST_CRISIS else "intermediate"
+    if status in _CML_STATUSES or status is DiseaseStatus.NOT_APPLICABLE:
+        raise ValueError(f"status={status.value!r} does not apply to disease={disease.value!r}")
+    if disease in _ACUTE:
+        return {DiseaseStatus.CR1: "early", DiseaseStatus.CR2: "intermediate"}.get(status, "late")
+    if disease is EbmtDisease.MDS:
+        if status in (DiseaseStatus.UNTREATED, DiseaseStatus.CR1):
+            return "early"
+        return "intermediate" if status in (DiseaseStatus.CR2, DiseaseStatus.PARTIAL_REMISSION) else "late"
+    if status in (DiseaseStatus.UNTREATED, DiseaseStatus.CR1):
+        return "early"
+    intermediate = (DiseaseStatus.CR2, DiseaseStatus.PARTIAL_REMISSION, DiseaseStatus.STABLE_DISEASE)
+    return "intermediate" if status in intermediate else "late"
+
+
+class EbmtRiskInput(FrozenModel):
+    age_years: int = Field(ge=0, le=120, description="Recipient age in completed years.")
+    disease: EbmtDisease
+    status: DiseaseStatus
+    months_diagnosis_to_transplant: float = Field(ge=0, le=1200)
+    donor_type: DonorType
+    donor_sex: Sex
+    recipient_sex: Sex
+
+    @model_validator(mode="after")
+    def _scorable(self) -> EbmtRiskInput:
+        if self.donor_type not in (DonorType.HLA_IDENTICAL_SIBLING, DonorType.UNRELATED):
+            raise ValueError(
+                f"donor_type={self.donor_type.value!r} has no category in the EBMT score; "
+                "expected 'hla_identical_sibling' or 'unrelated'"
+            )
+        disease_stage(self.disease, self.status)
+        return self
+
+
+class EbmtRiskResult(ScoreResult):
+    value: int
+    stage: str
+
+
+def _o(band: str, endpoint: str, value: float, **kw: object) -> PublishedOutcome:
+    return PublishedOutcome.model_validate({"band": band, "endpoint": endpoint, "value": value, **kw})
+
+
+_GRATWOHL = {
+    "time_point": "5 years",
+    "cohort": "EBMT allogeneic HSCT 1980-2005 (whole cohort)",
+    "n": 56505,
+    "verified": True,
+    "source": sources.GRATWOHL_2009,
+}
+_EXTERNAL = {
+    "time_point": "5 years",
+    "cohort": "Single-centre external validation, 273 consecutive adults, allogeneic HSCT 2000-2010",
+    "verified": True,
+    "source": sources.EBMT_EXTERNAL_2014,
+}
+# band, 5-year OS %, 5-year TRM %, patients in the band
+_EXTERNAL_GROUPS: Final = {
+    **dict.fromkeys(range(3), ("0-2", 72, 16, 65)),
+    3: ("3", 57, 30, 67),
+    4: ("4", 41, 25, 70),
+    **dict.fromkeys(range(5, 8), ("5-7", 25, 36, 71)),
+}
+
+
+def outcomes_for(score: int) -> tuple[PublishedOutcome, ...]:
+    """Published 5-year outcomes that apply to ``score``."""
+    found: list[PublishedOutcome] = []
+    if score == 0:
+        found += [
+            _o("0", "overall survival", 71, ci_low=69, ci_high=73, **_GRATWOHL),
+            _o("0", "transplant-related mortality", 15, ci_low=14, ci_high=17, **_GRATWOHL),
+        ]
+    elif score >= 6:
+        found += [
+            _o("6-7", "overall survival", 24, ci_low=21, ci_high=27, **_GRATWOHL),
+            _o("6-7", "transplant-related mortality", 47, ci_low=44, ci_high=50, **_GRATWOHL),
+        ]
+    band, os_, trm, n = _EXTERNAL_GROUPS[score]
+    found += [
+        _o(band, "overall survival", os_, n=n, **_EXTERNAL),
+        _o(band, "transplant-related mortality", trm, n=n, **_EXTERNAL),
+    ]
+    return tuple(found)
+
+
+def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
+    """Compute the EBMT risk score (0-7; at most 6 in first complete remission)."""
+    stage = disease_stage(data.disease, data.status)
+    age_points = 0 if data.age_years < 20 else 1 if data.age_years <= 40 else 2
+    stage_points = _STAGE_POINTS.get(stage, 0)
+    in_cr1 = data.status is DiseaseStatus.CR1
+    time_points = 0 if in_cr1 or data.months_diagnosis_to_transplant <= 12 else 1
+    donor_points = 1 if data.donor_type is DonorType.UNRELATED else 0
+    f_to_m = data.donor_sex is Sex.FEMALE and data.recipient_sex is Sex.MALE
+    time_rule = (
+        "not scored in first complete remission"
+        if in_cr1
+        else "<= 12 months 0, > 12 months 1 (exactly 12 months: 0, boundary not published)"
+    )
+    components = (
+        Component(
+            item="age",
+            input=f"age_years={data.age_years}",
+            points=age_points,
+            rule="< 20 years 0, 20-40 years 1, > 40 years 2",
+            verified=False,
+        ),
+        Component(
+            item="disease_stage",
+            input=f"disease={data.disease.value}, status={data.status.value} -> {stage}",
+            points=stage_points,
+            rule="early 0, intermediate 1, late 2 (severe aplastic anaemia not scored)",
+            verified=False,
+        ),
+        Component(
+            item="time_diagnosis_to_transplant",
+            input=f"months_diagnosis_to_transplant={data.months_diagnosis_to_transplant:g}",
+            points=time_points,
+            rule=time_rule,
+            verified=False,
+        ),
+        Component(
+            item="donor_type",
+            input=f"donor_type={data.donor_type.value}",
+            points=donor_points,
+            rule="HLA-identical sibling 0, unrelated 1",
+            verified=False,
+        ),
+        Component(
+            item="donor_recipient_sex",
+            input=f"donor_sex={data.donor_sex.value}, recipient_sex={data.recipient_sex.value}",
+            points=1 if f_to_m else 0,
+            rule="female donor to male recipient 1, any other combination 0",
+            verified=False,
+        ),
+    )
+    score = int(sum(c.points for c in components))
+    return EbmtRiskResult(
+        instrument=INSTRUMENT,
+        version="gratwohl-2009",
+        value=score,
+        band=str(score),
+        stage=stage,
+        components=components,
+        outcomes=outcomes_for(score),
+        citation=sources.GRATWOHL_2009,
+        notes=("Per-score 5-year outcomes for scores 1-5 (Gratwohl 2009) not verified; not shown.",),
+    )

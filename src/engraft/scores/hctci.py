@@ -1,0 +1,181 @@
+"""HCT-specific comorbidity index (Sorror 2005), from item flags or from clinical facts.
+
+The index sums 17 weighted comorbidities (0-26). Risk groups 0, 1-2 and >= 3 carry the 2-year
+non-relapse mortality (NRM) and overall survival (OS) figures published for them. The original
+Sorror 2005 validation-set figures (14/21/41% NRM, 71/60/34% OS) were seen only in secondary
+reproductions and are marked ``verified=False``; the prospective GITMO (Raimondi 2012) and the
+five-centre (ElSawy 2015) validation figures were checked against their abstracts.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import Field, model_validator
+
+from engraft.scores import sources
+from engraft.scores.hctci_facts import Finding, HctCiFacts, check_facts, derive
+from engraft.scores.hctci_items import (
+    DEFINITIONS,
+    EXCLUSIVE_PAIRS,
+    WEIGHTS,
+    HctCiItem,
+    HctCiVariant,
+    total,
+)
+from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+
+INSTRUMENT: Final = "hct-ci"
+
+
+class HctCiItemFlags(FrozenModel):
+    """The 17 items answered directly (true = comorbidity present per the variant's definition)."""
+
+    arrhythmia: bool
+    cardiac: bool
+    inflammatory_bowel_disease: bool
+    diabetes: bool
+    cerebrovascular: bool
+    psychiatric: bool
+    hepatic_mild: bool
+    obesity: bool
+    infection: bool
+    rheumatologic: bool
+    peptic_ulcer: bool
+    renal: bool
+    pulmonary_moderate: bool
+    prior_solid_tumour: bool
+    heart_valve_disease: bool
+    pulmonary_severe: bool
+    hepatic_moderate_severe: bool
+
+    def present(self) -> set[HctCiItem]:
+        return {item for item in HctCiItem if getattr(self, item.value)}
+
+
+class HctCiInput(FrozenModel):
+    """HCT-CI input: exactly one of ``items`` (flags) or ``facts`` (clinical facts)."""
+
+    variant: HctCiVariant = HctCiVariant.SORROR_2005
+    age_years: int | None = Field(default=None, ge=0, le=120, description="Completed years at HCT.")
+    items: HctCiItemFlags | None = None
+    facts: HctCiFacts | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> HctCiInput:
+        if (self.items is None) == (self.facts is None):
+            raise ValueError("give exactly one of 'items' (17 flags) or 'facts' (clinical facts)")
+        if self.facts is not None:
+            if self.age_years is None:
+                raise ValueError("age_years is required with 'facts' (paediatric cardiac and BMI rules)")
+            check_facts(self.facts, self.variant, self.age_years)
+        return self
+
+
+class HctCiResult(ScoreResult):
+    value: int
+    risk_group: str
+
+
+def _outcome(band: str, endpoint: str, value: float, **kw: object) -> PublishedOutcome:
+    return PublishedOutcome.model_validate({"band": band, "endpoint": endpoint, "value": value, **kw})
+
+
+_SORROR_VALIDATION = {
+    "time_point": "2 years",
+    "cohort": "Sorror 2005 validation set (FHCRC allogeneic HCT 1997-2003)",
+    "n": 347,
+    "verified": False,
+    "source": sources.SORROR_2005,
+    "note": "seen only in secondary reproductions (pmidcalc, QxMD); the >=3 NRM of 41% is also quoted as the "
+    "predicted value by Raimondi 2012",
+}
+_RAIMONDI = {
+    "time_point": "2 years",
+    "cohort": "GITMO prospective validation, Italy",
+    "n": 1937,
+    "verified": True,
+    "source": sources.RAIMONDI_2012,
+}
+_ELSAWY = {
+    "time_point": "2 years",
+    "cohort": "Five US centres, allogeneic HCT",
+    "n": 2523,
+    "verified": True,
+    "source": sources.ELSAWY_2015,
+}
+
+OUTCOMES: Final[dict[str, tuple[PublishedOutcome, ...]]] = {
+    band: (
+        _outcome(band, "non-relapse mortality", s_nrm, **_SORROR_VALIDATION),
+        _outcome(band, "overall survival", s_os, **_SORROR_VALIDATION),
+        _outcome(band, "non-relapse mortality", r_nrm, **_RAIMONDI),
+        _outcome(band, "overall survival", r_os, **_RAIMONDI),
+        _outcome(band, "non-relapse mortality", e_nrm, **_ELSAWY),
+        _outcome(band, "overall survival", e_os, **_ELSAWY),
+    )
+    for band, s_nrm, s_os, r_nrm, r_os, e_nrm, e_os in (
+        ("0", 14, 71, 14.7, 56.4, 14, 74),
+        ("1-2", 21, 60, 21.3, 54.5, 23, 61),
+        (">=3", 41, 34, 27.3, 41.3, 39, 39),
+    )
+}
+
+RISK_GROUPS: Final[dict[str, str]] = {"0": "low", "1-2": "intermediate", ">=3": "high"}
+
+
+def band_for(score: int) -> str:
+    """HCT-CI band: ``"0"``, ``"1-2"`` or ``">=3"``."""
+    if score < 0:
+        raise ValueError(f"HCT-CI score {score} is negative; expected 0-26")
+    return "0" if score == 0 else "1-2" if score <= 2 else ">=3"
+
+
+def item_findings(data: HctCiInput) -> dict[HctCiItem, Finding]:
+    """Each item's presence with the input and rule that decided it."""
+    if data.items is not None:
+        present = data.items.present()
+        return {
+            item: Finding(item in present, f"items.{item.value}={str(item in present).lower()}", "reported item flag")
+            for item in HctCiItem
+        }
+    if data.facts is None or data.age_years is None:
+        raise ValueError("HctCiInput needs 'items', or 'facts' with 'age_years'")
+    return derive(data.facts, data.variant, data.age_years)
+
+
+def components_for(findings: dict[HctCiItem, Finding], variant: HctCiVariant) -> tuple[Component, ...]:
+    """One component per item; the lower item of an exclusive pair scores 0 when the higher is present."""
+    superseded = {
+        lower: higher for lower, higher in EXCLUSIVE_PAIRS if findings[lower].present and findings[higher].present
+    }
+    components = []
+    for item in HctCiItem:
+        finding = findings[item]
+        points = WEIGHTS[item] if finding.present and item not in superseded else 0
+        rule = f"{DEFINITIONS[variant][item]} [weight {WEIGHTS[item]}]: {finding.rule}"
+        if item in superseded:
+            rule += f"; superseded by {superseded[item].value} (mutually exclusive, higher scores)"
+        components.append(
+            Component(item=item.value, input=finding.input, points=points, rule=rule, verified=finding.verified)
+        )
+    return tuple(components)
+
+
+def hct_ci(data: HctCiInput) -> HctCiResult:
+    """Compute the HCT-CI with its risk group and published outcomes for that group."""
+    findings = item_findings(data)
+    score = total({item for item, finding in findings.items() if finding.present})
+    band = band_for(score)
+    citation = sources.SORROR_2005 if data.variant is HctCiVariant.SORROR_2005 else sources.CIBMTR_FIM_APPENDIX_J
+    return HctCiResult(
+        instrument=INSTRUMENT,
+        version=data.variant.value,
+        value=score,
+        band=band,
+        risk_group=RISK_GROUPS[band],
+        components=components_for(findings, data.variant),
+        outcomes=OUTCOMES[band],
+        citation=citation,
+        notes=("Weights from Sorror 2005 Table 1; risk groups 0, 1-2, >=3.",),
+    )

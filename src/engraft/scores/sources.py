@@ -1,0 +1,162 @@
+"""Citations used by the score modules, in one place so each is written once.
+
+Bibliographic fields were taken from /work/shared/reference/clinical-scores.md and
+clinical-scores-verification.md; fields those notes mark unverified are left as ``None``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from engraft.scores.provenance import Citation
+
+SORROR_2005: Final = Citation(
+    authors="Sorror ML, Maris MB, Storb R, Baron F, Sandmaier BM, Maloney DG, Storer B",
+    title="Hematopoietic cell transplantation (HCT)-specific comorbidity index: a new tool for risk "
+    "assessment before allogeneic HCT",
+    journal="Blood",
+    year=2005,
+    volume_pages="106(8):2912-2919",
+    doi="10.1182/blood-2005-05-2004",
+    pmid="15994282",
+)
+
+SORROR_2013: Final = Citation(
+    authors="Sorror ML",
+    title="How I assess comorbidities before hematopoietic cell transplantation",
+    journal="Blood",
+    year=2013,
+    volume_pages="121(15):2854-2863",
+    url="http://ashpublications.net/view-large/6385707",
+)
+
+SORROR_2014: Final = Citation(
+    authors="Sorror ML, Storb RF, Sandmaier BM, et al.",
+    title="Comorbidity-age index: a clinical measure of biologic age before allogeneic hematopoietic "
+    "cell transplantation",
+    journal="J Clin Oncol",
+    year=2014,
+    volume_pages="32(29):3249-3256",
+    doi="10.1200/JCO.2013.53.8157",
+    pmid="25154831",
+)
+
+CIBMTR_FIM_APPENDIX_J: Final = Citation(
+    authors="CIBMTR",
+    title="Forms Instruction Manual, Appendix J: HCT-CI operational definitions",
+    journal="CIBMTR Forms Instruction Manual",
+    year=2024,
+    url="https://www.cibmtr.org/manuals/fim",
+)
+
+RAIMONDI_2012: Final = Citation(
+    authors="Raimondi R, et al.",
+    title=None,
+    journal="Blood",
+    year=2012,
+    volume_pages="120(6):1327",
+    url="http://ashpublications.net/blood/article/120/6/1327/30536/",
+)
+
+ELSAWY_2015: Final = Citation(
+    authors="ElSawy M, et al.",
+    title=None,
+    journal="Br J Haematol",
+    year=2015,
+)
+
+KARNOFSKY_1949: Final = Citation(
+    authors="Karnofsky DA, Burchenal JH",
+    title="The clinical evaluation of chemotherapeutic agents in cancer",
+    journal="In: MacLeod CM (ed). Evaluation of Chemotherapeutic Agents. Columbia University Press",
+    year=1949,
+)
+
+LANSKY_1987: Final = Citation(
+    authors="Lansky SB, List MA, Lansky LL, et al.",
+    title="The measurement of performance in childhood cancer patients",
+    journal="Cancer",
+    year=1987,
+    volume_pages="60(7):1651-1656",
+)
+
+GRATWOHL_2009: Final = Citation(
+    authors="Gratwohl A, Stern M, Brand R, et al.",
+    title="Risk score for outcome after allogeneic hematopoietic stem cell transplantation: a retrospective analysis",
+    journal="Cancer",
+    year=2009,
+    volume_pages="115(20):4715-4726",
+    doi="10.1002/cncr.24531",
+    pmid="19642176",
+)
+
+EBMT_EXTERNAL_2014: Final = Citation(
+    authors="(authors not recorded; external validation of the EBMT risk score, 273 adults, HCT 2000-2010)",
+    title=None,
+    journal="(see PubMed record)",
+    year=2014,
+    pmid="24655161",
+)
+
+ARMAND_2014: Final = Citation(
+    authors="Armand P, Kim HT, Logan BR, et al.",
+    title="Validation and refinement of the Disease Risk Index for allogeneic stem cell transplantation",
+    journal="Blood",
+    year=2014,
+    volume_pages="123(23):3664-3671",
+    doi="10.1182/blood-2014-01-552984",
+    pmid="24744269",
+)
+
+BACIGALUPO_2009: Final = Citation(
+    authors="Bacigalupo A, Ballen K, Rizzo D, et al.",
+    title="Defining the intensity of conditioning regimens: working definitions",
+    journal="Biol Blood Marrow Transplant",
+    year=2009,
+    volume_pages="15(12):1628-1633",
+    doi="10.1016/j.bbmt.2009.07.004",
+    pmid="19896087",
+)
+
+GIRALT_2009: Final = Citation(
+    authors="Giralt S, Ballen K, Rizzo D, et al.",
+    title="Reduced-intensity conditioning regimen workshop: defining the dose spectrum",
+    journal="Biol Blood Marrow Transplant",
+    year=2009,
+    volume_pages="15(3):367-369",
+    doi="10.1016/j.bbmt.2008.12.497",
+    pmid="19203728",
+)
+
+CFR_1271_SUBPART_C: Final = Citation(
+    authors="US Food and Drug Administration",
+    title="21 CFR Part 1271 Subpart C - Donor Eligibility (1271.45, 1271.60, 1271.65, 1271.80, 1271.85); "
+    "FDA, Testing Donors of HCT/Ps: Specific Requirements",
+    journal="Code of Federal Regulations, Title 21",
+    year=2004,
+    url="https://www.ecfr.gov/current/title-21/chapter-I/subchapter-L/part-1271/subpart-C",
+)
+
+DEHN_2019: Final = Citation(
+    authors="Dehn J, et al.",
+    title="NMDP/CIBMTR donor and cord blood unit selection guidelines",
+    journal="Blood",
+    year=2019,
+    volume_pages="134(12):924-934",
+)
+
+NETCORD_FACT_POST_THAW: Final = Citation(
+    authors="Talmadge C (FACT Accreditation Services)",
+    title="Release of cord blood units that do not meet post-thaw specification requirements "
+    "(NetCord-FACT post-thaw criteria)",
+    journal="FACT Newsletter",
+    year=2018,
+    url="https://news.factglobal.org/release-of-cord-blood-units-that-do-not-meet-post-thaw-specification-requirements/",
+)
+
+AUTO_PBSC_CD34_MINIMUM: Final = Citation(
+    authors="(commonly cited minimum; primary guideline not checked)",
+    title="Minimum CD34+ cell dose of 2.0 x 10^6/kg for autologous peripheral blood stem cell transplantation",
+    journal="Secondary sources (mobilisation reviews)",
+    year=2017,
+)

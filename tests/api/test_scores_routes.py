@@ -1,0 +1,65 @@
+"""Risk instruments over HTTP and the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from engraft.api.app import create_app
+from engraft.cli import app as cli_app
+from engraft.registry.database import make_engine
+from engraft.scores.catalog import CATALOG
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_engine(f"sqlite:///{tmp_path / 's.db'}"))) as test_client:
+        yield test_client
+
+
+def test_list_has_every_instrument_with_schema_and_citation(client: TestClient) -> None:
+    listed = client.get("/api/scores").json()
+    assert [i["name"] for i in listed] == list(CATALOG)
+    for item in listed:
+        assert item["input_schema"]["type"] == "object"
+        assert item["citation"]["year"] > 1900
+
+
+def test_run_karnofsky(client: TestClient) -> None:
+    result = client.post("/api/scores/karnofsky", json={"score": 80})
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["instrument"] and body["value"] == 80 and body["citation"]["authors"]
+
+
+def test_invalid_input_names_field(client: TestClient) -> None:
+    result = client.post("/api/scores/karnofsky", json={"score": 85})
+    assert result.status_code == 422
+    assert result.json()["detail"][0]["field"] == "score"
+    assert result.json()["detail"][0]["value"] == 85
+
+
+def test_unknown_instrument_is_404(client: TestClient) -> None:
+    assert client.get("/api/scores/astrology").status_code == 404
+    assert client.post("/api/scores/astrology", json={}).status_code == 404
+
+
+def test_cli_list_schema_and_run(tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli_app, ["score", "--list"])
+    assert listed.exit_code == 0 and "hct-ci" in listed.output
+    schema = runner.invoke(cli_app, ["score", "karnofsky", "--schema"])
+    assert json.loads(schema.output)["type"] == "object"
+    payload = tmp_path / "kps.json"
+    payload.write_text(json.dumps({"score": 70}))
+    ran = runner.invoke(cli_app, ["score", "karnofsky", "--input", str(payload)])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output)["value"] == 70
+    payload.write_text(json.dumps({"score": 75}))
+    bad = runner.invoke(cli_app, ["score", "karnofsky", "--input", str(payload)])
+    assert bad.exit_code == 1

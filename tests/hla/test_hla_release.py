@@ -1,0 +1,75 @@
+"""Locating a release: explicit directory, environment variable, versioned cache, download path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engraft.hla import HlaReleaseError, download_release, locate_release
+from engraft.hla.release import REQUIRED_FILES, release_branch
+
+
+def test_explicit_directory(imgt_dir: Path) -> None:
+    files = locate_release(imgt_dir)
+    assert files.release == "3.58.0"
+    assert files.root == imgt_dir.resolve()
+
+
+def test_environment_variable(imgt_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
+    assert locate_release().release == "3.58.0"
+
+
+def test_missing_directory_names_path(tmp_path: Path) -> None:
+    with pytest.raises(HlaReleaseError, match="does not exist"):
+        locate_release(tmp_path / "nope")
+
+
+def test_incomplete_directory_lists_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "wmda").mkdir()
+    with pytest.raises(HlaReleaseError, match=r"lacks wmda/hla_nom\.txt"):
+        locate_release(tmp_path)
+
+
+def test_no_release_and_no_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENGRAFT_IMGT_DIR", raising=False)
+    with pytest.raises(HlaReleaseError, match=r"allow a download of 3\.58\.0"):
+        locate_release(cache_dir=tmp_path)
+
+
+def test_branch_name() -> None:
+    assert release_branch("3.58.0") == "3580"
+    with pytest.raises(HlaReleaseError):
+        release_branch("latest")
+
+
+def test_download_into_versioned_cache_with_injected_fetcher(
+    imgt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The download code path, with the network replaced by reads of the local release."""
+    monkeypatch.delenv("ENGRAFT_IMGT_DIR", raising=False)
+    urls: list[str] = []
+    prefix = "https://raw.githubusercontent.com/ANHIG/IMGTHLA/3580/"
+
+    def fetch(url: str) -> bytes:
+        urls.append(url)
+        assert url.startswith(prefix)
+        return (imgt_dir / url.removeprefix(prefix)).read_bytes()
+
+    files = locate_release(cache_dir=tmp_path, allow_download=True, fetch=fetch)
+    assert files.root == (tmp_path / "3.58.0").resolve()
+    assert len(urls) == len(REQUIRED_FILES)
+    # second call: served from the cache, no fetch
+    again = locate_release(cache_dir=tmp_path, fetch=fetch)
+    assert again.root == files.root
+    assert len(urls) == len(REQUIRED_FILES)
+
+
+def test_download_failure_is_reported(tmp_path: Path) -> None:
+    def fetch(url: str) -> bytes:
+        raise OSError("network unreachable")
+
+    with pytest.raises(HlaReleaseError, match="network unreachable"):
+        download_release("3.58.0", cache_dir=tmp_path, fetch=fetch)
+    assert not list(tmp_path.rglob("*.txt"))

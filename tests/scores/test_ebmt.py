@@ -1,0 +1,202 @@
+"""EBMT (Gratwohl 2009) risk score: factor edges, stage mapping, refusal of unscored donors, outcomes.
+
+Factor points are from secondary reproductions ([S]); tests check the implementation of those rules,
+and only the outcome figures verified against the Cancer 2009 abstract are asserted as published.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from engraft.scores.ebmt import EbmtRiskInput, ebmt_risk
+
+BASE: dict[str, Any] = {
+    "age_years": 10,
+    "disease": "aml",
+    "status": "cr1",
+    "months_diagnosis_to_transplant": 6,
+    "donor_type": "hla_identical_sibling",
+    "donor_sex": "male",
+    "recipient_sex": "male",
+}
+
+
+def score(**changes: Any) -> int:
+    return ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes})).value
+
+
+def component(item: str, **changes: Any) -> float:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
+    return next(c.points for c in result.components if c.item == item)
+
+
+@pytest.mark.parametrize(
+    ("age", "points"),
+    [
+        pytest.param(19, 0, id="age-19"),
+        pytest.param(20, 1, id="age-20"),
+        pytest.param(40, 1, id="age-40"),
+        pytest.param(41, 2, id="age-41"),
+    ],
+)
+def test_age_edges(age: int, points: int) -> None:
+    assert component("age", age_years=age) == points
+
+
+@pytest.mark.parametrize(
+    ("disease", "status", "stage"),
+    [
+        pytest.param("aml", "cr1", "early", id="aml-cr1-early"),
+        pytest.param("all", "cr2", "intermediate", id="all-cr2-intermediate"),
+        pytest.param("aml", "relapse", "late", id="aml-relapse-late"),
+        pytest.param("aml", "primary_refractory", "late", id="aml-refractory-late"),
+        pytest.param("cml", "chronic_phase_1", "early", id="cml-cp1-early"),
+        pytest.param("cml", "accelerated_phase", "intermediate", id="cml-ap-intermediate"),
+        pytest.param("cml", "chronic_phase_2_or_later", "intermediate", id="cml-cp2-intermediate"),
+        pytest.param("cml", "blast_crisis", "late", id="cml-bc-late"),
+        pytest.param("mds", "untreated", "early", id="mds-untreated-early"),
+        pytest.param("mds", "cr1", "early", id="mds-cr1-early"),
+        pytest.param("mds", "partial_remission", "intermediate", id="mds-pr-intermediate"),
+        pytest.param("mds", "relapse", "late", id="mds-relapse-late"),
+        pytest.param("nhl", "untreated", "early", id="nhl-untreated-early"),
+        pytest.param("nhl", "stable_disease", "intermediate", id="nhl-sd-intermediate"),
+        pytest.param("multiple_myeloma", "partial_remission", "intermediate", id="mm-pr-intermediate"),
+        pytest.param("multiple_myeloma", "relapse", "late", id="mm-relapse-late"),
+        pytest.param("severe_aplastic_anaemia", "not_applicable", "not scored", id="saa-not-scored"),
+    ],
+)
+def test_stage_mapping(disease: str, status: str, stage: str) -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, "disease": disease, "status": status}))
+    assert result.stage == stage
+    expected = {"early": 0, "intermediate": 1, "late": 2, "not scored": 0}[stage]
+    assert next(c.points for c in result.components if c.item == "disease_stage") == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "months", "points"),
+    [
+        pytest.param("cr2", 11.9, 0, id="11.9-months"),
+        pytest.param("cr2", 12, 0, id="12-months-boundary-scored-0"),
+        pytest.param("cr2", 12.1, 1, id="12.1-months"),
+        pytest.param("cr1", 60, 0, id="cr1-time-not-scored"),
+    ],
+)
+def test_time_from_diagnosis(status: str, months: float, points: int) -> None:
+    assert component("time_diagnosis_to_transplant", status=status, months_diagnosis_to_transplant=months) == points
+
+
+@pytest.mark.parametrize(
+    ("donor_sex", "recipient_sex", "points"),
+    [
+        pytest.param("female", "male", 1, id="female-to-male"),
+        pytest.param("male", "female", 0, id="male-to-female"),
+        pytest.param("female", "female", 0, id="female-to-female"),
+        pytest.param("male", "male", 0, id="male-to-male"),
+    ],
+)
+def test_sex_combination(donor_sex: str, recipient_sex: str, points: int) -> None:
+    assert component("donor_recipient_sex", donor_sex=donor_sex, recipient_sex=recipient_sex) == points
+
+
+def test_unrelated_donor_scores_one() -> None:
+    assert component("donor_type", donor_type="unrelated") == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({}, 0, id="minimum-0"),
+        pytest.param(
+            {
+                "age_years": 55,
+                "status": "relapse",
+                "months_diagnosis_to_transplant": 30,
+                "donor_type": "unrelated",
+                "donor_sex": "female",
+            },
+            7,
+            id="maximum-7",
+        ),
+        pytest.param(
+            {"age_years": 55, "months_diagnosis_to_transplant": 30, "donor_type": "unrelated", "donor_sex": "female"},
+            4,
+            id="cr1-older-unrelated-f-to-m",
+        ),
+    ],
+)
+def test_totals(changes: dict[str, Any], expected: int) -> None:
+    assert score(**changes) == expected
+
+
+def test_score_0_verified_outcomes() -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate(BASE))
+    gratwohl = {o.endpoint: o for o in result.outcomes if o.source.pmid == "19642176"}
+    assert (gratwohl["overall survival"].value, gratwohl["overall survival"].ci_low) == (71, 69)
+    assert gratwohl["transplant-related mortality"].value == 15
+    assert all(o.verified and o.time_point == "5 years" and o.n == 56505 for o in gratwohl.values())
+
+
+def test_score_6_to_7_verified_outcomes() -> None:
+    changes = {"age_years": 55, "status": "relapse", "months_diagnosis_to_transplant": 30, "donor_type": "unrelated"}
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
+    assert result.value == 6
+    gratwohl = {o.endpoint: o.value for o in result.outcomes if o.source.pmid == "19642176"}
+    assert gratwohl == {"overall survival": 24, "transplant-related mortality": 47}
+
+
+@pytest.mark.parametrize(
+    ("changes", "band", "os_", "trm", "n"),
+    [
+        pytest.param({"age_years": 30, "donor_type": "unrelated"}, "0-2", 72, 16, 65, id="score-2"),
+        pytest.param({"age_years": 45, "donor_type": "unrelated"}, "3", 57, 30, 67, id="score-3"),
+        pytest.param(
+            {"age_years": 45, "donor_type": "unrelated", "donor_sex": "female"}, "4", 41, 25, 70, id="score-4"
+        ),
+        pytest.param(
+            {"age_years": 45, "status": "cr2", "donor_type": "unrelated", "donor_sex": "female"},
+            "5-7",
+            25,
+            36,
+            71,
+            id="score-5",
+        ),
+    ],
+)
+def test_external_validation_outcomes(changes: dict[str, Any], band: str, os_: float, trm: float, n: int) -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
+    external = {o.endpoint: o for o in result.outcomes if o.source.pmid == "24655161"}
+    assert external["overall survival"].band == band
+    assert (external["overall survival"].value, external["transplant-related mortality"].value) == (os_, trm)
+    assert external["overall survival"].n == n
+
+
+def test_intermediate_scores_have_no_unverified_gratwohl_figures() -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, "age_years": 45, "donor_type": "unrelated"}))
+    assert all(o.source.pmid != "19642176" for o in result.outcomes)
+    assert result.all_outcomes_verified
+
+
+def test_factor_rules_marked_secondary() -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate(BASE))
+    assert all(not c.verified for c in result.components)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        pytest.param({"donor_type": "haploidentical"}, "donor_type='haploidentical' has no category", id="haplo"),
+        pytest.param({"donor_type": "cord_blood"}, "donor_type='cord_blood' has no category", id="cord"),
+        pytest.param({"donor_type": "autologous"}, "donor_type='autologous' has no category", id="autologous"),
+        pytest.param({"disease": "cml", "status": "cr1"}, "status='cr1' is not a CML phase", id="cml-with-cr1"),
+        pytest.param({"status": "blast_crisis"}, "status='blast_crisis' does not apply to disease='aml'", id="aml-bc"),
+        pytest.param({"months_diagnosis_to_transplant": -1}, "greater than or equal to 0", id="negative-months"),
+        pytest.param({"age_years": 130}, "less than or equal to 120", id="impossible-age"),
+        pytest.param({"disease": "hodgkin"}, "disease", id="unknown-disease"),
+    ],
+)
+def test_bad_input(changes: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationError, match=fragment):
+        EbmtRiskInput.model_validate({**BASE, **changes})
