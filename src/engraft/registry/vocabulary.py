@@ -106,6 +106,13 @@ class GraftSource(StrEnum):
     CORD_BLOOD = "cord blood"
 
 
+class DrugRoute(StrEnum):
+    """Route of a conditioning drug where it changes the dose threshold (busulfan IV = 0.8 x oral)."""
+
+    ORAL = "oral"
+    IV = "iv"
+
+
 class ObservationSource(StrEnum):
     MANUAL = "manual"
     LAB_FEED = "lab feed"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engraft.registry.models.base import Base, JSONDocument, VersionedMixin, enum_column
 from engraft.registry.models.patient import Centre
-from engraft.registry.vocabulary import GraftSource, TransplantType
+from engraft.registry.vocabulary import DrugRoute, GraftSource, TransplantType
 
 
 class TransplantEpisode(VersionedMixin, Base):
@@ -81,5 +81,6 @@ class ConditioningAgent(Base):
     drug: Mapped[str] = mapped_column(String(80))
     total_dose: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(16))
+    route: Mapped[DrugRoute | None] = mapped_column(enum_column(DrugRoute, "drug_route"))
 
     episode: Mapped[TransplantEpisode] = relationship(back_populates="conditioning")

@@ -16,7 +16,7 @@ from engraft.registry.schemas.common import (
     VersionedOutput,
     centre_code,
 )
-from engraft.registry.vocabulary import GraftSource, TransplantType
+from engraft.registry.vocabulary import DrugRoute, GraftSource, TransplantType
 
 DoseUnit = Literal["mg/m2", "g/m2", "mg/kg", "mg", "g{drug}"]
 TncUnit = Literal["10*8/kg", "10*7/kg"]
@@ -26,12 +26,14 @@ class ConditioningAgentIn(InputModel):
     drug: str = Field(min_length=2, max_length=80, description="generic drug name, e.g. busulfan")
     total_dose: float = Field(gt=0, description="total dose over the whole regimen")
     unit: DoseUnit
+    route: DrugRoute | None = Field(default=None, description="oral or iv; needed to grade busulfan doses")
 
 
 class ConditioningAgentOut(OutputModel):
     drug: str
     total_dose: float
     unit: str
+    route: DrugRoute | None = None
 
 
 class _ProductQuality(InputModel):
