@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from engraft.registry.observations import add_observation_inputs
+from engraft.registry.risk_profile import RiskProfile, RiskProfileRequest, build_risk_profile
 from engraft.registry.schemas.clinical import (
+    AssessmentOut,
     BulkObservationResult,
     EventIn,
     EventOut,
@@ -195,6 +197,23 @@ def get_follow_up(visit_id: int, service: Service) -> FollowUpOut:
 @router.patch("/follow-ups/{visit_id}", tags=["follow-ups"])
 def update_follow_up(visit_id: int, patch: FollowUpUpdate, service: Service) -> FollowUpOut:
     return service.update_follow_up(visit_id, patch)
+
+
+@router.post("/episodes/{episode_id}/risk-profile", tags=["episodes"])
+def risk_profile(episode_id: int, service: Service, request: RiskProfileRequest | None = None) -> RiskProfile:
+    """Run every applicable pre-transplant instrument for the episode and store the results."""
+    return build_risk_profile(service, episode_id, request or RiskProfileRequest())
+
+
+@router.get("/assessments", tags=["episodes"])
+def list_assessments(
+    service: Service,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    patient_id: int | None = None,
+    episode_id: int | None = None,
+) -> Page[AssessmentOut]:
+    return service.list_assessments(limit, offset, patient_id, episode_id)
 
 
 @router.post("/observations/bulk", tags=["observations"])

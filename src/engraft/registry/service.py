@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engraft.registry import checks
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, RegistryError, VersionConflict
 from engraft.registry.models import (
+    Assessment,
     AuditEntry,
     Base,
     Centre,
@@ -38,6 +39,7 @@ from engraft.registry.models import (
     TransplantEpisode,
 )
 from engraft.registry.schemas.clinical import (
+    AssessmentOut,
     EventIn,
     EventOut,
     EventUpdate,
@@ -409,6 +411,18 @@ class RegistryService:
                 session, visit, "follow-up visit", patch, lambda: checks.check_follow_up(session, visit, patient)
             )
             return FollowUpOut.model_validate(visit)
+
+    # ---- assessments (written by engraft.registry.risk_profile) ------------------------
+    def list_assessments(
+        self, limit: int = 50, offset: int = 0, patient_id: int | None = None, episode_id: int | None = None
+    ) -> Page[AssessmentOut]:
+        stmt = select(Assessment).order_by(Assessment.id)
+        if patient_id is not None:
+            stmt = stmt.where(Assessment.patient_id == patient_id)
+        if episode_id is not None:
+            stmt = stmt.where(Assessment.episode_id == episode_id)
+        with self._sessions() as session:
+            return self._page(session, stmt, AssessmentOut, limit, offset)
 
     # ---- observations (reads; bulk writes are in engraft.registry.observations) ---------
     def list_observations(

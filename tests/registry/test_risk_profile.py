@@ -1,0 +1,126 @@
+"""POST /api/episodes/{id}/risk-profile: every applicable instrument, stored as Assessments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+ITEMS = dict.fromkeys(
+    [
+        "arrhythmia",
+        "cardiac",
+        "inflammatory_bowel_disease",
+        "diabetes",
+        "cerebrovascular",
+        "psychiatric",
+        "hepatic_mild",
+        "obesity",
+        "infection",
+        "rheumatologic",
+        "peptic_ulcer",
+        "renal",
+        "pulmonary_moderate",
+        "prior_solid_tumour",
+        "heart_valve_disease",
+        "pulmonary_severe",
+        "hepatic_moderate_severe",
+    ],
+    False,
+)
+
+
+def _by_instrument(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {a["instrument"]: a for a in profile["assessments"]}
+
+
+def test_profile_from_registry_facts_and_request(client: TestClient, seeded: dict[str, int]) -> None:
+    items = {**ITEMS, "diabetes": True, "pulmonary_moderate": True, "infection": True}
+    request = {
+        "hct_ci": {"items": items},
+        "performance_score": 90,
+        "donor_screening": [
+            {"donor_id": seeded["donor"], "screening_complete": True, "screening_risk_factor_identified": False}
+        ],
+    }
+    response = client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json=request)
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    found = _by_instrument(profile)
+    assert found["hct-ci"]["value"] == 4
+    assert found["hct-ci-age"]["value"] == 5
+    assert found["karnofsky"]["value"] == 90
+    ebmt = found["ebmt-risk"]
+    assert ebmt["value"] == 3
+    assert ebmt["inputs"]["donor_type"] == "unrelated" and ebmt["inputs"]["age_years"] == 53
+    assert "graft-quality" in found
+    for assessment in profile["assessments"]:
+        assert assessment["citation"] and assessment["instrument_version"]
+    skipped = {s["instrument"]: s["reason"] for s in profile["skipped"]}
+    assert "route" in skipped["conditioning-intensity"]
+    assert "refined-dri" in skipped
+    assert "markers missing" in skipped[f"donor-eligibility (donor {seeded['donor']})"]
+    stored = client.get("/api/assessments", params={"episode_id": seeded["episode"]}).json()
+    assert stored["total"] == len(profile["assessments"])
+
+
+def test_profile_without_extras_skips_with_reasons(client: TestClient, seeded: dict[str, int]) -> None:
+    profile = client.post(f"/api/episodes/{seeded['episode']}/risk-profile").json()
+    skipped = {s["instrument"]: s["reason"] for s in profile["skipped"]}
+    assert "hct_ci" in skipped["hct-ci"]
+    assert "performance_score" in skipped["karnofsky"]
+    assert any(name.startswith("donor-eligibility") for name in skipped)
+    assert {a["instrument"] for a in profile["assessments"]} >= {"ebmt-risk", "graft-quality"}
+
+
+def test_bad_hct_ci_input_is_refused_and_nothing_stored(client: TestClient, seeded: dict[str, int]) -> None:
+    response = client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json={"hct_ci": {"items": {}}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"].startswith("hct_ci.items")
+    assert client.get("/api/assessments").json()["total"] == 0
+
+
+def test_unknown_episode_is_404(client: TestClient) -> None:
+    assert client.post("/api/episodes/999/risk-profile").status_code == 404
+
+
+PANEL = [
+    "HIV-1/2 antibody",
+    "HIV-1 NAT",
+    "HBsAg",
+    "anti-HBc",
+    "HCV antibody",
+    "HCV NAT",
+    "HTLV-I/II antibody",
+    "syphilis",
+    "CMV antibody",
+]
+
+
+def test_full_marker_panel_gives_an_eligibility_decision(client: TestClient, seeded: dict[str, int]) -> None:
+    markers = [{"test": t, "result": "non-reactive", "result_date": "2025-01-20"} for t in PANEL]
+    donor = client.post(
+        "/api/donors", json={"donor_code": "D-2", "relation": "matched sibling", "sex": "female", "markers": markers}
+    ).json()
+    episode = client.post(
+        "/api/episodes",
+        json={
+            "patient_id": seeded["patient"],
+            "diagnosis_id": seeded["diagnosis"],
+            "centre": "C1",
+            "transplant_type": "allogeneic",
+            "graft_source": "bone marrow",
+            "day0": "2025-02-01",
+            "donor_ids": [donor["id"]],
+            "conditioning": [
+                {"drug": "busulfan", "total_dose": 12.8, "unit": "mg/kg", "route": "iv"},
+                {"drug": "cyclophosphamide", "total_dose": 120, "unit": "mg/kg"},
+            ],
+        },
+    ).json()
+    screening = [{"donor_id": donor["id"], "screening_complete": True, "screening_risk_factor_identified": False}]
+    profile = client.post(f"/api/episodes/{episode['id']}/risk-profile", json={"donor_screening": screening}).json()
+    found = _by_instrument(profile)
+    assert found["donor-eligibility"]["band"].startswith("eligible")
+    assert found["conditioning-intensity"]["band"] == "myeloablative"
+    assert found["ebmt-risk"]["inputs"]["donor_type"] == "hla_identical_sibling"
