@@ -1,0 +1,41 @@
+"""Helpers shared by CLI commands: consoles, database option, registry service, error exits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.errors import RegistryError
+from engraft.registry.service import RegistryService
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", "-d", help="SQLAlchemy URL; default ENGRAFT_DATABASE_URL or the SQLite file"),
+]
+
+
+def open_engine(database: str | None) -> Engine:
+    return make_engine(database)
+
+
+def registry_service(engine: Engine, actor: str = "cli") -> RegistryService:
+    return RegistryService(make_session_factory(engine), actor=actor)
+
+
+@contextmanager
+def exit_on_registry_error() -> Iterator[None]:
+    """Turn a registry error into a readable message and exit status 1."""
+    try:
+        yield
+    except RegistryError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc

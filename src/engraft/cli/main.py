@@ -1,0 +1,180 @@
+"""Top-level commands: ``db``, ``demo``, ``serve``, ``export``, ``import``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from engraft import __version__
+from engraft.cli.common import (
+    DatabaseOption,
+    console,
+    err_console,
+    exit_on_registry_error,
+    open_engine,
+    registry_service,
+)
+from engraft.cli.db import db_app
+from engraft.cli.scores import score
+from engraft.registry.database import DATABASE_URL_ENV, default_database_path
+from engraft.registry.migrate import upgrade
+from engraft.registry.models import TransplantEpisode
+
+app = typer.Typer(
+    name="engraft",
+    help="Engraft: haematopoietic stem cell transplant safety — registry, risk, donor search, outcomes.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db_app, name="db")
+app.command()(score)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"engraft {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version")
+    ] = False,
+) -> None:
+    """Engraft command line."""
+
+
+def demo_database_url() -> str:
+    """The demo database lives beside the default registry file, never inside a real registry."""
+    return f"sqlite:///{default_database_path().with_name('demo.db')}"
+
+
+def fill_demo(database: str, transplants: int, seed: int) -> None:
+    from engraft.registry.demo_cohort import load_demo_cohort
+
+    engine = open_engine(database)
+    upgrade(engine)
+    service = registry_service(engine, actor="demo")
+    columns = (TextColumn("[bold]demo cohort"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console) as progress:
+        task = progress.add_task("transplants", total=transplants)
+        summary = load_demo_cohort(
+            service,
+            transplants=transplants,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(summary)
+    engine.dispose()
+
+
+def _episode_count(database: str) -> int:
+    engine = open_engine(database)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(TransplantEpisode)) or 0)
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def demo(
+    database: DatabaseOption = None,
+    transplants: Annotated[int, typer.Option(min=1, help="number of synthetic transplants")] = 500,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same cohort)")] = 20261125,
+) -> None:
+    """Fill a database with a synthetic, seeded, clinically plausible transplant cohort."""
+    url = database or os.environ.get(DATABASE_URL_ENV) or demo_database_url()
+    if _episode_count(url) > 0:
+        err_console.print("[red]error:[/red] the database already holds transplants; the demo needs an empty one")
+        raise typer.Exit(1)
+    fill_demo(url, transplants, seed)
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="serve a synthetic demo cohort (created if missing)")] = False,
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo_transplants: Annotated[int, typer.Option(min=1, help="size of a newly created demo cohort")] = 500,
+) -> None:
+    """Serve the REST API (OpenAPI at /openapi.json, interactive docs at /docs)."""
+    import uvicorn
+
+    from engraft.api.app import create_app
+
+    url = database or (demo_database_url() if demo else None)
+    if demo and url is not None and _episode_count(url) == 0:
+        err_console.print("creating the synthetic demo cohort (first start only)...")
+        fill_demo(url, demo_transplants, 20261125)
+    engine = open_engine(url)
+    app_ = create_app(engine)
+    err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {engine.url.render_as_string()})")
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@app.command("export")
+def export_csv(
+    out: Annotated[Path, typer.Argument(help="folder to write the CSV files into")],
+    database: DatabaseOption = None,
+    include_identity: Annotated[bool, typer.Option(help="include names and MRNs (not for research)")] = False,
+) -> None:
+    """Export the registry as CSV files (see docs/data-dictionary.md)."""
+    from engraft.io.registry_csv import export_registry
+
+    engine = open_engine(database)
+    summary = export_registry(registry_service(engine), out, include_identity=include_identity)
+    console.print(summary)
+
+
+@app.command("import")
+def import_csv(
+    folder: Annotated[Path, typer.Argument(help="folder with the CSV files", exists=True, file_okay=False)],
+    database: DatabaseOption = None,
+    skip_bad_rows: Annotated[bool, typer.Option(help="commit the good rows and report the bad ones")] = False,
+) -> None:
+    """Import CSV files into the registry: all or nothing unless --skip-bad-rows."""
+    from engraft.io.registry_csv import CsvImportError, import_registry
+
+    engine = open_engine(database)
+    upgrade(engine)
+    try:
+        report = import_registry(registry_service(engine, actor="csv import"), folder, skip_bad_rows=skip_bad_rows)
+    except CsvImportError as exc:
+        err_console.print(f"[red]import refused, nothing written:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(report)
+
+
+@app.command("risk-profile")
+def risk_profile(
+    episode_id: Annotated[int, typer.Argument(help="transplant episode id")],
+    input_file: Annotated[Path | None, typer.Option("--input", help="JSON with hct_ci, performance_score, ...")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Run every applicable pre-transplant instrument for an episode and store the results."""
+    from pydantic import ValidationError
+
+    from engraft.registry.risk_profile import RiskProfileRequest, build_risk_profile
+
+    try:
+        request = (
+            RiskProfileRequest.model_validate_json(input_file.read_text(encoding="utf-8"))
+            if input_file
+            else RiskProfileRequest()
+        )
+    except ValidationError as exc:
+        err_console.print(f"[red]invalid input:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    engine = open_engine(database)
+    with exit_on_registry_error():
+        profile = build_risk_profile(registry_service(engine), episode_id, request)
+    typer.echo(profile.model_dump_json(indent=2))

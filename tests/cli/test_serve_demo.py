@@ -1,0 +1,52 @@
+"""``engraft serve --demo`` as a new user runs it: demo database created, API answering."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[bytes], limit_s: float = 300.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("server did not become healthy")
+
+
+def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "ENGRAFT_HOME": str(tmp_path)}
+    env.pop("ENGRAFT_DATABASE_URL", None)
+    command = [sys.executable, "-m", "engraft", "serve", "--demo", "--port", str(port), "--demo-transplants", "12"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_health(f"{base}/api/health", process)
+        assert (tmp_path / "demo.db").exists()
+        episodes = httpx.get(f"{base}/api/episodes", params={"limit": 100}).json()
+        assert episodes["total"] == 12
+        assert httpx.get(f"{base}/api/patients").json()["total"] >= 10
+        assert httpx.get(f"{base}/api/observations", params={"limit": 1}).json()["total"] > 1000
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Engraft"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
