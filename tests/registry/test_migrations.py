@@ -15,14 +15,14 @@ def test_upgrade_from_empty_matches_models(database_url: str) -> None:
     engine = make_engine(database_url)
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert pending_model_changes(engine) == []
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     downgrade(engine, "base")
     assert not (set(Base.metadata.tables) & set(inspect(engine).get_table_names()))
     upgrade(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
 
 

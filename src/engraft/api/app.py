@@ -13,13 +13,29 @@ from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
-from engraft.registry.service import RegistryService
+from engraft.registry.service import RegistryService, TypingValidator
 
 
-def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
+def hla_typing_validator() -> tuple[TypingValidator | None, str | None]:
+    """The GL String validator of the configured IMGT/HLA release (``ENGRAFT_IMGT_DIR`` or the cache).
+
+    Without a release, typings are checked for GL String syntax only; ``/api/health`` says so.
+    """
+    from engraft.hla.errors import HlaReleaseError
+    from engraft.hla.nomenclature import Nomenclature
+
+    try:
+        nomenclature = Nomenclature.load()
+    except HlaReleaseError:
+        return None, None
+    return nomenclature.typings_from_gl, nomenclature.release
+
+
+def create_app(engine: Engine | None = None, *, migrate: bool = True, validate_hla: bool = True) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
-    With ``migrate`` the schema is brought up to date first, so a new SQLite file just works.
+    With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. With
+    ``validate_hla``, stored HLA typings are checked against the configured IMGT/HLA release.
     """
     engine = engine or make_engine()
     if migrate:
@@ -30,7 +46,8 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         description="Haematopoietic stem cell transplant registry, risk and outcomes API.",
     )
     app.state.engine = engine
-    app.state.registry = RegistryService(make_session_factory(engine), actor="api")
+    validator, hla_release = hla_typing_validator() if validate_hla else (None, None)
+    app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     install_error_handlers(app)
     app.include_router(registry_router)
     app.include_router(scores_router)
@@ -39,6 +56,11 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     def health() -> dict[str, Any]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": engine.dialect.name,
+            "hla_release": hla_release or "not configured: HLA typings are checked for GL String syntax only",
+        }
 
     return app

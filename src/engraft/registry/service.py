@@ -65,6 +65,8 @@ from engraft.registry.schemas.patient import (
 from engraft.registry.vocabulary import AuditAction
 
 ModelT = TypeVar("ModelT", bound=Base)
+TypingValidator = Callable[[str], object]
+"""Checks a GL String (raises ``ValueError`` naming the bad token), e.g. ``Nomenclature.typings_from_gl``."""
 OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
 
@@ -72,10 +74,26 @@ MAX_PAGE = 1000
 class RegistryService:
     """Transactional access to the registry for one acting user (recorded in the audit log)."""
 
-    def __init__(self, sessions: sessionmaker[Session], actor: str = "system", bound: Session | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        actor: str = "system",
+        bound: Session | None = None,
+        typing_validator: TypingValidator | None = None,
+    ) -> None:
         self._sessions = sessions
         self._bound = bound
         self.actor = actor
+        self.typing_validator = typing_validator
+
+    def _check_typing(self, field: str, gl_string: str | None) -> None:
+        """Validate an HLA GL String against the configured IMGT/HLA release, when one is configured."""
+        if gl_string is None or self.typing_validator is None:
+            return
+        try:
+            self.typing_validator(gl_string)
+        except ValueError as exc:
+            raise InvalidRecord.single(field, gl_string, str(exc)) from exc
 
     @contextmanager
     def batch(self) -> Iterator[RegistryService]:
@@ -85,7 +103,7 @@ class RegistryService:
         on (skip-bad-rows mode); the outer transaction commits only when the block ends cleanly.
         """
         with self._sessions.begin() as session:
-            yield RegistryService(self._sessions, self.actor, bound=session)
+            yield RegistryService(self._sessions, self.actor, bound=session, typing_validator=self.typing_validator)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -176,6 +194,7 @@ class RegistryService:
 
     # ---- patients ------------------------------------------------------------------------
     def create_patient(self, data: PatientIn) -> PatientOut:
+        self._check_typing("hla_gl_string", data.hla_gl_string)
         with self.transaction() as session:
             centre = checks.fetch_centre(session, data.centre)
             registry_id = data.registry_id or f"ENG-{secrets.token_hex(5).upper()}"
@@ -211,6 +230,7 @@ class RegistryService:
             return page.model_copy(update={"items": [p.model_copy(update={"identity": None}) for p in page.items]})
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
+        self._check_typing("hla_gl_string", patch.hla_gl_string)
         with self.transaction() as session:
             patient = self._get(session, Patient, patient_id, "patient")
             self._update(session, patient, "patient", patch, lambda: None)
@@ -245,6 +265,7 @@ class RegistryService:
 
     # ---- donors --------------------------------------------------------------------------
     def create_donor(self, data: DonorIn) -> DonorOut:
+        self._check_typing("hla_gl_string", data.hla_gl_string)
         with self.transaction() as session:
             if session.scalars(select(Donor.id).where(Donor.donor_code == data.donor_code)).first() is not None:
                 raise DuplicateRecord("donor", "donor_code", data.donor_code)
@@ -263,6 +284,7 @@ class RegistryService:
             return self._page(session, stmt, DonorOut, limit, offset)
 
     def update_donor(self, donor_id: int, patch: DonorUpdate) -> DonorOut:
+        self._check_typing("hla_gl_string", patch.hla_gl_string)
         with self.transaction() as session:
             donor = self._get(session, Donor, donor_id, "donor")
             self._update(session, donor, "donor", patch, lambda: None)

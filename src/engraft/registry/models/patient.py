@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engraft.registry.models.base import Base, TimestampedMixin, VersionedMixin, enum_column
@@ -41,6 +41,7 @@ class Patient(VersionedMixin, Base):
     cmv_serostatus: Mapped[Serostatus] = mapped_column(enum_column(Serostatus, "serostatus"))
     height_cm: Mapped[float | None] = mapped_column(Float)
     weight_kg: Mapped[float | None] = mapped_column(Float)
+    hla_gl_string: Mapped[str | None] = mapped_column(Text)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     identity: Mapped[PatientIdentity | None] = relationship(back_populates="patient", uselist=False)

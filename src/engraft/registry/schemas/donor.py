@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import Field
 
 from engraft.registry.schemas.common import Code, InputModel, OutputModel, PastDate, UpdateModel, VersionedOutput
+from engraft.registry.schemas.patient import GL_STRING_PATTERN
 from engraft.registry.vocabulary import (
     AboGroup,
     DonorEligibility,
@@ -17,8 +18,6 @@ from engraft.registry.vocabulary import (
     Serostatus,
     Sex,
 )
-
-GL_STRING_PATTERN = r"^HLA-[A-Za-z0-9*:/+^~|.\-]+$"
 
 
 class MarkerIn(InputModel):

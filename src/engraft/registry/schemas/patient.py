@@ -17,6 +17,7 @@ from engraft.registry.schemas.common import (
 )
 from engraft.registry.vocabulary import AboGroup, DiseaseStatus, RhD, Serostatus, Sex
 
+GL_STRING_PATTERN = r"^HLA-[A-Za-z0-9*:/+^~|.\-]+$"
 ICD10_PATTERN = r"^[A-TV-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"
 
 
@@ -57,6 +58,9 @@ class PatientIn(InputModel):
     cmv_serostatus: Serostatus = Serostatus.UNKNOWN
     height_cm: float | None = Field(default=None, gt=0, lt=260)
     weight_kg: float | None = Field(default=None, gt=0, lt=400)
+    hla_gl_string: str | None = Field(
+        default=None, max_length=20000, pattern=GL_STRING_PATTERN, description="HLA typing as a GL String"
+    )
     identity: IdentityIn | None = None
 
 
@@ -68,6 +72,7 @@ class PatientUpdate(UpdateModel):
     cmv_serostatus: Serostatus | None = None
     height_cm: float | None = Field(default=None, gt=0, lt=260)
     weight_kg: float | None = Field(default=None, gt=0, lt=400)
+    hla_gl_string: str | None = Field(default=None, max_length=20000, pattern=GL_STRING_PATTERN)
 
 
 class PatientOut(VersionedOutput):
@@ -81,6 +86,7 @@ class PatientOut(VersionedOutput):
     cmv_serostatus: Serostatus
     height_cm: float | None
     weight_kg: float | None
+    hla_gl_string: str | None = None
     identity: IdentityOut | None = None
 
 
