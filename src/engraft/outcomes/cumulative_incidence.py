@@ -1,0 +1,219 @@
+"""Aalen-Johansen cumulative incidence for competing risks, with cmprsk's variance.
+
+After HSCT, relapse and non-relapse mortality compete: one-minus-Kaplan-Meier treating the other
+event as censoring overstates each incidence. The Aalen-Johansen estimator (Aalen & Johansen 1978,
+Scand J Stat 5:141) of the cumulative incidence function (CIF) is F_k(t) = sum_{s<=t} S(s-) d_k(s)/n(s),
+with S the all-cause Kaplan-Meier curve. The variance is the asymptotic (Aalen-type) estimator that
+R ``cmprsk::cuminc`` computes (Gray; Fortran routine ``cinc``), reproduced here in vectorised form so
+that estimates and variances agree with cmprsk to rounding error. Pointwise intervals use the
+log(-log) transform F^{exp(+-z sd / (F log F))}, which keeps the limits inside (0, 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import norm
+
+from engraft.outcomes._counting import tabulate
+from engraft.outcomes._validation import (
+    FloatArray,
+    IntArray,
+    OutcomeInputError,
+    TimeUnit,
+    as_codes,
+    as_labels,
+    as_times,
+    check_causes,
+    check_probability,
+    check_time_unit,
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CumulativeIncidenceResult:
+    """CIFs at every distinct observed time; column ``j`` of the 2-d arrays is ``causes[j]``.
+
+    ``event_free_survival`` is the all-cause Kaplan-Meier curve, so at every time
+    ``cif.sum(axis=1) + event_free_survival == 1``.
+    """
+
+    time: FloatArray
+    n_risk: IntArray
+    n_event: IntArray
+    n_censor: IntArray
+    cif: FloatArray
+    variance: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    event_free_survival: FloatArray
+    causes: tuple[int, ...]
+    conf_level: float
+    time_unit: TimeUnit
+    n_obs: int
+
+    def column(self, cause: int) -> int:
+        """Column index of ``cause`` in the 2-d arrays."""
+        if cause not in self.causes:
+            raise OutcomeInputError(f"cause: got {cause!r}; expected one of {list(self.causes)}")
+        return self.causes.index(cause)
+
+    def at(self, times: ArrayLike, cause: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """(cif, variance, lower, upper) of ``cause`` at ``times``; NaN beyond the last follow-up."""
+        t = as_times(times, "times")
+        j = self.column(cause)
+        idx = np.searchsorted(self.time, t, side="right") - 1
+        before, beyond = idx < 0, t > self.time[-1]
+        safe = np.clip(idx, 0, None)
+        out = []
+        for arr, initial in (
+            (self.cif, 0.0),
+            (self.variance, 0.0),
+            (self.lower, np.nan),
+            (self.upper, np.nan),
+        ):
+            vals = np.where(before, initial, arr[safe, j])
+            out.append(np.where(beyond, np.nan, vals))
+        return out[0], out[1], out[2], out[3]
+
+
+def loglog_cif_limits(cif: FloatArray, variance: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
+    """Limits F^{exp(+-z sd/(F log F))}; NaN where F is 0 or 1 (the transform is undefined).
+
+    Computed as exp(log F * exp(-+k)) to save transcendental evaluations on large registries.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_f = np.log(np.where((cif <= 0.0) | (cif >= 1.0), np.nan, cif))
+        shrink = np.exp(-z * np.sqrt(variance) / (np.exp(log_f) * log_f))
+        lower = np.exp(log_f * shrink)
+        upper = np.exp(log_f / shrink)
+    return lower, upper
+
+
+def _aj_core(
+    time: FloatArray, status: IntArray, causes: Sequence[int], with_variance: bool = True
+) -> tuple[FloatArray, IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+    """Vectorised Aalen-Johansen estimate and cmprsk ``cinc`` variance for each cause.
+
+    Works on (cause, time) arrays so that the running sums are contiguous cumulative sums.
+    """
+    uniq, n_total, counts = tabulate(time, status, causes)
+    m = uniq.size
+    d = np.ascontiguousarray(counts.T, dtype=np.float64)  # (k, m)
+    n_all = d.sum(axis=0)
+    n_risk = time.size - np.concatenate(([0], np.cumsum(n_total)[:-1])).astype(np.float64)
+    surv_after = np.cumprod(1.0 - n_all / n_risk)
+    surv_before = np.concatenate(([1.0], surv_after[:-1]))
+    w = surv_before / n_risk
+    cif = np.cumsum(d * w, axis=1)
+    n_censor = (n_total - n_all).astype(np.int64)
+    if not with_variance:
+        nan = np.full(cif.shape[::-1], np.nan)
+        return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, nan, surv_after
+
+    # Variance exactly as cmprsk's cinc: three running sums updated at every event time. cinc
+    # weighs d tied events by d (1 - (d - 1)/(n - 1)) = d - d (d - 1)/(n - 1), which is d for d <= 1.
+    denom = np.maximum(n_risk - 1.0, 1.0)
+    w2 = w * w
+    own = d * (d - 1.0)
+    own /= denom
+    np.subtract(d, own, out=own)
+    own *= w2  # cinc's t6 for the cause itself
+    other = n_all - d
+    oth = other * (other - 1.0)
+    oth /= denom
+    np.subtract(other, oth, out=oth)
+    oth *= w2 * (surv_after > 0)  # competing events add nothing once S reaches 0
+    g = np.divide(1.0, surv_after, out=np.zeros(m), where=surv_after > 0)
+    fg = cif * g  # cinc's t4 for competing events; 1 + fg for the cause itself
+    x = (1.0 + fg) * own
+    y = fg * oth
+    v1 = np.cumsum((1.0 + fg) * x + fg * y, axis=1)
+    v2 = np.cumsum(g * (x + y), axis=1)
+    own += oth
+    own *= g * g
+    v3 = np.cumsum(own, axis=1)
+    v_at = cif * v3
+    v_at -= 2.0 * v2
+    v_at *= cif
+    v_at += v1
+    # the variance is only refreshed at event times of the cause itself (a step function, 0 before)
+    rows = np.where(d > 0, np.arange(1, m + 1), 0)
+    last = np.maximum.accumulate(rows, axis=1)
+    padded = np.concatenate((np.zeros((d.shape[0], 1)), v_at), axis=1)
+    variance = np.take_along_axis(padded, last, axis=1)
+    return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, variance.T, surv_after
+
+
+def cumulative_incidence(
+    time: ArrayLike,
+    status: ArrayLike,
+    *,
+    causes: Sequence[int] = (1, 2),
+    censor_code: int = 0,
+    conf_level: float = 0.95,
+    time_unit: str = "days",
+    variance: bool = True,
+) -> CumulativeIncidenceResult:
+    """Aalen-Johansen CIF of each cause in ``causes`` (R ``cmprsk::cuminc`` without groups).
+
+    ``status`` must hold ``censor_code`` or one of ``causes`` for every subject. With
+    ``variance=False`` only the estimates are computed (variance and limits are NaN), which
+    roughly halves the run time on very large registries.
+    """
+    t = as_times(time, "time")
+    codes = check_causes(causes, censor_code)
+    s = as_codes(status, "status", (censor_code, *codes), t.size)
+    level = check_probability(conf_level, "conf_level")
+    unit = check_time_unit(time_unit)
+    uniq, n_risk, d, n_censor, cif, var, surv = _aj_core(t, s, codes, variance)
+    if variance:
+        lower, upper = loglog_cif_limits(cif, var, float(norm.ppf(1.0 - (1.0 - level) / 2.0)))
+    else:
+        lower, upper = var, var.copy()
+    return CumulativeIncidenceResult(
+        time=uniq,
+        n_risk=n_risk,
+        n_event=d,
+        n_censor=n_censor,
+        cif=cif,
+        variance=var,
+        lower=lower,
+        upper=upper,
+        event_free_survival=surv,
+        causes=codes,
+        conf_level=level,
+        time_unit=unit,
+        n_obs=int(t.size),
+    )
+
+
+def cumulative_incidence_by_group(
+    time: ArrayLike,
+    status: ArrayLike,
+    group: ArrayLike,
+    *,
+    causes: Sequence[int] = (1, 2),
+    censor_code: int = 0,
+    conf_level: float = 0.95,
+    time_unit: str = "days",
+) -> dict[object, CumulativeIncidenceResult]:
+    """One :func:`cumulative_incidence` per group label (labels in sorted order, as R factors)."""
+    t = as_times(time, "time")
+    codes = check_causes(causes, censor_code)
+    s = as_codes(status, "status", (censor_code, *codes), t.size)
+    g, levels = as_labels(group, "group", t.size)
+    return {
+        level: cumulative_incidence(
+            t[g == k],
+            s[g == k],
+            causes=codes,
+            censor_code=censor_code,
+            conf_level=conf_level,
+            time_unit=time_unit,
+        )
+        for k, level in enumerate(levels)
+    }
