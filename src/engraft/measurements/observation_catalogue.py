@@ -24,6 +24,8 @@ class ObservationKind:
     minimum: float
     maximum: float
     molar_mass_g_per_mol: float | None = None
+    units: tuple[str, ...] | None = None
+    """Accepted units when not every unit of the dimension fits (beats vs breaths per minute)."""
 
     @property
     def dimension(self) -> str:
@@ -31,6 +33,8 @@ class ObservationKind:
 
     def accepted_units(self) -> tuple[str, ...]:
         """UCUM codes a value of this kind may be sent in (convertible to the canonical unit)."""
+        if self.units is not None:
+            return self.units
         dims = {self.dimension}
         if self.molar_mass_g_per_mol is not None:
             dims |= {"mass concentration", "substance concentration"}
@@ -104,8 +108,8 @@ _KINDS: tuple[ObservationKind, ...] = (
     ObservationKind("30247-1", "Cytomegalovirus DNA [#/volume] (viral load) in S/P by NAA", "{copies}/mL", 0, 1e10),
     ObservationKind("72493-0", "Cytomegalovirus DNA [Units/volume] in Plasma by NAA", "[IU]/mL", 0, 1e10),
     ObservationKind("8310-5", "Body temperature", "Cel", 25, 45),
-    ObservationKind("8867-4", "Heart rate", "/min", 0, 300),
-    ObservationKind("9279-1", "Respiratory rate", "/min", 0, 100),
+    ObservationKind("8867-4", "Heart rate", "/min", 0, 300, units=("/min", "{beats}/min")),
+    ObservationKind("9279-1", "Respiratory rate", "/min", 0, 100, units=("/min", "{breaths}/min")),
     ObservationKind("8480-6", "Systolic blood pressure", "mm[Hg]", 0, 300),
     ObservationKind("8462-4", "Diastolic blood pressure", "mm[Hg]", 0, 200),
     ObservationKind("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", 0, 100),

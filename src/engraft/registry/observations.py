@@ -118,6 +118,7 @@ def prepare_rows(rows: Sequence[ObservationRow]) -> tuple[list[tuple[Any, ...]],
 def _stage(connection: Connection, staged: list[tuple[Any, ...]]) -> None:
     dialect = connection.dialect.name
     if dialect == "postgresql":
+        connection.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.obs_stage")
         connection.exec_driver_sql(
             "CREATE TEMP TABLE obs_stage (row_no integer, patient_id integer, episode_id integer, "
             "observed_at timestamptz, loinc text, value double precision, unit text, value_canonical double precision, "

@@ -71,6 +71,12 @@ OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
 
 
+def _begin_write(session: Session) -> None:
+    """On SQLite, take the write lock at BEGIN (see ``engraft.registry.database``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 class RegistryService:
     """Transactional access to the registry for one acting user (recorded in the audit log)."""
 
@@ -102,7 +108,8 @@ class RegistryService:
         Each call inside runs in a savepoint, so a caller may catch a failing record and go
         on (skip-bad-rows mode); the outer transaction commits only when the block ends cleanly.
         """
-        with self._sessions.begin() as session:
+        with self._sessions() as session, session.begin():
+            _begin_write(session)
             yield RegistryService(self._sessions, self.actor, bound=session, typing_validator=self.typing_validator)
 
     @contextmanager
@@ -120,7 +127,8 @@ class RegistryService:
     @contextmanager
     def _unit_of_work(self) -> Iterator[Session]:
         if self._bound is None:
-            with self._sessions.begin() as session:
+            with self._sessions() as session, session.begin():
+                _begin_write(session)
                 yield session
         else:
             with self._bound.begin_nested():
