@@ -64,12 +64,13 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
     columns = (TextColumn("[bold]demo cohort"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console) as progress:
         task = progress.add_task("transplants", total=transplants)
-        summary = load_demo_cohort(
-            service,
-            transplants=transplants,
-            seed=seed,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+        with service.batch() as batch:
+            summary = load_demo_cohort(
+                batch,
+                transplants=transplants,
+                seed=seed,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
     console.print(summary)
     engine.dispose()
 
