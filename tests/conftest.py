@@ -51,3 +51,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
         if reporter is not None:
             reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test is required under CI")
+
+
+pytest_plugins = ["tests.database_fixtures"]

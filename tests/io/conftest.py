@@ -18,11 +18,11 @@ from engraft.registry.schemas.donor import DonorIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
-from tests.registry.conftest import POSTGRES_URL, client, database_url, engine, seeded, service  # noqa: F401
+from tests.database_fixtures import POSTGRES_URL
 
 
 @pytest.fixture
-def other_service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryService]:  # noqa: F811
+def other_service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryService]:
     """A second, empty registry on the same kind of database as ``service``."""
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path_factory.mktemp('other') / 'other.db'}"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.registry.conftest import utc
+from tests.database_fixtures import utc
 
 
 def _obs(seeded: dict[str, int], n: int, **overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
+from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
@@ -51,6 +52,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True, validate_h
     install_error_handlers(app)
     app.include_router(registry_router)
     app.include_router(scores_router)
+    app.include_router(outcomes_router)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from engraft.cli.common import (
     registry_service,
 )
 from engraft.cli.db import db_app
+from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
 from engraft.registry.database import DATABASE_URL_ENV, default_database_path
 from engraft.registry.migrate import upgrade
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(outcomes_app, name="outcomes")
 app.command()(score)
 
 

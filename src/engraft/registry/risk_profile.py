@@ -10,6 +10,7 @@ reason, never guessed. All assessments of one call are written in one transactio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -162,25 +163,27 @@ def _ebmt(facts: _Inputs) -> dict[str, Any] | str:
     }
 
 
-def _conditioning(facts: _Inputs, variant: str) -> dict[str, Any] | str:
-    agents = []
-    for agent in facts.episode.conditioning:
-        entry: dict[str, Any] = {
-            "agent": _agent_name(agent.drug),
-            "total_dose": {"value": agent.total_dose, "unit": agent.unit},
-        }
-        if agent.route is not None:
-            entry["route"] = agent.route.value
-        agents.append(entry)
-    payload: dict[str, Any] = {"variant": variant, "agents": agents}
-    if facts.episode.tbi_dose_gy:
-        payload["tbi"] = {
-            "total_dose": {"value": facts.episode.tbi_dose_gy, "unit": "Gy"},
-            "fractions": facts.episode.tbi_fractions or 1,
-        }
-    if not agents and "tbi" not in payload:
+def conditioning_input(
+    agents: Sequence[tuple[str, float, str, str | None]], tbi_gy: float | None, tbi_fractions: int | None, variant: str
+) -> dict[str, Any] | str:
+    """The conditioning-intensity instrument's input from registry rows (drug, total dose, unit, route)."""
+    entries: list[dict[str, Any]] = []
+    for drug, dose, unit, route in agents:
+        entry: dict[str, Any] = {"agent": _agent_name(drug), "total_dose": {"value": dose, "unit": unit}}
+        if route is not None:
+            entry["route"] = route
+        entries.append(entry)
+    payload: dict[str, Any] = {"variant": variant, "agents": entries}
+    if tbi_gy:
+        payload["tbi"] = {"total_dose": {"value": tbi_gy, "unit": "Gy"}, "fractions": tbi_fractions or 1}
+    if not entries and "tbi" not in payload:
         return "no conditioning regimen is recorded"
     return payload
+
+
+def _conditioning(facts: _Inputs, variant: str) -> dict[str, Any] | str:
+    rows = [(a.drug, a.total_dose, a.unit, a.route.value if a.route else None) for a in facts.episode.conditioning]
+    return conditioning_input(rows, facts.episode.tbi_dose_gy, facts.episode.tbi_fractions, variant)
 
 
 def _graft(facts: _Inputs) -> dict[str, Any] | str:

@@ -1,4 +1,4 @@
-"""Registry fixtures: every test runs on a fresh SQLite file and on a fresh PostgreSQL schema."""
+"""Database fixtures (a plugin of tests/conftest.py): each runs on a fresh SQLite file and PostgreSQL schema."""
 
 from __future__ import annotations
 
