@@ -85,7 +85,7 @@ def loglog_cif_limits(cif: FloatArray, variance: FloatArray, z: float) -> tuple[
 
     Computed as exp(log F * exp(-+k)) to save transcendental evaluations on large registries.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_f = np.log(np.where((cif <= 0.0) | (cif >= 1.0), np.nan, cif))
         shrink = np.exp(-z * np.sqrt(variance) / (np.exp(log_f) * log_f))
         lower = np.exp(log_f * shrink)
