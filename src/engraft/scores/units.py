@@ -17,11 +17,8 @@ from typing import Final
 
 from pydantic import field_validator
 
+from engraft.measurements.ucum import UnitError as UnitError
 from engraft.scores.provenance import FrozenModel
-
-
-class UnitError(ValueError):
-    """A unit is unknown, or a conversion between two units is not defined."""
 
 
 class Analyte(StrEnum):
