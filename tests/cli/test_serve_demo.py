@@ -29,7 +29,7 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes], limit_s: float 
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise AssertionError("server did not become healthy")
+    raise AssertionError("server did not become healthy")  # pragma: no cover
 
 
 def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path) -> None:
@@ -47,6 +47,42 @@ def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/api/patients").json()["total"] >= 10
         assert httpx.get(f"{base}/api/observations", params={"limit": 1}).json()["total"] > 1000
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Engraft"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_demo_includes_a_searchable_donor_registry(tmp_path: Path, imgt_dir: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "ENGRAFT_HOME": str(tmp_path), "ENGRAFT_IMGT_DIR": str(imgt_dir)}
+    env.pop("ENGRAFT_DATABASE_URL", None)
+    command = [
+        sys.executable,
+        "-m",
+        "engraft",
+        "serve",
+        "--demo",
+        "--port",
+        str(port),
+        "--demo-transplants",
+        "5",
+        "--demo-donors",
+        "5000",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_health(f"{base}/api/health", process)
+        assert httpx.get(f"{base}/api/health").json()["hla_release"] == "3.58.0"
+        patient = "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*44:02^HLA-C*07:01+HLA-C*05:01"
+        found = httpx.post(
+            f"{base}/api/donor-search",
+            json={"patient": patient, "max_mismatches": 2, "loci": ["A", "B", "C"]},
+            timeout=60,
+        )
+        assert found.status_code == 200, found.text
+        assert found.json()["donors_in_registry"] == 5000
+        assert found.json()["donors"]
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, text
 
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
+from engraft.api.routes_donor_search import DonorRegistry
+from engraft.api.routes_donor_search import router as donor_search_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
@@ -32,7 +34,13 @@ def hla_typing_validator() -> tuple[TypingValidator | None, str | None]:
     return nomenclature.typings_from_gl, nomenclature.release
 
 
-def create_app(engine: Engine | None = None, *, migrate: bool = True, validate_hla: bool = True) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    *,
+    migrate: bool = True,
+    validate_hla: bool = True,
+    donor_registry: DonorRegistry | None = None,
+) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
     With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. With
@@ -49,10 +57,12 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True, validate_h
     app.state.engine = engine
     validator, hla_release = hla_typing_validator() if validate_hla else (None, None)
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
+    app.state.donor_registry = donor_registry or DonorRegistry()
     install_error_handlers(app)
     app.include_router(registry_router)
     app.include_router(scores_router)
     app.include_router(outcomes_router)
+    app.include_router(donor_search_router)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from engraft.cli.common import (
     registry_service,
 )
 from engraft.cli.db import db_app
+from engraft.cli.donors import donors_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
 from engraft.registry.database import DATABASE_URL_ENV, default_database_path
@@ -33,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(donors_app, name="donors")
 app.add_typer(outcomes_app, name="outcomes")
 app.command()(score)
 
@@ -77,6 +79,25 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
     engine.dispose()
 
 
+def demo_donor_store(donors: int) -> Path:
+    """The demo donor registry beside the demo database, built on first use when a release is available."""
+    from engraft.cli.donors import build_demo_donor_store
+    from engraft.hla.errors import HlaReleaseError
+    from engraft.hla.nomenclature import Nomenclature
+
+    path = default_database_path().with_name("demo-donor-store")
+    if (path / "manifest.json").exists():
+        return path
+    try:
+        nom = Nomenclature.load()
+    except HlaReleaseError as exc:
+        err_console.print(f"no demo donor registry: {exc}")
+        return path
+    err_console.print(f"creating a synthetic donor registry of {donors:,} donors (first start only)...")
+    build_demo_donor_store(path, nom, donors)
+    return path
+
+
 def _episode_count(database: str) -> int:
     engine = open_engine(database)
     try:
@@ -108,18 +129,21 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     demo_transplants: Annotated[int, typer.Option(min=1, help="size of a newly created demo cohort")] = 500,
+    demo_donors: Annotated[int, typer.Option(min=1, help="size of a newly created demo donor registry")] = 100_000,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json, interactive docs at /docs)."""
     import uvicorn
 
     from engraft.api.app import create_app
+    from engraft.api.routes_donor_search import DonorRegistry
 
     url = database or (demo_database_url() if demo else None)
     if demo and url is not None and _episode_count(url) == 0:
         err_console.print("creating the synthetic demo cohort (first start only)...")
         fill_demo(url, demo_transplants, 20261125)
+    donor_registry = DonorRegistry(demo_donor_store(demo_donors), demo=True) if demo else DonorRegistry()
     engine = open_engine(url)
-    app_ = create_app(engine)
+    app_ = create_app(engine, donor_registry=donor_registry)
     err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {engine.url.render_as_string()})")
     uvicorn.run(app_, host=host, port=port, log_level="info")
 

@@ -1,0 +1,129 @@
+"""``POST /api/donor-search``: ranked unrelated donors and cord units from the donor registry store.
+
+The store (memory-mapped columns, see :mod:`engraft.hla.donor_store`) and the IPD-IMGT/HLA release are
+opened once per process. Without either, the route answers 503 saying what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from engraft.hla.demo_haplotypes import demo_hf_set
+from engraft.hla.donor_batch import Abo, Cmv, DonorType
+from engraft.hla.donor_store import DonorStore
+from engraft.hla.errors import HlaError, HlaReleaseError
+from engraft.hla.haplotype_frequencies import HaplotypeFrequencySet, load_atlas_hf_set
+from engraft.hla.nomenclature import Nomenclature
+from engraft.hla.search import DonorSearch, patient_typing
+from engraft.hla.search_models import SearchCriteria
+from engraft.hla.search_report import search_report
+from engraft.registry.database import default_database_path
+
+DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
+HF_SET_ENV = "ENGRAFT_HF_SET"
+router = APIRouter(prefix="/api/donor-search", tags=["donor search"])
+MatchLocus = Literal["A", "B", "C", "DRB1", "DQB1"]
+_DEFAULT_LOCI: tuple[MatchLocus, ...] = ("A", "B", "C", "DRB1", "DQB1")
+
+
+def default_donor_store_path() -> Path:
+    """``ENGRAFT_DONOR_STORE``, else ``donor-store`` beside the default registry database."""
+    env = os.environ.get(DONOR_STORE_ENV)
+    return Path(env) if env else default_database_path().with_name("donor-store")
+
+
+class DonorSearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patient: str = Field(min_length=3, max_length=2000, description="patient typing as a GL String")
+    loci: list[MatchLocus] = Field(default_factory=lambda: list(_DEFAULT_LOCI))
+    max_mismatches: int = Field(default=0, ge=0, le=5)
+    max_mismatches_per_locus: dict[str, Annotated[int, Field(ge=0, le=2)]] = Field(default_factory=dict)
+    donor_type: Literal["adult", "cord", "any"] = "adult"
+    registries: list[str] | None = None
+    min_age: int | None = Field(default=None, ge=0, le=99)
+    max_age: int | None = Field(default=None, ge=0, le=99)
+    limit: int = Field(default=20, ge=1, le=1000)
+    predict_top: int = Field(default=0, ge=0, le=1000, description="match prediction for the top N donors")
+    homozygous_mismatch_counts: Literal[1, 2] = 2
+    patient_cmv: Literal["positive", "negative", "unknown"] = "unknown"
+    patient_abo: Literal["O", "A", "B", "AB", "unknown"] = "unknown"
+    patient_weight_kg: float | None = Field(default=None, gt=0, lt=400)
+
+    def criteria(self) -> SearchCriteria:
+        donor_type = {"adult": DonorType.ADULT, "cord": DonorType.CORD, "any": None}[self.donor_type]
+        return SearchCriteria(
+            loci=tuple(self.loci),
+            max_mismatches=self.max_mismatches,
+            max_mismatches_per_locus=dict(self.max_mismatches_per_locus),
+            donor_type=donor_type,
+            registries=frozenset(self.registries) if self.registries else None,
+            min_age=self.min_age,
+            max_age=self.max_age,
+            limit=self.limit,
+            homozygous_mismatch_counts=self.homozygous_mismatch_counts,
+            predict_top=self.predict_top,
+            patient_cmv=Cmv[self.patient_cmv.upper()],
+            patient_abo=Abo[self.patient_abo.upper()],
+            patient_weight_kg=self.patient_weight_kg,
+        )
+
+
+class DonorRegistry:
+    """The donor store, nomenclature and (optional) haplotype frequencies of one process, opened on first use.
+
+    Frequencies for match prediction come from an Atlas HF-set JSON named by ``ENGRAFT_HF_SET``, or, for
+    the synthetic demo registry, from :mod:`engraft.hla.demo_haplotypes`.
+    """
+
+    def __init__(self, store_path: Path | None = None, *, demo: bool = False, imgt_dir: Path | None = None) -> None:
+        self.store_path = store_path or default_donor_store_path()
+        self.demo = demo
+        self.imgt_dir = imgt_dir
+        self._search: DonorSearch | None = None
+        self._lock = threading.Lock()
+
+    def search_engine(self) -> DonorSearch:
+        with self._lock:
+            if self._search is None:
+                try:
+                    nom = Nomenclature.load(self.imgt_dir)
+                except HlaReleaseError as exc:
+                    raise HTTPException(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
+                if not (self.store_path / "manifest.json").exists():
+                    raise HTTPException(
+                        503,
+                        f"no donor registry at {self.store_path}: run `engraft donors generate` or "
+                        "`engraft donors import`, or `engraft serve --demo`",
+                    )
+                self._search = DonorSearch(DonorStore.open(self.store_path), nom, hf=self._frequencies(nom))
+            return self._search
+
+    def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | None:
+        if self.demo:
+            return demo_hf_set(nom)
+        path = os.environ.get(HF_SET_ENV)
+        return load_atlas_hf_set(nom, path) if path else None
+
+
+@router.post("", response_model=None)
+def donor_search(request: Request, body: DonorSearchRequest) -> dict[str, Any]:
+    """Ranked donors with per-locus match detail, GvH/HvG direction, DPB1 TCE and the rank reason."""
+    registry: DonorRegistry = request.app.state.donor_registry
+    engine = registry.search_engine()
+    try:
+        typing = patient_typing(engine.nom, body.patient)
+        result = engine.search(typing, body.criteria())
+    except (HlaError, ValueError) as exc:
+        raise HTTPException(422, [{"field": "patient", "value": body.patient, "expected": str(exc)}]) from exc
+    report = search_report(result)
+    report["release"] = engine.nom.release
+    report["donors_in_registry"] = len(engine.store)
+    report["prediction_available"] = engine.predictor is not None
+    return report

@@ -1,0 +1,97 @@
+"""POST /api/donor-search on a small synthetic registry built from the demo haplotypes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engraft.api.app import create_app
+from engraft.api.routes_donor_search import DonorRegistry
+from engraft.hla.demo_haplotypes import demo_haplotypes, demo_hf_set
+from engraft.hla.donor_store import DonorStore
+from engraft.hla.nomenclature import Nomenclature
+from engraft.hla.registry_generator import GeneratorConfig, generate_registry
+from engraft.registry.database import make_engine
+
+PATIENT = (
+    "HLA-A*01:01+HLA-A*03:01^HLA-B*08:01+HLA-B*07:02^HLA-C*07:01+HLA-C*07:02"
+    "^HLA-DRB1*03:01+HLA-DRB1*15:01^HLA-DQB1*02:01+HLA-DQB1*06:02"
+)
+
+
+@pytest.fixture(scope="module")
+def donor_store(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    nom = Nomenclature.load(imgt_dir)
+    path = tmp_path_factory.mktemp("donors") / "store"
+    store = DonorStore.create(path, release=nom.release)
+    generate_registry(store, nom, demo_hf_set(nom), GeneratorConfig(n_donors=4000, seed=7))
+    return path
+
+
+@pytest.fixture
+def client(donor_store: Path, imgt_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+    registry = DonorRegistry(donor_store, demo=True, imgt_dir=imgt_dir)
+    app = create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_demo_haplotypes_are_valid_g_groups(imgt_dir: Path) -> None:
+    nom = Nomenclature.load(imgt_dir)
+    assert len(demo_haplotypes(nom)) == 25
+    assert demo_hf_set(nom).frequencies.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "mismatches", [pytest.param(0, id="10-of-10"), pytest.param(1, id="9-of-10"), pytest.param(2, id="8-of-10")]
+)
+def test_search_ranks_donors_within_the_allowed_mismatches(client: TestClient, mismatches: int) -> None:
+    body = {"patient": PATIENT, "max_mismatches": mismatches, "limit": 15}
+    response = client.post("/api/donor-search", json=body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["release"] == "3.58.0" and result["donors_in_registry"] == 4000
+    donors = result["donors"]
+    assert donors, result
+    assert [d["rank"] for d in donors] == list(range(1, len(donors) + 1))
+    counts = [d["mismatch_count"] for d in donors]
+    assert counts == sorted(counts) and max(counts) <= mismatches
+    for donor in donors:
+        assert set(donor["loci"]) | set(donor["untyped_loci"]) == {"A", "B", "C", "DRB1", "DQB1"}
+        assert donor["reason"] and donor["match_label"].endswith("/10")
+        for locus in donor["loci"].values():
+            assert 0 <= locus["mismatch_count"] <= 2
+
+
+def test_prediction_for_top_donors(client: TestClient) -> None:
+    body = {"patient": PATIENT, "max_mismatches": 2, "limit": 10, "predict_top": 5}
+    donors = client.post("/api/donor-search", json=body).json()["donors"]
+    predicted = [d["prediction"] for d in donors if d["prediction"] is not None]
+    assert predicted
+    for prediction in predicted:
+        if prediction["p_mismatches"] is not None:
+            assert sum(prediction["p_mismatches"]) + prediction["p_more"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param({"patient": "HLA-A*99:99+HLA-A*01:01"}, 422, id="unknown-allele"),
+        pytest.param({"patient": PATIENT, "max_mismatches": 6}, 422, id="too-many-mismatches"),
+        pytest.param({"patient": PATIENT, "donor_type": "sibling"}, 422, id="unknown-donor-type"),
+    ],
+)
+def test_bad_requests(client: TestClient, body: dict[str, object], status: int) -> None:
+    response = client.post("/api/donor-search", json=body)
+    assert response.status_code == status, response.text
+
+
+def test_missing_store_is_503(imgt_dir: Path, tmp_path: Path) -> None:
+    registry = DonorRegistry(tmp_path / "none", imgt_dir=imgt_dir)
+    with TestClient(create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)) as client:
+        response = client.post("/api/donor-search", json={"patient": PATIENT})
+    assert response.status_code == 503
+    assert "engraft donors generate" in response.json()["detail"]
