@@ -192,3 +192,55 @@ def test_episode_of_another_patient_is_refused(client: TestClient, seeded: dict[
         "vital_status": "alive",
     }
     _problem(client.post("/api/follow-ups", json=visit), "episode_id")
+
+
+def _version(client: TestClient, path: str) -> int:
+    return int(client.get(path).json()["version"])
+
+
+@pytest.mark.parametrize(
+    ("path_key", "patch", "field"),
+    [
+        pytest.param("patients", {"birth_date": None}, "birth_date", id="clear-required-birth-date"),
+        pytest.param("patients", {"birth_date": "2024-03-01"}, "birth_date", id="birth-after-diagnosis-and-day0"),
+        pytest.param("diagnoses", {"diagnosis_date": None}, "diagnosis_date", id="clear-diagnosis-date"),
+        pytest.param("episodes", {"diagnosis_id": 999}, "diagnosis_id", id="unknown-diagnosis"),
+        pytest.param("episodes", {"graft_source": None}, "graft_source", id="clear-graft-source"),
+        pytest.param("episodes", {"tbi_fractions": 6}, "tbi_fractions", id="fractions-without-dose"),
+        pytest.param("episodes", {"day0": "2024-05-20"}, "day0", id="day0-after-engraftment"),
+    ],
+)
+def test_updates_keep_every_rule(
+    client: TestClient, seeded: dict[str, int], path_key: str, patch: dict[str, Any], field: str
+) -> None:
+    engraftment = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "event_type": "neutrophil engraftment",
+        "event_date": "2024-05-15",
+    }
+    assert client.post("/api/events", json=engraftment).status_code == 201
+    key = {"patients": "patient", "diagnoses": "diagnosis", "episodes": "episode"}[path_key]
+    path = f"/api/{path_key}/{seeded[key]}"
+    before = client.get(path).json()
+    problem = _problem(client.patch(path, json={"version": before["version"], **patch}), field)
+    assert problem["expected"]
+    assert client.get(path).json() == before
+
+
+def test_follow_up_update_keeps_score_with_scale(client: TestClient, seeded: dict[str, int]) -> None:
+    visit = client.post(
+        "/api/follow-ups", json={"patient_id": seeded["patient"], "visit_date": "2024-08-01", "vital_status": "alive"}
+    ).json()
+    _problem(
+        client.patch(f"/api/follow-ups/{visit['id']}", json={"version": 1, "performance_score": 80}),
+        "performance_scale",
+    )
+
+
+def test_death_cannot_precede_recorded_events(client: TestClient, seeded: dict[str, int]) -> None:
+    relapse = _event(seeded, event_type="relapse", event_date="2024-09-01")
+    assert client.post("/api/events", json=relapse).status_code == 201
+    death = _event(seeded, event_type="death", event_date="2024-06-01", details={"primary_cause": "infection"})
+    _problem(client.post("/api/events", json=death), "event_date")
+    assert client.get("/api/events", params={"event_type": "death"}).json()["total"] == 0

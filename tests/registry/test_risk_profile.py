@@ -124,3 +124,32 @@ def test_full_marker_panel_gives_an_eligibility_decision(client: TestClient, see
     assert found["donor-eligibility"]["band"].startswith("eligible")
     assert found["conditioning-intensity"]["band"] == "myeloablative"
     assert found["ebmt-risk"]["inputs"]["donor_type"] == "hla_identical_sibling"
+
+
+def test_registry_age_wins_and_unknown_relation_or_fractions_are_skipped(
+    client: TestClient, seeded: dict[str, int]
+) -> None:
+    donor = client.post("/api/donors", json={"donor_code": "D-3", "relation": "other related", "sex": "male"}).json()
+    episode = client.post(
+        "/api/episodes",
+        json={
+            "patient_id": seeded["patient"],
+            "diagnosis_id": seeded["diagnosis"],
+            "centre": "C1",
+            "transplant_type": "allogeneic",
+            "graft_source": "peripheral blood",
+            "day0": "2025-03-01",
+            "donor_ids": [donor["id"]],
+            "tbi_dose_gy": 6.0,
+        },
+    ).json()
+    request = {"hct_ci": {"items": ITEMS, "age_years": 20}}
+    response = client.post(f"/api/episodes/{episode['id']}/risk-profile", json=request)
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert _by_instrument(profile)["hct-ci"]["inputs"]["age_years"] == 54
+    skipped = {s["instrument"]: s["reason"] for s in profile["skipped"]}
+    assert "other related" in skipped["ebmt-risk"]
+    assert "fractions" in skipped["conditioning-intensity"]
+    bad = client.post(f"/api/episodes/{episode['id']}/risk-profile", json={"conditioning_variant": "mine"})
+    assert bad.status_code == 422

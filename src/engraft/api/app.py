@@ -16,22 +16,8 @@ from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
-from engraft.registry.service import RegistryService, TypingValidator
-
-
-def hla_typing_validator() -> tuple[TypingValidator | None, str | None]:
-    """The GL String validator of the configured IMGT/HLA release (``ENGRAFT_IMGT_DIR`` or the cache).
-
-    Without a release, typings are checked for GL String syntax only; ``/api/health`` says so.
-    """
-    from engraft.hla.errors import HlaReleaseError
-    from engraft.hla.nomenclature import Nomenclature
-
-    try:
-        nomenclature = Nomenclature.load()
-    except HlaReleaseError:
-        return None, None
-    return nomenclature.typings_from_gl, nomenclature.release
+from engraft.registry.service import RegistryService
+from engraft.registry.typing_validation import hla_typing_validator
 
 
 def create_app(

@@ -29,3 +29,28 @@ def db_check(database: DatabaseOption = None) -> None:
         err_console.print("[red]schema differs from the models[/red]")
         raise typer.Exit(1)
     console.print(f"schema matches the models at revision {current_revision(engine)}")
+
+
+@db_app.command("verify-migrations")
+def db_verify_migrations() -> None:
+    """Apply every migration to a new, temporary SQLite file and fail if the result differs from the models.
+
+    CI runs this; the tests do the same on PostgreSQL.
+    """
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_engine(f"sqlite:///{Path(tmp) / 'verify.db'}")
+        try:
+            upgrade(engine)
+            diffs = pending_model_changes(engine)
+            revision = current_revision(engine)
+        finally:
+            engine.dispose()
+    if diffs:
+        for diff in diffs:
+            err_console.print(f"  {diff}")
+        err_console.print("[red]migrations do not reproduce the models[/red]")
+        raise typer.Exit(1)
+    console.print(f"migrations from empty reproduce the models (revision {revision})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -23,9 +22,9 @@ from engraft.cli.db import db_app
 from engraft.cli.donors import donors_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
-from engraft.registry.database import DATABASE_URL_ENV, default_database_path
+from engraft.registry.database import default_database_path
 from engraft.registry.migrate import upgrade
-from engraft.registry.models import TransplantEpisode
+from engraft.registry.models import Patient, TransplantEpisode
 
 app = typer.Typer(
     name="engraft",
@@ -98,12 +97,15 @@ def demo_donor_store(donors: int) -> Path:
     return path
 
 
-def _episode_count(database: str) -> int:
+def _record_count(database: str) -> int:
+    """Patients plus transplant episodes: the demo only ever fills a database where both are zero."""
     engine = open_engine(database)
     try:
         upgrade(engine)
         with engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(TransplantEpisode)) or 0)
+            patients = conn.scalar(select(func.count()).select_from(Patient)) or 0
+            episodes = conn.scalar(select(func.count()).select_from(TransplantEpisode)) or 0
+            return int(patients) + int(episodes)
     finally:
         engine.dispose()
 
@@ -114,10 +116,13 @@ def demo(
     transplants: Annotated[int, typer.Option(min=1, help="number of synthetic transplants")] = 500,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same cohort)")] = 20261125,
 ) -> None:
-    """Fill a database with a synthetic, seeded, clinically plausible transplant cohort."""
-    url = database or os.environ.get(DATABASE_URL_ENV) or demo_database_url()
-    if _episode_count(url) > 0:
-        err_console.print("[red]error:[/red] the database already holds transplants; the demo needs an empty one")
+    """Fill an empty database with a synthetic, seeded, clinically plausible transplant cohort.
+
+    Without ``--database`` the demo goes into its own ``demo.db``, never into ``ENGRAFT_DATABASE_URL``.
+    """
+    url = database or demo_database_url()
+    if _record_count(url) > 0:
+        err_console.print("[red]error:[/red] the database already holds patients; the demo needs an empty one")
         raise typer.Exit(1)
     fill_demo(url, transplants, seed)
 
@@ -138,7 +143,7 @@ def serve(
     from engraft.api.routes_donor_search import DonorRegistry
 
     url = database or (demo_database_url() if demo else None)
-    if demo and url is not None and _episode_count(url) == 0:
+    if demo and url is not None and _record_count(url) == 0:
         err_console.print("creating the synthetic demo cohort (first start only)...")
         fill_demo(url, demo_transplants, 20261125)
     donor_registry = DonorRegistry(demo_donor_store(demo_donors), demo=True) if demo else DonorRegistry()
@@ -198,6 +203,9 @@ def risk_profile(
             if input_file
             else RiskProfileRequest()
         )
+    except OSError as exc:
+        err_console.print(f"[red]cannot read[/red] {input_file}: {exc.strerror}")
+        raise typer.Exit(1) from exc
     except ValidationError as exc:
         err_console.print(f"[red]invalid input:[/red] {exc}")
         raise typer.Exit(1) from exc

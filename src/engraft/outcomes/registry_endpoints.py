@@ -40,8 +40,8 @@ from engraft.outcomes.endpoints import Endpoint, convert_time
 from engraft.outcomes.gray_test import gray_test
 from engraft.outcomes.kaplan_meier import KaplanMeierResult, kaplan_meier
 from engraft.outcomes.logrank import logrank_test
+from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.outcomes.plots import plot_cumulative_incidence, plot_survival
-from engraft.registry.outcome_data import OutcomeTable
 
 Kind = Literal["survival", "competing"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engraft.registry.errors import InvalidRecord, Problem, RecordNotFound
@@ -19,6 +19,7 @@ from engraft.registry.models import (
     Diagnosis,
     Donor,
     FollowUpVisit,
+    Observation,
     Patient,
     TransplantEpisode,
 )
@@ -73,6 +74,12 @@ def check_diagnosis(diagnosis: Diagnosis, patient: Patient) -> None:
 
 def check_episode(session: Session, episode: TransplantEpisode, patient: Patient, donors: list[Donor]) -> None:
     problems: list[Problem | None] = [not_before_birth("day0", episode.day0, patient)]
+    if episode.tbi_fractions is not None and not episode.tbi_dose_gy:
+        problems.append(Problem("tbi_fractions", episode.tbi_fractions, "a TBI dose in Gy (tbi_dose_gy) with it"))
+    if (episode.tnc_per_kg is None) != (episode.tnc_unit is None):
+        problems.append(Problem("tnc_unit", episode.tnc_unit, "tnc_per_kg and tnc_unit together, or neither"))
+    if episode.id is not None:
+        problems.extend(_episode_dependents(session, episode))
     if episode.diagnosis_id is not None:
         diagnosis = session.get(Diagnosis, episode.diagnosis_id)
         if diagnosis is None or diagnosis.patient_id != patient.id:
@@ -124,6 +131,8 @@ def check_event(session: Session, event: ClinicalEvent, patient: Patient) -> Non
                     f"on or after day 0 ({episode.day0.isoformat()}): {event.event_type} cannot precede the infusion",
                 )
             )
+    if event.event_type is EventType.DEATH:
+        problems.extend(_after_death(session, patient.id, event))
     death = _death_of(session, patient.id, excluding=event.id)
     if death is not None:
         if event.event_type is EventType.DEATH:
@@ -138,6 +147,10 @@ def check_event(session: Session, event: ClinicalEvent, patient: Patient) -> Non
 def check_follow_up(session: Session, visit: FollowUpVisit, patient: Patient) -> None:
     episode = fetch_episode_of(session, visit.episode_id, patient)
     problems: list[Problem | None] = [not_before_birth("visit_date", visit.visit_date, patient)]
+    if (visit.performance_score is None) != (visit.performance_scale is None):
+        problems.append(
+            Problem("performance_scale", visit.performance_scale, "performance_score and performance_scale together")
+        )
     if episode is not None and visit.visit_date < episode.day0:
         problems.append(
             Problem("visit_date", visit.visit_date.isoformat(), f"on or after day 0 ({episode.day0.isoformat()})")
@@ -146,3 +159,87 @@ def check_follow_up(session: Session, visit: FollowUpVisit, patient: Patient) ->
     if death is not None and visit.vital_status is VitalStatus.ALIVE and visit.visit_date >= death.event_date:
         problems.append(Problem("vital_status", "alive", f"dead: a death is recorded on {death.event_date}"))
     raise_if(problems)
+
+
+def _after_death(session: Session, patient_id: int, death: ClinicalEvent) -> list[Problem | None]:
+    """A death cannot be dated before events or 'alive' visits already recorded for the patient."""
+    later_event = session.scalar(
+        select(func.max(ClinicalEvent.event_date)).where(
+            ClinicalEvent.patient_id == patient_id, ClinicalEvent.event_type != EventType.DEATH
+        )
+    )
+    alive_visit = session.scalar(
+        select(func.max(FollowUpVisit.visit_date)).where(
+            FollowUpVisit.patient_id == patient_id, FollowUpVisit.vital_status == VitalStatus.ALIVE
+        )
+    )
+    problems: list[Problem | None] = []
+    if later_event is not None and later_event > death.event_date:
+        problems.append(
+            Problem("event_date", death.event_date.isoformat(), f"on or after the last event ({later_event})")
+        )
+    if alive_visit is not None and alive_visit >= death.event_date:
+        problems.append(
+            Problem("event_date", death.event_date.isoformat(), f"after the last visit seen alive ({alive_visit})")
+        )
+    return problems
+
+
+def check_patient_dependents(session: Session, patient: Patient) -> None:
+    """After a birth-date change, nothing already recorded may precede the new birth date."""
+    earliest = [
+        (
+            "diagnosis",
+            session.scalar(select(func.min(Diagnosis.diagnosis_date)).where(Diagnosis.patient_id == patient.id)),
+        ),
+        (
+            "transplant day 0",
+            session.scalar(select(func.min(TransplantEpisode.day0)).where(TransplantEpisode.patient_id == patient.id)),
+        ),
+        (
+            "event",
+            session.scalar(select(func.min(ClinicalEvent.event_date)).where(ClinicalEvent.patient_id == patient.id)),
+        ),
+        (
+            "follow-up visit",
+            session.scalar(select(func.min(FollowUpVisit.visit_date)).where(FollowUpVisit.patient_id == patient.id)),
+        ),
+        (
+            "observation",
+            session.scalar(select(func.min(Observation.observed_at)).where(Observation.patient_id == patient.id)),
+        ),
+    ]
+    problems: list[Problem | None] = []
+    for what, when in earliest:
+        day = when.date() if isinstance(when, dt.datetime) else when
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day[:10])
+        if day is not None and day < patient.birth_date:
+            problems.append(
+                Problem(
+                    "birth_date", patient.birth_date.isoformat(), f"a date on or before the earliest {what} ({day})"
+                )
+            )
+    raise_if(problems)
+
+
+def _episode_dependents(session: Session, episode: TransplantEpisode) -> list[Problem | None]:
+    """After a day-0 change, post-infusion events and visits of the episode may not precede it."""
+    first_event = session.scalar(
+        select(func.min(ClinicalEvent.event_date)).where(
+            ClinicalEvent.episode_id == episode.id, ClinicalEvent.event_type.in_(list(POST_INFUSION_EVENTS))
+        )
+    )
+    first_visit = session.scalar(
+        select(func.min(FollowUpVisit.visit_date)).where(FollowUpVisit.episode_id == episode.id)
+    )
+    problems: list[Problem | None] = []
+    if first_event is not None and first_event < episode.day0:
+        problems.append(
+            Problem("day0", episode.day0.isoformat(), f"on or before the first post-infusion event ({first_event})")
+        )
+    if first_visit is not None and first_visit < episode.day0:
+        problems.append(
+            Problem("day0", episode.day0.isoformat(), f"on or before the first follow-up visit ({first_visit})")
+        )
+    return problems

@@ -71,7 +71,10 @@ def _canonicaliser(loinc: str, unit: str) -> tuple[float, float, float, float] |
 
 
 def prepare_rows(rows: Sequence[ObservationRow]) -> tuple[list[tuple[Any, ...]], list[Problem]]:
-    """Validate rows; return staged tuples (1-based row numbers, repeats dropped) and problems."""
+    """Validate rows; return staged tuples (1-based row numbers, repeats dropped) and the first problems.
+
+    At most ``MAX_PROBLEMS`` problems are returned, so an error response stays bounded.
+    """
     problems: list[Problem] = []
     conversions: dict[tuple[str, str], tuple[float, float, float, float] | str] = {}
     seen: dict[str, tuple[Any, ...]] = {}
@@ -110,9 +113,7 @@ def prepare_rows(rows: Sequence[ObservationRow]) -> tuple[list[tuple[Any, ...]],
         staged.append(
             (row_no, r.patient_id, r.episode_id, at, r.loinc, float(r.value), r.unit, canonical, r.source, r.source_id)
         )
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    return staged, problems
+    return staged, problems[:MAX_PROBLEMS]
 
 
 def _stage(connection: Connection, staged: list[tuple[Any, ...]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -40,7 +40,7 @@ class RiskProfileRequest(InputModel):
     performance_score: int | None = Field(default=None, ge=0, le=100, multiple_of=10)
     refined_dri: dict[str, Any] | None = Field(default=None, description="input of the refined-dri instrument")
     donor_screening: list[DonorScreening] = Field(default_factory=list)
-    conditioning_variant: str = "cibmtr-operational"
+    conditioning_variant: Literal["cibmtr-operational", "giralt-2009"] = "cibmtr-operational"
 
 
 class SkippedInstrument(BaseModel):
@@ -150,6 +150,8 @@ def _ebmt(facts: _Inputs) -> dict[str, Any] | str:
     if status is None:
         return f"status {facts.diagnosis.status_at_transplant} does not say which chronic phase (1 or 2+)"
     donor = facts.donors[0] if facts.donors else None
+    if donor is not None and donor.relation not in _EBMT_DONOR:
+        return f"donor relation {donor.relation.value!r} has no EBMT score category"
     if donor is None or donor.sex not in (Sex.MALE, Sex.FEMALE) or facts.patient.sex not in (Sex.MALE, Sex.FEMALE):
         return "donor and recipient sex (male/female) are both needed"
     return {
@@ -175,7 +177,9 @@ def conditioning_input(
         entries.append(entry)
     payload: dict[str, Any] = {"variant": variant, "agents": entries}
     if tbi_gy:
-        payload["tbi"] = {"total_dose": {"value": tbi_gy, "unit": "Gy"}, "fractions": tbi_fractions or 1}
+        if tbi_fractions is None:
+            return "the number of TBI fractions is not recorded (single vs fractionated thresholds differ)"
+        payload["tbi"] = {"total_dose": {"value": tbi_gy, "unit": "Gy"}, "fractions": tbi_fractions}
     if not entries and "tbi" not in payload:
         return "no conditioning regimen is recorded"
     return payload
@@ -246,8 +250,9 @@ def _citation_text(citation: Citation) -> str:
 def _plan(facts: _Inputs, request: RiskProfileRequest) -> list[tuple[str, dict[str, Any] | str, str]]:
     plan: list[tuple[str, dict[str, Any] | str, str]] = []
     if request.hct_ci is not None:
-        plan.append(("hct-ci", {"age_years": facts.age, **request.hct_ci}, ""))
-        plan.append(("hct-ci-age", {"age_years": facts.age, "hct_ci": {"age_years": facts.age, **request.hct_ci}}, ""))
+        hct_ci = {**request.hct_ci, "age_years": facts.age}
+        plan.append(("hct-ci", hct_ci, ""))
+        plan.append(("hct-ci-age", {"age_years": facts.age, "hct_ci": hct_ci}, ""))
     else:
         plan.append(("hct-ci", "no comorbidity data given (hct_ci)", ""))
     performance = _performance(facts, request)

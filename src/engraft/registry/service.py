@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engraft.registry import checks
-from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, RegistryError, VersionConflict
+from engraft.registry.errors import (
+    DuplicateRecord,
+    InvalidRecord,
+    Problem,
+    RecordNotFound,
+    RegistryError,
+    VersionConflict,
+)
 from engraft.registry.models import (
     Assessment,
     AuditEntry,
@@ -69,6 +76,21 @@ TypingValidator = Callable[[str], object]
 """Checks a GL String (raises ``ValueError`` naming the bad token), e.g. ``Nomenclature.typings_from_gl``."""
 OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
+
+
+def integrity_problem(exc: IntegrityError) -> RegistryError:
+    """A unique-key clash is a 409 DuplicateRecord; any other constraint failure a 422 InvalidRecord.
+
+    The database's own message is not passed on (it may name internals); the constraint is.
+    """
+    text = str(exc.orig)
+    if "UNIQUE constraint failed" in text or getattr(exc.orig, "sqlstate", None) == "23505":
+        return DuplicateRecord("record", "unique key", text.splitlines()[0].split(":")[-1].strip())
+    return InvalidRecord.single(
+        "record",
+        None,
+        "values that satisfy the registry's constraints (a reference, a required field or a range is not met)",
+    )
 
 
 def _begin_write(session: Session) -> None:
@@ -122,7 +144,7 @@ class RegistryService:
             except StaleDataError as exc:
                 raise VersionConflict("record", None, 0, None) from exc
             except IntegrityError as exc:
-                raise DuplicateRecord("record", "unique key", str(exc.orig).splitlines()[0]) from exc
+                raise integrity_problem(exc) from exc
 
     @contextmanager
     def _unit_of_work(self) -> Iterator[Session]:
@@ -170,9 +192,16 @@ class RegistryService:
         if record.version != expected:
             raise VersionConflict(entity, record.id, expected, record.version)
         changes = {k: v for k, v in patch.model_dump(mode="json", exclude_unset=True).items() if k != "version"}
+        columns = model.__table__.columns
+        cleared = [f for f, v in changes.items() if v is None and f in columns and not columns[f].nullable]
+        if cleared:
+            raise InvalidRecord(
+                [Problem(f, None, "a value: this field is required and cannot be cleared") for f in cleared]
+            )
         for field in changes:
             setattr(record, field, getattr(patch, field))
-        check()
+        with session.no_autoflush:
+            check()
         try:
             session.flush()
         except StaleDataError as exc:
@@ -185,7 +214,8 @@ class RegistryService:
     def _create(self, session: Session, record: Base, entity: str, data: BaseModel) -> None:
         session.add(record)
         session.flush()
-        self.audit(session, AuditAction.CREATE, entity, record.id, data.model_dump(mode="json"))  # type: ignore[attr-defined]
+        logged = data.model_dump(mode="json", exclude={"identity"})
+        self.audit(session, AuditAction.CREATE, entity, record.id, logged)  # type: ignore[attr-defined]
 
     # ---- centres -------------------------------------------------------------------------
     def create_centre(self, data: CentreIn) -> CentreOut:
@@ -241,7 +271,7 @@ class RegistryService:
         self._check_typing("hla_gl_string", patch.hla_gl_string)
         with self.transaction() as session:
             patient = self._get(session, Patient, patient_id, "patient")
-            self._update(session, patient, "patient", patch, lambda: None)
+            self._update(session, patient, "patient", patch, lambda: checks.check_patient_dependents(session, patient))
             return self._patient_out(patient, include_identity=False)
 
     # ---- diagnoses -----------------------------------------------------------------------
