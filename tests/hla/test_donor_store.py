@@ -233,3 +233,26 @@ def test_generate_registry_writes_chunks(tmp_path: Path, nom: Nomenclature, atla
     assert n == 2500 and seen == [1000, 2000, 2500]
     assert len(DonorStore.open(tmp_path / "s")) == 2500
     assert all(hla_column(locus) in store.segments()[0].columns for locus in STORE_LOCI)
+
+
+def test_compaction_switches_dictionaries_with_the_manifest(tmp_path: Path, imgt_dir: Path) -> None:
+    """Old dictionary files stay valid until the new manifest names the renumbered ones."""
+    import json
+
+    from engraft.hla.demo_haplotypes import demo_hf_set
+    from engraft.hla.donor_store import DonorStore
+    from engraft.hla.nomenclature import Nomenclature
+    from engraft.hla.registry_generator import GeneratorConfig, generate_registry
+
+    nom = Nomenclature.load(imgt_dir)
+    store = DonorStore.create(tmp_path / "s", release=nom.release)
+    generate_registry(store, nom, demo_hf_set(nom), GeneratorConfig(n_donors=500, seed=2))
+    before = json.loads((tmp_path / "s" / "manifest.json").read_text())["dictionaries"]
+    store.remove(list(range(1, 400)))
+    store.compact()
+    after = json.loads((tmp_path / "s" / "manifest.json").read_text())["dictionaries"]
+    assert set(before) == set(after) and all(before[k] != after[k] for k in before)
+    on_disk = {p.name for p in (tmp_path / "s" / "dictionary").glob("*.parquet")}
+    assert on_disk == set(after.values())
+    reopened = DonorStore.open(tmp_path / "s")
+    assert len(reopened) == 101

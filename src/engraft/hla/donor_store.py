@@ -3,7 +3,8 @@
 Layout (one directory)::
 
     manifest.json                  release, registries, segment list (replaced atomically)
-    dictionary/<LOCUS>.parquet     distinct locus typings: (first, second) token pairs; row 0 = untyped
+    dictionary/<LOCUS>-<gen>.parquet  distinct locus typings: (first, second) token pairs; row 0 = untyped
+                                   (the manifest names the current file of each locus)
     seg-000001/<column>.npy        one .npy per column, opened with ``mmap_mode="r"``
     seg-000001/dead-<gen>.npy      tombstoned row numbers of that segment (optional)
 
@@ -166,8 +167,9 @@ class DonorStore:
         if manifest.get("format") != FORMAT:
             raise ValueError(f"{path} is not a donor store ({manifest.get('format')!r})")
         dictionaries: dict[str, LocusDictionary] = {}
+        files: dict[str, str] = manifest.get("dictionaries") or {}
         for locus in manifest["loci"]:
-            table = pq.read_table(path / "dictionary" / f"{locus}.parquet")
+            table = pq.read_table(path / "dictionary" / files.get(locus, f"{locus}.parquet"))
             pairs = list(zip(table.column("first").to_pylist(), table.column("second").to_pylist(), strict=True))
             dictionaries[locus] = LocusDictionary(pairs)
         return cls(path, manifest, dictionaries)
@@ -363,20 +365,44 @@ class DonorStore:
         self._segment_entries().append({"name": name, "rows": rows, "dead": None})
 
     def _write_dictionaries(self) -> None:
+        """Write each dictionary under a new, generation-stamped name; the manifest switches to it.
+
+        Segments already on disk keep decoding against the files the current manifest names until the
+        new manifest replaces it, so a crash in between (or a reader holding the old manifest) never
+        pairs old codes with renumbered dictionaries.
+        """
+        stamp = self.generation + 1
+        files: dict[str, str] = {}
         for locus, dictionary in self.dictionaries.items():
             first, second = zip(*dictionary.pairs, strict=True)
             table = pa.table({"first": pa.array(first, pa.string()), "second": pa.array(second, pa.string())})
-            tmp = self.root / "dictionary" / f".{locus}.parquet.tmp"
+            name = f"{locus}-{stamp:06d}.parquet"
+            tmp = self.root / "dictionary" / f".{name}.tmp"
             pq.write_table(table, tmp)
-            os.replace(tmp, self.root / "dictionary" / f"{locus}.parquet")
+            os.replace(tmp, self.root / "dictionary" / name)
+            files[locus] = name
+        self._manifest["dictionaries"] = files
 
     def _commit(self) -> None:
         self._manifest["generation"] = self.generation + 1
         self._write_manifest()
+        self._remove_unreferenced_dictionaries()
+
+    def _remove_unreferenced_dictionaries(self) -> None:
+        files = self._manifest.get("dictionaries")
+        referenced = {str(v) for v in files.values()} if isinstance(files, dict) else set()
+        if not referenced:
+            return
+        for path in (self.root / "dictionary").glob("*.parquet"):
+            if path.name not in referenced:
+                path.unlink(missing_ok=True)
 
     def _write_manifest(self) -> None:
         tmp = self.root / ".manifest.json.tmp"
-        tmp.write_text(json.dumps(self._manifest, indent=1), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(self._manifest, indent=1))
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, self.root / "manifest.json")
 
 
