@@ -452,3 +452,25 @@ def test_benchmark_cohort_selection() -> None:
         benchmark_cohort(table, as_of=dt.date(2024, 6, 29), first_year=2022)
     with pytest.raises(OutcomeInputError, match="expected at least 2"):
         benchmark_cohort(table, as_of=dt.date(2024, 6, 30), last_year=2022)
+
+
+def test_centre_filter_keeps_censoring_at_a_later_transplant_elsewhere(service: RegistryService, engine: Any) -> None:
+    from engraft.registry.schemas.episode import EpisodeIn
+    from engraft.registry.schemas.patient import CentreIn, PatientIn
+
+    for code in ("C1", "C2"):
+        service.create_centre(CentreIn(code=code, name=code, country="GB"))
+    patient = service.create_patient(PatientIn(centre="C1", sex="female", birth_date="1980-01-01"))
+    for centre, day0 in (("C1", "2020-01-10"), ("C2", "2021-01-09")):
+        service.create_episode(
+            EpisodeIn(
+                patient_id=patient.id,
+                centre=centre,
+                transplant_type="autologous",
+                graft_source="peripheral blood",
+                day0=day0,
+            )
+        )
+    table = load_outcome_table(engine, centre="C1")
+    assert len(table) == 1
+    assert table.next_transplant_day[0] == 365.0

@@ -85,7 +85,10 @@ def empty_outcome_table() -> OutcomeTable:
 
 
 def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeTable:
-    """Read every transplant episode (optionally of one centre) as an :class:`OutcomeTable`."""
+    """Read every transplant episode (optionally of one centre) as an :class:`OutcomeTable`.
+
+    All queries read one snapshot (REPEATABLE READ on PostgreSQL; SQLite reads in one transaction).
+    """
     ep = TransplantEpisode
     episodes_stmt = (
         select(
@@ -108,9 +111,9 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
         .outerjoin(Diagnosis, Diagnosis.id == ep.diagnosis_id)
         .order_by(ep.id)
     )
-    if centre is not None:
-        episodes_stmt = episodes_stmt.where(Centre.code == centre)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")  # one snapshot for all queries
         episodes = [tuple(r) for r in conn.execute(episodes_stmt)]
         donors = conn.execute(
             select(EpisodeDonor.episode_id, EpisodeDonor.position, Donor.relation)
@@ -172,7 +175,9 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
     for episode_id, instrument, _at, value in assessments:
         if value is not None:
             scores[(int(episode_id), _ASSESSMENTS[str(instrument)])] = float(value)  # latest wins (ordered)
-    return _build(episodes, relation, _index_events(events), last_contact, regimen, scores)
+    table = _build(episodes, relation, _index_events(events), last_contact, regimen, scores)
+    # filtered after building, so a later transplant at another centre still censors graft endpoints
+    return table if centre is None else table.select(table.centre == centre)
 
 
 @dataclass(slots=True)
