@@ -52,6 +52,7 @@ def test_giralt_dose_spectrum(agents: list[dict[str, Any]], tbi_dose: dict[str, 
     result = classify("giralt-2009", agents, tbi_dose)
     assert result.value == result.band == expected
     assert result.citation.pmid == "19203728"
+    assert result.citation.url == "https://www.ncbi.nlm.nih.gov/pubmed/19203728"
 
 
 def test_giralt_iv_busulfan_conversion_is_flagged_as_assumption() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from engraft.scores import sources
 from engraft.scores.ebmt import EbmtRiskInput, ebmt_risk
 
 BASE: dict[str, Any] = {
@@ -131,20 +132,68 @@ def test_totals(changes: dict[str, Any], expected: int) -> None:
     assert score(**changes) == expected
 
 
-def test_score_0_verified_outcomes() -> None:
-    result = ebmt_risk(EbmtRiskInput.model_validate(BASE))
-    gratwohl = {o.endpoint: o for o in result.outcomes if o.source.pmid == "19642176"}
-    assert (gratwohl["overall survival"].value, gratwohl["overall survival"].ci_low) == (71, 69)
-    assert gratwohl["transplant-related mortality"].value == 15
-    assert all(o.verified and o.time_point == "5 years" and o.n == 56505 for o in gratwohl.values())
+WHOLE = "EBMT allogeneic HSCT 1980-2005 (whole cohort)"
+RECENT = "EBMT allogeneic HSCT 1980-2005, most recent time cohort"
+SCORE_6 = {"age_years": 55, "status": "relapse", "months_diagnosis_to_transplant": 30, "donor_type": "unrelated"}
 
 
-def test_score_6_to_7_verified_outcomes() -> None:
-    changes = {"age_years": 55, "status": "relapse", "months_diagnosis_to_transplant": 30, "donor_type": "unrelated"}
+def gratwohl_2009(changes: dict[str, Any]) -> dict[tuple[str, str], tuple[float, float | None, float | None]]:
     result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
-    assert result.value == 6
-    gratwohl = {o.endpoint: o.value for o in result.outcomes if o.source.pmid == "19642176"}
-    assert gratwohl == {"overall survival": 24, "transplant-related mortality": 47}
+    return {
+        (o.cohort, o.endpoint): (o.value, o.ci_low, o.ci_high) for o in result.outcomes if o.source.pmid == "19642176"
+    }
+
+
+# Gratwohl 2009 abstract, PubMed 19642176 (https://pubmed.ncbi.nlm.nih.gov/19642176/), checked 2026-11-26:
+# "Survival probability at 5 years decreased from 71% (95% CI, 69%-73%) for risk score 0 for the whole
+# cohort (75%, 95% CI, 72%-78% for the most recent time cohort) to 24% (95% CI, 21%-27% for risk score 6
+# and 7; 25%, 95% CI, 22%-29% most recent cohort). Transplant-related mortality increased from 15% (95%
+# CI, 14%-17%) for risk score 0 (11%, 95% CI, 9%-13%, most recent cohort) to 47% with risk score 6 and 7
+# (95% CI, 44%-50%) for the whole cohort (45%, 95% CI, 42%-48%, most recent cohort)."
+@pytest.mark.parametrize(
+    ("changes", "cohort", "endpoint", "expected"),
+    [
+        pytest.param({}, WHOLE, "overall survival", (71, 69, 73), id="score-0-os-whole-71"),
+        pytest.param({}, RECENT, "overall survival", (75, 72, 78), id="score-0-os-recent-75"),
+        pytest.param({}, WHOLE, "transplant-related mortality", (15, 14, 17), id="score-0-trm-whole-15"),
+        pytest.param({}, RECENT, "transplant-related mortality", (11, 9, 13), id="score-0-trm-recent-11"),
+        pytest.param(SCORE_6, WHOLE, "overall survival", (24, 21, 27), id="score-6-os-whole-24"),
+        pytest.param(SCORE_6, RECENT, "overall survival", (25, 22, 29), id="score-6-os-recent-25"),
+        pytest.param(SCORE_6, WHOLE, "transplant-related mortality", (47, 44, 50), id="score-6-trm-whole-47"),
+        pytest.param(SCORE_6, RECENT, "transplant-related mortality", (45, 42, 48), id="score-6-trm-recent-45"),
+        pytest.param(
+            {**SCORE_6, "donor_sex": "female", "status": "primary_refractory"},
+            WHOLE,
+            "overall survival",
+            (24, 21, 27),
+            id="score-7-os-whole-24",
+        ),
+    ],
+)
+def test_gratwohl_2009_abstract_outcomes(
+    changes: dict[str, Any], cohort: str, endpoint: str, expected: tuple[float, float, float]
+) -> None:
+    assert gratwohl_2009(changes)[(cohort, endpoint)] == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "score"),
+    [pytest.param({}, 0, id="score-0"), pytest.param(SCORE_6, 6, id="score-6")],
+)
+def test_gratwohl_2009_outcomes_are_verified_five_year(changes: dict[str, Any], score: int) -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
+    assert result.value == score
+    gratwohl = [o for o in result.outcomes if o.source.pmid == "19642176"]
+    assert len(gratwohl) == 4
+    assert all(o.verified and o.time_point == "5 years" for o in gratwohl)
+    assert {o.n for o in gratwohl if o.cohort == WHOLE} == {56505}
+    assert {o.n for o in gratwohl if o.cohort == RECENT} == {None}
+
+
+def test_gratwohl_citations_point_to_primary_pages() -> None:
+    assert sources.GRATWOHL_2009.url == "https://pubmed.ncbi.nlm.nih.gov/19642176/"
+    assert sources.GRATWOHL_2012.doi == "10.1038/bmt.2011.110"
+    assert sources.GRATWOHL_2012.volume_pages is None
 
 
 @pytest.mark.parametrize(
@@ -180,8 +229,10 @@ def test_intermediate_scores_have_no_unverified_gratwohl_figures() -> None:
 
 
 def test_factor_rules_marked_secondary() -> None:
+    # Not confirmed in primary text (abstracts give the five factors and 0-7 range only): stay unverified.
     result = ebmt_risk(EbmtRiskInput.model_validate(BASE))
     assert all(not c.verified for c in result.components)
+    assert any("not confirmed in primary text" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(

@@ -347,6 +347,9 @@ def test_sorror_2005_outcomes_are_flagged_unverified() -> None:
     assert len(sorror) == 2
     assert all(not o.verified and o.n == 347 for o in sorror)
     assert not result.all_outcomes_verified
+    # Checked 2026-11-26: the Sorror 2005 abstract (publisher page) has no per-group NRM/OS.
+    assert all(o.note is not None and "not in the Sorror 2005 abstract" in o.note for o in sorror)
+    assert result.citation.url is not None and "106/8/2912" in result.citation.url
 
 
 def test_items_model_requires_every_item() -> None:

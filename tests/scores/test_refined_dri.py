@@ -51,3 +51,11 @@ def test_three_group_collapse(stage: str, group: str) -> None:
 def test_bad_input(payload: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
         RefinedDriInput.model_validate(payload)
+
+
+def test_rule_table_still_unverified_after_primary_check() -> None:
+    # Armand 2014 abstract (publisher page, checked 2026-11-26) gives no assignment table: nothing verified.
+    result = refined_dri(RefinedDriInput.model_validate({"disease": "cml", "stage_risk": "low"}))
+    assert all(not c.verified for c in result.components)
+    assert result.citation.pmid == "24744269"
+    assert result.citation.url is not None and "123/23/3664" in result.citation.url

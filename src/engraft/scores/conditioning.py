@@ -19,6 +19,13 @@ Two named rule sets, each naming the component that decided the class:
 Busulfan, melphalan and cyclophosphamide doses must be reported in the unit of their thresholds;
 mg/kg and mg/m2 are not interconvertible without body size and are refused. The TCI score
 (Spyridonidis 2020) is not computed: its per-agent weights were not verified.
+
+Primary-source check (2026-11-26): the Giralt 2009 thresholds were re-read in the PubMed abstract
+(PMID 19203728). The abstract states only the RIC side ("< 500 cGy ... single fraction or 800 cGy in
+fractionated doses, busulfan dose < 9 mg/kg, melphalan dose <140 mg/m(2), or thiotepa dose < 10
+mg/kg"); classing a dose at or above a threshold as MAC is this module's reading. The Bacigalupo 2009
+regimen table, the CIBMTR operational MAC thresholds and the TCI weights were not found in any
+primary source, so ``cibmtr-operational`` stays unverified.
 """
 
 from __future__ import annotations

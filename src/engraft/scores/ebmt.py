@@ -8,8 +8,14 @@ section 2.2, [S]); components carry ``verified=False``. Exactly 12 months is not
 published wording; it is scored 0 here, as in one documented implementation. Haploidentical,
 cord-blood and autologous grafts have no published category and are refused.
 
-Outcomes: 5-year OS and TRM for score 0 and scores 6-7 are verified from the Cancer 2009 abstract;
-scores 1-5 are not verified. The external validation (PMID 24655161) groups are verified.
+Outcomes: 5-year OS and TRM for score 0 and scores 6-7 are verified from the Cancer 2009 abstract
+(PubMed 19642176), both for the whole cohort and for the most recent time cohort; scores 1-5 are
+not verified. The external validation (PMID 24655161) groups are verified.
+
+Primary-source check (2026-11-26): the Cancer 2009 abstract and the Gratwohl 2012 review abstract
+(doi:10.1038/bmt.2011.110) confirm the five factors and the additive 0-7 range (0-5 for autologous
+HSCT), but neither gives the points per factor level, the stage definitions or the 12-month
+boundary; the full-text tables were not available. Components therefore stay ``verified=False``.
 """
 
 from __future__ import annotations
@@ -135,6 +141,12 @@ _GRATWOHL = {
     "verified": True,
     "source": sources.GRATWOHL_2009,
 }
+_GRATWOHL_RECENT = {
+    **_GRATWOHL,
+    "cohort": "EBMT allogeneic HSCT 1980-2005, most recent time cohort",
+    "n": None,
+    "note": "period and size of the most recent time cohort are not stated in the abstract",
+}
 _EXTERNAL = {
     "time_point": "5 years",
     "cohort": "Single-centre external validation, 273 consecutive adults, allogeneic HSCT 2000-2010",
@@ -157,11 +169,15 @@ def outcomes_for(score: int) -> tuple[PublishedOutcome, ...]:
         found += [
             _o("0", "overall survival", 71, ci_low=69, ci_high=73, **_GRATWOHL),
             _o("0", "transplant-related mortality", 15, ci_low=14, ci_high=17, **_GRATWOHL),
+            _o("0", "overall survival", 75, ci_low=72, ci_high=78, **_GRATWOHL_RECENT),
+            _o("0", "transplant-related mortality", 11, ci_low=9, ci_high=13, **_GRATWOHL_RECENT),
         ]
     elif score >= 6:
         found += [
             _o("6-7", "overall survival", 24, ci_low=21, ci_high=27, **_GRATWOHL),
             _o("6-7", "transplant-related mortality", 47, ci_low=44, ci_high=50, **_GRATWOHL),
+            _o("6-7", "overall survival", 25, ci_low=22, ci_high=29, **_GRATWOHL_RECENT),
+            _o("6-7", "transplant-related mortality", 45, ci_low=42, ci_high=48, **_GRATWOHL_RECENT),
         ]
     band, os_, trm, n = _EXTERNAL_GROUPS[score]
     found += [
@@ -232,5 +248,9 @@ def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
         components=components,
         outcomes=outcomes_for(score),
         citation=sources.GRATWOHL_2009,
-        notes=("Per-score 5-year outcomes for scores 1-5 (Gratwohl 2009) not verified; not shown.",),
+        notes=(
+            "Per-score 5-year outcomes for scores 1-5 (Gratwohl 2009) not verified; not shown.",
+            "Factor points and stage definitions not confirmed in primary text (Cancer 2009 and "
+            f"{sources.GRATWOHL_2012.short()} abstracts name the five factors and the 0-7 range only).",
+        ),
     )

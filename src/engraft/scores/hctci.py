@@ -5,6 +5,12 @@ non-relapse mortality (NRM) and overall survival (OS) figures published for them
 Sorror 2005 validation-set figures (14/21/41% NRM, 71/60/34% OS) were seen only in secondary
 reproductions and are marked ``verified=False``; the prospective GITMO (Raimondi 2012) and the
 five-centre (ElSawy 2015) validation figures were checked against their abstracts.
+
+Primary-source check (2026-11-26): the Sorror 2005 abstract on the publisher page gives the
+cohort (1,055 patients, random training/validation split), 62% vs 12% captured and c statistics
+0.661 vs 0.561, but no per-group NRM/OS; the outcome table itself was not available, so the
+14/21/41% and 71/60/34% figures stay unverified. The preliminary ASH 2004 abstract (testing set
+n=349: NRM 13/24/40%, OS 71/56/37%) is a different analysis and is not substituted for them.
 """
 
 from __future__ import annotations
@@ -87,8 +93,8 @@ _SORROR_VALIDATION = {
     "n": 347,
     "verified": False,
     "source": sources.SORROR_2005,
-    "note": "seen only in secondary reproductions (pmidcalc, QxMD); the >=3 NRM of 41% is also quoted as the "
-    "predicted value by Raimondi 2012",
+    "note": "seen only in secondary reproductions (pmidcalc, QxMD); not in the Sorror 2005 abstract and the "
+    "paper's table was not seen; the >=3 NRM of 41% is also quoted as the predicted value by Raimondi 2012",
 }
 _RAIMONDI = {
     "time_point": "2 years",

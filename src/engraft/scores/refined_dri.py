@@ -9,6 +9,11 @@ ALL and Burkitt lymphoma have no verified placement and are refused.
 
 No per-group outcome is attached: the refined-DRI 2-year OS/PFS were not verified, and the verified
 64/51/34/24% 2-year OS figures belong to the original DRI, not the refined one.
+
+Primary-source check (2026-11-26): the Armand 2014 abstract on the publisher page confirms only the
+cohort (13,131; training 9,849; validation 3,282), the original-DRI 2-year OS range of 64% to 24%
+and use "as a 4- or 3-group index"; it does not say which groups the 3-group index merges. The
+assignment tables and per-group outcomes were not available, so nothing here is marked verified.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Bibliographic fields were taken from /work/shared/reference/clinical-scores.md and
 clinical-scores-verification.md; fields those notes mark unverified are left as ``None``.
+A ``url`` is the primary page (publisher page or PubMed abstract) on which the cited figures
+were checked; it is only set where that page was actually seen.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SORROR_2005: Final = Citation(
     volume_pages="106(8):2912-2919",
     doi="10.1182/blood-2005-05-2004",
     pmid="15994282",
+    url="http://ashpublications.net/blood/article/106/8/2912/21830/Hematopoietic-cell-transplantation-HCT-specific",
 )
 
 SORROR_2013: Final = Citation(
@@ -88,6 +91,18 @@ GRATWOHL_2009: Final = Citation(
     volume_pages="115(20):4715-4726",
     doi="10.1002/cncr.24531",
     pmid="19642176",
+    url="https://pubmed.ncbi.nlm.nih.gov/19642176/",
+)
+
+# Abstract seen on the publisher page (nature.com): five factors, additive 0-7, autologous 0-5.
+# Volume/pages not seen on that page (reproductions disagree: 47(6):749-756 vs 449-56); left None.
+GRATWOHL_2012: Final = Citation(
+    authors="Gratwohl A",
+    title="The EBMT risk score",
+    journal="Bone Marrow Transplant",
+    year=2012,
+    doi="10.1038/bmt.2011.110",
+    url="http://www.nature.com/doifinder/10.1038/bmt.2011.110",
 )
 
 EBMT_EXTERNAL_2014: Final = Citation(
@@ -106,6 +121,7 @@ ARMAND_2014: Final = Citation(
     volume_pages="123(23):3664-3671",
     doi="10.1182/blood-2014-01-552984",
     pmid="24744269",
+    url="http://ashpublications.net/blood/article/123/23/3664/33201/Validation-and-refinement-of-the-Disease-Risk",
 )
 
 BACIGALUPO_2009: Final = Citation(
@@ -126,6 +142,7 @@ GIRALT_2009: Final = Citation(
     volume_pages="15(3):367-369",
     doi="10.1016/j.bbmt.2008.12.497",
     pmid="19203728",
+    url="https://www.ncbi.nlm.nih.gov/pubmed/19203728",
 )
 
 CFR_1271_SUBPART_C: Final = Citation(
