@@ -102,13 +102,13 @@ class _Writer:
         target = self.directory / spec.name
         partial = self.directory / f".{spec.name}.partial"
         count = 0
+        self.temporary.append((partial, target))
         with partial.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in rows:
                 writer.writerow([cell(v) for v in row])
                 count += 1
-        self.temporary.append((partial, target))
         self.rows[spec.name] = count
 
     def finish(self) -> None:
@@ -125,7 +125,7 @@ def export_registry(service: RegistryService, directory: Path, *, include_identi
     directory.mkdir(parents=True, exist_ok=True)
     out = _Writer(directory)
     try:
-        with service.transaction() as session:
+        with service.read_snapshot() as session:
             _snapshot(session)
             _export_all(session, out, include_identity)
     except BaseException:

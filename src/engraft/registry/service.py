@@ -135,6 +135,15 @@ class RegistryService:
             yield RegistryService(self._sessions, self.actor, bound=session, typing_validator=self.typing_validator)
 
     @contextmanager
+    def read_snapshot(self) -> Iterator[Session]:
+        """A read-only unit of work (no write lock on SQLite); the caller chooses its isolation level."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error."""
         with self._unit_of_work() as session:
