@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
 from engraft.outcomes._validation import OutcomeInputError
-from engraft.outcomes.activity import ALL_CENTRES, activity_figure, activity_report
+from engraft.outcomes.activity import ALL_CENTRES, activity_figure
 from engraft.outcomes.benchmarking import benchmark_centres, benchmark_figure
 from engraft.outcomes.registry_endpoints import (
     ENDPOINTS,
@@ -31,7 +31,7 @@ from engraft.outcomes.registry_endpoints import (
     endpoint_spec,
     group_labels,
 )
-from engraft.registry.outcome_data import load_activity_records, load_outcome_table
+from engraft.registry.outcome_data import activity_report_of, load_activity_records, load_outcome_table
 
 router = APIRouter(prefix="/api/outcomes", tags=["outcomes"])
 
@@ -260,18 +260,7 @@ def activity(
     records = load_activity_records(_engine(request), centre=centre)
     if len(records) == 0:
         raise HTTPException(404, "the registry holds no transplants to count")
-    present = sorted(set(records.year.tolist()))
-    years = list(range(first_year or present[0], (last_year or present[-1]) + 1))
-    report = activity_report(
-        centre=records.centre,
-        year=records.year,
-        transplant_type=records.transplant_type,
-        donor_relation=records.donor_relation,
-        graft_source=records.graft_source,
-        icd10=records.icd10,
-        sequence_number=records.sequence_number,
-        years=years,
-    )
+    report = activity_report_of(records, first_year, last_year)
     if format == "csv":
         return Response(content=report.to_csv(table), media_type="text/csv")
     if format in MEDIA:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from engraft.cli.common import DatabaseOption, console, err_console, exit_on_registry_error, open_engine
 from engraft.outcomes._validation import OutcomeInputError
-from engraft.outcomes.activity import ALL_CENTRES, activity_figure, activity_report
+from engraft.outcomes.activity import ALL_CENTRES, activity_figure
 from engraft.outcomes.benchmarking import benchmark_centres, benchmark_figure
 from engraft.outcomes.endpoints import Endpoint, read_endpoint_csv
 from engraft.outcomes.plots import save_figure
@@ -40,7 +40,12 @@ from engraft.outcomes.registry_endpoints import (
     group_labels,
     is_competing,
 )
-from engraft.registry.outcome_data import ActivityRecords, load_activity_records, load_outcome_table
+from engraft.registry.outcome_data import (
+    ActivityRecords,
+    activity_report_of,
+    load_activity_records,
+    load_outcome_table,
+)
 
 outcomes_app = typer.Typer(
     help="Outcomes: survival, cumulative incidence, GRFS, comparisons, centre benchmarking, activity.",
@@ -496,19 +501,8 @@ def activity(
                 engine.dispose()
     if len(records) == 0:
         raise _fail("no transplants to count")
-    present = sorted(set(records.year.tolist()))
-    years = list(range(first_year or present[0], (last_year or present[-1]) + 1))
     try:
-        report = activity_report(
-            centre=records.centre,
-            year=records.year,
-            transplant_type=records.transplant_type,
-            donor_relation=records.donor_relation,
-            graft_source=records.graft_source,
-            icd10=records.icd10,
-            sequence_number=records.sequence_number,
-            years=years,
-        )
+        report = activity_report_of(records, first_year, last_year)
     except OutcomeInputError as exc:
         raise _fail(str(exc)) from exc
     out.mkdir(parents=True, exist_ok=True)

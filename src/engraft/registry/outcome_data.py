@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 
+from engraft.outcomes.activity import ActivityReport, activity_report
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.registry.models import (
     Assessment,
@@ -404,4 +405,20 @@ def load_activity_records(engine: Engine, *, centre: str | None = None) -> Activ
         graft_source=np.asarray([str(r[4]) for r in rows], dtype=np.str_),
         icd10=np.asarray(["" if r[5] is None else str(r[5]) for r in rows], dtype=np.str_),
         sequence_number=np.asarray([int(r[6]) for r in rows], dtype=np.int64),
+    )
+
+
+def activity_report_of(records: ActivityRecords, first_year: int | None, last_year: int | None) -> ActivityReport:
+    """The activity report of ``records`` over the given years (default: the years present)."""
+    present = sorted(set(records.year.tolist()))
+    years = list(range(first_year or present[0], (last_year or present[-1]) + 1))
+    return activity_report(
+        centre=records.centre,
+        year=records.year,
+        transplant_type=records.transplant_type,
+        donor_relation=records.donor_relation,
+        graft_source=records.graft_source,
+        icd10=records.icd10,
+        sequence_number=records.sequence_number,
+        years=years,
     )
