@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
@@ -18,32 +16,20 @@ from engraft.registry.schemas.donor import DonorIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
-from tests.database_fixtures import POSTGRES_URL
+from tests.database_fixtures import fresh_database
 
 
 @pytest.fixture
 def other_service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryService]:
     """A second, empty registry on the same kind of database as ``service``."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('other') / 'other.db'}"
-        schema = None
-    else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        sep = "&" if "?" in POSTGRES_URL else "?"
-        url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    other = make_engine(url)
-    upgrade(other)
-    try:
-        yield RegistryService(make_session_factory(other), actor="test-import")
-    finally:
-        other.dispose()
-        if schema is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with fresh_database(kind, tmp_path_factory) as url:
+        other = make_engine(url)
+        upgrade(other)
+        try:
+            yield RegistryService(make_session_factory(other), actor="test-import")
+        finally:
+            other.dispose()
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> dt.datetime:
