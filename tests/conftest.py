@@ -10,6 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No timing in tests: Hypothesis' per-example deadline would fail on a busy CI machine. No example
+# database either, so runs do not depend on (or write) local state.
+settings.register_profile("engraft", deadline=None, database=None)
+settings.load_profile("engraft")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
