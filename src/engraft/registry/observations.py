@@ -1,36 +1,48 @@
 """All-or-nothing, idempotent bulk loading of observations (lab feeds, vitals, CSV imports).
 
-Rows are checked in Python (LOINC code in the catalogue, UCUM unit that fits it, value within
-the possible range) and then staged in a temporary table (PostgreSQL ``COPY``, SQLite
-``executemany``) where set-based queries check what needs the database: unknown patients,
-episodes of another patient, results dated before birth, and re-sent ``source_id``\\ s whose
-content differs from what is stored. Any problem aborts the whole batch; re-sending identical
-results inserts nothing and reports them as already present.
+Rows are first checked column-wise without the database (:mod:`.observation_batch`). The
+patients and episodes they name are then read once per distinct id, locked against deletion
+(``FOR KEY SHARE`` on PostgreSQL; SQLite writers hold the database lock), and every row is
+checked against them: the patient exists, the episode is one of that patient's, the result is
+not dated before birth. Any problem aborts the whole batch with every bad row named.
+
+Storing then takes one of two ways. On PostgreSQL new results go straight into the table with
+one binary ``COPY`` inside a savepoint, the fast path a lab feed takes. If the batch re-sends a
+``source_id`` already stored, the savepoint is rolled back and the batch goes through a
+staging table where set-based queries drop identical re-sends and refuse a re-used
+``source_id`` whose content differs; SQLite always takes that way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection
+import numpy as np
+import psycopg.errors
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Connection, select
 
-from engraft.measurements import UnitError, lookup_observation_kind
+from engraft.registry.binary_copy import HEADER, TRAILER, CopyColumn, encode_tuples, microseconds_since_postgres_epoch
 from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.models import Patient, TransplantEpisode
+from engraft.registry.observation_batch import MAX_PROBLEMS, NO_EPISODE, ObservationBatch, validate
 from engraft.registry.schemas.clinical import BulkObservationResult, ObservationIn
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import AuditAction, ObservationSource
+from engraft.registry.vocabulary import AuditAction
 
-MAX_PROBLEMS = 200
-_SOURCES = {s.value for s in ObservationSource}
+__all__ = ["MAX_PROBLEMS", "ObservationRow", "add_observation_inputs", "add_observations"]
+
+_ID_CHUNK = 10_000
+_COPY_PIECE = 10_000
+_TARGET_COLUMNS = "patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, source_id"
+_SOURCE_ID_UNIQUE = "uq_observation_source_id"
 
 
 @dataclass(frozen=True, slots=True)
 class ObservationRow:
-    """One observation as a plain tuple-like record (fast path for large loads)."""
+    """One observation as a plain record (the fast path for large loads)."""
 
     patient_id: int
     episode_id: int | None
@@ -55,158 +67,210 @@ class ObservationRow:
         )
 
 
-_STAGE_COLUMNS = "row_no, patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, source_id"
-_TARGET_COLUMNS = "patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, source_id"
-
-
-def _canonicaliser(loinc: str, unit: str) -> tuple[float, float, float, float] | str:
-    """(factor, offset, minimum, maximum) converting ``unit`` to the canonical unit, or an error text."""
-    try:
-        kind = lookup_observation_kind(loinc)
-        zero = kind.to_canonical(0.0, unit)
-        factor = kind.to_canonical(1.0, unit) - zero
-    except UnitError as exc:
-        return str(exc)
-    return factor, zero, kind.minimum, kind.maximum
-
-
-def prepare_rows(rows: Sequence[ObservationRow]) -> tuple[list[tuple[Any, ...]], list[Problem]]:
-    """Validate rows; return staged tuples (1-based row numbers, repeats dropped) and the first problems.
-
-    At most ``MAX_PROBLEMS`` problems are returned, so an error response stays bounded.
-    """
-    problems: list[Problem] = []
-    conversions: dict[tuple[str, str], tuple[float, float, float, float] | str] = {}
-    seen: dict[str, tuple[Any, ...]] = {}
-    staged: list[tuple[Any, ...]] = []
-    for row_no, r in enumerate(rows, start=1):
-        key = (r.loinc, r.unit)
-        conv = conversions.get(key)
-        if conv is None:
-            conv = conversions[key] = _canonicaliser(r.loinc, r.unit)
-        if isinstance(conv, str):
-            field = "loinc" if "catalogue" in conv else "unit"
-            problems.append(Problem(field, r.loinc if field == "loinc" else r.unit, conv, row_no))
-            continue
-        factor, offset, low, high = conv
-        if not isinstance(r.value, float | int) or not math.isfinite(r.value):
-            problems.append(Problem("value", r.value, "a finite number", row_no))
-            continue
-        canonical = r.value * factor + offset
-        if not low <= canonical <= high:
-            problems.append(Problem("value", r.value, f"a value from {low} to {high} in the canonical unit", row_no))
-            continue
-        if r.observed_at.tzinfo is None:
-            problems.append(Problem("observed_at", r.observed_at.isoformat(), "a timestamp with a time zone", row_no))
-            continue
-        if r.source not in _SOURCES:
-            problems.append(Problem("source", r.source, f"one of {sorted(_SOURCES)}", row_no))
-            continue
-        at = r.observed_at.astimezone(dt.UTC)
-        content = (r.patient_id, r.episode_id, at, r.loinc, float(r.value), r.unit)
-        previous = seen.get(r.source_id)
-        if previous is not None:
-            if previous != content:
-                problems.append(Problem("source_id", r.source_id, "a source_id not re-used for other content", row_no))
-            continue
-        seen[r.source_id] = content
-        staged.append(
-            (row_no, r.patient_id, r.episode_id, at, r.loinc, float(r.value), r.unit, canonical, r.source, r.source_id)
-        )
-    return staged, problems[:MAX_PROBLEMS]
-
-
-def _stage(connection: Connection, staged: list[tuple[Any, ...]]) -> None:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.obs_stage")
-        connection.exec_driver_sql(
-            "CREATE TEMP TABLE obs_stage (row_no integer, patient_id integer, episode_id integer, "
-            "observed_at timestamptz, loinc text, value double precision, unit text, value_canonical double precision, "
-            "source text, source_id text) ON COMMIT DROP"
-        )
-        raw: Any = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY obs_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-            for row in staged:
-                copy.write_row(row)
-        connection.exec_driver_sql("ANALYZE obs_stage")
-    else:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS temp.obs_stage")
-        connection.exec_driver_sql(
-            "CREATE TEMP TABLE obs_stage (row_no INTEGER, patient_id INTEGER, episode_id INTEGER, observed_at TEXT, "
-            "loinc TEXT, value REAL, unit TEXT, value_canonical REAL, source TEXT, source_id TEXT)"
-        )
-        fmt = "%Y-%m-%d %H:%M:%S.%f"
-        connection.exec_driver_sql(
-            f"INSERT INTO obs_stage ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*r[:3], r[3].strftime(fmt), *r[4:]) for r in staged],
-        )
-
-
-_DATABASE_CHECKS: tuple[tuple[str, str, str], ...] = (
-    (
-        "patient_id",
-        "the id of a registered patient",
-        "SELECT s.row_no, s.patient_id FROM obs_stage s LEFT JOIN patient p ON p.id = s.patient_id "
-        "WHERE p.id IS NULL ORDER BY s.row_no",
-    ),
-    (
-        "episode_id",
-        "a transplant episode of the row's patient",
-        "SELECT s.row_no, s.episode_id FROM obs_stage s LEFT JOIN transplant_episode e ON e.id = s.episode_id "
-        "WHERE s.episode_id IS NOT NULL AND (e.id IS NULL OR e.patient_id <> s.patient_id) "
-        "AND EXISTS (SELECT 1 FROM patient p WHERE p.id = s.patient_id) ORDER BY s.row_no",
-    ),
-    (
-        "observed_at",
-        "a time on or after the patient's birth date",
-        "SELECT s.row_no, s.observed_at FROM obs_stage s JOIN patient p ON p.id = s.patient_id "
-        "WHERE s.observed_at < p.birth_date ORDER BY s.row_no",
-    ),
-    (
-        "source_id",
-        "either new, or identical to the result already stored under that source_id",
-        "SELECT s.row_no, s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id "
-        "WHERE o.patient_id <> s.patient_id OR o.loinc <> s.loinc OR o.value <> s.value OR o.unit <> s.unit "
-        "OR o.observed_at <> s.observed_at OR COALESCE(o.episode_id, 0) <> COALESCE(s.episode_id, 0) "
-        "ORDER BY s.row_no",
-    ),
-)
-
-
 def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -> BulkObservationResult:
     """Store ``rows`` in one transaction; raise :class:`InvalidRecord` listing every bad row."""
-    batch = list(rows)
-    staged, problems = prepare_rows(batch)
+    received = list(rows)
+    batch, problems = validate(received)
     if problems:
         raise InvalidRecord(problems)
     with service.transaction() as session:
         connection = session.connection()
-        _stage(connection, staged)
-        for field, expected, sql in _DATABASE_CHECKS:
-            for row_no, value in connection.exec_driver_sql(sql + f" LIMIT {MAX_PROBLEMS}"):
-                problems.append(
-                    Problem(field, str(value) if isinstance(value, dt.datetime) else value, expected, row_no)
-                )
+        problems = _parent_problems(connection, batch)
         if problems:
-            problems.sort(key=lambda p: p.row or 0)
             raise InvalidRecord(problems)
-        connection.exec_driver_sql(
-            "DELETE FROM obs_stage WHERE source_id IN "
-            "(SELECT s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id)"
-        )
         now = dt.datetime.now(dt.UTC)
-        postgres = connection.dialect.name == "postgresql"
-        result = connection.exec_driver_sql(
-            f"INSERT INTO observation ({_TARGET_COLUMNS}, recorded_at) "
-            f"SELECT {_TARGET_COLUMNS}, {'%(now)s' if postgres else '?'} FROM obs_stage",
-            {"now": now} if postgres else (now.replace(tzinfo=None).isoformat(" "),),
+        inserted: int | None = None
+        if connection.dialect.name == "postgresql" and len(batch):
+            inserted = _copy_new_results(connection, batch, now)
+        if inserted is None:
+            inserted = _insert_through_stage(connection, batch, now)
+        outcome = BulkObservationResult(
+            received=batch.received, inserted=inserted, already_present=batch.received - inserted
         )
-        inserted = result.rowcount
-        outcome = BulkObservationResult(received=len(batch), inserted=inserted, already_present=len(batch) - inserted)
         service.audit(session, AuditAction.BULK_INSERT, "observation", None, outcome.model_dump())
         return outcome
 
 
 def add_observation_inputs(service: RegistryService, items: Sequence[ObservationIn]) -> BulkObservationResult:
     return add_observations(service, (ObservationRow.from_input(i) for i in items))
+
+
+def _parent_problems(connection: Connection, batch: ObservationBatch) -> list[Problem]:
+    """Unknown patients, episodes of another patient, results before birth (parents locked)."""
+    patient_ids = np.unique(batch.patient_id)
+    episode_ids = np.unique(batch.episode_id[batch.episode_id != NO_EPISODE])
+    births: dict[int, dt.date] = {}
+    owners: dict[int, int] = {}
+    for chunk in _chunks(patient_ids):
+        births_stmt = select(Patient.id, Patient.birth_date).where(Patient.id.in_(chunk)).order_by(Patient.id)
+        births_stmt = births_stmt.with_for_update(read=True, key_share=True)
+        births.update((int(i), d) for i, d in connection.execute(births_stmt))
+    for chunk in _chunks(episode_ids):
+        stmt = select(TransplantEpisode.id, TransplantEpisode.patient_id).where(TransplantEpisode.id.in_(chunk))
+        stmt = stmt.order_by(TransplantEpisode.id).with_for_update(read=True, key_share=True)
+        owners.update((int(i), int(p)) for i, p in connection.execute(stmt))
+
+    known = np.isin(batch.patient_id, np.fromiter(births, np.int64, len(births)))
+    owner_ids = np.array([owners.get(int(e), 0) for e in episode_ids], np.int64)
+    owner = np.full(len(batch), NO_EPISODE, np.int64)
+    has_episode = batch.episode_id != NO_EPISODE
+    owner[has_episode] = owner_ids[np.searchsorted(episode_ids, batch.episode_id[has_episode])]
+    wrong_episode = known & has_episode & (owner != batch.patient_id)
+    birth_us = np.array(
+        [microseconds_since_postgres_epoch(_midnight(births[int(p)])) if int(p) in births else 0 for p in patient_ids],
+        np.int64,
+    )
+    before_birth = (
+        known & ~wrong_episode & (batch.observed_us < birth_us[np.searchsorted(patient_ids, batch.patient_id)])
+    )
+
+    problems: list[Problem] = []
+    for i in np.flatnonzero(~known | wrong_episode | before_birth)[:MAX_PROBLEMS].tolist():
+        row = int(batch.row_no[i])
+        if not known[i]:
+            problems.append(Problem("patient_id", int(batch.patient_id[i]), "the id of a registered patient", row))
+        elif wrong_episode[i]:
+            expected = "a transplant episode of the row's patient"
+            problems.append(Problem("episode_id", int(batch.episode_id[i]), expected, row))
+        else:
+            at = batch.observed_at(i).isoformat()
+            problems.append(Problem("observed_at", at, "a time on or after the patient's birth date", row))
+    return problems
+
+
+def _chunks(ids: np.ndarray) -> Iterable[list[int]]:
+    for lo in range(0, len(ids), _ID_CHUNK):
+        yield ids[lo : lo + _ID_CHUNK].tolist()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _copy_pieces(batch: ObservationBatch, last: str, now: dt.datetime) -> Iterator[bytes]:
+    """Binary COPY payload of the target columns, then ``last`` (``recorded_at`` now, or ``row_no``).
+
+    The payload is built piece by piece, so the server stores one piece while the next is built.
+    """
+    yield HEADER
+    recorded_at = microseconds_since_postgres_epoch(now)
+    for lo in range(0, len(batch), _COPY_PIECE):
+        part = slice(lo, lo + _COPY_PIECE)
+        episodes = batch.episode_id[part]
+        rows = len(episodes)
+        extra = (
+            CopyColumn("timestamptz", np.full(rows, recorded_at, np.int64))
+            if last == "recorded_at"
+            else CopyColumn("int4", batch.row_no[part])
+        )
+        columns = [
+            CopyColumn("int4", batch.patient_id[part]),
+            CopyColumn("int4", episodes, null=episodes == NO_EPISODE),
+            CopyColumn("timestamptz", batch.observed_us[part]),
+            CopyColumn("text", text=_utf8(batch.loinc[part])),
+            CopyColumn("float8", batch.value[part]),
+            CopyColumn("text", text=_utf8(batch.unit[part])),
+            CopyColumn("float8", batch.value_canonical[part]),
+            CopyColumn("text", text=_utf8(batch.source[part])),
+            CopyColumn("text", text=[source_id.encode() for source_id in batch.source_id[part]]),
+            extra,
+        ]
+        yield encode_tuples(columns, rows)
+    yield TRAILER
+
+
+def _utf8(words: list[str]) -> list[bytes]:
+    """UTF-8 of a column with few distinct values (codes, units), each encoded once."""
+    cache: dict[str, bytes] = {}
+    return [cache[w] if w in cache else cache.setdefault(w, w.encode()) for w in words]
+
+
+def _copy(connection: Connection, table: str, batch: ObservationBatch, last: str, now: dt.datetime) -> None:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table} ({_TARGET_COLUMNS}, {last}) FROM STDIN WITH (FORMAT binary)"
+    with raw.cursor() as cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for piece in _copy_pieces(batch, last, now):
+            copy.write(piece)
+
+
+def _copy_new_results(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int | None:
+    """COPY the batch straight into ``observation``; None (nothing written) if a source_id is stored."""
+    connection.exec_driver_sql("SAVEPOINT engraft_observation_copy")
+    try:
+        _copy(connection, "observation", batch, "recorded_at", now)
+    except psycopg.errors.UniqueViolation as exc:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT engraft_observation_copy")
+        if exc.diag.constraint_name != _SOURCE_ID_UNIQUE:
+            raise
+        return None
+    connection.exec_driver_sql("RELEASE SAVEPOINT engraft_observation_copy")
+    return len(batch)
+
+
+_SOURCE_ID_CONFLICTS = (
+    "SELECT s.row_no, s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id "
+    "WHERE o.patient_id <> s.patient_id OR o.loinc <> s.loinc OR o.value <> s.value OR o.unit <> s.unit "
+    "OR o.observed_at <> s.observed_at OR COALESCE(o.episode_id, 0) <> COALESCE(s.episode_id, 0) "
+    f"ORDER BY s.row_no LIMIT {MAX_PROBLEMS}"
+)
+
+
+def _stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.obs_stage")
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE obs_stage (patient_id integer, episode_id integer, observed_at timestamptz, "
+            "loinc text, value double precision, unit text, value_canonical double precision, source text, "
+            'source_id text COLLATE "C", row_no integer) ON COMMIT DROP'
+        )
+        _copy(connection, "obs_stage", batch, "row_no", now)
+        connection.exec_driver_sql("ANALYZE obs_stage")
+        return
+    connection.exec_driver_sql("DROP TABLE IF EXISTS temp.obs_stage")
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE obs_stage (patient_id INTEGER, episode_id INTEGER, observed_at TEXT, loinc TEXT, "
+        "value REAL, unit TEXT, value_canonical REAL, source TEXT, source_id TEXT, row_no INTEGER)"
+    )
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    connection.exec_driver_sql(
+        f"INSERT INTO obs_stage ({_TARGET_COLUMNS}, row_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                int(batch.patient_id[i]),
+                None if batch.episode_id[i] == NO_EPISODE else int(batch.episode_id[i]),
+                batch.observed_at(i).strftime(fmt),
+                batch.loinc[i],
+                float(batch.value[i]),
+                batch.unit[i],
+                float(batch.value_canonical[i]),
+                batch.source[i],
+                batch.source_id[i],
+                int(batch.row_no[i]),
+            )
+            for i in range(len(batch))
+        ],
+    )
+
+
+def _insert_through_stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:
+    """Insert the results not stored yet; refuse a stored ``source_id`` re-used for other content."""
+    _stage(connection, batch, now)
+    expected = "either new, or identical to the result already stored under that source_id"
+    conflicts = [
+        Problem("source_id", source_id, expected, row)
+        for row, source_id in connection.exec_driver_sql(_SOURCE_ID_CONFLICTS)
+    ]
+    if conflicts:
+        raise InvalidRecord(conflicts)
+    connection.exec_driver_sql(
+        "DELETE FROM obs_stage WHERE source_id IN "
+        "(SELECT s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id)"
+    )
+    postgres = connection.dialect.name == "postgresql"
+    result = connection.exec_driver_sql(
+        f"INSERT INTO observation ({_TARGET_COLUMNS}, recorded_at) "
+        f"SELECT {_TARGET_COLUMNS}, {'%(now)s' if postgres else '?'} FROM obs_stage",
+        {"now": now} if postgres else (now.replace(tzinfo=None).isoformat(" "),),
+    )
+    return result.rowcount

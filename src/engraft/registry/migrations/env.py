@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from engraft.registry.database import make_engine
+from engraft.registry.migrate import object_filter
 from engraft.registry.models import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=object_filter(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

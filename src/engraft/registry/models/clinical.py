@@ -19,11 +19,19 @@ from engraft.registry.vocabulary import (
     VitalStatus,
 )
 
+TRIGGER_ENFORCED_FOREIGN_KEYS = frozenset(
+    {"fk_observation_patient_id_patient", "fk_observation_episode_id_transplant_episode"}
+)
+"""Foreign keys declared in the models but enforced by triggers on PostgreSQL (see :class:`Observation`)."""
+
 
 class Observation(Base):
     """A lab value or vital sign: LOINC code, value in its UCUM unit and in the canonical unit.
 
-    ``source_id`` is unique, so a lab feed that re-sends the same result changes nothing.
+    ``source_id`` is unique, so a lab feed that re-sends the same result changes nothing; it is
+    compared byte by byte (collation "C" on PostgreSQL, BINARY on SQLite). On PostgreSQL the two
+    foreign keys are enforced by statement-level triggers instead (migration 0004,
+    :data:`TRIGGER_ENFORCED_FOREIGN_KEYS`), so a bulk load is checked once per statement.
     """
 
     __tablename__ = "observation"
@@ -38,7 +46,9 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(32))
     value_canonical: Mapped[float] = mapped_column(Float)
     source: Mapped[ObservationSource] = mapped_column(enum_column(ObservationSource, "observation_source"))
-    source_id: Mapped[str] = mapped_column(String(128), unique=True)
+    source_id: Mapped[str] = mapped_column(
+        String(128).with_variant(String(128, collation="C"), "postgresql"), unique=True
+    )
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
