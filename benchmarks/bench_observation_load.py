@@ -1,12 +1,14 @@
 """Bulk observation load: 1 M synthetic observations into SQLite and PostgreSQL.
 
 Measures ``engraft.registry.observations.add_observations`` (validation, unit conversion,
-staging, set-based checks, insert, audit) end to end, then the idempotent re-send of the same
-results. Data: fixed seed, 1,000 patients with one episode each, 1 M observations over 8 LOINC
-codes in mixed units. Usage:
+parent checks, binary ``COPY`` or staging, insert, audit) end to end, then the idempotent re-send
+of the same results. Data: fixed seed, 1,000 patients with one episode each, 1 M observations over
+8 LOINC codes in mixed units. The peer, in the same run: the same rows (already converted, no
+checks) inserted with SQLAlchemy Core ``insert()`` and a list of dicts (psycopg's pipelined
+``executemany``), the usual way to bulk-insert through SQLAlchemy, on ``--peer-rows`` rows. Usage:
 
-    python benchmarks/bench_observation_load.py [--rows 1000000] [--batch 100000]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--skip-sqlite]
+    python benchmarks/bench_observation_load.py [--rows 1000000] [--batch 100000] [--peer-rows 200000]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--skip-sqlite] [--skip-postgres]
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ import platform
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
-from engraft.registry.models import Centre, Patient, TransplantEpisode
+from engraft.registry.models import Centre, Observation, Patient, TransplantEpisode
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.service import RegistryService
 
@@ -76,7 +81,7 @@ def make_rows(n: int, patients: int, seed: int = 1) -> list[ObservationRow]:
     return rows
 
 
-def prepare(url: str, patients: int) -> RegistryService:
+def prepare(url: str, patients: int) -> BenchService:
     engine = make_engine(url)
     upgrade(engine)
     sessions = make_session_factory(engine)
@@ -105,7 +110,13 @@ def prepare(url: str, patients: int) -> RegistryService:
                     day0=dt.date(2024, 1, 10),
                 )
             )
-    return RegistryService(sessions, actor="bench")
+    return BenchService(sessions, engine)
+
+
+class BenchService(RegistryService):
+    def __init__(self, sessions: sessionmaker[Session], engine: Engine) -> None:
+        super().__init__(sessions, actor="bench")
+        self.engine = engine
 
 
 def load(service: RegistryService, rows: list[ObservationRow], batch: int) -> float:
@@ -115,15 +126,66 @@ def load(service: RegistryService, rows: list[ObservationRow], batch: int) -> fl
     return time.perf_counter() - start
 
 
+def peer_load(url: str, rows: list[ObservationRow], patients: int, batch: int) -> float:
+    """SQLAlchemy Core ``insert()`` with a list of dicts, one transaction per batch (no checks)."""
+    engine = prepare(url, patients).engine
+    start = time.perf_counter()
+    for lo in range(0, len(rows), batch):
+        now = dt.datetime.now(dt.UTC)
+        values = [
+            {
+                "patient_id": r.patient_id,
+                "episode_id": r.episode_id,
+                "observed_at": r.observed_at,
+                "loinc": r.loinc,
+                "value": r.value,
+                "unit": r.unit,
+                "value_canonical": r.value,
+                "source": r.source,
+                "source_id": r.source_id,
+                "recorded_at": now,
+            }
+            for r in rows[lo : lo + batch]
+        ]
+        with engine.begin() as connection:
+            connection.execute(insert(Observation), values)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
 def run(label: str, url: str, rows: list[ObservationRow], patients: int, batch: int) -> None:
     service = prepare(url, patients)
     first = load(service, rows, batch)
     again = load(service, rows, batch)
     n = len(rows)
+    service.engine.dispose()
     print(
         f"{label}: first load {n:,} rows in {first:.1f} s = {n / first:,.0f} obs/s; "
         f"identical re-send {again:.1f} s = {n / again:,.0f} obs/s (batch {batch:,})"
     )
+
+
+def run_peer(label: str, url: str, rows: list[ObservationRow], patients: int, batch: int) -> None:
+    elapsed = peer_load(url, rows, patients, batch)
+    print(
+        f"{label} peer (SQLAlchemy Core insert, no checks): {len(rows):,} rows in {elapsed:.1f} s "
+        f"= {len(rows) / elapsed:,.0f} obs/s"
+    )
+
+
+@contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{base_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def main() -> None:
@@ -131,6 +193,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--peer-rows", type=int, default=200_000)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
@@ -142,19 +205,17 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = make_rows(args.rows, args.patients)
     print(f"generated {len(rows):,} rows in {time.perf_counter() - t0:.1f} s (not counted)")
+    peer_rows = rows[: args.peer_rows]
     if not args.skip_postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            run("PostgreSQL", f"{args.postgres}?options=-csearch_path%3D{schema}", rows, args.patients, args.batch)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        with postgres_schema(args.postgres) as url:
+            run("PostgreSQL", url, rows, args.patients, args.batch)
+        with postgres_schema(args.postgres) as url:
+            run_peer("PostgreSQL", url, peer_rows, args.patients, args.batch)
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run("SQLite (WAL)", f"sqlite:///{Path(tmp) / 'bench.db'}", rows, args.patients, args.batch)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_peer("SQLite (WAL)", f"sqlite:///{Path(tmp) / 'peer.db'}", peer_rows, args.patients, args.batch)
 
 
 if __name__ == "__main__":
