@@ -69,13 +69,15 @@ def test_cord_post_thaw_cd34_viability_is_exclusive(viability: float, passed: bo
         pytest.param(q(140, "10*6"), "meets thresholds", id="auto-pbsc-total-at-70-kg"),
     ],
 )
-def test_autologous_pbsc_minimum_is_flagged_unverified(cd34: dict[str, Any], band: str) -> None:
+def test_autologous_pbsc_minimum_follows_the_imwg_consensus(cd34: dict[str, Any], band: str) -> None:
     result = graft_quality(
         GraftQualityInput.model_validate({"source": "pbsc_autologous", "recipient_weight": q(70, "kg"), "cd34": cd34})
     )
     assert result.value == band
-    assert result.checks[0].threshold.verified is False
-    assert result.components[0].verified is False
+    threshold = result.checks[0].threshold
+    assert threshold.verified is True and threshold.citation.doi == "10.1038/leu.2009.127"
+    assert result.components[0].verified is True
+    assert "per cycle of high-dose therapy" in result.components[0].rule
 
 
 def test_weight_in_grams_is_converted() -> None:

@@ -6,8 +6,10 @@ Thresholds, each with its source and verification status:
   Dehn 2019; verified in donor-search.md section 3.4).
 * Double cord blood, per unit: CD34+ >= 1.0 x 10^5/kg (same source, verified).
 * Cord blood post-thaw: CD34+ viability > 70% (NetCord-FACT post-thaw criteria as stated by FACT).
-* Autologous peripheral blood stem cells: CD34+ >= 2.0 x 10^6/kg, the commonly used minimum; the
-  primary guideline was not checked, so ``verified=False``.
+* Autologous peripheral blood stem cells: CD34+ >= 2.0 x 10^6/kg per cycle of high-dose therapy, the
+  minimum "traditionally used" according to the IMWG consensus (Giralt 2009, Leukemia; read in the
+  publisher's abstract). The consensus speaks of myeloma; it is applied here to every autologous
+  graft, as centres commonly do, and the rule text says so.
 
 Allogeneic peripheral blood and bone marrow grafts have no threshold encoded here.
 """
@@ -49,6 +51,7 @@ class Threshold(FrozenModel):
     inclusive: bool
     citation: Citation
     verified: bool
+    scope: str | None = None
 
 
 THRESHOLDS: Final[tuple[Threshold, ...]] = (
@@ -98,7 +101,8 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         unit="/kg",
         inclusive=True,
         citation=sources.AUTO_PBSC_CD34_MINIMUM,
-        verified=False,
+        verified=True,
+        scope="per cycle of high-dose therapy; stated by the IMWG for myeloma, applied to every autologous graft",
     ),
 )
 
@@ -186,7 +190,10 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
                 item=t.measure.value,
                 input=f"{value:.4g} {t.unit}",
                 points=0,
-                rule=f"{op} {t.minimum:.3g} {t.unit} ({t.citation.short()}): {'met' if passed else 'NOT met'}",
+                rule=(
+                    f"{op} {t.minimum:.3g} {t.unit}{f' {t.scope}' if t.scope else ''} ({t.citation.short()}): "
+                    f"{'met' if passed else 'NOT met'}"
+                ),
                 verified=t.verified,
             )
         )

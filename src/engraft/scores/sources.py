@@ -172,8 +172,16 @@ NETCORD_FACT_POST_THAW: Final = Citation(
 )
 
 AUTO_PBSC_CD34_MINIMUM: Final = Citation(
-    authors="(commonly cited minimum; primary guideline not checked)",
-    title="Minimum CD34+ cell dose of 2.0 x 10^6/kg for autologous peripheral blood stem cell transplantation",
-    journal="Secondary sources (mobilisation reviews)",
-    year=2017,
+    authors="Giralt S, Stadtmauer EA, Harousseau JL, Palumbo A, et al. (International Myeloma Working Group)",
+    title=(
+        "International myeloma working group (IMWG) consensus statement and guidelines regarding the current "
+        "status of stem cell collection and high-dose therapy for multiple myeloma and the role of plerixafor "
+        "(AMD 3100)"
+    ),
+    journal="Leukemia",
+    year=2009,
+    doi="10.1038/leu.2009.127",
+    url="https://www.nature.com/articles/leu2009127",
 )
+"""Abstract (read on the publisher's page, 2026-11-26): "a minimum of 2 million CD34+ cells/kg has been
+traditionally used for the support of one cycle of high-dose therapy"."""
