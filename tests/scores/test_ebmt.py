@@ -251,3 +251,69 @@ def test_factor_rules_marked_secondary() -> None:
 def test_bad_input(changes: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
         EbmtRiskInput.model_validate({**BASE, **changes})
+
+
+CML: dict[str, Any] = {**BASE, "disease": "cml", "status": "chronic_phase_1"}
+
+
+# Gratwohl 1998 (Lancet, PMID 9798583) abstract: "Survival at 5 years was 72%, 70%, 62%, 48%, 40%, 18%,
+# and 22% for patients with scores 0, 1, 2, 3, 4, 5, and 6, respectively. Risk of transplant-related
+# mortality was 20%, 23%, 31%, 46%, 51%, 71%, and 73%."
+@pytest.mark.parametrize(
+    ("changes", "expected_score", "survival", "trm"),
+    [
+        pytest.param({}, 0, 72, 20, id="cml-score-0"),
+        pytest.param({"age_years": 25}, 1, 70, 23, id="cml-score-1"),
+        pytest.param({"age_years": 45}, 2, 62, 31, id="cml-score-2"),
+        pytest.param({"age_years": 45, "donor_type": "unrelated"}, 3, 48, 46, id="cml-score-3"),
+        pytest.param(
+            {"age_years": 45, "donor_type": "unrelated", "months_diagnosis_to_transplant": 13},
+            4,
+            40,
+            51,
+            id="cml-score-4",
+        ),
+        pytest.param(
+            {"age_years": 45, "donor_type": "unrelated", "months_diagnosis_to_transplant": 13, "donor_sex": "female"},
+            5,
+            18,
+            71,
+            id="cml-score-5",
+        ),
+        pytest.param(
+            {
+                "age_years": 45,
+                "status": "accelerated_phase",
+                "donor_type": "unrelated",
+                "months_diagnosis_to_transplant": 13,
+                "donor_sex": "female",
+            },
+            6,
+            22,
+            73,
+            id="cml-score-6",
+        ),
+    ],
+)
+def test_gratwohl_1998_cml_outcomes(changes: dict[str, Any], expected_score: int, survival: int, trm: int) -> None:
+    result = ebmt_risk(EbmtRiskInput.model_validate({**CML, **changes}))
+    assert result.value == expected_score
+    cml = {o.endpoint: o for o in result.outcomes if o.source.pmid == "9798583"}
+    assert (cml["overall survival"].value, cml["transplant-related mortality"].value) == (survival, trm)
+    assert cml["overall survival"].n == 3142 and cml["overall survival"].band == str(expected_score)
+
+
+def test_gratwohl_1998_figures_only_for_cml_and_not_for_score_7() -> None:
+    aml = ebmt_risk(EbmtRiskInput.model_validate(BASE))
+    assert all(o.source.pmid != "9798583" for o in aml.outcomes)
+    score_7 = {
+        **CML,
+        "age_years": 45,
+        "status": "blast_crisis",
+        "donor_type": "unrelated",
+        "months_diagnosis_to_transplant": 13,
+        "donor_sex": "female",
+    }
+    result = ebmt_risk(EbmtRiskInput.model_validate(score_7))
+    assert result.value == 7
+    assert all(o.source.pmid != "9798583" for o in result.outcomes)

@@ -10,7 +10,9 @@ cord-blood and autologous grafts have no published category and are refused.
 
 Outcomes: 5-year OS and TRM for score 0 and scores 6-7 are verified from the Cancer 2009 abstract
 (PubMed 19642176), both for the whole cohort and for the most recent time cohort; scores 1-5 are
-not verified. The external validation (PMID 24655161) groups are verified.
+not verified. The external validation (PMID 24655161) groups are verified. For CML, the original
+score's 5-year survival and TRM for scores 0-6 (Gratwohl 1998, Lancet, n=3,142; abstract read in two
+reproductions that agree) are attached as well; the abstract gives no figure for score 7.
 
 Primary-source check (2026-11-26): the Cancer 2009 abstract and the Gratwohl 2012 review abstract
 (doi:10.1038/bmt.2011.110) confirm the five factors and the additive 0-7 range (0-5 for autologous
@@ -162,9 +164,27 @@ _EXTERNAL_GROUPS: Final = {
 }
 
 
-def outcomes_for(score: int) -> tuple[PublishedOutcome, ...]:
-    """Published 5-year outcomes that apply to ``score``."""
+_CML_1998 = {
+    "time_point": "5 years",
+    "cohort": "EBMT allogeneic HSCT for CML 1989-1997 (original score)",
+    "n": 3142,
+    "verified": True,
+    "source": sources.GRATWOHL_1998,
+    "note": "abstract figures; patients per score not given there; score 7 not reported",
+}
+# score: (5-year survival %, transplant-related mortality %), Lancet 1998 abstract
+_CML_1998_BY_SCORE: Final = {0: (72, 20), 1: (70, 23), 2: (62, 31), 3: (48, 46), 4: (40, 51), 5: (18, 71), 6: (22, 73)}
+
+
+def outcomes_for(score: int, disease: EbmtDisease | None = None) -> tuple[PublishedOutcome, ...]:
+    """Published 5-year outcomes that apply to ``score`` (and, for CML, the original 1998 figures)."""
     found: list[PublishedOutcome] = []
+    if disease is EbmtDisease.CML and score in _CML_1998_BY_SCORE:
+        survival, trm = _CML_1998_BY_SCORE[score]
+        found += [
+            _o(str(score), "overall survival", survival, **_CML_1998),
+            _o(str(score), "transplant-related mortality", trm, **_CML_1998),
+        ]
     if score == 0:
         found += [
             _o("0", "overall survival", 71, ci_low=69, ci_high=73, **_GRATWOHL),
@@ -246,7 +266,7 @@ def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
         band=str(score),
         stage=stage,
         components=components,
-        outcomes=outcomes_for(score),
+        outcomes=outcomes_for(score, data.disease),
         citation=sources.GRATWOHL_2009,
         notes=(
             "Per-score 5-year outcomes for scores 1-5 (Gratwohl 2009) not verified; not shown.",

@@ -94,6 +94,24 @@ GRATWOHL_2009: Final = Citation(
     url="https://pubmed.ncbi.nlm.nih.gov/19642176/",
 )
 
+GRATWOHL_1998: Final = Citation(
+    authors=(
+        "Gratwohl A, Hermans J, Goldman JM, Arcese W, Carreras E, Devergie A, Frassoni F, Gahrton G, Kolb HJ, "
+        "Niederwieser D, Ruutu T, Vernant JP, de Witte T, Apperley J"
+    ),
+    title=(
+        "Risk assessment for patients with chronic myeloid leukaemia before allogeneic blood or marrow "
+        "transplantation. Chronic Leukemia Working Party of the European Group for Blood and Marrow Transplantation"
+    ),
+    journal="Lancet",
+    year=1998,
+    volume_pages="352(9134):1087",
+    pmid="9798583",
+)
+"""Abstract read (2026-11-26) in two reproductions that agree where they overlap: UpToDate's copy of the
+PubMed abstract (cut after "Survival at 5 years was 72%") and a paper index (paperexplained.cn) giving the
+whole abstract; the PubMed record itself was not opened."""
+
 # Abstract seen on the publisher page (nature.com): five factors, additive 0-7, autologous 0-5.
 # Volume/pages not seen on that page (reproductions disagree: 47(6):749-756 vs 449-56); left None.
 GRATWOHL_2012: Final = Citation(
