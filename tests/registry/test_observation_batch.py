@@ -30,7 +30,7 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
     """The rules one row at a time: (row, field, value) of each problem; (row, canonical) of each kept row."""
     problems: list[tuple[int, str, Any]] = []
     kept: list[tuple[int, float]] = []
-    seen: dict[str, tuple[Any, ...]] = {}
+    seen: dict[tuple[str, str], tuple[Any, ...]] = {}
     for row, r in enumerate(rows, start=1):
         if not (type(r.patient_id) is int and 1 <= r.patient_id <= MAX_ID):
             problems.append((row, "patient_id", r.patient_id))
@@ -59,15 +59,19 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
         if r.source not in SOURCES:
             problems.append((row, "source", r.source))
             continue
+        if len(r.source_system) > 128:
+            problems.append((row, "source_system", r.source_system))
+            continue
         if not 0 < len(r.source_id) <= 128:
             problems.append((row, "source_id", r.source_id))
             continue
         content = (r.patient_id, r.episode_id, r.observed_at, r.loinc, float(r.value), r.unit)
-        if r.source_id in seen:
-            if seen[r.source_id] != content:
+        key = (r.source_system, r.source_id)
+        if key in seen:
+            if seen[key] != content:
                 problems.append((row, "source_id", r.source_id))
             continue
-        seen[r.source_id] = content
+        seen[key] = content
         kept.append((row, canonical))
     return problems, kept
 
@@ -90,10 +94,11 @@ rows_strategy = st.lists(
         unit=st.just(""),
         source=st.sampled_from(["manual", "lab feed", "device", "robot"]),
         source_id=st.sampled_from(["a", "b", "c", "", "x" * 129]),
+        source_system=st.sampled_from(["", "urn:lis:a", "y" * 129]),
     ).flatmap(
         lambda r: st.sampled_from(PAIRS).map(
             lambda p: ObservationRow(
-                r.patient_id, r.episode_id, r.observed_at, p[0], r.value, p[1], r.source, r.source_id
+                r.patient_id, r.episode_id, r.observed_at, p[0], r.value, p[1], r.source, r.source_id, r.source_system
             )
         )
     ),

@@ -101,3 +101,31 @@ def test_every_bad_row_is_reported(client: TestClient, seeded: dict[str, int]) -
     batch[2]["unit"], batch[5]["value"] = "10*9/L", 1.0
     second = client.post("/api/observations/bulk", json=batch).json()["detail"]
     assert [(p["row"], p["field"]) for p in second] == [(9, "patient_id")]
+
+
+def test_two_sending_systems_may_use_the_same_source_id(client: TestClient, seeded: dict[str, int]) -> None:
+    lab_a = _obs(seeded, 1, source_system="urn:lis:royal-free", source_id="12345", value=1.0)
+    lab_b = _obs(seeded, 2, source_system="urn:lis:kings", source_id="12345", value=2.0)
+    first = client.post("/api/observations/bulk", json=[lab_a, lab_b]).json()
+    assert first == {"received": 2, "inserted": 2, "already_present": 0}
+    again = client.post("/api/observations/bulk", json=[lab_b]).json()
+    assert again == {"received": 1, "inserted": 0, "already_present": 1}
+    clash = client.post("/api/observations/bulk", json=[{**lab_b, "value": 3.0}])
+    assert clash.status_code == 422
+    assert clash.json()["detail"][0]["field"] == "source_id"
+    stored = client.get("/api/observations").json()["items"]
+    assert sorted((o["source_system"], o["source_id"], o["value"]) for o in stored) == [
+        ("urn:lis:kings", "12345", 2.0),
+        ("urn:lis:royal-free", "12345", 1.0),
+    ]
+
+
+def test_same_source_id_twice_in_one_batch_is_keyed_by_system(client: TestClient, seeded: dict[str, int]) -> None:
+    batch = [
+        _obs(seeded, 1, source_system="urn:lis:a", source_id="7"),
+        _obs(seeded, 2, source_system="urn:lis:b", source_id="7"),
+        _obs(seeded, 3, source_system="urn:lis:a", source_id="7"),
+    ]
+    response = client.post("/api/observations/bulk", json=batch)
+    assert response.status_code == 422
+    assert [(p["row"], p["field"]) for p in response.json()["detail"]] == [(3, "source_id")]

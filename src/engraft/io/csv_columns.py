@@ -400,8 +400,8 @@ FOLLOW_UPS = CsvFile(
 
 OBSERVATIONS = CsvFile(
     "observations.csv",
-    "Lab values and vital signs (LOINC code + value in a UCUM unit; see the catalogue below). Key: `source_id`; "
-    "re-importing a row with the same source_id and content changes nothing.",
+    "Lab values and vital signs (LOINC code + value in a UCUM unit; see the catalogue below). Key: "
+    "`source_system` + `source_id`; re-importing a row with the same key and content changes nothing.",
     (
         _registry_id("patient"),
         _episode_ref(False),
@@ -431,11 +431,17 @@ OBSERVATIONS = CsvFile(
         Column("unit", "code", "UCUM code of value", True, allowed="an accepted unit of the LOINC code"),
         Column("source", "code", "where the result came from (empty: `lab feed`)", allowed=values(ObservationSource)),
         Column(
+            "source_system",
+            "text",
+            "identifier system of the sending source, e.g. the laboratory system's URI (empty: not stated)",
+            allowed="0-128 characters",
+        ),
+        Column(
             "source_id",
             "text",
-            "unique id of the result at its source (key; idempotent re-import)",
+            "id of the result at its source (key with source_system; idempotent re-import)",
             True,
-            allowed="1-128 characters, unique",
+            allowed="1-128 characters, unique within source_system",
         ),
     ),
 )

@@ -71,9 +71,9 @@ not a question number, because question numbers change between form revisions.
   columns) always stop the import before anything is written.
 - A centre whose `code` is already registered with the same name and country is reused; a
   patient `registry_id` or `donor_code` already registered is a bad row.
-- Observations are idempotent by `source_id`: a row whose `source_id` is stored with the same
-  content is counted as already present and changes nothing; the same `source_id` with different
-  content is a bad row.
+- Observations are idempotent by `source_system` + `source_id`: a row whose key is stored with the
+  same content is counted as already present and changes nothing; the same key with different
+  content is a bad row. Two sending systems may use the same `source_id`.
 """
 
 

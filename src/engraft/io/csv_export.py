@@ -309,8 +309,10 @@ def _export_all(session: Session, out: _Writer, include_identity: bool) -> None:
 
     def observation_rows() -> Iterator[Sequence[Any]]:
         o = Observation
-        stmt = select(o.patient_id, o.episode_id, o.observed_at, o.loinc, o.value, o.unit, o.source, o.source_id)
-        stmt = stmt.order_by(o.patient_id, o.observed_at, o.source_id)
+        stmt = select(
+            o.patient_id, o.episode_id, o.observed_at, o.loinc, o.value, o.unit, o.source, o.source_system, o.source_id
+        )
+        stmt = stmt.order_by(o.patient_id, o.observed_at, o.source_system, o.source_id)
         for patient_id, episode_id, *rest in _stream(session, stmt):
             yield (patients[patient_id], None if episode_id is None else episodes[episode_id][1], *rest)
 

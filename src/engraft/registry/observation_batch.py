@@ -4,7 +4,7 @@ Lab feeds send results by the hundred thousand; checking them one object at a ti
 than storing them. Here each rule runs over whole columns: the LOINC code is in the catalogue
 and the UCUM unit converts to its canonical unit (looked up once per distinct pair), the value
 is a finite number within the possible range, the time carries a time zone, the source is known,
-and a ``source_id`` repeated inside the batch repeats the same content (identical repeats are
+and a ``(source_system, source_id)`` repeated inside the batch repeats the same content (identical repeats are
 dropped, so re-sending is idempotent). Each bad row is reported once, with the first rule it
 breaks, in the order above.
 """
@@ -48,6 +48,8 @@ class ObservationLike(Protocol):
     @property
     def source(self) -> str: ...
     @property
+    def source_system(self) -> str: ...
+    @property
     def source_id(self) -> str: ...
 
 
@@ -69,6 +71,7 @@ class ObservationBatch:
     unit: list[str]
     value_canonical: npt.NDArray[np.float64]
     source: list[str]
+    source_system: list[str]
     source_id: list[str]
 
     def __len__(self) -> int:
@@ -143,6 +146,7 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
     patient_ids, bad_patient = _ids([r.patient_id for r in rows], optional=False)
     episode_ids, bad_episode = _ids([r.episode_id for r in rows], optional=True)
     sources = [r.source for r in rows]
+    systems = [r.source_system for r in rows]
     source_ids = [r.source_id for r in rows]
 
     pair_error = np.array([len(t) == 3 for t in table], np.bool_)[codes] if n else np.zeros(0, np.bool_)
@@ -151,6 +155,7 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         canonical = values * params[:, 0] + params[:, 1]
         out_of_range = ~((params[:, 2] <= canonical) & (canonical <= params[:, 3]))
     unknown_source = np.fromiter((s not in _SOURCES for s in sources), np.bool_, n)
+    bad_system = np.fromiter((not isinstance(s, str) or len(s) > SOURCE_ID_MAX_LENGTH for s in systems), np.bool_, n)
     bad_source_id = np.fromiter(
         (not isinstance(s, str) or not 0 < len(s) <= SOURCE_ID_MAX_LENGTH for s in source_ids), np.bool_, n
     )
@@ -163,6 +168,7 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         (out_of_range, "value", ""),
         (naive, "observed_at", "a timestamp with a time zone"),
         (unknown_source, "source", f"one of {sorted(_SOURCES)}"),
+        (bad_system, "source_system", f"a source_system of at most {SOURCE_ID_MAX_LENGTH} characters"),
         (bad_source_id, "source_id", f"a source_id of 1 to {SOURCE_ID_MAX_LENGTH} characters"),
     )
     failed = np.zeros(n, np.bool_)
@@ -173,7 +179,7 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         failed |= mask
 
     kept = ~failed
-    candidates = [source_ids[i] for i in np.flatnonzero(kept).tolist()]
+    candidates = [(systems[i], source_ids[i]) for i in np.flatnonzero(kept).tolist()]
     if len(set(candidates)) < len(candidates):
         kept = _drop_repeats(rows, kept, observed_us, values, first_failure)
     problems = [first_failure[i] for i in sorted(first_failure)][:MAX_PROBLEMS]
@@ -191,6 +197,7 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         unit=units if everything else [units[i] for i in take.tolist()],
         value_canonical=canonical[take],
         source=sources if everything else [sources[i] for i in take.tolist()],
+        source_system=systems if everything else [systems[i] for i in take.tolist()],
         source_id=source_ids if everything else [source_ids[i] for i in take.tolist()],
     )
     return batch, problems
@@ -203,13 +210,13 @@ def _drop_repeats(
     values: npt.NDArray[np.float64],
     problems: dict[int, Problem],
 ) -> npt.NDArray[np.bool_]:
-    """Keep the first row of each ``source_id``; a later row with other content is a problem."""
+    """Keep the first row of each (source_system, source_id); a later row with other content is a problem."""
     kept = kept.copy()
-    content: dict[str, tuple[Any, ...]] = {}
+    content: dict[tuple[str, str], tuple[Any, ...]] = {}
     for i in np.flatnonzero(kept).tolist():
         r = rows[i]
         row_content = (r.patient_id, r.episode_id, int(observed_us[i]), r.loinc, float(values[i]), r.unit)
-        previous = content.setdefault(r.source_id, row_content)
+        previous = content.setdefault((r.source_system, r.source_id), row_content)
         if previous is row_content:
             continue
         kept[i] = False

@@ -8,7 +8,7 @@ not dated before birth. Any problem aborts the whole batch with every bad row na
 
 Storing then takes one of two ways. On PostgreSQL new results go straight into the table with
 one binary ``COPY`` inside a savepoint, the fast path a lab feed takes. If the batch re-sends a
-``source_id`` already stored, the savepoint is rolled back and the batch goes through a
+``(source_system, source_id)`` already stored, the savepoint is rolled back and the batch goes through a
 staging table where set-based queries drop identical re-sends and refuse a re-used
 ``source_id`` whose content differs; SQLite always takes that way.
 """
@@ -36,8 +36,10 @@ __all__ = ["MAX_PROBLEMS", "ObservationRow", "add_observation_inputs", "add_obse
 
 _ID_CHUNK = 10_000
 _COPY_PIECE = 10_000
-_TARGET_COLUMNS = "patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, source_id"
-_SOURCE_ID_UNIQUE = "uq_observation_source_id"
+_TARGET_COLUMNS = (
+    "patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, source_system, source_id"
+)
+_SOURCE_ID_UNIQUE = "uq_observation_source_system_source_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class ObservationRow:
     unit: str
     source: str
     source_id: str
+    source_system: str = ""
 
     @classmethod
     def from_input(cls, item: ObservationIn) -> ObservationRow:
@@ -64,6 +67,7 @@ class ObservationRow:
             item.unit,
             item.source.value,
             item.source_id,
+            item.source_system,
         )
 
 
@@ -172,6 +176,7 @@ def _copy_pieces(batch: ObservationBatch, last: str, now: dt.datetime) -> Iterat
             CopyColumn("text", text=_utf8(batch.unit[part])),
             CopyColumn("float8", batch.value_canonical[part]),
             CopyColumn("text", text=_utf8(batch.source[part])),
+            CopyColumn("text", text=_utf8(batch.source_system[part])),
             CopyColumn("text", text=[source_id.encode() for source_id in batch.source_id[part]]),
             extra,
         ]
@@ -209,7 +214,8 @@ def _copy_new_results(connection: Connection, batch: ObservationBatch, now: dt.d
 
 
 _SOURCE_ID_CONFLICTS = (
-    "SELECT s.row_no, s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id "
+    "SELECT s.row_no, s.source_id FROM obs_stage s "
+    "JOIN observation o ON o.source_system = s.source_system AND o.source_id = s.source_id "
     "WHERE o.patient_id <> s.patient_id OR o.loinc <> s.loinc OR o.value <> s.value OR o.unit <> s.unit "
     "OR o.observed_at <> s.observed_at OR COALESCE(o.episode_id, 0) <> COALESCE(s.episode_id, 0) "
     f"ORDER BY s.row_no LIMIT {MAX_PROBLEMS}"
@@ -222,7 +228,7 @@ def _stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) ->
         connection.exec_driver_sql(
             "CREATE TEMP TABLE obs_stage (patient_id integer, episode_id integer, observed_at timestamptz, "
             "loinc text, value double precision, unit text, value_canonical double precision, source text, "
-            'source_id text COLLATE "C", row_no integer) ON COMMIT DROP'
+            'source_system text COLLATE "C", source_id text COLLATE "C", row_no integer) ON COMMIT DROP'
         )
         _copy(connection, "obs_stage", batch, "row_no", now)
         connection.exec_driver_sql("ANALYZE obs_stage")
@@ -230,11 +236,11 @@ def _stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) ->
     connection.exec_driver_sql("DROP TABLE IF EXISTS temp.obs_stage")
     connection.exec_driver_sql(
         "CREATE TEMP TABLE obs_stage (patient_id INTEGER, episode_id INTEGER, observed_at TEXT, loinc TEXT, "
-        "value REAL, unit TEXT, value_canonical REAL, source TEXT, source_id TEXT, row_no INTEGER)"
+        "value REAL, unit TEXT, value_canonical REAL, source TEXT, source_system TEXT, source_id TEXT, row_no INTEGER)"
     )
     fmt = "%Y-%m-%d %H:%M:%S.%f"
     connection.exec_driver_sql(
-        f"INSERT INTO obs_stage ({_TARGET_COLUMNS}, row_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO obs_stage ({_TARGET_COLUMNS}, row_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 int(batch.patient_id[i]),
@@ -245,6 +251,7 @@ def _stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) ->
                 batch.unit[i],
                 float(batch.value_canonical[i]),
                 batch.source[i],
+                batch.source_system[i],
                 batch.source_id[i],
                 int(batch.row_no[i]),
             )
@@ -256,7 +263,7 @@ def _stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) ->
 def _insert_through_stage(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:
     """Insert the results not stored yet; refuse a stored ``source_id`` re-used for other content."""
     _stage(connection, batch, now)
-    expected = "either new, or identical to the result already stored under that source_id"
+    expected = "either new, or identical to the result already stored under that source_system and source_id"
     conflicts = [
         Problem("source_id", source_id, expected, row)
         for row, source_id in connection.exec_driver_sql(_SOURCE_ID_CONFLICTS)
@@ -264,8 +271,8 @@ def _insert_through_stage(connection: Connection, batch: ObservationBatch, now: 
     if conflicts:
         raise InvalidRecord(conflicts)
     connection.exec_driver_sql(
-        "DELETE FROM obs_stage WHERE source_id IN "
-        "(SELECT s.source_id FROM obs_stage s JOIN observation o ON o.source_id = s.source_id)"
+        "DELETE FROM obs_stage WHERE EXISTS (SELECT 1 FROM observation o "
+        "WHERE o.source_system = obs_stage.source_system AND o.source_id = obs_stage.source_id)"
     )
     postgres = connection.dialect.name == "postgresql"
     result = connection.exec_driver_sql(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engraft.registry.models.base import Base, TimestampedMixin, VersionedMixin, enum_column, utc_now
@@ -19,6 +19,8 @@ from engraft.registry.vocabulary import (
     VitalStatus,
 )
 
+_IDENTIFIER = String(128).with_variant(String(128, collation="C"), "postgresql")
+
 TRIGGER_ENFORCED_FOREIGN_KEYS = frozenset(
     {"fk_observation_patient_id_patient", "fk_observation_episode_id_transplant_episode"}
 )
@@ -28,14 +30,18 @@ TRIGGER_ENFORCED_FOREIGN_KEYS = frozenset(
 class Observation(Base):
     """A lab value or vital sign: LOINC code, value in its UCUM unit and in the canonical unit.
 
-    ``source_id`` is unique, so a lab feed that re-sends the same result changes nothing; it is
-    compared byte by byte (collation "C" on PostgreSQL, BINARY on SQLite). On PostgreSQL the two
-    foreign keys are enforced by statement-level triggers instead (migration 0004,
-    :data:`TRIGGER_ENFORCED_FOREIGN_KEYS`), so a bulk load is checked once per statement.
+    ``(source_system, source_id)`` is unique, like a FHIR Identifier (system + value): a lab feed
+    that re-sends the same result changes nothing, and two systems may number their results
+    alike. Both are compared byte by byte (collation "C" on PostgreSQL, BINARY on SQLite). On
+    PostgreSQL the two foreign keys are enforced by statement-level triggers instead (migration
+    0004, :data:`TRIGGER_ENFORCED_FOREIGN_KEYS`), so a bulk load is checked once per statement.
     """
 
     __tablename__ = "observation"
-    __table_args__ = (Index("ix_observation_patient_time", "patient_id", "observed_at"),)
+    __table_args__ = (
+        Index("ix_observation_patient_time", "patient_id", "observed_at"),
+        UniqueConstraint("source_system", "source_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
@@ -46,9 +52,8 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(32))
     value_canonical: Mapped[float] = mapped_column(Float)
     source: Mapped[ObservationSource] = mapped_column(enum_column(ObservationSource, "observation_source"))
-    source_id: Mapped[str] = mapped_column(
-        String(128).with_variant(String(128, collation="C"), "postgresql"), unique=True
-    )
+    source_system: Mapped[str] = mapped_column(_IDENTIFIER, server_default="")
+    source_id: Mapped[str] = mapped_column(_IDENTIFIER)
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 

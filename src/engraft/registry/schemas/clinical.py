@@ -35,7 +35,14 @@ class ObservationIn(InputModel):
     value: float
     unit: str = Field(min_length=1, max_length=32, description="UCUM code")
     source: ObservationSource = ObservationSource.LAB_FEED
-    source_id: str = Field(min_length=1, max_length=128, description="unique id of the result at its source")
+    source_system: str = Field(
+        default="",
+        max_length=128,
+        description="identifier system of the sending source (e.g. the laboratory system's URI); empty if not stated",
+    )
+    source_id: str = Field(
+        min_length=1, max_length=128, description="id of the result at its source, unique within source_system"
+    )
 
     @field_validator("value")
     @classmethod
@@ -55,6 +62,7 @@ class ObservationOut(OutputModel):
     unit: str
     value_canonical: float
     source: ObservationSource
+    source_system: str
     source_id: str
 
 
