@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.measurements import UnitError, lookup_observation_kind
-from engraft.registry.observation_batch import MAX_ID, validate
+from engraft.registry.observation_batch import EARLIEST, LATEST, MAX_ID, validate
 from engraft.registry.observations import ObservationRow
 
 SOURCES = {"manual", "lab feed", "device"}
@@ -56,6 +57,9 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
         if r.observed_at.tzinfo is None:
             problems.append((row, "observed_at", r.observed_at.isoformat()))
             continue
+        if not EARLIEST <= r.observed_at < LATEST:
+            problems.append((row, "observed_at", r.observed_at.isoformat()))
+            continue
         if r.source not in SOURCES:
             problems.append((row, "source", r.source))
             continue
@@ -65,7 +69,8 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
         if not 0 < len(r.source_id) <= 128:
             problems.append((row, "source_id", r.source_id))
             continue
-        content = (r.patient_id, r.episode_id, r.observed_at, r.loinc, float(r.value), r.unit)
+        instant = r.observed_at - EARLIEST  # across zones, so fold and offset count (equality would ignore fold)
+        content = (r.patient_id, r.episode_id, instant, r.loinc, float(r.value), r.unit)
         key = (r.source_system, r.source_id)
         if key in seen:
             if seen[key] != content:
@@ -77,9 +82,11 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
 
 
 moments = st.datetimes(
-    min_value=dt.datetime(1950, 1, 1),
-    max_value=dt.datetime(2060, 1, 1),
-    timezones=st.sampled_from([None, dt.UTC, dt.timezone(dt.timedelta(hours=-5))]),
+    min_value=dt.datetime(1899, 12, 31),
+    max_value=dt.datetime(9999, 12, 31),
+    timezones=st.sampled_from(
+        [None, dt.UTC, dt.timezone(dt.timedelta(hours=-5)), ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")]
+    ),
 )
 rows_strategy = st.lists(
     st.builds(
@@ -136,3 +143,32 @@ def test_range_bounds_are_inclusive(value: float, accepted: bool) -> None:
     row = ObservationRow(1, None, dt.datetime(2024, 5, 2, tzinfo=dt.UTC), "751-8", value, "10*9/L", "lab feed", "n")
     _, problems = validate([row])
     assert (problems == []) is accepted
+
+
+def test_an_ambiguous_local_time_is_told_apart_by_its_fold() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    first = dt.datetime(2024, 10, 27, 2, 30, tzinfo=berlin)
+    second = first.replace(fold=1)
+    rows = [
+        ObservationRow(1, None, first, "718-7", 9.5, "g/dL", "manual", "hb-1"),
+        ObservationRow(1, None, second, "718-7", 9.5, "g/dL", "manual", "hb-1"),
+    ]
+    _, problems = validate(rows)
+    assert [(p.row, p.field) for p in problems] == [(2, "source_id")]
+
+
+def test_in_key_order_sorts_by_system_then_id_in_byte_order() -> None:
+    at = dt.datetime(2024, 5, 2, tzinfo=dt.UTC)
+    keys = [("b", "1"), ("a", "2"), ("", "z"), ("a", "10"), ("ab", "0"), ("a", "É")]
+    rows = [
+        ObservationRow(1, None, at, "718-7", 9.0 + i, "g/dL", "manual", sid, system)
+        for i, (system, sid) in enumerate(keys)
+    ]
+    batch, problems = validate(rows)
+    ordered = batch.in_key_order()
+    assert problems == []
+    assert list(zip(ordered.source_system, ordered.source_id, strict=True)) == sorted(
+        keys, key=lambda k: (k[0].encode(), k[1].encode())
+    )
+    assert [rows[r - 1].source_id for r in ordered.row_no.tolist()] == ordered.source_id
+    assert ordered.value.tolist() == [rows[r - 1].value for r in ordered.row_no.tolist()]

@@ -9,11 +9,12 @@ deleted underneath, and downgrading restores the declared foreign keys.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import downgrade, upgrade
@@ -133,7 +134,7 @@ def test_delete_in_repeatable_read_is_refused_rather_than_leaving_orphans(pg: tu
     with engine.begin() as conn:
         conn.execute(text(INSERT), {"p": ids["ann"], "e": None, "s": "x-1"})
     repeatable_read = engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    with pytest.raises(OperationalError, match="READ COMMITTED"), repeatable_read as conn, conn.begin():
+    with pytest.raises(DBAPIError, match="READ COMMITTED"), repeatable_read as conn, conn.begin():
         conn.execute(text("DELETE FROM patient WHERE id = :p"), {"p": ids["ann"]})
     assert _count(engine) == 1
 
@@ -209,3 +210,78 @@ def test_schema_after_upgrade_and_downgrade(pg: tuple[Engine, dict[str, int]]) -
     with engine.connect() as conn:
         assert conn.execute(text(triggers)).scalar_one() == 0
         assert conn.execute(text(collation)).scalar_one() is None
+
+
+def _schema(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+def test_triggers_do_not_follow_the_callers_search_path(pg: tuple[Engine, dict[str, int]]) -> None:
+    engine, ids = pg
+    schema = _schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL search_path = pg_catalog"))
+        conn.execute(
+            text(INSERT.replace("INTO observation", f"INTO {schema}.observation")),
+            {"p": ids["ann"], "e": None, "s": "x-1"},
+        )
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            conn.execute(
+                text(INSERT.replace("INTO observation", f"INTO {schema}.observation")),
+                {"p": 9999, "e": None, "s": "x-2"},
+            )
+        conn.execute(text(f"DELETE FROM {schema}.patient WHERE id = :p"), {"p": ids["ann"]})
+    assert _count(engine) == 0
+
+
+def test_truncating_parents_truncates_observations(pg: tuple[Engine, dict[str, int]]) -> None:
+    engine, ids = pg
+    with engine.begin() as conn:
+        conn.execute(text(INSERT), {"p": ids["ann"], "e": ids["ann_episode"], "s": "x-1"})
+        conn.execute(text(INSERT), {"p": ids["bob"], "e": None, "s": "x-2"})
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE transplant_episode CASCADE"))
+    assert _count(engine) == 0
+    with engine.begin() as conn:
+        conn.execute(text(INSERT), {"p": ids["bob"], "e": None, "s": "x-3"})
+        conn.execute(text("TRUNCATE patient CASCADE"))
+    assert _count(engine) == 0
+
+
+def test_upgrade_refuses_observations_whose_episode_is_another_patients(pg: tuple[Engine, dict[str, int]]) -> None:
+    engine, ids = pg
+    downgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(text(INSERT), {"p": ids["ann"], "e": ids["bob_episode"], "s": "x-1"})
+    with pytest.raises(RuntimeError, match="1 observation\\(s\\) name a transplant episode of another patient"):
+        upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE observation SET episode_id = NULL"))
+    upgrade(engine)
+    assert _count(engine) == 1
+
+
+def test_feeds_sending_the_same_new_results_in_opposite_order_do_not_deadlock(
+    pg: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, ids = pg
+    service = RegistryService(make_session_factory(engine), actor="test")
+    at = dt.datetime(2024, 5, 2, 8, tzinfo=dt.UTC)
+    xs = [ObservationRow(ids["ann"], None, at, "751-8", 1.0, "10*9/L", "lab feed", f"x{i}") for i in range(40_000)]
+    ys = [ObservationRow(ids["ann"], None, at, "751-8", 1.0, "10*9/L", "lab feed", f"y{i}") for i in range(40_000)]
+    outcomes: dict[str, object] = {}
+
+    def load(name: str, rows: list[ObservationRow]) -> None:
+        try:
+            outcomes[name] = add_observations(service, rows).inserted
+        except Exception as exc:
+            outcomes[name] = exc
+
+    feeds = [threading.Thread(target=load, args=("one", xs + ys)), threading.Thread(target=load, args=("two", ys + xs))]
+    for feed in feeds:
+        feed.start()
+    for feed in feeds:
+        feed.join()
+    assert sorted(outcomes.values(), key=str) == [0, 80_000], outcomes
+    assert _count(engine) == 80_000

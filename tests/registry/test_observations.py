@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -129,3 +130,27 @@ def test_same_source_id_twice_in_one_batch_is_keyed_by_system(client: TestClient
     response = client.post("/api/observations/bulk", json=batch)
     assert response.status_code == 422
     assert [(p["row"], p["field"]) for p in response.json()["detail"]] == [(3, "source_id")]
+
+
+def test_empty_batch_stores_nothing(client: TestClient, seeded: dict[str, int]) -> None:
+    assert client.post("/api/observations/bulk", json=[]).json() == {"received": 0, "inserted": 0, "already_present": 0}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        pytest.param({"observed_at": "1899-12-31T23:59:59Z"}, "observed_at", id="before-1900-utc"),
+        pytest.param({"observed_at": "1900-01-01T00:30:00+01:00"}, "observed_at", id="before-1900-after-offset"),
+        pytest.param({"observed_at": "9999-12-31T23:00:00-05:00"}, "observed_at", id="beyond-year-9999-utc"),
+        pytest.param({"source_id": "a\u0000b"}, "source_id", id="nul-in-source-id"),
+        pytest.param({"source_id": "lab\ud800"}, "source_id", id="lone-surrogate-in-source-id"),
+        pytest.param({"source_system": "urn:\u0000"}, "source_system", id="nul-in-source-system"),
+    ],
+)
+def test_values_a_database_cannot_store_are_refused(
+    client: TestClient, seeded: dict[str, int], overrides: dict[str, Any], field: str
+) -> None:
+    body = json.dumps([_obs(seeded, 1, **overrides)])  # ASCII escapes carry a lone surrogate too
+    response = client.post("/api/observations/bulk", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"].split(".")[-1] == field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, VersionConflict
+from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, VersionConflict, WriteConflict
 
 _EXPECTED_BY_TYPE = {
     "date_from_datetime_parsing": "a date as YYYY-MM-DD",
@@ -56,36 +57,49 @@ def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return problems
 
 
+class ProblemResponse(JSONResponse):
+    """JSON with non-ASCII escaped, so a refused value that is not valid Unicode can still be echoed back."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
+        return ProblemResponse(
             status_code=422, content=jsonable_encoder({"detail": validation_problems(list(exc.errors()))})
         )
 
     @app.exception_handler(ValidationError)
     async def _model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:
         errors: list[dict[str, Any]] = [dict(e) for e in exc.errors()]
-        return JSONResponse(status_code=422, content=jsonable_encoder({"detail": validation_problems(errors)}))
+        return ProblemResponse(status_code=422, content=jsonable_encoder({"detail": validation_problems(errors)}))
 
     @app.exception_handler(InvalidRecord)
     async def _record_invalid(_request: Request, exc: InvalidRecord) -> JSONResponse:
-        return JSONResponse(status_code=422, content=jsonable_encoder({"detail": [p.as_dict() for p in exc.problems]}))
+        return ProblemResponse(
+            status_code=422, content=jsonable_encoder({"detail": [p.as_dict() for p in exc.problems]})
+        )
 
     @app.exception_handler(RecordNotFound)
     async def _not_found(_request: Request, exc: RecordNotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return ProblemResponse(status_code=404, content={"detail": str(exc)})
 
     @app.exception_handler(DuplicateRecord)
     async def _duplicate(_request: Request, exc: DuplicateRecord) -> JSONResponse:
-        return JSONResponse(
+        return ProblemResponse(
             status_code=409,
             content=jsonable_encoder({"detail": str(exc), "field": exc.field, "value": exc.value}),
         )
 
+    @app.exception_handler(WriteConflict)
+    async def _write_conflict(_request: Request, exc: WriteConflict) -> JSONResponse:
+        return ProblemResponse(status_code=409, content={"detail": str(exc), "retry": True})
+
     @app.exception_handler(VersionConflict)
     async def _conflict(_request: Request, exc: VersionConflict) -> JSONResponse:
-        return JSONResponse(
+        return ProblemResponse(
             status_code=409,
             content={"detail": str(exc), "your_version": exc.expected, "current_version": exc.current},
         )

@@ -73,3 +73,17 @@ class VersionConflict(RegistryError):
             f"{entity} {record_id} was changed by someone else: you edited version {expected}, "
             f"the stored version is {current}; reload it and apply your change again"
         )
+
+
+class WriteConflict(RegistryError):
+    """A concurrent transaction made this write fail (deadlock or serialization); nothing was written.
+
+    Sending the same request again is safe and normally succeeds.
+    """
+
+    def __init__(self, entity: str, reason: str) -> None:
+        self.entity = entity
+        self.reason = reason
+        super().__init__(
+            f"{entity} write conflicted with a concurrent transaction ({reason}); nothing was written, retry"
+        )

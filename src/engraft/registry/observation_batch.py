@@ -30,6 +30,10 @@ NO_EPISODE = -1
 MAX_ID = 2**31 - 1
 _SOURCES = {s.value for s in ObservationSource}
 _MICROSECOND = dt.timedelta(microseconds=1)
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+EARLIEST_US = (EARLIEST - POSTGRES_EPOCH) // _MICROSECOND
+LATEST_US = (LATEST - POSTGRES_EPOCH) // _MICROSECOND
 
 
 class ObservationLike(Protocol):
@@ -80,6 +84,31 @@ class ObservationBatch:
     def observed_at(self, i: int) -> dt.datetime:
         return POSTGRES_EPOCH + dt.timedelta(microseconds=int(self.observed_us[i]))
 
+    def in_key_order(self) -> ObservationBatch:
+        """The batch sorted by (source_system, source_id) in byte order.
+
+        Concurrent loads that insert keys in one global order cannot deadlock on the unique index.
+        """
+        keys = np.array([f"{system}\x00{sid}" for system, sid in zip(self.source_system, self.source_id, strict=True)])
+        order = np.argsort(keys, kind="stable")
+        if not len(order) or bool(np.all(order[1:] > order[:-1])):
+            return self
+        ordered = order.tolist()
+        return ObservationBatch(
+            received=self.received,
+            row_no=self.row_no[order],
+            patient_id=self.patient_id[order],
+            episode_id=self.episode_id[order],
+            observed_us=self.observed_us[order],
+            loinc=[self.loinc[i] for i in ordered],
+            value=self.value[order],
+            unit=[self.unit[i] for i in ordered],
+            value_canonical=self.value_canonical[order],
+            source=[self.source[i] for i in ordered],
+            source_system=[self.source_system[i] for i in ordered],
+            source_id=[self.source_id[i] for i in ordered],
+        )
+
 
 def _conversions(loincs: list[str], units: list[str]) -> tuple[npt.NDArray[np.int64], list[tuple[Any, ...]]]:
     """Index of each row's (LOINC, unit) pair and, per pair, (factor, offset, min, max) or an error."""
@@ -128,6 +157,34 @@ def _timestamps(moments: list[dt.datetime]) -> tuple[npt.NDArray[np.int64], npt.
         return micros, naive
 
 
+def _identifier(text: Any, shortest: int) -> bool:
+    """Text a database can store as an identifier: bounded length, no NUL, valid Unicode."""
+    if not isinstance(text, str) or not shortest <= len(text) <= SOURCE_ID_MAX_LENGTH or "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _bad_identifiers(texts: list[Any], shortest: int) -> npt.NDArray[np.bool_]:
+    """Mask of values that are not storable identifiers; whole-column checks first, row by row if needed."""
+    n = len(texts)
+    if all(type(t) is str for t in texts):
+        lengths = np.fromiter(map(len, texts), np.int64, n)
+        bad = (lengths < shortest) | (lengths > SOURCE_ID_MAX_LENGTH)
+        joined = "".join(texts)
+        try:
+            joined.encode()
+            clean = "\x00" not in joined
+        except UnicodeEncodeError:
+            clean = False
+        if clean:
+            return bad
+    return np.fromiter((not _identifier(t, shortest) for t in texts), np.bool_, n)
+
+
 def _ids(values: list[Any], optional: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Record ids as int64 (``NO_EPISODE`` for an absent optional id) and a mask of invalid ones."""
     bad = [not (value is None and optional) and not (type(value) is int and 1 <= value <= MAX_ID) for value in values]
@@ -155,10 +212,9 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         canonical = values * params[:, 0] + params[:, 1]
         out_of_range = ~((params[:, 2] <= canonical) & (canonical <= params[:, 3]))
     unknown_source = np.fromiter((s not in _SOURCES for s in sources), np.bool_, n)
-    bad_system = np.fromiter((not isinstance(s, str) or len(s) > SOURCE_ID_MAX_LENGTH for s in systems), np.bool_, n)
-    bad_source_id = np.fromiter(
-        (not isinstance(s, str) or not 0 < len(s) <= SOURCE_ID_MAX_LENGTH for s in source_ids), np.bool_, n
-    )
+    bad_system = _bad_identifiers(systems, 0)
+    bad_source_id = _bad_identifiers(source_ids, 1)
+    out_of_era = ~naive & ((observed_us < EARLIEST_US) | (observed_us >= LATEST_US))
 
     checks: tuple[tuple[npt.NDArray[np.bool_], str, str], ...] = (
         (bad_patient, "patient_id", f"a record id from 1 to {MAX_ID}"),
@@ -167,9 +223,10 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         (not_finite, "value", "a finite number"),
         (out_of_range, "value", ""),
         (naive, "observed_at", "a timestamp with a time zone"),
+        (out_of_era, "observed_at", f"a time from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)"),
         (unknown_source, "source", f"one of {sorted(_SOURCES)}"),
-        (bad_system, "source_system", f"a source_system of at most {SOURCE_ID_MAX_LENGTH} characters"),
-        (bad_source_id, "source_id", f"a source_id of 1 to {SOURCE_ID_MAX_LENGTH} characters"),
+        (bad_system, "source_system", f"text of at most {SOURCE_ID_MAX_LENGTH} characters, without NUL"),
+        (bad_source_id, "source_id", f"text of 1 to {SOURCE_ID_MAX_LENGTH} characters, without NUL"),
     )
     failed = np.zeros(n, np.bool_)
     first_failure: dict[int, Problem] = {}

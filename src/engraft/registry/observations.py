@@ -25,7 +25,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, select
 
 from engraft.registry.binary_copy import HEADER, TRAILER, CopyColumn, encode_tuples, microseconds_since_postgres_epoch
-from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
 from engraft.registry.models import Patient, TransplantEpisode
 from engraft.registry.observation_batch import MAX_PROBLEMS, NO_EPISODE, ObservationBatch, validate
 from engraft.registry.schemas.clinical import BulkObservationResult, ObservationIn
@@ -83,16 +83,26 @@ def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -
         if problems:
             raise InvalidRecord(problems)
         now = dt.datetime.now(dt.UTC)
-        inserted: int | None = None
-        if connection.dialect.name == "postgresql" and len(batch):
-            inserted = _copy_new_results(connection, batch, now)
-        if inserted is None:
-            inserted = _insert_through_stage(connection, batch, now)
+        try:
+            inserted = _store(connection, batch, now)
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            raise WriteConflict("observation", type(exc).__name__) from exc
         outcome = BulkObservationResult(
             received=batch.received, inserted=inserted, already_present=batch.received - inserted
         )
         service.audit(session, AuditAction.BULK_INSERT, "observation", None, outcome.model_dump())
         return outcome
+
+
+def _store(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:
+    """Insert the batch's new results; the number inserted."""
+    if not len(batch):
+        return 0
+    if connection.dialect.name == "postgresql":
+        inserted = _copy_new_results(connection, batch.in_key_order(), now)
+        if inserted is not None:
+            return inserted
+    return _insert_through_stage(connection, batch, now)
 
 
 def add_observation_inputs(service: RegistryService, items: Sequence[ObservationIn]) -> BulkObservationResult:
@@ -277,7 +287,7 @@ def _insert_through_stage(connection: Connection, batch: ObservationBatch, now: 
     postgres = connection.dialect.name == "postgresql"
     result = connection.exec_driver_sql(
         f"INSERT INTO observation ({_TARGET_COLUMNS}, recorded_at) "
-        f"SELECT {_TARGET_COLUMNS}, {'%(now)s' if postgres else '?'} FROM obs_stage",
+        f"SELECT {_TARGET_COLUMNS}, {'%(now)s' if postgres else '?'} FROM obs_stage ORDER BY source_system, source_id",
         {"now": now} if postgres else (now.replace(tzinfo=None).isoformat(" "),),
     )
     return result.rowcount

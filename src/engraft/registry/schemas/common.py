@@ -21,7 +21,10 @@ def _not_future(value: dt.date) -> dt.date:
 def _aware(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp has no time zone; expected ISO 8601 with an offset, e.g. 2025-03-01T08:00:00Z")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp {value.isoformat()} is outside years 1-9999 in UTC") from None
 
 
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]

@@ -9,8 +9,11 @@ insert itself when lab feeds load observations by the hundred thousand. The two 
 foreign keys are replaced there by triggers with the same meaning, checked once per statement:
 after INSERT or UPDATE on observation, every referenced patient and episode must exist (and the
 episode must be the patient's), with the parents locked FOR KEY SHARE as a foreign key would;
-deleting a patient or an episode deletes its observations (ON DELETE CASCADE); changing a
-referenced key is refused (NO ACTION). ``source_id`` is an opaque identifier, so it is compared
+deleting a patient or an episode deletes its observations (ON DELETE CASCADE), and truncating
+either truncates observation (as TRUNCATE ... CASCADE would); changing a referenced key is
+refused (NO ACTION). The functions name their tables through a search_path pinned to the schema
+the migration ran in, so a caller's own search_path cannot redirect them. A database whose
+observations already break the episode-of-the-patient rule is refused before anything changes. ``source_id`` is an opaque identifier, so it is compared
 byte by byte (collation "C", as SQLite's BINARY), which also makes its unique index cheaper.
 SQLite keeps the declared foreign keys; nothing changes there.
 """
@@ -27,7 +30,7 @@ depends_on = None
 
 _FUNCTIONS = (
     """
-CREATE FUNCTION engraft_observation_parents_check() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION engraft_observation_parents_check() RETURNS trigger LANGUAGE plpgsql SET search_path = {schema} AS $$
 DECLARE
     pair_patients integer[];
     pair_episodes integer[];
@@ -52,12 +55,13 @@ BEGIN
 END $$;
 """,
     """
-CREATE FUNCTION engraft_observation_parent_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION engraft_observation_parent_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path = {schema} AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         -- A snapshot older than the statement could miss observations committed meanwhile.
         RAISE EXCEPTION 'deleting % rows needs READ COMMITTED isolation (observations are cascaded by trigger)',
-            TG_TABLE_NAME USING ERRCODE = 'serialization_failure';
+            TG_TABLE_NAME USING ERRCODE = 'feature_not_supported',
+            HINT = 'run the delete in a READ COMMITTED transaction; retrying at this isolation level cannot succeed';
     END IF;
     IF TG_TABLE_NAME = 'patient' THEN
         DELETE FROM observation o USING old_rows r WHERE o.patient_id = r.id;
@@ -68,7 +72,7 @@ BEGIN
 END $$;
 """,
     """
-CREATE FUNCTION engraft_observation_parent_key_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION engraft_observation_parent_key_changed() RETURNS trigger LANGUAGE plpgsql SET search_path = {schema} AS $$
 BEGIN
     IF TG_TABLE_NAME = 'patient' THEN
         IF NEW.id <> OLD.id AND EXISTS (SELECT 1 FROM observation o WHERE o.patient_id = OLD.id) THEN
@@ -83,6 +87,13 @@ BEGIN
     RETURN NEW;
 END $$;
 """,
+    """
+CREATE FUNCTION engraft_observation_parent_truncated() RETURNS trigger LANGUAGE plpgsql SET search_path = {schema} AS $$
+BEGIN
+    TRUNCATE observation;
+    RETURN NULL;
+END $$;
+""",
 )
 
 _TRIGGERS = (
@@ -92,6 +103,8 @@ _TRIGGERS = (
     "CREATE TRIGGER observation_cascade_on_delete AFTER DELETE ON transplant_episode REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION engraft_observation_parent_deleted()",
     "CREATE TRIGGER observation_key_unchanged BEFORE UPDATE OF id ON patient FOR EACH ROW EXECUTE FUNCTION engraft_observation_parent_key_changed()",
     "CREATE TRIGGER observation_key_unchanged BEFORE UPDATE OF id, patient_id ON transplant_episode FOR EACH ROW EXECUTE FUNCTION engraft_observation_parent_key_changed()",
+    "CREATE TRIGGER observation_cascade_on_truncate AFTER TRUNCATE ON patient FOR EACH STATEMENT EXECUTE FUNCTION engraft_observation_parent_truncated()",
+    "CREATE TRIGGER observation_cascade_on_truncate AFTER TRUNCATE ON transplant_episode FOR EACH STATEMENT EXECUTE FUNCTION engraft_observation_parent_truncated()",
 )
 
 _DROP = (
@@ -101,22 +114,41 @@ _DROP = (
     "DROP TRIGGER observation_cascade_on_delete ON transplant_episode",
     "DROP TRIGGER observation_key_unchanged ON patient",
     "DROP TRIGGER observation_key_unchanged ON transplant_episode",
+    "DROP TRIGGER observation_cascade_on_truncate ON patient",
+    "DROP TRIGGER observation_cascade_on_truncate ON transplant_episode",
     "DROP FUNCTION engraft_observation_parents_check()",
     "DROP FUNCTION engraft_observation_parent_deleted()",
     "DROP FUNCTION engraft_observation_parent_key_changed()",
+    "DROP FUNCTION engraft_observation_parent_truncated()",
+)
+
+
+_MISMATCHED = (
+    "SELECT count(*) FROM observation o JOIN transplant_episode e ON e.id = o.episode_id "
+    "WHERE e.patient_id <> o.patient_id"
 )
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
         return
+    mismatched = bind.exec_driver_sql(_MISMATCHED).scalar_one()
+    if mismatched:
+        raise RuntimeError(
+            f"{mismatched} observation(s) name a transplant episode of another patient; correct their "
+            "episode_id (or set it to NULL) before upgrading, so the new integrity rule holds for stored data"
+        )
+    schema = bind.exec_driver_sql("SELECT quote_ident(current_schema())").scalar_one()
     op.alter_column(
         "observation", "source_id", type_=sa.String(length=128, collation="C"), existing_type=sa.String(length=128)
     )
     op.drop_constraint("fk_observation_patient_id_patient", "observation", type_="foreignkey")
     op.drop_constraint("fk_observation_episode_id_transplant_episode", "observation", type_="foreignkey")
-    for statement in (*_FUNCTIONS, *_TRIGGERS):
-        op.execute(statement)
+    for function in _FUNCTIONS:
+        op.execute(function.replace("{schema}", schema))
+    for trigger in _TRIGGERS:
+        op.execute(trigger)
 
 
 def downgrade() -> None:
