@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "engraft"
-CORE = ("scores", "grading", "hla", "outcomes", "genomics", "measurements")
+CORE = ("vocabulary", "scores", "grading", "hla", "outcomes", "genomics", "measurements")
 ADAPTERS = ("registry", "api", "web", "io", "cli")
 
 

@@ -32,7 +32,7 @@ from engraft.registry.schemas.donor import DonorIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import EventType
+from engraft.vocabulary import EventType
 
 BASE_DAY0 = dt.date(2022, 3, 1)
 

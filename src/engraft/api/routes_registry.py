@@ -34,7 +34,7 @@ from engraft.registry.schemas.patient import (
     PatientUpdate,
 )
 from engraft.registry.service import MAX_PAGE, RegistryService
-from engraft.registry.vocabulary import EventType
+from engraft.vocabulary import EventType
 
 
 def registry_service(request: Request) -> RegistryService:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from engraft.io.csv_details import DETAIL_COLUMNS
 from engraft.io.csv_spec import Column, CsvFile, literal_values, values
 from engraft.registry.schemas.episode import DoseUnit, TncUnit
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     AboGroup,
     DiseaseStatus,
     DonorEligibility,

@@ -17,8 +17,8 @@ from engraft.io.csv_import import Importer
 from engraft.io.csv_observations import import_observations
 from engraft.io.csv_read import check_header
 from engraft.io.csv_report import BadRow, CsvImportError, ExportSummary, ImportReport, TableCount
+from engraft.registry.audit import AuditAction
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import AuditAction
 
 __all__ = [
     "BadRow",

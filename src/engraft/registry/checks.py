@@ -23,7 +23,7 @@ from engraft.registry.models import (
     Patient,
     TransplantEpisode,
 )
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     POST_INFUSION_EVENTS,
     DonorRelation,
     EventType,

@@ -30,7 +30,7 @@ from engraft.registry.demo_tables import (
     Indication,
     Regimen,
 )
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     AboGroup,
     DiseaseStatus,
     DonorEligibility,

@@ -64,7 +64,7 @@ from engraft.registry.schemas.donor import DonorIn, MarkerIn
 from engraft.registry.schemas.episode import ConditioningAgentIn, EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     DrugRoute,
     EventSource,
     EventType,

@@ -28,7 +28,7 @@ from engraft.registry.demo_clinical import (
     status_factor,
     truncnorm,
 )
-from engraft.registry.vocabulary import DiseaseStatus, EventType, GraftSource, PerformanceScale
+from engraft.vocabulary import DiseaseStatus, EventType, GraftSource, PerformanceScale
 
 ET = EventType
 _NRM_DONOR = {

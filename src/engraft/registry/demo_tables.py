@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engraft.registry.schemas.episode import DoseUnit
-from engraft.registry.vocabulary import DiseaseStatus, DonorRelation, TransplantType
+from engraft.vocabulary import DiseaseStatus, DonorRelation, TransplantType
 
 AUTO = TransplantType.AUTOLOGOUS
 ALLO = TransplantType.ALLOGENEIC

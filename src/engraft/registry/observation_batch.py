@@ -22,7 +22,7 @@ import numpy.typing as npt
 from engraft.measurements import UnitError, lookup_observation_kind
 from engraft.registry.binary_copy import POSTGRES_EPOCH
 from engraft.registry.errors import Problem
-from engraft.registry.vocabulary import ObservationSource
+from engraft.vocabulary import ObservationSource
 
 MAX_PROBLEMS = 200
 SOURCE_ID_MAX_LENGTH = 128

@@ -24,13 +24,13 @@ import psycopg.errors
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, select
 
+from engraft.registry.audit import AuditAction
 from engraft.registry.binary_copy import HEADER, TRAILER, CopyColumn, encode_tuples, microseconds_since_postgres_epoch
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
 from engraft.registry.models import Patient, TransplantEpisode
 from engraft.registry.observation_batch import MAX_PROBLEMS, NO_EPISODE, ObservationBatch, validate
 from engraft.registry.schemas.clinical import BulkObservationResult, ObservationIn
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import AuditAction
 
 __all__ = ["MAX_PROBLEMS", "ObservationRow", "add_observation_inputs", "add_observations"]
 

@@ -63,8 +63,8 @@ from engraft.registry.models import (
     TransplantEpisode,
 )
 from engraft.registry.risk_profile import conditioning_input
-from engraft.registry.vocabulary import EventType
 from engraft.scores.catalog import CATALOG
+from engraft.vocabulary import EventType
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

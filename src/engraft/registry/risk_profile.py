@@ -16,14 +16,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from engraft.registry import checks
+from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, RecordNotFound
 from engraft.registry.models import Assessment, Diagnosis, Donor, Patient, TransplantEpisode
 from engraft.registry.schemas.clinical import AssessmentOut
 from engraft.registry.schemas.common import InputModel
 from engraft.registry.service import RegistryService
-from engraft.registry.vocabulary import AuditAction, DiseaseStatus, DonorRelation, GraftSource, Sex, TransplantType
 from engraft.scores.catalog import CATALOG
 from engraft.scores.provenance import Citation, ScoreResult
+from engraft.vocabulary import DiseaseStatus, DonorRelation, GraftSource, Sex, TransplantType
 
 
 class DonorScreening(InputModel):

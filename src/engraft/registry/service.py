@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engraft.registry import checks
+from engraft.registry.audit import AuditAction
 from engraft.registry.errors import (
     DuplicateRecord,
     InvalidRecord,
@@ -69,7 +70,6 @@ from engraft.registry.schemas.patient import (
     PatientOut,
     PatientUpdate,
 )
-from engraft.registry.vocabulary import AuditAction
 
 ModelT = TypeVar("ModelT", bound=Base)
 TypingValidator = Callable[[str], object]

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engraft.registry.audit import AuditAction
 from engraft.registry.models.base import Base, TimestampedMixin, VersionedMixin, enum_column, utc_now
-from engraft.registry.vocabulary import (
-    AuditAction,
+from engraft.vocabulary import (
     DiseaseStatus,
     EventSource,
     EventType,

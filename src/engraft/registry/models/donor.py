@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engraft.registry.models.base import Base, TimestampedMixin, VersionedMixin, enum_column
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     AboGroup,
     DonorEligibility,
     DonorRelation,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engraft.registry.models.base import Base, JSONDocument, VersionedMixin, enum_column
 from engraft.registry.models.patient import Centre
-from engraft.registry.vocabulary import DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import DrugRoute, GraftSource, TransplantType
 
 
 class TransplantEpisode(VersionedMixin, Base):

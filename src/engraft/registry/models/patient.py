@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engraft.registry.models.base import Base, TimestampedMixin, VersionedMixin, enum_column
-from engraft.registry.vocabulary import AboGroup, DiseaseStatus, RhD, Serostatus, Sex
+from engraft.vocabulary import AboGroup, DiseaseStatus, RhD, Serostatus, Sex
 
 
 class Centre(TimestampedMixin, Base):

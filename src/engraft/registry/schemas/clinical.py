@@ -17,7 +17,7 @@ from engraft.registry.schemas.common import (
     UpdateModel,
     VersionedOutput,
 )
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     DiseaseStatus,
     EventSource,
     EventType,

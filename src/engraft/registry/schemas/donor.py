@@ -8,7 +8,7 @@ from pydantic import Field
 
 from engraft.registry.schemas.common import Code, InputModel, OutputModel, PastDate, UpdateModel, VersionedOutput
 from engraft.registry.schemas.patient import GL_STRING_PATTERN
-from engraft.registry.vocabulary import (
+from engraft.vocabulary import (
     AboGroup,
     DonorEligibility,
     DonorRelation,

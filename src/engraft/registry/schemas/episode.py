@@ -16,7 +16,7 @@ from engraft.registry.schemas.common import (
     VersionedOutput,
     centre_code,
 )
-from engraft.registry.vocabulary import DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import DrugRoute, GraftSource, TransplantType
 
 DoseUnit = Literal["mg/m2", "g/m2", "mg/kg", "mg", "g{drug}"]
 TncUnit = Literal["10*8/kg", "10*7/kg"]

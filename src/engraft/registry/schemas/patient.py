@@ -15,7 +15,7 @@ from engraft.registry.schemas.common import (
     VersionedOutput,
     centre_code,
 )
-from engraft.registry.vocabulary import AboGroup, DiseaseStatus, RhD, Serostatus, Sex
+from engraft.vocabulary import AboGroup, DiseaseStatus, RhD, Serostatus, Sex
 
 GL_STRING_PATTERN = r"^HLA-[A-Za-z0-9*:/+^~|.\-]+$"
 ICD10_PATTERN = r"^[A-TV-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"

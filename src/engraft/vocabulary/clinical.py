@@ -1,4 +1,4 @@
-"""Controlled vocabularies of the registry (coded values shared by storage, API and CSV).
+"""Clinical vocabularies: the coded values shared by the core, the registry, the API, CSV and the web.
 
 Values follow the CIBMTR Pre-TED (Form 2400) / Post-TED (Form 2450) and EBMT MED-A items:
 recipient sex, ABO/Rh, CMV serostatus, donor relation, graft source, disease status at
@@ -163,10 +163,3 @@ class VitalStatus(StrEnum):
 class PerformanceScale(StrEnum):
     KARNOFSKY = "karnofsky"
     LANSKY = "lansky"
-
-
-class AuditAction(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    BULK_INSERT = "bulk insert"
-    IMPORT = "import"

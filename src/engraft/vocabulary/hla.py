@@ -1,0 +1,35 @@
+"""HLA loci: one :class:`Locus` for matching, search, storage, the API and the registry.
+
+Names are the molecular locus names of IPD-IMGT/HLA (``Allelelist.txt``). Matching follows the WMDA
+framework (Bochtler et al. 2011, BMT 46:338): A, B, C, DRB1 and DQB1 count towards n/10 matching;
+DPB1 is scored (T-cell-epitope permissiveness) and counted in 12/12.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Locus(StrEnum):
+    """An HLA locus by its molecular name."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    DRB1 = "DRB1"
+    DQB1 = "DQB1"
+    DPB1 = "DPB1"
+
+
+#: Loci counted in n/10 matching (Dehn et al. 2019; WMDA), in the conventional order.
+MATCH_LOCI: Final[tuple[Locus, ...]] = (Locus.A, Locus.B, Locus.C, Locus.DRB1, Locus.DQB1)
+
+
+def parse_locus(name: str) -> Locus:
+    """Return the :class:`Locus` for ``name`` (``"HLA-A"``, ``"A"``, ``"A*"`` are accepted)."""
+    key = name.removeprefix("HLA-").rstrip("*")
+    try:
+        return Locus(key)
+    except ValueError:
+        raise ValueError(f"unsupported locus {name!r}; expected one of {[m.value for m in Locus]}") from None
