@@ -40,8 +40,8 @@ def test_run_karnofsky(client: TestClient) -> None:
 def test_invalid_input_names_field(client: TestClient) -> None:
     result = client.post("/api/scores/karnofsky", json={"score": 85})
     assert result.status_code == 422
-    assert result.json()["detail"][0]["field"] == "score"
-    assert result.json()["detail"][0]["value"] == 85
+    assert result.json()["errors"][0]["field"] == "score"
+    assert result.json()["errors"][0]["value"] == 85
 
 
 def test_unknown_instrument_is_404(client: TestClient) -> None:

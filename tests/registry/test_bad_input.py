@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 def _problem(response: Any, field: str) -> dict[str, Any]:
     assert response.status_code == 422, response.text
-    problems = response.json()["detail"]
+    problems = response.json()["errors"]
     matches = [p for p in problems if p["field"].endswith(field)]
     assert matches, problems
     assert matches[0]["expected"]
@@ -59,7 +59,7 @@ def test_duplicate_registry_id_and_mrn_are_409(client: TestClient, seeded: dict[
     dup = client.post(
         "/api/patients", json={"centre": "C1", "sex": "male", "birth_date": "1980-01-01", "registry_id": registry_id}
     )
-    assert dup.status_code == 409 and dup.json()["field"] == "registry_id"
+    assert dup.status_code == 409 and dup.json()["errors"][0]["field"] == "registry_id"
     dup_mrn = client.post(
         "/api/patients",
         json={

@@ -77,7 +77,7 @@ def test_one_bad_row_leaves_nothing_behind(
         batch[bad_row - 1]["source_id"] = "lab-0"
     response = client.post("/api/observations/bulk", json=batch)
     assert response.status_code == 422, response.text
-    problems = response.json()["detail"]
+    problems = response.json()["errors"]
     assert problems[0]["field"] == field
     assert problems[0]["row"] == bad_row
     if value is not None and field != "source_id":
@@ -89,7 +89,7 @@ def test_one_bad_row_leaves_nothing_behind(
 def test_naive_timestamp_is_refused(client: TestClient, seeded: dict[str, int]) -> None:
     response = client.post("/api/observations/bulk", json=[_obs(seeded, 1, observed_at="2024-05-02T07:00:00")])
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "0.observed_at"
+    assert response.json()["errors"][0]["field"] == "0.observed_at"
 
 
 def test_every_bad_row_is_reported(client: TestClient, seeded: dict[str, int]) -> None:
@@ -97,10 +97,10 @@ def test_every_bad_row_is_reported(client: TestClient, seeded: dict[str, int]) -
     batch[2]["unit"] = "furlong"
     batch[5]["value"] = -1
     batch[8]["patient_id"] = 4242
-    first = client.post("/api/observations/bulk", json=batch).json()["detail"]
+    first = client.post("/api/observations/bulk", json=batch).json()["errors"]
     assert [(p["row"], p["field"]) for p in first] == [(3, "unit"), (6, "value")]
     batch[2]["unit"], batch[5]["value"] = "10*9/L", 1.0
-    second = client.post("/api/observations/bulk", json=batch).json()["detail"]
+    second = client.post("/api/observations/bulk", json=batch).json()["errors"]
     assert [(p["row"], p["field"]) for p in second] == [(9, "patient_id")]
 
 
@@ -113,7 +113,7 @@ def test_two_sending_systems_may_use_the_same_source_id(client: TestClient, seed
     assert again == {"received": 1, "inserted": 0, "already_present": 1}
     clash = client.post("/api/observations/bulk", json=[{**lab_b, "value": 3.0}])
     assert clash.status_code == 422
-    assert clash.json()["detail"][0]["field"] == "source_id"
+    assert clash.json()["errors"][0]["field"] == "source_id"
     stored = client.get("/api/observations").json()["items"]
     assert sorted((o["source_system"], o["source_id"], o["value"]) for o in stored) == [
         ("urn:lis:kings", "12345", 2.0),
@@ -129,7 +129,7 @@ def test_same_source_id_twice_in_one_batch_is_keyed_by_system(client: TestClient
     ]
     response = client.post("/api/observations/bulk", json=batch)
     assert response.status_code == 422
-    assert [(p["row"], p["field"]) for p in response.json()["detail"]] == [(3, "source_id")]
+    assert [(p["row"], p["field"]) for p in response.json()["errors"]] == [(3, "source_id")]
 
 
 def test_empty_batch_stores_nothing(client: TestClient, seeded: dict[str, int]) -> None:
@@ -153,4 +153,4 @@ def test_values_a_database_cannot_store_are_refused(
     body = json.dumps([_obs(seeded, 1, **overrides)])  # ASCII escapes carry a lone surrogate too
     response = client.post("/api/observations/bulk", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["field"].split(".")[-1] == field
+    assert response.json()["errors"][0]["field"].split(".")[-1] == field

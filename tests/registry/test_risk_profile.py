@@ -76,7 +76,7 @@ def test_profile_without_extras_skips_with_reasons(client: TestClient, seeded: d
 def test_bad_hct_ci_input_is_refused_and_nothing_stored(client: TestClient, seeded: dict[str, int]) -> None:
     response = client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json={"hct_ci": {"items": {}}})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"].startswith("hct_ci.items")
+    assert response.json()["errors"][0]["field"].startswith("hct_ci.items")
     assert client.get("/api/assessments").json()["total"] == 0
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
+from engraft.api.problems import install_problem_schema
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
 from engraft.api.routes_outcomes import router as outcomes_router
@@ -45,6 +46,7 @@ def create_app(
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     app.state.donor_registry = donor_registry or DonorRegistry()
     install_error_handlers(app)
+    install_problem_schema(app)
     app.include_router(registry_router)
     app.include_router(scores_router)
     app.include_router(outcomes_router)

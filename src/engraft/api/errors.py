@@ -1,31 +1,85 @@
-"""Error responses: 422 names the field, the value and what was expected; 409 for conflicts."""
+"""Exceptions to problem documents: every 4xx and 5xx answer is ``application/problem+json``.
+
+422 lists each fault with the field, the value sent, what was expected and a message; 404 names the
+record; 409 says whether the request may be retried or which versions clashed; 500 says nothing about
+internals. See :mod:`engraft.api.problems` for the shape.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound, VersionConflict, WriteConflict
+from engraft.api.problems import FieldProblem, problem, problem_response
+from engraft.registry.errors import (
+    DuplicateRecord,
+    InvalidRecord,
+    Problem,
+    RecordNotFound,
+    VersionConflict,
+    WriteConflict,
+)
+
+_log = logging.getLogger(__name__)
+
+#: Longest text echoed back in ``errors[].value``; longer values are cut and say how long they were.
+MAX_ECHOED_CHARACTERS = 200
 
 _EXPECTED_BY_TYPE = {
     "date_from_datetime_parsing": "a date as YYYY-MM-DD",
     "date_parsing": "a date as YYYY-MM-DD",
+    "date_type": "a date as YYYY-MM-DD",
     "date_from_datetime_inexact": "a date as YYYY-MM-DD",
     "datetime_parsing": "an ISO 8601 timestamp with a time zone",
+    "datetime_type": "an ISO 8601 timestamp with a time zone",
     "datetime_from_date_parsing": "an ISO 8601 timestamp with a time zone",
     "missing": "a value (this field is required)",
     "extra_forbidden": "no such field (unknown fields are refused)",
     "int_parsing": "an integer",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
     "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
     "enum": "one of the listed values",
     "literal_error": "one of the listed values",
+    "json_invalid": "valid JSON",
+    "string_too_long": "shorter text",
+    "string_too_short": "longer text",
 }
+
+
+def echo(value: Any) -> Any:
+    """``value`` made safe to send back: long text cut, non-finite numbers and non-JSON values as text."""
+    if isinstance(value, str):
+        if len(value) > MAX_ECHOED_CHARACTERS:
+            return f"{value[:MAX_ECHOED_CHARACTERS]}... ({len(value)} characters)"
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, list | tuple):
+        return [echo(v) for v in value[:20]]
+    if isinstance(value, dict):
+        return {str(k)[:MAX_ECHOED_CHARACTERS]: echo(v) for k, v in list(value.items())[:20]}
+    if isinstance(value, bytes):
+        return echo(value.decode("utf-8", errors="replace"))
+    return echo(str(value))
 
 
 def _expected(error: dict[str, Any]) -> str:
@@ -39,67 +93,112 @@ def _expected(error: dict[str, Any]) -> str:
         return f"text matching {ctx['pattern']}"
     if "multiple_of" in ctx:
         return f"a multiple of {ctx['multiple_of']}"
+    if "max_length" in ctx:
+        return f"at most {ctx['max_length']} characters or items"
+    if "min_length" in ctx:
+        return f"at least {ctx['min_length']} characters or items"
     return _EXPECTED_BY_TYPE.get(str(error.get("type")), str(error.get("msg", "a valid value")))
 
 
-def validation_problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
+    """pydantic errors as field problems (``body`` and ``query`` location prefixes dropped)."""
     problems = []
     for error in errors:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+        loc = [str(p) for p in error.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]
         problems.append(
-            {
-                "field": ".".join(loc),
-                "value": error.get("input"),
-                "expected": _expected(error),
-                "message": error.get("msg"),
-            }
+            FieldProblem(
+                field=".".join(loc),
+                value=echo(error.get("input")),
+                expected=_expected(error),
+                message=str(error.get("msg", "invalid value")),
+            )
         )
     return problems
 
 
-class ProblemResponse(JSONResponse):
-    """JSON with non-ASCII escaped, so a refused value that is not valid Unicode can still be echoed back."""
+def record_problems(problems: list[Problem]) -> list[FieldProblem]:
+    """The registry's problems (which already name field, value and expectation) as field problems."""
+    return [
+        FieldProblem(
+            field=p.field,
+            value=echo(p.value),
+            expected=p.expected,
+            message=f"{p.field or 'value'}: expected {p.expected}",
+            row=p.row,
+        )
+        for p in problems
+    ]
 
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+def _invalid(request: Request, faults: list[FieldProblem]) -> Response:
+    shown = "; ".join(f"{f.field or 'body'}: expected {f.expected}" for f in faults[:3])
+    more = f" (and {len(faults) - 3} more)" if len(faults) > 3 else ""
+    detail = f"{len(faults)} problem(s) in the submitted data: {shown}{more}"
+    return problem_response(problem(422, detail, errors=faults, instance=request.url.path))
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception the routes raise on purpose, and any other, to a problem document."""
+
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return ProblemResponse(
-            status_code=422, content=jsonable_encoder({"detail": validation_problems(list(exc.errors()))})
-        )
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _invalid(request, validation_problems([dict(e) for e in exc.errors()]))
 
     @app.exception_handler(ValidationError)
-    async def _model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:
-        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors()]
-        return ProblemResponse(status_code=422, content=jsonable_encoder({"detail": validation_problems(errors)}))
+    async def _model_invalid(request: Request, exc: ValidationError) -> Response:
+        return _invalid(request, validation_problems([dict(e) for e in exc.errors()]))
 
     @app.exception_handler(InvalidRecord)
-    async def _record_invalid(_request: Request, exc: InvalidRecord) -> JSONResponse:
-        return ProblemResponse(
-            status_code=422, content=jsonable_encoder({"detail": [p.as_dict() for p in exc.problems]})
-        )
+    async def _record_invalid(request: Request, exc: InvalidRecord) -> Response:
+        return _invalid(request, record_problems(exc.problems))
 
     @app.exception_handler(RecordNotFound)
-    async def _not_found(_request: Request, exc: RecordNotFound) -> JSONResponse:
-        return ProblemResponse(status_code=404, content={"detail": str(exc)})
+    async def _not_found(request: Request, exc: RecordNotFound) -> Response:
+        return problem_response(problem(404, str(exc), instance=request.url.path))
 
     @app.exception_handler(DuplicateRecord)
-    async def _duplicate(_request: Request, exc: DuplicateRecord) -> JSONResponse:
-        return ProblemResponse(
-            status_code=409,
-            content=jsonable_encoder({"detail": str(exc), "field": exc.field, "value": exc.value}),
+    async def _duplicate(request: Request, exc: DuplicateRecord) -> Response:
+        fault = FieldProblem(
+            field=exc.field, value=echo(exc.value), expected="a value no other record has", message=str(exc)
         )
+        return problem_response(problem(409, str(exc), errors=[fault], instance=request.url.path))
 
     @app.exception_handler(WriteConflict)
-    async def _write_conflict(_request: Request, exc: WriteConflict) -> JSONResponse:
-        return ProblemResponse(status_code=409, content={"detail": str(exc), "retry": True})
+    async def _write_conflict(request: Request, exc: WriteConflict) -> Response:
+        return problem_response(problem(409, str(exc), instance=request.url.path, retry=True))
 
     @app.exception_handler(VersionConflict)
-    async def _conflict(_request: Request, exc: VersionConflict) -> JSONResponse:
-        return ProblemResponse(
-            status_code=409,
-            content={"detail": str(exc), "your_version": exc.expected, "current_version": exc.current},
+    async def _version_conflict(request: Request, exc: VersionConflict) -> Response:
+        body = problem(
+            409,
+            str(exc),
+            instance=request.url.path,
+            your_version=exc.expected,
+            current_version=exc.current,
         )
+        return problem_response(body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.detail, list):
+            faults = [
+                FieldProblem(
+                    field=str(f.get("field", "")),
+                    value=echo(f.get("value")),
+                    expected=str(f.get("expected", "a valid value")),
+                    message=str(f.get("message") or f.get("expected") or "invalid value"),
+                )
+                for f in exc.detail
+            ]
+            body = problem(exc.status_code, "the request cannot be processed", errors=faults, instance=request.url.path)
+        else:
+            body = problem(exc.status_code, str(exc.detail), instance=request.url.path)
+        return problem_response(body, headers=dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        _log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        detail = "an unexpected error stopped this request; nothing was written. The error was logged."
+        return problem_response(problem(500, detail, instance=request.url.path))
