@@ -23,7 +23,7 @@ from engraft.registry.schemas.clinical import AssessmentOut
 from engraft.registry.schemas.common import InputModel
 from engraft.registry.service import RegistryService
 from engraft.scores.catalog import CATALOG
-from engraft.scores.provenance import Citation, ScoreResult
+from engraft.scores.provenance import ScoreResult
 from engraft.vocabulary import DiseaseStatus, DonorRelation, GraftSource, Sex, TransplantType
 
 
@@ -239,15 +239,6 @@ def _donor_eligibility(facts: _Inputs, donor: Donor, screening: DonorScreening |
     }
 
 
-def _citation_text(citation: Citation) -> str:
-    ids = "; ".join(
-        x
-        for x in (f"doi:{citation.doi}" if citation.doi else "", f"PMID {citation.pmid}" if citation.pmid else "")
-        if x
-    )
-    return f"{citation.authors}. {citation.journal} {citation.year}" + (f" ({ids})" if ids else "")
-
-
 def _plan(facts: _Inputs, request: RiskProfileRequest) -> list[tuple[str, dict[str, Any] | str, str]]:
     plan: list[tuple[str, dict[str, Any] | str, str]] = []
     if request.hct_ci is not None:
@@ -319,7 +310,7 @@ def build_risk_profile(service: RegistryService, episode_id: int, request: RiskP
                 band=result.band[:120],
                 inputs=payload,
                 result=result.model_dump(mode="json"),
-                citation=_citation_text(result.citation),
+                citation=result.citation.text(),
             )
             session.add(assessment)
             stored.append(assessment)

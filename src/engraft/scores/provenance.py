@@ -8,31 +8,11 @@ them with a caveat and tests never assert them as published facts.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from engraft.provenance import Citation, FrozenModel, VerificationLevel
 
-class FrozenModel(BaseModel):
-    """Base for every input and result model: immutable, unknown fields refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Citation(FrozenModel):
-    """A bibliographic source for a rule, threshold or outcome figure."""
-
-    authors: str
-    title: str | None = Field(default=None, description="None when the exact title was not verified.")
-    journal: str
-    year: int
-    volume_pages: str | None = None
-    doi: str | None = None
-    pmid: str | None = None
-    url: str | None = None
-
-    def short(self) -> str:
-        """First author and year, e.g. ``"Sorror ML et al. 2005"``."""
-        first = self.authors.split(",")[0].strip()
-        return f"{first} et al. {self.year}" if "," in self.authors else f"{first} {self.year}"
+__all__ = ["Citation", "Component", "FrozenModel", "PublishedOutcome", "ScoreResult", "VerificationLevel"]
 
 
 class PublishedOutcome(FrozenModel):
