@@ -97,7 +97,7 @@ EXPECTED_BAD = [
     ("patients.csv", 3, "sex", "femme", "'male', 'female', 'other' or 'unknown'"),
     ("patients.csv", 4, "registry_id", "ENG-P1", "already exists"),
     ("events.csv", 2, "event_date", "2024-04-20", "on or after day 0"),
-    ("observations.csv", 2, "unit", "cells/uL", "unknown unit"),
+    ("observations.csv", 2, "unit", "cells/uL", "not a supported UCUM code"),
     ("observations.csv", 3, "value", "-1", "a value from 0"),
     ("observations.csv", 4, "registry_id", "ENG-P2", "row 2 of patients.csv was rejected"),
 ]

@@ -12,10 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.measurements import UnitError, lookup_observation_kind
-from engraft.registry.observation_batch import EARLIEST, LATEST, MAX_ID, validate
+from engraft.registry.observation_batch import EARLIEST, MAX_CLOCK_SKEW, MAX_ID, validate
 from engraft.registry.observations import ObservationRow
 
 SOURCES = {"manual", "lab feed", "device"}
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+LATEST = NOW + MAX_CLOCK_SKEW
 PAIRS = [
     ("751-8", "10*9/L"),
     ("751-8", "/uL"),
@@ -57,7 +59,7 @@ def reference(rows: list[ObservationRow]) -> tuple[list[tuple[int, str, Any]], l
         if r.observed_at.tzinfo is None:
             problems.append((row, "observed_at", r.observed_at.isoformat()))
             continue
-        if not EARLIEST <= r.observed_at < LATEST:
+        if not EARLIEST <= r.observed_at <= LATEST:
             problems.append((row, "observed_at", r.observed_at.isoformat()))
             continue
         if r.source not in SOURCES:
@@ -115,7 +117,7 @@ rows_strategy = st.lists(
 
 @given(rows_strategy)
 def test_column_checks_match_row_by_row_rules(rows: list[ObservationRow]) -> None:
-    batch, problems = validate(rows)
+    batch, problems = validate(rows, now=NOW)
     expected_problems, expected_kept = reference(rows)
     assert [(p.row, p.field, p.value) for p in problems] == expected_problems
     assert batch.row_no.tolist() == [row for row, _ in expected_kept]
@@ -172,3 +174,22 @@ def test_in_key_order_sorts_by_system_then_id_in_byte_order() -> None:
     )
     assert [rows[r - 1].source_id for r in ordered.row_no.tolist()] == ordered.source_id
     assert ordered.value.tolist() == [rows[r - 1].value for r in ordered.row_no.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [
+        pytest.param(dt.timedelta(0), True, id="now"),
+        pytest.param(MAX_CLOCK_SKEW, True, id="at-the-clock-skew-limit"),
+        pytest.param(MAX_CLOCK_SKEW + dt.timedelta(microseconds=1), False, id="just-beyond-the-skew"),
+        pytest.param(dt.timedelta(days=1), False, id="tomorrow"),
+        pytest.param(dt.timedelta(days=-1), True, id="yesterday"),
+    ],
+)
+def test_future_observations_are_refused_beyond_the_clock_skew(offset: dt.timedelta, accepted: bool) -> None:
+    row = ObservationRow(1, None, NOW + offset, "751-8", 1.0, "10*9/L", "lab feed", "f")
+    _, problems = validate([row], now=NOW)
+    assert (problems == []) is accepted
+    if not accepted:
+        (problem,) = problems
+        assert problem.field == "observed_at" and "not in the future" in problem.expected

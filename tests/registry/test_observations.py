@@ -39,15 +39,15 @@ def test_bulk_upload_then_identical_resend_is_idempotent(client: TestClient, see
 
 def test_values_are_converted_to_canonical_units(client: TestClient, seeded: dict[str, int]) -> None:
     batch = [
-        _obs(seeded, 1, loinc="1975-2", value=34.2, unit="umol/L", source_id="bili-umol"),
+        _obs(seeded, 1, loinc="14631-6", value=0.0342, unit="mmol/L", source_id="bili-mmol"),
         _obs(seeded, 2, loinc="2160-0", value=1.5, unit="mg/dL", source_id="creat-mg"),
         _obs(seeded, 3, loinc="8310-5", value=101.3, unit="[degF]", source_id="temp-f"),
         _obs(seeded, 4, loinc="751-8", value=1200, unit="/uL", source_id="anc-ul"),
     ]
     assert client.post("/api/observations/bulk", json=batch).json()["inserted"] == 4
     stored = {o["source_id"]: o for o in client.get("/api/observations").json()["items"]}
-    assert stored["bili-umol"]["unit"] == "umol/L" and stored["bili-umol"]["value"] == 34.2
-    assert stored["bili-umol"]["value_canonical"] == pytest.approx(34.2 * 584.66 / 1e4, rel=1e-12)
+    assert stored["bili-mmol"]["unit"] == "mmol/L" and stored["bili-mmol"]["value"] == 0.0342
+    assert stored["bili-mmol"]["value_canonical"] == pytest.approx(34.2, rel=1e-12)
     assert stored["creat-mg"]["value_canonical"] == 1.5
     assert stored["temp-f"]["value_canonical"] == pytest.approx(38.5, abs=1e-9)
     assert stored["anc-ul"]["value_canonical"] == pytest.approx(1.2)
@@ -59,6 +59,9 @@ def test_values_are_converted_to_canonical_units(client: TestClient, seeded: dic
         pytest.param({"unit": "cells/uL"}, "unit", "cells/uL", id="unknown-unit"),
         pytest.param({"unit": "mg/dL"}, "unit", "mg/dL", id="unit-of-other-dimension"),
         pytest.param({"loinc": "30247-1", "unit": "[IU]/mL"}, "unit", "[IU]/mL", id="cmv-copies-vs-iu-refused"),
+        pytest.param({"loinc": "14631-6", "unit": "mg/dL"}, "unit", "mg/dL", id="mass-unit-under-moles-code"),
+        pytest.param({"loinc": "1975-2", "unit": "umol/L"}, "unit", "umol/L", id="moles-unit-under-mass-code"),
+        pytest.param({"loinc": "2160-0", "unit": "umol/L"}, "unit", "umol/L", id="creatinine-umol-under-mass-code"),
         pytest.param({"value": -0.2}, "value", -0.2, id="negative-count"),
         pytest.param({"loinc": "99999-9"}, "loinc", "99999-9", id="loinc-not-in-catalogue"),
         pytest.param({"patient_id": 999}, "patient_id", 999, id="unknown-patient"),

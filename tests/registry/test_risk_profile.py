@@ -52,7 +52,8 @@ def test_profile_from_registry_facts_and_request(client: TestClient, seeded: dic
     assert found["karnofsky"]["value"] == 90
     ebmt = found["ebmt-risk"]
     assert ebmt["value"] == 3
-    assert ebmt["inputs"]["donor_type"] == "unrelated" and ebmt["inputs"]["age_years"] == 53
+    assert ebmt["inputs"]["donor_relation"] == "matched unrelated" and ebmt["inputs"]["age_years"] == 53
+    assert ebmt["inputs"]["status"] == "CR1" and ebmt["inputs"]["disease"] == "aml"
     assert "graft-quality" in found
     for assessment in profile["assessments"]:
         assert assessment["citation"] and assessment["instrument_version"]
@@ -123,7 +124,11 @@ def test_full_marker_panel_gives_an_eligibility_decision(client: TestClient, see
     found = _by_instrument(profile)
     assert found["donor-eligibility"]["band"].startswith("eligible")
     assert found["conditioning-intensity"]["band"] == "myeloablative"
-    assert found["ebmt-risk"]["inputs"]["donor_type"] == "hla_identical_sibling"
+    assert found["ebmt-risk"]["inputs"]["donor_relation"] == "matched sibling"
+    assert (
+        found["ebmt-risk"]["result"]["components"][3]["input"]
+        == "donor_relation=matched sibling -> HLA-identical sibling"
+    )
 
 
 def test_registry_age_wins_and_unknown_relation_or_fractions_are_skipped(
@@ -143,7 +148,10 @@ def test_registry_age_wins_and_unknown_relation_or_fractions_are_skipped(
             "tbi_dose_gy": 6.0,
         },
     ).json()
-    request = {"hct_ci": {"items": ITEMS, "age_years": 20}}
+    contradicting = {"hct_ci": {"items": ITEMS, "age_years": 20}}
+    refused = client.post(f"/api/episodes/{episode['id']}/risk-profile", json=contradicting)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "hct_ci.age_years"
+    request = {"hct_ci": {"items": ITEMS}}
     response = client.post(f"/api/episodes/{episode['id']}/risk-profile", json=request)
     assert response.status_code == 200, response.text
     profile = response.json()

@@ -88,7 +88,7 @@ def test_giralt_iv_busulfan_conversion_is_flagged_as_assumption() -> None:
         pytest.param([FLU], tbi(300, "cGy", 1), "reduced intensity", "TBI", id="tbi-3-gy-flu"),
         pytest.param([FLU, agent("cyclophosphamide", 60, "mg/kg")], None, "non-myeloablative", "only", id="flu-cy"),
         pytest.param(
-            [FLU, agent("cyclophosphamide", 60, "mg/kg"), agent("anti_thymocyte_globulin", 6, "mg/kg")],
+            [FLU, agent("cyclophosphamide", 60, "mg/kg"), agent("anti-thymocyte globulin (rabbit)", 6, "mg/kg")],
             None,
             "non-myeloablative",
             "only",
@@ -130,7 +130,9 @@ def test_tci_not_computed_and_said_so() -> None:
         pytest.param({"agents": [agent("melphalan", 0, "mg/m2")]}, "expected a value > 0", id="zero-dose"),
         pytest.param({"agents": [agent("busulfan", 9, "mg/kg")]}, "busulfan.route is required", id="bu-without-route"),
         pytest.param(
-            {"agents": [agent("melphalan", 140, "mg")]}, "unit 'mg' is not a supported UCUM code", id="unit-mg"
+            {"agents": [agent("melphalan", 140, "mg")]},
+            "melphalan.total_dose: unit 'mg' (mass) cannot be used",
+            id="unit-mg",
         ),
         pytest.param({"agents": []}, "at least one agent or TBI", id="empty-regimen"),
         pytest.param({"agents": [FLU, FLU]}, "agents listed more than once: ['fludarabine']", id="duplicate-agent"),

@@ -8,20 +8,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engraft.scores.donor_eligibility import (
-    DonorEligibilityInput,
-    DonorEligibilityResult,
-    Marker,
-    donor_eligibility,
-)
+from engraft.scores.donor_eligibility import DonorEligibilityInput, DonorEligibilityResult, donor_eligibility
+from engraft.vocabulary import MarkerTest
 
 RECOVERY = dt.date(2026, 3, 1)
 
 
-def panel(day: int = -10, **overrides: dict[str, Any]) -> list[dict[str, Any]]:
+def panel(day: int = -10, overrides: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every marker of the vocabulary, non-reactive, with ``overrides`` by marker name."""
     date = (RECOVERY + dt.timedelta(days=day)).isoformat()
-    markers = {m.value: {"marker": m.value, "result": "non_reactive", "specimen_date": date} for m in Marker}
-    for name, change in overrides.items():
+    markers = {m.value: {"marker": m.value, "result": "non-reactive", "specimen_date": date} for m in MarkerTest}
+    for name, change in (overrides or {}).items():
         markers[name] = {**markers[name], **change}
     return list(markers.values())
 
@@ -29,7 +26,7 @@ def panel(day: int = -10, **overrides: dict[str, Any]) -> list[dict[str, Any]]:
 def payload(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "intended_use": "allogeneic",
-        "product": "hpc_apheresis",
+        "graft_source": "peripheral blood",
         "recovery_date": RECOVERY.isoformat(),
         "markers": panel(),
         "screening_complete": True,
@@ -45,26 +42,26 @@ def determine(**changes: Any) -> DonorEligibilityResult:
 def test_all_clear_is_eligible() -> None:
     result = determine()
     assert result.value == result.band == "eligible"
-    assert len(result.components) == 11
+    assert len(result.components) == len(MarkerTest)
     assert (result.citation.title or "").startswith("21 CFR Part 1271")
 
 
 # 1271.80(b): at recovery or up to 7 days before or after; PBSC and marrow up to 30 days before.
 @pytest.mark.parametrize(
-    ("product", "day", "status"),
+    ("graft_source", "day", "status"),
     [
-        pytest.param("hpc_apheresis", -30, "eligible", id="pbsc-day-minus-30"),
-        pytest.param("hpc_apheresis", -31, "not eligible", id="pbsc-day-minus-31"),
-        pytest.param("hpc_marrow", -30, "eligible", id="marrow-day-minus-30"),
-        pytest.param("hpc_marrow", 7, "eligible", id="marrow-day-plus-7"),
-        pytest.param("hpc_marrow", 8, "not eligible", id="marrow-day-plus-8"),
-        pytest.param("hpc_cord_blood", -7, "eligible", id="cord-day-minus-7"),
-        pytest.param("hpc_cord_blood", -8, "not eligible", id="cord-day-minus-8"),
-        pytest.param("hpc_cord_blood", 7, "eligible", id="cord-day-plus-7"),
+        pytest.param("peripheral blood", -30, "eligible", id="pbsc-day-minus-30"),
+        pytest.param("peripheral blood", -31, "not eligible", id="pbsc-day-minus-31"),
+        pytest.param("bone marrow", -30, "eligible", id="marrow-day-minus-30"),
+        pytest.param("bone marrow", 7, "eligible", id="marrow-day-plus-7"),
+        pytest.param("bone marrow", 8, "not eligible", id="marrow-day-plus-8"),
+        pytest.param("cord blood", -7, "eligible", id="cord-day-minus-7"),
+        pytest.param("cord blood", -8, "not eligible", id="cord-day-minus-8"),
+        pytest.param("cord blood", 7, "eligible", id="cord-day-plus-7"),
     ],
 )
-def test_specimen_timing(product: str, day: int, status: str) -> None:
-    result = determine(product=product, markers=panel(day), specimen_from_birth_mother=True)
+def test_specimen_timing(graft_source: str, day: int, status: str) -> None:
+    result = determine(graft_source=graft_source, markers=panel(day), specimen_from_birth_mother=True)
     assert result.value == status
     if status == "not eligible":
         assert any("outside the allowed window" in r for r in result.reasons)
@@ -72,46 +69,42 @@ def test_specimen_timing(product: str, day: int, status: str) -> None:
 
 @pytest.mark.parametrize(
     "marker",
-    [
-        pytest.param(m, id=m)
-        for m in ("hiv_1_2", "hiv_1_nat", "hbsag", "anti_hbc", "hcv", "hcv_nat", "htlv_i_ii", "syphilis", "wnv_nat")
-    ],
+    [pytest.param(m.value, id=m.value) for m in MarkerTest if m not in (MarkerTest.CMV_ANTIBODY, MarkerTest.SYPHILIS)],
 )
 def test_reactive_marker_makes_donor_ineligible(marker: str) -> None:
-    overrides: dict[str, dict[str, Any]] = {marker: {"result": "reactive"}}
-    result = determine(markers=panel(-10, **overrides))
+    result = determine(markers=panel(-10, {marker: {"result": "reactive"}}))
     assert result.value == "not eligible"
     assert f"{marker}: reactive" in result.reasons
 
 
 def test_indeterminate_result_is_not_eligible() -> None:
-    result = determine(markers=panel(hcv={"result": "indeterminate"}))
+    result = determine(markers=panel(-10, {"HCV antibody": {"result": "indeterminate"}}))
     assert result.value == "not eligible"
-    assert "hcv: indeterminate result; resolve before a determination" in result.reasons
+    assert "HCV antibody: indeterminate result; resolve before a determination" in result.reasons
 
 
 def test_cmv_reactive_remains_eligible_with_flagged_rule() -> None:
-    result = determine(markers=panel(cmv={"result": "reactive"}))
+    result = determine(markers=panel(-10, {"CMV antibody": {"result": "reactive"}}))
     assert result.value == "eligible"
-    cmv = next(c for c in result.components if c.item == "cmv")
+    cmv = next(c for c in result.components if c.item == "CMV antibody")
     assert not cmv.verified
 
 
 def test_syphilis_reactive_with_negative_confirmatory_test() -> None:
-    markers = panel(syphilis={"result": "reactive", "confirmatory_treponemal_test_negative": True})
+    markers = panel(-10, {"syphilis": {"result": "reactive", "confirmatory_treponemal_test_negative": True}})
     assert determine(markers=markers).value == "eligible"
 
 
 def test_urgent_medical_need() -> None:
-    result = determine(markers=panel(hbsag={"result": "reactive"}), documented_urgent_medical_need=True)
+    result = determine(markers=panel(-10, {"HBsAg": {"result": "reactive"}}), documented_urgent_medical_need=True)
     assert result.value == "eligible with documented urgent medical need"
-    assert "WARNING: Reactive test results for hbsag" in result.labelling
+    assert "WARNING: Reactive test results for HBsAg" in result.labelling
     assert "WARNING: Advise patient of communicable disease risks" in result.labelling
     assert any("1271.65(b)(1)" in r for r in result.reasons)
 
 
 def test_optional_markers_may_be_omitted() -> None:
-    markers = [m for m in panel() if m["marker"] not in ("hbv_nat", "wnv_nat")]
+    markers = [m for m in panel() if m["marker"] not in ("HBV NAT", "WNV NAT", "Trypanosoma cruzi")]
     assert determine(markers=markers).value == "eligible"
 
 
@@ -122,10 +115,12 @@ def test_urgent_need_with_incomplete_determination_is_labelled_not_evaluated() -
 
 
 def test_first_degree_relative_use_not_prohibited_but_donor_ineligible() -> None:
-    result = determine(markers=panel(hcv={"result": "reactive"}), recipient_is_first_or_second_degree_relative=True)
+    result = determine(
+        markers=panel(-10, {"HCV antibody": {"result": "reactive"}}), recipient_is_first_or_second_degree_relative=True
+    )
     assert result.value == "not eligible"
     assert any("first- or second-degree blood relative" in r for r in result.reasons)
-    assert "WARNING: Reactive test results for hcv" in result.labelling
+    assert "WARNING: Reactive test results for HCV antibody" in result.labelling
 
 
 @pytest.mark.parametrize(
@@ -133,7 +128,7 @@ def test_first_degree_relative_use_not_prohibited_but_donor_ineligible() -> None
     [
         pytest.param({"screening_complete": False}, "donor screening", id="screening-incomplete"),
         pytest.param({"screening_risk_factor_identified": True}, "identified a risk factor", id="risk-factor"),
-        pytest.param({"product": "hpc_cord_blood"}, "birth mother's specimen", id="cord-without-birth-mother"),
+        pytest.param({"graft_source": "cord blood"}, "birth mother's specimen", id="cord-without-birth-mother"),
     ],
 )
 def test_other_checks(changes: dict[str, Any], reason: str) -> None:
@@ -152,23 +147,31 @@ def test_autologous_use_needs_no_determination() -> None:
     ("changes", "fragment"),
     [
         pytest.param(
-            {"markers": [m for m in panel() if m["marker"] != "cmv"]},
-            "markers missing from the panel: ['cmv']",
+            {"markers": [m for m in panel() if m["marker"] != "CMV antibody"]},
+            "markers missing from the panel: ['CMV antibody']",
             id="missing-cmv",
         ),
         pytest.param(
-            {"markers": [m for m in panel() if m["marker"] != "hcv_nat"]},
-            "markers missing from the panel: ['hcv_nat']",
+            {"markers": [m for m in panel() if m["marker"] != "HCV NAT"]},
+            "markers missing from the panel: ['HCV NAT']",
             id="missing-hcv-nat",
         ),
-        pytest.param({"markers": [*panel(), panel()[0]]}, "markers listed more than once: ['hiv_1_2']", id="duplicate"),
         pytest.param(
-            {"markers": panel(hcv={"confirmatory_treponemal_test_negative": True})},
-            "applies to marker 'syphilis' only, not 'hcv'",
+            {"markers": [*panel(), panel()[0]]}, "markers listed more than once: ['HIV-1/2 antibody']", id="duplicate"
+        ),
+        pytest.param(
+            {"markers": panel(-10, {"HCV antibody": {"confirmatory_treponemal_test_negative": True}})},
+            "applies to marker 'syphilis' only, not 'HCV antibody'",
             id="confirmatory-on-wrong-marker",
         ),
-        pytest.param({"markers": panel(hcv={"result": "positive"})}, "markers.4.result", id="unknown-result"),
-        pytest.param({"markers": panel(hcv={"specimen_date": "2026-02-30"})}, "specimen_date", id="impossible-date"),
+        pytest.param(
+            {"markers": panel(-10, {"HCV antibody": {"result": "positive"}})}, "markers.5.result", id="unknown-result"
+        ),
+        pytest.param(
+            {"markers": panel(-10, {"HCV antibody": {"specimen_date": "2026-02-30"}})},
+            "specimen_date",
+            id="impossible-date",
+        ),
         pytest.param({"recovery_date": None}, "recovery_date", id="missing-recovery-date"),
     ],
 )

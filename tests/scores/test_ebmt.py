@@ -12,14 +12,15 @@ import pytest
 from pydantic import ValidationError
 
 from engraft.scores import sources
-from engraft.scores.ebmt import EbmtRiskInput, ebmt_risk
+from engraft.scores.ebmt import DONOR_CATEGORY, EbmtDisease, EbmtRiskInput, disease_stage, ebmt_risk
+from engraft.vocabulary import DiseaseStatus, DonorRelation
 
 BASE: dict[str, Any] = {
     "age_years": 10,
     "disease": "aml",
-    "status": "cr1",
+    "status": "CR1",
     "months_diagnosis_to_transplant": 6,
-    "donor_type": "hla_identical_sibling",
+    "donor_relation": "matched sibling",
     "donor_sex": "male",
     "recipient_sex": "male",
 }
@@ -50,23 +51,23 @@ def test_age_edges(age: int, points: int) -> None:
 @pytest.mark.parametrize(
     ("disease", "status", "stage"),
     [
-        pytest.param("aml", "cr1", "early", id="aml-cr1-early"),
-        pytest.param("all", "cr2", "intermediate", id="all-cr2-intermediate"),
+        pytest.param("aml", "CR1", "early", id="aml-cr1-early"),
+        pytest.param("all", "CR2", "intermediate", id="all-cr2-intermediate"),
         pytest.param("aml", "relapse", "late", id="aml-relapse-late"),
-        pytest.param("aml", "primary_refractory", "late", id="aml-refractory-late"),
-        pytest.param("cml", "chronic_phase_1", "early", id="cml-cp1-early"),
-        pytest.param("cml", "accelerated_phase", "intermediate", id="cml-ap-intermediate"),
-        pytest.param("cml", "chronic_phase_2_or_later", "intermediate", id="cml-cp2-intermediate"),
-        pytest.param("cml", "blast_crisis", "late", id="cml-bc-late"),
+        pytest.param("aml", "primary refractory", "late", id="aml-refractory-late"),
+        pytest.param("cml", "chronic phase 1", "early", id="cml-cp1-early"),
+        pytest.param("cml", "accelerated phase", "intermediate", id="cml-ap-intermediate"),
+        pytest.param("cml", "chronic phase 2+", "intermediate", id="cml-cp2-intermediate"),
+        pytest.param("cml", "blast phase", "late", id="cml-bc-late"),
         pytest.param("mds", "untreated", "early", id="mds-untreated-early"),
-        pytest.param("mds", "cr1", "early", id="mds-cr1-early"),
-        pytest.param("mds", "partial_remission", "intermediate", id="mds-pr-intermediate"),
+        pytest.param("mds", "CR1", "early", id="mds-cr1-early"),
+        pytest.param("mds", "PR", "intermediate", id="mds-pr-intermediate"),
         pytest.param("mds", "relapse", "late", id="mds-relapse-late"),
         pytest.param("nhl", "untreated", "early", id="nhl-untreated-early"),
-        pytest.param("nhl", "stable_disease", "intermediate", id="nhl-sd-intermediate"),
-        pytest.param("multiple_myeloma", "partial_remission", "intermediate", id="mm-pr-intermediate"),
+        pytest.param("nhl", "stable disease", "intermediate", id="nhl-sd-intermediate"),
+        pytest.param("multiple_myeloma", "PR", "intermediate", id="mm-pr-intermediate"),
         pytest.param("multiple_myeloma", "relapse", "late", id="mm-relapse-late"),
-        pytest.param("severe_aplastic_anaemia", "not_applicable", "not scored", id="saa-not-scored"),
+        pytest.param("severe_aplastic_anaemia", "not applicable", "not scored", id="saa-not-scored"),
     ],
 )
 def test_stage_mapping(disease: str, status: str, stage: str) -> None:
@@ -79,10 +80,10 @@ def test_stage_mapping(disease: str, status: str, stage: str) -> None:
 @pytest.mark.parametrize(
     ("status", "months", "points"),
     [
-        pytest.param("cr2", 11.9, 0, id="11.9-months"),
-        pytest.param("cr2", 12, 0, id="12-months-boundary-scored-0"),
-        pytest.param("cr2", 12.1, 1, id="12.1-months"),
-        pytest.param("cr1", 60, 0, id="cr1-time-not-scored"),
+        pytest.param("CR2", 11.9, 0, id="11.9-months"),
+        pytest.param("CR2", 12, 0, id="12-months-boundary-scored-0"),
+        pytest.param("CR2", 12.1, 1, id="12.1-months"),
+        pytest.param("CR1", 60, 0, id="cr1-time-not-scored"),
     ],
 )
 def test_time_from_diagnosis(status: str, months: float, points: int) -> None:
@@ -102,8 +103,21 @@ def test_sex_combination(donor_sex: str, recipient_sex: str, points: int) -> Non
     assert component("donor_recipient_sex", donor_sex=donor_sex, recipient_sex=recipient_sex) == points
 
 
-def test_unrelated_donor_scores_one() -> None:
-    assert component("donor_type", donor_type="unrelated") == 1
+@pytest.mark.parametrize(
+    ("relation", "points"),
+    [
+        pytest.param("matched sibling", 0, id="hla-identical-sibling-0"),
+        pytest.param("matched unrelated", 1, id="matched-unrelated-1"),
+        pytest.param("mismatched unrelated", 1, id="mismatched-unrelated-1"),
+    ],
+)
+def test_donor_category_points(relation: str, points: int) -> None:
+    assert component("donor_type", donor_relation=relation) == points
+
+
+def test_every_donor_relation_has_a_decision() -> None:
+    """A relation added to the vocabulary without a decision here fails this test (and the import)."""
+    assert set(DONOR_CATEGORY) == set(DonorRelation)
 
 
 @pytest.mark.parametrize(
@@ -115,14 +129,19 @@ def test_unrelated_donor_scores_one() -> None:
                 "age_years": 55,
                 "status": "relapse",
                 "months_diagnosis_to_transplant": 30,
-                "donor_type": "unrelated",
+                "donor_relation": "matched unrelated",
                 "donor_sex": "female",
             },
             7,
             id="maximum-7",
         ),
         pytest.param(
-            {"age_years": 55, "months_diagnosis_to_transplant": 30, "donor_type": "unrelated", "donor_sex": "female"},
+            {
+                "age_years": 55,
+                "months_diagnosis_to_transplant": 30,
+                "donor_relation": "matched unrelated",
+                "donor_sex": "female",
+            },
             4,
             id="cr1-older-unrelated-f-to-m",
         ),
@@ -134,7 +153,12 @@ def test_totals(changes: dict[str, Any], expected: int) -> None:
 
 WHOLE = "EBMT allogeneic HSCT 1980-2005 (whole cohort)"
 RECENT = "EBMT allogeneic HSCT 1980-2005, most recent time cohort"
-SCORE_6 = {"age_years": 55, "status": "relapse", "months_diagnosis_to_transplant": 30, "donor_type": "unrelated"}
+SCORE_6 = {
+    "age_years": 55,
+    "status": "relapse",
+    "months_diagnosis_to_transplant": 30,
+    "donor_relation": "matched unrelated",
+}
 
 
 def gratwohl_2009(changes: dict[str, Any]) -> dict[tuple[str, str], tuple[float, float | None, float | None]]:
@@ -162,7 +186,7 @@ def gratwohl_2009(changes: dict[str, Any]) -> dict[tuple[str, str], tuple[float,
         pytest.param(SCORE_6, WHOLE, "transplant-related mortality", (47, 44, 50), id="score-6-trm-whole-47"),
         pytest.param(SCORE_6, RECENT, "transplant-related mortality", (45, 42, 48), id="score-6-trm-recent-45"),
         pytest.param(
-            {**SCORE_6, "donor_sex": "female", "status": "primary_refractory"},
+            {**SCORE_6, "donor_sex": "female", "status": "primary refractory"},
             WHOLE,
             "overall survival",
             (24, 21, 27),
@@ -199,13 +223,18 @@ def test_gratwohl_citations_point_to_primary_pages() -> None:
 @pytest.mark.parametrize(
     ("changes", "band", "os_", "trm", "n"),
     [
-        pytest.param({"age_years": 30, "donor_type": "unrelated"}, "0-2", 72, 16, 65, id="score-2"),
-        pytest.param({"age_years": 45, "donor_type": "unrelated"}, "3", 57, 30, 67, id="score-3"),
+        pytest.param({"age_years": 30, "donor_relation": "matched unrelated"}, "0-2", 72, 16, 65, id="score-2"),
+        pytest.param({"age_years": 45, "donor_relation": "matched unrelated"}, "3", 57, 30, 67, id="score-3"),
         pytest.param(
-            {"age_years": 45, "donor_type": "unrelated", "donor_sex": "female"}, "4", 41, 25, 70, id="score-4"
+            {"age_years": 45, "donor_relation": "matched unrelated", "donor_sex": "female"},
+            "4",
+            41,
+            25,
+            70,
+            id="score-4",
         ),
         pytest.param(
-            {"age_years": 45, "status": "cr2", "donor_type": "unrelated", "donor_sex": "female"},
+            {"age_years": 45, "status": "CR2", "donor_relation": "matched unrelated", "donor_sex": "female"},
             "5-7",
             25,
             36,
@@ -223,7 +252,7 @@ def test_external_validation_outcomes(changes: dict[str, Any], band: str, os_: f
 
 
 def test_intermediate_scores_have_no_unverified_gratwohl_figures() -> None:
-    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, "age_years": 45, "donor_type": "unrelated"}))
+    result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, "age_years": 45, "donor_relation": "matched unrelated"}))
     assert all(o.source.pmid != "19642176" for o in result.outcomes)
     assert result.all_outcomes_verified
 
@@ -238,11 +267,24 @@ def test_factor_rules_marked_secondary() -> None:
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        pytest.param({"donor_type": "haploidentical"}, "donor_type='haploidentical' has no category", id="haplo"),
-        pytest.param({"donor_type": "cord_blood"}, "donor_type='cord_blood' has no category", id="cord"),
-        pytest.param({"donor_type": "autologous"}, "donor_type='autologous' has no category", id="autologous"),
-        pytest.param({"disease": "cml", "status": "cr1"}, "status='cr1' is not a CML phase", id="cml-with-cr1"),
-        pytest.param({"status": "blast_crisis"}, "status='blast_crisis' does not apply to disease='aml'", id="aml-bc"),
+        pytest.param(
+            {"donor_relation": "haploidentical"}, "donor_relation='haploidentical' has no category", id="haplo"
+        ),
+        pytest.param(
+            {"donor_relation": "cord blood unit"}, "donor_relation='cord blood unit' has no category", id="cord"
+        ),
+        pytest.param({"donor_relation": "autologous"}, "donor_relation='autologous' has no category", id="autologous"),
+        pytest.param(
+            {"donor_relation": "other related"}, "donor_relation='other related' has no category", id="other-related"
+        ),
+        pytest.param({"disease": "cml", "status": "CR1"}, "status='CR1' is not a CML phase", id="cml-with-cr1"),
+        pytest.param(
+            {"disease": "cml", "status": "chronic phase"}, "does not say which chronic phase", id="cml-phase-unknown"
+        ),
+        pytest.param({"status": "blast phase"}, "status='blast phase' does not apply to disease='aml'", id="aml-bc"),
+        pytest.param({"donor_sex": "unknown"}, "sex 'unknown' cannot be scored", id="donor-sex-unknown"),
+        pytest.param({"recipient_sex": "other"}, "sex 'other' cannot be scored", id="recipient-sex-other"),
+        pytest.param({"status": "cr1"}, "status", id="lower-case-status-refused"),
         pytest.param({"months_diagnosis_to_transplant": -1}, "greater than or equal to 0", id="negative-months"),
         pytest.param({"age_years": 130}, "less than or equal to 120", id="impossible-age"),
         pytest.param({"disease": "hodgkin"}, "disease", id="unknown-disease"),
@@ -253,7 +295,7 @@ def test_bad_input(changes: dict[str, Any], fragment: str) -> None:
         EbmtRiskInput.model_validate({**BASE, **changes})
 
 
-CML: dict[str, Any] = {**BASE, "disease": "cml", "status": "chronic_phase_1"}
+CML: dict[str, Any] = {**BASE, "disease": "cml", "status": "chronic phase 1"}
 
 
 # Gratwohl 1998 (Lancet, PMID 9798583) abstract: "Survival at 5 years was 72%, 70%, 62%, 48%, 40%, 18%,
@@ -265,16 +307,21 @@ CML: dict[str, Any] = {**BASE, "disease": "cml", "status": "chronic_phase_1"}
         pytest.param({}, 0, 72, 20, id="cml-score-0"),
         pytest.param({"age_years": 25}, 1, 70, 23, id="cml-score-1"),
         pytest.param({"age_years": 45}, 2, 62, 31, id="cml-score-2"),
-        pytest.param({"age_years": 45, "donor_type": "unrelated"}, 3, 48, 46, id="cml-score-3"),
+        pytest.param({"age_years": 45, "donor_relation": "matched unrelated"}, 3, 48, 46, id="cml-score-3"),
         pytest.param(
-            {"age_years": 45, "donor_type": "unrelated", "months_diagnosis_to_transplant": 13},
+            {"age_years": 45, "donor_relation": "matched unrelated", "months_diagnosis_to_transplant": 13},
             4,
             40,
             51,
             id="cml-score-4",
         ),
         pytest.param(
-            {"age_years": 45, "donor_type": "unrelated", "months_diagnosis_to_transplant": 13, "donor_sex": "female"},
+            {
+                "age_years": 45,
+                "donor_relation": "matched unrelated",
+                "months_diagnosis_to_transplant": 13,
+                "donor_sex": "female",
+            },
             5,
             18,
             71,
@@ -283,8 +330,8 @@ CML: dict[str, Any] = {**BASE, "disease": "cml", "status": "chronic_phase_1"}
         pytest.param(
             {
                 "age_years": 45,
-                "status": "accelerated_phase",
-                "donor_type": "unrelated",
+                "status": "accelerated phase",
+                "donor_relation": "matched unrelated",
                 "months_diagnosis_to_transplant": 13,
                 "donor_sex": "female",
             },
@@ -309,11 +356,25 @@ def test_gratwohl_1998_figures_only_for_cml_and_not_for_score_7() -> None:
     score_7 = {
         **CML,
         "age_years": 45,
-        "status": "blast_crisis",
-        "donor_type": "unrelated",
+        "status": "blast phase",
+        "donor_relation": "matched unrelated",
         "months_diagnosis_to_transplant": 13,
         "donor_sex": "female",
     }
     result = ebmt_risk(EbmtRiskInput.model_validate(score_7))
     assert result.value == 7
     assert all(o.source.pmid != "9798583" for o in result.outcomes)
+
+
+@pytest.mark.parametrize("disease", list(EbmtDisease))
+@pytest.mark.parametrize("status", list(DiseaseStatus))
+def test_every_disease_and_status_is_staged_or_refused_with_a_reason(
+    disease: EbmtDisease, status: DiseaseStatus
+) -> None:
+    """No pair of the vocabulary falls through: a stage, or a ValueError that names the status."""
+    try:
+        stage = disease_stage(disease, status)
+    except ValueError as exc:
+        assert repr(status.value) in str(exc)
+    else:
+        assert stage in {"early", "intermediate", "late", "not scored"}

@@ -30,7 +30,7 @@ def assess(**fields: Any) -> GraftQualityResult:
     ],
 )
 def test_single_cord_unit(tnc: dict[str, Any], cd34: dict[str, Any], band: str) -> None:
-    result = assess(source="cord_blood_single", tnc=tnc, cd34=cd34)
+    result = assess(graft_source="cord blood", transplant_type="allogeneic", tnc=tnc, cd34=cd34)
     assert result.value == band
     assert {c.threshold.citation.authors.split(",")[0] for c in result.checks} == {"Dehn J"}
     assert all(c.threshold.verified for c in result.checks)
@@ -44,7 +44,7 @@ def test_single_cord_unit(tnc: dict[str, Any], cd34: dict[str, Any], band: str) 
     ],
 )
 def test_double_cord_per_unit(cd34: dict[str, Any], passed: bool) -> None:
-    result = assess(source="cord_blood_double_unit", cd34=cd34)
+    result = assess(graft_source="cord blood", transplant_type="allogeneic", cord_blood_units=2, cd34=cd34)
     assert result.checks[0].passed is passed
 
 
@@ -54,7 +54,11 @@ def test_double_cord_per_unit(cd34: dict[str, Any], passed: bool) -> None:
 )
 def test_cord_post_thaw_cd34_viability_is_exclusive(viability: float, passed: bool) -> None:
     result = assess(
-        source="cord_blood_single", tnc=q(4, "10*7/kg"), cd34=q(2, "10*5/kg"), cd34_viability_percent=viability
+        graft_source="cord blood",
+        transplant_type="allogeneic",
+        tnc=q(4, "10*7/kg"),
+        cd34=q(2, "10*5/kg"),
+        cd34_viability_percent=viability,
     )
     check = next(c for c in result.checks if c.measure == "cd34_viability_percent")
     assert check.passed is passed
@@ -71,7 +75,14 @@ def test_cord_post_thaw_cd34_viability_is_exclusive(viability: float, passed: bo
 )
 def test_autologous_pbsc_minimum_follows_the_imwg_consensus(cd34: dict[str, Any], band: str) -> None:
     result = graft_quality(
-        GraftQualityInput.model_validate({"source": "pbsc_autologous", "recipient_weight": q(70, "kg"), "cd34": cd34})
+        GraftQualityInput.model_validate(
+            {
+                "graft_source": "peripheral blood",
+                "transplant_type": "autologous",
+                "recipient_weight": q(70, "kg"),
+                "cd34": cd34,
+            }
+        )
     )
     assert result.value == band
     threshold = result.checks[0].threshold
@@ -84,7 +95,8 @@ def test_weight_in_grams_is_converted() -> None:
     result = graft_quality(
         GraftQualityInput.model_validate(
             {
-                "source": "cord_blood_single",
+                "graft_source": "cord blood",
+                "transplant_type": "allogeneic",
                 "recipient_weight": q(20000, "g"),
                 "tnc": q(60, "10*7"),
                 "cd34": q(3.0, "10*6"),
@@ -95,8 +107,8 @@ def test_weight_in_grams_is_converted() -> None:
 
 
 def test_source_without_thresholds_says_so() -> None:
-    result = assess(source="pbsc_allogeneic", cd34=q(5, "10*6/kg"))
-    assert result.value == "no threshold encoded for this source"
+    result = assess(graft_source="peripheral blood", transplant_type="allogeneic", cd34=q(5, "10*6/kg"))
+    assert result.value == "no threshold encoded for this graft"
     assert result.checks == ()
 
 
@@ -109,13 +121,24 @@ def test_source_without_thresholds_says_so() -> None:
         pytest.param({"cd34": q(2, "mg/kg")}, "cell dose: unit 'mg/kg'", id="cd34-wrong-unit"),
         pytest.param({"cd34_viability_percent": 150}, "less than or equal to 100", id="viability-150"),
         pytest.param(
-            {"source": "cord_blood_single", "cd34": q(2, "10*5/kg")}, "tnc is required", id="cord-missing-tnc"
+            {"graft_source": "cord blood", "transplant_type": "allogeneic", "cd34": q(2, "10*5/kg")},
+            "tnc is required",
+            id="cord-missing-tnc",
         ),
-        pytest.param({"source": "pbsc_autologous"}, "cd34 is required", id="auto-missing-cd34"),
+        pytest.param(
+            {"graft_source": "peripheral blood", "transplant_type": "autologous"},
+            "cd34 is required",
+            id="auto-missing-cd34",
+        ),
     ],
 )
 def test_bad_input(fields: dict[str, Any], fragment: str) -> None:
-    payload = {"source": "pbsc_allogeneic", "recipient_weight": q(70, "kg"), **fields}
+    payload = {
+        "graft_source": "peripheral blood",
+        "transplant_type": "allogeneic",
+        "recipient_weight": q(70, "kg"),
+        **fields,
+    }
     with pytest.raises(ValidationError) as excinfo:
         GraftQualityInput.model_validate(payload)
     assert fragment in str(excinfo.value)

@@ -8,11 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engraft.scores.conditioning import ConditioningInput, conditioning_intensity
-from engraft.scores.ebmt import DiseaseStatus, DonorType, EbmtDisease, EbmtRiskInput, Sex, disease_stage, ebmt_risk
+from engraft.scores.ebmt import DONOR_CATEGORY, EbmtDisease, EbmtRiskInput, disease_stage, ebmt_risk
 from engraft.scores.graft_quality import GraftQualityInput, graft_quality
 from engraft.scores.hctci import HctCiInput, hct_ci
 from engraft.scores.hctci_age import HctCiAgeInput, hct_ci_age
 from engraft.scores.hctci_items import MAX_SCORE, HctCiItem
+from engraft.vocabulary import DiseaseStatus, DonorRelation, Sex
 
 from ._builders import facts_input, flags
 
@@ -93,16 +94,16 @@ def _valid_status(disease: EbmtDisease, status: DiseaseStatus) -> bool:
     disease=st.sampled_from(list(EbmtDisease)),
     status=st.sampled_from(list(DiseaseStatus)),
     months=st.floats(min_value=0, max_value=400, allow_nan=False),
-    donor=st.sampled_from([DonorType.HLA_IDENTICAL_SIBLING, DonorType.UNRELATED]),
-    donor_sex=st.sampled_from(list(Sex)),
-    recipient_sex=st.sampled_from(list(Sex)),
+    donor=st.sampled_from([r for r, category in DONOR_CATEGORY.items() if category is not None]),
+    donor_sex=st.sampled_from([Sex.FEMALE, Sex.MALE]),
+    recipient_sex=st.sampled_from([Sex.FEMALE, Sex.MALE]),
 )
 def test_ebmt_score_within_published_range(
     age: int,
     disease: EbmtDisease,
     status: DiseaseStatus,
     months: float,
-    donor: DonorType,
+    donor: DonorRelation,
     donor_sex: Sex,
     recipient_sex: Sex,
 ) -> None:
@@ -114,7 +115,7 @@ def test_ebmt_score_within_published_range(
             disease=disease,
             status=status,
             months_diagnosis_to_transplant=months,
-            donor_type=donor,
+            donor_relation=donor,
             donor_sex=donor_sex,
             recipient_sex=recipient_sex,
         )
@@ -152,8 +153,15 @@ def test_higher_doses_never_lower_conditioning_intensity(
     assert intensity(rise) >= intensity(1.0)
 
 
+SOURCES: dict[str, dict[str, Any]] = {
+    "cord_blood_single": {"graft_source": "cord blood", "transplant_type": "allogeneic"},
+    "cord_blood_double_unit": {"graft_source": "cord blood", "transplant_type": "allogeneic", "cord_blood_units": 2},
+    "pbsc_autologous": {"graft_source": "peripheral blood", "transplant_type": "autologous"},
+}
+
+
 @given(
-    source=st.sampled_from(["cord_blood_single", "cord_blood_double_unit", "pbsc_autologous"]),
+    source=st.sampled_from(sorted(SOURCES)),
     cd34=st.floats(min_value=0.01, max_value=100, allow_nan=False),
     tnc=st.floats(min_value=0.1, max_value=20, allow_nan=False),
     rise=st.floats(min_value=1, max_value=5, allow_nan=False),
@@ -162,7 +170,7 @@ def test_more_cells_never_turn_a_pass_into_a_fail(source: str, cd34: float, tnc:
     def passed(scale: float) -> dict[str, bool]:
         unit = "10*6/kg" if source == "pbsc_autologous" else "10*5/kg"
         payload = {
-            "source": source,
+            **SOURCES[source],
             "recipient_weight": {"value": 30, "unit": "kg"},
             "cd34": {"value": cd34 * scale, "unit": unit},
             "tnc": {"value": tnc * scale, "unit": "10*7/kg"},

@@ -9,10 +9,11 @@ number) and diagnoses by ``diagnosis_key``, a label that only links ``episodes.c
 from __future__ import annotations
 
 from engraft.io.csv_details import DETAIL_COLUMNS
-from engraft.io.csv_spec import Column, CsvFile, literal_values, values
-from engraft.registry.schemas.episode import DoseUnit, TncUnit
+from engraft.io.csv_spec import Column, CsvFile, values
+from engraft.registry.schemas.episode import DOSE_UNITS, TNC_UNITS
 from engraft.vocabulary import (
     AboGroup,
+    ConditioningDrug,
     DiseaseStatus,
     DonorEligibility,
     DonorRelation,
@@ -280,7 +281,7 @@ EPISODES = CsvFile(
             unit="see tnc_unit",
             allowed=">= 0 and < 1000; with tnc_unit",
         ),
-        Column("tnc_unit", "code", "unit of tnc_per_kg", allowed=literal_values(TncUnit)),
+        Column("tnc_unit", "code", "unit of tnc_per_kg", allowed=", ".join(f"`{u.value}`" for u in TNC_UNITS)),
         Column("viability_pct", "decimal", "viability of the product", unit="%", allowed="0-100"),
     ),
 )
@@ -300,10 +301,10 @@ CONDITIONING = CsvFile(
         ),
         Column(
             "drug",
-            "text",
-            "generic drug name, e.g. busulfan",
+            "code",
+            "generic drug name",
             True,
-            allowed="2-80 characters",
+            allowed=values(ConditioningDrug),
             item="Form 2400 preparative regimen drugs; MED-A conditioning",
         ),
         Column(
@@ -315,7 +316,7 @@ CONDITIONING = CsvFile(
             allowed="> 0",
             item="Form 2400 total prescribed dose",
         ),
-        Column("unit", "code", "UCUM unit of total_dose", True, allowed=literal_values(DoseUnit)),
+        Column("unit", "code", "UCUM unit of total_dose", True, allowed=", ".join(f"`{u.value}`" for u in DOSE_UNITS)),
     ),
 )
 

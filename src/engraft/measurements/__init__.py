@@ -1,24 +1,63 @@
-"""Measurements: UCUM units and the catalogue of LOINC-coded observations Engraft accepts.
+"""Measurements: the one units module, analyte conversions and the LOINC observation catalogue.
 
-Units are never guessed: a value travels with its UCUM code, is converted only where the
-conversion is defined (including mass <-> substance concentration for analytes with a known molar
-mass) and is refused otherwise (e.g. CMV DNA copies/mL vs IU/mL, which depend on the assay).
+Units are never guessed: a value travels with a UCUM code from the closed set :class:`Ucum`, is
+converted only within its :class:`Dimension`, and mass <-> substance concentration only for a named
+analyte on a named :class:`ConversionBasis` (exact molar mass, or the rounded clinical factor a score was
+written against). Anything else is refused with :class:`UnitError` (e.g. CMV DNA copies/mL vs IU/mL,
+which depend on the assay).
 """
 
+from engraft.measurements.analytes import (
+    CLINICAL_FACTORS,
+    MOLAR_MASSES,
+    Analyte,
+    ClinicalFactor,
+    ConversionBasis,
+    MolarMass,
+    convert_concentration,
+    umol_per_l_per_mg_per_dl,
+)
 from engraft.measurements.observation_catalogue import (
     OBSERVATION_CATALOGUE,
     ObservationKind,
     lookup_observation_kind,
 )
-from engraft.measurements.ucum import UNITS, Unit, UnitError, convert, lookup_unit
+from engraft.measurements.quantity import Quantity, require_dimension
+from engraft.measurements.units import (
+    UNITS,
+    Dimension,
+    Ucum,
+    Unit,
+    UnitError,
+    convert,
+    dimension_of,
+    parse_unit,
+    unit_info,
+    units_of,
+)
 
 __all__ = [
+    "CLINICAL_FACTORS",
+    "MOLAR_MASSES",
     "OBSERVATION_CATALOGUE",
     "UNITS",
+    "Analyte",
+    "ClinicalFactor",
+    "ConversionBasis",
+    "Dimension",
+    "MolarMass",
     "ObservationKind",
+    "Quantity",
+    "Ucum",
     "Unit",
     "UnitError",
     "convert",
+    "convert_concentration",
+    "dimension_of",
     "lookup_observation_kind",
-    "lookup_unit",
+    "parse_unit",
+    "require_dimension",
+    "umol_per_l_per_mg_per_dl",
+    "unit_info",
+    "units_of",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engraft.registry.schemas.episode import DoseUnit
 from engraft.vocabulary import DiseaseStatus, DonorRelation, TransplantType
 
 AUTO = TransplantType.AUTOLOGOUS
@@ -117,7 +116,7 @@ INDICATIONS: tuple[Indication, ...] = (
          (0.0, 0.0, 0.0), 0, (1, 4), "clinical", "non-malignant"),
 )  # fmt: skip
 
-Agent = tuple[str, float, DoseUnit]
+Agent = tuple[str, float, str]  # drug, total dose, UCUM dose unit (checked by the registry schema)
 
 
 @dataclass(frozen=True, slots=True)

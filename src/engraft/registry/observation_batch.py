@@ -3,7 +3,8 @@
 Lab feeds send results by the hundred thousand; checking them one object at a time cost more
 than storing them. Here each rule runs over whole columns: the LOINC code is in the catalogue
 and the UCUM unit converts to its canonical unit (looked up once per distinct pair), the value
-is a finite number within the possible range, the time carries a time zone, the source is known,
+is a finite number within the possible range, the time carries a time zone and is not in the future
+(beyond :data:`MAX_CLOCK_SKEW`, the drift allowed between a sending system's clock and ours), the source is known,
 and a ``(source_system, source_id)`` repeated inside the batch repeats the same content (identical repeats are
 dropped, so re-sending is idempotent). Each bad row is reported once, with the first rule it
 breaks, in the order above.
@@ -31,9 +32,9 @@ MAX_ID = 2**31 - 1
 _SOURCES = {s.value for s in ObservationSource}
 _MICROSECOND = dt.timedelta(microseconds=1)
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 EARLIEST_US = (EARLIEST - POSTGRES_EPOCH) // _MICROSECOND
-LATEST_US = (LATEST - POSTGRES_EPOCH) // _MICROSECOND
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far in the future an observation time may lie: clocks of lab systems and devices drift a little."""
 
 
 class ObservationLike(Protocol):
@@ -192,8 +193,14 @@ def _ids(values: list[Any], optional: bool) -> tuple[npt.NDArray[np.int64], npt.
     return np.asarray(ids, np.int64), np.asarray(bad, np.bool_)
 
 
-def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Problem]]:
-    """Check ``rows`` column-wise; return the valid, de-duplicated batch and the first problems."""
+def validate(rows: Sequence[ObservationLike], now: dt.datetime | None = None) -> tuple[ObservationBatch, list[Problem]]:
+    """Check ``rows`` column-wise; return the valid, de-duplicated batch and the first problems.
+
+    ``now`` (default: the current time) bounds the observation times: later than ``now`` plus
+    :data:`MAX_CLOCK_SKEW` is refused.
+    """
+    latest = (now or dt.datetime.now(dt.UTC)) + MAX_CLOCK_SKEW
+    latest_us = (latest - POSTGRES_EPOCH) // _MICROSECOND
     n = len(rows)
     loincs = [r.loinc for r in rows]
     units = [r.unit for r in rows]
@@ -214,7 +221,8 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
     unknown_source = np.fromiter((s not in _SOURCES for s in sources), np.bool_, n)
     bad_system = _bad_identifiers(systems, 0)
     bad_source_id = _bad_identifiers(source_ids, 1)
-    out_of_era = ~naive & ((observed_us < EARLIEST_US) | (observed_us >= LATEST_US))
+    too_early = ~naive & (observed_us < EARLIEST_US)
+    in_future = ~naive & (observed_us > latest_us)
 
     checks: tuple[tuple[npt.NDArray[np.bool_], str, str], ...] = (
         (bad_patient, "patient_id", f"a record id from 1 to {MAX_ID}"),
@@ -223,7 +231,13 @@ def validate(rows: Sequence[ObservationLike]) -> tuple[ObservationBatch, list[Pr
         (not_finite, "value", "a finite number"),
         (out_of_range, "value", ""),
         (naive, "observed_at", "a timestamp with a time zone"),
-        (out_of_era, "observed_at", f"a time from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)"),
+        (too_early, "observed_at", f"a time on or after {EARLIEST:%Y-%m-%d} (UTC)"),
+        (
+            in_future,
+            "observed_at",
+            f"a time not in the future (at most {MAX_CLOCK_SKEW.total_seconds() / 60:g} minutes after "
+            f"{latest - MAX_CLOCK_SKEW:%Y-%m-%dT%H:%M:%SZ}, the server's clock)",
+        ),
         (unknown_source, "source", f"one of {sorted(_SOURCES)}"),
         (bad_system, "source_system", f"text of at most {SOURCE_ID_MAX_LENGTH} characters, without NUL"),
         (bad_source_id, "source_id", f"text of 1 to {SOURCE_ID_MAX_LENGTH} characters, without NUL"),

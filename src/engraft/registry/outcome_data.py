@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 
 from engraft.outcomes.activity import ActivityReport, activity_report
@@ -62,9 +61,9 @@ from engraft.registry.models import (
     Patient,
     TransplantEpisode,
 )
-from engraft.registry.risk_profile import conditioning_input
-from engraft.scores.catalog import CATALOG
-from engraft.vocabulary import EventType
+from engraft.registry.score_inputs import ConditioningRow, NotApplicable, conditioning_input
+from engraft.scores.conditioning import ConditioningVariant, conditioning_intensity
+from engraft.vocabulary import ConditioningIntensity, EventType
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -167,11 +166,9 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
         day = _as_date(when)
         if pid not in last_contact or day > last_contact[pid]:
             last_contact[int(pid)] = day
-    regimen: dict[int, list[tuple[str, float, str, str | None]]] = defaultdict(list)
+    regimen: dict[int, list[ConditioningRow]] = defaultdict(list)
     for episode_id, drug, dose, unit, route in agents:
-        regimen[int(episode_id)].append(
-            (str(drug).lower(), float(dose), str(unit), None if route is None else str(route))
-        )
+        regimen[int(episode_id)].append(ConditioningRow(drug, float(dose), unit, route))
     scores: dict[tuple[int, str], float] = {}
     for episode_id, instrument, _at, value in assessments:
         if value is not None:
@@ -231,19 +228,24 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(text[:10])
 
 
-_INTENSITY_CODES = {"myeloablative": "MAC", "reduced intensity": "RIC", "non-myeloablative": "NMA"}
+INTENSITY_CODES: dict[ConditioningIntensity, str] = {
+    ConditioningIntensity.MAC: "MAC",
+    ConditioningIntensity.RIC: "RIC",
+    ConditioningIntensity.NMA: "NMA",
+}
+"""The outcome table's code of every conditioning intensity (the test suite checks it covers the enum)."""
 
 
-def _intensity(tbi_gy: float | None, fractions: int | None, agents: list[tuple[str, float, str, str | None]]) -> str:
-    """MAC / RIC / NMA by the conditioning-intensity instrument (CIBMTR operational rule); "" if not gradable."""
-    payload = conditioning_input(agents, tbi_gy, fractions, "cibmtr-operational")
-    if isinstance(payload, str):
+def _intensity(tbi_gy: float | None, fractions: int | None, agents: list[ConditioningRow]) -> str:
+    """MAC / RIC / NMA by the conditioning-intensity instrument (CIBMTR operational rule); "" if not gradable.
+
+    "Not gradable" means the registry lacks what the rule needs (no regimen, a busulfan route or the TBI
+    fractions not recorded); every graded regimen has a code.
+    """
+    regimen = conditioning_input(agents, tbi_gy, fractions, ConditioningVariant.CIBMTR_OPERATIONAL)
+    if isinstance(regimen, NotApplicable):
         return ""
-    try:
-        result = CATALOG["conditioning-intensity"].run(payload)
-    except ValidationError:
-        return ""
-    return _INTENSITY_CODES.get(result.band, "")
+    return INTENSITY_CODES[conditioning_intensity(regimen).value]
 
 
 def _build(
@@ -251,7 +253,7 @@ def _build(
     relation: dict[int, str],
     ev: _Events,
     last_contact: dict[int, dt.date],
-    regimen: dict[int, list[tuple[str, float, str, str | None]]],
+    regimen: dict[int, list[ConditioningRow]],
     scores: dict[tuple[int, str], float],
 ) -> OutcomeTable:
     n = len(episodes)

@@ -5,13 +5,12 @@ value, band, contributing components, published outcomes (with a ``verified`` fl
 version. :mod:`engraft.scores.catalog` lists them by name for a CLI or API.
 """
 
+from engraft.measurements import Quantity, UnitError
 from engraft.scores.catalog import CATALOG, CatalogEntry, run
 from engraft.scores.provenance import Citation, Component, PublishedOutcome, ScoreResult
-from engraft.scores.units import Analyte, Quantity, UnitError, convert
 
 __all__ = [
     "CATALOG",
-    "Analyte",
     "CatalogEntry",
     "Citation",
     "Component",
@@ -19,6 +18,5 @@ __all__ = [
     "Quantity",
     "ScoreResult",
     "UnitError",
-    "convert",
     "run",
 ]

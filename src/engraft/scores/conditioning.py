@@ -35,10 +35,11 @@ from typing import Final
 
 from pydantic import Field, field_validator, model_validator
 
+from engraft.measurements import Dimension, Quantity, require_dimension
 from engraft.scores import _compare as cmp
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
-from engraft.scores.units import Quantity, require_dimension
+from engraft.vocabulary import ConditioningDrug, ConditioningIntensity, DrugRoute
 
 INSTRUMENT: Final = "conditioning-intensity"
 BUSULFAN_IV_TO_ORAL: Final = 0.8
@@ -49,42 +50,31 @@ class ConditioningVariant(StrEnum):
     GIRALT_2009 = "giralt-2009"
 
 
-class Intensity(StrEnum):
-    MAC = "myeloablative"
-    RIC = "reduced intensity"
-    NMA = "non-myeloablative"
-
-
-class Agent(StrEnum):
-    BUSULFAN = "busulfan"
-    MELPHALAN = "melphalan"
-    THIOTEPA = "thiotepa"
-    TREOSULFAN = "treosulfan"
-    CYCLOPHOSPHAMIDE = "cyclophosphamide"
-    FLUDARABINE = "fludarabine"
-    CLOFARABINE = "clofarabine"
-    CARMUSTINE = "carmustine"
-    ETOPOSIDE = "etoposide"
-    CYTARABINE = "cytarabine"
-    CLADRIBINE = "cladribine"
-    ANTI_THYMOCYTE_GLOBULIN = "anti_thymocyte_globulin"
-    ALEMTUZUMAB = "alemtuzumab"
-
-
-class Route(StrEnum):
-    ORAL = "oral"
-    IV = "iv"
-
-
-_PER_KG = {Agent.BUSULFAN, Agent.THIOTEPA, Agent.CYCLOPHOSPHAMIDE, Agent.ANTI_THYMOCYTE_GLOBULIN}
-_PER_M2 = {Agent.MELPHALAN, Agent.FLUDARABINE, Agent.TREOSULFAN, Agent.CARMUSTINE, Agent.CLOFARABINE}
-_SEROTHERAPY = {Agent.ANTI_THYMOCYTE_GLOBULIN, Agent.ALEMTUZUMAB}
+_PER_KG = {
+    ConditioningDrug.BUSULFAN,
+    ConditioningDrug.THIOTEPA,
+    ConditioningDrug.CYCLOPHOSPHAMIDE,
+    ConditioningDrug.ANTI_THYMOCYTE_GLOBULIN_RABBIT,
+    ConditioningDrug.ANTI_THYMOCYTE_GLOBULIN_HORSE,
+}
+_PER_M2 = {
+    ConditioningDrug.MELPHALAN,
+    ConditioningDrug.FLUDARABINE,
+    ConditioningDrug.TREOSULFAN,
+    ConditioningDrug.CARMUSTINE,
+    ConditioningDrug.CLOFARABINE,
+}
+_SEROTHERAPY = {
+    ConditioningDrug.ANTI_THYMOCYTE_GLOBULIN_RABBIT,
+    ConditioningDrug.ANTI_THYMOCYTE_GLOBULIN_HORSE,
+    ConditioningDrug.ALEMTUZUMAB,
+}
 
 
 class AgentDose(FrozenModel):
-    agent: Agent
+    agent: ConditioningDrug
     total_dose: Quantity = Field(description="Total course dose, e.g. 12.8 mg/kg or 140 mg/m2.")
-    route: Route | None = None
+    route: DrugRoute | None = None
 
     @field_validator("total_dose")
     @classmethod
@@ -96,10 +86,10 @@ class AgentDose(FrozenModel):
     @model_validator(mode="after")
     def _unit_and_route(self) -> AgentDose:
         if self.agent in _PER_KG:
-            require_dimension(self.total_dose, "dose_per_body_mass", f"{self.agent.value}.total_dose")
+            require_dimension(self.total_dose, Dimension.DOSE_PER_BODY_MASS, f"{self.agent.value}.total_dose")
         elif self.agent in _PER_M2:
-            require_dimension(self.total_dose, "dose_per_body_surface", f"{self.agent.value}.total_dose")
-        if self.agent is Agent.BUSULFAN and self.route is None:
+            require_dimension(self.total_dose, Dimension.DOSE_PER_BODY_SURFACE, f"{self.agent.value}.total_dose")
+        if self.agent is ConditioningDrug.BUSULFAN and self.route is None:
             raise ValueError("busulfan.route is required; expected 'oral' or 'iv' (thresholds differ by route)")
         return self
 
@@ -111,7 +101,7 @@ class TotalBodyIrradiation(FrozenModel):
     @field_validator("total_dose")
     @classmethod
     def _dose(cls, dose: Quantity) -> Quantity:
-        require_dimension(dose, "absorbed_dose", "tbi.total_dose")
+        require_dimension(dose, Dimension.ABSORBED_DOSE, "tbi.total_dose")
         if not 0 < dose.to("cGy") <= 2000:
             raise ValueError(f"tbi.total_dose {dose} is not a possible TBI dose; expected > 0 and <= 2000 cGy")
         return dose
@@ -138,16 +128,16 @@ class ConditioningInput(FrozenModel):
 
 
 class ConditioningResult(ScoreResult):
-    value: str
+    value: ConditioningIntensity
     deciding_component: str
 
 
 def _oral_equivalent_bu(dose: AgentDose) -> float:
     mg_kg = dose.total_dose.to("mg/kg")
-    return mg_kg / BUSULFAN_IV_TO_ORAL if dose.route is Route.IV else mg_kg
+    return mg_kg / BUSULFAN_IV_TO_ORAL if dose.route is DrugRoute.IV else mg_kg
 
 
-def _cibmtr(data: ConditioningInput) -> tuple[Intensity, str, list[Component]]:
+def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[Component]]:
     comps: list[Component] = []
     mac: list[str] = []
     non_nma: list[str] = []
@@ -166,28 +156,32 @@ def _cibmtr(data: ConditioningInput) -> tuple[Intensity, str, list[Component]]:
     for agent, dose in agents.items():
         text = f"{agent.value} {dose.total_dose}" + (f" {dose.route.value}" if dose.route else "")
         rule = "no myeloablative threshold"
-        if agent is Agent.BUSULFAN:
-            limit = 7.2 if dose.route is Route.IV else 9.0
+        if agent is ConditioningDrug.BUSULFAN:
+            limit = 7.2 if dose.route is DrugRoute.IV else 9.0
             rule = f"MAC if > {limit:g} mg/kg ({dose.route.value if dose.route else 'oral'})"
             if cmp.gt(dose.total_dose.to("mg/kg"), limit):
                 mac.append(text)
-        elif agent is Agent.MELPHALAN:
+        elif agent is ConditioningDrug.MELPHALAN:
             rule = "MAC if > 150 mg/m2"
             if cmp.gt(dose.total_dose.to("mg/m2"), 150):
                 mac.append(text)
-        nma_ok = agent in _SEROTHERAPY or agent is Agent.FLUDARABINE
-        nma_ok = nma_ok or (agent is Agent.CYCLOPHOSPHAMIDE and Agent.FLUDARABINE in agents)
+        nma_ok = agent in _SEROTHERAPY or agent is ConditioningDrug.FLUDARABINE
+        nma_ok = nma_ok or (agent is ConditioningDrug.CYCLOPHOSPHAMIDE and ConditioningDrug.FLUDARABINE in agents)
         if not nma_ok:
             non_nma.append(text)
         comps.append(Component(item=agent.value, input=text, points=0, rule=rule, verified=False))
     if mac:
-        return Intensity.MAC, f"{mac[0]} reaches the myeloablative threshold", comps
+        return ConditioningIntensity.MAC, f"{mac[0]} reaches the myeloablative threshold", comps
     if non_nma:
-        return Intensity.RIC, f"{non_nma[0]} is not part of a non-myeloablative regimen; no MAC threshold met", comps
-    return Intensity.NMA, "only TBI <= 200 cGy, fludarabine, Flu/Cy and serotherapy", comps
+        return (
+            ConditioningIntensity.RIC,
+            f"{non_nma[0]} is not part of a non-myeloablative regimen; no MAC threshold met",
+            comps,
+        )
+    return ConditioningIntensity.NMA, "only TBI <= 200 cGy, fludarabine, Flu/Cy and serotherapy", comps
 
 
-def _giralt(data: ConditioningInput) -> tuple[Intensity, str, list[Component]]:
+def _giralt(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[Component]]:
     comps: list[Component] = []
     mac: list[str] = []
     if data.tbi is not None:
@@ -198,25 +192,29 @@ def _giralt(data: ConditioningInput) -> tuple[Intensity, str, list[Component]]:
         comps.append(Component(item="tbi", input=text, points=0, rule=rule))
         if cmp.ge(data.tbi.cgy, limit):
             mac.append(text)
-    limits = {Agent.BUSULFAN: (9.0, "mg/kg"), Agent.MELPHALAN: (140.0, "mg/m2"), Agent.THIOTEPA: (10.0, "mg/kg")}
+    limits = {
+        ConditioningDrug.BUSULFAN: (9.0, "mg/kg"),
+        ConditioningDrug.MELPHALAN: (140.0, "mg/m2"),
+        ConditioningDrug.THIOTEPA: (10.0, "mg/kg"),
+    }
     for dose in data.agents:
         text = f"{dose.agent.value} {dose.total_dose}" + (f" {dose.route.value}" if dose.route else "")
         if dose.agent not in limits:
             comps.append(Component(item=dose.agent.value, input=text, points=0, rule="no threshold in Giralt 2009"))
             continue
         limit, unit = limits[dose.agent]
-        value = _oral_equivalent_bu(dose) if dose.agent is Agent.BUSULFAN else dose.total_dose.to(unit)
+        value = _oral_equivalent_bu(dose) if dose.agent is ConditioningDrug.BUSULFAN else dose.total_dose.to(unit)
         rule = f"RIC if < {limit:g} {unit}"
         verified = True
-        if dose.agent is Agent.BUSULFAN and dose.route is Route.IV:
+        if dose.agent is ConditioningDrug.BUSULFAN and dose.route is DrugRoute.IV:
             rule += f"; IV dose compared as oral equivalent {value:.3g} mg/kg (assumption: IV = 0.8 x oral)"
             verified = False
         comps.append(Component(item=dose.agent.value, input=text, points=0, rule=rule, verified=verified))
         if cmp.ge(value, limit):
             mac.append(text)
     if mac:
-        return Intensity.MAC, f"{mac[0]} is at or above the RIC dose spectrum", comps
-    return Intensity.RIC, "every agent with a threshold is below the RIC dose spectrum", comps
+        return ConditioningIntensity.MAC, f"{mac[0]} is at or above the RIC dose spectrum", comps
+    return ConditioningIntensity.RIC, "every agent with a threshold is below the RIC dose spectrum", comps
 
 
 def conditioning_intensity(data: ConditioningInput) -> ConditioningResult:
@@ -230,7 +228,7 @@ def conditioning_intensity(data: ConditioningInput) -> ConditioningResult:
     return ConditioningResult(
         instrument=INSTRUMENT,
         version=data.variant.value,
-        value=intensity.value,
+        value=intensity,
         band=intensity.value,
         deciding_component=decided,
         components=tuple(comps),

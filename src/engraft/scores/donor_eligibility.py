@@ -13,8 +13,9 @@ marrow up to 30 days before recovery (1271.80(b)); the birth mother's specimen f
 month of age or younger (1271.80(a)); the urgent-need and first/second-degree-relative uses and
 their labelling (1271.60(d), 1271.65(b)). Not seen, so flagged ``verified=False``: how each
 reactive or indeterminate result is interpreted, CMV-reactive donors remaining eligible, the
-syphilis confirmatory-test rule, and the autologous exemption (1271.90). HBV NAT and seasonal WNV
-NAT are accepted when given but not required here.
+syphilis confirmatory-test rule, and the autologous exemption (1271.90). HBV NAT, seasonal WNV NAT
+and Trypanosoma cruzi tests are accepted when given but not required here. Markers and results use the
+vocabulary's terms (:class:`engraft.vocabulary.MarkerTest`, :class:`engraft.vocabulary.MarkerResult`).
 """
 
 from __future__ import annotations
@@ -27,62 +28,41 @@ from pydantic import model_validator
 
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.vocabulary import DonorEligibility, GraftSource, MarkerResult, MarkerTest, TransplantType
 
 INSTRUMENT: Final = "donor-eligibility"
 
 
-class Marker(StrEnum):
-    HIV_1_2 = "hiv_1_2"
-    HIV_1_NAT = "hiv_1_nat"
-    HBSAG = "hbsag"
-    ANTI_HBC = "anti_hbc"
-    HCV = "hcv"
-    HCV_NAT = "hcv_nat"
-    HTLV_I_II = "htlv_i_ii"
-    SYPHILIS = "syphilis"
-    CMV = "cmv"
-    HBV_NAT = "hbv_nat"
-    WNV_NAT = "wnv_nat"
-
-
-class TestResult(StrEnum):
-    NON_REACTIVE = "non_reactive"
-    REACTIVE = "reactive"
-    INDETERMINATE = "indeterminate"
-
-
 class Product(StrEnum):
-    HPC_APHERESIS = "hpc_apheresis"
-    HPC_MARROW = "hpc_marrow"
-    HPC_CORD_BLOOD = "hpc_cord_blood"
+    """The HPC product, as 21 CFR 1271 names it."""
+
+    HPC_APHERESIS = "HPC, Apheresis"
+    HPC_MARROW = "HPC, Marrow"
+    HPC_CORD_BLOOD = "HPC, Cord Blood"
 
 
-class IntendedUse(StrEnum):
-    ALLOGENEIC = "allogeneic"
-    AUTOLOGOUS = "autologous"
+PRODUCT: Final[dict[GraftSource, Product]] = {
+    GraftSource.PERIPHERAL_BLOOD: Product.HPC_APHERESIS,
+    GraftSource.BONE_MARROW: Product.HPC_MARROW,
+    GraftSource.CORD_BLOOD: Product.HPC_CORD_BLOOD,
+}
+"""Every graft source of the vocabulary and its regulatory product name."""
 
 
-class Eligibility(StrEnum):
-    ELIGIBLE = "eligible"
-    NOT_ELIGIBLE = "not eligible"
-    URGENT_MEDICAL_NEED = "eligible with documented urgent medical need"
-    NOT_REQUIRED = "determination not required (autologous use)"
+OPTIONAL_MARKERS: Final = frozenset({MarkerTest.HBV_NAT, MarkerTest.WNV_NAT, MarkerTest.TRYPANOSOMA_CRUZI})
+REQUIRED_MARKERS: Final = tuple(m for m in MarkerTest if m not in OPTIONAL_MARKERS)
+_EXCLUDING: Final = frozenset(MarkerTest) - {MarkerTest.SYPHILIS, MarkerTest.CMV_ANTIBODY}
 
 
-OPTIONAL_MARKERS: Final = frozenset({Marker.HBV_NAT, Marker.WNV_NAT})
-REQUIRED_MARKERS: Final = tuple(m for m in Marker if m not in OPTIONAL_MARKERS)
-_EXCLUDING: Final = frozenset(Marker) - {Marker.SYPHILIS, Marker.CMV}
-
-
-class MarkerResult(FrozenModel):
-    marker: Marker
-    result: TestResult
+class DonorMarkerResult(FrozenModel):
+    marker: MarkerTest
+    result: MarkerResult
     specimen_date: dt.date
     confirmatory_treponemal_test_negative: bool | None = None
 
     @model_validator(mode="after")
-    def _confirmatory_only_for_syphilis(self) -> MarkerResult:
-        if self.confirmatory_treponemal_test_negative is not None and self.marker is not Marker.SYPHILIS:
+    def _confirmatory_only_for_syphilis(self) -> DonorMarkerResult:
+        if self.confirmatory_treponemal_test_negative is not None and self.marker is not MarkerTest.SYPHILIS:
             raise ValueError(
                 f"confirmatory_treponemal_test_negative applies to marker 'syphilis' only, not {self.marker.value!r}"
             )
@@ -90,15 +70,19 @@ class MarkerResult(FrozenModel):
 
 
 class DonorEligibilityInput(FrozenModel):
-    intended_use: IntendedUse
-    product: Product
+    intended_use: TransplantType
+    graft_source: GraftSource
     recovery_date: dt.date
-    markers: tuple[MarkerResult, ...]
+    markers: tuple[DonorMarkerResult, ...]
     specimen_from_birth_mother: bool = False
     screening_complete: bool
     screening_risk_factor_identified: bool
     recipient_is_first_or_second_degree_relative: bool = False
     documented_urgent_medical_need: bool = False
+
+    @property
+    def product(self) -> Product:
+        return PRODUCT[self.graft_source]
 
     @model_validator(mode="after")
     def _panel(self) -> DonorEligibilityInput:
@@ -106,7 +90,7 @@ class DonorEligibilityInput(FrozenModel):
         duplicates = sorted({m.value for m in given if given.count(m) > 1})
         if duplicates:
             raise ValueError(f"markers listed more than once: {duplicates}; give one result per marker")
-        if self.intended_use is IntendedUse.ALLOGENEIC:
+        if self.intended_use is TransplantType.ALLOGENEIC:
             missing = [m.value for m in REQUIRED_MARKERS if m not in given]
             if missing:
                 raise ValueError(
@@ -117,7 +101,8 @@ class DonorEligibilityInput(FrozenModel):
 
 
 class DonorEligibilityResult(ScoreResult):
-    value: str
+    value: DonorEligibility
+    band: str
     reasons: tuple[str, ...]
     labelling: tuple[str, ...] = ()
 
@@ -129,7 +114,7 @@ def specimen_window_days(product: Product) -> tuple[int, int]:
     return (-7, 7)
 
 
-def _check_marker(m: MarkerResult, data: DonorEligibilityInput) -> tuple[Component, str | None]:
+def _check_marker(m: DonorMarkerResult, data: DonorEligibilityInput) -> tuple[Component, str | None]:
     day = (m.specimen_date - data.recovery_date).days
     low, high = specimen_window_days(data.product)
     text = f"{m.result.value}, specimen day {day:+d} relative to recovery"
@@ -138,16 +123,16 @@ def _check_marker(m: MarkerResult, data: DonorEligibilityInput) -> tuple[Compone
     if not low <= day <= high:
         problem = f"{m.marker.value}: specimen day {day:+d} is outside the allowed window {low:+d} to {high:+d} days"
         rule = f"specimen must be collected between day {low:+d} and day {high:+d} of recovery (1271.80(b))"
-    elif m.result is TestResult.INDETERMINATE:
+    elif m.result is MarkerResult.INDETERMINATE:
         problem = f"{m.marker.value}: indeterminate result; resolve before a determination"
         rule = "an indeterminate result cannot support eligibility"
         verified = False
-    elif m.result is TestResult.NON_REACTIVE:
+    elif m.result is MarkerResult.NON_REACTIVE:
         rule = "non-reactive"
-    elif m.marker is Marker.CMV:
+    elif m.marker is MarkerTest.CMV_ANTIBODY:
         rule = "CMV reactive does not by itself make the donor ineligible; follow the CMV-reactive donor SOP"
         verified = False
-    elif m.marker is Marker.SYPHILIS and m.confirmatory_treponemal_test_negative:
+    elif m.marker is MarkerTest.SYPHILIS and m.confirmatory_treponemal_test_negative:
         rule = "reactive screening test with negative treponemal confirmatory test: not a basis for ineligibility"
         verified = False
     else:
@@ -161,19 +146,19 @@ def _check_marker(m: MarkerResult, data: DonorEligibilityInput) -> tuple[Compone
 def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
     """Determine donor eligibility, with the reason for each finding."""
     base = {"instrument": INSTRUMENT, "version": "21-cfr-1271-subpart-c", "citation": sources.CFR_1271_SUBPART_C}
-    if data.intended_use is IntendedUse.AUTOLOGOUS:
+    if data.intended_use is TransplantType.AUTOLOGOUS:
         reason = "autologous use: donor-eligibility determination not required (21 CFR 1271.90(a)(1), not verified)"
         return DonorEligibilityResult(
             **base,
-            value=Eligibility.NOT_REQUIRED.value,
-            band=Eligibility.NOT_REQUIRED.value,
+            value=DonorEligibility.NOT_REQUIRED,
+            band=DonorEligibility.NOT_REQUIRED.value,
             components=(),
             reasons=(reason,),
             labelling=("FOR AUTOLOGOUS USE ONLY",),
         )
     components: list[Component] = []
     problems: list[str] = []
-    for m in sorted(data.markers, key=lambda r: list(Marker).index(r.marker)):
+    for m in sorted(data.markers, key=lambda r: list(MarkerTest).index(r.marker)):
         component, problem = _check_marker(m, data)
         components.append(component)
         if problem:
@@ -185,12 +170,12 @@ def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
     incomplete = any(not p.endswith(": reactive") for p in problems)
     if data.screening_risk_factor_identified:
         problems.append("donor screening identified a risk factor or clinical evidence of a relevant disease")
-    reactive = [m.marker.value for m in data.markers if m.result is TestResult.REACTIVE and m.marker in _EXCLUDING]
+    reactive = [m.marker.value for m in data.markers if m.result is MarkerResult.REACTIVE and m.marker in _EXCLUDING]
     if not problems:
         return DonorEligibilityResult(
             **base,
-            value=Eligibility.ELIGIBLE.value,
-            band=Eligibility.ELIGIBLE.value,
+            value=DonorEligibility.ELIGIBLE,
+            band=DonorEligibility.ELIGIBLE.value,
             components=tuple(components),
             reasons=("all required tests valid and non-reactive (or not a basis for ineligibility); screening clear",),
         )
@@ -198,16 +183,16 @@ def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
     if incomplete:
         labelling.insert(0, "NOT EVALUATED FOR INFECTIOUS SUBSTANCES")
     labelling += [f"WARNING: Reactive test results for {name}" for name in reactive]
-    status = Eligibility.NOT_ELIGIBLE
+    status = DonorEligibility.NOT_ELIGIBLE
     permitted_use: str | None = None
     if data.documented_urgent_medical_need:
-        status = Eligibility.URGENT_MEDICAL_NEED
+        status = DonorEligibility.URGENT_MEDICAL_NEED
         permitted_use = "use not prohibited: documented urgent medical need (1271.65(b)(1)); notify the physician"
     elif data.recipient_is_first_or_second_degree_relative:
         permitted_use = "use in a first- or second-degree blood relative is not prohibited (1271.65(b)(1))"
     return DonorEligibilityResult(
         **base,
-        value=status.value,
+        value=status,
         band=status.value,
         components=tuple(components),
         reasons=(*problems, permitted_use) if permitted_use else tuple(problems),

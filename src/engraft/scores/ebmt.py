@@ -25,10 +25,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.vocabulary import DiseaseStatus, DonorRelation, Sex
 
 INSTRUMENT: Final = "ebmt-risk"
 
@@ -43,42 +44,52 @@ class EbmtDisease(StrEnum):
     SEVERE_APLASTIC_ANAEMIA = "severe_aplastic_anaemia"
 
 
-class DiseaseStatus(StrEnum):
-    UNTREATED = "untreated"
-    CR1 = "cr1"
-    CR2 = "cr2"
-    CR3_OR_LATER = "cr3_or_later"
-    PARTIAL_REMISSION = "partial_remission"
-    STABLE_DISEASE = "stable_disease"
-    RELAPSE = "relapse"
-    PRIMARY_REFRACTORY = "primary_refractory"
-    CHRONIC_PHASE_1 = "chronic_phase_1"
-    CHRONIC_PHASE_2_OR_LATER = "chronic_phase_2_or_later"
-    ACCELERATED_PHASE = "accelerated_phase"
-    BLAST_CRISIS = "blast_crisis"
-    NOT_APPLICABLE = "not_applicable"
+class EbmtDonorCategory(StrEnum):
+    """The score's donor categories: HLA-identical sibling (0 points) or unrelated donor (1 point)."""
 
-
-class DonorType(StrEnum):
-    HLA_IDENTICAL_SIBLING = "hla_identical_sibling"
+    HLA_IDENTICAL_SIBLING = "HLA-identical sibling"
     UNRELATED = "unrelated"
-    HAPLOIDENTICAL = "haploidentical"
-    CORD_BLOOD = "cord_blood"
-    AUTOLOGOUS = "autologous"
 
 
-class Sex(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
+DONOR_CATEGORY: Final[dict[DonorRelation, EbmtDonorCategory | None]] = {
+    DonorRelation.MATCHED_SIBLING: EbmtDonorCategory.HLA_IDENTICAL_SIBLING,
+    DonorRelation.MATCHED_UNRELATED: EbmtDonorCategory.UNRELATED,
+    DonorRelation.MISMATCHED_UNRELATED: EbmtDonorCategory.UNRELATED,
+    DonorRelation.HAPLOIDENTICAL: None,
+    DonorRelation.OTHER_RELATED: None,
+    DonorRelation.CORD_BLOOD_UNIT: None,
+    DonorRelation.AUTOLOGOUS: None,
+}
+"""Every donor relation of the vocabulary: its score category, or None where the score has none."""
+
+#: ICD-10 code prefixes of the score's diseases (WHO/ICD-10 2019 codes).
+ICD10_DISEASES: Final[tuple[tuple[tuple[str, ...], EbmtDisease], ...]] = (
+    (("C92.0", "C92.3", "C92.4", "C92.5", "C92.6", "C92.8", "C93.0", "C94.0", "C94.2"), EbmtDisease.AML),
+    (("C91.0",), EbmtDisease.ALL),
+    (("C92.1",), EbmtDisease.CML),
+    (("D46",), EbmtDisease.MDS),
+    (("C90.0",), EbmtDisease.MULTIPLE_MYELOMA),
+    (("D61",), EbmtDisease.SEVERE_APLASTIC_ANAEMIA),
+    (("C82", "C83", "C84", "C85", "C86", "C88"), EbmtDisease.NHL),
+)
+
+
+def disease_for_icd10(icd10: str) -> EbmtDisease | None:
+    """The score's disease for an ICD-10 code, or None when the code is none of its diseases."""
+    for prefixes, disease in ICD10_DISEASES:
+        if any(icd10.startswith(p) for p in prefixes):
+            return disease
+    return None
 
 
 _ACUTE = {EbmtDisease.AML, EbmtDisease.ALL}
 _LYMPHOID = {EbmtDisease.NHL, EbmtDisease.MULTIPLE_MYELOMA}
 _CML_STATUSES = {
+    DiseaseStatus.CHRONIC_PHASE,
     DiseaseStatus.CHRONIC_PHASE_1,
     DiseaseStatus.CHRONIC_PHASE_2_OR_LATER,
     DiseaseStatus.ACCELERATED_PHASE,
-    DiseaseStatus.BLAST_CRISIS,
+    DiseaseStatus.BLAST_PHASE,
 }
 _STAGE_POINTS: Final = {"early": 0, "intermediate": 1, "late": 2}
 
@@ -89,10 +100,16 @@ def disease_stage(disease: EbmtDisease, status: DiseaseStatus) -> str:
         return "not scored"
     if disease is EbmtDisease.CML:
         if status not in _CML_STATUSES:
-            raise ValueError(f"status={status.value!r} is not a CML phase; expected one of {sorted(_CML_STATUSES)}")
+            phases = sorted(s.value for s in _CML_STATUSES - {DiseaseStatus.CHRONIC_PHASE})
+            raise ValueError(f"status={status.value!r} is not a CML phase; expected one of {phases}")
+        if status is DiseaseStatus.CHRONIC_PHASE:
+            raise ValueError(
+                "status='chronic phase' does not say which chronic phase; the score needs "
+                "'chronic phase 1' (early) or 'chronic phase 2+' (intermediate)"
+            )
         if status is DiseaseStatus.CHRONIC_PHASE_1:
             return "early"
-        return "late" if status is DiseaseStatus.BLAST_CRISIS else "intermediate"
+        return "late" if status is DiseaseStatus.BLAST_PHASE else "intermediate"
     if status in _CML_STATUSES or status is DiseaseStatus.NOT_APPLICABLE:
         raise ValueError(f"status={status.value!r} does not apply to disease={disease.value!r}")
     if disease in _ACUTE:
@@ -100,10 +117,10 @@ def disease_stage(disease: EbmtDisease, status: DiseaseStatus) -> str:
     if disease is EbmtDisease.MDS:
         if status in (DiseaseStatus.UNTREATED, DiseaseStatus.CR1):
             return "early"
-        return "intermediate" if status in (DiseaseStatus.CR2, DiseaseStatus.PARTIAL_REMISSION) else "late"
+        return "intermediate" if status in (DiseaseStatus.CR2, DiseaseStatus.PR) else "late"
     if status in (DiseaseStatus.UNTREATED, DiseaseStatus.CR1):
         return "early"
-    intermediate = (DiseaseStatus.CR2, DiseaseStatus.PARTIAL_REMISSION, DiseaseStatus.STABLE_DISEASE)
+    intermediate = (DiseaseStatus.CR2, DiseaseStatus.PR, DiseaseStatus.STABLE_DISEASE)
     return "intermediate" if status in intermediate else "late"
 
 
@@ -112,19 +129,39 @@ class EbmtRiskInput(FrozenModel):
     disease: EbmtDisease
     status: DiseaseStatus
     months_diagnosis_to_transplant: float = Field(ge=0, le=1200)
-    donor_type: DonorType
+    donor_relation: DonorRelation
     donor_sex: Sex
     recipient_sex: Sex
 
+    @field_validator("donor_relation")
+    @classmethod
+    def _scored_donor(cls, relation: DonorRelation) -> DonorRelation:
+        if DONOR_CATEGORY[relation] is None:
+            scored = sorted(r.value for r, c in DONOR_CATEGORY.items() if c is not None)
+            raise ValueError(
+                f"donor_relation={relation.value!r} has no category in the EBMT score; expected one of {scored}"
+            )
+        return relation
+
+    @field_validator("donor_sex", "recipient_sex")
+    @classmethod
+    def _binary_sex(cls, sex: Sex) -> Sex:
+        if sex not in (Sex.FEMALE, Sex.MALE):
+            raise ValueError(
+                f"sex {sex.value!r} cannot be scored; expected 'female' or 'male' (donor-recipient factor)"
+            )
+        return sex
+
     @model_validator(mode="after")
     def _scorable(self) -> EbmtRiskInput:
-        if self.donor_type not in (DonorType.HLA_IDENTICAL_SIBLING, DonorType.UNRELATED):
-            raise ValueError(
-                f"donor_type={self.donor_type.value!r} has no category in the EBMT score; "
-                "expected 'hla_identical_sibling' or 'unrelated'"
-            )
         disease_stage(self.disease, self.status)
         return self
+
+    @property
+    def donor_category(self) -> EbmtDonorCategory:
+        category = DONOR_CATEGORY[self.donor_relation]
+        assert category is not None  # refused by the validator
+        return category
 
 
 class EbmtRiskResult(ScoreResult):
@@ -214,7 +251,7 @@ def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
     stage_points = _STAGE_POINTS.get(stage, 0)
     in_cr1 = data.status is DiseaseStatus.CR1
     time_points = 0 if in_cr1 or data.months_diagnosis_to_transplant <= 12 else 1
-    donor_points = 1 if data.donor_type is DonorType.UNRELATED else 0
+    donor_points = 1 if data.donor_category is EbmtDonorCategory.UNRELATED else 0
     f_to_m = data.donor_sex is Sex.FEMALE and data.recipient_sex is Sex.MALE
     time_rule = (
         "not scored in first complete remission"
@@ -245,7 +282,7 @@ def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
         ),
         Component(
             item="donor_type",
-            input=f"donor_type={data.donor_type.value}",
+            input=f"donor_relation={data.donor_relation.value} -> {data.donor_category.value}",
             points=donor_points,
             rule="HLA-identical sibling 0, unrelated 1",
             verified=False,

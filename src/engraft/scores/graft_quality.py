@@ -9,9 +9,11 @@ Thresholds, each with its source and verification status:
 * Autologous peripheral blood stem cells: CD34+ >= 2.0 x 10^6/kg per cycle of high-dose therapy, the
   minimum "traditionally used" according to the IMWG consensus (Giralt 2009, Leukemia; read in the
   publisher's abstract). The consensus speaks of myeloma; it is applied here to every autologous
-  graft, as centres commonly do, and the rule text says so.
+  peripheral blood graft, as centres commonly do, and the rule text says so.
 
-Allogeneic peripheral blood and bone marrow grafts have no threshold encoded here.
+Allogeneic peripheral blood and bone marrow, autologous bone marrow and autologous cord blood have no
+threshold encoded here. The category comes from the vocabulary's graft source and transplant type
+(:func:`graft_category`); two allogeneic cord blood units are judged per unit.
 """
 
 from __future__ import annotations
@@ -21,20 +23,44 @@ from typing import Final
 
 from pydantic import Field, field_validator, model_validator
 
+from engraft.measurements import Dimension, Quantity, require_dimension
 from engraft.scores import _compare as cmp
 from engraft.scores import sources
 from engraft.scores.provenance import Citation, Component, FrozenModel, ScoreResult
-from engraft.scores.units import Quantity, dimension, require_dimension
+from engraft.vocabulary import GraftSource, TransplantType
 
 INSTRUMENT: Final = "graft-quality"
 
 
-class GraftSource(StrEnum):
-    CORD_BLOOD_SINGLE = "cord_blood_single"
-    CORD_BLOOD_DOUBLE_UNIT = "cord_blood_double_unit"
-    PBSC_AUTOLOGOUS = "pbsc_autologous"
-    PBSC_ALLOGENEIC = "pbsc_allogeneic"
-    BONE_MARROW = "bone_marrow"
+class GraftCategory(StrEnum):
+    """The product categories the thresholds are published for, derived from the vocabulary's terms."""
+
+    CORD_BLOOD_SINGLE = "single cord blood unit"
+    CORD_BLOOD_DOUBLE_UNIT = "double cord blood, per unit"
+    CORD_BLOOD_AUTOLOGOUS = "autologous cord blood"
+    PBSC_AUTOLOGOUS = "autologous peripheral blood stem cells"
+    PBSC_ALLOGENEIC = "allogeneic peripheral blood stem cells"
+    BONE_MARROW_AUTOLOGOUS = "autologous bone marrow"
+    BONE_MARROW_ALLOGENEIC = "allogeneic bone marrow"
+
+
+_CATEGORY: Final[dict[tuple[GraftSource, TransplantType], GraftCategory]] = {
+    (GraftSource.BONE_MARROW, TransplantType.ALLOGENEIC): GraftCategory.BONE_MARROW_ALLOGENEIC,
+    (GraftSource.BONE_MARROW, TransplantType.AUTOLOGOUS): GraftCategory.BONE_MARROW_AUTOLOGOUS,
+    (GraftSource.PERIPHERAL_BLOOD, TransplantType.ALLOGENEIC): GraftCategory.PBSC_ALLOGENEIC,
+    (GraftSource.PERIPHERAL_BLOOD, TransplantType.AUTOLOGOUS): GraftCategory.PBSC_AUTOLOGOUS,
+    (GraftSource.CORD_BLOOD, TransplantType.ALLOGENEIC): GraftCategory.CORD_BLOOD_SINGLE,
+    (GraftSource.CORD_BLOOD, TransplantType.AUTOLOGOUS): GraftCategory.CORD_BLOOD_AUTOLOGOUS,
+}
+"""Every (graft source, transplant type) pair of the vocabulary; two cord units make the double-unit category."""
+
+
+def graft_category(source: GraftSource, transplant_type: TransplantType, cord_blood_units: int = 1) -> GraftCategory:
+    """The threshold category of a graft: two allogeneic cord blood units are judged per unit."""
+    category = _CATEGORY[(source, transplant_type)]
+    if category is GraftCategory.CORD_BLOOD_SINGLE and cord_blood_units == 2:
+        return GraftCategory.CORD_BLOOD_DOUBLE_UNIT
+    return category
 
 
 class Measure(StrEnum):
@@ -44,7 +70,7 @@ class Measure(StrEnum):
 
 
 class Threshold(FrozenModel):
-    source: GraftSource
+    category: GraftCategory
     measure: Measure
     minimum: float
     unit: str
@@ -56,7 +82,7 @@ class Threshold(FrozenModel):
 
 THRESHOLDS: Final[tuple[Threshold, ...]] = (
     Threshold(
-        source=GraftSource.CORD_BLOOD_SINGLE,
+        category=GraftCategory.CORD_BLOOD_SINGLE,
         measure=Measure.TNC_PER_KG,
         minimum=3.0e7,
         unit="/kg",
@@ -65,7 +91,7 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         verified=True,
     ),
     Threshold(
-        source=GraftSource.CORD_BLOOD_SINGLE,
+        category=GraftCategory.CORD_BLOOD_SINGLE,
         measure=Measure.CD34_PER_KG,
         minimum=1.5e5,
         unit="/kg",
@@ -74,7 +100,7 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         verified=True,
     ),
     Threshold(
-        source=GraftSource.CORD_BLOOD_DOUBLE_UNIT,
+        category=GraftCategory.CORD_BLOOD_DOUBLE_UNIT,
         measure=Measure.CD34_PER_KG,
         minimum=1.0e5,
         unit="/kg",
@@ -84,7 +110,7 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
     ),
     *(
         Threshold(
-            source=cord,
+            category=cord,
             measure=Measure.CD34_VIABILITY,
             minimum=70.0,
             unit="%",
@@ -92,17 +118,20 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
             citation=sources.NETCORD_FACT_POST_THAW,
             verified=True,
         )
-        for cord in (GraftSource.CORD_BLOOD_SINGLE, GraftSource.CORD_BLOOD_DOUBLE_UNIT)
+        for cord in (GraftCategory.CORD_BLOOD_SINGLE, GraftCategory.CORD_BLOOD_DOUBLE_UNIT)
     ),
     Threshold(
-        source=GraftSource.PBSC_AUTOLOGOUS,
+        category=GraftCategory.PBSC_AUTOLOGOUS,
         measure=Measure.CD34_PER_KG,
         minimum=2.0e6,
         unit="/kg",
         inclusive=True,
         citation=sources.AUTO_PBSC_CD34_MINIMUM,
         verified=True,
-        scope="per cycle of high-dose therapy; stated by the IMWG for myeloma, applied to every autologous graft",
+        scope=(
+            "per cycle of high-dose therapy; stated by the IMWG for myeloma, "
+            "applied to every autologous peripheral blood graft"
+        ),
     ),
 )
 
@@ -110,7 +139,9 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
 class GraftQualityInput(FrozenModel):
     """Cell doses either per kg (``10*5/kg`` .. ``10*8/kg``) or as totals (``10*6`` .. ``10*9``)."""
 
-    source: GraftSource
+    graft_source: GraftSource
+    transplant_type: TransplantType
+    cord_blood_units: int = Field(default=1, ge=1, le=2, description="units infused (cord blood only)")
     recipient_weight: Quantity
     cd34: Quantity | None = None
     tnc: Quantity | None = None
@@ -119,7 +150,7 @@ class GraftQualityInput(FrozenModel):
     @field_validator("recipient_weight")
     @classmethod
     def _weight(cls, w: Quantity) -> Quantity:
-        require_dimension(w, "mass", "recipient_weight")
+        require_dimension(w, Dimension.MASS, "recipient_weight")
         if not 0.5 <= w.to("kg") <= 350:
             raise ValueError(f"recipient_weight {w} is not a possible body weight; expected 0.5-350 kg")
         return w
@@ -129,24 +160,33 @@ class GraftQualityInput(FrozenModel):
     def _cells(cls, q: Quantity | None) -> Quantity | None:
         if q is None:
             return q
-        require_dimension(q, ("cells_per_body_mass", "cell_count"), "cell dose")
+        require_dimension(q, (Dimension.CELLS_PER_BODY_MASS, Dimension.CELL_COUNT), "cell dose")
         if q.value < 0:
             raise ValueError(f"cell dose {q} is negative; expected >= 0")
         return q
 
     @model_validator(mode="after")
     def _required_measures(self) -> GraftQualityInput:
-        for threshold in thresholds_for(self.source):
+        if self.cord_blood_units != 1 and self.graft_source is not GraftSource.CORD_BLOOD:
+            raise ValueError(
+                f"cord_blood_units={self.cord_blood_units} applies to cord blood only; "
+                f"graft_source is {self.graft_source.value!r}"
+            )
+        for threshold in thresholds_for(self.category):
             name = {Measure.CD34_PER_KG: "cd34", Measure.TNC_PER_KG: "tnc"}.get(threshold.measure)
             if name is not None and getattr(self, name) is None:
                 raise ValueError(
-                    f"{name} is required for source {self.source.value!r} (threshold {threshold.minimum:g})"
+                    f"{name} is required for a graft of {self.category.value} (threshold {threshold.minimum:g})"
                 )
         return self
 
+    @property
+    def category(self) -> GraftCategory:
+        return graft_category(self.graft_source, self.transplant_type, self.cord_blood_units)
+
     def per_kg(self, q: Quantity) -> float:
         """Cells per kg of recipient weight."""
-        if dimension(q.unit) == "cells_per_body_mass":
+        if q.dimension is Dimension.CELLS_PER_BODY_MASS:
             return q.to("10*6/kg") * 1e6
         return q.to("10*6") * 1e6 / self.recipient_weight.to("kg")
 
@@ -160,11 +200,12 @@ class ThresholdCheck(FrozenModel):
 
 class GraftQualityResult(ScoreResult):
     value: str
+    category: GraftCategory
     checks: tuple[ThresholdCheck, ...]
 
 
-def thresholds_for(source: GraftSource) -> tuple[Threshold, ...]:
-    return tuple(t for t in THRESHOLDS if t.source is source)
+def thresholds_for(category: GraftCategory) -> tuple[Threshold, ...]:
+    return tuple(t for t in THRESHOLDS if t.category is category)
 
 
 def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
@@ -178,7 +219,7 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
         values[Measure.CD34_VIABILITY] = data.cd34_viability_percent
     checks: list[ThresholdCheck] = []
     components: list[Component] = []
-    for t in thresholds_for(data.source):
+    for t in thresholds_for(data.category):
         if t.measure not in values:
             continue
         value = values[t.measure]
@@ -198,7 +239,7 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
             )
         )
     if not checks:
-        band = "no threshold encoded for this source"
+        band = "no threshold encoded for this graft"
     elif all(c.passed for c in checks):
         band = "meets thresholds"
     else:
@@ -208,6 +249,7 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
         version="nmdp-cibmtr-2019",
         value=band,
         band=band,
+        category=data.category,
         checks=tuple(checks),
         components=tuple(components),
         citation=sources.DEHN_2019,

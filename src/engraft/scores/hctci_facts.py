@@ -5,6 +5,10 @@ FEV1/DLco <= 65%, moderate 66-80% (read as > 65 and <= 80), so 81% scores nothin
 bilirubin > ULN up to and including 1.5 x ULN and AST/ALT > ULN up to and including 2.5 x ULN;
 moderate/severe is strictly above those. Renal: creatinine > 2 mg/dL; the CIBMTR variant also
 accepts > 177 umol/L when the value was reported in umol/L, without converting it.
+
+Mass <-> substance concentrations (a creatinine in umol/L against the 2 mg/dL boundary, a bilirubin
+whose upper limit of normal is in the other unit) convert with the rounded clinical factors the index was
+written against (:data:`CONVERSION_BASIS`: 17.1 and 88.4 umol/L per mg/dL), and the finding says so.
 """
 
 from __future__ import annotations
@@ -14,10 +18,23 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
+from engraft.measurements import (
+    CLINICAL_FACTORS,
+    Analyte,
+    ConversionBasis,
+    Dimension,
+    Quantity,
+    UnitError,
+    require_dimension,
+)
 from engraft.scores import _compare as cmp
 from engraft.scores.hctci_items import HctCiItem, HctCiVariant
 from engraft.scores.provenance import FrozenModel
-from engraft.scores.units import Analyte, Quantity, UnitError, dimension, require_dimension
+
+CONVERSION_BASIS = ConversionBasis.CLINICAL_FACTOR
+"""Which factor converts mg/dL and umol/L here: the rounded clinical one the thresholds were written with."""
+
+_CONCENTRATIONS = (Dimension.MASS_CONCENTRATION, Dimension.SUBSTANCE_CONCENTRATION)
 
 PAEDIATRIC_AGE_LIMIT = 18
 """Patients younger than this (completed years) use the paediatric cardiac and BMI-for-age rules.
@@ -44,8 +61,8 @@ class LabWithUln(FrozenModel):
             raise ValueError(f"value {self.value} is negative; expected a value >= 0")
         if self.upper_limit_of_normal.value <= 0:
             raise ValueError(f"upper_limit_of_normal {self.upper_limit_of_normal} must be > 0")
-        dims = {dimension(self.value.unit), dimension(self.upper_limit_of_normal.unit)}
-        if len(dims) > 1 and dims != {"mass_concentration", "molar_concentration"}:
+        dims = {self.value.dimension, self.upper_limit_of_normal.dimension}
+        if len(dims) > 1 and dims != set(_CONCENTRATIONS):
             raise UnitError(
                 f"value unit {self.value.unit!r} and upper_limit_of_normal unit "
                 f"{self.upper_limit_of_normal.unit!r} measure different things; expected the same unit"
@@ -53,8 +70,11 @@ class LabWithUln(FrozenModel):
         return self
 
     def times_uln(self, analyte: Analyte | None = None) -> float:
-        """The value as a multiple of the upper limit of normal."""
-        uln = self.upper_limit_of_normal.to(self.value.unit, analyte)
+        """The value as a multiple of the upper limit of normal (units converted on :data:`CONVERSION_BASIS`)."""
+        if analyte is None:
+            uln = self.upper_limit_of_normal.to(self.value.unit)
+        else:
+            uln = self.upper_limit_of_normal.concentration_in(self.value.unit, analyte, CONVERSION_BASIS)
         return self.value.value / uln
 
 
@@ -82,14 +102,14 @@ class HepaticFacts(FrozenModel):
     @field_validator("bilirubin")
     @classmethod
     def _bilirubin_unit(cls, lab: LabWithUln) -> LabWithUln:
-        require_dimension(lab.value, ("mass_concentration", "molar_concentration"), "bilirubin.value")
+        require_dimension(lab.value, _CONCENTRATIONS, "bilirubin.value")
         return lab
 
     @field_validator("ast", "alt")
     @classmethod
     def _enzyme_unit(cls, lab: LabWithUln | None) -> LabWithUln | None:
         if lab is not None:
-            require_dimension(lab.value, "catalytic_concentration", "transaminase value")
+            require_dimension(lab.value, Dimension.CATALYTIC_CONCENTRATION, "transaminase value")
         return lab
 
     @model_validator(mode="after")
@@ -107,8 +127,8 @@ class RenalFacts(FrozenModel):
     @field_validator("creatinine")
     @classmethod
     def _creatinine(cls, q: Quantity) -> Quantity:
-        require_dimension(q, ("mass_concentration", "molar_concentration"), "creatinine")
-        mg_dl = q.to("mg/dL", Analyte.CREATININE)
+        require_dimension(q, _CONCENTRATIONS, "creatinine")
+        mg_dl = q.concentration_in("mg/dL", Analyte.CREATININE, CONVERSION_BASIS)
         if not 0 < mg_dl <= 40:
             raise ValueError(f"creatinine {q} is not a possible serum value; expected > 0 and <= 40 mg/dL")
         return q
@@ -273,14 +293,16 @@ def _obesity(b: BodyFacts, age_years: int) -> Finding:
 
 def _renal(r: RenalFacts, cibmtr: bool) -> Finding:
     hits = [n for n in ("on_dialysis", "prior_renal_transplant") if getattr(r, n)]
-    if dimension(r.creatinine.unit) == "molar_concentration" and cibmtr:
+    if r.creatinine.dimension is Dimension.SUBSTANCE_CONCENTRATION and cibmtr:
         umol = r.creatinine.to("umol/L")
         if cmp.gt(umol, 177):
             hits.append("creatinine > 177 umol/L")
     else:
-        mg_dl = r.creatinine.to("mg/dL", Analyte.CREATININE)
+        mg_dl = r.creatinine.concentration_in("mg/dL", Analyte.CREATININE, CONVERSION_BASIS)
         if cmp.gt(mg_dl, 2.0):
-            shown = "" if r.creatinine.unit == "mg/dL" else f" ({mg_dl:.3g} mg/dL at 88.4 umol/L per mg/dL)"
+            factor = CLINICAL_FACTORS[Analyte.CREATININE].umol_per_l_per_mg_per_dl
+            converted = r.creatinine.dimension is Dimension.SUBSTANCE_CONCENTRATION
+            shown = f" ({mg_dl:.3g} mg/dL at {factor:g} umol/L per mg/dL)" if converted else ""
             hits.append(f"creatinine > 2 mg/dL{shown}")
     text = f"creatinine={r.creatinine}, on_dialysis={str(r.on_dialysis).lower()}, " + (
         f"prior_renal_transplant={str(r.prior_renal_transplant).lower()}"

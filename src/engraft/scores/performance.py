@@ -7,20 +7,15 @@ on the scale that does not apply to the patient's age is refused rather than sil
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Final
 
 from pydantic import Field, field_validator
 
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.vocabulary import PerformanceScale
 
 LANSKY_AGE_LIMIT_YEARS: Final = 16
-
-
-class PerformanceScale(StrEnum):
-    KARNOFSKY = "karnofsky"
-    LANSKY = "lansky"
 
 
 KARNOFSKY: Final[dict[int, str]] = {

@@ -8,6 +8,8 @@ donor type, say) maps from these enums with an exhaustive, tested mapping of its
 from engraft.vocabulary.clinical import (
     POST_INFUSION_EVENTS,
     AboGroup,
+    ConditioningDrug,
+    ConditioningIntensity,
     DiseaseStatus,
     DonorEligibility,
     DonorRelation,
@@ -33,6 +35,8 @@ __all__ = [
     "MATCH_LOCI",
     "POST_INFUSION_EVENTS",
     "AboGroup",
+    "ConditioningDrug",
+    "ConditioningIntensity",
     "DiseaseStatus",
     "DonorEligibility",
     "DonorRelation",

@@ -37,7 +37,12 @@ class Serostatus(StrEnum):
 
 
 class DiseaseStatus(StrEnum):
-    """Disease status at transplant (Form 2402 / EBMT MED-A wording, condensed)."""
+    """Disease status at transplant or at follow-up (Form 2402 / EBMT MED-A wording, condensed).
+
+    Chronic myeloid leukaemia in chronic phase is recorded with its number (first, or second or
+    later); ``CHRONIC_PHASE`` remains for records that do not say which, and instruments that need the
+    number (the EBMT score) say so instead of guessing.
+    """
 
     CR1 = "CR1"
     CR2 = "CR2"
@@ -48,6 +53,8 @@ class DiseaseStatus(StrEnum):
     PRIMARY_REFRACTORY = "primary refractory"
     UNTREATED = "untreated"
     CHRONIC_PHASE = "chronic phase"
+    CHRONIC_PHASE_1 = "chronic phase 1"
+    CHRONIC_PHASE_2_OR_LATER = "chronic phase 2+"
     ACCELERATED_PHASE = "accelerated phase"
     BLAST_PHASE = "blast phase"
     NOT_APPLICABLE = "not applicable"
@@ -70,6 +77,7 @@ class DonorEligibility(StrEnum):
     ELIGIBLE = "eligible"
     NOT_ELIGIBLE = "not eligible"
     URGENT_MEDICAL_NEED = "eligible with documented urgent medical need"
+    NOT_REQUIRED = "determination not required (autologous use)"
 
 
 class MarkerTest(StrEnum):
@@ -104,6 +112,39 @@ class GraftSource(StrEnum):
     BONE_MARROW = "bone marrow"
     PERIPHERAL_BLOOD = "peripheral blood"
     CORD_BLOOD = "cord blood"
+
+
+class ConditioningDrug(StrEnum):
+    """Drugs of a preparative (conditioning) regimen, by generic name.
+
+    Anti-thymocyte globulin is recorded by species: rabbit and horse preparations are dosed on
+    different scales.
+    """
+
+    BUSULFAN = "busulfan"
+    MELPHALAN = "melphalan"
+    THIOTEPA = "thiotepa"
+    TREOSULFAN = "treosulfan"
+    CYCLOPHOSPHAMIDE = "cyclophosphamide"
+    FLUDARABINE = "fludarabine"
+    CLOFARABINE = "clofarabine"
+    CARMUSTINE = "carmustine"
+    ETOPOSIDE = "etoposide"
+    CYTARABINE = "cytarabine"
+    CLADRIBINE = "cladribine"
+    CARBOPLATIN = "carboplatin"
+    BENDAMUSTINE = "bendamustine"
+    ANTI_THYMOCYTE_GLOBULIN_RABBIT = "anti-thymocyte globulin (rabbit)"
+    ANTI_THYMOCYTE_GLOBULIN_HORSE = "anti-thymocyte globulin (horse)"
+    ALEMTUZUMAB = "alemtuzumab"
+
+
+class ConditioningIntensity(StrEnum):
+    """Intensity of an allogeneic preparative regimen (CIBMTR / EBMT classes)."""
+
+    MAC = "myeloablative"
+    RIC = "reduced intensity"
+    NMA = "non-myeloablative"
 
 
 class DrugRoute(StrEnum):

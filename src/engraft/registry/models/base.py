@@ -12,10 +12,12 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from engraft.measurements import Ucum, parse_unit
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +50,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class UcumCode(TypeDecorator[Ucum]):
+    """A UCUM code from the closed set :class:`~engraft.measurements.Ucum`, stored as its text."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Ucum | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else parse_unit(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Ucum | None:
+        return None if value is None else parse_unit(value)
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engraft.registry.models.base import Base, JSONDocument, VersionedMixin, enum_column
+from engraft.measurements import Ucum
+from engraft.registry.models.base import Base, JSONDocument, UcumCode, VersionedMixin, enum_column
 from engraft.registry.models.patient import Centre
-from engraft.vocabulary import DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import ConditioningDrug, DrugRoute, GraftSource, TransplantType
 
 
 class TransplantEpisode(VersionedMixin, Base):
@@ -39,7 +40,7 @@ class TransplantEpisode(VersionedMixin, Base):
     gvhd_prophylaxis: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     cd34_per_kg: Mapped[float | None] = mapped_column(Float, comment="CD34+ cells x10^6/kg recipient weight")
     tnc_per_kg: Mapped[float | None] = mapped_column(Float, comment="total nucleated cells per kg, see tnc_unit")
-    tnc_unit: Mapped[str | None] = mapped_column(String(16), comment="10*8/kg, or 10*7/kg for cord blood")
+    tnc_unit: Mapped[Ucum | None] = mapped_column(UcumCode(16), comment="10*8/kg, or 10*7/kg for cord blood")
     viability_pct: Mapped[float | None] = mapped_column(Float)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
@@ -78,9 +79,9 @@ class ConditioningAgent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("transplant_episode.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    drug: Mapped[str] = mapped_column(String(80))
+    drug: Mapped[ConditioningDrug] = mapped_column(enum_column(ConditioningDrug, "conditioning_drug"))
     total_dose: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[Ucum] = mapped_column(UcumCode(16))
     route: Mapped[DrugRoute | None] = mapped_column(enum_column(DrugRoute, "drug_route"))
 
     episode: Mapped[TransplantEpisode] = relationship(back_populates="conditioning")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from engraft.measurements import Ucum
 from engraft.registry.schemas.common import (
     Code,
     InputModel,
@@ -16,23 +17,40 @@ from engraft.registry.schemas.common import (
     VersionedOutput,
     centre_code,
 )
-from engraft.vocabulary import DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import ConditioningDrug, DrugRoute, GraftSource, TransplantType
 
-DoseUnit = Literal["mg/m2", "g/m2", "mg/kg", "mg", "g{drug}"]
-TncUnit = Literal["10*8/kg", "10*7/kg"]
+#: Units a conditioning drug's total dose may be recorded in: per body surface, per kg, or a flat dose.
+DOSE_UNITS: tuple[Ucum, ...] = (Ucum.MG_PER_M2, Ucum.G_PER_M2, Ucum.MG_PER_KG, Ucum.MG, Ucum.G_DRUG)
+#: Units of the total nucleated cell dose: 10^8/kg, or 10^7/kg for cord blood.
+TNC_UNITS: tuple[Ucum, ...] = (Ucum.E8_PER_KG, Ucum.E7_PER_KG)
+
+
+def _one_of(allowed: tuple[Ucum, ...], what: str) -> AfterValidator:
+    def check(unit: Ucum) -> Ucum:
+        if unit not in allowed:
+            raise ValueError(
+                f"unit {unit.value!r} is not {what}; expected one of {', '.join(u.value for u in allowed)}"
+            )
+        return unit
+
+    return AfterValidator(check)
+
+
+DoseUnit = Annotated[Ucum, _one_of(DOSE_UNITS, "a drug dose unit")]
+TncUnit = Annotated[Ucum, _one_of(TNC_UNITS, "a total nucleated cell dose unit")]
 
 
 class ConditioningAgentIn(InputModel):
-    drug: str = Field(min_length=2, max_length=80, description="generic drug name, e.g. busulfan")
+    drug: ConditioningDrug = Field(description="generic drug name, e.g. busulfan")
     total_dose: float = Field(gt=0, description="total dose over the whole regimen")
     unit: DoseUnit
     route: DrugRoute | None = Field(default=None, description="oral or iv; needed to grade busulfan doses")
 
 
 class ConditioningAgentOut(OutputModel):
-    drug: str
+    drug: ConditioningDrug
     total_dose: float
-    unit: str
+    unit: Ucum
     route: DrugRoute | None = None
 
 
@@ -99,5 +117,5 @@ class EpisodeOut(VersionedOutput):
     gvhd_prophylaxis: list[str]
     cd34_per_kg: float | None
     tnc_per_kg: float | None
-    tnc_unit: str | None
+    tnc_unit: Ucum | None
     viability_pct: float | None
