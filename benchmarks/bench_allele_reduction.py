@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engraft.hla.batch import BatchReducer
-from engraft.hla.nomenclature import Nomenclature
+from engraft.hla.nomenclature import BatchReducer, Nomenclature
 
 LOCI = ("A*", "B*", "C*", "DRB1*", "DQB1*")
 

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engraft.hla import Nomenclature
-from engraft.hla.donor_store import DonorStore
-from engraft.hla.haplotype_frequencies import HaplotypeFrequencySet, load_atlas_hf_set
-from engraft.hla.registry_generator import DPB1_DISTRIBUTION, GeneratorConfig, generate_registry
+from engraft.demo.donor_registry import DPB1_DISTRIBUTION, GeneratorConfig, generate_registry
+from engraft.hla import Nomenclature, typings_from_gl
+from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.search import DonorSearch, SearchCriteria
+from engraft.hla.search.donor_store import DonorStore
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -102,7 +103,7 @@ def search(args: argparse.Namespace) -> dict[str, object]:
         engine.index(locus)
     live = len(engine.store)
     load = time.perf_counter() - start
-    patients = [nom.typings_from_gl(gl) for gl in _patients(hf, args.patients, seed=7)]
+    patients = [typings_from_gl(nom, gl) for gl in _patients(hf, args.patients, seed=7)]
     result: dict[str, object] = {"size": live, "scan": args.scan, "load_s": round(load, 2), "after_load": _status()}
     for k in (0, 1, 2):
         times, matching = [], []

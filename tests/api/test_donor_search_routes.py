@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from engraft.api.app import create_app
 from engraft.api.routes_donor_search import DonorRegistry
-from engraft.hla.demo_haplotypes import demo_haplotypes, demo_hf_set
-from engraft.hla.donor_store import DonorStore
+from engraft.demo.donor_registry import GeneratorConfig, generate_registry
+from engraft.demo.haplotypes import demo_haplotypes, demo_hf_set
 from engraft.hla.nomenclature import Nomenclature
-from engraft.hla.registry_generator import GeneratorConfig, generate_registry
+from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
 
 PATIENT = (
@@ -33,7 +33,7 @@ def donor_store(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture
 def client(donor_store: Path, imgt_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
-    registry = DonorRegistry(donor_store, demo=True, imgt_dir=imgt_dir)
+    registry = DonorRegistry(donor_store, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)
     app = create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)
     with TestClient(app) as test_client:
         yield test_client

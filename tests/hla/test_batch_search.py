@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.hla import Nomenclature
-from engraft.hla.batch_search import WaitingListEntry, search_partition, search_waiting_list
-from engraft.hla.donor_store import DonorStore
-from engraft.hla.haplotype_frequencies import load_atlas_hf_set
-from engraft.hla.registry_generator import GeneratorConfig, generate_registry
 from engraft.hla.search import DonorSearch, SearchCriteria, patient_typing
+from engraft.hla.search.batch_search import WaitingListEntry, search_partition, search_waiting_list
+from engraft.hla.search.donor_store import DonorStore
+from engraft.io.donor_search_files import DonorSearchFiles
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
 
 PATIENTS = [
     "A*01:01:01G+A*02:01:01G^B*08:01:01G+B*07:02:01G^C*07:01:01G+C*07:02:01G"
@@ -43,7 +44,8 @@ def _entries() -> list[WaitingListEntry]:
 def test_partition_reports_invalid_patient_and_searches_others(
     store_root: Path, imgt_dir: Path, atlas_samples_dir: Path
 ) -> None:
-    outcomes = search_partition(str(store_root), str(imgt_dir), str(atlas_samples_dir / "hf-set-301.json"), _entries())
+    files = DonorSearchFiles(str(store_root), str(imgt_dir), str(atlas_samples_dir / "hf-set-301.json"))
+    outcomes = search_partition(files, _entries())
     assert [o.patient_id for o in outcomes] == ["P0", "P1", "P2", "P3", "BAD"]
     assert outcomes[-1].result is None and outcomes[-1].error is not None and "A*99:99" in outcomes[-1].error
     first = outcomes[0].result
@@ -60,7 +62,8 @@ def test_dask_waiting_list_equals_sequential(
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         distributed.Client(cluster) as client,
     ):
-        outcomes = search_waiting_list(client, store_root, imgt_dir, _entries(), hf_path=hf_path, partition_size=2)
+        files = DonorSearchFiles(str(store_root), str(imgt_dir), hf_path=str(hf_path))
+        outcomes = search_waiting_list(client, files, _entries(), partition_size=2)
     engine = DonorSearch(DonorStore.open(store_root), nom, hf=load_atlas_hf_set(nom, hf_path))
     assert [o.patient_id for o in outcomes] == [e.patient_id for e in _entries()]
     for entry, outcome in zip(_entries()[:-1], outcomes[:-1], strict=True):

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engraft.demo.donor_registry import GeneratorConfig, RegistryGenerator, generate_registry
 from engraft.hla import Nomenclature
-from engraft.hla.donor_batch import STORE_LOCI, DonorBatch, DonorType, LocusColumn, empty_attributes, validate_batch
-from engraft.hla.donor_import import import_atlas_json, import_csv, import_json
-from engraft.hla.donor_store import DonorStore, hla_column
-from engraft.hla.haplotype_frequencies import load_atlas_hf_set
-from engraft.hla.registry_generator import GeneratorConfig, RegistryGenerator, generate_registry
+from engraft.hla.search.donor_batch import DonorBatch, DonorType, LocusColumn, empty_attributes, validate_batch
+from engraft.hla.search.donor_store import DonorStore, hla_column
+from engraft.io.donor_files import import_atlas_json, import_csv, import_json
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.vocabulary.hla import STORED_LOCI as STORE_LOCI
 
 TOKENS = {
     "A": ["A*01:01", "A*02:01", "A*03:01", "A*24:02", "A2"],
@@ -239,10 +240,10 @@ def test_compaction_switches_dictionaries_with_the_manifest(tmp_path: Path, imgt
     """Old dictionary files stay valid until the new manifest names the renumbered ones."""
     import json
 
-    from engraft.hla.demo_haplotypes import demo_hf_set
-    from engraft.hla.donor_store import DonorStore
+    from engraft.demo.donor_registry import GeneratorConfig, generate_registry
+    from engraft.demo.haplotypes import demo_hf_set
     from engraft.hla.nomenclature import Nomenclature
-    from engraft.hla.registry_generator import GeneratorConfig, generate_registry
+    from engraft.hla.search.donor_store import DonorStore
 
     nom = Nomenclature.load(imgt_dir)
     store = DonorStore.create(tmp_path / "s", release=nom.release)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engraft.hla import Nomenclature, TcePermissiveness, TceVersion, assess_dpb1_tce, tce_permissiveness
+from engraft.hla import Nomenclature, TcePermissiveness, TceVersion, assess_dpb1_tce, locus_typing, tce_permissiveness
 
 P = TcePermissiveness.PERMISSIVE
 G = TcePermissiveness.NON_PERMISSIVE_GVH
@@ -39,8 +39,8 @@ def test_tce_table_cell(
 ) -> None:
     assert tce_permissiveness(patient, donor) is expected
     assert tce_permissiveness(reversed(patient), reversed(donor)) is expected  # order within a pair is irrelevant
-    pt = nom.locus_typing(PATIENT_ALLELES[patient[0]][0], PATIENT_ALLELES[patient[1]][1])
-    dt = nom.locus_typing(DONOR_ALLELES[donor[0]][0], DONOR_ALLELES[donor[1]][1])
+    pt = locus_typing(nom, PATIENT_ALLELES[patient[0]][0], PATIENT_ALLELES[patient[1]][1])
+    dt = locus_typing(nom, DONOR_ALLELES[donor[0]][0], DONOR_ALLELES[donor[1]][1])
     assessment = assess_dpb1_tce(pt, dt, nom.tce)
     assert assessment.patient_groups == patient
     assert assessment.donor_groups == donor
@@ -94,7 +94,7 @@ def test_tce_with_alleles(
     version: TceVersion,
     expected: TcePermissiveness,
 ) -> None:
-    result = assess_dpb1_tce(nom.locus_typing(*patient), nom.locus_typing(*donor), nom.tce, version)
+    result = assess_dpb1_tce(locus_typing(nom, *patient), locus_typing(nom, *donor), nom.tce, version)
     assert result.category is expected
 
 
@@ -119,12 +119,12 @@ def test_tce_table_values(nom: Nomenclature) -> None:
 
 def test_non_dpb1_rejected(nom: Nomenclature) -> None:
     with pytest.raises(ValueError, match="needs DPB1"):
-        assess_dpb1_tce(nom.locus_typing("A*01:01"), nom.locus_typing("A*01:01"), nom.tce)
+        assess_dpb1_tce(locus_typing(nom, "A*01:01"), locus_typing(nom, "A*01:01"), nom.tce)
 
 
 def test_v1_unassigned_allele_is_unknown(nom: Nomenclature) -> None:
     # DPB1*18:01 has no V1 assignment and V2 group 3 ("3$", functional distance) in 3.58.0
-    patient = nom.locus_typing("DPB1*18:01", "DPB1*04:01")
-    donor = nom.locus_typing("DPB1*04:01", "DPB1*04:01")
+    patient = locus_typing(nom, "DPB1*18:01", "DPB1*04:01")
+    donor = locus_typing(nom, "DPB1*04:01", "DPB1*04:01")
     assert assess_dpb1_tce(patient, donor, nom.tce, TceVersion.V1).category is TcePermissiveness.UNKNOWN
     assert assess_dpb1_tce(patient, donor, nom.tce, TceVersion.V2).category is TcePermissiveness.PERMISSIVE

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engraft.hla import HlaNomenclatureError, HlaReleaseError, MacDictionary, Nomenclature, Resolution
+from engraft.hla import HlaNomenclatureError, HlaReleaseError, MacDictionary, Nomenclature, Resolution, typed_position
 
 
 def test_file_is_parsed_skipping_header(macs: MacDictionary, mac_file: Path) -> None:
@@ -39,10 +39,10 @@ def test_nomenclature_expands_mac_to_alleles(nom: Nomenclature, macs: MacDiction
 
 
 def test_mac_with_null_keeps_null_but_position_is_expressed(nom: Nomenclature, macs: MacDictionary) -> None:
-    pos = nom.position("A*01:NUL", mac=macs)
+    pos = typed_position(nom, "A*01:NUL", mac=macs)
     assert any(nom.is_null[c] for c in pos.alleles)
     assert not pos.is_null  # nulls inside a MAC are ignored for P-group matching (Atlas)
-    assert pos.p_groups == nom.position("A*01:01").p_groups
+    assert pos.p_groups == typed_position(nom, "A*01:01").p_groups
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from engraft.hla import (
     MatchOptions,
     MismatchType,
     Nomenclature,
+    locus_typing,
     match_locus,
     match_typings,
 )
@@ -18,7 +19,7 @@ from engraft.hla import (
 
 def _typing(nom: Nomenclature, pair: str) -> LocusTyping:
     first, _, second = pair.partition("+")
-    return nom.locus_typing(first, second or None)
+    return locus_typing(nom, first, second or None)
 
 
 COUNT_CASES = [
@@ -99,7 +100,7 @@ GRADE_CASES = [
 
 @pytest.mark.parametrize(("patient", "donor", "grade"), GRADE_CASES)
 def test_grades(nom: Nomenclature, patient: str, donor: str, grade: MatchGrade) -> None:
-    result = match_locus(nom.locus_typing(patient), nom.locus_typing(donor))
+    result = match_locus(locus_typing(nom, patient), locus_typing(nom, donor))
     assert result.positions[0].grade is grade
     assert result.positions[1].grade is grade
     assert grade.is_match == (result.mismatch_count == 0)
@@ -135,7 +136,7 @@ ANTIGEN_ALLELE_CASES = [
 
 @pytest.mark.parametrize(("patient", "donor", "kind"), ANTIGEN_ALLELE_CASES)
 def test_antigen_vs_allele_mismatch(nom: Nomenclature, patient: str, donor: str, kind: MismatchType) -> None:
-    result = match_locus(nom.locus_typing(patient), nom.locus_typing(donor))
+    result = match_locus(locus_typing(nom, patient), locus_typing(nom, donor))
     assert result.mismatch_count == 2
     assert {p.mismatch_type for p in result.positions} == {kind}
     expected_antigen = 2 if kind is MismatchType.ANTIGEN else 0
@@ -168,9 +169,9 @@ def test_match_typings_ten_of_ten_and_untyped(nom: Nomenclature) -> None:
 
 def test_locus_mismatch_rejected(nom: Nomenclature) -> None:
     with pytest.raises(ValueError, match="locus A against locus B"):
-        match_locus(nom.locus_typing("A*01:01"), nom.locus_typing("B*07:02"))
+        match_locus(locus_typing(nom, "A*01:01"), locus_typing(nom, "B*07:02"))
 
 
 def test_locus_typing_rejects_mixed_loci(nom: Nomenclature) -> None:
     with pytest.raises(ValueError, match="different loci"):
-        nom.locus_typing("A*01:01", "B*07:02")
+        locus_typing(nom, "A*01:01", "B*07:02")

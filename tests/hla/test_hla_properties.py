@@ -13,6 +13,7 @@ from engraft.hla import (
     Nomenclature,
     TcePermissiveness,
     assess_dpb1_tce,
+    locus_typing,
     match_locus,
     tce_permissiveness,
 )
@@ -77,7 +78,7 @@ _MIRROR = {
 
 
 def _typing(nom: Nomenclature, pair: tuple[str, str]) -> LocusTyping:
-    return nom.locus_typing(pair[0], pair[1])
+    return locus_typing(nom, pair[0], pair[1])
 
 
 @settings(max_examples=300, deadline=None, database=None)

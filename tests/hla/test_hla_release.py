@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engraft.hla import HlaReleaseError, download_release, locate_release
-from engraft.hla.release import REQUIRED_FILES, release_branch
+from engraft.hla import HlaReleaseError
+from engraft.hla.nomenclature.release_files import REQUIRED_FILES
+from engraft.io.imgt_release import download_release, locate_release, release_branch
 
 
 def test_explicit_directory(imgt_dir: Path) -> None:

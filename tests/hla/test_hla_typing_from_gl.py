@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from engraft.hla import HlaNomenclatureError, MacDictionary, Nomenclature, match_typings
+from engraft.hla import (
+    HlaNomenclatureError,
+    MacDictionary,
+    Nomenclature,
+    match_typings,
+    typed_position,
+    typings_from_gl,
+)
 
 
 def test_multilocus_gl_to_typings(nom: Nomenclature, macs: MacDictionary) -> None:
-    typings = nom.typings_from_gl(
-        "HLA-A*01:01/HLA-A*01:02+HLA-A*02:AB^B*07:02+B*08:XX^DRB1*15:01:01G+DRB1*03:01P", mac=macs
+    typings = typings_from_gl(
+        nom, "HLA-A*01:01/HLA-A*01:02+HLA-A*02:AB^B*07:02+B*08:XX^DRB1*15:01:01G+DRB1*03:01P", mac=macs
     )
     assert set(typings) == {"A", "B", "DRB1"}
     a = typings["A"]
@@ -20,19 +27,19 @@ def test_multilocus_gl_to_typings(nom: Nomenclature, macs: MacDictionary) -> Non
 
 
 def test_haplotypes_split_into_loci(nom: Nomenclature) -> None:
-    typings = nom.typings_from_gl("A*01:01~B*08:01+A*02:01~B*44:02")
+    typings = typings_from_gl(nom, "A*01:01~B*08:01+A*02:01~B*44:02")
     assert [p.token for p in typings["A"].positions] == ["A*01:01", "A*02:01"]
     assert [p.token for p in typings["B"].positions] == ["B*08:01", "B*44:02"]
 
 
 def test_single_haplotype_is_homozygous(nom: Nomenclature) -> None:
-    typing = nom.typings_from_gl("A*01:01")["A"]
+    typing = typings_from_gl(nom, "A*01:01")["A"]
     assert typing.is_homozygous
 
 
 def test_gl_typings_match(nom: Nomenclature) -> None:
-    patient = nom.typings_from_gl("A*01:01+A*02:01^B*07:02+B*08:01")
-    donor = nom.typings_from_gl("A*01:XX+A*02:01P^B*07:02+B*44:02")
+    patient = typings_from_gl(nom, "A*01:01+A*02:01^B*07:02+B*08:01")
+    donor = typings_from_gl(nom, "A*01:XX+A*02:01P^B*07:02+B*44:02")
     result = match_typings(patient, donor, loci=("A", "B"))
     assert result.loci["A"].mismatch_count == 0
     assert result.loci["B"].mismatch_count == 1
@@ -48,7 +55,7 @@ def test_gl_typings_match(nom: Nomenclature) -> None:
 )
 def test_bad_gl_typings(nom: Nomenclature, text: str, fragment: str) -> None:
     with pytest.raises(HlaNomenclatureError) as info:
-        nom.typings_from_gl(text)
+        typings_from_gl(nom, text)
     assert fragment in str(info.value)
     assert "3.58.0" in str(info.value)
 
@@ -65,4 +72,4 @@ def test_rename_chain(nom: Nomenclature) -> None:
 
 
 def test_positions_are_cached(nom: Nomenclature) -> None:
-    assert nom.position("A*02:XX") is nom.position("A*02:XX")
+    assert typed_position(nom, "A*02:XX") is typed_position(nom, "A*02:XX")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engraft.hla import HlaReleaseError, Nomenclature
-from engraft.hla.wmda_files import detect_rel_dna_ser_format, parse_rel_dna_ser, parse_rel_ser_ser
+from engraft.hla.nomenclature.release_files import detect_rel_dna_ser_format, parse_rel_dna_ser, parse_rel_ser_ser
 
 HEADER = "# file: rel_dna_ser.txt\n# version: IPD-IMGT/HLA 3.64.0\n"
 

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engraft.hla import LocusTyping, Nomenclature, match_locus
-from engraft.hla.haplotype_frequencies import HF_LOCI, HaplotypeFrequencySet, build_hf_set, load_atlas_hf_set
-from engraft.hla.match_prediction import MatchPredictor, impute, predict
+from engraft.hla import LocusTyping, Nomenclature, locus_typing, match_locus
+from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, build_hf_set
+from engraft.hla.prediction.match_prediction import MatchPredictor, impute, predict
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.vocabulary.hla import MATCH_LOCI as HF_LOCI
 
 # Eight real haplotypes (G groups) from common European haplotypes; several share alleles on purpose.
 HAPLOTYPES: list[dict[str, str]] = [
@@ -50,7 +52,7 @@ def _typing(nom: Nomenclature, h1: int, h2: int, res: Sequence[str]) -> dict[str
             continue
         a = _token(nom, locus, HAPLOTYPES[h1][locus], r)
         b = _token(nom, locus, HAPLOTYPES[h2][locus], r)
-        out[locus] = nom.locus_typing(a, b)
+        out[locus] = locus_typing(nom, a, b)
     return out
 
 
@@ -82,8 +84,8 @@ def _exhaustive(
         w = pw * dw / (zp * zd)
         total = 0
         for locus in HF_LOCI:
-            pt = nom.locus_typing(f"{locus}*{HAPLOTYPES[pi][locus]}", f"{locus}*{HAPLOTYPES[pj][locus]}")
-            dt = nom.locus_typing(f"{locus}*{HAPLOTYPES[di][locus]}", f"{locus}*{HAPLOTYPES[dj][locus]}")
+            pt = locus_typing(nom, f"{locus}*{HAPLOTYPES[pi][locus]}", f"{locus}*{HAPLOTYPES[pj][locus]}")
+            dt = locus_typing(nom, f"{locus}*{HAPLOTYPES[di][locus]}", f"{locus}*{HAPLOTYPES[dj][locus]}")
             mm = match_locus(pt, dt).mismatch_count
             per_locus[locus][mm] += w
             total += mm
@@ -164,7 +166,7 @@ def test_prediction_property_exhaustive_and_normalised(
 def test_unrepresented_typing_is_flagged(nom: Nomenclature) -> None:
     hf = _hf(nom, [0.5, 0.3, 0.2])
     patient = _typing(nom, 0, 1, ("G",) * 5)
-    donor = {**_typing(nom, 0, 1, ("G",) * 5), "A": nom.locus_typing("A*80:01", "A*01:01")}
+    donor = {**_typing(nom, 0, 1, ("G",) * 5), "A": locus_typing(nom, "A*80:01", "A*01:01")}
     got = predict(impute(hf, patient), impute(hf, donor))
     assert got.donor_unrepresented and not got.patient_unrepresented
     assert got.p_mismatches is None and got.per_locus is None

@@ -11,15 +11,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engraft.hla import LocusTyping, MacDictionary, MatchOptions, Nomenclature, assess_dpb1_tce, match_locus
-from engraft.hla.donor_batch import Abo, Cmv, DonorType
-from engraft.hla.donor_import import import_json
-from engraft.hla.donor_store import DonorStore, hla_column
-from engraft.hla.haplotype_frequencies import HaplotypeFrequencySet, load_atlas_hf_set
-from engraft.hla.phenotype_index import filter_rows
-from engraft.hla.registry_generator import GeneratorConfig, generate_registry
+from engraft.demo.donor_registry import GeneratorConfig, generate_registry
+from engraft.hla import (
+    LocusTyping,
+    MacDictionary,
+    MatchOptions,
+    Nomenclature,
+    assess_dpb1_tce,
+    locus_typing,
+    match_locus,
+)
+from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.search import DonorSearch, SearchCriteria, patient_typing
-from engraft.hla.search_index import EXCLUDED, scan_rows
+from engraft.hla.search.donor_batch import Abo, Cmv, DonorType
+from engraft.hla.search.donor_store import DonorStore, hla_column
+from engraft.hla.search.phenotype_index import filter_rows
+from engraft.hla.search.search_index import EXCLUDED, scan_rows
+from engraft.io.donor_files import import_json
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
 
 LOCI = ("A", "B", "C", "DRB1", "DQB1")
 PATIENT = (
@@ -78,7 +87,7 @@ def test_adult_ranking_follows_dehn_2019(ranked_store: DonorStore, nom: Nomencla
     tce = result.donors[3].dpb1_tce
     assert tce is not None and tce.category.value == "non_permissive_hvg"
     patient = patient_typing(nom, PATIENT)["DPB1"]
-    assert tce == assess_dpb1_tce(patient, nom.locus_typing("DPB1*09:01", "DPB1*09:01"), nom.tce)
+    assert tce == assess_dpb1_tce(patient, locus_typing(nom, "DPB1*09:01", "DPB1*09:01"), nom.tce)
     assert result.matching_donors == 7
 
 
@@ -166,7 +175,7 @@ def _brute_force(
                     memo[locus, code] = (
                         0
                         if pair is None
-                        else match_locus(patient[locus], engine.nom.locus_typing(*pair), opts).mismatch_count
+                        else match_locus(patient[locus], locus_typing(engine.nom, *pair), opts).mismatch_count
                     )
                 mm = memo[locus, code]
                 ok &= mm <= per_locus.get(locus, 2)
@@ -194,7 +203,7 @@ def _patient(nom: Nomenclature, hf: HaplotypeFrequencySet, h1: int, h2: int, res
             ser_code = int(nom.serology_of[allele])
             ser = nom.serology_names[ser_code] if ser_code >= 0 else two
             toks.append(ser if res == "serology" and locus in ("A", "B", "DRB1") and nom.is_valid(ser) else two)
-        out[locus] = nom.locus_typing(toks[0], toks[1])
+        out[locus] = locus_typing(nom, toks[0], toks[1])
     return out
 
 

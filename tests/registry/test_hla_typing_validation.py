@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from engraft.hla.matching import typings_from_gl
 from engraft.hla.nomenclature import Nomenclature
 from engraft.registry.database import make_session_factory
 from engraft.registry.errors import InvalidRecord
@@ -18,7 +20,7 @@ from engraft.registry.service import RegistryService
 @pytest.fixture
 def validating_service(engine: Engine, imgt_dir: Path) -> RegistryService:
     nomenclature = Nomenclature.load(imgt_dir)
-    return RegistryService(make_session_factory(engine), typing_validator=nomenclature.typings_from_gl)
+    return RegistryService(make_session_factory(engine), typing_validator=partial(typings_from_gl, nomenclature))
 
 
 @pytest.mark.parametrize(

@@ -1,35 +1,39 @@
 """``POST /api/donor-search``: ranked unrelated donors and cord units from the donor registry store.
 
-The store (memory-mapped columns, see :mod:`engraft.hla.donor_store`) and the IPD-IMGT/HLA release are
-opened once per process. Without either, the route answers 503 saying what is missing.
+The store (memory-mapped columns, see :mod:`engraft.hla.search.donor_store`) and the IPD-IMGT/HLA release
+are opened once per process. Without either, the route answers 503 saying what is missing.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engraft.hla.demo_haplotypes import demo_hf_set
-from engraft.hla.donor_batch import Abo, Cmv, DonorType
-from engraft.hla.donor_store import DonorStore
-from engraft.hla.errors import HlaError, HlaReleaseError
-from engraft.hla.haplotype_frequencies import HaplotypeFrequencySet, load_atlas_hf_set
-from engraft.hla.nomenclature import Nomenclature
-from engraft.hla.search import DonorSearch, patient_typing
-from engraft.hla.search_models import SearchCriteria
-from engraft.hla.search_report import search_report
+from engraft.hla.nomenclature.errors import HlaError, HlaReleaseError
+from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
+from engraft.hla.search.donor_batch import Abo, Cmv, DonorType
+from engraft.hla.search.donor_search import DonorSearch, patient_typing
+from engraft.hla.search.donor_store import DonorStore
+from engraft.hla.search.search_models import SearchCriteria
+from engraft.hla.search.search_report import search_report
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.io.imgt_release import load_nomenclature
 from engraft.registry.database import default_database_path
+from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
 HF_SET_ENV = "ENGRAFT_HF_SET"
 router = APIRouter(prefix="/api/donor-search", tags=["donor search"])
-MatchLocus = Literal["A", "B", "C", "DRB1", "DQB1"]
-_DEFAULT_LOCI: tuple[MatchLocus, ...] = ("A", "B", "C", "DRB1", "DQB1")
+
+HfSetFactory = Callable[[Nomenclature], HaplotypeFrequencySet | None]
+"""Builds the haplotype frequencies for match prediction against the process's nomenclature."""
 
 
 def default_donor_store_path() -> Path:
@@ -42,9 +46,12 @@ class DonorSearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     patient: str = Field(min_length=3, max_length=2000, description="patient typing as a GL String")
-    loci: list[MatchLocus] = Field(default_factory=lambda: list(_DEFAULT_LOCI))
+    loci: list[Locus] = Field(
+        default_factory=lambda: list(MATCH_LOCI),
+        description="loci to match, among A, B, C, DRB1 and DQB1 (DPB1 is scored, never a match criterion)",
+    )
     max_mismatches: int = Field(default=0, ge=0, le=5)
-    max_mismatches_per_locus: dict[str, Annotated[int, Field(ge=0, le=2)]] = Field(default_factory=dict)
+    max_mismatches_per_locus: dict[Locus, Annotated[int, Field(ge=0, le=2)]] = Field(default_factory=dict)
     donor_type: Literal["adult", "cord", "any"] = "adult"
     registries: list[str] | None = None
     min_age: int | None = Field(default=None, ge=0, le=99)
@@ -55,6 +62,15 @@ class DonorSearchRequest(BaseModel):
     patient_cmv: Literal["positive", "negative", "unknown"] = "unknown"
     patient_abo: Literal["O", "A", "B", "AB", "unknown"] = "unknown"
     patient_weight_kg: float | None = Field(default=None, gt=0, lt=400)
+
+    @field_validator("loci")
+    @classmethod
+    def _match_loci_only(cls, loci: list[Locus]) -> list[Locus]:
+        other = [locus.value for locus in loci if locus not in MATCH_LOCI]
+        if other:
+            names = ", ".join(MATCH_LOCI)
+            raise ValueError(f"{', '.join(other)} cannot be a match criterion; match loci are {names}")
+        return loci
 
     def criteria(self) -> SearchCriteria:
         donor_type = {"adult": DonorType.ADULT, "cord": DonorType.CORD, "any": None}[self.donor_type]
@@ -78,14 +94,22 @@ class DonorSearchRequest(BaseModel):
 class DonorRegistry:
     """The donor store, nomenclature and (optional) haplotype frequencies of one process, opened on first use.
 
-    Frequencies for match prediction come from an Atlas HF-set JSON named by ``ENGRAFT_HF_SET``, or, for
-    the synthetic demo registry, from :mod:`engraft.hla.demo_haplotypes`.
+    The release is ``imgt_dir`` or the configured one (:func:`engraft.io.imgt_release.load_nomenclature`).
+    Frequencies for match prediction come from ``haplotype_frequencies`` when the caller gives one (the
+    CLI's ``serve --demo`` passes the synthetic demo set), else from an Atlas HF-set JSON named by
+    ``ENGRAFT_HF_SET``.
     """
 
-    def __init__(self, store_path: Path | None = None, *, demo: bool = False, imgt_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        store_path: Path | None = None,
+        *,
+        imgt_dir: Path | None = None,
+        haplotype_frequencies: HfSetFactory | None = None,
+    ) -> None:
         self.store_path = store_path or default_donor_store_path()
-        self.demo = demo
         self.imgt_dir = imgt_dir
+        self.haplotype_frequencies = haplotype_frequencies
         self._search: DonorSearch | None = None
         self._lock = threading.Lock()
 
@@ -93,7 +117,7 @@ class DonorRegistry:
         with self._lock:
             if self._search is None:
                 try:
-                    nom = Nomenclature.load(self.imgt_dir)
+                    nom = load_nomenclature(self.imgt_dir)
                 except HlaReleaseError as exc:
                     raise HTTPException(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
                 if not (self.store_path / "manifest.json").exists():
@@ -106,8 +130,8 @@ class DonorRegistry:
             return self._search
 
     def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | None:
-        if self.demo:
-            return demo_hf_set(nom)
+        if self.haplotype_frequencies is not None:
+            return self.haplotype_frequencies(nom)
         path = os.environ.get(HF_SET_ENV)
         return load_atlas_hf_set(nom, path) if path else None
 

@@ -12,27 +12,31 @@ from rich.table import Table
 
 from engraft.api.routes_donor_search import DonorSearchRequest, default_donor_store_path
 from engraft.cli.common import console, err_console
-from engraft.hla.demo_haplotypes import demo_hf_set
-from engraft.hla.donor_import import ImportReport, import_atlas_json, import_csv, import_json
-from engraft.hla.donor_store import DonorStore
-from engraft.hla.errors import HlaError
-from engraft.hla.haplotype_frequencies import load_atlas_hf_set
-from engraft.hla.nomenclature import Nomenclature
-from engraft.hla.registry_generator import GeneratorConfig, generate_registry
-from engraft.hla.search import DonorSearch, patient_typing
-from engraft.hla.search_report import search_report
+from engraft.demo.donor_registry import GeneratorConfig, generate_registry
+from engraft.demo.haplotypes import demo_hf_set
+from engraft.hla.nomenclature.errors import HlaError
+from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.search.donor_search import DonorSearch, patient_typing
+from engraft.hla.search.donor_store import DonorStore
+from engraft.hla.search.search_report import search_report
+from engraft.io.donor_files import ImportReport, import_atlas_json, import_csv, import_json
+from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.io.imgt_release import load_nomenclature
 
 donors_app = typer.Typer(help="Donor registry: generate a synthetic one, import donors, search.", no_args_is_help=True)
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="donor store folder (default ENGRAFT_DONOR_STORE)")]
 ImgtOption = Annotated[
-    Path | None, typer.Option("--imgt-dir", help="IPD-IMGT/HLA release folder (or ENGRAFT_IMGT_DIR)")
+    Path | None,
+    typer.Option(
+        "--imgt-dir", help="IPD-IMGT/HLA release folder (default: the configured release, engraft hla status)"
+    ),
 ]
 
 
 def _nomenclature(imgt_dir: Path | None) -> Nomenclature:
     try:
-        return Nomenclature.load(imgt_dir)
+        return load_nomenclature(imgt_dir)
     except HlaError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -81,14 +81,14 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
 def demo_donor_store(donors: int) -> Path:
     """The demo donor registry beside the demo database, built on first use when a release is available."""
     from engraft.cli.donors import build_demo_donor_store
-    from engraft.hla.errors import HlaReleaseError
-    from engraft.hla.nomenclature import Nomenclature
+    from engraft.hla.nomenclature.errors import HlaReleaseError
+    from engraft.io.imgt_release import load_nomenclature
 
     path = default_database_path().with_name("demo-donor-store")
     if (path / "manifest.json").exists():
         return path
     try:
-        nom = Nomenclature.load()
+        nom = load_nomenclature()
     except HlaReleaseError as exc:
         err_console.print(f"no demo donor registry: {exc}")
         return path
@@ -141,12 +141,15 @@ def serve(
 
     from engraft.api.app import create_app
     from engraft.api.routes_donor_search import DonorRegistry
+    from engraft.demo.haplotypes import demo_hf_set
 
     url = database or (demo_database_url() if demo else None)
     if demo and url is not None and _record_count(url) == 0:
         err_console.print("creating the synthetic demo cohort (first start only)...")
         fill_demo(url, demo_transplants, 20261125)
-    donor_registry = DonorRegistry(demo_donor_store(demo_donors), demo=True) if demo else DonorRegistry()
+    donor_registry = (
+        DonorRegistry(demo_donor_store(demo_donors), haplotype_frequencies=demo_hf_set) if demo else DonorRegistry()
+    )
     engine = open_engine(url)
     app_ = create_app(engine, donor_registry=donor_registry)
     err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {engine.url.render_as_string()})")

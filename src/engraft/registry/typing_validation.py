@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from engraft.hla.matching.typing_builder import typings_from_gl
+from engraft.hla.nomenclature.errors import HlaReleaseError
+from engraft.io.imgt_release import load_nomenclature
 from engraft.registry.service import TypingValidator
 
 
@@ -10,11 +15,8 @@ def hla_typing_validator() -> tuple[TypingValidator | None, str | None]:
 
     Without a release, typings are checked for GL String syntax only; ``/api/health`` says so.
     """
-    from engraft.hla.errors import HlaReleaseError
-    from engraft.hla.nomenclature import Nomenclature
-
     try:
-        nomenclature = Nomenclature.load()
+        nomenclature = load_nomenclature()
     except HlaReleaseError:
         return None, None
-    return nomenclature.typings_from_gl, nomenclature.release
+    return partial(typings_from_gl, nomenclature), nomenclature.release

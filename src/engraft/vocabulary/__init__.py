@@ -27,13 +27,14 @@ from engraft.vocabulary.clinical import (
     TransplantType,
     VitalStatus,
 )
-from engraft.vocabulary.hla import MATCH_LOCI, Locus, parse_locus
+from engraft.vocabulary.hla import MATCH_LOCI, STORED_LOCI, Locus, parse_locus
 from engraft.vocabulary.time import DAYS_PER_UNIT, TimeUnit
 
 __all__ = [
     "DAYS_PER_UNIT",
     "MATCH_LOCI",
     "POST_INFUSION_EVENTS",
+    "STORED_LOCI",
     "AboGroup",
     "ConditioningDrug",
     "ConditioningIntensity",

@@ -25,6 +25,9 @@ class Locus(StrEnum):
 #: Loci counted in n/10 matching (Dehn et al. 2019; WMDA), in the conventional order.
 MATCH_LOCI: Final[tuple[Locus, ...]] = (Locus.A, Locus.B, Locus.C, Locus.DRB1, Locus.DQB1)
 
+#: Loci a donor registry stores and a search scores: the match loci plus DPB1 (scored, never filtered).
+STORED_LOCI: Final[tuple[Locus, ...]] = (*MATCH_LOCI, Locus.DPB1)
+
 
 def parse_locus(name: str) -> Locus:
     """Return the :class:`Locus` for ``name`` (``"HLA-A"``, ``"A"``, ``"A*"`` are accepted)."""

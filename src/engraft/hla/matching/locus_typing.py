@@ -1,0 +1,78 @@
+"""Typings at allele / G-group / P-group level: the unit the matcher and the donor store work with.
+
+A :class:`TypedPosition` is one of the two positions of a locus typed at any resolution, already reduced
+to integer-coded allele, G-group and P-group sets (codes index
+:class:`~engraft.hla.nomenclature.tables.Nomenclature` tables) and to an
+:class:`~engraft.hla.nomenclature.serology.AntigenProfile`. A :class:`LocusTyping` is the pair. They are
+built (and memoised per token) by :mod:`engraft.hla.matching.typing_builder`.
+
+Null alleles (``N``) are kept in ``alleles`` but have no P group. A position whose every allele is null
+is *null*; WMDA and Atlas treat a locus with one null position as homozygous for the expressing
+position (``A*03:01+A*01:11N`` matches like ``A*03:01+A*03:01``), which :meth:`LocusTyping.effective`
+implements. Nulls inside an ambiguous position (a MAC containing a null) are ignored for P-group
+matching, as in Atlas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engraft.hla.nomenclature.serology import AntigenProfile
+from engraft.hla.nomenclature.tables import Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class TypedPosition:
+    """One position of a locus typing, reduced to code sets."""
+
+    token: str
+    locus: str
+    resolution: Resolution
+    alleles: frozenset[int]
+    g_groups: frozenset[int]
+    p_groups: frozenset[int]  # expressed alleles only
+    antigens: AntigenProfile
+    serology: str | None = None  # antigen key when typed serologically
+
+    @property
+    def is_null(self) -> bool:
+        """All alleles non-expressed: the position contributes no protein."""
+        return not self.p_groups
+
+    @property
+    def is_single_allele(self) -> bool:
+        return len(self.alleles) == 1
+
+    @property
+    def is_serology(self) -> bool:
+        return self.serology is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LocusTyping:
+    """The two positions of one locus."""
+
+    locus: str
+    positions: tuple[TypedPosition, TypedPosition]
+
+    @property
+    def is_homozygous(self) -> bool:
+        """Same P groups at both positions (or one position null: only one expressed product)."""
+        a, b = self.positions
+        return a.p_groups == b.p_groups or a.is_null != b.is_null
+
+    def effective(self) -> tuple[TypedPosition, TypedPosition]:
+        """Positions used for matching: a single null position is replaced by the expressing one."""
+        a, b = self.positions
+        if a.is_null and not b.is_null:
+            return (b, b)
+        if b.is_null and not a.is_null:
+            return (a, a)
+        return (a, b)
+
+    def p_groups(self) -> frozenset[int]:
+        """Union of P groups over both positions (for set-based candidate retrieval)."""
+        return self.positions[0].p_groups | self.positions[1].p_groups
+
+    def g_groups(self) -> frozenset[int]:
+        return self.positions[0].g_groups | self.positions[1].g_groups

@@ -1,0 +1,200 @@
+"""A batch of donors in columnar form, and its validation against one IPD-IMGT/HLA release.
+
+Importers and the synthetic generator both produce :class:`DonorBatch` objects; the store only ever
+appends batches. HLA is carried per locus as a small vocabulary of tokens plus two int32 index columns
+(one per position), so a batch of a million donors holds a few thousand distinct strings, and each
+distinct token is validated once (typed positions are memoised per token,
+:mod:`engraft.hla.matching.typing_builder`).
+
+Validation follows Atlas donor import (README_DonorImport.md): A, B and DRB1 are required, C, DQB1 and
+DPB1 optional; a donor with an invalid token is rejected and reported (donor id, locus, token, reason)
+rather than stored with a partial typing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from engraft.hla.matching.typing_builder import TypingBuilder, typing_builder
+from engraft.hla.nomenclature.errors import HlaNomenclatureError
+from engraft.hla.nomenclature.mac import MacDictionary
+from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.vocabulary.hla import STORED_LOCI, Locus
+
+#: Loci a donor must have typed (Atlas search requests require A, B and DRB1); the store keeps
+#: :data:`~engraft.vocabulary.hla.STORED_LOCI` (DPB1 is scored, never a match criterion: Atlas, WMDA).
+REQUIRED_LOCI: Final[tuple[Locus, ...]] = (Locus.A, Locus.B, Locus.DRB1)
+
+UNTYPED = -1
+
+
+class DonorType(IntEnum):
+    ADULT = 0
+    CORD = 1
+
+
+class Sex(IntEnum):
+    UNKNOWN = 0
+    MALE = 1
+    FEMALE = 2
+
+
+class Cmv(IntEnum):
+    UNKNOWN = 0
+    NEGATIVE = 1
+    POSITIVE = 2
+
+
+class Abo(IntEnum):
+    UNKNOWN = 0
+    O = 1  # noqa: E741
+    A = 2
+    B = 3
+    AB = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LocusColumn:
+    """Tokens of one locus: ``first``/``second`` index ``vocabulary``; -1 marks an untyped position.
+
+    A locus with only the first position typed is read as homozygous (as
+    :meth:`~engraft.hla.matching.typing_builder.TypingBuilder.locus_typing` does with ``second=None``).
+    """
+
+    vocabulary: tuple[str, ...]
+    first: npt.NDArray[np.int32]
+    second: npt.NDArray[np.int32]
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[tuple[str | None, str | None]]) -> LocusColumn:
+        index: dict[str, int] = {}
+        first = np.full(len(pairs), UNTYPED, dtype=np.int32)
+        second = np.full(len(pairs), UNTYPED, dtype=np.int32)
+        for i, (a, b) in enumerate(pairs):
+            if a:
+                first[i] = index.setdefault(a, len(index))
+            if b:
+                second[i] = index.setdefault(b, len(index))
+        return cls(tuple(index), first, second)
+
+    def take(self, rows: npt.NDArray[np.intp]) -> LocusColumn:
+        return LocusColumn(self.vocabulary, self.first[rows], self.second[rows])
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidTyping:
+    """One rejected donor typing (reported, never silently dropped)."""
+
+    donor_id: int
+    locus: str
+    token: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DonorBatch:
+    """Columns of one batch of donors (all arrays have the same length).
+
+    Units: ``birth_year`` 0 = unknown; ``tnc`` total nucleated cells x 1e7 and ``cd34`` CD34+ cells
+    x 1e6 per cord unit (NaN = unknown or adult donor); ``registry`` indexes ``registry_names``.
+    """
+
+    donor_id: npt.NDArray[np.int64]
+    donor_type: npt.NDArray[np.uint8]
+    registry: npt.NDArray[np.uint16]
+    registry_names: tuple[str, ...]
+    birth_year: npt.NDArray[np.int16]
+    sex: npt.NDArray[np.uint8]
+    cmv: npt.NDArray[np.uint8]
+    abo: npt.NDArray[np.uint8]
+    tnc: npt.NDArray[np.float32]
+    cd34: npt.NDArray[np.float32]
+    hla: Mapping[Locus, LocusColumn] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.donor_id.shape[0])
+
+    def take(self, rows: npt.NDArray[np.intp]) -> DonorBatch:
+        return DonorBatch(
+            donor_id=self.donor_id[rows],
+            donor_type=self.donor_type[rows],
+            registry=self.registry[rows],
+            registry_names=self.registry_names,
+            birth_year=self.birth_year[rows],
+            sex=self.sex[rows],
+            cmv=self.cmv[rows],
+            abo=self.abo[rows],
+            tnc=self.tnc[rows],
+            cd34=self.cd34[rows],
+            hla={locus: col.take(rows) for locus, col in self.hla.items()},
+        )
+
+
+def _check_token(typings: TypingBuilder, token: str, locus: Locus, mac: MacDictionary | None) -> str | None:
+    """Reason the token is invalid at ``locus``, or ``None`` if it is valid."""
+    try:
+        pos = typings.position(token, mac=mac)
+    except HlaNomenclatureError as exc:
+        return exc.detail or str(exc)
+    if pos.locus != locus:
+        return f"token names locus {pos.locus}, not {locus}"
+    return None
+
+
+def validate_batch(
+    nom: Nomenclature, batch: DonorBatch, *, mac: MacDictionary | None = None
+) -> tuple[DonorBatch, tuple[InvalidTyping, ...]]:
+    """Split off donors with invalid or missing required typings; return the valid rows and the report.
+
+    Multiple-allele codes need ``mac`` (NMDP MAC list); without it they are reported as invalid. The
+    same dictionary must then be given to :class:`engraft.hla.search.donor_search.DonorSearch`.
+    """
+    n = len(batch)
+    bad = np.zeros(n, dtype=bool)
+    report: list[InvalidTyping] = []
+    ids = batch.donor_id
+    typings = typing_builder(nom)
+    for locus in STORED_LOCI:
+        col = batch.hla.get(locus)
+        if col is None:
+            if locus in REQUIRED_LOCI:
+                bad[:] = True
+                report.extend(InvalidTyping(int(d), locus, "", "required locus untyped") for d in ids.tolist())
+            continue
+        reasons = [_check_token(typings, tok, locus, mac) for tok in col.vocabulary]
+        bad_vocab = np.array([r is not None for r in reasons] + [False], dtype=bool)  # index -1 -> False
+        for pos_col in (col.first, col.second):
+            hit = bad_vocab[pos_col]
+            for row in np.flatnonzero(hit).tolist():
+                token = col.vocabulary[int(pos_col[row])]
+                report.append(InvalidTyping(int(ids[row]), locus, token, str(reasons[int(pos_col[row])])))
+            bad |= hit
+        if locus in REQUIRED_LOCI:
+            missing = (col.first == UNTYPED) & (col.second == UNTYPED)
+            report.extend(
+                InvalidTyping(int(ids[r]), locus, "", "required locus untyped") for r in np.flatnonzero(missing)
+            )
+            bad |= missing
+    if not bad.any():
+        return batch, tuple(report)
+    return batch.take(np.flatnonzero(~bad)), tuple(report)
+
+
+def empty_attributes(n: int) -> dict[str, npt.NDArray[np.generic]]:
+    """Default attribute columns (all unknown, adult) for importers that carry HLA only."""
+    return {
+        "donor_type": np.zeros(n, dtype=np.uint8),
+        "registry": np.zeros(n, dtype=np.uint16),
+        "birth_year": np.zeros(n, dtype=np.int16),
+        "sex": np.zeros(n, dtype=np.uint8),
+        "cmv": np.zeros(n, dtype=np.uint8),
+        "abo": np.zeros(n, dtype=np.uint8),
+        "tnc": np.full(n, np.nan, dtype=np.float32),
+        "cd34": np.full(n, np.nan, dtype=np.float32),
+    }
