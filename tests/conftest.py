@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from engraft.hla.nomenclature.errors import HlaReleaseError
+from engraft.io.imgt_release import configured_release
+
 # No timing in tests: Hypothesis' per-example deadline would fail on a busy CI machine. No example
 # database either, so runs do not depend on (or write) local state.
 settings.register_profile("engraft", deadline=None, database=None)
@@ -38,6 +41,21 @@ def imgt_dir() -> Path:
     path = Path(env) if env else SHARED_DIR / "data" / "imgt-hla" / "3.58.0"
     require(path.is_dir(), f"IMGT/HLA release files not found at {path}")
     return path
+
+
+def require_hla_release() -> str:
+    """The configured IPD-IMGT/HLA release (HLA typings are refused without one); skip, or fail under CI."""
+    try:
+        return configured_release().files.release
+    except HlaReleaseError as exc:
+        require(False, f"HLA typings need a configured IPD-IMGT/HLA release ({exc})")
+        raise  # pragma: no cover - require() has skipped or failed
+
+
+@pytest.fixture
+def hla_release() -> str:
+    """For tests that store HLA typings: the configured release (``ENGRAFT_IMGT_DIR`` or the cache)."""
+    return require_hla_release()
 
 
 @pytest.fixture(scope="session")

@@ -76,8 +76,11 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def seeded(client: TestClient) -> dict[str, int]:
-    """A centre, an adult patient with AML, a matched unrelated donor and an allogeneic episode."""
+def seeded(client: TestClient, hla_release: str) -> dict[str, int]:
+    """A centre, an adult patient with AML, a matched unrelated donor and an allogeneic episode.
+
+    The donor's HLA typing needs the configured IPD-IMGT/HLA release (``hla_release``).
+    """
     assert client.post("/api/centres", json={"code": "C1", "name": "Centre One", "country": "GB"}).status_code == 201
     patient = client.post(
         "/api/patients",

@@ -18,7 +18,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_demo_export_import_and_risk_profile(tmp_path: Path) -> None:
+def test_demo_export_import_and_risk_profile(tmp_path: Path, hla_release: str) -> None:
     source = f"sqlite:///{tmp_path / 'demo.db'}"
     demo = runner.invoke(app, ["demo", "--database", source, "--transplants", "6", "--seed", "5"])
     assert demo.exit_code == 0, demo.output

@@ -32,7 +32,7 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes], limit_s: float 
     raise AssertionError("server did not become healthy")  # pragma: no cover
 
 
-def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path) -> None:
+def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path, hla_release: str) -> None:
     port = _free_port()
     env = {**os.environ, "ENGRAFT_HOME": str(tmp_path)}
     env.pop("ENGRAFT_DATABASE_URL", None)

@@ -16,6 +16,7 @@ from engraft.registry.schemas.donor import DonorIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
+from tests.conftest import require_hla_release
 from tests.database_fixtures import fresh_database
 
 
@@ -37,7 +38,8 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
 
 
 def populate(registry: RegistryService) -> dict[str, Any]:
-    """A small registry touching every table and most column types."""
+    """A small registry touching every table and most column types (HLA typings need the release)."""
+    require_hla_release()
     registry.create_centre(CentreIn(code="C1", name="Centre One", country="GB"))
     registry.create_centre(CentreIn(code="C2", name="Zentrum Zwei – Köln", country="DE"))
     ann = registry.create_patient(

@@ -402,7 +402,7 @@ def test_endpoint_invariants(rows: list[tuple[float, ...]]) -> None:
     assert np.all(ep["cgvhd"].time[has_cut] <= cut[has_cut])
 
 
-def test_demo_cohort_endpoints_are_consistent(service: RegistryService, engine: Any) -> None:
+def test_demo_cohort_endpoints_are_consistent(service: RegistryService, engine: Any, hla_release: str) -> None:
     """On the synthetic demo cohort, endpoint event counts agree with the events written."""
     from engraft.registry.demo_cohort import load_demo_cohort
 

@@ -76,7 +76,9 @@ def _cibmtr_day(values: dict[int, float], threshold: float) -> int | None:
     return None
 
 
-def test_small_cohort_on_each_database(service: RegistryService, engine: Engine, tmp_path: Path) -> None:
+def test_small_cohort_on_each_database(
+    service: RegistryService, engine: Engine, tmp_path: Path, hla_release: str
+) -> None:
     """One load per database (loading is the slow part), checked from several sides."""
     calls: list[tuple[int, int]] = []
     summary = load_demo_cohort(
@@ -242,7 +244,7 @@ def test_arguments_are_checked(service: RegistryService) -> None:
 
 
 @pytest.mark.slow
-def test_larger_cohort_is_clinically_plausible(tmp_path: Path) -> None:
+def test_larger_cohort_is_clinically_plausible(tmp_path: Path, hla_release: str) -> None:
     """SQLite only: 200 transplants with the default seed, years and centres, against published bands.
 
     (The default 500 takes about a minute to load here, so a smaller cohort keeps the test quick.)

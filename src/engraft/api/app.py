@@ -18,7 +18,7 @@ from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
 from engraft.registry.service import RegistryService
-from engraft.registry.typing_validation import hla_typing_validator
+from engraft.registry.typing_validation import hla_typing_validator, refusing_validator
 
 
 def create_app(
@@ -30,8 +30,10 @@ def create_app(
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
-    With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. With
-    ``validate_hla``, stored HLA typings are checked against the configured IMGT/HLA release.
+    With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. HLA typings
+    are never stored unchecked: with ``validate_hla`` they are checked against the configured IMGT/HLA
+    release (and refused when none is configured); ``validate_hla=False`` loads no release and refuses
+    every typing (records without one are unaffected).
     """
     engine = engine or make_engine()
     if migrate:
@@ -42,7 +44,10 @@ def create_app(
         description="Haematopoietic stem cell transplant registry, risk and outcomes API.",
     )
     app.state.engine = engine
-    validator, hla_release = hla_typing_validator() if validate_hla else (None, None)
+    if validate_hla:
+        validator, hla_release = hla_typing_validator()
+    else:
+        validator, hla_release = refusing_validator("this server was started without HLA validation"), None
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     app.state.donor_registry = donor_registry or DonorRegistry()
     install_error_handlers(app)
@@ -60,7 +65,7 @@ def create_app(
             "status": "ok",
             "version": __version__,
             "database": engine.dialect.name,
-            "hla_release": hla_release or "not configured: HLA typings are checked for GL String syntax only",
+            "hla_release": hla_release or "not configured: HLA typings are refused (run `engraft hla install`)",
         }
 
     return app

@@ -1,4 +1,4 @@
-"""Top-level commands: ``db``, ``demo``, ``serve``, ``export``, ``import``."""
+"""Top-level commands: ``db``, ``demo``, ``serve``, ``export``, ``import``; sub-commands ``hla``, ``donors``, ..."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
@@ -20,6 +21,7 @@ from engraft.cli.common import (
 )
 from engraft.cli.db import db_app
 from engraft.cli.donors import donors_app
+from engraft.cli.hla import hla_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
 from engraft.registry.database import default_database_path
@@ -34,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(donors_app, name="donors")
+app.add_typer(hla_app, name="hla")
 app.add_typer(outcomes_app, name="outcomes")
 app.command()(score)
 
@@ -58,14 +61,27 @@ def demo_database_url() -> str:
     return f"sqlite:///{default_database_path().with_name('demo.db')}"
 
 
+def _require_hla_release(purpose: str) -> None:
+    """Exit with the install command when no IPD-IMGT/HLA release is configured."""
+    from engraft.hla.nomenclature.errors import HlaReleaseError
+    from engraft.io.imgt_release import configured_release
+
+    try:
+        configured_release()
+    except HlaReleaseError as exc:
+        err_console.print(f"[red]error:[/red] {purpose}: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+
+
 def fill_demo(database: str, transplants: int, seed: int) -> None:
     from engraft.registry.demo_cohort import load_demo_cohort
 
+    _require_hla_release("the demo donors carry HLA typings, which are checked against an IPD-IMGT/HLA release")
     engine = open_engine(database)
     upgrade(engine)
     service = registry_service(engine, actor="demo")
     columns = (TextColumn("[bold]demo cohort"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console) as progress:
+    with Progress(*columns, console=err_console) as progress, exit_on_registry_error():
         task = progress.add_task("transplants", total=transplants)
         with service.batch() as batch:
             summary = load_demo_cohort(

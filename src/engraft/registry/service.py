@@ -70,10 +70,9 @@ from engraft.registry.schemas.patient import (
     PatientOut,
     PatientUpdate,
 )
+from engraft.registry.typing_validation import TypingValidator, hla_typing_validator
 
 ModelT = TypeVar("ModelT", bound=Base)
-TypingValidator = Callable[[str], object]
-"""Checks a GL String (raises ``ValueError`` naming the bad token), e.g. ``Nomenclature.typings_from_gl``."""
 OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
 
@@ -109,14 +108,23 @@ class RegistryService:
         bound: Session | None = None,
         typing_validator: TypingValidator | None = None,
     ) -> None:
+        """``typing_validator`` checks HLA GL Strings; ``None``: the configured IMGT/HLA release, found on
+        first use (:func:`~engraft.registry.typing_validation.hla_typing_validator`), which refuses every
+        typing when no release is configured. Typings are never stored unchecked."""
         self._sessions = sessions
         self._bound = bound
         self.actor = actor
-        self.typing_validator = typing_validator
+        self._typing_validator = typing_validator
+
+    @property
+    def typing_validator(self) -> TypingValidator:
+        if self._typing_validator is None:
+            self._typing_validator, _release = hla_typing_validator()
+        return self._typing_validator
 
     def _check_typing(self, field: str, gl_string: str | None) -> None:
-        """Validate an HLA GL String against the configured IMGT/HLA release, when one is configured."""
-        if gl_string is None or self.typing_validator is None:
+        """Validate an HLA GL String against the IMGT/HLA release (refused when none is configured)."""
+        if gl_string is None:
             return
         try:
             self.typing_validator(gl_string)
@@ -132,7 +140,7 @@ class RegistryService:
         """
         with self._sessions() as session, session.begin():
             _begin_write(session)
-            yield RegistryService(self._sessions, self.actor, bound=session, typing_validator=self.typing_validator)
+            yield RegistryService(self._sessions, self.actor, bound=session, typing_validator=self._typing_validator)
 
     @contextmanager
     def read_snapshot(self) -> Iterator[Session]:

@@ -1,0 +1,99 @@
+"""``engraft hla``: install the IPD-IMGT/HLA release that typings are checked and matched against."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from engraft.cli.common import console, err_console
+from engraft.hla.nomenclature.errors import HlaReleaseError
+from engraft.hla.nomenclature.release_files import ReleaseFiles
+from engraft.io.imgt_release import (
+    ENV_VAR,
+    PINNED_RELEASE,
+    FileProgress,
+    configured_release,
+    default_cache_dir,
+    download_release,
+    install_release_from,
+    installed_releases,
+)
+
+hla_app = typer.Typer(
+    help="IPD-IMGT/HLA release: install one into the cache, show which one is configured.", no_args_is_help=True
+)
+
+
+@contextmanager
+def _file_progress(label: str) -> Iterator[FileProgress]:
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def advance(name: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=name)
+
+        yield advance
+
+
+def _fail(exc: HlaReleaseError) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+@hla_app.command("install")
+def install(
+    release: Annotated[
+        str | None, typer.Argument(help=f"release number such as 3.58.0 (default: the pinned {PINNED_RELEASE})")
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="copy the files from this local release folder instead of downloading them"),
+    ] = None,
+) -> None:
+    """Install a release into the versioned cache (~/.cache/engraft/imgt-hla/<release>/).
+
+    The release number is read from the files and checked against the one asked for.
+    """
+    files: ReleaseFiles
+    try:
+        if source is not None:
+            with _file_progress(f"copying from {source}") as progress:
+                files = install_release_from(source, release=release, progress=progress)
+        else:
+            wanted = release or PINNED_RELEASE
+            with _file_progress(f"downloading IPD-IMGT/HLA {wanted}") as progress:
+                files = download_release(wanted, progress=progress)
+    except HlaReleaseError as exc:
+        raise _fail(exc) from exc
+    console.print(f"installed IPD-IMGT/HLA {files.release} in {files.root}", soft_wrap=True, highlight=False)
+    if os.environ.get(ENV_VAR):
+        console.print(f"note: {ENV_VAR} is set and takes precedence over the cache")
+    elif files.release != PINNED_RELEASE:
+        console.print(
+            f"note: Engraft uses the pinned release {PINNED_RELEASE} from the cache; "
+            f"to use {files.release}, set {ENV_VAR}={files.root}"
+        )
+
+
+@hla_app.command("status")
+def status() -> None:
+    """Show which release is configured and where it comes from (exit status 1 when none is)."""
+    cache = default_cache_dir()
+    installed = installed_releases(cache)
+    console.print(f"installed in {cache}: {', '.join(installed) if installed else 'none'}", soft_wrap=True)
+    try:
+        configured = configured_release(cache_dir=cache)
+    except HlaReleaseError as exc:
+        raise _fail(exc) from exc
+    where = (
+        f"{ENV_VAR}={configured.files.root}" if configured.source == ENV_VAR else f"the cache, {configured.files.root}"
+    )
+    console.print(f"configured release: IPD-IMGT/HLA {configured.files.release} (from {where})", soft_wrap=True)
