@@ -82,6 +82,9 @@ def test_prediction_for_top_donors(client: TestClient) -> None:
         pytest.param({"patient": "HLA-A*99:99+HLA-A*01:01"}, 422, id="unknown-allele"),
         pytest.param({"patient": PATIENT, "max_mismatches": 6}, 422, id="too-many-mismatches"),
         pytest.param({"patient": PATIENT, "donor_type": "sibling"}, 422, id="unknown-donor-type"),
+        pytest.param({"patient": PATIENT, "loci": ["A", "DPB1"]}, 422, id="dpb1-is-no-match-criterion"),
+        pytest.param({"patient": PATIENT, "loci": ["A", "DRB9"]}, 422, id="unknown-locus"),
+        pytest.param({"patient": PATIENT, "max_mismatches_per_locus": {"DRB9": 1}}, 422, id="unknown-locus-limit"),
     ],
 )
 def test_bad_requests(client: TestClient, body: dict[str, object], status: int) -> None:
@@ -95,3 +98,19 @@ def test_missing_store_is_503(imgt_dir: Path, tmp_path: Path) -> None:
         response = client.post("/api/donor-search", json={"patient": PATIENT})
     assert response.status_code == 503
     assert "engraft donors generate" in response.json()["detail"]
+
+
+def test_loci_and_per_locus_limits_are_read_as_loci(client: TestClient) -> None:
+    body = {
+        "patient": PATIENT,
+        "loci": ["A", "B", "C", "DRB1"],
+        "max_mismatches": 1,
+        "max_mismatches_per_locus": {"A": 0},
+        "limit": 50,
+    }
+    result = client.post("/api/donor-search", json=body).json()
+    assert result["loci"] == ["A", "B", "C", "DRB1"]
+    assert result["donors"] and all(d["match_label"].endswith("/8") for d in result["donors"])
+    assert all(d["loci"]["A"]["mismatch_count"] == 0 for d in result["donors"] if "A" in d["loci"])
+    refused = client.post("/api/donor-search", json={**body, "loci": ["A", "DPB1"]}).json()
+    assert "DPB1" in str(refused)

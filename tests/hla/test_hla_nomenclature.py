@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from engraft.hla import HlaNomenclatureError, Nomenclature, Resolution, parse_allele_name
+from engraft.hla import (
+    HlaNomenclatureError,
+    Nomenclature,
+    Resolution,
+    open_release_dir,
+    parse_allele_name,
+    read_release_tables,
+)
 
 VALID = [
     pytest.param("A*01:01:01:01", Resolution.ALLELE, "A*01:01:01:01", id="full-4-field"),
@@ -178,3 +189,17 @@ def test_pickling_error_and_nomenclature(nom: Nomenclature) -> None:
     back = pickle.loads(pickle.dumps(err))
     assert (back.token, back.release, str(back)) == (err.token, err.release, str(err))
     assert pickle.loads(pickle.dumps(nom)) is nom  # same process: the cached tables are reused
+
+
+def test_from_release_reads_the_tables_and_the_constructor_takes_them(nom: Nomenclature, imgt_dir: Path) -> None:
+    files = open_release_dir(imgt_dir)
+    fresh = Nomenclature.from_release(files)
+    assert fresh is not nom and fresh.release == nom.release == "3.58.0"
+    assert fresh.allele_names == nom.allele_names
+    tables = read_release_tables(files)
+    in_memory = Nomenclature(replace(tables, root=None))
+    assert in_memory.resolve("A*01:34N") == nom.resolve("A*01:34N")
+    assert in_memory.tce.group(in_memory.allele_code("DPB1*61:01N")) == -1
+    assert pickle.loads(pickle.dumps(nom)) is nom
+    with pytest.raises(TypeError, match="in-memory tables"):
+        pickle.dumps(in_memory)

@@ -28,24 +28,20 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from engraft.hla.matching.dpb1_tce import Dpb1TceAssessment, TcePermissiveness, tce_groups, tce_permissiveness
 from engraft.hla.matching.grades import MatchGrade
 from engraft.hla.matching.locus_match import LocusMatch, MatchOptions, match_locus
 from engraft.hla.matching.locus_typing import LocusTyping
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
-from engraft.hla.nomenclature.tce_table import TceVersion
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
 from engraft.hla.search.donor_batch import DonorType
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
+from engraft.hla.search.dpb1_scores import Dpb1Score, Dpb1Scorer
 from engraft.hla.search.locus_dictionary import LocusDictionary
 from engraft.hla.search.phenotype_index import filter_rows
 from engraft.hla.search.ranking import (
-    DPB1_MATCH,
-    DPB1_NON_PERMISSIVE,
-    DPB1_PERMISSIVE,
     DPB1_UNKNOWN,
     RankingInputs,
     RankingOptions,
@@ -95,7 +91,7 @@ class DonorSearch:
         self.use_phenotype_index = use_phenotype_index
         self.predictor = MatchPredictor(hf) if hf is not None else None
         self._indexes: dict[Locus, tuple[LocusDictionary, LocusIndex]] = {}
-        self._dpb1_groups: dict[int, tuple[int | None, int | None]] = {}
+        self._dpb1 = Dpb1Scorer(nom.tce)
 
     def index(self, locus: Locus) -> LocusIndex:
         """Index of a locus dictionary, rebuilt when the dictionary grew or was replaced (compaction)."""
@@ -103,7 +99,7 @@ class DonorSearch:
         cached = self._indexes.get(locus)
         if cached is None or cached[0] is not dictionary or cached[1].size != len(dictionary):
             if locus == Locus.DPB1:
-                self._dpb1_groups.clear()
+                self._dpb1.forget_donors()
             cached = (dictionary, LocusIndex.build(self.nom, locus, dictionary.pairs, self.mac))
             self._indexes[locus] = cached
         return cached[1]
@@ -256,51 +252,19 @@ class DonorSearch:
                 m = scores.matches[e] = match_locus(patient, typing, opts)
             scores.grade[e] = sum(p.grade.rank for p in m.positions)
 
-    def _dpb1_details(
-        self, patient: Mapping[str, LocusTyping], codes: npt.NDArray[np.generic]
-    ) -> dict[int, tuple[LocusMatch, Dpb1TceAssessment, int]]:
-        """Per DPB1 entry: match, TCE assessment and ranking category (DPB1 is scored, never filtered)."""
-        out: dict[int, tuple[LocusMatch, Dpb1TceAssessment, int]] = {}
+    def _dpb1_details(self, patient: Mapping[str, LocusTyping], codes: npt.NDArray[np.generic]) -> dict[int, Dpb1Score]:
+        """Per DPB1 entry of these donors: match, TCE assessment and ranking category."""
         p = patient.get(Locus.DPB1)
         if p is None:
-            return out
-        index = self.index(Locus.DPB1)
-        for e in np.unique(codes).tolist():
-            d = index.typings[e]
-            if d is None:
-                continue
-            m = match_locus(p, d)
-            tce = self._tce(p, d, e)
-            if m.mismatch_count == 0:
-                cat = DPB1_MATCH
-            elif tce.category is TcePermissiveness.PERMISSIVE:
-                cat = DPB1_PERMISSIVE
-            elif tce.category is TcePermissiveness.UNKNOWN:
-                cat = DPB1_UNKNOWN
-            else:
-                cat = DPB1_NON_PERMISSIVE
-            out[e] = (m, tce, cat)
-        return out
-
-    def _tce(self, patient: LocusTyping, donor: LocusTyping, entry: int) -> Dpb1TceAssessment:
-        """TCE assessment with the donor's groups cached per dictionary entry.
-
-        Same rule as :func:`engraft.hla.matching.dpb1_tce.assess_dpb1_tce` (null position -> homozygous
-        for the expressed one; V2 groups), but the donor side is computed once per entry, not once per
-        search.
-        """
-        groups = self._dpb1_groups.get(entry)
-        if groups is None:
-            groups = self._dpb1_groups[entry] = tce_groups(donor, self.nom.tce, TceVersion.V2)
-        pg = tce_groups(patient, self.nom.tce, TceVersion.V2)
-        return Dpb1TceAssessment(tce_permissiveness(pg, groups), pg, groups, TceVersion.V2)
+            return {}
+        return self._dpb1.scores(p, self.index(Locus.DPB1), codes)
 
     def _ranking_inputs(
         self,
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
-        dpb1: Mapping[int, tuple[LocusMatch, Dpb1TceAssessment, int]],
+        dpb1: Mapping[int, Dpb1Score],
     ) -> RankingInputs:
         n = int(cand["donor_id"].shape[0])
         mm = np.zeros(n, np.int16)
@@ -314,8 +278,8 @@ class DonorSearch:
             gvh += s.gvh[codes]
             grade += s.grade[codes]
         table = np.full(self.index(Locus.DPB1).size, DPB1_UNKNOWN, dtype=np.int8)
-        for e, (_, _, cat) in dpb1.items():
-            table[e] = cat
+        for e, score in dpb1.items():
+            table[e] = score.category
         birth = cand["birth_year"].astype(np.int16)
         age = np.where(birth > 0, criteria.reference_year - birth, -1).astype(np.int16)
         return RankingInputs(
@@ -339,7 +303,7 @@ class DonorSearch:
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
-        dpb1: Mapping[int, tuple[LocusMatch, Dpb1TceAssessment, int]],
+        dpb1: Mapping[int, Dpb1Score],
         inputs: RankingInputs,
         ropts: RankingOptions,
         i: int,
@@ -375,8 +339,8 @@ class DonorSearch:
             potential_loci=tuple(potential),
             loci=loci,
             untyped_loci=tuple(untyped),
-            dpb1=dp[0] if dp else None,
-            dpb1_tce=dp[1] if dp else None,
+            dpb1=dp.match if dp else None,
+            dpb1_tce=dp.tce if dp else None,
             reason=rank_reason(inputs, ropts, i, len(criteria.loci)),
             rank_key=rank_key,
         )
