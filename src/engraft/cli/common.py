@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.errors import RegistryError
 from engraft.registry.service import RegistryService
-from engraft.registry.typing_validation import hla_typing_validator
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,9 +28,9 @@ def open_engine(database: str | None) -> Engine:
 
 
 def registry_service(engine: Engine, actor: str = "cli") -> RegistryService:
-    """The service the CLI writes through, validating HLA typings like the API does."""
-    validator, _release = hla_typing_validator()
-    return RegistryService(make_session_factory(engine), actor=actor, typing_validator=validator)
+    """The service the CLI writes through: HLA typings are checked against the configured release, as in
+    the API (loaded when the first typing arrives; refused when no release is configured)."""
+    return RegistryService(make_session_factory(engine), actor=actor)
 
 
 @contextmanager
