@@ -139,7 +139,7 @@ def test_api_without_release_refuses_typings(engine: Engine) -> None:
             "/api/donors", json={"donor_code": "D-1", "relation": "matched unrelated", "hla_gl_string": GL}
         )
         assert refused.status_code == 422, refused.text
-        problem = refused.json()["detail"][0]
+        problem = refused.json()["errors"][0]
         assert problem["field"] == "hla_gl_string" and "engraft hla install" in problem["expected"]
         stored = client.post("/api/donors", json={"donor_code": "D-2", "relation": "matched unrelated"})
         assert stored.status_code == 201, stored.text
@@ -153,7 +153,7 @@ def test_api_with_release_validates_typings(engine: Engine, imgt_dir: Path, monk
         assert client.post("/api/donors", json=body).status_code == 201
         bad = {**body, "donor_code": "D-2", "hla_gl_string": "HLA-A*99:99+HLA-A*01:01"}
         refused = client.post("/api/donors", json=bad)
-        assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "hla_gl_string"
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "hla_gl_string"
 
 
 def test_api_without_hla_validation_refuses_typings(
@@ -163,5 +163,5 @@ def test_api_without_hla_validation_refuses_typings(
     with TestClient(create_app(engine, migrate=False, validate_hla=False)) as client:
         body = {"donor_code": "D-1", "relation": "matched unrelated", "hla_gl_string": GL}
         refused = client.post("/api/donors", json=body)
-        assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "hla_gl_string"
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "hla_gl_string"
         assert "not configured" in client.get("/api/health").json()["hla_release"]
