@@ -9,15 +9,16 @@ read; a stale version, or a concurrent change between read and write, raises
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, raiseload, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
 from engraft.registry.audit import AuditAction
@@ -76,6 +77,29 @@ TypingValidator = Callable[[str], object]
 """Checks a GL String (raises ``ValueError`` naming the bad token), e.g. ``Nomenclature.typings_from_gl``."""
 OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
+_PATIENT_FIELDS = tuple(name for name in PatientOut.model_fields if name != "identity")
+
+
+_EPISODE_LOAD_ONE: tuple[ORMOption, ...] = (
+    joinedload(TransplantEpisode.conditioning),
+    joinedload(TransplantEpisode.donor_links),
+)
+"""One episode in one query (a few conditioning agents times at most four donors: a small product)."""
+_EPISODE_LOAD_PAGE: tuple[ORMOption, ...] = (
+    selectinload(TransplantEpisode.conditioning),
+    selectinload(TransplantEpisode.donor_links),
+)
+"""A page of episodes: one query per collection for the whole page, not one per episode."""
+
+
+def _patient_load(include_identity: bool) -> tuple[ORMOption, ...]:
+    """Eager loads of a patient read: the centre joined; the identity joined when asked, else refused.
+
+    ``raiseload`` makes an accidental read of ``patient.identity`` an error instead of a hidden query
+    per row that loads identifying fields nobody asked for.
+    """
+    centre = joinedload(Patient.centre)
+    return (centre, joinedload(Patient.identity)) if include_identity else (centre, raiseload(Patient.identity))
 
 
 def integrity_problem(exc: IntegrityError) -> RegistryError:
@@ -169,24 +193,45 @@ class RegistryService:
         session.add(AuditEntry(actor=self.actor, action=action, entity=entity, entity_id=entity_id, changes=changes))
 
     # ---- generic helpers -------------------------------------------------------------------
-    def _get(self, session: Session, model: type[ModelT], record_id: int, entity: str) -> ModelT:
-        record = session.get(model, record_id)
+    def _get(
+        self,
+        session: Session,
+        model: type[ModelT],
+        record_id: int,
+        entity: str,
+        options: Sequence[ORMOption] = (),
+    ) -> ModelT:
+        record = session.get(model, record_id, options=options)
         if record is None:
             raise RecordNotFound(entity, record_id)
         return record
 
     def _page(
-        self, session: Session, stmt: Select[tuple[ModelT]], out: type[OutT], limit: int, offset: int
+        self,
+        session: Session,
+        stmt: Select[tuple[ModelT]],
+        out: type[OutT],
+        limit: int,
+        offset: int,
+        convert: Callable[[ModelT], OutT] | None = None,
     ) -> Page[OutT]:
+        """One page of ``stmt``: one query for the rows, and one ``count`` unless the page itself shows the total.
+
+        ``stmt`` must load everything ``out`` reads (joined or select-in eager loads), so a page
+        costs the same few statements whatever its size; a lazy load per row is a regression
+        that tests/registry/test_query_shape.py catches.
+        """
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
         if offset < 0:
             raise InvalidRecord.single("offset", offset, "an integer >= 0")
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = session.scalars(stmt.limit(limit).offset(offset)).all()
-        return Page[out](  # type: ignore[valid-type]
-            items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
-        )
+        if 0 < len(rows) < limit or (offset == 0 and not rows):
+            total = offset + len(rows)  # a short page is the last one: no count needed
+        else:
+            total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        items = [convert(r) for r in rows] if convert is not None else [out.model_validate(r) for r in rows]
+        return Page[out](items=items, total=total, limit=limit, offset=offset)  # type: ignore[valid-type]
 
     def _update(
         self,
@@ -261,20 +306,28 @@ class RegistryService:
 
     @staticmethod
     def _patient_out(patient: Patient, include_identity: bool) -> PatientOut:
-        out = PatientOut.model_validate(patient)
-        return out if include_identity else out.model_copy(update={"identity": None})
+        """The output record; the identity is read only when asked (it is loaded, or refused, by the query)."""
+        fields = {name: getattr(patient, name) for name in _PATIENT_FIELDS}
+        identity = patient.identity if include_identity else None
+        return PatientOut.model_validate({**fields, "identity": identity})
 
     def get_patient(self, patient_id: int, include_identity: bool = False) -> PatientOut:
+        """One patient in one query; identifying fields only with ``include_identity``."""
         with self._sessions() as session:
-            return self._patient_out(self._get(session, Patient, patient_id, "patient"), include_identity)
+            patient = self._get(session, Patient, patient_id, "patient", _patient_load(include_identity))
+            return self._patient_out(patient, include_identity)
 
-    def list_patients(self, limit: int = 50, offset: int = 0, centre: str | None = None) -> Page[PatientOut]:
-        stmt = select(Patient).order_by(Patient.id)
+    def list_patients(
+        self, limit: int = 50, offset: int = 0, centre: str | None = None, include_identity: bool = False
+    ) -> Page[PatientOut]:
+        """A page of patients in one query (plus a count); identifying fields only with ``include_identity``."""
+        stmt = select(Patient).options(*_patient_load(include_identity)).order_by(Patient.id)
         if centre is not None:
-            stmt = stmt.join(Centre).where(Centre.code == centre)
+            stmt = stmt.where(Patient.centre_id == select(Centre.id).where(Centre.code == centre).scalar_subquery())
         with self._sessions() as session:
-            page = self._page(session, stmt, PatientOut, limit, offset)
-            return page.model_copy(update={"items": [p.model_copy(update={"identity": None}) for p in page.items]})
+            return self._page(
+                session, stmt, PatientOut, limit, offset, lambda p: self._patient_out(p, include_identity)
+            )
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
         self._check_typing("hla_gl_string", patch.hla_gl_string)
@@ -323,7 +376,8 @@ class RegistryService:
 
     def get_donor(self, donor_id: int) -> DonorOut:
         with self._sessions() as session:
-            return DonorOut.model_validate(self._get(session, Donor, donor_id, "donor"))
+            donor = self._get(session, Donor, donor_id, "donor", (joinedload(Donor.markers),))
+            return DonorOut.model_validate(donor)
 
     def list_donors(self, limit: int = 50, offset: int = 0) -> Page[DonorOut]:
         stmt = select(Donor).options(selectinload(Donor.markers)).order_by(Donor.id)
@@ -374,16 +428,13 @@ class RegistryService:
 
     def get_episode(self, episode_id: int) -> EpisodeOut:
         with self._sessions() as session:
-            return EpisodeOut.model_validate(self._get(session, TransplantEpisode, episode_id, "transplant episode"))
+            episode = self._get(session, TransplantEpisode, episode_id, "transplant episode", _EPISODE_LOAD_ONE)
+            return EpisodeOut.model_validate(episode)
 
     def list_episodes(
         self, limit: int = 50, offset: int = 0, patient_id: int | None = None, centre: str | None = None
     ) -> Page[EpisodeOut]:
-        stmt = (
-            select(TransplantEpisode)
-            .options(selectinload(TransplantEpisode.conditioning), selectinload(TransplantEpisode.donor_links))
-            .order_by(TransplantEpisode.id)
-        )
+        stmt = select(TransplantEpisode).options(*_EPISODE_LOAD_PAGE).order_by(TransplantEpisode.id)
         if patient_id is not None:
             stmt = stmt.where(TransplantEpisode.patient_id == patient_id)
         if centre is not None:
