@@ -1,24 +1,41 @@
-"""The FastAPI application: registry routes, health, OpenAPI at ``/openapi.json``."""
+"""The FastAPI application: registry routes, health, OpenAPI at ``/openapi.json``.
+
+:func:`create_app` builds the API on a given engine (tests, embedding). :func:`app_from_environment` is
+the factory each uvicorn worker process calls (``engraft serve`` runs several on PostgreSQL): it reads its
+whole configuration from the environment and never migrates, since workers starting together would race;
+``engraft serve`` brings the schema up to date once, in the parent, before it starts them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
+from engraft.api.routes_health import DatabaseProbe, health_of
+from engraft.api.routes_health import router as health_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
-from engraft.registry.migrate import upgrade
+from engraft.registry.migrate import current_revision, head_revision, upgrade
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator
+
+DEMO_ENV = "ENGRAFT_DEMO"
+"""``1``: the donor registry is the synthetic demo one (demo haplotype frequencies for match prediction)."""
+APP_FACTORY = "engraft.api.app:app_from_environment"
+"""Import string of the worker factory, for ``uvicorn.run(APP_FACTORY, factory=True)``."""
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is not at this version's newest migration (a worker does not migrate)."""
 
 
 def create_app(
@@ -45,22 +62,33 @@ def create_app(
     validator, hla_release = hla_typing_validator() if validate_hla else (None, None)
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     app.state.donor_registry = donor_registry or DonorRegistry()
+    app.state.health = health_of(engine, __version__, hla_release)
+    app.state.database_probe = DatabaseProbe(engine)
     install_error_handlers(app)
     install_problem_schema(app)
+    app.include_router(health_router)
     app.include_router(registry_router)
     app.include_router(scores_router)
     app.include_router(outcomes_router)
     app.include_router(donor_search_router)
-
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, Any]:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "version": __version__,
-            "database": engine.dialect.name,
-            "hla_release": hla_release or "not configured: HLA typings are checked for GL String syntax only",
-        }
-
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API as one worker process builds it, configured by the environment only.
+
+    ``ENGRAFT_DATABASE_URL`` (else the default SQLite file), ``ENGRAFT_DONOR_STORE`` (else beside the
+    database), ``ENGRAFT_DEMO=1`` for the synthetic demo donor registry, ``ENGRAFT_IMGT_DIR`` for the
+    HLA release, ``ENGRAFT_HF_SET`` for haplotype frequencies. Raises :class:`SchemaNotCurrent` when the
+    schema is not at the newest migration: run ``engraft db upgrade`` (``engraft serve`` does it).
+    """
+    engine = make_engine()
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        engine.dispose()
+        raise SchemaNotCurrent(
+            f"database {engine.url.render_as_string()} is at schema revision {current or 'none (empty)'}, "
+            f"this Engraft needs {head}: run `engraft db upgrade` first"
+        )
+    demo = os.environ.get(DEMO_ENV, "") == "1"
+    return create_app(engine, migrate=False, donor_registry=DonorRegistry(demo=demo))
