@@ -9,7 +9,10 @@ whole configuration from the environment and never migrates, since workers start
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -30,6 +33,13 @@ from engraft.registry.typing_validation import hla_typing_validator
 
 DEMO_ENV = "ENGRAFT_DEMO"
 """``1``: the donor registry is the synthetic demo one (demo haplotype frequencies for match prediction)."""
+THREADS_ENV = "ENGRAFT_API_THREADS"
+DEFAULT_THREADS = 8
+"""Requests a worker process serves at once (its thread pool), and so the database connections it keeps open.
+
+The registry routes are synchronous and spend much of their time waiting on the database, so a
+worker needs some threads; but on a small machine more threads than this mostly contend for the
+interpreter lock. Each worker keeps one pooled connection per thread, so no request opens one."""
 APP_FACTORY = "engraft.api.app:app_from_environment"
 """Import string of the worker factory, for ``uvicorn.run(APP_FACTORY, factory=True)``."""
 
@@ -44,16 +54,26 @@ def create_app(
     migrate: bool = True,
     validate_hla: bool = True,
     donor_registry: DonorRegistry | None = None,
+    threads: int | None = None,
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
     With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. With
-    ``validate_hla``, stored HLA typings are checked against the configured IMGT/HLA release.
+    ``validate_hla``, stored HLA typings are checked against the configured IMGT/HLA release. ``threads``
+    bounds the requests served at once (default: AnyIO's 40).
     """
     engine = engine or make_engine()
     if migrate:
         upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Engraft",
         version=__version__,
         description="Haematopoietic stem cell transplant registry, risk and outcomes API.",
@@ -82,7 +102,9 @@ def app_from_environment() -> FastAPI:
     HLA release, ``ENGRAFT_HF_SET`` for haplotype frequencies. Raises :class:`SchemaNotCurrent` when the
     schema is not at the newest migration: run ``engraft db upgrade`` (``engraft serve`` does it).
     """
-    engine = make_engine()
+    threads = int(os.environ.get(THREADS_ENV, DEFAULT_THREADS))
+    # one pooled connection per thread, plus two for the readiness probe and the odd request outside the pool
+    engine = make_engine(pool_size=threads, max_overflow=2)
     current, head = current_revision(engine), head_revision()
     if current != head:
         engine.dispose()
@@ -91,4 +113,4 @@ def app_from_environment() -> FastAPI:
             f"this Engraft needs {head}: run `engraft db upgrade` first"
         )
     demo = os.environ.get(DEMO_ENV, "") == "1"
-    return create_app(engine, migrate=False, donor_registry=DonorRegistry(demo=demo))
+    return create_app(engine, migrate=False, donor_registry=DonorRegistry(demo=demo), threads=threads)

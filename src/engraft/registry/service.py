@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, raiseload, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -47,6 +47,7 @@ from engraft.registry.models import (
     PatientIdentity,
     TransplantEpisode,
 )
+from engraft.registry.patient_reads import known_total, read_patient, read_patient_page
 from engraft.registry.schemas.clinical import (
     AssessmentOut,
     EventIn,
@@ -92,14 +93,11 @@ _EPISODE_LOAD_PAGE: tuple[ORMOption, ...] = (
 """A page of episodes: one query per collection for the whole page, not one per episode."""
 
 
-def _patient_load(include_identity: bool) -> tuple[ORMOption, ...]:
-    """Eager loads of a patient read: the centre joined; the identity joined when asked, else refused.
-
-    ``raiseload`` makes an accidental read of ``patient.identity`` an error instead of a hidden query
-    per row that loads identifying fields nobody asked for.
-    """
-    centre = joinedload(Patient.centre)
-    return (centre, joinedload(Patient.identity)) if include_identity else (centre, raiseload(Patient.identity))
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
+    if offset < 0:
+        raise InvalidRecord.single("offset", offset, "an integer >= 0")
 
 
 def integrity_problem(exc: IntegrityError) -> RegistryError:
@@ -168,6 +166,16 @@ class RegistryService:
                 session.rollback()
 
     @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session for one read. On PostgreSQL its connection is in autocommit: no BEGIN and ROLLBACK
+        round trips, and each statement reads its own snapshot, as it would inside a READ COMMITTED
+        transaction. On SQLite, a read transaction as before."""
+        with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error."""
         with self._unit_of_work() as session:
@@ -215,20 +223,16 @@ class RegistryService:
         offset: int,
         convert: Callable[[ModelT], OutT] | None = None,
     ) -> Page[OutT]:
-        """One page of ``stmt``: one query for the rows, and one ``count`` unless the page itself shows the total.
+        """One page of ``stmt``: one query for the rows, and a ``count`` unless the page itself shows the total.
 
         ``stmt`` must load everything ``out`` reads (joined or select-in eager loads), so a page
         costs the same few statements whatever its size; a lazy load per row is a regression
         that tests/registry/test_query_shape.py catches.
         """
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
-        if offset < 0:
-            raise InvalidRecord.single("offset", offset, "an integer >= 0")
+        _check_page(limit, offset)
         rows = session.scalars(stmt.limit(limit).offset(offset)).all()
-        if 0 < len(rows) < limit or (offset == 0 and not rows):
-            total = offset + len(rows)  # a short page is the last one: no count needed
-        else:
+        total = known_total(len(rows), limit, offset)
+        if total is None:
             total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         items = [convert(r) for r in rows] if convert is not None else [out.model_validate(r) for r in rows]
         return Page[out](items=items, total=total, limit=limit, offset=offset)  # type: ignore[valid-type]
@@ -281,7 +285,7 @@ class RegistryService:
             return CentreOut.model_validate(centre)
 
     def list_centres(self) -> list[CentreOut]:
-        with self._sessions() as session:
+        with self._reading() as session:
             return [CentreOut.model_validate(c) for c in session.scalars(select(Centre).order_by(Centre.code))]
 
     # ---- patients ------------------------------------------------------------------------
@@ -306,28 +310,27 @@ class RegistryService:
 
     @staticmethod
     def _patient_out(patient: Patient, include_identity: bool) -> PatientOut:
-        """The output record; the identity is read only when asked (it is loaded, or refused, by the query)."""
+        """The output of a patient just written; the identity record is read only when asked."""
         fields = {name: getattr(patient, name) for name in _PATIENT_FIELDS}
         identity = patient.identity if include_identity else None
         return PatientOut.model_validate({**fields, "identity": identity})
 
     def get_patient(self, patient_id: int, include_identity: bool = False) -> PatientOut:
         """One patient in one query; identifying fields only with ``include_identity``."""
-        with self._sessions() as session:
-            patient = self._get(session, Patient, patient_id, "patient", _patient_load(include_identity))
-            return self._patient_out(patient, include_identity)
+        with self._reading() as session:
+            patient = read_patient(session.connection(), patient_id, include_identity)
+        if patient is None:
+            raise RecordNotFound("patient", patient_id)
+        return patient
 
     def list_patients(
         self, limit: int = 50, offset: int = 0, centre: str | None = None, include_identity: bool = False
     ) -> Page[PatientOut]:
         """A page of patients in one query (plus a count); identifying fields only with ``include_identity``."""
-        stmt = select(Patient).options(*_patient_load(include_identity)).order_by(Patient.id)
-        if centre is not None:
-            stmt = stmt.where(Patient.centre_id == select(Centre.id).where(Centre.code == centre).scalar_subquery())
-        with self._sessions() as session:
-            return self._page(
-                session, stmt, PatientOut, limit, offset, lambda p: self._patient_out(p, include_identity)
-            )
+        _check_page(limit, offset)
+        with self._reading() as session:
+            items, total = read_patient_page(session.connection(), limit, offset, centre, include_identity)
+        return Page[PatientOut](items=items, total=total, limit=limit, offset=offset)
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
         self._check_typing("hla_gl_string", patch.hla_gl_string)
@@ -346,14 +349,14 @@ class RegistryService:
             return DiagnosisOut.model_validate(diagnosis)
 
     def get_diagnosis(self, diagnosis_id: int) -> DiagnosisOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return DiagnosisOut.model_validate(self._get(session, Diagnosis, diagnosis_id, "diagnosis"))
 
     def list_diagnoses(self, limit: int = 50, offset: int = 0, patient_id: int | None = None) -> Page[DiagnosisOut]:
         stmt = select(Diagnosis).order_by(Diagnosis.id)
         if patient_id is not None:
             stmt = stmt.where(Diagnosis.patient_id == patient_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, DiagnosisOut, limit, offset)
 
     def update_diagnosis(self, diagnosis_id: int, patch: DiagnosisUpdate) -> DiagnosisOut:
@@ -375,13 +378,13 @@ class RegistryService:
             return DonorOut.model_validate(donor)
 
     def get_donor(self, donor_id: int) -> DonorOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             donor = self._get(session, Donor, donor_id, "donor", (joinedload(Donor.markers),))
             return DonorOut.model_validate(donor)
 
     def list_donors(self, limit: int = 50, offset: int = 0) -> Page[DonorOut]:
         stmt = select(Donor).options(selectinload(Donor.markers)).order_by(Donor.id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, DonorOut, limit, offset)
 
     def update_donor(self, donor_id: int, patch: DonorUpdate) -> DonorOut:
@@ -427,7 +430,7 @@ class RegistryService:
         return donor
 
     def get_episode(self, episode_id: int) -> EpisodeOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             episode = self._get(session, TransplantEpisode, episode_id, "transplant episode", _EPISODE_LOAD_ONE)
             return EpisodeOut.model_validate(episode)
 
@@ -439,7 +442,7 @@ class RegistryService:
             stmt = stmt.where(TransplantEpisode.patient_id == patient_id)
         if centre is not None:
             stmt = stmt.join(Centre).where(Centre.code == centre)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, EpisodeOut, limit, offset)
 
     def update_episode(self, episode_id: int, patch: EpisodeUpdate) -> EpisodeOut:
@@ -467,7 +470,7 @@ class RegistryService:
             return EventOut.model_validate(event)
 
     def get_event(self, event_id: int) -> EventOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return EventOut.model_validate(self._get(session, ClinicalEvent, event_id, "clinical event"))
 
     def list_events(
@@ -485,12 +488,12 @@ class RegistryService:
             stmt = stmt.where(ClinicalEvent.episode_id == episode_id)
         if event_type is not None:
             stmt = stmt.where(ClinicalEvent.event_type == event_type)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, EventOut, limit, offset)
 
     def update_event(self, event_id: int, patch: EventUpdate) -> EventOut:
         if patch.details is not None:
-            with self._sessions() as session:
+            with self._reading() as session:
                 event_type = self._get(session, ClinicalEvent, event_id, "clinical event").event_type
             patch = patch.model_copy(update={"details": validate_event_details(event_type, patch.details)})
         with self.transaction() as session:
@@ -509,7 +512,7 @@ class RegistryService:
             return FollowUpOut.model_validate(visit)
 
     def get_follow_up(self, visit_id: int) -> FollowUpOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return FollowUpOut.model_validate(self._get(session, FollowUpVisit, visit_id, "follow-up visit"))
 
     def list_follow_ups(
@@ -520,7 +523,7 @@ class RegistryService:
             stmt = stmt.where(FollowUpVisit.patient_id == patient_id)
         if episode_id is not None:
             stmt = stmt.where(FollowUpVisit.episode_id == episode_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, FollowUpOut, limit, offset)
 
     def update_follow_up(self, visit_id: int, patch: FollowUpUpdate) -> FollowUpOut:
@@ -541,7 +544,7 @@ class RegistryService:
             stmt = stmt.where(Assessment.patient_id == patient_id)
         if episode_id is not None:
             stmt = stmt.where(Assessment.episode_id == episode_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, AssessmentOut, limit, offset)
 
     # ---- observations (reads; bulk writes are in engraft.registry.observations) ---------
@@ -560,7 +563,7 @@ class RegistryService:
             stmt = stmt.where(Observation.episode_id == episode_id)
         if loinc is not None:
             stmt = stmt.where(Observation.loinc == loinc)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, ObservationOut, limit, offset)
 
 
