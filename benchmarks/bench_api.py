@@ -10,21 +10,26 @@ What it does, in one run:
    installed from ``git archive`` into its own virtual environment under /tmp, or ``--peer-python``):
    starts the server on a free port of 127.0.0.1, waits for ``/api/health``, then drives each scenario
    for ``--duration`` seconds after ``--warmup`` seconds with ``--clients`` connections, each sending its
-   next request as soon as the last answer is read (closed loop, like wrk):
+   next request as soon as the last answer is read (closed loop, like wrk; ``--think-ms`` adds a random
+   pause, exponential with that mean, as a person reading the page would):
 
    * ``list``: ``GET /api/patients?limit=50&offset=<random page>``
    * ``record``: ``GET /api/patients/<random patient id>``
 
-3. prints requests/s, latency p50/p90/p99/max, errors, the load generator's own CPU use and the load
-   average, and drops the schema.
+3. prints requests/s, latency p50/p90/p99/max, errors, the CPU time per request of the server's processes
+   and of the PostgreSQL backends serving it (``application_name`` tells them apart; read from /proc, so
+   the database must run on this machine), the load generator's own CPU use and the load average; then
+   drops the schema.
 
-The load generator is a small asyncio HTTP/1.1 client on raw sockets (keep-alive, Content-Length bodies):
-httpx would spend more CPU than the server on this 2-core machine. Every loop is bounded: by duration,
-by ``--max-requests`` per scenario and by ``--timeout`` per request. Only loopback addresses are accepted.
+The load generator is a small asyncio HTTP/1.1 client on raw sockets (keep-alive, Content-Length bodies),
+kept lean because it shares the machine's cores with the server and the database. Every loop is bounded:
+by duration, by ``--max-requests`` per scenario and by ``--timeout`` per request. Only loopback addresses
+are accepted.
 Usage:
 
     python benchmarks/bench_api.py [--patients 10000] [--clients 100] [--duration 20] [--warmup 3]
-        [--workers N] [--peer-commit 0b5a58d | --peer-python PATH | --skip-peer] [--json results.json]
+        [--workers N] [--think-ms 0] [--peer-commit 0b5a58d | --peer-python PATH | --skip-peer]
+        [--order peer,current] [--json results.json]
 """
 
 from __future__ import annotations
@@ -342,6 +347,8 @@ async def _client(
     budget: list[int],
     latencies: list[float],
     errors: Counter[str],
+    think_s: float,
+    rng: random.Random,
 ) -> None:
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
@@ -371,6 +378,8 @@ async def _client(
         if close:
             writer.close()
             reader = writer = None
+        if think_s > 0:
+            await asyncio.sleep(rng.expovariate(1 / think_s))
     if writer is not None:
         writer.close()
 
@@ -386,6 +395,7 @@ def drive(
     duration: float,
     timeout: float,
     max_requests: int,
+    think_s: float = 0.0,
 ) -> Result:
     latencies: list[float] = []
     errors: Counter[str] = Counter()
@@ -402,7 +412,10 @@ def drive(
         budget = [max_requests]
         first = asyncio.create_task(snapshot_at(record_from))
         tasks = [
-            _client(port, next_path, record_from, deadline, timeout, budget, latencies, errors) for _ in range(clients)
+            _client(
+                port, next_path, record_from, deadline, timeout, budget, latencies, errors, think_s, random.Random(i)
+            )
+            for i in range(clients)
         ]
         await asyncio.gather(*tasks)
         return record_from, time.perf_counter(), await first, cpu_probe()
@@ -416,7 +429,7 @@ def drive(
     p50, p90, p99 = (float(v) for v in np.percentile(ms, [50, 90, 99]))
     return Result(
         server=server,
-        scenario=scenario,
+        scenario=scenario if think_s == 0 else f"{scenario}, think {think_s * 1000:.0f} ms",
         clients=clients,
         seconds=round(seconds, 2),
         requests=len(latencies),
@@ -488,6 +501,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a request counts as failed")
     parser.add_argument("--max-requests", type=int, default=2_000_000, help="upper bound per scenario")
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="mean pause of a client between requests (0: closed loop, like wrk)"
+    )
     parser.add_argument("--workers", type=int, default=None, help="--workers for the current server")
     parser.add_argument("--scenarios", default="list,record")
     parser.add_argument("--peer-commit", default=PEER_COMMIT)
@@ -541,6 +557,7 @@ def main() -> None:
                         args.duration,
                         args.timeout,
                         args.max_requests,
+                        args.think_ms / 1000,
                     )
                     results.append(result)
                     print(table([result]).splitlines()[-1], file=sys.stderr)

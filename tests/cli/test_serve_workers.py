@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from engraft.api.app import DEMO_ENV, SchemaNotCurrent, app_from_environment
+from engraft.api.app import DEMO_ENV, THREADS_ENV, SchemaNotCurrent, app_from_environment
 from engraft.api.routes_donor_search import DONOR_STORE_ENV
 from engraft.cli.main import MAX_DEFAULT_WORKERS, plan_serving, worker_count
 from engraft.registry.database import DATABASE_URL_ENV
@@ -70,7 +70,9 @@ def test_factory_builds_a_working_app_from_the_environment(
         for name, value in plan.environment.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv(DONOR_STORE_ENV, str(tmp_path / "no-store-here"))
+        monkeypatch.setenv(THREADS_ENV, "3")
         app = app_from_environment()
+        assert app.state.engine.pool.size() == 3  # one pooled connection per request served at once
         with TestClient(app) as client:
             assert client.get("/api/health").json()["database"] == kind
             assert client.post("/api/centres", json={"code": "C1", "name": "One", "country": "GB"}).status_code == 201

@@ -5,15 +5,17 @@ the ORM's per-row bookkeeping: they select the columns :class:`PatientOut` shows
 code joined, and join ``patient_identity`` only with ``include_identity``. A page first picks its ids
 in a subquery (``ORDER BY id LIMIT .. OFFSET ..``, an index-only scan) and joins just those rows, so a
 deep page does not build and throw away every row before it. The total comes in the same statement,
-a scalar subquery that PostgreSQL and SQLite evaluate once.
+a scalar subquery that PostgreSQL and SQLite evaluate once. The statements are built once, with bound
+parameters, so a read does not pay for building and keying them again.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Result, Select, func, select
+from sqlalchemy import Connection, Integer, Result, Select, bindparam, func, select
 
 from engraft.registry.models import Centre, Patient, PatientIdentity
 from engraft.registry.schemas.patient import PatientOut
@@ -50,17 +52,37 @@ def _records(result: Result[Any], include_identity: bool) -> tuple[list[dict[str
     return records, total
 
 
-def _centre_filter(centre: str | None) -> list[Any]:
-    if centre is None:
-        return []
-    return [PATIENT.c.centre_id == select(CENTRE.c.id).where(CENTRE.c.code == centre).scalar_subquery()]
+@cache
+def _record_statement(include_identity: bool) -> Select[Any]:
+    return _select(include_identity).where(PATIENT.c.id == bindparam("patient_id"))
+
+
+@cache
+def _page_statements(include_identity: bool, by_centre: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page statement (rows and total) and the count alone, for a page past the end."""
+    where = [PATIENT.c.centre_id == select(CENTRE.c.id).where(CENTRE.c.code == bindparam("centre")).scalar_subquery()]
+    where = where if by_centre else []
+    page_ids = (
+        select(PATIENT.c.id)
+        .where(*where)
+        .order_by(PATIENT.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    count = select(func.count()).select_from(PATIENT).where(*where)
+    page = (
+        _select(include_identity)
+        .add_columns(count.scalar_subquery().label("total"))
+        .where(PATIENT.c.id.in_(page_ids.scalar_subquery()))
+        .order_by(PATIENT.c.id)
+    )
+    return page, count
 
 
 def read_patient(connection: Connection, patient_id: int, include_identity: bool) -> PatientOut | None:
     """One patient in one statement, or None when there is no such patient."""
-    records, _ = _records(
-        connection.execute(_select(include_identity).where(PATIENT.c.id == patient_id)), include_identity
-    )
+    result = connection.execute(_record_statement(include_identity), {"patient_id": patient_id})
+    records, _ = _records(result, include_identity)
     return PatientOut.model_validate(records[0]) if records else None
 
 
@@ -68,21 +90,14 @@ def read_patient_page(
     connection: Connection, limit: int, offset: int, centre: str | None, include_identity: bool
 ) -> tuple[list[PatientOut], int]:
     """A page ordered by id, and the total, in one statement (a second only for a page past the end)."""
-    where = _centre_filter(centre)
-    page_ids = select(PATIENT.c.id).where(*where).order_by(PATIENT.c.id).limit(limit).offset(offset)
-    total = select(func.count()).select_from(PATIENT).where(*where).scalar_subquery().label("total")
-    stmt = (
-        _select(include_identity)
-        .add_columns(total)
-        .where(PATIENT.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(PATIENT.c.id)
-    )
-    records, counted = _records(connection.execute(stmt), include_identity)
-    if counted is None:  # no row carried the count
-        counted = known_total(0, limit, offset)
-    if counted is None:
-        counted = connection.scalar(select(func.count()).select_from(PATIENT).where(*where)) or 0
-    return _PATIENTS.validate_python(records), counted
+    page, count = _page_statements(include_identity, centre is not None)
+    parameters: dict[str, Any] = {"limit": limit, "offset": offset, "centre": centre}
+    records, total = _records(connection.execute(page, parameters), include_identity)
+    if total is None:  # no row carried the count
+        total = known_total(0, limit, offset)
+    if total is None:
+        total = connection.scalar(count, parameters) or 0
+    return _PATIENTS.validate_python(records), total
 
 
 def known_total(rows: int, limit: int, offset: int) -> int | None:
