@@ -358,11 +358,23 @@ async def _client(
         start = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(HOST, port)
-                assert reader is not None
-                writer.write(request)
-                status, close = await _read_response(reader)
+                for attempt in (1, 2):
+                    reused = writer is not None
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(HOST, port)
+                    assert reader is not None
+                    writer.write(request)
+                    try:
+                        status, close = await _read_response(reader)
+                        break
+                    except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+                        # The server closed an idle keep-alive connection (uvicorn: after 5 s) before this
+                        # request reached it: open a new one and send again once, as browsers do.
+                        partial = getattr(exc, "partial", b"")
+                        if not (reused and attempt == 1 and not partial):
+                            raise
+                        writer.close()
+                        reader = writer = None
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             if start >= record_from:
                 errors[type(exc).__name__] += 1
