@@ -168,7 +168,7 @@ def test_bulk_load_takes_the_copy_path_and_falls_back_for_resends(pg: tuple[Engi
         ObservationRow(
             ids["ann"],
             ids["ann_episode"] if i % 2 else None,
-            at + dt.timedelta(hours=i),
+            at + dt.timedelta(minutes=i),
             "8867-4",
             60.0 + i % 100,
             "/min",
@@ -186,7 +186,7 @@ def test_bulk_load_takes_the_copy_path_and_falls_back_for_resends(pg: tuple[Engi
         stored = conn.execute(
             text("SELECT patient_id, episode_id, observed_at, value FROM observation WHERE source_id = 'hr-29999'")
         ).one()
-    assert stored == (ids["ann"], ids["ann_episode"], at + dt.timedelta(hours=29_999), 60.0 + 29_999 % 100)
+    assert stored == (ids["ann"], ids["ann_episode"], at + dt.timedelta(minutes=29_999), 60.0 + 29_999 % 100)
 
 
 def test_schema_after_upgrade_and_downgrade(pg: tuple[Engine, dict[str, int]]) -> None:

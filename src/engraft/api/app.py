@@ -1,24 +1,49 @@
-"""The FastAPI application: registry routes, health, OpenAPI at ``/openapi.json``."""
+"""The FastAPI application: registry routes, health, OpenAPI at ``/openapi.json``.
+
+:func:`create_app` builds the API on a given engine (tests, embedding). :func:`app_from_environment` is
+the factory each uvicorn worker process calls (``engraft serve`` runs several on PostgreSQL): it reads its
+whole configuration from the environment and never migrates, since workers starting together would race;
+``engraft serve`` brings the schema up to date once, in the parent, before it starts them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from engraft import __version__
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
+from engraft.api.routes_health import DatabaseProbe, health_of
+from engraft.api.routes_health import router as health_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.registry.database import make_engine, make_session_factory
-from engraft.registry.migrate import upgrade
+from engraft.registry.migrate import current_revision, head_revision, upgrade
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator, refusing_validator
+
+THREADS_ENV = "ENGRAFT_API_THREADS"
+DEFAULT_THREADS = 8
+"""Requests a worker process serves at once (its thread pool), and so the database connections it keeps open.
+
+The registry routes are synchronous and spend much of their time waiting on the database, so a
+worker needs some threads; but on a small machine more threads than this mostly contend for the
+interpreter lock. Each worker keeps one pooled connection per thread, so no request opens one."""
+APP_FACTORY = "engraft.api.app:app_from_environment"
+"""Import string of the worker factory, for ``uvicorn.run(APP_FACTORY, factory=True)``."""
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is not at this version's newest migration (a worker does not migrate)."""
 
 
 def create_app(
@@ -27,18 +52,28 @@ def create_app(
     migrate: bool = True,
     validate_hla: bool = True,
     donor_registry: DonorRegistry | None = None,
+    threads: int | None = None,
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
     With ``migrate`` the schema is brought up to date first, so a new SQLite file just works. HLA typings
     are never stored unchecked: with ``validate_hla`` they are checked against the configured IMGT/HLA
     release (and refused when none is configured); ``validate_hla=False`` loads no release and refuses
-    every typing (records without one are unaffected).
+    every typing (records without one are unaffected). ``threads`` bounds the requests served at once
+    (default: AnyIO's 40).
     """
     engine = engine or make_engine()
     if migrate:
         upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Engraft",
         version=__version__,
         description="Haematopoietic stem cell transplant registry, risk and outcomes API.",
@@ -50,22 +85,35 @@ def create_app(
         validator, hla_release = refusing_validator("this server was started without HLA validation"), None
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     app.state.donor_registry = donor_registry or DonorRegistry()
+    app.state.health = health_of(engine, __version__, hla_release)
+    app.state.database_probe = DatabaseProbe(engine)
     install_error_handlers(app)
     install_problem_schema(app)
+    app.include_router(health_router)
     app.include_router(registry_router)
     app.include_router(scores_router)
     app.include_router(outcomes_router)
     app.include_router(donor_search_router)
-
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, Any]:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "version": __version__,
-            "database": engine.dialect.name,
-            "hla_release": hla_release or "not configured: HLA typings are refused (run `engraft hla install`)",
-        }
-
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API as one worker process builds it, configured by the environment only.
+
+    ``ENGRAFT_DATABASE_URL`` (else the default SQLite file), ``ENGRAFT_DONOR_STORE`` (else beside the
+    database), ``ENGRAFT_IMGT_DIR`` for the HLA release, ``ENGRAFT_HF_SET`` for haplotype frequencies
+    (``engraft serve --demo`` writes the synthetic demo set to a file and names it there). Raises
+    :class:`SchemaNotCurrent` when the schema is not at the newest migration: run ``engraft db upgrade``
+    (``engraft serve`` does it).
+    """
+    threads = int(os.environ.get(THREADS_ENV, DEFAULT_THREADS))
+    # one pooled connection per thread, plus two for the readiness probe and the odd request outside the pool
+    engine = make_engine(pool_size=threads, max_overflow=2)
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        engine.dispose()
+        raise SchemaNotCurrent(
+            f"database {engine.url.render_as_string()} is at schema revision {current or 'none (empty)'}, "
+            f"this Engraft needs {head}: run `engraft db upgrade` first"
+        )
+    return create_app(engine, migrate=False, donor_registry=DonorRegistry(), threads=threads)

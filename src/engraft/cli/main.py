@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from engraft import __version__
 from engraft.cli.common import (
@@ -24,7 +27,7 @@ from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
-from engraft.registry.database import default_database_path
+from engraft.registry.database import DATABASE_URL_ENV, database_url, default_database_path
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import Patient, TransplantEpisode
 
@@ -113,6 +116,22 @@ def demo_donor_store(donors: int) -> Path:
     return path
 
 
+def demo_hf_set_file(store: Path) -> Path | None:
+    """The demo haplotype frequencies as an Atlas HF-set file in the demo store (None without a release)."""
+    from engraft.demo.haplotypes import demo_hf_set_document
+    from engraft.hla.nomenclature.errors import HlaReleaseError
+    from engraft.io.imgt_release import load_nomenclature
+
+    try:
+        nom = load_nomenclature()
+    except HlaReleaseError:
+        return None
+    path = store / "demo-hf-set.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(demo_hf_set_document(nom), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def _record_count(database: str) -> int:
     """Patients plus transplant episodes: the demo only ever fills a database where both are zero."""
     engine = open_engine(database)
@@ -143,33 +162,117 @@ def demo(
     fill_demo(url, transplants, seed)
 
 
+MAX_DEFAULT_WORKERS = 4
+"""Default cap on worker processes: each holds up to 15 PostgreSQL connections (pool 5 + overflow 10) and
+its own copy of the HLA release, so 4 stay well inside PostgreSQL's default ``max_connections`` of 100."""
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(requested: int | None, dialect: str, cpus: int) -> int:
+    """Worker processes for ``serve``: as requested, else one per CPU (at most 4) on PostgreSQL, 1 on SQLite.
+
+    SQLite has one write lock for the whole file: more processes would wait on each other for it
+    (and on the busy timeout) instead of serving more requests.
+    """
+    if requested is not None:
+        return requested
+    if dialect != "postgresql":
+        return 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """What ``serve`` starts: how many workers, and the environment each worker builds its app from."""
+
+    url: str
+    dialect: str
+    workers: int
+    environment: dict[str, str]
+
+
+def plan_serving(
+    database: str | None,
+    *,
+    demo: bool,
+    workers: int | None,
+    demo_transplants: int = 500,
+    demo_donors: int = 100_000,
+    cpus: int | None = None,
+) -> ServePlan:
+    """Prepare the database once (demo cohort if asked, migrations) and say how workers are configured."""
+    from engraft.api.routes_donor_search import DONOR_STORE_ENV, HF_SET_ENV, default_donor_store_path
+
+    url = database_url(database or (demo_database_url() if demo else None))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError("an in-memory SQLite database cannot be served: each worker would get its own empty one")
+    if demo and _record_count(url) == 0:
+        err_console.print("creating the synthetic demo cohort (first start only)...")
+        fill_demo(url, demo_transplants, 20261125)
+    engine = open_engine(url)
+    try:
+        upgrade(engine)  # once, here: workers never migrate (they would race)
+        dialect = engine.dialect.name
+        rendered = engine.url.render_as_string(hide_password=False)
+    finally:
+        engine.dispose()
+    store = demo_donor_store(demo_donors) if demo else default_donor_store_path()
+    environment = {DATABASE_URL_ENV: rendered, DONOR_STORE_ENV: str(store)}
+    hf_set = demo_hf_set_file(store) if demo else None
+    if hf_set is not None:
+        environment[HF_SET_ENV] = str(hf_set)
+    count = worker_count(workers, dialect, cpus if cpus is not None else available_cpus())
+    return ServePlan(url=url, dialect=dialect, workers=count, environment=environment)
+
+
 @app.command()
 def serve(
     demo: Annotated[bool, typer.Option("--demo", help="serve a synthetic demo cohort (created if missing)")] = False,
     database: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="worker processes. Default: on PostgreSQL one per CPU, at most "
+            f"{MAX_DEFAULT_WORKERS}; on SQLite 1, because SQLite has a single write lock for the whole file, "
+            "so more processes wait on each other instead of serving more requests",
+            show_default=False,
+        ),
+    ] = None,
     demo_transplants: Annotated[int, typer.Option(min=1, help="size of a newly created demo cohort")] = 500,
     demo_donors: Annotated[int, typer.Option(min=1, help="size of a newly created demo donor registry")] = 100_000,
 ) -> None:
-    """Serve the REST API (OpenAPI at /openapi.json, interactive docs at /docs)."""
+    """Serve the REST API (OpenAPI at /openapi.json, interactive docs at /docs).
+
+    Migrations run once, here, before the worker processes start; each worker builds its own app from
+    the environment (engraft.api.app:app_from_environment).
+    """
     import uvicorn
 
-    from engraft.api.app import create_app
-    from engraft.api.routes_donor_search import DonorRegistry
-    from engraft.demo.haplotypes import demo_hf_set
+    from engraft.api.app import APP_FACTORY
 
-    url = database or (demo_database_url() if demo else None)
-    if demo and url is not None and _record_count(url) == 0:
-        err_console.print("creating the synthetic demo cohort (first start only)...")
-        fill_demo(url, demo_transplants, 20261125)
-    donor_registry = (
-        DonorRegistry(demo_donor_store(demo_donors), haplotype_frequencies=demo_hf_set) if demo else DonorRegistry()
-    )
-    engine = open_engine(url)
-    app_ = create_app(engine, donor_registry=donor_registry)
-    err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {engine.url.render_as_string()})")
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    try:
+        plan = plan_serving(
+            database, demo=demo, workers=workers, demo_transplants=demo_transplants, demo_donors=demo_donors
+        )
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    os.environ.update(plan.environment)
+    shown = make_url(plan.url).render_as_string()
+    processes = "1 worker process" if plan.workers == 1 else f"{plan.workers} worker processes"
+    err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {shown}; {processes})")
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=plan.workers, log_level="info")
 
 
 @app.command("export")

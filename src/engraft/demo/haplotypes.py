@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from engraft.hla.nomenclature.tables import Nomenclature
-from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, build_hf_set
+from engraft.hla.prediction.haplotype_frequencies import ATLAS_KEYS, HaplotypeFrequencySet, build_hf_set
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 # A, B, C, DRB1, DQB1 (MATCH_LOCI order; first field:second field of each G group) and an invented weight.
@@ -63,3 +63,22 @@ def demo_hf_set(nom: Nomenclature) -> HaplotypeFrequencySet:
     """Encode the demo haplotypes against ``nom`` (weights normalised to frequencies)."""
     pairs = demo_haplotypes(nom)
     return build_hf_set(nom, [h for h, _ in pairs], [w for _, w in pairs])
+
+
+def demo_hf_set_document(nom: Nomenclature) -> dict[str, object]:
+    """The demo haplotypes as an Atlas HF-set JSON document (frequencies normalised to sum to 1).
+
+    ``engraft serve --demo`` writes it beside the demo donor store, so that every worker process loads
+    the same set through ``ENGRAFT_HF_SET`` like any registry's own set.
+    """
+    pairs = demo_haplotypes(nom)
+    total = sum(w for _, w in pairs)
+    return {
+        "nomenclatureVersion": nom.release,
+        "typingCategory": "LargeGGroup",
+        "populationId": None,
+        "frequencies": [
+            {**{ATLAS_KEYS[locus]: name for locus, name in haplotype.items()}, "frequency": weight / total}
+            for haplotype, weight in pairs
+        ],
+    }

@@ -9,15 +9,16 @@ read; a stale version, or a concurrent change between read and write, raises
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
 from engraft.registry.audit import AuditAction
@@ -46,6 +47,7 @@ from engraft.registry.models import (
     PatientIdentity,
     TransplantEpisode,
 )
+from engraft.registry.patient_reads import known_total, read_patient, read_patient_page
 from engraft.registry.schemas.clinical import (
     AssessmentOut,
     EventIn,
@@ -75,6 +77,26 @@ from engraft.registry.typing_validation import TypingValidator, hla_typing_valid
 ModelT = TypeVar("ModelT", bound=Base)
 OutT = TypeVar("OutT", bound=BaseModel)
 MAX_PAGE = 1000
+_PATIENT_FIELDS = tuple(name for name in PatientOut.model_fields if name != "identity")
+
+
+_EPISODE_LOAD_ONE: tuple[ORMOption, ...] = (
+    joinedload(TransplantEpisode.conditioning),
+    joinedload(TransplantEpisode.donor_links),
+)
+"""One episode in one query (a few conditioning agents times at most four donors: a small product)."""
+_EPISODE_LOAD_PAGE: tuple[ORMOption, ...] = (
+    selectinload(TransplantEpisode.conditioning),
+    selectinload(TransplantEpisode.donor_links),
+)
+"""A page of episodes: one query per collection for the whole page, not one per episode."""
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
+    if offset < 0:
+        raise InvalidRecord.single("offset", offset, "an integer >= 0")
 
 
 def integrity_problem(exc: IntegrityError) -> RegistryError:
@@ -152,6 +174,16 @@ class RegistryService:
                 session.rollback()
 
     @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session for one read. On PostgreSQL its connection is in autocommit: no BEGIN and ROLLBACK
+        round trips, and each statement reads its own snapshot, as it would inside a READ COMMITTED
+        transaction. On SQLite, a read transaction as before."""
+        with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error."""
         with self._unit_of_work() as session:
@@ -177,24 +209,41 @@ class RegistryService:
         session.add(AuditEntry(actor=self.actor, action=action, entity=entity, entity_id=entity_id, changes=changes))
 
     # ---- generic helpers -------------------------------------------------------------------
-    def _get(self, session: Session, model: type[ModelT], record_id: int, entity: str) -> ModelT:
-        record = session.get(model, record_id)
+    def _get(
+        self,
+        session: Session,
+        model: type[ModelT],
+        record_id: int,
+        entity: str,
+        options: Sequence[ORMOption] = (),
+    ) -> ModelT:
+        record = session.get(model, record_id, options=options)
         if record is None:
             raise RecordNotFound(entity, record_id)
         return record
 
     def _page(
-        self, session: Session, stmt: Select[tuple[ModelT]], out: type[OutT], limit: int, offset: int
+        self,
+        session: Session,
+        stmt: Select[tuple[ModelT]],
+        out: type[OutT],
+        limit: int,
+        offset: int,
+        convert: Callable[[ModelT], OutT] | None = None,
     ) -> Page[OutT]:
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRecord.single("limit", limit, f"an integer from 1 to {MAX_PAGE}")
-        if offset < 0:
-            raise InvalidRecord.single("offset", offset, "an integer >= 0")
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        """One page of ``stmt``: one query for the rows, and a ``count`` unless the page itself shows the total.
+
+        ``stmt`` must load everything ``out`` reads (joined or select-in eager loads), so a page
+        costs the same few statements whatever its size; a lazy load per row is a regression
+        that tests/registry/test_query_shape.py catches.
+        """
+        _check_page(limit, offset)
         rows = session.scalars(stmt.limit(limit).offset(offset)).all()
-        return Page[out](  # type: ignore[valid-type]
-            items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
-        )
+        total = known_total(len(rows), limit, offset)
+        if total is None:
+            total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        items = [convert(r) for r in rows] if convert is not None else [out.model_validate(r) for r in rows]
+        return Page[out](items=items, total=total, limit=limit, offset=offset)  # type: ignore[valid-type]
 
     def _update(
         self,
@@ -244,7 +293,7 @@ class RegistryService:
             return CentreOut.model_validate(centre)
 
     def list_centres(self) -> list[CentreOut]:
-        with self._sessions() as session:
+        with self._reading() as session:
             return [CentreOut.model_validate(c) for c in session.scalars(select(Centre).order_by(Centre.code))]
 
     # ---- patients ------------------------------------------------------------------------
@@ -269,20 +318,27 @@ class RegistryService:
 
     @staticmethod
     def _patient_out(patient: Patient, include_identity: bool) -> PatientOut:
-        out = PatientOut.model_validate(patient)
-        return out if include_identity else out.model_copy(update={"identity": None})
+        """The output of a patient just written; the identity record is read only when asked."""
+        fields = {name: getattr(patient, name) for name in _PATIENT_FIELDS}
+        identity = patient.identity if include_identity else None
+        return PatientOut.model_validate({**fields, "identity": identity})
 
     def get_patient(self, patient_id: int, include_identity: bool = False) -> PatientOut:
-        with self._sessions() as session:
-            return self._patient_out(self._get(session, Patient, patient_id, "patient"), include_identity)
+        """One patient in one query; identifying fields only with ``include_identity``."""
+        with self._reading() as session:
+            patient = read_patient(session.connection(), patient_id, include_identity)
+        if patient is None:
+            raise RecordNotFound("patient", patient_id)
+        return patient
 
-    def list_patients(self, limit: int = 50, offset: int = 0, centre: str | None = None) -> Page[PatientOut]:
-        stmt = select(Patient).order_by(Patient.id)
-        if centre is not None:
-            stmt = stmt.join(Centre).where(Centre.code == centre)
-        with self._sessions() as session:
-            page = self._page(session, stmt, PatientOut, limit, offset)
-            return page.model_copy(update={"items": [p.model_copy(update={"identity": None}) for p in page.items]})
+    def list_patients(
+        self, limit: int = 50, offset: int = 0, centre: str | None = None, include_identity: bool = False
+    ) -> Page[PatientOut]:
+        """A page of patients in one query (plus a count); identifying fields only with ``include_identity``."""
+        _check_page(limit, offset)
+        with self._reading() as session:
+            items, total = read_patient_page(session.connection(), limit, offset, centre, include_identity)
+        return Page[PatientOut](items=items, total=total, limit=limit, offset=offset)
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
         self._check_typing("hla_gl_string", patch.hla_gl_string)
@@ -301,14 +357,14 @@ class RegistryService:
             return DiagnosisOut.model_validate(diagnosis)
 
     def get_diagnosis(self, diagnosis_id: int) -> DiagnosisOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return DiagnosisOut.model_validate(self._get(session, Diagnosis, diagnosis_id, "diagnosis"))
 
     def list_diagnoses(self, limit: int = 50, offset: int = 0, patient_id: int | None = None) -> Page[DiagnosisOut]:
         stmt = select(Diagnosis).order_by(Diagnosis.id)
         if patient_id is not None:
             stmt = stmt.where(Diagnosis.patient_id == patient_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, DiagnosisOut, limit, offset)
 
     def update_diagnosis(self, diagnosis_id: int, patch: DiagnosisUpdate) -> DiagnosisOut:
@@ -330,12 +386,13 @@ class RegistryService:
             return DonorOut.model_validate(donor)
 
     def get_donor(self, donor_id: int) -> DonorOut:
-        with self._sessions() as session:
-            return DonorOut.model_validate(self._get(session, Donor, donor_id, "donor"))
+        with self._reading() as session:
+            donor = self._get(session, Donor, donor_id, "donor", (joinedload(Donor.markers),))
+            return DonorOut.model_validate(donor)
 
     def list_donors(self, limit: int = 50, offset: int = 0) -> Page[DonorOut]:
         stmt = select(Donor).options(selectinload(Donor.markers)).order_by(Donor.id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, DonorOut, limit, offset)
 
     def update_donor(self, donor_id: int, patch: DonorUpdate) -> DonorOut:
@@ -381,22 +438,19 @@ class RegistryService:
         return donor
 
     def get_episode(self, episode_id: int) -> EpisodeOut:
-        with self._sessions() as session:
-            return EpisodeOut.model_validate(self._get(session, TransplantEpisode, episode_id, "transplant episode"))
+        with self._reading() as session:
+            episode = self._get(session, TransplantEpisode, episode_id, "transplant episode", _EPISODE_LOAD_ONE)
+            return EpisodeOut.model_validate(episode)
 
     def list_episodes(
         self, limit: int = 50, offset: int = 0, patient_id: int | None = None, centre: str | None = None
     ) -> Page[EpisodeOut]:
-        stmt = (
-            select(TransplantEpisode)
-            .options(selectinload(TransplantEpisode.conditioning), selectinload(TransplantEpisode.donor_links))
-            .order_by(TransplantEpisode.id)
-        )
+        stmt = select(TransplantEpisode).options(*_EPISODE_LOAD_PAGE).order_by(TransplantEpisode.id)
         if patient_id is not None:
             stmt = stmt.where(TransplantEpisode.patient_id == patient_id)
         if centre is not None:
             stmt = stmt.join(Centre).where(Centre.code == centre)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, EpisodeOut, limit, offset)
 
     def update_episode(self, episode_id: int, patch: EpisodeUpdate) -> EpisodeOut:
@@ -424,7 +478,7 @@ class RegistryService:
             return EventOut.model_validate(event)
 
     def get_event(self, event_id: int) -> EventOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return EventOut.model_validate(self._get(session, ClinicalEvent, event_id, "clinical event"))
 
     def list_events(
@@ -442,12 +496,12 @@ class RegistryService:
             stmt = stmt.where(ClinicalEvent.episode_id == episode_id)
         if event_type is not None:
             stmt = stmt.where(ClinicalEvent.event_type == event_type)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, EventOut, limit, offset)
 
     def update_event(self, event_id: int, patch: EventUpdate) -> EventOut:
         if patch.details is not None:
-            with self._sessions() as session:
+            with self._reading() as session:
                 event_type = self._get(session, ClinicalEvent, event_id, "clinical event").event_type
             patch = patch.model_copy(update={"details": validate_event_details(event_type, patch.details)})
         with self.transaction() as session:
@@ -466,7 +520,7 @@ class RegistryService:
             return FollowUpOut.model_validate(visit)
 
     def get_follow_up(self, visit_id: int) -> FollowUpOut:
-        with self._sessions() as session:
+        with self._reading() as session:
             return FollowUpOut.model_validate(self._get(session, FollowUpVisit, visit_id, "follow-up visit"))
 
     def list_follow_ups(
@@ -477,7 +531,7 @@ class RegistryService:
             stmt = stmt.where(FollowUpVisit.patient_id == patient_id)
         if episode_id is not None:
             stmt = stmt.where(FollowUpVisit.episode_id == episode_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, FollowUpOut, limit, offset)
 
     def update_follow_up(self, visit_id: int, patch: FollowUpUpdate) -> FollowUpOut:
@@ -498,7 +552,7 @@ class RegistryService:
             stmt = stmt.where(Assessment.patient_id == patient_id)
         if episode_id is not None:
             stmt = stmt.where(Assessment.episode_id == episode_id)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, AssessmentOut, limit, offset)
 
     # ---- observations (reads; bulk writes are in engraft.registry.observations) ---------
@@ -517,7 +571,7 @@ class RegistryService:
             stmt = stmt.where(Observation.episode_id == episode_id)
         if loinc is not None:
             stmt = stmt.where(Observation.loinc == loinc)
-        with self._sessions() as session:
+        with self._reading() as session:
             return self._page(session, stmt, ObservationOut, limit, offset)
 
 

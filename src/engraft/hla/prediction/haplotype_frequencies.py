@@ -30,7 +30,7 @@ from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 #: Key of each locus in the Atlas HF-set JSON; an HF set holds the n/10 loci (:data:`MATCH_LOCI`, Dehn 2019).
-_ATLAS_KEYS: Final[Mapping[Locus, str]] = {
+ATLAS_KEYS: Final[Mapping[Locus, str]] = {
     Locus.A: "a",
     Locus.B: "b",
     Locus.C: "c",
@@ -135,7 +135,7 @@ def hf_set_from_atlas(nom: Nomenclature, data: Mapping[str, object]) -> Haplotyp
         if not isinstance(row, Mapping):
             raise ValueError(f"frequencies[{i}] is not an object")
         try:
-            haplotypes.append({locus: str(row[key]) for locus, key in _ATLAS_KEYS.items()})
+            haplotypes.append({locus: str(row[key]) for locus, key in ATLAS_KEYS.items()})
             freqs.append(float(row["frequency"]))
         except KeyError as exc:
             raise ValueError(f"frequencies[{i}] lacks {exc.args[0]!r}") from None
