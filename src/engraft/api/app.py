@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from engraft import __version__
+from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_donor_search import DonorRegistry
@@ -45,6 +46,7 @@ def create_app(
     validator, hla_release = hla_typing_validator() if validate_hla else (None, None)
     app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
     app.state.donor_registry = donor_registry or DonorRegistry()
+    app.add_middleware(BodyLimitMiddleware)
     install_error_handlers(app)
     install_problem_schema(app)
     app.include_router(registry_router)
