@@ -9,7 +9,10 @@ error. :class:`JsonBodyRoute` reads the body before FastAPI does and refuses:
 - ``NaN``, ``Infinity`` or a number too large for a double (422, naming the field);
 - a missing or empty body where the route needs one (422).
 
-Each answer says what to send: a JSON object (or array) with ``Content-Type: application/json``.
+Each answer says what to send: a JSON object (or array) with ``Content-Type: application/json``. The body is
+then validated against the route's body type in pydantic's strict JSON mode, so it must have the JSON types
+the OpenAPI document gives: ``false`` is not an integer, ``0`` is not a boolean and ``"5"`` is not a number
+(dates, timestamps and enum values are JSON strings, as documented).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from email.message import Message
 from typing import Any, Final, get_origin
 
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -72,9 +76,19 @@ def _parse_constant(text: str) -> _NonFinite:
     return _NonFinite(text)
 
 
-def _parse_float(text: str) -> float | _NonFinite:
+class _IntegralFloat(int):
+    """A JSON number written with a fraction or exponent but with an integral value (``2.0``, ``1e3``).
+
+    JSON Schema counts such numbers as integers, so they are read as integers; the subclass marks that the
+    body was changed by reading it so.
+    """
+
+
+def _parse_float(text: str) -> float | int | _NonFinite:
     value = float(text)
-    return value if math.isfinite(value) else _NonFinite(text)
+    if not math.isfinite(value):
+        return _NonFinite(text)
+    return _IntegralFloat(value) if value.is_integer() else value
 
 
 def _parse_int(text: str) -> int:
@@ -83,27 +97,29 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _non_finite_fields(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def _scan(value: Any, path: tuple[str, ...], non_finite: list[tuple[str, str]]) -> bool:
+    """Collect the non-finite numbers in ``value`` with their field paths; True if it holds integral floats."""
     if isinstance(value, _NonFinite):
-        return [(".".join(path), value.text)]
-    found: list[tuple[str, str]] = []
+        non_finite.append((".".join(path), value.text))
+        return False
     if isinstance(value, dict):
-        for key, item in value.items():
-            found += _non_finite_fields(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _non_finite_fields(item, (*path, str(index)))
-    return found
+        return any([_scan(item, (*path, str(key)), non_finite) for key, item in value.items()])
+    if isinstance(value, list):
+        return any([_scan(item, (*path, str(index)), non_finite) for index, item in enumerate(value)])
+    return isinstance(value, _IntegralFloat)
 
 
 def _what(body_kind: str) -> str:
     return SEND_JSON.format(body_kind)
 
 
-def parse_json_body(body: bytes, content_type: str | None, *, required: bool, body_kind: str = "object") -> Any:
-    """The JSON value of ``body``; :class:`RequestProblem` when it is absent, not JSON, or not finite.
+def parse_json_body(
+    body: bytes, content_type: str | None, *, required: bool, body_kind: str = "object"
+) -> bytes | None:
+    """``body`` checked to be finite JSON; :class:`RequestProblem` when it is absent, not JSON, or not finite.
 
-    Returns ``None`` for an empty body that is not ``required``.
+    Returns the JSON text to validate: ``body`` itself, or re-written with integral numbers such as ``2.0``
+    as integers. Returns ``None`` for an empty body that is not ``required``.
     """
     if not body.strip():
         if required:
@@ -125,7 +141,8 @@ def parse_json_body(body: bytes, content_type: str | None, *, required: bool, bo
         raise RequestProblem(400, f"the request body is not valid JSON ({where}); {_what(body_kind)}") from exc
     except (ValueError, RecursionError) as exc:
         raise RequestProblem(400, f"the request body cannot be read as JSON ({exc}); {_what(body_kind)}") from exc
-    non_finite = _non_finite_fields(value)
+    non_finite: list[tuple[str, str]] = []
+    integral_floats = _scan(value, (), non_finite)
     if non_finite:
         faults = [
             FieldProblem(
@@ -138,7 +155,7 @@ def parse_json_body(body: bytes, content_type: str | None, *, required: bool, bo
         ]
         shown = ", ".join(f.field or "body" for f in faults)
         raise RequestProblem(422, f"{len(non_finite)} number(s) are not finite: {shown}", faults)
-    return value
+    return json.dumps(value, ensure_ascii=False).encode("utf-8") if integral_floats else body
 
 
 class JsonBodyRoute(APIRoute):
@@ -150,15 +167,17 @@ class JsonBodyRoute(APIRoute):
         if body_field is None:
             return handler
         required = body_field.field_info.is_required()
-        annotation = getattr(body_field.field_info, "annotation", None)
+        annotation = body_field.field_info.annotation
         body_kind = "array" if get_origin(annotation) in (list, tuple) else "object"
+        adapter: TypeAdapter[Any] = TypeAdapter(Any if annotation is None else annotation)
 
         async def strict_json_handler(request: Request) -> Response:
             body = await request.body()
-            value = parse_json_body(body, request.headers.get("content-type"), required=required, body_kind=body_kind)
-            if value is not None:
-                # Starlette's Request caches the parsed body here, so FastAPI does not parse it a second time.
-                request._json = value
+            text = parse_json_body(body, request.headers.get("content-type"), required=required, body_kind=body_kind)
+            if text is not None:
+                # A ValidationError here is answered 422 by the error handlers. Starlette's Request caches the
+                # parsed body in ``_json``: FastAPI then takes the validated value from there as it is.
+                request._json = adapter.validate_json(text, strict=True)
             return await handler(request)
 
         return strict_json_handler

@@ -80,8 +80,8 @@ LoincFilter = Annotated[
 ]
 
 _BODY = (400, 413, 415, 422)
-#: A new record: a duplicate or a concurrent write is 409, bad data 422.
-CREATE = problem_responses(*_BODY, 409)
+#: A new record: 404 when a record it refers to does not exist, 409 for a duplicate or a concurrent write.
+CREATE = problem_responses(*_BODY, 404, 409)
 #: An edit of a record by id: 404 when it does not exist, 409 for a stale version.
 UPDATE = problem_responses(*_BODY, 404, 409)
 #: One record by id.
