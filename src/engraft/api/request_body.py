@@ -6,7 +6,8 @@ error. :class:`JsonBodyRoute` reads the body before FastAPI does and refuses:
 
 - a body that is not JSON by its ``Content-Type`` (415);
 - malformed JSON, or text that is not UTF-8 (400), naming the line and column;
-- ``NaN``, ``Infinity`` or a number too large for a double (422, naming the field);
+- ``NaN``, ``Infinity``, a number too large for a double, or text with a lone UTF-16 surrogate (422, naming
+  the field);
 - a missing or empty body where the route needs one (422).
 
 Each answer says what to send: a JSON object (or array) with ``Content-Type: application/json``. The body is
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Coroutine
 from email.message import Message
 from typing import Any, Final, get_origin
@@ -97,15 +99,27 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _scan(value: Any, path: tuple[str, ...], non_finite: list[tuple[str, str]]) -> bool:
-    """Collect the non-finite numbers in ``value`` with their field paths; True if it holds integral floats."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_FINITE = "a finite number (JSON has no NaN or Infinity; send null where a value is unknown)"
+_NOT_UNICODE = "text of Unicode characters (a lone UTF-16 surrogate escape such as \\ud800 is not one)"
+
+
+def _scan(value: Any, path: tuple[str, ...], faults: list[FieldProblem]) -> bool:
+    """Collect numbers that are not finite and text that is not Unicode, by field; True if integral floats occur."""
     if isinstance(value, _NonFinite):
-        non_finite.append((".".join(path), value.text))
+        message = f"{value.text[:40]} is not a finite number"
+        faults.append(FieldProblem(field=".".join(path), value=value.text[:40], expected=_NOT_FINITE, message=message))
+        return False
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            shown = value[:200].encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            message = "the text holds a lone UTF-16 surrogate, which no database can store"
+            faults.append(FieldProblem(field=".".join(path), value=shown, expected=_NOT_UNICODE, message=message))
         return False
     if isinstance(value, dict):
-        return any([_scan(item, (*path, str(key)), non_finite) for key, item in value.items()])
+        return any([_scan(item, (*path, str(key)), faults) for key, item in value.items()])
     if isinstance(value, list):
-        return any([_scan(item, (*path, str(index)), non_finite) for index, item in enumerate(value)])
+        return any([_scan(item, (*path, str(index)), faults) for index, item in enumerate(value)])
     return isinstance(value, _IntegralFloat)
 
 
@@ -141,21 +155,12 @@ def parse_json_body(
         raise RequestProblem(400, f"the request body is not valid JSON ({where}); {_what(body_kind)}") from exc
     except (ValueError, RecursionError) as exc:
         raise RequestProblem(400, f"the request body cannot be read as JSON ({exc}); {_what(body_kind)}") from exc
-    non_finite: list[tuple[str, str]] = []
-    integral_floats = _scan(value, (), non_finite)
-    if non_finite:
-        faults = [
-            FieldProblem(
-                field=field,
-                value=text_value[:40],
-                expected="a finite number (JSON has no NaN or Infinity; send null where a value is unknown)",
-                message=f"{text_value[:40]} is not a finite number",
-            )
-            for field, text_value in non_finite[:_MAX_LISTED]
-        ]
-        shown = ", ".join(f.field or "body" for f in faults)
-        raise RequestProblem(422, f"{len(non_finite)} number(s) are not finite: {shown}", faults)
-    return json.dumps(value, ensure_ascii=False).encode("utf-8") if integral_floats else body
+    faults: list[FieldProblem] = []
+    integral_floats = _scan(value, (), faults)
+    if faults:
+        shown = ", ".join(f.field or "body" for f in faults[:_MAX_LISTED])
+        raise RequestProblem(422, f"{len(faults)} value(s) cannot be stored: {shown}", faults[:_MAX_LISTED])
+    return json.dumps(value).encode("ascii") if integral_floats else body
 
 
 class JsonBodyRoute(APIRoute):
