@@ -69,6 +69,7 @@ CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": SEED,
         "workers": 1,
+        "cache": {"enabled": False},
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         "checks": {"positive_data_acceptance": {"enabled": False}},
         "phases": {
