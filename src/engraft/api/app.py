@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from engraft import __version__
+from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_donor_search import DonorRegistry
@@ -87,6 +88,7 @@ def create_app(
     app.state.donor_registry = donor_registry or DonorRegistry()
     app.state.health = health_of(engine, __version__, hla_release)
     app.state.database_probe = DatabaseProbe(engine)
+    app.add_middleware(BodyLimitMiddleware)
     install_error_handlers(app)
     install_problem_schema(app)
     app.include_router(health_router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engraft.api.problems import FieldProblem, problem, problem_response
+from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem, problem_response
+from engraft.api.request_body import SEND_JSON, RequestProblem
 from engraft.registry.errors import (
     DuplicateRecord,
     InvalidRecord,
@@ -26,6 +28,7 @@ from engraft.registry.errors import (
     VersionConflict,
     WriteConflict,
 )
+from engraft.registry.schemas.common import NO_NUL_PATTERN
 
 _log = logging.getLogger(__name__)
 
@@ -62,6 +65,10 @@ _EXPECTED_BY_TYPE = {
     "string_too_short": "longer text",
 }
 
+#: pydantic error types raised by a model's own validators: rules the published schema cannot state.
+_RULE_ERROR_TYPES = frozenset({"value_error", "assertion_error"})
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "TRACE"})
+
 
 def echo(value: Any) -> Any:
     """``value`` made safe to send back: long text cut, non-finite numbers and non-JSON values as text."""
@@ -89,6 +96,8 @@ def _expected(error: dict[str, Any]) -> str:
     for key, text in (("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}")):
         if key in ctx:
             return "a number " + text.format(ctx[key])
+    if ctx.get("pattern") == NO_NUL_PATTERN:
+        return "text without NUL characters (\\u0000)"
     if "pattern" in ctx:
         return f"text matching {ctx['pattern']}"
     if "multiple_of" in ctx:
@@ -132,11 +141,32 @@ def record_problems(problems: list[Problem]) -> list[FieldProblem]:
     ]
 
 
-def _invalid(request: Request, faults: list[FieldProblem]) -> Response:
+def _invalid(request: Request, faults: list[FieldProblem], *, rule: bool) -> Response:
+    """422: ``rule`` when the request matched the published schema but broke a rule it cannot state."""
     shown = "; ".join(f"{f.field or 'body'}: expected {f.expected}" for f in faults[:3])
     more = f" (and {len(faults) - 3} more)" if len(faults) > 3 else ""
     detail = f"{len(faults)} problem(s) in the submitted data: {shown}{more}"
-    return problem_response(problem(422, detail, errors=faults, instance=request.url.path))
+    kind = RULE_VIOLATION if rule else None
+    return problem_response(problem(422, detail, errors=faults, instance=request.url.path, kind=kind))
+
+
+def _only_rule_errors(errors: list[dict[str, Any]]) -> bool:
+    return bool(errors) and all(str(e.get("type")) in _RULE_ERROR_TYPES for e in errors)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives for this request's path (for the ``Allow`` header of a 405).
+
+    HEAD goes with GET and OPTIONS is never answered, as Starlette routes do.
+    """
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -144,15 +174,25 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _invalid(request, validation_problems([dict(e) for e in exc.errors()]))
+        errors = [dict(e) for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in errors):
+            detail = f"the request body is not valid JSON; {SEND_JSON.format('object')}"
+            return problem_response(problem(400, detail, instance=request.url.path))
+        return _invalid(request, validation_problems(errors), rule=_only_rule_errors(errors))
 
     @app.exception_handler(ValidationError)
     async def _model_invalid(request: Request, exc: ValidationError) -> Response:
-        return _invalid(request, validation_problems([dict(e) for e in exc.errors()]))
+        errors = [dict(e) for e in exc.errors()]
+        return _invalid(request, validation_problems(errors), rule=_only_rule_errors(errors))
 
     @app.exception_handler(InvalidRecord)
     async def _record_invalid(request: Request, exc: InvalidRecord) -> Response:
-        return _invalid(request, record_problems(exc.problems))
+        return _invalid(request, record_problems(exc.problems), rule=True)
+
+    @app.exception_handler(RequestProblem)
+    async def _request_problem(request: Request, exc: RequestProblem) -> Response:
+        body = problem(exc.status, exc.detail, errors=exc.errors, instance=request.url.path, kind=exc.kind)
+        return problem_response(body, headers=exc.headers)
 
     @app.exception_handler(RecordNotFound)
     async def _not_found(request: Request, exc: RecordNotFound) -> Response:
@@ -195,7 +235,10 @@ def install_error_handlers(app: FastAPI) -> None:
             body = problem(exc.status_code, "the request cannot be processed", errors=faults, instance=request.url.path)
         else:
             body = problem(exc.status_code, str(exc.detail), instance=request.url.path)
-        return problem_response(body, headers=dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(body, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

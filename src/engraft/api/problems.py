@@ -2,7 +2,10 @@
 
 Every problem has ``type``, ``title``, ``status`` and a human-readable ``detail``; a problem about
 submitted data lists each fault in ``errors`` as ``{field, value, expected, message}`` (``row`` too when
-the fault is in one item of a batch). Extension members (``retry``, ``your_version``,
+the fault is in one item of a batch). A 422 comes in two kinds: ``invalid-input`` when the request does not
+match the published schema (a type, pattern, bound, enum value, a missing or unknown field), and
+``rule-violation`` when it matches the schema but breaks a rule a schema cannot state (a date before day 0,
+an unknown centre, an unknown HLA allele, two fields that go together). Extension members (``retry``, ``your_version``,
 ``current_version``) appear only on the conflicts they describe. Routes declare the statuses they can
 answer with :func:`problem_responses`, so the OpenAPI document describes what the server sends.
 """
@@ -22,6 +25,8 @@ from pydantic.json_schema import models_json_schema
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_SCHEMA_REF: Final = "#/components/schemas/Problem"
 PROBLEM_TYPE_BASE: Final = "https://engraft.dev/problems/"
+#: ``type`` of a 422 whose request matches the published schema but breaks a registry or clinical rule.
+RULE_VIOLATION: Final = "rule-violation"
 
 
 class FieldProblem(BaseModel):
@@ -82,9 +87,9 @@ _DESCRIPTION: Final[dict[int, str]] = {
 }
 
 
-def problem_type(status: int) -> str:
-    """The ``type`` URI of a problem with ``status``."""
-    return PROBLEM_TYPE_BASE + _KIND.get(status, str(status))
+def problem_type(status: int, kind: str | None = None) -> str:
+    """The ``type`` URI of a problem with ``status`` (or of the named ``kind``, e.g. :data:`RULE_VIOLATION`)."""
+    return PROBLEM_TYPE_BASE + (kind or _KIND.get(status, str(status)))
 
 
 def problem(
@@ -93,11 +98,12 @@ def problem(
     *,
     errors: list[FieldProblem] | None = None,
     instance: str | None = None,
+    kind: str | None = None,
     **extensions: Any,
 ) -> Problem:
-    """A problem document for ``status`` with the standard type and title."""
+    """A problem document for ``status`` with the standard title and type (or the type of ``kind``)."""
     return Problem(
-        type=problem_type(status),
+        type=problem_type(status, kind),
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,

@@ -10,11 +10,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engraft.api.donor_search_schemas import DonorSearchResult
+from engraft.api.errors import echo
+from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
+from engraft.api.request_body import JsonBodyRoute, RequestProblem
 from engraft.hla.nomenclature.errors import HlaError, HlaReleaseError
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
@@ -26,11 +30,14 @@ from engraft.hla.search.search_report import search_report
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.io.imgt_release import load_nomenclature
 from engraft.registry.database import default_database_path
+from engraft.registry.schemas.common import Text
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
 HF_SET_ENV = "ENGRAFT_HF_SET"
-router = APIRouter(prefix="/api/donor-search", tags=["donor search"])
+router = APIRouter(prefix="/api/donor-search", tags=["donor search"], route_class=JsonBodyRoute)
+#: Characters of a GL String (allele names and the operators / ~ + | ^); the names are checked against the release.
+GL_STRING_CHARACTERS = r"^[A-Za-z0-9*:/+^~|.\-]+$"
 
 HfSetFactory = Callable[[Nomenclature], HaplotypeFrequencySet | None]
 """Builds the haplotype frequencies for match prediction against the process's nomenclature."""
@@ -45,7 +52,9 @@ def default_donor_store_path() -> Path:
 class DonorSearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    patient: str = Field(min_length=3, max_length=2000, description="patient typing as a GL String")
+    patient: str = Field(
+        min_length=3, max_length=2000, pattern=GL_STRING_CHARACTERS, description="patient typing as a GL String"
+    )
     loci: list[Locus] = Field(
         default_factory=lambda: list(MATCH_LOCI),
         description="loci to match, among A, B, C, DRB1 and DQB1 (DPB1 is scored, never a match criterion)",
@@ -53,7 +62,7 @@ class DonorSearchRequest(BaseModel):
     max_mismatches: int = Field(default=0, ge=0, le=5)
     max_mismatches_per_locus: dict[Locus, Annotated[int, Field(ge=0, le=2)]] = Field(default_factory=dict)
     donor_type: Literal["adult", "cord", "any"] = "adult"
-    registries: list[str] | None = None
+    registries: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=100)
     min_age: int | None = Field(default=None, ge=0, le=99)
     max_age: int | None = Field(default=None, ge=0, le=99)
     limit: int = Field(default=20, ge=1, le=1000)
@@ -119,9 +128,9 @@ class DonorRegistry:
                 try:
                     nom = load_nomenclature(self.imgt_dir)
                 except HlaReleaseError as exc:
-                    raise HTTPException(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
+                    raise RequestProblem(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
                 if not (self.store_path / "manifest.json").exists():
-                    raise HTTPException(
+                    raise RequestProblem(
                         503,
                         f"no donor registry at {self.store_path}: run `engraft donors generate` or "
                         "`engraft donors import`, or `engraft serve --demo`",
@@ -136,8 +145,8 @@ class DonorRegistry:
         return load_atlas_hf_set(nom, path) if path else None
 
 
-@router.post("", response_model=None)
-def donor_search(request: Request, body: DonorSearchRequest) -> dict[str, Any]:
+@router.post("", responses=problem_responses(400, 413, 415, 422, 503))
+def donor_search(request: Request, body: DonorSearchRequest) -> DonorSearchResult:
     """Ranked donors with per-locus match detail, GvH/HvG direction, DPB1 TCE and the rank reason."""
     registry: DonorRegistry = request.app.state.donor_registry
     engine = registry.search_engine()
@@ -145,9 +154,13 @@ def donor_search(request: Request, body: DonorSearchRequest) -> dict[str, Any]:
         typing = patient_typing(engine.nom, body.patient)
         result = engine.search(typing, body.criteria())
     except (HlaError, ValueError) as exc:
-        raise HTTPException(422, [{"field": "patient", "value": body.patient, "expected": str(exc)}]) from exc
-    report = search_report(result)
-    report["release"] = engine.nom.release
-    report["donors_in_registry"] = len(engine.store)
-    report["prediction_available"] = engine.predictor is not None
-    return report
+        fault = FieldProblem(field="patient", value=echo(body.patient), expected=str(exc), message=str(exc))
+        raise RequestProblem(422, f"patient: {exc}", [fault], kind=RULE_VIOLATION) from exc
+    return DonorSearchResult.model_validate(
+        {
+            **search_report(result),
+            "release": engine.nom.release,
+            "donors_in_registry": len(engine.store),
+            "prediction_available": engine.predictor is not None,
+        }
+    )

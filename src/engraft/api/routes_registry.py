@@ -1,11 +1,19 @@
-"""REST routes for registry records: create, read, update (optimistic locking), list (paginated)."""
+"""REST routes for registry records: create, read, update (optimistic locking), list (paginated).
+
+Every route names its response model and the problem statuses it can answer (see
+:mod:`engraft.api.problems`). Ids and offsets are bounded by what the database holds
+(:data:`~engraft.registry.schemas.common.MAX_RECORD_ID`), so an out-of-range number is a 422, never a 500.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
+from engraft.api.body_limit import BULK_BODY_LIMIT, MIB
+from engraft.api.problems import problem_responses
+from engraft.api.request_body import JsonBodyRoute
 from engraft.registry.observations import add_observation_inputs
 from engraft.registry.risk_profile import RiskProfile, RiskProfileRequest, build_risk_profile
 from engraft.registry.schemas.clinical import (
@@ -20,7 +28,7 @@ from engraft.registry.schemas.clinical import (
     ObservationIn,
     ObservationOut,
 )
-from engraft.registry.schemas.common import Page
+from engraft.registry.schemas.common import CODE_PATTERN, MAX_RECORD_ID, Page
 from engraft.registry.schemas.donor import DonorIn, DonorOut, DonorUpdate
 from engraft.registry.schemas.episode import EpisodeIn, EpisodeOut, EpisodeUpdate
 from engraft.registry.schemas.patient import (
@@ -44,194 +52,239 @@ def registry_service(request: Request) -> RegistryService:
 
 Service = Annotated[RegistryService, Depends(registry_service)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="number of records to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_RECORD_ID, description="number of records to skip")]
 CREATED = status.HTTP_201_CREATED
 
-router = APIRouter(prefix="/api")
+
+def _id_in_path(entity: str) -> Any:
+    return Path(ge=1, le=MAX_RECORD_ID, description=f"id of the {entity}")
 
 
-@router.post("/centres", status_code=CREATED, tags=["centres"])
+def _id_filter(entity: str) -> Any:
+    return Query(ge=1, le=MAX_RECORD_ID, description=f"only records of this {entity}")
+
+
+PatientId = Annotated[int, _id_in_path("patient")]
+DiagnosisId = Annotated[int, _id_in_path("diagnosis")]
+DonorId = Annotated[int, _id_in_path("donor")]
+EpisodeId = Annotated[int, _id_in_path("transplant episode")]
+EventId = Annotated[int, _id_in_path("clinical event")]
+VisitId = Annotated[int, _id_in_path("follow-up visit")]
+PatientFilter = Annotated[int | None, _id_filter("patient")]
+EpisodeFilter = Annotated[int | None, _id_filter("transplant episode")]
+CentreFilter = Annotated[
+    str | None, Query(min_length=1, max_length=32, pattern=CODE_PATTERN, description="only records of this centre")
+]
+LoincFilter = Annotated[
+    str | None, Query(pattern=r"^[0-9]{1,7}-[0-9]$", description="only observations with this LOINC code")
+]
+
+_BODY = (400, 413, 415, 422)
+#: A new record: 404 when a record it refers to does not exist, 409 for a duplicate or a concurrent write.
+CREATE = problem_responses(*_BODY, 404, 409)
+#: An edit of a record by id: 404 when it does not exist, 409 for a stale version.
+UPDATE = problem_responses(*_BODY, 404, 409)
+#: One record by id.
+READ = problem_responses(404, 422)
+#: A page of records.
+LIST = problem_responses(422)
+
+router = APIRouter(prefix="/api", route_class=JsonBodyRoute)
+
+
+@router.post("/centres", status_code=CREATED, tags=["centres"], responses=CREATE)
 def create_centre(data: CentreIn, service: Service) -> CentreOut:
     return service.create_centre(data)
 
 
-@router.get("/centres", tags=["centres"])
+@router.get("/centres", tags=["centres"], responses=LIST)
 def list_centres(service: Service) -> list[CentreOut]:
     return service.list_centres()
 
 
-@router.post("/patients", status_code=CREATED, tags=["patients"])
+@router.post("/patients", status_code=CREATED, tags=["patients"], responses=CREATE)
 def create_patient(data: PatientIn, service: Service) -> PatientOut:
     return service.create_patient(data)
 
 
-@router.get("/patients", tags=["patients"])
+@router.get("/patients", tags=["patients"], responses=LIST)
 def list_patients(
-    service: Service, limit: Limit = 50, offset: Offset = 0, centre: str | None = None
+    service: Service, limit: Limit = 50, offset: Offset = 0, centre: CentreFilter = None
 ) -> Page[PatientOut]:
     return service.list_patients(limit, offset, centre)
 
 
-@router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, service: Service, include_identity: bool = False) -> PatientOut:
+@router.get("/patients/{patient_id}", tags=["patients"], responses=READ)
+def get_patient(patient_id: PatientId, service: Service, include_identity: bool = False) -> PatientOut:
     return service.get_patient(patient_id, include_identity)
 
 
-@router.patch("/patients/{patient_id}", tags=["patients"])
-def update_patient(patient_id: int, patch: PatientUpdate, service: Service) -> PatientOut:
+@router.patch("/patients/{patient_id}", tags=["patients"], responses=UPDATE)
+def update_patient(patient_id: PatientId, patch: PatientUpdate, service: Service) -> PatientOut:
     return service.update_patient(patient_id, patch)
 
 
-@router.post("/diagnoses", status_code=CREATED, tags=["diagnoses"])
+@router.post("/diagnoses", status_code=CREATED, tags=["diagnoses"], responses=CREATE)
 def create_diagnosis(data: DiagnosisIn, service: Service) -> DiagnosisOut:
     return service.create_diagnosis(data)
 
 
-@router.get("/diagnoses", tags=["diagnoses"])
+@router.get("/diagnoses", tags=["diagnoses"], responses=LIST)
 def list_diagnoses(
-    service: Service, limit: Limit = 50, offset: Offset = 0, patient_id: int | None = None
+    service: Service, limit: Limit = 50, offset: Offset = 0, patient_id: PatientFilter = None
 ) -> Page[DiagnosisOut]:
     return service.list_diagnoses(limit, offset, patient_id)
 
 
-@router.get("/diagnoses/{diagnosis_id}", tags=["diagnoses"])
-def get_diagnosis(diagnosis_id: int, service: Service) -> DiagnosisOut:
+@router.get("/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=READ)
+def get_diagnosis(diagnosis_id: DiagnosisId, service: Service) -> DiagnosisOut:
     return service.get_diagnosis(diagnosis_id)
 
 
-@router.patch("/diagnoses/{diagnosis_id}", tags=["diagnoses"])
-def update_diagnosis(diagnosis_id: int, patch: DiagnosisUpdate, service: Service) -> DiagnosisOut:
+@router.patch("/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=UPDATE)
+def update_diagnosis(diagnosis_id: DiagnosisId, patch: DiagnosisUpdate, service: Service) -> DiagnosisOut:
     return service.update_diagnosis(diagnosis_id, patch)
 
 
-@router.post("/donors", status_code=CREATED, tags=["donors"])
+@router.post("/donors", status_code=CREATED, tags=["donors"], responses=CREATE)
 def create_donor(data: DonorIn, service: Service) -> DonorOut:
     return service.create_donor(data)
 
 
-@router.get("/donors", tags=["donors"])
+@router.get("/donors", tags=["donors"], responses=LIST)
 def list_donors(service: Service, limit: Limit = 50, offset: Offset = 0) -> Page[DonorOut]:
     return service.list_donors(limit, offset)
 
 
-@router.get("/donors/{donor_id}", tags=["donors"])
-def get_donor(donor_id: int, service: Service) -> DonorOut:
+@router.get("/donors/{donor_id}", tags=["donors"], responses=READ)
+def get_donor(donor_id: DonorId, service: Service) -> DonorOut:
     return service.get_donor(donor_id)
 
 
-@router.patch("/donors/{donor_id}", tags=["donors"])
-def update_donor(donor_id: int, patch: DonorUpdate, service: Service) -> DonorOut:
+@router.patch("/donors/{donor_id}", tags=["donors"], responses=UPDATE)
+def update_donor(donor_id: DonorId, patch: DonorUpdate, service: Service) -> DonorOut:
     return service.update_donor(donor_id, patch)
 
 
-@router.post("/episodes", status_code=CREATED, tags=["episodes"])
+@router.post("/episodes", status_code=CREATED, tags=["episodes"], responses=CREATE)
 def create_episode(data: EpisodeIn, service: Service) -> EpisodeOut:
     return service.create_episode(data)
 
 
-@router.get("/episodes", tags=["episodes"])
+@router.get("/episodes", tags=["episodes"], responses=LIST)
 def list_episodes(
-    service: Service, limit: Limit = 50, offset: Offset = 0, patient_id: int | None = None, centre: str | None = None
+    service: Service,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    patient_id: PatientFilter = None,
+    centre: CentreFilter = None,
 ) -> Page[EpisodeOut]:
     return service.list_episodes(limit, offset, patient_id, centre)
 
 
-@router.get("/episodes/{episode_id}", tags=["episodes"])
-def get_episode(episode_id: int, service: Service) -> EpisodeOut:
+@router.get("/episodes/{episode_id}", tags=["episodes"], responses=READ)
+def get_episode(episode_id: EpisodeId, service: Service) -> EpisodeOut:
     return service.get_episode(episode_id)
 
 
-@router.patch("/episodes/{episode_id}", tags=["episodes"])
-def update_episode(episode_id: int, patch: EpisodeUpdate, service: Service) -> EpisodeOut:
+@router.patch("/episodes/{episode_id}", tags=["episodes"], responses=UPDATE)
+def update_episode(episode_id: EpisodeId, patch: EpisodeUpdate, service: Service) -> EpisodeOut:
     return service.update_episode(episode_id, patch)
 
 
-@router.post("/events", status_code=CREATED, tags=["events"])
+@router.post("/events", status_code=CREATED, tags=["events"], responses=CREATE)
 def create_event(data: EventIn, service: Service) -> EventOut:
     return service.create_event(data)
 
 
-@router.get("/events", tags=["events"])
+@router.get("/events", tags=["events"], responses=LIST)
 def list_events(
     service: Service,
     limit: Limit = 50,
     offset: Offset = 0,
-    patient_id: int | None = None,
-    episode_id: int | None = None,
+    patient_id: PatientFilter = None,
+    episode_id: EpisodeFilter = None,
     event_type: EventType | None = None,
 ) -> Page[EventOut]:
     return service.list_events(limit, offset, patient_id, episode_id, event_type)
 
 
-@router.get("/events/{event_id}", tags=["events"])
-def get_event(event_id: int, service: Service) -> EventOut:
+@router.get("/events/{event_id}", tags=["events"], responses=READ)
+def get_event(event_id: EventId, service: Service) -> EventOut:
     return service.get_event(event_id)
 
 
-@router.patch("/events/{event_id}", tags=["events"])
-def update_event(event_id: int, patch: EventUpdate, service: Service) -> EventOut:
+@router.patch("/events/{event_id}", tags=["events"], responses=UPDATE)
+def update_event(event_id: EventId, patch: EventUpdate, service: Service) -> EventOut:
     return service.update_event(event_id, patch)
 
 
-@router.post("/follow-ups", status_code=CREATED, tags=["follow-ups"])
+@router.post("/follow-ups", status_code=CREATED, tags=["follow-ups"], responses=CREATE)
 def create_follow_up(data: FollowUpIn, service: Service) -> FollowUpOut:
     return service.create_follow_up(data)
 
 
-@router.get("/follow-ups", tags=["follow-ups"])
+@router.get("/follow-ups", tags=["follow-ups"], responses=LIST)
 def list_follow_ups(
     service: Service,
     limit: Limit = 50,
     offset: Offset = 0,
-    patient_id: int | None = None,
-    episode_id: int | None = None,
+    patient_id: PatientFilter = None,
+    episode_id: EpisodeFilter = None,
 ) -> Page[FollowUpOut]:
     return service.list_follow_ups(limit, offset, patient_id, episode_id)
 
 
-@router.get("/follow-ups/{visit_id}", tags=["follow-ups"])
-def get_follow_up(visit_id: int, service: Service) -> FollowUpOut:
+@router.get("/follow-ups/{visit_id}", tags=["follow-ups"], responses=READ)
+def get_follow_up(visit_id: VisitId, service: Service) -> FollowUpOut:
     return service.get_follow_up(visit_id)
 
 
-@router.patch("/follow-ups/{visit_id}", tags=["follow-ups"])
-def update_follow_up(visit_id: int, patch: FollowUpUpdate, service: Service) -> FollowUpOut:
+@router.patch("/follow-ups/{visit_id}", tags=["follow-ups"], responses=UPDATE)
+def update_follow_up(visit_id: VisitId, patch: FollowUpUpdate, service: Service) -> FollowUpOut:
     return service.update_follow_up(visit_id, patch)
 
 
-@router.post("/episodes/{episode_id}/risk-profile", tags=["episodes"])
-def risk_profile(episode_id: int, service: Service, request: RiskProfileRequest | None = None) -> RiskProfile:
+@router.post("/episodes/{episode_id}/risk-profile", tags=["episodes"], responses=UPDATE)
+def risk_profile(episode_id: EpisodeId, service: Service, request: RiskProfileRequest | None = None) -> RiskProfile:
     """Run every applicable pre-transplant instrument for the episode and store the results."""
     return build_risk_profile(service, episode_id, request or RiskProfileRequest())
 
 
-@router.get("/assessments", tags=["episodes"])
+@router.get("/assessments", tags=["episodes"], responses=LIST)
 def list_assessments(
     service: Service,
     limit: Limit = 50,
     offset: Offset = 0,
-    patient_id: int | None = None,
-    episode_id: int | None = None,
+    patient_id: PatientFilter = None,
+    episode_id: EpisodeFilter = None,
 ) -> Page[AssessmentOut]:
     return service.list_assessments(limit, offset, patient_id, episode_id)
 
 
-@router.post("/observations/bulk", tags=["observations"])
+@router.post(
+    "/observations/bulk",
+    tags=["observations"],
+    responses=CREATE,
+    description=(
+        "Store a batch of observations all-or-nothing; identical re-sent results are skipped. The body may be up "
+        f"to {BULK_BODY_LIMIT // MIB} MiB (about 100 000 observations); a larger one gets 413: send it in parts."
+    ),
+)
 def upload_observations(
     items: list[ObservationIn],
     service: Service,
 ) -> BulkObservationResult:
-    """Store a batch of observations all-or-nothing; identical re-sent results are skipped."""
     return add_observation_inputs(service, items)
 
 
-@router.get("/observations", tags=["observations"])
+@router.get("/observations", tags=["observations"], responses=LIST)
 def list_observations(
     service: Service,
     limit: Limit = 100,
     offset: Offset = 0,
-    patient_id: int | None = None,
-    episode_id: int | None = None,
-    loinc: str | None = None,
+    patient_id: PatientFilter = None,
+    episode_id: EpisodeFilter = None,
+    loinc: LoincFilter = None,
 ) -> Page[ObservationOut]:
     return service.list_observations(limit, offset, patient_id, episode_id, loinc)

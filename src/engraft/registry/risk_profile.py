@@ -19,7 +19,7 @@ from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, RecordNotFound
 from engraft.registry.models import Assessment, Diagnosis, Donor, Patient, TransplantEpisode
 from engraft.registry.schemas.clinical import AssessmentOut
-from engraft.registry.schemas.common import InputModel
+from engraft.registry.schemas.common import InputModel, RecordId
 from engraft.registry.score_inputs import (
     ConditioningRow,
     MarkerRow,
@@ -45,7 +45,7 @@ from engraft.scores.refined_dri import RefinedDriInput
 class DonorScreening(InputModel):
     """Donor-screening answers the registry does not hold (21 CFR 1271.75)."""
 
-    donor_id: int = Field(ge=1, le=2_147_483_647)
+    donor_id: RecordId
     screening_complete: bool
     screening_risk_factor_identified: bool
     documented_urgent_medical_need: bool = False

@@ -14,6 +14,8 @@ from engraft.registry.schemas.common import (
     InputModel,
     OutputModel,
     PastDate,
+    RecordId,
+    Text,
     UpdateModel,
     VersionedOutput,
 )
@@ -28,19 +30,19 @@ from engraft.vocabulary import (
 
 
 class ObservationIn(InputModel):
-    patient_id: int = Field(ge=1)
-    episode_id: int | None = Field(default=None, ge=1)
+    patient_id: RecordId
+    episode_id: RecordId | None = None
     observed_at: AwareDatetime
     loinc: str = Field(pattern=r"^[0-9]{1,7}-[0-9]$", description="LOINC code from the observation catalogue")
     value: float
-    unit: str = Field(min_length=1, max_length=32, description="UCUM code")
+    unit: Text = Field(min_length=1, max_length=32, description="UCUM code")
     source: ObservationSource = ObservationSource.LAB_FEED
-    source_system: str = Field(
+    source_system: Text = Field(
         default="",
         max_length=128,
         description="identifier system of the sending source (e.g. the laboratory system's URI); empty if not stated",
     )
-    source_id: str = Field(
+    source_id: Text = Field(
         min_length=1, max_length=128, description="id of the result at its source, unique within source_system"
     )
 
@@ -99,9 +101,9 @@ class ChronicGvhdDetails(_Details):
 
 
 class InfectionDetails(_Details):
-    organism: str = Field(min_length=2, max_length=120)
+    organism: Text = Field(min_length=2, max_length=120)
     organism_class: Literal["bacterial", "viral", "fungal", "parasitic", "other"]
-    site: str = Field(min_length=2, max_length=120)
+    site: Text = Field(min_length=2, max_length=120)
 
 
 class SosVodDetails(_Details):
@@ -124,7 +126,7 @@ class DiseaseEventDetails(_Details):
 
 
 class SecondMalignancyDetails(_Details):
-    diagnosis: str = Field(min_length=2, max_length=200)
+    diagnosis: Text = Field(min_length=2, max_length=200)
     icd10: str | None = Field(default=None, pattern=r"^[A-TV-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 
 
@@ -142,7 +144,7 @@ class DeathDetails(_Details):
         "other",
         "unknown",
     ]
-    cause_text: str | None = Field(default=None, max_length=500)
+    cause_text: Text | None = Field(default=None, max_length=500)
 
 
 EVENT_DETAILS: dict[EventType, type[_Details]] = {
@@ -180,8 +182,8 @@ def validate_event_details(event_type: EventType, details: dict[str, Any]) -> di
 
 
 class EventIn(InputModel):
-    patient_id: int = Field(ge=1)
-    episode_id: int | None = Field(default=None, ge=1)
+    patient_id: RecordId
+    episode_id: RecordId | None = None
     event_type: EventType
     event_date: PastDate
     source: EventSource = EventSource.MANUAL
@@ -203,8 +205,8 @@ class EventOut(VersionedOutput):
 
 
 class FollowUpIn(InputModel):
-    patient_id: int = Field(ge=1)
-    episode_id: int | None = Field(default=None, ge=1)
+    patient_id: RecordId
+    episode_id: RecordId | None = None
     visit_date: PastDate
     vital_status: VitalStatus
     performance_scale: PerformanceScale | None = None

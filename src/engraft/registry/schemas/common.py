@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Final, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
+
+#: Largest record id (and record version) the registry stores: its id columns are SQL ``INTEGER``, which is
+#: 32-bit on PostgreSQL. Larger ids cannot name a record, so they are refused as input on every database.
+MAX_RECORD_ID: Final = 2_147_483_647
+
+#: Text without NUL characters: PostgreSQL cannot store ``\u0000`` in text, so it is refused on every database.
+NO_NUL_PATTERN: Final = r"^[^\x00]*$"
 
 
 def _not_future(value: dt.date) -> dt.date:
@@ -29,13 +36,20 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
 AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+CODE_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+#: A centre's code (the ``centre`` table holds at most 32 characters).
+CentreCode = Annotated[str, Field(min_length=1, max_length=32, pattern=CODE_PATTERN)]
+#: The id of a stored record (1 to :data:`MAX_RECORD_ID`).
+RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
+#: Free text: any characters but NUL. Give lengths with ``Field(min_length=..., max_length=...)`` beside it.
+Text = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
 
 
 class InputModel(BaseModel):
-    """Strict input: unknown fields are refused, strings are stripped."""
+    """Strict input: unknown fields are refused, strings are stripped, numbers are finite (no NaN, no infinity)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False)
 
 
 class OutputModel(BaseModel):
@@ -57,7 +71,7 @@ class VersionedOutput(OutputModel):
 class UpdateModel(InputModel):
     """A partial update; ``version`` is the version the client read (optimistic locking)."""
 
-    version: int = Field(ge=1, description="version of the record as read; a stale version gets 409")
+    version: int = Field(ge=1, le=MAX_RECORD_ID, description="version of the record as read; a stale version gets 409")
 
 
 ItemT = TypeVar("ItemT", bound=BaseModel)

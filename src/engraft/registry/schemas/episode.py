@@ -9,10 +9,12 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from engraft.measurements import Ucum
 from engraft.registry.schemas.common import (
-    Code,
+    CentreCode,
     InputModel,
     OutputModel,
     PastDate,
+    RecordId,
+    Text,
     UpdateModel,
     VersionedOutput,
     centre_code,
@@ -68,18 +70,22 @@ class _ProductQuality(InputModel):
 
 
 class EpisodeIn(_ProductQuality):
-    patient_id: int = Field(ge=1)
-    diagnosis_id: int | None = Field(default=None, ge=1)
-    centre: Code
-    sequence_number: int | None = Field(default=None, ge=1, description="1 for a first transplant; next if omitted")
+    patient_id: RecordId
+    diagnosis_id: RecordId | None = None
+    centre: CentreCode
+    sequence_number: int | None = Field(
+        default=None, ge=1, le=99, description="1 for a first transplant; next if omitted"
+    )
     transplant_type: TransplantType
     graft_source: GraftSource
     day0: PastDate
-    donor_ids: list[int] = Field(default_factory=list, max_length=4)
+    donor_ids: list[RecordId] = Field(default_factory=list, max_length=4)
     conditioning: list[ConditioningAgentIn] = Field(default_factory=list, max_length=12)
     tbi_dose_gy: float | None = Field(default=None, ge=0, le=20)
     tbi_fractions: int | None = Field(default=None, ge=1, le=20)
-    gvhd_prophylaxis: list[str] = Field(default_factory=list, max_length=8)
+    gvhd_prophylaxis: list[Annotated[Text, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=list, max_length=8
+    )
 
     @model_validator(mode="after")
     def _tbi_fractions_need_dose(self) -> EpisodeIn:
@@ -89,12 +95,14 @@ class EpisodeIn(_ProductQuality):
 
 
 class EpisodeUpdate(UpdateModel):
-    diagnosis_id: int | None = Field(default=None, ge=1)
+    diagnosis_id: RecordId | None = None
     graft_source: GraftSource | None = None
     day0: PastDate | None = None
     tbi_dose_gy: float | None = Field(default=None, ge=0, le=20)
     tbi_fractions: int | None = Field(default=None, ge=1, le=20)
-    gvhd_prophylaxis: list[str] | None = Field(default=None, max_length=8)
+    gvhd_prophylaxis: list[Annotated[Text, Field(min_length=1, max_length=80)]] | None = Field(
+        default=None, max_length=8
+    )
     cd34_per_kg: float | None = Field(default=None, ge=0, lt=100)
     tnc_per_kg: float | None = Field(default=None, ge=0, lt=1000)
     tnc_unit: TncUnit | None = None

@@ -7,10 +7,12 @@ import datetime as dt
 from pydantic import Field, field_validator
 
 from engraft.registry.schemas.common import (
-    Code,
+    CentreCode,
     InputModel,
     OutputModel,
     PastDate,
+    RecordId,
+    Text,
     UpdateModel,
     VersionedOutput,
     centre_code,
@@ -22,8 +24,8 @@ ICD10_PATTERN = r"^[A-TV-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"
 
 
 class CentreIn(InputModel):
-    code: Code
-    name: str = Field(min_length=1, max_length=200)
+    code: CentreCode
+    name: Text = Field(min_length=1, max_length=200)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
 
 
@@ -35,9 +37,9 @@ class CentreOut(OutputModel):
 
 
 class IdentityIn(InputModel):
-    given_name: str = Field(min_length=1, max_length=200)
-    family_name: str = Field(min_length=1, max_length=200)
-    mrn: str = Field(min_length=1, max_length=64, description="medical record number at the centre")
+    given_name: Text = Field(min_length=1, max_length=200)
+    family_name: Text = Field(min_length=1, max_length=200)
+    mrn: Text = Field(min_length=1, max_length=64, description="medical record number at the centre")
 
 
 class IdentityOut(OutputModel):
@@ -50,7 +52,7 @@ class PatientIn(InputModel):
     registry_id: str | None = Field(
         default=None, pattern=r"^[A-Z0-9][A-Z0-9-]{2,31}$", description="pseudonymous id; generated if omitted"
     )
-    centre: Code = Field(description="code of the reporting centre")
+    centre: CentreCode = Field(description="code of the reporting centre")
     sex: Sex
     birth_date: PastDate
     abo: AboGroup | None = None
@@ -91,15 +93,15 @@ class PatientOut(VersionedOutput):
 
 
 class DiagnosisIn(InputModel):
-    patient_id: int = Field(ge=1)
-    who_name: str = Field(min_length=2, max_length=300, description="WHO classification name")
+    patient_id: RecordId
+    who_name: Text = Field(min_length=2, max_length=300, description="WHO classification name")
     icd10: str = Field(pattern=ICD10_PATTERN, description="ICD-10 code, e.g. C92.0")
     diagnosis_date: PastDate
     status_at_transplant: DiseaseStatus | None = None
 
 
 class DiagnosisUpdate(UpdateModel):
-    who_name: str | None = Field(default=None, min_length=2, max_length=300)
+    who_name: Text | None = Field(default=None, min_length=2, max_length=300)
     icd10: str | None = Field(default=None, pattern=ICD10_PATTERN)
     diagnosis_date: PastDate | None = None
     status_at_transplant: DiseaseStatus | None = None

@@ -1,0 +1,167 @@
+"""Schemathesis against the served OpenAPI document: no server errors, and every answer is what the document says.
+
+The app runs on a real SQLite database holding a small seeded registry (so generated ids sometimes hit real
+records) and a small synthetic donor store. schemathesis' engine (what ``schemathesis run`` drives) runs its
+examples, coverage, fuzzing and stateful phases over every operation, with every check of ``all`` but two:
+
+- ``positive_data_acceptance`` is replaced by :func:`positive_data_accepted_unless_a_rule_refuses` (see there);
+- ``max_response_time`` is not set: tests make no timing assertions (a busy CI machine is not a slow API).
+
+The example budget is bounded and the run derandomized (fixed seed, deterministic generation, no example
+database, no deadlines), so CI is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from schemathesis.checks import CheckContext, positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events
+
+from engraft.api.app import create_app
+from engraft.api.problems import PROBLEM_TYPE_BASE, RULE_VIOLATION
+from engraft.api.routes_donor_search import DonorRegistry
+from engraft.demo.donor_registry import GeneratorConfig, generate_registry
+from engraft.demo.haplotypes import demo_hf_set
+from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.search.donor_store import DonorStore
+from engraft.registry.database import make_engine
+from tests.database_fixtures import fresh_database
+
+SEED = 20250501
+MAX_EXAMPLES = 25
+
+# The outcome routes are being rewritten with typed models in parallel (issue 9); until that work is merged
+# they do not declare their problems. Remove this exclusion when it lands.
+EXCLUDED_PATHS = r"^/api/outcomes"
+
+
+@schemathesis.check
+def positive_data_accepted_unless_a_rule_refuses(ctx: CheckContext, response: Any, case: Any) -> bool | None:
+    """schemathesis' ``positive_data_acceptance``, less the 422s of rules no JSON Schema can state.
+
+    ``positive_data_acceptance`` expects data that match the schema to be accepted. Registry data must also
+    keep rules that a JSON Schema cannot express: a date on or before today and after the patient's birth,
+    an event on or after day 0, a centre code that is registered, an HLA allele that exists in the release,
+    fields that go together. Such requests are schema-valid and rightly answered 422, with the problem type
+    ``rule-violation``. This check keeps the built-in one for every other answer, and fails a schema-valid
+    request answered 422 ``invalid-input``, which would mean the document describes input the server refuses.
+    """
+    if response.status_code != 422:
+        return positive_data_acceptance(ctx, response, case)
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    problem = response.json()
+    if problem.get("type") != PROBLEM_TYPE_BASE + RULE_VIOLATION:
+        raise AssertionError(f"schema-valid request refused as invalid input: {problem}")
+    return None
+
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": SEED,
+        "workers": 1,
+        "cache": {"enabled": False},
+        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "checks": {"positive_data_acceptance": {"enabled": False}},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True},
+        },
+    }
+)
+
+
+def _seed_registry(client: TestClient) -> None:
+    def created(path: str, body: dict[str, Any]) -> int:
+        response = client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    created("/api/centres", {"code": "C1", "name": "Centre One", "country": "GB"})
+    patient = created("/api/patients", {"centre": "C1", "sex": "female", "birth_date": "1970-05-17"})
+    diagnosis = created(
+        "/api/diagnoses",
+        {
+            "patient_id": patient,
+            "who_name": "Acute myeloid leukaemia",
+            "icd10": "C92.0",
+            "diagnosis_date": "2024-01-10",
+        },
+    )
+    donor = created("/api/donors", {"donor_code": "D-1", "relation": "matched unrelated", "age_years": 28})
+    episode = created(
+        "/api/episodes",
+        {
+            "patient_id": patient,
+            "diagnosis_id": diagnosis,
+            "centre": "C1",
+            "transplant_type": "allogeneic",
+            "graft_source": "peripheral blood",
+            "day0": "2024-05-01",
+            "donor_ids": [donor],
+        },
+    )
+    created(
+        "/api/events",
+        {"patient_id": patient, "episode_id": episode, "event_type": "relapse", "event_date": "2024-09-01"},
+    )
+    created("/api/follow-ups", {"patient_id": patient, "visit_date": "2024-08-01", "vital_status": "alive"})
+
+
+@pytest.fixture(scope="module")
+def served_app(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    nom = Nomenclature.load(imgt_dir)
+    store_path = tmp_path_factory.mktemp("donors") / "store"
+    store = DonorStore.create(store_path, release=nom.release)
+    generate_registry(store, nom, demo_hf_set(nom), GeneratorConfig(n_donors=500, seed=3))
+    with fresh_database("sqlite", tmp_path_factory) as url:
+        engine = make_engine(url)
+        app = create_app(
+            engine, donor_registry=DonorRegistry(store_path, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)
+        )
+        with TestClient(app) as client:
+            _seed_registry(client)
+        yield app
+        engine.dispose()
+
+
+def _failures(event: events.EngineEvent) -> list[str]:
+    found: list[str] = []
+    if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+        for checks in event.recorder.checks.values():
+            for check in checks:
+                if check.status == Status.FAILURE and check.failure_info is not None:
+                    failure = check.failure_info.failure
+                    found.append(f"{check.name}: {failure.title}\n{failure.message}\n{check.failure_info.code_sample}")
+    elif isinstance(event, events.NonFatalError):
+        found.append(f"error in {event.label}: {event.value!r}")
+    elif isinstance(event, events.FatalError):
+        found.append(f"fatal: {event.exception!r}")
+    elif isinstance(event, events.EngineFinished):
+        found += [f"{f.title}: {f.message}" for f in event.failures]
+    return found
+
+
+def test_served_api_conforms_to_its_openapi_document(served_app: FastAPI) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", served_app, config=CONFIG).exclude(
+        path_regex=EXCLUDED_PATHS
+    )
+    failures: list[str] = []
+    scenarios = 0
+    for event in schemathesis.engine.from_schema(schema).execute():
+        failures += _failures(event)
+        scenarios += isinstance(event, events.ScenarioFinished)
+    operations = len(list(schema.get_all_operations()))
+    assert operations > 30 and scenarios >= operations, (operations, scenarios)
+    assert not failures, f"{len(failures)} failure(s):\n\n" + "\n\n".join(failures[:30])
