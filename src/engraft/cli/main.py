@@ -59,7 +59,7 @@ def demo_database_url() -> str:
 
 
 def fill_demo(database: str, transplants: int, seed: int) -> None:
-    from engraft.registry.demo_cohort import load_demo_cohort
+    from engraft.demo.cohort_loader import load_demo_cohort
 
     engine = open_engine(database)
     upgrade(engine)

@@ -1,8 +1,9 @@
 """One synthetic transplant: recipient, indication, donor, graft source, cell dose and regimen.
 
 :func:`plan_transplant` draws who is transplanted, for what, with which donor and graft; the
-course after day 0 is added by :mod:`engraft.registry.demo_course` and the labs by
-:mod:`engraft.registry.demo_labs`. All days are counted from day 0.
+course after day 0 is added by :mod:`engraft.demo.course` and the labs by
+:mod:`engraft.demo.labs`. All days are counted from day 0. Everything here is pure and seeded: the
+random generator passed in is the only source of variation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from engraft.registry.demo_tables import (
+from engraft.demo.cohort_tables import (
     AUTOLOGOUS_SHARE,
     BACTERAEMIA_ORGANISMS,
     DONOR_TYPES,
@@ -30,6 +31,7 @@ from engraft.registry.demo_tables import (
     Indication,
     Regimen,
 )
+from engraft.grading import AcuteGvhdGrade, OrganStages, grade_acute_gvhd
 from engraft.vocabulary import (
     AboGroup,
     DiseaseStatus,
@@ -106,6 +108,26 @@ class Visit:
     status: DiseaseStatus | None
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedAcuteGvhd:
+    """Maximum acute GVHD: onset day and the overall grade (MAGIC, from :mod:`engraft.grading`) of its stages."""
+
+    onset: int
+    grade: AcuteGvhdGrade
+
+    def details(self) -> dict[str, Any]:
+        """The registry event details: overall grade, organ stages and grading system."""
+        stages = self.grade.stages
+        return {
+            "grade": self.grade.value,
+            "skin_stage": stages.skin,
+            "liver_stage": stages.liver,
+            "upper_gi_stage": stages.upper_gi,
+            "lower_gi_stage": stages.lower_gi,
+            "grading_system": self.grade.system.value,
+        }
+
+
 @dataclass(slots=True)
 class TransplantPlan:
     """Everything about one transplant, in days from day 0 (``horizon`` = days to the data cut-off)."""
@@ -138,7 +160,7 @@ class TransplantPlan:
     platelet_target: int | None = 16
     graft_failure: bool = False
     late_recovery: int | None = None  # graft failure survivors: day of autologous/rescue recovery
-    agvhd: tuple[int, int, dict[str, int]] | None = None  # onset, grade, stages
+    agvhd: PlannedAcuteGvhd | None = None
     sos: tuple[int, str] | None = None
     relapse_day: int | None = None
     death_day: int | None = None
@@ -159,44 +181,36 @@ class TransplantPlan:
         return self.transplant_type is TransplantType.ALLOGENEIC
 
 
-def magic_grade(skin: int, liver: int, upper_gi: int, lower_gi: int) -> int:
-    """Overall acute GVHD grade from organ stages (MAGIC, Harris et al. BBMT 2016)."""
-    if 4 in (skin, liver, lower_gi):
-        return 4
-    if liver in (2, 3) or lower_gi in (2, 3):
-        return 3
-    if skin == 3 or liver == 1 or upper_gi == 1 or lower_gi == 1:
-        return 2
-    return 1 if skin in (1, 2) else 0
-
-
-def acute_gvhd_stages(rng: Rng, grade: int) -> dict[str, int]:
-    s = {"skin_stage": 0, "liver_stage": 0, "upper_gi_stage": 0, "lower_gi_stage": 0}
-    if grade == 1:
-        s["skin_stage"] = int(rng.integers(1, 3))
-    elif grade == 2:
+def acute_gvhd_grade(rng: Rng, target: int) -> AcuteGvhdGrade:
+    """Organ stages drawn so that their overall MAGIC grade is ``target`` (1-4), graded by engraft.grading."""
+    skin = liver = upper_gi = lower_gi = 0
+    if target == 1:
+        skin = int(rng.integers(1, 3))
+    elif target == 2:
         kind = pick(rng, (("skin", 0.4), ("ugi", 0.25), ("lgi", 0.25), ("liver", 0.1)))
-        s["skin_stage"] = 3 if kind == "skin" else int(rng.integers(0, 4))
-        s["upper_gi_stage"] = 1 if kind == "ugi" else int(chance(rng, 0.3))
-        s["lower_gi_stage"] = 1 if kind == "lgi" else 0
-        s["liver_stage"] = 1 if kind == "liver" else 0
-    elif grade == 3:
-        s["skin_stage"] = int(rng.integers(0, 4))
-        s["upper_gi_stage"] = int(chance(rng, 0.5))
+        skin = 3 if kind == "skin" else int(rng.integers(0, 4))
+        upper_gi = 1 if kind == "ugi" else int(chance(rng, 0.3))
+        lower_gi = 1 if kind == "lgi" else 0
+        liver = 1 if kind == "liver" else 0
+    elif target == 3:
+        skin = int(rng.integers(0, 4))
+        upper_gi = int(chance(rng, 0.5))
         if chance(rng, 0.75):
-            s["lower_gi_stage"] = int(rng.integers(2, 4))
-            s["liver_stage"] = int(rng.choice([0, 0, 1, 2]))
+            lower_gi = int(rng.integers(2, 4))
+            liver = int(rng.choice([0, 0, 1, 2]))
         else:
-            s["liver_stage"] = int(rng.integers(2, 4))
-            s["lower_gi_stage"] = int(rng.integers(0, 2))
+            liver = int(rng.integers(2, 4))
+            lower_gi = int(rng.integers(0, 2))
     else:
         kind = pick(rng, (("lgi", 0.6), ("skin", 0.2), ("liver", 0.2)))
-        s["skin_stage"] = 4 if kind == "skin" else int(rng.integers(1, 4))
-        s["lower_gi_stage"] = 4 if kind == "lgi" else int(rng.integers(0, 4))
-        s["liver_stage"] = 4 if kind == "liver" else int(rng.choice([0, 0, 1, 2]))
-        s["upper_gi_stage"] = int(chance(rng, 0.5))
-    assert magic_grade(s["skin_stage"], s["liver_stage"], s["upper_gi_stage"], s["lower_gi_stage"]) == grade
-    return s
+        skin = 4 if kind == "skin" else int(rng.integers(1, 4))
+        lower_gi = 4 if kind == "lgi" else int(rng.integers(0, 4))
+        liver = 4 if kind == "liver" else int(rng.choice([0, 0, 1, 2]))
+        upper_gi = int(chance(rng, 0.5))
+    grade = grade_acute_gvhd(OrganStages(skin=skin, liver=liver, upper_gi=upper_gi, lower_gi=lower_gi))
+    if grade.value != target:
+        raise RuntimeError(f"demo drew acute GVHD stages {grade.stages} of grade {grade.value}, expected {target}")
+    return grade
 
 
 def _hla(rng: Rng) -> str:
