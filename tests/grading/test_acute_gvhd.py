@@ -60,55 +60,59 @@ def _published_table() -> dict[tuple[int, int, int, int], int]:
 PUBLISHED = _published_table()
 
 
+def stages(skin: int = 0, liver: int = 0, upper_gi: int = 0, lower_gi: int = 0) -> OrganStages:
+    return OrganStages(skin=skin, liver=liver, upper_gi=upper_gi, lower_gi=lower_gi)
+
+
 def test_the_written_table_covers_every_stage_combination() -> None:
     assert set(PUBLISHED) == set(itertools.product(range(5), range(5), range(2), range(5)))
 
 
-@pytest.mark.parametrize(("stages", "grade"), sorted(PUBLISHED.items()))
-def test_grade_matches_the_published_table(stages: tuple[int, int, int, int], grade: int) -> None:
-    skin, liver, upper_gi, lower_gi = stages
+@pytest.mark.parametrize(("organ_stages", "grade"), sorted(PUBLISHED.items()))
+def test_grade_matches_the_published_table(organ_stages: tuple[int, int, int, int], grade: int) -> None:
+    skin, liver, upper_gi, lower_gi = organ_stages
     result = grade_acute_gvhd(OrganStages(skin=skin, liver=liver, upper_gi=upper_gi, lower_gi=lower_gi))
     assert result.value == grade
 
 
 @pytest.mark.parametrize(
-    ("stages", "grade"),
+    ("organ_stages", "grade"),
     [
-        pytest.param(OrganStages(), 0, id="grade-0-no-organ-involved"),
-        pytest.param(OrganStages(skin=1), 1, id="grade-I-skin-1-alone"),
-        pytest.param(OrganStages(skin=2), 1, id="grade-I-skin-2-alone"),
-        pytest.param(OrganStages(skin=3), 2, id="grade-II-stage-3-rash-alone"),
-        pytest.param(OrganStages(liver=1), 2, id="grade-II-liver-1-alone"),
-        pytest.param(OrganStages(upper_gi=1), 2, id="grade-II-upper-gi-1-alone"),
-        pytest.param(OrganStages(lower_gi=1), 2, id="grade-II-lower-gi-1-alone"),
-        pytest.param(OrganStages(skin=1, upper_gi=1), 2, id="skin-1-with-upper-gi-is-not-grade-I"),
-        pytest.param(OrganStages(skin=2, liver=1), 2, id="skin-2-with-liver-is-not-grade-I"),
-        pytest.param(OrganStages(liver=2), 3, id="grade-III-liver-2"),
-        pytest.param(OrganStages(lower_gi=3), 3, id="grade-III-lower-gi-3"),
-        pytest.param(OrganStages(skin=3, upper_gi=1, lower_gi=2), 3, id="grade-III-with-skin-3-and-upper-gi-1"),
-        pytest.param(OrganStages(skin=4), 4, id="grade-IV-skin-4"),
-        pytest.param(OrganStages(liver=4), 4, id="grade-IV-liver-4"),
-        pytest.param(OrganStages(lower_gi=4), 4, id="grade-IV-lower-gi-4"),
-        pytest.param(OrganStages(lower_gi=4, upper_gi=1), 4, id="grade-IV-with-upper-gi-1"),
-        pytest.param(OrganStages(skin=3, liver=3, upper_gi=1, lower_gi=3), 3, id="every-organ-below-4-is-III"),
+        pytest.param(stages(), 0, id="grade-0-no-organ-involved"),
+        pytest.param(stages(skin=1), 1, id="grade-I-skin-1-alone"),
+        pytest.param(stages(skin=2), 1, id="grade-I-skin-2-alone"),
+        pytest.param(stages(skin=3), 2, id="grade-II-stage-3-rash-alone"),
+        pytest.param(stages(liver=1), 2, id="grade-II-liver-1-alone"),
+        pytest.param(stages(upper_gi=1), 2, id="grade-II-upper-gi-1-alone"),
+        pytest.param(stages(lower_gi=1), 2, id="grade-II-lower-gi-1-alone"),
+        pytest.param(stages(skin=1, upper_gi=1), 2, id="skin-1-with-upper-gi-is-not-grade-I"),
+        pytest.param(stages(skin=2, liver=1), 2, id="skin-2-with-liver-is-not-grade-I"),
+        pytest.param(stages(liver=2), 3, id="grade-III-liver-2"),
+        pytest.param(stages(lower_gi=3), 3, id="grade-III-lower-gi-3"),
+        pytest.param(stages(skin=3, upper_gi=1, lower_gi=2), 3, id="grade-III-with-skin-3-and-upper-gi-1"),
+        pytest.param(stages(skin=4), 4, id="grade-IV-skin-4"),
+        pytest.param(stages(liver=4), 4, id="grade-IV-liver-4"),
+        pytest.param(stages(lower_gi=4), 4, id="grade-IV-lower-gi-4"),
+        pytest.param(stages(lower_gi=4, upper_gi=1), 4, id="grade-IV-with-upper-gi-1"),
+        pytest.param(stages(skin=3, liver=3, upper_gi=1, lower_gi=3), 3, id="every-organ-below-4-is-III"),
     ],
 )
-def test_reference_cases_from_the_grade_definitions(stages: OrganStages, grade: int) -> None:
-    result = grade_acute_gvhd(stages)
+def test_reference_cases_from_the_grade_definitions(organ_stages: OrganStages, grade: int) -> None:
+    result = grade_acute_gvhd(organ_stages)
     assert result.value == grade
     assert result.roman == ("0", "I", "II", "III", "IV")[grade]
 
 
 def test_result_carries_inputs_decisive_organs_and_provenance() -> None:
-    stages = OrganStages(skin=3, liver=2, lower_gi=3)
-    result = grade_acute_gvhd(stages)
+    staged = stages(skin=3, liver=2, lower_gi=3)
+    result = grade_acute_gvhd(staged)
     assert result.system is AcuteGvhdGradingSystem.MAGIC
-    assert result.stages == stages
+    assert result.stages == staged
     assert result.decisive_organs == (AcuteGvhdOrgan.LIVER, AcuteGvhdOrgan.LOWER_GI)
     assert result.rule.verification is VerificationLevel.SECONDARY
     assert result.rule.citation.year == 2016 and "Harris" in result.rule.citation.authors
     assert any(c.doi == "10.1007/978-3-031-44080-9_43" for c in result.rule.citations)
-    assert grade_acute_gvhd(OrganStages()).decisive_organs == ()
+    assert grade_acute_gvhd(stages()).decisive_organs == ()
 
 
 @pytest.mark.parametrize(
@@ -124,8 +128,14 @@ def test_result_carries_inputs_decisive_organs_and_provenance() -> None:
     ],
 )
 def test_bad_stages_are_refused_naming_the_field(field: str, value: object) -> None:
-    with pytest.raises(ValidationError, match=field):
-        OrganStages.model_validate({field: value})
+    with pytest.raises(ValidationError, match=field) as error:
+        OrganStages.model_validate({"skin": 0, "liver": 0, "upper_gi": 0, "lower_gi": 0, field: value})
+    assert error.value.error_count() == 1
+
+
+def test_an_organ_that_was_not_staged_is_refused_not_taken_as_stage_0() -> None:
+    with pytest.raises(ValidationError, match="lower_gi"):
+        OrganStages.model_validate({"skin": 1, "liver": 0, "upper_gi": 0})
 
 
 _stage = {
@@ -138,15 +148,15 @@ _maxima = {"skin": 4, "liver": 4, "upper_gi": 1, "lower_gi": 4}
 
 
 @given(st.fixed_dictionaries(_stage), st.sampled_from(sorted(_stage)))
-def test_grade_never_falls_when_an_organ_stage_rises(stages: dict[str, int], organ: str) -> None:
-    before = grade_acute_gvhd(OrganStages(**stages)).value
-    if stages[organ] < _maxima[organ]:
-        after = grade_acute_gvhd(OrganStages(**{**stages, organ: stages[organ] + 1})).value
+def test_grade_never_falls_when_an_organ_stage_rises(staged: dict[str, int], organ: str) -> None:
+    before = grade_acute_gvhd(stages(**staged)).value
+    if staged[organ] < _maxima[organ]:
+        after = grade_acute_gvhd(stages(**{**staged, organ: staged[organ] + 1})).value
         assert after >= before
 
 
 @given(st.fixed_dictionaries(_stage))
-def test_grade_is_that_of_the_most_severely_involved_organ(stages: dict[str, int]) -> None:
+def test_grade_is_that_of_the_most_severely_involved_organ(staged: dict[str, int]) -> None:
     """'Based upon most severe target organ involvement': each organ graded alone, the highest wins."""
-    alone = [grade_acute_gvhd(OrganStages(**{organ: stage})).value for organ, stage in stages.items()]
-    assert grade_acute_gvhd(OrganStages(**stages)).value == max(alone)
+    alone = [grade_acute_gvhd(stages(**{organ: stage})).value for organ, stage in staged.items()]
+    assert grade_acute_gvhd(stages(**staged)).value == max(alone)

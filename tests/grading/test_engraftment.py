@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from engraft.grading import (
     CountMeasurement,
     CountSeries,
+    EngraftmentResult,
     EngraftmentStatus,
     Lineage,
     neutrophil_engraftment,
@@ -218,9 +219,17 @@ def test_two_counts_on_one_day_are_refused() -> None:
         )
 
 
-def test_transfusion_days_must_be_whole_days() -> None:
-    with pytest.raises(ValidationError):
-        platelet_engraftment(series({0: 5, 1: 30}), transfusion_days=[1.5])  # type: ignore[list-item]
+@pytest.mark.parametrize(
+    "day", [pytest.param(1.5, id="fraction"), pytest.param(True, id="bool"), pytest.param("3", id="text")]
+)
+def test_transfusion_days_must_be_whole_days(day: object) -> None:
+    with pytest.raises(ValueError, match="transfusion_days"):
+        platelet_engraftment(series({0: 5, 1: 30}), transfusion_days=[day])  # type: ignore[list-item]
+
+
+def test_result_survives_a_json_round_trip() -> None:
+    result = platelet_engraftment(series(FIM_PLATELET_EXAMPLE, unit="/uL", day0=dt.date(2008, 1, 1)), [0])
+    assert EngraftmentResult.model_validate_json(result.model_dump_json()) == result
 
 
 def test_dates_give_days_from_day_0() -> None:

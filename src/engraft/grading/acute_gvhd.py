@@ -44,12 +44,15 @@ ROMAN_GRADE: Final = ("0", "I", "II", "III", "IV")
 
 
 class OrganStages(FrozenModel):
-    """Stage of each target organ, as recorded by the clinician (or, later, computed from findings)."""
+    """Stage of each target organ, as recorded by the clinician (or, later, computed from findings).
 
-    skin: int = Field(default=0, ge=0, le=4, strict=True, description="0-4: extent of active erythema.")
-    liver: int = Field(default=0, ge=0, le=4, strict=True, description="0-4: total bilirubin band.")
-    upper_gi: int = Field(default=0, ge=0, le=1, strict=True, description="0-1: persistent nausea/vomiting/anorexia.")
-    lower_gi: int = Field(default=0, ge=0, le=4, strict=True, description="0-4: stool output, pain or bloody stool.")
+    Every organ must be given: an organ that was not assessed is not the same as stage 0.
+    """
+
+    skin: int = Field(ge=0, le=4, strict=True, description="0-4: extent of active erythema.")
+    liver: int = Field(ge=0, le=4, strict=True, description="0-4: total bilirubin band.")
+    upper_gi: int = Field(ge=0, le=1, strict=True, description="0-1: persistent nausea, vomiting or anorexia.")
+    lower_gi: int = Field(ge=0, le=4, strict=True, description="0-4: stool output, severe pain or bloody stool.")
 
     def stage(self, organ: AcuteGvhdOrgan) -> int:
         return {

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Final
 
-from pydantic import Field, computed_field, field_validator
+from pydantic import Field, field_validator
 
 from engraft.measurements import convert
 from engraft.provenance import FrozenModel
@@ -46,7 +46,6 @@ class CountMeasurement(FrozenModel):
             )
         return unit
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def count(self) -> float:
         """The value in 10^9/L."""

@@ -26,9 +26,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from enum import StrEnum
+from numbers import Integral
 from typing import Final
 
-from pydantic import Field, StrictInt, TypeAdapter
+from pydantic import Field
 
 from engraft.grading import sources
 from engraft.grading.counts import COUNT_UNIT, CountMeasurement, CountSeries
@@ -112,9 +113,6 @@ class EngraftmentResult(FrozenModel):
     notes: tuple[str, ...] = ()
 
 
-_DAYS: Final = TypeAdapter(tuple[StrictInt, ...])
-
-
 def neutrophil_engraftment(series: CountSeries) -> EngraftmentResult:
     """Neutrophil recovery day of ``series`` (absolute neutrophil counts)."""
     return _recovery(series, Lineage.NEUTROPHIL, ANC_THRESHOLD, (), NEUTROPHIL_RULE)
@@ -122,8 +120,14 @@ def neutrophil_engraftment(series: CountSeries) -> EngraftmentResult:
 
 def platelet_engraftment(series: CountSeries, transfusion_days: Iterable[int] = ()) -> EngraftmentResult:
     """Platelet recovery day of ``series``, given the days (from day 0) platelets were transfused."""
-    days = tuple(sorted(set(_DAYS.validate_python(tuple(transfusion_days)))))
+    days = tuple(sorted({_day(day) for day in transfusion_days}))
     return _recovery(series, Lineage.PLATELET, PLATELET_THRESHOLD, days, PLATELET_RULE)
+
+
+def _day(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"transfusion_days: {value!r} is not a day; expected whole days from day 0 (integers)")
+    return int(value)
 
 
 def _recovery(
