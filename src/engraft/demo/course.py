@@ -12,22 +12,18 @@ import datetime as dt
 import math
 from typing import Any
 
+from engraft.demo.draws import Rng, chance, latent_day, pick, truncnorm
 from engraft.demo.transplant_plan import (
     DR,
     Fever,
     PlannedAcuteGvhd,
     PlannedEvent,
-    Rng,
     TransplantPlan,
     Visit,
     acute_gvhd_grade,
     bacteraemia,
-    chance,
-    latent_day,
-    pick,
     respiratory_virus,
     status_factor,
-    truncnorm,
 )
 from engraft.vocabulary import DiseaseStatus, EventType, GraftSource, PerformanceScale
 

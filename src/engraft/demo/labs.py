@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from engraft.demo.transplant_plan import Rng, TransplantPlan
+from engraft.demo.draws import Rng
+from engraft.demo.transplant_plan import TransplantPlan
 from engraft.grading import PLATELET_TRANSFUSION_FREE_DAYS
 from engraft.measurements import convert, lookup_observation_kind
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import Any
 
 from engraft.demo.cohort_tables import (
     AUTOLOGOUS_SHARE,
@@ -23,7 +20,6 @@ from engraft.demo.cohort_tables import (
     FAMILY,
     GIVEN_FEMALE,
     GIVEN_MALE,
-    HLA_ALLELES,
     INDICATIONS,
     REGIMENS,
     RESPIRATORY_VIRUSES,
@@ -31,16 +27,15 @@ from engraft.demo.cohort_tables import (
     Indication,
     Regimen,
 )
+from engraft.demo.donors import ABO, PlannedDonor, draw_donor
+from engraft.demo.draws import Rng, chance, pick, truncnorm
 from engraft.grading import AcuteGvhdGrade, OrganStages, grade_acute_gvhd
 from engraft.vocabulary import (
     AboGroup,
     DiseaseStatus,
-    DonorEligibility,
     DonorRelation,
     EventType,
     GraftSource,
-    MarkerResult,
-    MarkerTest,
     PerformanceScale,
     RhD,
     Serostatus,
@@ -48,25 +43,8 @@ from engraft.vocabulary import (
     TransplantType,
 )
 
-Rng = np.random.Generator
-T = TypeVar("T")
 DR = DonorRelation
 YEAR = 365.25
-ABO = ((AboGroup.O, 0.44), (AboGroup.A, 0.42), (AboGroup.B, 0.10), (AboGroup.AB, 0.04))
-
-
-def pick(rng: Rng, options: Sequence[tuple[T, float]]) -> T:
-    """One option, drawn with probability proportional to its weight."""
-    weights = np.array([w for _, w in options], dtype=float)
-    return options[int(rng.choice(len(options), p=weights / weights.sum()))][0]
-
-
-def chance(rng: Rng, p: float) -> bool:
-    return bool(rng.random() < p)
-
-
-def truncnorm(rng: Rng, mean: float, sd: float, low: float, high: float) -> float:
-    return float(min(high, max(low, rng.normal(mean, sd))))
 
 
 @dataclass(slots=True)
@@ -74,20 +52,6 @@ class PlannedEvent:
     day: int
     event_type: EventType
     details: dict[str, Any]
-
-
-@dataclass(slots=True)
-class PlannedDonor:
-    relation: DonorRelation
-    age: int
-    sex: Sex
-    abo: AboGroup
-    rh: RhD
-    cmv: Serostatus
-    hla: str
-    eligibility: DonorEligibility
-    collection_day: int  # days from the recipient's day 0
-    markers: list[tuple[MarkerTest, MarkerResult, int]]
 
 
 @dataclass(slots=True)
@@ -213,25 +177,6 @@ def acute_gvhd_grade(rng: Rng, target: int) -> AcuteGvhdGrade:
     return grade
 
 
-def _hla(rng: Rng) -> str:
-    loci = []
-    for locus, alleles in HLA_ALLELES.items():
-        pair = sorted(str(rng.choice(alleles)) for _ in range(2))
-        loci.append("+".join(f"HLA-{locus}*{a}" for a in pair))
-    return "^".join(loci)
-
-
-def latent_day(rng: Rng, points: tuple[tuple[float, float], ...]) -> int | None:
-    """Draw a day from a piecewise-linear cumulative incidence through ``points`` (day, probability)."""
-    u = float(rng.random())
-    prev_day, prev_p = 0.0, 0.0
-    for day, p in points:
-        if u < p:
-            return int(prev_day + (day - prev_day) * (u - prev_p) / max(p - prev_p, 1e-12))
-        prev_day, prev_p = day, p
-    return None
-
-
 def status_factor(status: DiseaseStatus) -> float:
     if status in (DiseaseStatus.CR1, DiseaseStatus.CHRONIC_PHASE, DiseaseStatus.NOT_APPLICABLE):
         return 0.85
@@ -301,43 +246,6 @@ def _prophylaxis(rng: Rng, donor: DonorRelation, regimen: Regimen, day0: dt.date
     return ["ciclosporin", "methotrexate"] if chance(rng, 0.6) else ["tacrolimus", "methotrexate"]
 
 
-def _donor(rng: Rng, relation: DonorRelation, recipient_age: float, collection_day: int) -> PlannedDonor:
-    if relation is DR.CORD_BLOOD_UNIT:
-        age, collection_day = 0, collection_day - int(rng.integers(365, 12 * 365))
-    elif relation is DR.MATCHED_SIBLING:
-        age = int(max(2 if recipient_age < 18 else 18, recipient_age + rng.normal(0, 7)))
-    elif relation is DR.HAPLOIDENTICAL:
-        age = int(recipient_age + 28 + rng.normal(0, 4)) if recipient_age < 40 else int(recipient_age - 28)
-        age = max(18, min(age, 75))
-    else:
-        age = int(truncnorm(rng, 29, 7, 18, 55))
-    cmv_p = (
-        0.0
-        if relation is DR.CORD_BLOOD_UNIT
-        else 0.4
-        if relation in (DR.MATCHED_UNRELATED, DR.MISMATCHED_UNRELATED)
-        else 0.55
-    )
-    cmv = Serostatus.POSITIVE if chance(rng, cmv_p) else Serostatus.NEGATIVE
-    anti_hbc = chance(rng, 0.03) and relation is not DR.CORD_BLOOD_UNIT
-    markers: list[tuple[MarkerTest, MarkerResult, int]] = []
-    tested = collection_day - int(rng.integers(1, 31))
-    for test in MarkerTest:
-        if test in (MarkerTest.WNV_NAT, MarkerTest.TRYPANOSOMA_CRUZI) and not chance(rng, 0.3):
-            continue
-        if test is MarkerTest.CMV_ANTIBODY:
-            result = MarkerResult.REACTIVE if cmv is Serostatus.POSITIVE else MarkerResult.NON_REACTIVE
-        elif test is MarkerTest.ANTI_HBC and anti_hbc:
-            result = MarkerResult.REACTIVE
-        else:
-            result = MarkerResult.NON_REACTIVE
-        markers.append((test, result, tested))
-    eligibility = DonorEligibility.URGENT_MEDICAL_NEED if anti_hbc else DonorEligibility.ELIGIBLE
-    sex = Sex.MALE if chance(rng, 0.65 if relation is DR.MATCHED_UNRELATED else 0.5) else Sex.FEMALE
-    rh = RhD.POSITIVE if chance(rng, 0.85) else RhD.NEGATIVE
-    return PlannedDonor(relation, age, sex, pick(rng, ABO), rh, cmv, _hla(rng), eligibility, collection_day, markers)
-
-
 def _anthropometry(rng: Rng, age: float, sex: Sex) -> tuple[float, float]:
     if age >= 18:
         h = truncnorm(rng, 176 if sex is Sex.MALE else 163, 7, 145, 205)
@@ -396,7 +304,7 @@ def _graft(rng: Rng, plan: TransplantPlan) -> None:
     if d is not None:
         units = 2 if d is DR.CORD_BLOOD_UNIT and age >= 18 and chance(rng, 0.5) else 1
         collection = 0 if plan.graft_source is GraftSource.BONE_MARROW else -1
-        plan.donors = [_donor(rng, d, age, collection) for _ in range(units)]
+        plan.donors = [draw_donor(rng, d, age, collection) for _ in range(units)]
         plan.prophylaxis = _prophylaxis(rng, d, plan.regimen, plan.day0)
     src = plan.graft_source
     if src is GraftSource.CORD_BLOOD:
