@@ -11,7 +11,8 @@ engraftment events are *derived* from these values and transfusions by the real 
 :mod:`engraft.grading`, never taken from the plan. Bilirubin follows SOS/VOD and liver GVHD (in the
 MAGIC liver-stage range); temperature, heart rate, blood pressure and SpO2 follow the planned fevers,
 sepsis and the terminal phase. :func:`reported_labs` gives the series as a centre reports them
-(bilirubin and creatinine in umol/L at SI centres, converted by :mod:`engraft.measurements`).
+(bilirubin and creatinine in umol/L at SI centres, converted by :mod:`engraft.measurements` on the
+molar-mass basis).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from numpy.typing import NDArray
 from engraft.demo.draws import Rng
 from engraft.demo.transplant_plan import TransplantPlan
 from engraft.grading import PLATELET_TRANSFUSION_FREE_DAYS
-from engraft.measurements import convert, lookup_observation_kind
+from engraft.measurements import Analyte, ConversionBasis, convert_concentration
 
 FIRST_DAY = -7
 PLATELET_TRANSFUSION_TRIGGER = 10.0
@@ -64,11 +65,12 @@ def reported_labs(labs: LabSeries, si_units: bool) -> tuple[tuple[str, str, Arra
     """(LOINC, UCUM unit, daily values) of the lab series as a centre reports them.
 
     SI centres report bilirubin and creatinine in umol/L (LOINC 14631-6, 14682-9), converted from mg/dL
-    with the analyte's molar mass from the observation catalogue and rounded to whole umol/L.
+    by :func:`engraft.measurements.convert_concentration` on the exact molar-mass basis and rounded to
+    whole umol/L.
     """
     if si_units:
-        bili = ("14631-6", "umol/L", _to_umol_per_l(labs.bilirubin, "14631-6"))
-        creat = ("14682-9", "umol/L", _to_umol_per_l(labs.creatinine, "14682-9"))
+        bili = ("14631-6", "umol/L", _to_umol_per_l(labs.bilirubin, Analyte.BILIRUBIN))
+        creat = ("14682-9", "umol/L", _to_umol_per_l(labs.creatinine, Analyte.CREATININE))
     else:
         bili = ("1975-2", "mg/dL", labs.bilirubin)
         creat = ("2160-0", "mg/dL", labs.creatinine)
@@ -91,9 +93,9 @@ def reported_vitals(labs: LabSeries) -> tuple[tuple[str, str, Array], ...]:
     )
 
 
-def _to_umol_per_l(mg_per_dl: Array, loinc: str) -> Array:
-    molar_mass = lookup_observation_kind(loinc).molar_mass_g_per_mol
-    converted = [convert(v, "mg/dL", "umol/L", molar_mass_g_per_mol=molar_mass) for v in mg_per_dl.tolist()]
+def _to_umol_per_l(mg_per_dl: Array, analyte: Analyte) -> Array:
+    basis = ConversionBasis.MOLAR_MASS
+    converted = [convert_concentration(v, "mg/dL", "umol/L", analyte, basis) for v in mg_per_dl.tolist()]
     return _f(np.round(converted))
 
 
