@@ -404,7 +404,7 @@ def test_endpoint_invariants(rows: list[tuple[float, ...]]) -> None:
 
 def test_demo_cohort_endpoints_are_consistent(service: RegistryService, engine: Any, hla_release: str) -> None:
     """On the synthetic demo cohort, endpoint event counts agree with the events written."""
-    from engraft.registry.demo_cohort import load_demo_cohort
+    from engraft.demo.cohort_loader import load_demo_cohort
 
     summary = load_demo_cohort(service, transplants=80, centres=3, seed=5)
     table = load_outcome_table(engine)

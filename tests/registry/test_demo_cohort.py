@@ -6,13 +6,21 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
+from engraft.demo.cohort_loader import DemoSummary, load_demo_cohort
+from engraft.demo.labs import PLATELET_TRANSFUSION_TRIGGER
+from engraft.grading import (
+    CountMeasurement,
+    CountSeries,
+    EngraftmentResult,
+    OrganStages,
+    grade_acute_gvhd,
+    neutrophil_engraftment,
+    platelet_engraftment,
+)
 from engraft.registry.database import make_engine, make_session_factory
-from engraft.registry.demo_cohort import DemoSummary, load_demo_cohort
-from engraft.registry.demo_labs import engraftment_day
 from engraft.registry.migrate import upgrade
 from engraft.registry.schemas.clinical import EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
@@ -65,15 +73,15 @@ def _series(engine: Engine, loincs: tuple[str, ...]) -> dict[int, dict[int, floa
     return out
 
 
-def _cibmtr_day(values: dict[int, float], threshold: float) -> int | None:
-    """First of three consecutive days >= threshold after the count fell below it (from day 0)."""
-    fallen = False
-    for day in sorted(d for d in values if d >= 0):
-        if values[day] < threshold:
-            fallen = True
-        elif fallen and all(values.get(day + k, -1.0) >= threshold for k in (1, 2)):
-            return day
-    return None
+def _engraftment(kind: str, values: dict[int, float]) -> EngraftmentResult:
+    """The real rule (engraft.grading) applied to the stored counts; platelet transfusions follow the demo's policy."""
+    series = CountSeries(
+        measurements=tuple(CountMeasurement(day=day, value=value, unit="10*9/L") for day, value in values.items())
+    )
+    if kind == "neutrophil engraftment":
+        return neutrophil_engraftment(series)
+    transfusions = [day for day, value in values.items() if value <= PLATELET_TRANSFUSION_TRIGGER]
+    return platelet_engraftment(series, transfusions)
 
 
 def test_small_cohort_on_each_database(
@@ -88,7 +96,7 @@ def test_small_cohort_on_each_database(
     _check_summary_matches_what_was_stored(service, summary)
     _check_same_seed_gives_the_same_cohort(service, engine, summary, tmp_path)
     _check_every_episode_has_daily_labs_from_day_minus_7(service, engine)
-    _check_engraftment_events_follow_the_cibmtr_rule(service, engine)
+    _check_engraftment_events_follow_the_grading_rules(service, engine)
     _check_events_and_visits_respect_registry_rules(service)
 
 
@@ -149,7 +157,7 @@ def _check_every_episode_has_daily_labs_from_day_minus_7(service: RegistryServic
     assert ("1975-2", "umol/L") not in pairs and ("14631-6", "mg/dL") not in pairs
 
 
-def _check_engraftment_events_follow_the_cibmtr_rule(service: RegistryService, engine: Engine) -> None:
+def _check_engraftment_events_follow_the_grading_rules(service: RegistryService, engine: Engine) -> None:
     episodes = {e.id: e for e in _episodes(service)}
     anc = _series(engine, ("751-8",))
     platelets = _series(engine, ("777-3",))
@@ -163,11 +171,8 @@ def _check_engraftment_events_follow_the_cibmtr_rule(service: RegistryService, e
         if "graft failure" in recorded:
             assert "neutrophil engraftment" not in recorded
             continue
-        for kind, series, threshold in (
-            ("neutrophil engraftment", anc, 0.5),
-            ("platelet engraftment", platelets, 20.0),
-        ):
-            day = _cibmtr_day(series[episode_id], threshold)
+        for kind, series in (("neutrophil engraftment", anc), ("platelet engraftment", platelets)):
+            day = _engraftment(kind, series[episode_id]).day
             expected = None if day is None else episode.day0 + dt.timedelta(days=day)
             assert recorded.get(kind) == expected, (episode_id, kind)
         if "neutrophil engraftment" in recorded:
@@ -196,8 +201,10 @@ def _check_events_and_visits_respect_registry_rules(service: RegistryService) ->
             assert event.event_date <= deaths[event.patient_id]
         if event.event_type.value == "acute GVHD":
             d = event.details
-            stages = (d["skin_stage"], d["liver_stage"], d["upper_gi_stage"], d["lower_gi_stage"])
-            assert d["grade"] == _magic_grade(*stages)
+            stages = OrganStages(
+                skin=d["skin_stage"], liver=d["liver_stage"], upper_gi=d["upper_gi_stage"], lower_gi=d["lower_gi_stage"]
+            )
+            assert d["grading_system"] == "MAGIC" and d["grade"] == grade_acute_gvhd(stages).value
         if event.event_type.value == "chronic GVHD":
             assert (event.event_date - episode.day0).days >= 100
             assert event.details["systemic_treatment"] or event.details["severity"] == "mild"
@@ -214,26 +221,6 @@ def _check_events_and_visits_respect_registry_rules(service: RegistryService) ->
         if episode.transplant_type.value == "allogeneic":
             assert episode.donor_ids and episode.gvhd_prophylaxis
         assert episode.conditioning and episode.cd34_per_kg is not None
-
-
-def _magic_grade(skin: int, liver: int, upper_gi: int, lower_gi: int) -> int:
-    if 4 in (skin, liver, lower_gi):
-        return 4
-    if liver in (2, 3) or lower_gi in (2, 3):
-        return 3
-    if skin == 3 or liver == 1 or upper_gi == 1 or lower_gi == 1:
-        return 2
-    return 1 if skin else 0
-
-
-def test_engraftment_rule_needs_a_fall_and_three_consecutive_days() -> None:
-    days = np.arange(-2, 12, dtype=np.int64)
-    anc = np.array([3.0, 2.0, 1.0, 0.4, 0.05, 0.6, 0.7, 0.3, 0.55, 0.6, 0.8, 1.0, 1.2, 1.5])
-    assert engraftment_day(days, anc, 0.5) == 6  # the run on days 3-4 is only two days long
-    assert engraftment_day(days, np.full(len(days), 3.0), 0.5) is None  # never fell below
-    gappy = np.array([0, 1, 2, 4, 5, 6], dtype=np.int64)
-    assert engraftment_day(gappy, np.array([0.1, 0.6, 0.7, 0.8, 0.9, 1.0]), 0.5) == 4  # day 3 missing
-    assert _cibmtr_day(dict(zip(days.tolist(), anc.tolist(), strict=True)), 0.5) == 6
 
 
 def test_arguments_are_checked(service: RegistryService) -> None:

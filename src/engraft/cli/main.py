@@ -77,7 +77,7 @@ def _require_hla_release(purpose: str) -> None:
 
 
 def fill_demo(database: str, transplants: int, seed: int) -> None:
-    from engraft.registry.demo_cohort import load_demo_cohort
+    from engraft.demo.cohort_loader import load_demo_cohort
 
     _require_hla_release("the demo donors carry HLA typings, which are checked against an IPD-IMGT/HLA release")
     engine = open_engine(database)

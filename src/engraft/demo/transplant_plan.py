@@ -1,28 +1,25 @@
 """One synthetic transplant: recipient, indication, donor, graft source, cell dose and regimen.
 
 :func:`plan_transplant` draws who is transplanted, for what, with which donor and graft; the
-course after day 0 is added by :mod:`engraft.registry.demo_course` and the labs by
-:mod:`engraft.registry.demo_labs`. All days are counted from day 0.
+course after day 0 is added by :mod:`engraft.demo.course` and the labs by
+:mod:`engraft.demo.labs`. All days are counted from day 0. Everything here is pure and seeded: the
+random generator passed in is the only source of variation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-import numpy as np
-
-from engraft.registry.demo_tables import (
+from engraft.demo.cohort_tables import (
     AUTOLOGOUS_SHARE,
     BACTERAEMIA_ORGANISMS,
     DONOR_TYPES,
     FAMILY,
     GIVEN_FEMALE,
     GIVEN_MALE,
-    HLA_ALLELES,
     INDICATIONS,
     REGIMENS,
     RESPIRATORY_VIRUSES,
@@ -30,15 +27,15 @@ from engraft.registry.demo_tables import (
     Indication,
     Regimen,
 )
+from engraft.demo.donors import ABO, PlannedDonor, draw_donor
+from engraft.demo.draws import Rng, chance, pick, truncnorm
+from engraft.grading import AcuteGvhdGrade, OrganStages, grade_acute_gvhd
 from engraft.vocabulary import (
     AboGroup,
     DiseaseStatus,
-    DonorEligibility,
     DonorRelation,
     EventType,
     GraftSource,
-    MarkerResult,
-    MarkerTest,
     PerformanceScale,
     RhD,
     Serostatus,
@@ -46,25 +43,8 @@ from engraft.vocabulary import (
     TransplantType,
 )
 
-Rng = np.random.Generator
-T = TypeVar("T")
 DR = DonorRelation
 YEAR = 365.25
-ABO = ((AboGroup.O, 0.44), (AboGroup.A, 0.42), (AboGroup.B, 0.10), (AboGroup.AB, 0.04))
-
-
-def pick(rng: Rng, options: Sequence[tuple[T, float]]) -> T:
-    """One option, drawn with probability proportional to its weight."""
-    weights = np.array([w for _, w in options], dtype=float)
-    return options[int(rng.choice(len(options), p=weights / weights.sum()))][0]
-
-
-def chance(rng: Rng, p: float) -> bool:
-    return bool(rng.random() < p)
-
-
-def truncnorm(rng: Rng, mean: float, sd: float, low: float, high: float) -> float:
-    return float(min(high, max(low, rng.normal(mean, sd))))
 
 
 @dataclass(slots=True)
@@ -72,20 +52,6 @@ class PlannedEvent:
     day: int
     event_type: EventType
     details: dict[str, Any]
-
-
-@dataclass(slots=True)
-class PlannedDonor:
-    relation: DonorRelation
-    age: int
-    sex: Sex
-    abo: AboGroup
-    rh: RhD
-    cmv: Serostatus
-    hla: str
-    eligibility: DonorEligibility
-    collection_day: int  # days from the recipient's day 0
-    markers: list[tuple[MarkerTest, MarkerResult, int]]
 
 
 @dataclass(slots=True)
@@ -104,6 +70,26 @@ class Visit:
     scale: PerformanceScale | None
     score: int | None
     status: DiseaseStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAcuteGvhd:
+    """Maximum acute GVHD: onset day and the overall grade (MAGIC, from :mod:`engraft.grading`) of its stages."""
+
+    onset: int
+    grade: AcuteGvhdGrade
+
+    def details(self) -> dict[str, Any]:
+        """The registry event details: overall grade, organ stages and grading system."""
+        stages = self.grade.stages
+        return {
+            "grade": self.grade.value,
+            "skin_stage": stages.skin,
+            "liver_stage": stages.liver,
+            "upper_gi_stage": stages.upper_gi,
+            "lower_gi_stage": stages.lower_gi,
+            "grading_system": self.grade.system.value,
+        }
 
 
 @dataclass(slots=True)
@@ -138,7 +124,7 @@ class TransplantPlan:
     platelet_target: int | None = 16
     graft_failure: bool = False
     late_recovery: int | None = None  # graft failure survivors: day of autologous/rescue recovery
-    agvhd: tuple[int, int, dict[str, int]] | None = None  # onset, grade, stages
+    agvhd: PlannedAcuteGvhd | None = None
     sos: tuple[int, str] | None = None
     relapse_day: int | None = None
     death_day: int | None = None
@@ -159,63 +145,36 @@ class TransplantPlan:
         return self.transplant_type is TransplantType.ALLOGENEIC
 
 
-def magic_grade(skin: int, liver: int, upper_gi: int, lower_gi: int) -> int:
-    """Overall acute GVHD grade from organ stages (MAGIC, Harris et al. BBMT 2016)."""
-    if 4 in (skin, liver, lower_gi):
-        return 4
-    if liver in (2, 3) or lower_gi in (2, 3):
-        return 3
-    if skin == 3 or liver == 1 or upper_gi == 1 or lower_gi == 1:
-        return 2
-    return 1 if skin in (1, 2) else 0
-
-
-def acute_gvhd_stages(rng: Rng, grade: int) -> dict[str, int]:
-    s = {"skin_stage": 0, "liver_stage": 0, "upper_gi_stage": 0, "lower_gi_stage": 0}
-    if grade == 1:
-        s["skin_stage"] = int(rng.integers(1, 3))
-    elif grade == 2:
+def acute_gvhd_grade(rng: Rng, target: int) -> AcuteGvhdGrade:
+    """Organ stages drawn so that their overall MAGIC grade is ``target`` (1-4), graded by engraft.grading."""
+    skin = liver = upper_gi = lower_gi = 0
+    if target == 1:
+        skin = int(rng.integers(1, 3))
+    elif target == 2:
         kind = pick(rng, (("skin", 0.4), ("ugi", 0.25), ("lgi", 0.25), ("liver", 0.1)))
-        s["skin_stage"] = 3 if kind == "skin" else int(rng.integers(0, 4))
-        s["upper_gi_stage"] = 1 if kind == "ugi" else int(chance(rng, 0.3))
-        s["lower_gi_stage"] = 1 if kind == "lgi" else 0
-        s["liver_stage"] = 1 if kind == "liver" else 0
-    elif grade == 3:
-        s["skin_stage"] = int(rng.integers(0, 4))
-        s["upper_gi_stage"] = int(chance(rng, 0.5))
+        skin = 3 if kind == "skin" else int(rng.integers(0, 4))
+        upper_gi = 1 if kind == "ugi" else int(chance(rng, 0.3))
+        lower_gi = 1 if kind == "lgi" else 0
+        liver = 1 if kind == "liver" else 0
+    elif target == 3:
+        skin = int(rng.integers(0, 4))
+        upper_gi = int(chance(rng, 0.5))
         if chance(rng, 0.75):
-            s["lower_gi_stage"] = int(rng.integers(2, 4))
-            s["liver_stage"] = int(rng.choice([0, 0, 1, 2]))
+            lower_gi = int(rng.integers(2, 4))
+            liver = int(rng.choice([0, 0, 1, 2]))
         else:
-            s["liver_stage"] = int(rng.integers(2, 4))
-            s["lower_gi_stage"] = int(rng.integers(0, 2))
+            liver = int(rng.integers(2, 4))
+            lower_gi = int(rng.integers(0, 2))
     else:
         kind = pick(rng, (("lgi", 0.6), ("skin", 0.2), ("liver", 0.2)))
-        s["skin_stage"] = 4 if kind == "skin" else int(rng.integers(1, 4))
-        s["lower_gi_stage"] = 4 if kind == "lgi" else int(rng.integers(0, 4))
-        s["liver_stage"] = 4 if kind == "liver" else int(rng.choice([0, 0, 1, 2]))
-        s["upper_gi_stage"] = int(chance(rng, 0.5))
-    assert magic_grade(s["skin_stage"], s["liver_stage"], s["upper_gi_stage"], s["lower_gi_stage"]) == grade
-    return s
-
-
-def _hla(rng: Rng) -> str:
-    loci = []
-    for locus, alleles in HLA_ALLELES.items():
-        pair = sorted(str(rng.choice(alleles)) for _ in range(2))
-        loci.append("+".join(f"HLA-{locus}*{a}" for a in pair))
-    return "^".join(loci)
-
-
-def latent_day(rng: Rng, points: tuple[tuple[float, float], ...]) -> int | None:
-    """Draw a day from a piecewise-linear cumulative incidence through ``points`` (day, probability)."""
-    u = float(rng.random())
-    prev_day, prev_p = 0.0, 0.0
-    for day, p in points:
-        if u < p:
-            return int(prev_day + (day - prev_day) * (u - prev_p) / max(p - prev_p, 1e-12))
-        prev_day, prev_p = day, p
-    return None
+        skin = 4 if kind == "skin" else int(rng.integers(1, 4))
+        lower_gi = 4 if kind == "lgi" else int(rng.integers(0, 4))
+        liver = 4 if kind == "liver" else int(rng.choice([0, 0, 1, 2]))
+        upper_gi = int(chance(rng, 0.5))
+    grade = grade_acute_gvhd(OrganStages(skin=skin, liver=liver, upper_gi=upper_gi, lower_gi=lower_gi))
+    if grade.value != target:
+        raise RuntimeError(f"demo drew acute GVHD stages {grade.stages} of grade {grade.value}, expected {target}")
+    return grade
 
 
 def status_factor(status: DiseaseStatus) -> float:
@@ -287,43 +246,6 @@ def _prophylaxis(rng: Rng, donor: DonorRelation, regimen: Regimen, day0: dt.date
     return ["ciclosporin", "methotrexate"] if chance(rng, 0.6) else ["tacrolimus", "methotrexate"]
 
 
-def _donor(rng: Rng, relation: DonorRelation, recipient_age: float, collection_day: int) -> PlannedDonor:
-    if relation is DR.CORD_BLOOD_UNIT:
-        age, collection_day = 0, collection_day - int(rng.integers(365, 12 * 365))
-    elif relation is DR.MATCHED_SIBLING:
-        age = int(max(2 if recipient_age < 18 else 18, recipient_age + rng.normal(0, 7)))
-    elif relation is DR.HAPLOIDENTICAL:
-        age = int(recipient_age + 28 + rng.normal(0, 4)) if recipient_age < 40 else int(recipient_age - 28)
-        age = max(18, min(age, 75))
-    else:
-        age = int(truncnorm(rng, 29, 7, 18, 55))
-    cmv_p = (
-        0.0
-        if relation is DR.CORD_BLOOD_UNIT
-        else 0.4
-        if relation in (DR.MATCHED_UNRELATED, DR.MISMATCHED_UNRELATED)
-        else 0.55
-    )
-    cmv = Serostatus.POSITIVE if chance(rng, cmv_p) else Serostatus.NEGATIVE
-    anti_hbc = chance(rng, 0.03) and relation is not DR.CORD_BLOOD_UNIT
-    markers: list[tuple[MarkerTest, MarkerResult, int]] = []
-    tested = collection_day - int(rng.integers(1, 31))
-    for test in MarkerTest:
-        if test in (MarkerTest.WNV_NAT, MarkerTest.TRYPANOSOMA_CRUZI) and not chance(rng, 0.3):
-            continue
-        if test is MarkerTest.CMV_ANTIBODY:
-            result = MarkerResult.REACTIVE if cmv is Serostatus.POSITIVE else MarkerResult.NON_REACTIVE
-        elif test is MarkerTest.ANTI_HBC and anti_hbc:
-            result = MarkerResult.REACTIVE
-        else:
-            result = MarkerResult.NON_REACTIVE
-        markers.append((test, result, tested))
-    eligibility = DonorEligibility.URGENT_MEDICAL_NEED if anti_hbc else DonorEligibility.ELIGIBLE
-    sex = Sex.MALE if chance(rng, 0.65 if relation is DR.MATCHED_UNRELATED else 0.5) else Sex.FEMALE
-    rh = RhD.POSITIVE if chance(rng, 0.85) else RhD.NEGATIVE
-    return PlannedDonor(relation, age, sex, pick(rng, ABO), rh, cmv, _hla(rng), eligibility, collection_day, markers)
-
-
 def _anthropometry(rng: Rng, age: float, sex: Sex) -> tuple[float, float]:
     if age >= 18:
         h = truncnorm(rng, 176 if sex is Sex.MALE else 163, 7, 145, 205)
@@ -382,7 +304,7 @@ def _graft(rng: Rng, plan: TransplantPlan) -> None:
     if d is not None:
         units = 2 if d is DR.CORD_BLOOD_UNIT and age >= 18 and chance(rng, 0.5) else 1
         collection = 0 if plan.graft_source is GraftSource.BONE_MARROW else -1
-        plan.donors = [_donor(rng, d, age, collection) for _ in range(units)]
+        plan.donors = [draw_donor(rng, d, age, collection) for _ in range(units)]
         plan.prophylaxis = _prophylaxis(rng, d, plan.regimen, plan.day0)
     src = plan.graft_source
     if src is GraftSource.CORD_BLOOD:

@@ -3,10 +3,16 @@
 Neutrophils fall log-linearly under conditioning to an aplastic nadir (about 0.0-0.1 x10^9/L) from
 day +2 to +5 and recover along a logistic curve through 0.5 x10^9/L around the planned
 engraftment day; platelets decay with a half-life of about two days to a transfusion-supported
-plateau below 20 x10^9/L and recover the same way. The engraftment events are *derived* from
-these values with the CIBMTR rule (:func:`engraftment_day`), never taken from the plan.
-Bilirubin follows SOS/VOD and liver GVHD (in the MAGIC liver-stage range); temperature, heart
-rate, blood pressure and SpO2 follow the planned fevers, sepsis and the terminal phase.
+plateau below 20 x10^9/L and recover the same way. Platelets are transfused on every day the count
+is at or below :data:`PLATELET_TRANSFUSION_TRIGGER` (:func:`platelet_transfusion_days`); in the
+week before the planned platelet recovery the count stays above that trigger (the patient's own
+platelets), so that the CIBMTR 7-day transfusion-free window ends on the planned day. The
+engraftment events are *derived* from these values and transfusions by the real CIBMTR rules in
+:mod:`engraft.grading`, never taken from the plan. Bilirubin follows SOS/VOD and liver GVHD (in the
+MAGIC liver-stage range); temperature, heart rate, blood pressure and SpO2 follow the planned fevers,
+sepsis and the terminal phase. :func:`reported_labs` gives the series as a centre reports them
+(bilirubin and creatinine in umol/L at SI centres, converted by :mod:`engraft.measurements` on the
+molar-mass basis).
 """
 
 from __future__ import annotations
@@ -17,11 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from engraft.registry.demo_clinical import Rng, TransplantPlan
+from engraft.demo.draws import Rng
+from engraft.demo.transplant_plan import TransplantPlan
+from engraft.grading import PLATELET_TRANSFUSION_FREE_DAYS
+from engraft.measurements import Analyte, ConversionBasis, convert_concentration
 
 FIRST_DAY = -7
-BILIRUBIN_UMOL_PER_MG_DL = 17.104  # 10 / 584.66 g/mol * 1000
-CREATININE_UMOL_PER_MG_DL = 88.42  # 10 / 113.12 g/mol * 1000
+PLATELET_TRANSFUSION_TRIGGER = 10.0
+"""x10^9/L: prophylactic platelet transfusion at or below this count in non-bleeding, non-febrile patients
+(EBMT Handbook 8th ed., ch. 24 Transfusion support, section 24.5, Schrezenmeier et al. 2024, citing
+Schiffer et al. 2018). The demo applies it every day, as a stable patient's policy."""
 _LIVER_STAGE_MG_DL = {1: (2.1, 3.0), 2: (3.1, 6.0), 3: (6.1, 15.0), 4: (15.1, 25.0)}
 _ANC_BASE = {"myeloma": 3.0, "lymphoma": 3.2, "myeloid": 1.8, "lymphoid": 2.4, "solid": 2.8, "autoimmune": 3.6}
 _PLT_BASE = {"myeloma": 200.0, "lymphoma": 190.0, "myeloid": 110.0, "lymphoid": 150.0, "solid": 240.0}
@@ -45,26 +56,47 @@ class LabSeries:
     spo2: Array
 
 
-def engraftment_day(days: NDArray[np.int64], values: Array, threshold: float) -> int | None:
-    """First of three consecutive days >= ``threshold`` after the count has fallen below it (CIBMTR).
+def platelet_transfusion_days(labs: LabSeries) -> tuple[int, ...]:
+    """Days (from day 0) on which the demo transfuses platelets: the count is at or below the trigger."""
+    return tuple(int(day) for day in labs.days[labs.platelets <= PLATELET_TRANSFUSION_TRIGGER])
 
-    Only days from day 0 count; the three values must be on consecutive calendar days.
+
+def reported_labs(labs: LabSeries, si_units: bool) -> tuple[tuple[str, str, Array], ...]:
+    """(LOINC, UCUM unit, daily values) of the lab series as a centre reports them.
+
+    SI centres report bilirubin and creatinine in umol/L (LOINC 14631-6, 14682-9), converted from mg/dL
+    by :func:`engraft.measurements.convert_concentration` on the exact molar-mass basis and rounded to
+    whole umol/L.
     """
-    below_seen = False
-    run_start: int | None = None
-    previous: int | None = None
-    for day, value in zip(days.tolist(), values.tolist(), strict=True):
-        if day < 0:
-            continue
-        if value < threshold:
-            below_seen, run_start = True, None
-        elif below_seen:
-            if run_start is None or previous is None or day != previous + 1:
-                run_start = day
-            if day - run_start == 2:
-                return run_start
-        previous = day
-    return None
+    if si_units:
+        bili = ("14631-6", "umol/L", _to_umol_per_l(labs.bilirubin, Analyte.BILIRUBIN))
+        creat = ("14682-9", "umol/L", _to_umol_per_l(labs.creatinine, Analyte.CREATININE))
+    else:
+        bili = ("1975-2", "mg/dL", labs.bilirubin)
+        creat = ("2160-0", "mg/dL", labs.creatinine)
+    return (
+        ("751-8", "10*9/L", labs.anc),
+        ("777-3", "10*9/L", labs.platelets),
+        ("718-7", "g/dL", labs.haemoglobin),
+        bili,
+        creat,
+    )
+
+
+def reported_vitals(labs: LabSeries) -> tuple[tuple[str, str, Array], ...]:
+    """(LOINC, UCUM unit, daily values) of the vital signs."""
+    return (
+        ("8310-5", "Cel", labs.temperature),
+        ("8867-4", "/min", labs.heart_rate),
+        ("8480-6", "mm[Hg]", labs.systolic),
+        ("59408-5", "%", labs.spo2),
+    )
+
+
+def _to_umol_per_l(mg_per_dl: Array, analyte: Analyte) -> Array:
+    basis = ConversionBasis.MOLAR_MASS
+    converted = [convert_concentration(v, "mg/dL", "umol/L", analyte, basis) for v in mg_per_dl.tolist()]
+    return _f(np.round(converted))
 
 
 def _logistic(days: Array, centre_day: float, at_centre: float, plateau: float, doubling: float) -> Array:
@@ -114,6 +146,10 @@ def simulate_labs(rng: Rng, plan: TransplantPlan) -> LabSeries:
         rise = _logistic(d, p_target, 24.0, pplateau, float(rng.uniform(1.8, 3.0))) * rng.lognormal(0, 0.08, n)
         late = d >= p_target
         plt[late] = np.maximum(plt[late], rise[late])
+        # the week before recovery the patient's own platelets keep the count above the transfusion trigger,
+        # so the last transfusion falls at least PLATELET_TRANSFUSION_FREE_DAYS before the planned recovery day
+        weaning = (d >= p_target - PLATELET_TRANSFUSION_FREE_DAYS) & ~late & (plt < PLATELET_TRANSFUSION_TRIGGER + 0.5)
+        plt[weaning] += 9.0
 
     # haemoglobin: transfusion-supported trough, slow recovery after engraftment
     hb_base = (9.2 if group == "non-malignant" or key in ("MDS", "MF") else 11.6) + rng.normal(0, 0.8)
@@ -131,11 +167,12 @@ def simulate_labs(rng: Rng, plan: TransplantPlan) -> LabSeries:
             rng.uniform(0.9, 1.2)
         )
         bili = np.maximum(bili, _bump(d, onset, peak))
-    if plan.agvhd is not None and plan.agvhd[2]["liver_stage"] > 0:
-        low, high = _LIVER_STAGE_MG_DL[plan.agvhd[2]["liver_stage"]]
+    if plan.agvhd is not None and plan.agvhd.grade.stages.liver > 0:
+        onset = plan.agvhd.onset
+        low, high = _LIVER_STAGE_MG_DL[plan.agvhd.grade.stages.liver]
         level = float(rng.uniform(low + 0.1, high - 0.1))
-        bump = _bump(d, plan.agvhd[0], level)
-        hold = (d >= plan.agvhd[0] + 4) & (d <= plan.agvhd[0] + 12)
+        bump = _bump(d, onset, level)
+        hold = (d >= onset + 4) & (d <= onset + 12)
         bump[hold] = np.clip(level * rng.lognormal(0, 0.04, int(hold.sum())), low, high)
         bili = np.maximum(bili, bump)
 

@@ -1,7 +1,7 @@
 """Reference tables of the synthetic demo cohort: indications, regimens, centres, names, HLA alleles.
 
 Everything here is made up for demonstration and calibrated only loosely against published
-aggregate figures (see :mod:`engraft.registry.demo_cohort` for the sources). Nothing describes a
+aggregate figures (see :mod:`engraft.demo.cohort` for the sources). Nothing describes a
 real person, centre or donor.
 """
 

@@ -12,21 +12,18 @@ import datetime as dt
 import math
 from typing import Any
 
-from engraft.registry.demo_clinical import (
+from engraft.demo.draws import Rng, chance, latent_day, pick, truncnorm
+from engraft.demo.transplant_plan import (
     DR,
     Fever,
+    PlannedAcuteGvhd,
     PlannedEvent,
-    Rng,
     TransplantPlan,
     Visit,
-    acute_gvhd_stages,
+    acute_gvhd_grade,
     bacteraemia,
-    chance,
-    latent_day,
-    pick,
     respiratory_virus,
     status_factor,
-    truncnorm,
 )
 from engraft.vocabulary import DiseaseStatus, EventType, GraftSource, PerformanceScale
 
@@ -111,9 +108,8 @@ def resolve_course(rng: Rng, plan: TransplantPlan) -> None:
             onset = int(
                 min(100, max(plan.neutrophil_target + int(rng.integers(1, 6)), 8 + rng.lognormal(math.log(18), 0.5)))
             )
-            stages = acute_gvhd_stages(rng, grade)
-            plan.agvhd = (onset, grade, stages)
-            events.append(PlannedEvent(onset, ET.ACUTE_GVHD, {"grade": grade, **stages, "grading_system": "MAGIC"}))
+            plan.agvhd = PlannedAcuteGvhd(onset, acute_gvhd_grade(rng, grade))
+            events.append(PlannedEvent(onset, ET.ACUTE_GVHD, plan.agvhd.details()))
             if grade >= 3 and chance(rng, 0.3 if grade == 3 else 0.65):
                 deaths.append((onset + int(rng.integers(14, 150)), "GVHD", "steroid-refractory acute GVHD"))
 
@@ -135,7 +131,7 @@ def resolve_course(rng: Rng, plan: TransplantPlan) -> None:
         p = 0.47 * (0.7 if plan.graft_source is GraftSource.BONE_MARROW else 1.0)
         p *= 0.6 if has & {"anti-thymocyte globulin (rabbit)", "post-transplant cyclophosphamide"} else 1.0
         p *= 0.6 if donor is DR.CORD_BLOOD_UNIT or plan.age < 18 else 1.0
-        p *= 1.4 if plan.agvhd is not None and plan.agvhd[1] >= 2 else 1.0
+        p *= 1.4 if plan.agvhd is not None and plan.agvhd.grade.value >= 2 else 1.0
         if chance(rng, min(p, 0.7)):
             onset = int(min(900, 100 + rng.lognormal(math.log(80), 0.6)))
             severity = str(pick(rng, (("mild", 0.35), ("moderate", 0.42), ("severe", 0.23))))
@@ -171,7 +167,7 @@ def resolve_course(rng: Rng, plan: TransplantPlan) -> None:
     elif plan.relapse_day is not None:
         plan.relapse_day = None
     plan.events = sorted((e for e in events if e.day <= cut), key=lambda e: e.day)
-    if plan.agvhd is not None and plan.agvhd[0] > cut:
+    if plan.agvhd is not None and plan.agvhd.onset > cut:
         plan.agvhd = None
     if plan.sos is not None and plan.sos[0] > cut:
         plan.sos = None
@@ -233,9 +229,9 @@ def _infections(rng: Rng, plan: TransplantPlan, events: list[PlannedEvent]) -> N
             day = int(rng.integers(25, 101))
             events.append(PlannedEvent(day, ET.INFECTION, bacteraemia(rng)))
             plan.fevers.append(Fever(day - 1, int(rng.integers(2, 4)), float(rng.uniform(38.4, 39.8))))
-    ifi_p = 0.01 if not allo else 0.04 + (0.15 if plan.agvhd is not None and plan.agvhd[1] >= 3 else 0.0)
+    ifi_p = 0.01 if not allo else 0.04 + (0.15 if plan.agvhd is not None and plan.agvhd.grade.value >= 3 else 0.0)
     if chance(rng, ifi_p):
-        low = plan.agvhd[0] + 7 if plan.agvhd is not None else 10
+        low = plan.agvhd.onset + 7 if plan.agvhd is not None else 10
         day = int(rng.integers(low, low + 170))
         events.append(
             PlannedEvent(
