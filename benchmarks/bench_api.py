@@ -60,8 +60,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import create_engine, insert, select, text
 
-from engraft.registry.database import make_engine
 from engraft.demo.cohort_tables import FAMILY, GIVEN_FEMALE, GIVEN_MALE, HLA_ALLELES
+from engraft.registry.database import make_engine
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import Centre, Patient, PatientIdentity
 
