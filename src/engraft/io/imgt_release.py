@@ -1,14 +1,10 @@
-"""The configured IPD-IMGT/HLA release: finding it, and installing one (download or local copy).
+"""Installing an IPD-IMGT/HLA release (download or local copy) and finding one for a named release.
 
 The WMDA files are published per release on the ``ANHIG/IMGTHLA`` GitHub repository, one branch per
 release (``3580`` for 3.58.0). Their licence (CC BY-ND) discourages mirroring and forbids shipping
-modified copies, so Engraft never bundles them. The *configured* release is, in this order,
-
-1. the directory named by the environment variable ``ENGRAFT_IMGT_DIR`` (whatever release it holds),
-2. the pinned release (:data:`PINNED_RELEASE`) in the versioned cache
-   ``~/.cache/engraft/imgt-hla/<release>/`` (``$XDG_CACHE_HOME`` honoured),
-
-and ``engraft hla install`` fills that cache, by download (:func:`download_release`) or by copying the
+modified copies, so Engraft never bundles them. Which release is *configured* (``ENGRAFT_IMGT_DIR``, else
+the pinned release in the versioned cache) is :mod:`engraft.config.hla_release`; ``engraft hla install``
+fills that cache, by download (:func:`download_release`) or by copying the
 required files from a local folder (:func:`install_release_from`). The directory layout is the
 repository's own (``wmda/hla_nom.txt``, ``tce/dpb_tce.csv``, ``Allelelist.txt`` ...), so a shallow
 checkout of one branch works as is. Reading the files is the core's one reader,
@@ -21,35 +17,27 @@ import os
 import re
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from engraft.config.hla_release import (
+    ENV_VAR,
+    INSTALL_HINT,
+    PINNED_RELEASE,
+    ConfiguredRelease,
+    configured_release,
+    default_cache_dir,
+    installed_releases,
+    load_nomenclature,
+)
 from engraft.hla.nomenclature.errors import HlaReleaseError
 from engraft.hla.nomenclature.release_files import REQUIRED_FILES, ReleaseFiles, missing_files, open_release_dir
-from engraft.hla.nomenclature.tables import Nomenclature
-
-#: Release used when none is named. Tests are pinned to the same release.
-PINNED_RELEASE: Final = "3.58.0"
 
 RAW_URL_TEMPLATE: Final = "https://raw.githubusercontent.com/ANHIG/IMGTHLA/{branch}/{path}"
-
-ENV_VAR: Final = "ENGRAFT_IMGT_DIR"
-
-#: What to do when no release is configured (shown by every "no release" error).
-INSTALL_HINT: Final = f"run `engraft hla install` (or set {ENV_VAR} to an IPD-IMGT/HLA release folder)"
 
 Fetcher = Callable[[str], bytes]
 FileProgress = Callable[[str, int, int], None]
 """Called after each file with ``(relative path, files done, files in total)``."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConfiguredRelease:
-    """The release Engraft uses when none is named, and where it was found."""
-
-    files: ReleaseFiles
-    source: str  # "ENGRAFT_IMGT_DIR" or "cache"
 
 
 def release_branch(release: str) -> str:
@@ -57,37 +45,6 @@ def release_branch(release: str) -> str:
     if not re.fullmatch(r"\d+\.\d+\.\d+", release):
         raise HlaReleaseError(f"release {release!r} is not of the form '3.58.0'")
     return release.replace(".", "")
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/engraft/imgt-hla`` or ``~/.cache/engraft/imgt-hla``."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "engraft" / "imgt-hla"
-
-
-def installed_releases(cache_dir: Path | None = None) -> list[str]:
-    """Releases with every required file in the cache, oldest first."""
-    root = cache_dir or default_cache_dir()
-    if not root.is_dir():
-        return []
-    found = [p.name for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+\.\d+\.\d+", p.name)]
-    found = [name for name in found if not missing_files(root / name)]
-    return sorted(found, key=lambda name: tuple(int(part) for part in name.split(".")))
-
-
-def configured_release(*, cache_dir: Path | None = None) -> ConfiguredRelease:
-    """``ENGRAFT_IMGT_DIR``, else the pinned release in the cache; :class:`HlaReleaseError` if neither."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        try:
-            return ConfiguredRelease(open_release_dir(env), ENV_VAR)
-        except HlaReleaseError as exc:
-            raise HlaReleaseError(f"{ENV_VAR} names no usable IPD-IMGT/HLA release: {exc}") from exc
-    cached = (cache_dir or default_cache_dir()) / PINNED_RELEASE
-    if cached.is_dir() and not missing_files(cached):
-        return ConfiguredRelease(open_release_dir(cached, expected_release=PINNED_RELEASE), "cache")
-    raise HlaReleaseError(f"no IPD-IMGT/HLA release is configured: {INSTALL_HINT}")
 
 
 def locate_release(
@@ -116,12 +73,6 @@ def locate_release(
             f"or allow a download of {release} into {cached}"
         )
     return download_release(release, cache_dir=cache_dir, fetch=fetch)
-
-
-def load_nomenclature(directory: Path | str | None = None) -> Nomenclature:
-    """The nomenclature of ``directory``, else of the configured release (read once per process)."""
-    files = open_release_dir(directory) if directory is not None else configured_release().files
-    return Nomenclature.load(files.root)
 
 
 def _urlopen_fetch(url: str) -> bytes:
@@ -195,3 +146,19 @@ def install_release_from(
         if progress is not None:
             progress(rel, done, len(REQUIRED_FILES))
     return open_release_dir(target, expected_release=files.release)
+
+
+__all__ = [
+    "ENV_VAR",
+    "INSTALL_HINT",
+    "PINNED_RELEASE",
+    "ConfiguredRelease",
+    "configured_release",
+    "default_cache_dir",
+    "download_release",
+    "install_release_from",
+    "installed_releases",
+    "load_nomenclature",
+    "locate_release",
+    "release_branch",
+]

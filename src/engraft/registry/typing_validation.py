@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from engraft.config.hla_release import load_nomenclature
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.errors import HlaReleaseError
-from engraft.io.imgt_release import load_nomenclature
 
 TypingValidator = Callable[[str], object]
 """Checks a GL String (raises ``ValueError`` naming the bad token), e.g. ``partial(typings_from_gl, nom)``."""

@@ -1,0 +1,1 @@
+"""Configuration every adapter shares: where things are (environment variables, default paths)."""
