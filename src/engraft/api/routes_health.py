@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 READINESS_INTERVAL_S = 2.0
-NO_HLA_RELEASE = "not configured: HLA typings are checked for GL String syntax only"
+NO_HLA_RELEASE = "not configured: HLA typings are refused (run `engraft hla install`)"
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 
