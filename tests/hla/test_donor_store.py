@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from engraft.demo.donor_registry import GeneratorConfig, RegistryGenerator, generate_registry
 from engraft.hla import Nomenclature
-from engraft.hla.search.donor_batch import DonorBatch, DonorType, LocusColumn, empty_attributes, validate_batch
+from engraft.hla.search.donor_batch import DonorBatch, LocusColumn, empty_attributes, validate_batch
 from engraft.hla.search.donor_store import DonorStore, hla_column
+from engraft.hla.search.store_codes import DONOR_KIND
 from engraft.io.donor_files import import_atlas_json, import_csv, import_json
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.vocabulary import DonorKind
 from engraft.vocabulary.hla import STORED_LOCI as STORE_LOCI
 
 TOKENS = {
@@ -105,7 +107,7 @@ def test_atlas_change_type_d_deletes(tmp_path: Path, nom: Nomenclature) -> None:
     assert report.removed == 1
     assert sorted(store.donor_ids().tolist()) == [1, 2]
     types = np.concatenate([np.asarray(s.columns["donor_type"])[s.live] for s in store.segments()])
-    assert sorted(types.tolist()) == [DonorType.ADULT, DonorType.CORD]
+    assert sorted(DONOR_KIND.value(t) for t in types.tolist()) == [DonorKind.ADULT, DonorKind.CORD]
 
 
 def test_atlas_lower_case_keys_and_donor_types(tmp_path: Path, nom: Nomenclature) -> None:
@@ -119,7 +121,11 @@ def test_atlas_lower_case_keys_and_donor_types(tmp_path: Path, nom: Nomenclature
     store = DonorStore.create(tmp_path / "s", release=nom.release)
     report = import_atlas_json(store, nom, {"updateMode": "diff", "donors": donors})
     assert report.stored == 1 and store.donor_ids().tolist() == [42]
-    assert [(i.donor_id, i.token) for i in report.invalid] == [(43, "B"), (-1, "X1")]
+    assert report.invalid == () and report.rejected_donors == 2
+    assert [(v.donor_id, v.field, v.value) for v in report.invalid_values] == [
+        (43, "DonorType", "B"),
+        (-1, "RecordId", "X1"),
+    ]
     assert _tokens_of(store, 42, "B") == ("B7", "B8") and store.registries == ("AN",)
 
 
@@ -141,7 +147,8 @@ def test_csv_and_json_imports_with_attributes(tmp_path: Path, nom: Nomenclature)
     store = DonorStore.create(tmp_path / "csv", release=nom.release)
     report = import_csv(store, nom, path)
     assert report.stored == 2
-    assert {(i.donor_id, i.locus) for i in report.invalid} == {(-1, ""), (13, "GL")}
+    assert {(i.donor_id, i.locus) for i in report.invalid} == {(13, "GL")}
+    assert {(v.donor_id, v.field, v.value) for v in report.invalid_values} == {(-1, "donor_id", "x12")}
     seg = store.segments()[0]
     assert seg.columns["birth_year"].tolist() == [1990, 0]
     assert float(seg.columns["tnc"][1]) == pytest.approx(150.5)
@@ -214,7 +221,7 @@ def test_generator_is_deterministic_valid_and_mixed(nom: Nomenclature, atlas_sam
         valid, report = validate_batch(nom, batch)
         assert report == () and len(valid) == len(batch)
     b = batches[0]
-    cord = b.donor_type == DonorType.CORD
+    cord = b.donor_type == DONOR_KIND.code(DonorKind.CORD)
     assert 0 < cord.sum() < len(b)
     assert np.isnan(b.tnc[~cord]).all() and (b.tnc[cord] > 0).all() and (b.cd34[cord] > 0).all()
     assert (b.birth_year[cord] == 0).all() and (b.birth_year[~cord] >= 2026 - 60).all()

@@ -23,12 +23,12 @@ from engraft.hla import (
 )
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.search import DonorSearch, SearchCriteria, patient_typing
-from engraft.hla.search.donor_batch import Abo, Cmv, DonorType
 from engraft.hla.search.donor_store import DonorStore, hla_column
 from engraft.hla.search.phenotype_index import filter_rows
 from engraft.hla.search.search_index import EXCLUDED, scan_rows
 from engraft.io.donor_files import import_json
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus
 
 LOCI = ("A", "B", "C", "DRB1", "DQB1")
 PATIENT = (
@@ -75,7 +75,9 @@ def _ids(engine: DonorSearch, criteria: SearchCriteria, gl: str = PATIENT) -> li
 
 def test_adult_ranking_follows_dehn_2019(ranked_store: DonorStore, nom: Nomenclature) -> None:
     engine = DonorSearch(ranked_store, nom)
-    crit = SearchCriteria(max_mismatches=1, patient_cmv=Cmv.NEGATIVE, patient_abo=Abo.A, reference_year=2026)
+    crit = SearchCriteria(
+        max_mismatches=1, patient_cmv=Serostatus.NEGATIVE, patient_abo=AboGroup.A, reference_year=2026
+    )
     result = engine.search(patient_typing(nom, PATIENT), crit)
     # certain 10/10 by age band, DPB1, CMV, sex; then the potential 10/10; then the 9/10
     assert [d.donor_id for d in result.donors] == [3, 2, 7, 6, 1, 5, 4]
@@ -100,7 +102,7 @@ def test_adult_ranking_follows_dehn_2019(ranked_store: DonorStore, nom: Nomencla
         ),
         pytest.param(SearchCriteria(max_mismatches=1, min_age=30, reference_year=2026), [1], id="min-age"),
         pytest.param(SearchCriteria(max_mismatches=1, limit=2), [3, 2], id="limit"),
-        pytest.param(SearchCriteria(donor_type=DonorType.CORD, loci=("A", "B", "C", "DRB1")), [9, 8], id="cord-tnc"),
+        pytest.param(SearchCriteria(donor_type=DonorKind.CORD, loci=("A", "B", "C", "DRB1")), [9, 8], id="cord-tnc"),
         pytest.param(SearchCriteria(donor_type=None, registries=frozenset({"R2"})), [9, 8], id="registry"),
     ],
 )
@@ -108,7 +110,7 @@ def test_filters_and_limits(
     ranked_store: DonorStore, nom: Nomenclature, criteria: SearchCriteria, expected: list[int]
 ) -> None:
     engine = DonorSearch(ranked_store, nom)
-    assert _ids(engine, SearchCriteria(**{**_fields(criteria), "patient_cmv": Cmv.NEGATIVE})) == expected
+    assert _ids(engine, SearchCriteria(**{**_fields(criteria), "patient_cmv": Serostatus.NEGATIVE})) == expected
 
 
 def _fields(c: SearchCriteria) -> dict[str, object]:
@@ -117,7 +119,7 @@ def _fields(c: SearchCriteria) -> dict[str, object]:
 
 def test_cord_reason_and_untyped_locus(ranked_store: DonorStore, nom: Nomenclature) -> None:
     engine = DonorSearch(ranked_store, nom)
-    crit = SearchCriteria(donor_type=DonorType.CORD, patient_weight_kg=50.0)
+    crit = SearchCriteria(donor_type=DonorKind.CORD, patient_weight_kg=50.0)
     cords = engine.search(patient_typing(nom, PATIENT), crit).donors
     assert [d.donor_id for d in cords] == [9, 8]  # cord 8 has C untyped: potential, ranked after
     assert cords[1].untyped_loci == ("C",) and "C" in cords[1].potential_loci

@@ -1,14 +1,13 @@
 """The answer of ``POST /api/donor-search`` as typed models, so the OpenAPI document shows what is sent.
 
 They mirror the JSON view of :class:`engraft.hla.search.search_models.SearchResult` built by
-:func:`engraft.hla.search.search_report.search_report` (enums by value, the donor type by lower-case name), and
-are validated from it, so a change there that these models do not follow fails loudly instead of being
-sent undocumented.
+:func:`engraft.hla.search.search_report.search_report` (enums by value: the donor's kind, sex, CMV
+serostatus and ABO group are :mod:`engraft.vocabulary` values, never the store's codes), and are
+validated from it, so a change there that these models do not follow fails loudly instead of being sent
+undocumented.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +15,7 @@ from engraft.hla.matching.dpb1_tce import TcePermissiveness
 from engraft.hla.matching.grades import MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction
 from engraft.hla.nomenclature.tce_table import TceVersion
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 
 
 class _Report(BaseModel):
@@ -69,9 +69,12 @@ class MatchPredictionOut(_Report):
 class DonorMatchOut(_Report):
     rank: int = Field(ge=1)
     donor_id: int
-    donor_type: Literal["adult", "cord"]
+    donor_type: DonorKind
     registry: str
     age: int | None
+    sex: Sex
+    cmv: Serostatus = Field(description="the donor's CMV serostatus")
+    abo: AboGroup | None = Field(description="the donor's ABO group (null: not known)")
     mismatch_count: int = Field(ge=0)
     match_label: str = Field(description='matches out of the compared positions, e.g. "9/10"')
     potential_loci: list[str]

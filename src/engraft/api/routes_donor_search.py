@@ -22,7 +22,6 @@ from engraft.api.request_body import JsonBodyRoute, RequestProblem
 from engraft.hla.nomenclature.errors import HlaError, HlaReleaseError
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
-from engraft.hla.search.donor_batch import Abo, Cmv, DonorType
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_models import SearchCriteria
@@ -31,6 +30,7 @@ from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.io.imgt_release import load_nomenclature
 from engraft.registry.database import default_database_path
 from engraft.registry.schemas.common import Text
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
@@ -61,15 +61,22 @@ class DonorSearchRequest(BaseModel):
     )
     max_mismatches: int = Field(default=0, ge=0, le=5)
     max_mismatches_per_locus: dict[Locus, Annotated[int, Field(ge=0, le=2)]] = Field(default_factory=dict)
-    donor_type: Literal["adult", "cord", "any"] = "adult"
+    donor_type: DonorKind | Literal["any"] = Field(
+        default=DonorKind.ADULT, description="adult donors, cord blood units, or any (both)"
+    )
     registries: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=100)
     min_age: int | None = Field(default=None, ge=0, le=99)
     max_age: int | None = Field(default=None, ge=0, le=99)
     limit: int = Field(default=20, ge=1, le=1000)
     predict_top: int = Field(default=0, ge=0, le=1000, description="match prediction for the top N donors")
     homozygous_mismatch_counts: Literal[1, 2] = 2
-    patient_cmv: Literal["positive", "negative", "unknown"] = "unknown"
-    patient_abo: Literal["O", "A", "B", "AB", "unknown"] = "unknown"
+    patient_cmv: Serostatus = Field(
+        default=Serostatus.UNKNOWN,
+        description="the patient's CMV serostatus; donors of the same status rank first (unless unknown or equivocal)",
+    )
+    patient_abo: AboGroup | None = Field(
+        default=None, description="the patient's ABO group (null: not known); ABO-identical donors rank first"
+    )
     patient_weight_kg: float | None = Field(default=None, gt=0, lt=400)
 
     @field_validator("loci")
@@ -82,20 +89,19 @@ class DonorSearchRequest(BaseModel):
         return loci
 
     def criteria(self) -> SearchCriteria:
-        donor_type = {"adult": DonorType.ADULT, "cord": DonorType.CORD, "any": None}[self.donor_type]
         return SearchCriteria(
             loci=tuple(self.loci),
             max_mismatches=self.max_mismatches,
             max_mismatches_per_locus=dict(self.max_mismatches_per_locus),
-            donor_type=donor_type,
+            donor_type=None if self.donor_type == "any" else self.donor_type,
             registries=frozenset(self.registries) if self.registries else None,
             min_age=self.min_age,
             max_age=self.max_age,
             limit=self.limit,
             homozygous_mismatch_counts=self.homozygous_mismatch_counts,
             predict_top=self.predict_top,
-            patient_cmv=Cmv[self.patient_cmv.upper()],
-            patient_abo=Abo[self.patient_abo.upper()],
+            patient_cmv=self.patient_cmv,
+            patient_abo=self.patient_abo,
             patient_weight_kg=self.patient_weight_kg,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,6 +23,16 @@ from engraft.hla.search.search_report import search_report
 from engraft.io.donor_files import ImportReport, import_atlas_json, import_csv, import_json
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.io.imgt_release import load_nomenclature
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus
+
+
+class DonorTypeChoice(StrEnum):
+    """``--donor-type``: a :class:`~engraft.vocabulary.DonorKind` (each one, checked by the tests) or any."""
+
+    ADULT = DonorKind.ADULT.value
+    CORD = DonorKind.CORD.value
+    ANY = "any"
+
 
 donors_app = typer.Typer(help="Donor registry: generate a synthetic one, import donors, search.", no_args_is_help=True)
 
@@ -116,10 +127,19 @@ def import_donors(
         f"read {report.read:,}, stored {report.stored:,}, replaced {report.replaced:,}, removed {report.removed:,}, "
         f"rejected {report.rejected_donors:,} donor(s)"
     )
-    for invalid in report.invalid[:50]:
-        err_console.print(f"  donor {invalid.donor_id} {invalid.locus}: {invalid.token!r}: {invalid.reason}")
-    if len(report.invalid) > 50:
-        err_console.print(f"  ... and {len(report.invalid) - 50} more invalid typings")
+    _print_problems(
+        [f"donor {v.donor_id} {v.field}: {v.value!r}: expected {v.expected}" for v in report.invalid_values],
+        "invalid values",
+    )
+    typings = [f"donor {i.donor_id} {i.locus}: {i.token!r}: {i.reason}" for i in report.invalid]
+    _print_problems(typings, "invalid typings")
+
+
+def _print_problems(lines: list[str], what: str, shown: int = 50) -> None:
+    for line in lines[:shown]:
+        err_console.print(f"  {line}", markup=False, highlight=False)
+    if len(lines) > shown:
+        err_console.print(f"  ... and {len(lines) - shown} more {what}")
 
 
 @donors_app.command("search")
@@ -127,7 +147,15 @@ def search(
     patient: Annotated[str, typer.Argument(help="patient typing as a GL String")],
     mismatches: Annotated[int, typer.Option(min=0, max=5, help="allowed mismatches in total")] = 0,
     loci: Annotated[str, typer.Option(help="loci to match, comma-separated (A,B,C,DRB1 for 8/8)")] = "A,B,C,DRB1,DQB1",
-    donor_type: Annotated[Literal["adult", "cord", "any"], typer.Option(help="adult donors or cord units")] = "adult",
+    donor_type: Annotated[
+        DonorTypeChoice, typer.Option(case_sensitive=False, help="adult donors, cord blood units, or any (both)")
+    ] = DonorTypeChoice.ADULT,
+    patient_cmv: Annotated[
+        Serostatus, typer.Option(case_sensitive=False, help="patient CMV serostatus (same-status donors rank first)")
+    ] = Serostatus.UNKNOWN,
+    patient_abo: Annotated[
+        AboGroup | None, typer.Option(help="patient ABO group (ABO-identical donors rank first)")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     predict_top: Annotated[int, typer.Option(min=0, max=1000, help="match prediction for the top N")] = 0,
     hf_set: Annotated[Path | None, typer.Option(help="Atlas HF-set JSON for prediction")] = None,
@@ -148,7 +176,9 @@ def search(
             {
                 "patient": patient,
                 "max_mismatches": mismatches,
-                "donor_type": donor_type,
+                "donor_type": donor_type.value,
+                "patient_cmv": patient_cmv,
+                "patient_abo": patient_abo,
                 "limit": limit,
                 "predict_top": predict_top,
                 "loci": [x.strip() for x in loci.split(",") if x.strip()],
@@ -172,7 +202,5 @@ def search(
         table.add_column(column)
     for d in result.donors:
         tce = d.dpb1_tce.category.value if d.dpb1_tce is not None else "-"
-        table.add_row(
-            str(d.rank), str(d.donor_id), d.donor_type.name.lower(), d.match_label, str(d.age or "-"), tce, d.reason
-        )
+        table.add_row(str(d.rank), str(d.donor_id), d.donor_type.value, d.match_label, str(d.age or "-"), tce, d.reason)
     console.print(table)

@@ -13,7 +13,8 @@ were recruited over decades (WMDA: serology for old recruits, 2-field and high r
 
 DPB1 is not part of Atlas HF sets; it is drawn independently from a small fixed distribution of common
 DPB1 alleles (:data:`DPB1_DISTRIBUTION`, illustrative, not population data). Ages, sex, CMV, ABO and
-cord units with TNC/CD34 counts are drawn from simple illustrative distributions. Generation is
+cord units with TNC/CD34 counts are drawn from simple illustrative distributions of vocabulary values,
+written as the store's codes (:mod:`engraft.hla.search.store_codes`). Generation is
 vectorised per chunk and written chunk by chunk, so 30 M donors need about one chunk of memory.
 """
 
@@ -29,8 +30,10 @@ from engraft.hla.matching.typing_builder import TypingBuilder, typing_builder
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
-from engraft.hla.search.donor_batch import UNTYPED, Abo, Cmv, DonorBatch, DonorType, LocusColumn, Sex
+from engraft.hla.search.donor_batch import UNTYPED, DonorBatch, LocusColumn
 from engraft.hla.search.donor_store import DonorStore, Progress
+from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import Locus
 
 RESOLUTIONS: tuple[str, ...] = ("high", "two_field", "xx", "serology")
@@ -48,6 +51,15 @@ DPB1_DISTRIBUTION: tuple[tuple[str, float], ...] = (
     ("DPB1*10:01", 0.03),
     ("DPB1*17:01", 0.02),
     ("DPB1*09:01", 0.02),
+)
+
+
+#: Illustrative ABO distribution of the synthetic donors (roughly Western European; not population data).
+ABO_DISTRIBUTION: tuple[tuple[AboGroup, float], ...] = (
+    (AboGroup.O, 0.45),
+    (AboGroup.A, 0.40),
+    (AboGroup.B, 0.11),
+    (AboGroup.AB, 0.04),
 )
 
 
@@ -119,6 +131,8 @@ class RegistryGenerator:
         self._tables = [_token_table(nom, hf, j) for j in range(len(hf.loci))]
         self._cum = np.cumsum(hf.frequencies)
         self._cum[-1] = 1.0
+        self._abo_codes = ABO.encode(group for group, _ in ABO_DISTRIBUTION)
+        self._abo_cumulative = np.cumsum([p for _, p in ABO_DISTRIBUTION])
 
     def batches(self) -> Iterator[DonorBatch]:
         cfg = self.config
@@ -150,18 +164,22 @@ class RegistryGenerator:
         cord = rng.random(n) < cfg.cord_fraction
         age = rng.integers(cfg.min_age, cfg.max_age + 1, size=n)
         birth_year = np.where(cord, 0, cfg.reference_year - age).astype(np.int16)
-        abo = np.searchsorted(np.cumsum([0.45, 0.40, 0.11, 0.04]), rng.random(n), side="right").clip(0, 3) + Abo.O
+        abo_index = np.searchsorted(self._abo_cumulative, rng.random(n), side="right").clip(0, len(self._abo_codes) - 1)
         tnc = np.where(cord, rng.lognormal(np.log(120.0), 0.45, n), np.nan).astype(np.float32)
         cd34 = np.where(cord, rng.lognormal(np.log(3.5), 0.6, n), np.nan).astype(np.float32)
         return DonorBatch(
             donor_id=np.arange(first_id, first_id + n, dtype=np.int64),
-            donor_type=np.where(cord, DonorType.CORD, DonorType.ADULT).astype(np.uint8),
+            donor_type=np.where(cord, DONOR_KIND.code(DonorKind.CORD), DONOR_KIND.code(DonorKind.ADULT)).astype(
+                np.uint8
+            ),
             registry=rng.integers(0, len(cfg.registries), size=n).astype(np.uint16),
             registry_names=cfg.registries,
             birth_year=birth_year,
-            sex=np.where(rng.random(n) < 0.5, Sex.MALE, Sex.FEMALE).astype(np.uint8),
-            cmv=np.where(rng.random(n) < 0.5, Cmv.POSITIVE, Cmv.NEGATIVE).astype(np.uint8),
-            abo=abo.astype(np.uint8),
+            sex=np.where(rng.random(n) < 0.5, SEX.code(Sex.MALE), SEX.code(Sex.FEMALE)).astype(np.uint8),
+            cmv=np.where(rng.random(n) < 0.5, CMV.code(Serostatus.POSITIVE), CMV.code(Serostatus.NEGATIVE)).astype(
+                np.uint8
+            ),
+            abo=self._abo_codes[abo_index],
             tnc=tnc,
             cd34=cd34,
             hla=hla,

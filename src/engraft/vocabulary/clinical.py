@@ -70,6 +70,19 @@ class DonorRelation(StrEnum):
     CORD_BLOOD_UNIT = "cord blood unit"
 
 
+class DonorKind(StrEnum):
+    """What an unrelated-donor registry lists: an adult volunteer donor or a banked cord blood unit.
+
+    The donor type of an unrelated-donor search (WMDA; Atlas DonorType Adult/Cord, D/C in its donor
+    files): it decides which ranking applies (adult donors by HLA, age, DPB1, CMV, sex and ABO; cord
+    units by HLA and cell dose). It is not DonorRelation, which says how the donor of a transplant is
+    related to and matched with the recipient.
+    """
+
+    ADULT = "adult"
+    CORD = "cord"
+
+
 class DonorEligibility(StrEnum):
     """Donor eligibility decision (21 CFR 1271 wording for the urgent-need exception)."""
 

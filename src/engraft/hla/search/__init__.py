@@ -4,7 +4,9 @@ The top layer of :mod:`engraft.hla`: builds on nomenclature, matching and predic
 probabilities for the top donors). Reading donor files is :mod:`engraft.io.donor_files`.
 
 * :mod:`~engraft.hla.search.donor_batch`, :mod:`~engraft.hla.search.donor_store`,
-  :mod:`~engraft.hla.search.locus_dictionary`, :mod:`~engraft.hla.search.donor_import`: the store;
+  :mod:`~engraft.hla.search.locus_dictionary`, :mod:`~engraft.hla.search.store_codes` (the vocabulary's
+  kind, sex, CMV and ABO as the store's codes), :mod:`~engraft.hla.search.donor_fields` (donor-file
+  values read into the vocabulary), :mod:`~engraft.hla.search.donor_import`: the store;
 * :mod:`~engraft.hla.search.search_index`, :mod:`~engraft.hla.search.phenotype_index`: the filter;
 * :mod:`~engraft.hla.search.ranking`, :mod:`~engraft.hla.search.donor_search`,
   :mod:`~engraft.hla.search.search_models`, :mod:`~engraft.hla.search.search_report`: the search;
@@ -18,7 +20,7 @@ from engraft.hla.search.batch_search import (
     search_partition,
     search_waiting_list,
 )
-from engraft.hla.search.donor_batch import Abo, Cmv, DonorBatch, DonorType, InvalidTyping, LocusColumn, Sex
+from engraft.hla.search.donor_batch import DonorBatch, InvalidTyping, LocusColumn
 from engraft.hla.search.donor_import import DonorRecord, ImportReport, import_atlas_donors, import_records
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
@@ -26,22 +28,18 @@ from engraft.hla.search.search_models import DonorMatch, SearchCriteria, SearchR
 from engraft.hla.search.search_report import search_report
 
 __all__ = [
-    "Abo",
     "BatchOutcome",
-    "Cmv",
     "DonorBatch",
     "DonorMatch",
     "DonorRecord",
     "DonorSearch",
     "DonorStore",
-    "DonorType",
     "ImportReport",
     "InvalidTyping",
     "LocusColumn",
     "SearchCriteria",
     "SearchEngineSource",
     "SearchResult",
-    "Sex",
     "WaitingListEntry",
     "import_atlas_donors",
     "import_records",

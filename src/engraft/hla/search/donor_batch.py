@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Final
 
 import numpy as np
@@ -25,6 +24,8 @@ from engraft.hla.matching.typing_builder import TypingBuilder, typing_builder
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
+from engraft.vocabulary import DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import STORED_LOCI, Locus
 
 #: Loci a donor must have typed (Atlas search requests require A, B and DRB1); the store keeps
@@ -32,31 +33,6 @@ from engraft.vocabulary.hla import STORED_LOCI, Locus
 REQUIRED_LOCI: Final[tuple[Locus, ...]] = (Locus.A, Locus.B, Locus.DRB1)
 
 UNTYPED = -1
-
-
-class DonorType(IntEnum):
-    ADULT = 0
-    CORD = 1
-
-
-class Sex(IntEnum):
-    UNKNOWN = 0
-    MALE = 1
-    FEMALE = 2
-
-
-class Cmv(IntEnum):
-    UNKNOWN = 0
-    NEGATIVE = 1
-    POSITIVE = 2
-
-
-class Abo(IntEnum):
-    UNKNOWN = 0
-    O = 1  # noqa: E741
-    A = 2
-    B = 3
-    AB = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +75,12 @@ class InvalidTyping:
 
 @dataclass(frozen=True, slots=True)
 class DonorBatch:
-    """Columns of one batch of donors (all arrays have the same length).
+    """Columns of one batch of donors (all arrays have the same length), as the store keeps them.
 
-    Units: ``birth_year`` 0 = unknown; ``tnc`` total nucleated cells x 1e7 and ``cd34`` CD34+ cells
-    x 1e6 per cord unit (NaN = unknown or adult donor); ``registry`` indexes ``registry_names``.
+    ``donor_type``, ``sex``, ``cmv`` and ``abo`` hold the storage codes of ``DonorKind``, ``Sex``,
+    ``Serostatus`` and ``AboGroup | None`` (:mod:`engraft.hla.search.store_codes`). Units:
+    ``birth_year`` 0 = unknown; ``tnc`` total nucleated cells x 1e7 and ``cd34`` CD34+ cells x 1e6 per
+    cord unit (NaN = unknown or adult donor); ``registry`` indexes ``registry_names``.
     """
 
     donor_id: npt.NDArray[np.int64]
@@ -187,14 +165,14 @@ def validate_batch(
 
 
 def empty_attributes(n: int) -> dict[str, npt.NDArray[np.generic]]:
-    """Default attribute columns (all unknown, adult) for importers that carry HLA only."""
+    """Default attribute columns (adult donors, everything else unknown) for importers that carry HLA only."""
     return {
-        "donor_type": np.zeros(n, dtype=np.uint8),
+        "donor_type": np.full(n, DONOR_KIND.code(DonorKind.ADULT), dtype=np.uint8),
         "registry": np.zeros(n, dtype=np.uint16),
         "birth_year": np.zeros(n, dtype=np.int16),
-        "sex": np.zeros(n, dtype=np.uint8),
-        "cmv": np.zeros(n, dtype=np.uint8),
-        "abo": np.zeros(n, dtype=np.uint8),
+        "sex": np.full(n, SEX.code(Sex.UNKNOWN), dtype=np.uint8),
+        "cmv": np.full(n, CMV.code(Serostatus.UNKNOWN), dtype=np.uint8),
+        "abo": np.full(n, ABO.code(None), dtype=np.uint8),
         "tnc": np.full(n, np.nan, dtype=np.float32),
         "cd34": np.full(n, np.nan, dtype=np.float32),
     }

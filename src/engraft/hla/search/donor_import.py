@@ -11,16 +11,20 @@ antigen numbers. Keys are matched case-insensitively (``recordId``/``RecordId``,
 does). ``ChangeType`` ``D`` deletes (applied after the file's upserts), ``N``, ``U`` and ``NU`` upsert;
 ``DonorType`` ``D`` is an adult donor, ``C`` a cord unit, anything else (including ``B``, banked, which
 Atlas does not support either) is reported. ``RecordId`` must be an integer (it may be given as a
-string; leading zeros are not kept). Atlas donor files carry no age, sex, CMV or ABO, so these are
-stored as unknown.
+string; leading zeros are not kept). An unknown ``ChangeType`` is reported, not taken as an upsert.
+Atlas donor files carry no age, sex, CMV or ABO, so these are stored as unknown.
 
 CSV / JSON format (ours): one row/object per donor with ``donor_id`` (integer), optional
-``donor_type`` (``adult``/``cord``), ``registry``, ``birth_year``, ``sex`` (M/F), ``cmv`` (pos/neg),
-``abo`` (O/A/B/AB), ``tnc`` (x1e7), ``cd34`` (x1e6), and the typing either as a ``gl`` GL String or as
-``A_1``, ``A_2``, ... ``DPB1_2`` columns (JSON also accepts ``hla: {"A": ["A*01:01", "A*02:01"]}``).
+``donor_type`` (adult donor or cord unit), ``registry``, ``birth_year``, ``sex``, ``cmv``, ``abo``,
+``tnc`` (x1e7), ``cd34`` (x1e6), and the typing either as a ``gl`` GL String or as ``A_1``, ``A_2``,
+... ``DPB1_2`` columns (JSON also accepts ``hla: {"A": ["A*01:01", "A*02:01"]}``). The spellings each
+coded field accepts are the synonym tables of :mod:`engraft.hla.search.donor_fields`.
 
-Every rejected donor is reported with donor id, locus, token and reason (:class:`InvalidTyping`);
-imports run in chunks with a ``progress(done, total)`` callback, so library code never prints.
+A donor is rejected, reported and not stored when a typing is invalid (:class:`InvalidTyping`: donor
+id, locus, token, reason) or a field holds a value it does not accept (:class:`InvalidValue`: donor id,
+field, value, what the field accepts; every such field of the donor is reported); the rest of the file
+is imported, as Atlas does. Imports run in chunks with a ``progress(done, total)`` callback, so library
+code never prints.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,40 +41,46 @@ from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.serology import LOCUS_TO_SEROLOGY_PREFIX
 from engraft.hla.nomenclature.tables import Nomenclature
-from engraft.hla.search.donor_batch import (
-    Abo,
-    Cmv,
-    DonorBatch,
-    DonorType,
-    InvalidTyping,
-    LocusColumn,
-    Sex,
-    validate_batch,
+from engraft.hla.search.donor_batch import DonorBatch, InvalidTyping, LocusColumn, validate_batch
+from engraft.hla.search.donor_fields import (
+    ABO_SYNONYMS,
+    ATLAS_CHANGE_TYPES,
+    ATLAS_DONOR_TYPES,
+    CMV_SYNONYMS,
+    DONOR_KIND_SYNONYMS,
+    SEX_SYNONYMS,
+    AtlasChange,
+    InvalidValue,
+    SynonymTable,
+    read_birth_year,
+    read_cell_count,
+    read_donor_id,
 )
 from engraft.hla.search.donor_store import DonorStore, Progress
+from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import STORED_LOCI, Locus, parse_locus
 
 DEFAULT_CHUNK = 100_000
-
-_SEX = {"m": Sex.MALE, "male": Sex.MALE, "f": Sex.FEMALE, "female": Sex.FEMALE}
-_CMV = {"pos": Cmv.POSITIVE, "positive": Cmv.POSITIVE, "+": Cmv.POSITIVE, "1": Cmv.POSITIVE}
-_CMV.update({"neg": Cmv.NEGATIVE, "negative": Cmv.NEGATIVE, "-": Cmv.NEGATIVE, "0": Cmv.NEGATIVE})
-_ABO = {"o": Abo.O, "a": Abo.A, "b": Abo.B, "ab": Abo.AB}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """Outcome of one import: counts and every rejected typing."""
+    """Outcome of one import: counts, every rejected typing and every rejected field value."""
 
     read: int
     stored: int
     replaced: int
     removed: int
     invalid: tuple[InvalidTyping, ...]
+    invalid_values: tuple[InvalidValue, ...] = ()
 
     @property
     def rejected_donors(self) -> int:
-        return len({i.donor_id for i in self.invalid})
+        """Donors not stored (a record whose id could not be read counts once per record)."""
+        ids = [t.donor_id for t in self.invalid] + [v.donor_id for v in self.invalid_values]
+        return len({i for i in ids if i >= 0}) + sum(1 for i in ids if i < 0)
 
 
 @dataclass(slots=True)
@@ -77,18 +88,29 @@ class DonorRecord:
     """One donor as read from a file, before validation (HLA as token pairs per locus)."""
 
     donor_id: int
-    donor_type: int = DonorType.ADULT
+    donor_type: DonorKind = DonorKind.ADULT
     registry: str = ""
-    birth_year: int = 0
-    sex: int = Sex.UNKNOWN
-    cmv: int = Cmv.UNKNOWN
-    abo: int = Abo.UNKNOWN
+    birth_year: int = 0  # 0: unknown
+    sex: Sex = Sex.UNKNOWN
+    cmv: Serostatus = Serostatus.UNKNOWN
+    abo: AboGroup | None = None  # None: unknown
     tnc: float = math.nan
     cd34: float = math.nan
     hla: dict[Locus, tuple[str | None, str | None]] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    """A donor record that cannot be imported, with every problem found in it."""
+
+    problems: tuple[InvalidTyping | InvalidValue, ...]
+
+
+ParsedRecord = DonorRecord | RejectedRecord
+
+
 def records_to_batch(rows: list[DonorRecord]) -> DonorBatch:
+    """The records as store columns (vocabulary values become the store's codes)."""
     registries: dict[str, int] = {}
     reg = np.array([registries.setdefault(r.registry, len(registries)) for r in rows], dtype=np.uint16)
     hla = {
@@ -96,21 +118,21 @@ def records_to_batch(rows: list[DonorRecord]) -> DonorBatch:
     }
     return DonorBatch(
         donor_id=np.array([r.donor_id for r in rows], dtype=np.int64),
-        donor_type=np.array([r.donor_type for r in rows], dtype=np.uint8),
+        donor_type=DONOR_KIND.encode(r.donor_type for r in rows),
         registry=reg,
         registry_names=tuple(registries),
         birth_year=np.array([r.birth_year for r in rows], dtype=np.int16),
-        sex=np.array([r.sex for r in rows], dtype=np.uint8),
-        cmv=np.array([r.cmv for r in rows], dtype=np.uint8),
-        abo=np.array([r.abo for r in rows], dtype=np.uint8),
+        sex=SEX.encode(r.sex for r in rows),
+        cmv=CMV.encode(r.cmv for r in rows),
+        abo=ABO.encode(r.abo for r in rows),
         tnc=np.array([r.tnc for r in rows], dtype=np.float32),
         cd34=np.array([r.cd34 for r in rows], dtype=np.float32),
         hla=hla,
     )
 
 
-def _chunks(items: Iterable[DonorRecord | InvalidTyping], size: int) -> Iterator[list[DonorRecord | InvalidTyping]]:
-    chunk: list[DonorRecord | InvalidTyping] = []
+def _chunks(items: Iterable[ParsedRecord], size: int) -> Iterator[list[ParsedRecord]]:
+    chunk: list[ParsedRecord] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -123,7 +145,7 @@ def _chunks(items: Iterable[DonorRecord | InvalidTyping], size: int) -> Iterator
 def import_records(
     store: DonorStore,
     nom: Nomenclature,
-    rows: Iterable[DonorRecord | InvalidTyping],
+    rows: Iterable[ParsedRecord],
     *,
     deletions: Iterable[int] = (),
     total: int | None = None,
@@ -131,12 +153,15 @@ def import_records(
     progress: Progress | None = None,
     mac: MacDictionary | None = None,
 ) -> ImportReport:
-    """Validate and upsert donor records chunk by chunk (records that failed to parse arrive as InvalidTyping)."""
+    """Validate and upsert donor records chunk by chunk (records that failed to parse arrive rejected)."""
     invalid: list[InvalidTyping] = []
+    invalid_values: list[InvalidValue] = []
     read = stored = replaced = 0
     for chunk in _chunks(rows, chunk_size):
         good = [r for r in chunk if isinstance(r, DonorRecord)]
-        invalid.extend(r for r in chunk if isinstance(r, InvalidTyping))
+        for rejected in (r for r in chunk if isinstance(r, RejectedRecord)):
+            invalid.extend(p for p in rejected.problems if isinstance(p, InvalidTyping))
+            invalid_values.extend(p for p in rejected.problems if isinstance(p, InvalidValue))
         read += len(chunk)
         if good:
             valid, report = validate_batch(nom, records_to_batch(good), mac=mac)
@@ -148,40 +173,52 @@ def import_records(
         if progress is not None:
             progress(read, total if total is not None else read)
     removed = store.remove(np.fromiter(deletions, dtype=np.int64))
-    return ImportReport(read, stored, replaced, removed, tuple(invalid))
+    return ImportReport(read, stored, replaced, removed, tuple(invalid), tuple(invalid_values))
 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _attributes(row: DonorRecord, record: Mapping[str, object]) -> None:
-    dtype = _text(record.get("donor_type")).lower()
-    row.donor_type = DonorType.CORD if dtype in ("cord", "c", "cbu") else DonorType.ADULT
-    row.registry = _text(record.get("registry"))
-    year = _text(record.get("birth_year"))
-    row.birth_year = int(year) if year else 0
-    row.sex = _SEX.get(_text(record.get("sex")).lower(), Sex.UNKNOWN)
-    row.cmv = _CMV.get(_text(record.get("cmv")).lower(), Cmv.UNKNOWN)
-    row.abo = _ABO.get(_text(record.get("abo")).lower().rstrip("+-"), Abo.UNKNOWN)
-    tnc, cd34 = _text(record.get("tnc")), _text(record.get("cd34"))
-    row.tnc = float(tnc) if tnc else math.nan
-    row.cd34 = float(cd34) if cd34 else math.nan
+def _accepted(value: T | InvalidValue, problems: list[InvalidValue], placeholder: T) -> T:
+    """``value`` if the field accepted it; else the problem is noted (the record will be rejected)."""
+    if isinstance(value, InvalidValue):
+        problems.append(value)
+        return placeholder
+    return value
 
 
-def donor_record(
-    nom: Nomenclature, record: Mapping[str, object], mac: MacDictionary | None = None
-) -> DonorRecord | InvalidTyping:
-    """A record of our CSV/JSON format (see the module docstring), or the reason it cannot be read."""
-    raw_id = _text(record.get("donor_id"))
-    try:
-        row = DonorRecord(int(raw_id))
-    except ValueError:
-        return InvalidTyping(-1, "", raw_id, "donor_id is not an integer")
-    try:
-        _attributes(row, record)
-    except ValueError as exc:
-        return InvalidTyping(row.donor_id, "", "", f"bad attribute: {exc}")
+def _attributes(donor_id: int, record: Mapping[str, object]) -> tuple[DonorRecord, list[InvalidValue]]:
+    """The record's non-HLA fields read into the vocabulary, and every field whose value is not accepted."""
+    bad: list[InvalidValue] = []
+
+    def coded(table: SynonymTable[T], name: str) -> T:
+        return _accepted(table.read(donor_id, name, record.get(name)), bad, table.empty)
+
+    def cells(name: str, unit: str) -> float:
+        return _accepted(read_cell_count(donor_id, name, record.get(name), unit), bad, math.nan)
+
+    row = DonorRecord(
+        donor_id,
+        donor_type=coded(DONOR_KIND_SYNONYMS, "donor_type"),
+        registry=_text(record.get("registry")),
+        birth_year=_accepted(read_birth_year(donor_id, "birth_year", record.get("birth_year")), bad, 0),
+        sex=coded(SEX_SYNONYMS, "sex"),
+        cmv=coded(CMV_SYNONYMS, "cmv"),
+        abo=coded(ABO_SYNONYMS, "abo"),
+        tnc=cells("tnc", "10^7 cells"),
+        cd34=cells("cd34", "10^6 cells"),
+    )
+    return row, bad
+
+
+def donor_record(nom: Nomenclature, record: Mapping[str, object], mac: MacDictionary | None = None) -> ParsedRecord:
+    """A record of our CSV/JSON format (see the module docstring), or every reason it cannot be imported."""
+    donor_id = read_donor_id(record.get("donor_id"), "donor_id")
+    if isinstance(donor_id, InvalidValue):
+        return RejectedRecord((donor_id,))
+    row, bad_values = _attributes(donor_id, record)
+    problems: list[InvalidTyping | InvalidValue] = [*bad_values]
     hla: dict[Locus, tuple[str | None, str | None]] = {}
     gl = _text(record.get("gl"))
     nested = record.get("hla")
@@ -189,7 +226,8 @@ def donor_record(
         try:
             typings = typings_from_gl(nom, gl, mac=mac)
         except HlaNomenclatureError as exc:
-            return InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc))
+            problems.append(InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc)))
+            typings = {}
         for name, t in typings.items():
             if (locus := _stored_locus(name)) is not None:  # other loci (DRB3, DQA1 ...) are not stored
                 hla[locus] = (t.positions[0].token, t.positions[1].token)
@@ -203,6 +241,8 @@ def donor_record(
             a, b = _text(record.get(f"{locus}_1")), _text(record.get(f"{locus}_2"))
             if a or b:
                 hla[locus] = (a or None, b or None)
+    if problems:
+        return RejectedRecord(tuple(problems))
     row.hla = hla
     return row
 
@@ -232,24 +272,40 @@ def _atlas_locus(locus: Locus, value: object) -> tuple[str | None, str | None]:
     return (None, None)
 
 
-def _atlas_id(record: Mapping[str, object]) -> int | None:
-    try:
-        return int(_text(_ci(record, "RecordId")))
-    except ValueError:
-        return None
+@dataclass(frozen=True, slots=True)
+class _AtlasChange:
+    donor_id: int
+    change: AtlasChange
+    record: Mapping[str, object]
 
 
-def atlas_donor_record(record: Mapping[str, object]) -> DonorRecord | InvalidTyping:
-    """A donor of an Atlas donor-import file (upserts only: deletions are taken by :func:`import_atlas_donors`)."""
-    donor_id = _atlas_id(record)
-    if donor_id is None:
-        return InvalidTyping(-1, "", _text(_ci(record, "RecordId")), "RecordId is not an integer")
-    kind = _text(_ci(record, "DonorType")).upper()
-    if kind not in ("D", "C"):
-        # Atlas ImportDonorType: D adult, C cord; B (banked) is in the schema but unsupported, as here
-        return InvalidTyping(donor_id, "", kind, "DonorType must be D (adult) or C (cord)")
-    row = DonorRecord(donor_id, donor_type=DonorType.CORD if kind == "C" else DonorType.ADULT)
-    row.registry = _text(_ci(record, "donPool"))
+def _atlas_change(record: object) -> _AtlasChange | RejectedRecord:
+    """The donor id and the change an Atlas donor record asks for, or why it cannot be applied."""
+    if not isinstance(record, Mapping):
+        return RejectedRecord((InvalidValue(-1, "donors[]", _text(record)[:80], "a JSON object per donor"),))
+    donor_id = read_donor_id(_ci(record, "RecordId"), "RecordId")
+    if isinstance(donor_id, InvalidValue):
+        return RejectedRecord((donor_id,))
+    change = ATLAS_CHANGE_TYPES.read(donor_id, "ChangeType", _ci(record, "ChangeType"))
+    if isinstance(change, InvalidValue):
+        return RejectedRecord((change,))
+    return _AtlasChange(donor_id, change, record)
+
+
+def _atlas_upserts(changes: Iterable[_AtlasChange | RejectedRecord]) -> Iterator[ParsedRecord]:
+    for change in changes:
+        if isinstance(change, RejectedRecord):
+            yield change
+        elif change.change == "upsert":
+            yield atlas_donor_record(change.donor_id, change.record)
+
+
+def atlas_donor_record(donor_id: int, record: Mapping[str, object]) -> ParsedRecord:
+    """A donor of an Atlas donor-import file to upsert (``DonorType`` ``D`` adult donor, ``C`` cord unit)."""
+    kind = ATLAS_DONOR_TYPES.read(donor_id, "DonorType", _ci(record, "DonorType"))
+    if isinstance(kind, InvalidValue):
+        return RejectedRecord((kind,))
+    row = DonorRecord(donor_id, donor_type=kind, registry=_text(_ci(record, "donPool")))
     hla = _ci(record, "Hla")
     if isinstance(hla, Mapping):
         row.hla = {locus: _atlas_locus(locus, _ci(hla, locus)) for locus in STORED_LOCI}
@@ -265,17 +321,20 @@ def import_atlas_donors(
     progress: Progress | None = None,
     mac: MacDictionary | None = None,
 ) -> ImportReport:
-    """Import a parsed Atlas donor-import file (``ChangeType`` ``D`` deletes); MAC typings need ``mac``."""
+    """Import a parsed Atlas donor-import file (``ChangeType`` ``D`` deletes); MAC typings need ``mac``.
+
+    Deletions are applied after the file's upserts; a record whose id or change type cannot be read is
+    reported and neither upserted nor deleted.
+    """
     donors = data.get("donors")
     if not isinstance(donors, list):
         raise ValueError("Atlas donor file has no 'donors' list")
-    deleted = [_text(_ci(d, "ChangeType")).upper() == "D" for d in donors]
-    deletions = [i for d, gone in zip(donors, deleted, strict=True) if gone and (i := _atlas_id(d)) is not None]
-    upserts = (atlas_donor_record(d) for d, gone in zip(donors, deleted, strict=True) if not gone)
+    changes = [_atlas_change(d) for d in donors]
+    deletions = [c.donor_id for c in changes if isinstance(c, _AtlasChange) and c.change == "delete"]
     return import_records(
         store,
         nom,
-        upserts,
+        _atlas_upserts(changes),
         deletions=deletions,
         total=len(donors),
         chunk_size=chunk_size,

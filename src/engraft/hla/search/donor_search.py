@@ -36,7 +36,6 @@ from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
-from engraft.hla.search.donor_batch import DonorType
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
 from engraft.hla.search.dpb1_scores import Dpb1Score, Dpb1Scorer
 from engraft.hla.search.locus_dictionary import LocusDictionary
@@ -51,12 +50,15 @@ from engraft.hla.search.ranking import (
 )
 from engraft.hla.search.search_index import LocusIndex, capped, scan_rows
 from engraft.hla.search.search_models import DonorMatch, SearchCriteria, SearchResult
+from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
+from engraft.vocabulary import DonorKind
 from engraft.vocabulary.hla import MATCH_LOCI, STORED_LOCI, Locus
 
 __all__ = ["DonorMatch", "DonorSearch", "SearchCriteria", "SearchResult", "patient_typing"]
 
 _UNTYPED_GRADE = 2 * MatchGrade.BROAD.rank
 _UNGRADED = 999  # grade not computed: the donor cannot reach the requested top `limit`
+_CORD = DONOR_KIND.code(DonorKind.CORD)
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ class DonorSearch:
         n_matching = int(keep.size)
         # Only donors whose leading keys (mismatches, certainty, GvH) tie with or beat the limit-th donor
         # can reach the output, so grades, DPB1 and the full sort are computed for those alone.
-        cord = cand["donor_type"][keep] == DonorType.CORD
+        cord = cand["donor_type"][keep] == _CORD
         prefix = mm[keep].astype(np.int64) * 10_000 + pot[keep] * 100 + np.where(cord, 0, gvh[keep])
         if keep.size > criteria.limit > 0:
             cutoff = np.partition(prefix, criteria.limit - 1)[criteria.limit - 1]
@@ -182,7 +184,7 @@ class DonorSearch:
             else:
                 rows = np.flatnonzero(scan_rows(seg.columns, tables, criteria.max_mismatches) & seg.live)
             if criteria.donor_type is not None:
-                rows = rows[np.asarray(seg.columns["donor_type"])[rows] == criteria.donor_type]
+                rows = rows[np.asarray(seg.columns["donor_type"])[rows] == DONOR_KIND.code(criteria.donor_type)]
             if registry_codes is not None:
                 rows = rows[np.isin(np.asarray(seg.columns["registry"])[rows], registry_codes)]
             if criteria.min_age is not None or criteria.max_age is not None:
@@ -284,7 +286,7 @@ class DonorSearch:
         age = np.where(birth > 0, criteria.reference_year - birth, -1).astype(np.int16)
         return RankingInputs(
             donor_id=cand["donor_id"].astype(np.int64),
-            is_cord=cand["donor_type"] == DonorType.CORD,
+            is_cord=cand["donor_type"] == _CORD,
             mismatches=mm,
             potential_loci=pot,
             gvh=gvh,
@@ -331,9 +333,12 @@ class DonorSearch:
         return DonorMatch(
             rank=rank + 1,
             donor_id=int(inputs.donor_id[i]),
-            donor_type=DonorType(int(cand["donor_type"][i])),
+            donor_type=DONOR_KIND.value(int(cand["donor_type"][i])),
             registry=registries[reg] if reg < len(registries) else "",
             age=age if age >= 0 else None,
+            sex=SEX.value(int(cand["sex"][i])),
+            cmv=CMV.value(int(cand["cmv"][i])),
+            abo=ABO.value(int(cand["abo"][i])),
             mismatch_count=mm,
             match_label=f"{total - mm}/{total}",
             potential_loci=tuple(potential),

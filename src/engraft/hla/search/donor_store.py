@@ -22,7 +22,10 @@ Updates follow the log-structured pattern: a batch becomes a new immutable segme
 already exists is tombstoned in its old segment (upsert); removal only writes tombstones;
 :meth:`DonorStore.compact` rewrites live rows into fresh segments and prunes the dictionaries. Donor
 ids are int64 (Atlas ``RecordId``). Codes in the dictionaries are names (tokens), never
-release-specific nomenclature codes, so a store can be re-read under a later IPD-IMGT/HLA release.
+release-specific nomenclature codes, so a store can be re-read under a later IPD-IMGT/HLA release. The
+attribute columns ``donor_type``, ``sex``, ``cmv`` and ``abo`` hold uint8 codes of vocabulary values;
+the manifest's ``attribute_codes`` records what each code means, and :meth:`DonorStore.open` refuses a
+store whose codes disagree with :mod:`engraft.hla.search.store_codes`.
 Files are replaced atomically (write, then ``os.replace``; the manifest last), so readers never see a
 half-written segment; there must be a single writer at a time (no cross-process lock is taken).
 """
@@ -44,6 +47,7 @@ import pyarrow.parquet as pq
 from engraft.hla.search.donor_batch import DonorBatch
 from engraft.hla.search.locus_dictionary import LocusDictionary
 from engraft.hla.search.phenotype_index import build_phenotype_index
+from engraft.hla.search.store_codes import check_manifest_codes, manifest_codes
 from engraft.vocabulary.hla import MATCH_LOCI, STORED_LOCI, Locus, parse_locus
 
 FORMAT = "engraft-donor-store/1"
@@ -110,6 +114,7 @@ class DonorStore:
             "release": release,
             "loci": list(STORED_LOCI),
             "registries": [],
+            "attribute_codes": manifest_codes(),
             "segments": [],
             "next_segment": 1,
             "generation": 0,
@@ -125,6 +130,7 @@ class DonorStore:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             raise ValueError(f"{path} is not a donor store ({manifest.get('format')!r})")
+        check_manifest_codes(manifest.get("attribute_codes"), store=str(path))
         dictionaries: dict[Locus, LocusDictionary] = {}
         files: dict[str, str] = manifest.get("dictionaries") or {}
         for name in manifest["loci"]:
@@ -352,6 +358,7 @@ class DonorStore:
 
     def _commit(self) -> None:
         self._manifest["generation"] = self.generation + 1
+        self._manifest["attribute_codes"] = manifest_codes()  # a store written before they were recorded gains them
         self._write_manifest()
         self._remove_unreferenced_dictionaries()
 

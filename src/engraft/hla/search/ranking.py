@@ -14,6 +14,13 @@ Adult donors, in order of the sort keys:
 7. CMV serostatus match with the patient; 8. male donor first; 9. ABO identical first;
 10. donor id (stable, deterministic ties).
 
+CMV and ABO rank a donor whose value equals the patient's first, then a donor whose value is not known,
+then a different one; they do not sort when the patient's own value is not known. An *equivocal* CMV
+serostatus (patient or donor) is not known for this purpose. Sex ranks male donors, then ``other`` and
+unknown (the preference rests on the donor's biological sex, which neither states), then female donors.
+The donor attributes arrive as the store's codes (:mod:`engraft.hla.search.store_codes`); the options
+and the reasons speak the vocabulary.
+
 Cord units: HLA mismatch count, certainty, then total nucleated cell dose and CD34+ dose (per kg when
 the patient's weight is given), largest first (Dehn 2019 cord guidance: HLA category, then cell dose).
 """
@@ -25,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engraft.hla.search.donor_batch import Abo, Cmv, Sex
+from engraft.hla.search.store_codes import ABO, CMV, SEX
+from engraft.vocabulary import AboGroup, Serostatus, Sex
 
 UNKNOWN_AGE_BAND = 99
 DPB1_MATCH, DPB1_PERMISSIVE, DPB1_UNKNOWN, DPB1_NON_PERMISSIVE = 0, 1, 2, 3
@@ -49,9 +57,9 @@ class RankingInputs:
     grade_score: npt.NDArray[np.int16]
     age: npt.NDArray[np.int16]  # -1 unknown
     dpb1: npt.NDArray[np.int8]
-    cmv: npt.NDArray[np.uint8]
-    sex: npt.NDArray[np.uint8]
-    abo: npt.NDArray[np.uint8]
+    cmv: npt.NDArray[np.uint8]  # store codes (store_codes.CMV)
+    sex: npt.NDArray[np.uint8]  # store codes (store_codes.SEX)
+    abo: npt.NDArray[np.uint8]  # store codes (store_codes.ABO)
     tnc: npt.NDArray[np.float32]
     cd34: npt.NDArray[np.float32]
 
@@ -60,16 +68,38 @@ class RankingInputs:
 class RankingOptions:
     age_band_years: int = 5
     min_age: int = 18
-    patient_cmv: Cmv = Cmv.UNKNOWN
-    patient_abo: Abo = Abo.UNKNOWN
+    patient_cmv: Serostatus = Serostatus.UNKNOWN
+    patient_abo: AboGroup | None = None
     patient_weight_kg: float | None = None
 
 
-def _match_key(donor: npt.NDArray[np.uint8], patient: int) -> npt.NDArray[np.int8]:
-    """0 = same as the patient, 1 = unknown, 2 = different (all 0 when the patient's value is unknown)."""
-    if patient == 0:
+#: CMV serostatus values a donor can match or differ on (equivocal is not known, as unknown).
+KNOWN_CMV: frozenset[Serostatus] = frozenset({Serostatus.POSITIVE, Serostatus.NEGATIVE})
+_KNOWN_CMV_CODES = CMV.codes_of(KNOWN_CMV)
+_KNOWN_ABO_CODES = ABO.codes_of(AboGroup)
+#: Sex sort key: male donors first, then other and unknown, then female (every member: KeyError otherwise).
+SEX_KEY: dict[Sex, int] = {Sex.MALE: 0, Sex.OTHER: 1, Sex.UNKNOWN: 1, Sex.FEMALE: 2}
+_SEX_KEY_BY_CODE = np.ones(256, dtype=np.int8)
+_SEX_KEY_BY_CODE[[SEX.code(sex) for sex in Sex]] = [SEX_KEY[sex] for sex in Sex]
+
+
+def _match_key(donor: npt.NDArray[np.uint8], patient: int | None, known: npt.NDArray[np.uint8]) -> npt.NDArray[np.int8]:
+    """0 = same as the patient, 1 = not known, 2 = different (all 0 when the patient's value is not known).
+
+    ``donor`` holds store codes, ``patient`` the patient's code (``None`` when not known), ``known`` the
+    codes of the values that can match or differ.
+    """
+    if patient is None:
         return np.zeros(donor.shape, dtype=np.int8)
-    return np.where(donor == patient, 0, np.where(donor == 0, 1, 2)).astype(np.int8)
+    return np.where(donor == patient, 0, np.where(np.isin(donor, known), 2, 1)).astype(np.int8)
+
+
+def _patient_cmv_code(opts: RankingOptions) -> int | None:
+    return CMV.code(opts.patient_cmv) if opts.patient_cmv in KNOWN_CMV else None
+
+
+def _patient_abo_code(opts: RankingOptions) -> int | None:
+    return None if opts.patient_abo is None else ABO.code(opts.patient_abo)
 
 
 def sort_keys(inp: RankingInputs, opts: RankingOptions) -> list[npt.NDArray[np.generic]]:
@@ -80,7 +110,7 @@ def sort_keys(inp: RankingInputs, opts: RankingOptions) -> list[npt.NDArray[np.g
     cd34 = np.nan_to_num(inp.cd34 / weight, nan=0.0)
     cord = inp.is_cord
     zero = np.zeros(inp.donor_id.shape, dtype=np.int8)
-    sex = np.select([inp.sex == Sex.MALE, inp.sex == Sex.UNKNOWN], [0, 1], 2).astype(np.int8)
+    sex = _SEX_KEY_BY_CODE[inp.sex]
     return [
         inp.mismatches,
         inp.potential_loci,
@@ -90,9 +120,9 @@ def sort_keys(inp: RankingInputs, opts: RankingOptions) -> list[npt.NDArray[np.g
         np.where(cord, -cd34, 0),
         np.where(cord, 0, band),
         np.where(cord, zero, inp.dpb1),
-        np.where(cord, zero, _match_key(inp.cmv, opts.patient_cmv)),
+        np.where(cord, zero, _match_key(inp.cmv, _patient_cmv_code(opts), _KNOWN_CMV_CODES)),
         np.where(cord, zero, sex),
-        np.where(cord, zero, _match_key(inp.abo, opts.patient_abo)),
+        np.where(cord, zero, _match_key(inp.abo, _patient_abo_code(opts), _KNOWN_ABO_CODES)),
         inp.donor_id,
     ]
 
@@ -119,13 +149,18 @@ def rank_reason(inp: RankingInputs, opts: RankingOptions, i: int, n_loci: int) -
     age = int(inp.age[i])
     parts.append(f"age {age}" if age >= 0 else "age unknown")
     parts.append(DPB1_LABEL[int(inp.dpb1[i])])
-    cmv = {0: "CMV unknown", 1: "CMV negative", 2: "CMV positive"}[int(inp.cmv[i])]
-    if opts.patient_cmv:
-        cmv += " (matches patient)" if int(inp.cmv[i]) == opts.patient_cmv else " (patient differs)"
-    parts.append(cmv)
-    parts.append({1: "male", 2: "female"}.get(int(inp.sex[i]), "sex unknown"))
-    abo = Abo(int(inp.abo[i])).name if int(inp.abo[i]) else "ABO unknown"
-    if opts.patient_abo and int(inp.abo[i]):
-        abo += " (identical)" if int(inp.abo[i]) == opts.patient_abo else " (ABO mismatch)"
-    parts.append(f"ABO {abo}" if int(inp.abo[i]) else abo)
+    cmv = CMV.value(int(inp.cmv[i]))
+    cmv_text = f"CMV {cmv.value}"
+    if opts.patient_cmv in KNOWN_CMV and cmv in KNOWN_CMV:
+        cmv_text += " (matches patient)" if cmv == opts.patient_cmv else " (patient differs)"
+    parts.append(cmv_text)
+    sex = SEX.value(int(inp.sex[i]))
+    parts.append(sex.value if sex in (Sex.MALE, Sex.FEMALE) else f"sex {sex.value}")
+    abo = ABO.value(int(inp.abo[i]))
+    if abo is None:
+        parts.append("ABO unknown")
+    elif opts.patient_abo is None:
+        parts.append(f"ABO {abo.value}")
+    else:
+        parts.append(f"ABO {abo.value} ({'identical' if abo == opts.patient_abo else 'ABO mismatch'})")
     return "; ".join(parts)

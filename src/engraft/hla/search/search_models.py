@@ -6,7 +6,8 @@ match prediction on/off, plus the non-HLA facts the NMDP/CIBMTR ranking needs (D
 patient CMV, ABO, weight for cord cell dose). Age filters apply to the donor's age in
 ``reference_year``; donors of unknown age are excluded when an age filter is set. Loci may be given as
 :class:`~engraft.vocabulary.hla.Locus` members or names (``"DRB1"``, ``"HLA-DRB1"``); they are stored as
-members.
+members. Donor kind, sex, CMV serostatus and ABO group are :mod:`engraft.vocabulary` values here and
+in :class:`DonorMatch`; only the store's columns hold their codes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 from engraft.hla.matching.dpb1_tce import Dpb1TceAssessment
 from engraft.hla.matching.locus_match import LocusMatch
 from engraft.hla.prediction.match_prediction import MatchProbabilities
-from engraft.hla.search.donor_batch import Abo, Cmv, DonorType
+from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import MATCH_LOCI, Locus, parse_locus
 
 
@@ -30,7 +31,7 @@ class SearchCriteria:
     loci: tuple[Locus, ...] = MATCH_LOCI
     max_mismatches: int = 0
     max_mismatches_per_locus: Mapping[Locus, int] = field(default_factory=dict)
-    donor_type: DonorType | None = DonorType.ADULT
+    donor_type: DonorKind | None = DonorKind.ADULT  # None: adult donors and cord units
     registries: frozenset[str] | None = None
     min_age: int | None = None
     max_age: int | None = None
@@ -38,8 +39,8 @@ class SearchCriteria:
     limit: int = 100
     homozygous_mismatch_counts: Literal[1, 2] = 2
     predict_top: int = 0
-    patient_cmv: Cmv = Cmv.UNKNOWN
-    patient_abo: Abo = Abo.UNKNOWN
+    patient_cmv: Serostatus = Serostatus.UNKNOWN
+    patient_abo: AboGroup | None = None  # None: not known
     patient_weight_kg: float | None = None
     age_band_years: int = 5
 
@@ -58,9 +59,12 @@ class DonorMatch:
 
     rank: int
     donor_id: int
-    donor_type: DonorType
+    donor_type: DonorKind
     registry: str
     age: int | None
+    sex: Sex
+    cmv: Serostatus
+    abo: AboGroup | None  # None: not known
     mismatch_count: int
     match_label: str  # e.g. "9/10"
     potential_loci: tuple[Locus, ...]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from enum import Enum, IntEnum
+from enum import Enum
 from typing import Any
 
 from engraft.hla.search.search_models import DonorMatch, SearchResult
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, enums, mappings and tuples as JSON values (IntEnum by lower-case name)."""
-    if isinstance(value, IntEnum):
-        return value.name.lower()
+    """Dataclasses, enums (by value: the vocabulary's words), mappings and tuples as JSON values."""
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
