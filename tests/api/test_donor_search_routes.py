@@ -15,6 +15,7 @@ from engraft.demo.haplotypes import demo_haplotypes, demo_hf_set
 from engraft.hla.nomenclature import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
+from engraft.vocabulary import AboGroup, Serostatus, Sex
 
 PATIENT = (
     "HLA-A*01:01+HLA-A*03:01^HLA-B*08:01+HLA-B*07:02^HLA-C*07:01+HLA-C*07:02"
@@ -82,6 +83,9 @@ def test_prediction_for_top_donors(client: TestClient) -> None:
         pytest.param({"patient": "HLA-A*99:99+HLA-A*01:01"}, 422, id="unknown-allele"),
         pytest.param({"patient": PATIENT, "max_mismatches": 6}, 422, id="too-many-mismatches"),
         pytest.param({"patient": PATIENT, "donor_type": "sibling"}, 422, id="unknown-donor-type"),
+        pytest.param({"patient": PATIENT, "patient_cmv": "pos"}, 422, id="cmv-not-a-vocabulary-value"),
+        pytest.param({"patient": PATIENT, "patient_abo": "unknown"}, 422, id="abo-unknown-is-null"),
+        pytest.param({"patient": PATIENT, "patient_abo": "a"}, 422, id="abo-is-upper-case"),
         pytest.param({"patient": PATIENT, "loci": ["A", "DPB1"]}, 422, id="dpb1-is-no-match-criterion"),
         pytest.param({"patient": PATIENT, "loci": ["A", "DRB9"]}, 422, id="unknown-locus"),
         pytest.param({"patient": PATIENT, "max_mismatches_per_locus": {"DRB9": 1}}, 422, id="unknown-locus-limit"),
@@ -114,3 +118,31 @@ def test_loci_and_per_locus_limits_are_read_as_loci(client: TestClient) -> None:
     assert all(d["loci"]["A"]["mismatch_count"] == 0 for d in result["donors"] if "A" in d["loci"])
     refused = client.post("/api/donor-search", json={**body, "loci": ["A", "DPB1"]}).json()
     assert "DPB1" in str(refused)
+
+
+@pytest.mark.parametrize(
+    ("donor_type", "kinds"),
+    [
+        pytest.param("adult", {"adult"}, id="adult"),
+        pytest.param("cord", {"cord"}, id="cord"),
+        pytest.param("any", {"adult", "cord"}, id="any"),
+    ],
+)
+def test_donor_facts_are_vocabulary_values(client: TestClient, donor_type: str, kinds: set[str]) -> None:
+    body = {
+        "patient": PATIENT,
+        "max_mismatches": 2,
+        "limit": 200,
+        "donor_type": donor_type,
+        "patient_cmv": "equivocal",
+        "patient_abo": "AB",
+    }
+    response = client.post("/api/donor-search", json=body)
+    assert response.status_code == 200, response.text
+    donors = response.json()["donors"]
+    assert {d["donor_type"] for d in donors} == kinds
+    assert {d["sex"] for d in donors} <= {s.value for s in Sex}
+    assert {d["cmv"] for d in donors} <= {s.value for s in Serostatus}
+    assert {d["abo"] for d in donors} <= {g.value for g in AboGroup} | {None}
+    adults = [d for d in donors if d["donor_type"] == "adult"]
+    assert all("CMV" in d["reason"] and "ABO" in d["reason"] for d in adults)

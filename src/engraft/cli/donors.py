@@ -137,7 +137,7 @@ def import_donors(
 
 def _print_problems(lines: list[str], what: str, shown: int = 50) -> None:
     for line in lines[:shown]:
-        err_console.print(f"  {line}", markup=False, highlight=False)
+        err_console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     if len(lines) > shown:
         err_console.print(f"  ... and {len(lines) - shown} more {what}")
 
