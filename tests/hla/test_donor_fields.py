@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from engraft.hla.search.donor_fields import (
 )
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.store_codes import ABO, CMV, SEX
-from engraft.io.donor_files import import_atlas_json, import_csv
+from engraft.io.donor_files import import_atlas_json, import_csv, import_json
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 
 TABLES = [
@@ -213,4 +214,13 @@ def test_atlas_change_types_are_checked(tmp_path: Path, nom: Nomenclature) -> No
     assert [(v.donor_id, v.field, v.value) for v in first.invalid_values] == [(2, "ChangeType", "X")]
     second = import_atlas_json(store, nom, {"donors": [{"RecordId": "three", "ChangeType": "D"}, "not a donor"]})
     assert second.removed == 0 and second.rejected_donors == 2
-    assert [(v.donor_id, v.field) for v in second.invalid_values] == [(-1, "RecordId"), (-1, "donors[]")]
+    assert [(v.donor_id, v.field) for v in second.invalid_values] == [(-1, "RecordId"), (-1, "donor")]
+
+
+def test_a_json_entry_that_is_not_an_object_is_reported(tmp_path: Path, nom: Nomenclature) -> None:
+    path = tmp_path / "donors.json"
+    path.write_text(json.dumps([{"donor_id": 1, "cmv": "neg", "gl": "A*01:01^B*07:02^DRB1*15:01"}, 5]))
+    store = DonorStore.create(tmp_path / "s", release=nom.release)
+    report = import_json(store, nom, path)
+    assert (report.stored, report.rejected_donors) == (1, 1)
+    assert [(v.donor_id, v.field, v.value) for v in report.invalid_values] == [(-1, "donor", "5")]

@@ -1,7 +1,10 @@
 """Donor files (CSV, JSON, Atlas donor-import JSON) read into a donor registry store.
 
 The formats are described in :mod:`engraft.hla.search.donor_import`, which maps each parsed record to
-a donor and validates the typings; this module only reads the files.
+a donor and validates the typings; the spellings each coded field (donor type, sex, CMV, ABO) accepts
+are the synonym tables of :mod:`engraft.hla.search.donor_fields`. A donor with an invalid typing or a
+value its field does not accept is reported in :class:`ImportReport` (``invalid``,
+``invalid_values``) and not stored; the rest of the file is. This module only reads the files.
 """
 
 from __future__ import annotations

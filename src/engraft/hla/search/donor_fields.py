@@ -183,6 +183,11 @@ ATLAS_CHANGE_TYPES: Final = SynonymTable[AtlasChange](
 )
 
 
+def not_a_record(raw: object) -> InvalidValue:
+    """The problem with an entry of a JSON donor list that is not an object."""
+    return InvalidValue(-1, "donor", _text(raw)[:80], "a JSON object per donor")
+
+
 def read_donor_id(raw: object, field: str) -> int | InvalidValue:
     text = _text(raw)
     try:

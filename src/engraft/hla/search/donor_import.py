@@ -52,6 +52,7 @@ from engraft.hla.search.donor_fields import (
     AtlasChange,
     InvalidValue,
     SynonymTable,
+    not_a_record,
     read_birth_year,
     read_cell_count,
     read_donor_id,
@@ -212,8 +213,10 @@ def _attributes(donor_id: int, record: Mapping[str, object]) -> tuple[DonorRecor
     return row, bad
 
 
-def donor_record(nom: Nomenclature, record: Mapping[str, object], mac: MacDictionary | None = None) -> ParsedRecord:
+def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = None) -> ParsedRecord:
     """A record of our CSV/JSON format (see the module docstring), or every reason it cannot be imported."""
+    if not isinstance(record, Mapping):
+        return RejectedRecord((not_a_record(record),))
     donor_id = read_donor_id(record.get("donor_id"), "donor_id")
     if isinstance(donor_id, InvalidValue):
         return RejectedRecord((donor_id,))
@@ -282,7 +285,7 @@ class _AtlasChange:
 def _atlas_change(record: object) -> _AtlasChange | RejectedRecord:
     """The donor id and the change an Atlas donor record asks for, or why it cannot be applied."""
     if not isinstance(record, Mapping):
-        return RejectedRecord((InvalidValue(-1, "donors[]", _text(record)[:80], "a JSON object per donor"),))
+        return RejectedRecord((not_a_record(record),))
     donor_id = read_donor_id(_ci(record, "RecordId"), "RecordId")
     if isinstance(donor_id, InvalidValue):
         return RejectedRecord((donor_id,))
