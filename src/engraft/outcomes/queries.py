@@ -88,6 +88,7 @@ class Population(StrEnum):
     """Every episode from its own day 0: patients with several transplants count more than once."""
 
 
+# the registry's centre-code rule (registry.schemas.common.Code), restated: the core cannot import an adapter
 CentreCode = Annotated[
     str,
     Field(
