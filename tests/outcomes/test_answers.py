@@ -121,7 +121,7 @@ def test_endpoint_descriptions() -> None:
 days = st.one_of(st.just(math.nan), st.integers(0, 800).map(float))
 
 
-@settings(max_examples=60)
+@settings(max_examples=200)
 @given(
     st.lists(st.tuples(days, days, st.integers(0, 800), st.sampled_from(["C1", "C2"])), min_size=1, max_size=25),
     st.sampled_from([None, GroupField.CENTRE]),
