@@ -11,9 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from engraft.api.app import create_app
-from engraft.api.problems import PROBLEM_MEDIA_TYPE, Problem
+from engraft.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, RULE_VIOLATION, Problem
 from engraft.registry.service import RegistryService
 from tests.outcomes.test_registry_endpoints import small_registry
+
+RULE = PROBLEM_TYPE_BASE + RULE_VIOLATION
+INVALID = PROBLEM_TYPE_BASE + "invalid-input"
 
 
 def app_with_outcomes(engine: Engine) -> FastAPI:
@@ -103,28 +106,34 @@ def test_refusals(client: TestClient, path: str, params: dict[str, Any], status:
 
 
 @pytest.mark.parametrize(
-    ("path", "params", "field", "value"),
+    ("path", "params", "field", "value", "kind"),
     [
-        pytest.param("survival", {"endpoint": "relapse"}, "endpoint", "relapse", id="competing-endpoint"),
-        pytest.param("survival", {"landmark": [365, -1]}, "landmark.1", "-1", id="negative-landmark"),
-        pytest.param("survival", {"landmark": "nan"}, "landmark.0", "nan", id="nan-landmark"),
-        pytest.param("survival", {"population": "everyone"}, "population", "everyone", id="unknown-population"),
-        pytest.param("survival", {"time_unit": "weeks"}, "time_unit", "weeks", id="unknown-time-unit"),
-        pytest.param("survival", {"centre": "C 1"}, "centre", "C 1", id="not-a-centre-code"),
-        pytest.param("cif", {"cause": 3}, "cause", "3", id="cause-out-of-range"),
-        pytest.param("compare", {"group_by": "centre", "cause": 2}, "cause", 2, id="cause-2-of-a-survival-endpoint"),
-        pytest.param("activity", {"first_year": 2024, "last_year": 2020}, "last_year", 2020, id="years-reversed"),
-        pytest.param("benchmark", {"seed": -1}, "seed", "-1", id="negative-seed"),
-        pytest.param("benchmark", {"n_bootstrap": 50}, "n_bootstrap", "50", id="too-few-replicates"),
-        pytest.param("activity", {"table": "by_weather"}, "table", "by_weather", id="unknown-table"),
+        pytest.param("survival", {"endpoint": "relapse"}, "endpoint", "relapse", INVALID, id="competing-endpoint"),
+        pytest.param("survival", {"landmark": [365, -1]}, "landmark.1", "-1", INVALID, id="negative-landmark"),
+        pytest.param("survival", {"landmark": "nan"}, "landmark.0", "nan", INVALID, id="nan-landmark"),
+        pytest.param(
+            "survival", {"population": "everyone"}, "population", "everyone", INVALID, id="unknown-population"
+        ),
+        pytest.param("survival", {"time_unit": "weeks"}, "time_unit", "weeks", INVALID, id="unknown-time-unit"),
+        pytest.param("survival", {"centre": "C 1"}, "centre", "C 1", INVALID, id="not-a-centre-code"),
+        pytest.param("cif", {"cause": 3}, "cause", "3", INVALID, id="cause-out-of-range"),
+        pytest.param(
+            "compare", {"group_by": "centre", "cause": 2}, "cause", 2, RULE, id="cause-2-of-a-survival-endpoint"
+        ),
+        pytest.param("activity", {"first_year": 2024, "last_year": 2020}, "last_year", 2020, RULE, id="years-reversed"),
+        pytest.param("benchmark", {"seed": -1}, "seed", "-1", INVALID, id="negative-seed"),
+        pytest.param("benchmark", {"n_bootstrap": 50}, "n_bootstrap", "50", INVALID, id="too-few-replicates"),
+        pytest.param("activity", {"table": "by_weather"}, "table", "by_weather", INVALID, id="unknown-table"),
     ],
 )
 def test_invalid_query_is_a_422_problem_naming_the_field(
-    client: TestClient, path: str, params: dict[str, Any], field: str, value: Any
+    client: TestClient, path: str, params: dict[str, Any], field: str, value: Any, kind: str
 ) -> None:
+    """A value the parameter schema refuses is invalid input; one breaking a rule across parameters, a rule."""
     response = client.get(f"/api/outcomes/{path}", params=params)
     assert response.status_code == 422, response.text
     body = Problem.model_validate(response.json())
+    assert body.type == kind
     (fault,) = body.errors
     assert (fault.field, fault.value) == (field, value)
     assert fault.expected and fault.message

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from engraft.api.app import create_app
 from engraft.cli.outcomes import outcomes_app
+from engraft.demo.cohort_loader import load_demo_cohort
 from engraft.outcomes import NothingToAnalyse
 from engraft.outcomes.queries import (
     ActivityQuery,
@@ -30,7 +31,6 @@ from engraft.outcomes.queries import (
     SurvivalQuery,
     parse_query,
 )
-from engraft.registry.demo_cohort import load_demo_cohort
 from engraft.registry.outcome_service import (
     centre_benchmark,
     competing_risk_analysis,
@@ -50,8 +50,13 @@ def _cli(*args: str) -> Any:
 
 
 @pytest.fixture
-def demo(service: RegistryService, engine: Engine, database_url: str) -> Iterator[tuple[Engine, str, TestClient]]:
-    """A synthetic demo registry (60 first transplants at 3 centres), its URL and an API client on it."""
+def demo(
+    service: RegistryService, engine: Engine, database_url: str, hla_release: str
+) -> Iterator[tuple[Engine, str, TestClient]]:
+    """A synthetic demo registry (60 first transplants at 3 centres), its URL and an API client on it.
+
+    The demo stores HLA typings, so it needs the configured IMGT/HLA release (``hla_release``).
+    """
     load_demo_cohort(service, transplants=60, centres=3, seed=11)
     with TestClient(create_app(engine, migrate=False)) as client:
         yield engine, database_url, client

@@ -225,7 +225,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OutcomeQueryError)
     async def _outcome_query(request: Request, exc: OutcomeQueryError) -> Response:
         fault = FieldProblem(field=exc.field, value=echo(exc.value), expected=exc.expected, message=str(exc))
-        return _invalid(request, [fault])
+        return _invalid(request, [fault], rule=exc.rule)
 
     @app.exception_handler(NothingToAnalyse)
     async def _nothing_to_analyse(request: Request, exc: NothingToAnalyse) -> Response:

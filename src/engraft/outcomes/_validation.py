@@ -30,13 +30,17 @@ class OutcomeQueryError(OutcomeInputError):
     """A question about outcomes asked with a parameter that cannot be right, whatever the data.
 
     Carries the parameter (``field``), the value given and what was expected; the API answers 422
-    with them, the command line prints the message as one line.
+    with them, the command line prints the message as one line. ``rule`` is true when the value is of
+    the right type and range but breaks a rule that ties parameters together or to the data (a cause
+    the endpoint does not have, a last year before the first): a request can match the published
+    parameter schema and still break it.
     """
 
-    def __init__(self, field: str, value: object, expected: str) -> None:
+    def __init__(self, field: str, value: object, expected: str, *, rule: bool = False) -> None:
         self.field = field
         self.value = value
         self.expected = expected
+        self.rule = rule
         super().__init__(f"{field}: got {value!r}; expected {expected}")
 
 

@@ -107,12 +107,16 @@ BootstrapReplicates = Annotated[int, Field(ge=100, le=20_000, description="boots
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="seed of the bootstrap's random generator")]
 
 
+_RULE: Final = "outcome_rule"  # a rule tying a parameter to another, which no parameter schema states
+_WRONG_KIND: Final = "endpoint_kind"  # an endpoint of the other kind: an enum refusal, with a pointer
+
+
 def _endpoint_of_kind(value: Any, wanted: type[StrEnum], other: type[StrEnum], other_kind: str, use: str) -> Any:
     """Refuse an endpoint of the other kind with a message that says where it belongs."""
     names = ", ".join(e.value for e in wanted)
     if isinstance(value, str) and value in {e.value for e in other}:
         raise PydanticCustomError(
-            "outcome_query",
+            _WRONG_KIND,
             "{expected}",
             {"expected": f"one of {names} ({value!r} is a {other_kind} endpoint: {use})"},
         )
@@ -169,7 +173,7 @@ class CompareQuery(CohortQuery):
         endpoint = info.data.get("endpoint")
         if value != 1 and endpoint is not None and endpoint.value in {e.value for e in SurvivalEndpoint}:
             raise PydanticCustomError(
-                "outcome_query",
+                _RULE,
                 "{expected}",
                 {"expected": f"1 ({endpoint.value!r} is a survival endpoint: it has one cause)"},
             )
@@ -187,7 +191,7 @@ class YearRange(FrozenModel):
     def _not_before_first(cls, value: int | None, info: ValidationInfo) -> int | None:
         first = info.data.get("first_year")
         if value is not None and first is not None and value < first:
-            raise PydanticCustomError("outcome_query", "{expected}", {"expected": f"a year >= first_year ({first})"})
+            raise PydanticCustomError(_RULE, "{expected}", {"expected": f"a year >= first_year ({first})"})
         return value
 
 
@@ -221,13 +225,13 @@ def parse_query(model: type[Q], values: Mapping[str, Any]) -> Q:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in error["loc"] if not isinstance(p, int)) or "query"
         value = None if error["type"] == "missing" else error.get("input")
-        raise OutcomeQueryError(field, value, _expected(error)) from None
+        raise OutcomeQueryError(field, value, _expected(error), rule=error["type"] == _RULE) from None
 
 
 def _expected(error: Mapping[str, Any]) -> str:
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     kind = str(error.get("type"))
-    if kind == "outcome_query":
+    if kind in (_RULE, _WRONG_KIND):
         return str(ctx["expected"])
     if kind == "enum":
         return f"one of {ctx['expected']}"

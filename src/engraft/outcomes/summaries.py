@@ -317,7 +317,8 @@ def compare_groups(
     Raises :class:`NothingToAnalyse` when the transplants analysed fall into a single group.
     """
     if not is_competing(endpoint) and cause != 1:
-        raise OutcomeQueryError("cause", cause, f"1 ({endpoint.name!r} is analysed as survival: it has one cause)")
+        expected = f"1 ({endpoint.name!r} is analysed as survival: it has one cause)"
+        raise OutcomeQueryError("cause", cause, expected, rule=True)
     labels = np.asarray(groups).astype(np.str_)
     present = np.unique(labels).tolist()
     if len(present) < 2:
