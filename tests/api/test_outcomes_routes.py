@@ -11,8 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from engraft.api.app import create_app
+from engraft.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, RULE_VIOLATION, Problem
 from engraft.registry.service import RegistryService
 from tests.outcomes.test_registry_endpoints import small_registry
+
+RULE = PROBLEM_TYPE_BASE + RULE_VIOLATION
+INVALID = PROBLEM_TYPE_BASE + "invalid-input"
 
 
 def app_with_outcomes(engine: Engine) -> FastAPI:
@@ -40,7 +44,7 @@ def test_survival_json_and_plots(client: TestClient) -> None:
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
     svg = _get(client, "survival", endpoint="dfs", format="svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
-    centre = _get(client, "survival", centre="C2", all_transplants="true", landmark=[100, 365]).json()
+    centre = _get(client, "survival", centre="C2", population="all transplants", landmark=[100, 365]).json()
     assert centre["groups"][0]["n"] == 2
     assert [lm["time"] for lm in centre["groups"][0]["landmarks"]] == [100.0, 365.0]
 
@@ -87,17 +91,94 @@ def test_grfs_compare_benchmark_activity(client: TestClient) -> None:
         pytest.param("survival", {"group_by": "shoe_size"}, 422, id="unknown-group"),
         pytest.param("survival", {"format": "gif"}, 422, id="unknown-format"),
         pytest.param("compare", {}, 422, id="compare-needs-group-by"),
-        pytest.param("compare", {"group_by": "transplant_type", "endpoint": "grfs"}, 422, id="single-group"),
-        pytest.param("benchmark", {"as_of": "2022-06-01"}, 422, id="no-eligible-cohort"),
+        pytest.param("compare", {"group_by": "transplant_type", "endpoint": "grfs"}, 404, id="single-group"),
+        pytest.param("benchmark", {"as_of": "2022-06-01"}, 404, id="no-eligible-cohort"),
         pytest.param("survival", {"centre": "NOWHERE"}, 404, id="empty-centre"),
+        pytest.param("activity", {"centre": "NOWHERE"}, 404, id="activity-empty-centre"),
     ],
 )
 def test_refusals(client: TestClient, path: str, params: dict[str, Any], status: int) -> None:
+    """422: a parameter that cannot be right; 404: a valid question the registry holds nothing to answer."""
     response = client.get(f"/api/outcomes/{path}", params=params)
     assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
+    Problem.model_validate(response.json())
 
 
-def test_empty_registry_activity_is_404(engine: Engine) -> None:
+@pytest.mark.parametrize(
+    ("path", "params", "field", "value", "kind"),
+    [
+        pytest.param("survival", {"endpoint": "relapse"}, "endpoint", "relapse", INVALID, id="competing-endpoint"),
+        pytest.param("survival", {"landmark": [365, -1]}, "landmark.1", "-1", INVALID, id="negative-landmark"),
+        pytest.param("survival", {"landmark": "nan"}, "landmark.0", "nan", INVALID, id="nan-landmark"),
+        pytest.param(
+            "survival", {"population": "everyone"}, "population", "everyone", INVALID, id="unknown-population"
+        ),
+        pytest.param("survival", {"time_unit": "weeks"}, "time_unit", "weeks", INVALID, id="unknown-time-unit"),
+        pytest.param("survival", {"centre": "C 1"}, "centre", "C 1", INVALID, id="not-a-centre-code"),
+        pytest.param("cif", {"cause": 3}, "cause", "3", INVALID, id="cause-out-of-range"),
+        pytest.param(
+            "compare", {"group_by": "centre", "cause": 2}, "cause", 2, RULE, id="cause-2-of-a-survival-endpoint"
+        ),
+        pytest.param("activity", {"first_year": 2024, "last_year": 2020}, "last_year", 2020, RULE, id="years-reversed"),
+        pytest.param("benchmark", {"seed": -1}, "seed", "-1", INVALID, id="negative-seed"),
+        pytest.param("benchmark", {"n_bootstrap": 50}, "n_bootstrap", "50", INVALID, id="too-few-replicates"),
+        pytest.param("activity", {"table": "by_weather"}, "table", "by_weather", INVALID, id="unknown-table"),
+    ],
+)
+def test_invalid_query_is_a_422_problem_naming_the_field(
+    client: TestClient, path: str, params: dict[str, Any], field: str, value: Any, kind: str
+) -> None:
+    """A value the parameter schema refuses is invalid input; one breaking a rule across parameters, a rule."""
+    response = client.get(f"/api/outcomes/{path}", params=params)
+    assert response.status_code == 422, response.text
+    body = Problem.model_validate(response.json())
+    assert body.type == kind
+    (fault,) = body.errors
+    assert (fault.field, fault.value) == (field, value)
+    assert fault.expected and fault.message
+
+
+def test_population_without_transplants_is_a_404_problem(client: TestClient) -> None:
+    body = client.get("/api/outcomes/survival", params={"centre": "NOWHERE"}).json()
+    assert body["status"] == 404 and "centre NOWHERE" in body["detail"] and body["errors"] == []
+    single = client.get("/api/outcomes/compare", params={"group_by": "transplant_type", "endpoint": "grfs"}).json()
+    assert "single group ['allogeneic']" in single["detail"]
+
+
+def test_empty_registry_is_404(engine: Engine) -> None:
     with TestClient(app_with_outcomes(engine)) as test_client:
-        assert test_client.get("/api/outcomes/activity").status_code == 404
-        assert test_client.get("/api/outcomes/benchmark").status_code == 422
+        for path in ("activity", "benchmark", "survival", "cif", "grfs"):
+            response = test_client.get(f"/api/outcomes/{path}")
+            assert response.status_code == 404, (path, response.text)
+        assert test_client.get("/api/outcomes/compare", params={"group_by": "centre"}).status_code == 404
+
+
+def test_time_unit_changes_the_landmarks_not_the_estimates(client: TestClient) -> None:
+    days = _get(client, "survival", landmark=[365.25]).json()
+    years = _get(client, "survival", time_unit="years", landmark=[1]).json()
+    assert years["time_unit"] == "years" and days["time_unit"] == "days"
+    assert years["groups"][0]["landmarks"][0]["survival"] == pytest.approx(
+        days["groups"][0]["landmarks"][0]["survival"]
+    )
+    months = _get(client, "survival").json()
+    assert [lm["time"] for lm in months["groups"][0]["landmarks"]] == [365.0, 730.0]
+
+
+def test_openapi_declares_typed_answers_media_and_problems(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/outcomes"):
+            continue
+        operation = item["get"]
+        ok = operation["responses"]["200"]["content"]
+        assert "$ref" in str(ok["application/json"]["schema"]), f"{path}: 200 has no response model"
+        for status in ("500", *(("404", "422") if path != "/api/outcomes/endpoints" else ())):
+            schema = operation["responses"][status]["content"][PROBLEM_MEDIA_TYPE]["schema"]
+            assert schema == problem_ref, (path, status)
+        if path in {f"/api/outcomes/{p}" for p in ("survival", "cif", "grfs", "benchmark", "activity")}:
+            assert {"image/png", "image/svg+xml"} <= set(ok), path
+    assert "text/csv" in document["paths"]["/api/outcomes/activity"]["get"]["responses"]["200"]["content"]
+    survival = document["components"]["schemas"]["SurvivalSummary"]
+    assert {"groups", "test", "provenance", "time_unit"} <= set(survival["properties"])

@@ -1,9 +1,7 @@
-"""Activity report (EBMT survey layout): counts, indication groups, CSV/JSON and the chart."""
+"""Activity report (EBMT survey layout): counts, indication groups, typed rows, years and the chart."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,17 +11,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engraft.io.figures import save_figure
 from engraft.outcomes._validation import OutcomeInputError
 from engraft.outcomes.activity import (
     ALL_CENTRES,
     COLUMNS,
     INDICATION_ORDER,
+    ActivityReport,
     activity_figure,
+    activity_of_table,
     activity_report,
     disease_group,
+    report_years,
 )
-from engraft.outcomes.plots import save_figure
-from engraft.registry.outcome_data import load_activity_records
+from engraft.registry.outcome_data import load_outcome_table
 from engraft.registry.service import RegistryService
 from tests.outcomes.test_registry_endpoints import small_registry
 
@@ -86,37 +87,56 @@ def _example() -> dict[str, Any]:
 def test_counts_per_centre_year_and_indication() -> None:
     report = activity_report(**_example())
     assert report.years == (2021, 2022) and report.centres == ("A", "B")
-    by = {(r["centre"], r["year"]): r for r in report.by_year}
-    assert by[(ALL_CENTRES, 2021)]["total"] == 3
-    assert by[(ALL_CENTRES, 2022)]["auto"] == 1 and by[(ALL_CENTRES, 2022)]["allo_total"] == 2
-    assert by[("A", 2021)]["allo_family_hla_identical"] == 1
-    assert by[("A", 2022)]["allo_family_non_identical"] == 1 and by[("A", 2022)]["subsequent_transplant"] == 1
-    assert by[("B", 2021)]["allo_unrelated"] == 1 and by[("B", 2021)]["cord_blood"] == 1
-    assert by[("B", 2022)]["auto_first"] == 0 and by[("B", 2022)]["allo_first"] == 1
-    ind = {(r["centre"], r["year"], r["indication"]): r for r in report.by_indication}
-    assert ind[(ALL_CENTRES, 2022, "AML")]["allo_family_non_identical"] == 1
-    assert ind[(ALL_CENTRES, 2022, "MDS/MPN")]["allo_unrelated"] == 1
+    by = {(r.centre, r.year): r for r in report.by_year}
+    assert by[(ALL_CENTRES, 2021)].total == 3
+    assert by[(ALL_CENTRES, 2022)].auto == 1 and by[(ALL_CENTRES, 2022)].allo_total == 2
+    assert by[("A", 2021)].allo_family_hla_identical == 1
+    assert by[("A", 2022)].allo_family_non_identical == 1 and by[("A", 2022)].subsequent_transplant == 1
+    assert by[("B", 2021)].allo_unrelated == 1 and by[("B", 2021)].cord_blood == 1
+    assert by[("B", 2022)].auto_first == 0 and by[("B", 2022)].allo_first == 1
+    ind = {(r.centre, r.year, r.indication): r for r in report.by_indication}
+    assert ind[(ALL_CENTRES, 2022, "AML")].allo_family_non_identical == 1
+    assert ind[(ALL_CENTRES, 2022, "MDS/MPN")].allo_unrelated == 1
     assert (ALL_CENTRES, 2022, "CML") not in ind, "empty cells are left out"
     only = activity_report(**_example(), years=[2022])
-    assert only.years == (2022,) and all(r["year"] == 2022 for r in only.by_year)
+    assert only.years == (2022,) and all(r.year == 2022 for r in only.by_year)
 
 
-def test_csv_and_json_outputs(tmp_path: Path) -> None:
+def test_json_round_trip_and_figure(tmp_path: Path) -> None:
     report = activity_report(**_example())
-    rows = list(csv.DictReader(io.StringIO(report.to_csv("by_year"))))
-    assert len(rows) == 3 * 2 and set(COLUMNS) <= set(rows[0])
-    ind_rows = list(csv.DictReader(io.StringIO(report.to_csv("by_indication"))))
-    assert {r["indication"] for r in ind_rows} == {"AML", "Plasma cell disorders", "ALL", "MDS/MPN"}
-    doc = json.loads(json.dumps(report.to_json()))
+    doc = json.loads(report.model_dump_json())
     assert doc["columns"] == list(COLUMNS) and len(doc["by_year"]) == 6
-    with pytest.raises(OutcomeInputError, match="table"):
-        report.to_csv("by_weather")
+    assert {r["indication"] for r in doc["by_indication"]} == {"AML", "Plasma cell disorders", "ALL", "MDS/MPN"}
+    assert ActivityReport.model_validate(doc) == report
     written = save_figure(activity_figure(report), tmp_path / "activity")
     assert [p.suffix for p in written] == [".png", ".svg"]
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in written[1].read_text()
     with pytest.raises(OutcomeInputError, match="centre"):
         activity_figure(report, "Z")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        pytest.param(None, None, [2019, 2020, 2021], id="years-of-the-transplants"),
+        pytest.param(2020, None, [2020, 2021], id="from-first-year"),
+        pytest.param(2023, None, [2023], id="first-year-after-the-data-is-one-empty-year"),
+        pytest.param(None, 2018, [2018], id="last-year-before-the-data-is-one-empty-year"),
+        pytest.param(None, 2020, [2019, 2020], id="to-last-year"),
+        pytest.param(2017, 2018, [2017, 2018], id="both-bounds-outside-the-data"),
+    ],
+)
+def test_report_years(first: int | None, last: int | None, expected: list[int]) -> None:
+    assert report_years([2021, 2019, 2019], first, last) == expected
+
+
+def test_report_years_refusals() -> None:
+    with pytest.raises(OutcomeInputError, match=r"last_year: got 2019; expected a year >= first_year \(2020\)"):
+        report_years([2021], 2020, 2019)
+    with pytest.raises(OutcomeInputError, match="got no transplants"):
+        report_years([], 2020, None)
+    assert report_years([], 2020, 2021) == [2020, 2021]
 
 
 def test_refuses_bad_input() -> None:
@@ -163,33 +183,27 @@ def test_counts_add_up(rows: list[tuple[Any, ...]]) -> None:
     )
     total = 0
     for r in report.by_year:
-        assert r["total"] == r["allo_total"] + r["auto"] == r["first_transplant"] + r["subsequent_transplant"]
-        assert r["allo_total"] == sum(r[c] for c in COLUMNS[:4])
-        assert r["total"] == r["bone_marrow"] + r["peripheral_blood"] + r["cord_blood"]
-        if r["centre"] == ALL_CENTRES:
-            total += r["total"]
-            per_centre = sum(x["total"] for x in report.by_year if x["year"] == r["year"] and x["centre"] != "ALL")
-            assert per_centre == r["total"]
-            by_ind = sum(x["total"] for x in report.by_indication if x["year"] == r["year"] and x["centre"] == "ALL")
-            assert by_ind == r["total"]
+        assert r.total == r.allo_total + r.auto == r.first_transplant + r.subsequent_transplant
+        assert r.allo_total == sum(getattr(r, c) for c in COLUMNS[:4])
+        assert r.total == r.bone_marrow + r.peripheral_blood + r.cord_blood
+        if r.centre == ALL_CENTRES:
+            total += r.total
+            per_centre = sum(x.total for x in report.by_year if x.year == r.year and x.centre != "ALL")
+            assert per_centre == r.total
+            by_ind = sum(x.total for x in report.by_indication if x.year == r.year and x.centre == "ALL")
+            assert by_ind == r.total
     assert total == len(rows)
 
 
-def test_activity_from_registry(service: RegistryService, engine: Any) -> None:
+def test_activity_from_the_outcome_table(service: RegistryService, engine: Any) -> None:
+    """The registry's activity counts the columns of the one outcome-table read."""
     small_registry(service)
-    records = load_activity_records(engine)
-    assert len(records) == 6
-    report = activity_report(
-        centre=records.centre,
-        year=records.year,
-        transplant_type=records.transplant_type,
-        donor_relation=records.donor_relation,
-        graft_source=records.graft_source,
-        icd10=records.icd10,
-        sequence_number=records.sequence_number,
-    )
-    overall = {r["year"]: r for r in report.by_year if r["centre"] == ALL_CENTRES}
-    assert overall[2022]["total"] == 6
-    assert overall[2022]["auto"] == 1 and overall[2022]["allo_family_hla_identical"] == 4
-    assert overall[2022]["allo_family_non_identical"] == 1 and overall[2022]["subsequent_transplant"] == 1
-    assert len(load_activity_records(engine, centre="C2")) == 2
+    table = load_outcome_table(engine)
+    assert len(table) == 6
+    report = activity_of_table(table)
+    overall = {r.year: r for r in report.by_year if r.centre == ALL_CENTRES}
+    assert overall[2022].total == 6
+    assert overall[2022].auto == 1 and overall[2022].allo_family_hla_identical == 4
+    assert overall[2022].allo_family_non_identical == 1 and overall[2022].subsequent_transplant == 1
+    only_c2 = activity_of_table(load_outcome_table(engine, centre="C2"))
+    assert only_c2.centres == ("C2",) and only_c2.by_year[0].total == 2

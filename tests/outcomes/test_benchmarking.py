@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engraft.outcomes._validation import OutcomeInputError
+from engraft.outcomes.benchmark_report import BenchmarkCohortDescription, benchmark_report
 from engraft.outcomes.benchmarking import (
     benchmark_centres,
     build_design,
@@ -208,8 +209,11 @@ def test_seeded_bootstrap_is_reproducible() -> None:
     other = benchmark_centres(time, event, centre, cov, seed=43, n_bootstrap=500)
     assert [(c.lower, c.upper) for c in first.centres] == [(c.lower, c.upper) for c in again.centres]
     assert [(c.lower, c.upper) for c in first.centres] != [(c.lower, c.upper) for c in other.centres]
-    doc = first.to_json()
-    assert doc["seed"] == 42 and "Logan" in doc["citation"] and len(doc["centres"]) == 4
+    report = benchmark_report(first, BenchmarkCohortDescription(population="synthetic", transplants=400))
+    assert report.seed == 42 and "Logan" in report.citation and len(report.centres) == 4
+    assert [(c.centre, c.lower, c.upper) for c in report.centres] == [
+        (c.centre, c.lower, c.upper) for c in first.centres
+    ]
 
 
 def _completeness_cohort(incomplete: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

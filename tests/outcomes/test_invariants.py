@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +91,21 @@ def test_cox_coefficient_is_equivariant_to_covariate_scale(seed: int, scale: flo
         return  # monotone likelihood (infinite estimate): nothing to compare
     np.testing.assert_allclose(scaled.coef * scale, base.coef, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(scaled.loglik, base.loglik, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("time", "status", "group"),
+    [
+        pytest.param([3, 0, 2, 0], [1, 1, 1, 1], ["b", "a", "b", "a"], id="every-subject-has-the-event"),
+        pytest.param([3, 1, 1, 2], [2, 2, 2, 2], ["a", "b", "c", "a"], id="only-competing-events"),
+        pytest.param(
+            [1, 1, 1, 1, 0, 2, 3], [0, 1, 1, 1, 0, 1, 1], list("baaabbb"), id="a-group-all-events-at-one-time"
+        ),
+    ],
+)
+def test_gray_test_on_groups_whose_event_free_survival_reaches_zero(
+    time: list[float], status: list[int], group: list[str]
+) -> None:
+    """A variance of 0/0 (no one left event-free) makes the statistic undefined (NaN), never an error."""
+    for result in gray_test(time, status, group).tests:
+        assert np.isnan(result.statistic) and np.isnan(result.p_value)

@@ -8,10 +8,11 @@ import matplotlib
 import numpy as np
 import pytest
 
+from engraft.io.figures import save_figure
 from engraft.outcomes._validation import OutcomeInputError
 from engraft.outcomes.cumulative_incidence import cumulative_incidence_by_group
 from engraft.outcomes.kaplan_meier import kaplan_meier
-from engraft.outcomes.plots import numbers_at_risk, plot_cumulative_incidence, plot_survival, save_figure
+from engraft.outcomes.plots import numbers_at_risk, plot_cumulative_incidence, plot_survival
 from tests.outcomes import _outcomes_data as data
 
 matplotlib.use("Agg")

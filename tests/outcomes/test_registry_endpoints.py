@@ -15,16 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engraft.outcomes._validation import OutcomeInputError
+from engraft.outcomes._validation import NothingToAnalyse, OutcomeQueryError
 from engraft.outcomes.registry_endpoints import (
     ENDPOINTS,
     analysis_rows,
-    cif_summary,
     derive_endpoint,
     derive_endpoints,
     group_labels,
-    survival_summary,
 )
+from engraft.outcomes.results import Provenance
+from engraft.outcomes.summaries import cif_summary, survival_summary
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.outcome_data import OutcomeTable, empty_outcome_table, load_outcome_table
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn
@@ -254,9 +254,10 @@ def test_endpoints_from_registry(service: RegistryService, engine: Any) -> None:
     assert anc.status.tolist().count(1) == 4  # d has no engraftment recorded
     everything = derive_endpoints(table)
     assert set(everything) == set(ENDPOINTS)
-    summary = survival_summary(os_, group_labels(table, "transplant_type"), landmarks=[365])
-    assert {g["group"] for g in summary["groups"]} == {"allogeneic", "autologous"}
-    assert summary["test"]["name"] == "log-rank"
+    provenance = Provenance(source="registry", transplants=len(table))
+    summary = survival_summary(os_, group_labels(table, "transplant_type"), landmarks=[365], provenance=provenance)
+    assert {g.group for g in summary.groups} == {"allogeneic", "autologous"}
+    assert summary.test is not None and summary.test.name == "log-rank"
 
 
 def test_all_transplants_option(service: RegistryService, engine: Any) -> None:
@@ -271,8 +272,8 @@ def test_empty_registry(engine: Any) -> None:
     table = load_outcome_table(engine)
     assert len(table) == 0
     assert derive_endpoint(table, "os").time.size == 0
-    with pytest.raises(OutcomeInputError, match="no transplants"):
-        survival_summary(derive_endpoint(table, "os"))
+    with pytest.raises(NothingToAnalyse, match="no transplants"):
+        survival_summary(derive_endpoint(table, "os"), provenance=Provenance(source="registry", transplants=0))
 
 
 # ---- pure derivation -------------------------------------------------------------------------
@@ -327,9 +328,9 @@ def test_time_unit_and_unknown_endpoint() -> None:
     ep = derive_endpoint(table, "os", time_unit="years")
     np.testing.assert_allclose(ep.time, [1.0, 2.0])
     assert ep.time_unit == "years"
-    with pytest.raises(OutcomeInputError, match="endpoint"):
+    with pytest.raises(OutcomeQueryError, match="endpoint: got 'happiness'; expected one of os, dfs"):
         derive_endpoint(table, "happiness")
-    with pytest.raises(OutcomeInputError, match="group_by"):
+    with pytest.raises(OutcomeQueryError, match="group_by"):
         group_labels(table, "shoe_size")
 
 
@@ -347,9 +348,11 @@ def test_cif_summary_reports_gray_test() -> None:
     last = np.fmax(np.fmax(relapse, death), 365.0)
     table = make_table(n, relapse_day=relapse, death_day=death, last_contact_day=last)
     groups = np.where(np.arange(n) % 2 == 0, "x", "y")
-    summary = cif_summary(derive_endpoint(table, "relapse"), groups, landmarks=[365])
-    assert summary["test"]["name"] == "Gray" and 0 <= summary["test"]["p_value"] <= 1
-    total = sum(g["events"] + g["competing_events"] for g in summary["groups"])
+    provenance = Provenance(source="registry", transplants=n)
+    summary = cif_summary(derive_endpoint(table, "relapse"), groups, landmarks=[365], provenance=provenance)
+    assert summary.test is not None and summary.test.name == "Gray"
+    assert summary.test.p_value is not None and 0 <= summary.test.p_value <= 1
+    total = sum(g.events + g.competing_events for g in summary.groups)
     assert total == int(np.count_nonzero(~np.isnan(relapse) | ~np.isnan(death)))
 
 
@@ -427,7 +430,7 @@ def test_demo_cohort_endpoints_are_consistent(service: RegistryService, engine: 
 
 
 def test_benchmark_cohort_selection() -> None:
-    from engraft.outcomes.registry_endpoints import benchmark_cohort
+    from engraft.outcomes.benchmark_cohort import benchmark_cohort
 
     day0 = np.asarray(["2023-06-30", "2023-06-29", "2023-01-01", "2023-01-01", "2021-05-05"], dtype="datetime64[D]")
     table = make_table(
@@ -443,14 +446,14 @@ def test_benchmark_cohort_selection() -> None:
     cohort = benchmark_cohort(table, as_of=dt.date(2024, 6, 30))
     # 2023-06-30 has exactly 366 days to the cut-off (leap year): included; auto and second HCT excluded
     assert cohort.table.episode_id.tolist() == [1, 2, 5]
-    assert cohort.as_of == "2024-06-30"
+    assert cohort.as_of == dt.date(2024, 6, 30)
     assert cohort.covariates["disease_group"].tolist() == ["AML", "missing", "MDS/MPN"]
     assert np.isnan(cohort.covariates["age_years"][2])
     one_day_earlier = benchmark_cohort(table, as_of=dt.date(2024, 6, 29))
     assert one_day_earlier.table.episode_id.tolist() == [2, 5], "day 0 exactly 365 days before: excluded"
-    with pytest.raises(OutcomeInputError, match="expected at least 2"):
+    with pytest.raises(NothingToAnalyse, match="expected at least 2"):
         benchmark_cohort(table, as_of=dt.date(2024, 6, 29), first_year=2022)
-    with pytest.raises(OutcomeInputError, match="expected at least 2"):
+    with pytest.raises(NothingToAnalyse, match="expected at least 2"):
         benchmark_cohort(table, as_of=dt.date(2024, 6, 30), last_year=2022)
 
 

@@ -1,8 +1,9 @@
 """Exceptions to problem documents: every 4xx and 5xx answer is ``application/problem+json``.
 
 422 lists each fault with the field, the value sent, what was expected and a message; 404 names the
-record; 409 says whether the request may be retried or which versions clashed; 500 says nothing about
-internals. See :mod:`engraft.api.problems` for the shape.
+record (or, for an outcome analysis, the population without a transplant to analyse); 409 says whether
+the request may be retried or which versions clashed; 500 says nothing about internals. See
+:mod:`engraft.api.problems` for the shape.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem, problem_response
 from engraft.api.request_body import SEND_JSON, RequestProblem
+from engraft.outcomes import NothingToAnalyse, OutcomeQueryError
 from engraft.registry.errors import (
     DuplicateRecord,
     InvalidRecord,
@@ -219,6 +221,15 @@ def install_error_handlers(app: FastAPI) -> None:
             current_version=exc.current,
         )
         return problem_response(body)
+
+    @app.exception_handler(OutcomeQueryError)
+    async def _outcome_query(request: Request, exc: OutcomeQueryError) -> Response:
+        fault = FieldProblem(field=exc.field, value=echo(exc.value), expected=exc.expected, message=str(exc))
+        return _invalid(request, [fault], rule=exc.rule)
+
+    @app.exception_handler(NothingToAnalyse)
+    async def _nothing_to_analyse(request: Request, exc: NothingToAnalyse) -> Response:
+        return problem_response(problem(404, str(exc), instance=request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

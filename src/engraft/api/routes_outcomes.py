@@ -1,52 +1,110 @@
 """Outcomes over HTTP: survival, cumulative incidence, GRFS, comparisons, benchmarking, activity.
 
-Every route reads the registry through ``request.app.state.engine``. ``format=json`` (default)
-returns the summary; ``format=png`` or ``format=svg`` returns the figure (image/png,
-image/svg+xml); ``/activity`` also offers ``format=csv``. Invalid parameters give 422 with the
-field, the value and what was expected, as the registry routes do.
+Each route builds the typed query of :mod:`engraft.outcomes.queries` from its parameters and calls the
+outcome service (:mod:`engraft.registry.outcome_service`), exactly as ``engraft outcomes`` does, so the
+API and the command line give the same answer to the same question. ``format=json`` (default) returns
+the typed summary; ``format=png`` or ``format=svg`` the figure; ``/activity`` also offers
+``format=csv``. A parameter that cannot be right answers 422 with the field, the value and what was
+expected; a valid question about a population without (enough) transplants answers 404.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
-from engraft.outcomes._validation import OutcomeInputError
-from engraft.outcomes.activity import ALL_CENTRES, activity_figure
-from engraft.outcomes.benchmarking import benchmark_centres, benchmark_figure
-from engraft.outcomes.registry_endpoints import (
-    ENDPOINTS,
-    analyse,
-    analysis_rows,
-    benchmark_cohort,
-    compare_groups,
-    derive_endpoint,
-    endpoint_figure,
-    endpoint_spec,
-    group_labels,
+from engraft.api.problems import problem_responses
+from engraft.io.figures import MEDIA_TYPES, FigureFormat, figure_bytes
+from engraft.io.outcome_csv import ActivityTable, activity_csv
+from engraft.outcomes.activity import ALL_CENTRES, ActivityReport, activity_figure
+from engraft.outcomes.answers import endpoint_descriptions
+from engraft.outcomes.benchmark_report import BenchmarkReport
+from engraft.outcomes.queries import (
+    MAX_LANDMARKS,
+    ActivityQuery,
+    BenchmarkQuery,
+    BootstrapReplicates,
+    Cause,
+    CentreCode,
+    CompareQuery,
+    CompetingEndpoint,
+    CompetingRiskQuery,
+    EndpointName,
+    GroupField,
+    Landmark,
+    Population,
+    Seed,
+    SurvivalEndpoint,
+    SurvivalQuery,
+    Year,
+    parse_query,
 )
-from engraft.registry.outcome_data import activity_report_of, load_activity_records, load_outcome_table
+from engraft.outcomes.results import EndpointDescription, GroupComparison, IncidenceSummary, SurvivalSummary
+from engraft.registry.outcome_service import (
+    centre_benchmark,
+    competing_risk_analysis,
+    group_comparison,
+    survival_analysis,
+    transplant_activity,
+)
+from engraft.vocabulary import TimeUnit
 
 router = APIRouter(prefix="/api/outcomes", tags=["outcomes"])
 
-Format = Literal["json", "png", "svg"]
-MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+
+class OutputFormat(StrEnum):
+    """What an analysis route returns: the JSON summary or the figure."""
+
+    JSON = "json"
+    PNG = "png"
+    SVG = "svg"
 
 
-def _problem(field: str, value: Any, expected: str) -> HTTPException:
-    return HTTPException(422, [{"field": field, "value": value, "expected": expected, "message": expected}])
+class ActivityFormat(StrEnum):
+    """What ``/activity`` returns: the JSON report, one table as CSV, or the figure."""
+
+    JSON = "json"
+    CSV = "csv"
+    PNG = "png"
+    SVG = "svg"
 
 
-def _figure_response(fig: Figure, fmt: str) -> Response:
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=150)
-    return Response(content=buf.getvalue(), media_type=MEDIA[fmt])
+_IMAGES: dict[str, dict[str, Any]] = {
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/svg+xml": {"schema": {"type": "string"}},
+}
+
+
+def _responses(*statuses: int, csv: bool = False) -> dict[int | str, dict[str, Any]]:
+    """200 in JSON (the response model), as figures and optionally CSV; problems for ``statuses``."""
+    content = dict(_IMAGES)
+    if csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"description": "JSON by default; the figure (or table) when `format` asks for it", "content": content}
+    }
+    return {**responses, **problem_responses(*statuses)}
+
+
+GroupParam = Annotated[GroupField | None, Query(description="group the transplants by this field")]
+CentreParam = Annotated[CentreCode | None, Query(description="only this centre's transplants (centre code)")]
+PopulationParam = Annotated[
+    Population, Query(description="first transplants (default), or every episode from its own day 0")
+]
+LandmarkParam = Annotated[
+    list[Landmark] | None,
+    Query(max_length=MAX_LANDMARKS, description="landmark time in `time_unit` (repeatable); default 1 and 2 years"),
+]
+TimeUnitParam = Annotated[TimeUnit, Query(description="unit of the results and of the landmarks")]
+FormatParam = Annotated[OutputFormat, Query(description="json (summary), png or svg (figure)")]
+FirstYearParam = Annotated[Year | None, Query(description="first transplant year")]
+LastYearParam = Annotated[Year | None, Query(description="last transplant year (>= first_year)")]
 
 
 def _engine(request: Request) -> Engine:
@@ -54,215 +112,145 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
-def _endpoint_result(
-    request: Request,
-    *,
-    endpoint: str,
-    kind: str,
-    group_by: str | None,
-    centre: str | None,
-    all_transplants: bool,
-    landmark: list[float] | None,
-    cause: int,
-    fmt: Format,
-) -> Any:
-    try:
-        spec = endpoint_spec(endpoint)
-    except OutcomeInputError as exc:
-        raise _problem("endpoint", endpoint, f"one of {', '.join(ENDPOINTS)}") from exc
-    if spec.kind != kind:
-        names = [n for n, s in ENDPOINTS.items() if s.kind == kind]
-        raise _problem("endpoint", endpoint, f"a {kind} endpoint: one of {', '.join(names)}")
-    table = load_outcome_table(_engine(request), centre=centre)
-    if not all_transplants:
-        table = table.first_transplants()
-    table = analysis_rows(table, endpoint)
-    if len(table) == 0:
-        raise HTTPException(404, f"no transplants to analyse for endpoint {endpoint!r}")
-    ep = derive_endpoint(table, endpoint)
-    try:
-        groups = None if group_by is None else group_labels(table, group_by)
-        if fmt != "json":
-            return _figure_response(endpoint_figure(ep, groups, cause=cause), fmt)
-        summary = analyse(ep, groups, landmarks=landmark, cause=cause)
-    except OutcomeInputError as exc:
-        raise _problem("query", str(exc), "valid analysis parameters") from exc
-    summary["provenance"] = {
-        "source": "registry",
-        "centre": centre,
-        "population": "all transplants" if all_transplants else "first transplants",
-        "allogeneic_only": spec.allogeneic_only,
-    }
-    return summary
+def _figure(figure: Figure, fmt: str) -> Response:
+    image = FigureFormat(fmt)
+    return Response(content=figure_bytes(figure, image), media_type=MEDIA_TYPES[image])
 
 
-GroupQuery = Query(None, description="group by: transplant_type, donor_relation, graft_source, centre, ...")
-CentreQuery = Query(None, description="only this centre's transplants")
-AllQuery = Query(False, description="every episode instead of first transplants only")
-LandmarkQuery = Query(None, description="landmark days (repeatable)")
-FormatQuery = Query("json", description="json, png or svg")
-
-
-@router.get("/endpoints")
-def list_endpoints() -> list[dict[str, Any]]:
+@router.get("/endpoints", response_model=list[EndpointDescription], responses=problem_responses())
+def list_endpoints() -> tuple[EndpointDescription, ...]:
     """The endpoints the registry supports, with their kind and cause labels."""
-    return [
-        {
-            "name": s.name,
-            "label": s.label,
-            "kind": s.kind,
-            "allogeneic_only": s.allogeneic_only,
-            "causes": list(s.cause_labels),
-        }
-        for s in ENDPOINTS.values()
-    ]
+    return endpoint_descriptions()
 
 
-@router.get("/survival", response_model=None)
+@router.get("/survival", response_model=SurvivalSummary, responses=_responses(404, 422))
 def survival(
     request: Request,
-    endpoint: str = Query("os", description="os, dfs, pfs or grfs"),
-    group_by: str | None = GroupQuery,
-    centre: str | None = CentreQuery,
-    all_transplants: bool = AllQuery,
-    landmark: list[float] | None = LandmarkQuery,
-    format: Format = FormatQuery,
-) -> Any:
+    endpoint: Annotated[SurvivalEndpoint, Query(description="survival endpoint")] = SurvivalEndpoint.OS,
+    group_by: GroupParam = None,
+    centre: CentreParam = None,
+    population: PopulationParam = Population.FIRST_TRANSPLANTS,
+    landmark: LandmarkParam = None,
+    time_unit: TimeUnitParam = TimeUnit.DAYS,
+    format: FormatParam = OutputFormat.JSON,
+) -> Response | SurvivalSummary:
     """Kaplan-Meier estimates with log-log 95% limits at landmarks, medians and a log-rank test."""
-    return _endpoint_result(
-        request,
-        endpoint=endpoint,
-        kind="survival",
-        group_by=group_by,
-        centre=centre,
-        all_transplants=all_transplants,
-        landmark=landmark,
-        cause=1,
-        fmt=format,
+    query = parse_query(
+        SurvivalQuery,
+        {
+            "endpoint": endpoint,
+            "group_by": group_by,
+            "centre": centre,
+            "population": population,
+            "landmarks": landmark or None,
+            "time_unit": time_unit,
+        },
     )
+    analysis = survival_analysis(_engine(request), query)
+    return analysis.summary if format is OutputFormat.JSON else _figure(analysis.figure(), format)
 
 
-@router.get("/cif", response_model=None)
+@router.get("/cif", response_model=IncidenceSummary, responses=_responses(404, 422))
 def cif(
     request: Request,
-    endpoint: str = Query("relapse", description="relapse, nrm, agvhd_2_4, agvhd_3_4, cgvhd, engraftment"),
-    cause: int = Query(1, ge=1, le=2, description="1: event of interest; 2: the competing event"),
-    group_by: str | None = GroupQuery,
-    centre: str | None = CentreQuery,
-    all_transplants: bool = AllQuery,
-    landmark: list[float] | None = LandmarkQuery,
-    format: Format = FormatQuery,
-) -> Any:
+    endpoint: Annotated[CompetingEndpoint, Query(description="competing-risks endpoint")] = CompetingEndpoint.RELAPSE,
+    cause: Annotated[Cause, Query(description="1: the event of interest; 2: the competing event")] = 1,
+    group_by: GroupParam = None,
+    centre: CentreParam = None,
+    population: PopulationParam = Population.FIRST_TRANSPLANTS,
+    landmark: LandmarkParam = None,
+    time_unit: TimeUnitParam = TimeUnit.DAYS,
+    format: FormatParam = OutputFormat.JSON,
+) -> Response | IncidenceSummary:
     """Aalen-Johansen cumulative incidence with competing risks and Gray's test."""
-    return _endpoint_result(
-        request,
-        endpoint=endpoint,
-        kind="competing",
-        group_by=group_by,
-        centre=centre,
-        all_transplants=all_transplants,
-        landmark=landmark,
-        cause=cause,
-        fmt=format,
+    query = parse_query(
+        CompetingRiskQuery,
+        {
+            "endpoint": endpoint,
+            "cause": cause,
+            "group_by": group_by,
+            "centre": centre,
+            "population": population,
+            "landmarks": landmark or None,
+            "time_unit": time_unit,
+        },
     )
+    analysis = competing_risk_analysis(_engine(request), query)
+    return analysis.summary if format is OutputFormat.JSON else _figure(analysis.figure(), format)
 
 
-@router.get("/grfs", response_model=None)
+@router.get("/grfs", response_model=SurvivalSummary, responses=_responses(404, 422))
 def grfs(
     request: Request,
-    group_by: str | None = GroupQuery,
-    centre: str | None = CentreQuery,
-    all_transplants: bool = AllQuery,
-    landmark: list[float] | None = LandmarkQuery,
-    format: Format = FormatQuery,
-) -> Any:
-    """GVHD-free, relapse-free survival after allogeneic transplants."""
-    return _endpoint_result(
-        request,
-        endpoint="grfs",
-        kind="survival",
-        group_by=group_by,
-        centre=centre,
-        all_transplants=all_transplants,
-        landmark=landmark,
-        cause=1,
-        fmt=format,
-    )
+    group_by: GroupParam = None,
+    centre: CentreParam = None,
+    population: PopulationParam = Population.FIRST_TRANSPLANTS,
+    landmark: LandmarkParam = None,
+    time_unit: TimeUnitParam = TimeUnit.DAYS,
+    format: FormatParam = OutputFormat.JSON,
+) -> Response | SurvivalSummary:
+    """GVHD-free, relapse-free survival after allogeneic transplants (``/survival?endpoint=grfs``)."""
+    return survival(request, SurvivalEndpoint.GRFS, group_by, centre, population, landmark, time_unit, format)
 
 
-@router.get("/compare")
+@router.get("/compare", response_model=GroupComparison, responses=problem_responses(404, 422))
 def compare(
     request: Request,
-    group_by: str = Query(..., description="field to compare across"),
-    endpoint: str = Query("os"),
-    cause: int = Query(1, ge=1, le=2),
-    centre: str | None = CentreQuery,
-    all_transplants: bool = AllQuery,
-) -> dict[str, Any]:
+    group_by: Annotated[GroupField, Query(description="field whose groups are compared")],
+    endpoint: Annotated[EndpointName, Query(description="any endpoint")] = EndpointName.OS,
+    cause: Annotated[Cause, Query(description="competing endpoints: the cause compared; else 1")] = 1,
+    centre: CentreParam = None,
+    population: PopulationParam = Population.FIRST_TRANSPLANTS,
+    time_unit: TimeUnitParam = TimeUnit.DAYS,
+) -> GroupComparison:
     """Log-rank (survival endpoints) or Gray's test (cumulative incidences) across groups."""
-    try:
-        spec = endpoint_spec(endpoint)
-    except OutcomeInputError as exc:
-        raise _problem("endpoint", endpoint, f"one of {', '.join(ENDPOINTS)}") from exc
-    table = load_outcome_table(_engine(request), centre=centre)
-    if not all_transplants:
-        table = table.first_transplants()
-    table = analysis_rows(table, spec.name)
-    if len(table) == 0:
-        raise HTTPException(404, f"no transplants to analyse for endpoint {endpoint!r}")
-    try:
-        return compare_groups(derive_endpoint(table, spec.name), group_labels(table, group_by), cause=cause)
-    except OutcomeInputError as exc:
-        raise _problem("group_by", group_by, str(exc)) from exc
+    query = parse_query(
+        CompareQuery,
+        {
+            "group_by": group_by,
+            "endpoint": endpoint,
+            "cause": cause,
+            "centre": centre,
+            "population": population,
+            "time_unit": time_unit,
+        },
+    )
+    return group_comparison(_engine(request), query)
 
 
-@router.get("/benchmark", response_model=None)
+@router.get("/benchmark", response_model=BenchmarkReport, responses=_responses(404, 422))
 def benchmark(
     request: Request,
-    as_of: dt.date | None = Query(None, description="data cut-off (default: latest date on file)"),
-    first_year: int | None = Query(None),
-    last_year: int | None = Query(None),
-    n_bootstrap: int = Query(2000, ge=100, le=20000),
-    seed: int = Query(20081),
-    format: Format = FormatQuery,
-) -> Any:
+    as_of: Annotated[dt.date | None, Query(description="data cut-off (default: latest date on file)")] = None,
+    first_year: FirstYearParam = None,
+    last_year: LastYearParam = None,
+    n_bootstrap: Annotated[BootstrapReplicates, Query(description="bootstrap replicates")] = 2000,
+    seed: Annotated[Seed, Query(description="bootstrap seed")] = 20081,
+    format: FormatParam = OutputFormat.JSON,
+) -> Response | BenchmarkReport:
     """Risk-adjusted 1-year survival per centre with 95% prediction intervals and CSA-style flags."""
-    table = load_outcome_table(_engine(request))
-    try:
-        cohort = benchmark_cohort(table, as_of=as_of, first_year=first_year, last_year=last_year)
-        result = benchmark_centres(
-            cohort.time, cohort.event, cohort.centre, cohort.covariates, n_bootstrap=n_bootstrap, seed=seed
-        )
-    except OutcomeInputError as exc:
-        raise _problem("cohort", str(exc), "at least 2 eligible first allogeneic transplants") from exc
-    if format != "json":
-        return _figure_response(benchmark_figure(result), format)
-    doc = result.to_json()
-    doc["cohort"] = {
-        "population": "first allogeneic transplants with > 365 days of potential follow-up",
-        "as_of": cohort.as_of,
-        "first_year": first_year,
-        "last_year": last_year,
-    }
-    return doc
+    query = parse_query(
+        BenchmarkQuery,
+        {"as_of": as_of, "first_year": first_year, "last_year": last_year, "n_bootstrap": n_bootstrap, "seed": seed},
+    )
+    analysis = centre_benchmark(_engine(request), query)
+    return analysis.report if format is OutputFormat.JSON else _figure(analysis.figure(), format)
 
 
-@router.get("/activity", response_model=None)
+@router.get("/activity", response_model=ActivityReport, responses=_responses(404, 422, csv=True))
 def activity(
     request: Request,
-    centre: str | None = CentreQuery,
-    first_year: int | None = Query(None),
-    last_year: int | None = Query(None),
-    table: Literal["by_year", "by_indication"] = Query("by_year", description="table for format=csv"),
-    format: Literal["json", "csv", "png", "svg"] = Query("json"),
-) -> Any:
+    centre: CentreParam = None,
+    first_year: FirstYearParam = None,
+    last_year: LastYearParam = None,
+    table: Annotated[ActivityTable, Query(description="the table returned with format=csv")] = ActivityTable.BY_YEAR,
+    format: Annotated[ActivityFormat, Query(description="json, csv (one table), png or svg")] = ActivityFormat.JSON,
+) -> Response | ActivityReport:
     """Transplants per year by type, indication, donor, graft source, first/subsequent (EBMT layout)."""
-    records = load_activity_records(_engine(request), centre=centre)
-    if len(records) == 0:
-        raise HTTPException(404, "the registry holds no transplants to count")
-    report = activity_report_of(records, first_year, last_year)
-    if format == "csv":
-        return Response(content=report.to_csv(table), media_type="text/csv")
-    if format in MEDIA:
-        return _figure_response(activity_figure(report, ALL_CENTRES), format)
-    return report.to_json()
+    query = parse_query(ActivityQuery, {"centre": centre, "first_year": first_year, "last_year": last_year})
+    report = transplant_activity(_engine(request), query)
+    if format is ActivityFormat.CSV:
+        return Response(content=activity_csv(report, table), media_type="text/csv")
+    if format is ActivityFormat.JSON:
+        return report
+    return _figure(activity_figure(report, ALL_CENTRES), format)

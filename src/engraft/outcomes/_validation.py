@@ -10,24 +10,46 @@ found and corrected.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from engraft.vocabulary import TimeUnit
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-TimeUnit = Literal["days", "months", "years"]
-TIME_UNITS: tuple[TimeUnit, ...] = ("days", "months", "years")
+TIME_UNITS: tuple[TimeUnit, ...] = tuple(TimeUnit)
 
 
 class OutcomeInputError(ValueError):
     """Raised when estimator input is malformed; the message names field, value and expectation."""
 
 
+class OutcomeQueryError(OutcomeInputError):
+    """A question about outcomes asked with a parameter that cannot be right, whatever the data.
+
+    Carries the parameter (``field``), the value given and what was expected; the API answers 422
+    with them, the command line prints the message as one line. ``rule`` is true when the value is of
+    the right type and range but breaks a rule that ties parameters together or to the data (a cause
+    the endpoint does not have, a last year before the first): a request can match the published
+    parameter schema and still break it.
+    """
+
+    def __init__(self, field: str, value: object, expected: str, *, rule: bool = False) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.rule = rule
+        super().__init__(f"{field}: got {value!r}; expected {expected}")
+
+
+class NothingToAnalyse(OutcomeInputError):
+    """A well-formed question whose population holds too few transplants to answer it (the API answers 404)."""
+
+
 def check_time_unit(value: str) -> TimeUnit:
-    """Return ``value`` as a :data:`TimeUnit`, refusing anything else."""
+    """Return ``value`` as a :class:`~engraft.vocabulary.TimeUnit`, refusing anything else."""
     for unit in TIME_UNITS:
         if value == unit:
             return unit

@@ -4,9 +4,10 @@ The EBMT activity survey (Passweg et al., annual report in Bone Marrow Transplan
 haematopoietic cell transplants per year by indication (disease group) and donor type
 (allogeneic family HLA-identical, family non-identical, unrelated; autologous), with first versus
 subsequent transplants and stem cell source. This module produces those counts per centre and
-overall ("ALL") from plain per-episode arrays; :mod:`engraft.registry.outcome_data` supplies them
-from the registry. Output is long-format rows (CSV) or a nested dict (JSON), plus a stacked bar
-chart of transplants per year (matplotlib :class:`~matplotlib.figure.Figure`, no pyplot state).
+overall ("ALL") from plain per-episode arrays (:func:`activity_report`) or from the registry's
+outcome table (:func:`activity_of_table`). The result is a typed :class:`ActivityReport` of
+long-format rows (written as CSV by :mod:`engraft.io.outcome_csv`), plus a stacked bar chart of
+transplants per year (matplotlib :class:`~matplotlib.figure.Figure`, no pyplot state).
 
 Indication groups follow the survey's rows, assigned from the ICD-10 code of the diagnosis linked to
 the episode (a code-prefix rule, documented in :data:`INDICATION_RULES`; codes not listed fall into
@@ -17,17 +18,17 @@ unrelated and cord blood units -> unrelated.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Final
 
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
+from pydantic import Field
 
 from engraft.outcomes._validation import OutcomeInputError
+from engraft.outcomes.outcome_table import OutcomeTable
+from engraft.provenance import FrozenModel
 
 ALL_CENTRES = "ALL"
 
@@ -90,39 +91,50 @@ def disease_group(icd10: str) -> str:
     return "Other"
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityReport:
+SOURCE_LAYOUT: Final = "EBMT activity survey (Passweg et al., Bone Marrow Transplant, annual)"
+
+
+class ActivityCounts(FrozenModel):
+    """Transplants in one cell of the survey tables, by donor type, first/subsequent and graft source."""
+
+    allo_family_hla_identical: int = Field(ge=0)
+    allo_family_non_identical: int = Field(ge=0)
+    allo_unrelated: int = Field(ge=0)
+    allo_donor_unknown: int = Field(ge=0)
+    allo_total: int = Field(ge=0)
+    auto: int = Field(ge=0)
+    total: int = Field(ge=0)
+    first_transplant: int = Field(ge=0)
+    subsequent_transplant: int = Field(ge=0)
+    allo_first: int = Field(ge=0)
+    auto_first: int = Field(ge=0)
+    bone_marrow: int = Field(ge=0)
+    peripheral_blood: int = Field(ge=0)
+    cord_blood: int = Field(ge=0)
+
+
+class ActivityByYear(ActivityCounts):
+    """Counts of one centre ("ALL" for every centre) in one year."""
+
+    centre: str
+    year: int
+
+
+class ActivityByIndication(ActivityByYear):
+    """Counts of one centre in one year for one indication (cells without a transplant are left out)."""
+
+    indication: str
+
+
+class ActivityReport(FrozenModel):
     """Counts per (centre, year) and per (centre, year, indication); centre "ALL" is the total."""
 
+    source_layout: str = SOURCE_LAYOUT
+    columns: tuple[str, ...] = Field(default=COLUMNS, description="the count columns, in survey order")
     years: tuple[int, ...]
     centres: tuple[str, ...]
-    by_year: tuple[dict[str, Any], ...]
-    by_indication: tuple[dict[str, Any], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict with the column definitions."""
-        return {
-            "source_layout": "EBMT activity survey (Passweg et al., Bone Marrow Transplant, annual)",
-            "columns": list(COLUMNS),
-            "years": list(self.years),
-            "centres": list(self.centres),
-            "by_year": list(self.by_year),
-            "by_indication": list(self.by_indication),
-        }
-
-    def to_csv(self, table: str = "by_year") -> str:
-        """One of the two tables as CSV text (``by_year`` or ``by_indication``)."""
-        if table == "by_year":
-            rows, keys = self.by_year, ["centre", "year"]
-        elif table == "by_indication":
-            rows, keys = self.by_indication, ["centre", "year", "indication"]
-        else:
-            raise OutcomeInputError(f"table: got {table!r}; expected 'by_year' or 'by_indication'")
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=[*keys, *COLUMNS], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue()
+    by_year: tuple[ActivityByYear, ...]
+    by_indication: tuple[ActivityByIndication, ...]
 
 
 def _counts(
@@ -131,7 +143,7 @@ def _counts(
     donor_col: NDArray[np.str_],
     source: NDArray[np.str_],
     first: NDArray[np.bool_],
-) -> dict[str, int]:
+) -> ActivityCounts:
     allo = mask & (ttype == "allogeneic")
     auto = mask & (ttype == "autologous")
     out = {c: int(np.count_nonzero(allo & (donor_col == c))) for c in COLUMNS[:3]}
@@ -146,7 +158,7 @@ def _counts(
     out["bone_marrow"] = int(np.count_nonzero(mask & (source == "bone marrow")))
     out["peripheral_blood"] = int(np.count_nonzero(mask & (source == "peripheral blood")))
     out["cord_blood"] = int(np.count_nonzero(mask & (source == "cord blood")))
-    return out
+    return ActivityCounts.model_validate(out)
 
 
 def _strings(values: ArrayLike, field: str, n: int) -> NDArray[np.str_]:
@@ -193,19 +205,19 @@ def activity_report(
     first = seq == 1
     report_years = tuple(sorted({int(y) for y in yr.tolist()})) if years is None else tuple(int(y) for y in years)
     centres = tuple(sorted({str(c) for c in cen.tolist()}))
-    by_year: list[dict[str, Any]] = []
-    by_indication: list[dict[str, Any]] = []
+    by_year: list[ActivityByYear] = []
+    by_indication: list[ActivityByIndication] = []
     for c in (ALL_CENTRES, *centres):
         in_centre = np.ones(n, dtype=bool) if c == ALL_CENTRES else cen == c
         for y in report_years:
             sel = in_centre & (yr == y)
-            by_year.append({"centre": c, "year": y, **_counts(sel, tt, donor_col, src, first)})
+            cell_counts = _counts(sel, tt, donor_col, src, first).model_dump()
+            by_year.append(ActivityByYear(centre=c, year=y, **cell_counts))
             for group in INDICATION_ORDER:
                 cell = sel & (ind == group)
                 if cell.any():
-                    by_indication.append(
-                        {"centre": c, "year": y, "indication": group, **_counts(cell, tt, donor_col, src, first)}
-                    )
+                    counts = _counts(cell, tt, donor_col, src, first).model_dump()
+                    by_indication.append(ActivityByIndication(centre=c, year=y, indication=group, **counts))
     return ActivityReport(
         years=report_years, centres=centres, by_year=tuple(by_year), by_indication=tuple(by_indication)
     )
@@ -213,7 +225,7 @@ def activity_report(
 
 def activity_figure(report: ActivityReport, centre: str = ALL_CENTRES, *, title: str | None = None) -> Figure:
     """Stacked bars of transplants per year: autologous and allogeneic by donor group."""
-    rows = [r for r in report.by_year if r["centre"] == centre]
+    rows = [r for r in report.by_year if r.centre == centre]
     if not rows:
         raise OutcomeInputError(f"centre: got {centre!r}; expected one of {[ALL_CENTRES, *report.centres]}")
     fig = Figure(figsize=(7.5, 4.5))
@@ -228,14 +240,44 @@ def activity_figure(report: ActivityReport, centre: str = ALL_CENTRES, *, title:
         ("allo_donor_unknown", "Allo, donor unknown"),
     )
     for key, label in series:
-        values = np.asarray([r[key] for r in rows], dtype=np.float64)
+        values = np.asarray([getattr(r, key) for r in rows], dtype=np.float64)
         if key == "allo_donor_unknown" and not values.any():
             continue
         ax.bar(x, values, bottom=bottom, label=label)
         bottom += values
-    ax.set_xticks(x, [str(r["year"]) for r in rows], rotation=45 if len(rows) > 8 else 0)
+    ax.set_xticks(x, [str(r.year) for r in rows], rotation=45 if len(rows) > 8 else 0)
     ax.set_xlabel("Year of transplant")
     ax.set_ylabel("Transplants")
     ax.set_title(title or f"Transplant activity ({'all centres' if centre == ALL_CENTRES else centre})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     return fig
+
+
+def activity_of_table(table: OutcomeTable, years: Sequence[int] | None = None) -> ActivityReport:
+    """The activity report of every episode of the registry's outcome table (one row per episode)."""
+    return activity_report(
+        centre=table.centre,
+        year=table.year,
+        transplant_type=table.transplant_type,
+        donor_relation=table.donor_relation,
+        graft_source=table.graft_source,
+        icd10=table.icd10,
+        sequence_number=table.sequence_number,
+        years=years,
+    )
+
+
+def report_years(present: Sequence[int], first_year: int | None = None, last_year: int | None = None) -> list[int]:
+    """The years a report covers: ``first_year`` to ``last_year``, by default those of the transplants.
+
+    With a single bound the other comes from ``present`` (the years with a transplant) without making
+    the range empty; a year without a transplant gets a row of zeros.
+    """
+    known = sorted({int(y) for y in present})
+    if not known and (first_year is None or last_year is None):
+        raise OutcomeInputError("year: got no transplants; expected at least one, or first_year and last_year")
+    first = first_year if first_year is not None else min(known[0], last_year if last_year is not None else known[0])
+    last = last_year if last_year is not None else max(known[-1], first)
+    if last < first:
+        raise OutcomeInputError(f"last_year: got {last}; expected a year >= first_year ({first})")
+    return list(range(first, last + 1))

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -251,49 +251,6 @@ class BenchmarkResult:
             if c.centre == centre:
                 return c
         raise OutcomeInputError(f"centre: got {centre!r}; expected one of {[c.centre for c in self.centres]}")
-
-    def to_json(self) -> dict[str, Any]:
-        def num(v: float) -> float | None:
-            return float(v) if np.isfinite(v) else None
-
-        return {
-            "method": "pseudo-value logistic regression, bootstrap prediction interval of scaled residuals",
-            "citation": CITATION,
-            "tau_days": self.tau,
-            "prediction_level": self.level,
-            "n_bootstrap": self.n_bootstrap,
-            "seed": self.seed,
-            "completeness_threshold": self.completeness_threshold,
-            "missing_covariate_rule": MISSING_RULE,
-            "n": self.n_obs,
-            "model": {
-                "converged": self.model.converged,
-                "iterations": self.model.iterations,
-                "terms": [
-                    {"term": t, "coef": float(b), "robust_se": float(s)}
-                    for t, b, s in zip(self.model.names, self.model.coef, self.model.robust_se, strict=True)
-                ],
-                "dropped_covariates": list(self.dropped_covariates),
-            },
-            "centres": [
-                {
-                    "centre": c.centre,
-                    "n": c.n,
-                    "n_complete_follow_up": c.n_complete,
-                    "completeness": c.completeness,
-                    "observed": num(c.observed),
-                    "expected": num(c.expected),
-                    "lower": num(c.lower),
-                    "upper": num(c.upper),
-                    "km_survival": num(c.km_survival),
-                    "km_lower": num(c.km_lower),
-                    "km_upper": num(c.km_upper),
-                    "flag": c.flag,
-                    "score": c.score,
-                }
-                for c in self.centres
-            ],
-        }
 
 
 def complete_follow_up(time: FloatArray, event: NDArray[np.int64], tau: float) -> NDArray[np.bool_]:

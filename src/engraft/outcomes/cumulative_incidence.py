@@ -23,7 +23,6 @@ from engraft.outcomes._validation import (
     FloatArray,
     IntArray,
     OutcomeInputError,
-    TimeUnit,
     as_codes,
     as_labels,
     as_times,
@@ -31,6 +30,7 @@ from engraft.outcomes._validation import (
     check_probability,
     check_time_unit,
 )
+from engraft.vocabulary import TimeUnit
 
 
 @dataclass(frozen=True, slots=True, eq=False)

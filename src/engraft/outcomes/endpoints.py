@@ -1,33 +1,30 @@
-"""Time-to-event endpoints read from a one-row-per-transplant CSV, with explicit time units.
+"""Time-to-event endpoints with explicit time units (pure).
 
 Registries export follow-up as a time column and a status column per transplant, in days, months or
 years depending on the source. Mixing units silently is a classic source of wrong survival figures,
-so every endpoint carries its unit and conversion uses fixed factors (a month is 365.25 / 12 days,
-the convention of survival software and of the CIBMTR/EBMT reports). Rows that cannot be read are
-refused with the line number, column and value rather than dropped.
+so every endpoint carries its unit and conversion uses the fixed factors of
+:mod:`engraft.vocabulary.time` (a month is 365.25 / 12 days, the convention of survival software and
+of the CIBMTR/EBMT reports). :func:`make_endpoint` builds one from plain columns, refusing values
+that cannot be right; :mod:`engraft.io.outcome_csv` reads the columns from a CSV file.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from engraft.outcomes._validation import (
     FloatArray,
     IntArray,
     OutcomeInputError,
-    TimeUnit,
     as_codes,
     as_times,
     check_time_unit,
 )
-
-DAYS_PER_UNIT: dict[TimeUnit, float] = {"days": 1.0, "months": 365.25 / 12.0, "years": 365.25}
+from engraft.vocabulary import DAYS_PER_UNIT, TimeUnit
 
 
 def convert_time(values: FloatArray, from_unit: str, to_unit: str) -> FloatArray:
@@ -70,72 +67,42 @@ class Endpoint:
         return out
 
 
-def read_endpoint_csv(
-    path: str | Path,
-    *,
+def make_endpoint(
     name: str,
-    time_column: str,
-    status_column: str,
+    ids: Sequence[str],
+    time: ArrayLike,
+    status: ArrayLike,
+    *,
     time_unit: str,
-    id_column: str = "transplant_id",
     output_unit: str | None = None,
     censor_code: int = 0,
     causes: Sequence[int] = (1,),
+    time_field: str = "time",
+    status_field: str = "status",
 ) -> Endpoint:
-    """Read one endpoint from a CSV with one row per transplant.
+    """An endpoint from plain columns (one entry per transplant), checked.
 
-    ``time_unit`` is the unit of ``time_column`` in the file; ``output_unit`` (default: the same)
-    is the unit of the returned endpoint. ``status_column`` must hold ``censor_code`` or one of
-    ``causes`` (e.g. 0 = alive, 1 = dead for overall survival; 0/1/2 for relapse vs NRM).
+    ``time_unit`` is the unit of ``time``; ``output_unit`` (default: the same) that of the returned
+    endpoint. ``status`` must hold ``censor_code`` or one of ``causes`` (e.g. 0 = alive, 1 = dead for
+    overall survival; 0/1/2 for relapse vs NRM). Errors name ``time_field``/``status_field`` (the
+    source's column names) and the position of the first bad value.
     """
     unit_in = check_time_unit(time_unit)
     unit_out = check_time_unit(output_unit if output_unit is not None else unit_in)
     codes = tuple(int(c) for c in causes)
-    p = Path(path)
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        for column, role in ((id_column, "id_column"), (time_column, "time_column"), (status_column, "status_column")):
-            if column not in header:
-                raise OutcomeInputError(f"{role}: got {column!r}; expected one of the CSV columns {header}")
-        ids: list[str] = []
-        times: list[float] = []
-        statuses: list[float] = []
-        seen: dict[str, int] = {}
-        for line, row in enumerate(reader, start=2):
-            ident = (row[id_column] or "").strip()
-            if not ident:
-                raise OutcomeInputError(f"{p.name} line {line}, {id_column}: got an empty value; expected an id")
-            if ident in seen:
-                raise OutcomeInputError(
-                    f"{p.name} line {line}, {id_column}: got {ident!r} again (first on line {seen[ident]});"
-                    " expected one row per transplant"
-                )
-            seen[ident] = line
-            ids.append(ident)
-            times.append(_number(row[time_column], p.name, line, time_column))
-            statuses.append(_number(row[status_column], p.name, line, status_column))
-    if not ids:
-        raise OutcomeInputError(f"{p.name}: got no data rows; expected one row per transplant")
-    t = as_times(times, time_column)
-    s = as_codes(statuses, status_column, (censor_code, *codes), t.size)
+    identifiers = tuple(str(i) for i in ids)
+    if not identifiers:
+        raise OutcomeInputError(f"{time_field}: got no transplants; expected one row per transplant")
+    t = as_times(time, time_field)
+    if t.size != len(identifiers):
+        raise OutcomeInputError(f"{time_field}: got {t.size} values; expected {len(identifiers)} (one per id)")
+    s = as_codes(status, status_field, (censor_code, *codes), t.size)
     return Endpoint(
         name=name,
-        ids=tuple(ids),
+        ids=identifiers,
         time=convert_time(t, unit_in, unit_out),
         status=s,
         time_unit=unit_out,
         censor_code=censor_code,
         causes=codes,
     )
-
-
-def _number(text: str | None, file: str, line: int, column: str) -> float:
-    raw = (text or "").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise OutcomeInputError(f"{file} line {line}, {column}: got {raw!r}; expected a number") from None
-    if not math.isfinite(value):
-        raise OutcomeInputError(f"{file} line {line}, {column}: got {raw!r}; expected a finite number")
-    return value

@@ -163,7 +163,9 @@ def gray_test(
             sc, vv = _stratum_score(t[sel], mark[sel], g[sel], ng, float(rho))
             score += sc
             var += vv
-        if np.linalg.matrix_rank(var) < ng - 1:
+        # undefined (NaN) when the variance is singular, or not finite: a group whose event-free
+        # survival reaches 0 (every subject had an event) makes its variance terms 0/0
+        if not np.all(np.isfinite(var)) or np.linalg.matrix_rank(var) < ng - 1:
             stat = float("nan")
         else:
             stat = float(score @ np.linalg.solve(var, score))

@@ -24,13 +24,13 @@ from engraft.outcomes._counting import tabulate
 from engraft.outcomes._validation import (
     FloatArray,
     IntArray,
-    TimeUnit,
     as_codes,
     as_times,
     check_entry,
     check_probability,
     check_time_unit,
 )
+from engraft.vocabulary import TimeUnit
 
 #: Tolerance used by R ``quantile.survfit`` (``sqrt(.Machine$double.eps)``).
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))

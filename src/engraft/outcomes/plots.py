@@ -3,7 +3,8 @@
 Published HSCT outcome figures (CIBMTR, EBMT) show step curves, pointwise confidence bands and the
 numbers at risk under the time axis, so that readers can judge how much data support the tail.
 Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot state), so they render
-with the non-interactive Agg backend in servers and tests; :func:`save_figure` writes PNG and SVG.
+with the non-interactive Agg backend in servers and tests; :mod:`engraft.io.figures` renders and saves
+them as PNG and SVG.
 
 Where a log-log limit is undefined (S = 1 before the first event, F = 0), the band is drawn at the
 estimate itself; the numbers at risk count subjects with follow-up time >= t (for delayed-entry data
@@ -13,7 +14,6 @@ they are the risk-set sizes at the next observed time).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -138,16 +138,3 @@ def _finish(ax: Axes, ticks: FloatArray, unit: str, ylabel: str, title: str | No
     ax.legend(loc="best", frameon=False)
     if title:
         ax.set_title(title)
-
-
-def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write ``fig`` as each of ``formats`` (png, svg) next to ``path`` (its suffix is replaced)."""
-    base = Path(path)
-    written = []
-    for fmt in formats:
-        if fmt not in ("png", "svg"):
-            raise OutcomeInputError(f"formats: got {fmt!r}; expected 'png' or 'svg'")
-        out = base.with_suffix(f".{fmt}")
-        fig.savefig(out, format=fmt, dpi=150)
-        written.append(out)
-    return written

@@ -4,8 +4,10 @@
 patient, centre, diagnosis and first donor; the outcome events; the latest contact date of each
 patient; conditioning agents; stored HCT-CI and performance assessments) — never one query per
 episode — and returns an :class:`OutcomeTable` of numpy arrays. Times are days from day 0 of the
-episode (NaN when the event was not recorded). Endpoints are derived from this table by the pure
-functions of :mod:`engraft.outcomes.registry_endpoints`, which need no database.
+episode (NaN when the event was not recorded). It is the one read of episodes behind every outcome
+question (:mod:`engraft.registry.outcome_service`): endpoints are derived from it by the pure
+functions of :mod:`engraft.outcomes.registry_endpoints`, and the activity report counts its
+columns (centre, year, transplant type, donor relation, graft source, ICD-10, sequence number).
 
 Attribution rules (documented here because they change published figures):
 
@@ -46,7 +48,6 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, func, select
 
-from engraft.outcomes.activity import ActivityReport, activity_report
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.registry.models import (
     Assessment,
@@ -64,10 +65,6 @@ from engraft.registry.models import (
 from engraft.registry.score_inputs import ConditioningRow, NotApplicable, conditioning_input
 from engraft.scores.conditioning import ConditioningVariant, conditioning_intensity
 from engraft.vocabulary import ConditioningIntensity, EventType
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-StrArray = NDArray[np.str_]
 
 _DISEASE_EVENTS = (EventType.RELAPSE, EventType.PROGRESSION)
 _GRAFT_EVENTS = (
@@ -129,17 +126,20 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
                 ClinicalEvent.details,
             ).where(ClinicalEvent.event_type.in_((*_DISEASE_EVENTS, *_GRAFT_EVENTS, EventType.DEATH)))
         ).all()
-        # three grouped queries (a UNION would coerce the observation timestamps to dates on SQLite)
+        # the latest follow-up visit, event and observation of each patient: one statement of correlated
+        # max() subqueries, each an index seek (ix_observation_patient_time) instead of a scan of every
+        # observation; three columns, not a UNION, which would coerce the timestamps to dates on SQLite
         contacts = [
-            *conn.execute(
-                select(FollowUpVisit.patient_id, func.max(FollowUpVisit.visit_date)).group_by(FollowUpVisit.patient_id)
-            ),
-            *conn.execute(
-                select(ClinicalEvent.patient_id, func.max(ClinicalEvent.event_date)).group_by(ClinicalEvent.patient_id)
-            ),
-            *conn.execute(
-                select(Observation.patient_id, func.max(Observation.observed_at)).group_by(Observation.patient_id)
-            ),
+            (patient_id, when)
+            for patient_id, *latest in conn.execute(
+                select(
+                    Patient.id,
+                    _latest(FollowUpVisit.visit_date, FollowUpVisit.patient_id),
+                    _latest(ClinicalEvent.event_date, ClinicalEvent.patient_id),
+                    _latest(Observation.observed_at, Observation.patient_id),
+                )
+            )
+            for when in latest
         ]
         agents = conn.execute(
             select(
@@ -176,6 +176,11 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
     table = _build(episodes, relation, _index_events(events), last_contact, regimen, scores)
     # filtered after building, so a later transplant at another centre still censors graft endpoints
     return table if centre is None else table.select(table.centre == centre)
+
+
+def _latest(column: Any, patient_column: Any) -> Any:
+    """The patient's latest value of ``column`` (NULL if none), as a scalar subquery of the patient row."""
+    return select(func.max(column)).where(patient_column == Patient.id).scalar_subquery()
 
 
 @dataclass(slots=True)
@@ -346,81 +351,4 @@ def _build(
         neutrophil_day=arr("neutrophil_day", np.float64),
         platelet_day=arr("platelet_day", np.float64),
         next_transplant_day=arr("next_transplant_day", np.float64),
-    )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ActivityRecords:
-    """The fields of every transplant that the activity report counts (one row per episode)."""
-
-    centre: StrArray
-    year: IntArray
-    transplant_type: StrArray
-    donor_relation: StrArray
-    graft_source: StrArray
-    icd10: StrArray
-    sequence_number: IntArray
-
-    def __len__(self) -> int:
-        return int(self.year.size)
-
-
-def load_activity_records(engine: Engine, *, centre: str | None = None) -> ActivityRecords:
-    """Read the activity fields of every episode with two set-based queries."""
-    ep = TransplantEpisode
-    stmt = (
-        select(ep.id, Centre.code, ep.day0, ep.transplant_type, ep.graft_source, Diagnosis.icd10, ep.sequence_number)
-        .join(Centre, Centre.id == ep.centre_id)
-        .outerjoin(Diagnosis, Diagnosis.id == ep.diagnosis_id)
-        .order_by(ep.id)
-    )
-    if centre is not None:
-        stmt = stmt.where(Centre.code == centre)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-        first_donor = (
-            select(EpisodeDonor.episode_id, func.min(EpisodeDonor.position).label("pos"))
-            .group_by(EpisodeDonor.episode_id)
-            .subquery()
-        )
-        donors = conn.execute(
-            select(EpisodeDonor.episode_id, Donor.relation)
-            .join(Donor, Donor.id == EpisodeDonor.donor_id)
-            .join(
-                first_donor,
-                (first_donor.c.episode_id == EpisodeDonor.episode_id) & (first_donor.c.pos == EpisodeDonor.position),
-            )
-        ).all()
-    relation = {int(e): str(r) for e, r in donors}
-    ttype = [str(r[3]) for r in rows]
-    return ActivityRecords(
-        centre=np.asarray([str(r[1]) for r in rows], dtype=np.str_),
-        year=np.asarray([_as_date(r[2]).year for r in rows], dtype=np.int64),
-        transplant_type=np.asarray(ttype, dtype=np.str_),
-        donor_relation=np.asarray(
-            [
-                relation.get(int(r[0]), "autologous" if t == "autologous" else "")
-                for r, t in zip(rows, ttype, strict=True)
-            ],
-            dtype=np.str_,
-        ),
-        graft_source=np.asarray([str(r[4]) for r in rows], dtype=np.str_),
-        icd10=np.asarray(["" if r[5] is None else str(r[5]) for r in rows], dtype=np.str_),
-        sequence_number=np.asarray([int(r[6]) for r in rows], dtype=np.int64),
-    )
-
-
-def activity_report_of(records: ActivityRecords, first_year: int | None, last_year: int | None) -> ActivityReport:
-    """The activity report of ``records`` over the given years (default: the years present)."""
-    present = sorted(set(records.year.tolist()))
-    years = list(range(first_year or present[0], (last_year or present[-1]) + 1))
-    return activity_report(
-        centre=records.centre,
-        year=records.year,
-        transplant_type=records.transplant_type,
-        donor_relation=records.donor_relation,
-        graft_source=records.graft_source,
-        icd10=records.icd10,
-        sequence_number=records.sequence_number,
-        years=years,
     )
