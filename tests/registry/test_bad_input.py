@@ -244,3 +244,52 @@ def test_death_cannot_precede_recorded_events(client: TestClient, seeded: dict[s
     death = _event(seeded, event_type="death", event_date="2024-06-01", details={"primary_cause": "infection"})
     _problem(client.post("/api/events", json=death), "event_date")
     assert client.get("/api/events", params={"event_type": "death"}).json()["total"] == 0
+
+
+def _stages(skin: int, liver: int, upper_gi: int, lower_gi: int) -> dict[str, int]:
+    return {"skin_stage": skin, "liver_stage": liver, "upper_gi_stage": upper_gi, "lower_gi_stage": lower_gi}
+
+
+@pytest.mark.parametrize(
+    ("stages", "grade", "accepted"),
+    [
+        pytest.param(_stages(3, 0, 0, 0), 2, True, id="skin-3-is-II"),
+        pytest.param(_stages(3, 0, 0, 0), 1, False, id="skin-3-not-I"),
+        pytest.param(_stages(1, 2, 0, 0), 3, True, id="liver-2-is-III"),
+        pytest.param(
+            _stages(0, 0, 1, 0),
+            4,
+            False,
+            id="upper-gi-never-IV",
+        ),
+        pytest.param({"skin_stage": 3}, 1, True, id="partial-staging-not-checked"),
+    ],
+)
+def test_acute_gvhd_grade_must_follow_magic_stages(
+    client: TestClient, seeded: dict[str, int], stages: dict[str, int], grade: int, accepted: bool
+) -> None:
+    event = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "event_type": "acute GVHD",
+        "event_date": "2024-06-01",
+        "details": {"grade": grade, **stages},
+    }
+    response = client.post("/api/events", json=event)
+    if accepted:
+        assert response.status_code == 201, response.text
+    else:
+        problem = _problem(response, "details")
+        assert "does not follow from the stages" in problem["expected"]
+
+
+def test_other_grading_systems_are_stored_as_recorded(client: TestClient, seeded: dict[str, int]) -> None:
+    details = {"grade": 1, "skin_stage": 3, "liver_stage": 0, "upper_gi_stage": 0, "lower_gi_stage": 0}
+    event = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"],
+        "event_type": "acute GVHD",
+        "event_date": "2024-06-01",
+        "details": {**details, "grading_system": "IBMTR"},
+    }
+    assert client.post("/api/events", json=event).status_code == 201

@@ -61,6 +61,7 @@ from engraft.grading import (
     platelet_engraftment,
 )
 from engraft.vocabulary import EventType, TransplantType
+from engraft.vocabulary.time import DAYS_PER_YEAR
 
 DEFAULT_END_DATE: Final = dt.date(2026, 6, 30)
 DEFAULT_SEED: Final = 20261125
@@ -131,7 +132,7 @@ class SyntheticCohort:
 
     def _frame(self, rng: np.random.Generator) -> _Frame:
         """Day-0 dates, centres and the auto/allo split: the first draws of the seed."""
-        start = self.end_date - dt.timedelta(days=int(self.years * 365.25))
+        start = self.end_date - dt.timedelta(days=int(self.years * DAYS_PER_YEAR))
         offsets = np.sort(rng.integers(0, (self.end_date - start).days - 1, size=self.transplants))
         weights = np.array([s.weight for s in self.sites])
         choices = rng.choice(len(self.sites), size=self.transplants, p=weights / weights.sum())

@@ -26,6 +26,7 @@ from engraft.demo.transplant_plan import (
     status_factor,
 )
 from engraft.vocabulary import DiseaseStatus, EventType, GraftSource, PerformanceScale
+from engraft.vocabulary.time import DAYS_PER_YEAR
 
 ET = EventType
 _NRM_DONOR = {
@@ -328,7 +329,7 @@ def _visits(rng: Rng, plan: TransplantPlan) -> list[Visit]:
             score -= {"mild": 10, "moderate": 20, "severe": 30}[severity]
         if plan.death_day is not None and plan.death_day - day < 120:
             score -= 20
-        age = plan.age + day / 365.25
+        age = plan.age + day / DAYS_PER_YEAR
         scale = PerformanceScale.LANSKY if age < 16 else PerformanceScale.KARNOFSKY
         visits.append(
             Visit(day, True, scale, max(30, min(100, score)), _disease_status(plan, relapsed, malignant, converted))

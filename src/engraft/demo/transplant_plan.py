@@ -42,9 +42,10 @@ from engraft.vocabulary import (
     Sex,
     TransplantType,
 )
+from engraft.vocabulary.time import DAYS_PER_YEAR
 
 DR = DonorRelation
-YEAR = 365.25
+YEAR = DAYS_PER_YEAR
 
 
 @dataclass(slots=True)

@@ -8,7 +8,6 @@ platelet engraftment day (CIBMTR). Chronic GVHD, SOS/VOD and CRS/ICANS are not b
 
 from engraft.grading.acute_gvhd import (
     AcuteGvhdGrade,
-    AcuteGvhdGradingSystem,
     AcuteGvhdOrgan,
     OrganStages,
     grade_acute_gvhd,
@@ -25,6 +24,7 @@ from engraft.grading.engraftment import (
     platelet_engraftment,
 )
 from engraft.grading.rule import GradingRule
+from engraft.vocabulary.events import AcuteGvhdGradingSystem
 
 __all__ = [
     "ACCEPTED_COUNT_UNITS",

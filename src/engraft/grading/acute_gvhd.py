@@ -24,6 +24,7 @@ from pydantic import Field
 from engraft.grading import sources
 from engraft.grading.rule import GradingRule
 from engraft.provenance import FrozenModel, VerificationLevel
+from engraft.vocabulary.events import AcuteGvhdGradingSystem
 
 
 class AcuteGvhdOrgan(StrEnum):
@@ -33,11 +34,6 @@ class AcuteGvhdOrgan(StrEnum):
     LIVER = "liver"
     UPPER_GI = "upper GI"
     LOWER_GI = "lower GI"
-
-
-class AcuteGvhdGradingSystem(StrEnum):
-    MAGIC = "MAGIC"
-    """Mount Sinai Acute GVHD International Consortium (Harris et al., BBMT 2016)."""
 
 
 ROMAN_GRADE: Final = ("0", "I", "II", "III", "IV")
@@ -119,7 +115,10 @@ _RULES: Final[Mapping[AcuteGvhdGradingSystem, tuple[GradingRule, Mapping[AcuteGv
 def grade_acute_gvhd(
     stages: OrganStages, system: AcuteGvhdGradingSystem = AcuteGvhdGradingSystem.MAGIC
 ) -> AcuteGvhdGrade:
-    """The overall grade of ``stages`` under ``system`` (MAGIC by default)."""
+    """The overall grade of ``stages`` under ``system`` (MAGIC by default; other systems are refused)."""
+    if system not in _RULES:
+        implemented = ", ".join(s.value for s in _RULES)
+        raise ValueError(f"acute GVHD grading system {system.value!r} is not implemented; expected {implemented}")
     rule, table = _RULES[system]
     by_organ = {organ: table[organ][stages.stage(organ)] for organ in AcuteGvhdOrgan}
     grade = max(by_organ.values())

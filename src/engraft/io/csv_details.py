@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import types
 import typing
+from enum import StrEnum
 from typing import Any, Literal
 
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from engraft.io.csv_spec import Column, Kind, literal_values
+from engraft.io.csv_spec import Column, Kind, literal_values, values
 from engraft.registry.schemas.clinical import EVENT_DETAILS
 
 
@@ -28,6 +29,9 @@ def _describe_field(info: FieldInfo) -> tuple[Kind, str, str]:
     if typing.get_origin(base) is Literal:
         kind = "code"
         parts.append(literal_values(base))
+    elif isinstance(base, type) and issubclass(base, StrEnum):
+        kind = "code"
+        parts.append(values(base))
     if base is bool:
         parts.append("`true`, `false`")
     for m in info.metadata:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from engraft.vocabulary.time import DAYS_PER_MONTH, DAYS_PER_YEAR
+
 
 class UnitError(ValueError):
     """A unit is unknown, or a conversion between two units is not defined."""
@@ -178,8 +180,8 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     Unit(Ucum.DAY, _D.TIME, 1.0, "day"),
     Unit(Ucum.HOUR, _D.TIME, 1.0 / 24.0, "hour"),
     Unit(Ucum.WEEK, _D.TIME, 7.0, "week"),
-    Unit(Ucum.MONTH, _D.TIME, 365.25 / 12.0, "month (mean Julian)"),
-    Unit(Ucum.YEAR, _D.TIME, 365.25, "year (Julian)"),
+    Unit(Ucum.MONTH, _D.TIME, DAYS_PER_MONTH, "month (mean Julian)"),
+    Unit(Ucum.YEAR, _D.TIME, DAYS_PER_YEAR, "year (Julian)"),
     # radiation dose; base: Gy
     Unit(Ucum.GY, _D.ABSORBED_DOSE, 1.0, "gray"),
     Unit(Ucum.CGY, _D.ABSORBED_DOSE, 0.01, "centigray"),

@@ -44,6 +44,7 @@ from engraft.outcomes.results import (
     SurvivalGroup,
     SurvivalSummary,
 )
+from engraft.vocabulary.time import DAYS_PER_YEAR
 
 CONF_LEVEL = 0.95
 S = TypeVar("S", SurvivalSummary, IncidenceSummary)
@@ -100,7 +101,7 @@ def default_landmarks(endpoint: Endpoint) -> list[float]:
     One year is 365 days when counting in days (the CIBMTR 1-year rule), else 365.25 days (12
     months, 1 year).
     """
-    one_year = 365.0 if endpoint.time_unit == "days" else 365.25
+    one_year = 365.0 if endpoint.time_unit == "days" else DAYS_PER_YEAR
     marks = [one_year, 2 * one_year]
     if is_competing(endpoint):
         marks = [100.0, *marks]

@@ -65,6 +65,7 @@ from engraft.registry.models import (
 from engraft.registry.score_inputs import ConditioningRow, NotApplicable, conditioning_input
 from engraft.scores.conditioning import ConditioningVariant, conditioning_intensity
 from engraft.vocabulary import ConditioningIntensity, EventType
+from engraft.vocabulary.time import DAYS_PER_YEAR
 
 _DISEASE_EVENTS = (EventType.RELAPSE, EventType.PROGRESSION)
 _GRAFT_EVENTS = (
@@ -295,7 +296,7 @@ def _build(
         cols["conditioning_intensity"].append(intensity)
         cols["year"].append(day0.year)
         cols["day0"].append(np.datetime64(day0, "D"))
-        cols["age_years"].append((day0 - born).days / 365.25)
+        cols["age_years"].append((day0 - born).days / DAYS_PER_YEAR)
         cols["hctci"].append(scores.get((eid, "hctci"), nan))
         cols["performance_score"].append(scores.get((eid, "performance"), nan))
         death = ev.death.get(pid)

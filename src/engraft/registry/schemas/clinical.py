@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from engraft.grading import OrganStages, grade_acute_gvhd
 from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.schemas.common import (
     AwareDatetime,
@@ -26,6 +27,16 @@ from engraft.vocabulary import (
     ObservationSource,
     PerformanceScale,
     VitalStatus,
+)
+from engraft.vocabulary.events import (
+    AcuteGvhdGradingSystem,
+    CauseOfDeath,
+    ChronicGvhdSeverity,
+    DiseaseDetectionMethod,
+    GraftFailureKind,
+    OrganismClass,
+    SosVodCriteria,
+    SosVodSeverity,
 )
 
 
@@ -83,32 +94,50 @@ class EngraftmentDetails(_Details):
 
 
 class AcuteGvhdDetails(_Details):
-    """Overall grade 0-IV and organ stages (MAGIC, Harris 2016; modified Glucksberg 1995)."""
+    """Overall grade 0-IV and organ stages (MAGIC, Harris 2016; modified Glucksberg 1995; IBMTR).
+
+    A stage that was not assessed is left out (not stage 0). When every organ is staged and the system is
+    one Engraft grades (MAGIC), the grade must be the one :func:`engraft.grading.grade_acute_gvhd` gives.
+    """
 
     grade: int = Field(ge=0, le=4)
-    skin_stage: int = Field(default=0, ge=0, le=4)
-    liver_stage: int = Field(default=0, ge=0, le=4)
-    upper_gi_stage: int = Field(default=0, ge=0, le=1)
-    lower_gi_stage: int = Field(default=0, ge=0, le=4)
-    grading_system: Literal["MAGIC", "modified Glucksberg", "IBMTR"] = "MAGIC"
+    skin_stage: int | None = Field(default=None, ge=0, le=4)
+    liver_stage: int | None = Field(default=None, ge=0, le=4)
+    upper_gi_stage: int | None = Field(default=None, ge=0, le=1)
+    lower_gi_stage: int | None = Field(default=None, ge=0, le=4)
+    grading_system: AcuteGvhdGradingSystem = AcuteGvhdGradingSystem.MAGIC
+
+    @model_validator(mode="after")
+    def _grade_follows_the_stages(self) -> AcuteGvhdDetails:
+        stages = (self.skin_stage, self.liver_stage, self.upper_gi_stage, self.lower_gi_stage)
+        if self.grading_system is not AcuteGvhdGradingSystem.MAGIC or any(s is None for s in stages):
+            return self
+        skin, liver, upper_gi, lower_gi = (int(s) for s in stages if s is not None)
+        computed = grade_acute_gvhd(OrganStages(skin=skin, liver=liver, upper_gi=upper_gi, lower_gi=lower_gi))
+        if computed.value != self.grade:
+            raise ValueError(
+                f"grade {self.grade} does not follow from the stages (skin {skin}, liver {liver}, upper GI "
+                f"{upper_gi}, lower GI {lower_gi}); MAGIC gives grade {computed.value} ({computed.roman})"
+            )
+        return self
 
 
 class ChronicGvhdDetails(_Details):
     """NIH 2014 global severity (Jagasia 2015)."""
 
-    severity: Literal["mild", "moderate", "severe"]
+    severity: ChronicGvhdSeverity
     systemic_treatment: bool
 
 
 class InfectionDetails(_Details):
     organism: Text = Field(min_length=2, max_length=120)
-    organism_class: Literal["bacterial", "viral", "fungal", "parasitic", "other"]
+    organism_class: OrganismClass
     site: Text = Field(min_length=2, max_length=120)
 
 
 class SosVodDetails(_Details):
-    criteria: Literal["EBMT 2016 adult", "EBMT 2018 paediatric", "modified Seattle", "Baltimore"]
-    severity: Literal["mild", "moderate", "severe", "very severe"] | None = None
+    criteria: SosVodCriteria
+    severity: SosVodSeverity | None = None
 
 
 class CellTherapyToxicityDetails(_Details):
@@ -118,11 +147,11 @@ class CellTherapyToxicityDetails(_Details):
 
 
 class GraftFailureDetails(_Details):
-    kind: Literal["primary", "secondary"]
+    kind: GraftFailureKind
 
 
 class DiseaseEventDetails(_Details):
-    method: Literal["haematological", "cytogenetic", "molecular", "radiological", "clinical"] | None = None
+    method: DiseaseDetectionMethod | None = None
 
 
 class SecondMalignancyDetails(_Details):
@@ -131,19 +160,7 @@ class SecondMalignancyDetails(_Details):
 
 
 class DeathDetails(_Details):
-    primary_cause: Literal[
-        "primary disease",
-        "GVHD",
-        "infection",
-        "organ failure",
-        "graft failure",
-        "second malignancy",
-        "haemorrhage",
-        "vascular",
-        "toxicity",
-        "other",
-        "unknown",
-    ]
+    primary_cause: CauseOfDeath
     cause_text: Text | None = Field(default=None, max_length=500)
 
 
