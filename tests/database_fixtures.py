@@ -1,12 +1,22 @@
-"""Database fixtures (a plugin of tests/conftest.py): each runs on a fresh SQLite file and PostgreSQL schema."""
+"""Database fixtures (a plugin of tests/conftest.py), on SQLite and PostgreSQL.
+
+``database_url`` is a database of the test's own, already migrated: a copy of a template migrated once
+per session, and ``demo_cohort_readonly`` the shared synthetic demo cohort (see tests/database_templates.py).
+``empty_database_url`` and ``fresh_database`` give an empty database (a new SQLite file or PostgreSQL
+schema), for tests that run the migrations themselves.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,20 +24,49 @@ from sqlalchemy import Engine, create_engine, text
 
 from engraft.api.app import create_app
 from engraft.registry.database import make_engine, make_session_factory
-from engraft.registry.migrate import upgrade
 from engraft.registry.service import RegistryService
 from tests.conftest import require
+from tests.database_templates import (
+    POSTGRES_USED,
+    DatabaseTemplates,
+    RunInfo,
+    drop_run_databases,
+    make_read_only,
+    postgres_available,
+)
+from tests.demo_cohort import DemoCohort
 
 POSTGRES_URL = os.environ.get("ENGRAFT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+RUN_KEY = pytest.StashKey[RunInfo]()
+RUN_ID, SHARED_DIR = "engraft_run_id", "engraft_shared_dir"
 
 
-def _postgres_available() -> bool:
-    try:
-        with create_engine(POSTGRES_URL).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller named the run (pytest_configure_node)
+        workerinput: dict[str, Any] = config.workerinput
+        run = RunInfo(workerinput[RUN_ID], workerinput["workerid"], Path(workerinput[SHARED_DIR]))
+    else:
+        run_id = uuid.uuid4().hex[:12]
+        run = RunInfo(run_id, "main", Path(tempfile.gettempdir()) / f"engraft-tests-{run_id}")
+    config.stash[RUN_KEY] = run
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker shares the run's id and folder."""
+    run = node.config.stash[RUN_KEY]
+    node.workerinput[RUN_ID] = run.run_id
+    node.workerinput[SHARED_DIR] = str(run.shared_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Controller, after every worker has finished: drop what is left of the run's databases and files."""
+    run = config.stash.get(RUN_KEY, None)
+    if hasattr(config, "workerinput") or run is None or not run.shared_dir.exists():
+        return
+    if (run.shared_dir / POSTGRES_USED).exists():
+        drop_run_databases(POSTGRES_URL, run.run_id)
+    shutil.rmtree(run.shared_dir, ignore_errors=True)
 
 
 @contextmanager
@@ -36,7 +75,7 @@ def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'engraft.db'}"
         return
-    require(_postgres_available(), f"PostgreSQL not reachable at {POSTGRES_URL.split('@')[-1]}")
+    require(postgres_available(POSTGRES_URL), f"PostgreSQL not reachable at {POSTGRES_URL.split('@')[-1]}")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -50,18 +89,60 @@ def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def database_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(request.config.stash[RUN_KEY], tmp_path_factory, POSTGRES_URL)
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory) as url:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(database_kind: str, database_templates: DatabaseTemplates) -> Iterator[str]:
+    """A database of the test's own, migrated to head; code may open its own engines from the URL."""
+    with database_templates.copy(database_kind) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of the test's own (no migration run), for tests of the migrations."""
+    with fresh_database(database_kind, tmp_path_factory) as url:
         yield url
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def demo_cohort_readonly(
+    database_kind: str, database_templates: DatabaseTemplates, hla_release: str
+) -> Iterator[DemoCohort]:
+    """The shared demo cohort, one read-only copy per session and database kind; writes are refused.
+
+    Loading it stores HLA typings, which need the configured IPD-IMGT/HLA release (``hla_release``).
+    """
+    url = database_templates.shared_demo_copy(database_kind)
+    engine = make_engine(url)
+    if database_kind == "sqlite":
+        make_read_only(engine)
+    try:
+        service = RegistryService(make_session_factory(engine), actor="test")
+        yield DemoCohort(url, engine, service, database_templates.demo_load(database_kind))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from engraft.hla.nomenclature import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
 from engraft.vocabulary import AboGroup, Serostatus, Sex
+from tests.database_templates import DatabaseTemplates
 
 PATIENT = (
     "HLA-A*01:01+HLA-A*03:01^HLA-B*08:01+HLA-B*07:02^HLA-C*07:01+HLA-C*07:02"
@@ -33,11 +34,12 @@ def donor_store(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.fixture
-def client(donor_store: Path, imgt_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+def client(donor_store: Path, imgt_dir: Path, database_templates: DatabaseTemplates) -> Iterator[TestClient]:
     registry = DonorRegistry(donor_store, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)
-    app = create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)
-    with TestClient(app) as test_client:
-        yield test_client
+    with database_templates.copy("sqlite") as url:
+        app = create_app(make_engine(url), donor_registry=registry)
+        with TestClient(app) as test_client:
+            yield test_client
 
 
 def test_demo_haplotypes_are_valid_g_groups(imgt_dir: Path) -> None:

@@ -14,11 +14,12 @@ from engraft.api.app import create_app
 from engraft.cli import app as cli_app
 from engraft.registry.database import make_engine
 from engraft.scores.catalog import CATALOG
+from tests.database_templates import DatabaseTemplates
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_engine(f"sqlite:///{tmp_path / 's.db'}"))) as test_client:
+def client(database_templates: DatabaseTemplates) -> Iterator[TestClient]:
+    with database_templates.copy("sqlite") as url, TestClient(create_app(make_engine(url))) as test_client:
         yield test_client
 
 

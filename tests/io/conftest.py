@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from engraft.registry.database import make_engine, make_session_factory
-from engraft.registry.migrate import upgrade
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn
 from engraft.registry.schemas.donor import DonorIn
@@ -17,16 +16,14 @@ from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
 from tests.conftest import require_hla_release
-from tests.database_fixtures import fresh_database
+from tests.database_templates import DatabaseTemplates
 
 
 @pytest.fixture
-def other_service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryService]:
+def other_service(database_kind: str, database_templates: DatabaseTemplates) -> Iterator[RegistryService]:
     """A second, empty registry on the same kind of database as ``service``."""
-    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-    with fresh_database(kind, tmp_path_factory) as url:
+    with database_templates.copy(database_kind) as url:
         other = make_engine(url)
-        upgrade(other)
         try:
             yield RegistryService(make_session_factory(other), actor="test-import")
         finally:

@@ -33,6 +33,7 @@ from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, PatientIn
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import EventType
+from tests.demo_cohort import DEMO_TRANSPLANTS, DemoCohort
 
 BASE_DAY0 = dt.date(2022, 3, 1)
 
@@ -405,13 +406,11 @@ def test_endpoint_invariants(rows: list[tuple[float, ...]]) -> None:
     assert np.all(ep["cgvhd"].time[has_cut] <= cut[has_cut])
 
 
-def test_demo_cohort_endpoints_are_consistent(service: RegistryService, engine: Any, hla_release: str) -> None:
+def test_demo_cohort_endpoints_are_consistent(demo_cohort_readonly: DemoCohort) -> None:
     """On the synthetic demo cohort, endpoint event counts agree with the events written."""
-    from engraft.demo.cohort_loader import load_demo_cohort
-
-    summary = load_demo_cohort(service, transplants=80, centres=3, seed=5)
-    table = load_outcome_table(engine)
-    assert len(table) == 80 and np.all(table.sequence_number == 1)
+    summary = demo_cohort_readonly.summary
+    table = load_outcome_table(demo_cohort_readonly.engine)
+    assert len(table) == DEMO_TRANSPLANTS and np.all(table.sequence_number == 1)
     assert int(np.count_nonzero(table.transplant_type == "allogeneic")) == summary.episodes["allogeneic"]
     horizon = (np.datetime64(summary.end_date, "D") - table.day0).astype(np.int64)
     assert np.all(table.last_contact_day <= horizon)

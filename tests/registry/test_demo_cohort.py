@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from engraft.demo.cohort_loader import DemoSummary, load_demo_cohort
-from engraft.demo.labs import PLATELET_TRANSFUSION_TRIGGER
 from engraft.grading import (
     CountMeasurement,
     CountSeries,
@@ -25,10 +23,18 @@ from engraft.registry.migrate import upgrade
 from engraft.registry.schemas.clinical import EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.registry.service import RegistryService
+from tests.demo_cohort import (
+    DEMO_SEED,
+    DEMO_TRANSPLANTS,
+    PLATELET_TRANSFUSION_TRIGGER,
+    DemoCohort,
+    DemoSummary,
+    load_demo_cohort,
+)
 
-SMALL = 40
+SMALL = DEMO_TRANSPLANTS
 LARGE = 200
-SEED = 4242
+SEED = DEMO_SEED
 END = dt.date(2026, 6, 30)
 POST_INFUSION = {"neutrophil engraftment", "platelet engraftment", "acute GVHD", "chronic GVHD", "graft failure"}
 
@@ -84,15 +90,10 @@ def _engraftment(kind: str, values: dict[int, float]) -> EngraftmentResult:
     return platelet_engraftment(series, transfusions)
 
 
-def test_small_cohort_on_each_database(
-    service: RegistryService, engine: Engine, tmp_path: Path, hla_release: str
-) -> None:
-    """One load per database (loading is the slow part), checked from several sides."""
-    calls: list[tuple[int, int]] = []
-    summary = load_demo_cohort(
-        service, transplants=SMALL, centres=2, seed=SEED, progress=lambda done, total: calls.append((done, total))
-    )
-    assert calls == [(i, SMALL) for i in range(1, SMALL + 1)]
+def test_small_cohort_on_each_database(demo_cohort_readonly: DemoCohort, tmp_path: Path, hla_release: str) -> None:
+    """The shared demo cohort (one load per run and database: loading is the slow part), from several sides."""
+    service, engine, summary = demo_cohort_readonly.service, demo_cohort_readonly.engine, demo_cohort_readonly.summary
+    assert demo_cohort_readonly.load.progress == [(i, SMALL) for i in range(1, SMALL + 1)]
     _check_summary_matches_what_was_stored(service, summary)
     _check_same_seed_gives_the_same_cohort(service, engine, summary, tmp_path)
     _check_every_episode_has_daily_labs_from_day_minus_7(service, engine)

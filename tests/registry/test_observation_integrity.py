@@ -22,7 +22,7 @@ from engraft.registry.models import Centre, Patient, TransplantEpisode
 from engraft.registry.models.clinical import TRIGGER_ENFORCED_FOREIGN_KEYS
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.service import RegistryService
-from tests.database_fixtures import fresh_database
+from tests.database_templates import DatabaseTemplates
 
 pytestmark = pytest.mark.postgres
 
@@ -33,11 +33,10 @@ INSERT = (
 
 
 @pytest.fixture
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, dict[str, int]]]:
-    """A migrated PostgreSQL schema with two patients, each with one episode."""
-    with fresh_database("postgresql", tmp_path_factory) as url:
+def pg(database_templates: DatabaseTemplates) -> Iterator[tuple[Engine, dict[str, int]]]:
+    """A migrated PostgreSQL database with two patients, each with one episode."""
+    with database_templates.copy("postgresql") as url:
         engine = make_engine(url)
-        upgrade(engine)
         with make_session_factory(engine).begin() as session:
             centre = Centre(code="C1", name="One", country="GB")
             session.add(centre)
