@@ -1,9 +1,9 @@
 """Database fixtures (a plugin of tests/conftest.py), on SQLite and PostgreSQL.
 
-``database_url`` is a database of the test's own, already migrated: a copy of a template migrated once
-per session, and ``demo_cohort_readonly`` the shared synthetic demo cohort (see tests/database_templates.py).
-``empty_database_url`` and ``fresh_database`` give an empty database (a new SQLite file or PostgreSQL
-schema), for tests that run the migrations themselves.
+``engine`` opens a database of the test's own, already migrated: a copy of a template migrated once per
+session (tests/database_templates.py); ``database_url`` is its URL, or an empty database (a new SQLite
+file or PostgreSQL schema, as ``fresh_database`` gives) in tests that run the migrations themselves.
+``demo_cohort_readonly`` is the shared synthetic demo cohort.
 """
 
 from __future__ import annotations
@@ -106,22 +106,31 @@ def database_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(database_kind: str, database_templates: DatabaseTemplates) -> Iterator[str]:
-    """A database of the test's own, migrated to head; code may open its own engines from the URL."""
+def migrated_database_url(database_kind: str, database_templates: DatabaseTemplates) -> Iterator[str]:
+    """A database of the test's own, migrated to head (a copy of the session's template)."""
     with database_templates.copy(database_kind) as url:
         yield url
 
 
 @pytest.fixture
-def empty_database_url(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An empty database of the test's own (no migration run), for tests of the migrations."""
+def database_url(
+    request: pytest.FixtureRequest, database_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The test's database; code may open its own engines from the URL.
+
+    The database of ``engine`` (so migrated to head) when the test uses ``engine`` or a fixture built on
+    it (``service``, ``client``, ``seeded``); otherwise empty, for tests that run the migrations themselves.
+    """
+    if "migrated_database_url" in request.fixturenames:
+        yield request.getfixturevalue("migrated_database_url")
+        return
     with fresh_database(database_kind, tmp_path_factory) as url:
         yield url
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+def engine(migrated_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_database_url)
     yield engine
     engine.dispose()
 

@@ -11,8 +11,8 @@ from engraft.registry.migrate import current_revision, downgrade, head_revision,
 from engraft.registry.models import Base, Centre, Observation, Patient, PatientIdentity
 
 
-def test_upgrade_from_empty_matches_models(empty_database_url: str) -> None:
-    engine = make_engine(empty_database_url)
+def test_upgrade_from_empty_matches_models(database_url: str) -> None:
+    engine = make_engine(database_url)
     assert current_revision(engine) is None
     upgrade(engine)
     assert current_revision(engine) == head_revision()
@@ -34,8 +34,8 @@ def test_sqlite_file_uses_wal_and_foreign_keys(tmp_path: object) -> None:
     engine.dispose()
 
 
-def test_model_round_trip_keeps_types(empty_database_url: str) -> None:
-    engine = make_engine(empty_database_url)
+def test_model_round_trip_keeps_types(database_url: str) -> None:
+    engine = make_engine(database_url)
     upgrade(engine)
     sessions = make_session_factory(engine)
     at = dt.datetime(2024, 5, 3, 6, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
