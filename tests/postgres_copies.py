@@ -9,16 +9,16 @@ to it are ended, every registry table is emptied (``DELETE``, children first) an
 reset, then a fingerprint of the whole database's definitions is compared with the fresh copy's:
 schemas, tables and their columns, defaults, constraints, indexes, triggers, functions, sequence
 positions, extensions, database settings and the Alembic revision. A copy that does not match (a test
-downgraded it, added a table, left a lock) is dropped and never reused.
+downgraded it, added a table, left a lock) is set aside, never reused. All copies are dropped together
+at the session's end, when the drops can share their checkpoints.
 
-``ENGRAFT_TEST_FRESH_DATABASES=1`` turns reuse off: every test gets a new copy, dropped after it.
+``ENGRAFT_TEST_FRESH_DATABASES=1`` turns reuse off: every test gets a new copy, dropped after the test.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,16 +81,17 @@ class PostgresCopies:
         make_copy: Callable[[], str],
         drop: Callable[[str], None],
         database_url: Callable[[str], str],
+        *,
+        reuse: bool | None = None,
     ) -> None:
         self._make_copy = make_copy
         self._drop = drop
         self._database_url = database_url
-        self._reuse = os.environ.get(FRESH_DATABASES_ENV) != "1"
+        self._reuse = os.environ.get(FRESH_DATABASES_ENV) != "1" if reuse is None else reuse
         self._idle: list[str] = []
         self._engines: dict[str, Engine] = {}
         self._pristine: str | None = None
-        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
-        self._drops: list[Future[None]] = []
+        self._discarded: list[str] = []
 
     def take(self) -> str:
         """Name of a database in the template's state, used by nobody else until it is given back."""
@@ -103,27 +104,28 @@ class PostgresCopies:
         return name
 
     def give_back(self, name: str) -> None:
-        """Empty ``name`` for the next test, or drop it if it cannot be brought back to the template's state."""
-        if self._reuse and self._reset(name):
+        """Empty ``name`` for the next test, or set it aside (never used again) if it cannot be brought back.
+
+        With reuse turned off, drop it at once.
+        """
+        if not self._reuse:
+            self._drop(name)
+            return
+        if self._reset(name):
             self._idle.append(name)
             return
         engine = self._engines.pop(name, None)
         if engine is not None:
             engine.dispose()
-        # On PostgreSQL 15, DROP DATABASE waits for a checkpoint: a background thread waits instead of the test.
-        self._drops.append(self._dropper.submit(self._drop, name))
+        self._discarded.append(name)
 
-    def close(self) -> None:
-        """Drop every copy; a drop that failed is raised here, at the session's end."""
+    def close(self) -> list[str]:
+        """Every copy this session made, to be dropped together (DROP DATABASEs waiting together share a checkpoint)."""
         for engine in self._engines.values():
             engine.dispose()
         self._engines.clear()
-        for name in self._idle:
-            self._drops.append(self._dropper.submit(self._drop, name))
-        self._idle.clear()
-        self._dropper.shutdown(wait=True)
-        for drop in self._drops:
-            drop.result()
+        left, self._idle, self._discarded = [*self._idle, *self._discarded], [], []
+        return left
 
     def _engine(self, name: str) -> Engine:
         if name not in self._engines:

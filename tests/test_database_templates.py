@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import current_revision, downgrade, head_revision
 from engraft.registry.schemas.patient import CentreIn
 from engraft.registry.service import RegistryService
+from tests.database_fixtures import POSTGRES_URL
 from tests.database_templates import DatabaseTemplates
+from tests.postgres_copies import PostgresCopies
+
+
+@pytest.fixture
+def copies(database_templates: DatabaseTemplates) -> Iterator[PostgresCopies]:
+    """Copies of the session's template that are reused, whatever ENGRAFT_TEST_FRESH_DATABASES says."""
+    copies = database_templates.postgres_copies(reuse=True)
+    try:
+        yield copies
+    finally:
+        database_templates.drop(copies)
 
 
 def _add_centre(url: str, code: str) -> int:
@@ -61,8 +74,9 @@ def test_sqlite_copies_are_whole_files_in_wal_mode(database_templates: DatabaseT
 
 
 @pytest.mark.postgres
-def test_a_reused_postgresql_copy_keeps_nothing_of_the_last_test(database_templates: DatabaseTemplates) -> None:
-    copies = database_templates.postgres_copies()
+def test_a_reused_postgresql_copy_keeps_nothing_of_the_last_test(
+    database_templates: DatabaseTemplates, copies: PostgresCopies
+) -> None:
     name = copies.take()
     url = database_templates.postgres_database_url(name)
     assert _add_centre(url, "C1") == 1 and _add_centre(url, "C2") == 2
@@ -82,8 +96,9 @@ def test_a_reused_postgresql_copy_keeps_nothing_of_the_last_test(database_templa
 
 
 @pytest.mark.postgres
-def test_a_postgresql_copy_whose_schema_changed_is_not_reused(database_templates: DatabaseTemplates) -> None:
-    copies = database_templates.postgres_copies()
+def test_a_postgresql_copy_whose_schema_changed_is_not_reused(
+    database_templates: DatabaseTemplates, copies: PostgresCopies
+) -> None:
     name = copies.take()
     engine = make_engine(database_templates.postgres_database_url(name))
     try:
@@ -104,8 +119,9 @@ def test_a_postgresql_copy_whose_schema_changed_is_not_reused(database_templates
 
 
 @pytest.mark.postgres
-def test_a_postgresql_copy_with_an_extra_table_is_not_reused(database_templates: DatabaseTemplates) -> None:
-    copies = database_templates.postgres_copies()
+def test_a_postgresql_copy_with_an_extra_table_is_not_reused(
+    database_templates: DatabaseTemplates, copies: PostgresCopies
+) -> None:
     name = copies.take()
     engine = make_engine(database_templates.postgres_database_url(name))
     try:
@@ -117,3 +133,25 @@ def test_a_postgresql_copy_with_an_extra_table_is_not_reused(database_templates:
     other = copies.take()
     copies.give_back(other)
     assert other != name
+
+
+@pytest.mark.postgres
+def test_without_reuse_a_copy_is_dropped_after_its_test(database_templates: DatabaseTemplates) -> None:
+    copies = database_templates.postgres_copies(reuse=False)
+    try:
+        name = copies.take()
+        assert _database_exists(name)
+        copies.give_back(name)
+        assert not _database_exists(name)
+    finally:
+        database_templates.drop(copies)
+
+
+def _database_exists(name: str) -> bool:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT count(*) FROM pg_database WHERE datname = :name")
+            return bool(conn.execute(query, {"name": name}).scalar_one())
+    finally:
+        engine.dispose()
