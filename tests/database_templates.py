@@ -81,6 +81,7 @@ class DatabaseTemplates:
         self._shared_demo_copies: dict[str, str] = {}
         self._owned_databases: list[str] = []
         self._copies: PostgresCopies | None = None
+        self._retired: list[str] = []
 
     # ---- copies for a test -------------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class DatabaseTemplates:
         """
         try:
             left = self._copies.close() if self._copies is not None else []
-            drop_databases_together(self._drop_database, [*left, *self._owned_databases])
+            drop_databases_together(self._drop_database, [*left, *self._retired, *self._owned_databases])
         finally:
             if self._admin_engine is not None:
                 self._admin_engine.dispose()
@@ -162,7 +163,7 @@ class DatabaseTemplates:
         """A set of PostgreSQL copies of the migrated template, reused unless ``reuse`` (default: environment) is off.
 
         Without ``reuse``, this session's set, which ``copy`` takes from and gives back to; with it, a
-        set of the caller's own, to hand to :meth:`drop` when done.
+        set of the caller's own, to hand to :meth:`retire` when done.
         """
         if reuse is not None:
             return PostgresCopies(self._new_postgres_copy, self._drop_database, self.postgres_database_url, reuse=reuse)
@@ -170,9 +171,9 @@ class DatabaseTemplates:
             self._copies = PostgresCopies(self._new_postgres_copy, self._drop_database, self.postgres_database_url)
         return self._copies
 
-    def drop(self, copies: PostgresCopies) -> None:
-        """Drop every database of a set of copies from :meth:`postgres_copies`."""
-        drop_databases_together(self._drop_database, copies.close())
+    def retire(self, copies: PostgresCopies) -> None:
+        """Have the databases of a set from :meth:`postgres_copies` dropped with the session's own, at its end."""
+        self._retired.extend(copies.close())
 
     def _new_postgres_copy(self) -> str:
         name = self.run.database_name(self.run.worker, uuid.uuid4().hex[:12])

@@ -25,7 +25,7 @@ def copies(database_templates: DatabaseTemplates) -> Iterator[PostgresCopies]:
     try:
         yield copies
     finally:
-        database_templates.drop(copies)
+        database_templates.retire(copies)
 
 
 def _add_centre(url: str, code: str) -> int:
@@ -144,7 +144,7 @@ def test_without_reuse_a_copy_is_dropped_after_its_test(database_templates: Data
         copies.give_back(name)
         assert not _database_exists(name)
     finally:
-        database_templates.drop(copies)
+        database_templates.retire(copies)
 
 
 def _database_exists(name: str) -> bool:
