@@ -33,7 +33,7 @@ from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
-from tests.database_fixtures import fresh_database
+from tests.database_templates import DatabaseTemplates
 
 SEED = 20250501
 MAX_EXAMPLES = 25
@@ -116,12 +116,14 @@ def _seed_registry(client: TestClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def served_app(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+def served_app(
+    imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory, database_templates: DatabaseTemplates
+) -> Iterator[FastAPI]:
     nom = Nomenclature.load(imgt_dir)
     store_path = tmp_path_factory.mktemp("donors") / "store"
     store = DonorStore.create(store_path, release=nom.release)
     generate_registry(store, nom, demo_hf_set(nom), GeneratorConfig(n_donors=500, seed=3))
-    with fresh_database("sqlite", tmp_path_factory) as url:
+    with database_templates.copy("sqlite") as url:
         engine = make_engine(url)
         app = create_app(
             engine, donor_registry=DonorRegistry(store_path, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)

@@ -24,6 +24,7 @@ from engraft.registry.schemas.clinical import EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.registry.service import RegistryService
 from tests.demo_cohort import (
+    DEMO_CENTRES,
     DEMO_SEED,
     DEMO_TRANSPLANTS,
     PLATELET_TRANSFUSION_TRIGGER,
@@ -33,6 +34,7 @@ from tests.demo_cohort import (
 )
 
 SMALL = DEMO_TRANSPLANTS
+CENTRES = DEMO_CENTRES
 LARGE = 200
 SEED = DEMO_SEED
 END = dt.date(2026, 6, 30)
@@ -103,7 +105,7 @@ def test_small_cohort_on_each_database(demo_cohort_readonly: DemoCohort, tmp_pat
 
 def _check_summary_matches_what_was_stored(service: RegistryService, summary: DemoSummary) -> None:
     assert summary.transplants == SMALL == summary.patients
-    assert summary.centres == 2 == len(service.list_centres())
+    assert summary.centres == CENTRES == len(service.list_centres())
     assert service.list_patients(limit=1).total == SMALL
     assert service.list_donors(limit=1).total == summary.donors
     episodes = _episodes(service)
@@ -123,7 +125,7 @@ def _check_same_seed_gives_the_same_cohort(
     upgrade(other)
     try:
         again = RegistryService(make_session_factory(other), actor="test")
-        assert load_demo_cohort(again, transplants=SMALL, centres=2, seed=SEED) == summary
+        assert load_demo_cohort(again, transplants=SMALL, centres=CENTRES, seed=SEED) == summary
         first = [(e.event_type, e.event_date, e.details) for e in _all_events(service)]
         second = [(e.event_type, e.event_date, e.details) for e in _all_events(again)]
         assert first == second

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 from engraft.api.app import create_app
 from engraft.cli.outcomes import outcomes_app
-from engraft.demo.cohort_loader import load_demo_cohort
 from engraft.outcomes import NothingToAnalyse
 from engraft.outcomes.queries import (
     ActivityQuery,
@@ -38,7 +37,7 @@ from engraft.registry.outcome_service import (
     survival_analysis,
     transplant_activity,
 )
-from engraft.registry.service import RegistryService
+from tests.demo_cohort import DemoCohort
 
 runner = CliRunner()
 
@@ -50,16 +49,11 @@ def _cli(*args: str) -> Any:
 
 
 @pytest.fixture
-def demo(
-    service: RegistryService, engine: Engine, database_url: str, hla_release: str
-) -> Iterator[tuple[Engine, str, TestClient]]:
-    """A synthetic demo registry (60 first transplants at 3 centres), its URL and an API client on it.
-
-    The demo stores HLA typings, so it needs the configured IMGT/HLA release (``hla_release``).
-    """
-    load_demo_cohort(service, transplants=60, centres=3, seed=11)
+def demo(demo_cohort_readonly: DemoCohort) -> Iterator[tuple[Engine, str, TestClient]]:
+    """The shared synthetic demo registry (read-only), its URL and an API client on it."""
+    engine = demo_cohort_readonly.engine
     with TestClient(create_app(engine, migrate=False)) as client:
-        yield engine, database_url, client
+        yield engine, demo_cohort_readonly.url, client
 
 
 def _service_json(engine: Engine, route: str, query: dict[str, Any]) -> Any:

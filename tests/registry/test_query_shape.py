@@ -19,7 +19,6 @@ from sqlalchemy import Engine, event
 
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.errors import RecordNotFound
-from engraft.registry.migrate import upgrade
 from engraft.registry.observations import add_observation_inputs
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn, ObservationIn
 from engraft.registry.schemas.donor import DonorIn, MarkerIn
@@ -36,7 +35,7 @@ from engraft.vocabulary import (
     TransplantType,
     VitalStatus,
 )
-from tests.database_fixtures import fresh_database
+from tests.database_templates import DatabaseTemplates
 
 PATIENTS = 60
 
@@ -65,11 +64,10 @@ class Registry:
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+def registry(request: pytest.FixtureRequest, database_templates: DatabaseTemplates) -> Iterator[Registry]:
     """Read-only for the tests of this module, so built once per database."""
-    with fresh_database(request.param, tmp_path_factory) as url:
+    with database_templates.copy(request.param) as url:
         engine = make_engine(url)
-        upgrade(engine)
         service = RegistryService(make_session_factory(engine), actor="test")
         yield Registry(engine, service, fill(service))
         engine.dispose()
