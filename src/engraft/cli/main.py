@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, make_url, select
 
@@ -64,22 +63,28 @@ def demo_database_url() -> str:
     return f"sqlite:///{default_database_path().with_name('demo.db')}"
 
 
-def _require_hla_release(purpose: str) -> None:
-    """Exit with the install command when no IPD-IMGT/HLA release is configured."""
+def _hla_release_configured() -> bool:
+    from engraft.config.hla_release import configured_release
     from engraft.hla.nomenclature.errors import HlaReleaseError
-    from engraft.io.imgt_release import configured_release
 
     try:
         configured_release()
-    except HlaReleaseError as exc:
-        err_console.print(f"[red]error:[/red] {purpose}: {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+    except HlaReleaseError:
+        return False
+    return True
 
 
 def fill_demo(database: str, transplants: int, seed: int) -> None:
     from engraft.demo.cohort_loader import load_demo_cohort
 
-    _require_hla_release("the demo donors carry HLA typings, which are checked against an IPD-IMGT/HLA release")
+    hla_typings = _hla_release_configured()
+    if not hla_typings:
+        err_console.print(
+            "no IPD-IMGT/HLA release is configured, so the demo donors are loaded without HLA typings (a typing is "
+            "never stored unchecked) and donor search is unavailable; run `engraft hla install` and start with a "
+            "new database to have both",
+            soft_wrap=True,
+        )
     engine = open_engine(database)
     upgrade(engine)
     service = registry_service(engine, actor="demo")
@@ -92,6 +97,7 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
                 transplants=transplants,
                 seed=seed,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                hla_typings=hla_typings,
             )
     console.print(summary)
     engine.dispose()

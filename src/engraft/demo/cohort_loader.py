@@ -74,12 +74,16 @@ def load_demo_cohort(
     seed: int = DEFAULT_SEED,
     end_date: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    hla_typings: bool = True,
 ) -> DemoSummary:
     """Write a synthetic cohort of ``transplants`` first transplants at ``centres`` centres.
 
     Day 0 dates are spread over the ``years`` years before ``end_date`` (default 2026-06-30, the
     data cut-off: nothing is dated after it). The registry must not already hold the demo
     centres (codes ``DEMO-...``). ``progress(done, total)`` is called once per transplant.
+
+    ``hla_typings=False`` leaves the donors' HLA typings out (for a registry without an IPD-IMGT/HLA release,
+    which refuses every typing); everything else is the same cohort.
 
     Each record is its own transaction unless ``service`` is bound to an outer one (e.g. from
     ``RegistryService.batch()``), which makes the load all-or-nothing and markedly faster.
@@ -96,7 +100,7 @@ def load_demo_cohort(
     first_day0: dt.date | None = None
     for transplant in cohort:
         first_day0 = first_day0 or transplant.plan.day0
-        pending.extend(_write_transplant(service, transplant, tally))
+        pending.extend(_write_transplant(service, transplant, tally, hla_typings))
         unreported += 1
         if len(pending) >= OBSERVATION_BATCH or transplant.number == transplants:
             tally.observations += add_observations(service, pending).inserted
@@ -119,7 +123,9 @@ def load_demo_cohort(
     )
 
 
-def _write_transplant(service: RegistryService, transplant: SyntheticTransplant, tally: _Tally) -> list[ObservationRow]:
+def _write_transplant(
+    service: RegistryService, transplant: SyntheticTransplant, tally: _Tally, hla_typings: bool
+) -> list[ObservationRow]:
     plan = transplant.plan
     site = plan.centre
     patient = service.create_patient(
@@ -163,7 +169,7 @@ def _write_transplant(service: RegistryService, transplant: SyntheticTransplant,
                 abo=donor.abo,
                 rh=donor.rh,
                 cmv_serostatus=donor.cmv,
-                hla_gl_string=donor.hla,
+                hla_gl_string=donor.hla if hla_typings else None,
                 eligibility=donor.eligibility,
                 consent_date=collected - dt.timedelta(days=consent_days),
                 markers=[
