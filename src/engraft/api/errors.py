@@ -108,7 +108,12 @@ def _expected(error: dict[str, Any]) -> str:
         return f"at most {ctx['max_length']} characters or items"
     if "min_length" in ctx:
         return f"at least {ctx['min_length']} characters or items"
-    return _EXPECTED_BY_TYPE.get(str(error.get("type")), str(error.get("msg", "a valid value")))
+    return _EXPECTED_BY_TYPE.get(str(error.get("type")), _message(error, "a valid value"))
+
+
+def _message(error: dict[str, Any], default: str) -> str:
+    """pydantic's message without the "Value error, " it puts before the text of a rule's own ValueError."""
+    return str(error.get("msg", default)).removeprefix("Value error, ")
 
 
 def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
@@ -123,7 +128,7 @@ def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
                 field=".".join(loc),
                 value=echo(error.get("input")),
                 expected=_expected(error),
-                message=str(error.get("msg", "invalid value")),
+                message=_message(error, "invalid value"),
             )
         )
     return problems
