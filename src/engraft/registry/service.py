@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
-from engraft.registry.audit import AuditAction
+from engraft.registry.audit import Actor, AuditAction
 from engraft.registry.errors import (
     DuplicateRecord,
     InvalidRecord,
@@ -126,7 +126,7 @@ class RegistryService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        actor: str = "system",
+        actor: Actor | str = "system",
         bound: Session | None = None,
         typing_validator: TypingValidator | None = None,
     ) -> None:
@@ -135,8 +135,12 @@ class RegistryService:
         typing when no release is configured. Typings are never stored unchecked."""
         self._sessions = sessions
         self._bound = bound
-        self.actor = actor
+        self.actor = actor if isinstance(actor, Actor) else Actor.system(actor)
         self._typing_validator = typing_validator
+
+    def for_actor(self, actor: Actor) -> RegistryService:
+        """The same registry, acting for ``actor`` (one per request: the user, address and agent it audits)."""
+        return RegistryService(self._sessions, actor, bound=self._bound, typing_validator=self._typing_validator)
 
     @property
     def typing_validator(self) -> TypingValidator:
@@ -206,7 +210,9 @@ class RegistryService:
                 yield self._bound
 
     def audit(self, session: Session, action: AuditAction, entity: str, entity_id: int | None, changes: Any) -> None:
-        session.add(AuditEntry(actor=self.actor, action=action, entity=entity, entity_id=entity_id, changes=changes))
+        session.add(
+            AuditEntry(actor=self.actor.name, action=action, entity=entity, entity_id=entity_id, changes=changes)
+        )
 
     # ---- generic helpers -------------------------------------------------------------------
     def _get(
