@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 
 from engraft.grading import (
     CountMeasurement,
@@ -20,6 +20,7 @@ from engraft.grading import (
 )
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
+from engraft.registry.models import Patient
 from engraft.registry.schemas.clinical import EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.registry.service import RegistryService
@@ -106,7 +107,8 @@ def test_small_cohort_on_each_database(demo_cohort_readonly: DemoCohort, tmp_pat
 def _check_summary_matches_what_was_stored(service: RegistryService, summary: DemoSummary) -> None:
     assert summary.transplants == SMALL == summary.patients
     assert summary.centres == CENTRES == len(service.list_centres())
-    assert service.list_patients(limit=1).total == SMALL
+    with service.read_snapshot() as session:  # a count hands out no identifying data, so it is not audited
+        assert session.scalar(select(func.count()).select_from(Patient)) == SMALL
     assert service.list_donors(limit=1).total == summary.donors
     episodes = _episodes(service)
     assert {t: sum(e.transplant_type.value == t for e in episodes) for t in summary.episodes} == summary.episodes

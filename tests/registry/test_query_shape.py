@@ -3,7 +3,8 @@
 A page of patients used to issue one query per patient (the identity record, loaded only to be
 dropped): 53 statements for 50 patients. These tests count what reaches the database cursor, so a
 regression to a lazy load per row fails here. Transaction control (``BEGIN``, which the SQLite
-engine issues itself) is not counted.
+engine issues itself) is not counted. A patient read also writes its one audit entry (an identifying
+read is never silent); that INSERT is counted apart, in ``audit_entries``.
 """
 
 from __future__ import annotations
@@ -40,13 +41,21 @@ from tests.database_templates import DatabaseTemplates
 PATIENTS = 60
 
 
+class Sent(list[str]):
+    """Statements sent, and how many of them wrote an audit entry (kept out of the list)."""
+
+    audit_entries = 0
+
+
 @contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements sent to the database inside the block (transaction control left out)."""
-    seen: list[str] = []
+def statements(engine: Engine) -> Iterator[Sent]:
+    """The SQL statements sent to the database inside the block (transaction control and audit writes left out)."""
+    seen = Sent()
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}:
+        if statement.startswith("INSERT INTO audit_entry"):
+            seen.audit_entries += 1
+        elif statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -159,6 +168,7 @@ def test_a_page_of_fifty_patients_is_one_statement(registry: Registry, include_i
     assert len(page.items) == 50
     assert page.total == PATIENTS
     assert len(seen) == 1, seen  # the total comes with the page
+    assert seen.audit_entries == 1  # one entry for the whole page
     identities = [p.identity for p in page.items]
     if include_identity:
         assert [i.mrn if i else None for i in identities] == [f"MRN-{i}" for i in range(50)]
@@ -172,6 +182,7 @@ def test_the_last_page_is_one_statement(registry: Registry) -> None:
     assert [p.id for p in page.items] == registry.ids["patient"][50:]
     assert page.total == PATIENTS
     assert len(seen) == 1, seen
+    assert seen.audit_entries == 1
 
 
 @pytest.mark.parametrize(
@@ -191,6 +202,7 @@ def test_total_is_right_at_every_boundary(
     assert page.total == expected_total
     assert len(page.items) == max(0, min(50, PATIENTS - offset))
     assert len(seen) == statements_sent, seen  # past the end no row carries the count: one more query
+    assert seen.audit_entries == (1 if page.items else 0)  # an empty page hands out nothing
 
 
 def test_a_centre_filter_stays_one_page_query(registry: Registry) -> None:
@@ -199,6 +211,7 @@ def test_a_centre_filter_stays_one_page_query(registry: Registry) -> None:
     assert {p.centre for p in page.items} == {"C2"}
     assert page.total == PATIENTS // 3
     assert len(seen) == 1, seen
+    assert seen.audit_entries == 1
     assert registry.service.list_patients(centre="nowhere").total == 0
 
 
@@ -210,6 +223,7 @@ def test_one_patient_is_one_statement(registry: Registry, include_identity: bool
     with statements(registry.engine) as seen:
         patient = registry.service.get_patient(pid, include_identity=include_identity)
     assert len(seen) == 1, seen
+    assert seen.audit_entries == 1
     assert patient.centre == "C1"
     assert (patient.identity.mrn if patient.identity else None) == ("MRN-7" if include_identity else None)
 

@@ -20,6 +20,7 @@ from engraft import __version__
 from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
+from engraft.api.routes_audit import router as audit_router
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
 from engraft.api.routes_health import DatabaseProbe, health_of
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(scores_router)
     app.include_router(outcomes_router)
     app.include_router(donor_search_router)
+    app.include_router(audit_router)
     return app
 
 

@@ -23,6 +23,7 @@ from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem, problem_
 from engraft.api.request_body import SEND_JSON, RequestProblem
 from engraft.outcomes import NothingToAnalyse, OutcomeQueryError
 from engraft.registry.errors import (
+    AuditUnavailable,
     DuplicateRecord,
     InvalidRecord,
     Problem,
@@ -211,6 +212,10 @@ def install_error_handlers(app: FastAPI) -> None:
             field=exc.field, value=echo(exc.value), expected="a value no other record has", message=str(exc)
         )
         return problem_response(problem(409, str(exc), errors=[fault], instance=request.url.path))
+
+    @app.exception_handler(AuditUnavailable)
+    async def _audit_unavailable(request: Request, exc: AuditUnavailable) -> Response:
+        return problem_response(problem(503, str(exc), instance=request.url.path, retry=True))
 
     @app.exception_handler(WriteConflict)
     async def _write_conflict(request: Request, exc: WriteConflict) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -10,6 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.errors import RegistryError
 from engraft.registry.service import RegistryService
@@ -29,8 +32,18 @@ def open_engine(database: str | None) -> Engine:
 
 def registry_service(engine: Engine, actor: str = "cli") -> RegistryService:
     """The service the CLI writes through: HLA typings are checked against the configured release, as in
-    the API (loaded when the first typing arrives; refused when no release is configured)."""
-    return RegistryService(make_session_factory(engine), actor=actor)
+    the API (loaded when the first typing arrives; refused when no release is configured).
+
+    The audit log names the command (``actor``) and the operating-system user who ran it.
+    """
+    return RegistryService(make_session_factory(engine), actor=Actor.system(f"{actor} ({_os_user()})"))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name for this uid (containers)
+        return f"uid {os.getuid()}"
 
 
 @contextmanager

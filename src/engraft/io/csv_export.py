@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engraft.io import csv_columns as cols
 from engraft.io.csv_report import ExportSummary
+from engraft.registry.audit import AuditAction
 from engraft.registry.models import (
     Centre,
     ClinicalEvent,
@@ -128,6 +129,9 @@ def export_registry(service: RegistryService, directory: Path, *, include_identi
         with service.read_snapshot() as session:
             _snapshot(session)
             _export_all(session, out, include_identity)
+        fields = ["birth_date", "given_name", "family_name", "mrn"] if include_identity else ["birth_date"]
+        details = {"directory": str(directory), "rows": dict(out.rows), "fields": fields}
+        service.record_access(AuditAction.EXPORT, "registry", None, details)
     except BaseException:
         out.abandon()
         raise

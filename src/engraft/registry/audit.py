@@ -12,10 +12,21 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    """What an audit entry records. Writes, reads of identifying data, exports, and account events."""
+
     CREATE = "create"
     UPDATE = "update"
     BULK_INSERT = "bulk insert"
     IMPORT = "import"
+    READ = "read"
+    """A read of identifying data (names, medical record numbers, exact birth dates)."""
+    EXPORT = "export"
+    """Identifying data written out of the registry (a CSV export with identities)."""
+    SIGN_IN = "sign in"
+    SIGN_IN_FAILED = "sign in failed"
+    SIGN_OUT = "sign out"
+    ACCOUNT_CHANGE = "account change"
+    TOKEN_CHANGE = "token change"
 
 
 @dataclass(frozen=True, slots=True)

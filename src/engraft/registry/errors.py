@@ -87,3 +87,16 @@ class WriteConflict(RegistryError):
         super().__init__(
             f"{entity} write conflicted with a concurrent transaction ({reason}); nothing was written, retry"
         )
+
+
+class AuditUnavailable(RegistryError):
+    """An audit entry could not be written: the write it records was not made, the read not handed out."""
+
+    def __init__(self, action: str, entity: str) -> None:
+        self.action = action
+        self.entity = entity
+        outcome = "nothing was handed out" if action in ("read", "export") else "nothing was written"
+        super().__init__(
+            f"the audit log could not record this {action} of {entity} data, so {outcome}; "
+            "try again, and tell the administrator if it persists"
+        )

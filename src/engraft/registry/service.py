@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
@@ -23,6 +23,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from engraft.registry import checks
 from engraft.registry.audit import Actor, AuditAction
 from engraft.registry.errors import (
+    AuditUnavailable,
     DuplicateRecord,
     InvalidRecord,
     Problem,
@@ -120,6 +121,11 @@ def _begin_write(session: Session) -> None:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
+def _identifying_fields(include_identity: bool) -> list[str]:
+    """The identifying fields a patient read hands out: the exact birth date, and names and MRN when asked."""
+    return ["birth_date", "given_name", "family_name", "mrn"] if include_identity else ["birth_date"]
+
+
 class RegistryService:
     """Transactional access to the registry for one acting user (recorded in the audit log)."""
 
@@ -210,9 +216,42 @@ class RegistryService:
                 yield self._bound
 
     def audit(self, session: Session, action: AuditAction, entity: str, entity_id: int | None, changes: Any) -> None:
-        session.add(
-            AuditEntry(actor=self.actor.name, action=action, entity=entity, entity_id=entity_id, changes=changes)
+        """Add the audit entry of ``action`` by this service's actor to ``session``'s transaction.
+
+        The entry is flushed at once (the records it describes were flushed before it), so a database that
+        refuses it fails the whole transaction with :class:`AuditUnavailable`: nothing goes unrecorded.
+        """
+        actor = self.actor
+        entry = AuditEntry(
+            actor=actor.name,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            client_address=actor.client_address,
+            user_agent=actor.user_agent,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            changes=changes,
         )
+        session.add(entry)
+        try:
+            session.flush()
+        except SQLAlchemyError as exc:
+            raise AuditUnavailable(action.value, entity) from exc
+
+    def record_access(self, action: AuditAction, entity: str, entity_id: int | None, details: Any) -> None:
+        """Audit a read or export of identifying data, in a transaction of its own, before the data leave.
+
+        Raises :class:`AuditUnavailable` when the entry cannot be written: the caller must then not hand out
+        what was read (never a silent read).
+        """
+        try:
+            with self.transaction() as session:
+                self.audit(session, action, entity, entity_id, details)
+        except AuditUnavailable:
+            raise
+        except (SQLAlchemyError, RegistryError) as exc:
+            raise AuditUnavailable(action.value, entity) from exc
 
     # ---- generic helpers -------------------------------------------------------------------
     def _get(
@@ -335,6 +374,7 @@ class RegistryService:
             patient = read_patient(session.connection(), patient_id, include_identity)
         if patient is None:
             raise RecordNotFound("patient", patient_id)
+        self.record_access(AuditAction.READ, "patient", patient_id, {"fields": _identifying_fields(include_identity)})
         return patient
 
     def list_patients(
@@ -344,6 +384,9 @@ class RegistryService:
         _check_page(limit, offset)
         with self._reading() as session:
             items, total = read_patient_page(session.connection(), limit, offset, centre, include_identity)
+        if items:
+            details = {"ids": [p.id for p in items], "fields": _identifying_fields(include_identity)}
+            self.record_access(AuditAction.READ, "patient", None, details)
         return Page[PatientOut](items=items, total=total, limit=limit, offset=offset)
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:

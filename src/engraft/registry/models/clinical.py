@@ -113,14 +113,23 @@ class Assessment(TimestampedMixin, Base):
 
 
 class AuditEntry(Base):
-    """Append-only log of every write: who, when, what and the changed fields."""
+    """Append-only log of every write and every identifying read: who, from where, when, what, which record.
+
+    The database refuses UPDATE and DELETE on this table (triggers on SQLite and PostgreSQL, migration
+    0007; on PostgreSQL the privileges are revoked from PUBLIC as well).
+    """
 
     __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utc_now, index=True)
-    actor: Mapped[str] = mapped_column(String(120))
-    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, "audit_action"))
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, "audit_action"), index=True)
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
