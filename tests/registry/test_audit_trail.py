@@ -250,3 +250,27 @@ def test_the_audit_api_lists_filters_and_exports(client: TestClient, seeded: dic
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {r["action"] for r in rows} == {"create", "read"}
     assert client.get("/api/audit", params={"action": "export"}).json()["total"] == 1
+
+
+def test_the_cli_lists_and_exports_the_log(nurse: RegistryService, engine: Engine, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from engraft.cli import app
+
+    pid = _patient(nurse)
+    nurse.get_patient(pid)
+    url = engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["audit", "list", "--action", "read", "--database", url])
+    assert listed.exit_code == 0, listed.output
+    assert "nurse.kim" in listed.output and "1 of 1 matching entries" in listed.output
+    out = tmp_path / "audit.csv"
+    exported = runner.invoke(app, ["audit", "export", str(out), "--entity", "patient", "--database", url])
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["action"] for r in rows] == ["create", "read"]
+    assert not out.with_name("audit.csv.partial").exists()
+    refused = runner.invoke(app, ["audit", "list", "--since", "yesterday", "--database", url])
+    assert refused.exit_code == 2 and "since" in refused.output and "Traceback" not in refused.output
+    (last,) = list_audit(nurse, AuditQuery(action=AuditAction.EXPORT)).items
+    assert last.actor.startswith("audit export (")  # the CLI names the command and the OS user

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, make_url, select
 
 from engraft import __version__
+from engraft.cli.audit import audit_app
 from engraft.cli.common import (
     DatabaseOption,
     console,
@@ -36,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(donors_app, name="donors")
 app.add_typer(hla_app, name="hla")
