@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed ORM models of the transplant registry."""
 
+from engraft.registry.models.account import ApiToken, ResearchProject, SignInSession, UserAccount
 from engraft.registry.models.base import Base
 from engraft.registry.models.clinical import (
     Assessment,
@@ -13,6 +14,7 @@ from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, Tra
 from engraft.registry.models.patient import Centre, Diagnosis, Patient, PatientIdentity
 
 __all__ = [
+    "ApiToken",
     "Assessment",
     "AuditEntry",
     "Base",
@@ -27,5 +29,8 @@ __all__ = [
     "Observation",
     "Patient",
     "PatientIdentity",
+    "ResearchProject",
+    "SignInSession",
     "TransplantEpisode",
+    "UserAccount",
 ]
