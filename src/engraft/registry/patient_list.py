@@ -1,0 +1,422 @@
+"""The transplant team's patient list: search, filters, sort and paging in one statement (plus a count).
+
+A :class:`PatientListQuery` says what the list shows: a name or MRN search (only for a reader who may see
+identity: the query refuses it otherwise), a centre, a disease group (the EBMT activity survey's
+indication groups, :data:`engraft.outcomes.activity.INDICATION_RULES`, matched on any of the patient's
+diagnoses) and a phase of care relative to ``as_of``:
+
+``pre-transplant``
+    no transplant episode yet, or the newest episode's day 0 is after ``as_of``;
+``day 0-100``
+    the newest episode's day 0 is ``as_of`` or up to 100 days before it (day 0 and day 100 included);
+``follow-up``
+    the newest episode's day 0 is more than 100 days before ``as_of`` (day 101 on).
+
+:func:`read_patient_list` sends two statements: the page (an inner query picks the page's ids and sort
+keys, ``ORDER BY .. LIMIT .. OFFSET``; the outer one joins the columns shown for just those rows) and the
+count of every match (skipped when the page shows the total by itself). The newest day 0 per patient is
+an aggregate over ``transplant_episode`` grouped by patient, joined once. :func:`list_patients_for`
+adds the audit entry an identifying read needs, once per list shown, through the registry service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+
+from engraft.outcomes.activity import INDICATION_ORDER, INDICATION_RULES
+from engraft.registry.audit import AuditAction
+from engraft.registry.errors import InvalidRecord
+from engraft.registry.models import Centre, Diagnosis, Patient, PatientIdentity, TransplantEpisode
+from engraft.registry.patient_reads import known_total
+from engraft.registry.service import RegistryService
+from engraft.vocabulary import Sex, TransplantType
+
+EARLY_PHASE_DAYS: Final = 100
+"""The last day of the early post-transplant phase (day 0 to day 100, both included)."""
+MAX_PAGE_SIZE: Final = 200
+MAX_SEARCH_LENGTH: Final = 100
+
+PATIENT = Patient.__table__
+CENTRE = Centre.__table__
+IDENTITY = PatientIdentity.__table__
+EPISODE = TransplantEpisode.__table__
+DIAGNOSIS = Diagnosis.__table__
+
+
+class CarePhase(StrEnum):
+    """Where a patient is in the transplant course, from the newest episode's day 0."""
+
+    PRE_TRANSPLANT = "pre-transplant"
+    EARLY = "day 0-100"
+    FOLLOW_UP = "follow-up"
+
+
+class PatientSort(StrEnum):
+    """What the list is ordered by (ties broken by the patient's id)."""
+
+    LATEST_TRANSPLANT = "latest-transplant"
+    """Newest day 0 first (descending) or last; patients without a transplant always come last."""
+    NAME = "name"
+    """Family name, then given name (needs identity)."""
+    MRN = "mrn"
+    """Medical record number (needs identity)."""
+    REGISTRY_ID = "registry-id"
+    """The pseudonymous registry id."""
+
+
+IDENTITY_SORTS: Final = frozenset({PatientSort.NAME, PatientSort.MRN})
+DISEASE_GROUPS: Final[tuple[str, ...]] = INDICATION_ORDER
+"""The disease groups the list filters on, in the activity survey's order ("Other" and "missing" last)."""
+
+
+def care_phase(latest_day0: dt.date | None, as_of: dt.date) -> CarePhase:
+    """The phase of a patient whose newest transplant was on ``latest_day0`` (None: none yet), on ``as_of``."""
+    if latest_day0 is None or latest_day0 > as_of:
+        return CarePhase.PRE_TRANSPLANT
+    if (as_of - latest_day0).days <= EARLY_PHASE_DAYS:
+        return CarePhase.EARLY
+    return CarePhase.FOLLOW_UP
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListQuery:
+    """One view of the patient list. Build it from request parameters; it checks itself."""
+
+    as_of: dt.date
+    include_identity: bool
+    search: str | None = None
+    centre: str | None = None
+    disease_group: str | None = None
+    phase: CarePhase | None = None
+    sort: PatientSort = PatientSort.LATEST_TRANSPLANT
+    descending: bool = True
+    limit: int = 25
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.search is not None:
+            object.__setattr__(self, "search", self.search.strip() or None)
+        if self.search is not None and not self.include_identity:
+            raise InvalidRecord.single("search", self.search, "no search: searching by name or MRN needs identity")
+        if self.search is not None and len(self.search) > MAX_SEARCH_LENGTH:
+            raise InvalidRecord.single("search", self.search, f"at most {MAX_SEARCH_LENGTH} characters")
+        if self.sort in IDENTITY_SORTS and not self.include_identity:
+            raise InvalidRecord.single("sort", self.sort.value, "a sort that needs no identity")
+        if self.disease_group is not None and self.disease_group not in DISEASE_GROUPS:
+            raise InvalidRecord.single("disease_group", self.disease_group, f"one of {', '.join(DISEASE_GROUPS)}")
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidRecord.single("limit", self.limit, f"an integer from 1 to {MAX_PAGE_SIZE}")
+        if self.offset < 0:
+            raise InvalidRecord.single("offset", self.offset, "an integer >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListIdentity:
+    given_name: str
+    family_name: str
+    mrn: str
+    birth_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListRow:
+    """One patient as the list shows it. ``identity`` is None unless the query included identity."""
+
+    id: int
+    registry_id: str
+    centre: str
+    sex: Sex
+    birth_year: int
+    latest_day0: dt.date | None
+    latest_transplant_type: TransplantType | None
+    transplants: int
+    diagnosis: str | None
+    """The WHO name of the newest diagnosis."""
+    icd10: str | None
+    phase: CarePhase
+    day: int | None
+    """Days since the newest day 0 on ``as_of`` (negative before it), None without a transplant."""
+    identity: PatientListIdentity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListPage:
+    query: PatientListQuery
+    rows: list[PatientListRow]
+    total: int
+
+    @property
+    def first(self) -> int:
+        """1-based position of the first row shown (0 when the page is empty)."""
+        return self.query.offset + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.query.offset + len(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.offset > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.offset + len(self.rows) < self.total
+
+    @property
+    def page_number(self) -> int:
+        return self.query.offset // self.query.limit + 1
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.query.limit))
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    page: Select[Any]
+    count: Select[Any]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _latest_episodes() -> Any:
+    """Per patient: the newest day 0 and the number of transplants."""
+    return (
+        select(
+            EPISODE.c.patient_id,
+            func.max(EPISODE.c.day0).label("latest_day0"),
+            func.count().label("transplants"),
+        )
+        .group_by(EPISODE.c.patient_id)
+        .subquery("latest")
+    )
+
+
+def _prefix_match(column: ColumnElement[str], prefixes: tuple[str, ...]) -> ColumnElement[bool]:
+    return or_(*(column.startswith(prefix, autoescape=True) for prefix in prefixes))
+
+
+def disease_group_condition(group: str, icd10: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL for ``disease_group(icd10) == group``: a prefix of the group, and none of an earlier group's."""
+    code = func.upper(func.trim(icd10))
+    earlier: list[ColumnElement[bool]] = []
+    for name, prefixes in INDICATION_RULES:
+        if name == group:
+            return and_(_prefix_match(code, prefixes), *(not_(e) for e in earlier))
+        earlier.append(_prefix_match(code, prefixes))
+    if group == "Other":
+        return and_(code != "", *(not_(e) for e in earlier))
+    return code == ""  # "missing": a blank code
+
+
+def _search_condition(search: str) -> ColumnElement[bool]:
+    """Every word of ``search`` in the given name, family name or MRN (case-insensitive, substring)."""
+    conditions = []
+    for word in search.split():
+        pattern = f"%{_escape_like(word.lower())}%"
+        conditions.append(
+            or_(
+                *(
+                    func.lower(IDENTITY.c[name]).like(pattern, escape="\\")
+                    for name in ("given_name", "family_name", "mrn")
+                )
+            )
+        )
+    return and_(*conditions)
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _statements(query: PatientListQuery) -> _Statements:
+    latest = _latest_episodes()
+    base = PATIENT.outerjoin(latest, latest.c.patient_id == PATIENT.c.id)
+    needs_identity_join = query.include_identity and (query.search is not None or query.sort in IDENTITY_SORTS)
+    if needs_identity_join:
+        base = base.outerjoin(IDENTITY, IDENTITY.c.patient_id == PATIENT.c.id)
+    where: list[ColumnElement[bool]] = []
+    parameters: dict[str, Any] = {}
+    if query.centre is not None:
+        where.append(PATIENT.c.centre_id == select(CENTRE.c.id).where(CENTRE.c.code == query.centre).scalar_subquery())
+    if query.search is not None:
+        where.append(_search_condition(query.search))
+    if query.disease_group is not None:
+        if query.disease_group == "missing":
+            where.append(~exists().where(DIAGNOSIS.c.patient_id == PATIENT.c.id))
+        else:
+            in_group = disease_group_condition(query.disease_group, DIAGNOSIS.c.icd10)
+            where.append(exists().where(DIAGNOSIS.c.patient_id == PATIENT.c.id, in_group))
+    if query.phase is not None:
+        where.append(_phase_condition(query.phase, latest.c.latest_day0, query.as_of))
+    order = _order(query, latest.c.latest_day0)
+    page_keys = (
+        select(PATIENT.c.id.label("patient_id"), *(c.label(f"k{i}") for i, c in enumerate(order.keys)))
+        .select_from(base)
+        .where(*where)
+        .order_by(*order.clauses)
+        .limit(query.limit)
+        .offset(query.offset)
+        .subquery("page")
+    )
+    newest_diagnosis = (
+        select(DIAGNOSIS.c.who_name, DIAGNOSIS.c.icd10)
+        .where(DIAGNOSIS.c.patient_id == PATIENT.c.id)
+        .order_by(DIAGNOSIS.c.diagnosis_date.desc(), DIAGNOSIS.c.id.desc())
+        .limit(1)
+    )
+    newest_episode_type = (
+        select(EPISODE.c.transplant_type)
+        .where(EPISODE.c.patient_id == PATIENT.c.id)
+        .order_by(EPISODE.c.day0.desc(), EPISODE.c.sequence_number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns: list[Any] = [
+        PATIENT.c.id,
+        PATIENT.c.registry_id,
+        CENTRE.c.code.label("centre"),
+        PATIENT.c.sex,
+        PATIENT.c.birth_date,
+        latest.c.latest_day0,
+        func.coalesce(latest.c.transplants, 0).label("transplants"),
+        newest_episode_type.label("latest_transplant_type"),
+        newest_diagnosis.with_only_columns(DIAGNOSIS.c.who_name).scalar_subquery().label("diagnosis"),
+        newest_diagnosis.with_only_columns(DIAGNOSIS.c.icd10).scalar_subquery().label("icd10"),
+    ]
+    joined = (
+        page_keys.join(PATIENT, PATIENT.c.id == page_keys.c.patient_id)
+        .join(CENTRE, CENTRE.c.id == PATIENT.c.centre_id)
+        .outerjoin(latest, latest.c.patient_id == PATIENT.c.id)
+    )
+    if query.include_identity:
+        columns += [IDENTITY.c.given_name, IDENTITY.c.family_name, IDENTITY.c.mrn]
+        joined = joined.outerjoin(IDENTITY, IDENTITY.c.patient_id == PATIENT.c.id)
+    outer_order = [_direction(page_keys.c[f"k{i}"], d, n) for i, (d, n) in enumerate(order.directions)]
+    page = select(*columns).select_from(joined).order_by(*outer_order, page_keys.c.patient_id)
+    count = select(func.count()).select_from(base).where(*where)
+    return _Statements(page, count, parameters)
+
+
+def _phase_condition(phase: CarePhase, latest_day0: ColumnElement[dt.date], as_of: dt.date) -> ColumnElement[bool]:
+    early_start = as_of - dt.timedelta(days=EARLY_PHASE_DAYS)
+    if phase is CarePhase.PRE_TRANSPLANT:
+        return or_(latest_day0.is_(None), latest_day0 > as_of)
+    if phase is CarePhase.EARLY:
+        return and_(latest_day0 >= early_start, latest_day0 <= as_of)
+    return latest_day0 < early_start
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    keys: list[ColumnElement[Any]]
+    directions: list[tuple[bool, bool]]
+    """Per key: (descending, nulls last)."""
+
+    @property
+    def clauses(self) -> list[Any]:
+        return [*(_direction(k, d, n) for k, (d, n) in zip(self.keys, self.directions, strict=True)), PATIENT.c.id]
+
+
+def _direction(column: Any, descending: bool, nulls_last: bool) -> Any:
+    ordered = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if nulls_last else ordered
+
+
+def _order(query: PatientListQuery, latest_day0: ColumnElement[dt.date]) -> _Order:
+    desc = query.descending
+    if query.sort is PatientSort.LATEST_TRANSPLANT:
+        # Patients without a transplant come last either way: a flag first, then the date.
+        no_transplant = case((latest_day0.is_(None), literal(1)), else_=literal(0))
+        return _Order([no_transplant, latest_day0], [(False, False), (desc, False)])
+    if query.sort is PatientSort.NAME:
+        return _Order(
+            [func.lower(IDENTITY.c.family_name), func.lower(IDENTITY.c.given_name)], [(desc, True), (desc, True)]
+        )
+    if query.sort is PatientSort.MRN:
+        return _Order([IDENTITY.c.mrn], [(desc, True)])
+    return _Order([PATIENT.c.registry_id], [(desc, False)])
+
+
+def _row(record: Any, query: PatientListQuery) -> PatientListRow:
+    latest_day0: dt.date | None = record.latest_day0
+    identity = None
+    if query.include_identity and record.mrn is not None:
+        identity = PatientListIdentity(record.given_name, record.family_name, record.mrn, record.birth_date)
+    return PatientListRow(
+        id=record.id,
+        registry_id=record.registry_id,
+        centre=record.centre,
+        sex=Sex(record.sex),
+        birth_year=record.birth_date.year,
+        latest_day0=latest_day0,
+        latest_transplant_type=None
+        if record.latest_transplant_type is None
+        else TransplantType(record.latest_transplant_type),
+        transplants=record.transplants,
+        diagnosis=record.diagnosis,
+        icd10=record.icd10,
+        phase=care_phase(latest_day0, query.as_of),
+        day=None if latest_day0 is None else (query.as_of - latest_day0).days,
+        identity=identity,
+    )
+
+
+def read_patient_list(connection: Connection, query: PatientListQuery) -> PatientListPage:
+    """The page ``query`` asks for and the number of patients matching it (no audit: see :func:`list_patients_for`)."""
+    statements = _statements(query)
+    records = connection.execute(statements.page, statements.parameters).all()
+    rows = [_row(r, query) for r in records]
+    total = known_total(len(rows), query.limit, query.offset)
+    if total is None:
+        total = connection.scalar(statements.count, statements.parameters) or 0
+    return PatientListPage(query, rows, total)
+
+
+def list_patients_for(service: RegistryService, query: PatientListQuery) -> PatientListPage:
+    """The patient list read for ``service``'s actor; a page with identity is audited once (ids and fields)."""
+    with service.read_snapshot() as session:
+        page = read_patient_list(session.connection(), query)
+    if query.include_identity and page.rows:
+        details = {"ids": [r.id for r in page.rows], "fields": ["birth_date", "given_name", "family_name", "mrn"]}
+        service.record_access(AuditAction.READ, "patient", None, details)
+    return page
+
+
+def centre_codes(service: RegistryService) -> list[str]:
+    """The centres the list's filter offers."""
+    with service.read_snapshot() as session:
+        return list(session.scalars(select(CENTRE.c.code).order_by(CENTRE.c.code)))
+
+
+__all__ = [
+    "DISEASE_GROUPS",
+    "EARLY_PHASE_DAYS",
+    "CarePhase",
+    "PatientListIdentity",
+    "PatientListPage",
+    "PatientListQuery",
+    "PatientListRow",
+    "PatientSort",
+    "care_phase",
+    "centre_codes",
+    "disease_group_condition",
+    "list_patients_for",
+    "read_patient_list",
+]
