@@ -22,6 +22,8 @@ def test_demo_export_import_and_risk_profile(tmp_path: Path, hla_release: str) -
     source = f"sqlite:///{tmp_path / 'demo.db'}"
     demo = runner.invoke(app, ["demo", "--database", source, "--transplants", "6", "--seed", "5"])
     assert demo.exit_code == 0, demo.output
+    assert "Synthetic demo cohort" in demo.output and "observations" in demo.output
+    assert "DemoSummary(" not in demo.output and "datetime.date(" not in demo.output  # never a raw repr
     again = runner.invoke(app, ["demo", "--database", source, "--transplants", "6"])
     assert again.exit_code == 1 and "empty" in again.output
 

@@ -77,6 +77,7 @@ def _hla_release_configured() -> bool:
 
 
 def fill_demo(database: str, transplants: int, seed: int) -> None:
+    from engraft.cli.demo_summary import demo_summary_table
     from engraft.demo.cohort_loader import load_demo_cohort
 
     hla_typings = _hla_release_configured()
@@ -101,7 +102,7 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
                 hla_typings=hla_typings,
             )
-    console.print(summary)
+    console.print(demo_summary_table(summary))
     engine.dispose()
 
 
