@@ -24,18 +24,25 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import pyotp
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Match, Route
 
-from engraft.access import Role
+from engraft.access import Permission, Role, allows
+from engraft.api.auth import CSRF_HEADER, SESSION_COOKIE
 from engraft.registry.accounts import AccountService
+from engraft.registry.accounts_policy import AccountPolicy
 from engraft.registry.accounts_schemas import NewUser
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 """argon2id at test cost (the production default costs about 50 ms per hash)."""
+TEST_ACCOUNT_POLICY = AccountPolicy(hasher=FAST_HASHER)
+"""The production account policy with the test-cost hasher: pass it to ``create_app(account_policy=...)``."""
 TEST_PASSWORD = "test password 1234"
 """Every test account's password (meets the policy: 12 or more characters, not the username)."""
 
@@ -72,6 +79,12 @@ class TestAccount:
         """The current TOTP code (administrators have a second factor; others none)."""
         return None if self.totp_secret is None else pyotp.TOTP(self.totp_secret).now()
 
+    def next_code(self) -> str | None:
+        """The next 30 s step's code (accepted once the current one has been used)."""
+        if self.totp_secret is None:
+            return None
+        return pyotp.TOTP(self.totp_secret).at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+
 
 def accounts_of(app: FastAPI) -> AccountService:
     service: AccountService = app.state.accounts
@@ -86,7 +99,9 @@ def create_account(app: FastAPI, role: Role, username: str | None = None) -> Tes
     secret = None
     if role is Role.ADMIN:
         setup = accounts.begin_totp(made.user.id)
-        accounts.confirm_totp(made.user.id, pyotp.TOTP(setup.secret).at(accounts.now()))
+        # confirmed with the previous 30 s step's code, so the current one is still unused for signing in
+        previous = accounts.now() - dt.timedelta(seconds=30)
+        accounts.confirm_totp(made.user.id, pyotp.TOTP(setup.secret).at(previous))
         secret = setup.secret
     return TestAccount(made.user.id, name, TEST_PASSWORD, role, secret)
 
@@ -121,4 +136,91 @@ def signed_in_client(
     with SignedInClient(app, base_url=base_url) as client:
         client.account = account
         client.csrf_token = sign_in(client, account)
+        yield client
+
+
+ROLE_PREFERENCE: tuple[Role, ...] = (
+    Role.DATA_MANAGER,
+    Role.PHYSICIAN,
+    Role.SEARCH_COORDINATOR,
+    Role.NURSE,
+    Role.ADMIN,
+    Role.RESEARCHER,
+)
+"""The order in which :class:`TeamClient` picks the member who sends a request."""
+
+
+class TeamClient(TestClient):
+    """A client for tests of what routes do (not of who may call them): a small team, one signed-in account
+    per role, and each request is sent by the first member (in :data:`ROLE_PREFERENCE`) whose role holds
+    the route's declared permission; routes the app does not know go out as the data manager.
+
+    Each member signed in through ``/api/auth/sign-in`` once, on first use. Who-may-do-what is tested by
+    tests/api/test_deny_matrix.py, not here.
+    """
+
+    __test__ = False
+
+    def __init__(self, app: FastAPI, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)  # type: ignore[arg-type]
+        self._members: dict[Role, tuple[str, str]] = {}
+        self.last_role: Role | None = None
+
+    def member(self, role: Role) -> tuple[str, str]:
+        """(session token, CSRF token) of the team's member with ``role``, signed in on first use."""
+        if role not in self._members:
+            account = create_account(self.app, role, f"team.{role.value.replace('_', '-')}")  # type: ignore[arg-type]
+            body: dict[str, str] = {"username": account.username, "password": account.password}
+            code = account.code()
+            if code is not None:
+                body["code"] = code
+            answer = super().request("POST", "/api/auth/sign-in", json=body)
+            assert answer.status_code == 200, answer.text
+            token = answer.cookies.get(SESSION_COOKIE) or ""
+            self.cookies.clear()
+            self._members[role] = (token, str(answer.json()["csrf_token"]))
+        return self._members[role]
+
+    def role_for(self, method: str, url: str) -> Role:
+        permission = permission_for(self.app, method, url)  # type: ignore[arg-type]
+        if permission is None:
+            return Role.DATA_MANAGER
+        return next((r for r in ROLE_PREFERENCE if allows(r, permission)), Role.DATA_MANAGER)
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        role = self.role_for(method, str(url))
+        self.last_role = role
+        token, csrf = self.member(role)
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Cookie", f"{SESSION_COOKIE}={token}")
+        headers.setdefault(CSRF_HEADER, csrf)
+        return super().request(method, url, headers=headers, **kwargs)
+
+
+def permission_for(app: FastAPI, method: str, url: str) -> Permission | None:
+    """The permission the app's route for ``method`` ``url`` declares (``None``: no such route)."""
+    path = urlsplit(url).path
+    table: dict[tuple[str, str], Permission] = app.state.route_permissions
+    scope = {"type": "http", "path": path, "method": method.upper(), "root_path": ""}
+    for (route_method, route_path), permission in table.items():
+        if route_method != method.upper():
+            continue
+        route = _ROUTE_CACHE.setdefault(route_path, Route(route_path, endpoint=_nothing))
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match is Match.FULL:
+            return permission
+    return None
+
+
+def _nothing() -> None:  # pragma: no cover - never called; a path pattern needs an endpoint
+    return None
+
+
+_ROUTE_CACHE: dict[str, Route] = {}
+
+
+@contextmanager
+def team_client(app: FastAPI) -> Iterator[TeamClient]:
+    """A :class:`TeamClient` of ``app`` (its lifespan runs, as with ``with TestClient(app)``)."""
+    with TeamClient(app) as client:
         yield client

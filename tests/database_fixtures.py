@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from engraft.api.app import create_app
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.service import RegistryService
+from tests.auth_clients import TEST_ACCOUNT_POLICY, team_client
 from tests.conftest import require
 from tests.database_templates import (
     POSTGRES_USED,
@@ -161,7 +162,9 @@ def service(engine: Engine) -> RegistryService:
 
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(engine, migrate=False)) as test_client:
+    """The API on the test's database, called by a team of signed-in accounts (tests/auth_clients.py): each
+    request goes out as a member whose role may make it."""
+    with team_client(create_app(engine, migrate=False, account_policy=TEST_ACCOUNT_POLICY)) as test_client:
         yield test_client
 
 

@@ -13,21 +13,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from engraft import __version__
+from engraft.api.auth import AuthSettings, PrincipalMiddleware, declare_permissions
 from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
+from engraft.api.routes_admin import router as admin_router
 from engraft.api.routes_audit import router as audit_router
+from engraft.api.routes_auth import router as auth_router
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
 from engraft.api.routes_health import DatabaseProbe, health_of
 from engraft.api.routes_health import router as health_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
+from engraft.api.routes_research import router as research_router
 from engraft.api.routes_scores import router as scores_router
+from engraft.registry.accounts import AccountPolicy, AccountService
+from engraft.registry.accounts_policy import Clock, utc_clock
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import current_revision, head_revision, upgrade
 from engraft.registry.service import RegistryService
@@ -44,6 +50,20 @@ APP_FACTORY = "engraft.api.app:app_from_environment"
 """Import string of the worker factory, for ``uvicorn.run(APP_FACTORY, factory=True)``."""
 
 
+API_ROUTERS: tuple[APIRouter, ...] = (
+    health_router,
+    registry_router,
+    scores_router,
+    outcomes_router,
+    donor_search_router,
+    audit_router,
+    auth_router,
+    admin_router,
+    research_router,
+)
+"""Every router of the API, in the order they are matched."""
+
+
 class SchemaNotCurrent(RuntimeError):
     """The database schema is not at this version's newest migration (a worker does not migrate)."""
 
@@ -55,6 +75,9 @@ def create_app(
     validate_hla: bool = True,
     donor_registry: DonorRegistry | None = None,
     threads: int | None = None,
+    account_policy: AccountPolicy | None = None,
+    auth_settings: AuthSettings | None = None,
+    clock: Clock = utc_clock,
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
@@ -62,7 +85,9 @@ def create_app(
     are never stored unchecked: with ``validate_hla`` they are checked against the configured IMGT/HLA
     release (and refused when none is configured); ``validate_hla=False`` loads no release and refuses
     every typing (records without one are unaffected). ``threads`` bounds the requests served at once
-    (default: AnyIO's 40).
+    (default: AnyIO's 40). ``account_policy`` sets session lifetimes, lockout and the password hasher;
+    ``auth_settings`` the cookie (default: from the environment, Secure unless ``ENGRAFT_COOKIE_SECURE=0``);
+    ``clock`` is what the account service calls now (tests pass their own).
     """
     engine = engine or make_engine()
     if migrate:
@@ -85,19 +110,21 @@ def create_app(
         validator, hla_release = hla_typing_validator()
     else:
         validator, hla_release = refusing_validator("this server was started without HLA validation"), None
-    app.state.registry = RegistryService(make_session_factory(engine), actor="api", typing_validator=validator)
+    sessions = make_session_factory(engine)
+    app.state.registry = RegistryService(sessions, actor="api", typing_validator=validator)
+    app.state.accounts = AccountService(RegistryService(sessions, actor="api"), account_policy, clock)
+    app.state.auth_settings = auth_settings or AuthSettings.from_environment()
     app.state.donor_registry = donor_registry or DonorRegistry()
     app.state.health = health_of(engine, __version__, hla_release)
     app.state.database_probe = DatabaseProbe(engine)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(PrincipalMiddleware, accounts=app.state.accounts)
     install_error_handlers(app)
     install_problem_schema(app)
-    app.include_router(health_router)
-    app.include_router(registry_router)
-    app.include_router(scores_router)
-    app.include_router(outcomes_router)
-    app.include_router(donor_search_router)
-    app.include_router(audit_router)
+    routers = API_ROUTERS
+    app.state.route_permissions = declare_permissions(routers)  # every route's one permission, or no app
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -68,6 +68,7 @@ _KIND: Final[dict[int, str]] = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "invalid-input",
+    429: "too-many-requests",
     500: "server-error",
     503: "unavailable",
 }
@@ -82,6 +83,7 @@ _DESCRIPTION: Final[dict[int, str]] = {
     413: "The request body is larger than the server accepts.",
     415: "The request body is not in a media type this route reads.",
     422: "The submitted data break a rule; each fault is listed in `errors`.",
+    429: "Too many failed sign-ins: the account is locked for a while (see Retry-After).",
     500: "An unexpected server error; nothing was written.",
     503: "A resource the route needs is not configured or not available.",
 }

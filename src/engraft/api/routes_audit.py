@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
+from engraft.access import Permission
+from engraft.api.auth import acting_registry, require
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
 from engraft.api.request_body import RequestProblem
 from engraft.io.audit_csv import audit_csv
@@ -18,14 +20,13 @@ from engraft.registry.audit_log import AuditEntryOut, AuditQuery, export_audit, 
 from engraft.registry.schemas.common import MAX_RECORD_ID, Page
 from engraft.registry.service import MAX_PAGE, RegistryService
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], dependencies=[require(Permission.AUDIT_READ)])
 #: An ISO 8601 timestamp with its time zone (a bare number is not read as a Unix time).
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 
 
 def _service(request: Request) -> RegistryService:
-    service: RegistryService = request.app.state.registry
-    return service
+    return acting_registry(request)
 
 
 def audit_query(

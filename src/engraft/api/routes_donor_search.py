@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engraft.access import Permission
+from engraft.api.auth import require
 from engraft.api.donor_search_schemas import DonorSearchResult
 from engraft.api.errors import echo
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
@@ -35,7 +37,12 @@ from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
 DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
 HF_SET_ENV = "ENGRAFT_HF_SET"
-router = APIRouter(prefix="/api/donor-search", tags=["donor search"], route_class=JsonBodyRoute)
+router = APIRouter(
+    prefix="/api/donor-search",
+    tags=["donor search"],
+    route_class=JsonBodyRoute,
+    dependencies=[require(Permission.DONOR_SEARCH)],
+)
 #: Characters of a GL String (allele names and the operators / ~ + | ^); the names are checked against the release.
 GL_STRING_CHARACTERS = r"^[A-Za-z0-9*:/+^~|.\-]+$"
 

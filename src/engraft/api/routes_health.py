@@ -20,10 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from engraft.access import Permission
+from engraft.api.auth import require
+
 READINESS_INTERVAL_S = 2.0
 NO_HLA_RELEASE = "not configured: HLA typings are refused (run `engraft hla install`)"
 
-router = APIRouter(prefix="/api/health", tags=["health"])
+router = APIRouter(prefix="/api/health", tags=["health"], dependencies=[require(Permission.PUBLIC)])
 
 
 class Health(BaseModel):

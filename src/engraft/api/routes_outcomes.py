@@ -19,6 +19,8 @@ from fastapi.responses import Response
 from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
+from engraft.access import Permission
+from engraft.api.auth import require
 from engraft.api.problems import problem_responses
 from engraft.io.figures import MEDIA_TYPES, FigureFormat, figure_bytes
 from engraft.io.outcome_csv import ActivityTable, activity_csv
@@ -55,7 +57,7 @@ from engraft.registry.outcome_service import (
 )
 from engraft.vocabulary import TimeUnit
 
-router = APIRouter(prefix="/api/outcomes", tags=["outcomes"])
+router = APIRouter(prefix="/api/outcomes", tags=["outcomes"], dependencies=[require(Permission.OUTCOMES_READ)])
 
 
 class OutputFormat(StrEnum):

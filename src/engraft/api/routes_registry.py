@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
+from engraft.access import Permission
+from engraft.api.auth import acting_registry, require
 from engraft.api.body_limit import BULK_BODY_LIMIT, MIB
 from engraft.api.problems import problem_responses
 from engraft.api.request_body import JsonBodyRoute
@@ -46,8 +48,8 @@ from engraft.vocabulary import EventType
 
 
 def registry_service(request: Request) -> RegistryService:
-    service: RegistryService = request.app.state.registry
-    return service
+    """The registry acting for the request's principal (its audit entries name the signed-in user)."""
+    return acting_registry(request)
 
 
 Service = Annotated[RegistryService, Depends(registry_service)]
@@ -92,86 +94,119 @@ LIST = problem_responses(422)
 router = APIRouter(prefix="/api", route_class=JsonBodyRoute)
 
 
-@router.post("/centres", status_code=CREATED, tags=["centres"], responses=CREATE)
+@router.post(
+    "/centres", status_code=CREATED, tags=["centres"], responses=CREATE, dependencies=[require(Permission.CENTRE_WRITE)]
+)
 def create_centre(data: CentreIn, service: Service) -> CentreOut:
     return service.create_centre(data)
 
 
-@router.get("/centres", tags=["centres"], responses=LIST)
+@router.get("/centres", tags=["centres"], responses=LIST, dependencies=[require(Permission.SIGNED_IN)])
 def list_centres(service: Service) -> list[CentreOut]:
     return service.list_centres()
 
 
-@router.post("/patients", status_code=CREATED, tags=["patients"], responses=CREATE)
+@router.post(
+    "/patients",
+    status_code=CREATED,
+    tags=["patients"],
+    responses=CREATE,
+    dependencies=[require(Permission.PATIENT_WRITE)],
+)
 def create_patient(data: PatientIn, service: Service) -> PatientOut:
     return service.create_patient(data)
 
 
-@router.get("/patients", tags=["patients"], responses=LIST)
+@router.get("/patients", tags=["patients"], responses=LIST, dependencies=[require(Permission.PATIENT_IDENTITY_READ)])
 def list_patients(
     service: Service, limit: Limit = 50, offset: Offset = 0, centre: CentreFilter = None
 ) -> Page[PatientOut]:
     return service.list_patients(limit, offset, centre)
 
 
-@router.get("/patients/{patient_id}", tags=["patients"], responses=READ)
+@router.get(
+    "/patients/{patient_id}",
+    tags=["patients"],
+    responses=READ,
+    dependencies=[require(Permission.PATIENT_IDENTITY_READ)],
+)
 def get_patient(patient_id: PatientId, service: Service, include_identity: bool = False) -> PatientOut:
     return service.get_patient(patient_id, include_identity)
 
 
-@router.patch("/patients/{patient_id}", tags=["patients"], responses=UPDATE)
+@router.patch(
+    "/patients/{patient_id}", tags=["patients"], responses=UPDATE, dependencies=[require(Permission.PATIENT_WRITE)]
+)
 def update_patient(patient_id: PatientId, patch: PatientUpdate, service: Service) -> PatientOut:
     return service.update_patient(patient_id, patch)
 
 
-@router.post("/diagnoses", status_code=CREATED, tags=["diagnoses"], responses=CREATE)
+@router.post(
+    "/diagnoses",
+    status_code=CREATED,
+    tags=["diagnoses"],
+    responses=CREATE,
+    dependencies=[require(Permission.PATIENT_WRITE)],
+)
 def create_diagnosis(data: DiagnosisIn, service: Service) -> DiagnosisOut:
     return service.create_diagnosis(data)
 
 
-@router.get("/diagnoses", tags=["diagnoses"], responses=LIST)
+@router.get("/diagnoses", tags=["diagnoses"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_diagnoses(
     service: Service, limit: Limit = 50, offset: Offset = 0, patient_id: PatientFilter = None
 ) -> Page[DiagnosisOut]:
     return service.list_diagnoses(limit, offset, patient_id)
 
 
-@router.get("/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=READ)
+@router.get(
+    "/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=READ, dependencies=[require(Permission.PATIENT_READ)]
+)
 def get_diagnosis(diagnosis_id: DiagnosisId, service: Service) -> DiagnosisOut:
     return service.get_diagnosis(diagnosis_id)
 
 
-@router.patch("/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=UPDATE)
+@router.patch(
+    "/diagnoses/{diagnosis_id}", tags=["diagnoses"], responses=UPDATE, dependencies=[require(Permission.PATIENT_WRITE)]
+)
 def update_diagnosis(diagnosis_id: DiagnosisId, patch: DiagnosisUpdate, service: Service) -> DiagnosisOut:
     return service.update_diagnosis(diagnosis_id, patch)
 
 
-@router.post("/donors", status_code=CREATED, tags=["donors"], responses=CREATE)
+@router.post(
+    "/donors", status_code=CREATED, tags=["donors"], responses=CREATE, dependencies=[require(Permission.DONOR_WRITE)]
+)
 def create_donor(data: DonorIn, service: Service) -> DonorOut:
     return service.create_donor(data)
 
 
-@router.get("/donors", tags=["donors"], responses=LIST)
+@router.get("/donors", tags=["donors"], responses=LIST, dependencies=[require(Permission.DONOR_READ)])
 def list_donors(service: Service, limit: Limit = 50, offset: Offset = 0) -> Page[DonorOut]:
     return service.list_donors(limit, offset)
 
 
-@router.get("/donors/{donor_id}", tags=["donors"], responses=READ)
+@router.get("/donors/{donor_id}", tags=["donors"], responses=READ, dependencies=[require(Permission.DONOR_READ)])
 def get_donor(donor_id: DonorId, service: Service) -> DonorOut:
     return service.get_donor(donor_id)
 
 
-@router.patch("/donors/{donor_id}", tags=["donors"], responses=UPDATE)
+@router.patch("/donors/{donor_id}", tags=["donors"], responses=UPDATE, dependencies=[require(Permission.DONOR_WRITE)])
 def update_donor(donor_id: DonorId, patch: DonorUpdate, service: Service) -> DonorOut:
     return service.update_donor(donor_id, patch)
 
 
-@router.post("/episodes", status_code=CREATED, tags=["episodes"], responses=CREATE)
+@router.post(
+    "/episodes",
+    status_code=CREATED,
+    tags=["episodes"],
+    responses=CREATE,
+    dependencies=[require(Permission.PATIENT_WRITE)],
+)
 def create_episode(data: EpisodeIn, service: Service) -> EpisodeOut:
     return service.create_episode(data)
 
 
-@router.get("/episodes", tags=["episodes"], responses=LIST)
+@router.get("/episodes", tags=["episodes"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_episodes(
     service: Service,
     limit: Limit = 50,
@@ -182,22 +217,28 @@ def list_episodes(
     return service.list_episodes(limit, offset, patient_id, centre)
 
 
-@router.get("/episodes/{episode_id}", tags=["episodes"], responses=READ)
+@router.get(
+    "/episodes/{episode_id}", tags=["episodes"], responses=READ, dependencies=[require(Permission.PATIENT_READ)]
+)
 def get_episode(episode_id: EpisodeId, service: Service) -> EpisodeOut:
     return service.get_episode(episode_id)
 
 
-@router.patch("/episodes/{episode_id}", tags=["episodes"], responses=UPDATE)
+@router.patch(
+    "/episodes/{episode_id}", tags=["episodes"], responses=UPDATE, dependencies=[require(Permission.PATIENT_WRITE)]
+)
 def update_episode(episode_id: EpisodeId, patch: EpisodeUpdate, service: Service) -> EpisodeOut:
     return service.update_episode(episode_id, patch)
 
 
-@router.post("/events", status_code=CREATED, tags=["events"], responses=CREATE)
+@router.post(
+    "/events", status_code=CREATED, tags=["events"], responses=CREATE, dependencies=[require(Permission.PATIENT_WRITE)]
+)
 def create_event(data: EventIn, service: Service) -> EventOut:
     return service.create_event(data)
 
 
-@router.get("/events", tags=["events"], responses=LIST)
+@router.get("/events", tags=["events"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_events(
     service: Service,
     limit: Limit = 50,
@@ -209,22 +250,28 @@ def list_events(
     return service.list_events(limit, offset, patient_id, episode_id, event_type)
 
 
-@router.get("/events/{event_id}", tags=["events"], responses=READ)
+@router.get("/events/{event_id}", tags=["events"], responses=READ, dependencies=[require(Permission.PATIENT_READ)])
 def get_event(event_id: EventId, service: Service) -> EventOut:
     return service.get_event(event_id)
 
 
-@router.patch("/events/{event_id}", tags=["events"], responses=UPDATE)
+@router.patch("/events/{event_id}", tags=["events"], responses=UPDATE, dependencies=[require(Permission.PATIENT_WRITE)])
 def update_event(event_id: EventId, patch: EventUpdate, service: Service) -> EventOut:
     return service.update_event(event_id, patch)
 
 
-@router.post("/follow-ups", status_code=CREATED, tags=["follow-ups"], responses=CREATE)
+@router.post(
+    "/follow-ups",
+    status_code=CREATED,
+    tags=["follow-ups"],
+    responses=CREATE,
+    dependencies=[require(Permission.PATIENT_WRITE)],
+)
 def create_follow_up(data: FollowUpIn, service: Service) -> FollowUpOut:
     return service.create_follow_up(data)
 
 
-@router.get("/follow-ups", tags=["follow-ups"], responses=LIST)
+@router.get("/follow-ups", tags=["follow-ups"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_follow_ups(
     service: Service,
     limit: Limit = 50,
@@ -235,23 +282,32 @@ def list_follow_ups(
     return service.list_follow_ups(limit, offset, patient_id, episode_id)
 
 
-@router.get("/follow-ups/{visit_id}", tags=["follow-ups"], responses=READ)
+@router.get(
+    "/follow-ups/{visit_id}", tags=["follow-ups"], responses=READ, dependencies=[require(Permission.PATIENT_READ)]
+)
 def get_follow_up(visit_id: VisitId, service: Service) -> FollowUpOut:
     return service.get_follow_up(visit_id)
 
 
-@router.patch("/follow-ups/{visit_id}", tags=["follow-ups"], responses=UPDATE)
+@router.patch(
+    "/follow-ups/{visit_id}", tags=["follow-ups"], responses=UPDATE, dependencies=[require(Permission.PATIENT_WRITE)]
+)
 def update_follow_up(visit_id: VisitId, patch: FollowUpUpdate, service: Service) -> FollowUpOut:
     return service.update_follow_up(visit_id, patch)
 
 
-@router.post("/episodes/{episode_id}/risk-profile", tags=["episodes"], responses=UPDATE)
+@router.post(
+    "/episodes/{episode_id}/risk-profile",
+    tags=["episodes"],
+    responses=UPDATE,
+    dependencies=[require(Permission.RISK_ASSESS)],
+)
 def risk_profile(episode_id: EpisodeId, service: Service, request: RiskProfileRequest | None = None) -> RiskProfile:
     """Run every applicable pre-transplant instrument for the episode and store the results."""
     return build_risk_profile(service, episode_id, request or RiskProfileRequest())
 
 
-@router.get("/assessments", tags=["episodes"], responses=LIST)
+@router.get("/assessments", tags=["episodes"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_assessments(
     service: Service,
     limit: Limit = 50,
@@ -270,6 +326,7 @@ def list_assessments(
         "Store a batch of observations all-or-nothing; identical re-sent results are skipped. The body may be up "
         f"to {BULK_BODY_LIMIT // MIB} MiB (about 100 000 observations); a larger one gets 413: send it in parts."
     ),
+    dependencies=[require(Permission.OBSERVATION_WRITE)],
 )
 def upload_observations(
     items: list[ObservationIn],
@@ -278,7 +335,7 @@ def upload_observations(
     return add_observation_inputs(service, items)
 
 
-@router.get("/observations", tags=["observations"], responses=LIST)
+@router.get("/observations", tags=["observations"], responses=LIST, dependencies=[require(Permission.PATIENT_READ)])
 def list_observations(
     service: Service,
     limit: Limit = 100,

@@ -15,6 +15,8 @@ from typing import Any, get_type_hints
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
+from engraft.access import Permission
+from engraft.api.auth import require
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
 from engraft.api.request_body import JsonBodyRoute, RequestProblem
 from engraft.provenance import Citation
@@ -22,7 +24,9 @@ from engraft.scores.catalog import CATALOG, CatalogEntry
 from engraft.scores.provenance import ScoreResult
 
 PREFIX = "/api/scores"
-router = APIRouter(prefix=PREFIX, tags=["scores"], route_class=JsonBodyRoute)
+router = APIRouter(
+    prefix=PREFIX, tags=["scores"], route_class=JsonBodyRoute, dependencies=[require(Permission.SIGNED_IN)]
+)
 
 
 class ScoreDescription(BaseModel):

@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from engraft.access import Principal, Role
@@ -80,13 +80,26 @@ class SessionsMixin(AccountCore):
         A session is over once ``now >= last_seen + idle`` or ``now >= expires_at``, when revoked, or when
         its account is disabled.
         """
+        found = self._find(SignInSession.token_hash == token_digest(token))
+        if found is None:
+            return None
+        signed_in, last_seen = found
+        if self.now() - last_seen >= self.policy.touch_interval:
+            self.touch_session(signed_in.session_id)
+        return signed_in
+
+    def resolve_session_by_id(self, session_id: int) -> SignedIn | None:
+        """The live session ``session_id`` as it is now (after a change to its account); not touched."""
+        found = self._find(SignInSession.id == session_id)
+        return None if found is None else found[0]
+
+    def _find(self, condition: ColumnElement[bool]) -> tuple[SignedIn, dt.datetime] | None:
         now = self.now()
-        digest = token_digest(token)
         with self.registry.read_snapshot() as session:
             found = session.execute(
                 select(SignInSession, UserAccount)
                 .join(UserAccount, UserAccount.id == SignInSession.user_id)
-                .where(SignInSession.token_hash == digest)
+                .where(condition)
             ).first()
             if found is None:
                 return None
@@ -100,10 +113,7 @@ class SessionsMixin(AccountCore):
                 must_change_password=user.must_change_password,
                 needs_second_factor=needs_second_factor(user),
             )
-            stale = now - row.last_seen >= self.policy.touch_interval
-        if stale:
-            self.touch_session(signed_in.session_id)
-        return signed_in
+            return signed_in, row.last_seen
 
     def _live(self, row: SignInSession, user: UserAccount, now: dt.datetime) -> bool:
         idle_end = row.last_seen + dt.timedelta(seconds=row.idle_timeout_s)
