@@ -261,14 +261,14 @@ def serve(
     demo_transplants: Annotated[int, typer.Option(min=1, help="size of a newly created demo cohort")] = 500,
     demo_donors: Annotated[int, typer.Option(min=1, help="size of a newly created demo donor registry")] = 100_000,
 ) -> None:
-    """Serve the REST API (OpenAPI at /openapi.json, interactive docs at /docs).
+    """Serve Engraft: the web pages and the REST API (OpenAPI at /openapi.json, interactive docs at /docs).
 
     Migrations run once, here, before the worker processes start; each worker builds its own app from
-    the environment (engraft.api.app:app_from_environment).
+    the environment (engraft.web.application:application_from_environment).
     """
     import uvicorn
 
-    from engraft.api.app import APP_FACTORY
+    from engraft.web.application import APP_FACTORY
 
     try:
         plan = plan_serving(
@@ -280,7 +280,7 @@ def serve(
     os.environ.update(plan.environment)
     shown = make_url(plan.url).render_as_string()
     processes = "1 worker process" if plan.workers == 1 else f"{plan.workers} worker processes"
-    err_console.print(f"Engraft API on http://{host}:{port}/docs  (database: {shown}; {processes})")
+    err_console.print(f"Engraft on http://{host}:{port}/ , API docs at /docs  (database: {shown}; {processes})")
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=plan.workers, log_level="info")
 
 

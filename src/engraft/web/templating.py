@@ -1,0 +1,204 @@
+"""Templates: one Jinja2 environment for every page, with gettext, locale-aware filters and :func:`render`.
+
+Templates live in ``web/templates/`` (a section's in a folder of its own: ``templates/patients/...``) and
+extend ``base.html``. Autoescaping is on. In a template:
+
+- ``{% trans %}Text{% endtrans %}``, ``{{ _("Text") }}``, ``{{ ngettext("%(num)d patient", "%(num)d patients", n) }}``
+  translate (newstyle gettext: ``%(name)s`` placeholders are filled and escaped);
+- ``{{ day|date }}``, ``{{ moment|datetime }}``, ``{{ x|number }}``, ``{{ x|decimal(1) }}``, ``{{ x|percent }}``
+  format for the page's language (Babel);
+- ``static_url("engraft.css")`` is the URL of a static file with its content hash (cache busting);
+- the context :func:`render` passes: ``principal`` (or ``None``), ``language``, ``languages``,
+  ``csrf_token``, ``sections`` (the ones ``principal`` may open), ``current_section``, ``here`` (this
+  page's path and query), ``sign_in_path``, ``sign_out_path``, ``version``, ``request``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from babel import Locale, dates, numbers
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from engraft import __version__
+from engraft.access import Principal
+from engraft.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, choose_language, translations_for
+from engraft.web.pages_common import SIGN_IN_PATH, SIGN_OUT_PATH, here
+from engraft.web.sections import section_at, sections_for
+
+TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
+STATIC_DIR: Final = Path(__file__).parent / "static"
+STATIC_PREFIX: Final = "/static"
+
+
+def _locale(context: Context) -> Locale:
+    language: Language = context["language"]
+    return language.locale
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return str(context["translations"].gettext(message))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return str(context["translations"].ngettext(singular, plural, n))
+
+
+@pass_context
+def _pgettext(context: Context, msgctxt: str, message: str) -> str:
+    return str(context["translations"].pgettext(msgctxt, message))
+
+
+@pass_context
+def format_date(context: Context, value: dt.date | None, format: str = "medium") -> str:
+    """A date as the page's language writes it (``medium``: 4 Dec 2026 / 2026年12月4日)."""
+    return "" if value is None else dates.format_date(value, format=format, locale=_locale(context))
+
+
+@pass_context
+def format_datetime(context: Context, value: dt.datetime | None, format: str = "medium") -> str:
+    """A timestamp as the page's language writes it, in its own time zone (UTC when it has none)."""
+    if value is None:
+        return ""
+    zone = value.tzinfo or dt.UTC
+    return dates.format_datetime(value, format=format, tzinfo=zone, locale=_locale(context))
+
+
+@pass_context
+def format_number(context: Context, value: float | int | None) -> str:
+    """A number with the language's grouping and decimal signs."""
+    return "" if value is None else numbers.format_decimal(value, locale=_locale(context))
+
+
+@pass_context
+def format_decimal(context: Context, value: float | None, places: int = 1) -> str:
+    """A number with exactly ``places`` decimals."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
+    return numbers.format_decimal(value, format=pattern, locale=_locale(context))
+
+
+@pass_context
+def format_percent(context: Context, value: float | None, places: int = 0) -> str:
+    """A fraction (0.25) as a percentage (25%)."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * places if places > 0 else "") + "%"
+    return numbers.format_percent(value, format=pattern, locale=_locale(context))
+
+
+@cache
+def _static_hash(relative: str) -> str:
+    path = (STATIC_DIR / relative).resolve()
+    if STATIC_DIR.resolve() not in path.parents or not path.is_file():
+        raise ValueError(f"static file {relative!r}: expected a file under {STATIC_DIR}")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(relative: str) -> str:
+    """URL of a file under ``web/static`` with a hash of its content, so browsers may cache it for long."""
+    return f"{STATIC_PREFIX}/{relative}?v={_static_hash(relative)}"
+
+
+def _build_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=True
+    )
+    environment.filters.update(
+        date=format_date,
+        datetime=format_datetime,
+        number=format_number,
+        decimal=format_decimal,
+        percent=format_percent,
+    )
+    environment.globals.update(static_url=static_url, languages=LANGUAGES, version=__version__)
+    return environment
+
+
+ENVIRONMENT: Final = _build_environment()
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page template gets: principal, language, translations, CSRF token, navigation."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    language = language_of(request)
+    return {
+        "request": request,
+        "principal": principal,
+        "language": language,
+        "translations": translations_for(language.code),
+        "csrf_token": csrf_token_for(request),
+        "sections": sections_for(principal),
+        "current_section": section_at(request.url.path),
+        "here": here(request),
+        "sign_in_path": SIGN_IN_PATH,
+        "sign_out_path": SIGN_OUT_PATH,
+    }
+
+
+def language_of(request: Request) -> Language:
+    """The language this request is answered in (:func:`engraft.web.i18n.choose_language`), worked out once."""
+    language = getattr(request.state, "language", None)
+    if isinstance(language, Language):
+        return language
+    principal: Principal | None = getattr(request.state, "principal", None)
+    language = choose_language(
+        cookie=request.cookies.get(LANGUAGE_COOKIE),
+        account=principal.locale if principal is not None else None,
+        accept_language=request.headers.get("accept-language"),
+    )
+    request.state.language = language
+    return language
+
+
+def csrf_token_for(request: Request) -> str:
+    """The CSRF token forms must send back (``csrf_token`` hidden input); empty until sign-in provides one.
+
+    Authentication (engraft.api.auth) sets ``request.state.csrf_token``; pages never make one themselves.
+    """
+    token = getattr(request.state, "csrf_token", "")
+    return token if isinstance(token, str) else ""
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render ``template`` with the page context (:func:`page_context`) and ``context`` as an HTML response."""
+    values = page_context(request)
+    if context:
+        values.update(context)
+    html = ENVIRONMENT.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+
+def translate(request: Request, message: str) -> str:
+    """``message`` in the request's language (for Python code that builds text for a page)."""
+    return str(translations_for(language_of(request).code).gettext(message))
+
+
+__all__ = ["ENVIRONMENT", "Markup", "language_of", "render", "static_url", "translate"]

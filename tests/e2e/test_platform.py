@@ -1,0 +1,81 @@
+"""The platform in a real browser: landing page, language switch, error page, API docs, accessibility."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import assert_accessible, page_language, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "sign_in"),
+    [
+        pytest.param("en", "Engraft", "Sign in", id="en"),
+        pytest.param("zh_Hans", "Engraft", "登录", id="zh_Hans"),
+    ],
+)
+def test_landing_page(open_page: Callable[..., Any], language: str, heading: str, sign_in: str) -> None:
+    page = open_page("/", language=language)
+    assert page_language(page) == language
+    assert page.locator("h1").inner_text() == heading
+    assert page.get_by_role("main").get_by_role("link", name=sign_in).get_attribute("href") == "/sign-in"
+    assert page.get_by_role("navigation", name="语言" if language == "zh_Hans" else "Language").is_visible()
+    assert_accessible(page)
+    screenshot(page, "landing")
+
+
+def test_skip_link_is_the_first_stop_and_moves_focus_to_main(open_page: Callable[..., Any]) -> None:
+    page = open_page("/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert skip.bounding_box()["y"] >= 0  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_switching_language_keeps_the_page(open_page: Callable[..., Any]) -> None:
+    page = open_page("/no-such-page?from=test")
+    assert page_language(page) == "en"
+    page.get_by_role("link", name="简体中文").click()
+    page.wait_for_load_state()
+    assert page_language(page) == "zh_Hans"
+    assert page.url.endswith("/no-such-page?from=test")
+    assert page.locator("h1").inner_text() == "找不到页面"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page_language(page) == "en"
+    assert page.locator("h1").inner_text() == "Page not found"
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_404_page(open_page: Callable[..., Any], language: str) -> None:
+    page = open_page("/patients-that-do-not-exist", language=language)
+    assert page.locator(".error-page__status").inner_text().endswith("404")
+    assert page.get_by_role("link", name="返回首页" if language == "zh_Hans" else "Go to the start page").is_visible()
+    assert_accessible(page)
+    screenshot(page, "not-found")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_api_docs_render_swagger_ui_without_the_network(open_page: Callable[..., Any], language: str) -> None:
+    page = open_page("/docs", language=language)
+    operations = page.locator(".swagger-ui .opblock")
+    operations.first.wait_for(state="visible", timeout=30_000)
+    assert operations.count() > 20
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("Engraft")
+    assert_accessible(page, exclude=("#swagger-ui",))
+    screenshot(page, "api-docs")
+
+
+def test_htmx_is_loaded_without_inline_styles(open_page: Callable[..., Any]) -> None:
+    page = open_page("/")
+    page.wait_for_function("typeof window.htmx === 'object'")
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    assert page.evaluate("htmx.config.allowEval") is False
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
