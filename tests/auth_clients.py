@@ -86,6 +86,13 @@ class TestAccount:
         return pyotp.TOTP(self.totp_secret).at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
 
 
+def use_test_hasher(app: FastAPI) -> None:
+    """Give ``app`` the test-cost password hasher (for apps a test built without ``TEST_ACCOUNT_POLICY``)."""
+    accounts = accounts_of(app)
+    if accounts.policy.hasher is not FAST_HASHER:
+        app.state.accounts = AccountService(accounts.registry, TEST_ACCOUNT_POLICY, accounts.clock)
+
+
 def accounts_of(app: FastAPI) -> AccountService:
     service: AccountService = app.state.accounts
     return service
@@ -165,6 +172,7 @@ class TeamClient(TestClient):
         super().__init__(app, **kwargs)  # type: ignore[arg-type]
         self._members: dict[Role, tuple[str, str]] = {}
         self.last_role: Role | None = None
+        use_test_hasher(app)
 
     def member(self, role: Role) -> tuple[str, str]:
         """(session token, CSRF token) of the team's member with ``role``, signed in on first use."""
@@ -188,6 +196,9 @@ class TeamClient(TestClient):
         return next((r for r in ROLE_PREFERENCE if allows(r, permission)), Role.DATA_MANAGER)
 
     def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if permission_for(self.app, method, str(url)) is Permission.PUBLIC:  # type: ignore[arg-type]
+            self.last_role = None
+            return super().request(method, url, **kwargs)  # public routes are called as nobody
         role = self.role_for(method, str(url))
         self.last_role = role
         token, csrf = self.member(role)

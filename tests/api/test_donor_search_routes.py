@@ -16,6 +16,7 @@ from engraft.hla.nomenclature import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
 from engraft.vocabulary import AboGroup, Serostatus, Sex
+from tests.auth_clients import team_client
 from tests.database_templates import DatabaseTemplates
 
 PATIENT = (
@@ -38,7 +39,7 @@ def client(donor_store: Path, imgt_dir: Path, database_templates: DatabaseTempla
     registry = DonorRegistry(donor_store, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)
     with database_templates.copy("sqlite") as url:
         app = create_app(make_engine(url), donor_registry=registry)
-        with TestClient(app) as test_client:
+        with team_client(app) as test_client:
             yield test_client
 
 
@@ -100,7 +101,7 @@ def test_bad_requests(client: TestClient, body: dict[str, object], status: int) 
 
 def test_missing_store_is_503(imgt_dir: Path, tmp_path: Path) -> None:
     registry = DonorRegistry(tmp_path / "none", imgt_dir=imgt_dir)
-    with TestClient(create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)) as client:
+    with team_client(create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)) as client:
         response = client.post("/api/donor-search", json={"patient": PATIENT})
     assert response.status_code == 503
     assert "engraft donors generate" in response.json()["detail"]

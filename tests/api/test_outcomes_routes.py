@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from engraft.api.app import create_app
 from engraft.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, RULE_VIOLATION, Problem
 from engraft.registry.service import RegistryService
+from tests.auth_clients import team_client
 from tests.outcomes.test_registry_endpoints import small_registry
 
 RULE = PROBLEM_TYPE_BASE + RULE_VIOLATION
@@ -26,7 +27,7 @@ def app_with_outcomes(engine: Engine) -> FastAPI:
 @pytest.fixture
 def client(engine: Engine, service: RegistryService) -> Iterator[TestClient]:
     small_registry(service)
-    with TestClient(app_with_outcomes(engine)) as test_client:
+    with team_client(app_with_outcomes(engine)) as test_client:
         yield test_client
 
 
@@ -147,7 +148,7 @@ def test_population_without_transplants_is_a_404_problem(client: TestClient) -> 
 
 
 def test_empty_registry_is_404(engine: Engine) -> None:
-    with TestClient(app_with_outcomes(engine)) as test_client:
+    with team_client(app_with_outcomes(engine)) as test_client:
         for path in ("activity", "benchmark", "survival", "cif", "grfs"):
             response = test_client.get(f"/api/outcomes/{path}")
             assert response.status_code == 404, (path, response.text)

@@ -14,12 +14,13 @@ from engraft.api.app import create_app
 from engraft.cli import app as cli_app
 from engraft.registry.database import make_engine
 from engraft.scores.catalog import CATALOG
+from tests.auth_clients import team_client
 from tests.database_templates import DatabaseTemplates
 
 
 @pytest.fixture
 def client(database_templates: DatabaseTemplates) -> Iterator[TestClient]:
-    with database_templates.copy("sqlite") as url, TestClient(create_app(make_engine(url))) as test_client:
+    with database_templates.copy("sqlite") as url, team_client(create_app(make_engine(url))) as test_client:
         yield test_client
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from engraft.api.app import THREADS_ENV, SchemaNotCurrent, app_from_environment
@@ -19,6 +18,7 @@ from engraft.api.routes_donor_search import DONOR_STORE_ENV, HF_SET_ENV
 from engraft.cli.main import MAX_DEFAULT_WORKERS, plan_serving, worker_count
 from engraft.registry.database import DATABASE_URL_ENV
 from engraft.registry.migrate import current_revision, head_revision
+from tests.auth_clients import team_client
 from tests.cli.test_serve_demo import _free_port, _wait_for_health
 from tests.database_fixtures import fresh_database
 
@@ -73,7 +73,7 @@ def test_factory_builds_a_working_app_from_the_environment(
         monkeypatch.setenv(THREADS_ENV, "3")
         app = app_from_environment()
         assert app.state.engine.pool.size() == 3  # one pooled connection per request served at once
-        with TestClient(app) as client:
+        with team_client(app) as client:
             assert client.get("/api/health").json()["database"] == kind
             assert client.post("/api/centres", json={"code": "C1", "name": "One", "country": "GB"}).status_code == 201
             created = client.post("/api/patients", json={"centre": "C1", "sex": "male", "birth_date": "1980-01-01"})

@@ -6,7 +6,6 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from engraft.api.app import create_app
@@ -18,6 +17,7 @@ from engraft.registry.schemas.donor import DonorIn, DonorUpdate
 from engraft.registry.schemas.patient import CentreIn, PatientIn
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator
+from tests.auth_clients import team_client
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_the_configured_release_validates_by_default(
 
 @pytest.mark.usefixtures("no_release")
 def test_api_without_release_refuses_typings(engine: Engine) -> None:
-    with TestClient(create_app(engine, migrate=False)) as client:
+    with team_client(create_app(engine, migrate=False)) as client:
         health = client.get("/api/health").json()
         assert "not configured" in health["hla_release"] and "engraft hla install" in health["hla_release"]
         refused = client.post(
@@ -147,7 +147,7 @@ def test_api_without_release_refuses_typings(engine: Engine) -> None:
 
 def test_api_with_release_validates_typings(engine: Engine, imgt_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
-    with TestClient(create_app(engine, migrate=False)) as client:
+    with team_client(create_app(engine, migrate=False)) as client:
         assert client.get("/api/health").json()["hla_release"] == "3.58.0"
         body = {"donor_code": "D-1", "relation": "matched unrelated", "hla_gl_string": GL}
         assert client.post("/api/donors", json=body).status_code == 201
@@ -160,7 +160,7 @@ def test_api_without_hla_validation_refuses_typings(
     engine: Engine, imgt_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
-    with TestClient(create_app(engine, migrate=False, validate_hla=False)) as client:
+    with team_client(create_app(engine, migrate=False, validate_hla=False)) as client:
         body = {"donor_code": "D-1", "relation": "matched unrelated", "hla_gl_string": GL}
         refused = client.post("/api/donors", json=body)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "hla_gl_string"

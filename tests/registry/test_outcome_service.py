@@ -37,6 +37,7 @@ from engraft.registry.outcome_service import (
     survival_analysis,
     transplant_activity,
 )
+from tests.auth_clients import team_client
 from tests.demo_cohort import DemoCohort
 
 runner = CliRunner()
@@ -52,7 +53,7 @@ def _cli(*args: str) -> Any:
 def demo(demo_cohort_readonly: DemoCohort) -> Iterator[tuple[Engine, str, TestClient]]:
     """The shared synthetic demo registry (read-only), its URL and an API client on it."""
     engine = demo_cohort_readonly.engine
-    with TestClient(create_app(engine, migrate=False)) as client:
+    with team_client(create_app(engine, migrate=False)) as client:
         yield engine, demo_cohort_readonly.url, client
 
 

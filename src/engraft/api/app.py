@@ -118,7 +118,7 @@ def create_app(
     app.state.health = health_of(engine, __version__, hla_release)
     app.state.database_probe = DatabaseProbe(engine)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(PrincipalMiddleware, accounts=app.state.accounts)
+    app.add_middleware(PrincipalMiddleware)
     install_error_handlers(app)
     install_problem_schema(app)
     routers = API_ROUTERS

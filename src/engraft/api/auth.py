@@ -88,11 +88,11 @@ def _credentials(headers: Headers) -> tuple[str | None, str | None]:
 
 
 class PrincipalMiddleware:
-    """Resolve each request's principal once (pure ASGI; the database is asked on a worker thread)."""
+    """Resolve each request's principal once (pure ASGI; the database is asked on a worker thread) with the
+    application's account service (``app.state.accounts``)."""
 
-    def __init__(self, app: ASGIApp, accounts: AccountService) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.accounts = accounts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -101,19 +101,23 @@ class PrincipalMiddleware:
             bearer, session = _credentials(Headers(scope=scope))
             if bearer is not None or session is not None:
                 try:
-                    principal, signed_in = await anyio.to_thread.run_sync(self._resolve, bearer, session)
+                    accounts: AccountService = scope["app"].state.accounts
+                    principal, signed_in = await anyio.to_thread.run_sync(_resolve, accounts, bearer, session)
                 except SQLAlchemyError:
                     state[_STATE_FAULT] = True
                 else:
                     state[_STATE_PRINCIPAL], state[_STATE_SESSION] = principal, signed_in
         await self.app(scope, receive, send)
 
-    def _resolve(self, bearer: str | None, session: str | None) -> tuple[Principal | None, SignedIn | None]:
-        if bearer is not None:  # a bearer header wins: such a request is never cookie-authenticated
-            return self.accounts.resolve_token(bearer), None
-        assert session is not None
-        signed_in = self.accounts.resolve_session(session)
-        return (None, None) if signed_in is None else (signed_in.principal, signed_in)
+
+def _resolve(
+    accounts: AccountService, bearer: str | None, session: str | None
+) -> tuple[Principal | None, SignedIn | None]:
+    if bearer is not None:  # a bearer header wins: such a request is never cookie-authenticated
+        return accounts.resolve_token(bearer), None
+    assert session is not None
+    signed_in = accounts.resolve_session(session)
+    return (None, None) if signed_in is None else (signed_in.principal, signed_in)
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -165,6 +169,9 @@ def acting_accounts(request: Request) -> AccountService:
 # ---- permissions ------------------------------------------------------------------------------
 class PermissionCheck:
     """The dependency :func:`require` makes: refuses the request unless its principal holds ``permission``."""
+
+    checks_before_body = True
+    """JSON-body routes run this check before they read the body (engraft.api.request_body.JsonBodyRoute)."""
 
     def __init__(self, permission: Permission, while_pending: bool) -> None:
         self.permission = permission

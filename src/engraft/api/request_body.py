@@ -175,8 +175,12 @@ class JsonBodyRoute(APIRoute):
         annotation = body_field.field_info.annotation
         body_kind = "array" if get_origin(annotation) in (list, tuple) else "object"
         adapter: TypeAdapter[Any] = TypeAdapter(Any if annotation is None else annotation)
+        # who may call the route is settled before its body is read (engraft.api.auth.PermissionCheck)
+        early_checks = [d.call for d in self.dependant.dependencies if getattr(d.call, "checks_before_body", False)]
 
         async def strict_json_handler(request: Request) -> Response:
+            for check in early_checks:
+                await check(request)  # type: ignore[misc]
             body = await request.body()
             text = parse_json_body(body, request.headers.get("content-type"), required=required, body_kind=body_kind)
             if text is not None:

@@ -1,0 +1,203 @@
+"""Who may call what: every operation of the served OpenAPI document, for nobody and for every role.
+
+:data:`DECLARED` is the one table of what each operation needs; it is written out here, by hand, and checked
+three ways: it must name exactly the operations the server serves (a new route missing here fails), it must
+agree with the permission each route declares (``x-permission``), and for every operation x {anonymous, each
+role} the server must answer 401 (nobody signed in), 403 (the role lacks the permission) or neither (allowed:
+the request gets past authorisation, to whatever the route then says about the dummy request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from engraft.access import ROLE_PERMISSIONS, Permission, Role, allows
+from engraft.api.app import create_app
+from engraft.registry.schemas.common import MAX_RECORD_ID
+from engraft.scores.catalog import CATALOG
+from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, signed_in_client
+
+P = Permission
+_REGISTRY = {
+    "centres": (P.CENTRE_WRITE, P.SIGNED_IN, None, None),
+    "patients": (P.PATIENT_WRITE, P.PATIENT_IDENTITY_READ, P.PATIENT_IDENTITY_READ, P.PATIENT_WRITE),
+    "diagnoses": (P.PATIENT_WRITE, P.PATIENT_READ, P.PATIENT_READ, P.PATIENT_WRITE),
+    "donors": (P.DONOR_WRITE, P.DONOR_READ, P.DONOR_READ, P.DONOR_WRITE),
+    "episodes": (P.PATIENT_WRITE, P.PATIENT_READ, P.PATIENT_READ, P.PATIENT_WRITE),
+    "events": (P.PATIENT_WRITE, P.PATIENT_READ, P.PATIENT_READ, P.PATIENT_WRITE),
+    "follow-ups": (P.PATIENT_WRITE, P.PATIENT_READ, P.PATIENT_READ, P.PATIENT_WRITE),
+}
+_ID = {
+    "patients": "patient_id",
+    "diagnoses": "diagnosis_id",
+    "donors": "donor_id",
+    "episodes": "episode_id",
+    "events": "event_id",
+    "follow-ups": "visit_id",
+}
+
+
+def _declared() -> dict[tuple[str, str], Permission]:
+    table: dict[tuple[str, str], Permission] = {
+        ("GET", "/api/health"): P.PUBLIC,
+        ("GET", "/api/health/ready"): P.PUBLIC,
+        ("POST", "/api/auth/sign-in"): P.PUBLIC,
+        ("POST", "/api/auth/sign-out"): P.SIGNED_IN,
+        ("GET", "/api/auth/me"): P.SIGNED_IN,
+        ("POST", "/api/auth/password"): P.SIGNED_IN,
+        ("POST", "/api/auth/totp"): P.SIGNED_IN,
+        ("POST", "/api/auth/totp/confirm"): P.SIGNED_IN,
+        ("GET", "/api/scores"): P.SIGNED_IN,
+        ("POST", "/api/episodes/{episode_id}/risk-profile"): P.RISK_ASSESS,
+        ("GET", "/api/assessments"): P.PATIENT_READ,
+        ("POST", "/api/observations/bulk"): P.OBSERVATION_WRITE,
+        ("GET", "/api/observations"): P.PATIENT_READ,
+        ("POST", "/api/donor-search"): P.DONOR_SEARCH,
+        ("GET", "/api/audit"): P.AUDIT_READ,
+        ("GET", "/api/audit.csv"): P.AUDIT_READ,
+        ("GET", "/api/research/patients"): P.RESEARCH_READ,
+        ("GET", "/api/research/episodes"): P.RESEARCH_READ,
+        ("GET", "/api/admin/users"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/users"): P.ACCOUNTS_MANAGE,
+        ("PATCH", "/api/admin/users/{user_id}"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/users/{user_id}/disable"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/users/{user_id}/reset-password"): P.ACCOUNTS_MANAGE,
+        ("GET", "/api/admin/tokens"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/tokens"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/tokens/{token_id}/revoke"): P.ACCOUNTS_MANAGE,
+    }
+    for name in ("endpoints", "survival", "cif", "grfs", "compare", "benchmark", "activity"):
+        table[("GET", f"/api/outcomes/{name}")] = P.OUTCOMES_READ
+    for name in CATALOG:
+        table[("GET", f"/api/scores/{name}")] = P.SIGNED_IN
+        table[("POST", f"/api/scores/{name}")] = P.SIGNED_IN
+    for resource, (create, list_, read, update) in _REGISTRY.items():
+        table[("POST", f"/api/{resource}")] = create
+        table[("GET", f"/api/{resource}")] = list_
+        if read is not None and update is not None:
+            table[("GET", f"/api/{resource}/{{{_ID[resource]}}}")] = read
+            table[("PATCH", f"/api/{resource}/{{{_ID[resource]}}}")] = update
+    return table
+
+
+DECLARED = _declared()
+"""(method, OpenAPI path) -> the permission the operation needs. The expectation, written independently."""
+WHO: tuple[Role | None, ...] = (None, *Role)
+
+
+@pytest.fixture(scope="module")
+def matrix_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    from engraft.registry.database import make_engine
+
+    engine: Engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('deny') / 'engraft.db'}")
+    return create_app(engine, validate_hla=False, account_policy=TEST_ACCOUNT_POLICY)
+
+
+@pytest.fixture(scope="module")
+def clients(matrix_app: FastAPI) -> Iterator[dict[Role | None, TestClient]]:
+    opened: dict[Role | None, TestClient] = {}
+    contexts = []
+    for role in Role:
+        context = signed_in_client(matrix_app, role, f"matrix.{role.value.replace('_', '-')}")
+        contexts.append(context)
+        opened[role] = context.__enter__()
+    anonymous = TestClient(matrix_app, base_url="https://testserver")
+    opened[None] = anonymous.__enter__()
+    try:
+        yield opened
+    finally:
+        anonymous.__exit__(None, None, None)
+        for context in reversed(contexts):
+            context.__exit__(None, None, None)
+
+
+def _operations(app: FastAPI) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_the_table_names_exactly_the_served_operations(matrix_app: FastAPI) -> None:
+    served = set(_operations(matrix_app))
+    missing = sorted(served - set(DECLARED))
+    stale = sorted(set(DECLARED) - served)
+    assert not missing, f"operations without a declared permission in DECLARED: {missing}"
+    assert not stale, f"DECLARED names operations the server does not serve: {stale}"
+
+
+def test_each_route_declares_the_tables_permission(matrix_app: FastAPI) -> None:
+    declared_by_routes = {key: op.get("x-permission") for key, op in _operations(matrix_app).items()}
+    differences = {
+        key: (declared_by_routes[key], DECLARED[key].value)
+        for key in DECLARED
+        if key in declared_by_routes and declared_by_routes[key] != DECLARED[key].value
+    }
+    assert not differences, f"route declares (left) vs table (right): {differences}"
+
+
+def test_hidden_routes_declare_a_permission_too(matrix_app: FastAPI) -> None:
+    """Every /api route, in the OpenAPI document or not, is in the app's route -> permission table."""
+    table: dict[tuple[str, str], Permission] = matrix_app.state.route_permissions
+    assert ("GET", "/api/scores/{name}") in table and table[("GET", "/api/scores/{name}")] is P.SIGNED_IN
+
+
+def _request(client: TestClient, method: str, path: str) -> int:
+    url = path
+    for name in ("patient_id", "diagnosis_id", "donor_id", "episode_id", "event_id", "visit_id", "user_id"):
+        url = url.replace(f"{{{name}}}", str(MAX_RECORD_ID))
+    url = url.replace("{token_id}", str(MAX_RECORD_ID))
+    body: Any = [] if path == "/api/observations/bulk" else {}
+    if method in ("GET", "HEAD"):
+        return client.request(method, url).status_code
+    return client.request(method, url, json=body).status_code
+
+
+def _expected(role: Role | None, permission: Permission) -> str:
+    if allows(role, permission):
+        return "allowed"
+    return "401" if role is None else "403"
+
+
+def _seen(status: int) -> str:
+    return str(status) if status in (401, 403) else "allowed"
+
+
+@pytest.mark.parametrize("who", WHO, ids=lambda r: "anonymous" if r is None else r.value)
+def test_deny_matrix(matrix_app: FastAPI, clients: dict[Role | None, TestClient], who: Role | None) -> None:
+    """One role (or nobody) against every operation; sign-out goes last (it ends the session)."""
+    client = clients[who]
+    wrong = []
+    operations = sorted(DECLARED.items(), key=lambda kv: kv[0][1] == "/api/auth/sign-out")
+    for (method, path), permission in operations:
+        status = _request(client, method, path)
+        if _seen(status) != _expected(who, permission):
+            wrong.append(
+                f"{method} {path} needs {permission.value}: expected {_expected(who, permission)}, got {status}"
+            )
+    assert not wrong, "\n".join(wrong)
+    if isinstance(client, SignedInClient):  # sign-out ended the session: the same client is now anonymous
+        assert client.get("/api/auth/me").status_code == 401
+
+
+def test_the_roles_table_in_the_docs_matches_the_policy() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    for role, permissions in ROLE_PERMISSIONS.items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| {role.value} |")), None)
+        assert row is not None, f"docs/security.md has no row for role {role.value}"
+        for permission in Permission:
+            if permission in (P.PUBLIC, P.SIGNED_IN):
+                continue
+            cell = row.split("|")[
+                2 + sorted(p for p in Permission if p not in (P.PUBLIC, P.SIGNED_IN)).index(permission)
+            ]
+            assert (cell.strip() == "x") == (permission in permissions), f"{role.value} / {permission.value}"
