@@ -36,15 +36,17 @@ class Language:
     tag: str
     name: str
     """The language's name in itself, as the switcher shows it."""
+    formats: str
+    """Babel locale whose conventions dates and numbers follow (English: British, as the project writes)."""
 
     @property
     def locale(self) -> Locale:
         """Babel's locale, for dates and numbers."""
-        return Locale.parse(self.code)
+        return Locale.parse(self.formats)
 
 
-ENGLISH: Final = Language("en", "en", "English")
-SIMPLIFIED_CHINESE: Final = Language("zh_Hans", "zh-Hans", "简体中文")
+ENGLISH: Final = Language("en", "en", "English", "en_GB")
+SIMPLIFIED_CHINESE: Final = Language("zh_Hans", "zh-Hans", "简体中文", "zh_Hans_CN")
 LANGUAGES: Final[tuple[Language, ...]] = (ENGLISH, SIMPLIFIED_CHINESE)
 DEFAULT_LANGUAGE: Final = ENGLISH
 
