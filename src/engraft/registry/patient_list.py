@@ -22,15 +22,20 @@ adds the audit entry an identifying read needs, once per list shown, through the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Date,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -192,7 +197,46 @@ class PatientListPage:
 class _Statements:
     page: Select[Any]
     count: Select[Any]
-    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What decides a statement's SQL text (the values are bound parameters): statements are built once a shape."""
+
+    include_identity: bool
+    search_words: int
+    by_centre: bool
+    disease_group: str | None
+    phase: CarePhase | None
+    sort: PatientSort
+    descending: bool
+
+    @classmethod
+    def of(cls, query: PatientListQuery) -> _Shape:
+        words = len(query.search.split()) if query.search is not None else 0
+        return cls(
+            query.include_identity,
+            words,
+            query.centre is not None,
+            query.disease_group,
+            query.phase,
+            query.sort,
+            query.descending,
+        )
+
+
+def _parameters(query: PatientListQuery) -> dict[str, Any]:
+    """The bound values of ``query``'s statements."""
+    parameters: dict[str, Any] = {
+        "limit": query.limit,
+        "offset": query.offset,
+        "centre": query.centre,
+        "as_of": query.as_of,
+        "early_start": query.as_of - dt.timedelta(days=EARLY_PHASE_DAYS),
+    }
+    for i, word in enumerate(query.search.split() if query.search is not None else ()):
+        parameters[f"word{i}"] = f"%{_escape_like(word.lower())}%"
+    return parameters
 
 
 def _latest_episodes() -> Any:
@@ -225,11 +269,11 @@ def disease_group_condition(group: str, icd10: ColumnElement[str]) -> ColumnElem
     return code == ""  # "missing": a blank code
 
 
-def _search_condition(search: str) -> ColumnElement[bool]:
-    """Every word of ``search`` in the given name, family name or MRN (case-insensitive, substring)."""
+def _search_condition(words: int) -> ColumnElement[bool]:
+    """Every word (bound as ``word0``.. patterns) in the given name, family name or MRN (case-insensitive)."""
     conditions = []
-    for word in search.split():
-        pattern = f"%{_escape_like(word.lower())}%"
+    for i in range(words):
+        pattern = bindparam(f"word{i}", type_=String)
         conditions.append(
             or_(
                 *(
@@ -245,18 +289,23 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _statements(query: PatientListQuery) -> _Statements:
+@cache
+def _statements(query: _Shape) -> _Statements:
+    """The page and the count. The newest day 0 is aggregated over every episode only when the filter or the
+    sort needs it; the page's own rows get theirs (and their diagnosis) from index lookups, row by row."""
+    needs_latest = query.phase is not None or query.sort is PatientSort.LATEST_TRANSPLANT
     latest = _latest_episodes()
-    base = PATIENT.outerjoin(latest, latest.c.patient_id == PATIENT.c.id)
-    needs_identity_join = query.include_identity and (query.search is not None or query.sort in IDENTITY_SORTS)
-    if needs_identity_join:
+    base: Any = PATIENT
+    if needs_latest:
+        base = base.outerjoin(latest, latest.c.patient_id == PATIENT.c.id)
+    if query.include_identity and (query.search_words or query.sort in IDENTITY_SORTS):
         base = base.outerjoin(IDENTITY, IDENTITY.c.patient_id == PATIENT.c.id)
     where: list[ColumnElement[bool]] = []
-    parameters: dict[str, Any] = {}
-    if query.centre is not None:
-        where.append(PATIENT.c.centre_id == select(CENTRE.c.id).where(CENTRE.c.code == query.centre).scalar_subquery())
-    if query.search is not None:
-        where.append(_search_condition(query.search))
+    if query.by_centre:
+        centre_id = select(CENTRE.c.id).where(CENTRE.c.code == bindparam("centre", type_=String))
+        where.append(PATIENT.c.centre_id == centre_id.scalar_subquery())
+    if query.search_words:
+        where.append(_search_condition(query.search_words))
     if query.disease_group is not None:
         if query.disease_group == "missing":
             where.append(~exists().where(DIAGNOSIS.c.patient_id == PATIENT.c.id))
@@ -264,17 +313,18 @@ def _statements(query: PatientListQuery) -> _Statements:
             in_group = disease_group_condition(query.disease_group, DIAGNOSIS.c.icd10)
             where.append(exists().where(DIAGNOSIS.c.patient_id == PATIENT.c.id, in_group))
     if query.phase is not None:
-        where.append(_phase_condition(query.phase, latest.c.latest_day0, query.as_of))
-    order = _order(query, latest.c.latest_day0)
+        where.append(_phase_condition(query.phase, latest.c.latest_day0))
+    order = _order(query.sort, query.descending, latest.c.latest_day0)
     page_keys = (
         select(PATIENT.c.id.label("patient_id"), *(c.label(f"k{i}") for i, c in enumerate(order.keys)))
         .select_from(base)
         .where(*where)
         .order_by(*order.clauses)
-        .limit(query.limit)
-        .offset(query.offset)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
+    of_patient = EPISODE.c.patient_id == PATIENT.c.id
     newest_diagnosis = (
         select(DIAGNOSIS.c.who_name, DIAGNOSIS.c.icd10)
         .where(DIAGNOSIS.c.patient_id == PATIENT.c.id)
@@ -283,7 +333,7 @@ def _statements(query: PatientListQuery) -> _Statements:
     )
     newest_episode_type = (
         select(EPISODE.c.transplant_type)
-        .where(EPISODE.c.patient_id == PATIENT.c.id)
+        .where(of_patient)
         .order_by(EPISODE.c.day0.desc(), EPISODE.c.sequence_number.desc())
         .limit(1)
         .scalar_subquery()
@@ -294,16 +344,14 @@ def _statements(query: PatientListQuery) -> _Statements:
         CENTRE.c.code.label("centre"),
         PATIENT.c.sex,
         PATIENT.c.birth_date,
-        latest.c.latest_day0,
-        func.coalesce(latest.c.transplants, 0).label("transplants"),
+        select(func.max(EPISODE.c.day0)).where(of_patient).scalar_subquery().label("latest_day0"),
+        select(func.count()).where(of_patient).scalar_subquery().label("transplants"),
         newest_episode_type.label("latest_transplant_type"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.who_name).scalar_subquery().label("diagnosis"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.icd10).scalar_subquery().label("icd10"),
     ]
-    joined = (
-        page_keys.join(PATIENT, PATIENT.c.id == page_keys.c.patient_id)
-        .join(CENTRE, CENTRE.c.id == PATIENT.c.centre_id)
-        .outerjoin(latest, latest.c.patient_id == PATIENT.c.id)
+    joined = page_keys.join(PATIENT, PATIENT.c.id == page_keys.c.patient_id).join(
+        CENTRE, CENTRE.c.id == PATIENT.c.centre_id
     )
     if query.include_identity:
         columns += [IDENTITY.c.given_name, IDENTITY.c.family_name, IDENTITY.c.mrn]
@@ -311,11 +359,11 @@ def _statements(query: PatientListQuery) -> _Statements:
     outer_order = [_direction(page_keys.c[f"k{i}"], d, n) for i, (d, n) in enumerate(order.directions)]
     page = select(*columns).select_from(joined).order_by(*outer_order, page_keys.c.patient_id)
     count = select(func.count()).select_from(base).where(*where)
-    return _Statements(page, count, parameters)
+    return _Statements(page, count)
 
 
-def _phase_condition(phase: CarePhase, latest_day0: ColumnElement[dt.date], as_of: dt.date) -> ColumnElement[bool]:
-    early_start = as_of - dt.timedelta(days=EARLY_PHASE_DAYS)
+def _phase_condition(phase: CarePhase, latest_day0: ColumnElement[dt.date]) -> ColumnElement[bool]:
+    as_of, early_start = bindparam("as_of", type_=Date), bindparam("early_start", type_=Date)
     if phase is CarePhase.PRE_TRANSPLANT:
         return or_(latest_day0.is_(None), latest_day0 > as_of)
     if phase is CarePhase.EARLY:
@@ -339,17 +387,16 @@ def _direction(column: Any, descending: bool, nulls_last: bool) -> Any:
     return ordered.nulls_last() if nulls_last else ordered
 
 
-def _order(query: PatientListQuery, latest_day0: ColumnElement[dt.date]) -> _Order:
-    desc = query.descending
-    if query.sort is PatientSort.LATEST_TRANSPLANT:
+def _order(sort: PatientSort, desc: bool, latest_day0: ColumnElement[dt.date]) -> _Order:
+    if sort is PatientSort.LATEST_TRANSPLANT:
         # Patients without a transplant come last either way: a flag first, then the date.
         no_transplant = case((latest_day0.is_(None), literal(1)), else_=literal(0))
         return _Order([no_transplant, latest_day0], [(False, False), (desc, False)])
-    if query.sort is PatientSort.NAME:
+    if sort is PatientSort.NAME:
         return _Order(
             [func.lower(IDENTITY.c.family_name), func.lower(IDENTITY.c.given_name)], [(desc, True), (desc, True)]
         )
-    if query.sort is PatientSort.MRN:
+    if sort is PatientSort.MRN:
         return _Order([IDENTITY.c.mrn], [(desc, True)])
     return _Order([PATIENT.c.registry_id], [(desc, False)])
 
@@ -378,14 +425,20 @@ def _row(record: Any, query: PatientListQuery) -> PatientListRow:
     )
 
 
+def statements_for(query: PatientListQuery) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
+    """The page statement, the count statement and their parameters (e.g. to EXPLAIN them)."""
+    statements = _statements(_Shape.of(query))
+    return statements.page, statements.count, _parameters(query)
+
+
 def read_patient_list(connection: Connection, query: PatientListQuery) -> PatientListPage:
     """The page ``query`` asks for and the number of patients matching it (no audit: see :func:`list_patients_for`)."""
-    statements = _statements(query)
-    records = connection.execute(statements.page, statements.parameters).all()
+    statements, parameters = _statements(_Shape.of(query)), _parameters(query)
+    records = connection.execute(statements.page, parameters).all()
     rows = [_row(r, query) for r in records]
     total = known_total(len(rows), query.limit, query.offset)
     if total is None:
-        total = connection.scalar(statements.count, statements.parameters) or 0
+        total = connection.scalar(statements.count, parameters) or 0
     return PatientListPage(query, rows, total)
 
 
@@ -419,4 +472,5 @@ __all__ = [
     "disease_group_condition",
     "list_patients_for",
     "read_patient_list",
+    "statements_for",
 ]
