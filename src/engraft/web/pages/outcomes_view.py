@@ -51,11 +51,7 @@ from engraft.registry.outcome_service import (
     transplant_activity,
 )
 from engraft.vocabulary import TimeUnit
-
-
-def N_(message: str) -> str:
-    return message
-
+from engraft.web.i18n import N_
 
 ENDPOINT_LABELS: Final[Mapping[EndpointName, str]] = {
     EndpointName.OS: N_("Overall survival"),
