@@ -287,3 +287,36 @@ def test_validator_messages_lose_pydantics_prefix() -> None:
 )
 def test_unit_labels(code: str, label: str) -> None:
     assert unit_label(code) == label
+
+
+def test_the_episode_risk_profile_request_round_trips() -> None:
+    """The episode page's form is generated from the registry's request model in the same way."""
+    from engraft.registry.risk_profile import RiskProfileRequest
+
+    payload = {
+        "hct_ci": {"variant": "sorror-2005", "items": {**flags(), "diabetes": True}},
+        "performance_score": 80,
+        "refined_dri": {"disease": "aml_adverse_cytogenetics", "stage_risk": "low"},
+        "donor_screening": [
+            {"donor_id": 3, "screening_complete": True, "screening_risk_factor_identified": False},
+            {"donor_id": 4, "screening_complete": False, "screening_risk_factor_identified": True},
+        ],
+        "conditioning_variant": "giralt-2009",
+    }
+    expected = RiskProfileRequest.model_validate(payload)
+    form = build_form(RiskProfileRequest)
+    score = _controls(form)["performance_score"]
+    assert (score.bounds.html_min, score.bounds.html_max, score.bounds.step) == ("0", "100", "10")
+    assert RiskProfileRequest.model_validate(payload_from_form(form, form_values(form, expected))) == expected
+    assert RiskProfileRequest.model_validate(payload_from_form(form, default_values(form, RiskProfileRequest))) == (
+        RiskProfileRequest()
+    )
+
+
+def test_nodes_say_what_they_are() -> None:
+    form = build_form(_Sample)
+    assert {type(node).__name__: node.node for node in form.children} == {
+        "Control": "control",
+        "Group": "group",
+        "Repeat": "repeat",
+    }

@@ -131,6 +131,7 @@ def _bounds(info: FieldInfo, integer: bool) -> Bounds:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_min = exclusive_max = False
+    multiple: float | None = None
     for meta in info.metadata:
         if isinstance(meta, annotated_types.Ge):
             minimum = float(meta.ge)  # type: ignore[arg-type]
@@ -140,7 +141,9 @@ def _bounds(info: FieldInfo, integer: bool) -> Bounds:
             maximum = float(meta.le)  # type: ignore[arg-type]
         elif isinstance(meta, annotated_types.Lt):
             maximum, exclusive_max = float(meta.lt), True  # type: ignore[arg-type]
-    return Bounds(minimum, maximum, exclusive_min, exclusive_max, integer)
+        elif isinstance(meta, annotated_types.MultipleOf):
+            multiple = float(meta.multiple_of)  # type: ignore[arg-type]
+    return Bounds(minimum, maximum, exclusive_min, exclusive_max, integer, multiple)
 
 
 def _unit_choices(key: str, context: str) -> tuple[Choice, ...]:

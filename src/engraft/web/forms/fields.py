@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 PRESENT = "_present"
 """The last part of an optional group's checkbox name: ``facts._present`` says the group is filled in."""
@@ -55,10 +56,13 @@ class Bounds:
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
     integer: bool = False
+    multiple_of: float | None = None
 
     @property
     def step(self) -> str:
-        """The HTML ``step``: whole numbers for integers, any decimal otherwise."""
+        """The HTML ``step``: the model's ``multiple_of``, else whole numbers for integers, any decimal otherwise."""
+        if self.multiple_of is not None:
+            return _number(self.multiple_of)
         return "1" if self.integer else "any"
 
     @property
@@ -91,6 +95,8 @@ class Control:
     """The field's unit (English msgid, e.g. ``years``) for plain numbers; quantities choose theirs."""
     integer: bool = False
 
+    node: ClassVar[str] = "control"
+
     @property
     def html_id(self) -> str:
         return html_id(self.name)
@@ -114,6 +120,8 @@ class Group:
     children: tuple[Node, ...]
     description: str = ""
 
+    node: ClassVar[str] = "group"
+
     @property
     def html_id(self) -> str:
         return html_id(self.name)
@@ -134,6 +142,8 @@ class Repeat:
     """Builds row ``i`` (its controls named ``<name>.<i>.<field>``)."""
     description: str = ""
     initial_rows: int = 2
+
+    node: ClassVar[str] = "repeat"
 
     @property
     def html_id(self) -> str:

@@ -22,10 +22,7 @@ from engraft.hla.search.ranking import KNOWN_CMV, RankingOptions
 from engraft.hla.search.search_models import DonorMatch, SearchCriteria, SearchResult
 from engraft.vocabulary import DonorKind
 from engraft.vocabulary.hla import STORED_LOCI, Locus
-
-
-def N_(message: str) -> str:
-    return message
+from engraft.web.i18n import N_
 
 
 class Applies(StrEnum):
@@ -73,6 +70,16 @@ SAME_UNKNOWN_DIFFERENT: Final[Mapping[int, str]] = {
 NOT_COMPARED: Final = N_("not compared (the patient's is not known)")
 SEX_TEXT: Final[Mapping[int, str]] = {0: N_("male"), 1: N_("other or unknown"), 2: N_("female")}
 UNKNOWN_AGE_BAND: Final = 99
+DONOR_FACT_WORDS: Final = (
+    N_("male"),
+    N_("female"),
+    N_("other"),
+    N_("unknown"),
+    N_("positive"),
+    N_("negative"),
+    N_("equivocal"),
+)
+"""The donor's sex and CMV serostatus as the table shows them (vocabulary values, translated)."""
 TCE_TEXT: Final[Mapping[TcePermissiveness, str]] = {
     TcePermissiveness.PERMISSIVE: N_("Permissive"),
     TcePermissiveness.NON_PERMISSIVE_GVH: N_("Non-permissive (graft-versus-host)"),
@@ -150,6 +157,8 @@ class DonorView:
     loci: tuple[LocusView, ...]
     untyped: tuple[str, ...]
     tce: str
+    tce_key: str
+    """The TCE category's value (a CSS modifier), ``""`` when DPB1 was not assessed."""
     tce_groups: str
     prediction: PredictionView | None
     steps: tuple[RankStep, ...]
@@ -271,6 +280,7 @@ def donor_view(match: DonorMatch, above: DonorMatch | None, criteria: SearchCrit
         loci=tuple(sorted(loci, key=lambda v: _locus_order(v.locus))),
         untyped=tuple(locus.value for locus in match.untyped_loci),
         tce=TCE_TEXT[tce.category] if tce is not None else "",
+        tce_key=tce.category.value if tce is not None else "",
         tce_groups=groups,
         prediction=prediction,
         steps=rank_steps(match, criteria),

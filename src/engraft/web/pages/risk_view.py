@@ -23,10 +23,7 @@ from engraft.scores.catalog import CATALOG
 from engraft.scores.graft_quality import ThresholdCheck
 from engraft.scores.provenance import Component, PublishedOutcome, ScoreResult
 from engraft.web.forms.labels import field_label
-
-
-def N_(message: str) -> str:
-    return message
+from engraft.web.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
