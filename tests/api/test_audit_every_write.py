@@ -1,0 +1,247 @@
+"""Every write and every identifying read through the API leaves exactly one audit row naming the signed-in
+user, their role and where the request came from; a write route missing from this test fails it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from engraft.registry.models import AuditEntry
+from tests.database_fixtures import utc
+
+Write = tuple[str, str, str, Callable[[dict[str, int]], Any], str, str]
+"""(name, method, path template, body from the seeded ids, audited entity, audited action)."""
+
+WRITES: list[Write] = [
+    (
+        "centre",
+        "POST",
+        "/api/centres",
+        lambda s: {"code": "C2", "name": "Centre Two", "country": "DE"},
+        "centre",
+        "create",
+    ),
+    (
+        "patient",
+        "POST",
+        "/api/patients",
+        lambda s: {
+            "centre": "C1",
+            "sex": "male",
+            "birth_date": "1980-02-03",
+            "identity": {"given_name": "Bo", "family_name": "Sample", "mrn": "MRN-2"},
+        },
+        "patient",
+        "create",
+    ),
+    (
+        "patient-update",
+        "PATCH",
+        "/api/patients/{patient}",
+        lambda s: {"version": 1, "weight_kg": 61},
+        "patient",
+        "update",
+    ),
+    (
+        "diagnosis",
+        "POST",
+        "/api/diagnoses",
+        lambda s: {
+            "patient_id": s["patient"],
+            "who_name": "B-lymphoblastic leukaemia",
+            "icd10": "C91.0",
+            "diagnosis_date": "2023-01-10",
+        },
+        "diagnosis",
+        "create",
+    ),
+    (
+        "diagnosis-update",
+        "PATCH",
+        "/api/diagnoses/{diagnosis}",
+        lambda s: {"version": 1, "status_at_transplant": "CR2"},
+        "diagnosis",
+        "update",
+    ),
+    (
+        "donor",
+        "POST",
+        "/api/donors",
+        lambda s: {"donor_code": "D-2", "relation": "matched sibling", "age_years": 40, "sex": "female"},
+        "donor",
+        "create",
+    ),
+    ("donor-update", "PATCH", "/api/donors/{donor}", lambda s: {"version": 1, "age_years": 29}, "donor", "update"),
+    (
+        "episode",
+        "POST",
+        "/api/episodes",
+        lambda s: {
+            "patient_id": s["patient"],
+            "diagnosis_id": s["diagnosis"],
+            "centre": "C1",
+            "transplant_type": "autologous",
+            "graft_source": "peripheral blood",
+            "day0": "2025-01-02",
+        },
+        "transplant episode",
+        "create",
+    ),
+    (
+        "episode-update",
+        "PATCH",
+        "/api/episodes/{episode}",
+        lambda s: {"version": 1, "viability_pct": 95.5},
+        "transplant episode",
+        "update",
+    ),
+    (
+        "event",
+        "POST",
+        "/api/events",
+        lambda s: {
+            "patient_id": s["patient"],
+            "episode_id": s["episode"],
+            "event_type": "acute GVHD",
+            "event_date": "2024-05-30",
+            "details": {"grade": 2, "skin_stage": 3},
+        },
+        "clinical event",
+        "create",
+    ),
+    (
+        "event-update",
+        "PATCH",
+        "/api/events/{event}",
+        lambda s: {"version": 1, "details": {"grade": 3, "lower_gi_stage": 2}},
+        "clinical event",
+        "update",
+    ),
+    (
+        "visit",
+        "POST",
+        "/api/follow-ups",
+        lambda s: {
+            "patient_id": s["patient"],
+            "episode_id": s["episode"],
+            "visit_date": "2024-08-09",
+            "vital_status": "alive",
+        },
+        "follow-up visit",
+        "create",
+    ),
+    (
+        "visit-update",
+        "PATCH",
+        "/api/follow-ups/{visit}",
+        lambda s: {"version": 1, "vital_status": "alive", "performance_scale": "karnofsky", "performance_score": 90},
+        "follow-up visit",
+        "update",
+    ),
+    (
+        "observations",
+        "POST",
+        "/api/observations/bulk",
+        lambda s: [
+            {
+                "patient_id": s["patient"],
+                "episode_id": s["episode"],
+                "observed_at": utc(2024, 5, 2 + n, 7),
+                "loinc": "751-8",
+                "value": 0.1 * n,
+                "unit": "10*9/L",
+                "source": "lab feed",
+                "source_id": f"w-{n}",
+            }
+            for n in range(3)
+        ],
+        "observation",
+        "bulk insert",
+    ),
+    ("risk-profile", "POST", "/api/episodes/{episode}/risk-profile", lambda s: None, "assessment", "create"),
+]
+
+READS_OR_COMPUTES = {
+    # POST routes that compute or search and store no record
+    "/api/scores/",
+    "/api/donor-search",
+}
+ACCOUNT_ROUTES = "/api/auth/", "/api/admin/"
+"""Account writes are audited by the accounts service; tests/registry/test_accounts.py counts their rows."""
+
+
+def _rows_after(engine: Engine, last: int) -> list[AuditEntry]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id)).all())
+
+
+def _last(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0)
+
+
+def test_every_write_route_is_covered(client: TestClient) -> None:
+    written = {(m, p.split("{")[0]) for _, m, p, *_ in WRITES}
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method in operations:
+            if method == "get" or path.startswith(ACCOUNT_ROUTES) or path.startswith(tuple(READS_OR_COMPUTES)):
+                continue
+            assert (method.upper(), path.split("{")[0]) in written, f"{method.upper()} {path} has no audit test"
+
+
+def test_each_write_leaves_exactly_one_row_naming_the_user(
+    client: TestClient, seeded: dict[str, int], engine: Engine
+) -> None:
+    """All writes in order (later ones use the records earlier ones made), each checked on its own."""
+    for name, method, template, body, entity, action in WRITES:
+        path, payload = template.format(**seeded), body(seeded)
+        last = _last(engine)
+        answer = client.request(method, path, json=payload) if payload is not None else client.request(method, path)
+        assert answer.status_code in (200, 201), f"{name}: {answer.text}"
+        rows = _rows_after(engine, last)
+        assert len(rows) == 1, (name, [(str(r.action), r.entity, r.entity_id) for r in rows])
+        row = rows[0]
+        assert (row.entity, str(row.action)) == (entity, action), name
+        assert row.actor.startswith("team.") and row.actor_id is not None, name
+        assert row.actor_role == client.last_role, name
+        assert row.client_address == "testclient" and row.user_agent, name
+        made = answer.json()
+        if method == "POST" and isinstance(made, dict) and "id" in made:
+            assert row.entity_id == made["id"], name
+        if name in ("event", "visit"):
+            seeded = {**seeded, name: made["id"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "entity"),
+    [
+        pytest.param("/api/patients/{patient}?include_identity=true", "patient", id="one-patient-with-identity"),
+        pytest.param("/api/patients?include_identity=true", "patient", id="patient-list-with-identity"),
+    ],
+)
+def test_each_identifying_read_leaves_exactly_one_row(
+    client: TestClient, seeded: dict[str, int], engine: Engine, path: str, entity: str
+) -> None:
+    last = _last(engine)
+    assert client.get(path.format(**seeded)).status_code == 200
+    rows = _rows_after(engine, last)
+    assert [(str(r.action), r.entity) for r in rows] == [("read", entity)]
+    assert rows[0].actor.startswith("team.") and rows[0].client_address == "testclient"
+
+
+def test_a_read_without_names_is_still_audited_for_the_exact_birth_date(
+    client: TestClient, seeded: dict[str, int], engine: Engine
+) -> None:
+    last = _last(engine)
+    assert client.get(f"/api/patients/{seeded['patient']}").json()["identity"] is None
+    rows = _rows_after(engine, last)
+    assert [(str(r.action), r.entity, r.entity_id) for r in rows] == [("read", "patient", seeded["patient"])]
+    assert "mrn" not in str(rows[0].changes) and "birth_date" in str(rows[0].changes)
+    last = _last(engine)
+    client.get(f"/api/patients/{seeded['patient']}", params={"include_identity": True})
+    (named,) = _rows_after(engine, last)
+    assert "mrn" in str(named.changes) or "identity" in str(named.changes)
