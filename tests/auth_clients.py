@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pyotp
 from argon2 import PasswordHasher
 from fastapi import FastAPI
@@ -38,6 +39,8 @@ from engraft.api.auth import CSRF_HEADER, SESSION_COOKIE
 from engraft.registry.accounts import AccountService
 from engraft.registry.accounts_policy import AccountPolicy
 from engraft.registry.accounts_schemas import NewUser
+from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.service import RegistryService
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 """argon2id at test cost (the production default costs about 50 ms per hash)."""
@@ -235,3 +238,32 @@ def team_client(app: FastAPI) -> Iterator[TeamClient]:
     """A :class:`TeamClient` of ``app`` (its lifespan runs, as with ``with TestClient(app)``)."""
     with TeamClient(app) as client:
         yield client
+
+
+def http_client_signed_in(base_url: str, database_url: str, role: Role, username: str | None = None) -> httpx.Client:
+    """An httpx client of a running server (``engraft serve`` in a subprocess), signed in as a new account
+    with ``role`` made in the server's database; the caller closes it. The server must run on a loopback
+    address without TLS, where the session cookie is not Secure (``ENGRAFT_COOKIE_SECURE=0``)."""
+    engine = make_engine(database_url)
+    try:
+        accounts = AccountService(RegistryService(make_session_factory(engine), actor="test"), TEST_ACCOUNT_POLICY)
+        name = username or f"http.{role.value.replace('_', '-')}"
+        made = accounts.create_user(NewUser(username=name, display_name=name, role=role), TEST_PASSWORD)
+        secret = None
+        if role is Role.ADMIN:
+            setup = accounts.begin_totp(made.user.id)
+            previous = accounts.now() - dt.timedelta(seconds=30)
+            accounts.confirm_totp(made.user.id, pyotp.TOTP(setup.secret).at(previous))
+            secret = setup.secret
+    finally:
+        engine.dispose()
+    account = TestAccount(made.user.id, name, TEST_PASSWORD, role, secret)
+    client = httpx.Client(base_url=base_url, timeout=60)
+    body: dict[str, str] = {"username": name, "password": TEST_PASSWORD}
+    code = account.code()
+    if code is not None:
+        body["code"] = code
+    answer = client.post("/api/auth/sign-in", json=body)
+    assert answer.status_code == 200, answer.text
+    client.headers[CSRF_HEADER] = answer.json()["csrf_token"]
+    return client

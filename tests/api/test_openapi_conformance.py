@@ -7,6 +7,10 @@ examples, coverage, fuzzing and stateful phases over every operation, with every
 - ``positive_data_acceptance`` is replaced by :func:`positive_data_accepted_unless_a_rule_refuses` (see there);
 - ``max_response_time`` is not set: tests make no timing assertions (a busy CI machine is not a slow API).
 
+Every request runs signed in (:class:`TeamAuth`): as a member of a small team, one account per role, whose
+role may make it; the team's accounts are repaired between requests when the fuzzer itself disabled one,
+changed its role, reset its password or signed it out.
+
 The example budget is bounded and the run derandomized (fixed seed, deterministic generation, no example
 database, no deadlines), so CI is reproducible.
 """
@@ -15,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import pyotp
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -24,15 +29,29 @@ from fastapi.testclient import TestClient
 from schemathesis.checks import CheckContext, positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
+from sqlalchemy import select
 
+from engraft.access import Permission, Role, allows
 from engraft.api.app import create_app
+from engraft.api.auth import CSRF_HEADER, SESSION_COOKIE
 from engraft.api.problems import PROBLEM_TYPE_BASE, RULE_VIOLATION
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
-from engraft.registry.database import make_engine
+from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.models import UserAccount
+from tests.auth_clients import (
+    FAST_HASHER,
+    ROLE_PREFERENCE,
+    TEST_ACCOUNT_POLICY,
+    TEST_PASSWORD,
+    accounts_of,
+    create_account,
+    permission_for,
+    team_client,
+)
 from tests.database_templates import DatabaseTemplates
 
 SEED = 20250501
@@ -126,9 +145,11 @@ def served_app(
     with database_templates.copy("sqlite") as url:
         engine = make_engine(url)
         app = create_app(
-            engine, donor_registry=DonorRegistry(store_path, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set)
+            engine,
+            donor_registry=DonorRegistry(store_path, imgt_dir=imgt_dir, haplotype_frequencies=demo_hf_set),
+            account_policy=TEST_ACCOUNT_POLICY,
         )
-        with TestClient(app) as client:
+        with team_client(app) as client:
             _seed_registry(client)
         yield app
         engine.dispose()
@@ -151,8 +172,57 @@ def _failures(event: events.EngineEvent) -> list[str]:
     return found
 
 
+class TeamAuth:
+    """Sign each generated request in as the first team member (tests/auth_clients.ROLE_PREFERENCE) whose role
+    holds the operation's declared permission: the session cookie and its CSRF token. Public operations go
+    out signed out."""
+
+    app: FastAPI | None = None
+    members: ClassVar[dict[Role, tuple[str, str]]] = {}
+
+    def get(self, case: Any, ctx: Any) -> str:
+        return "team"
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        assert self.app is not None
+        permission = permission_for(self.app, case.method, case.formatted_path)
+        if permission is None or permission is Permission.PUBLIC:
+            return
+        role = next(r for r in ROLE_PREFERENCE if allows(r, permission))
+        token, csrf = self.member(role)
+        case.headers = {**(case.headers or {}), "Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: csrf}
+
+    def member(self, role: Role) -> tuple[str, str]:
+        """The member's live session, after repairing what the fuzzer did to the account if need be."""
+        assert self.app is not None
+        accounts = accounts_of(self.app)
+        known = self.members.get(role)
+        signed_in = accounts.resolve_session(known[0]) if known else None
+        if signed_in is not None and signed_in.principal.role is role and not signed_in.pending:
+            return known  # type: ignore[return-value]
+        username = f"team.{role.value.replace('_', '-')}"
+        if accounts.find_user(username) is None:
+            create_account(self.app, role, username)
+        with make_session_factory(self.app.state.engine).begin() as session:
+            user = session.scalars(select(UserAccount).where(UserAccount.username == username)).one()
+            user.role, user.disabled, user.must_change_password = role, False, False
+            user.password_hash, user.failed_attempts, user.locked_until = FAST_HASHER.hash(TEST_PASSWORD), 0, None
+            user.totp_last_step = None
+            secret = user.totp_secret if user.totp_enabled else None
+        body = {"username": username, "password": TEST_PASSWORD}
+        if secret is not None:
+            body["code"] = pyotp.TOTP(secret).now()
+        with TestClient(self.app, base_url="https://testserver") as client:
+            answer = client.post("/api/auth/sign-in", json=body)
+        assert answer.status_code == 200, answer.text
+        self.members[role] = (answer.cookies[SESSION_COOKIE], answer.json()["csrf_token"])
+        return self.members[role]
+
+
 def test_served_api_conforms_to_its_openapi_document(served_app: FastAPI) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", served_app, config=CONFIG)
+    TeamAuth.app, TeamAuth.members = served_app, {}
+    schema.auth(refresh_interval=None, retry_on=[])(TeamAuth)
     failures: list[str] = []
     scenarios = 0
     for event in schemathesis.engine.from_schema(schema).execute():

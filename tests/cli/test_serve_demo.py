@@ -11,6 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from engraft.access import Role
+from tests.auth_clients import http_client_signed_in
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -42,10 +45,12 @@ def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path, hla_release: s
         base = f"http://127.0.0.1:{port}"
         _wait_for_health(f"{base}/api/health", process)
         assert (tmp_path / "demo.db").exists()
-        episodes = httpx.get(f"{base}/api/episodes", params={"limit": 100}).json()
-        assert episodes["total"] == 12
-        assert httpx.get(f"{base}/api/patients").json()["total"] >= 10
-        assert httpx.get(f"{base}/api/observations", params={"limit": 1}).json()["total"] > 1000
+        assert httpx.get(f"{base}/api/patients").status_code == 401  # nobody signed in
+        with http_client_signed_in(base, f"sqlite:///{tmp_path / 'demo.db'}", Role.DATA_MANAGER) as client:
+            episodes = client.get("/api/episodes", params={"limit": 100}).json()
+            assert episodes["total"] == 12
+            assert client.get("/api/patients").json()["total"] >= 10
+            assert client.get("/api/observations", params={"limit": 1}).json()["total"] > 1000
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Engraft"
     finally:
         process.terminate()
@@ -75,14 +80,16 @@ def test_serve_demo_includes_a_searchable_donor_registry(tmp_path: Path, imgt_di
         _wait_for_health(f"{base}/api/health", process)
         assert httpx.get(f"{base}/api/health").json()["hla_release"] == "3.58.0"
         patient = "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*44:02^HLA-C*07:01+HLA-C*05:01"
-        found = httpx.post(
-            f"{base}/api/donor-search",
+        searcher = http_client_signed_in(base, f"sqlite:///{tmp_path / 'demo.db'}", Role.SEARCH_COORDINATOR)
+        found = searcher.post(
+            "/api/donor-search",
             json={"patient": patient, "max_mismatches": 2, "loci": ["A", "B", "C"]},
             timeout=60,
         )
         assert found.status_code == 200, found.text
         assert found.json()["donors_in_registry"] == 5000
         assert found.json()["donors"]
+        searcher.close()
     finally:
         process.terminate()
         process.wait(timeout=30)

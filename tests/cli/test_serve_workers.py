@@ -13,12 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from engraft.access import Role
 from engraft.api.app import THREADS_ENV, SchemaNotCurrent, app_from_environment
 from engraft.api.routes_donor_search import DONOR_STORE_ENV, HF_SET_ENV
 from engraft.cli.main import MAX_DEFAULT_WORKERS, plan_serving, worker_count
 from engraft.registry.database import DATABASE_URL_ENV
 from engraft.registry.migrate import current_revision, head_revision
-from tests.auth_clients import team_client
+from tests.auth_clients import http_client_signed_in, team_client
 from tests.cli.test_serve_demo import _free_port, _wait_for_health
 from tests.database_fixtures import fresh_database
 
@@ -105,8 +106,11 @@ def test_serve_runs_several_workers_on_postgresql(tmp_path: Path, tmp_path_facto
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for_health(f"{base}/api/health", process, limit_s=120)
-            assert httpx.post(f"{base}/api/centres", json={"code": "C1", "name": "One", "country": "GB"}).is_success
-            assert all(httpx.get(f"{base}/api/patients").json()["total"] == 0 for _ in range(10))
+            assert httpx.get(f"{base}/api/patients").status_code == 401  # nobody signed in
+            with http_client_signed_in(base, url, Role.ADMIN) as admin:
+                assert admin.post("/api/centres", json={"code": "C1", "name": "One", "country": "GB"}).is_success
+            with http_client_signed_in(base, url, Role.DATA_MANAGER) as manager:
+                assert all(manager.get("/api/patients").json()["total"] == 0 for _ in range(10))
         finally:
             process.send_signal(signal.SIGINT)
             _out, err = process.communicate(timeout=60)

@@ -27,6 +27,8 @@ from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
+from engraft.cli.tokens import tokens_app
+from engraft.cli.users import demo_accounts, print_demo_accounts, users_app
 from engraft.registry.database import DATABASE_URL_ENV, database_url, default_database_path
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import Patient, TransplantEpisode
@@ -42,6 +44,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(donors_app, name="donors")
 app.add_typer(hla_app, name="hla")
 app.add_typer(outcomes_app, name="outcomes")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(users_app, name="users")
 app.command()(score)
 
 
@@ -260,6 +264,8 @@ def serve(
     ] = None,
     demo_transplants: Annotated[int, typer.Option(min=1, help="size of a newly created demo cohort")] = 500,
     demo_donors: Annotated[int, typer.Option(min=1, help="size of a newly created demo donor registry")] = 100_000,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) of --ssl-certfile")] = None,
 ) -> None:
     """Serve Engraft: the web pages and the REST API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -268,6 +274,7 @@ def serve(
     """
     import uvicorn
 
+    from engraft.api.auth import COOKIE_SECURE_ENV, is_loopback
     from engraft.web.application import APP_FACTORY
 
     try:
@@ -277,11 +284,43 @@ def serve(
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        err_console.print("[red]error:[/red] --ssl-certfile and --ssl-keyfile go together: give both or neither")
+        raise typer.Exit(1)
+    tls = ssl_certfile is not None
     os.environ.update(plan.environment)
+    os.environ[COOKIE_SECURE_ENV] = "1" if tls or not is_loopback(host) else "0"
+    for line in transport_warnings(host, tls):
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {line}")
+    if demo:
+        print_demo_accounts(demo_accounts(plan.url))
     shown = make_url(plan.url).render_as_string()
     processes = "1 worker process" if plan.workers == 1 else f"{plan.workers} worker processes"
-    err_console.print(f"Engraft on http://{host}:{port}/ , API docs at /docs  (database: {shown}; {processes})")
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=plan.workers, log_level="info")
+    scheme = "https" if tls else "http"
+    err_console.print(f"Engraft on {scheme}://{host}:{port}/ , API docs at /docs  (database: {shown}; {processes})")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=plan.workers,
+        log_level="info",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
+
+
+def transport_warnings(host: str, tls: bool) -> list[str]:
+    """What to tell an operator about serving on ``host`` with or without TLS."""
+    from engraft.api.auth import is_loopback
+
+    if tls or is_loopback(host):
+        return []
+    return [
+        f"serving on {host} over plain HTTP: passwords, session cookies and patient data would cross the network "
+        "unencrypted. Give --ssl-certfile and --ssl-keyfile, or put a TLS-terminating proxy in front and bind to "
+        "127.0.0.1. Session cookies stay Secure, so browsers will not send them back over plain HTTP."
+    ]
 
 
 @app.command("export")
