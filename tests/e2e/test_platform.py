@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from engraft.access import Role
 from tests.e2e.conftest import assert_accessible, page_language, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -79,3 +80,41 @@ def test_htmx_is_loaded_without_inline_styles(open_page: Callable[..., Any]) -> 
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
     assert page.evaluate("htmx.config.allowEval") is False
     assert page.evaluate("document.querySelectorAll('style').length") == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "role_label", "sign_out"),
+    [
+        pytest.param("en", "Physician", "Sign out", id="en"),
+        pytest.param("zh_Hans", "医师", "退出登录", id="zh_Hans"),
+    ],
+)
+def test_signed_in_header_and_landing_page(
+    sign_in_as: Callable[..., Any], language: str, role_label: str, sign_out: str
+) -> None:
+    page = sign_in_as(Role.PHYSICIAN, language=language)
+    assert page_language(page) == language
+    header = page.locator(".site-header")
+    assert header.locator(".account__name").inner_text() == "Dr Mei Chen"
+    assert header.locator(".account__role").inner_text() == role_label
+    assert header.get_by_role("button", name=sign_out).is_visible()
+    assert page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert_accessible(page)
+    screenshot(page, "landing-signed-in")
+
+
+def test_an_account_s_own_language_is_used_until_the_switcher_says_otherwise(sign_in_as: Callable[..., Any]) -> None:
+    page = sign_in_as(Role.NURSE, language="zh_Hans")
+    assert page_language(page) == "zh_Hans"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page_language(page) == "en"
+    assert page.locator(".account__role").inner_text() == "Nurse"
+
+
+def test_signing_out_from_the_header(sign_in_as: Callable[..., Any]) -> None:
+    page = sign_in_as(Role.DATA_MANAGER)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/")
+    assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
+    assert page.request.get("/api/auth/me").status == 401

@@ -30,7 +30,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from engraft import __version__
-from engraft.access import Principal
+from engraft.api.auth import csrf_token, principal_of
 from engraft.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, choose_language, translations_for
 from engraft.web.pages_common import SIGN_IN_PATH, SIGN_OUT_PATH, here
 from engraft.web.sections import section_at, sections_for
@@ -140,7 +140,7 @@ ENVIRONMENT: Final = _build_environment()
 
 def page_context(request: Request) -> dict[str, Any]:
     """What every page template gets: principal, language, translations, CSRF token, navigation."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal = principal_of(request)
     language = language_of(request)
     return {
         "request": request,
@@ -161,7 +161,7 @@ def language_of(request: Request) -> Language:
     language = getattr(request.state, "language", None)
     if isinstance(language, Language):
         return language
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal = principal_of(request)
     language = choose_language(
         cookie=request.cookies.get(LANGUAGE_COOKIE),
         account=principal.locale if principal is not None else None,
@@ -172,12 +172,10 @@ def language_of(request: Request) -> Language:
 
 
 def csrf_token_for(request: Request) -> str:
-    """The CSRF token forms must send back (``csrf_token`` hidden input); empty until sign-in provides one.
-
-    Authentication (engraft.api.auth) sets ``request.state.csrf_token``; pages never make one themselves.
+    """The session's CSRF token, for forms (hidden ``csrf_token`` field) and htmx (``X-CSRF-Token``, sent by
+    engraft.js from the ``csrf-token`` meta tag); empty without a session. See :func:`engraft.api.auth.csrf_token`.
     """
-    token = getattr(request.state, "csrf_token", "")
-    return token if isinstance(token, str) else ""
+    return csrf_token(request) or ""
 
 
 def render(
