@@ -118,3 +118,18 @@ def test_signing_out_from_the_header(sign_in_as: Callable[..., Any]) -> None:
     page.wait_for_url("**/")
     assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
     assert page.request.get("/api/auth/me").status == 401
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_every_section_in_the_navigation_opens_cleanly(sign_in_as: Callable[..., Any], language: str) -> None:
+    page = sign_in_as(Role.DATA_MANAGER, language=language)
+    links = page.locator(".site-nav a")
+    targets = [(links.nth(i).inner_text(), links.nth(i).get_attribute("href")) for i in range(links.count())]
+    assert targets, "a data manager sees at least one section"
+    for title, href in targets:
+        response = page.goto(href)
+        assert response is not None and response.status == 200, href
+        current = page.locator('.site-nav a[aria-current="page"]')
+        assert current.inner_text() == title, href
+        assert_accessible(page)
+    screenshot(page, "landing-sections")
