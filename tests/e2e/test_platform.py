@@ -133,3 +133,23 @@ def test_every_section_in_the_navigation_opens_cleanly(sign_in_as: Callable[...,
         assert current.inner_text() == title, href
         assert_accessible(page)
     screenshot(page, "landing-sections")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_layout_fits_a_narrow_screen_and_prints_without_chrome(sign_in_as: Callable[..., Any], language: str) -> None:
+    page = sign_in_as(Role.PHYSICIAN, language=language)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "narrow")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert page.locator("main h1").is_visible()
+
+
+def test_keyboard_focus_is_visible(open_page: Callable[..., Any]) -> None:
+    page = open_page("/")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # brand
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    width = page.evaluate("parseFloat(getComputedStyle(document.activeElement).outlineWidth)")
+    assert outline == "solid" and width >= 2
