@@ -153,3 +153,25 @@ def test_keyboard_focus_is_visible(open_page: Callable[..., Any]) -> None:
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     width = page.evaluate("parseFloat(getComputedStyle(document.activeElement).outlineWidth)")
     assert outline == "solid" and width >= 2
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "The request failed (404)"), ("zh_Hans", "请求失败 (404)")])
+def test_a_failed_htmx_request_is_announced(open_page: Callable[..., Any], language: str, words: str) -> None:
+    page = open_page("/", language=language)
+    page.wait_for_function("typeof window.htmx === 'object'")
+    page.evaluate(
+        """() => {
+            const button = document.createElement("button");
+            button.id = "probe";
+            button.setAttribute("hx-get", "/no-such-fragment");
+            button.textContent = "probe";
+            document.querySelector("main").append(button);
+            htmx.process(button);
+        }"""
+    )
+    status = page.locator("#request-status")
+    assert status.is_hidden()
+    page.click("#probe")
+    status.wait_for(state="visible")
+    assert status.inner_text() == words
+    assert status.get_attribute("role") == "alert"

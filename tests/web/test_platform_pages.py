@@ -231,6 +231,12 @@ def test_every_response_carries_the_security_headers(anonymous: TestClient, path
     assert headers["cache-control"] == "no-store"
 
 
+def test_https_answers_ask_browsers_to_stay_on_https(web_app: FastAPI) -> None:
+    with TestClient(web_app, base_url="https://testserver") as secure, TestClient(web_app) as plain:
+        assert secure.get("/").headers["strict-transport-security"].startswith("max-age=31536000")
+        assert "strict-transport-security" not in plain.get("/").headers
+
+
 def test_static_files_may_be_cached(anonymous: TestClient) -> None:
     response = anonymous.get("/static/engraft.css")
     assert response.status_code == 200
