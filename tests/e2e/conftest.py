@@ -10,11 +10,14 @@
   Security Policy violation, no uncaught script error.
 - ``assert_accessible(page)``: axe-core (vendored, loaded from /static) finds no serious or critical issue.
 - ``screenshot(page, name)``: ``out/screenshots/<name>.<language>.png`` (git-ignored), to look at.
-- ``signed_in(page, role)``: sign a page's browser in as an account of that role (see its docstring).
+- ``sign_in_as(role, language="en")``: a new account of that role (made in the served database by the real
+  account service) signed in through the real ``POST /api/auth/sign-in`` from a fresh browser context;
+  returns the page, at ``/``. Its account is on ``page.engraft_account``.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -29,8 +32,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 
+from engraft.access import Role
+from engraft.registry.accounts import AccountPolicy, AccountService
+from engraft.registry.accounts_schemas import NewUser
+from engraft.registry.audit import Actor
+from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.service import RegistryService
+from tests.auth_clients import FAST_HASHER
 from tests.conftest import REPO_ROOT, require
 
 CHROMIUM = Path(os.environ.get("ENGRAFT_CHROMIUM", "/usr/bin/chromium"))
@@ -39,6 +50,7 @@ STARTUP_SECONDS = 180
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 BROWSER_LOCALES = {"en": "en-GB", "zh_Hans": "zh-CN"}
 AXE_BLOCKING_IMPACTS = ("serious", "critical")
+E2E_PASSWORD = "e2e password 1234"
 
 pytestmark = pytest.mark.e2e
 
@@ -197,6 +209,57 @@ def open_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., A
     for context in contexts:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def served_accounts(live_server: LiveServer) -> Iterator[AccountService]:
+    """The real account service on the served database (as ``engraft serve``'s workers build it)."""
+    engine = make_engine(live_server.database_url)
+    registry = RegistryService(make_session_factory(engine), actor=Actor.system("e2e tests"))
+    yield AccountService(registry, AccountPolicy(hasher=FAST_HASHER))
+    engine.dispose()
+
+
+@dataclass(frozen=True)
+class BrowserAccount:
+    """An account a test signed a browser in with."""
+
+    username: str
+    password: str
+    role: Role
+    display_name: str
+
+
+@pytest.fixture
+def sign_in_as(open_page: Callable[..., Any], served_accounts: AccountService) -> Callable[..., Any]:
+    """``sign_in_as(Role.NURSE, language="zh_Hans")``: a page signed in as a new account with that role.
+
+    The account (display name "Dr Mei Chen", the language as its locale; an administrator gets a confirmed
+    second factor) is made by the account service in the served database; the browser signs in through
+    ``POST /api/auth/sign-in`` and so holds the real session cookie. The page is left at ``/``.
+    """
+
+    def make(role: Role, *, language: str = "en", path: str = "/") -> Any:
+        username = f"e2e.{role.value.replace('_', '-')}.{next(_serial)}"
+        new = NewUser(username=username, display_name="Dr Mei Chen", role=role, locale=language)  # type: ignore[arg-type]
+        made = served_accounts.create_user(new, E2E_PASSWORD)
+        body = {"username": username, "password": E2E_PASSWORD}
+        if role is Role.ADMIN:
+            setup = served_accounts.begin_totp(made.user.id)
+            totp = pyotp.TOTP(setup.secret)
+            served_accounts.confirm_totp(made.user.id, totp.at(served_accounts.now().timestamp() - 30))
+            body["code"] = totp.now()
+        page = open_page("/api/health", language=language)
+        answer = page.request.post("/api/auth/sign-in", data=body)
+        assert answer.status == 200, answer.text()
+        page.engraft_account = BrowserAccount(username, E2E_PASSWORD, role, "Dr Mei Chen")
+        page.goto(path)
+        return page
+
+    return make
 
 
 def page_language(page: Any) -> str:

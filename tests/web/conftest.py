@@ -1,67 +1,76 @@
-"""The whole application (API + pages) on a migrated SQLite file, and clients signed in as a given role.
+"""The whole application (API + pages) on a migrated SQLite file, and browsers signed in with a given role.
 
-Until authentication lands (engraft.api.auth), a signed-in request is made by :class:`AsPrincipal`, which
-puts a principal on the request state exactly where authentication will; the pages read nothing else.
+Signing in goes through the real parts (tests/auth_clients.py): an account made by the account service,
+``POST /api/auth/sign-in``, the session cookie on every later request.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engraft.access import Principal, PrincipalKind, Role
+from engraft.access import Role
+from engraft.registry.accounts_schemas import NewUser
 from engraft.registry.database import make_engine
 from engraft.web.application import create_application
+from tests.auth_clients import TEST_ACCOUNT_POLICY, TEST_PASSWORD, SignedInClient, TestAccount, accounts_of, sign_in
 
-
-class AsPrincipal:
-    """ASGI wrapper: every request acts for ``principal`` (``request.state.principal``)."""
-
-    def __init__(self, app: ASGIApp, principal: Principal | None) -> None:
-        self.app = app
-        self.principal = principal
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope.setdefault("state", {})["principal"] = self.principal
-        await self.app(scope, receive, send)
-
-
-def principal_of(role: Role, *, locale: str = "en", name: str = "Dr Ada Lin") -> Principal:
-    """A session principal in ``role``."""
-    return Principal(
-        user_id=7, username=f"{role.value}1", role=role, kind=PrincipalKind.SESSION, display_name=name, locale=locale
-    )
+_serial = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """The whole application on its own migrated SQLite file (no HLA release)."""
+    """The whole application on its own migrated SQLite file (no HLA release, test-cost password hashing)."""
     path = tmp_path_factory.mktemp("web") / "engraft.db"
-    return create_application(make_engine(f"sqlite:///{path}"), validate_hla=False)
+    return create_application(make_engine(f"sqlite:///{path}"), validate_hla=False, account_policy=TEST_ACCOUNT_POLICY)
+
+
+def create_web_account(
+    app: FastAPI, role: Role, *, locale: str = "en", display_name: str = "Dr Ada Lin", one_time: bool = False
+) -> TestAccount:
+    """A new account of ``role`` in ``locale`` (an administrator with a confirmed second factor).
+
+    ``one_time``: made with a one-time password, so it must change it before anything else.
+    """
+    accounts = accounts_of(app)
+    username = f"web.{role.value.replace('_', '-')}.{next(_serial)}"
+    new = NewUser(username=username, display_name=display_name, role=role, locale=locale)  # type: ignore[arg-type]
+    made = accounts.create_user(new, None if one_time else TEST_PASSWORD)
+    password = made.one_time_password if one_time else TEST_PASSWORD
+    secret = None
+    if role is Role.ADMIN and not one_time:
+        setup = accounts.begin_totp(made.user.id)
+        accounts.confirm_totp(made.user.id, pyotp.TOTP(setup.secret).at(accounts.now().timestamp() - 30))
+        secret = setup.secret
+    return TestAccount(made.user.id, username, password, role, secret)
 
 
 @pytest.fixture
 def anonymous(web_app: FastAPI) -> Iterator[TestClient]:
     """A browser nobody has signed in with."""
-    with TestClient(web_app, raise_server_exceptions=False) as client:
+    with TestClient(web_app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture
-def client_as(web_app: FastAPI) -> Iterator[Callable[..., TestClient]]:
-    """``client_as(Role.NURSE, locale="zh_Hans")``: a browser signed in in that role."""
-    clients: list[TestClient] = []
+def client_as(web_app: FastAPI) -> Iterator[Callable[..., SignedInClient]]:
+    """``client_as(Role.NURSE, locale="zh_Hans")``: a browser signed in as a new account with that role."""
+    clients: list[SignedInClient] = []
 
-    def make(role: Role, **kwargs: str) -> TestClient:
-        client = TestClient(AsPrincipal(web_app, principal_of(role, **kwargs)), raise_server_exceptions=False)
+    def make(role: Role, *, locale: str = "en", one_time: bool = False) -> SignedInClient:
+        account = create_web_account(web_app, role, locale=locale, one_time=one_time)
+        client = SignedInClient(web_app, base_url="https://testserver", raise_server_exceptions=False)
+        client.__enter__()
         clients.append(client)
+        client.account = account
+        client.csrf_token = sign_in(client, account)
         return client
 
     yield make
     for client in clients:
-        client.close()
+        client.__exit__(None, None, None)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from engraft.web.i18n import (
     ENGLISH,
     SIMPLIFIED_CHINESE,
+    catalogue_conflicts,
     choose_language,
     from_accept_language,
     language_named,
@@ -88,12 +89,32 @@ def test_every_section_file_is_merged_and_fuzzy_or_empty_entries_are_left_out(tm
     assert merged_catalogue("zh_Hans", tmp_path) == {"Patients": "患者", "Outcomes": "结局"}
 
 
-def test_two_files_translating_one_msgid_differently_is_an_error_naming_both(tmp_path: Path) -> None:
+def test_where_files_differ_the_platform_then_the_first_by_name_wins_and_the_clash_is_listed(tmp_path: Path) -> None:
     folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
-    _po(folder / "a.po", 'msgid "Patients"\nmsgstr "患者"\n')
-    _po(folder / "b.po", 'msgid "Patients"\nmsgstr "病人"\n')
-    with pytest.raises(ValueError, match=r"a\.po.*b\.po"):
-        merged_catalogue("zh_Hans", tmp_path)
+    _po(folder / "a.po", 'msgid "Events"\nmsgstr "事件数"\n\nmsgid "Sign out"\nmsgstr "登出"\n')
+    _po(folder / "b.po", 'msgid "Events"\nmsgstr "事件"\n')
+    _po(folder / "platform.po", 'msgid "Sign out"\nmsgstr "退出登录"\n')
+    assert merged_catalogue("zh_Hans", tmp_path) == {"Events": "事件数", "Sign out": "退出登录"}
+    assert catalogue_conflicts("zh_Hans", tmp_path) == [
+        ("Sign out", "platform.po", "退出登录", "a.po", "登出"),
+        ("Events", "a.po", "事件数", "b.po", "事件"),
+    ]
+
+
+def test_messages_with_a_context_are_kept_apart(tmp_path: Path) -> None:
+    folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
+    _po(folder / "a.po", 'msgctxt "count"\nmsgid "Events"\nmsgstr "事件数"\n\nmsgid "Events"\nmsgstr "事件"\n')
+    assert merged_catalogue("zh_Hans", tmp_path) == {"count\x04Events": "事件数", "Events": "事件"}
+
+
+def test_a_section_reads_its_own_catalogue_first_then_everyone_s() -> None:
+    patients = translations_for("zh_Hans", "patients")
+    assert patients.gettext("Sign out") == "退出登录"  # from platform.po, through the merge
+    for clash in catalogue_conflicts("zh_Hans"):
+        msgid, first_file, first, other_file, other = clash
+        own = translations_for("zh_Hans", other_file.removesuffix(".po"))
+        assert own.gettext(msgid) == other, clash
+        assert translations_for("zh_Hans", first_file.removesuffix(".po")).gettext(msgid) == first, clash
 
 
 def test_plural_messages_are_read(tmp_path: Path) -> None:

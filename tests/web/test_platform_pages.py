@@ -142,6 +142,46 @@ def test_page_guard_shows_403_page_to_a_role_without_the_permission(
     assert client_as(Role.NURSE).get("/t-ward", headers=HTML).status_code == 200
 
 
+def test_page_guard_sends_an_account_that_must_change_its_password_to_the_account_page(
+    client_as: Callable[..., TestClient], guarded_section: Section
+) -> None:
+    client = client_as(Role.NURSE, one_time=True)
+    response = client.get("/t-ward?bed=4", headers=HTML, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account?next=/t-ward%3Fbed%3D4"
+
+
+def test_forms_and_htmx_get_the_session_s_csrf_token(client_as: Callable[..., TestClient]) -> None:
+    client = client_as(Role.PHYSICIAN)
+    html = client.get("/", headers=HTML).text
+    token = client.csrf_token  # type: ignore[attr-defined]
+    assert f'<meta name="csrf-token" content="{token}">' in html
+    assert f'<input type="hidden" name="csrf_token" value="{token}">' in html
+
+
+def test_anonymous_pages_carry_no_csrf_token(anonymous: TestClient) -> None:
+    html = anonymous.get("/", headers=HTML).text
+    assert "csrf-token" not in html and 'name="csrf_token"' not in html
+
+
+def test_sign_out_needs_the_csrf_token_then_ends_the_session(client_as: Callable[..., TestClient]) -> None:
+    client = client_as(Role.NURSE)
+    refused = client.post("/sign-out", data={"csrf_token": "forged"}, headers=HTML, follow_redirects=False)
+    assert refused.status_code == 403
+    assert client.get("/api/auth/me").status_code == 200
+    token = client.csrf_token  # type: ignore[attr-defined]
+    done = client.post("/sign-out", data={"csrf_token": token}, headers=HTML, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    client.headers.pop("X-CSRF-Token", None)
+    assert client.get("/api/auth/me").status_code == 401
+    assert 'href="/sign-in"' in client.get("/", headers=HTML).text
+
+
+def test_sign_out_without_a_session_goes_home(anonymous: TestClient) -> None:
+    response = anonymous.post("/sign-out", data={}, headers=HTML, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
 def test_require_page_refuses_public() -> None:
     with pytest.raises(ValueError, match="optional_principal"):
         require_page(Permission.PUBLIC)
@@ -189,6 +229,12 @@ def test_every_response_carries_the_security_headers(anonymous: TestClient, path
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == "no-store"
+
+
+def test_https_answers_ask_browsers_to_stay_on_https(web_app: FastAPI) -> None:
+    with TestClient(web_app, base_url="https://testserver") as secure, TestClient(web_app) as plain:
+        assert secure.get("/").headers["strict-transport-security"].startswith("max-age=31536000")
+        assert "strict-transport-security" not in plain.get("/").headers
 
 
 def test_static_files_may_be_cached(anonymous: TestClient) -> None:

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from engraft.access import Permission, Role
+from engraft.access import Permission, Principal, PrincipalKind, Role
 from engraft.web import sections
 from engraft.web.sections import Section, register, registered_sections, section_at, sections_for
-from tests.web.conftest import principal_of
+
+
+def principal_of(role: Role) -> Principal:
+    return Principal(user_id=1, username="someone", role=role, kind=PrincipalKind.SESSION)
 
 
 @pytest.fixture(autouse=True)

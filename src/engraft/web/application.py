@@ -20,7 +20,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from engraft.api.app import app_from_environment, create_app
+from engraft.api.auth import AuthSettings
 from engraft.api.routes_donor_search import DonorRegistry
+from engraft.registry.accounts import AccountPolicy
+from engraft.registry.accounts_policy import Clock, utc_clock
 from engraft.web import pages
 from engraft.web.error_pages import install_page_error_handlers
 from engraft.web.i18n import load_all
@@ -71,9 +74,21 @@ def create_application(
     validate_hla: bool = True,
     donor_registry: DonorRegistry | None = None,
     threads: int | None = None,
+    account_policy: AccountPolicy | None = None,
+    auth_settings: AuthSettings | None = None,
+    clock: Clock = utc_clock,
 ) -> FastAPI:
     """The whole server on ``engine``: :func:`engraft.api.app.create_app` (same arguments) plus the pages."""
-    api = create_app(engine, migrate=migrate, validate_hla=validate_hla, donor_registry=donor_registry, threads=threads)
+    api = create_app(
+        engine,
+        migrate=migrate,
+        validate_hla=validate_hla,
+        donor_registry=donor_registry,
+        threads=threads,
+        account_policy=account_policy,
+        auth_settings=auth_settings,
+        clock=clock,
+    )
     return add_pages(api)
 
 

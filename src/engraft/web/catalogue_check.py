@@ -35,17 +35,23 @@ KEYWORDS: Final = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": (
 
 @dataclass(frozen=True, slots=True)
 class UsedMessage:
-    """A msgid the pages use (``plural`` for ngettext) and where (file:line)."""
+    """A msgid the pages use (``plural`` for ngettext, ``context`` for pgettext) and where (file:line)."""
 
     msgid: str
     plural: str | None
     where: str
+    context: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The message as catalogues key it (``context\x04msgid`` with a context)."""
+        return self.msgid if self.context is None else f"{self.context}\x04{self.msgid}"
 
 
 def used_messages(web_dir: Path = WEB_DIR) -> dict[str, UsedMessage]:
     """Every msgid of the web package's templates and Python, the registered sections' and the role labels."""
     found: dict[str, UsedMessage] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(web_dir), METHOD_MAP, OPTIONS_MAP, keywords=KEYWORDS
     ):
         if isinstance(message, tuple):
@@ -53,7 +59,8 @@ def used_messages(web_dir: Path = WEB_DIR) -> dict[str, UsedMessage]:
         else:
             msgid, plural = message, None
         if msgid:
-            found.setdefault(msgid, UsedMessage(msgid, plural, f"{filename}:{lineno}"))
+            used = UsedMessage(msgid, plural, f"{filename}:{lineno}", context or None)
+            found.setdefault(used.key, used)
     for section in registered_sections():
         for text in (section.title, section.summary):
             if text:
@@ -67,7 +74,7 @@ def missing_translations(code: str, web_dir: Path = WEB_DIR, locale_dir: Path = 
     """The used msgids that language ``code``'s catalogues leave untranslated, sorted by msgid."""
     translated = merged_catalogue(code, locale_dir)
     return sorted(
-        (used for msgid, used in used_messages(web_dir).items() if msgid not in translated),
+        (used for key, used in used_messages(web_dir).items() if key not in translated),
         key=lambda used: used.msgid,
     )
 
@@ -80,7 +87,10 @@ def as_po_entries(messages: list[UsedMessage]) -> str:
     """``messages`` as untranslated ``.po`` entries."""
     blocks = []
     for used in messages:
-        lines = [f"#: {used.where}", f"msgid {_po_string(used.msgid)}"]
+        lines = [f"#: {used.where}"]
+        if used.context is not None:
+            lines.append(f"msgctxt {_po_string(used.context)}")
+        lines.append(f"msgid {_po_string(used.msgid)}")
         if used.plural is not None:
             lines += [f"msgid_plural {_po_string(used.plural)}", 'msgstr[0] ""']
         else:

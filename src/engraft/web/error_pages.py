@@ -18,7 +18,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engraft.web.i18n import N_
-from engraft.web.pages_common import PageForbidden, SignInRequired, sign_in_url, wants_html
+from engraft.web.pages_common import (
+    AccountSetupRequired,
+    PageForbidden,
+    SignInRequired,
+    account_setup_url,
+    sign_in_url,
+    wants_html,
+)
 from engraft.web.templating import render
 
 _log = logging.getLogger(__name__)
@@ -81,10 +88,18 @@ def install_page_error_handlers(app: FastAPI) -> None:
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
+    async def account_setup_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AccountSetupRequired)
+        target = account_setup_url(exc.next_path)
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=403, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
     async def forbidden(request: Request, exc: Exception) -> Response:
         return error_page(request, 403)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(AccountSetupRequired, account_setup_required)
     app.add_exception_handler(PageForbidden, forbidden)

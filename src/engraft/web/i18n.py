@@ -4,8 +4,9 @@ English is the source language (msgids are English). Each other language has a f
 ``locale/<code>/LC_MESSAGES/`` of ``.po`` files, one per page section (``platform.po``, ``patients.po``,
 ...), so that people working on different sections never edit the same file. At start-up every ``.po``
 file of a language is read (Babel's ``read_po``) and merged into one :class:`babel.support.Translations`;
-nothing is compiled and no ``.mo`` file is kept. Fuzzy and empty entries are left out (they fall back to
-English), and the catalogue test (tests/web/test_catalogues.py) refuses them.
+nothing is compiled and no ``.mo`` file is kept. A section's pages read their own file first, then the merge
+(:func:`translations_for`). Fuzzy and empty entries are left out (they fall back to English), and the
+catalogue test (tests/web/test_catalogues.py) refuses them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Language:
     name: str
     """The language's name in itself, as the switcher shows it."""
     formats: str
-    """Babel locale whose conventions dates and numbers follow (English: British, as the project writes)."""
+    """Babel locale whose conventions dates and numbers follow."""
 
     @property
     def locale(self) -> Locale:
@@ -45,7 +46,7 @@ class Language:
         return Locale.parse(self.formats)
 
 
-ENGLISH: Final = Language("en", "en", "English", "en_GB")
+ENGLISH: Final = Language("en", "en", "English", "en")
 SIMPLIFIED_CHINESE: Final = Language("zh_Hans", "zh-Hans", "简体中文", "zh_Hans_CN")
 LANGUAGES: Final[tuple[Language, ...]] = (ENGLISH, SIMPLIFIED_CHINESE)
 DEFAULT_LANGUAGE: Final = ENGLISH
@@ -120,33 +121,58 @@ def read_catalogue(path: Path, code: str) -> Catalog:
         return read_po(handle, locale=code, domain=path.stem)
 
 
-def merged_catalogue(code: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str | tuple[str, ...]]:
-    """Every translated message of a language: msgid (or msgid, plural) -> translation(s).
+PLATFORM_CATALOGUE: Final = "platform"
+"""The layout's own catalogue (header, landing page, error pages, role names): read first when merging."""
 
-    Raises :class:`ValueError` when two files translate one msgid differently (say which files).
+Messages = dict[str, str | tuple[str, ...]]
+"""msgid (with ``msgctxt`` as gettext keys it: ``context\x04msgid``) -> translation, or plural forms."""
+
+
+def catalogue_messages(path: Path, code: str) -> Messages:
+    """The translated entries of one ``.po`` file (fuzzy and empty ones left out: they fall back to English)."""
+    messages: Messages = {}
+    for message in read_catalogue(path, code):
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        if message.context:
+            key = f"{message.context}\x04{key}"
+        string = message.string
+        value: str | tuple[str, ...] = string if isinstance(string, str) else tuple(string or ())
+        if not value or (isinstance(value, tuple) and not all(value)):
+            continue
+        messages[key] = value
+    return messages
+
+
+def _merge_order(paths: list[Path]) -> list[Path]:
+    return sorted(paths, key=lambda path: (path.stem != PLATFORM_CATALOGUE, path.name))
+
+
+def merged_catalogue(code: str, locale_dir: Path = LOCALE_DIR) -> Messages:
+    """Every translated message of a language, from all its ``.po`` files.
+
+    Where files translate one msgid differently, the first wins: ``platform.po``, then the others by name.
+    A section's pages read their own file before this merge (:func:`translations_for`), so "Events" may be
+    a count in one section's tables and a heading in another's.
     """
-    merged: dict[str, str | tuple[str, ...]] = {}
-    origin: dict[str, str] = {}
-    for path in catalogue_files(code, locale_dir):
-        for message in read_catalogue(path, code):
-            if not message.id or message.fuzzy:
-                continue
-            key = message.id if isinstance(message.id, str) else message.id[0]
-            string = message.string
-            value: str | tuple[str, ...]
-            if isinstance(string, str):
-                value = string
-            else:
-                value = tuple(string or ())
-            if not value or (isinstance(value, tuple) and not all(value)):
-                continue
-            if key in merged and merged[key] != value:
-                raise ValueError(
-                    f"msgid {key!r} is translated as {merged[key]!r} in {origin[key]} and as {value!r} in {path.name}"
-                )
-            merged[key] = value
-            origin[key] = path.name
+    merged: Messages = {}
+    for path in _merge_order(catalogue_files(code, locale_dir)):
+        for key, value in catalogue_messages(path, code).items():
+            merged.setdefault(key, value)
     return merged
+
+
+def catalogue_conflicts(code: str, locale_dir: Path = LOCALE_DIR) -> list[tuple[str, str, str, str, str]]:
+    """(msgid, file, translation, other file, other translation) for msgids two files translate differently."""
+    first: dict[str, tuple[str, str | tuple[str, ...]]] = {}
+    conflicts: list[tuple[str, str, str, str, str]] = []
+    for path in _merge_order(catalogue_files(code, locale_dir)):
+        for key, value in catalogue_messages(path, code).items():
+            if key in first and first[key][1] != value:
+                conflicts.append((key, first[key][0], str(first[key][1]), path.name, str(value)))
+            first.setdefault(key, (path.name, value))
+    return conflicts
 
 
 class _MergedTranslations(Translations):
@@ -170,11 +196,18 @@ class _MergedTranslations(Translations):
 
 
 @cache
-def translations_for(code: str) -> gettext.NullTranslations:
-    """The merged translations of an offered language (English: the msgids themselves), read once."""
+def translations_for(code: str, catalogue: str = PLATFORM_CATALOGUE) -> gettext.NullTranslations:
+    """Translations of an offered language as a section reads them: its own ``<catalogue>.po`` first, then
+    every catalogue merged (:func:`merged_catalogue`). English: the msgids themselves. Read once."""
     if code == ENGLISH.code:
         return NullTranslations()
-    return _MergedTranslations(code, merged_catalogue(code))
+    merged = _MergedTranslations(code, merged_catalogue(code))
+    own = LOCALE_DIR / code / "LC_MESSAGES" / f"{catalogue}.po"
+    if catalogue == PLATFORM_CATALOGUE or not own.is_file():
+        return merged
+    section = _MergedTranslations(code, catalogue_messages(own, code))
+    section.add_fallback(merged)
+    return section
 
 
 def load_all(languages: Iterable[Language] = LANGUAGES) -> None:

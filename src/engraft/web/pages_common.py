@@ -8,10 +8,12 @@ A page route declares the permission it needs as a dependency::
 
 Nobody signed in: the browser is sent to ``/sign-in?next=<this page>`` (303; an htmx request gets 401 with
 ``HX-Redirect``, so the whole page goes, not a fragment). Signed in without the permission: the 403 page.
-Public pages take ``principal: Principal | None = Depends(optional_principal)`` instead.
+An account that must first change its password or set up a second factor is sent to ``/account?next=...``
+(the account pages themselves pass ``while_pending=True``). The account database not answering: the 503
+page. Public pages take ``principal: Principal | None = Depends(optional_principal)`` instead.
 
-The principal is what authentication put on ``request.state.principal`` (an
-:class:`engraft.access.Principal`, or ``None``).
+The principal is what authentication (:class:`engraft.api.auth.PrincipalMiddleware`) put on the request
+(:func:`engraft.api.auth.principal_of`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from collections.abc import Callable
 from typing import Final
 from urllib.parse import quote, urlsplit
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from engraft.access import Permission, Principal
+from engraft.api.auth import principal_of, signed_in_session
 
 SIGN_IN_PATH: Final = "/sign-in"
 SIGN_OUT_PATH: Final = "/sign-out"
+ACCOUNT_PATH: Final = "/account"
+"""Where an account changes its password and sets up its second factor (the account pages)."""
 HOME_PATH: Final = "/"
 
 
@@ -34,6 +39,14 @@ class SignInRequired(Exception):
 
     def __init__(self, next_path: str) -> None:
         super().__init__(f"sign in to open {next_path}")
+        self.next_path = next_path
+
+
+class AccountSetupRequired(Exception):
+    """The signed-in account must change its password or set up a second factor before anything else."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(f"finish setting up the account before opening {next_path}")
         self.next_path = next_path
 
 
@@ -47,23 +60,28 @@ class PageForbidden(Exception):
 
 def optional_principal(request: Request) -> Principal | None:
     """The principal signed in for this request, or ``None``."""
-    principal = getattr(request.state, "principal", None)
-    return principal if isinstance(principal, Principal) else None
+    return principal_of(request)
 
 
-def require_page(permission: Permission) -> Callable[[Request], Principal]:
+def require_page(permission: Permission, *, while_pending: bool = False) -> Callable[[Request], Principal]:
     """A page dependency: the signed-in principal, when its role holds ``permission``.
 
-    Raises :class:`SignInRequired` (nobody signed in) or :class:`PageForbidden` (the role lacks it); the
-    application turns them into the sign-in redirect and the 403 page.
+    Raises :class:`SignInRequired` (nobody signed in), :class:`AccountSetupRequired` (password change or
+    second factor first, unless ``while_pending``), :class:`PageForbidden` (the role lacks ``permission``)
+    or a 503 (the account database did not answer); the application turns them into pages.
     """
     if permission is Permission.PUBLIC:
         raise ValueError("require_page(Permission.PUBLIC): a public page takes Depends(optional_principal)")
 
     def signed_in_with_permission(request: Request) -> Principal:
-        principal = optional_principal(request)
+        if getattr(request.state, "auth_unavailable", False):
+            raise HTTPException(503, "the account database did not answer", headers={"Retry-After": "5"})
+        principal = principal_of(request)
         if principal is None:
             raise SignInRequired(here(request))
+        session = signed_in_session(request)
+        if session is not None and session.pending and not while_pending:
+            raise AccountSetupRequired(here(request))
         if not principal.may(permission):
             raise PageForbidden(permission)
         return principal
@@ -94,6 +112,11 @@ def safe_next(value: str | None, default: str = HOME_PATH) -> str:
 def sign_in_url(next_path: str) -> str:
     """The sign-in page, coming back to ``next_path`` afterwards."""
     return f"{SIGN_IN_PATH}?next={quote(safe_next(next_path), safe='/')}"
+
+
+def account_setup_url(next_path: str) -> str:
+    """The account page (password, second factor), coming back to ``next_path`` afterwards."""
+    return f"{ACCOUNT_PATH}?next={quote(safe_next(next_path), safe='/')}"
 
 
 def is_api_path(path: str) -> bool:

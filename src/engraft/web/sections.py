@@ -35,6 +35,11 @@ class Section:
         if not self.path.startswith("/") or self.path.startswith("/api"):
             raise ValueError(f"section {self.key!r} path {self.path!r}: expected a page path starting with '/'")
 
+    @property
+    def catalogue(self) -> str:
+        """The section's own message catalogue: ``locale/<language>/LC_MESSAGES/<catalogue>.po``."""
+        return self.key.replace("-", "_")
+
     def open_to(self, principal: Principal | None) -> bool:
         """Whether ``principal`` (``None``: nobody signed in) may open this section."""
         if self.permission is Permission.PUBLIC:

@@ -28,6 +28,8 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "object-src 'none'",
     ]
 )
+STRICT_TRANSPORT_SECURITY: Final = "max-age=31536000; includeSubDomains"
+"""Sent on HTTPS answers only: browsers then refuse plain HTTP to this host for a year."""
 NO_STORE: Final = "no-store"
 STATIC_CACHE: Final = "public, max-age=86400"
 """Static files: a day (their URLs change when their content does)."""
@@ -68,6 +70,8 @@ class SecurityHeadersMiddleware:
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
                 headers["Cache-Control"] = cache_control_for(path, int(message["status"]))
+                if scope.get("scheme") == "https":
+                    headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

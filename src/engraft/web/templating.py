@@ -30,10 +30,17 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from engraft import __version__
-from engraft.access import Principal
-from engraft.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, choose_language, translations_for
+from engraft.api.auth import csrf_token, principal_of
+from engraft.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    PLATFORM_CATALOGUE,
+    Language,
+    choose_language,
+    translations_for,
+)
 from engraft.web.pages_common import SIGN_IN_PATH, SIGN_OUT_PATH, here
-from engraft.web.sections import section_at, sections_for
+from engraft.web.sections import Section, section_at, sections_for
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -131,22 +138,47 @@ def _build_environment() -> Environment:
         decimal=format_decimal,
         percent=format_percent,
     )
-    environment.globals.update(static_url=static_url, languages=LANGUAGES, version=__version__)
+    environment.globals.update(
+        static_url=static_url,
+        languages=LANGUAGES,
+        version=__version__,
+        section_title=section_title,
+        section_text=section_text,
+    )
     return environment
 
 
-ENVIRONMENT: Final = _build_environment()
+def catalogue_of(request: Request, template: str | None = None) -> str:
+    """Which section's catalogue a page reads first: the template's folder (``patients/list.html``:
+    ``patients``), else the section the path is in, else the platform's."""
+    if template and "/" in template:
+        return template.split("/", 1)[0]
+    section = section_at(request.url.path)
+    return section.catalogue if section is not None else PLATFORM_CATALOGUE
 
 
-def page_context(request: Request) -> dict[str, Any]:
+@pass_context
+def section_text(context: Context, section: Section, text: str) -> str:
+    """A section's own text (its title, its summary) in the words of the section's own catalogue."""
+    language: Language = context["language"]
+    return str(translations_for(language.code, section.catalogue).gettext(text)) if text else ""
+
+
+@pass_context
+def section_title(context: Context, section: Section) -> str:
+    """A navigation entry's title, in the words of the section's own catalogue."""
+    return section_text(context, section, section.title)
+
+
+def page_context(request: Request, catalogue: str | None = None) -> dict[str, Any]:
     """What every page template gets: principal, language, translations, CSRF token, navigation."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal = principal_of(request)
     language = language_of(request)
     return {
         "request": request,
         "principal": principal,
         "language": language,
-        "translations": translations_for(language.code),
+        "translations": translations_for(language.code, catalogue or catalogue_of(request)),
         "csrf_token": csrf_token_for(request),
         "sections": sections_for(principal),
         "current_section": section_at(request.url.path),
@@ -161,7 +193,7 @@ def language_of(request: Request) -> Language:
     language = getattr(request.state, "language", None)
     if isinstance(language, Language):
         return language
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal = principal_of(request)
     language = choose_language(
         cookie=request.cookies.get(LANGUAGE_COOKIE),
         account=principal.locale if principal is not None else None,
@@ -172,12 +204,10 @@ def language_of(request: Request) -> Language:
 
 
 def csrf_token_for(request: Request) -> str:
-    """The CSRF token forms must send back (``csrf_token`` hidden input); empty until sign-in provides one.
-
-    Authentication (engraft.api.auth) sets ``request.state.csrf_token``; pages never make one themselves.
+    """The session's CSRF token, for forms (hidden ``csrf_token`` field) and htmx (``X-CSRF-Token``, sent by
+    engraft.js from the ``csrf-token`` meta tag); empty without a session. See :func:`engraft.api.auth.csrf_token`.
     """
-    token = getattr(request.state, "csrf_token", "")
-    return token if isinstance(token, str) else ""
+    return csrf_token(request) or ""
 
 
 def render(
@@ -188,8 +218,11 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    """Render ``template`` with the page context (:func:`page_context`) and ``context`` as an HTML response."""
-    values = page_context(request)
+    """Render ``template`` with the page context (:func:`page_context`) and ``context`` as an HTML response.
+
+    Texts are translated with the catalogue of the template's folder first (:func:`catalogue_of`).
+    """
+    values = page_context(request, catalogue_of(request, template))
     if context:
         values.update(context)
     html = ENVIRONMENT.get_template(template).render(values)
@@ -198,7 +231,9 @@ def render(
 
 def translate(request: Request, message: str) -> str:
     """``message`` in the request's language (for Python code that builds text for a page)."""
-    return str(translations_for(language_of(request).code).gettext(message))
+    return str(translations_for(language_of(request).code, catalogue_of(request)).gettext(message))
 
+
+ENVIRONMENT: Final = _build_environment()
 
 __all__ = ["ENVIRONMENT", "Markup", "language_of", "render", "static_url", "translate"]

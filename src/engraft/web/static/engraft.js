@@ -11,6 +11,31 @@
     }
   });
 
+  // A failed htmx request says so in the page's status region (htmx swaps nothing on an error answer).
+  // The words come from the page (data-htmx-error, data-htmx-offline on <body>), so they are translated.
+  function reportFailure(text) {
+    var region = document.getElementById("request-status");
+    if (!region) {
+      return;
+    }
+    region.textContent = text;
+    region.hidden = false;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : "";
+    reportFailure((document.body.dataset.htmxError || "The request failed") + " (" + status + ")");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    reportFailure(document.body.dataset.htmxOffline || "The server could not be reached");
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var region = document.getElementById("request-status");
+    if (region) {
+      region.hidden = true;
+      region.textContent = "";
+    }
+  });
+
   // <button data-confirm="Really delete?"> asks before its form is sent.
   document.addEventListener("submit", function (event) {
     var submitter = event.submitter;
