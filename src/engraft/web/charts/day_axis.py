@@ -22,11 +22,11 @@ from typing import Final
 from engraft.web.charts.scales import Scale, day_domain, day_step, linear_domain, log_domain
 
 WIDTH: Final = 640
-HEIGHT: Final = 200
-MARGIN_LEFT: Final = 64
+HEIGHT: Final = 230
+MARGIN_LEFT: Final = 56
 MARGIN_RIGHT: Final = 16
-MARGIN_TOP: Final = 14
-MARGIN_BOTTOM: Final = 34
+MARGIN_TOP: Final = 18
+MARGIN_BOTTOM: Final = 38
 DEFAULT_GAP_DAYS: Final = 14
 
 
@@ -200,7 +200,7 @@ def render_svg(layout: ChartLayout) -> str:
             f'<line x1="{_n(area.left)}" x2="{_n(area.right)}" y1="{_n(tick.position)}" y2="{_n(tick.position)}"/>'
         )
     parts.append("</g>")
-    parts.append('<g class="day-chart__axis day-chart__axis--y" aria-hidden="true" font-size="11" fill="#333">')
+    parts.append('<g class="day-chart__axis day-chart__axis--y" aria-hidden="true" font-size="13" fill="#333">')
     for tick in layout.y_ticks:
         parts.append(
             f'<text x="{_n(area.left - 6)}" y="{_n(tick.position + 4)}" text-anchor="end">{escape(tick.label)}</text>'
@@ -209,12 +209,12 @@ def render_svg(layout: ChartLayout) -> str:
         f'<text class="day-chart__unit" x="4" y="{_n(area.top - 2)}" text-anchor="start">{escape(chart.unit)}</text>'
     )
     parts.append("</g>")
-    parts.append('<g class="day-chart__axis day-chart__axis--x" aria-hidden="true" font-size="11" fill="#333">')
+    parts.append('<g class="day-chart__axis day-chart__axis--x" aria-hidden="true" font-size="13" fill="#333">')
     for tick in layout.x_ticks:
         parts.append(
             f'<line x1="{_n(tick.position)}" x2="{_n(tick.position)}" y1="{_n(area.bottom)}" '
             f'y2="{_n(area.bottom + 4)}" stroke="#555"/>'
-            f'<text x="{_n(tick.position)}" y="{_n(area.bottom + 16)}" text-anchor="middle">{escape(tick.label)}</text>'
+            f'<text x="{_n(tick.position)}" y="{_n(area.bottom + 18)}" text-anchor="middle">{escape(tick.label)}</text>'
         )
     parts.append(
         f'<text class="day-chart__axis-name" x="{_n(area.right)}" y="{_n(HEIGHT - 3)}" '
@@ -234,7 +234,7 @@ def render_svg(layout: ChartLayout) -> str:
             f'<g class="day-chart__threshold">'
             f'<line x1="{_n(area.left)}" x2="{_n(area.right)}" y1="{_n(line.position)}" y2="{_n(line.position)}" '
             f'stroke="#b3261e" stroke-dasharray="6 4"/>'
-            f'<text x="{_n(area.right - 4)}" y="{_n(anchor_y)}" text-anchor="end" font-size="11" '
+            f'<text x="{_n(area.right - 4)}" y="{_n(anchor_y)}" text-anchor="end" font-size="13" '
             f'fill="#b3261e">{escape(line.label)}</text></g>'
         )
     if layout.empty:
