@@ -116,6 +116,7 @@ class PlottedLine:
     position: float
     label: str
     kind: str = ""
+    day: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ def layout_chart(chart: DayAxisChart) -> ChartLayout:
     ]
     y_ticks = [Tick(y(value), chart.text.value_label(value)) for value in y.ticks()]
     thresholds = [PlottedLine(y(t.value), t.label, "threshold") for t in chart.thresholds if y.contains(t.value)]
-    markers = [PlottedLine(x(m.day), m.label, m.kind) for m in chart.markers if x.contains(m.day)]
+    markers = [PlottedLine(x(m.day), m.label, m.kind, m.day) for m in chart.markers if x.contains(m.day)]
     return ChartLayout(
         chart, area, x, y, x_ticks, y_ticks, points, _segments(points, chart.gap_days), thresholds, markers
     )
@@ -206,7 +207,8 @@ def render_svg(layout: ChartLayout) -> str:
             f'<text x="{_n(area.left - 6)}" y="{_n(tick.position + 4)}" text-anchor="end">{escape(tick.label)}</text>'
         )
     parts.append(
-        f'<text class="day-chart__unit" x="4" y="{_n(area.top - 2)}" text-anchor="start">{escape(chart.unit)}</text>'
+        f'<text class="day-chart__unit" x="{_n(area.left + 4)}" y="{_n(area.top - 5)}" text-anchor="start">'
+        f"{escape(chart.unit)}</text>"
     )
     parts.append("</g>")
     parts.append('<g class="day-chart__axis day-chart__axis--x" aria-hidden="true" font-size="13" fill="#333">')
@@ -226,7 +228,13 @@ def render_svg(layout: ChartLayout) -> str:
             f'<g class="day-chart__marker day-chart__marker--{escape(line.kind)}">'
             f'<line x1="{_n(line.position)}" x2="{_n(line.position)}" y1="{_n(area.top)}" y2="{_n(area.bottom)}" '
             f'stroke="#6b4fa0" stroke-dasharray="2 3"/>'
-            f"<title>{escape(line.label)}</title></g>"
+            + (
+                f'<text x="{_n(line.position + 3)}" y="{_n(area.top + 12)}" font-size="11" fill="#176b3a">'
+                f"{escape(chart.text.day_label(line.day))}</text>"
+                if line.kind == "engraftment"
+                else ""
+            )
+            + f"<title>{escape(line.label)}</title></g>"
         )
     for line in layout.thresholds:
         anchor_y = line.position - 3 if line.position - 3 > area.top + 8 else line.position + 11
