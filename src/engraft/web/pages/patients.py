@@ -56,7 +56,7 @@ from engraft.web.templating import language_of, render, translate
 SECTION = register(
     Section(
         "patients",
-        N_("Patients"),
+        N_("Patient list"),
         "/patients",
         Permission.PATIENT_READ,
         order=10,
