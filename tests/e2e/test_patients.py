@@ -18,8 +18,8 @@ from tests.e2e.conftest import LiveServer, assert_accessible, page_language, scr
 pytestmark = pytest.mark.e2e
 
 TEXT = {
-    "en": {"patients": "Patient list", "phase": "Phase", "follow_up": "Follow-up (after day 100)", "alerts": "Alerts"},
-    "zh_Hans": {"patients": "患者列表", "phase": "阶段", "follow_up": "随访（第 100 天后）", "alerts": "警示"},
+    "en": {"patients": "Patients", "phase": "Phase", "follow_up": "Follow-up (after day 100)", "alerts": "Alerts"},
+    "zh_Hans": {"patients": "患者", "phase": "阶段", "follow_up": "随访（第 100 天后）", "alerts": "警示"},
 }
 
 

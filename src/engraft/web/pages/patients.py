@@ -56,7 +56,7 @@ from engraft.web.templating import language_of, render, translate
 SECTION = register(
     Section(
         "patients",
-        N_("Patient list"),
+        N_("Patients"),
         "/patients",
         Permission.PATIENT_READ,
         order=10,

@@ -288,12 +288,7 @@ def episode_course(
         charts.append(_chart(spec, unit, shown, day0, mark, wording, window))
     timeline_entries = _timeline_entries(day0, events, visits, assessments, wording)
     lanes = []
-    lane_names = (
-        wording.gettext("Clinical events"),
-        wording.gettext("Follow-up visits"),
-        wording.gettext("Assessments"),
-    )
-    for lane_name in lane_names:
+    for lane_name in (wording.gettext("Events"), wording.gettext("Follow-up visits"), wording.gettext("Assessments")):
         items = [
             TimelineItem(e.day, e.label) for e in timeline_entries if e.lane == lane_name and _in_window(e.day, window)
         ]
@@ -390,9 +385,8 @@ def _timeline_entries(
     wording: Wording,
 ) -> list[TimelineEntry]:
     _ = wording.gettext
-    events_lane = _("Clinical events")
     entries = [
-        TimelineEntry((e.event_date - day0).days, e.event_date, events_lane, _event_label(e, wording)) for e in events
+        TimelineEntry((e.event_date - day0).days, e.event_date, _("Events"), _event_label(e, wording)) for e in events
     ]
     for v in visits:
         parts = [_("Follow-up visit"), _(VITAL_LABELS[v.vital_status])]
