@@ -260,8 +260,13 @@ def _prefix_match(column: ColumnElement[str], prefixes: tuple[str, ...]) -> Colu
 
 
 def disease_group_condition(group: str, icd10: ColumnElement[str]) -> ColumnElement[bool]:
-    """SQL for ``disease_group(icd10) == group``: a prefix of the group, and none of an earlier group's."""
-    code = func.upper(func.trim(icd10))
+    """SQL for ``disease_group(icd10) == group``: a prefix of the group, and none of an earlier group's.
+
+    The registry stores ICD-10 codes as validated (:data:`~engraft.registry.schemas.patient.ICD10_PATTERN`:
+    capitals, no spaces), so the code is compared as stored, without the ``upper(trim())`` the activity
+    report applies to free input (which would be computed again for every prefix on every row).
+    """
+    code = icd10
     earlier: list[ColumnElement[bool]] = []
     for name, prefixes in INDICATION_RULES:
         if name == group:
