@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.web.charts import ChartText, DayAxisChart, DayMarker, Threshold, layout_chart, render_svg
+from engraft.web.charts.day_axis import HEIGHT, WIDTH
 from engraft.web.charts.scales import Scale, day_step, linear_domain, log_domain, nice_step
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -207,4 +208,4 @@ def test_svg_coordinates_stay_in_the_viewbox(points: list[tuple[int, float]], lo
     svg = render_svg(layout_chart(chart(points, log_scale=log_scale)))
     ET.fromstring(svg)
     for cx, cy in re.findall(r'cx="([-0-9.]+)" cy="([-0-9.]+)"', svg):
-        assert 0 <= float(cx) <= 640 and 0 <= float(cy) <= 200
+        assert 0 <= float(cx) <= WIDTH and 0 <= float(cy) <= HEIGHT

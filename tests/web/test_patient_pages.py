@@ -206,7 +206,7 @@ def test_clinical_roles_see_identity(as_role: Callable[..., TestClient], registr
     record = client.get(f"/patients/{registry.ann}")
     assert record.status_code == 200
     assert "Examplewoman, Annabel" in record.text and "MRN-70001" in record.text
-    assert "May 17, 1970" in record.text
+    assert "17 May 1970" in record.text
 
 
 @pytest.fixture
@@ -237,7 +237,7 @@ def test_without_identity_no_name_mrn_or_birth_date_anywhere(
             "MRN-70001",
             "Waitinglist",
             "MRN-70002",
-            "May 17, 1970",
+            "17 May 1970",
             "1970-05-17",
         ):
             assert secret not in page.text

@@ -48,10 +48,10 @@ from sqlalchemy import (
 from engraft.outcomes.activity import INDICATION_ORDER, INDICATION_RULES
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord
-from engraft.registry.models import Centre, Diagnosis, Patient, PatientIdentity, TransplantEpisode
+from engraft.registry.models import Centre, ClinicalEvent, Diagnosis, Patient, PatientIdentity, TransplantEpisode
 from engraft.registry.patient_reads import known_total
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import Sex, TransplantType
+from engraft.vocabulary import EventType, Sex, TransplantType
 
 EARLY_PHASE_DAYS: Final = 100
 """The last day of the early post-transplant phase (day 0 to day 100, both included)."""
@@ -63,6 +63,7 @@ CENTRE = Centre.__table__
 IDENTITY = PatientIdentity.__table__
 EPISODE = TransplantEpisode.__table__
 DIAGNOSIS = Diagnosis.__table__
+EVENT = ClinicalEvent.__table__
 
 
 class CarePhase(StrEnum):
@@ -155,6 +156,8 @@ class PatientListRow:
     diagnosis: str | None
     """The WHO name of the newest diagnosis."""
     icd10: str | None
+    deceased: bool
+    """A death is recorded."""
     phase: CarePhase
     day: int | None
     """Days since the newest day 0 on ``as_of`` (negative before it), None without a transplant."""
@@ -257,8 +260,13 @@ def _prefix_match(column: ColumnElement[str], prefixes: tuple[str, ...]) -> Colu
 
 
 def disease_group_condition(group: str, icd10: ColumnElement[str]) -> ColumnElement[bool]:
-    """SQL for ``disease_group(icd10) == group``: a prefix of the group, and none of an earlier group's."""
-    code = func.upper(func.trim(icd10))
+    """SQL for ``disease_group(icd10) == group``: a prefix of the group, and none of an earlier group's.
+
+    The registry stores ICD-10 codes as validated (:data:`~engraft.registry.schemas.patient.ICD10_PATTERN`:
+    capitals, no spaces), so the code is compared as stored, without the ``upper(trim())`` the activity
+    report applies to free input (which would be computed again for every prefix on every row).
+    """
+    code = icd10
     earlier: list[ColumnElement[bool]] = []
     for name, prefixes in INDICATION_RULES:
         if name == group:
@@ -349,6 +357,9 @@ def _statements(query: _Shape) -> _Statements:
         newest_episode_type.label("latest_transplant_type"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.who_name).scalar_subquery().label("diagnosis"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.icd10).scalar_subquery().label("icd10"),
+        exists()
+        .where(EVENT.c.patient_id == PATIENT.c.id, EVENT.c.event_type == EventType.DEATH.value)
+        .label("deceased"),
     ]
     joined = page_keys.join(PATIENT, PATIENT.c.id == page_keys.c.patient_id).join(
         CENTRE, CENTRE.c.id == PATIENT.c.centre_id
@@ -419,6 +430,7 @@ def _row(record: Any, query: PatientListQuery) -> PatientListRow:
         transplants=record.transplants,
         diagnosis=record.diagnosis,
         icd10=record.icd10,
+        deceased=bool(record.deceased),
         phase=care_phase(latest_day0, query.as_of),
         day=None if latest_day0 is None else (query.as_of - latest_day0).days,
         identity=identity,

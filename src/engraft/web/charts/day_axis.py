@@ -22,11 +22,11 @@ from typing import Final
 from engraft.web.charts.scales import Scale, day_domain, day_step, linear_domain, log_domain
 
 WIDTH: Final = 640
-HEIGHT: Final = 200
-MARGIN_LEFT: Final = 64
+HEIGHT: Final = 230
+MARGIN_LEFT: Final = 56
 MARGIN_RIGHT: Final = 16
-MARGIN_TOP: Final = 14
-MARGIN_BOTTOM: Final = 34
+MARGIN_TOP: Final = 18
+MARGIN_BOTTOM: Final = 38
 DEFAULT_GAP_DAYS: Final = 14
 
 
@@ -116,6 +116,7 @@ class PlottedLine:
     position: float
     label: str
     kind: str = ""
+    day: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ def layout_chart(chart: DayAxisChart) -> ChartLayout:
     ]
     y_ticks = [Tick(y(value), chart.text.value_label(value)) for value in y.ticks()]
     thresholds = [PlottedLine(y(t.value), t.label, "threshold") for t in chart.thresholds if y.contains(t.value)]
-    markers = [PlottedLine(x(m.day), m.label, m.kind) for m in chart.markers if x.contains(m.day)]
+    markers = [PlottedLine(x(m.day), m.label, m.kind, m.day) for m in chart.markers if x.contains(m.day)]
     return ChartLayout(
         chart, area, x, y, x_ticks, y_ticks, points, _segments(points, chart.gap_days), thresholds, markers
     )
@@ -200,21 +201,22 @@ def render_svg(layout: ChartLayout) -> str:
             f'<line x1="{_n(area.left)}" x2="{_n(area.right)}" y1="{_n(tick.position)}" y2="{_n(tick.position)}"/>'
         )
     parts.append("</g>")
-    parts.append('<g class="day-chart__axis day-chart__axis--y" aria-hidden="true" font-size="11" fill="#333">')
+    parts.append('<g class="day-chart__axis day-chart__axis--y" aria-hidden="true" font-size="13" fill="#333">')
     for tick in layout.y_ticks:
         parts.append(
             f'<text x="{_n(area.left - 6)}" y="{_n(tick.position + 4)}" text-anchor="end">{escape(tick.label)}</text>'
         )
     parts.append(
-        f'<text class="day-chart__unit" x="4" y="{_n(area.top - 2)}" text-anchor="start">{escape(chart.unit)}</text>'
+        f'<text class="day-chart__unit" x="{_n(area.left + 4)}" y="{_n(area.top - 5)}" text-anchor="start">'
+        f"{escape(chart.unit)}</text>"
     )
     parts.append("</g>")
-    parts.append('<g class="day-chart__axis day-chart__axis--x" aria-hidden="true" font-size="11" fill="#333">')
+    parts.append('<g class="day-chart__axis day-chart__axis--x" aria-hidden="true" font-size="13" fill="#333">')
     for tick in layout.x_ticks:
         parts.append(
             f'<line x1="{_n(tick.position)}" x2="{_n(tick.position)}" y1="{_n(area.bottom)}" '
             f'y2="{_n(area.bottom + 4)}" stroke="#555"/>'
-            f'<text x="{_n(tick.position)}" y="{_n(area.bottom + 16)}" text-anchor="middle">{escape(tick.label)}</text>'
+            f'<text x="{_n(tick.position)}" y="{_n(area.bottom + 18)}" text-anchor="middle">{escape(tick.label)}</text>'
         )
     parts.append(
         f'<text class="day-chart__axis-name" x="{_n(area.right)}" y="{_n(HEIGHT - 3)}" '
@@ -226,7 +228,13 @@ def render_svg(layout: ChartLayout) -> str:
             f'<g class="day-chart__marker day-chart__marker--{escape(line.kind)}">'
             f'<line x1="{_n(line.position)}" x2="{_n(line.position)}" y1="{_n(area.top)}" y2="{_n(area.bottom)}" '
             f'stroke="#6b4fa0" stroke-dasharray="2 3"/>'
-            f"<title>{escape(line.label)}</title></g>"
+            + (
+                f'<text x="{_n(line.position + 3)}" y="{_n(area.top + 12)}" font-size="11" fill="#176b3a">'
+                f"{escape(chart.text.day_label(line.day))}</text>"
+                if line.kind == "engraftment"
+                else ""
+            )
+            + f"<title>{escape(line.label)}</title></g>"
         )
     for line in layout.thresholds:
         anchor_y = line.position - 3 if line.position - 3 > area.top + 8 else line.position + 11
@@ -234,7 +242,7 @@ def render_svg(layout: ChartLayout) -> str:
             f'<g class="day-chart__threshold">'
             f'<line x1="{_n(area.left)}" x2="{_n(area.right)}" y1="{_n(line.position)}" y2="{_n(line.position)}" '
             f'stroke="#b3261e" stroke-dasharray="6 4"/>'
-            f'<text x="{_n(area.right - 4)}" y="{_n(anchor_y)}" text-anchor="end" font-size="11" '
+            f'<text x="{_n(area.right - 4)}" y="{_n(anchor_y)}" text-anchor="end" font-size="13" '
             f'fill="#b3261e">{escape(line.label)}</text></g>'
         )
     if layout.empty:

@@ -17,9 +17,9 @@ from typing import Final
 from engraft.web.charts.day_axis import ChartText, PlotArea, _n
 from engraft.web.charts.scales import Scale, day_domain, day_step
 
-WIDTH: Final = 640
-LANE_HEIGHT: Final = 26
-MARGIN_LEFT: Final = 118
+WIDTH: Final = 1000
+LANE_HEIGHT: Final = 28
+MARGIN_LEFT: Final = 130
 MARGIN_RIGHT: Final = 16
 MARGIN_TOP: Final = 8
 AXIS_HEIGHT: Final = 30
@@ -94,7 +94,7 @@ def render_timeline(timeline: Timeline, day_of: Callable[[int], str] | None = No
         f'role="img" aria-labelledby="{cid}-title {cid}-desc" id="{cid}" focusable="false">',
         f'<title id="{cid}-title">{escape(timeline.text.title)}</title>',
         f'<desc id="{cid}-desc">{escape(timeline.text.description)}</desc>',
-        '<g class="timeline__lanes" font-size="11" fill="#333">',
+        '<g class="timeline__lanes" font-size="13" fill="#333">',
     ]
     for index, lane in enumerate(timeline.lanes):
         y = area.top + LANE_HEIGHT * index
@@ -110,7 +110,7 @@ def render_timeline(timeline: Timeline, day_of: Callable[[int], str] | None = No
             f'<line class="timeline__day0" x1="{_n(x(0))}" x2="{_n(x(0))}" y1="{_n(area.top)}" '
             f'y2="{_n(area.bottom)}" stroke="#0b4f6c" stroke-width="1.5"/>'
         )
-    parts.append('<g class="timeline__axis" aria-hidden="true" font-size="11" fill="#333">')
+    parts.append('<g class="timeline__axis" aria-hidden="true" font-size="12" fill="#333">')
     parts.append(
         f'<line x1="{_n(area.left)}" x2="{_n(area.right)}" y1="{_n(area.bottom)}" y2="{_n(area.bottom)}" '
         f'stroke="#8b98a5"/>'

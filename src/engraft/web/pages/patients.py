@@ -36,6 +36,7 @@ from engraft.registry.patient_list import (
 from engraft.registry.patient_record import read_chart_observations
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
+from engraft.vocabulary import EventType
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
@@ -119,7 +120,6 @@ VALUE_LABELS: Final[dict[str, str]] = {
     "eligible": N_("eligible"),
     "ineligible": N_("ineligible"),
 }
-assert set(GROUP_LABELS) == set(DISEASE_GROUPS), "every disease group has a label"
 
 PatientId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
@@ -269,6 +269,7 @@ def patient_record(
         hla = hla_rows(patient.hla_gl_string, [d.hla_gl_string for d in episode_donors])
         courses.append({"episode": episode, "course": course, "donors": episode_donors, "hla": hla})
     unlinked_events = [e for e in events if e.episode_id is None]
+    deaths = sorted((e for e in events if e.event_type is EventType.DEATH), key=lambda e: e.event_date)
     alerts = collect_alerts(
         AlertContext(principal, registry, patient_id, [e.id for e in episodes], lambda m: translate(request, m))
     )
@@ -279,6 +280,7 @@ def patient_record(
         "diagnoses": diagnoses,
         "courses": courses,
         "unlinked_events": unlinked_events,
+        "death": deaths[0] if deaths else None,
         "alerts": alerts,
         "window": "all" if chosen_window is None else "",
         "early_window": EARLY_WINDOW,
