@@ -27,7 +27,7 @@ def home(request: Request, principal: Principal | None = Depends(optional_princi
     return render(request, "home.html", {"api_docs_link": Markup('<a href="/docs">/docs</a>')})
 
 
-@router.get("/language", name="switch_language")
+@router.get("/language", name="switch_language", dependencies=[Depends(optional_principal)])  # public
 def switch_language(request: Request, lang: str = "", next: str = "/") -> RedirectResponse:
     """Remember the chosen language in this browser (a cookie) and go back to the page it was chosen on.
 

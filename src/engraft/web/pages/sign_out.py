@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engraft.api.auth import CSRF_FIELD, SESSION_COOKIE, acting_accounts, signed_in_session
 from engraft.web.error_pages import error_page
-from engraft.web.pages_common import HOME_PATH, SIGN_OUT_PATH
+from engraft.web.pages_common import HOME_PATH, SIGN_OUT_PATH, optional_principal
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.post(SIGN_OUT_PATH, name="sign_out")
+@router.post(SIGN_OUT_PATH, name="sign_out", dependencies=[Depends(optional_principal)])  # public: ends what it finds
 async def sign_out(request: Request) -> Response:
     """End this browser's session (the account's other sessions stay)."""
     session = signed_in_session(request)
