@@ -7,6 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 from engraft.measurements import Quantity
@@ -320,3 +322,47 @@ def test_nodes_say_what_they_are() -> None:
         "Group": "group",
         "Repeat": "repeat",
     }
+
+
+_EBMT = CATALOG["ebmt-risk"].input_model
+
+
+@given(
+    age=st.integers(min_value=0, max_value=120),
+    months=st.floats(min_value=0, max_value=1200, allow_nan=False),
+    disease=st.sampled_from([f.value for f in _EBMT.model_fields["disease"].annotation]),  # type: ignore[union-attr]
+    relation=st.sampled_from(["matched sibling", "matched unrelated", "mismatched unrelated"]),
+    donor_sex=st.sampled_from(["male", "female", "other", "unknown"]),
+    recipient_sex=st.sampled_from(["male", "female", "other", "unknown"]),
+    status=st.sampled_from(["CR1", "CR2", "relapse", "chronic phase 1", "blast phase", "not applicable"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_any_valid_ebmt_input_round_trips_through_its_form(
+    age: int, months: float, disease: str, relation: str, donor_sex: str, recipient_sex: str, status: str
+) -> None:
+    payload = {
+        "age_years": age,
+        "disease": disease,
+        "status": status,
+        "months_diagnosis_to_transplant": months,
+        "donor_relation": relation,
+        "donor_sex": donor_sex,
+        "recipient_sex": recipient_sex,
+    }
+    try:
+        expected = _EBMT.model_validate(payload)
+    except ValidationError:
+        assume(False)
+        return
+    form = build_form(_EBMT)
+    assert _EBMT.model_validate(payload_from_form(form, form_values(form, expected))) == expected
+
+
+@given(value=st.floats(allow_nan=False, allow_infinity=False), unit=st.sampled_from(["kg", "g", "[lb_av]"]))
+def test_any_finite_quantity_round_trips(value: float, unit: str) -> None:
+    class Weighed(FrozenModel):
+        weight: Quantity
+
+    expected = Weighed(weight=Quantity(value=value, unit=unit))
+    form = build_form(Weighed)
+    assert Weighed.model_validate(payload_from_form(form, form_values(form, expected))) == expected

@@ -167,7 +167,7 @@ def _text(value: Any) -> str:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, float):
-        return f"{value:.15g}"
+        return repr(value)  # the shortest text that reads back as exactly this float
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
