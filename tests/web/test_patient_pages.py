@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import pytest
+from babel import dates
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
@@ -36,7 +37,7 @@ from engraft.vocabulary import (
     VitalStatus,
 )
 from engraft.web.application import create_application
-from engraft.web.i18n import LANGUAGE_COOKIE
+from engraft.web.i18n import ENGLISH, LANGUAGE_COOKIE
 from engraft.web.pages.patients_panels import (
     Alert,
     AlertContext,
@@ -47,6 +48,8 @@ from engraft.web.pages.patients_panels import (
 from tests.auth_clients import signed_in_client
 
 TODAY = dt.date.today()
+BIRTH_DATE_EN = dates.format_date(dt.date(1970, 5, 17), format="medium", locale=ENGLISH.locale)
+"""The birth date as the English pages write it (the platform's format for English)."""
 DAY0 = TODAY - dt.timedelta(days=30)
 PATIENT_HLA = "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*07:02"
 DONOR_HLA = "HLA-A*01:01+HLA-A*03:01^HLA-B*08:01+HLA-B*07:02"
@@ -206,7 +209,7 @@ def test_clinical_roles_see_identity(as_role: Callable[..., TestClient], registr
     record = client.get(f"/patients/{registry.ann}")
     assert record.status_code == 200
     assert "Examplewoman, Annabel" in record.text and "MRN-70001" in record.text
-    assert "17 May 1970" in record.text
+    assert BIRTH_DATE_EN in record.text
 
 
 @pytest.fixture
@@ -237,7 +240,7 @@ def test_without_identity_no_name_mrn_or_birth_date_anywhere(
             "MRN-70001",
             "Waitinglist",
             "MRN-70002",
-            "17 May 1970",
+            BIRTH_DATE_EN,
             "1970-05-17",
         ):
             assert secret not in page.text
