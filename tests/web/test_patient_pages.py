@@ -418,3 +418,13 @@ def test_alert_providers_fill_the_alerts_region(as_role: Callable[..., TestClien
     assert f"ANC low for patient {registry.ann}" in text
     assert "notice--danger" in text
     assert "An alert source could not be read" in text
+
+
+def test_the_record_links_to_risk_assessment_and_donor_search_by_role(
+    as_role: Callable[..., TestClient], registry: Registry
+) -> None:
+    physician = as_role(Role.PHYSICIAN).get(f"/patients/{registry.ann}").text
+    assert re.search(r'href="/episodes/\d+/risk"', physician)
+    assert f'href="/donor-search?patient_id={registry.ann}"' in physician
+    nurse = as_role(Role.NURSE).get(f"/patients/{registry.ann}").text
+    assert not re.search(r"/episodes/\d+/risk", nurse) and "/donor-search?" not in nurse

@@ -277,6 +277,8 @@ def patient_record(
     context = {
         "patient": patient,
         "sees_identity": principal.sees_identity,
+        "may_assess": principal.may(Permission.RISK_ASSESS),
+        "may_search_donors": principal.may(Permission.DONOR_SEARCH),
         "diagnoses": diagnoses,
         "courses": courses,
         "unlinked_events": unlinked_events,
