@@ -240,9 +240,12 @@ def team_client(app: FastAPI) -> Iterator[TeamClient]:
         yield client
 
 
-def http_client_signed_in(base_url: str, database_url: str, role: Role, username: str | None = None) -> httpx.Client:
+@contextmanager
+def http_client_signed_in(
+    base_url: str, database_url: str, role: Role, username: str | None = None
+) -> Iterator[httpx.Client]:
     """An httpx client of a running server (``engraft serve`` in a subprocess), signed in as a new account
-    with ``role`` made in the server's database; the caller closes it. The server must run on a loopback
+    with ``role`` made in the server's database (closed on leaving the block). The server must run on a loopback
     address without TLS, where the session cookie is not Secure (``ENGRAFT_COOKIE_SECURE=0``)."""
     engine = make_engine(database_url)
     try:
@@ -258,12 +261,12 @@ def http_client_signed_in(base_url: str, database_url: str, role: Role, username
     finally:
         engine.dispose()
     account = TestAccount(made.user.id, name, TEST_PASSWORD, role, secret)
-    client = httpx.Client(base_url=base_url, timeout=60)
-    body: dict[str, str] = {"username": name, "password": TEST_PASSWORD}
-    code = account.code()
-    if code is not None:
-        body["code"] = code
-    answer = client.post("/api/auth/sign-in", json=body)
-    assert answer.status_code == 200, answer.text
-    client.headers[CSRF_HEADER] = answer.json()["csrf_token"]
-    return client
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        body: dict[str, str] = {"username": name, "password": TEST_PASSWORD}
+        code = account.code()
+        if code is not None:
+            body["code"] = code
+        answer = client.post("/api/auth/sign-in", json=body)
+        assert answer.status_code == 200, answer.text
+        client.headers[CSRF_HEADER] = answer.json()["csrf_token"]
+        yield client

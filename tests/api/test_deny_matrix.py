@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from engraft.access import ROLE_PERMISSIONS, Permission, Role, allows
 from engraft.api.app import create_app
+from engraft.api.auth import declare_permissions, require
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.scores.catalog import CATALOG
 from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, signed_in_client
@@ -201,3 +202,25 @@ def test_the_roles_table_in_the_docs_matches_the_policy() -> None:
         cells = [cell.strip() for cell in row.strip("|").split("|")][1:]
         documented = {Permission(column) for column, cell in zip(columns, cells, strict=True) if cell == "x"}
         assert documented == permissions, f"{role.value}: docs {sorted(documented)} vs policy {sorted(permissions)}"
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "accepted"),
+    [
+        pytest.param([], False, id="no-permission"),
+        pytest.param([require(P.PATIENT_READ), require(P.AUDIT_READ)], False, id="two-permissions"),
+        pytest.param([require(P.PATIENT_READ)], True, id="one-permission"),
+    ],
+)
+def test_a_route_must_declare_exactly_one_permission(dependencies: list[Any], accepted: bool) -> None:
+    router = APIRouter(prefix="/api/example")
+
+    @router.get("/thing", dependencies=dependencies)
+    def thing() -> dict[str, str]:  # pragma: no cover - never served
+        return {}
+
+    if accepted:
+        assert declare_permissions([router]) == {("GET", "/api/example/thing"): P.PATIENT_READ}
+    else:
+        with pytest.raises(RuntimeError, match="/api/example/thing"):
+            declare_permissions([router])

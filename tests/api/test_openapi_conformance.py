@@ -179,6 +179,7 @@ class TeamAuth:
 
     app: FastAPI | None = None
     members: ClassVar[dict[Role, tuple[str, str]]] = {}
+    signed_requests: ClassVar[int] = 0
 
     def get(self, case: Any, ctx: Any) -> str:
         return "team"
@@ -191,6 +192,7 @@ class TeamAuth:
         role = next(r for r in ROLE_PREFERENCE if allows(r, permission))
         token, csrf = self.member(role)
         case.headers = {**(case.headers or {}), "Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: csrf}
+        TeamAuth.signed_requests += 1
 
     def member(self, role: Role) -> tuple[str, str]:
         """The member's live session, after repairing what the fuzzer did to the account if need be."""
@@ -221,7 +223,7 @@ class TeamAuth:
 
 def test_served_api_conforms_to_its_openapi_document(served_app: FastAPI) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", served_app, config=CONFIG)
-    TeamAuth.app, TeamAuth.members = served_app, {}
+    TeamAuth.app, TeamAuth.members, TeamAuth.signed_requests = served_app, {}, 0
     schema.auth(refresh_interval=None, retry_on=[])(TeamAuth)
     failures: list[str] = []
     scenarios = 0
@@ -230,4 +232,6 @@ def test_served_api_conforms_to_its_openapi_document(served_app: FastAPI) -> Non
         scenarios += isinstance(event, events.ScenarioFinished)
     operations = len(list(schema.get_all_operations()))
     assert operations > 30 and scenarios >= operations, (operations, scenarios)
+    assert TeamAuth.signed_requests > 10 * operations, "the generated requests were not signed in"
+    assert {Role.DATA_MANAGER, Role.PHYSICIAN, Role.ADMIN} <= set(TeamAuth.members), sorted(TeamAuth.members)
     assert not failures, f"{len(failures)} failure(s):\n\n" + "\n\n".join(failures[:30])

@@ -80,16 +80,15 @@ def test_serve_demo_includes_a_searchable_donor_registry(tmp_path: Path, imgt_di
         _wait_for_health(f"{base}/api/health", process)
         assert httpx.get(f"{base}/api/health").json()["hla_release"] == "3.58.0"
         patient = "HLA-A*01:01+HLA-A*02:01^HLA-B*08:01+HLA-B*44:02^HLA-C*07:01+HLA-C*05:01"
-        searcher = http_client_signed_in(base, f"sqlite:///{tmp_path / 'demo.db'}", Role.SEARCH_COORDINATOR)
-        found = searcher.post(
-            "/api/donor-search",
-            json={"patient": patient, "max_mismatches": 2, "loci": ["A", "B", "C"]},
-            timeout=60,
-        )
+        with http_client_signed_in(base, f"sqlite:///{tmp_path / 'demo.db'}", Role.SEARCH_COORDINATOR) as searcher:
+            found = searcher.post(
+                "/api/donor-search",
+                json={"patient": patient, "max_mismatches": 2, "loci": ["A", "B", "C"]},
+                timeout=60,
+            )
         assert found.status_code == 200, found.text
         assert found.json()["donors_in_registry"] == 5000
         assert found.json()["donors"]
-        searcher.close()
     finally:
         process.terminate()
         process.wait(timeout=30)
