@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from engraft.access import Permission, Principal
+from engraft.access import Permission, Principal, Role
 from engraft.api.auth import acting_registry
 from engraft.registry.audit import AuditAction
 from engraft.registry.audit_log import AuditEntryOut, AuditQuery, list_audit
@@ -62,6 +62,30 @@ ACTION_LABELS: Final[dict[AuditAction, str]] = {
     AuditAction.ACCOUNT_CHANGE: N_("Account change"),
     AuditAction.TOKEN_CHANGE: N_("Token change"),
 }
+
+ENTITY_LABELS: Final[dict[str, str]] = {
+    "user account": N_("user account"),
+    "api token": N_("API token"),
+    "sign-in session": N_("sign-in session"),
+    "audit entry": N_("audit log"),
+    "patient": N_("patient"),
+    "transplant episode": N_("transplant episode"),
+    "diagnosis": N_("diagnosis"),
+    "donor": N_("donor"),
+    "observation": N_("observation"),
+    "centre": N_("centre"),
+}
+"""Kinds of record as the page names them (others are shown as the registry names them)."""
+
+
+def role_label(value: str | None) -> str:
+    """An audit entry's role as a msgid (the role's label), or the value itself when it names no role."""
+    if not value:
+        return ""
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
 
 
 def changes_shown(entry: AuditEntryOut) -> str:
@@ -150,6 +174,8 @@ def audit_page(request: Request, page: int = 1, principal: Principal = Depends(a
         "action_labels": ACTION_LABELS,
         "csv_url": f"{CSV_PATH}?{urlencode(api)}" if api else CSV_PATH,
         "changes_shown": changes_shown,
+        "role_label": role_label,
+        "entity_labels": ENTITY_LABELS,
         "filtered": bool(filters),
     }
     return render(request, "admin/audit.html", context, status_code=400 if errors else 200)
