@@ -119,20 +119,27 @@ def test_twelve_character_password_is_accepted(app: FastAPI, clock: ManualClock,
 
 def test_must_change_password_first_then_the_new_one_works(app: FastAPI, clock: ManualClock, browser: Browser) -> None:
     made = accounts_of(app).create_user(NewUser(username="first.use", display_name="First Use", role=Role.PHYSICIAN))
-    answer = browser.sign_in("first.use", made.one_time_password, next_path="/admin/audit")
-    assert answer.status_code == 303 and answer.headers["location"] == "/account"
+    answer = browser.sign_in("first.use", made.one_time_password, next_path="/patients")
+    assert answer.status_code == 303 and answer.headers["location"] == "/account?next=/patients"
     page = browser.get("/account", headers=HTML)
     assert "Choose a new password before you continue." in page.text
+    elsewhere = browser.get("/patients?page=2", headers=HTML)  # any other page: the password first
+    assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/account?next=/patients%3Fpage%3D2"
+    htmx = browser.get("/patients", headers=HTML | {"hx-request": "true"})
+    assert htmx.headers.get("hx-redirect") == "/account?next=/patients"
     form = {
         "csrf_token": browser.csrf(),
         "current_password": made.one_time_password,
         "new_password": NEW_PASSWORD,
         "new_password_again": NEW_PASSWORD,
+        "next": "/patients",
     }
-    assert browser.post("/account/password", data=form, headers=HTML).status_code == 303
+    changed = browser.post("/account/password", data=form, headers=HTML)
+    assert changed.status_code == 303 and changed.headers["location"] == "/patients"  # on to where it was going
     page = browser.get("/account?saved=password", headers=HTML)
     assert "Your password has been changed." in page.text
     assert "Choose a new password before you continue." not in page.text
+    assert browser.get("/patients", headers=HTML).status_code == 200
     with Browser(app) as other:
         assert other.sign_in("first.use", made.one_time_password).status_code == 401
         answer = other.sign_in("first.use", NEW_PASSWORD, next_path="/account")
@@ -178,10 +185,10 @@ def test_administrator_without_second_factor_is_sent_to_set_it_up_first(
         NewUser(username="new.admin", display_name="New Admin", role=Role.ADMIN), TEST_PASSWORD
     )
     answer = browser.sign_in("new.admin", TEST_PASSWORD, next_path="/admin/users")
-    assert answer.status_code == 303 and answer.headers["location"] == "/account"
+    assert answer.status_code == 303 and answer.headers["location"] == "/account?next=/admin/users"
     for page in ("/admin/users", "/admin/tokens", "/admin/audit"):
         sent = browser.get(page, headers=HTML)
-        assert sent.status_code == 303 and sent.headers["location"] == "/account", page
+        assert sent.status_code == 303 and sent.headers["location"] == f"/account?next={page}", page
     assert "Set up a second factor before you continue." in browser.get("/account", headers=HTML).text
     _set_up_second_factor(browser, clock)
     assert browser.get("/admin/users", headers=HTML).status_code == 200

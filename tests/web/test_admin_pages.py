@@ -132,7 +132,7 @@ def test_created_account_s_one_time_password_is_shown_once_and_must_be_changed(a
     assert user is not None and user.must_change_password and user.role is Role.NURSE
     with Browser(app) as newcomer:
         answer = newcomer.sign_in("created.nurse", password, next_path="/")
-        assert answer.status_code == 303 and answer.headers["location"] == "/account"
+        assert answer.status_code == 303 and answer.headers["location"] == "/account?next=/"
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_change_role_disable_enable_and_reset_password(admin: Browser, app: Fast
     assert second not in admin.get("/admin/users", headers=HTML).text
     with Browser(app) as person:
         assert person.sign_in("changing.user", first).status_code == 401
-        assert person.sign_in("changing.user", second).headers["location"] == "/account"
+        assert person.sign_in("changing.user", second).headers["location"] == "/account?next=/"
 
 
 def test_an_administrator_cannot_disable_themselves(admin: Browser, app: FastAPI, admin_account: TestAccount) -> None:

@@ -9,21 +9,22 @@ administrator without a second factor, lands here first and is told what to do b
 from __future__ import annotations
 
 from typing import Any, Final, Literal
+from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engraft.access import Permission, Principal
+from engraft.access import Permission, Principal, Role
 from engraft.api.auth import acting_accounts, signed_in_session
 from engraft.registry.accounts_policy import MIN_PASSWORD_LENGTH, WrongPassword
 from engraft.registry.accounts_schemas import UserChange
 from engraft.registry.accounts_setup_view import pending_totp_setup
 from engraft.registry.errors import InvalidRecord
 from engraft.web.i18n import LANGUAGE_COOKIE, N_, language_named
-from engraft.web.pages.account_forms import ACCOUNT_PATH, FieldErrors, check_csrf
-from engraft.web.pages_common import require_page
+from engraft.web.pages.account_forms import FieldErrors, check_csrf
+from engraft.web.pages_common import ACCOUNT_PATH, require_page, safe_next
 from engraft.web.sections import Section, register
 from engraft.web.templating import render
 
@@ -38,7 +39,7 @@ SECTION = register(
         summary=N_("Your password, second factor and language."),
     )
 )
-signed_in_page = require_page(Permission.SIGNED_IN)
+signed_in_page = require_page(Permission.SIGNED_IN, while_pending=True)
 
 LANGUAGE_COOKIE_SECONDS: Final = 365 * 24 * 3600
 Saved = Literal["password", "second-factor", "language"]
@@ -57,6 +58,7 @@ def _account_page(
     password_errors: FieldErrors | None = None,
     code_error: str | None = None,
     saved: str = "",
+    next_path: str = "",
     status_code: int = 200,
 ) -> Response:
     signed_in = signed_in_session(request)
@@ -75,18 +77,34 @@ def _account_page(
         "qr_code": qr_svg_data_uri(setup.provisioning_uri) if setup is not None else None,
         "code_error": code_error,
         "saved": saved if saved in _SAVED else "",
+        "next_path": safe_next(next_path, default=""),
     }
     return render(request, "account/account.html", context, status_code=status_code)
 
 
 @router.get("/account", response_class=HTMLResponse, name="account")
-def account_page(request: Request, saved: str = "", principal: Principal = Depends(signed_in_page)) -> Response:
-    """The account page: what must be done first (if anything), password, second factor, language."""
-    return _account_page(request, principal, saved=saved)
+def account_page(
+    request: Request, saved: str = "", next: str = "", principal: Principal = Depends(signed_in_page)
+) -> Response:
+    """The account page: what must be done first (if anything), password, second factor, language.
+
+    ``next``: the page the person was sent here from, to go on to once nothing is left to do first.
+    """
+    return _account_page(request, principal, saved=saved, next_path=next)
 
 
-def _saved(what: Saved) -> RedirectResponse:
-    return RedirectResponse(f"{ACCOUNT_PATH}?saved={what}", status_code=303)
+def _saved(request: Request, what: Saved, next_path: str = "") -> RedirectResponse:
+    """After a change: on to ``next`` once nothing is left to do first, else back to the account page."""
+    target = safe_next(next_path, default="")
+    accounts = acting_accounts(request)
+    signed_in = signed_in_session(request)
+    if target and signed_in is not None:
+        user = accounts.get_user(signed_in.principal.user_id)
+        still_pending = user.must_change_password or (user.role is Role.ADMIN and not user.totp_enabled)
+        if not still_pending:
+            return RedirectResponse(target, status_code=303)
+    query = urlencode({"saved": what} | ({"next": target} if target else {}))
+    return RedirectResponse(f"{ACCOUNT_PATH}?{query}", status_code=303)
 
 
 @router.post("/account/password", response_class=HTMLResponse, name="account_password")
@@ -96,6 +114,7 @@ def change_password(
     current_password: str = Form(""),
     new_password: str = Form(""),
     new_password_again: str = Form(""),
+    next: str = Form(""),
     principal: Principal = Depends(signed_in_page),
 ) -> Response:
     """Change the password: the current one must be right, the new one typed twice and by the policy."""
@@ -121,36 +140,42 @@ def change_password(
         except InvalidRecord as refused:
             errors.add_invalid(refused)
     if errors:
-        return _account_page(request, principal, password_errors=errors, status_code=400)
-    return _saved("password")
+        return _account_page(request, principal, password_errors=errors, next_path=next, status_code=400)
+    return _saved(request, "password", next)
 
 
 @router.post("/account/second-factor", response_class=HTMLResponse, name="account_second_factor")
 def begin_second_factor(
-    request: Request, csrf_token: str = Form(""), principal: Principal = Depends(signed_in_page)
+    request: Request, csrf_token: str = Form(""), next: str = Form(""), principal: Principal = Depends(signed_in_page)
 ) -> Response:
     """Start (or start again) setting up the second factor: a new secret to scan or type into the app."""
     check_csrf(request, csrf_token)
     accounts = acting_accounts(request)
     if not accounts.get_user(principal.user_id).totp_enabled:
         accounts.begin_totp(principal.user_id)
-    return RedirectResponse(f"{ACCOUNT_PATH}#second-factor", status_code=303)
+    target = safe_next(next, default="")
+    query = f"?{urlencode({'next': target})}" if target else ""
+    return RedirectResponse(f"{ACCOUNT_PATH}{query}#second-factor", status_code=303)
 
 
 @router.post("/account/second-factor/confirm", response_class=HTMLResponse, name="account_second_factor_confirm")
 def confirm_second_factor(
-    request: Request, csrf_token: str = Form(""), code: str = Form(""), principal: Principal = Depends(signed_in_page)
+    request: Request,
+    csrf_token: str = Form(""),
+    code: str = Form(""),
+    next: str = Form(""),
+    principal: Principal = Depends(signed_in_page),
 ) -> Response:
     """Turn the second factor on with the code the app shows now (a wrong code changes nothing)."""
     check_csrf(request, csrf_token)
     typed = "".join(code.split())
     if len(typed) != 6 or not typed.isdigit():
-        return _account_page(request, principal, code_error="format", status_code=400)
+        return _account_page(request, principal, code_error="format", next_path=next, status_code=400)
     try:
         acting_accounts(request).confirm_totp(principal.user_id, typed)
     except InvalidRecord:
-        return _account_page(request, principal, code_error="wrong", status_code=400)
-    return _saved("second-factor")
+        return _account_page(request, principal, code_error="wrong", next_path=next, status_code=400)
+    return _saved(request, "second-factor", next)
 
 
 @router.post("/account/language", response_class=HTMLResponse, name="account_language")
@@ -163,7 +188,7 @@ def choose_language(
     if language is None or language.code != locale:
         return _account_page(request, principal, status_code=400)
     acting_accounts(request).update_user(principal.user_id, UserChange(locale=language.code))
-    response = _saved("language")
+    response = _saved(request, "language")
     response.set_cookie(
         LANGUAGE_COOKIE,
         language.code,

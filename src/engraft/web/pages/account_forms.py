@@ -2,8 +2,6 @@
 
 - :func:`check_csrf`: every state-changing form is a POST carrying the session's ``csrf_token`` field; a
   form without it (or with another session's) gets the 403 page and changes nothing.
-- :func:`duty_redirect`: an account that must change its password, or an administrator without a second
-  factor, is sent to ``/account`` before any other page of theirs opens.
 - :class:`FieldErrors`: messages per form field, in the page's language, from the registry's refusals.
 """
 
@@ -14,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,9 +20,8 @@ from engraft.registry.accounts import AccountService
 from engraft.registry.errors import InvalidRecord
 from engraft.registry.service import RegistryService
 from engraft.web.i18n import N_
+from engraft.web.pages_common import ACCOUNT_PATH
 from engraft.web.templating import translate
-
-ACCOUNT_PATH: Final = "/account"
 
 
 def check_csrf(request: Request, sent: str) -> None:
@@ -33,14 +29,6 @@ def check_csrf(request: Request, sent: str) -> None:
     signed_in = signed_in_session(request)
     if signed_in is None or not sent or not hmac.compare_digest(sent.encode(), signed_in.csrf_token.encode()):
         raise StarletteHTTPException(403, "missing or wrong CSRF token")
-
-
-def duty_redirect(request: Request) -> RedirectResponse | None:
-    """To ``/account`` when the session must first change its password or set up a second factor."""
-    signed_in = signed_in_session(request)
-    if signed_in is not None and signed_in.pending:
-        return RedirectResponse(ACCOUNT_PATH, status_code=303)
-    return None
 
 
 def client_address(request: Request) -> str | None:
@@ -129,7 +117,6 @@ __all__ = [
     "accounts_service",
     "check_csrf",
     "client_address",
-    "duty_redirect",
     "registry_service",
     "user_agent",
 ]

@@ -26,7 +26,7 @@ from engraft.registry.audit import AuditAction
 from engraft.registry.audit_log import AuditEntryOut, AuditQuery, list_audit
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.web.i18n import N_
-from engraft.web.pages.account_forms import FieldErrors, duty_redirect
+from engraft.web.pages.account_forms import FieldErrors
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import render
@@ -148,8 +148,6 @@ def read_filters(params: dict[str, str], errors: FieldErrors) -> tuple[AuditQuer
 @router.get(AUDIT_PATH, response_class=HTMLResponse, name="admin_audit")
 def audit_page(request: Request, page: int = 1, principal: Principal = Depends(audit_page_guard)) -> Response:
     """The filter form, a page of matching entries, and the CSV download of all of them."""
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     errors = FieldErrors(request)
     params = {key: value for key, value in request.query_params.items() if isinstance(value, str)}
     query, given = read_filters(params, errors)

@@ -19,7 +19,7 @@ from engraft.api.auth import acting_accounts
 from engraft.registry.accounts_schemas import NewToken
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound
 from engraft.web.i18n import N_
-from engraft.web.pages.account_forms import FieldErrors, check_csrf, duty_redirect
+from engraft.web.pages.account_forms import FieldErrors, check_csrf
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import render
@@ -70,7 +70,7 @@ def _tokens_page(
 @router.get(TOKENS_PATH, response_class=HTMLResponse, name="admin_tokens")
 def tokens_page(request: Request, done: str = "", principal: Principal = Depends(admin_page)) -> Response:
     """Every API token, and the form to issue one."""
-    return duty_redirect(request) or _tokens_page(request, revoked=done == "revoked")
+    return _tokens_page(request, revoked=done == "revoked")
 
 
 def _end_of_day(value: str) -> dt.datetime | None:
@@ -93,8 +93,6 @@ def issue_token(
 ) -> Response:
     """Issue a token and show its secret once."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     form = {"name": name.strip(), "role": role, "expires_on": expires_on}
     errors = FieldErrors(request)
     expires_at = _end_of_day(expires_on)
@@ -125,8 +123,6 @@ def revoke_token(
 ) -> Response:
     """Stop a token from working (at once; it cannot be undone)."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     try:
         acting_accounts(request).revoke_token(token_id)
     except RecordNotFound:

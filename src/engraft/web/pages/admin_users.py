@@ -18,7 +18,7 @@ from engraft.api.auth import acting_accounts
 from engraft.registry.accounts_schemas import NewUser, UserChange, UserWithPassword
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound
 from engraft.web.i18n import LANGUAGES, N_
-from engraft.web.pages.account_forms import FieldErrors, check_csrf, duty_redirect
+from engraft.web.pages.account_forms import FieldErrors, check_csrf
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import render
@@ -68,7 +68,7 @@ def _one_time(request: Request, made: UserWithPassword, *, created: bool) -> Res
 @router.get(USERS_PATH, response_class=HTMLResponse, name="admin_users")
 def users_page(request: Request, done: str = "", principal: Principal = Depends(admin_page)) -> Response:
     """Every account, and the form to create one."""
-    return duty_redirect(request) or _users_page(request, done=done)
+    return _users_page(request, done=done)
 
 
 @router.post(USERS_PATH, response_class=HTMLResponse, name="admin_users_create")
@@ -83,8 +83,6 @@ def create_user(
 ) -> Response:
     """Create an account with a one-time password, and show that password once."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     form = {"username": username.strip(), "display_name": display_name.strip(), "role": role, "locale": locale}
     errors = FieldErrors(request)
     try:
@@ -124,8 +122,6 @@ def change_role(
 ) -> Response:
     """Give an account another role (an administrator cannot take away their own)."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     try:
         new_role = Role(role)
     except ValueError:
@@ -143,8 +139,6 @@ def change_status(
 ) -> Response:
     """Disable an account (its sessions end) or enable it again."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     if disabled not in {"true", "false"}:
         return _users_page(request, status_code=400)
     off = disabled == "true"
@@ -157,8 +151,6 @@ def reset_password(
 ) -> Response:
     """A new one-time password for the account (shown once); it unlocks the account and ends its sessions."""
     check_csrf(request, csrf_token)
-    if (duty := duty_redirect(request)) is not None:
-        return duty
     try:
         made = acting_accounts(request).reset_password(user_id)
     except RecordNotFound:

@@ -24,13 +24,12 @@ from engraft.api.auth import SESSION_COOKIE, AuthSettings, acting_accounts, sign
 from engraft.registry.accounts import AccountLocked, SignInRefused
 from engraft.web.i18n import LANGUAGE_COOKIE
 from engraft.web.pages.account_forms import (
-    ACCOUNT_PATH,
     accounts_service,
     check_csrf,
     client_address,
     user_agent,
 )
-from engraft.web.pages_common import SIGN_IN_PATH, optional_principal, safe_next
+from engraft.web.pages_common import SIGN_IN_PATH, account_setup_url, optional_principal, safe_next
 from engraft.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -135,7 +134,7 @@ def sign_in_submit(
         return _form(request, next_path=target, username=username, error="refused", status_code=401)
     signed_in = accounts.resolve_session(opened.token)
     pending = signed_in is not None and signed_in.pending
-    response = RedirectResponse(ACCOUNT_PATH if pending else target, status_code=303)
+    response = RedirectResponse(account_setup_url(target) if pending else target, status_code=303)
     settings = _settings(request)
     response.set_cookie(
         SESSION_COOKIE,
