@@ -275,6 +275,7 @@ def test_audit_log_filters_by_user_action_entity_record_and_days(admin: Browser,
         pytest.param({"record": "0"}, "record", id="record-zero"),
         pytest.param({"from": "2026-12-05", "to": "2026-12-01"}, "to", id="to-before-from"),
         pytest.param({"action": "dance"}, "action", id="unknown-action"),
+        pytest.param({"user": "dr.\x00lin"}, "user", id="nul-character"),
     ],
 )
 def test_audit_filter_problems_are_shown_by_their_field(admin: Browser, params: dict[str, str], field: str) -> None:

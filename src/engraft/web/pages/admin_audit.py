@@ -97,6 +97,9 @@ def changes_shown(entry: AuditEntryOut) -> str:
     return ", ".join(sorted(str(key) for key in entry.changes))
 
 
+_FORM_FIELD: Final = {"actor": "user", "entity": "entity", "entity_id": "record", "since": "from", "until": "to"}
+
+
 def _day(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
@@ -111,7 +114,8 @@ def _midnight(day: dt.date) -> dt.datetime:
 def read_filters(params: dict[str, str], errors: FieldErrors) -> tuple[AuditQuery, dict[str, str]]:
     """The audit query a filter form asks for, and the form's fields as given (to show them again).
 
-    ``from``/``to`` are UTC days, both inclusive. A field that cannot be read gets an error and is left out.
+    ``from``/``to`` are UTC days, both inclusive. A field that cannot be read (not a date, a control character
+    in a name, ...) gets an error and is left out of the query.
     """
     given = {name: params.get(name, "").strip() for name in ("user", "action", "entity", "record", "from", "to")}
     conditions: dict[str, Any] = {}
@@ -136,13 +140,18 @@ def read_filters(params: dict[str, str], errors: FieldErrors) -> tuple[AuditQuer
                 errors.add(name, N_("Choose a date."))
             else:
                 conditions[key] = _midnight(day + dt.timedelta(days=shift))
-    try:
-        query = AuditQuery.model_validate(conditions)
-    except ValidationError:
-        errors.add("to", N_("The last day must not be before the first."))
-        conditions.pop("until", None)
-        query = AuditQuery.model_validate(conditions)
-    return query, given
+    for _ in range(len(conditions) + 1):  # each refusal drops at least one condition
+        try:
+            return AuditQuery.model_validate(conditions), given
+        except ValidationError as invalid:
+            for problem in invalid.errors():
+                key = str(problem["loc"][0]) if problem["loc"] else "until"
+                if key == "until" and not problem["loc"]:
+                    errors.add("to", N_("The last day must not be before the first."))
+                else:
+                    errors.add(_FORM_FIELD.get(key, key), N_("This value is not valid."))
+                conditions.pop(key, None)
+    return AuditQuery(), given
 
 
 @router.get(AUDIT_PATH, response_class=HTMLResponse, name="admin_audit")
