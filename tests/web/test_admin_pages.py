@@ -200,6 +200,7 @@ def test_token_secret_is_shown_once_works_and_stops_when_revoked(admin: Browser,
     assert answer.status_code == 200, answer.text
     secret = _one_time(answer.text, "token-secret")
     assert secret.startswith("egt_")
+    assert "in the Authorization header, after the word Bearer." in answer.text
     listing = admin.get("/admin/tokens", headers=HTML).text
     assert "lab-interface" in listing and secret not in listing
     with Browser(app) as machine:
