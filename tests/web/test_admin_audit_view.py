@@ -6,6 +6,7 @@ import datetime as dt
 import string
 
 import pytest
+from fastapi import Request
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,17 +50,19 @@ def test_account_events_show_their_values(entity: str) -> None:
     assert changes_shown(_entry(entity, {"role": "nurse"}, AuditAction.ACCOUNT_CHANGE)) == '{"role": "nurse"}'
 
 
-class _Request:
-    """Just enough of a request for :class:`FieldErrors` (English: the msgids themselves)."""
-
-    def __init__(self) -> None:
-        from types import SimpleNamespace
-
-        from engraft.web.i18n import ENGLISH
-
-        self.state = SimpleNamespace(language=ENGLISH, principal=None)
-        self.cookies: dict[str, str] = {}
-        self.headers: dict[str, str] = {}
+def _Request() -> Request:
+    """A bare page request nobody is signed in to (English), for :class:`FieldErrors`."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "https",
+        "server": ("testserver", 443),
+        "path": "/admin/audit",
+        "query_string": b"",
+        "headers": [],
+        "state": {},
+    }
+    return Request(scope)
 
 
 @given(
@@ -68,7 +71,7 @@ class _Request:
     )
 )
 def test_any_filter_form_reads_to_a_valid_query_or_field_errors(params: dict[str, str]) -> None:
-    errors = FieldErrors(_Request())  # type: ignore[arg-type]
+    errors = FieldErrors(_Request())
     query, given_back = read_filters(params, errors)
     assert set(given_back) == {"user", "action", "entity", "record", "from", "to"}
     if query.since is not None and query.until is not None:
@@ -88,7 +91,7 @@ def test_any_filter_form_reads_to_a_valid_query_or_field_errors(params: dict[str
     ],
 )
 def test_days_are_inclusive_utc(first: str, last: str, since: str, until: str) -> None:
-    errors = FieldErrors(_Request())  # type: ignore[arg-type]
+    errors = FieldErrors(_Request())
     query, _ = read_filters({"from": first, "to": last}, errors)
     assert not errors
     assert query.since is not None and query.since.isoformat() == since

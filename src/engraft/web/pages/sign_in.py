@@ -1,4 +1,4 @@
-"""Signing in (``/sign-in``, public) and out (``POST /sign-out``).
+"""Signing in: ``/sign-in`` (public). Signing out is ``POST /sign-out`` (pages/sign_out.py).
 
 One form: username, password and the authenticator code. The code field is always there (the page works
 without JavaScript) and is needed only by accounts with a second factor; a refusal never says which of the
@@ -20,12 +20,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engraft.access import Principal
-from engraft.api.auth import SESSION_COOKIE, AuthSettings, acting_accounts, signed_in_session
+from engraft.api.auth import SESSION_COOKIE, AuthSettings
 from engraft.registry.accounts import AccountLocked, SignInRefused
 from engraft.web.i18n import LANGUAGE_COOKIE
 from engraft.web.pages.account_forms import (
     accounts_service,
-    check_csrf,
     client_address,
     user_agent,
 )
@@ -38,7 +37,6 @@ SIGN_IN_FORM_COOKIE: Final = "engraft_sign_in"
 """The sign-in form's own anti-forgery token (before there is a session to hold one)."""
 SIGN_IN_FORM_SECONDS: Final = 3600
 LANGUAGE_COOKIE_SECONDS: Final = 365 * 24 * 3600
-SIGNED_OUT: Final = "signed-out"
 
 
 def _settings(request: Request) -> AuthSettings:
@@ -54,7 +52,6 @@ def _form(
     error: str | None = None,
     locked_until: object = None,
     retry_minutes: int | None = None,
-    notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The sign-in page with a fresh form token (cookie and hidden field)."""
@@ -68,7 +65,6 @@ def _form(
             "error": error,
             "locked_until": locked_until,
             "retry_minutes": retry_minutes,
-            "notice": notice,
             "form_token": form_token,
         },
         status_code=status_code,
@@ -89,15 +85,13 @@ def _form(
 def sign_in_page(
     request: Request,
     next: str = "",
-    done: str = "",
     principal: Principal | None = Depends(optional_principal),
 ) -> Response:
     """The sign-in form (someone already signed in goes straight on to ``next``)."""
     target = safe_next(next)
     if principal is not None:
         return RedirectResponse(target, status_code=303)
-    notice = SIGNED_OUT if done == SIGNED_OUT else None
-    return _form(request, next_path=target, notice=notice)
+    return _form(request, next_path=target)
 
 
 @router.post("/sign-in", response_class=HTMLResponse, name="sign_in_submit")
@@ -155,16 +149,4 @@ def sign_in_submit(
         samesite="lax",
     )
     response.delete_cookie(SIGN_IN_FORM_COOKIE, path=SIGN_IN_PATH)
-    return response
-
-
-@router.post("/sign-out", name="sign_out")
-def sign_out(request: Request, csrf_token: str = Form("")) -> Response:
-    """End this browser's session (the form's CSRF token must be the session's) and go to the sign-in page."""
-    signed_in = signed_in_session(request)
-    if signed_in is not None:
-        check_csrf(request, csrf_token)
-        acting_accounts(request).sign_out(signed_in.session_id)
-    response = RedirectResponse(f"{SIGN_IN_PATH}?done={SIGNED_OUT}", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
