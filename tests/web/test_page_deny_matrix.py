@@ -118,7 +118,7 @@ def test_each_role_opens_exactly_the_pages_the_policy_allows(
     assert wrong == []
 
 
-POST_EXAMPLES = {"name": "hct-ci", "episode_id": "1"}
+POST_EXAMPLES = {"name": "hct-ci", "episode_id": "1", "user_id": "1", "token_id": "1"}
 """Path parameters for the POST pages (the CSRF check comes before the record is looked up)."""
 
 
@@ -132,7 +132,7 @@ def test_every_page_post_without_the_csrf_token_is_refused(
         permission = page_permission(route)
         if "POST" not in route.methods or permission in (None, Permission.PUBLIC):
             continue
-        role = next(r for r in Role if allows(r, permission) and r is not Role.ADMIN)
+        role = next(r for r in sorted(Role, key=lambda r: r is Role.ADMIN) if allows(r, permission))
         client = client_as(role)
         path = route.path.format(**POST_EXAMPLES)
         for token in ("", "not-the-token"):

@@ -94,7 +94,7 @@ def sign_in_page(
     return _form(request, next_path=target)
 
 
-@router.post("/sign-in", response_class=HTMLResponse, name="sign_in_submit")
+@router.post("/sign-in", response_class=HTMLResponse, name="sign_in_submit", dependencies=[Depends(optional_principal)])
 def sign_in_submit(
     request: Request,
     username: str = Form(""),
