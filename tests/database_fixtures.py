@@ -156,6 +156,20 @@ def demo_cohort_readonly(
 
 
 @pytest.fixture
+def demo_cohort_writable(
+    database_kind: str, database_templates: DatabaseTemplates, hla_release: str
+) -> Iterator[DemoCohort]:
+    """A writable copy of the shared demo cohort of the test's own (for reads through the signed-in API)."""
+    with database_templates.demo_copy(database_kind) as url:
+        engine = make_engine(url)
+        try:
+            service = RegistryService(make_session_factory(engine), actor="test")
+            yield DemoCohort(url, engine, service, database_templates.demo_load(database_kind))
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
 def service(engine: Engine) -> RegistryService:
     return RegistryService(make_session_factory(engine), actor="test")
 

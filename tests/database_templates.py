@@ -118,6 +118,24 @@ class DatabaseTemplates:
                 self._shared_demo_copies[kind] = self.postgres_database_url(name, read_only=True)
         return self._shared_demo_copies[kind]
 
+    @contextmanager
+    def demo_copy(self, kind: str) -> Iterator[str]:
+        """URL of a writable copy of the demo cohort of the test's own (dropped when the block ends).
+
+        For tests that read the cohort through the API: signing in writes accounts, sessions and audit rows.
+        """
+        if kind == "sqlite":
+            target = self._tmp.mktemp("demo-rw") / "engraft.db"
+            shutil.copyfile(self._demo_template(kind), target)
+            yield f"sqlite:///{target}"
+            return
+        name = self.run.database_name(self.run.worker, "demo_rw", uuid.uuid4().hex[:8])
+        self._create_database(name, self._demo_template(kind))
+        try:
+            yield self.postgres_database_url(name)
+        finally:
+            self._drop_database(name)
+
     def close(self) -> None:
         """Drop the databases this session made for itself (not the demo templates shared by the run).
 

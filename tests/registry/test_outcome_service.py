@@ -50,11 +50,11 @@ def _cli(*args: str) -> Any:
 
 
 @pytest.fixture
-def demo(demo_cohort_readonly: DemoCohort) -> Iterator[tuple[Engine, str, TestClient]]:
-    """The shared synthetic demo registry (read-only), its URL and an API client on it."""
-    engine = demo_cohort_readonly.engine
+def demo(demo_cohort_writable: DemoCohort) -> Iterator[tuple[Engine, str, TestClient]]:
+    """A copy of the synthetic demo registry, its URL and a signed-in API client on it (signing in writes)."""
+    engine = demo_cohort_writable.engine
     with team_client(create_app(engine, migrate=False)) as client:
-        yield engine, demo_cohort_readonly.url, client
+        yield engine, demo_cohort_writable.url, client
 
 
 def _service_json(engine: Engine, route: str, query: dict[str, Any]) -> Any:
