@@ -30,6 +30,7 @@ def chart(points: list[tuple[int, float]], **kwargs: object) -> DayAxisChart:
         pytest.param(3.0, 6, 0.5, id="three"),
         pytest.param(0.0, 5, 1.0, id="empty-span"),
         pytest.param(1e10, 5, 2e9, id="huge"),
+        pytest.param(5e-324, 6, 5e-324, id="underflowing-span"),
     ],
 )
 def test_nice_step(span: float, ticks: int, step: float) -> None:

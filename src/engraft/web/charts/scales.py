@@ -21,6 +21,8 @@ def nice_step(span: float, max_ticks: int) -> float:
     if span <= 0 or not math.isfinite(span):
         return 1.0
     raw = span / max(max_ticks, 1)
+    if raw <= 0:  # a span so small that dividing it underflows to zero: one interval, the span itself
+        return span
     magnitude = 10.0 ** math.floor(math.log10(raw))
     for multiple in _STEP_MULTIPLES:
         if multiple * magnitude >= raw:
