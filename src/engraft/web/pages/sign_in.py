@@ -102,6 +102,7 @@ def sign_in_submit(
     code: str = Form(""),
     next: str = Form(""),
     form_token: str = Form(""),
+    principal: Principal | None = Depends(optional_principal),
 ) -> Response:
     """Check the form token, then name, password and code; open a session and go on (or say no)."""
     target = safe_next(next)
