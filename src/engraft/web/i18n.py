@@ -42,8 +42,13 @@ class Language:
 
     @property
     def locale(self) -> Locale:
-        """Babel's locale, for dates and numbers."""
-        return Locale.parse(self.formats)
+        """Babel's locale, for dates and numbers (parsed once per process)."""
+        return _parsed_locale(self.formats)
+
+
+@cache
+def _parsed_locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 ENGLISH: Final = Language("en", "en", "English", "en")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -67,10 +67,26 @@ def _pgettext(context: Context, msgctxt: str, message: str) -> str:
     return str(context["translations"].pgettext(msgctxt, message))
 
 
+FORMAT_CACHE_SIZE: Final = 65_536
+"""Formatted dates and numbers kept per process: a patient page writes hundreds of them, most seen before."""
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def date_text(value: dt.date, format: str, locale: Locale) -> str:
+    """``value`` as ``locale`` writes dates in ``format`` (cached: pages repeat the same days)."""
+    return str(dates.format_date(value, format=format, locale=locale))
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def decimal_text(value: float | int, pattern: str | None, locale: Locale) -> str:
+    """``value`` with ``locale``'s grouping and decimal signs (``pattern``: Babel's; None its default; cached)."""
+    return str(numbers.format_decimal(value, format=pattern, locale=locale))
+
+
 @pass_context
 def format_date(context: Context, value: dt.date | None, format: str = "medium") -> str:
     """A date as the page's language writes it (``medium``: 4 Dec 2026 / 2026年12月4日)."""
-    return "" if value is None else dates.format_date(value, format=format, locale=_locale(context))
+    return "" if value is None else date_text(value, format, _locale(context))
 
 
 @pass_context
@@ -85,7 +101,7 @@ def format_datetime(context: Context, value: dt.datetime | None, format: str = "
 @pass_context
 def format_number(context: Context, value: float | int | None) -> str:
     """A number with the language's grouping and decimal signs."""
-    return "" if value is None else numbers.format_decimal(value, locale=_locale(context))
+    return "" if value is None else decimal_text(value, None, _locale(context))
 
 
 @pass_context
@@ -94,7 +110,7 @@ def format_decimal(context: Context, value: float | None, places: int = 1) -> st
     if value is None:
         return ""
     pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
-    return numbers.format_decimal(value, format=pattern, locale=_locale(context))
+    return decimal_text(value, pattern, _locale(context))
 
 
 @pass_context

@@ -17,7 +17,6 @@ import datetime as dt
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from babel import dates, numbers
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -51,7 +50,7 @@ from engraft.web.pages.patients_view import (
 )
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
-from engraft.web.templating import language_of, render, translate
+from engraft.web.templating import date_text, decimal_text, language_of, render, translate
 
 SECTION = register(
     Section(
@@ -129,8 +128,8 @@ def _wording(request: Request) -> Wording:
     locale = language_of(request).locale
     return Wording(
         gettext=lambda message: translate(request, message),
-        number=lambda value: numbers.format_decimal(value, locale=locale),
-        date=lambda value: dates.format_date(value, format="medium", locale=locale),
+        number=lambda value: decimal_text(value, None, locale),
+        date=lambda value: date_text(value, "medium", locale),
     )
 
 
