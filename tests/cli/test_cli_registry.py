@@ -30,6 +30,7 @@ def test_demo_export_import_and_risk_profile(tmp_path: Path, hla_release: str) -
     research = tmp_path / "research"
     exported = runner.invoke(app, ["export", str(research), "--database", source])
     assert exported.exit_code == 0, exported.output
+    assert "Exported to" in exported.output and "ExportSummary(" not in exported.output
     patients = _rows(research / "patients.csv")
     assert len(patients) == 6 and "mrn" not in patients[0] and "family_name" not in patients[0]
     full = tmp_path / "full"
@@ -39,6 +40,7 @@ def test_demo_export_import_and_risk_profile(tmp_path: Path, hla_release: str) -
     target = f"sqlite:///{tmp_path / 'copy.db'}"
     imported = runner.invoke(app, ["import", str(full), "--database", target])
     assert imported.exit_code == 0, imported.output
+    assert "committed" in imported.output and "ImportReport(" not in imported.output
     round_trip = tmp_path / "round-trip"
     assert runner.invoke(app, ["export", str(round_trip), "--database", target, "--include-identity"]).exit_code == 0
     for name in ("patients.csv", "episodes.csv", "events.csv", "observations.csv"):

@@ -22,6 +22,7 @@ from engraft.cli.common import (
     open_engine,
     registry_service,
 )
+from engraft.cli.csv_summaries import export_summary_table, import_report_view
 from engraft.cli.db import db_app
 from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
@@ -334,7 +335,7 @@ def export_csv(
 
     engine = open_engine(database)
     summary = export_registry(registry_service(engine), out, include_identity=include_identity)
-    console.print(summary)
+    console.print(export_summary_table(summary))
 
 
 @app.command("import")
@@ -353,7 +354,7 @@ def import_csv(
     except CsvImportError as exc:
         err_console.print(f"[red]import refused, nothing written:[/red] {exc}")
         raise typer.Exit(1) from exc
-    console.print(report)
+    console.print(import_report_view(report))
 
 
 @app.command("risk-profile")
