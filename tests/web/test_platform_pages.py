@@ -151,6 +151,12 @@ def test_page_guard_sends_an_account_that_must_change_its_password_to_the_accoun
     assert response.headers["location"] == "/account?next=/t-ward%3Fbed%3D4"
 
 
+def test_the_start_page_sends_an_account_with_first_use_duties_to_them(client_as: Callable[..., TestClient]) -> None:
+    response = client_as(Role.NURSE, one_time=True).get("/", headers=HTML, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/account?next=/"
+    assert client_as(Role.NURSE).get("/", headers=HTML, follow_redirects=False).status_code == 200
+
+
 def test_forms_and_htmx_get_the_session_s_csrf_token(client_as: Callable[..., TestClient]) -> None:
     client = client_as(Role.PHYSICIAN)
     html = client.get("/", headers=HTML).text

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from engraft.access import Principal
+from engraft.api.auth import signed_in_session
 from engraft.web.i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, language_named
-from engraft.web.pages_common import optional_principal, safe_next
+from engraft.web.pages_common import HOME_PATH, account_setup_url, optional_principal, safe_next
 from engraft.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,8 +23,11 @@ LANGUAGE_COOKIE_SECONDS: Final = 365 * 24 * 3600
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
-def home(request: Request, principal: Principal | None = Depends(optional_principal)) -> HTMLResponse:
-    """The start page."""
+def home(request: Request, principal: Principal | None = Depends(optional_principal)) -> Response:
+    """The start page; an account with first-use duties (a new password, a second factor) goes to them first."""
+    session = signed_in_session(request)
+    if session is not None and session.pending:
+        return RedirectResponse(account_setup_url(HOME_PATH), status_code=303)
     return render(request, "home.html", {"api_docs_link": Markup('<a href="/docs">/docs</a>')})
 
 
