@@ -3,7 +3,10 @@
 Each rule takes typed inputs and returns a result that names its value, the inputs or observations it
 rests on, and the rule applied (:class:`~engraft.grading.rule.GradingRule`: citations and verification
 level). Built so far: the acute GVHD overall grade from organ stages (MAGIC) and the neutrophil and
-platelet engraftment day (CIBMTR). Chronic GVHD, SOS/VOD and CRS/ICANS are not built yet.
+platelet engraftment day (CIBMTR). Acute GVHD organ stages from findings (MAGIC: rash extent, bilirubin in
+mg/dL or umol/L, upper GI, stool output or episodes with the > 50 kg adult cut-off) and the chronic GVHD
+global severity (NIH 2014) from eight attributed organ scores, with organ scores computed from findings
+(skin, FEV1 lung score, liver; their bands unverified, labelled so) or recorded as form levels.
 """
 
 from engraft.grading.acute_gvhd import (
@@ -11,6 +14,36 @@ from engraft.grading.acute_gvhd import (
     AcuteGvhdOrgan,
     OrganStages,
     grade_acute_gvhd,
+)
+from engraft.grading.acute_gvhd_staging import (
+    AcuteGvhdFindings,
+    AcuteGvhdStaging,
+    LiverFindings,
+    LowerGiFindings,
+    OrganStageResult,
+    SkinFindings,
+    UpperGiFindings,
+    stage_acute_gvhd,
+    stage_liver,
+    stage_lower_gi,
+    stage_skin,
+    stage_upper_gi,
+)
+from engraft.grading.chronic_gvhd import (
+    Attribution,
+    ChronicGvhdGlobalSeverity,
+    ChronicGvhdOrgan,
+    ChronicGvhdOrganScore,
+    ChronicGvhdOrganScores,
+    OrganScale,
+    chronic_gvhd_global_severity,
+)
+from engraft.grading.chronic_gvhd_organs import (
+    SkinSclerosis,
+    liver_score,
+    lung_fev1_score,
+    recorded_organ_score,
+    skin_score,
 )
 from engraft.grading.counts import ACCEPTED_COUNT_UNITS, COUNT_UNIT, CountMeasurement, CountSeries
 from engraft.grading.engraftment import (
@@ -23,8 +56,9 @@ from engraft.grading.engraftment import (
     neutrophil_engraftment,
     platelet_engraftment,
 )
+from engraft.grading.findings import Finding
 from engraft.grading.rule import GradingRule
-from engraft.vocabulary.events import AcuteGvhdGradingSystem
+from engraft.vocabulary.events import AcuteGvhdGradingSystem, ChronicGvhdSeverity
 
 __all__ = [
     "ACCEPTED_COUNT_UNITS",
@@ -45,4 +79,33 @@ __all__ = [
     "grade_acute_gvhd",
     "neutrophil_engraftment",
     "platelet_engraftment",
+]
+
+__all__ += [  # acute GVHD organ staging (MAGIC) and chronic GVHD (NIH 2014)
+    "AcuteGvhdFindings",
+    "AcuteGvhdStaging",
+    "Attribution",
+    "ChronicGvhdGlobalSeverity",
+    "ChronicGvhdOrgan",
+    "ChronicGvhdOrganScore",
+    "ChronicGvhdOrganScores",
+    "ChronicGvhdSeverity",
+    "Finding",
+    "LiverFindings",
+    "LowerGiFindings",
+    "OrganScale",
+    "OrganStageResult",
+    "SkinFindings",
+    "SkinSclerosis",
+    "UpperGiFindings",
+    "chronic_gvhd_global_severity",
+    "liver_score",
+    "lung_fev1_score",
+    "recorded_organ_score",
+    "skin_score",
+    "stage_acute_gvhd",
+    "stage_liver",
+    "stage_lower_gi",
+    "stage_skin",
+    "stage_upper_gi",
 ]

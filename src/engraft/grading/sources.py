@@ -77,3 +77,80 @@ VALCARCEL_2024: Final = Citation(
 )
 """States the same neutrophil and platelet recovery definitions as the CIBMTR manual (without the
 nadir and different-days details); read 2026-11-27 in the same copy as :data:`HOLLER_2024`."""
+
+# --- acute GVHD organ staging and chronic GVHD (NIH 2014) -------------------------------------------
+
+NCI_PDQ_PEDIATRIC_AGVHD_STAGING: Final = Citation(
+    authors="PDQ Pediatric Treatment Editorial Board",
+    title="Complications, Graft-Versus-Host Disease, and Late Effects After Pediatric Hematopoietic Stem "
+    "Cell Transplant (PDQ), Table 4 'Staging of Acute Graft-Versus-Host Disease (GVHD)', adapted from "
+    "Harris et al., and its footnotes",
+    journal="PDQ Cancer Information Summaries, National Cancer Institute (US)",
+    year=2024,
+    url="https://www.ncbi.nlm.nih.gov/books/NBK577669/table/CDR0000805704__81/",
+)
+"""Footnotes read 2026-12-04 in a stored copy of the NCBI Bookshelf table: adult stool values for patients
+weighing > 50 kg, 3-day averages, stool mixed with urine presumed 50 % stool, no modification of liver
+staging for other causes of hyperbilirubinaemia, "severe abdominal pain" as opioid need plus a significant
+impact on performance status. Its upper GI row (biopsy required) is the COG/PDQ variant, not MAGIC. The
+year is that of the edition current when the reference notes were written, not a verified revision date."""
+
+HARRIS_2015_ASH_ABSTRACT: Final = Citation(
+    authors="Mount Sinai Acute GVHD International Consortium (MAGIC)",
+    title=None,
+    journal="Blood (ASH annual meeting abstract)",
+    year=2015,
+    volume_pages="126(23):3154",
+    url="http://ashpublications.net/blood/article/126/23/3154/90882/",
+)
+"""The MAGIC data-collection rules (quantified skin changes, upper GI thresholds, formed stools excluded,
+200 mL per unquantified episode, onset stage from the highest daily output of the 3 days before
+diagnosis), read 2026-12-04 in a stored copy of the abstract page."""
+
+JAGASIA_2015: Final = Citation(
+    authors="Jagasia MH, Greinix HT, Arora M, et al.",
+    title="National Institutes of Health Consensus Development Project on Criteria for Clinical Trials in "
+    "Chronic Graft-versus-Host Disease: I. The 2014 Diagnosis and Staging Working Group Report",
+    journal="Biol Blood Marrow Transplant",
+    year=2015,
+    volume_pages="21(3):389-401.e1",
+    doi="10.1016/j.bbmt.2014.12.001",
+    pmid="25529383",
+)
+"""The NIH 2014 organ scores (Figure 1) and global severity. Figure 1 was not read; DOI and PMID are
+confirmed in clinical-scores-verification.md section 2.1."""
+
+WOLFF_2024: Final = Citation(
+    authors="Wolff D, Peric Z, Lawitschka A",
+    title="Chronic graft-versus-host disease (Chapter 44; section 44.3 and 44.3.1.1 'Grading of overall "
+    "severity of cGVHD (Jagasia et al. 2015)')",
+    journal=_EBMT_HANDBOOK,
+    year=2024,
+    volume_pages="pp. 395-410",
+    doi="10.1007/978-3-031-44080-9_44",
+)
+"""Read 2026-12-04 in the same verbatim copy as :data:`HOLLER_2024`. Gives eight organs scored 0-3, the
+overall severity table (its "> 3" organs is read as 3 or more, as in the NIH wording) and "only in case
+that functional involvement is solely due to non-GVHD causes, the impairment is not scored". The organ
+scoring form it refers to (its Annex 1) is not in that copy."""
+
+NCIT_NIH_GLOBAL_CGVHD_SEVERITY: Final = Citation(
+    authors="National Cancer Institute",
+    title="NCI Thesaurus C225388: NIH Global Chronic GVHD Severity Score (definition)",
+    journal="NCI Thesaurus",
+    year=2024,
+)
+"""The attribution rules (entire abnormality explained by a documented non-GVHD cause: organ not counted;
+multifactorial: scored without downgrading), the higher of the two skin scores and the FEV1-based lung
+score, as recorded in clinical-scores-verification.md section 2.2 (CONFIRMED there); not re-read here.
+The year is that of the notes, not a verified revision date."""
+
+ARORA_2010_ASH_ABSTRACT: Final = Citation(
+    authors="Arora M, et al. (Chronic GVHD Consortium)",
+    title=None,
+    journal="Blood",
+    year=2010,
+    volume_pages="116(21):220",
+)
+"""The mild / moderate / severe thresholds in the 2005 wording, which the 2014 report keeps (as recorded
+in clinical-scores-verification.md section 2.2); the title of this Chronic GVHD Consortium abstract was not checked."""

@@ -45,6 +45,8 @@ class Dimension(StrEnum):
     BODY_MASS_INDEX = "body mass index"
     CELLS_PER_BODY_MASS = "cells per body mass"
     CELL_COUNT = "cell count"
+    VOLUME_RATE = "volume rate"
+    VOLUME_RATE_PER_BODY_MASS = "volume rate per body mass"
 
 
 class Ucum(StrEnum):
@@ -109,6 +111,9 @@ class Ucum(StrEnum):
     E7 = "10*7"
     E8 = "10*8"
     E9 = "10*9"
+    ML_PER_DAY = "mL/d"
+    L_PER_DAY = "L/d"
+    ML_PER_KG_PER_DAY = "mL/kg/d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,10 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     Unit(Ucum.E7, _D.CELL_COUNT, 1e7, "10^7 cells"),
     Unit(Ucum.E8, _D.CELL_COUNT, 1e8, "10^8 cells"),
     Unit(Ucum.E9, _D.CELL_COUNT, 1e9, "10^9 cells"),
+    # output volumes per day (stool output for acute GVHD staging); bases: mL/d, mL/kg/d
+    Unit(Ucum.ML_PER_DAY, _D.VOLUME_RATE, 1.0, "millilitre per day"),
+    Unit(Ucum.L_PER_DAY, _D.VOLUME_RATE, 1000.0, "litre per day"),
+    Unit(Ucum.ML_PER_KG_PER_DAY, _D.VOLUME_RATE_PER_BODY_MASS, 1.0, "millilitre per kilogram per day"),
 )
 
 UNITS: Final[dict[Ucum, Unit]] = {unit.code: unit for unit in _DEFINITIONS}
