@@ -53,6 +53,7 @@ def test_every_dimension_has_a_unit() -> None:
         pytest.param(2.0, "mg/dL", "mg/L", 20, id="mg-dl-to-mg-l"),
         pytest.param(1, "a", "d", 365.25, id="julian-year"),
         pytest.param(1, "mo", "d", 30.4375, id="mean-julian-month"),
+        pytest.param(1.5, "L/d", "mL/d", 1500, id="stool-litres-to-millilitres-a-day"),
     ],
 )
 def test_conversions_within_a_dimension(value: float, from_unit: str, to_unit: str, expected: float) -> None:
@@ -68,6 +69,7 @@ def test_conversions_within_a_dimension(value: float, from_unit: str, to_unit: s
         pytest.param("mg/dL", "umol/L", "needs the analyte and a conversion basis", id="mass-to-molar-needs-analyte"),
         pytest.param("mg/dL", "mmol/mol", "'mmol/mol' is not a supported UCUM code", id="unknown-target"),
         pytest.param("bogus", "bogus", "'bogus' is not a supported UCUM code", id="unknown-to-itself-refused"),
+        pytest.param("mL/d", "mL/kg/d", "cannot convert mL/d \\(volume rate\\)", id="per-day-to-per-kg-needs-a-weight"),
     ],
 )
 def test_undefined_conversions_refused(from_unit: str, to_unit: str, fragment: str) -> None:

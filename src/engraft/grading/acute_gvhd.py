@@ -1,15 +1,19 @@
 """Overall acute GVHD grade (0-IV) from the four target-organ stages.
 
 The input is the organ stages (skin 0-4, liver 0-4, upper GI 0-1, lower GI 0-4), as a clinician
-records them. Computing the stages from rash extent, bilirubin and stool volume is a separate step
-(issue #11): a staging function will return an :class:`OrganStages`, which this module grades, so
-stage computation plugs in without changing the grade.
+records them or as :func:`engraft.grading.acute_gvhd_staging.stage_acute_gvhd` computes them from rash
+extent, bilirubin, upper GI symptoms and stool output; either way this module grades an
+:class:`OrganStages`.
 
 Grading systems are named (:class:`AcuteGvhdGradingSystem`); MAGIC (Harris et al. 2016) is the
 default and, for now, the only one. The 1994 Keystone consensus ("modified Glucksberg") grade table
 could not be pinned to a verified reproduction (clinical-scores-verification.md section 1.4 item 5:
 the NCBI Bookshelf table usually quoted for it shows the older Glucksberg/Sullivan grade IV rule),
-so it is not offered.
+so it is not offered. Re-checked 2026-12-04: clinical-scores.md section 6.2 still marks the Keystone
+grade table unverified, clinical-tables-secondary.md does not cover acute GVHD, and the EBMT Handbook
+ch. 43 describes the 1994 consensus only in words (its Table 43.4 is the MAGIC staging). An unverified
+variant would also need its own staging (one gut organ with a biopsy-confirmed nausea stage 1, "generalised
+erythroderma" for skin stage 3), which MAGIC's four organ stages cannot be mapped onto.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ ROMAN_GRADE: Final = ("0", "I", "II", "III", "IV")
 
 
 class OrganStages(FrozenModel):
-    """Stage of each target organ, as recorded by the clinician (or, later, computed from findings).
+    """Stage of each target organ, as recorded by the clinician or computed from findings.
 
     Every organ must be given: an organ that was not assessed is not the same as stage 0.
     """
