@@ -58,6 +58,7 @@ from engraft.grading.engraftment import (
 )
 from engraft.grading.findings import Finding
 from engraft.grading.rule import GradingRule
+from engraft.grading.stool_output import StoolFigure, stool_output_for_staging
 from engraft.vocabulary.events import AcuteGvhdGradingSystem, ChronicGvhdSeverity
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ += [  # acute GVHD organ staging (MAGIC) and chronic GVHD (NIH 2014)
     "OrganStageResult",
     "SkinFindings",
     "SkinSclerosis",
+    "StoolFigure",
     "UpperGiFindings",
     "chronic_gvhd_global_severity",
     "liver_score",
@@ -108,4 +110,5 @@ __all__ += [  # acute GVHD organ staging (MAGIC) and chronic GVHD (NIH 2014)
     "stage_lower_gi",
     "stage_skin",
     "stage_upper_gi",
+    "stool_output_for_staging",
 ]

@@ -24,8 +24,9 @@ How the table is read where it leaves room (each also in the rule's ``notes``):
   volume used, the count named in the notes). A volume in mL/day is divided by the weight for the per-kg
   thresholds, and a volume in mL/kg/day multiplied by it for the adult ones.
 * The caller chooses the day's figure: MAGIC uses the highest daily output of the 3 days before diagnosis
-  for the onset stage and a 3-day average afterwards (ASH 2015 abstract); formed stools are excluded and a
-  non-GVHD rectal bleed (flecks or streaks) is not "grossly bloody stool".
+  for the onset stage and a 3-day average afterwards (ASH 2015 abstract;
+  :func:`engraft.grading.stool_output.stool_output_for_staging` computes either); formed stools are
+  excluded and a non-GVHD rectal bleed (flecks or streaks) is not "grossly bloody stool".
 
 The 1994 Keystone (modified Glucksberg) staging is not offered: its overall grade table has no verified
 reproduction (see :mod:`engraft.grading.acute_gvhd`), and its single gut organ does not map onto MAGIC's
