@@ -314,6 +314,7 @@ def test_lower_gi_without_any_finding_is_refused_not_taken_as_stage_0() -> None:
         pytest.param({"stool_episodes_per_day": -1}, "stool_episodes_per_day", id="negative episodes"),
         pytest.param({"stool_episodes_per_day": 2.5}, "stool_episodes_per_day", id="fractional episodes"),
         pytest.param({"severe_abdominal_pain": "yes"}, "severe_abdominal_pain", id="text for a yes/no"),
+        pytest.param({"stool_mixed_with_urine": True}, "without stool_output", id="mixed with urine, no volume"),
     ],
 )
 def test_bad_lower_gi_findings_are_refused_naming_the_field(kwargs: dict[str, object], match: str) -> None:

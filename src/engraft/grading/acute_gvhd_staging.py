@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from engraft.grading import sources
 from engraft.grading.acute_gvhd import AcuteGvhdGrade, AcuteGvhdOrgan, OrganStages, grade_acute_gvhd
@@ -202,6 +202,15 @@ class LowerGiFindings(FrozenModel):
         if value.value < 0:
             raise ValueError(f"lower_gi.stool_output={value}: a volume cannot be negative; expected >= 0")
         return value
+
+    @model_validator(mode="after")
+    def _mixed_needs_a_volume(self) -> LowerGiFindings:
+        if self.stool_mixed_with_urine and self.stool_output is None:
+            raise ValueError(
+                "lower_gi.stool_mixed_with_urine=True without stool_output; expected the measured stool/urine "
+                "volume (counted 50% stool)"
+            )
+        return self
 
 
 class AcuteGvhdFindings(FrozenModel):
