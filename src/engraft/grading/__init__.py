@@ -46,6 +46,15 @@ from engraft.grading.chronic_gvhd_organs import (
     skin_score,
 )
 from engraft.grading.counts import ACCEPTED_COUNT_UNITS, COUNT_UNIT, CountMeasurement, CountSeries
+from engraft.grading.crs import (
+    ASTCT_CRS_RULE,
+    CrsDomain,
+    CrsFindings,
+    CrsGrade,
+    CrsGradeValue,
+    OxygenDelivery,
+    grade_crs,
+)
 from engraft.grading.engraftment import (
     ANC_THRESHOLD,
     PLATELET_THRESHOLD,
@@ -57,6 +66,20 @@ from engraft.grading.engraftment import (
     platelet_engraftment,
 )
 from engraft.grading.findings import Finding
+from engraft.grading.icans import (
+    ASTCT_ICANS_CAPD_RULE,
+    ASTCT_ICANS_RULE,
+    ConsciousnessLevel,
+    EncephalopathyTool,
+    IcansDomain,
+    IcansFindings,
+    IcansGrade,
+    MotorFinding,
+    RaisedIcpFinding,
+    Seizure,
+    grade_icans,
+)
+from engraft.grading.ice_score import IceAssessment, IceDomain, IceScore, ice_score
 from engraft.grading.rule import GradingRule
 from engraft.grading.stool_output import StoolFigure, stool_output_for_staging
 from engraft.vocabulary.events import AcuteGvhdGradingSystem, ChronicGvhdSeverity
@@ -111,4 +134,29 @@ __all__ += [  # acute GVHD organ staging (MAGIC) and chronic GVHD (NIH 2014)
     "stage_skin",
     "stage_upper_gi",
     "stool_output_for_staging",
+]
+
+__all__ += [  # CAR-T: CRS, ICE score, ICANS (ASTCT 2019)
+    "ASTCT_CRS_RULE",
+    "ASTCT_ICANS_CAPD_RULE",
+    "ASTCT_ICANS_RULE",
+    "ConsciousnessLevel",
+    "CrsDomain",
+    "CrsFindings",
+    "CrsGrade",
+    "CrsGradeValue",
+    "EncephalopathyTool",
+    "IcansDomain",
+    "IcansFindings",
+    "IcansGrade",
+    "IceAssessment",
+    "IceDomain",
+    "IceScore",
+    "MotorFinding",
+    "OxygenDelivery",
+    "RaisedIcpFinding",
+    "Seizure",
+    "grade_crs",
+    "grade_icans",
+    "ice_score",
 ]

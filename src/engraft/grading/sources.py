@@ -154,3 +154,79 @@ ARORA_2010_ASH_ABSTRACT: Final = Citation(
 )
 """The mild / moderate / severe thresholds in the 2005 wording, which the 2014 report keeps (as recorded
 in clinical-scores-verification.md section 2.2); the title of this Chronic GVHD Consortium abstract was not checked."""
+# --- CAR-T and other immune effector cells: CRS, ICE, ICANS (ASTCT 2019) ---
+
+LEE_2019: Final = Citation(
+    authors="Lee DW, Santomasso BD, Locke FL, et al.",
+    title="ASTCT Consensus Grading for Cytokine Release Syndrome and Neurologic Toxicity Associated with "
+    "Immune Effector Cells",
+    journal="Biol Blood Marrow Transplant",
+    year=2019,
+    volume_pages="25(4):625-638",
+    doi="10.1016/j.bbmt.2018.12.758",
+)
+"""The ASTCT consensus (CRS grade, ICE score, ICANS grade). The paper itself was not read: its tables were
+read in reproductions that cite it, on PubMed Central table pages (PMC8021214 Table 1, PMC9327779 Table 2;
+2026-12-04) and as transcribed in clinical-scores.md section 8 (also PMC8403007 Table 4, PMC7990806 Table
+2). The DOI is the one those reproductions cite. The EBMT Handbook's CAR-T chapter (Bonini et al., chapter
+60, Table 60.3) shows only the older Penn, CTCAE and Lee 2014 CRS scales, so it is not a source here."""
+
+# --- SOS/VOD: modified Seattle, Baltimore, EBMT 2016 adult, EBMT 2018 paediatric ---
+
+MCDONALD_1993: Final = Citation(
+    authors="McDonald GB, et al.",
+    title=None,
+    journal="Ann Intern Med",
+    year=1993,
+    volume_pages="118:255-267",
+)
+"""The modified Seattle criteria (title and issue not recorded). Not read; the rule is taken from the WJG
+2019 Table 2 reproduction as transcribed in clinical-scores.md section 9.3."""
+
+JONES_1987: Final = Citation(
+    authors="Jones RJ, et al.",
+    title=None,
+    journal="Transplantation",
+    year=1987,
+    volume_pages="44:778-783",
+)
+"""The Baltimore criteria (title and issue not recorded). Not read; taken from the WJG 2019 Table 2
+reproduction (clinical-scores.md section 9.3) and the EBMT Handbook chapter 49 (:data:`CARRERAS_2024`),
+which describes them."""
+
+MOHTY_2016: Final = Citation(
+    authors="Mohty M, Malard F, Abecassis M, et al.",
+    title="Revised diagnosis and severity criteria for sinusoidal obstruction syndrome/veno-occlusive disease "
+    "in adult patients: a new classification from the EBMT",
+    journal="Bone Marrow Transplant",
+    year=2016,
+    volume_pages="51(7):906-912",
+)
+"""EBMT 2016 adult criteria. Not read; the DOI is unconfirmed (clinical-scores-verification.md section 4.1).
+The severity rows are from the ASH view-large reproduction 4463002 as transcribed in
+clinical-scores-verification.md section 4.2; the diagnosis and the aggregation footnote from
+:data:`CARRERAS_2024`."""
+
+CORBACIOGLU_2018: Final = Citation(
+    authors="Corbacioglu S, Carreras E, Ansari M, et al.",
+    title="Diagnosis and severity criteria for SOS/VOD in pediatric patients: a new classification from the EBMT",
+    journal="Bone Marrow Transplant",
+    year=2018,
+    volume_pages="53(2):138-145",
+)
+"""EBMT 2018 paediatric criteria. Not read; the diagnosis is taken from the EBMT Handbook's Table 49.5
+("adapted from Corbacioglu S, et al. Bone Marrow Transplant 2018; 53:138-45") and the medicalcriteria.com
+reproduction transcribed in clinical-scores.md section 9.2."""
+
+CARRERAS_2024: Final = Citation(
+    authors="Carreras E, Ruutu T, Mohty M, Corbacioglu S, de la Cámara R",
+    title="Hepatic complications (Chapter 49; section 49.2.4 and Table 49.3 (adults), Table 49.5 (children))",
+    journal=_EBMT_HANDBOOK,
+    year=2024,
+    volume_pages="pp. 441-458",
+    doi="10.1007/978-3-031-44080-9_49",
+)
+"""Read 2026-12-04 in the same verbatim copy as :data:`HOLLER_2024`. Section 49.2.4 (by Mohty) states the
+2016 adult diagnosis (classical within 21 days; late onset beyond day 21) and Table 49.3 the adult severity
+grade with its footnote "Patients belong to the category that fulfilled 2 or more criteria ... the most
+severe category between both"; Table 49.5 (by Corbacioglu) the paediatric diagnosis."""

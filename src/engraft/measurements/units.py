@@ -34,6 +34,7 @@ class Dimension(StrEnum):
     LOG_COPY_CONCENTRATION = "log copy concentration"
     TEMPERATURE = "temperature"
     RATE = "rate"
+    VOLUME_FLOW_RATE = "volume flow rate"
     PRESSURE = "pressure"
     FRACTION = "fraction"
     MASS = "mass"
@@ -80,6 +81,8 @@ class Ucum(StrEnum):
     PER_MIN = "/min"
     BEATS_PER_MIN = "{beats}/min"
     BREATHS_PER_MIN = "{breaths}/min"
+    L_PER_MIN = "L/min"
+    ML_PER_MIN = "mL/min"
     MM_HG = "mm[Hg]"
     KPA = "kPa"
     PERCENT = "%"
@@ -165,6 +168,9 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     Unit(Ucum.PER_MIN, _D.RATE, 1.0, "per minute"),
     Unit(Ucum.BEATS_PER_MIN, _D.RATE, 1.0, "beats per minute"),
     Unit(Ucum.BREATHS_PER_MIN, _D.RATE, 1.0, "breaths per minute"),
+    # volume flow (supplemental oxygen); base: litre per minute
+    Unit(Ucum.L_PER_MIN, _D.VOLUME_FLOW_RATE, 1.0, "litre per minute"),
+    Unit(Ucum.ML_PER_MIN, _D.VOLUME_FLOW_RATE, 1e-3, "millilitre per minute"),
     # pressure; base: mm[Hg]
     Unit(Ucum.MM_HG, _D.PRESSURE, 1.0, "millimetre of mercury"),
     Unit(Ucum.KPA, _D.PRESSURE, 7.500616827, "kilopascal"),
@@ -228,6 +234,8 @@ _HINTS: Final[dict[str, Ucum]] = {
     "°C": Ucum.CELSIUS,
     "C": Ucum.CELSIUS,
     "bpm": Ucum.BEATS_PER_MIN,
+    "l/min": Ucum.L_PER_MIN,
+    "lpm": Ucum.L_PER_MIN,
     "mmHg": Ucum.MM_HG,
     "mg/m²": Ucum.MG_PER_M2,
     "kg/m²": Ucum.KG_PER_M2,
