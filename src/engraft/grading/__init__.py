@@ -81,8 +81,25 @@ from engraft.grading.icans import (
 )
 from engraft.grading.ice_score import IceAssessment, IceDomain, IceScore, ice_score
 from engraft.grading.rule import GradingRule
+from engraft.grading.sos_vod_diagnosis import (
+    BALTIMORE_RULE,
+    EBMT_2016_ADULT_RULE,
+    EBMT_2018_PAEDIATRIC_RULE,
+    MODIFIED_SEATTLE_RULE,
+    SosVodDiagnosis,
+    SosVodOnset,
+    diagnose_sos_vod,
+)
+from engraft.grading.sos_vod_findings import CriterionCheck, SosVodFindings, SosVodSign, WeightGain
+from engraft.grading.sos_vod_severity import (
+    EBMT_2016_ADULT_SEVERITY_RULE,
+    AdultSosVodSeverityFindings,
+    SeverityCriterion,
+    SosVodSeverityGrade,
+    grade_adult_sos_vod_severity,
+)
 from engraft.grading.stool_output import StoolFigure, stool_output_for_staging
-from engraft.vocabulary.events import AcuteGvhdGradingSystem, ChronicGvhdSeverity
+from engraft.vocabulary.events import AcuteGvhdGradingSystem, ChronicGvhdSeverity, SosVodCriteria, SosVodSeverity
 
 __all__ = [
     "ACCEPTED_COUNT_UNITS",
@@ -159,4 +176,24 @@ __all__ += [  # CAR-T: CRS, ICE score, ICANS (ASTCT 2019)
     "grade_crs",
     "grade_icans",
     "ice_score",
+]
+__all__ += [  # SOS/VOD
+    "BALTIMORE_RULE",
+    "EBMT_2016_ADULT_RULE",
+    "EBMT_2016_ADULT_SEVERITY_RULE",
+    "EBMT_2018_PAEDIATRIC_RULE",
+    "MODIFIED_SEATTLE_RULE",
+    "AdultSosVodSeverityFindings",
+    "CriterionCheck",
+    "SeverityCriterion",
+    "SosVodCriteria",
+    "SosVodDiagnosis",
+    "SosVodFindings",
+    "SosVodOnset",
+    "SosVodSeverity",
+    "SosVodSeverityGrade",
+    "SosVodSign",
+    "WeightGain",
+    "diagnose_sos_vod",
+    "grade_adult_sos_vod_severity",
 ]
