@@ -7,6 +7,13 @@ platelet engraftment day (CIBMTR). Acute GVHD organ stages from findings (MAGIC:
 mg/dL or umol/L, upper GI, stool output or episodes with the > 50 kg adult cut-off) and the chronic GVHD
 global severity (NIH 2014) from eight attributed organ scores, with organ scores computed from findings
 (skin, FEV1 lung score, liver; their bands unverified, labelled so) or recorded as form levels.
+
+CAR-T and other immune effector cells (ASTCT consensus, Lee 2019): the CRS grade from temperature (with
+its unit), hypotension and oxygen delivery (``crs.py``), the ICE score from its ten items
+(``ice_score.py``) and the ICANS grade (``icans.py``; its paediatric CAPD path is unverified).
+SOS/VOD: diagnosis by a named criteria set, modified Seattle, Baltimore, EBMT 2016 adult (classical and
+late onset) and EBMT 2018 paediatric (``sos_vod_diagnosis.py``, findings with units in
+``sos_vod_findings.py``), and the EBMT 2016 adult severity grade (``sos_vod_severity.py``).
 """
 
 from engraft.grading.acute_gvhd import (
