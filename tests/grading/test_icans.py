@@ -185,6 +185,7 @@ def test_a_finding_attributable_to_another_cause_is_left_out_and_named() -> None
     result = grade_icans(sedated)
     assert result.value == 1
     assert result.excluded == (IcansDomain.CONSCIOUSNESS,)
+    assert result.notes == ("left out as attributable to another cause: depressed level of consciousness",)
     assert result.by_domain[IcansDomain.CONSCIOUSNESS] == 3
 
 
@@ -199,6 +200,7 @@ def test_capd_path_is_labelled_unverified() -> None:
     assert result.tool is EncephalopathyTool.CAPD
     assert result.rule.verification is VerificationLevel.UNVERIFIED
     assert result.ice_score is None
+    assert "unverified" in result.notes[0]
 
 
 @pytest.mark.parametrize(

@@ -193,6 +193,7 @@ class IcansGrade(FrozenModel):
     decisive: tuple[IcansDomain, ...] = Field(description="The domains that set the grade (empty for grade 0).")
     findings: IcansFindings
     rule: GradingRule
+    notes: tuple[str, ...] = ()
 
 
 def ice_grade(score: int) -> int:
@@ -239,6 +240,15 @@ def grade_icans(findings: IcansFindings) -> IcansGrade:
     value = max(counted.values(), default=0)
     decisive = tuple(domain for domain, grade in counted.items() if value > 0 and grade == value)
     rule = ASTCT_ICANS_RULE if findings.tool is EncephalopathyTool.ICE else ASTCT_ICANS_CAPD_RULE
+    notes = []
+    if findings.tool is EncephalopathyTool.CAPD:
+        notes.append("CAPD path: the paediatric table is unverified (clinical-scores.md section 8.3 [U])")
+        if findings.age_years >= ICE_MIN_AGE_YEARS:
+            notes.append(f"CAPD at {findings.age_years} years: for a patient unable to do the ICE")
+    if score is not None and score.value == 0:
+        notes.append("ICE 0 in a patient who can be roused is grade 3; grade 4 needs the patient unarousable")
+    if excluded:
+        notes.append("left out as attributable to another cause: " + ", ".join(d.value for d in excluded))
     return IcansGrade(
         value=value,
         tool=findings.tool,
@@ -248,4 +258,5 @@ def grade_icans(findings: IcansFindings) -> IcansGrade:
         decisive=decisive,
         findings=findings,
         rule=rule,
+        notes=tuple(notes),
     )
