@@ -52,6 +52,7 @@ def test_every_dimension_has_a_unit() -> None:
         pytest.param(38.3, "Cel", "[degF]", 38.3 * 9 / 5 + 32, id="celsius-to-fahrenheit"),
         pytest.param(2.0, "mg/dL", "mg/L", 20, id="mg-dl-to-mg-l"),
         pytest.param(6000, "mL/min", "L/min", 6, id="oxygen-flow-ml-per-min-to-l-per-min"),
+        pytest.param(1, "L/min", "L/d", 1440, id="litre-per-minute-is-1440-litres-per-day"),
         pytest.param(1, "a", "d", 365.25, id="julian-year"),
         pytest.param(1, "mo", "d", 30.4375, id="mean-julian-month"),
         pytest.param(1.5, "L/d", "mL/d", 1500, id="stool-litres-to-millilitres-a-day"),

@@ -141,7 +141,7 @@ class CrsFindings(FrozenModel):
         if self.oxygen is OxygenDelivery.NASAL_CANNULA:
             if self.oxygen_flow is None:
                 raise ValueError("oxygen_flow: a nasal cannula needs its flow (expected e.g. 4 L/min)")
-            require_dimension(self.oxygen_flow, Dimension.VOLUME_FLOW_RATE, "oxygen_flow")
+            require_dimension(self.oxygen_flow, Dimension.VOLUME_RATE, "oxygen_flow")
             if self.oxygen_flow.value < 0:
                 raise ValueError(f"oxygen_flow={self.oxygen_flow} is negative; expected a flow >= 0")
         elif self.oxygen_flow is not None:

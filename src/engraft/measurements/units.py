@@ -34,7 +34,6 @@ class Dimension(StrEnum):
     LOG_COPY_CONCENTRATION = "log copy concentration"
     TEMPERATURE = "temperature"
     RATE = "rate"
-    VOLUME_FLOW_RATE = "volume flow rate"
     PRESSURE = "pressure"
     FRACTION = "fraction"
     MASS = "mass"
@@ -168,9 +167,6 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     Unit(Ucum.PER_MIN, _D.RATE, 1.0, "per minute"),
     Unit(Ucum.BEATS_PER_MIN, _D.RATE, 1.0, "beats per minute"),
     Unit(Ucum.BREATHS_PER_MIN, _D.RATE, 1.0, "breaths per minute"),
-    # volume flow (supplemental oxygen); base: litre per minute
-    Unit(Ucum.L_PER_MIN, _D.VOLUME_FLOW_RATE, 1.0, "litre per minute"),
-    Unit(Ucum.ML_PER_MIN, _D.VOLUME_FLOW_RATE, 1e-3, "millilitre per minute"),
     # pressure; base: mm[Hg]
     Unit(Ucum.MM_HG, _D.PRESSURE, 1.0, "millimetre of mercury"),
     Unit(Ucum.KPA, _D.PRESSURE, 7.500616827, "kilopascal"),
@@ -213,6 +209,9 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     # output volumes per day (stool output for acute GVHD staging); bases: mL/d, mL/kg/d
     Unit(Ucum.ML_PER_DAY, _D.VOLUME_RATE, 1.0, "millilitre per day"),
     Unit(Ucum.L_PER_DAY, _D.VOLUME_RATE, 1000.0, "litre per day"),
+    # oxygen flow (CRS hypoxia), same dimension: 1 L/min = 1000 mL x 1440 min/d
+    Unit(Ucum.L_PER_MIN, _D.VOLUME_RATE, 1_440_000.0, "litre per minute"),
+    Unit(Ucum.ML_PER_MIN, _D.VOLUME_RATE, 1440.0, "millilitre per minute"),
     Unit(Ucum.ML_PER_KG_PER_DAY, _D.VOLUME_RATE_PER_BODY_MASS, 1.0, "millilitre per kilogram per day"),
 )
 
