@@ -58,7 +58,6 @@ from engraft.grading.crs import (
     CrsDomain,
     CrsFindings,
     CrsGrade,
-    CrsGradeValue,
     OxygenDelivery,
     grade_crs,
 )
@@ -168,7 +167,6 @@ __all__ += [  # CAR-T: CRS, ICE score, ICANS (ASTCT 2019)
     "CrsDomain",
     "CrsFindings",
     "CrsGrade",
-    "CrsGradeValue",
     "EncephalopathyTool",
     "IcansDomain",
     "IcansFindings",

@@ -22,7 +22,7 @@ graded here. The temperature carries its UCUM unit (``Cel`` or ``[degF]``) and i
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Final
 
 from pydantic import Field, model_validator
@@ -58,14 +58,6 @@ class CrsDomain(StrEnum):
     FEVER = "fever"
     HYPOTENSION = "hypotension"
     HYPOXIA = "hypoxia"
-
-
-class CrsGradeValue(IntEnum):
-    NO_CRS = 0
-    GRADE_1 = 1
-    GRADE_2 = 2
-    GRADE_3 = 3
-    GRADE_4 = 4
 
 
 _HYPOXIA_GRADE: Final = {
@@ -163,7 +155,7 @@ class CrsFindings(FrozenModel):
 class CrsGrade(FrozenModel):
     """CRS grade with the findings it was computed from, the grade each domain gives, and the rule applied."""
 
-    value: CrsGradeValue
+    value: int = Field(ge=0, le=4, description="0 (no CRS) or grade 1-4.")
     fever: bool = Field(description="Temperature >= 38.0 °C not attributable to another cause.")
     fever_required: bool = Field(description="False once antipyretic or anti-cytokine therapy has started.")
     temperature_celsius: float | None
@@ -219,7 +211,7 @@ def grade_crs(findings: CrsFindings) -> CrsGrade:
         if not fever_required:
             notes.append("antipyretic or anti-cytokine therapy started: graded by hypotension and hypoxia")
     return CrsGrade(
-        value=CrsGradeValue(value),
+        value=value,
         fever=fever,
         fever_required=fever_required,
         temperature_celsius=celsius,
