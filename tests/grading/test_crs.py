@@ -156,6 +156,10 @@ def test_result_names_findings_and_rule() -> None:
     [
         pytest.param({"temperature": temp(38, "mg/dL")}, "temperature: unit 'mg/dL'", id="not-temperature"),
         pytest.param({"temperature": {"value": 38, "unit": "C"}}, "'Cel'", id="non-ucum-celsius"),
+        pytest.param({"temperature": temp(83)}, "not a possible body temperature", id="impossible-temperature"),
+        pytest.param(
+            {"temperature": {"value": 311, "unit": "K"}}, "'K' is not a supported UCUM code", id="unknown-unit-kelvin"
+        ),
         pytest.param({"vasopressors": 1}, "expected hypotension=True", id="pressor-no-hypotension"),
         pytest.param({"oxygen": OxygenDelivery.NASAL_CANNULA}, "needs its flow", id="cannula-no-flow"),
         pytest.param(

@@ -29,13 +29,15 @@ from pydantic import Field, model_validator
 
 from engraft.grading import sources
 from engraft.grading.rule import GradingRule
-from engraft.measurements import Dimension, Quantity, require_dimension
+from engraft.measurements import Dimension, Quantity, lookup_observation_kind, require_dimension
 from engraft.provenance import FrozenModel, VerificationLevel
 
 FEVER_THRESHOLD_CELSIUS: Final = 38.0
 """A temperature exactly at 38.0 °C is fever."""
 LOW_FLOW_MAX_L_PER_MIN: Final = 6.0
 """A nasal cannula at exactly 6 L/min is low-flow; above 6 L/min it is high-flow."""
+BODY_TEMPERATURE_LOINC: Final = "8310-5"
+"""Its catalogue entry gives the possible range (25-45 Cel) outside which a temperature is refused."""
 _DECIMALS: Final = 6
 """Converted values are compared after rounding to this many decimals, so 100.4 [degF] is exactly 38.0 Cel."""
 
@@ -125,6 +127,13 @@ class CrsFindings(FrozenModel):
     def _consistent(self) -> CrsFindings:
         if self.temperature is not None:
             require_dimension(self.temperature, Dimension.TEMPERATURE, "temperature")
+            body = lookup_observation_kind(BODY_TEMPERATURE_LOINC)
+            celsius = self.temperature.to("Cel")
+            if not body.minimum <= celsius <= body.maximum:
+                raise ValueError(
+                    f"temperature={self.temperature} ({celsius:.1f} Cel) is not a possible body temperature; "
+                    f"expected {body.minimum:g}-{body.maximum:g} Cel"
+                )
         if (self.vasopressors > 0 or self.vasopressin) and not self.hypotension:
             raise ValueError(
                 f"vasopressors={self.vasopressors}, vasopressin={self.vasopressin} without hypotension; "
