@@ -155,12 +155,15 @@ def test_renal_function_against_creatinine_at_transplant(
 @pytest.mark.parametrize(
     ("percent", "category"),
     [
+        pytest.param(4.9, None, id="4.9-percent-no-category"),
+        pytest.param(5.0, SEVERE, id="5.0-percent-severe"),
+        pytest.param(5.1, SEVERE, id="5.1-percent-severe"),
         pytest.param(9.9, SEVERE, id="9.9-percent-severe"),
         pytest.param(10.0, VERY_SEVERE, id="10-percent-very-severe"),
         pytest.param(10.1, VERY_SEVERE, id="10.1-percent-very-severe"),
     ],
 )
-def test_weight_gain_verified_cells(percent: float, category: SosVodSeverity) -> None:
+def test_weight_gain_verified_cells(percent: float, category: SosVodSeverity | None) -> None:
     assert category_of(findings(weight=percent), SeverityCriterion.WEIGHT_GAIN) is category
 
 
