@@ -209,14 +209,17 @@ def test_bad_measurements_are_refused_naming_the_field(field: str, value: object
         CountMeasurement.model_validate(data)
 
 
-def test_two_counts_on_one_day_are_refused() -> None:
-    with pytest.raises(ValidationError, match="two counts on day 3"):
-        CountSeries(
-            measurements=(
-                CountMeasurement(day=3, value=0.4, unit="10*9/L"),
-                CountMeasurement(day=3, value=0.6, unit="10*9/L"),
-            )
+def test_two_counts_on_one_day_are_kept_in_canonical_order() -> None:
+    s = CountSeries(
+        measurements=(
+            CountMeasurement(day=3, value=600, unit="/uL"),
+            CountMeasurement(day=1, value=0.2, unit="10*9/L"),
+            CountMeasurement(day=3, value=0.4, unit="10*9/L"),
         )
+    )
+    assert [(m.day, m.count) for m in s.measurements] == [(1, 0.2), (3, 0.4), (3, 0.6)]
+    assert [(m.day, m.count) for m in s.daily_lowest()] == [(1, 0.2), (3, 0.4)]
+    assert s.repeated_days() == (3,)
 
 
 @pytest.mark.parametrize(
@@ -300,3 +303,147 @@ def test_a_later_platelet_value_or_transfusion_never_changes_an_earlier_day(
 def test_the_unit_a_count_is_sent_in_does_not_change_the_day(counts: dict[int, float]) -> None:
     per_microlitre = {d: round(v * 1000) for d, v in counts.items()}
     assert neutrophil_engraftment(series(counts)).day == neutrophil_engraftment(series(per_microlitre, "/uL")).day
+
+
+# --- time series as a monitoring engine sees them -------------------------------------------------------------
+# Decisions where the manual is silent (module docstring of engraft.grading.engraftment): the lowest value of a
+# day counts; a platelet transfusion inside a sampling gap breaks a run; a dip after recovery keeps the day.
+
+
+def measurements(values: list[tuple[int, float]], unit: str = "10*9/L") -> tuple[CountMeasurement, ...]:
+    return tuple(CountMeasurement(day=d, value=v, unit=unit) for d, v in values)
+
+
+@pytest.mark.parametrize(
+    ("values", "day"),
+    [
+        pytest.param([(0, 0.1), (1, 0.6), (1, 0.4), (2, 0.7), (3, 0.8), (4, 0.9)], 2, id="repeat-below-breaks-the-day"),
+        pytest.param([(0, 0.1), (1, 0.6), (1, 0.9), (2, 0.7), (3, 0.8)], 1, id="repeat-both-above-keeps-the-day"),
+        pytest.param([(0, 0.1), (0, 0.6), (1, 0.6), (2, 0.7), (3, 0.8)], 1, id="repeat-on-the-nadir-day"),
+    ],
+)
+def test_several_values_on_one_day_the_lowest_counts(values: list[tuple[int, float]], day: int) -> None:
+    result = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    assert result.day == day
+    assert any("several values on day(s)" in note for note in result.notes)
+
+
+def test_an_exact_duplicate_arrival_changes_nothing() -> None:
+    values = [(0, 0.1), (1, 0.6), (2, 0.7), (3, 0.8)]
+    once = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    twice = neutrophil_engraftment(CountSeries(measurements=measurements([*values, (2, 0.7)])))
+    assert once.day == 1
+    assert (twice.day, twice.qualifying, twice.nadir) == (once.day, once.qualifying, once.nadir)
+
+
+def test_out_of_order_arrival_gives_the_same_result() -> None:
+    values = [(0, 0.1), (1, 0.6), (2, 0.7), (3, 0.8), (-1, 2.0)]
+    in_order = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    reversed_ = neutrophil_engraftment(CountSeries(measurements=measurements(values[::-1])))
+    assert in_order == reversed_ and in_order.day == 1
+
+
+@pytest.mark.parametrize(
+    ("counts", "transfusions", "day"),
+    [
+        pytest.param({0: 8, 10: 30, 14: 30, 20: 30}, [], 10, id="platelets-gaps-without-transfusion-count"),
+        pytest.param({0: 8, 10: 30, 14: 15, 20: 30, 21: 30, 22: 30}, [], 20, id="platelets-gap-value-below-breaks"),
+        pytest.param(
+            {0: 8, 10: 30, 20: 30, 21: 30, 22: 30}, [12], 20, id="transfusion-inside-a-gap-longer-than-7-days-breaks"
+        ),
+        pytest.param({0: 8, 10: 30, 20: 30, 21: 30, 22: 30}, [9], 20, id="transfusion-the-day-before-covers"),
+        pytest.param({0: 8, 10: 30, 20: 30, 21: 30, 22: 30}, [2], 10, id="transfusion-8-days-before-the-run"),
+        pytest.param({0: 8, 10: 30, 20: 30, 21: 30, 22: 30}, [22], 10, id="transfusion-after-the-third-value"),
+    ],
+)
+def test_platelet_runs_across_sampling_gaps_and_transfusions(
+    counts: dict[int, float], transfusions: list[int], day: int
+) -> None:
+    assert platelet_engraftment(series(counts), transfusion_days=transfusions).day == day
+
+
+def test_neutrophil_gap_in_sampling_neither_counts_nor_breaks() -> None:
+    result = neutrophil_engraftment(series({0: 0.05, 2: 0.2, 9: 0.6, 16: 0.7, 17: 0.9}))
+    assert result.day == 9 and [m.day for m in result.qualifying] == [9, 16, 17]
+
+
+def test_a_late_nadir_after_recovery_keeps_the_day_and_is_noted() -> None:
+    result = neutrophil_engraftment(series(daily(0, 0.3, 0.6, 0.7, 0.8, 0.2, 0.05, 0.6, 0.7, 0.9)))
+    assert result.day == 1 and result.nadir is not None and result.nadir.day == 0
+    assert result.later_fall is not None and (result.later_fall.day, result.later_fall.count) == (4, 0.2)
+    assert any("fell below the threshold again on day 4" in note for note in result.notes)
+
+
+def test_a_dip_before_the_third_value_moves_the_day_to_after_the_later_nadir() -> None:
+    result = neutrophil_engraftment(series(daily(0, 0.3, 0.6, 0.7, 0.2, 0.05, 0.6, 0.7, 0.9)))
+    assert result.day == 5 and result.nadir is not None and result.nadir.day == 4 and result.later_fall is None
+
+
+@pytest.mark.parametrize(
+    ("counts", "pending"),
+    [
+        pytest.param(daily(0, 0.1, 0.6, 0.7), [1, 2], id="two-values-pending"),
+        pytest.param(daily(0, 0.1, 0.6, 0.7, 0.3), [], id="broken-run-nothing-pending"),
+        pytest.param(daily(0, 0.6, 0.7), [], id="never-fell-nothing-pending"),
+    ],
+)
+def test_values_that_could_still_start_the_recovery_are_reported(counts: dict[int, float], pending: list[int]) -> None:
+    result = neutrophil_engraftment(series(counts))
+    assert result.day is None and [m.day for m in result.pending] == pending
+
+
+_arrivals = st.lists(
+    st.tuples(st.integers(-3, 40), st.sampled_from([0.05, 0.3, 0.49, 0.5, 0.7, 2.0])), min_size=1, max_size=40
+)
+
+
+@given(_arrivals, st.randoms(use_true_random=False))
+def test_order_of_arrival_never_changes_the_neutrophil_result(values: list[tuple[int, float]], rnd: object) -> None:
+    shuffled = list(values)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    a = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    b = neutrophil_engraftment(CountSeries(measurements=measurements(shuffled)))
+    assert a == b
+
+
+@given(_arrivals, st.data())
+def test_a_duplicate_arrival_never_changes_the_result(values: list[tuple[int, float]], data: st.DataObject) -> None:
+    duplicate = data.draw(st.sampled_from(values))
+    a = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    b = neutrophil_engraftment(CountSeries(measurements=measurements([*values, duplicate])))
+    assert (a.status, a.day, a.qualifying, a.nadir, a.pending, a.later_fall) == (
+        b.status,
+        b.day,
+        b.qualifying,
+        b.nadir,
+        b.pending,
+        b.later_fall,
+    )
+
+
+@given(
+    st.lists(st.tuples(st.integers(-3, 40), st.sampled_from([3.0, 19.9, 20.0, 45.0])), min_size=1, max_size=40),
+    _transfusions,
+    st.randoms(use_true_random=False),
+)
+def test_order_of_arrival_never_changes_the_platelet_result(
+    values: list[tuple[int, float]], transfusions: list[int], rnd: object
+) -> None:
+    shuffled, shuffled_transfusions = list(values), list(transfusions)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled_transfusions)  # type: ignore[attr-defined]
+    a = platelet_engraftment(CountSeries(measurements=measurements(values)), transfusions)
+    b = platelet_engraftment(CountSeries(measurements=measurements(shuffled)), shuffled_transfusions + transfusions[:1])
+    assert a == b
+
+
+@given(_arrivals, st.data(), st.sampled_from([0.0, 0.3, 0.49]))
+def test_a_repeat_below_the_threshold_on_a_qualifying_day_disqualifies_that_day(
+    values: list[tuple[int, float]], data: st.DataObject, low: float
+) -> None:
+    before = neutrophil_engraftment(CountSeries(measurements=measurements(values)))
+    if before.day is None:
+        return
+    day = data.draw(st.sampled_from([m.day for m in before.qualifying]))
+    after = neutrophil_engraftment(CountSeries(measurements=measurements([*values, (day, low)])))
+    assert after.day is None or after.day > day

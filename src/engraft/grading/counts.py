@@ -1,8 +1,16 @@
-"""Blood counts over time, as the engraftment rules read them: one value a day, in days from day 0.
+"""Blood counts over time, as the engraftment rules read them: values in days from day 0.
 
 A count travels with its UCUM unit and is converted to 10^9/L by :func:`engraft.measurements.convert`.
 Only the units a neutrophil or platelet count is reported in are accepted (10*9/L, 10*3/uL and /uL);
 anything else is refused rather than guessed.
+
+A series is what a monitoring engine holds: values may arrive out of order, twice (a re-sent result) or
+several on one day (a repeat count). The series keeps them in one canonical order (day, then value in
+10^9/L, then unit), so the order of arrival never matters, and the rules read one value a day through
+:meth:`CountSeries.daily_lowest`: the lowest count of the day. The CIBMTR manual counts "laboratory
+values obtained on different days" and does not say which of two same-day values counts; taking the
+lowest is Engraft's reading (a day counts as at or above a threshold only when every value of the day
+is), it makes a duplicate or a repeat never move a recovery day earlier, and it is order-independent.
 """
 
 from __future__ import annotations
@@ -52,8 +60,12 @@ class CountMeasurement(FrozenModel):
         return convert(self.value, self.unit, COUNT_UNIT)
 
 
+def _order(m: CountMeasurement) -> tuple[int, float, str, float]:
+    return (m.day, m.count, m.unit, m.value)
+
+
 class CountSeries(FrozenModel):
-    """Counts of one patient and transplant, ordered by day, at most one a day.
+    """Counts of one patient and transplant in canonical order (day, count, unit); several a day allowed.
 
     ``day0`` (the infusion date) is optional; when given, results also name calendar dates.
     """
@@ -63,15 +75,20 @@ class CountSeries(FrozenModel):
 
     @field_validator("measurements")
     @classmethod
-    def _one_a_day(cls, measurements: tuple[CountMeasurement, ...]) -> tuple[CountMeasurement, ...]:
-        ordered = tuple(sorted(measurements, key=lambda m: m.day))
-        for earlier, later in pairwise(ordered):
-            if earlier.day == later.day:
-                raise ValueError(
-                    f"two counts on day {later.day}: the rules count values obtained on different days; "
-                    "expected at most one value a day"
-                )
-        return ordered
+    def _canonical_order(cls, measurements: tuple[CountMeasurement, ...]) -> tuple[CountMeasurement, ...]:
+        return tuple(sorted(measurements, key=_order))
+
+    def daily_lowest(self) -> tuple[CountMeasurement, ...]:
+        """One value a day, the lowest of the day (see the module docstring), ordered by day."""
+        lowest: list[CountMeasurement] = []
+        for m in self.measurements:
+            if not lowest or lowest[-1].day != m.day:
+                lowest.append(m)
+        return tuple(lowest)
+
+    def repeated_days(self) -> tuple[int, ...]:
+        """Days with more than one value (duplicates or repeats), in order."""
+        return tuple(sorted({b.day for a, b in pairwise(self.measurements) if a.day == b.day}))
 
     @classmethod
     def from_dates(cls, day0: dt.date, counts: Iterable[tuple[dt.date, float, str]]) -> CountSeries:

@@ -19,6 +19,22 @@ How the rules are read where the manual leaves room (each also in the rule's ``n
   ("all dates should reflect no platelet transfusions for seven consecutive days").
 * Platelet counting also starts after a post-transplant platelet transfusion, even if no value was
   below 20 (the manual's "not applicable" option is for no fall below 20 *and* no transfusion).
+
+Time series as a monitoring engine sees them (:mod:`engraft.grading.counts`):
+
+* Gaps in sampling: a day without a value neither counts nor breaks a run (the manual's footnote on
+  non-daily labs, quoted for the ANC). The manual says it for neutrophils only; Engraft reads the
+  platelet rule the same way, since both are worded "three consecutive laboratory values obtained on
+  different days".
+* A platelet transfusion given inside a gap between two values of a run breaks the run, even when it
+  is more than 6 days before the next value (the count was supported in between; the manual's "all
+  dates should reflect no platelet transfusions" read strictly). Engraft's decision, the manual being
+  silent on gaps longer than the 7-day window.
+* Several values on one day: the lowest counts (the series' :meth:`~CountSeries.daily_lowest`);
+  duplicates and out-of-order arrivals therefore never change a result.
+* A late nadir (the count dips below the threshold again after recovery) does not move the recovery
+  day; the result notes the dip so that a reader can judge whether the true nadir came later or the
+  graft is being lost (secondary graft failure, :mod:`engraft.grading.graft_failure`).
 """
 
 from __future__ import annotations
@@ -72,6 +88,7 @@ NEUTROPHIL_RULE: Final = GradingRule(
         "Values more than a day apart count when no value in between is below 0.5 (manual's footnote).",
         "An automated ANC of exactly 0.5 counts; the manual asks for the manual differential in that case.",
         "Day 0 counts as post-transplant.",
+        "Several values on one day: the lowest counts (Engraft's reading; the manual is silent).",
     ),
 )
 
@@ -92,6 +109,9 @@ PLATELET_RULE: Final = GradingRule(
         "A transfusion on day t covers days t to t+6 (Form 2100 example: transfusion day 0, recovery day 7).",
         "Counting starts after the first post-transplant value below 20 or platelet transfusion; 'not "
         "applicable' when neither happened (the manual's option, 100-day form).",
+        "Values more than a day apart count as for the ANC (the manual's footnote is quoted for the ANC only).",
+        "A transfusion between two values of a run breaks it, even in a gap longer than 7 days (Engraft's reading).",
+        "Several values on one day: the lowest counts (Engraft's reading; the manual is silent).",
     ),
 )
 
@@ -109,6 +129,14 @@ class EngraftmentResult(FrozenModel):
     )
     threshold: float = Field(description=f"In {COUNT_UNIT}.")
     transfusion_days: tuple[int, ...] = Field(default=(), description="Platelet transfusion days considered.")
+    pending: tuple[CountMeasurement, ...] = Field(
+        default=(),
+        description="Not engrafted yet: the values at or above the threshold at the end of the series that "
+        "could start the recovery if the next ones qualify (fewer than three).",
+    )
+    later_fall: CountMeasurement | None = Field(
+        default=None, description="Engrafted: the first later value below the threshold (a dip after recovery)."
+    )
     rule: GradingRule
     notes: tuple[str, ...] = ()
 
@@ -133,13 +161,15 @@ def _day(value: object) -> int:
 def _recovery(
     series: CountSeries, lineage: Lineage, threshold: float, transfusions: tuple[int, ...], rule: GradingRule
 ) -> EngraftmentResult:
-    post = [m for m in series.measurements if m.day >= 0]
+    post = [m for m in series.daily_lowest() if m.day >= 0]
     started = False
     run: list[CountMeasurement] = []
     for m in post:
         if any(0 <= t <= m.day for t in transfusions):
             started = True
         covered = any(0 <= m.day - t < PLATELET_TRANSFUSION_FREE_DAYS for t in transfusions)
+        if run and any(run[-1].day < t <= m.day for t in transfusions):
+            run = []
         if m.count < threshold:
             started = True
         if m.count < threshold or covered or not started:
@@ -159,6 +189,9 @@ def _recovery(
     else:
         status = EngraftmentStatus.NOT_APPLICABLE
     qualifying = tuple(run) if engrafted else ()
+    later_fall = None
+    if engrafted:
+        later_fall = next((m for m in post if m.day > run[-1].day and m.count < threshold), None)
     return EngraftmentResult(
         lineage=lineage,
         status=status,
@@ -168,15 +201,32 @@ def _recovery(
         nadir=nadir,
         threshold=threshold,
         transfusion_days=transfusions,
+        pending=() if engrafted or status is EngraftmentStatus.NOT_APPLICABLE else tuple(run),
+        later_fall=later_fall,
         rule=rule,
-        notes=_notes(lineage, qualifying, threshold),
+        notes=_notes(lineage, qualifying, threshold, series, later_fall),
     )
 
 
-def _notes(lineage: Lineage, qualifying: tuple[CountMeasurement, ...], threshold: float) -> tuple[str, ...]:
+def _notes(
+    lineage: Lineage,
+    qualifying: tuple[CountMeasurement, ...],
+    threshold: float,
+    series: CountSeries,
+    later_fall: CountMeasurement | None,
+) -> tuple[str, ...]:
     notes = []
     if lineage is Lineage.NEUTROPHIL and any(m.count == threshold for m in qualifying):
         notes.append("a qualifying ANC is exactly 0.5 x10^9/L: check it against the manual differential if automated")
     if qualifying and qualifying[-1].day - qualifying[0].day > len(qualifying) - 1:
         notes.append("the qualifying values are not on consecutive days (accepted: no value in between was below)")
+    repeated = [day for day in series.repeated_days() if day >= 0]
+    if repeated:
+        days = ", ".join(str(day) for day in repeated)
+        notes.append(f"several values on day(s) {days}: the lowest of each day was counted")
+    if later_fall is not None:
+        notes.append(
+            f"the count fell below the threshold again on day {later_fall.day} after recovery: the recovery day "
+            "is kept; check whether the nadir came later or the graft is being lost (secondary graft failure)"
+        )
     return tuple(notes)
