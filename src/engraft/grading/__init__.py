@@ -202,3 +202,38 @@ __all__ += [  # SOS/VOD
     "diagnose_sos_vod",
     "grade_adult_sos_vod_severity",
 ]
+
+# --- graft failure, febrile neutropenia, viral DNAemia, organ-toxicity signals (issue 11, points 5 and 6) -------
+from engraft.grading.graft_failure import (  # noqa: E402
+    COMPLETE_DONOR_CHIMERISM_PERCENT,
+    PRIMARY_GRAFT_FAILURE_DAY_LIMIT,
+    ChimerismResult,
+    CytopenicLineage,
+    GraftFailureResult,
+    GraftFailureStatus,
+    HaemoglobinMeasurement,
+    PoorGraftFunctionResult,
+    Support,
+    SupportKind,
+    poor_graft_function_operational,
+    primary_graft_failure,
+    secondary_graft_failure,
+)
+from engraft.grading.timed import Reading  # noqa: E402
+
+__all__ += [
+    "COMPLETE_DONOR_CHIMERISM_PERCENT",
+    "PRIMARY_GRAFT_FAILURE_DAY_LIMIT",
+    "ChimerismResult",
+    "CytopenicLineage",
+    "GraftFailureResult",
+    "GraftFailureStatus",
+    "HaemoglobinMeasurement",
+    "PoorGraftFunctionResult",
+    "Reading",
+    "Support",
+    "SupportKind",
+    "poor_graft_function_operational",
+    "primary_graft_failure",
+    "secondary_graft_failure",
+]

@@ -230,3 +230,105 @@ CARRERAS_2024: Final = Citation(
 2016 adult diagnosis (classical within 21 days; late onset beyond day 21) and Table 49.3 the adult severity
 grade with its footnote "Patients belong to the category that fulfilled 2 or more criteria ... the most
 severe category between both"; Table 49.5 (by Corbacioglu) the paediatric diagnosis."""
+
+
+# --- graft failure, febrile neutropenia, viral DNAemia, organ-toxicity signals (issue 11, points 5 and 6) -------
+
+KHARFAN_DABAJA_2021: Final = Citation(
+    authors="Kharfan-Dabaja MA, Kumar A, Ayala E, Aljurf M, Nishihori T, Marsh R, et al.",
+    title="Standardizing definitions of hematopoietic recovery, graft rejection, graft failure, poor graft "
+    "function, and donor chimerism in allogeneic hematopoietic cell transplantation: a report on behalf of the "
+    "American Society for Transplantation and Cellular Therapy",
+    journal="Transplant Cell Ther",
+    year=2021,
+    volume_pages="27(8):642-649",
+    doi="10.1016/j.jtct.2021.04.007",
+)
+"""The ASTCT harmonised definitions. The paper itself was not read: its definitions were read in two
+reproductions, :data:`BMT_2024_ASTCT_TABLE` and the EBMT Handbook's section 41.2 (:data:`VALCARCEL_2024`)."""
+
+BMT_2024_ASTCT_TABLE: Final = Citation(
+    authors="Bone Marrow Transplant 2024 (PMC11161398)",
+    title="Table 1: consensus definitions from ASTCT by Kharfan-Dabaja et al.",
+    journal="Bone Marrow Transplant",
+    year=2024,
+    volume_pages="59(6):832-837",
+    doi="10.1038/s41409-024-02251-0",
+    url="https://pmc.ncbi.nlm.nih.gov/articles/PMC11161398/table/Tab1",
+)
+"""Read 2026-12-04 (the table page only; the article's authors were not read): primary graft failure by
+source (PBSC and unstimulated bone marrow: no ANC >= 500/uL by day +30; cord blood: by day +42; both "with
+associated pancytopenia"), secondary graft failure, poor graft function, full donor chimerism > 95 % in
+myeloid and lymphoid lineages."""
+
+BADER_2024: Final = Citation(
+    authors="Bader P, Kreyenberg H, Bacigalupo A",
+    title="Documentation of engraftment and chimerism after HCT (Chapter 21; section 21.1)",
+    journal=_EBMT_HANDBOOK,
+    year=2024,
+    volume_pages="pp. 183-188",
+    doi="10.1007/978-3-031-44080-9_21",
+)
+"""Complete donor chimerism > 95 % donor cells in the myeloid and the lymphoid compartment, mixed 5-95 %,
+absent < 5 %, split when the compartments differ. Read 2026-12-04 in the copy named at :data:`HOLLER_2024`.
+Chapter 41 (:data:`VALCARCEL_2024`) gives ">= 95 %" as a common cut-off (90-97.5 % in most centres)."""
+
+FREIFELD_2011: Final = Citation(
+    authors="Freifeld AG, Bow EJ, Sepkowitz KA, Boeckh MJ, Ito JI, Mullen CA, et al.",
+    title="Clinical practice guideline for the use of antimicrobial agents in neutropenic patients with cancer: "
+    "2010 update by the Infectious Diseases Society of America",
+    journal="Clin Infect Dis",
+    year=2011,
+    volume_pages="52(4):e56-e93",
+    doi="10.1093/cid/cir073",
+)
+"""The IDSA fever and neutropenia definitions. The guideline text was not read: the definitions are taken from
+clinical-scores.md section 10.2 ([S], identical across several reproductions) and were seen again on
+2026-12-04 in the Johns Hopkins ABX Guide and UpToDate reproductions (single oral >= 38.3 C / 101 F, or
+>= 38.0 C / 100.4 F sustained over 1 h; ANC < 500/mm3 or expected to fall below 500 within 48 h)."""
+
+LJUNGMAN_2024: Final = Citation(
+    authors="Ljungman P, Piñana JL, Cesaro S, de la Cámara R",
+    title="Viral infections (Chapter 38; section 38.1.1 cytomegalovirus)",
+    journal=_EBMT_HANDBOOK,
+    year=2024,
+    volume_pages="pp. 331-343",
+    doi="10.1007/978-3-031-44080-9_38",
+)
+"""No recommendation can be given for the CMV DNA level at which pre-emptive therapy starts: it depends on
+patient factors, the material monitored (plasma or whole blood) and the assay; weekly monitoring for at least
+the first 3 months after allo-HCT. Read 2026-12-04 in the copy named at :data:`HOLLER_2024`."""
+
+MOHTY_2016_SOS_ADULT: Final = Citation(
+    authors="Mohty M, Malard F, Abecassis M, et al.",
+    title="Revised diagnosis and severity criteria for sinusoidal obstruction syndrome/veno-occlusive disease in "
+    "adult patients: a new classification from the European Society for Blood and Marrow Transplantation",
+    journal="Bone Marrow Transplant",
+    year=2016,
+    volume_pages="51(7):906-912",
+)
+"""Read only in reproductions (clinical-scores-verification.md section 4.2, the ASH view-large table: renal
+function >= 2x baseline creatinine in the very severe column, bilirubin doubling within 48 h in the severe
+column; weight gain > 5 % in the diagnosis, section 4.4). DOI unconfirmed there, so left out."""
+
+CORBACIOGLU_2018_SOS_PAEDIATRIC: Final = Citation(
+    authors="Corbacioglu S, Carreras E, Ansari M, et al.",
+    title="Diagnosis and severity criteria for sinusoidal obstruction syndrome/veno-occlusive disease in "
+    "pediatric patients: a new classification from the European Society for Blood and Marrow Transplantation",
+    journal="Bone Marrow Transplant",
+    year=2018,
+    volume_pages="53(2):138-145",
+)
+"""Read only in reproductions (clinical-scores.md section 9.2 [V]: weight gain > 5 % above baseline, or
+unexplained weight gain on 3 consecutive days despite diuretics; rising bilirubin from baseline on 3
+consecutive days; bilirubin doubling within 48 h in the severity table)."""
+
+MCDONALD_1993_SEATTLE: Final = Citation(
+    authors="McDonald GB, Hinds MS, Fisher LD, et al.",
+    title=None,
+    journal="Ann Intern Med",
+    year=1993,
+    volume_pages="118:255-267",
+)
+"""Read only in the WJG 2019 Table 2 reproduction (clinical-scores.md section 9.3 [V]): weight gain > 2 % from
+the pre-transplant weight (the modified Seattle criteria). The title was not seen, so it is left ``None``."""
