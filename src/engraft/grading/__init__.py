@@ -204,6 +204,21 @@ __all__ += [  # SOS/VOD
 ]
 
 # --- graft failure, febrile neutropenia, viral DNAemia, organ-toxicity signals (issue 11, points 5 and 6) -------
+from engraft.grading.febrile_neutropenia import (  # noqa: E402
+    FEBRILE_NEUTROPENIA_RULE,
+    IDSA_2010_FEVER,
+    NEUTROPENIA_ANC_BELOW,
+    AncReading,
+    FebrileNeutropeniaResult,
+    FebrileNeutropeniaStatus,
+    Fever,
+    FeverCriteria,
+    FeverKind,
+    TemperatureReading,
+    TemperatureSite,
+    febrile_neutropenia,
+    fevers,
+)
 from engraft.grading.graft_failure import (  # noqa: E402
     COMPLETE_DONOR_CHIMERISM_PERCENT,
     PRIMARY_GRAFT_FAILURE_DAY_LIMIT,
@@ -223,9 +238,18 @@ from engraft.grading.timed import Reading  # noqa: E402
 
 __all__ += [
     "COMPLETE_DONOR_CHIMERISM_PERCENT",
+    "FEBRILE_NEUTROPENIA_RULE",
+    "IDSA_2010_FEVER",
+    "NEUTROPENIA_ANC_BELOW",
     "PRIMARY_GRAFT_FAILURE_DAY_LIMIT",
+    "AncReading",
     "ChimerismResult",
     "CytopenicLineage",
+    "FebrileNeutropeniaResult",
+    "FebrileNeutropeniaStatus",
+    "Fever",
+    "FeverCriteria",
+    "FeverKind",
     "GraftFailureResult",
     "GraftFailureStatus",
     "HaemoglobinMeasurement",
@@ -233,6 +257,10 @@ __all__ += [
     "Reading",
     "Support",
     "SupportKind",
+    "TemperatureReading",
+    "TemperatureSite",
+    "febrile_neutropenia",
+    "fevers",
     "poor_graft_function_operational",
     "primary_graft_failure",
     "secondary_graft_failure",
