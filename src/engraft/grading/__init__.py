@@ -234,6 +234,21 @@ from engraft.grading.graft_failure import (  # noqa: E402
     primary_graft_failure,
     secondary_graft_failure,
 )
+from engraft.grading.organ_toxicity import (  # noqa: E402
+    BILIRUBIN_DOUBLING_RULE,
+    BILIRUBIN_RISING_RULE,
+    CREATININE_DOUBLING_RULE,
+    BaselineSignal,
+    Population,
+    RatioPoint,
+    SignalStatus,
+    WeightGainCriterion,
+    bilirubin_doubling,
+    bilirubin_rising_three_days,
+    creatinine_doubling,
+    weight_gain,
+    weight_rising_three_days,
+)
 from engraft.grading.timed import Reading  # noqa: E402
 from engraft.grading.viral_load import (  # noqa: E402
     DNAEMIA_RULE,
@@ -248,13 +263,17 @@ from engraft.grading.viral_load import (  # noqa: E402
 )
 
 __all__ += [
+    "BILIRUBIN_DOUBLING_RULE",
+    "BILIRUBIN_RISING_RULE",
     "COMPLETE_DONOR_CHIMERISM_PERCENT",
+    "CREATININE_DOUBLING_RULE",
     "DNAEMIA_RULE",
     "FEBRILE_NEUTROPENIA_RULE",
     "IDSA_2010_FEVER",
     "NEUTROPENIA_ANC_BELOW",
     "PRIMARY_GRAFT_FAILURE_DAY_LIMIT",
     "AncReading",
+    "BaselineSignal",
     "CentreViralThresholds",
     "ChimerismResult",
     "CytopenicLineage",
@@ -270,7 +289,10 @@ __all__ += [
     "HaemoglobinMeasurement",
     "LogRise",
     "PoorGraftFunctionResult",
+    "Population",
+    "RatioPoint",
     "Reading",
+    "SignalStatus",
     "Specimen",
     "Support",
     "SupportKind",
@@ -278,10 +300,16 @@ __all__ += [
     "TemperatureSite",
     "ViralLoadMeasurement",
     "Virus",
+    "WeightGainCriterion",
     "assess_dnaemia",
+    "bilirubin_doubling",
+    "bilirubin_rising_three_days",
+    "creatinine_doubling",
     "febrile_neutropenia",
     "fevers",
     "poor_graft_function_operational",
     "primary_graft_failure",
     "secondary_graft_failure",
+    "weight_gain",
+    "weight_rising_three_days",
 ]
