@@ -14,6 +14,15 @@ its unit), hypotension and oxygen delivery (``crs.py``), the ICE score from its 
 SOS/VOD: diagnosis by a named criteria set, modified Seattle, Baltimore, EBMT 2016 adult (classical and
 late onset) and EBMT 2018 paediatric (``sos_vod_diagnosis.py``, findings with units in
 ``sos_vod_findings.py``), and the EBMT 2016 adult severity grade (``sos_vod_severity.py``).
+
+Time-series definitions for monitoring (issue 11, points 5 and 6), each robust to out-of-order, duplicate
+and same-day arrivals: engraftment on count series with gaps, repeats and transfusions
+(``engraftment.py``, ``counts.py``); primary and secondary graft failure by the ASTCT 2021 definitions and
+an operational, unverified poor-graft-function reading (``graft_failure.py``); febrile neutropenia from
+timestamped temperatures in Cel or [degF] and ANCs (IDSA 2010, ``febrile_neutropenia.py``); CMV/EBV
+DNAemia against centre thresholds, IU and copies never compared (``viral_load.py``); and organ-toxicity
+signals against a baseline - creatinine doubling, bilirubin rise, weight gain (``organ_toxicity.py``).
+Timestamped readings share :class:`~engraft.grading.timed.Reading`.
 """
 
 from engraft.grading.acute_gvhd import (
