@@ -5,12 +5,13 @@ Only the units a neutrophil or platelet count is reported in are accepted (10*9/
 anything else is refused rather than guessed.
 
 A series is what a monitoring engine holds: values may arrive out of order, twice (a re-sent result) or
-several on one day (a repeat count). The series keeps them in one canonical order (day, then value in
-10^9/L, then unit), so the order of arrival never matters, and the rules read one value a day through
-:meth:`CountSeries.daily_lowest`: the lowest count of the day. The CIBMTR manual counts "laboratory
-values obtained on different days" and does not say which of two same-day values counts; taking the
-lowest is Engraft's reading (a day counts as at or above a threshold only when every value of the day
-is), it makes a duplicate or a repeat never move a recovery day earlier, and it is order-independent.
+several on one day (a repeat count). The series drops exact duplicates (same day, value and unit: a
+re-sent result is one result) and keeps the rest in one canonical order (day, then value in 10^9/L, then
+unit), so neither the order of arrival nor a re-sent value changes anything. The rules read one value a
+day through :meth:`CountSeries.daily_lowest`: the lowest count of the day. The CIBMTR manual counts
+"laboratory values obtained on different days" and does not say which of two same-day values counts;
+taking the lowest is Engraft's reading (a day counts as at or above a threshold only when every value of
+the day is), and it does not depend on the order the values arrived in.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _order(m: CountMeasurement) -> tuple[int, float, str, float]:
 
 
 class CountSeries(FrozenModel):
-    """Counts of one patient and transplant in canonical order (day, count, unit); several a day allowed.
+    """Counts of one patient and transplant in canonical order (day, count, unit), exact duplicates dropped.
 
     ``day0`` (the infusion date) is optional; when given, results also name calendar dates.
     """
@@ -76,7 +77,7 @@ class CountSeries(FrozenModel):
     @field_validator("measurements")
     @classmethod
     def _canonical_order(cls, measurements: tuple[CountMeasurement, ...]) -> tuple[CountMeasurement, ...]:
-        return tuple(sorted(measurements, key=_order))
+        return tuple(sorted(set(measurements), key=_order))
 
     def daily_lowest(self) -> tuple[CountMeasurement, ...]:
         """One value a day, the lowest of the day (see the module docstring), ordered by day."""
