@@ -180,9 +180,17 @@ def test_the_first_fever_with_neutropenia_is_reported_and_every_fever_listed() -
     assert [f.onset for f in result.fevers] == [T0, T0 + dt.timedelta(days=3)]
 
 
-def test_one_fever_episode_is_reported_once_while_it_lasts() -> None:
-    temperatures = [temp(m, 38.6) for m in range(0, 300, 30)]
-    assert len(fevers(temperatures)) == 1
+@pytest.mark.parametrize(
+    "minutes",
+    [pytest.param(range(0, 300, 30), id="every-30-minutes"), pytest.param(range(0, 1440, 240), id="every-4-hours")],
+)
+def test_one_fever_episode_is_reported_once_while_it_lasts(minutes: range) -> None:
+    assert len(fevers([temp(m, 38.6) for m in minutes])) == 1
+
+
+def test_a_reading_below_38_ends_a_fever_and_the_next_one_is_new() -> None:
+    found = fevers([temp(0, 38.6), temp(60, 37.2), temp(120, 38.4)])
+    assert [f.onset for f in found] == [T0, T0 + dt.timedelta(minutes=120)]
 
 
 def test_the_rule_says_where_it_comes_from_and_notes_a_non_oral_site() -> None:

@@ -159,7 +159,11 @@ FEBRILE_NEUTROPENIA_RULE: Final = GradingRule(
 
 
 def fevers(temperatures: Iterable[TemperatureReading], criteria: FeverCriteria = IDSA_2010_FEVER) -> tuple[Fever, ...]:
-    """Every fever onset in ``temperatures``: a new fever starts after a reading below the sustained threshold."""
+    """Every fever onset in ``temperatures``.
+
+    A fever lasts until a reading below the sustained threshold; a gap longer than ``max_gap`` restarts the
+    count of a sustained run but does not by itself end a fever.
+    """
     ordered = sorted(set(temperatures), key=lambda r: (r.at, r.celsius, r.site.value, r.quantity.unit.value))
     single = criteria.single.to(CELSIUS) - _TOLERANCE_C
     sustained = criteria.sustained.to(CELSIUS) - _TOLERANCE_C
@@ -171,7 +175,7 @@ def fevers(temperatures: Iterable[TemperatureReading], criteria: FeverCriteria =
             run, in_fever = [], False
             continue
         if run and r.at - run[-1].at > criteria.max_gap:
-            run, in_fever = [], False
+            run = []
         run.append(r)
         if in_fever:
             continue
