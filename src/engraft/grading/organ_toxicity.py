@@ -12,8 +12,9 @@ Each threshold is taken from a named criteria set, read in reproductions (hence 
   clinical-scores.md 9.2 [V]); the adult criteria have no such item, so it is not evaluated for adults.
 * Weight gain above baseline: > 2 % (modified Seattle, McDonald 1993; clinical-scores.md 9.3 [V]); > 5 % (EBMT
   2016 adult diagnosis; clinical-scores-verification.md 4.4, secondary); > 5 % (EBMT 2018 paediatric; 9.2
-  [V]); Baltimore (Jones 1987) is printed "> 5 %" by the reproduction read but believed ">= 5 %" in the
-  original, so its rule is ``unverified``. The paediatric set also names weight gain on 3 consecutive days.
+  [V]); > 5 % (Baltimore, Jones 1987, as the reproduction prints it; the original is believed ">= 5 %", so
+  a gain of exactly 5 % is not met, as in :mod:`engraft.grading.sos_vod_diagnosis`). The paediatric set also
+  names weight gain on 3 consecutive days.
 
 Units: creatinine and bilirubin in mg/dL or umol/L, converted explicitly with the clinical factors the
 criteria were written against (:data:`~engraft.measurements.ConversionBasis.CLINICAL_FACTOR`: bilirubin
@@ -99,7 +100,7 @@ _ORDER_NOTE: Final = "Only readings after the baseline's moment count; order of 
 CREATININE_DOUBLING_RULE: Final = _rule(
     "creatinine >= 2x baseline (EBMT 2016 adult SOS/VOD severity, renal)",
     "Serum creatinine at least twice the baseline at transplant.",
-    (sources.MOHTY_2016_SOS_ADULT,),
+    (sources.MOHTY_2016,),
     VerificationLevel.SECONDARY,
     "Read in the ASH view-large reproduction of the EBMT severity scale (very severe renal column).",
     "A signal, not an SOS/VOD grade; mg/dL and umol/L compared with the clinical factor 88.4.",
@@ -108,7 +109,7 @@ CREATININE_DOUBLING_RULE: Final = _rule(
 BILIRUBIN_DOUBLING_RULE: Final = _rule(
     "bilirubin doubling within 48 h (EBMT 2016 adult and 2018 paediatric SOS/VOD severity)",
     "A bilirubin at least twice a bilirubin measured up to 48 h before it.",
-    (sources.MOHTY_2016_SOS_ADULT, sources.CORBACIOGLU_2018_SOS_PAEDIATRIC),
+    (sources.MOHTY_2016, sources.CORBACIOGLU_2018),
     VerificationLevel.SECONDARY,
     "'Within 48 h' includes exactly 48 h (Engraft's reading).",
     "mg/dL and umol/L compared with the clinical factor 17.1.",
@@ -117,7 +118,7 @@ BILIRUBIN_DOUBLING_RULE: Final = _rule(
 BILIRUBIN_RISING_RULE: Final = _rule(
     "bilirubin rising from baseline on 3 consecutive days (EBMT 2018 paediatric SOS/VOD)",
     "Bilirubin above the baseline and higher than the day before on three consecutive calendar days.",
-    (sources.CORBACIOGLU_2018_SOS_PAEDIATRIC,),
+    (sources.CORBACIOGLU_2018,),
     VerificationLevel.SECONDARY,
     "Calendar days in each reading's time zone, the day's highest value (Engraft's reading).",
     "Paediatric criteria only; not evaluated for adults.",
@@ -130,7 +131,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
         _rule(
             "weight gain > 2 % (modified Seattle)",
             "Weight more than 2 % above the pre-transplant weight.",
-            (sources.MCDONALD_1993_SEATTLE,),
+            (sources.MCDONALD_1993,),
             VerificationLevel.SECONDARY,
             "Read in the WJG 2019 Table 2 reproduction.",
             _ORDER_NOTE,
@@ -140,12 +141,13 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
         5.0,
         False,
         _rule(
-            "weight gain > 5 % (Baltimore, as reproduced)",
+            "weight gain > 5 % (Baltimore)",
             "Weight more than 5 % above baseline, as the WJG 2019 reproduction prints it.",
-            (sources.MCDONALD_1993_SEATTLE,),
-            VerificationLevel.UNVERIFIED,
-            "Jones et al. 1987 (Transplantation 44:778-783) was not read; the original is believed to say >= 5 %.",
-            "Cited beside the modified Seattle source only because both were read in the same WJG 2019 table.",
+            (sources.JONES_1987,),
+            VerificationLevel.SECONDARY,
+            "Read in the WJG 2019 Table 2 reproduction (clinical-scores.md 9.3), which prints '> 5 %'; the original "
+            "is believed to say '>= 5 %' (unverified): a gain of exactly 5 % is not met here, as in the SOS/VOD "
+            "diagnosis rule.",
             _ORDER_NOTE,
         ),
     ),
@@ -155,7 +157,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
         _rule(
             "weight gain > 5 % (EBMT 2016 adult SOS/VOD diagnosis)",
             "Weight more than 5 % above baseline.",
-            (sources.MOHTY_2016_SOS_ADULT,),
+            (sources.MOHTY_2016,),
             VerificationLevel.SECONDARY,
             "Read in the diagnosis reproductions of clinical-scores-verification.md 4.4.",
             _ORDER_NOTE,
@@ -167,7 +169,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
         _rule(
             "weight gain > 5 % above baseline (EBMT 2018 paediatric SOS/VOD)",
             "Weight more than 5 % above baseline; the set also names weight gain on 3 consecutive days.",
-            (sources.CORBACIOGLU_2018_SOS_PAEDIATRIC,),
+            (sources.CORBACIOGLU_2018,),
             VerificationLevel.SECONDARY,
             "'Otherwise unexplained' and 'despite diuretics' are clinical judgements, not evaluated.",
             _ORDER_NOTE,

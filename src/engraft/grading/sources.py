@@ -298,37 +298,3 @@ LJUNGMAN_2024: Final = Citation(
 """No recommendation can be given for the CMV DNA level at which pre-emptive therapy starts: it depends on
 patient factors, the material monitored (plasma or whole blood) and the assay; weekly monitoring for at least
 the first 3 months after allo-HCT. Read 2026-12-04 in the copy named at :data:`HOLLER_2024`."""
-
-MOHTY_2016_SOS_ADULT: Final = Citation(
-    authors="Mohty M, Malard F, Abecassis M, et al.",
-    title="Revised diagnosis and severity criteria for sinusoidal obstruction syndrome/veno-occlusive disease in "
-    "adult patients: a new classification from the European Society for Blood and Marrow Transplantation",
-    journal="Bone Marrow Transplant",
-    year=2016,
-    volume_pages="51(7):906-912",
-)
-"""Read only in reproductions (clinical-scores-verification.md section 4.2, the ASH view-large table: renal
-function >= 2x baseline creatinine in the very severe column, bilirubin doubling within 48 h in the severe
-column; weight gain > 5 % in the diagnosis, section 4.4). DOI unconfirmed there, so left out."""
-
-CORBACIOGLU_2018_SOS_PAEDIATRIC: Final = Citation(
-    authors="Corbacioglu S, Carreras E, Ansari M, et al.",
-    title="Diagnosis and severity criteria for sinusoidal obstruction syndrome/veno-occlusive disease in "
-    "pediatric patients: a new classification from the European Society for Blood and Marrow Transplantation",
-    journal="Bone Marrow Transplant",
-    year=2018,
-    volume_pages="53(2):138-145",
-)
-"""Read only in reproductions (clinical-scores.md section 9.2 [V]: weight gain > 5 % above baseline, or
-unexplained weight gain on 3 consecutive days despite diuretics; rising bilirubin from baseline on 3
-consecutive days; bilirubin doubling within 48 h in the severity table)."""
-
-MCDONALD_1993_SEATTLE: Final = Citation(
-    authors="McDonald GB, Hinds MS, Fisher LD, et al.",
-    title=None,
-    journal="Ann Intern Med",
-    year=1993,
-    volume_pages="118:255-267",
-)
-"""Read only in the WJG 2019 Table 2 reproduction (clinical-scores.md section 9.3 [V]): weight gain > 2 % from
-the pre-transplant weight (the modified Seattle criteria). The title was not seen, so it is left ``None``."""
