@@ -22,7 +22,6 @@ from engraft.grading import (
     TemperatureReading,
     ViralLoadMeasurement,
     Virus,
-    WeightGainCriterion,
     assess_dnaemia,
     bilirubin_doubling,
     bilirubin_rising_three_days,
@@ -37,6 +36,7 @@ from engraft.grading import (
 )
 from engraft.measurements import Quantity
 from engraft.vocabulary.clinical import GraftSource
+from engraft.vocabulary.events import SosVodCriteria
 
 T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
@@ -83,7 +83,7 @@ def _results() -> list[BaseModel]:
         bilirubin_doubling(base, bilirubin),
         bilirubin_rising_three_days(base, bilirubin, Population.PAEDIATRIC),  # type: ignore[list-item]
         weight_gain(
-            weight, [Reading(at=_h(48), quantity=Quantity(value=74, unit="kg"))], WeightGainCriterion.EBMT_2016_ADULT
+            weight, [Reading(at=_h(48), quantity=Quantity(value=74, unit="kg"))], SosVodCriteria.EBMT_2016_ADULT
         ),
     ]
 

@@ -27,7 +27,6 @@ from engraft.grading import (
     Population,
     Reading,
     SignalStatus,
-    WeightGainCriterion,
     bilirubin_doubling,
     bilirubin_rising_three_days,
     creatinine_doubling,
@@ -36,6 +35,7 @@ from engraft.grading import (
 )
 from engraft.measurements import Quantity, UnitError
 from engraft.provenance import VerificationLevel
+from engraft.vocabulary.events import SosVodCriteria
 
 T0 = dt.datetime(2026, 5, 1, 6, 0, tzinfo=dt.UTC)
 
@@ -129,17 +129,17 @@ def test_the_three_day_bilirubin_rise_is_paediatric_only() -> None:
 @pytest.mark.parametrize(
     ("criterion", "weight", "met"),
     [
-        pytest.param(WeightGainCriterion.MODIFIED_SEATTLE, 71.39, False, id="seattle-1.99%-below"),
-        pytest.param(WeightGainCriterion.MODIFIED_SEATTLE, 71.4, False, id="seattle-2%-at-not-met"),
-        pytest.param(WeightGainCriterion.MODIFIED_SEATTLE, 71.41, True, id="seattle-2.01%-above"),
-        pytest.param(WeightGainCriterion.EBMT_2016_ADULT, 73.49, False, id="ebmt-adult-4.99%-below"),
-        pytest.param(WeightGainCriterion.EBMT_2016_ADULT, 73.5, False, id="ebmt-adult-5%-at-not-met"),
-        pytest.param(WeightGainCriterion.EBMT_2016_ADULT, 73.51, True, id="ebmt-adult-5.01%-above"),
-        pytest.param(WeightGainCriterion.EBMT_2018_PAEDIATRIC, 73.5, False, id="ebmt-paediatric-5%-at-not-met"),
-        pytest.param(WeightGainCriterion.EBMT_2018_PAEDIATRIC, 73.51, True, id="ebmt-paediatric-5.01%-above"),
+        pytest.param(SosVodCriteria.MODIFIED_SEATTLE, 71.39, False, id="seattle-1.99%-below"),
+        pytest.param(SosVodCriteria.MODIFIED_SEATTLE, 71.4, False, id="seattle-2%-at-not-met"),
+        pytest.param(SosVodCriteria.MODIFIED_SEATTLE, 71.41, True, id="seattle-2.01%-above"),
+        pytest.param(SosVodCriteria.EBMT_2016_ADULT, 73.49, False, id="ebmt-adult-4.99%-below"),
+        pytest.param(SosVodCriteria.EBMT_2016_ADULT, 73.5, False, id="ebmt-adult-5%-at-not-met"),
+        pytest.param(SosVodCriteria.EBMT_2016_ADULT, 73.51, True, id="ebmt-adult-5.01%-above"),
+        pytest.param(SosVodCriteria.EBMT_2018_PAEDIATRIC, 73.5, False, id="ebmt-paediatric-5%-at-not-met"),
+        pytest.param(SosVodCriteria.EBMT_2018_PAEDIATRIC, 73.51, True, id="ebmt-paediatric-5.01%-above"),
     ],
 )
-def test_weight_gain_thresholds(criterion: WeightGainCriterion, weight: float, met: bool) -> None:
+def test_weight_gain_thresholds(criterion: SosVodCriteria, weight: float, met: bool) -> None:
     result = weight_gain(at(0, 70.0, "kg"), [at(48, weight, "kg")], criterion)
     assert (result.status is SignalStatus.MET) is met
     assert result.rule.verification is VerificationLevel.SECONDARY
@@ -148,16 +148,13 @@ def test_weight_gain_thresholds(criterion: WeightGainCriterion, weight: float, m
 def test_weight_in_pounds_is_converted() -> None:
     baseline = at(0, 70.0, "kg")
     pounds = 73.51 / 0.45359237
-    assert (
-        weight_gain(baseline, [at(48, pounds, "[lb_av]")], WeightGainCriterion.EBMT_2016_ADULT).status
-        is SignalStatus.MET
-    )
-    peak = weight_gain(baseline, [at(48, pounds, "[lb_av]")], WeightGainCriterion.EBMT_2016_ADULT).peak
+    assert weight_gain(baseline, [at(48, pounds, "[lb_av]")], SosVodCriteria.EBMT_2016_ADULT).status is SignalStatus.MET
+    peak = weight_gain(baseline, [at(48, pounds, "[lb_av]")], SosVodCriteria.EBMT_2016_ADULT).peak
     assert peak is not None and peak.relative == pytest.approx(5.0143, abs=1e-3)
 
 
 def test_baltimore_names_its_disputed_bound() -> None:
-    result = weight_gain(at(0, 70.0, "kg"), [at(48, 75.0, "kg")], WeightGainCriterion.BALTIMORE)
+    result = weight_gain(at(0, 70.0, "kg"), [at(48, 75.0, "kg")], SosVodCriteria.BALTIMORE)
     assert result.status is SignalStatus.MET and result.threshold == "> 5 % above baseline"
     assert any("'>= 5 %'" in note for note in result.rule.notes)
 
@@ -175,7 +172,7 @@ def test_wrong_units_are_refused_with_the_analyte_named() -> None:
     with pytest.raises(UnitError, match="creatinine"):
         creatinine_doubling(at(0, 1.0, "mg/dL"), [at(24, 1.0, "U/L")])
     with pytest.raises(UnitError, match="weight"):
-        weight_gain(at(0, 70.0, "cm"), [], WeightGainCriterion.EBMT_2016_ADULT)
+        weight_gain(at(0, 70.0, "cm"), [], SosVodCriteria.EBMT_2016_ADULT)
     with pytest.raises(ValidationError, match="no time zone"):
         Reading(at=dt.datetime(2026, 5, 1), quantity=Quantity(value=1.0, unit="mg/dL"))
 

@@ -41,6 +41,7 @@ from engraft.grading.rule import GradingRule
 from engraft.grading.timed import Reading
 from engraft.measurements import Analyte, ConversionBasis, Dimension, require_dimension
 from engraft.provenance import Citation, FrozenModel, VerificationLevel
+from engraft.vocabulary.events import SosVodCriteria
 
 _EPS: Final = 1e-9
 CREATININE_DOUBLING_RATIO: Final = 2.0
@@ -52,13 +53,6 @@ CONSECUTIVE_RISING_DAYS: Final = 3
 class Population(StrEnum):
     ADULT = "adult"
     PAEDIATRIC = "paediatric"
-
-
-class WeightGainCriterion(StrEnum):
-    MODIFIED_SEATTLE = "modified Seattle"
-    BALTIMORE = "Baltimore"
-    EBMT_2016_ADULT = "EBMT 2016 adult"
-    EBMT_2018_PAEDIATRIC = "EBMT 2018 paediatric"
 
 
 class SignalStatus(StrEnum):
@@ -124,8 +118,8 @@ BILIRUBIN_RISING_RULE: Final = _rule(
     "Paediatric criteria only; not evaluated for adults.",
     _ORDER_NOTE,
 )
-_WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]] = {
-    WeightGainCriterion.MODIFIED_SEATTLE: (
+_WEIGHT_RULES: Final[dict[SosVodCriteria, tuple[float, bool, GradingRule]]] = {
+    SosVodCriteria.MODIFIED_SEATTLE: (
         2.0,
         False,
         _rule(
@@ -137,7 +131,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
             _ORDER_NOTE,
         ),
     ),
-    WeightGainCriterion.BALTIMORE: (
+    SosVodCriteria.BALTIMORE: (
         5.0,
         False,
         _rule(
@@ -151,7 +145,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
             _ORDER_NOTE,
         ),
     ),
-    WeightGainCriterion.EBMT_2016_ADULT: (
+    SosVodCriteria.EBMT_2016_ADULT: (
         5.0,
         False,
         _rule(
@@ -163,7 +157,7 @@ _WEIGHT_RULES: Final[dict[WeightGainCriterion, tuple[float, bool, GradingRule]]]
             _ORDER_NOTE,
         ),
     ),
-    WeightGainCriterion.EBMT_2018_PAEDIATRIC: (
+    SosVodCriteria.EBMT_2018_PAEDIATRIC: (
         5.0,
         False,
         _rule(
@@ -242,8 +236,8 @@ def bilirubin_rising_three_days(
     return _signal("rising on 3 consecutive days", baseline, ratios, first, BILIRUBIN_RISING_RULE)
 
 
-def weight_gain(baseline: Reading, readings: Iterable[Reading], criterion: WeightGainCriterion) -> BaselineSignal:
-    """Weight gain in percent above ``baseline`` against the threshold of ``criterion``."""
+def weight_gain(baseline: Reading, readings: Iterable[Reading], criterion: SosVodCriteria) -> BaselineSignal:
+    """Weight gain in percent above ``baseline`` against the weight threshold of the SOS/VOD ``criterion`` set."""
     percent, inclusive, rule = _WEIGHT_RULES[criterion]
     base = _weight_kg(baseline)
     points = _after(baseline, readings, _weight_kg)
@@ -262,7 +256,7 @@ def weight_rising_three_days(baseline: Reading, readings: Iterable[Reading]) -> 
     points = _after(baseline, readings, _weight_kg)
     base = _weight_kg(baseline)
     gains = [RatioPoint(reading=r, relative=(v - base) / base * 100.0) for r, v in points]
-    rule = _WEIGHT_RULES[WeightGainCriterion.EBMT_2018_PAEDIATRIC][2]
+    rule = _WEIGHT_RULES[SosVodCriteria.EBMT_2018_PAEDIATRIC][2]
     return _signal("gain on 3 consecutive days", baseline, gains, _rising_days(points, base), rule)
 
 
