@@ -210,7 +210,7 @@ class TeamAuth:
             user.role, user.disabled, user.must_change_password = role, False, False
             user.password_hash, user.failed_attempts, user.locked_until = FAST_HASHER.hash(TEST_PASSWORD), 0, None
             user.totp_last_step = None
-            secret = user.totp_secret if user.totp_enabled else None
+            secret = accounts.totp_secret_of(user) if user.totp_enabled else None
         body = {"username": username, "password": TEST_PASSWORD}
         if secret is not None:
             body["code"] = pyotp.TOTP(secret).now()

@@ -16,6 +16,7 @@ from engraft import __version__
 from engraft.cli.audit import audit_app
 from engraft.cli.common import (
     DatabaseOption,
+    EngraftGroup,
     console,
     err_console,
     exit_on_registry_error,
@@ -39,6 +40,7 @@ app = typer.Typer(
     help="Engraft: haematopoietic stem cell transplant safety — registry, risk, donor search, outcomes.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=EngraftGroup,
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
