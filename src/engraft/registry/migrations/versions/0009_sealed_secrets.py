@@ -4,11 +4,15 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 14:30:00
 
-``user_account.totp_secret`` widens to 128 characters and ``research_project.pseudonym_key`` to 128 bytes,
-room for a sealed value (engraft.registry.sealed_secrets: AES-256-GCM under the server key, with a version
-prefix). Every stored plaintext value is sealed in the same transaction; the server key (``ENGRAFT_SECRET_KEY``,
-else the key file in the Engraft home, made now) is loaded only when there is something to seal, so migrating
-an empty database needs none. Downgrading opens them again (it needs the same key) and narrows the columns.
+``user_account.totp_secret`` widens to 128 characters on PostgreSQL, room for a sealed value
+(engraft.registry.sealed_secrets: AES-256-GCM under the server key, with a version prefix). SQLite never
+enforces a declared length, and rebuilding ``user_account`` there would have to drop a table that sessions and
+tokens reference, so its declaration stays. ``research_project.pseudonym_key`` is a length-free BYTEA / BLOB
+on both: the model's larger length needs no change here.
+
+Every stored plaintext value is sealed in the same transaction; the server key (``ENGRAFT_SECRET_KEY``, else
+the key file in the Engraft home, made now) is loaded only when there is something to seal, so migrating an
+empty database needs none. Downgrading opens them again (it needs the same key) and narrows the column.
 """
 
 from __future__ import annotations
@@ -30,11 +34,9 @@ _projects = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.alter_column("totp_secret", existing_type=sa.String(length=64), type_=sa.String(length=128))
-    with op.batch_alter_table("research_project") as batch:
-        batch.alter_column("pseudonym_key", existing_type=sa.LargeBinary(length=64), type_=sa.LargeBinary(length=128))
     connection = op.get_bind()
+    if connection.dialect.name != "sqlite":
+        op.alter_column("user_account", "totp_secret", existing_type=sa.String(length=64), type_=sa.String(length=128))
     box = SecretBox()
     users = connection.execute(sa.select(_users.c.id, _users.c.totp_secret).where(_users.c.totp_secret.is_not(None)))
     for user_id, secret in users.all():
@@ -63,7 +65,5 @@ def downgrade() -> None:
         if is_sealed(bytes(key)):
             plain_key = box.open_bytes(bytes(key), pseudonym_context(name))
             connection.execute(sa.update(_projects).where(_projects.c.id == project_id).values(pseudonym_key=plain_key))
-    with op.batch_alter_table("research_project") as batch:
-        batch.alter_column("pseudonym_key", existing_type=sa.LargeBinary(length=128), type_=sa.LargeBinary(length=64))
-    with op.batch_alter_table("user_account") as batch:
-        batch.alter_column("totp_secret", existing_type=sa.String(length=128), type_=sa.String(length=64))
+    if connection.dialect.name != "sqlite":
+        op.alter_column("user_account", "totp_secret", existing_type=sa.String(length=128), type_=sa.String(length=64))
