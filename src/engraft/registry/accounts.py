@@ -144,6 +144,25 @@ class AccountService(SessionsMixin, TokensMixin):
             self.audit(session, AuditAction.ACCOUNT_CHANGE, "user account", user.id, changes)
             return UserWithPassword(user=UserOut.model_validate(user), one_time_password=secret)
 
+    def reset_second_factor(self, user_id: int) -> UserOut:
+        """An administrator's reset of an account's second factor (a lost phone): the TOTP secret is removed,
+        any set-up in progress too, and every session of the account ends.
+
+        The account signs in next with its password alone; an administrator's account (whoever reset it, itself
+        included) must then set up a new second factor before doing anything else. Resetting an account that has
+        none still ends its sessions and is audited.
+        """
+        with self.transaction() as session:
+            user = self.user_row(session, user_id, lock=True)
+            was_enabled = user.totp_enabled
+            user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None
+            user.changed_at = self.now()
+            ended = self.revoke_sessions_of(session, user.id)
+            session.flush()
+            changes = {"second_factor": "reset", "was_enabled": was_enabled, "sessions_ended": ended}
+            self.audit(session, AuditAction.ACCOUNT_CHANGE, "user account", user.id, changes)
+            return UserOut.model_validate(user)
+
     def change_password(self, user_id: int, current: str, new: str, keep_session: int | None = None) -> UserOut:
         """The account's own change: the current password, then a new one by the policy (and not the same).
 
