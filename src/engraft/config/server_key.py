@@ -27,6 +27,9 @@ from typing import Final
 from engraft.config.home import engraft_home
 
 SECRET_KEY_ENV: Final = "ENGRAFT_SECRET_KEY"
+NEW_SECRET_KEY_ENV: Final = "ENGRAFT_NEW_SECRET_KEY"
+"""The new key ``engraft keys rotate`` seals under when the current one comes from ``ENGRAFT_SECRET_KEY``."""
+STAGED_SUFFIX: Final = ".new"
 KEY_FILE_NAME: Final = "secret.key"
 KEY_BYTES: Final = 32
 
@@ -116,13 +119,42 @@ def _create_key_file(path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def stage_key_file(path: Path, key_text: str) -> Path:
+    """Write ``key_text`` beside the key file as ``<name>.new`` (mode 0600), before the database is re-sealed under
+    it, so that the new key exists on disk before anything depends on it. Refuses when such a file is there
+    already: it is left by a rotation that did not finish, and may hold the key the database is sealed with."""
+    staged = path.with_name(path.name + STAGED_SUFFIX)
+    try:
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise ServerKeyError(
+            f"{staged} exists: a key rotation did not finish. If the database opens with neither key, that file "
+            f"holds its key: move it over {path.name}; otherwise delete it. Then rotate again"
+        ) from exc
+    except OSError as exc:
+        raise ServerKeyError(f"cannot write the new key file {staged} ({exc})") from exc
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key_text.strip() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return staged
+
+
+def install_staged_key(staged: Path, path: Path) -> None:
+    """Put the staged new key in place of the key file (one atomic rename)."""
+    os.replace(staged, path)
+
+
 __all__ = [
     "KEY_FILE_NAME",
+    "NEW_SECRET_KEY_ENV",
     "SECRET_KEY_ENV",
     "ServerKey",
     "ServerKeyError",
+    "install_staged_key",
     "key_file_path",
     "load_server_key",
     "new_key_text",
     "parse_key",
+    "stage_key_file",
 ]
