@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from engraft.config.server_key import SECRET_KEY_ENV
 from engraft.hla.nomenclature.errors import HlaReleaseError
 from engraft.io.imgt_release import configured_release
 
@@ -19,6 +20,11 @@ from engraft.io.imgt_release import configured_release
 # database either, so runs do not depend on (or write) local state.
 settings.register_profile("engraft", deadline=None, database=None)
 settings.load_profile("engraft")
+
+TEST_SERVER_KEY = "dGVzdCBzZXJ2ZXIga2V5IC0gbm90IGZvciB1c2UgISE="
+"""The server key tests seal secrets under (32 bytes, URL-safe base64), unless ``ENGRAFT_SECRET_KEY`` is set:
+no test run makes a key file in a real Engraft home. Servers the tests start inherit it."""
+os.environ.setdefault(SECRET_KEY_ENV, TEST_SERVER_KEY)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"

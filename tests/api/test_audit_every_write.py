@@ -3,6 +3,7 @@ user, their role and where the request came from; a write route missing from thi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from engraft.access import Role
 from engraft.registry.models import AuditEntry
+from tests.auth_clients import TeamClient
 from tests.database_fixtures import utc
 
 Write = tuple[str, str, str, Callable[[dict[str, int]], Any], str, str]
@@ -171,7 +174,52 @@ READS_OR_COMPUTES = {
     "/api/donor-search",
 }
 ACCOUNT_ROUTES = "/api/auth/", "/api/admin/"
-"""Account writes are audited by the accounts service; tests/registry/test_accounts.py counts their rows."""
+"""Account writes are audited by the accounts service: the administrator's are checked here (ADMIN_WRITES), a
+person's own (sign-in, password, second factor) in tests/registry/test_accounts.py."""
+
+
+def _in_a_month() -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+
+
+ADMIN_WRITES: list[Write] = [
+    (
+        "user",
+        "POST",
+        "/api/admin/users",
+        lambda s: {"username": "kim.lee", "display_name": "Kim Lee", "role": "nurse"},
+        "user account",
+        "account change",
+    ),
+    (
+        "user-update",
+        "PATCH",
+        "/api/admin/users/{user}",
+        lambda s: {"role": "physician"},
+        "user account",
+        "account change",
+    ),
+    (
+        "reset-password",
+        "POST",
+        "/api/admin/users/{user}/reset-password",
+        lambda s: None,
+        "user account",
+        "account change",
+    ),
+    ("reset-2fa", "POST", "/api/admin/users/{user}/reset-2fa", lambda s: None, "user account", "account change"),
+    ("disable", "POST", "/api/admin/users/{user}/disable", lambda s: None, "user account", "account change"),
+    (
+        "token",
+        "POST",
+        "/api/admin/tokens",
+        lambda s: {"name": "lab-feed", "role": "data_manager", "expires_at": _in_a_month()},
+        "api token",
+        "token change",
+    ),
+    ("token-revoke", "POST", "/api/admin/tokens/{token}/revoke", lambda s: None, "api token", "token change"),
+]
+"""The administrator's account writes, in an order that works (later ones act on what earlier ones made)."""
 
 
 def _rows_after(engine: Engine, last: int) -> list[AuditEntry]:
@@ -191,6 +239,44 @@ def test_every_write_route_is_covered(client: TestClient) -> None:
             if method == "get" or path.startswith(ACCOUNT_ROUTES) or path.startswith(tuple(READS_OR_COMPUTES)):
                 continue
             assert (method.upper(), path.split("{")[0]) in written, f"{method.upper()} {path} has no audit test"
+
+
+def test_every_admin_write_route_is_covered(client: TestClient) -> None:
+    written = {(m, p) for _, m, p, *_ in ADMIN_WRITES}
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method in operations:
+            if method != "get" and path.startswith("/api/admin/"):
+                assert (method.upper(), path.replace("{user_id}", "{user}").replace("{token_id}", "{token}")) in (
+                    written
+                ), f"{method.upper()} {path} has no audit test"
+
+
+def test_each_admin_write_leaves_exactly_one_row_naming_the_administrator(client: TestClient, engine: Engine) -> None:
+    assert isinstance(client, TeamClient)
+    client.member(Role.ADMIN)  # the team's administrator signs in first (its own audit rows are not counted)
+    made: dict[str, int] = {}
+    for name, method, template, body, entity, action in ADMIN_WRITES:
+        path, payload = template.format(**made), body(made)
+        last = _last(engine)
+        answer = client.request(method, path, json=payload) if payload is not None else client.request(method, path)
+        assert answer.status_code in (200, 201), f"{name}: {answer.text}"
+        rows = _rows_after(engine, last)
+        assert [(r.entity, str(r.action)) for r in rows] == [(entity, action)], name
+        assert rows[0].actor == "team.admin" and rows[0].actor_role == "admin", name
+        assert rows[0].client_address == "testclient" and rows[0].user_agent, name
+        answered = answer.json()
+        if name == "user":
+            made["user"] = answered["user"]["id"]
+        if name == "token":
+            made["token"] = answered["token"]["id"]
+        assert rows[0].entity_id == made["user" if entity == "user account" else "token"], name
+    assert "second_factor" in str(_second_factor_row(engine).changes)
+
+
+def _second_factor_row(engine: Engine) -> AuditEntry:
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditEntry).order_by(AuditEntry.id)).all()
+    return next(r for r in rows if "reset" in str(r.changes) and "second_factor" in str(r.changes))
 
 
 def test_each_write_leaves_exactly_one_row_naming_the_user(

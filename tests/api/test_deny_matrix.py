@@ -70,6 +70,7 @@ def _declared() -> dict[tuple[str, str], Permission]:
         ("PATCH", "/api/admin/users/{user_id}"): P.ACCOUNTS_MANAGE,
         ("POST", "/api/admin/users/{user_id}/disable"): P.ACCOUNTS_MANAGE,
         ("POST", "/api/admin/users/{user_id}/reset-password"): P.ACCOUNTS_MANAGE,
+        ("POST", "/api/admin/users/{user_id}/reset-2fa"): P.ACCOUNTS_MANAGE,
         ("GET", "/api/admin/tokens"): P.ACCOUNTS_MANAGE,
         ("POST", "/api/admin/tokens"): P.ACCOUNTS_MANAGE,
         ("POST", "/api/admin/tokens/{token_id}/revoke"): P.ACCOUNTS_MANAGE,

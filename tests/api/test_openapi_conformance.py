@@ -9,7 +9,7 @@ examples, coverage, fuzzing and stateful phases over every operation, with every
 
 Every request runs signed in (:class:`TeamAuth`): as a member of a small team, one account per role, whose
 role may make it; the team's accounts are repaired between requests when the fuzzer itself disabled one,
-changed its role, reset its password or signed it out.
+changed its role, reset its password or second factor, or signed it out.
 
 The example budget is bounded and the run derandomized (fixed seed, deterministic generation, no example
 database, no deadlines), so CI is reproducible.
@@ -17,6 +17,7 @@ database, no deadlines), so CI is reproducible.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -210,7 +211,12 @@ class TeamAuth:
             user.role, user.disabled, user.must_change_password = role, False, False
             user.password_hash, user.failed_attempts, user.locked_until = FAST_HASHER.hash(TEST_PASSWORD), 0, None
             user.totp_last_step = None
-            secret = user.totp_secret if user.totp_enabled else None
+            secret = accounts.totp_secret_of(user) if user.totp_enabled else None
+            user_id = user.id
+        if role is Role.ADMIN and secret is None:  # the fuzzer reset its second factor: set a new one up
+            setup = accounts.begin_totp(user_id)
+            accounts.confirm_totp(user_id, pyotp.TOTP(setup.secret).at(accounts.now() - dt.timedelta(seconds=30)))
+            secret = setup.secret
         body = {"username": username, "password": TEST_PASSWORD}
         if secret is not None:
             body["code"] = pyotp.TOTP(secret).now()

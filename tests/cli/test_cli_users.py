@@ -3,8 +3,10 @@ accounts and the plain-HTTP warning of ``engraft serve``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pyotp
 import pytest
 from typer.testing import CliRunner
 
@@ -13,8 +15,11 @@ from engraft.cli import app
 from engraft.cli.main import transport_warnings
 from engraft.cli.users import account_service, demo_accounts
 from engraft.registry.accounts_policy import token_digest
+from engraft.registry.accounts_schemas import NewUser
+from engraft.registry.audit_log import AuditQuery, list_audit
 
 runner = CliRunner()
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -47,6 +52,7 @@ def test_add_prints_a_one_time_password_that_signs_in(url: str) -> None:
         pytest.param(["users", "add", "kim", "--role", "nurse", "--locale", "fr"], "locale", id="bad-locale"),
         pytest.param(["users", "disable", "nobody"], "no account named 'nobody'", id="unknown-user"),
         pytest.param(["users", "reset-password", "nobody"], "no account named", id="reset-unknown"),
+        pytest.param(["users", "reset-2fa", "nobody"], "no account named 'nobody'", id="reset-2fa-unknown"),
         pytest.param(["tokens", "revoke", "9"], "API token 9 does not exist", id="unknown-token"),
         pytest.param(["tokens", "issue", "lab", "--role", "nurse", "--admin", "nobody"], "no account", id="no-admin"),
     ],
@@ -90,6 +96,23 @@ def test_disable_and_reset(url: str) -> None:
     assert accounts.sign_in("kim", reset).principal.username == "kim"
     assert _run("users", "disable", "kim", "--database", url)[0] == 0
     assert accounts.find_user("kim").disabled  # type: ignore[union-attr]
+
+
+def test_reset_2fa_removes_the_factor_ends_sessions_and_the_admin_must_set_a_new_one(url: str) -> None:
+    accounts = account_service(url, "test")
+    made = accounts.create_user(NewUser(username="ada", display_name="Ada", role=Role.ADMIN), PASSWORD)
+    setup = accounts.begin_totp(made.user.id)
+    accounts.confirm_totp(made.user.id, pyotp.TOTP(setup.secret).at(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)))
+    before = accounts.sign_in("ada", PASSWORD, pyotp.TOTP(setup.secret).now())
+    code, output = _run("users", "reset-2fa", "ada", "--database", url)
+    assert code == 0 and "must set up a new one at next sign-in" in " ".join(output.split()), output
+    assert accounts.resolve_session(before.token) is None
+    assert not accounts.get_user(made.user.id).totp_enabled
+    after = accounts.resolve_session(accounts.sign_in("ada", PASSWORD).token)  # the password alone
+    assert after is not None and after.needs_second_factor and after.pending
+    entries = list_audit(accounts.registry, AuditQuery(entity="user account", entity_id=made.user.id)).items
+    reset = [e for e in entries if e.changes.get("second_factor") == "reset"]
+    assert len(reset) == 1 and reset[0].actor.startswith("users reset-2fa (")
 
 
 def test_demo_accounts_one_per_role_new_passwords_each_start(url: str) -> None:

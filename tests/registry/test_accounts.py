@@ -259,6 +259,40 @@ def test_admin_without_second_factor_must_set_one_up(accounts: AccountService, c
     assert second is not None and not second.needs_second_factor and not second.pending
 
 
+def test_an_admin_resetting_their_own_second_factor_must_set_a_new_one_up(
+    accounts: AccountService, clock: ManualClock, engine: Engine
+) -> None:
+    admin_id, totp = _with_totp(accounts, clock)
+    clock.advance(dt.timedelta(seconds=30))
+    opened = accounts.sign_in("admin.ada", PASSWORD, totp.at(clock()))
+    themselves = accounts.for_actor(Actor(name="admin.ada", user_id=admin_id, role="admin"))
+    before = len(_audit(engine))
+    user = themselves.reset_second_factor(admin_id)
+    assert not user.totp_enabled and accounts.resolve_session(opened.token) is None  # their own session too
+    rows = _audit(engine)[before:]
+    assert [(str(r.action), r.entity_id, r.actor) for r in rows] == [("account change", admin_id, "admin.ada")]
+    assert rows[0].changes == {"second_factor": "reset", "was_enabled": True, "sessions_ended": 1}
+    with make_session_factory(engine)() as session:
+        assert session.get(UserAccount, admin_id).totp_secret is None  # type: ignore[union-attr]
+    again = accounts.resolve_session(accounts.sign_in("admin.ada", PASSWORD).token)  # the password alone
+    assert again is not None and again.needs_second_factor and again.pending
+    setup = accounts.begin_totp(admin_id)  # a new secret, not the old one
+    assert setup.secret != totp.secret
+
+
+def test_resetting_a_nurse_s_second_factor_lets_the_password_alone_in(
+    accounts: AccountService, clock: ManualClock
+) -> None:
+    nurse_id = _user(accounts)
+    setup = accounts.begin_totp(nurse_id)
+    accounts.confirm_totp(nurse_id, pyotp.TOTP(setup.secret).at(clock()))
+    with pytest.raises(SignInRefused):
+        accounts.sign_in("nurse.kim", PASSWORD)
+    accounts.reset_second_factor(nurse_id)
+    signed_in = accounts.resolve_session(accounts.sign_in("nurse.kim", PASSWORD).token)
+    assert signed_in is not None and not signed_in.pending
+
+
 def test_totp_wrong_right_and_reused(accounts: AccountService, clock: ManualClock) -> None:
     _, totp = _with_totp(accounts, clock)
     clock.advance(dt.timedelta(seconds=30))

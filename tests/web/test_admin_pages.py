@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from engraft.access import Role
-from engraft.registry.accounts_schemas import NewUser
+from engraft.registry.accounts_schemas import NewUser, UserChange
 from engraft.registry.audit import AuditAction
 from engraft.registry.audit_log import AuditQuery, list_audit
 from tests.auth_clients import ManualClock, TestAccount, accounts_of, create_account
@@ -25,6 +25,7 @@ ADMIN_FORMS = (
     "/admin/users/1/role",
     "/admin/users/1/status",
     "/admin/users/1/password",
+    "/admin/users/1/second-factor",
     "/admin/tokens",
     "/admin/tokens/1/revoke",
 )
@@ -191,6 +192,43 @@ def test_an_administrator_cannot_disable_themselves(admin: Browser, app: FastAPI
     assert answer.status_code == 400
     assert "Another administrator must disable your account." in answer.text
     assert not accounts_of(app).get_user(admin_account.user_id).disabled
+
+
+def test_reset_second_factor_needs_the_csrf_token_ends_sessions_and_is_audited(
+    admin: Browser, app: FastAPI, clock: ManualClock
+) -> None:
+    lost = create_account(app, Role.ADMIN, "lost.phone")
+    with Browser(app) as person:
+        person.sign_in_as(lost, clock)
+        listing = admin.get("/admin/users", headers=HTML).text
+        action = f'action="/admin/users/{lost.user_id}/second-factor"'
+        assert action in listing and "Reset second factor" in listing
+        path = f"/admin/users/{lost.user_id}/second-factor"
+        assert admin.post(path, data={"csrf_token": "forged"}, headers=HTML).status_code == 403
+        assert accounts_of(app).get_user(lost.user_id).totp_enabled
+        answer = admin.post(path, data={"csrf_token": admin.csrf()}, headers=HTML)
+        assert answer.status_code == 303 and answer.headers["location"] == "/admin/users?done=second-factor"
+        assert person.get("/account", headers=HTML).status_code == 303  # its session ended
+    assert not accounts_of(app).get_user(lost.user_id).totp_enabled
+    listing = admin.get("/admin/users?done=second-factor", headers=HTML).text
+    assert "The second factor has been removed" in listing and action not in listing
+    with Browser(app) as person:  # the password alone, then the duty to set up a new second factor
+        answer = person.sign_in(lost.username, lost.password, next_path="/")
+        assert answer.status_code == 303 and answer.headers["location"] == "/account?next=/"
+    query = AuditQuery(action=AuditAction.ACCOUNT_CHANGE, entity="user account", entity_id=lost.user_id)
+    rows = list_audit(accounts_of(app).registry, query).items
+    reset = [r for r in rows if (r.changes or {}).get("second_factor") == "reset"]
+    assert len(reset) == 1 and reset[0].actor == "the.admin"
+
+
+def test_reset_second_factor_is_offered_in_simplified_chinese(app: FastAPI, clock: ManualClock) -> None:
+    account = create_account(app, Role.ADMIN, "chinese.admin")
+    accounts_of(app).update_user(account.user_id, UserChange(locale="zh_Hans"))
+    with Browser(app) as browser:
+        browser.sign_in_as(account, clock)
+        page = browser.get("/admin/users", headers=HTML).text
+    assert "重置第二验证因素" in page and "Reset second factor" not in page
+    assert "重置 chinese.admin 的第二验证因素？" in page
 
 
 # ---- API tokens -----------------------------------------------------------------------------------

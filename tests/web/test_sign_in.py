@@ -4,6 +4,7 @@ anti-forgery token, safe ``next`` redirects only, and signing out."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from engraft.access import Role
 from engraft.api.auth import SESSION_COOKIE
+from engraft.config.server_key import SECRET_KEY_ENV
 from engraft.registry.audit import AuditAction
 from engraft.registry.audit_log import AuditQuery, list_audit
 from tests.auth_clients import ManualClock, accounts_of, create_account
@@ -84,6 +86,18 @@ def test_sign_in_with_second_factor_needs_the_current_code(app: FastAPI, clock: 
     right = browser.sign_in(admin.username, admin.password, code_at(admin.totp_secret, clock))
     assert right.status_code == 303 and right.headers["location"] == "/"
     assert browser.get("/admin/users", headers=HTML).status_code == 200
+
+
+def test_a_wrong_server_key_shows_the_error_page_not_a_traceback(
+    app: FastAPI, clock: ManualClock, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = create_account(app, Role.ADMIN, "sign-in.wrong-key")
+    assert admin.totp_secret is not None
+    clock.advance(dt.timedelta(seconds=30))
+    monkeypatch.setenv(SECRET_KEY_ENV, base64.urlsafe_b64encode(b"w" * 32).decode())
+    answer = browser.sign_in(admin.username, admin.password, code_at(admin.totp_secret, clock))
+    assert answer.status_code == 500 and "Something went wrong" in answer.text
+    assert "Traceback" not in answer.text and SESSION_COOKIE not in browser.cookies
 
 
 def test_refusals_do_not_reveal_whether_the_username_exists(app: FastAPI, browser: Browser) -> None:

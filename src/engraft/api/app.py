@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from engraft import __version__
-from engraft.api.auth import AuthSettings, PrincipalMiddleware, declare_permissions
+from engraft.api.auth import AuthSettings, PrincipalMiddleware, declare_permissions, install_security_schemes
 from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
@@ -121,6 +121,7 @@ def create_app(
     app.add_middleware(PrincipalMiddleware)
     install_error_handlers(app)
     install_problem_schema(app)
+    install_security_schemes(app)
     routers = API_ROUTERS
     app.state.route_permissions = declare_permissions(routers)  # every route's one permission, or no app
     for router in routers:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,26 @@ COOKIE_SECURE_ENV: Final = "ENGRAFT_COOKIE_SECURE"
 """``0`` drops the cookie's Secure flag: only for a server on plain HTTP at a loopback address (the demo)."""
 WWW_AUTHENTICATE: Final = {"WWW-Authenticate": 'Bearer realm="engraft", cookie="engraft_session"'}
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+BEARER_SCHEME: Final = "apiToken"
+COOKIE_SCHEME: Final = "sessionCookie"
+SECURITY_SCHEMES: Final[dict[str, dict[str, str]]] = {
+    BEARER_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token issued by an administrator (`engraft tokens issue` or POST /api/admin/tokens), "
+        "sent as `Authorization: Bearer <token>`. A request with this header is never cookie-authenticated.",
+    },
+    COOKIE_SCHEME: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The session cookie POST /api/auth/sign-in sets. A request with it that changes something "
+        f"must also send the session's CSRF token (from sign-in or GET /api/auth/me) in `{CSRF_HEADER}`.",
+    },
+}
+"""The OpenAPI ``securitySchemes``: the two credentials :class:`PrincipalMiddleware` accepts."""
+SECURITY_REQUIREMENT: Final[list[dict[str, list[str]]]] = [{BEARER_SCHEME: []}, {COOKIE_SCHEME: []}]
+"""Every non-public operation's ``security``: either scheme will do."""
 _STATE_PRINCIPAL, _STATE_SESSION, _STATE_FAULT = "principal", "signed_in", "auth_unavailable"
 
 
@@ -239,7 +259,8 @@ def route_permission(route: APIRoute) -> list[Permission]:
 
 def declare_permissions(routers: Sequence[APIRouter]) -> dict[tuple[str, str], Permission]:
     """Check that every route of ``routers`` declares exactly one permission, document it in OpenAPI
-    (``x-permission``; 401 and 403 answers on every non-public route), and return (method, path) -> permission.
+    (``x-permission``; on every non-public route the ``security`` requirement of :data:`SECURITY_REQUIREMENT`
+    and 401 and 403 answers; public routes have none), and return (method, path) -> permission.
 
     Call it before the routers are included in the app. Raises ``RuntimeError`` naming any route that declares
     none or several: a route without a permission is a hole, and the app does not start with one.
@@ -256,9 +277,12 @@ def declare_permissions(routers: Sequence[APIRouter]) -> dict[tuple[str, str], P
                 faults.append(f"{methods} {route.path}: {[p.value for p in permissions] or 'none'}")
                 continue
             permission = permissions[0]
-            route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
+            extra = {**(route.openapi_extra or {}), "x-permission": permission.value}
+            extra.pop("security", None)
             if permission is not Permission.PUBLIC:
                 route.responses = {**problem_responses(401, 403), **route.responses}
+                extra["security"] = SECURITY_REQUIREMENT
+            route.openapi_extra = extra
             for method in methods:
                 table[(method, route.path)] = permission
     if faults:
@@ -266,9 +290,33 @@ def declare_permissions(routers: Sequence[APIRouter]) -> dict[tuple[str, str], P
     return table
 
 
+def install_security_schemes(app: FastAPI) -> None:
+    """Add :data:`SECURITY_SCHEMES` to the app's OpenAPI components (so /docs offers "Authorize").
+
+    Call it after anything else that replaces ``app.openapi``: it wraps the document that one builds.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        document.setdefault("components", {})["securitySchemes"] = {
+            name: dict(scheme) for name, scheme in SECURITY_SCHEMES.items()
+        }
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 __all__ = [
+    "BEARER_SCHEME",
+    "COOKIE_SCHEME",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "SECURITY_REQUIREMENT",
+    "SECURITY_SCHEMES",
     "SESSION_COOKIE",
     "AuthSettings",
     "PermissionCheck",
@@ -279,6 +327,7 @@ __all__ = [
     "actor_of",
     "csrf_token",
     "declare_permissions",
+    "install_security_schemes",
     "principal_of",
     "require",
     "route_permission",

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem, problem_response
 from engraft.api.request_body import SEND_JSON, RequestProblem
+from engraft.config.server_key import SECRET_KEY_ENV, ServerKeyError
 from engraft.outcomes import NothingToAnalyse, OutcomeQueryError
 from engraft.registry.errors import (
     AuditUnavailable,
@@ -260,6 +261,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(body, headers=headers or None)
+
+    @app.exception_handler(ServerKeyError)
+    async def _server_key(request: Request, exc: ServerKeyError) -> Response:
+        _log.error("server key refused on %s %s: %s", request.method, request.url.path, exc)
+        detail = (
+            f"the server cannot open its stored secrets: its server key ({SECRET_KEY_ENV} or the key file in the "
+            "Engraft home) is missing or wrong. Nothing was written; the administrator finds the details in the log."
+        )
+        return problem_response(problem(500, detail, instance=request.url.path))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -71,6 +71,13 @@ def reset_password(user_id: UserId, request: Request, admin: Admin) -> UserWithP
     return _accounts(request).reset_password(user_id)
 
 
+@router.post("/users/{user_id}/reset-2fa", responses=_responses(404, 422))
+def reset_second_factor(user_id: UserId, request: Request, admin: Admin) -> UserOut:
+    """Remove the account's second factor (a lost authenticator) and end its sessions. It signs in next with its
+    password; an administrator's account must then set up a new second factor before anything else."""
+    return _accounts(request).reset_second_factor(user_id)
+
+
 @router.get("/tokens", responses=_responses())
 def list_tokens(request: Request, admin: Admin) -> list[TokenOut]:
     """Every API token (never its secret)."""

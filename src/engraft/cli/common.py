@@ -6,12 +6,15 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
+from typer.core import TyperGroup
 
+from engraft.config.server_key import ServerKeyError
 from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.errors import RegistryError
@@ -44,6 +47,19 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name for this uid (containers)
         return f"uid {os.getuid()}"
+
+
+class EngraftGroup(TyperGroup):
+    """The top-level command group: a server key that is missing or wrong (any command that seals or opens a
+    stored secret, migrations included) ends the command with one red line naming the setting and exit status
+    1, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors its own click)
+        try:
+            return super().invoke(ctx)
+        except ServerKeyError as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from exc
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from engraft import __version__
 from engraft.cli.audit import audit_app
 from engraft.cli.common import (
     DatabaseOption,
+    EngraftGroup,
     console,
     err_console,
     exit_on_registry_error,
@@ -26,6 +27,7 @@ from engraft.cli.csv_summaries import export_summary_table, import_report_view
 from engraft.cli.db import db_app
 from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
+from engraft.cli.keys import keys_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
 from engraft.cli.tokens import tokens_app
@@ -39,11 +41,13 @@ app = typer.Typer(
     help="Engraft: haematopoietic stem cell transplant safety — registry, risk, donor search, outcomes.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=EngraftGroup,
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(donors_app, name="donors")
 app.add_typer(hla_app, name="hla")
+app.add_typer(keys_app, name="keys")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")

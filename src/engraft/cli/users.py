@@ -28,7 +28,7 @@ from engraft.registry.accounts import AccountService
 from engraft.registry.accounts_schemas import NewUser, UserOut
 from engraft.registry.migrate import upgrade
 
-users_app = typer.Typer(help="Accounts: add, list, disable, reset a password.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts: add, list, disable, reset a password or a second factor.", no_args_is_help=True)
 UsernameArgument = Annotated[str, typer.Argument(help="login name (lower-case letters, digits, . _ -)")]
 
 
@@ -112,6 +112,17 @@ def reset_password(username: UsernameArgument, database: DatabaseOption = None) 
     with exit_on_bad_input():
         reset = accounts.reset_password(find(accounts, username).id)
     print_one_time_password(username, reset.one_time_password)
+
+
+@users_app.command("reset-2fa")
+def reset_second_factor(username: UsernameArgument, database: DatabaseOption = None) -> None:
+    """Remove the account's second factor (a lost authenticator) and end its sessions; an administrator's account
+    must set up a new one at its next sign-in."""
+    accounts = account_service(database, "users reset-2fa")
+    with exit_on_bad_input():
+        user = accounts.reset_second_factor(find(accounts, username).id)
+    then = "must set up a new one at next sign-in" if user.role is Role.ADMIN else "may set up a new one"
+    console.print(f"second factor of [bold]{escape(username)}[/bold] removed, its sessions ended; it {then}")
 
 
 def demo_username(role: Role) -> str:

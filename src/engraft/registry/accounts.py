@@ -36,6 +36,7 @@ from engraft.registry.accounts_tokens import TokensMixin
 from engraft.registry.audit import Actor, AuditAction
 from engraft.registry.errors import DuplicateRecord, InvalidRecord
 from engraft.registry.models import UserAccount
+from engraft.registry.sealed_secrets import SecretBox, is_sealed, totp_context
 from engraft.registry.service import RegistryService
 
 TOTP_ISSUER = "Engraft"
@@ -45,13 +46,17 @@ class AccountService(SessionsMixin, TokensMixin):
     """Accounts, sign-in, second factors, sessions and API tokens, acting for (and audited as) ``actor``."""
 
     def __init__(
-        self, registry: RegistryService, policy: AccountPolicy | None = None, clock: Clock = utc_clock
+        self,
+        registry: RegistryService,
+        policy: AccountPolicy | None = None,
+        clock: Clock = utc_clock,
+        secrets: SecretBox | None = None,
     ) -> None:
-        super().__init__(registry, policy, clock)
+        super().__init__(registry, policy, clock, secrets)
 
     def for_actor(self, actor: Actor) -> AccountService:
         """The same service acting for ``actor`` (an administrator's request, a CLI command)."""
-        return AccountService(self.registry.for_actor(actor), self.policy, self.clock)
+        return AccountService(self.registry.for_actor(actor), self.policy, self.clock, self.secrets)
 
     # ---- accounts --------------------------------------------------------------------------
     def create_user(self, data: NewUser, password: str | None = None) -> UserWithPassword:
@@ -138,6 +143,25 @@ class AccountService(SessionsMixin, TokensMixin):
             changes = {"password": "reset", "sessions_ended": ended}
             self.audit(session, AuditAction.ACCOUNT_CHANGE, "user account", user.id, changes)
             return UserWithPassword(user=UserOut.model_validate(user), one_time_password=secret)
+
+    def reset_second_factor(self, user_id: int) -> UserOut:
+        """An administrator's reset of an account's second factor (a lost phone): the TOTP secret is removed,
+        any set-up in progress too, and every session of the account ends.
+
+        The account signs in next with its password alone; an administrator's account (whoever reset it, itself
+        included) must then set up a new second factor before doing anything else. Resetting an account that has
+        none still ends its sessions and is audited.
+        """
+        with self.transaction() as session:
+            user = self.user_row(session, user_id, lock=True)
+            was_enabled = user.totp_enabled
+            user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None
+            user.changed_at = self.now()
+            ended = self.revoke_sessions_of(session, user.id)
+            session.flush()
+            changes = {"second_factor": "reset", "was_enabled": was_enabled, "sessions_ended": ended}
+            self.audit(session, AuditAction.ACCOUNT_CHANGE, "user account", user.id, changes)
+            return UserOut.model_validate(user)
 
     def change_password(self, user_id: int, current: str, new: str, keep_session: int | None = None) -> UserOut:
         """The account's own change: the current password, then a new one by the policy (and not the same).
@@ -236,7 +260,7 @@ class AccountService(SessionsMixin, TokensMixin):
         last accepted one (a code is never accepted twice). On success the step is recorded on ``user``."""
         if not code or user.totp_secret is None:
             return False
-        totp = pyotp.TOTP(user.totp_secret)
+        totp = pyotp.TOTP(self.totp_secret_of(user))
         current = totp.timecode(now)
         for step in (current - 1, current, current + 1):
             if user.totp_last_step is not None and step <= user.totp_last_step:
@@ -246,6 +270,15 @@ class AccountService(SessionsMixin, TokensMixin):
                 return True
         return False
 
+    def totp_secret_of(self, user: UserAccount) -> str:
+        """The account's TOTP secret, opened with the server key. A legacy plaintext secret (stored before
+        secrets were sealed) is sealed now, in the caller's transaction."""
+        assert user.totp_secret is not None
+        secret = self.secrets.open_text(user.totp_secret, totp_context(user.id))
+        if not is_sealed(user.totp_secret):
+            user.totp_secret = self.secrets.seal_text(secret, totp_context(user.id))
+        return secret
+
     def begin_totp(self, user_id: int) -> TotpSetup:
         """A new secret for the authenticator app; in force once confirmed with a code (:meth:`confirm_totp`)."""
         secret = pyotp.random_base32()
@@ -253,7 +286,7 @@ class AccountService(SessionsMixin, TokensMixin):
             user = self.user_row(session, user_id, lock=True)
             if user.totp_enabled:
                 raise InvalidRecord.single("totp", "enabled", "an account without a second factor (already set up)")
-            user.totp_secret, user.totp_last_step = secret, None
+            user.totp_secret, user.totp_last_step = self.secrets.seal_text(secret, totp_context(user.id)), None
             user.changed_at = self.now()
             session.flush()
             self.audit(session, AuditAction.ACCOUNT_CHANGE, "user account", user.id, {"second_factor": "set-up begun"})

@@ -1,4 +1,5 @@
-"""What every part of the account service shares: the registry it writes through, its policy and clock."""
+"""What every part of the account service shares: the registry it writes through, its policy, its clock and the
+box that seals its stored secrets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from engraft.registry.accounts_policy import AccountPolicy, Clock, utc_clock
 from engraft.registry.audit import Actor, AuditAction
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import UserAccount
+from engraft.registry.sealed_secrets import SecretBox
 from engraft.registry.service import RegistryService
 
 
@@ -22,11 +24,17 @@ class AccountCore:
     """The registry (its transactions and audit log), the account policy and the clock."""
 
     def __init__(
-        self, registry: RegistryService, policy: AccountPolicy | None = None, clock: Clock = utc_clock
+        self,
+        registry: RegistryService,
+        policy: AccountPolicy | None = None,
+        clock: Clock = utc_clock,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.registry = registry
         self.policy = policy or AccountPolicy()
         self.clock = clock
+        self.secrets = secrets or SecretBox()
+        """Seals the TOTP secrets at rest (the server key: ``ENGRAFT_SECRET_KEY`` or the key file)."""
 
     @property
     def actor(self) -> Actor:

@@ -14,6 +14,7 @@ import pyotp
 from engraft.registry.accounts import TOTP_ISSUER, AccountService
 from engraft.registry.accounts_schemas import TotpSetup
 from engraft.registry.models import UserAccount
+from engraft.registry.sealed_secrets import totp_context
 
 
 def pending_totp_setup(accounts: AccountService, user_id: int) -> TotpSetup | None:
@@ -22,8 +23,9 @@ def pending_totp_setup(accounts: AccountService, user_id: int) -> TotpSetup | No
         user = session.get(UserAccount, user_id)
         if user is None or user.totp_enabled or user.totp_secret is None:
             return None
-        uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
-        return TotpSetup(secret=user.totp_secret, provisioning_uri=uri)
+        secret = accounts.secrets.open_text(user.totp_secret, totp_context(user.id))
+        uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+        return TotpSetup(secret=secret, provisioning_uri=uri)
 
 
 __all__ = ["pending_totp_setup"]

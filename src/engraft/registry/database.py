@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from engraft.config.home import engraft_home
+
 DATABASE_URL_ENV = "ENGRAFT_DATABASE_URL"
 
 
 def default_database_path() -> Path:
     """``$ENGRAFT_HOME/engraft.db``, else ``~/.local/share/engraft/engraft.db``."""
-    home = os.environ.get("ENGRAFT_HOME")
-    base = Path(home) if home else Path.home() / ".local" / "share" / "engraft"
-    return base / "engraft.db"
+    return engraft_home() / "engraft.db"
 
 
 def database_url(url: str | None = None) -> str:

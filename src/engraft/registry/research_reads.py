@@ -1,17 +1,17 @@
 """Record-level data for researchers, pseudonymised per research project.
 
 Records are named by :class:`~engraft.access.Pseudonymiser` pseudonyms under the project's key (kept in the
-registry, made on the project's first use); no names, MRNs, registry ids, HLA typings or free text, and of the
-birth date only the year (and the whole years of age at transplant).
+registry sealed under the server key, made on the project's first use); no names, MRNs, registry ids, HLA
+typings or free text, and of the birth date only the year (and the whole years of age at transplant).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import secrets as secrets_module
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from engraft.access import Pseudonymiser
@@ -19,6 +19,7 @@ from engraft.access.pseudonyms import birth_year
 from engraft.registry.errors import DuplicateRecord
 from engraft.registry.models import Centre, Patient, ResearchProject, TransplantEpisode
 from engraft.registry.schemas.common import Page
+from engraft.registry.sealed_secrets import SecretBox, is_sealed, pseudonym_context
 from engraft.registry.service import MAX_PAGE, RegistryService
 
 PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -49,20 +50,33 @@ class ResearchEpisode(BaseModel):
     cd34_per_kg: float | None
 
 
-def project_pseudonymiser(service: RegistryService, project: str) -> Pseudonymiser:
-    """The project's pseudonymiser; its 32-byte key is made and stored on the project's first use."""
+def project_pseudonymiser(service: RegistryService, project: str, secrets: SecretBox | None = None) -> Pseudonymiser:
+    """The project's pseudonymiser. Its 32-byte key is made on the project's first use and stored sealed under
+    the server key (``secrets``, default: ``ENGRAFT_SECRET_KEY`` or the key file); a legacy plaintext key is
+    sealed on its first use."""
+    box = secrets or SecretBox()
+    context = pseudonym_context(project)
     with service.read_snapshot() as session:
-        key = session.scalar(select(ResearchProject.pseudonym_key).where(ResearchProject.name == project))
-    if key is None:
+        stored = session.scalar(select(ResearchProject.pseudonym_key).where(ResearchProject.name == project))
+    if stored is None:
         try:
             with service.transaction() as session:
-                session.add(ResearchProject(name=project, pseudonym_key=secrets.token_bytes(32)))
+                sealed = box.seal_bytes(secrets_module.token_bytes(32), context)
+                session.add(ResearchProject(name=project, pseudonym_key=sealed))
         except DuplicateRecord:  # made by a concurrent first use
             pass
         with service.read_snapshot() as session:
-            key = session.scalar(select(ResearchProject.pseudonym_key).where(ResearchProject.name == project))
-    assert key is not None
-    return Pseudonymiser(project, bytes(key))
+            stored = session.scalar(select(ResearchProject.pseudonym_key).where(ResearchProject.name == project))
+    assert stored is not None
+    key = box.open_bytes(bytes(stored), context)
+    if not is_sealed(bytes(stored)):
+        with service.transaction() as session:
+            session.execute(
+                update(ResearchProject)
+                .where(ResearchProject.name == project, ResearchProject.pseudonym_key == stored)
+                .values(pseudonym_key=box.seal_bytes(key, context))
+            )
+    return Pseudonymiser(project, key)
 
 
 def _check_page(limit: int, offset: int) -> None:

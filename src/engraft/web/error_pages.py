@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engraft.config.server_key import ServerKeyError
 from engraft.web.i18n import N_
 from engraft.web.pages_common import (
     AccountSetupRequired,
@@ -66,6 +67,7 @@ def install_page_error_handlers(app: FastAPI) -> None:
     """Wrap the API's handlers so page paths get HTML; add the page guard's redirect and 403 page."""
     api_http = app.exception_handlers[StarletteHTTPException]
     api_unexpected = app.exception_handlers[Exception]
+    api_server_key = app.exception_handlers[ServerKeyError]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, StarletteHTTPException) and wants_html(request):
@@ -80,6 +82,12 @@ def install_page_error_handlers(app: FastAPI) -> None:
             _log.exception("unexpected error on page %s", request.url.path, exc_info=exc)
             return error_page(request, 500)
         return await _call(api_unexpected, request, exc)
+
+    async def server_key(request: Request, exc: Exception) -> Response:
+        if wants_html(request):  # the reason (naming ENGRAFT_SECRET_KEY) goes to the log, for the administrator
+            _log.error("server key refused on page %s: %s", request.url.path, exc)
+            return error_page(request, 500)
+        return await _call(api_server_key, request, exc)
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInRequired)
@@ -100,6 +108,7 @@ def install_page_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+    app.add_exception_handler(ServerKeyError, server_key)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(AccountSetupRequired, account_setup_required)
     app.add_exception_handler(PageForbidden, forbidden)

@@ -2,7 +2,9 @@
 keys of research projects' pseudonyms.
 
 No secret is stored as given: passwords as argon2id hashes, session tokens and API tokens as SHA-256
-hashes of the random values the client holds (a copy of the database does not let anyone sign in).
+hashes of the random values the client holds (a copy of the database does not let anyone sign in); the
+secrets Engraft must read back (TOTP secrets, pseudonym keys) sealed with AES-256-GCM under the server key,
+which is kept outside the database (engraft.registry.sealed_secrets, engraft.config.server_key).
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ class UserAccount(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Failed sign-ins since the last successful one (wrong password or wrong second-factor code)."""
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
-    """Base-32 TOTP secret; set when set-up starts, in force once ``totp_enabled``."""
+    totp_secret: Mapped[str | None] = mapped_column(String(128).with_variant(String(64), "sqlite"), default=None)
+    """Base-32 TOTP secret, sealed under the server key (engraft.registry.sealed_secrets); set when set-up
+    starts, in force once ``totp_enabled``. 128 characters; SQLite keeps its old declaration of 64, which it
+    never enforces (migration 0009 says why)."""
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     """The 30-second time step of the last code accepted: a code is never accepted twice."""
@@ -93,5 +97,6 @@ class ResearchProject(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    pseudonym_key: Mapped[bytes] = mapped_column(LargeBinary(64))
+    pseudonym_key: Mapped[bytes] = mapped_column(LargeBinary(128))
+    """The 32-byte key, sealed under the server key."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

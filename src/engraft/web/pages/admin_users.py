@@ -32,11 +32,11 @@ SECTION = register(
         USERS_PATH,
         Permission.ACCOUNTS_MANAGE,
         order=800,
-        summary=N_("Create accounts, change roles, disable accounts, reset passwords."),
+        summary=N_("Create accounts, change roles, disable accounts, reset passwords and second factors."),
     )
 )
 admin_page = require_page(Permission.ACCOUNTS_MANAGE)
-_DONE: Final = frozenset({"role", "disabled", "enabled"})
+_DONE: Final = frozenset({"role", "disabled", "enabled", "second-factor"})
 
 
 def _users_page(
@@ -156,3 +156,17 @@ def reset_password(
     except RecordNotFound:
         return _users_page(request, status_code=404)
     return _one_time(request, made, created=False)
+
+
+@router.post(f"{USERS_PATH}/{{user_id}}/second-factor", response_class=HTMLResponse, name="admin_users_second_factor")
+def reset_second_factor(
+    request: Request, user_id: int, csrf_token: str = Form(""), principal: Principal = Depends(admin_page)
+) -> Response:
+    """Remove the account's second factor and end its sessions (an administrator must set up a new one at next
+    sign-in; resetting one's own ends this session too, so the sign-in page follows)."""
+    check_csrf(request, csrf_token)
+    try:
+        acting_accounts(request).reset_second_factor(user_id)
+    except RecordNotFound:
+        return _users_page(request, status_code=404)
+    return RedirectResponse(f"{USERS_PATH}?done=second-factor", status_code=303)
