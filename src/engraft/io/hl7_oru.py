@@ -54,7 +54,7 @@ class Hl7Settings:
 
     local_codes: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """``(OBX-3 coding system, code) -> LOINC`` for a lab's own codes (each LOINC must be in the catalogue)."""
-    units: Mapping[str, Ucum] = LAB_UNIT_SPELLINGS
+    units: Mapping[str, Ucum] = field(default_factory=lambda: dict(LAB_UNIT_SPELLINGS))
     timezone: dt.tzinfo | None = None
     """The zone of times sent without an offset; ``None``: such times are refused."""
     mrn_authority: str | None = None

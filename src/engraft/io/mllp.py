@@ -110,6 +110,9 @@ class MllpListener:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             logger.info("MLLP connection from %s ended: %s", address, exc)
+        except asyncio.CancelledError:
+            # the listener is closing: end quietly (a message being stored finishes in its thread, unacknowledged)
+            pass
         finally:
             if task is not None:
                 self._connections.discard(task)
