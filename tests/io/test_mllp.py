@@ -198,3 +198,12 @@ def test_a_result_resent_in_a_new_message_is_stored_once(service: RegistryServic
     assert [_segments(a)["MSA"][1] for a in acks] == ["AA", "AA"]
     assert "0 result(s), 1 already present" in _segments(acks[1])["MSA"][3]
     assert _count(service, Observation) == 1 and _count(service, InboundMessage) == 2
+
+
+def test_a_control_id_reused_for_other_results_gets_an_ae_and_stores_nothing(service: RegistryService) -> None:
+    register_patient(service)
+    first, other = oru("REUSED", obx(1, value="0.4")), oru("REUSED", obx(1, value="0.9"), filler="F-9")
+    acks = _with_listener(service, lambda h, p: _exchange_all(h, p, [first, other]))
+    assert [_segments(a)["MSA"][1] for a in acks] == ["AA", "AE"]
+    assert _segments(acks[1])["ERR"][2:4] == ["MSH^1^10", "205"]
+    assert _count(service, Observation) == 1

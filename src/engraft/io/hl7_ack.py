@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_EVENT = "201"
     UNSUPPORTED_PROCESSING_ID = "202"
     UNKNOWN_KEY = "204"
+    DUPLICATE_KEY = "205"
     INTERNAL_ERROR = "207"
 
 

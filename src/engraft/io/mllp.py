@@ -187,6 +187,8 @@ def _location(problem: Problem) -> tuple[ErrorLocation, ErrorCode]:
     """Where in the message a registry problem lies (its field reads ``OBX[n] <field>``)."""
     label, _, name = problem.field.partition(" ")
     sequence = problem.row or 1
+    if problem.field == "control_id":
+        return ErrorLocation("MSH", 1, 10), ErrorCode.DUPLICATE_KEY
     if name == "patient":
         return ErrorLocation("PID", 1, 3), ErrorCode.UNKNOWN_KEY
     if label.startswith("OBX"):

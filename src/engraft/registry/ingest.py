@@ -17,6 +17,7 @@ A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a mes
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,8 @@ def store_results(
     if message is not None:
         protocol = message.protocol
     with service.transaction() as session:
-        if message is not None and _already_stored(session, message):
+        digest = content_digest(observations, transfusions)
+        if message is not None and _already_stored(session, message, digest):
             return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
         patients, problems = _resolve_patients(session, [*observations, *transfusions], centre)
         rows = [_row(item, patients) for item in observations if item.patient in patients]
@@ -159,6 +161,7 @@ def store_results(
                 control_id=message.control_id,
                 observations=len(observations),
                 transfusions=len(transfusions),
+                content_sha256=digest,
             )
             session.add(record)
             session.flush()
@@ -175,16 +178,44 @@ def store_results(
 def message_already_stored(service: RegistryService, message: MessageKey) -> bool:
     """True when ``message`` was committed before (a re-send whose acknowledgement was lost)."""
     with service.read_snapshot() as session:
-        return _already_stored(session, message)
+        return _already_stored(session, message, None)
 
 
-def _already_stored(session: Session, message: MessageKey) -> bool:
-    stmt = select(InboundMessage.id).where(
+def content_digest(observations: Sequence[IncomingObservation], transfusions: Sequence[IncomingTransfusion]) -> str:
+    """SHA-256 of what a message carries (patients, codes, values, units, times, identifiers), order kept."""
+    digest = hashlib.sha256()
+    for o in observations:
+        parts = (
+            o.patient.describe(),
+            o.observed_at.isoformat(),
+            o.loinc,
+            repr(o.value),
+            o.unit,
+            o.source_system,
+            o.source_id,
+        )
+        digest.update(("\x1f".join(("o", *parts)) + "\x1e").encode())
+    for t in transfusions:
+        given = (t.patient.describe(), t.administered_at.isoformat(), t.product.value, t.source_system, t.source_id)
+        digest.update(("\x1f".join(("t", *given)) + "\x1e").encode())
+    return digest.hexdigest()
+
+
+def _already_stored(session: Session, message: MessageKey, digest: str | None) -> bool:
+    """Whether ``message`` is stored; a stored one of other content (``digest`` differs) is refused."""
+    stmt = select(InboundMessage.content_sha256).where(
         InboundMessage.protocol == message.protocol,
         InboundMessage.sender == message.sender,
         InboundMessage.control_id == message.control_id,
     )
-    return session.execute(stmt).first() is not None
+    stored = session.execute(stmt).scalar_one_or_none()
+    if stored is not None and digest is not None and stored != digest:
+        expected = (
+            "a control id not re-used: a message with this control id and sender but other results is stored "
+            "(a re-send must repeat the message unchanged)"
+        )
+        raise InvalidRecord.single("control_id", message.control_id, expected)
+    return stored is not None
 
 
 def _resolve_patients(

@@ -56,3 +56,5 @@ class InboundMessage(Base):
     observations: Mapped[int] = mapped_column(Integer)
     """Observations the message carried (new and already stored alike)."""
     transfusions: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    """Digest of the results the message carried: a control id re-used for other content is refused, not skipped."""

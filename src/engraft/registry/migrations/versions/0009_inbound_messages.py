@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("observations", sa.Integer(), nullable=False),
         sa.Column("transfusions", sa.Integer(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_message")),
         sa.UniqueConstraint(
             "protocol", "sender", "control_id", name=op.f("uq_inbound_message_protocol_sender_control_id")
