@@ -19,6 +19,7 @@ from engraft.registry.ingest import (
 from engraft.registry.models import AuditEntry, InboundMessage, Observation, Transfusion
 from engraft.registry.result_hooks import CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
+from engraft.registry.transfusions import patient_transfusions
 from engraft.vocabulary import InboundProtocol, TransfusionProduct
 from tests.io.feeds import register_patient
 
@@ -137,3 +138,16 @@ def test_hooks_run_after_the_commit_once_per_patient_and_a_failing_listener_harm
     unregister()
     store_results(service, [_observation(5)], [], _key("h-2"), hooks=hooks)
     assert len(seen) == 2
+
+
+def test_a_patients_platelet_transfusions_are_read_oldest_first(service: RegistryService) -> None:
+    patient = register_patient(service)
+    later, earlier = AT + dt.timedelta(days=3), AT - dt.timedelta(days=2)
+    red = IncomingTransfusion(3, "item[3]", MRN, TransfusionProduct.RED_CELLS, AT, "urn:bank", "tx-red")
+    store_results(service, [], [_platelets(1, later), _platelets(2, earlier), red], hooks=ResultHooks())
+    platelets = patient_transfusions(service, patient, TransfusionProduct.PLATELETS)
+    assert [(t.patient_id, t.administered_at) for t in platelets] == [(patient, earlier), (patient, later)]
+    assert [t.product for t in patient_transfusions(service, patient, since=AT)] == [
+        TransfusionProduct.RED_CELLS,
+        TransfusionProduct.PLATELETS,
+    ]
