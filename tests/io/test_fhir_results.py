@@ -229,3 +229,12 @@ def test_a_single_observation_by_engraft_id_is_stored(client: TestClient, servic
     assert answer.json()["observations_inserted"] == 1
     with service.read_snapshot() as session:
         assert session.execute(select(Observation.patient_id, Observation.loinc)).all() == [(patient, "29463-7")]
+
+
+@pytest.mark.parametrize("loinc", sorted(OBSERVATION_CATALOGUE))
+def test_every_catalogue_code_is_read_in_each_unit_it_accepts(loinc: str) -> None:
+    kind = OBSERVATION_CATALOGUE[loinc]
+    resources = [observation(f"r-{n}", loinc, kind.minimum, unit.value) for n, unit in enumerate(kind.accepted_units())]
+    results = read_fhir(bundle(*resources))
+    assert results.problems == ()
+    assert [o.unit for o in results.observations] == [u.value for u in kind.accepted_units()]

@@ -6,6 +6,8 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engraft.io.hl7_ack import AckCode, ErrorCode, ErrorLocation, MessageHeader, build_ack
 from engraft.io.hl7_oru import Hl7Settings, MalformedMessage, parse_timestamp, read_oru
@@ -148,3 +150,18 @@ def test_an_ack_escapes_delimiters_in_its_text_and_carries_err_for_errors() -> N
     assert msa.split("|")[3] == "bad \\F\\ value \\S\\ here"
     assert err.split("|")[2:5] == ["OBX^2^5", "102", "E"]
     assert "ERR" not in build_ack(header, AckCode.ACCEPT, "ok")
+
+
+@given(
+    moment=st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_any_hl7_timestamp_with_an_offset_reads_back_as_the_same_instant(
+    moment: dt.datetime, offset_minutes: int
+) -> None:
+    zone = dt.timezone(dt.timedelta(minutes=offset_minutes))
+    aware = moment.replace(tzinfo=zone)
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    text = f"{aware:%Y%m%d%H%M%S}.{aware.microsecond:06d}{sign}{hours:02d}{minutes:02d}"
+    assert parse_timestamp(text, None) == aware

@@ -153,6 +153,8 @@ def test_a_malformed_message_gets_an_ar_naming_segment_and_field(
         pytest.param(obx(2, unit="mg/dL"), "OBX^2^6", "does not fit", id="unit-of-another-dimension"),
         pytest.param(obx(2, value="<0.1"), "OBX^2^5", "decimal number", id="value-with-comparator"),
         pytest.param(obx(2, time="202410011145"), "OBX^2^14", "zone", id="time-without-zone"),
+        pytest.param(obx(2, value="-1"), "OBX^2^5", "canonical unit", id="impossible-value"),
+        pytest.param(obx(2, time="29990101000000+0000"), "OBX^2^14", "future", id="time-in-the-future"),
     ],
 )
 def test_content_that_cannot_be_stored_gets_an_ae_and_nothing_of_the_message_is_stored(
