@@ -6,14 +6,17 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engraft.io.hl7_ack import AckCode, ErrorCode, ErrorLocation, MessageHeader, build_ack
 from engraft.io.hl7_oru import Hl7Settings, MalformedMessage, parse_timestamp, read_oru
 from engraft.io.lab_units import LAB_UNIT_SPELLINGS, lab_unit, unit_table
+from engraft.io.mllp import MllpListener
 from engraft.measurements import Ucum, UnitError
+from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.ingest import PatientKey
+from engraft.registry.service import RegistryService
 from tests.io.feeds import obx, oru
 
 UTC = dt.UTC
@@ -165,3 +168,25 @@ def test_any_hl7_timestamp_with_an_offset_reads_back_as_the_same_instant(
     hours, minutes = divmod(abs(offset_minutes), 60)
     text = f"{aware:%Y%m%d%H%M%S}.{aware.microsecond:06d}{sign}{hours:02d}{minutes:02d}"
     assert parse_timestamp(text, None) == aware
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.builds(
+            lambda tail: "MSH|^~\\&|" + tail,
+            st.text(alphabet="|^~\\&\rABCORU01PID3MRNOBXNM.-+ 0123456789", max_size=300),
+        ),
+    )
+)
+def test_any_text_gets_an_ack_that_is_not_an_accept(text: str) -> None:
+    """No input goes unanswered: what does not read as an ORU^R01 gets an AR (or AE) with MSA and ERR."""
+    engine = make_engine("sqlite://")  # never reached: nothing here reads as a storable message
+    try:
+        ack = MllpListener(RegistryService(make_session_factory(engine), actor="test")).handle(text.encode())
+    finally:
+        engine.dispose()
+    segments = {line.split("|")[0]: line.split("|") for line in ack.split("\r") if line}
+    assert set(segments) == {"MSH", "MSA", "ERR"}
+    assert segments["MSA"][1] in ("AR", "AE")

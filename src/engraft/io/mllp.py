@@ -135,6 +135,13 @@ class MllpListener:
         except MalformedMessage as exc:
             header = MessageHeader.best_effort(text)
             return build_ack(header, AckCode.REJECT, str(exc), error=exc.error, location=exc.location)
+        except Exception as exc:  # python-hl7 on input no rule above foresaw: still an answer, never silence
+            logger.warning("MLLP message could not be read: %r", exc)
+            header = MessageHeader.best_effort(text)
+            reason = f"the message could not be read as HL7 v2 ({type(exc).__name__})"
+            return build_ack(
+                header, AckCode.REJECT, reason, error=ErrorCode.SEGMENT_SEQUENCE, location=ErrorLocation("MSH", 1, 1)
+            )
         if results.problems:
             location, error, _problem = results.problems[0]
             reason = _describe([p for _, _, p in results.problems], len(results.problems))
@@ -161,6 +168,9 @@ class MllpListener:
         except (RegistryError, SQLAlchemyError) as exc:
             logger.warning("MLLP message %s not stored: %s", header.control_id, exc)
             return _retry(header, str(exc))
+        except Exception as exc:  # a fault of ours: nothing was committed, the sender may retry
+            logger.exception("MLLP message %s not stored", header.control_id)
+            return _retry(header, type(exc).__name__)
         if outcome.already_stored:
             return build_ack(header, AckCode.ACCEPT, "message already stored (re-send): nothing new written")
         text = (
