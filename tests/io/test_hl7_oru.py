@@ -106,6 +106,20 @@ def test_local_codes_are_mapped_only_through_the_feeds_table() -> None:
         Hl7Settings(local_codes={("L", "X"): "0000-0"})
 
 
+@pytest.mark.parametrize(
+    ("pid", "settings_", "patient"),
+    [
+        pytest.param("PID|1||X1^^^OTHER^PI~MRN-7^^^HOSP^MR", Hl7Settings(), "MRN-7", id="mr-in-second-repetition"),
+        pytest.param(
+            "PID|1||A-1^^^LAB^MR~B-2^^^HOSP^MR", Hl7Settings(mrn_authority="HOSP"), "B-2", id="configured-authority"
+        ),
+    ],
+)
+def test_the_medical_record_number_is_the_repetition_typed_mr(pid: str, settings_: Hl7Settings, patient: str) -> None:
+    results = read_oru(oru("M-4", pid=pid), settings_)
+    assert {o.patient for o in results.observations} == {PatientKey(mrn=patient)}
+
+
 def test_the_engraft_id_in_pid_3_names_the_patient() -> None:
     results = read_oru(oru("M-3", pid="PID|1||4711^^^ENGRAFT^PI~H-9^^^HOSP^MR"))
     assert {o.patient for o in results.observations} == {PatientKey(engraft_id=4711)}
