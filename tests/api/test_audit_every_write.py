@@ -165,6 +165,31 @@ WRITES: list[Write] = [
         "observation",
         "bulk insert",
     ),
+    (
+        "fhir",
+        "POST",
+        "/api/fhir",
+        lambda s: {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "identifier": {"system": "urn:lab:bundles", "value": "audit-1"},
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "identifier": [{"system": "urn:lab:results", "value": "audit-obs-1"}],
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                        "subject": {"identifier": {"system": "urn:engraft:mrn", "value": "MRN-1"}},
+                        "effectiveDateTime": utc(2024, 5, 3, 7),
+                        "valueQuantity": {"value": 18, "system": "http://unitsofmeasure.org", "code": "10*9/L"},
+                    }
+                }
+            ],
+        },
+        "inbound message",
+        "bulk insert",
+    ),
     ("risk-profile", "POST", "/api/episodes/{episode}/risk-profile", lambda s: None, "assessment", "create"),
 ]
 

@@ -59,6 +59,7 @@ def _declared() -> dict[tuple[str, str], Permission]:
         ("POST", "/api/episodes/{episode_id}/risk-profile"): P.RISK_ASSESS,
         ("GET", "/api/assessments"): P.PATIENT_READ,
         ("POST", "/api/observations/bulk"): P.OBSERVATION_WRITE,
+        ("POST", "/api/fhir"): P.OBSERVATION_WRITE,
         ("GET", "/api/observations"): P.PATIENT_READ,
         ("POST", "/api/donor-search"): P.DONOR_SEARCH,
         ("GET", "/api/audit"): P.AUDIT_READ,

@@ -26,6 +26,7 @@ from engraft.api.routes_audit import router as audit_router
 from engraft.api.routes_auth import router as auth_router
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.api.routes_donor_search import router as donor_search_router
+from engraft.api.routes_fhir import router as fhir_router
 from engraft.api.routes_health import DatabaseProbe, health_of
 from engraft.api.routes_health import router as health_router
 from engraft.api.routes_outcomes import router as outcomes_router
@@ -53,6 +54,7 @@ APP_FACTORY = "engraft.api.app:app_from_environment"
 API_ROUTERS: tuple[APIRouter, ...] = (
     health_router,
     registry_router,
+    fhir_router,
     scores_router,
     outcomes_router,
     donor_search_router,

@@ -28,6 +28,7 @@ from engraft.cli.db import db_app
 from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
 from engraft.cli.keys import keys_app
+from engraft.cli.monitor import monitor_app
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.scores import score
 from engraft.cli.tokens import tokens_app
@@ -48,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(donors_app, name="donors")
 app.add_typer(hla_app, name="hla")
 app.add_typer(keys_app, name="keys")
+app.add_typer(monitor_app, name="monitor")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")

@@ -32,7 +32,14 @@ from engraft.registry.observation_batch import MAX_PROBLEMS, NO_EPISODE, Observa
 from engraft.registry.schemas.clinical import BulkObservationResult, ObservationIn
 from engraft.registry.service import RegistryService
 
-__all__ = ["MAX_PROBLEMS", "ObservationRow", "add_observation_inputs", "add_observations"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "ObservationRow",
+    "add_observation_inputs",
+    "add_observations",
+    "parent_problems",
+    "store_batch",
+]
 
 _ID_CHUNK = 10_000
 _COPY_PIECE = 10_000
@@ -79,12 +86,12 @@ def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -
         raise InvalidRecord(problems)
     with service.transaction() as session:
         connection = session.connection()
-        problems = _parent_problems(connection, batch)
+        problems = parent_problems(connection, batch)
         if problems:
             raise InvalidRecord(problems)
         now = dt.datetime.now(dt.UTC)
         try:
-            inserted = _store(connection, batch, now)
+            inserted = store_batch(connection, batch, now)
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
             raise WriteConflict("observation", type(exc).__name__) from exc
         outcome = BulkObservationResult(
@@ -94,7 +101,7 @@ def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -
         return outcome
 
 
-def _store(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:
+def store_batch(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:
     """Insert the batch's new results; the number inserted."""
     if not len(batch):
         return 0
@@ -109,7 +116,7 @@ def add_observation_inputs(service: RegistryService, items: Sequence[Observation
     return add_observations(service, (ObservationRow.from_input(i) for i in items))
 
 
-def _parent_problems(connection: Connection, batch: ObservationBatch) -> list[Problem]:
+def parent_problems(connection: Connection, batch: ObservationBatch) -> list[Problem]:
     """Unknown patients, episodes of another patient, results before birth (parents locked)."""
     patient_ids = np.unique(batch.patient_id)
     episode_ids = np.unique(batch.episode_id[batch.episode_id != NO_EPISODE])

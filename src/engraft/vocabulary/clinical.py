@@ -173,6 +173,20 @@ class ObservationSource(StrEnum):
     DEVICE = "device"
 
 
+class TransfusionProduct(StrEnum):
+    """The blood products whose transfusion days the engraftment and graft-function rules read."""
+
+    PLATELETS = "platelets"
+    RED_CELLS = "red cells"
+
+
+class InboundProtocol(StrEnum):
+    """How a message of results reached the registry (its control id is unique per protocol and sender)."""
+
+    HL7V2 = "hl7v2"
+    FHIR = "fhir"
+
+
 class EventSource(StrEnum):
     MANUAL = "manual"
     DERIVED = "derived"

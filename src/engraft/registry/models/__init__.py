@@ -11,6 +11,7 @@ from engraft.registry.models.clinical import (
 )
 from engraft.registry.models.donor import Donor, DonorMarker
 from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, TransplantEpisode
+from engraft.registry.models.ingest import InboundMessage, Transfusion
 from engraft.registry.models.patient import Centre, Diagnosis, Patient, PatientIdentity
 
 __all__ = [
@@ -26,11 +27,13 @@ __all__ = [
     "DonorMarker",
     "EpisodeDonor",
     "FollowUpVisit",
+    "InboundMessage",
     "Observation",
     "Patient",
     "PatientIdentity",
     "ResearchProject",
     "SignInSession",
+    "Transfusion",
     "TransplantEpisode",
     "UserAccount",
 ]

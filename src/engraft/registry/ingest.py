@@ -1,0 +1,390 @@
+"""Results from lab and clinical feeds (HL7 v2, FHIR) stored all-or-nothing, once per message.
+
+A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a message into
+:class:`IncomingObservation` and :class:`IncomingTransfusion` items that name their patient by a
+:class:`PatientKey` (Engraft id or medical record number). :func:`store_results` then, in one transaction:
+
+1. looks the message up by its :class:`MessageKey` (protocol, sender, control id): a message already stored
+   is a re-send (its acknowledgement was lost) and changes nothing;
+2. resolves every patient key, checks every observation like the bulk API does
+   (:mod:`engraft.registry.observation_batch`, :func:`engraft.registry.observations.parent_problems`) and
+   every transfusion; any problem refuses the whole message with :class:`InvalidRecord` naming each item;
+3. stores the new observations and transfusions (identical re-sent results are skipped, as in the bulk API),
+   the message's key, and one audit entry naming the actor;
+4. after the commit, tells the :mod:`result hooks <engraft.registry.result_hooks>` which rows it stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import psycopg.errors
+from sqlalchemy import Connection, select, tuple_
+from sqlalchemy.orm import Session
+
+from engraft.registry.audit import AuditAction
+from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
+from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, Transfusion
+from engraft.registry.models.patient import Centre
+from engraft.registry.observation_batch import EARLIEST, MAX_CLOCK_SKEW, MAX_PROBLEMS, SOURCE_ID_MAX_LENGTH, validate
+from engraft.registry.observations import ObservationRow, parent_problems, store_batch
+from engraft.registry.result_hooks import RESULT_HOOKS, CommittedResults, ResultHooks
+from engraft.registry.service import RegistryService
+from engraft.vocabulary import InboundProtocol, ObservationSource, TransfusionProduct
+
+_CHUNK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class PatientKey:
+    """How a message names its patient: the Engraft patient id, or a medical record number."""
+
+    engraft_id: int | None = None
+    mrn: str | None = None
+
+    def describe(self) -> str:
+        return f"Engraft id {self.engraft_id}" if self.engraft_id is not None else f"MRN {self.mrn!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingObservation:
+    """One numeric result of a message, in the catalogue's LOINC code and a UCUM unit from the closed set."""
+
+    item: int
+    """1-based position of the item in its message (FHIR entry, HL7 OBX), named in every problem."""
+    label: str
+    """Where the item is in its message, e.g. ``entry[3]`` or ``OBX[2]``."""
+    patient: PatientKey
+    observed_at: dt.datetime
+    loinc: str
+    value: float
+    unit: str
+    source_system: str
+    source_id: str
+    source: ObservationSource = ObservationSource.LAB_FEED
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingTransfusion:
+    """One blood product given (a FHIR MedicationAdministration)."""
+
+    item: int
+    label: str
+    patient: PatientKey
+    product: TransfusionProduct
+    administered_at: dt.datetime
+    source_system: str
+    source_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageKey:
+    """What makes a message unique: its protocol, its sender (application and facility) and its control id."""
+
+    protocol: InboundProtocol
+    sender: str
+    control_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What :func:`store_results` did with a message."""
+
+    already_stored: bool
+    """The message's key was stored before: a re-send, acknowledged again, nothing written."""
+    observations_received: int
+    observations_inserted: int
+    transfusions_received: int
+    transfusions_inserted: int
+    committed: tuple[CommittedResults, ...]
+
+
+def store_results(
+    service: RegistryService,
+    observations: Sequence[IncomingObservation],
+    transfusions: Sequence[IncomingTransfusion] = (),
+    message: MessageKey | None = None,
+    *,
+    centre: str | None = None,
+    protocol: InboundProtocol = InboundProtocol.HL7V2,
+    hooks: ResultHooks = RESULT_HOOKS,
+) -> IngestOutcome:
+    """Store a message's results in one transaction (see the module's description); notify ``hooks`` after.
+
+    ``centre`` (a centre code) scopes medical record numbers, which are unique only within a centre; without
+    it an MRN that two centres use is refused as ambiguous. Raises :class:`InvalidRecord` naming every bad item.
+    """
+    if message is not None:
+        protocol = message.protocol
+    with service.transaction() as session:
+        digest = content_digest(observations, transfusions)
+        if message is not None and _already_stored(session, message, digest):
+            return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
+        patients, problems = _resolve_patients(session, [*observations, *transfusions], centre)
+        rows = [_row(item, patients) for item in observations if item.patient in patients]
+        batch, batch_problems = validate(rows)
+        by_row = [item for item in observations if item.patient in patients]
+        problems += [_relabel(p, by_row) for p in batch_problems]
+        problems += _transfusion_problems(transfusions, patients)
+        if problems:
+            raise InvalidRecord(_ordered(problems))
+        connection = session.connection()
+        problems = [_relabel(p, by_row) for p in parent_problems(connection, batch)]
+        if problems:
+            raise InvalidRecord(problems)
+        keys = [(r.source_system, r.source_id) for r in rows]
+        before = _observation_ids(connection, keys)
+        try:
+            store_batch(connection, batch, dt.datetime.now(dt.UTC))
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            raise WriteConflict("observation", type(exc).__name__) from exc
+        except InvalidRecord as exc:
+            raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
+        new_observations = {k: v for k, v in _observation_ids(connection, keys).items() if k not in before}
+        new_transfusions = _store_transfusions(session, transfusions, patients)
+        changes = {
+            "protocol": protocol.value,
+            "observations_received": len(observations),
+            "observations_inserted": len(new_observations),
+            "transfusions_received": len(transfusions),
+            "transfusions_inserted": len(new_transfusions),
+        }
+        entity_id = None
+        if message is not None:
+            record = InboundMessage(
+                protocol=message.protocol,
+                sender=message.sender,
+                control_id=message.control_id,
+                observations=len(observations),
+                transfusions=len(transfusions),
+                content_sha256=digest,
+            )
+            session.add(record)
+            session.flush()
+            entity_id = record.id
+            changes |= {"sender": message.sender, "control_id": message.control_id}
+        service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
+        committed = _groups(new_observations.values(), new_transfusions, protocol)
+    hooks.notify(committed)
+    return IngestOutcome(
+        False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed
+    )
+
+
+def message_already_stored(service: RegistryService, message: MessageKey) -> bool:
+    """True when ``message`` was committed before (a re-send whose acknowledgement was lost)."""
+    with service.read_snapshot() as session:
+        return _already_stored(session, message, None)
+
+
+def content_digest(observations: Sequence[IncomingObservation], transfusions: Sequence[IncomingTransfusion]) -> str:
+    """SHA-256 of what a message carries (patients, codes, values, units, times, identifiers), order kept."""
+    digest = hashlib.sha256()
+    for o in observations:
+        parts = (
+            o.patient.describe(),
+            o.observed_at.isoformat(),
+            o.loinc,
+            repr(o.value),
+            o.unit,
+            o.source_system,
+            o.source_id,
+        )
+        digest.update(("\x1f".join(("o", *parts)) + "\x1e").encode())
+    for t in transfusions:
+        given = (t.patient.describe(), t.administered_at.isoformat(), t.product.value, t.source_system, t.source_id)
+        digest.update(("\x1f".join(("t", *given)) + "\x1e").encode())
+    return digest.hexdigest()
+
+
+def _already_stored(session: Session, message: MessageKey, digest: str | None) -> bool:
+    """Whether ``message`` is stored; a stored one of other content (``digest`` differs) is refused."""
+    stmt = select(InboundMessage.content_sha256).where(
+        InboundMessage.protocol == message.protocol,
+        InboundMessage.sender == message.sender,
+        InboundMessage.control_id == message.control_id,
+    )
+    stored = session.execute(stmt).scalar_one_or_none()
+    if stored is not None and digest is not None and stored != digest:
+        expected = (
+            "a control id not re-used: a message with this control id and sender but other results is stored "
+            "(a re-send must repeat the message unchanged)"
+        )
+        raise InvalidRecord.single("control_id", message.control_id, expected)
+    return stored is not None
+
+
+def _resolve_patients(
+    session: Session, items: Sequence[IncomingObservation | IncomingTransfusion], centre: str | None
+) -> tuple[dict[PatientKey, int], list[Problem]]:
+    """Patient id of each key the items use, and a problem for each item whose key names no single patient."""
+    keys = {item.patient for item in items}
+    ids = sorted({k.engraft_id for k in keys if k.engraft_id is not None})
+    mrns = sorted({k.mrn for k in keys if k.mrn is not None})
+    found: dict[PatientKey, int] = {}
+    ambiguous: set[PatientKey] = set()
+    for lo in range(0, len(ids), _CHUNK):
+        for (pid,) in session.execute(select(Patient.id).where(Patient.id.in_(ids[lo : lo + _CHUNK]))):
+            found[PatientKey(engraft_id=int(pid))] = int(pid)
+    for lo in range(0, len(mrns), _CHUNK):
+        stmt = select(PatientIdentity.mrn, PatientIdentity.patient_id).where(
+            PatientIdentity.mrn.in_(mrns[lo : lo + _CHUNK])
+        )
+        if centre is not None:
+            stmt = stmt.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
+        for mrn, pid in session.execute(stmt):
+            key = PatientKey(mrn=mrn)
+            if key in found and found[key] != pid:
+                ambiguous.add(key)
+            found[key] = int(pid)
+    for key in ambiguous:
+        del found[key]
+    where = f" at centre {centre!r}" if centre is not None else ""
+    problems = []
+    for item in items:
+        if item.patient in found:
+            continue
+        if item.patient in ambiguous:
+            expected = "an MRN that names one patient (it is used at several centres: configure the feed's centre)"
+        else:
+            expected = f"a registered patient{where}"
+        problems.append(Problem(f"{item.label} patient", item.patient.describe(), expected, item.item))
+    return found, problems
+
+
+def _row(item: IncomingObservation, patients: dict[PatientKey, int]) -> ObservationRow:
+    return ObservationRow(
+        patients[item.patient],
+        None,
+        item.observed_at,
+        item.loinc,
+        item.value,
+        item.unit,
+        item.source.value,
+        item.source_id,
+        item.source_system,
+    )
+
+
+def _relabel(problem: Problem, items: Sequence[IncomingObservation]) -> Problem:
+    """A batch problem (row = position among the checked rows) told in the message's own terms."""
+    if problem.row is None or not 1 <= problem.row <= len(items):
+        return problem
+    item = items[problem.row - 1]
+    return Problem(f"{item.label} {problem.field}", problem.value, problem.expected, item.item)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.row or 0, p.field))[:MAX_PROBLEMS]
+
+
+def _transfusion_problems(items: Sequence[IncomingTransfusion], patients: dict[PatientKey, int]) -> list[Problem]:
+    latest = dt.datetime.now(dt.UTC) + MAX_CLOCK_SKEW
+    problems = []
+    seen: dict[tuple[str, str], IncomingTransfusion] = {}
+    for item in items:
+        at = item.administered_at
+        if at.utcoffset() is None:
+            problems.append(Problem(f"{item.label} time", at.isoformat(), "a time with a time zone", item.item))
+        elif not EARLIEST <= at <= latest:
+            expected = f"a time from {EARLIEST:%Y-%m-%d} to now (at most {MAX_CLOCK_SKEW} ahead of the server)"
+            problems.append(Problem(f"{item.label} time", at.isoformat(), expected, item.item))
+        if not item.source_id or len(item.source_id) > SOURCE_ID_MAX_LENGTH or "\x00" in item.source_id:
+            expected = f"an identifier of 1 to {SOURCE_ID_MAX_LENGTH} characters"
+            problems.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
+        if len(item.source_system) > SOURCE_ID_MAX_LENGTH or "\x00" in item.source_system:
+            expected = f"an identifier system of at most {SOURCE_ID_MAX_LENGTH} characters"
+            problems.append(Problem(f"{item.label} identifier", item.source_system, expected, item.item))
+        previous = seen.setdefault((item.source_system, item.source_id), item)
+        if previous is not item and _content(previous, patients) != _content(item, patients):
+            expected = "an identifier not re-used for another administration in the same message"
+            problems.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
+    return problems
+
+
+def _content(item: IncomingTransfusion, patients: dict[PatientKey, int]) -> tuple[object, ...]:
+    return (patients.get(item.patient), item.product, item.administered_at)
+
+
+def _store_transfusions(
+    session: Session, items: Sequence[IncomingTransfusion], patients: dict[PatientKey, int]
+) -> list[tuple[int, int, int | None]]:
+    """Insert the transfusions not stored yet; (id, patient, episode) of each new one."""
+    if not items:
+        return []
+    keys = sorted({(item.source_system, item.source_id) for item in items})
+    stored: dict[tuple[str, str], tuple[object, ...]] = {}
+    for lo in range(0, len(keys), _CHUNK):
+        stmt = select(
+            Transfusion.source_system,
+            Transfusion.source_id,
+            Transfusion.patient_id,
+            Transfusion.product,
+            Transfusion.administered_at,
+        ).where(tuple_(Transfusion.source_system, Transfusion.source_id).in_(keys[lo : lo + _CHUNK]))
+        for system, source_id, patient_id, product, at in session.execute(stmt):
+            stored[(system, source_id)] = (patient_id, product, at)
+    new: list[Transfusion] = []
+    conflicts = []
+    for item in items:
+        key = (item.source_system, item.source_id)
+        if key in stored:
+            if stored[key] != _content(item, patients):
+                expected = "either new, or identical to the administration already stored under that identifier"
+                conflicts.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
+            continue
+        stored[key] = _content(item, patients)
+        new.append(
+            Transfusion(
+                patient_id=patients[item.patient],
+                episode_id=None,
+                product=item.product,
+                administered_at=item.administered_at,
+                source_system=item.source_system,
+                source_id=item.source_id,
+            )
+        )
+    if conflicts:
+        raise InvalidRecord(conflicts)
+    session.add_all(new)
+    session.flush()
+    return [(t.id, t.patient_id, t.episode_id) for t in new]
+
+
+def _observation_ids(
+    connection: Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int, int | None]]:
+    """(id, patient, episode) of the stored observations with these (source_system, source_id) keys."""
+    by_system: dict[str, list[str]] = defaultdict(list)
+    for system, source_id in keys:
+        by_system[system].append(source_id)
+    found: dict[tuple[str, str], tuple[int, int, int | None]] = {}
+    for system, source_ids in by_system.items():
+        for lo in range(0, len(source_ids), _CHUNK):
+            stmt = select(Observation.source_id, Observation.id, Observation.patient_id, Observation.episode_id).where(
+                Observation.source_system == system, Observation.source_id.in_(source_ids[lo : lo + _CHUNK])
+            )
+            for source_id, oid, pid, eid in connection.execute(stmt):
+                found[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid))
+    return found
+
+
+def _groups(
+    observations: Iterable[tuple[int, int, int | None]],
+    transfusions: Iterable[tuple[int, int, int | None]],
+    protocol: InboundProtocol,
+) -> tuple[CommittedResults, ...]:
+    """The new rows grouped per (patient, episode), ids ascending."""
+    grouped: dict[tuple[int, int | None], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for oid, pid, eid in observations:
+        grouped[(pid, eid)][0].append(oid)
+    for tid, pid, eid in transfusions:
+        grouped[(pid, eid)][1].append(tid)
+    return tuple(
+        CommittedResults(pid, eid, tuple(sorted(obs)), tuple(sorted(tra)), protocol)
+        for (pid, eid), (obs, tra) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+    )
