@@ -29,8 +29,12 @@ from pydantic import Field
 from engraft.outcomes._validation import OutcomeInputError
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.provenance import FrozenModel
+from engraft.vocabulary.phrases import Phrase
 
 ALL_CENTRES = "ALL"
+EVERY_CENTRE: Final = "all centres"
+ACTIVITY_TITLE: Final = Phrase("Transplant activity ({centre})")
+"""The activity figure's title (English; the pages translate the drawn figure)."""
 
 INDICATION_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("CML", ("C92.1",)),
@@ -248,7 +252,7 @@ def activity_figure(report: ActivityReport, centre: str = ALL_CENTRES, *, title:
     ax.set_xticks(x, [str(r.year) for r in rows], rotation=45 if len(rows) > 8 else 0)
     ax.set_xlabel("Year of transplant")
     ax.set_ylabel("Transplants")
-    ax.set_title(title or f"Transplant activity ({'all centres' if centre == ALL_CENTRES else centre})")
+    ax.set_title(title or ACTIVITY_TITLE(centre=EVERY_CENTRE if centre == ALL_CENTRES else centre))
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     return fig
 

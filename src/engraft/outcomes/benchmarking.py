@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -63,6 +63,7 @@ from engraft.outcomes._validation import (
 )
 from engraft.outcomes.kaplan_meier import kaplan_meier
 from engraft.outcomes.pseudo_values import km_pseudo_values
+from engraft.vocabulary.phrases import Phrase
 
 Flag = Literal["below", "as expected", "above", "not rated"]
 SCORES: dict[str, int | None] = {"below": -1, "as expected": 0, "above": 1, "not rated": None}
@@ -75,6 +76,8 @@ MISSING_RULE = (
     "'missing', levels with fewer than 10 patients are pooled as 'other (rare)'; single-level covariates are dropped"
 )
 RIDGE = 0.5
+BENCHMARK_AXIS: Final = Phrase("Survival at {tau} days (observed dot, expected tick, {level} prediction interval)")
+"""The benchmark figure's time axis (English; the pages translate the drawn figure)."""
 MIN_LEVEL_SIZE = 10
 SCALE_BOUNDS = (0.01, 0.99)
 _MISSING = "missing"
@@ -375,9 +378,7 @@ def benchmark_figure(result: BenchmarkResult, *, title: str | None = None) -> Fi
     unique = dict(zip(labels, handles, strict=True))
     ax.legend(unique.values(), unique.keys(), loc="lower left", frameon=False, fontsize=8)
     ax.set_yticks(y, [f"{c.centre} (n={c.n})" for c in rows])
-    ax.set_xlabel(
-        f"Survival at {result.tau:g} days (observed dot, expected tick, {result.level:.0%} prediction interval)"
-    )
+    ax.set_xlabel(BENCHMARK_AXIS(tau=f"{result.tau:g}", level=f"{result.level:.0%}"))
     ax.set_xlim(0.0, 1.0)
     ax.set_title(title or "Risk-adjusted centre survival")
     return fig

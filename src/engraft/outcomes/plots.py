@@ -14,6 +14,7 @@ they are the risk-set sizes at the next observed time).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -23,6 +24,11 @@ from matplotlib.ticker import MaxNLocator
 from engraft.outcomes._validation import FloatArray, IntArray, OutcomeInputError, as_times
 from engraft.outcomes.cumulative_incidence import CumulativeIncidenceResult
 from engraft.outcomes.kaplan_meier import KaplanMeierResult
+from engraft.vocabulary.phrases import Phrase
+
+NUMBER_AT_RISK: Final = Phrase("Number at risk (time in {unit})")
+TIME_AXIS: Final = Phrase("Time ({unit})")
+"""The figures' own labels (English; the pages translate the drawn figure)."""
 
 
 def numbers_at_risk(time: FloatArray, n_risk: IntArray, at: Sequence[float]) -> IntArray:
@@ -65,7 +71,7 @@ def _risk_table(fig: Figure, ax: Axes, rows: Mapping[str, IntArray], ticks: Floa
     for k, counts in enumerate(list(rows.values())[::-1]):
         for t, c in zip(ticks, counts, strict=True):
             table.text(float(t), k, str(int(c)), ha="center", va="center", fontsize=8)
-    table.set_title(f"Number at risk (time in {unit})", fontsize=8, loc="left")
+    table.set_title(NUMBER_AT_RISK(unit=unit), fontsize=8, loc="left")
 
 
 def _figure(n_rows: int) -> tuple[Figure, Axes]:
@@ -133,7 +139,7 @@ def _finish(ax: Axes, ticks: FloatArray, unit: str, ylabel: str, title: str | No
     ax.set_xlim(0.0, float(max(ticks.max(), ax.get_xlim()[1])))
     ax.set_ylim(0.0, 1.0)
     ax.set_xticks(ticks)
-    ax.set_xlabel(f"Time ({unit})")
+    ax.set_xlabel(TIME_AXIS(unit=unit))
     ax.set_ylabel(ylabel)
     ax.legend(loc="best", frameon=False)
     if title:

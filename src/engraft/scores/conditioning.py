@@ -40,8 +40,25 @@ from engraft.scores import _compare as cmp
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
 from engraft.vocabulary import ConditioningDrug, ConditioningIntensity, DrugRoute
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "conditioning-intensity"
+
+SINGLE_FRACTION: Final = "single fraction"
+FRACTIONATED: Final = "fractionated"
+NO_MAC_THRESHOLD: Final = "no myeloablative threshold"
+TBI_DOSE: Final = Phrase("TBI {dose} cGy in {fractions} fraction(s)")
+MAC_TBI_RULE: Final = Phrase("MAC if >= {limit} cGy ({fractionation}); NMA only if <= 200 cGy")
+MAC_BUSULFAN_RULE: Final = Phrase("MAC if > {limit} mg/kg ({route})")
+REACHES_MAC: Final = Phrase("{component} reaches the myeloablative threshold")
+NOT_NMA: Final = Phrase("{component} is not part of a non-myeloablative regimen; no MAC threshold met")
+RIC_TBI_RULE: Final = Phrase("RIC if < {limit} cGy ({fractionation})")
+RIC_DOSE_RULE: Final = Phrase("RIC if < {limit} {unit}")
+RIC_IV_BUSULFAN_RULE: Final = Phrase(
+    "{rule}; IV dose compared as oral equivalent {oral} mg/kg (assumption: IV = 0.8 x oral)"
+)
+ABOVE_RIC: Final = Phrase("{component} is at or above the RIC dose spectrum")
+"""The texts of the components and the deciding component (English; the pages translate them)."""
 BUSULFAN_IV_TO_ORAL: Final = 0.8
 
 
@@ -146,8 +163,8 @@ def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
         single = data.tbi.fractions == 1
         limit: float = 500 if single else 800
         hit = cmp.ge(data.tbi.cgy, limit)
-        rule = f"MAC if >= {limit} cGy ({'single fraction' if single else 'fractionated'}); NMA only if <= 200 cGy"
-        text = f"TBI {data.tbi.cgy:g} cGy in {data.tbi.fractions} fraction(s)"
+        rule = MAC_TBI_RULE(limit=limit, fractionation=SINGLE_FRACTION if single else FRACTIONATED)
+        text = TBI_DOSE(dose=f"{data.tbi.cgy:g}", fractions=data.tbi.fractions)
         comps.append(Component(item="tbi", input=text, points=0, rule=rule, verified=False))
         if hit:
             mac.append(text)
@@ -155,10 +172,10 @@ def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
             non_nma.append(text)
     for agent, dose in agents.items():
         text = f"{agent.value} {dose.total_dose}" + (f" {dose.route.value}" if dose.route else "")
-        rule = "no myeloablative threshold"
+        rule = NO_MAC_THRESHOLD
         if agent is ConditioningDrug.BUSULFAN:
             limit = 7.2 if dose.route is DrugRoute.IV else 9.0
-            rule = f"MAC if > {limit:g} mg/kg ({dose.route.value if dose.route else 'oral'})"
+            rule = MAC_BUSULFAN_RULE(limit=f"{limit:g}", route=dose.route.value if dose.route else "oral")
             if cmp.gt(dose.total_dose.to("mg/kg"), limit):
                 mac.append(text)
         elif agent is ConditioningDrug.MELPHALAN:
@@ -171,11 +188,11 @@ def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
             non_nma.append(text)
         comps.append(Component(item=agent.value, input=text, points=0, rule=rule, verified=False))
     if mac:
-        return ConditioningIntensity.MAC, f"{mac[0]} reaches the myeloablative threshold", comps
+        return ConditioningIntensity.MAC, REACHES_MAC(component=mac[0]), comps
     if non_nma:
         return (
             ConditioningIntensity.RIC,
-            f"{non_nma[0]} is not part of a non-myeloablative regimen; no MAC threshold met",
+            NOT_NMA(component=non_nma[0]),
             comps,
         )
     return ConditioningIntensity.NMA, "only TBI <= 200 cGy, fludarabine, Flu/Cy and serotherapy", comps
@@ -187,8 +204,8 @@ def _giralt(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
     if data.tbi is not None:
         single = data.tbi.fractions == 1
         limit: float = 500 if single else 800
-        text = f"TBI {data.tbi.cgy:g} cGy in {data.tbi.fractions} fraction(s)"
-        rule = f"RIC if < {limit} cGy ({'single fraction' if single else 'fractionated'})"
+        text = TBI_DOSE(dose=f"{data.tbi.cgy:g}", fractions=data.tbi.fractions)
+        rule = RIC_TBI_RULE(limit=limit, fractionation=SINGLE_FRACTION if single else FRACTIONATED)
         comps.append(Component(item="tbi", input=text, points=0, rule=rule))
         if cmp.ge(data.tbi.cgy, limit):
             mac.append(text)
@@ -204,16 +221,16 @@ def _giralt(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
             continue
         limit, unit = limits[dose.agent]
         value = _oral_equivalent_bu(dose) if dose.agent is ConditioningDrug.BUSULFAN else dose.total_dose.to(unit)
-        rule = f"RIC if < {limit:g} {unit}"
+        rule = RIC_DOSE_RULE(limit=f"{limit:g}", unit=unit)
         verified = True
         if dose.agent is ConditioningDrug.BUSULFAN and dose.route is DrugRoute.IV:
-            rule += f"; IV dose compared as oral equivalent {value:.3g} mg/kg (assumption: IV = 0.8 x oral)"
+            rule = RIC_IV_BUSULFAN_RULE(rule=rule, oral=f"{value:.3g}")
             verified = False
         comps.append(Component(item=dose.agent.value, input=text, points=0, rule=rule, verified=verified))
         if cmp.ge(value, limit):
             mac.append(text)
     if mac:
-        return ConditioningIntensity.MAC, f"{mac[0]} is at or above the RIC dose spectrum", comps
+        return ConditioningIntensity.MAC, ABOVE_RIC(component=mac[0]), comps
     return ConditioningIntensity.RIC, "every agent with a threshold is below the RIC dose spectrum", comps
 
 

@@ -29,8 +29,17 @@ from pydantic import model_validator
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
 from engraft.vocabulary import DonorEligibility, GraftSource, MarkerResult, MarkerTest, TransplantType
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "donor-eligibility"
+
+SPECIMEN_DAY: Final = Phrase("{result}, specimen day {day} relative to recovery")
+OUTSIDE_WINDOW: Final = Phrase("{marker}: specimen day {day} is outside the allowed window {low} to {high} days")
+WINDOW_RULE: Final = Phrase("specimen must be collected between day {low} and day {high} of recovery (1271.80(b))")
+INDETERMINATE: Final = Phrase("{marker}: indeterminate result; resolve before a determination")
+REACTIVE: Final = Phrase("{marker}: reactive")
+REACTIVE_WARNING: Final = Phrase("WARNING: Reactive test results for {marker}")
+"""Texts built from a marker's result (English; the pages translate them)."""
 
 
 class Product(StrEnum):
@@ -117,14 +126,14 @@ def specimen_window_days(product: Product) -> tuple[int, int]:
 def _check_marker(m: DonorMarkerResult, data: DonorEligibilityInput) -> tuple[Component, str | None]:
     day = (m.specimen_date - data.recovery_date).days
     low, high = specimen_window_days(data.product)
-    text = f"{m.result.value}, specimen day {day:+d} relative to recovery"
+    text = SPECIMEN_DAY(result=m.result.value, day=f"{day:+d}")
     problem: str | None = None
     verified = True
     if not low <= day <= high:
-        problem = f"{m.marker.value}: specimen day {day:+d} is outside the allowed window {low:+d} to {high:+d} days"
-        rule = f"specimen must be collected between day {low:+d} and day {high:+d} of recovery (1271.80(b))"
+        problem = OUTSIDE_WINDOW(marker=m.marker.value, day=f"{day:+d}", low=f"{low:+d}", high=f"{high:+d}")
+        rule = WINDOW_RULE(low=f"{low:+d}", high=f"{high:+d}")
     elif m.result is MarkerResult.INDETERMINATE:
-        problem = f"{m.marker.value}: indeterminate result; resolve before a determination"
+        problem = INDETERMINATE(marker=m.marker.value)
         rule = "an indeterminate result cannot support eligibility"
         verified = False
     elif m.result is MarkerResult.NON_REACTIVE:
@@ -136,7 +145,7 @@ def _check_marker(m: DonorMarkerResult, data: DonorEligibilityInput) -> tuple[Co
         rule = "reactive screening test with negative treponemal confirmatory test: not a basis for ineligibility"
         verified = False
     else:
-        problem = f"{m.marker.value}: reactive"
+        problem = REACTIVE(marker=m.marker.value)
         rule = "reactive test for a relevant communicable disease agent makes the donor ineligible"
         verified = False
     component = Component(item=m.marker.value, input=text, points=0, rule=rule, verified=verified)
@@ -182,7 +191,7 @@ def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
     labelling = ["Biohazard legend", "WARNING: Advise patient of communicable disease risks"]
     if incomplete:
         labelling.insert(0, "NOT EVALUATED FOR INFECTIOUS SUBSTANCES")
-    labelling += [f"WARNING: Reactive test results for {name}" for name in reactive]
+    labelling += [REACTIVE_WARNING(marker=name) for name in reactive]
     status = DonorEligibility.NOT_ELIGIBLE
     permitted_use: str | None = None
     if data.documented_urgent_medical_need:

@@ -28,8 +28,12 @@ from engraft.scores import _compare as cmp
 from engraft.scores import sources
 from engraft.scores.provenance import Citation, Component, FrozenModel, ScoreResult
 from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "graft-quality"
+THRESHOLD_RULE: Final = Phrase("{op} {minimum} {unit} ({source}): {verdict}")
+THRESHOLD_RULE_SCOPED: Final = Phrase("{op} {minimum} {unit} {scope} ({source}): {verdict}")
+"""A component's rule: the threshold, its source and whether it was met (English; the pages translate it)."""
 
 
 class GraftCategory(StrEnum):
@@ -231,9 +235,13 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
                 item=t.measure.value,
                 input=f"{value:.4g} {t.unit}",
                 points=0,
-                rule=(
-                    f"{op} {t.minimum:.3g} {t.unit}{f' {t.scope}' if t.scope else ''} ({t.citation.short()}): "
-                    f"{'met' if passed else 'NOT met'}"
+                rule=(THRESHOLD_RULE_SCOPED if t.scope else THRESHOLD_RULE)(
+                    op=op,
+                    minimum=f"{t.minimum:.3g}",
+                    unit=t.unit,
+                    **({"scope": t.scope} if t.scope else {}),
+                    source=t.citation.short(),
+                    verdict="met" if passed else "NOT met",
                 ),
                 verified=t.verified,
             )

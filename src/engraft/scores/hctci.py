@@ -30,8 +30,13 @@ from engraft.scores.hctci_items import (
     total,
 )
 from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "hct-ci"
+REPORTED_FLAG: Final = "reported item flag"
+WEIGHTED_RULE: Final = Phrase("{definition} [weight {weight}]: {finding}")
+SUPERSEDED: Final = Phrase("{rule}; superseded by {item} (mutually exclusive, higher scores)")
+"""A component's rule: the item's definition, its weight and the finding (English; the pages translate it)."""
 
 
 class HctCiItemFlags(FrozenModel):
@@ -142,7 +147,7 @@ def item_findings(data: HctCiInput) -> dict[HctCiItem, Finding]:
     if data.items is not None:
         present = data.items.present()
         return {
-            item: Finding(item in present, f"items.{item.value}={str(item in present).lower()}", "reported item flag")
+            item: Finding(item in present, f"items.{item.value}={str(item in present).lower()}", REPORTED_FLAG)
             for item in HctCiItem
         }
     if data.facts is None or data.age_years is None:
@@ -159,9 +164,9 @@ def components_for(findings: dict[HctCiItem, Finding], variant: HctCiVariant) ->
     for item in HctCiItem:
         finding = findings[item]
         points = WEIGHTS[item] if finding.present and item not in superseded else 0
-        rule = f"{DEFINITIONS[variant][item]} [weight {WEIGHTS[item]}]: {finding.rule}"
+        rule = WEIGHTED_RULE(definition=DEFINITIONS[variant][item], weight=WEIGHTS[item], finding=finding.rule)
         if item in superseded:
-            rule += f"; superseded by {superseded[item].value} (mutually exclusive, higher scores)"
+            rule = SUPERSEDED(rule=rule, item=superseded[item].value)
         components.append(
             Component(item=item.value, input=finding.input, points=points, rule=rule, verified=finding.verified)
         )

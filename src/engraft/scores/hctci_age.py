@@ -15,9 +15,13 @@ from engraft.scores import sources
 from engraft.scores.hctci import HctCiInput, components_for, item_findings
 from engraft.scores.hctci_items import MAX_SCORE, total
 from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "hct-ci-age"
 AGE_THRESHOLD_YEARS: Final = 40
+AGE_RULE: Final = Phrase("+1 if age >= {limit} years (Sorror 2014)")
+C_STATISTIC: Final = Phrase("{endpoint} (c-statistic)")
+VERSUS_AGE_ALONE: Final = Phrase("versus {value} for age alone")
 
 
 class HctCiAgeInput(FrozenModel):
@@ -57,7 +61,7 @@ class HctCiAgeResult(ScoreResult):
 def _c_statistic(endpoint: str, value: float, age_alone: float) -> PublishedOutcome:
     return PublishedOutcome(
         band="all",
-        endpoint=f"{endpoint} (c-statistic)",
+        endpoint=C_STATISTIC(endpoint=endpoint),
         time_point="validation set",
         value=value,
         unit="c-statistic",
@@ -65,7 +69,7 @@ def _c_statistic(endpoint: str, value: float, age_alone: float) -> PublishedOutc
         n=3033,
         verified=True,
         source=sources.SORROR_2014,
-        note=f"versus {age_alone} for age alone",
+        note=VERSUS_AGE_ALONE(value=age_alone),
     )
 
 
@@ -99,7 +103,7 @@ def hct_ci_age(data: HctCiAgeInput) -> HctCiAgeResult:
         item="age",
         input=f"age_years={data.age_years}",
         points=age_points,
-        rule=f"+1 if age >= {AGE_THRESHOLD_YEARS} years (Sorror 2014)",
+        rule=AGE_RULE(limit=AGE_THRESHOLD_YEARS),
     )
     score = base + age_points
     return HctCiAgeResult(

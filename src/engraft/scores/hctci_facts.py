@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from pydantic import Field, field_validator, model_validator
 
@@ -30,6 +31,10 @@ from engraft.measurements import (
 from engraft.scores import _compare as cmp
 from engraft.scores.hctci_items import HctCiItem, HctCiVariant
 from engraft.scores.provenance import FrozenModel
+from engraft.vocabulary.phrases import Phrase
+
+MET_BY: Final = Phrase("met by {criteria}")
+"""A finding's rule when criteria are met (English; the pages translate it)."""
 
 CONVERSION_BASIS = ConversionBasis.CLINICAL_FACTOR
 """Which factor converts mg/dL and umol/L here: the rounded clinical one the thresholds were written with."""
@@ -257,7 +262,7 @@ def _flag(value: bool, name: str) -> Finding:
 def _any_flag(flags: list[tuple[str, bool]]) -> Finding:
     hits = [name for name, value in flags if value]
     text = ", ".join(f"{name}={str(value).lower()}" for name, value in flags)
-    return Finding(bool(hits), text, f"met by {', '.join(hits)}" if hits else "no criterion met")
+    return Finding(bool(hits), text, MET_BY(criteria=", ".join(hits)) if hits else "no criterion met")
 
 
 def _cardiac(c: CardiacFacts, paediatric_cibmtr: bool) -> Finding:
@@ -274,7 +279,7 @@ def _cardiac(c: CardiacFacts, paediatric_cibmtr: bool) -> Finding:
         parts.append(f"shortening_fraction_percent={c.shortening_fraction_percent:g}")
         if cmp.lt(c.shortening_fraction_percent, 26):
             hits.append("shortening fraction < 26% (paediatric, CIBMTR)")
-    return Finding(bool(hits), ", ".join(parts), f"met by {', '.join(hits)}" if hits else "no criterion met")
+    return Finding(bool(hits), ", ".join(parts), MET_BY(criteria=", ".join(hits)) if hits else "no criterion met")
 
 
 def _obesity(b: BodyFacts, age_years: int) -> Finding:
@@ -307,7 +312,7 @@ def _renal(r: RenalFacts, cibmtr: bool) -> Finding:
     text = f"creatinine={r.creatinine}, on_dialysis={str(r.on_dialysis).lower()}, " + (
         f"prior_renal_transplant={str(r.prior_renal_transplant).lower()}"
     )
-    return Finding(bool(hits), text, f"met by {', '.join(hits)}" if hits else "no criterion met")
+    return Finding(bool(hits), text, MET_BY(criteria=", ".join(hits)) if hits else "no criterion met")
 
 
 def _pulmonary(p: PulmonaryFacts) -> dict[HctCiItem, Finding]:
@@ -363,4 +368,4 @@ def _hepatic(h: HepaticFacts) -> dict[HctCiItem, Finding]:
 
 
 def _met(hits: list[str]) -> str:
-    return f"met by {', '.join(hits)}" if hits else "no criterion met"
+    return MET_BY(criteria=", ".join(hits)) if hits else "no criterion met"

@@ -25,8 +25,12 @@ from pydantic import Field
 
 from engraft.scores import sources
 from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "refined-dri"
+DISEASE_RISK_RULE: Final = Phrase("disease risk {risk} (UNVERIFIED assignment, check Armand 2014 Table 2)")
+COMBINATION_RULE: Final = Phrase("{disease} disease x {stage} stage -> {group} (UNVERIFIED combination rule)")
+"""The components' rules (English; the pages translate them)."""
 
 
 class RdriDisease(StrEnum):
@@ -111,15 +115,14 @@ def refined_dri(data: RefinedDriInput) -> RefinedDriResult:
             item="disease_risk",
             input=f"disease={data.disease.value}",
             points=0,
-            rule=f"disease risk {disease_risk.value} (UNVERIFIED assignment, check Armand 2014 Table 2)",
+            rule=DISEASE_RISK_RULE(risk=disease_risk.value),
             verified=False,
         ),
         Component(
             item="stage_risk",
             input=f"stage_risk={data.stage_risk.value}",
             points=0,
-            rule=f"{disease_risk.value} disease x {data.stage_risk.value} stage -> {four_group}"
-            " (UNVERIFIED combination rule)",
+            rule=COMBINATION_RULE(disease=disease_risk.value, stage=data.stage_risk.value, group=four_group),
             verified=False,
         ),
     )

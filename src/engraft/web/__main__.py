@@ -1,5 +1,7 @@
 """``python -m engraft.web [LANGUAGE...]``: print the msgids the pages use that a language leaves untranslated.
 
+The core's texts that reach the pages (:mod:`engraft.web.core_texts`) count too: they go to ``core.po``.
+
 They come out as ``.po`` entries, to paste into your section's catalogue and translate. Exit status 1 when
 any is missing (the same check as tests/web/test_catalogues.py).
 """
@@ -10,6 +12,7 @@ import sys
 
 from engraft.web.application import page_routers
 from engraft.web.catalogue_check import as_po_entries, missing_translations
+from engraft.web.core_texts import missing_core_translations
 from engraft.web.i18n import ENGLISH, LANGUAGES
 
 
@@ -19,7 +22,7 @@ def main(argv: list[str]) -> int:
     codes = argv or [language.code for language in LANGUAGES if language != ENGLISH]
     missing_any = False
     for code in codes:
-        missing = missing_translations(code)
+        missing = missing_translations(code) + missing_core_translations(code)
         if missing:
             missing_any = True
             sys.stdout.write(f"# {code}: {len(missing)} untranslated\n{as_po_entries(missing)}\n")

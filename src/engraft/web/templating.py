@@ -31,7 +31,9 @@ from markupsafe import Markup
 
 from engraft import __version__
 from engraft.api.auth import csrf_token, principal_of
+from engraft.web.core_text import core_wording
 from engraft.web.i18n import (
+    ENGLISH,
     LANGUAGE_COOKIE,
     LANGUAGES,
     PLATFORM_CATALOGUE,
@@ -122,6 +124,22 @@ def format_percent(context: Context, value: float | None, places: int = 0) -> st
     return numbers.format_percent(value, format=pattern, locale=_locale(context))
 
 
+@pass_context
+def core_text(context: Context, text: str | None) -> str:
+    """A text of the pure core (a band, a rule, a cohort) in the page's language (:mod:`engraft.web.core_text`)."""
+    language: Language = context["language"]
+    return "" if text is None else core_wording(language.code)(str(text))
+
+
+@pass_context
+def core_item(context: Context, name: str) -> str:
+    """A component's item (a field name such as ``inflammatory_bowel_disease``) as its translated label."""
+    language: Language = context["language"]
+    if language.code == ENGLISH.code:
+        return name
+    return core_wording(language.code).item(name)
+
+
 @cache
 def _static_hash(relative: str) -> str:
     path = (STATIC_DIR / relative).resolve()
@@ -153,6 +171,8 @@ def _build_environment() -> Environment:
         number=format_number,
         decimal=format_decimal,
         percent=format_percent,
+        core=core_text,
+        core_item=core_item,
     )
     environment.globals.update(
         static_url=static_url,

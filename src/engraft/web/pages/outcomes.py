@@ -42,7 +42,7 @@ from engraft.web.pages.outcomes_view import (
 )
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
-from engraft.web.templating import render
+from engraft.web.templating import language_of, render
 
 SECTION: Final = register(
     Section(
@@ -146,7 +146,7 @@ def download_file(
     if errors:
         return error_page(request, 400, detail=_first(errors))
     try:
-        file = download(_engine(request), kind, file_format, choice)
+        file = download(_engine(request), kind, file_format, choice, language_of(request).code)
     except NothingToAnalyse as exc:
         return error_page(request, 404, detail=str(exc))
     except (OutcomeInputError, ValueError) as exc:

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from pydantic import Field
 from sqlalchemy import Engine
 
-from engraft.io.figures import MEDIA_TYPES, FigureFormat, figure_bytes
+from engraft.io.figures import MEDIA_TYPES, FigureFormat
 from engraft.io.outcome_csv import ActivityTable, activity_csv, benchmark_csv, curve_csv
 from engraft.outcomes.activity import ALL_CENTRES, ActivityReport, activity_figure
 from engraft.outcomes.benchmark_report import BenchmarkAnalysis
@@ -51,7 +51,8 @@ from engraft.registry.outcome_service import (
     transplant_activity,
 )
 from engraft.vocabulary import TimeUnit
-from engraft.web.i18n import N_
+from engraft.web.figure_text import localised_figure_bytes
+from engraft.web.i18n import ENGLISH, N_
 
 ENDPOINT_LABELS: Final[Mapping[EndpointName, str]] = {
     EndpointName.OS: N_("Overall survival"),
@@ -236,19 +237,22 @@ class DownloadFile:
         return f'attachment; filename="{self.filename}"'
 
 
-def _figure_file(figure: Figure, fmt: DownloadFormat, name: str) -> DownloadFile:
+def _figure_file(figure: Figure, fmt: DownloadFormat, name: str, language: str) -> DownloadFile:
     image = FigureFormat(fmt.value)
-    return DownloadFile(figure_bytes(figure, image), MEDIA_TYPES[image], f"{name}.{fmt.value}")
+    return DownloadFile(localised_figure_bytes(figure, image, language), MEDIA_TYPES[image], f"{name}.{fmt.value}")
 
 
-def download(engine: Engine, what: Download, fmt: DownloadFormat, choice: OutcomeChoice) -> DownloadFile:
-    """One answer of ``choice`` as a file (the activity by indication is a table: CSV only)."""
+def download(
+    engine: Engine, what: Download, fmt: DownloadFormat, choice: OutcomeChoice, language: str = ENGLISH.code
+) -> DownloadFile:
+    """One answer of ``choice`` as a file (the activity by indication is a table: CSV only); figures are drawn in
+    ``language`` (:func:`engraft.web.figure_text.localised_figure_bytes`), tables stay as the API writes them."""
     if what is Download.CURVES:
         answer = endpoint_answer(engine, choice)
         name = f"engraft-{choice.slug()}"
         if fmt is DownloadFormat.CSV:
             return DownloadFile(curve_csv(answer.curve()).encode(), CSV_MEDIA_TYPE, f"{name}.csv")
-        return _figure_file(answer.figure(), fmt, name)
+        return _figure_file(answer.figure(), fmt, name, language)
     if what in (Download.ACTIVITY, Download.ACTIVITY_BY_INDICATION):
         report = activity_answer(engine, choice)
         name = _safe("engraft-activity" + (f"-{choice.centre}" if choice.centre else ""))
@@ -258,9 +262,9 @@ def download(engine: Engine, what: Download, fmt: DownloadFormat, choice: Outcom
             return DownloadFile(activity_csv(report, table).encode(), CSV_MEDIA_TYPE, f"{name}{suffix}.csv")
         if what is Download.ACTIVITY_BY_INDICATION:
             raise ValueError(f"format: got {fmt.value!r}; the activity by indication is a table: expected 'csv'")
-        return _figure_file(activity_figure(report, ALL_CENTRES), fmt, name)
+        return _figure_file(activity_figure(report, ALL_CENTRES), fmt, name, language)
     analysis = benchmark_answer(engine, choice)
     name = "engraft-benchmark"
     if fmt is DownloadFormat.CSV:
         return DownloadFile(benchmark_csv(analysis.report).encode(), CSV_MEDIA_TYPE, f"{name}.csv")
-    return _figure_file(analysis.figure(), fmt, name)
+    return _figure_file(analysis.figure(), fmt, name, language)

@@ -416,7 +416,7 @@ def _timeline_entries(
     for a in assessments:
         date = a.assessed_at.date()
         value = f" {wording.number(a.value)}" if a.value is not None else ""
-        band = f" ({a.band})" if a.band else ""
+        band = f" ({wording.gettext(a.band)})" if a.band else ""
         entries.append(TimelineEntry((date - day0).days, date, _("Assessments"), f"{a.instrument}{value}{band}"))
     return sorted(entries, key=lambda e: (e.day, e.lane))
 

@@ -22,6 +22,7 @@ from engraft.provenance import Citation, VerificationLevel
 from engraft.scores.catalog import CATALOG
 from engraft.scores.graft_quality import ThresholdCheck
 from engraft.scores.provenance import Component, PublishedOutcome, ScoreResult
+from engraft.vocabulary.phrases import Phrase
 from engraft.web.forms.labels import field_label
 from engraft.web.i18n import N_
 
@@ -112,6 +113,8 @@ class OutcomeView:
     value: str
     interval: str
     cohort: str
+    unit: str
+    """The figure's unit when it is not a percentage (a c-statistic): a core text, shown after the value."""
     n: int | None
     verification: Verification
     source: str
@@ -165,13 +168,23 @@ def number_text(value: float) -> str:
     return f"{value:g}"
 
 
+THRESHOLD_CHECK: Final = Phrase("{measure}: {value} ({sign} {minimum} {unit}): {verdict}")
+PASSED: Final = "passed"
+NOT_MET: Final = "NOT MET"
+SKIPPED_FOR_DONOR: Final = Phrase("no screening answers given for donor {donor} (donor_screening)")
+NO_EBMT_CATEGORY: Final = Phrase("donor relation '{relation}' has no EBMT score category")
+"""Reasons :mod:`engraft.registry.risk_profile` gives for skipping an instrument, recognised to translate them."""
+
+
 def _threshold_check(check: ThresholdCheck) -> str:
     limit = check.threshold
-    sign = "≥" if limit.inclusive else ">"
-    verdict = "passed" if check.passed else "NOT MET"
-    return (
-        f"{check.measure.value}: {number_text(check.value)} "
-        f"({sign} {number_text(limit.minimum)} {limit.unit}): {verdict}"
+    return THRESHOLD_CHECK(
+        measure=check.measure.value,
+        value=number_text(check.value),
+        sign="≥" if limit.inclusive else ">",
+        minimum=number_text(limit.minimum),
+        unit=limit.unit,
+        verdict=PASSED if check.passed else NOT_MET,
     )
 
 
@@ -187,7 +200,8 @@ def _component(component: Component) -> ComponentView:
 
 def _outcome(outcome: PublishedOutcome) -> OutcomeView:
     unit = outcome.unit
-    value = f"{number_text(outcome.value)}{unit if unit == '%' else ' ' + unit}".rstrip()
+    value = f"{number_text(outcome.value)}{unit if unit == '%' else ''}"
+    shown_unit = "" if unit in ("%", "") else unit
     interval = ""
     if outcome.ci_low is not None and outcome.ci_high is not None:
         interval = f"{number_text(outcome.ci_low)}–{number_text(outcome.ci_high)}"
@@ -198,6 +212,7 @@ def _outcome(outcome: PublishedOutcome) -> OutcomeView:
         value,
         interval,
         outcome.cohort,
+        shown_unit,
         outcome.n,
         verification(outcome.verified),
         outcome.source.short(),

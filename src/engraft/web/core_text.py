@@ -1,0 +1,140 @@
+"""The core's English texts in the page's language: bands, rules, cohorts, notes, figure labels.
+
+The pure core answers in English (the API and the CLI stay English) and imports no translation library.
+Its texts are msgids of the ``core`` catalogue (``locale/<code>/LC_MESSAGES/core.po``). A text the core
+builds from figures is written through a :class:`~engraft.vocabulary.phrases.Phrase`; the page finds the
+phrase again by its pattern (:meth:`Phrase.parse`: a stored assessment keeps only its English text),
+translates the template and fills in the parameters, each translated in turn when it is itself a core
+text (a band, a drug's name, a list of criteria) and left as it is otherwise (numbers, units, codes).
+
+:func:`core_wording` gives the translator of a language; templates use the ``core`` filter
+(``{{ c.rule|core }}``); :func:`translate_figure` rewrites a drawn matplotlib figure's texts and sets a
+CJK font for Chinese. :func:`core_phrases` lists the phrases tried; :mod:`engraft.web.core_texts` the texts
+the catalogue must translate.
+"""
+
+from __future__ import annotations
+
+import gettext
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from functools import cache
+from types import ModuleType
+from typing import Final
+
+from engraft.vocabulary.phrases import Message, Phrase, Value, phrases_of
+from engraft.web.field_labels import field_label
+from engraft.web.i18n import ENGLISH, translations_for
+
+CORE_CATALOGUE: Final = "core"
+CORE_CONTEXT: Final = "core"
+"""The ``msgctxt`` of a core text whose English other pages translate in another sense (``years``: 年, not 岁)."""
+CORE_PACKAGES: Final = ("engraft.scores", "engraft.grading", "engraft.outcomes")
+"""Packages whose modules' :class:`Phrase` constants the pages recognise (with :data:`WEB_PHRASE_MODULES`)."""
+WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view",)
+"""Page modules that write texts through phrases of their own."""
+LIST_SEPARATOR: Final = ", "
+MAX_DEPTH: Final = 4
+"""How deep parameters are translated in turn (a rule inside a rule inside a rule)."""
+
+
+def _modules(package: str) -> Iterator[ModuleType]:
+    root = importlib.import_module(package)
+    yield root
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        yield importlib.import_module(info.name)
+
+
+@cache
+def core_phrases() -> tuple[Phrase, ...]:
+    """Every phrase the core (and the pages' views) define, most specific first (longest fixed text)."""
+    modules = [module for package in CORE_PACKAGES for module in _modules(package)]
+    modules += [importlib.import_module(name) for name in WEB_PHRASE_MODULES]
+    found = phrases_of(modules)
+    return tuple(sorted(found.values(), key=lambda p: (-_fixed_length(p), p.template)))
+
+
+def _fixed_length(phrase: Phrase) -> int:
+    text = phrase.template
+    for slot in phrase.slots:
+        text = text.replace("{" + slot + "}", "")
+    return len(text)
+
+
+def parse_core_text(text: str) -> Message | None:
+    """The phrase and parameters that wrote ``text``, if a known phrase did."""
+    for phrase in core_phrases():
+        message = phrase.parse(text)
+        if message is not None:
+            return message
+    return None
+
+
+class CoreWording:
+    """Translates the core's English texts with one language's catalogues (English: unchanged)."""
+
+    def __init__(self, translations: gettext.NullTranslations, *, list_separator: str = LIST_SEPARATOR) -> None:
+        self._translations = translations
+        self._separator = list_separator
+        self._cache: dict[str, str] = {}
+
+    def _gettext(self, text: str) -> str | None:
+        """The catalogue's translation: the core's own sense first (``msgctxt "core"``), else the plain msgid."""
+        translated = str(self._translations.pgettext(CORE_CONTEXT, text))
+        if translated == text:
+            translated = str(self._translations.gettext(text))
+        return translated if translated != text else None
+
+    def __call__(self, text: str) -> str:
+        """``text`` in the language: as the catalogue has it, else as its phrase writes it, else as it is."""
+        if not text:
+            return text
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._translate(text, 0) or text
+            self._cache[text] = cached
+        return cached
+
+    def _translate(self, text: str, depth: int) -> str | None:
+        exact = self._gettext(text)
+        if exact is not None or depth > MAX_DEPTH:
+            return exact
+        message = parse_core_text(text)
+        if message is None:
+            return None
+        template = self._gettext(message.phrase.template)
+        if template is None:
+            return None
+        return message.render(template, lambda value: self._parameter(value, depth + 1))
+
+    def _parameter(self, value: Value, depth: int) -> str:
+        text = str(value)
+        translated = self._translate(text, depth) or self._label(text)
+        if translated is not None:
+            return translated
+        if LIST_SEPARATOR in text:
+            parts = text.split(LIST_SEPARATOR)
+            return self._separator.join(self._translate(p, depth) or self._label(p) or p for p in parts)
+        return text
+
+    def _label(self, text: str) -> str | None:
+        """A field name (``coronary_artery_disease``) as the forms label it, translated."""
+        if text.isidentifier() and "_" in text:
+            return self._gettext(field_label(text))
+        return None
+
+    def item(self, name: str) -> str:
+        """A component's item (a field name or a core text): its translated label, else the text itself."""
+        return self._gettext(field_label(name)) or self(name)
+
+
+@cache
+def core_wording(code: str) -> CoreWording:
+    """The translator of language ``code`` (one per process and language)."""
+    translations = translations_for(code, CORE_CATALOGUE)
+    separator = LIST_SEPARATOR if code == ENGLISH.code else "、"
+    return CoreWording(translations, list_separator=separator)
+
+
+Translate = Callable[[str], str]
