@@ -34,6 +34,8 @@ CORE_PACKAGES: Final = ("engraft.scores", "engraft.grading", "engraft.outcomes")
 """Packages whose modules' :class:`Phrase` constants the pages recognise (with :data:`WEB_PHRASE_MODULES`)."""
 WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view",)
 """Page modules that write texts through phrases of their own."""
+WORD_CONTEXT: Final = "word"
+"""The ``msgctxt`` of a word translated inside a parameter the catalogue has no entry for (a drug's name, a route)."""
 LIST_SEPARATOR: Final = ", "
 MAX_DEPTH: Final = 4
 """How deep parameters are translated in turn (a rule inside a rule inside a rule)."""
@@ -116,7 +118,14 @@ class CoreWording:
         if LIST_SEPARATOR in text:
             parts = text.split(LIST_SEPARATOR)
             return self._separator.join(self._translate(p, depth) or self._label(p) or p for p in parts)
-        return text
+        return self._words(text)
+
+    def _words(self, text: str) -> str:
+        """A parameter such as ``busulfan 12.8 mg/kg iv``: its words the catalogue gives in the
+        :data:`WORD_CONTEXT` (drug names, routes) translated, the rest (numbers, units) as they are."""
+        words = text.split(" ")
+        translated = [str(self._translations.pgettext(WORD_CONTEXT, word)) if word else word for word in words]
+        return " ".join(translated)
 
     def _label(self, text: str) -> str | None:
         """A field name (``coronary_artery_disease``) as the forms label it, translated."""

@@ -14,7 +14,9 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Final
 
+from engraft.outcomes import benchmark_report
 from engraft.scores.catalog import CATALOG
+from engraft.scores.graft_quality import THRESHOLDS, GraftCategory, Measure
 from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import ConditioningIntensity, DonorEligibility
 from engraft.web.catalogue_check import UsedMessage
@@ -22,8 +24,13 @@ from engraft.web.core_text import CORE_CONTEXT, CORE_PACKAGES, _modules, core_ph
 from engraft.web.i18n import merged_catalogue
 from engraft.web.pages.risk_view import ResultView
 
-RESULT_ENUMS: Final[tuple[type[Enum], ...]] = (ConditioningIntensity, DonorEligibility)
+RESULT_ENUMS: Final[tuple[type[Enum], ...]] = (ConditioningIntensity, DonorEligibility, GraftCategory, Measure)
 """Enumerations a result shows by value (its band or value)."""
+SHOWN_CONSTANTS: Final[Mapping[str, str]] = {
+    benchmark_report.METHOD: "engraft.outcomes.benchmark_report.METHOD",
+    **{t.scope: "engraft.scores.graft_quality.THRESHOLDS (scope)" for t in THRESHOLDS if t.scope},
+}
+"""Single texts of the core a page shows (the benchmark's method, the scope of a graft threshold)."""
 OUTCOME_FIELDS: Final = ("band", "endpoint", "time_point", "cohort", "note")
 
 
@@ -56,6 +63,8 @@ def core_texts() -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in CATALOG.values():
         found.setdefault(entry.description, f"instrument {entry.name}")
+    for text, where in SHOWN_CONSTANTS.items():
+        found.setdefault(text, where)
     for phrase in core_phrases():
         found.setdefault(phrase.template, "phrase")
     for enum in RESULT_ENUMS:

@@ -173,6 +173,11 @@ PASSED: Final = "passed"
 NOT_MET: Final = "NOT MET"
 SKIPPED_FOR_DONOR: Final = Phrase("no screening answers given for donor {donor} (donor_screening)")
 NO_EBMT_CATEGORY: Final = Phrase("donor relation '{relation}' has no EBMT score category")
+NOT_AN_EBMT_DISEASE: Final = Phrase("ICD-10 {icd10} is not one of the EBMT score's diseases")
+CORD_UNITS: Final = Phrase("{count} cord blood units: thresholds are published for one or two units")
+DONOR_REFUSED: Final = Phrase("the donor's records do not fit the instrument: {reason}")
+GRAFT_REFUSED: Final = Phrase("the recorded graft does not fit the instrument: {reason}")
+REGIMEN_REFUSED: Final = Phrase("the recorded regimen does not fit the instrument: {reason}")
 """Reasons :mod:`engraft.registry.risk_profile` gives for skipping an instrument, recognised to translate them."""
 
 
