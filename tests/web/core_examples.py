@@ -8,7 +8,6 @@ from typing import Any
 
 from engraft.scores.catalog import CATALOG
 from engraft.scores.donor_eligibility import REQUIRED_MARKERS
-from engraft.scores.ebmt import EbmtRiskInput
 from engraft.scores.hctci_items import HctCiItem
 from engraft.scores.performance import KARNOFSKY
 from engraft.scores.provenance import ScoreResult
@@ -32,9 +31,9 @@ SICK_FACTS = {
     "renal.creatinine": {"value": 250, "unit": "umol/L"},
     "pulmonary.fev1_percent_predicted": 60,
     "pulmonary.dlco_percent_predicted": 75,
-    "pulmonary.dyspnoea": "on slight activity",
+    "pulmonary.dyspnoea": "on_slight_activity",
 }
-MILD_FACTS = {"hepatic.bilirubin.value.value": 1.5, "hepatic.alt.value.value": 60, "pulmonary.dyspnoea": "at rest"}
+MILD_FACTS = {"hepatic.bilirubin.value.value": 1.5, "hepatic.alt.value.value": 60, "pulmonary.dyspnoea": "at_rest"}
 
 
 def _marker_panel(result_of: dict[str, str], day: str = "2026-02-25") -> list[dict[str, Any]]:
@@ -65,12 +64,7 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
         extra = {"body.bmi_for_age_percentile": 97} if age < 16 else {}
         if variant == "cibmtr-fim" and age < 16:
             extra["cardiac.shortening_fraction_percent"] = 24
-        try:
-            payload = facts_input({**changes, **extra}, variant=variant, age=age)
-            CATALOG["hct-ci"].run(payload)
-        except ValueError:
-            continue
-        yield "hct-ci", payload
+        yield "hct-ci", facts_input({**changes, **extra}, variant=variant, age=age)
     yield "hct-ci", {"items": flags(*HctCiItem)}
     yield "hct-ci-age", {"age_years": 30, "hct_ci_score": 0}
     yield "hct-ci-age", {"age_years": 65, "hct_ci_score": 4}
@@ -84,15 +78,11 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
     base = EXAMPLES["ebmt-risk"]
     for disease, status in (
         ("aml", "CR1"), ("aml", "CR2"), ("aml", "relapse"), ("cml", "chronic phase 1"), ("cml", "accelerated phase"),
-        ("cml", "blast crisis"), ("mds", "untreated"), ("severe aplastic anaemia", "untreated"),
+        ("cml", "blast phase"), ("mds", "untreated"), ("multiple_myeloma", "PR"), ("nhl", "CR2"),
     ):  # fmt: skip
-        for age, months, relation in ((15, 5, "HLA-identical sibling"), (55, 30, "matched unrelated")):
+        for age, months, relation in ((15, 5, "matched sibling"), (55, 30, "matched unrelated")):
             payload = {**base, "disease": disease, "status": status, "age_years": age}
             payload.update(months_diagnosis_to_transplant=months, donor_relation=relation)
-            try:
-                EbmtRiskInput.model_validate(payload)
-            except ValueError:
-                continue
             yield "ebmt-risk", payload
     cibmtr = "cibmtr-operational"
     for agents, tbi, variant in (
@@ -148,9 +138,6 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def instrument_results() -> Iterator[ScoreResult]:
-    """The result of every :func:`instrument_inputs` input that the instrument accepts."""
+    """The result of every :func:`instrument_inputs` input (each is valid: a refused one fails the test)."""
     for name, payload in instrument_inputs():
-        try:
-            yield CATALOG[name].run(payload)
-        except ValueError:
-            continue
+        yield CATALOG[name].run(payload)

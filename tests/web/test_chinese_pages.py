@@ -83,11 +83,7 @@ def test_the_risk_pages_are_chinese_blank_and_with_every_result(chinese: SignedI
         _check(chinese, f"/risk/{name}")
     for name, payload in instrument_inputs():
         entry = CATALOG[name]
-        try:
-            data = entry.input_model.model_validate(payload)
-            entry.function(data)
-        except ValueError:
-            continue
+        data = entry.input_model.model_validate(payload)
         values = form_values(build_form(entry.input_model), data)
         html = _check(chinese, f"/risk/{name}", data={**values, "csrf_token": chinese.csrf_token})
         assert 'class="risk-result"' in html

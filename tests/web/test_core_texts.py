@@ -93,6 +93,11 @@ def test_english_is_left_as_the_core_wrote_it() -> None:
             id="list-parameter",
         ),
         pytest.param(MET_BY(criteria="coronary_artery_disease"), "符合：冠状动脉疾病", id="field-name-parameter"),
+        pytest.param(
+            MET_BY(criteria="LVEF <= 50%, shortening fraction < 26% (paediatric, CIBMTR)"),
+            "符合：LVEF ≤ 50%、短轴缩短率 < 26%（儿童，CIBMTR）",
+            id="list-item-with-a-comma-in-parentheses",
+        ),
         pytest.param("years", "年", id="core-sense-of-a-word-pages-translate-otherwise"),
         pytest.param("Test disease", "Test disease", id="unknown-text-unchanged"),
         pytest.param("", "", id="empty"),

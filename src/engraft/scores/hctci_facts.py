@@ -34,6 +34,7 @@ from engraft.scores.provenance import FrozenModel
 from engraft.vocabulary.phrases import Phrase
 
 MET_BY: Final = Phrase("met by {criteria}")
+CREATININE_CONVERTED: Final = Phrase("creatinine > 2 mg/dL ({value} mg/dL at {factor} umol/L per mg/dL)")
 """A finding's rule when criteria are met (English; the pages translate it)."""
 
 CONVERSION_BASIS = ConversionBasis.CLINICAL_FACTOR
@@ -307,8 +308,11 @@ def _renal(r: RenalFacts, cibmtr: bool) -> Finding:
         if cmp.gt(mg_dl, 2.0):
             factor = CLINICAL_FACTORS[Analyte.CREATININE].umol_per_l_per_mg_per_dl
             converted = r.creatinine.dimension is Dimension.SUBSTANCE_CONCENTRATION
-            shown = f" ({mg_dl:.3g} mg/dL at {factor:g} umol/L per mg/dL)" if converted else ""
-            hits.append(f"creatinine > 2 mg/dL{shown}")
+            hits.append(
+                CREATININE_CONVERTED(value=f"{mg_dl:.3g}", factor=f"{factor:g}")
+                if converted
+                else "creatinine > 2 mg/dL"
+            )
     text = f"creatinine={r.creatinine}, on_dialysis={str(r.on_dialysis).lower()}, " + (
         f"prior_renal_transplant={str(r.prior_renal_transplant).lower()}"
     )

@@ -73,6 +73,22 @@ def parse_core_text(text: str) -> Message | None:
     return None
 
 
+def list_items(text: str) -> list[str]:
+    """The items of a list the core joined with ``", "``, a comma inside parentheses not counting."""
+    items: list[str] = []
+    depth = start = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and text.startswith(LIST_SEPARATOR, index):
+            items.append(text[start:index])
+            start = index + len(LIST_SEPARATOR)
+    items.append(text[start:])
+    return items
+
+
 class CoreWording:
     """Translates the core's English texts with one language's catalogues (English: unchanged)."""
 
@@ -116,7 +132,7 @@ class CoreWording:
         if translated is not None:
             return translated
         if LIST_SEPARATOR in text:
-            parts = text.split(LIST_SEPARATOR)
+            parts = list_items(text)
             return self._separator.join(self._translate(p, depth) or self._label(p) or p for p in parts)
         return self._words(text)
 
