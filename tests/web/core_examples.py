@@ -79,6 +79,7 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
     for disease, status in (
         ("aml", "CR1"), ("aml", "CR2"), ("aml", "relapse"), ("cml", "chronic phase 1"), ("cml", "accelerated phase"),
         ("cml", "blast phase"), ("mds", "untreated"), ("multiple_myeloma", "PR"), ("nhl", "CR2"),
+        ("severe_aplastic_anaemia", "untreated"),
     ):  # fmt: skip
         for age, months, relation in ((15, 5, "matched sibling"), (55, 30, "matched unrelated")):
             payload = {**base, "disease": disease, "status": status, "age_years": age}

@@ -10,11 +10,13 @@ and reads each page's text (tests/web/chinese_page_text.py).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from engraft.access import Role
 from engraft.api.app import create_app
@@ -28,6 +30,7 @@ from engraft.scores.catalog import CATALOG
 from engraft.web.application import add_pages
 from engraft.web.forms import build_form, form_values
 from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, signed_in_client
+from tests.demo_cohort import DEMO_SEED, load_demo_cohort
 from tests.outcomes.test_registry_endpoints import small_registry
 from tests.web.chinese_page_text import allowed, untranslated
 from tests.web.core_examples import instrument_inputs
@@ -68,11 +71,14 @@ def _names(client: SignedInClient) -> set[str]:
     return {client.account.username, *client.account.username.split(".")}
 
 
-def _check(client: SignedInClient, path: str, *, data: dict[str, str] | None = None) -> str:
+def _check(
+    client: SignedInClient, path: str, *, data: dict[str, str] | None = None, extra: set[str] | None = None
+) -> str:
+    """Open ``path`` (post ``data``) and fail on English outside the allow-list (``extra``: the data's words)."""
     answer = client.post(path, data=data, headers=HTML) if data is not None else client.get(path, headers=HTML)
     assert answer.status_code == 200, f"{path}: {answer.status_code} {answer.text[-1500:]}"
     assert 'lang="zh-Hans"' in answer.text
-    left = untranslated(answer.text, _names(client))
+    left = untranslated(answer.text, _names(client) | (extra or set()))
     assert not left, f"{path}: English left on the Chinese page: {left}"
     return answer.text
 
@@ -174,3 +180,39 @@ def test_the_check_finds_english_outside_code_and_citations() -> None:
         "<script>var x = 'hidden';</script>"
     )
     assert untranslated(html) == ["Dose", "not present"]
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The synthetic demo cohort (40 transplants at 3 centres, no HLA typings) behind the pages."""
+    path = tmp_path_factory.mktemp("chinese-demo") / "engraft.db"
+    application = add_pages(
+        create_app(make_engine(f"sqlite:///{path}"), validate_hla=False, account_policy=TEST_ACCOUNT_POLICY)
+    )
+    load_demo_cohort(application.state.registry, transplants=40, centres=3, seed=DEMO_SEED, hla_typings=False)
+    return application
+
+
+def _data_words(app: FastAPI) -> set[str]:
+    """The words of the registry's own data a page shows as it is: patients' names, centres, WHO diagnoses."""
+    with app.state.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT given_name || ' ' || family_name FROM patient_identity "
+                "UNION SELECT who_name FROM diagnosis UNION SELECT code FROM centre"
+            )
+        ).scalars()
+        return {word for row in rows for word in re.findall(r"[A-Za-z][A-Za-z0-9_+\-'’/.*]*", row)}
+
+
+def test_the_demo_cohort_pages_are_chinese_but_for_their_data(demo_app: FastAPI) -> None:
+    data = _data_words(demo_app)
+    for client in _chinese(demo_app, "crawl.demo"):
+        for query in ("", "?group_by=centre", "?endpoint=relapse&group_by=conditioning_intensity", "?endpoint=nrm"):
+            _check(client, f"/outcomes{query}", extra=data)
+            _check(client, f"/outcomes/benchmark{query}", extra=data)
+        _check(client, "/patients", extra=data)
+        for episode in demo_app.state.registry.list_episodes(limit=12, offset=0).items:
+            form = {"performance_score": "80", "csrf_token": client.csrf_token}
+            _check(client, f"/episodes/{episode.id}/risk", data=form, extra=data)
+            _check(client, f"/patients/{episode.patient_id}", extra=data)

@@ -18,14 +18,20 @@ from engraft.outcomes import benchmark_report
 from engraft.scores.catalog import CATALOG
 from engraft.scores.graft_quality import THRESHOLDS, GraftCategory, Measure
 from engraft.scores.provenance import PublishedOutcome
-from engraft.vocabulary import ConditioningIntensity, DonorEligibility
+from engraft.vocabulary import ConditioningIntensity, DiseaseStatus, DonorEligibility
 from engraft.web.catalogue_check import UsedMessage
 from engraft.web.core_text import CORE_CONTEXT, CORE_PACKAGES, _modules, core_phrases, parse_core_text
 from engraft.web.i18n import merged_catalogue
 from engraft.web.pages.risk_view import ResultView
 
-RESULT_ENUMS: Final[tuple[type[Enum], ...]] = (ConditioningIntensity, DonorEligibility, GraftCategory, Measure)
-"""Enumerations a result shows by value (its band or value)."""
+RESULT_ENUMS: Final[tuple[type[Enum], ...]] = (
+    ConditioningIntensity,
+    DonorEligibility,
+    GraftCategory,
+    Measure,
+    DiseaseStatus,
+)
+"""Enumerations a page shows by value (a result's band or value, a follow-up visit's disease status)."""
 SHOWN_CONSTANTS: Final[Mapping[str, str]] = {
     benchmark_report.METHOD: "engraft.outcomes.benchmark_report.METHOD",
     **{t.scope: "engraft.scores.graft_quality.THRESHOLDS (scope)" for t in THRESHOLDS if t.scope},

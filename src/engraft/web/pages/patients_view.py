@@ -411,7 +411,7 @@ def _timeline_entries(
             score = _("performance score")
             parts.append(f"{score} {wording.number(v.performance_score)}")
         if v.disease_status is not None:
-            parts.append(v.disease_status.value)
+            parts.append(_(v.disease_status.value))
         entries.append(TimelineEntry((v.visit_date - day0).days, v.visit_date, _("Follow-up visits"), ", ".join(parts)))
     for a in assessments:
         date = a.assessed_at.date()
