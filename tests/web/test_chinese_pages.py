@@ -120,10 +120,14 @@ def test_the_patient_pages_are_chinese(chinese: SignedInClient, app: FastAPI) ->
         pytest.param("?group_by=transplant_type", id="by-transplant-type"),
         pytest.param("?endpoint=relapse&group_by=transplant_type", id="relapse"),
         pytest.param("?endpoint=nrm&group_by=centre", id="nrm-by-centre"),
+        pytest.param("?centre=C9", id="a-centre-without-transplants"),
+        pytest.param("?endpoint=cgvhd&centre=C9", id="allogeneic-endpoint-without-transplants"),
+        pytest.param("?group_by=transplant_type&centre=C1", id="a-single-group"),
     ],
 )
 def test_the_outcomes_pages_are_chinese(chinese: SignedInClient, query: str) -> None:
-    _check(chinese, f"/outcomes{query}")
+    html = _check(chinese, f"/outcomes{query}")
+    assert "C9" not in query or "没有可分析的" in html
     _check(chinese, f"/outcomes/benchmark{query}")
 
 

@@ -11,6 +11,8 @@ import string
 
 import pytest
 
+from engraft.outcomes.answers import CENTRE, NO_ACTIVITY
+from engraft.outcomes.summaries import SINGLE_GROUP
 from engraft.scores.conditioning import MAC_TBI_RULE, REACHES_MAC
 from engraft.scores.hctci import WEIGHTED_RULE
 from engraft.scores.hctci_facts import MET_BY
@@ -99,6 +101,14 @@ def test_english_is_left_as_the_core_wrote_it() -> None:
             id="list-item-with-a-comma-in-parentheses",
         ),
         pytest.param("years", "年", id="core-sense-of-a-word-pages-translate-otherwise"),
+        pytest.param(
+            SINGLE_GROUP(field="transplant_type", groups="['allogeneic']", count=4),
+            "移植类型：4 例移植中只有一个组 ['allogeneic']；至少需要 2 个组才能比较",
+            id="outcome-problem-with-a-field-name",
+        ),
+        pytest.param(
+            NO_ACTIVITY(where=CENTRE(centre="C9")), "移植例数：中心 C9 没有可统计的移植", id="outcome-problem-nested"
+        ),
         pytest.param("Test disease", "Test disease", id="unknown-text-unchanged"),
         pytest.param("", "", id="empty"),
     ],

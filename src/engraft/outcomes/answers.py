@@ -13,6 +13,8 @@ transplants to benchmark) raises :class:`NothingToAnalyse`.
 
 from __future__ import annotations
 
+from typing import Final
+
 from engraft.outcomes._validation import NothingToAnalyse
 from engraft.outcomes.activity import ActivityReport, activity_of_table, report_years
 from engraft.outcomes.benchmark_cohort import POPULATION, benchmark_cohort
@@ -42,6 +44,19 @@ from engraft.outcomes.summaries import (
     incidence_analysis_of,
     survival_analysis_of,
 )
+from engraft.vocabulary.phrases import Phrase
+
+EVERY_CENTRE: Final = "every centre"
+THE_REGISTRY: Final = "the registry"
+CENTRE: Final = Phrase("centre {centre}")
+NO_TRANSPLANTS: Final = Phrase(
+    "endpoint {endpoint}: got no transplants to analyse ({population}, {where}); expected at least one"
+)
+NO_ALLOGENEIC_TRANSPLANTS: Final = Phrase(
+    "endpoint {endpoint}: got no allogeneic transplants to analyse ({population}, {where}); expected at least one"
+)
+NO_ACTIVITY: Final = Phrase("activity: got no transplants to count in {where}; expected at least one")
+"""Why a selection has nothing to analyse (English; the pages translate it)."""
 
 
 def _in_centre(table: OutcomeTable, centre: str | None) -> OutcomeTable:
@@ -58,12 +73,9 @@ def _analysed(table: OutcomeTable, query: CohortQuery, endpoint: str) -> tuple[O
     spec = endpoint_spec(endpoint)
     rows = analysis_rows(_population(table, query), endpoint)
     if len(rows) == 0:
-        where = "every centre" if query.centre is None else f"centre {query.centre}"
-        kind = "allogeneic " if spec.allogeneic_only else ""
-        raise NothingToAnalyse(
-            f"endpoint {spec.name.value}: got no {kind}transplants to analyse ({query.population.value}, {where});"
-            " expected at least one"
-        )
+        where = EVERY_CENTRE if query.centre is None else CENTRE(centre=query.centre)
+        nothing = NO_ALLOGENEIC_TRANSPLANTS if spec.allogeneic_only else NO_TRANSPLANTS
+        raise NothingToAnalyse(nothing(endpoint=spec.name.value, population=query.population.value, where=where))
     provenance = Provenance(
         source="registry",
         centre=query.centre,
@@ -121,8 +133,8 @@ def answer_activity(table: OutcomeTable, query: ActivityQuery) -> ActivityReport
     """
     rows = _in_centre(table, query.centre)
     if len(rows) == 0:
-        where = "the registry" if query.centre is None else f"centre {query.centre}"
-        raise NothingToAnalyse(f"activity: got no transplants to count in {where}; expected at least one")
+        where = THE_REGISTRY if query.centre is None else CENTRE(centre=query.centre)
+        raise NothingToAnalyse(NO_ACTIVITY(where=where))
     return activity_of_table(rows, report_years(rows.year.tolist(), query.first_year, query.last_year))
 
 

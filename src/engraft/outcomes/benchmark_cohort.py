@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,13 @@ from engraft.outcomes._validation import FloatArray, IntArray, NothingToAnalyse
 from engraft.outcomes.activity import disease_group
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.outcomes.registry_endpoints import derive_endpoint
+from engraft.vocabulary.phrases import Phrase
+
+TOO_FEW_FOR_BENCHMARK: Final = Phrase(
+    "benchmark: got {count} first allogeneic transplant(s) with more than {days} days of potential follow-up;"
+    " expected at least 2"
+)
+"""Why the benchmark cannot be computed (English; the pages translate it)."""
 
 BENCHMARK_COVARIATES: tuple[str, ...] = (
     "age_years",
@@ -82,10 +89,7 @@ def benchmark_cohort(
         eligible &= table.year <= last_year
     cohort = table.select(eligible)
     if len(cohort) < 2:
-        raise NothingToAnalyse(
-            f"benchmark: got {len(cohort)} first allogeneic transplant(s) with more than {int(tau)} days of"
-            " potential follow-up; expected at least 2"
-        )
+        raise NothingToAnalyse(TOO_FEW_FOR_BENCHMARK(count=len(cohort), days=int(tau)))
     os_ = derive_endpoint(cohort, "os")
     covariates: dict[str, NDArray[Any]] = {}
     for name in BENCHMARK_COVARIATES:

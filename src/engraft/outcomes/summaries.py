@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -44,7 +44,13 @@ from engraft.outcomes.results import (
     SurvivalGroup,
     SurvivalSummary,
 )
+from engraft.vocabulary.phrases import Phrase
 from engraft.vocabulary.time import DAYS_PER_YEAR
+
+SINGLE_GROUP: Final = Phrase(
+    "{field}: got a single group {groups} among {count} transplant(s); expected at least 2 groups to compare"
+)
+"""Why groups cannot be compared (English; the pages translate it)."""
 
 CONF_LEVEL = 0.95
 S = TypeVar("S", SurvivalSummary, IncidenceSummary)
@@ -323,10 +329,7 @@ def compare_groups(
     labels = np.asarray(groups).astype(np.str_)
     present = np.unique(labels).tolist()
     if len(present) < 2:
-        raise NothingToAnalyse(
-            f"{field_name}: got a single group {present} among {labels.size} transplant(s); expected at least 2"
-            " groups to compare"
-        )
+        raise NothingToAnalyse(SINGLE_GROUP(field=field_name, groups=str(present), count=labels.size))
     summary: SurvivalSummary | IncidenceSummary
     if is_competing(endpoint):
         summary = cif_summary(endpoint, labels, cause=cause, provenance=provenance)
