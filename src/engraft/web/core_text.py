@@ -37,6 +37,8 @@ WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view",)
 WORD_CONTEXT: Final = "word"
 """The ``msgctxt`` of a word translated inside a parameter the catalogue has no entry for (a drug's name, a route)."""
 LIST_SEPARATOR: Final = ", "
+CACHE_SIZE: Final = 20_000
+"""Translated texts kept per language and process (most pages repeat the same bands and rules)."""
 MAX_DEPTH: Final = 4
 """How deep parameters are translated in turn (a rule inside a rule inside a rule)."""
 
@@ -111,6 +113,8 @@ class CoreWording:
         cached = self._cache.get(text)
         if cached is None:
             cached = self._translate(text, 0) or text
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()  # texts with record ids or figures vary without end: keep the memory bounded
             self._cache[text] = cached
         return cached
 
