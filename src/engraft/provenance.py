@@ -7,6 +7,7 @@ source it was taken from and how far that source was checked. Scores (:mod:`engr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,29 @@ class VerificationLevel(StrEnum):
     """Taken from an authoritative text reproducing the primary table (e.g. the EBMT Handbook), cited beside it."""
     UNVERIFIED = "unverified"
     """None of the above: shown with a caveat, never asserted by a test as a published fact."""
+
+    @property
+    def strength(self) -> int:
+        """3 for primary down to 0 for unverified: how far the figure was checked."""
+        return _STRENGTH[self]
+
+    @property
+    def checked_in_primary(self) -> bool:
+        """Whether the figure was read in its primary source (full text or abstract)."""
+        return self in (VerificationLevel.PRIMARY, VerificationLevel.PRIMARY_ABSTRACT)
+
+
+_STRENGTH = {
+    VerificationLevel.PRIMARY: 3,
+    VerificationLevel.PRIMARY_ABSTRACT: 2,
+    VerificationLevel.SECONDARY: 1,
+    VerificationLevel.UNVERIFIED: 0,
+}
+
+
+def weakest(levels: Iterable[VerificationLevel]) -> VerificationLevel:
+    """The least-checked of ``levels``; unverified when there are none (nothing was shown to be checked)."""
+    return min(levels, key=lambda level: level.strength, default=VerificationLevel.UNVERIFIED)
 
 
 class Citation(FrozenModel):

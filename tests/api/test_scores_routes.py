@@ -65,3 +65,48 @@ def test_cli_list_schema_and_run(tmp_path: Path) -> None:
     payload.write_text(json.dumps({"score": 75}))
     bad = runner.invoke(cli_app, ["score", "karnofsky", "--input", str(payload)])
     assert bad.exit_code == 1
+
+
+EBMT = {
+    "age_years": 30,
+    "disease": "aml",
+    "status": "CR2",
+    "months_diagnosis_to_transplant": 5,
+    "donor_relation": "matched unrelated",
+    "donor_sex": "female",
+    "recipient_sex": "male",
+}
+
+
+def test_result_shows_verification_levels_and_both_citations(client: TestClient) -> None:
+    response = client.post("/api/scores/ebmt-risk", json=EBMT)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["verification"] == "secondary"
+    assert {c["verification"] for c in body["components"]} == {"secondary"}
+    handbook = [o for o in body["outcomes"] if o["verification"] == "secondary"]
+    assert handbook and all(o["source"]["pmid"] == "19642176" and o["reproduced_in"] for o in handbook)
+    assert {o["verification"] for o in body["outcomes"]} == {"secondary", "primary-abstract"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("age_years", "60", id="text-60-for-age"),
+        pytest.param("months_diagnosis_to_transplant", "5", id="text-5-for-months"),
+        pytest.param("age_years", True, id="boolean-for-age"),
+    ],
+)
+def test_strict_input_refused_naming_the_field(client: TestClient, field: str, value: object) -> None:
+    response = client.post("/api/scores/ebmt-risk", json={**EBMT, field: value})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_proper_json_types_accepted(client: TestClient) -> None:
+    # A whole JSON number for a decimal field and a JSON boolean for a flag are proper types.
+    assert client.post("/api/scores/ebmt-risk", json={**EBMT, "months_diagnosis_to_transplant": 5.5}).status_code == 200
+    hct = client.post("/api/scores/hct-ci-age", json={"age_years": 45, "hct_ci_score": 2})
+    assert hct.status_code == 200 and hct.json()["value"] == 3
+    refused = client.post("/api/scores/hct-ci-age", json={"age_years": 45, "hct_ci_score": "2"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "hct_ci_score"

@@ -19,7 +19,7 @@ def healthy_facts() -> dict[str, Any]:
             "lvef_percent": 60,
         },
         "inflammatory_bowel_disease": False,
-        "diabetes_requiring_medication": False,
+        "diabetes": "none",
         "steroid_induced_hyperglycaemia_requiring_medication": False,
         "tia_or_cerebrovascular_accident": False,
         "intracranial_haemorrhage": False,
@@ -50,8 +50,8 @@ def healthy_facts() -> dict[str, Any]:
             "dyspnoea": "none",
             "supplemental_oxygen": False,
         },
-        "prior_solid_tumour": False,
-        "heart_valve_disease": False,
+        "prior_solid_tumour": "none",
+        "heart_valve_disease": "none",
     }
 
 

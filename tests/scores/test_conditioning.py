@@ -1,4 +1,4 @@
-"""Conditioning intensity: Giralt 2009 dose spectrum (verified) and CIBMTR operational rules (unverified)."""
+"""Conditioning intensity: Giralt 2009 dose spectrum (abstract) and CIBMTR operational rules (cited per threshold)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from engraft.provenance import VerificationLevel
 from engraft.scores.conditioning import ConditioningInput, ConditioningResult, conditioning_intensity
 
 
@@ -53,6 +54,8 @@ def test_giralt_dose_spectrum(agents: list[dict[str, Any]], tbi_dose: dict[str, 
     assert result.value == result.band == expected
     assert result.citation.pmid == "19203728"
     assert result.citation.url == "https://www.ncbi.nlm.nih.gov/pubmed/19203728"
+    cited = [c for c in result.components if "oral equivalent" not in c.rule]
+    assert all(c.verification is VerificationLevel.PRIMARY_ABSTRACT and c.source == result.citation for c in cited)
 
 
 def test_giralt_iv_busulfan_conversion_is_flagged_as_assumption() -> None:
@@ -62,31 +65,45 @@ def test_giralt_iv_busulfan_conversion_is_flagged_as_assumption() -> None:
     assert "oral equivalent 8 mg/kg" in bu.rule
 
 
+# cibmtr-operational: each threshold with its own source (module docstring). Boundary cases below, at and
+# above every threshold; the level of each deciding rule is asserted beside the class.
 @pytest.mark.parametrize(
     ("agents", "tbi_dose", "expected", "decided_by"),
     [
+        # Busulfan: Giralt 2009 abstract, RIC < 9 mg/kg oral -> MAC at 9 (was "> 9", no source for the operator).
         pytest.param(
-            [FLU, agent("busulfan", 9, "mg/kg", "oral")], None, "reduced intensity", "busulfan", id="bu-oral-9"
+            [FLU, agent("busulfan", 8.99, "mg/kg", "oral")], None, "reduced intensity", "busulfan", id="bu-oral-8.99"
+        ),
+        pytest.param([FLU, agent("busulfan", 9, "mg/kg", "oral")], None, "myeloablative", "busulfan", id="bu-oral-9"),
+        pytest.param(
+            [FLU, agent("busulfan", 9.01, "mg/kg", "oral")], None, "myeloablative", "busulfan", id="bu-oral-9.01"
         ),
         pytest.param(
-            [FLU, agent("busulfan", 9.1, "mg/kg", "oral")], None, "myeloablative", "busulfan", id="bu-oral-9.1"
+            [FLU, agent("busulfan", 7.19, "mg/kg", "iv")], None, "reduced intensity", "busulfan", id="bu-iv-7.19"
         ),
-        pytest.param(
-            [FLU, agent("busulfan", 7.2, "mg/kg", "iv")], None, "reduced intensity", "busulfan", id="bu-iv-7.2"
-        ),
+        pytest.param([FLU, agent("busulfan", 7.2, "mg/kg", "iv")], None, "myeloablative", "busulfan", id="bu-iv-7.2"),
+        pytest.param([FLU, agent("busulfan", 7.21, "mg/kg", "iv")], None, "myeloablative", "busulfan", id="bu-iv-7.21"),
         pytest.param([FLU, agent("busulfan", 12.8, "mg/kg", "iv")], None, "myeloablative", "busulfan", id="bu-iv-12.8"),
-        pytest.param([FLU, agent("melphalan", 150, "mg/m2")], None, "reduced intensity", "melphalan", id="mel-150"),
-        pytest.param([FLU, agent("melphalan", 151, "mg/m2")], None, "myeloablative", "melphalan", id="mel-151"),
+        # Melphalan: Bacigalupo 2009 (RIC <= 140 mg/m2; Handbook ch. 13: Flu/Mel is RIC) -> MAC above 140.
+        pytest.param([FLU, agent("melphalan", 139, "mg/m2")], None, "reduced intensity", "melphalan", id="mel-139"),
+        pytest.param([FLU, agent("melphalan", 141, "mg/m2")], None, "myeloablative", "melphalan", id="mel-141"),
         pytest.param(
             [agent("cyclophosphamide", 120, "mg/kg")], tbi(1200, "cGy", 6), "myeloablative", "TBI", id="cy-tbi-12-gy"
         ),
+        # TBI: Bacigalupo 2009 as stated in the EBMT Handbook ch. 13 (>= 5 Gy single, >= 8 Gy fractionated).
         pytest.param([FLU], tbi(499, "cGy", 1), "reduced intensity", "TBI", id="tbi-single-499"),
         pytest.param([FLU], tbi(500, "cGy", 1), "myeloablative", "TBI", id="tbi-single-500"),
+        pytest.param([FLU], tbi(501, "cGy", 1), "myeloablative", "TBI", id="tbi-single-501"),
+        pytest.param([FLU], tbi(799, "cGy", 4), "reduced intensity", "TBI", id="tbi-fractionated-799"),
         pytest.param([FLU], tbi(800, "cGy", 4), "myeloablative", "TBI", id="tbi-fractionated-800"),
+        pytest.param([FLU], tbi(801, "cGy", 4), "myeloablative", "TBI", id="tbi-fractionated-801"),
+        # NMA TBI: the Seattle Flu + TBI 2 Gy (Handbook ch. 13).
+        pytest.param([FLU], tbi(199, "cGy", 1), "non-myeloablative", "only", id="tbi-199-cgy-flu"),
         pytest.param([FLU], tbi(200, "cGy", 1), "non-myeloablative", "only", id="tbi-2-gy-flu"),
+        pytest.param([FLU], tbi(201, "cGy", 1), "reduced intensity", "TBI", id="tbi-201-cgy-flu"),
         pytest.param([], tbi(2, "Gy", 1), "non-myeloablative", "only", id="tbi-2-gy-alone"),
         pytest.param([FLU], tbi(300, "cGy", 1), "reduced intensity", "TBI", id="tbi-3-gy-flu"),
-        pytest.param([FLU, agent("cyclophosphamide", 60, "mg/kg")], None, "non-myeloablative", "only", id="flu-cy"),
+        pytest.param([FLU, agent("cyclophosphamide", 60, "mg/kg")], None, "non-myeloablative", "only", id="flu-cy-60"),
         pytest.param(
             [FLU, agent("cyclophosphamide", 60, "mg/kg"), agent("anti-thymocyte globulin (rabbit)", 6, "mg/kg")],
             None,
@@ -105,7 +122,72 @@ def test_cibmtr_operational(
     result = classify("cibmtr-operational", agents, tbi_dose)
     assert result.value == expected
     assert decided_by in result.deciding_component
-    assert all(not c.verified for c in result.components)
+
+
+# Flu + Cy was NMA at any cyclophosphamide dose. Bacigalupo 2009 and the Handbook ch. 13 give Flu/Cy as an NMA
+# example without a dose; Engraft's limit (unverified, so the result is unverified) is below Cy 120 mg/kg, the
+# Handbook's myeloablative cyclophosphamide (60 mg/kg x 2). These cases test that reading, not a published fact.
+@pytest.mark.parametrize(
+    ("cy_mg_kg", "expected"),
+    [
+        pytest.param(119.9, "non-myeloablative", id="flu-cy-119.9-below-engraft-limit"),
+        pytest.param(120, "reduced intensity", id="flu-cy-120-at-engraft-limit"),
+        pytest.param(120.1, "reduced intensity", id="flu-cy-120.1-above-engraft-limit"),
+    ],
+)
+def test_flu_cy_is_nma_only_below_the_myeloablative_cyclophosphamide(cy_mg_kg: float, expected: str) -> None:
+    result = classify("cibmtr-operational", [FLU, agent("cyclophosphamide", cy_mg_kg, "mg/kg")])
+    assert result.value == expected
+    cy = next(c for c in result.components if c.item == "cyclophosphamide")
+    assert cy.verification is VerificationLevel.UNVERIFIED and "120 mg/kg" in cy.rule
+    assert result.verification is VerificationLevel.UNVERIFIED
+
+
+def test_cibmtr_operational_cites_each_threshold_source() -> None:
+    result = classify(
+        "cibmtr-operational",
+        [FLU, agent("busulfan", 8, "mg/kg", "oral"), agent("melphalan", 100, "mg/m2")],
+        tbi(200, "cGy", 1),
+    )
+    by_item = {c.item: c for c in result.components}
+    # Busulfan limit: the CIBMTR workshop (Giralt 2009), read in its abstract; no longer cited to Bacigalupo.
+    assert by_item["busulfan"].source is not None and by_item["busulfan"].source.pmid == "19203728"
+    assert by_item["busulfan"].verification is VerificationLevel.PRIMARY_ABSTRACT
+    # TBI: Bacigalupo 2009 as stated in the EBMT Handbook ch. 13 (secondary, both cited).
+    assert by_item["tbi"].source is not None and by_item["tbi"].source.pmid == "19896087"
+    assert by_item["tbi"].verification is VerificationLevel.SECONDARY
+    assert [c.doi for c in by_item["tbi"].reproduced_in] == ["10.1007/978-3-031-44080-9_13"]
+    # Melphalan: Bacigalupo 2009 (operator read only in secondary notes): unverified.
+    assert by_item["melphalan"].source is not None and by_item["melphalan"].source.pmid == "19896087"
+    assert by_item["melphalan"].verification is VerificationLevel.UNVERIFIED
+    assert result.verification is VerificationLevel.UNVERIFIED
+
+
+def test_flu_bu2_is_secondary_and_serotherapy_or_thiotepa_unverified() -> None:
+    flu_bu2 = classify("cibmtr-operational", [FLU, agent("busulfan", 6.4, "mg/kg", "iv")])
+    by_item = {c.item: c for c in flu_bu2.components}
+    assert by_item["fludarabine"].verification is VerificationLevel.SECONDARY
+    assert by_item["busulfan"].verification is VerificationLevel.UNVERIFIED  # IV compared as oral equivalent
+    flu_bu_oral = classify("cibmtr-operational", [FLU, agent("busulfan", 8, "mg/kg", "oral")])
+    assert flu_bu_oral.value == "reduced intensity" and flu_bu_oral.verification is VerificationLevel.SECONDARY
+    with_atg = classify("cibmtr-operational", [FLU, agent("anti-thymocyte globulin (rabbit)", 6, "mg/kg")])
+    assert with_atg.value == "non-myeloablative" and with_atg.verification is VerificationLevel.UNVERIFIED
+    thiotepa = classify("cibmtr-operational", [FLU, agent("thiotepa", 10, "mg/kg")])
+    assert thiotepa.value == "reduced intensity" and thiotepa.verification is VerificationLevel.UNVERIFIED
+
+
+# Flu/Mel 140 mg/m2, decided per each rule set's cited source.
+def test_flu_mel_140_is_ric_per_bacigalupo_2009_and_ebmt_handbook_ch13() -> None:
+    result = classify("cibmtr-operational", [FLU, agent("melphalan", 140, "mg/m2")])
+    assert result.value == "reduced intensity"
+
+
+def test_flu_mel_140_is_outside_giralt_2009_ric_spectrum_melphalan_below_140_and_says_so() -> None:
+    result = classify("giralt-2009", [FLU, agent("melphalan", 140, "mg/m2")])
+    assert result.value == "myeloablative"
+    assert any("Bacigalupo 2009" in note and "Flu/Mel 140 as RIC" in note for note in result.notes)
+    assert classify("giralt-2009", [FLU, agent("melphalan", 139.9, "mg/m2")]).value == "reduced intensity"
+    assert not any("Flu/Mel" in n for n in classify("giralt-2009", [FLU, agent("melphalan", 141, "mg/m2")]).notes)
 
 
 def test_tci_not_computed_and_said_so() -> None:

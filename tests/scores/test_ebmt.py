@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from engraft.provenance import VerificationLevel
 from engraft.scores import sources
 from engraft.scores.ebmt import DONOR_CATEGORY, EbmtDisease, EbmtRiskInput, disease_stage, ebmt_risk
 from engraft.vocabulary import DiseaseStatus, DonorRelation
@@ -81,7 +82,8 @@ def test_stage_mapping(disease: str, status: str, stage: str) -> None:
     ("status", "months", "points"),
     [
         pytest.param("CR2", 11.9, 0, id="11.9-months"),
-        pytest.param("CR2", 12, 0, id="12-months-boundary-scored-0"),
+        # Handbook Table 11.2: < 12 months 0, >= 12 months 1 (one implementation scores exactly 12 as 0).
+        pytest.param("CR2", 12, 1, id="12-months-boundary-scored-1-per-handbook-table-11-2"),
         pytest.param("CR2", 12.1, 1, id="12.1-months"),
         pytest.param("CR1", 60, 0, id="cr1-time-not-scored"),
     ],
@@ -164,7 +166,9 @@ SCORE_6 = {
 def gratwohl_2009(changes: dict[str, Any]) -> dict[tuple[str, str], tuple[float, float | None, float | None]]:
     result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
     return {
-        (o.cohort, o.endpoint): (o.value, o.ci_low, o.ci_high) for o in result.outcomes if o.source.pmid == "19642176"
+        (o.cohort, o.endpoint): (o.value, o.ci_low, o.ci_high)
+        for o in result.outcomes
+        if o.source.pmid == "19642176" and o.verification is VerificationLevel.PRIMARY_ABSTRACT
     }
 
 
@@ -207,8 +211,9 @@ def test_gratwohl_2009_abstract_outcomes(
 def test_gratwohl_2009_outcomes_are_verified_five_year(changes: dict[str, Any], score: int) -> None:
     result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, **changes}))
     assert result.value == score
-    gratwohl = [o for o in result.outcomes if o.source.pmid == "19642176"]
+    gratwohl = [o for o in result.outcomes if o.source.pmid == "19642176" and not o.reproduced_in]
     assert len(gratwohl) == 4
+    assert all(o.verification is VerificationLevel.PRIMARY_ABSTRACT for o in gratwohl)
     assert all(o.verified and o.time_point == "5 years" for o in gratwohl)
     assert {o.n for o in gratwohl if o.cohort == WHOLE} == {56505}
     assert {o.n for o in gratwohl if o.cohort == RECENT} == {None}
@@ -251,17 +256,28 @@ def test_external_validation_outcomes(changes: dict[str, Any], band: str, os_: f
     assert external["overall survival"].n == n
 
 
-def test_intermediate_scores_have_no_unverified_gratwohl_figures() -> None:
+def test_intermediate_scores_have_no_whole_cohort_figures_and_nothing_unverified() -> None:
     result = ebmt_risk(EbmtRiskInput.model_validate({**BASE, "age_years": 45, "donor_relation": "matched unrelated"}))
-    assert all(o.source.pmid != "19642176" for o in result.outcomes)
-    assert result.all_outcomes_verified
+    assert not {o.cohort for o in result.outcomes} & {WHOLE, RECENT}
+    assert all(o.verification is not VerificationLevel.UNVERIFIED for o in result.outcomes)
+    secondary = [o for o in result.outcomes if o.verification is VerificationLevel.SECONDARY]
+    assert {(o.band, o.endpoint) for o in secondary} == {
+        ("3", "overall survival"),
+        ("3", "transplant-related mortality"),
+    }
 
 
-def test_factor_rules_marked_secondary() -> None:
-    # Not confirmed in primary text (abstracts give the five factors and 0-7 range only): stay unverified.
+def test_factor_rules_are_secondary_citing_gratwohl_2009_and_handbook_table_11_2() -> None:
+    # Points per level: EBMT Handbook 8th ed. Table 11.2, "adapted from Gratwohl et al. (2009)"; abstracts give the
+    # five factors and the 0-7 range only.
     result = ebmt_risk(EbmtRiskInput.model_validate(BASE))
-    assert all(not c.verified for c in result.components)
-    assert any("not confirmed in primary text" in note for note in result.notes)
+    assert result.citation.pmid == "19642176"
+    for c in result.components:
+        assert c.verification is VerificationLevel.SECONDARY
+        assert [(r.doi, r.volume_pages) for r in c.reproduced_in] == [
+            ("10.1007/978-3-031-44080-9_11", "pp. 99-110, Table 11.2")
+        ]
+    assert result.verification is VerificationLevel.SECONDARY
 
 
 @pytest.mark.parametrize(

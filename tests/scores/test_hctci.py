@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from engraft.provenance import VerificationLevel
 from engraft.scores.hctci import HctCiInput, HctCiItemFlags, HctCiResult, band_for, hct_ci
 from engraft.scores.hctci_items import MAX_SCORE, WEIGHTS, HctCiItem
 
@@ -266,7 +267,7 @@ def test_paediatric_obesity_rule_cites_sorror_2013() -> None:
     [
         pytest.param({"steroid_induced_hyperglycaemia_requiring_medication": True}, 0, 1, id="steroid-hyperglycaemia"),
         pytest.param({"intracranial_haemorrhage": True}, 0, 1, id="intracranial-haemorrhage"),
-        pytest.param({"diabetes_requiring_medication": True}, 1, 1, id="diabetes-both"),
+        pytest.param({"diabetes": "insulin_or_oral_hypoglycaemic"}, 1, 1, id="diabetes-both"),
         pytest.param({"tia_or_cerebrovascular_accident": True}, 1, 1, id="tia-both"),
     ],
 )
@@ -290,8 +291,8 @@ def test_flags_and_facts_agree_on_constructed_case() -> None:
             {
                 "pulmonary.fev1_percent_predicted": 72,
                 "hepatic.ast": _lab(90, "U/L", 40),
-                "diabetes_requiring_medication": True,
-                "prior_solid_tumour": True,
+                "diabetes": "insulin_or_oral_hypoglycaemic",
+                "prior_solid_tumour": "other_than_non_melanoma_skin_cancer",
             }
         )
     )
@@ -341,14 +342,18 @@ def test_verified_outcomes_for_band(
     assert all(o.band == band and o.time_point == "2 years" for o in result.outcomes)
 
 
-def test_sorror_2005_outcomes_are_flagged_unverified() -> None:
+def test_sorror_2005_one_source_outcomes_are_flagged_unverified() -> None:
     result = run({"items": flags()})
     sorror = [o for o in result.outcomes if o.source.pmid == "15994282"]
     assert len(sorror) == 2
     assert all(not o.verified and o.n == 347 for o in sorror)
     assert not result.all_outcomes_verified
+    # Score 0: OS 71% seen in one transcription only -> unverified; NRM 14% two transcriptions agree -> secondary.
+    by_endpoint = {o.endpoint: o for o in sorror}
+    assert by_endpoint["overall survival"].verification is VerificationLevel.UNVERIFIED
     # Checked 2026-11-26: the Sorror 2005 abstract (publisher page) has no per-group NRM/OS.
-    assert all(o.note is not None and "not in the Sorror 2005 abstract" in o.note for o in sorror)
+    note = by_endpoint["overall survival"].note
+    assert note is not None and "not in the Sorror 2005 abstract" in note
     assert result.citation.url is not None and "106/8/2912" in result.citation.url
 
 

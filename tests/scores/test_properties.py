@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engraft.provenance import VerificationLevel, weakest
 from engraft.scores.conditioning import ConditioningInput, conditioning_intensity
-from engraft.scores.ebmt import DONOR_CATEGORY, EbmtDisease, EbmtRiskInput, disease_stage, ebmt_risk
+from engraft.scores.ebmt import (
+    DONOR_CATEGORY,
+    OS_5Y_BY_DISEASE,
+    TRM_5Y_BY_DISEASE,
+    EbmtDisease,
+    EbmtRiskInput,
+    disease_band,
+    disease_stage,
+    ebmt_risk,
+)
 from engraft.scores.graft_quality import GraftQualityInput, graft_quality
 from engraft.scores.hctci import HctCiInput, hct_ci
 from engraft.scores.hctci_age import HctCiAgeInput, hct_ci_age
@@ -179,3 +190,44 @@ def test_more_cells_never_turn_a_pass_into_a_fail(source: str, cd34: float, tnc:
 
     before, after = passed(1.0), passed(rise)
     assert all(after[m] for m, ok in before.items() if ok)
+
+
+@given(
+    age=st.integers(min_value=0, max_value=100),
+    disease=st.sampled_from(list(EbmtDisease)),
+    status=st.sampled_from(list(DiseaseStatus)),
+    months=st.floats(min_value=0, max_value=400, allow_nan=False),
+    donor=st.sampled_from([r for r, category in DONOR_CATEGORY.items() if category is not None]),
+    donor_sex=st.sampled_from([Sex.FEMALE, Sex.MALE]),
+)
+def test_ebmt_result_level_and_handbook_figures_are_consistent(
+    age: int, disease: EbmtDisease, status: DiseaseStatus, months: float, donor: DonorRelation, donor_sex: Sex
+) -> None:
+    if not _valid_status(disease, status):
+        return
+    result = ebmt_risk(
+        EbmtRiskInput(
+            age_years=age,
+            disease=disease,
+            status=status,
+            months_diagnosis_to_transplant=months,
+            donor_relation=donor,
+            donor_sex=donor_sex,
+            recipient_sex=Sex.MALE,
+        )
+    )
+    assert result.verification is weakest(c.verification for c in result.components)
+    handbook = [o for o in result.outcomes if o.reproduced_in]
+    assert all(o.verification is VerificationLevel.SECONDARY and o.band == disease_band(result.value) for o in handbook)
+    assert len(handbook) in (0, 2)
+    if disease is EbmtDisease.SEVERE_APLASTIC_ANAEMIA:
+        assert result.value <= 5
+
+
+@pytest.mark.parametrize("disease", list(EbmtDisease))
+def test_handbook_tables_run_monotone_in_the_score(disease: EbmtDisease) -> None:
+    # A transcription check: in both Handbook tables survival falls and TRM rises with the score, in every row.
+    survival = [v for v in OS_5Y_BY_DISEASE[disease] if v is not None]
+    trm = [v for v in TRM_5Y_BY_DISEASE[disease] if v is not None]
+    assert survival == sorted(survival, reverse=True) and len(set(survival)) == len(survival)
+    assert trm == sorted(trm) and len(set(trm)) == len(trm)

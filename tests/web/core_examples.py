@@ -21,7 +21,7 @@ SICK_FACTS = {
     "cardiac.coronary_artery_disease": True,
     "cardiac.lvef_percent": 45,
     "inflammatory_bowel_disease": True,
-    "diabetes_requiring_medication": True,
+    "diabetes": "insulin_or_oral_hypoglycaemic",
     "tia_or_cerebrovascular_accident": True,
     "psychiatric_disturbance_requiring_treatment": True,
     "hepatic.cirrhosis": True,
@@ -34,6 +34,12 @@ SICK_FACTS = {
     "pulmonary.dyspnoea": "on_slight_activity",
 }
 MILD_FACTS = {"hepatic.bilirubin.value.value": 1.5, "hepatic.alt.value.value": 60, "pulmonary.dyspnoea": "at_rest"}
+EXCEPTION_FACTS = {
+    "diabetes": "diet_only",
+    "heart_valve_disease": "mitral_valve_prolapse_only",
+    "prior_solid_tumour": "non_melanoma_skin_cancer_only",
+}
+"""The index's exceptions answered explicitly (each scores 0)."""
 
 
 def _marker_panel(result_of: dict[str, str], day: str = "2026-02-25") -> list[dict[str, Any]]:
@@ -59,7 +65,7 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
     """(instrument, input) pairs: the catalogue's examples and variations reaching each band and rule."""
     yield from EXAMPLES.items()
     for variant, changes, age in itertools.product(
-        ("sorror-2005", "cibmtr-fim"), ({}, SICK_FACTS, MILD_FACTS), (50, 12)
+        ("sorror-2005", "cibmtr-fim"), ({}, SICK_FACTS, MILD_FACTS, EXCEPTION_FACTS), (50, 12)
     ):
         extra = {"body.bmi_for_age_percentile": 97} if age < 16 else {}
         if variant == "cibmtr-fim" and age < 16:
@@ -79,7 +85,7 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
     for disease, status in (
         ("aml", "CR1"), ("aml", "CR2"), ("aml", "relapse"), ("cml", "chronic phase 1"), ("cml", "accelerated phase"),
         ("cml", "blast phase"), ("mds", "untreated"), ("multiple_myeloma", "PR"), ("nhl", "CR2"),
-        ("severe_aplastic_anaemia", "untreated"),
+        ("severe_aplastic_anaemia", "not applicable"),
     ):  # fmt: skip
         for age, months, relation in ((15, 5, "matched sibling"), (55, 30, "matched unrelated")):
             payload = {**base, "disease": disease, "status": status, "age_years": age}
@@ -99,6 +105,22 @@ def instrument_inputs() -> Iterator[tuple[str, dict[str, Any]]]:
         ),
         ([{"agent": "melphalan", "total_dose": {"value": 140, "unit": "mg/m2"}}], None, cibmtr),
         ([{"agent": "cyclophosphamide", "total_dose": {"value": 120, "unit": "mg/kg"}}], None, cibmtr),
+        (
+            [
+                {"agent": "fludarabine", "total_dose": {"value": 150, "unit": "mg/m2"}},
+                {"agent": "cyclophosphamide", "total_dose": {"value": 60, "unit": "mg/kg"}},
+            ],
+            None,
+            cibmtr,
+        ),
+        (
+            [
+                {"agent": "fludarabine", "total_dose": {"value": 150, "unit": "mg/m2"}},
+                {"agent": "melphalan", "total_dose": {"value": 140, "unit": "mg/m2"}},
+            ],
+            None,
+            "giralt-2009",
+        ),
         ([], {"total_dose": {"value": 1200, "unit": "cGy"}, "fractions": 6}, cibmtr),
         ([], {"total_dose": {"value": 400, "unit": "cGy"}, "fractions": 2}, cibmtr),
         ([{"agent": "busulfan", "total_dose": {"value": 12.8, "unit": "mg/kg"}, "route": "iv"}], None, "giralt-2009"),

@@ -217,21 +217,47 @@ _BASE = {"count": "2", "weight.value": "70.5", "weight.unit": "kg", "taken": "20
         pytest.param({"part.size": "3"}, {"fasting": False, "parts": []}, id="unticked-optional-group-left-out"),
         pytest.param(
             {"part._present": "true", "part.size": "3"},
-            {"fasting": False, "part": {"size": "3"}, "parts": []},
+            {"fasting": False, "part": {"size": 3.0}, "parts": []},
             id="ticked-optional-group",
         ),
         pytest.param(
             {"parts._rows": "3", "parts.1.size": "4", "parts.2.colour": "", "parts.0.size": " "},
-            {"fasting": False, "parts": [{"size": "4"}]},
+            {"fasting": False, "parts": [{"size": 4.0}]},
             id="blank-rows-dropped",
         ),
     ],
 )
 def test_payload_from_form(extra: dict[str, str], expected: dict[str, Any]) -> None:
     payload = payload_from_form(build_form(_Sample), {**_BASE, **extra})
-    base = {"count": "2", "weight": {"value": "70.5", "unit": "kg"}, "taken": "2026-01-31"}
+    base = {"count": 2, "weight": {"value": 70.5, "unit": "kg"}, "taken": "2026-01-31"}
     assert payload == {**base, **expected}
     _Sample.model_validate(payload)
+
+
+class _StrictSample(FrozenModel):
+    count: int = Field(ge=1, le=5, strict=True)
+    size: float = Field(gt=0, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param({"count": "2", "size": "2.5"}, {"count": 2, "size": 2.5}, id="numbers-converted"),
+        pytest.param({"count": " 3 ", "size": "1e2"}, {"count": 3, "size": 100.0}, id="spaces-and-exponent"),
+        pytest.param({"count": "2.0", "size": "7"}, {"count": 2, "size": 7.0}, id="whole-decimal-integer"),
+        pytest.param({"count": "2.5", "size": "x"}, {"count": "2.5", "size": "x"}, id="not-numbers-left-as-text"),
+        pytest.param({"count": "nan", "size": "inf"}, {"count": "nan", "size": "inf"}, id="non-finite-left-as-text"),
+    ],
+)
+def test_form_numbers_are_typed_before_a_strict_model_validates(values: dict[str, str], expected: Any) -> None:
+    payload = payload_from_form(build_form(_StrictSample), values)
+    assert payload == expected
+    if all(not isinstance(v, str) for v in payload.values()):
+        _StrictSample.model_validate(payload)
+    else:
+        with pytest.raises(ValidationError) as raised:
+            _StrictSample.model_validate(payload)
+        assert {e["loc"][0] for e in raised.value.errors()} == {"count", "size"}
 
 
 @pytest.mark.parametrize(

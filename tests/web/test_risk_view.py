@@ -45,12 +45,14 @@ def test_instrument_specific_fields_are_shown_as_details() -> None:
     assert checks.lines[0] == "tnc_per_kg: 4×10⁷ (≥ 3×10⁷ /kg): passed"
 
 
-def test_unverified_figures_are_flagged_and_the_result_says_so() -> None:
-    view = result_view(CATALOG["ebmt-risk"].run(EXAMPLES["ebmt-risk"]))  # factor points: secondary sources only
-    assert view.components and all(c.verification.key == "unverified" for c in view.components)
+def test_each_figure_shows_its_level_and_the_result_says_so() -> None:
+    view = result_view(CATALOG["ebmt-risk"].run(EXAMPLES["ebmt-risk"]))  # factor points: EBMT Handbook Table 11.2
+    assert view.components and all(c.verification.key == "secondary" for c in view.components)
     assert not view.all_checked
-    karnofsky = result_view(CATALOG["karnofsky"].run(EXAMPLES["karnofsky"]))
-    assert karnofsky.all_checked and karnofsky.components[0].verification is VERIFIED
+    dri = result_view(CATALOG["refined-dri"].run(EXAMPLES["refined-dri"]))  # rule table unverified
+    assert dri.components and all(c.verification.key == "unverified" for c in dri.components)
+    graft = result_view(CATALOG["graft-quality"].run(EXAMPLES["graft-quality"]))
+    assert {c.verification.key for c in graft.components} <= {"primary", "primary-abstract", "secondary"}
 
 
 def test_citation_links_doi_and_pubmed() -> None:
@@ -95,3 +97,12 @@ def test_each_level_has_its_own_badge() -> None:
 )
 def test_number_text(value: float, text: str) -> None:
     assert number_text(value) == text
+
+
+def test_a_secondary_figure_shows_both_its_study_and_the_handbook_table() -> None:
+    view = result_view(CATALOG["ebmt-risk"].run(EXAMPLES["ebmt-risk"]))
+    handbook = [o for o in view.outcomes if o.verification.key == "secondary"]
+    assert handbook and {o.source for o in handbook} == {
+        "Gratwohl A et al. 2009 · Barba P et al. 2024, Table 11.4",
+        "Gratwohl A et al. 2009 · Barba P et al. 2024, Table 11.3",
+    }

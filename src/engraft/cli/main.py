@@ -371,7 +371,9 @@ def risk_profile(
 ) -> None:
     """Run every applicable pre-transplant instrument for an episode and store the results."""
     from pydantic import ValidationError
+    from rich.markup import escape
 
+    from engraft.cli.scores import problem_lines
     from engraft.registry.risk_profile import RiskProfileRequest, build_risk_profile
 
     try:
@@ -381,11 +383,12 @@ def risk_profile(
             else RiskProfileRequest()
         )
     except OSError as exc:
-        err_console.print(f"[red]cannot read[/red] {input_file}: {exc.strerror}")
-        raise typer.Exit(1) from exc
+        err_console.print(f"[red]cannot read[/red] {escape(str(input_file))}: {exc.strerror}", soft_wrap=True)
+        raise typer.Exit(1) from None
     except ValidationError as exc:
-        err_console.print(f"[red]invalid input:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        for line in problem_lines(RiskProfileRequest, exc):
+            err_console.print(f"[red]invalid[/red] {escape(line)}", soft_wrap=True)
+        raise typer.Exit(1) from None
     engine = open_engine(database)
     with exit_on_registry_error():
         profile = build_risk_profile(registry_service(engine), episode_id, request)

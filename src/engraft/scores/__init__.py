@@ -1,7 +1,7 @@
 """Pre-transplant risk assessment: pure, typed clinical instruments with provenance.
 
 Each instrument is one function taking a frozen pydantic input model and returning a result with
-value, band, contributing components, published outcomes (with a ``verified`` flag), citation and
+value, band, contributing components, published outcomes (each with a verification level), citation and
 version. :mod:`engraft.scores.catalog` lists them by name for a CLI or API.
 """
 

@@ -1,31 +1,40 @@
 """Conditioning intensity: myeloablative (MAC), reduced intensity (RIC) or non-myeloablative (NMA).
 
-Two named rule sets, each naming the component that decided the class:
+Two named rule sets, each naming the component that decided the class, and each threshold citing its
+own source with its verification level (see docs/clinical-evidence.md):
 
 ``cibmtr-operational``
-    MAC if TBI >= 500 cGy single fraction or >= 800 cGy fractionated, busulfan > 9 mg/kg oral
-    (> 7.2 mg/kg IV) or melphalan > 150 mg/m2; NMA if the only components are TBI <= 200 cGy,
-    fludarabine, cyclophosphamide given with fludarabine, and serotherapy (Bacigalupo 2009 example
-    regimens); RIC otherwise. Neither the CIBMTR thresholds nor the Bacigalupo regimen table were
-    checked against the primary text (clinical-scores-verification.md section 6.2), so every
-    component of this rule set carries ``verified=False``.
+    The Bacigalupo 2009 working definitions (categories, ``primary-abstract``) applied with these
+    thresholds:
+
+    * TBI: MAC at >= 500 cGy single fraction or >= 800 cGy fractionated (Bacigalupo 2009 as stated in
+      the EBMT Handbook ch. 13, ``secondary``); NMA only at <= 200 cGy (the Seattle Flu/TBI 2 Gy
+      example, same sources).
+    * Busulfan: MAC at >= 9 mg/kg oral, the CIBMTR workshop's RIC limit (Giralt 2009 abstract: RIC
+      "busulfan dose < 9 mg/kg", ``primary-abstract``). An IV dose is compared as its oral equivalent
+      (IV = 0.8 x oral, an assumption: ``unverified``).
+    * Melphalan: MAC above 140 mg/m2, RIC at or below (Bacigalupo 2009 as given in secondary notes,
+      "melphalan <= 140 mg/m2" for RIC; the operator was not checked in the paper: ``unverified``).
+      The EBMT Handbook ch. 13 lists Flu/Mel among the RIC regimens, so Flu/Mel 140 is RIC here.
+    * NMA: only TBI <= 200 cGy, fludarabine, serotherapy and cyclophosphamide given with fludarabine
+      at a total below 120 mg/kg; RIC otherwise. The 120 mg/kg limit is ``unverified``: Bacigalupo
+      2009 and the Handbook name Flu/Cy as NMA without a dose, and 120 mg/kg (Cy 60 mg/kg x 2) is the
+      cyclophosphamide of the Handbook's classic myeloablative regimens, so a Flu/Cy regimen at that
+      dose is not called NMA.
+    * Fludarabine fits an NMA regimen (``secondary``, the Handbook's examples); serotherapy and agents
+      without a threshold here are ``unverified``.
 ``giralt-2009``
-    The CIBMTR workshop dose spectrum (verified): regimens below TBI 500 cGy single / 800 cGy
-    fractionated, busulfan 9 mg/kg, melphalan 140 mg/m2 and thiotepa 10 mg/kg are RIC (a survey
-    consensus of 71% of 56 respondents, not a formal definition); at or above any of them, MAC. The
-    workshop gives no busulfan route; an IV dose is compared after dividing by 0.8 (IV = 0.8 x oral),
-    an assumption flagged on that component. NMA is not separated from RIC by this rule set.
+    The CIBMTR workshop dose spectrum (Giralt 2009 abstract, ``primary-abstract``): regimens below TBI
+    500 cGy single / 800 cGy fractionated, busulfan 9 mg/kg, melphalan 140 mg/m2 and thiotepa 10 mg/kg
+    are RIC (a survey consensus of 71% of 56 respondents, not a formal definition); at or above any of
+    them, outside the RIC spectrum and classed MAC. The abstract's limit is "melphalan dose < 140
+    mg/m2", so Flu/Mel 140 is not RIC under this rule set, unlike under ``cibmtr-operational``; the
+    result says so. An IV busulfan dose is compared after dividing by 0.8 (``unverified``). NMA is not
+    separated from RIC by this rule set.
 
 Busulfan, melphalan and cyclophosphamide doses must be reported in the unit of their thresholds;
 mg/kg and mg/m2 are not interconvertible without body size and are refused. The TCI score
 (Spyridonidis 2020) is not computed: its per-agent weights were not verified.
-
-Primary-source check (2026-11-26): the Giralt 2009 thresholds were re-read in the PubMed abstract
-(PMID 19203728). The abstract states only the RIC side ("< 500 cGy ... single fraction or 800 cGy in
-fractionated doses, busulfan dose < 9 mg/kg, melphalan dose <140 mg/m(2), or thiotepa dose < 10
-mg/kg"); classing a dose at or above a threshold as MAC is this module's reading. The Bacigalupo 2009
-regimen table, the CIBMTR operational MAC thresholds and the TCI weights were not found in any
-primary source, so ``cibmtr-operational`` stays unverified.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from pydantic import Field, field_validator, model_validator
 from engraft.measurements import Dimension, Quantity, require_dimension
 from engraft.scores import _compare as cmp
 from engraft.scores import sources
-from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, ScoreResult, VerificationLevel
 from engraft.vocabulary import ConditioningDrug, ConditioningIntensity, DrugRoute
 from engraft.vocabulary.phrases import Phrase
 
@@ -49,7 +58,10 @@ FRACTIONATED: Final = "fractionated"
 NO_MAC_THRESHOLD: Final = "no myeloablative threshold"
 TBI_DOSE: Final = Phrase("TBI {dose} cGy in {fractions} fraction(s)")
 MAC_TBI_RULE: Final = Phrase("MAC if >= {limit} cGy ({fractionation}); NMA only if <= 200 cGy")
-MAC_BUSULFAN_RULE: Final = Phrase("MAC if > {limit} mg/kg ({route})")
+MAC_AT_OR_ABOVE_RULE: Final = Phrase("MAC if >= {limit} {unit}")
+MAC_ABOVE_RULE: Final = Phrase("MAC if > {limit} {unit}")
+NMA_FLU_CY_RULE: Final = Phrase("NMA only with fludarabine and below {limit} mg/kg")
+ONLY_NMA: Final = Phrase("only TBI <= 200 cGy, fludarabine, Flu/Cy below {limit} mg/kg and serotherapy")
 REACHES_MAC: Final = Phrase("{component} reaches the myeloablative threshold")
 NOT_NMA: Final = Phrase("{component} is not part of a non-myeloablative regimen; no MAC threshold met")
 RIC_TBI_RULE: Final = Phrase("RIC if < {limit} cGy ({fractionation})")
@@ -59,6 +71,12 @@ RIC_IV_BUSULFAN_RULE: Final = Phrase(
 )
 ABOVE_RIC: Final = Phrase("{component} is at or above the RIC dose spectrum")
 """The texts of the components and the deciding component (English; the pages translate them)."""
+FLU_MEL_140_NOTE: Final = (
+    "Melphalan 140 mg/m2 is outside Giralt 2009's RIC spectrum ('< 140 mg/m2'), but Bacigalupo 2009 "
+    "(RIC melphalan <= 140 mg/m2) and the EBMT Handbook ch. 13 (Flu/Mel: RIC) class Flu/Mel 140 as RIC; "
+    "see rule set 'cibmtr-operational'."
+)
+"""The note of a giralt-2009 result that classes melphalan 140 mg/m2 outside the RIC spectrum."""
 BUSULFAN_IV_TO_ORAL: Final = 0.8
 
 
@@ -113,7 +131,7 @@ class AgentDose(FrozenModel):
 
 class TotalBodyIrradiation(FrozenModel):
     total_dose: Quantity
-    fractions: int = Field(ge=1, le=20)
+    fractions: int = Field(ge=1, le=20, strict=True)
 
     @field_validator("total_dose")
     @classmethod
@@ -154,39 +172,131 @@ def _oral_equivalent_bu(dose: AgentDose) -> float:
     return mg_kg / BUSULFAN_IV_TO_ORAL if dose.route is DrugRoute.IV else mg_kg
 
 
+BUSULFAN_RIC_LIMIT_MG_KG: Final = 9.0
+"""Giralt 2009: RIC "busulfan dose < 9 mg/kg" (oral); at or above it a regimen is outside the RIC spectrum."""
+MELPHALAN_RIC_LIMIT_MG_M2: Final = 140.0
+"""Giralt 2009: RIC "melphalan dose < 140 mg/m2"; Bacigalupo 2009 (secondary notes): RIC melphalan <= 140 mg/m2."""
+THIOTEPA_RIC_LIMIT_MG_KG: Final = 10.0
+"""Giralt 2009: RIC "thiotepa dose < 10 mg/kg"."""
+NMA_TBI_LIMIT_CGY: Final = 200.0
+"""Bacigalupo 2009 / EBMT Handbook ch. 13: Flu with TBI 2 Gy (the Seattle protocol) is non-myeloablative."""
+NMA_FLU_CY_LIMIT_MG_KG: Final = 120.0
+"""Unverified: Flu/Cy is NMA below the cyclophosphamide of the classic MAC regimens (Cy 60 mg/kg x 2)."""
+
+_ABSTRACT = VerificationLevel.PRIMARY_ABSTRACT
+_HB13 = (sources.EBMT_HANDBOOK_CH13,)
+
+
+def _tbi_mac_limit(tbi: TotalBodyIrradiation) -> float:
+    return 500.0 if tbi.fractions == 1 else 800.0
+
+
+def _busulfan_component(dose: AgentDose, text: str, rule_set: str) -> tuple[Component, bool]:
+    value = _oral_equivalent_bu(dose)
+    at_or_above = cmp.ge(value, BUSULFAN_RIC_LIMIT_MG_KG)
+    limit = f"{BUSULFAN_RIC_LIMIT_MG_KG:g}"
+    rule = (
+        MAC_AT_OR_ABOVE_RULE(limit=limit, unit="mg/kg")
+        if rule_set == "cibmtr-operational"
+        else RIC_DOSE_RULE(limit=limit, unit="mg/kg")
+    )
+    level = _ABSTRACT
+    if dose.route is DrugRoute.IV:
+        rule = RIC_IV_BUSULFAN_RULE(rule=rule, oral=f"{value:.3g}")
+        level = VerificationLevel.UNVERIFIED
+    component = Component(
+        item=dose.agent.value, input=text, points=0, rule=rule, verification=level, source=sources.GIRALT_2009
+    )
+    return component, at_or_above
+
+
+def _other_agent(agent: ConditioningDrug, text: str, nma_ok: bool) -> Component:
+    """An agent without a myeloablative threshold in this rule set, and whether it fits a non-myeloablative regimen.
+
+    Fludarabine: the NMA examples Flu + TBI 2 Gy and Flu/Cy (Bacigalupo 2009, as the EBMT Handbook ch. 13 gives
+    them), ``secondary``. Serotherapy with them (Flu + Cy +/- ATG) is read only in secondary notes, and every other
+    agent has no threshold here though some have one elsewhere (thiotepa 10 mg/kg, Giralt 2009): ``unverified``.
+    """
+    rule = NO_MAC_THRESHOLD
+    if agent is ConditioningDrug.FLUDARABINE:
+        return Component(
+            item=agent.value,
+            input=text,
+            points=0,
+            rule=rule,
+            verification=VerificationLevel.SECONDARY,
+            source=sources.BACIGALUPO_2009,
+            reproduced_in=_HB13,
+        )
+    return Component(
+        item=agent.value,
+        input=text,
+        points=0,
+        rule=rule,
+        verification=VerificationLevel.UNVERIFIED,
+        source=sources.BACIGALUPO_2009,
+    )
+
+
 def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[Component]]:
     comps: list[Component] = []
     mac: list[str] = []
     non_nma: list[str] = []
     agents = {a.agent: a for a in data.agents}
     if data.tbi is not None:
-        single = data.tbi.fractions == 1
-        limit: float = 500 if single else 800
-        hit = cmp.ge(data.tbi.cgy, limit)
-        rule = MAC_TBI_RULE(limit=limit, fractionation=SINGLE_FRACTION if single else FRACTIONATED)
+        limit = _tbi_mac_limit(data.tbi)
+        kind = SINGLE_FRACTION if data.tbi.fractions == 1 else FRACTIONATED
         text = TBI_DOSE(dose=f"{data.tbi.cgy:g}", fractions=data.tbi.fractions)
-        comps.append(Component(item="tbi", input=text, points=0, rule=rule, verified=False))
-        if hit:
+        rule = MAC_TBI_RULE(limit=f"{limit:g}", fractionation=kind)
+        comps.append(
+            Component(
+                item="tbi",
+                input=text,
+                points=0,
+                rule=rule,
+                verification=VerificationLevel.SECONDARY,
+                source=sources.BACIGALUPO_2009,
+                reproduced_in=_HB13,
+            )
+        )
+        if cmp.ge(data.tbi.cgy, limit):
             mac.append(text)
-        elif cmp.gt(data.tbi.cgy, 200):
+        elif cmp.gt(data.tbi.cgy, NMA_TBI_LIMIT_CGY):
             non_nma.append(text)
+    with_fludarabine = ConditioningDrug.FLUDARABINE in agents
     for agent, dose in agents.items():
         text = f"{agent.value} {dose.total_dose}" + (f" {dose.route.value}" if dose.route else "")
-        rule = NO_MAC_THRESHOLD
+        nma_ok = agent in _SEROTHERAPY or agent is ConditioningDrug.FLUDARABINE
         if agent is ConditioningDrug.BUSULFAN:
-            limit = 7.2 if dose.route is DrugRoute.IV else 9.0
-            rule = MAC_BUSULFAN_RULE(limit=f"{limit:g}", route=dose.route.value if dose.route else "oral")
-            if cmp.gt(dose.total_dose.to("mg/kg"), limit):
+            component, hit = _busulfan_component(dose, text, "cibmtr-operational")
+            if hit:
                 mac.append(text)
         elif agent is ConditioningDrug.MELPHALAN:
-            rule = "MAC if > 150 mg/m2"
-            if cmp.gt(dose.total_dose.to("mg/m2"), 150):
+            component = Component(
+                item=agent.value,
+                input=text,
+                points=0,
+                rule=MAC_ABOVE_RULE(limit=f"{MELPHALAN_RIC_LIMIT_MG_M2:g}", unit="mg/m2"),
+                verification=VerificationLevel.UNVERIFIED,
+                source=sources.BACIGALUPO_2009,
+            )
+            if cmp.gt(dose.total_dose.to("mg/m2"), MELPHALAN_RIC_LIMIT_MG_M2):
                 mac.append(text)
-        nma_ok = agent in _SEROTHERAPY or agent is ConditioningDrug.FLUDARABINE
-        nma_ok = nma_ok or (agent is ConditioningDrug.CYCLOPHOSPHAMIDE and ConditioningDrug.FLUDARABINE in agents)
+        elif agent is ConditioningDrug.CYCLOPHOSPHAMIDE:
+            nma_ok = with_fludarabine and cmp.lt(dose.total_dose.to("mg/kg"), NMA_FLU_CY_LIMIT_MG_KG)
+            component = Component(
+                item=agent.value,
+                input=text,
+                points=0,
+                rule=NMA_FLU_CY_RULE(limit=f"{NMA_FLU_CY_LIMIT_MG_KG:g}"),
+                verification=VerificationLevel.UNVERIFIED,
+                source=sources.BACIGALUPO_2009,
+            )
+        else:
+            component = _other_agent(agent, text, nma_ok)
         if not nma_ok:
             non_nma.append(text)
-        comps.append(Component(item=agent.value, input=text, points=0, rule=rule, verified=False))
+        comps.append(component)
     if mac:
         return ConditioningIntensity.MAC, REACHES_MAC(component=mac[0]), comps
     if non_nma:
@@ -195,43 +305,67 @@ def _cibmtr(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[C
             NOT_NMA(component=non_nma[0]),
             comps,
         )
-    return ConditioningIntensity.NMA, "only TBI <= 200 cGy, fludarabine, Flu/Cy and serotherapy", comps
+    return (
+        ConditioningIntensity.NMA,
+        ONLY_NMA(limit=f"{NMA_FLU_CY_LIMIT_MG_KG:g}"),
+        comps,
+    )
 
 
 def _giralt(data: ConditioningInput) -> tuple[ConditioningIntensity, str, list[Component]]:
     comps: list[Component] = []
     mac: list[str] = []
+    cited = {"verification": _ABSTRACT, "source": sources.GIRALT_2009}
     if data.tbi is not None:
-        single = data.tbi.fractions == 1
-        limit: float = 500 if single else 800
+        limit = _tbi_mac_limit(data.tbi)
         text = TBI_DOSE(dose=f"{data.tbi.cgy:g}", fractions=data.tbi.fractions)
-        rule = RIC_TBI_RULE(limit=limit, fractionation=SINGLE_FRACTION if single else FRACTIONATED)
-        comps.append(Component(item="tbi", input=text, points=0, rule=rule))
+        rule = RIC_TBI_RULE(
+            limit=f"{limit:g}", fractionation=SINGLE_FRACTION if data.tbi.fractions == 1 else FRACTIONATED
+        )
+        comps.append(Component(item="tbi", input=text, points=0, rule=rule, **cited))
         if cmp.ge(data.tbi.cgy, limit):
             mac.append(text)
     limits = {
-        ConditioningDrug.BUSULFAN: (9.0, "mg/kg"),
-        ConditioningDrug.MELPHALAN: (140.0, "mg/m2"),
-        ConditioningDrug.THIOTEPA: (10.0, "mg/kg"),
+        ConditioningDrug.MELPHALAN: (MELPHALAN_RIC_LIMIT_MG_M2, "mg/m2"),
+        ConditioningDrug.THIOTEPA: (THIOTEPA_RIC_LIMIT_MG_KG, "mg/kg"),
     }
     for dose in data.agents:
         text = f"{dose.agent.value} {dose.total_dose}" + (f" {dose.route.value}" if dose.route else "")
+        if dose.agent is ConditioningDrug.BUSULFAN:
+            component, hit = _busulfan_component(dose, text, "giralt-2009")
+            comps.append(component)
+            if hit:
+                mac.append(text)
+            continue
         if dose.agent not in limits:
-            comps.append(Component(item=dose.agent.value, input=text, points=0, rule="no threshold in Giralt 2009"))
+            comps.append(
+                Component(item=dose.agent.value, input=text, points=0, rule="no threshold in Giralt 2009", **cited)
+            )
             continue
         limit, unit = limits[dose.agent]
-        value = _oral_equivalent_bu(dose) if dose.agent is ConditioningDrug.BUSULFAN else dose.total_dose.to(unit)
-        rule = RIC_DOSE_RULE(limit=f"{limit:g}", unit=unit)
-        verified = True
-        if dose.agent is ConditioningDrug.BUSULFAN and dose.route is DrugRoute.IV:
-            rule = RIC_IV_BUSULFAN_RULE(rule=rule, oral=f"{value:.3g}")
-            verified = False
-        comps.append(Component(item=dose.agent.value, input=text, points=0, rule=rule, verified=verified))
-        if cmp.ge(value, limit):
+        comps.append(
+            Component(
+                item=dose.agent.value, input=text, points=0, rule=RIC_DOSE_RULE(limit=f"{limit:g}", unit=unit), **cited
+            )
+        )
+        if cmp.ge(dose.total_dose.to(unit), limit):
             mac.append(text)
     if mac:
         return ConditioningIntensity.MAC, ABOVE_RIC(component=mac[0]), comps
     return ConditioningIntensity.RIC, "every agent with a threshold is below the RIC dose spectrum", comps
+
+
+def _notes(data: ConditioningInput, intensity: ConditioningIntensity) -> tuple[str, ...]:
+    notes = ["TCI score (Spyridonidis 2020) not computed: per-agent weights not verified."]
+    melphalan = next((a for a in data.agents if a.agent is ConditioningDrug.MELPHALAN), None)
+    if (
+        data.variant is ConditioningVariant.GIRALT_2009
+        and melphalan is not None
+        and intensity is ConditioningIntensity.MAC
+        and cmp.eq(melphalan.total_dose.to("mg/m2"), MELPHALAN_RIC_LIMIT_MG_M2)
+    ):
+        notes.append(FLU_MEL_140_NOTE)
+    return tuple(notes)
 
 
 def conditioning_intensity(data: ConditioningInput) -> ConditioningResult:
@@ -250,5 +384,5 @@ def conditioning_intensity(data: ConditioningInput) -> ConditioningResult:
         deciding_component=decided,
         components=tuple(comps),
         citation=citation,
-        notes=("TCI score (Spyridonidis 2020) not computed: per-agent weights not verified.",),
+        notes=_notes(data, intensity),
     )

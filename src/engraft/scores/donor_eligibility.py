@@ -11,7 +11,7 @@ cells (HTLV-I/II, CMV) (1271.85; FDA "Testing HCT/P donors: specific requirement
 timing at recovery or up to 7 days before or after, and for peripheral blood stem cells or bone
 marrow up to 30 days before recovery (1271.80(b)); the birth mother's specimen for a donor one
 month of age or younger (1271.80(a)); the urgent-need and first/second-degree-relative uses and
-their labelling (1271.60(d), 1271.65(b)). Not seen, so flagged ``verified=False``: how each
+their labelling (1271.60(d), 1271.65(b)); those are ``primary``. Not seen, so ``unverified``: how each
 reactive or indeterminate result is interpreted, CMV-reactive donors remaining eligible, the
 syphilis confirmatory-test rule, and the autologous exemption (1271.90). HBV NAT, seasonal WNV NAT
 and Trypanosoma cruzi tests are accepted when given but not required here. Markers and results use the
@@ -24,10 +24,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Final
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from engraft.scores import sources
-from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, ScoreResult, VerificationLevel
 from engraft.vocabulary import DonorEligibility, GraftSource, MarkerResult, MarkerTest, TransplantType
 from engraft.vocabulary.phrases import Phrase
 
@@ -67,7 +67,7 @@ class DonorMarkerResult(FrozenModel):
     marker: MarkerTest
     result: MarkerResult
     specimen_date: dt.date
-    confirmatory_treponemal_test_negative: bool | None = None
+    confirmatory_treponemal_test_negative: bool | None = Field(default=None, strict=True)
 
     @model_validator(mode="after")
     def _confirmatory_only_for_syphilis(self) -> DonorMarkerResult:
@@ -83,11 +83,11 @@ class DonorEligibilityInput(FrozenModel):
     graft_source: GraftSource
     recovery_date: dt.date
     markers: tuple[DonorMarkerResult, ...]
-    specimen_from_birth_mother: bool = False
-    screening_complete: bool
-    screening_risk_factor_identified: bool
-    recipient_is_first_or_second_degree_relative: bool = False
-    documented_urgent_medical_need: bool = False
+    specimen_from_birth_mother: bool = Field(default=False, strict=True)
+    screening_complete: bool = Field(strict=True)
+    screening_risk_factor_identified: bool = Field(strict=True)
+    recipient_is_first_or_second_degree_relative: bool = Field(default=False, strict=True)
+    documented_urgent_medical_need: bool = Field(default=False, strict=True)
 
     @property
     def product(self) -> Product:
@@ -128,27 +128,27 @@ def _check_marker(m: DonorMarkerResult, data: DonorEligibilityInput) -> tuple[Co
     low, high = specimen_window_days(data.product)
     text = SPECIMEN_DAY(result=m.result.value, day=f"{day:+d}")
     problem: str | None = None
-    verified = True
+    level = VerificationLevel.PRIMARY
     if not low <= day <= high:
         problem = OUTSIDE_WINDOW(marker=m.marker.value, day=f"{day:+d}", low=f"{low:+d}", high=f"{high:+d}")
         rule = WINDOW_RULE(low=f"{low:+d}", high=f"{high:+d}")
     elif m.result is MarkerResult.INDETERMINATE:
         problem = INDETERMINATE(marker=m.marker.value)
         rule = "an indeterminate result cannot support eligibility"
-        verified = False
+        level = VerificationLevel.UNVERIFIED
     elif m.result is MarkerResult.NON_REACTIVE:
         rule = "non-reactive"
     elif m.marker is MarkerTest.CMV_ANTIBODY:
         rule = "CMV reactive does not by itself make the donor ineligible; follow the CMV-reactive donor SOP"
-        verified = False
+        level = VerificationLevel.UNVERIFIED
     elif m.marker is MarkerTest.SYPHILIS and m.confirmatory_treponemal_test_negative:
         rule = "reactive screening test with negative treponemal confirmatory test: not a basis for ineligibility"
-        verified = False
+        level = VerificationLevel.UNVERIFIED
     else:
         problem = REACTIVE(marker=m.marker.value)
         rule = "reactive test for a relevant communicable disease agent makes the donor ineligible"
-        verified = False
-    component = Component(item=m.marker.value, input=text, points=0, rule=rule, verified=verified)
+        level = VerificationLevel.UNVERIFIED
+    component = Component(item=m.marker.value, input=text, points=0, rule=rule, verification=level)
     return component, problem
 
 
@@ -162,6 +162,7 @@ def donor_eligibility(data: DonorEligibilityInput) -> DonorEligibilityResult:
             value=DonorEligibility.NOT_REQUIRED,
             band=DonorEligibility.NOT_REQUIRED.value,
             components=(),
+            verification=VerificationLevel.UNVERIFIED,
             reasons=(reason,),
             labelling=("FOR AUTOLOGOUS USE ONLY",),
         )

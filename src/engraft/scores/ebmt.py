@@ -1,23 +1,30 @@
 """EBMT (Gratwohl) risk score, 2009 generalised version, for allogeneic HSCT.
 
 Five factors, 0-7 points: age (<20 / 20-40 / >40 years), disease stage (early / intermediate /
-late), time from diagnosis to HSCT (<= 12 / > 12 months; not scored in first complete remission),
+late), time from diagnosis to HSCT (< 12 / >= 12 months; not scored in first complete remission),
 donor (HLA-identical sibling / unrelated), donor-recipient sex (female donor to male recipient = 1).
-Factor points and stage definitions were seen in secondary reproductions only (clinical-scores.md
-section 2.2, [S]); components carry ``verified=False``. Exactly 12 months is not covered by the
-published wording; it is scored 0 here, as in one documented implementation. Haploidentical,
-cord-blood and autologous grafts have no published category and are refused.
 
-Outcomes: 5-year OS and TRM for score 0 and scores 6-7 are verified from the Cancer 2009 abstract
-(PubMed 19642176), both for the whole cohort and for the most recent time cohort; scores 1-5 are
-not verified. The external validation (PMID 24655161) groups are verified. For CML, the original
-score's 5-year survival and TRM for scores 0-6 (Gratwohl 1998, Lancet, n=3,142; abstract read in two
-reproductions that agree) are attached as well; the abstract gives no figure for score 7.
+Verification (see docs/clinical-evidence.md):
 
-Primary-source check (2026-11-26): the Cancer 2009 abstract and the Gratwohl 2012 review abstract
-(doi:10.1038/bmt.2011.110) confirm the five factors and the additive 0-7 range (0-5 for autologous
-HSCT), but neither gives the points per factor level, the stage definitions or the 12-month
-boundary; the full-text tables were not available. Components therefore stay ``verified=False``.
+* The five factors and the 0-7 range: ``primary-abstract`` (Cancer 2009 and Gratwohl 2012 abstracts).
+* Points per factor level, the stage definitions, "not scored in CR1" and "stage not applicable in
+  severe aplastic anaemia": ``secondary``, read in the EBMT Handbook 8th ed. (2024) ch. 11, Table 11.2
+  and its footnotes a and b; an open-source implementation agrees on the points.
+* The 12-month boundary: the Handbook scores < 12 months 0 and >= 12 months 1; one open-source
+  implementation scores <= 12 months 0. They differ only at exactly 12 months; the Handbook's reading
+  is used (the EBMT's own text).
+* CML in accelerated phase: the Handbook's footnote is self-contradictory (intermediate is CML "with
+  another status than accelerated phase or blastic phase", late only "CML in blastic crisis"), so
+  accelerated phase has no stage in it; it is scored intermediate and that component is ``unverified``.
+* Severe aplastic anaemia: the stage item does not apply, so its status must be 'not applicable'
+  (a CR1 status would also have cancelled the interval item).
+
+Outcomes: 5-year OS and TRM for score 0 and scores 6-7 (whole cohort and most recent time cohort) are
+``primary-abstract`` (PubMed 19642176). The per-disease 5-year TRM and OS for every score (AML, ALL,
+CML, AA, MDS, MM, NHL) are ``secondary``: Gratwohl 2009 as extracted in the Handbook's Tables 11.3 and
+11.4 (blank cells there have no figure here). The external validation (PMID 24655161) groups and,
+for CML, the original 1998 score's figures are ``primary-abstract``. Haploidentical, cord-blood and
+autologous grafts have no published category and are refused.
 """
 
 from __future__ import annotations
@@ -28,8 +35,9 @@ from typing import Final
 from pydantic import Field, field_validator, model_validator
 
 from engraft.scores import sources
-from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult, VerificationLevel
 from engraft.vocabulary import DiseaseStatus, DonorRelation, Sex
+from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "ebmt-risk"
 
@@ -95,8 +103,17 @@ _STAGE_POINTS: Final = {"early": 0, "intermediate": 1, "late": 2}
 
 
 def disease_stage(disease: EbmtDisease, status: DiseaseStatus) -> str:
-    """Map disease and status to the 2009 stage: ``early``, ``intermediate``, ``late`` or ``not scored``."""
+    """Map disease and status to the 2009 stage: ``early``, ``intermediate``, ``late`` or ``not scored``.
+
+    Stage definitions: EBMT Handbook Table 11.2 footnote a (secondary). Severe aplastic anaemia is not
+    staged, so its only status is 'not applicable'.
+    """
     if disease is EbmtDisease.SEVERE_APLASTIC_ANAEMIA:
+        if status is not DiseaseStatus.NOT_APPLICABLE:
+            raise ValueError(
+                f"status={status.value!r} does not apply to disease='severe_aplastic_anaemia': the EBMT score does "
+                "not stage severe aplastic anaemia (Handbook Table 11.2, footnote a); expected 'not applicable'"
+            )
         return "not scored"
     if disease is EbmtDisease.CML:
         if status not in _CML_STATUSES:
@@ -125,10 +142,10 @@ def disease_stage(disease: EbmtDisease, status: DiseaseStatus) -> str:
 
 
 class EbmtRiskInput(FrozenModel):
-    age_years: int = Field(ge=0, le=120, description="Recipient age in completed years.")
+    age_years: int = Field(ge=0, le=120, strict=True, description="Recipient age in completed years.")
     disease: EbmtDisease
     status: DiseaseStatus
-    months_diagnosis_to_transplant: float = Field(ge=0, le=1200)
+    months_diagnosis_to_transplant: float = Field(ge=0, le=1200, strict=True)
     donor_relation: DonorRelation
     donor_sex: Sex
     recipient_sex: Sex
@@ -177,7 +194,7 @@ _GRATWOHL = {
     "time_point": "5 years",
     "cohort": "EBMT allogeneic HSCT 1980-2005 (whole cohort)",
     "n": 56505,
-    "verified": True,
+    "verification": VerificationLevel.PRIMARY_ABSTRACT,
     "source": sources.GRATWOHL_2009,
 }
 _GRATWOHL_RECENT = {
@@ -189,7 +206,7 @@ _GRATWOHL_RECENT = {
 _EXTERNAL = {
     "time_point": "5 years",
     "cohort": "Single-centre external validation, 273 consecutive adults, allogeneic HSCT 2000-2010",
-    "verified": True,
+    "verification": VerificationLevel.PRIMARY_ABSTRACT,
     "source": sources.EBMT_EXTERNAL_2014,
 }
 # band, 5-year OS %, 5-year TRM %, patients in the band
@@ -205,17 +222,91 @@ _CML_1998 = {
     "time_point": "5 years",
     "cohort": "EBMT allogeneic HSCT for CML 1989-1997 (original score)",
     "n": 3142,
-    "verified": True,
+    "verification": VerificationLevel.PRIMARY_ABSTRACT,
     "source": sources.GRATWOHL_1998,
     "note": "abstract figures; patients per score not given there; score 7 not reported",
 }
 # score: (5-year survival %, transplant-related mortality %), Lancet 1998 abstract
 _CML_1998_BY_SCORE: Final = {0: (72, 20), 1: (70, 23), 2: (62, 31), 3: (48, 46), 4: (40, 51), 5: (18, 71), 6: (22, 73)}
 
+DISEASE_BANDS: Final = ("0", "1", "2", "3", "4", "5", "6-7")
+"""The score columns of the Handbook's Tables 11.3 and 11.4 (6 and 7 share a column)."""
+
+HANDBOOK_ROW: Final[dict[EbmtDisease, str]] = {
+    EbmtDisease.AML: "AML",
+    EbmtDisease.ALL: "ALL",
+    EbmtDisease.CML: "CML",
+    EbmtDisease.SEVERE_APLASTIC_ANAEMIA: "AA",
+    EbmtDisease.MDS: "MDS",
+    EbmtDisease.MULTIPLE_MYELOMA: "MM",
+    EbmtDisease.NHL: "NHL",
+}
+"""The row of Tables 11.3 and 11.4 that holds each disease (the Handbook's row label)."""
+
+# Probability (%) of TRM at 5 years, EBMT Handbook 8th ed. Table 11.3 ("extracted from Gratwohl et al. (2009)");
+# columns 0, 1, 2, 3, 4, 5, 6-7; None where the table prints no value.
+TRM_5Y_BY_DISEASE: Final[dict[EbmtDisease, tuple[int | None, ...]]] = {
+    EbmtDisease.AML: (14, 20, 25, 30, 36, 40, 41),
+    EbmtDisease.ALL: (15, 23, 24, 30, 40, 47, 53),
+    EbmtDisease.CML: (15, 22, 30, 38, 45, 52, 55),
+    EbmtDisease.SEVERE_APLASTIC_ANAEMIA: (18, 26, 40, 49, 52, None, None),
+    EbmtDisease.MDS: (25, 28, 30, 35, 38, 46, 50),
+    EbmtDisease.MULTIPLE_MYELOMA: (None, None, 29, 35, 40, 42, 52),
+    EbmtDisease.NHL: (15, 24, 28, 30, 34, 36, 38),
+}
+# Probability (%) of OS at 5 years, EBMT Handbook 8th ed. Table 11.4 (same extraction, same columns).
+OS_5Y_BY_DISEASE: Final[dict[EbmtDisease, tuple[int | None, ...]]] = {
+    EbmtDisease.AML: (68, 59, 52, 38, 30, 23, 18),
+    EbmtDisease.ALL: (66, 52, 43, 38, 22, 16, 14),
+    EbmtDisease.CML: (76, 72, 60, 51, 39, 26, 14),
+    EbmtDisease.SEVERE_APLASTIC_ANAEMIA: (81, 72, 60, 49, 45, None, None),
+    EbmtDisease.MDS: (56, 52, 46, 40, 35, 28, 25),
+    EbmtDisease.MULTIPLE_MYELOMA: (None, None, 48, 40, 36, 22, 17),
+    EbmtDisease.NHL: (75, 59, 50, 48, 43, 40, 38),
+}
+
+
+def disease_band(score: int) -> str:
+    """The column of Tables 11.3/11.4 for ``score``: ``"0"`` .. ``"5"`` or ``"6-7"``."""
+    if not 0 <= score <= 7:
+        raise ValueError(f"EBMT score {score} is outside 0-7")
+    return "6-7" if score >= 6 else str(score)
+
+
+def disease_outcomes(score: int, disease: EbmtDisease) -> tuple[PublishedOutcome, ...]:
+    """The Handbook's per-disease 5-year OS and TRM for ``score`` (none where its table is blank)."""
+    band = disease_band(score)
+    column = DISEASE_BANDS.index(band)
+    row = HANDBOOK_ROW[disease]
+    found = []
+    for endpoint, table, figures in (
+        ("overall survival", sources.HB11_TABLE_11_4, OS_5Y_BY_DISEASE[disease]),
+        ("transplant-related mortality", sources.HB11_TABLE_11_3, TRM_5Y_BY_DISEASE[disease]),
+    ):
+        value = figures[column]
+        if value is None:
+            continue
+        found.append(
+            _o(
+                band,
+                endpoint,
+                value,
+                time_point="5 years",
+                cohort=DISEASE_COHORT(disease=row),
+                verification=VerificationLevel.SECONDARY,
+                source=sources.GRATWOHL_2009,
+                reproduced_in=(table,),
+                note="patients per cell not given in the Handbook table",
+            )
+        )
+    return tuple(found)
+
 
 def outcomes_for(score: int, disease: EbmtDisease | None = None) -> tuple[PublishedOutcome, ...]:
-    """Published 5-year outcomes that apply to ``score`` (and, for CML, the original 1998 figures)."""
+    """Published 5-year outcomes that apply to ``score``: per disease, whole cohort, external, CML 1998."""
     found: list[PublishedOutcome] = []
+    if disease is not None:
+        found += disease_outcomes(score, disease)
     if disease is EbmtDisease.CML and score in _CML_1998_BY_SCORE:
         survival, trm = _CML_1998_BY_SCORE[score]
         found += [
@@ -244,55 +335,84 @@ def outcomes_for(score: int, disease: EbmtDisease | None = None) -> tuple[Publis
     return tuple(found)
 
 
+DISEASE_COHORT: Final = Phrase("EBMT allogeneic HSCT 1980-2005, {disease} patients")
+"""The cohort of a per-disease figure (the Handbook's row label in the slot)."""
+CML_ACCELERATED_PHASE_RULE: Final = "CML accelerated phase: no stage in the source, scored intermediate"
+NOTES: Final = (
+    "Points, stage definitions and the 12-month boundary as reproduced in the EBMT Handbook 8th ed. (2024), "
+    "Table 11.2; the Cancer 2009 and 2012 abstracts give the five factors and the 0-7 range only.",
+    "Per-disease 5-year OS and TRM: Gratwohl 2009 as extracted in the EBMT Handbook Tables 11.4 and 11.3. "
+    "Whole-cohort figures for scores 1-5 were not found in a checked source; not shown.",
+)
+"""The result's notes (English; the pages translate them)."""
+
+INTERVAL_MONTHS: Final = 12
+"""Months from diagnosis from which the interval scores 1: < 12 months 0, >= 12 months 1 (Handbook Table 11.2)."""
+
+_HB = (sources.HB11_TABLE_11_2,)
+
+
+def _stage_component(data: EbmtRiskInput, stage: str) -> Component:
+    text = f"disease={data.disease.value}, status={data.status.value} -> {stage}"
+    rule = "early 0, intermediate 1, late 2 (severe aplastic anaemia not scored)"
+    if data.disease is EbmtDisease.CML and data.status is DiseaseStatus.ACCELERATED_PHASE:
+        # The Handbook's footnote excludes accelerated phase from intermediate and names only blast crisis as late.
+        return Component(
+            item="disease_stage",
+            input=text,
+            points=_STAGE_POINTS[stage],
+            rule=CML_ACCELERATED_PHASE_RULE,
+            verification=VerificationLevel.UNVERIFIED,
+        )
+    return Component(
+        item="disease_stage",
+        input=text,
+        points=_STAGE_POINTS.get(stage, 0),
+        rule=rule,
+        verification=VerificationLevel.SECONDARY,
+        reproduced_in=_HB,
+    )
+
+
 def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
-    """Compute the EBMT risk score (0-7; at most 6 in first complete remission)."""
+    """Compute the EBMT risk score (0-7; at most 6 in first complete remission, 5 in severe aplastic anaemia)."""
     stage = disease_stage(data.disease, data.status)
     age_points = 0 if data.age_years < 20 else 1 if data.age_years <= 40 else 2
-    stage_points = _STAGE_POINTS.get(stage, 0)
     in_cr1 = data.status is DiseaseStatus.CR1
-    time_points = 0 if in_cr1 or data.months_diagnosis_to_transplant <= 12 else 1
+    time_points = 0 if in_cr1 or data.months_diagnosis_to_transplant < INTERVAL_MONTHS else 1
     donor_points = 1 if data.donor_category is EbmtDonorCategory.UNRELATED else 0
     f_to_m = data.donor_sex is Sex.FEMALE and data.recipient_sex is Sex.MALE
-    time_rule = (
-        "not scored in first complete remission"
-        if in_cr1
-        else "<= 12 months 0, > 12 months 1 (exactly 12 months: 0, boundary not published)"
-    )
+    time_rule = "not scored in first complete remission" if in_cr1 else "< 12 months 0, >= 12 months 1"
+    secondary = {"verification": VerificationLevel.SECONDARY, "reproduced_in": _HB}
     components = (
         Component(
             item="age",
             input=f"age_years={data.age_years}",
             points=age_points,
             rule="< 20 years 0, 20-40 years 1, > 40 years 2",
-            verified=False,
+            **secondary,
         ),
-        Component(
-            item="disease_stage",
-            input=f"disease={data.disease.value}, status={data.status.value} -> {stage}",
-            points=stage_points,
-            rule="early 0, intermediate 1, late 2 (severe aplastic anaemia not scored)",
-            verified=False,
-        ),
+        _stage_component(data, stage),
         Component(
             item="time_diagnosis_to_transplant",
             input=f"months_diagnosis_to_transplant={data.months_diagnosis_to_transplant:g}",
             points=time_points,
             rule=time_rule,
-            verified=False,
+            **secondary,
         ),
         Component(
             item="donor_type",
             input=f"donor_relation={data.donor_relation.value} -> {data.donor_category.value}",
             points=donor_points,
             rule="HLA-identical sibling 0, unrelated 1",
-            verified=False,
+            **secondary,
         ),
         Component(
             item="donor_recipient_sex",
             input=f"donor_sex={data.donor_sex.value}, recipient_sex={data.recipient_sex.value}",
             points=1 if f_to_m else 0,
             rule="female donor to male recipient 1, any other combination 0",
-            verified=False,
+            **secondary,
         ),
     )
     score = int(sum(c.points for c in components))
@@ -305,9 +425,5 @@ def ebmt_risk(data: EbmtRiskInput) -> EbmtRiskResult:
         components=components,
         outcomes=outcomes_for(score, data.disease),
         citation=sources.GRATWOHL_2009,
-        notes=(
-            "Per-score 5-year outcomes for scores 1-5 (Gratwohl 2009) not verified; not shown.",
-            "Factor points and stage definitions not confirmed in primary text (Cancer 2009 and "
-            f"{sources.GRATWOHL_2012.short()} abstracts name the five factors and the 0-7 range only).",
-        ),
+        notes=NOTES,
     )

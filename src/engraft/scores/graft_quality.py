@@ -19,14 +19,21 @@ threshold encoded here. The category comes from the vocabulary's graft source an
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from pydantic import Field, field_validator, model_validator
 
 from engraft.measurements import Dimension, Quantity, require_dimension
 from engraft.scores import _compare as cmp
 from engraft.scores import sources
-from engraft.scores.provenance import Citation, Component, FrozenModel, ScoreResult
+from engraft.scores.provenance import (
+    Citation,
+    Component,
+    FrozenModel,
+    ScoreResult,
+    VerificationLevel,
+    legacy_verification,
+)
 from engraft.vocabulary import GraftSource, TransplantType
 from engraft.vocabulary.phrases import Phrase
 
@@ -80,8 +87,19 @@ class Threshold(FrozenModel):
     unit: str
     inclusive: bool
     citation: Citation
-    verified: bool
+    verification: VerificationLevel
+    reproduced_in: tuple[Citation, ...] = ()
     scope: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        return legacy_verification(data)
+
+    @property
+    def verified(self) -> bool:
+        """Whether the threshold was read in its primary source (full text or abstract)."""
+        return self.verification.checked_in_primary
 
 
 THRESHOLDS: Final[tuple[Threshold, ...]] = (
@@ -92,7 +110,8 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         unit="/kg",
         inclusive=True,
         citation=sources.DEHN_2019,
-        verified=True,
+        verification=VerificationLevel.SECONDARY,
+        reproduced_in=(sources.NMDP_SELECTION_GUIDELINES,),
     ),
     Threshold(
         category=GraftCategory.CORD_BLOOD_SINGLE,
@@ -101,7 +120,8 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         unit="/kg",
         inclusive=True,
         citation=sources.DEHN_2019,
-        verified=True,
+        verification=VerificationLevel.SECONDARY,
+        reproduced_in=(sources.NMDP_SELECTION_GUIDELINES,),
     ),
     Threshold(
         category=GraftCategory.CORD_BLOOD_DOUBLE_UNIT,
@@ -110,7 +130,8 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         unit="/kg",
         inclusive=True,
         citation=sources.DEHN_2019,
-        verified=True,
+        verification=VerificationLevel.SECONDARY,
+        reproduced_in=(sources.NMDP_SELECTION_GUIDELINES,),
     ),
     *(
         Threshold(
@@ -120,7 +141,7 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
             unit="%",
             inclusive=False,
             citation=sources.NETCORD_FACT_POST_THAW,
-            verified=True,
+            verification=VerificationLevel.PRIMARY,
         )
         for cord in (GraftCategory.CORD_BLOOD_SINGLE, GraftCategory.CORD_BLOOD_DOUBLE_UNIT)
     ),
@@ -131,7 +152,7 @@ THRESHOLDS: Final[tuple[Threshold, ...]] = (
         unit="/kg",
         inclusive=True,
         citation=sources.AUTO_PBSC_CD34_MINIMUM,
-        verified=True,
+        verification=VerificationLevel.PRIMARY_ABSTRACT,
         scope=(
             "per cycle of high-dose therapy; stated by the IMWG for myeloma, "
             "applied to every autologous peripheral blood graft"
@@ -145,11 +166,11 @@ class GraftQualityInput(FrozenModel):
 
     graft_source: GraftSource
     transplant_type: TransplantType
-    cord_blood_units: int = Field(default=1, ge=1, le=2, description="units infused (cord blood only)")
+    cord_blood_units: int = Field(default=1, ge=1, le=2, strict=True, description="units infused (cord blood only)")
     recipient_weight: Quantity
     cd34: Quantity | None = None
     tnc: Quantity | None = None
-    cd34_viability_percent: float | None = Field(default=None, ge=0, le=100)
+    cd34_viability_percent: float | None = Field(default=None, ge=0, le=100, strict=True)
 
     @field_validator("recipient_weight")
     @classmethod
@@ -243,7 +264,9 @@ def graft_quality(data: GraftQualityInput) -> GraftQualityResult:
                     source=t.citation.short(),
                     verdict="met" if passed else "NOT met",
                 ),
-                verified=t.verified,
+                verification=t.verification,
+                reproduced_in=t.reproduced_in,
+                source=t.citation,
             )
         )
     if not checks:

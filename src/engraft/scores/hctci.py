@@ -1,16 +1,21 @@
 """HCT-specific comorbidity index (Sorror 2005), from item flags or from clinical facts.
 
-The index sums 17 weighted comorbidities (0-26). Risk groups 0, 1-2 and >= 3 carry the 2-year
-non-relapse mortality (NRM) and overall survival (OS) figures published for them. The original
-Sorror 2005 validation-set figures (14/21/41% NRM, 71/60/34% OS) were seen only in secondary
-reproductions and are marked ``verified=False``; the prospective GITMO (Raimondi 2012) and the
-five-centre (ElSawy 2015) validation figures were checked against their abstracts.
+The index sums 17 weighted comorbidities (0-26). Weights and definitions are ``secondary``: Sorror 2005
+Table 1 as reproduced by NCI PDQ (definitions) and the EBMT Handbook Table 11.5 (weights), with two
+calculators agreeing (clinical-tables-secondary.md section 1a).
 
-Primary-source check (2026-11-26): the Sorror 2005 abstract on the publisher page gives the
-cohort (1,055 patients, random training/validation split), 62% vs 12% captured and c statistics
-0.661 vs 0.561, but no per-group NRM/OS; the outcome table itself was not available, so the
-14/21/41% and 71/60/34% figures stay unverified. The preliminary ASH 2004 abstract (testing set
-n=349: NRM 13/24/40%, OS 71/56/37%) is a different analysis and is not substituted for them.
+Risk groups 0, 1-2 and >= 3 carry the 2-year non-relapse mortality (NRM) and overall survival (OS)
+figures published for them:
+
+* Sorror 2005 validation set: NRM 14% for score 0 (pmidcalc and an open-source calculator agree) and
+  41% for >= 3 (an open-source calculator, and Raimondi 2012's abstract quoting it as the predicted NRM)
+  are ``secondary``. NRM 21% for 1-2 and OS 71% for 0 were seen in one transcription only, and OS
+  60%/34% for 1-2/>= 3 in none that was recorded: those stay ``unverified``.
+* GITMO (Raimondi 2012) and five-centre (ElSawy 2015) validation figures: ``primary-abstract``.
+
+The Sorror 2005 abstract (publisher page) gives the cohort (1,055 patients, random training/validation
+split), 62% vs 12% captured and c statistics 0.661 vs 0.561, but no per-group NRM/OS. The preliminary
+ASH 2004 abstract (testing set n=349) is a different analysis and is not substituted.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from engraft.scores.hctci_items import (
     HctCiVariant,
     total,
 )
-from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.scores.provenance import Citation, Component, FrozenModel, PublishedOutcome, ScoreResult, VerificationLevel
 from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "hct-ci"
@@ -42,23 +47,23 @@ SUPERSEDED: Final = Phrase("{rule}; superseded by {item} (mutually exclusive, hi
 class HctCiItemFlags(FrozenModel):
     """The 17 items answered directly (true = comorbidity present per the variant's definition)."""
 
-    arrhythmia: bool
-    cardiac: bool
-    inflammatory_bowel_disease: bool
-    diabetes: bool
-    cerebrovascular: bool
-    psychiatric: bool
-    hepatic_mild: bool
-    obesity: bool
-    infection: bool
-    rheumatologic: bool
-    peptic_ulcer: bool
-    renal: bool
-    pulmonary_moderate: bool
-    prior_solid_tumour: bool
-    heart_valve_disease: bool
-    pulmonary_severe: bool
-    hepatic_moderate_severe: bool
+    arrhythmia: bool = Field(strict=True)
+    cardiac: bool = Field(strict=True)
+    inflammatory_bowel_disease: bool = Field(strict=True)
+    diabetes: bool = Field(strict=True)
+    cerebrovascular: bool = Field(strict=True)
+    psychiatric: bool = Field(strict=True)
+    hepatic_mild: bool = Field(strict=True)
+    obesity: bool = Field(strict=True)
+    infection: bool = Field(strict=True)
+    rheumatologic: bool = Field(strict=True)
+    peptic_ulcer: bool = Field(strict=True)
+    renal: bool = Field(strict=True)
+    pulmonary_moderate: bool = Field(strict=True)
+    prior_solid_tumour: bool = Field(strict=True)
+    heart_valve_disease: bool = Field(strict=True)
+    pulmonary_severe: bool = Field(strict=True)
+    hepatic_moderate_severe: bool = Field(strict=True)
 
     def present(self) -> set[HctCiItem]:
         return {item for item in HctCiItem if getattr(self, item.value)}
@@ -68,7 +73,7 @@ class HctCiInput(FrozenModel):
     """HCT-CI input: exactly one of ``items`` (flags) or ``facts`` (clinical facts)."""
 
     variant: HctCiVariant = HctCiVariant.SORROR_2005
-    age_years: int | None = Field(default=None, ge=0, le=120, description="Completed years at HCT.")
+    age_years: int | None = Field(default=None, ge=0, le=120, description="Completed years at HCT.", strict=True)
     items: HctCiItemFlags | None = None
     facts: HctCiFacts | None = None
 
@@ -96,30 +101,64 @@ _SORROR_VALIDATION = {
     "time_point": "2 years",
     "cohort": "Sorror 2005 validation set (FHCRC allogeneic HCT 1997-2003)",
     "n": 347,
-    "verified": False,
     "source": sources.SORROR_2005,
-    "note": "seen only in secondary reproductions (pmidcalc, QxMD); not in the Sorror 2005 abstract and the "
-    "paper's table was not seen; the >=3 NRM of 41% is also quoted as the predicted value by Raimondi 2012",
+}
+_SORROR_UNVERIFIED = {
+    **_SORROR_VALIDATION,
+    "verification": VerificationLevel.UNVERIFIED,
+    "note": "seen in one transcription at most (calculator pages); not in the Sorror 2005 abstract and the "
+    "paper's table was not seen",
 }
 _RAIMONDI = {
     "time_point": "2 years",
     "cohort": "GITMO prospective validation, Italy",
     "n": 1937,
-    "verified": True,
+    "verification": VerificationLevel.PRIMARY_ABSTRACT,
     "source": sources.RAIMONDI_2012,
 }
 _ELSAWY = {
     "time_point": "2 years",
     "cohort": "Five US centres, allogeneic HCT",
     "n": 2523,
-    "verified": True,
+    "verification": VerificationLevel.PRIMARY_ABSTRACT,
     "source": sources.ELSAWY_2015,
 }
 
+SORROR_NRM_SECONDARY: Final[dict[str, tuple[float, tuple[Citation, ...], str]]] = {
+    "0": (
+        14,
+        (sources.PMIDCALC_HCTCI,),
+        "two transcriptions agree: pmidcalc.org and an open-source Python HCT-CI module (repository not identified)",
+    ),
+    ">=3": (
+        41,
+        (sources.RAIMONDI_2012,),
+        "two transcriptions agree: Raimondi 2012's abstract quotes 41% as the predicted NRM for HCT-CI >= 3 "
+        "(observed there: 27.3%), and an open-source Python HCT-CI module (repository not identified)",
+    ),
+}
+"""Sorror 2005 validation-set 2-year NRM that two transcriptions agree on: (value, reproduced in, how)."""
+
+
+def _sorror_nrm(band: str, value_if_unverified: float) -> PublishedOutcome:
+    if band in SORROR_NRM_SECONDARY:
+        value, reproduced_in, note = SORROR_NRM_SECONDARY[band]
+        return _outcome(
+            band,
+            "non-relapse mortality",
+            value,
+            verification=VerificationLevel.SECONDARY,
+            reproduced_in=reproduced_in,
+            note=note,
+            **_SORROR_VALIDATION,
+        )
+    return _outcome(band, "non-relapse mortality", value_if_unverified, **_SORROR_UNVERIFIED)
+
+
 OUTCOMES: Final[dict[str, tuple[PublishedOutcome, ...]]] = {
     band: (
-        _outcome(band, "non-relapse mortality", s_nrm, **_SORROR_VALIDATION),
-        _outcome(band, "overall survival", s_os, **_SORROR_VALIDATION),
+        _sorror_nrm(band, s_nrm),
+        _outcome(band, "overall survival", s_os, **_SORROR_UNVERIFIED),
         _outcome(band, "non-relapse mortality", r_nrm, **_RAIMONDI),
         _outcome(band, "overall survival", r_os, **_RAIMONDI),
         _outcome(band, "non-relapse mortality", e_nrm, **_ELSAWY),
@@ -131,6 +170,9 @@ OUTCOMES: Final[dict[str, tuple[PublishedOutcome, ...]]] = {
         (">=3", 41, 34, 27.3, 41.3, 39, 39),
     )
 }
+
+WEIGHT_SOURCES: Final = (sources.NCI_PDQ_HCTCI, sources.HB11_TABLE_11_5)
+"""Where the Sorror 2005 definitions (NCI PDQ Table 4) and weights (Handbook Table 11.5) were read."""
 
 RISK_GROUPS: Final[dict[str, str]] = {"0": "low", "1-2": "intermediate", ">=3": "high"}
 
@@ -168,7 +210,14 @@ def components_for(findings: dict[HctCiItem, Finding], variant: HctCiVariant) ->
         if item in superseded:
             rule = SUPERSEDED(rule=rule, item=superseded[item].value)
         components.append(
-            Component(item=item.value, input=finding.input, points=points, rule=rule, verified=finding.verified)
+            Component(
+                item=item.value,
+                input=finding.input,
+                points=points,
+                rule=rule,
+                verification=finding.verification,
+                reproduced_in=WEIGHT_SOURCES if finding.verification is VerificationLevel.SECONDARY else (),
+            )
         )
     return tuple(components)
 

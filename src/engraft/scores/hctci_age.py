@@ -12,9 +12,9 @@ from typing import Any, Final
 from pydantic import Field, model_validator
 
 from engraft.scores import sources
-from engraft.scores.hctci import HctCiInput, components_for, item_findings
+from engraft.scores.hctci import WEIGHT_SOURCES, HctCiInput, components_for, item_findings
 from engraft.scores.hctci_items import MAX_SCORE, total
-from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, PublishedOutcome, ScoreResult, VerificationLevel
 from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "hct-ci-age"
@@ -27,9 +27,9 @@ VERSUS_AGE_ALONE: Final = Phrase("versus {value} for age alone")
 class HctCiAgeInput(FrozenModel):
     """Age plus either a full HCT-CI input or an already computed HCT-CI score."""
 
-    age_years: int = Field(ge=0, le=120, description="Completed years at HCT.")
+    age_years: int = Field(ge=0, le=120, strict=True, description="Completed years at HCT.")
     hct_ci: HctCiInput | None = None
-    hct_ci_score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
+    hct_ci_score: int | None = Field(default=None, ge=0, le=MAX_SCORE, strict=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -67,7 +67,7 @@ def _c_statistic(endpoint: str, value: float, age_alone: float) -> PublishedOutc
         unit="c-statistic",
         cohort="HLA-matched HCT recipients from 5 institutions (training + validation)",
         n=3033,
-        verified=True,
+        verification=VerificationLevel.PRIMARY_ABSTRACT,
         source=sources.SORROR_2014,
         note=VERSUS_AGE_ALONE(value=age_alone),
     )
@@ -97,13 +97,24 @@ def hct_ci_age(data: HctCiAgeInput) -> HctCiAgeResult:
         components = components_for(findings, hct_input.variant)
     else:
         base = data.hct_ci_score if data.hct_ci_score is not None else 0
-        components = (Component(item="hct_ci", input=f"hct_ci_score={base}", points=base, rule="given HCT-CI"),)
+        components = (
+            Component(
+                item="hct_ci",
+                input=f"hct_ci_score={base}",
+                points=base,
+                rule="given HCT-CI",
+                verification=VerificationLevel.SECONDARY,
+                reproduced_in=WEIGHT_SOURCES,
+                source=sources.SORROR_2005,
+            ),
+        )
     age_points = 1 if data.age_years >= AGE_THRESHOLD_YEARS else 0
     age_component = Component(
         item="age",
         input=f"age_years={data.age_years}",
         points=age_points,
         rule=AGE_RULE(limit=AGE_THRESHOLD_YEARS),
+        verification=VerificationLevel.PRIMARY_ABSTRACT,
     )
     score = base + age_points
     return HctCiAgeResult(

@@ -30,12 +30,14 @@ from engraft.measurements import (
 )
 from engraft.scores import _compare as cmp
 from engraft.scores.hctci_items import HctCiItem, HctCiVariant
-from engraft.scores.provenance import FrozenModel
+from engraft.scores.provenance import FrozenModel, VerificationLevel
 from engraft.vocabulary.phrases import Phrase
 
 MET_BY: Final = Phrase("met by {criteria}")
 CREATININE_CONVERTED: Final = Phrase("creatinine > 2 mg/dL ({value} mg/dL at {factor} umol/L per mg/dL)")
 """A finding's rule when criteria are met (English; the pages translate it)."""
+EXCLUDED: Final = Phrase("{exception} is excluded (scores 0)")
+"""A finding's rule when the only answer is the index's exception (diet alone, mitral valve prolapse, ...)."""
 
 CONVERSION_BASIS = ConversionBasis.CLINICAL_FACTOR
 """Which factor converts mg/dL and umol/L here: the rounded clinical one the thresholds were written with."""
@@ -47,6 +49,30 @@ PAEDIATRIC_AGE_LIMIT = 18
 
 The sources say "children"/"paediatrics" without an age; 18 years is this module's assumption.
 """
+
+
+class Diabetes(StrEnum):
+    """Diabetes and its treatment: the HCT-CI scores medication (insulin or oral), never diet alone."""
+
+    NONE = "none"
+    DIET_ONLY = "diet_only"
+    INSULIN_OR_ORAL_HYPOGLYCAEMIC = "insulin_or_oral_hypoglycaemic"
+
+
+class HeartValveDisease(StrEnum):
+    """Heart valve disease: scored except mitral valve prolapse (Sorror 2005; NCI PDQ; Handbook Table 11.5)."""
+
+    NONE = "none"
+    MITRAL_VALVE_PROLAPSE_ONLY = "mitral_valve_prolapse_only"
+    OTHER_THAN_MITRAL_VALVE_PROLAPSE = "other_than_mitral_valve_prolapse"
+
+
+class PriorSolidTumour(StrEnum):
+    """A solid tumour treated at any time: scored except non-melanoma skin cancer."""
+
+    NONE = "none"
+    NON_MELANOMA_SKIN_CANCER_ONLY = "non_melanoma_skin_cancer_only"
+    OTHER_THAN_NON_MELANOMA_SKIN_CANCER = "other_than_non_melanoma_skin_cancer"
 
 
 class Dyspnoea(StrEnum):
@@ -85,11 +111,11 @@ class LabWithUln(FrozenModel):
 
 
 class CardiacFacts(FrozenModel):
-    coronary_artery_disease: bool
-    congestive_heart_failure: bool
-    myocardial_infarction: bool
-    lvef_percent: float | None = Field(default=None, ge=5, le=90)
-    shortening_fraction_percent: float | None = Field(default=None, ge=5, le=70)
+    coronary_artery_disease: bool = Field(strict=True)
+    congestive_heart_failure: bool = Field(strict=True)
+    myocardial_infarction: bool = Field(strict=True)
+    lvef_percent: float | None = Field(default=None, ge=5, le=90, strict=True)
+    shortening_fraction_percent: float | None = Field(default=None, ge=5, le=70, strict=True)
 
     @model_validator(mode="after")
     def _one_measure(self) -> CardiacFacts:
@@ -99,8 +125,8 @@ class CardiacFacts(FrozenModel):
 
 
 class HepaticFacts(FrozenModel):
-    chronic_hepatitis: bool
-    cirrhosis: bool
+    chronic_hepatitis: bool = Field(strict=True)
+    cirrhosis: bool = Field(strict=True)
     bilirubin: LabWithUln
     ast: LabWithUln | None = None
     alt: LabWithUln | None = None
@@ -127,8 +153,8 @@ class HepaticFacts(FrozenModel):
 
 class RenalFacts(FrozenModel):
     creatinine: Quantity
-    on_dialysis: bool
-    prior_renal_transplant: bool
+    on_dialysis: bool = Field(strict=True)
+    prior_renal_transplant: bool = Field(strict=True)
 
     @field_validator("creatinine")
     @classmethod
@@ -141,16 +167,16 @@ class RenalFacts(FrozenModel):
 
 
 class BodyFacts(FrozenModel):
-    bmi_kg_m2: float | None = Field(default=None, ge=8, le=120)
-    bmi_for_age_percentile: float | None = Field(default=None, ge=0, le=100)
+    bmi_kg_m2: float | None = Field(default=None, ge=8, le=120, strict=True)
+    bmi_for_age_percentile: float | None = Field(default=None, ge=0, le=100, strict=True)
 
 
 class PulmonaryFacts(FrozenModel):
-    fev1_percent_predicted: float | None = Field(default=None, gt=0, le=200)
-    dlco_percent_predicted: float | None = Field(default=None, gt=0, le=200)
-    dlco_corrected_for_haemoglobin: bool | None = None
+    fev1_percent_predicted: float | None = Field(default=None, gt=0, le=200, strict=True)
+    dlco_percent_predicted: float | None = Field(default=None, gt=0, le=200, strict=True)
+    dlco_corrected_for_haemoglobin: bool | None = Field(default=None, strict=True)
     dyspnoea: Dyspnoea
-    supplemental_oxygen: bool
+    supplemental_oxygen: bool = Field(strict=True)
 
     @model_validator(mode="after")
     def _dlco_corrected(self) -> PulmonaryFacts:
@@ -163,25 +189,29 @@ class PulmonaryFacts(FrozenModel):
 
 
 class HctCiFacts(FrozenModel):
-    """Clinical facts for the 17 comorbidities; every item is required."""
+    """Clinical facts for the 17 comorbidities; every item is required.
 
-    arrhythmia: bool
+    The index's exceptions are answers of their own, so that no caller has to apply them silently:
+    diabetes on diet alone, mitral valve prolapse alone, and non-melanoma skin cancer alone score 0.
+    """
+
+    arrhythmia: bool = Field(strict=True)
     cardiac: CardiacFacts
-    inflammatory_bowel_disease: bool
-    diabetes_requiring_medication: bool
-    steroid_induced_hyperglycaemia_requiring_medication: bool | None = None
-    tia_or_cerebrovascular_accident: bool
-    intracranial_haemorrhage: bool | None = None
-    psychiatric_disturbance_requiring_treatment: bool
+    inflammatory_bowel_disease: bool = Field(strict=True)
+    diabetes: Diabetes
+    steroid_induced_hyperglycaemia_requiring_medication: bool | None = Field(default=None, strict=True)
+    tia_or_cerebrovascular_accident: bool = Field(strict=True)
+    intracranial_haemorrhage: bool | None = Field(default=None, strict=True)
+    psychiatric_disturbance_requiring_treatment: bool = Field(strict=True)
     hepatic: HepaticFacts
     body: BodyFacts
-    infection_requiring_treatment_after_day_0: bool
-    rheumatologic_disease: bool
-    peptic_ulcer_requiring_treatment: bool
+    infection_requiring_treatment_after_day_0: bool = Field(strict=True)
+    rheumatologic_disease: bool = Field(strict=True)
+    peptic_ulcer_requiring_treatment: bool = Field(strict=True)
     renal: RenalFacts
     pulmonary: PulmonaryFacts
-    prior_solid_tumour: bool
-    heart_valve_disease: bool
+    prior_solid_tumour: PriorSolidTumour
+    heart_valve_disease: HeartValveDisease
 
 
 @dataclass(frozen=True)
@@ -189,7 +219,8 @@ class Finding:
     present: bool
     input: str
     rule: str
-    verified: bool = True
+    verification: VerificationLevel = VerificationLevel.SECONDARY
+    """Item definitions and weights: Sorror 2005 as reproduced in NCI PDQ and Handbook Table 11.5."""
 
 
 def check_facts(facts: HctCiFacts, variant: HctCiVariant, age_years: int) -> None:
@@ -233,16 +264,19 @@ def derive(facts: HctCiFacts, variant: HctCiVariant, age_years: int) -> dict[Hct
         ),
         HctCiItem.RHEUMATOLOGIC: _flag(facts.rheumatologic_disease, "rheumatologic_disease"),
         HctCiItem.PEPTIC_ULCER: _flag(facts.peptic_ulcer_requiring_treatment, "peptic_ulcer_requiring_treatment"),
-        HctCiItem.PRIOR_SOLID_TUMOUR: _flag(facts.prior_solid_tumour, "prior_solid_tumour"),
-        HctCiItem.HEART_VALVE_DISEASE: _flag(facts.heart_valve_disease, "heart_valve_disease"),
-        HctCiItem.DIABETES: _any_flag(
-            [("diabetes_requiring_medication", facts.diabetes_requiring_medication)]
-            + (
-                [("steroid_induced_hyperglycaemia", bool(facts.steroid_induced_hyperglycaemia_requiring_medication))]
-                if cibmtr
-                else []
-            )
+        HctCiItem.PRIOR_SOLID_TUMOUR: _exception(
+            "prior_solid_tumour",
+            facts.prior_solid_tumour,
+            PriorSolidTumour.OTHER_THAN_NON_MELANOMA_SKIN_CANCER,
+            PriorSolidTumour.NON_MELANOMA_SKIN_CANCER_ONLY,
         ),
+        HctCiItem.HEART_VALVE_DISEASE: _exception(
+            "heart_valve_disease",
+            facts.heart_valve_disease,
+            HeartValveDisease.OTHER_THAN_MITRAL_VALVE_PROLAPSE,
+            HeartValveDisease.MITRAL_VALVE_PROLAPSE_ONLY,
+        ),
+        HctCiItem.DIABETES: _diabetes(facts, cibmtr),
         HctCiItem.CEREBROVASCULAR: _any_flag(
             [("tia_or_cerebrovascular_accident", facts.tia_or_cerebrovascular_accident)]
             + ([("intracranial_haemorrhage", bool(facts.intracranial_haemorrhage))] if cibmtr else [])
@@ -260,10 +294,34 @@ def _flag(value: bool, name: str) -> Finding:
     return Finding(value, f"{name}={str(value).lower()}", "reported diagnosis" if value else "not present")
 
 
+def _exception(name: str, value: StrEnum, scored: StrEnum, excluded: StrEnum) -> Finding:
+    text = f"{name}={value.value}"
+    if value is scored:
+        return Finding(True, text, "reported diagnosis")
+    return Finding(False, text, EXCLUDED(exception=excluded.value) if value is excluded else "not present")
+
+
 def _any_flag(flags: list[tuple[str, bool]]) -> Finding:
     hits = [name for name, value in flags if value]
     text = ", ".join(f"{name}={str(value).lower()}" for name, value in flags)
     return Finding(bool(hits), text, MET_BY(criteria=", ".join(hits)) if hits else "no criterion met")
+
+
+def _diabetes(facts: HctCiFacts, cibmtr: bool) -> Finding:
+    hits = ["diabetes"] if facts.diabetes is Diabetes.INSULIN_OR_ORAL_HYPOGLYCAEMIC else []
+    parts = [f"diabetes={facts.diabetes.value}"]
+    if cibmtr:
+        steroid = bool(facts.steroid_induced_hyperglycaemia_requiring_medication)
+        parts.append(f"steroid_induced_hyperglycaemia_requiring_medication={str(steroid).lower()}")
+        if steroid:
+            hits.append("steroid_induced_hyperglycaemia_requiring_medication")
+    if hits:
+        rule = MET_BY(criteria=", ".join(hits))
+    elif facts.diabetes is Diabetes.DIET_ONLY:
+        rule = EXCLUDED(exception=Diabetes.DIET_ONLY.value)
+    else:
+        rule = "no criterion met"
+    return Finding(bool(hits), ", ".join(parts), rule)
 
 
 def _cardiac(c: CardiacFacts, paediatric_cibmtr: bool) -> Finding:

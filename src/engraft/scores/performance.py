@@ -1,6 +1,8 @@
 """Karnofsky (KPS) and Lansky play-performance (LPS) scales.
 
-Both are 0-100 in steps of 10; the standard descriptions are verified (clinical-scores.md section 4).
+Both are 0-100 in steps of 10. The standard descriptions are the wording identical across several
+reproductions (clinical-scores.md section 4), none of them an authoritative text cited here, so they
+carry the level ``unverified``: the score itself is the clinician's own rating, not a published figure.
 Lansky applies to patients younger than 16 years (parent-rated), Karnofsky from 16 years. A score
 on the scale that does not apply to the patient's age is refused rather than silently accepted.
 """
@@ -12,7 +14,7 @@ from typing import Final
 from pydantic import Field, field_validator
 
 from engraft.scores import sources
-from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, ScoreResult, VerificationLevel
 from engraft.vocabulary import PerformanceScale
 
 LANSKY_AGE_LIMIT_YEARS: Final = 16
@@ -56,8 +58,8 @@ def applicable_scale(age_years: int) -> PerformanceScale:
 
 
 class _PerformanceInput(FrozenModel):
-    score: int = Field(description="0-100 in steps of 10.")
-    age_years: int | None = Field(default=None, ge=0, le=120)
+    score: int = Field(strict=True, description="0-100 in steps of 10.")
+    age_years: int | None = Field(default=None, ge=0, le=120, strict=True)
 
     @field_validator("score")
     @classmethod
@@ -94,7 +96,15 @@ def _result(scale: PerformanceScale, data: _PerformanceInput) -> ScoreResult:
         version="standard",
         value=data.score,
         band=description,
-        components=(Component(item="score", input=f"score={data.score}", points=data.score, rule=description),),
+        components=(
+            Component(
+                item="score",
+                input=f"score={data.score}",
+                points=data.score,
+                rule=description,
+                verification=VerificationLevel.UNVERIFIED,
+            ),
+        ),
         citation=citation,
     )
 

@@ -3,7 +3,7 @@
 Every rule here is UNVERIFIED. The disease-risk assignments and the combination matrix are the
 structure "as commonly reproduced" in clinical-scores.md section 3.2, which the verification notes
 say must be checked row by row against Armand 2014 Table 2/3 before clinical use; all components
-therefore carry ``verified=False``. Stage risk differs by disease and its definitions were not
+therefore carry the level ``unverified``. Stage risk differs by disease and its definitions were not
 verified either, so the caller states it (``low`` or ``high``) rather than this module deriving it.
 ALL and Burkitt lymphoma have no verified placement and are refused.
 
@@ -24,7 +24,7 @@ from typing import Final
 from pydantic import Field
 
 from engraft.scores import sources
-from engraft.scores.provenance import Component, FrozenModel, ScoreResult
+from engraft.scores.provenance import Component, FrozenModel, ScoreResult, VerificationLevel
 from engraft.vocabulary.phrases import Phrase
 
 INSTRUMENT: Final = "refined-dri"
@@ -96,7 +96,9 @@ class RefinedDriInput(FrozenModel):
         description="Caller-assessed stage risk: low (e.g. CR, PR for lymphoma/myeloma, CML chronic phase) or high "
         "(e.g. induction failure, active relapse); definitions unverified."
     )
-    groups: int = Field(default=4, ge=3, le=4, description="4-group index, or 3 with high and very high merged.")
+    groups: int = Field(
+        default=4, ge=3, le=4, strict=True, description="4-group index, or 3 with high and very high merged."
+    )
 
 
 class RefinedDriResult(ScoreResult):
@@ -116,14 +118,14 @@ def refined_dri(data: RefinedDriInput) -> RefinedDriResult:
             input=f"disease={data.disease.value}",
             points=0,
             rule=DISEASE_RISK_RULE(risk=disease_risk.value),
-            verified=False,
+            verification=VerificationLevel.UNVERIFIED,
         ),
         Component(
             item="stage_risk",
             input=f"stage_risk={data.stage_risk.value}",
             points=0,
             rule=COMBINATION_RULE(disease=disease_risk.value, stage=data.stage_risk.value, group=four_group),
-            verified=False,
+            verification=VerificationLevel.UNVERIFIED,
         ),
     )
     return RefinedDriResult(

@@ -180,6 +180,14 @@ DEHN_2019: Final = Citation(
     volume_pages="134(12):924-934",
 )
 
+NMDP_SELECTION_GUIDELINES: Final = Citation(
+    authors="NMDP/CIBMTR",
+    title="Donor and cord blood unit selection guidelines (NMDP's own documentation of Dehn 2019)",
+    journal="NMDP network documentation (network.nmdp.org)",
+    year=2019,
+)
+"""Where the cord blood TNC and CD34+ minimums were read (donor-search.md section 3.4, [V-doc])."""
+
 NETCORD_FACT_POST_THAW: Final = Citation(
     authors="Talmadge C (FACT Accreditation Services)",
     title="Release of cord blood units that do not meet post-thaw specification requirements "
@@ -203,3 +211,66 @@ AUTO_PBSC_CD34_MINIMUM: Final = Citation(
 )
 """Abstract (read on the publisher's page, 2026-11-26): "a minimum of 2 million CD34+ cells/kg has been
 traditionally used for the support of one cycle of high-dose therapy"."""
+
+# --- Secondary texts (verification level "secondary": cited beside the primary source) ---------------
+
+_EBMT_HANDBOOK_2024: Final = (
+    "In: Sureda A, Corbacioglu S, Greco R, Kröger N, Carreras E (eds). The EBMT Handbook: Hematopoietic Cell "
+    "Transplantation and Cellular Therapies, 8th ed. Springer, Cham (open access, CC BY 4.0)"
+)
+
+EBMT_HANDBOOK_CH11: Final = Citation(
+    authors="Barba P, Rambaldi A",
+    title="Evaluation and Counseling of Candidates (chapter 11)",
+    journal=_EBMT_HANDBOOK_2024,
+    year=2024,
+    volume_pages="pp. 99-110",
+    doi="10.1007/978-3-031-44080-9_11",
+)
+"""Read (2026-12-04) in the verbatim Markdown copy of the open-access HTML edition (repository
+htlin222/ebmt-handbook-skill, commit b25e0261, chapters/ch11-evaluation-and-counseling-of-candidates.md)."""
+
+EBMT_HANDBOOK_CH13: Final = Citation(
+    authors="Shimoni A, Radici V, Nagler A",
+    title="Conditioning (chapter 13)",
+    journal=_EBMT_HANDBOOK_2024,
+    year=2024,
+    volume_pages="pp. 125-134",
+    doi="10.1007/978-3-031-44080-9_13",
+)
+"""Read (2026-12-04) in the same copy, chapters/ch13-conditioning.md (sections 13.1, 13.2 and 13.4)."""
+
+
+def handbook_table(chapter: Citation, table: str) -> Citation:
+    """The citation of one table of a Handbook chapter (e.g. ``"11.3"``)."""
+    return chapter.model_copy(update={"volume_pages": f"{chapter.volume_pages}, Table {table}"})
+
+
+HB11_TABLE_11_2: Final = handbook_table(EBMT_HANDBOOK_CH11, "11.2")
+"""EBMT risk score: points per factor level, footnote a (stage definitions, not applicable in SAA), footnote b
+(interval not scored in CR1)."""
+HB11_TABLE_11_3: Final = handbook_table(EBMT_HANDBOOK_CH11, "11.3")
+"""Probability (%) of TRM at 5 years by EBMT score and disease, "extracted from Gratwohl et al. (2009)"."""
+HB11_TABLE_11_4: Final = handbook_table(EBMT_HANDBOOK_CH11, "11.4")
+"""Probability (%) of OS at 5 years by EBMT score and disease, "extracted from Gratwohl et al. (2009)"."""
+HB11_TABLE_11_5: Final = handbook_table(EBMT_HANDBOOK_CH11, "11.5")
+"""HCT-CI with the age variable: the 17 comorbidity weights (its definitions are partly garbled; weights only)."""
+
+NCI_PDQ_HCTCI: Final = Citation(
+    authors="PDQ Adult Treatment Editorial Board (National Cancer Institute)",
+    title='Table 4. "Definitions of Comorbidities Included in the HCT-CI" (adapted from Sorror et al.)',
+    journal="NCI PDQ Cancer Information Summaries",
+    year=2026,
+    url="https://www.ncbi.nlm.nih.gov/pubmedhealth/PMH0034032/table/CDR0000700000__108/?report=objectonly",
+)
+"""``year`` is when the page was read: the PDQ revision date was not recorded (clinical-tables-secondary.md)."""
+
+PMIDCALC_HCTCI: Final = Citation(
+    authors="pmidcalc.org",
+    title="HCT-CI calculator (Sorror 2005)",
+    journal="pmidcalc.org online calculator",
+    year=2026,
+    url="https://pmidcalc.org/?sid=15994282&newtest=Y",
+)
+"""An online calculator stating the Sorror 2005 figures it uses; ``year`` is when it was read (its own date not
+recorded). A second transcription (an open-source Python HCT-CI module, repository not identified) agrees."""

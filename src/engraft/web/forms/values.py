@@ -2,7 +2,8 @@
 
 A submitted form is a flat mapping of HTML names to text (:data:`FormValues`). :func:`payload_from_form` turns
 it into the nested mapping the input model validates (blank numbers and selects left out so defaults apply,
-unticked checkboxes false, optional groups only when ticked, blank repeated rows dropped);
+numbers converted from their text since the input models are strict, unticked checkboxes false, optional groups
+only when ticked, blank repeated rows dropped);
 :func:`form_values` is its inverse for a model instance (a form filled in with a known input);
 :func:`field_errors` files a :class:`pydantic.ValidationError` under the HTML names of the fields it names.
 """
@@ -10,6 +11,7 @@ unticked checkboxes false, optional groups only when ticked, blank repeated rows
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Final
@@ -75,13 +77,32 @@ def _control_value(control: Control, values: FormValues) -> Any:
         unit = values.get(f"{control.name}.{QUANTITY_UNIT}", "").strip()
         if not number:
             return None
-        return {"value": number, "unit": unit}
+        return {"value": _number(number, integer=False), "unit": unit}
     text = values.get(control.name, "").strip()
     if not text:
         return None
     if control.kind is ControlKind.YES_NO:
         return {TRUE: True, FALSE: False}.get(text, text)
+    if control.kind is ControlKind.NUMBER:
+        return _number(text, integer=control.integer)
     return text
+
+
+def _number(text: str, *, integer: bool) -> int | float | str:
+    """The number a form field's text holds (an integer field's whole number); the text itself when it holds none.
+
+    Input models are strict (``"60"`` is not a number), so the form, whose values are all text, converts here;
+    text that is no number is passed on unchanged for the model to refuse, naming the field.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(number):
+        return text
+    if integer:
+        return int(number) if number.is_integer() else text
+    return number
 
 
 def _row_filled(row: Group, values: FormValues) -> bool:

@@ -2,9 +2,9 @@
 
 :func:`result_view` turns any :class:`~engraft.scores.ScoreResult` (an instrument's own result type included)
 into plain view models the templates lay out. Every component and outcome carries a :class:`Verification`:
-how far the figure was checked against its source. Instruments flag each figure ``verified`` or not; grading
-rules and units carry the finer :class:`~engraft.provenance.VerificationLevel`. The four levels and the
-instruments' "verified" each have their own badge, so an unverified figure never looks like a checked one.
+how far the figure was checked against its source. Instruments, grading rules and units all carry a
+:class:`~engraft.provenance.VerificationLevel`; each level has its own badge, so an unverified figure never
+looks like a checked one (the older yes/no "verified" badge remains for callers that pass a flag).
 The clinical texts (bands, rules, cohorts, notes) come from the instruments in English, with their sources.
 """
 
@@ -199,8 +199,18 @@ def _component(component: Component) -> ComponentView:
         component.input,
         number_text(component.points),
         component.rule,
-        verification(component.verified),
+        verification(component.verification),
     )
+
+
+def source_text(source: Citation, reproduced_in: tuple[Citation, ...] = ()) -> str:
+    """The figure's own source, then each text it was read in with its table (``Gratwohl A et al. 2009 ·
+    Barba P et al. 2024, Table 11.4``)."""
+    parts = [source.short()]
+    for text in reproduced_in:
+        table = text.volume_pages.rsplit(", ", 1)[-1] if text.volume_pages and "Table" in text.volume_pages else ""
+        parts.append(f"{text.short()}, {table}" if table.startswith("Table") else text.short())
+    return " · ".join(parts)
 
 
 def _outcome(outcome: PublishedOutcome) -> OutcomeView:
@@ -219,8 +229,8 @@ def _outcome(outcome: PublishedOutcome) -> OutcomeView:
         outcome.cohort,
         shown_unit,
         outcome.n,
-        verification(outcome.verified),
-        outcome.source.short(),
+        verification(outcome.verification),
+        source_text(outcome.source, outcome.reproduced_in),
         outcome.note or "",
     )
 
