@@ -22,6 +22,7 @@ from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_admin import router as admin_router
+from engraft.api.routes_alerts import router as alerts_router
 from engraft.api.routes_audit import router as audit_router
 from engraft.api.routes_auth import router as auth_router
 from engraft.api.routes_donor_search import DonorRegistry
@@ -55,6 +56,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health_router,
     registry_router,
     fhir_router,
+    alerts_router,
     scores_router,
     outcomes_router,
     donor_search_router,
