@@ -42,6 +42,8 @@ from engraft.registry.service import MAX_PAGE, RegistryService
 
 KEEP_ALIVE_SECONDS = 15.0
 """A comment line this often keeps proxies from closing a quiet stream."""
+DISCONNECT_CHECK_SECONDS = 1.0
+"""How often a quiet stream checks whether its client has gone."""
 
 router = APIRouter(prefix="/api", route_class=JsonBodyRoute, tags=["alerts"])
 
@@ -91,15 +93,19 @@ async def alert_stream(request: Request, service: Service, patient_id: IdFilter 
     unsubscribe = hub_for(request.app.state.engine).subscribe(deliver)
 
     async def events() -> AsyncIterator[str]:
+        quiet = 0.0
         try:
             yield ": subscribed\n\n"
             while True:
                 try:
-                    notice = await asyncio.wait_for(queue.get(), timeout=KEEP_ALIVE_SECONDS)
+                    notice = await asyncio.wait_for(queue.get(), timeout=DISCONNECT_CHECK_SECONDS)
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
-                    yield ": keep-alive\n\n"
+                    quiet += DISCONNECT_CHECK_SECONDS
+                    if quiet >= KEEP_ALIVE_SECONDS:
+                        quiet = 0.0
+                        yield ": keep-alive\n\n"
                     continue
                 try:
                     alert = await run_in_threadpool(get_alert, service, notice.alert_id)
@@ -107,6 +113,7 @@ async def alert_stream(request: Request, service: Service, patient_id: IdFilter 
                     continue
                 if patient_id is not None and alert.patient_id != patient_id:
                     continue
+                quiet = 0.0
                 yield f"id: {alert.id}-{alert.version}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
         finally:
             unsubscribe()
