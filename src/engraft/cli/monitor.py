@@ -1,4 +1,5 @@
-"""``engraft monitor``: the live side of safety monitoring. ``listen`` runs the MLLP listener for lab feeds."""
+"""``engraft monitor``: the live side of safety monitoring. ``listen`` runs the MLLP listener for lab feeds;
+``replay`` (:mod:`engraft.cli.monitor_replay`) runs results from a file through the alert rules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from engraft.cli.common import DatabaseOption, console, err_console, open_engine
+from engraft.cli.monitor_replay import replay
 from engraft.io.hl7_oru import Hl7Settings
 from engraft.io.lab_units import unit_table
 from engraft.io.mllp import DEFAULT_ACTOR, ListenerSettings, MllpListener
@@ -20,7 +22,11 @@ from engraft.registry.database import make_session_factory
 from engraft.registry.migrate import upgrade
 from engraft.registry.service import RegistryService
 
-monitor_app = typer.Typer(help="Safety monitoring: receive lab results live (HL7 v2 over MLLP).", no_args_is_help=True)
+monitor_app = typer.Typer(
+    help="Safety monitoring: receive lab results live (HL7 v2 over MLLP); replay results through the alert rules.",
+    no_args_is_help=True,
+)
+monitor_app.command("replay")(replay)
 
 
 def _json_object(path: Path | None, what: str) -> dict[str, Any]:
