@@ -47,7 +47,7 @@ from engraft.registry.models import (
 from engraft.registry.models.base import utc_now
 from engraft.registry.schemas.alerts import EpisodeEvaluationOut, RuleFileOut
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import EventSource
+from engraft.vocabulary import EventSource, EventType
 
 ALERT_ENTITY = "monitoring alert"
 EVALUATION_ENTITY = "monitoring evaluation"
@@ -260,7 +260,8 @@ class _AlertWriter:
         self.raised.append(alert.id)
 
     def _event(self, detection: Detection) -> int | None:
-        """The registry event of the detection: the one recorded for the episode, else a new derived one."""
+        """The registry event of the detection: the one recorded for the episode, else a new derived one; none
+        when the episode has a recorded graft failure (the counts then recover after a rescue)."""
         assert detection.event is not None
         existing = self.session.scalars(
             select(ClinicalEvent).where(
@@ -270,6 +271,12 @@ class _AlertWriter:
         ).first()
         if existing is not None:
             return existing.id
+        failed = select(ClinicalEvent.id).where(
+            ClinicalEvent.episode_id == self.context.episode_id,
+            ClinicalEvent.event_type == EventType.GRAFT_FAILURE,
+        )
+        if self.session.scalars(failed).first() is not None:
+            return None  # recovery after a recorded graft failure follows a rescue: not this graft's engraftment
         event = ClinicalEvent(
             patient_id=self.context.patient_id,
             episode_id=self.context.episode_id,
