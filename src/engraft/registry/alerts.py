@@ -14,7 +14,7 @@ from engraft.monitoring import AlertState
 from engraft.registry.alert_notices import AlertNotice, announce
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, RecordNotFound, VersionConflict
-from engraft.registry.models import MonitoringAlert
+from engraft.registry.models import MonitoringAlert, Patient
 from engraft.registry.models.base import utc_now
 from engraft.registry.monitoring_service import ALERT_ENTITY
 from engraft.registry.schemas.alerts import AlertAcknowledge, AlertFilter, AlertOut, AlertResolve
@@ -90,3 +90,12 @@ def _current(session: Session, alert_id: int, version: int) -> MonitoringAlert:
     if alert.version != version:
         raise VersionConflict("alert", alert_id, version, alert.version)
     return alert
+
+
+def patient_registry_ids(service: RegistryService, patient_ids: set[int]) -> dict[int, str]:
+    """The pseudonymous registry id of each patient (for labels on alert lists)."""
+    if not patient_ids:
+        return {}
+    with service.read_snapshot() as session:
+        rows = session.execute(select(Patient.id, Patient.registry_id).where(Patient.id.in_(patient_ids)))
+        return {row.id: row.registry_id for row in rows}
