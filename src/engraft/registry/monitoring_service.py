@@ -13,6 +13,7 @@ A rule-file version is recorded once (content hash, when, by whom) the first tim
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -320,3 +321,14 @@ def _details(detection: Detection) -> dict[str, object]:
             "date": detection.event.date.isoformat(),
         }
     return details
+
+
+def evaluate_committed(
+    service: RegistryService, episode_ids: Iterable[int], *, centre_rules: str | None = None
+) -> list[EpisodeEvaluationOut]:
+    """Evaluate each episode whose observations were just committed: the plug for an ingest's post-commit hook.
+
+    Each episode once (in id order), each in its own transaction, after the results' own transaction committed;
+    a result arriving late or out of order is handled by the full-series evaluation.
+    """
+    return [evaluate_episode(service, episode_id, centre_rules=centre_rules) for episode_id in sorted(set(episode_ids))]
