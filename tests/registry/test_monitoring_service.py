@@ -146,6 +146,7 @@ def test_changes_are_announced_after_commit(
             arrived.wait(0.1)
     finally:
         stop()
+    assert listener_for(engine) is None  # the last subscriber gone, the LISTEN thread stops
     assert sorted(n.alert_id for n in received) == sorted(result.raised)
     assert {n.change for n in received} == {"raised"}
 

@@ -5,7 +5,7 @@ A write that changes an alert announces it in its own transaction (:func:`announ
 transaction commits, and never if it rolls back); on SQLite to the processes' in-process hub after the
 commit (SQLite serves one process). Subscribers in a process register with the hub of their database
 (:func:`hub_for`); on PostgreSQL one :class:`PostgresListener` thread per process and database LISTENs and
-hands what arrives to that hub.
+hands what arrives to that hub, while the hub has subscribers.
 """
 
 from __future__ import annotations
@@ -46,21 +46,33 @@ Subscriber = Callable[[AlertNotice], None]
 
 
 class NoticeHub:
-    """The subscribers of one process to one database's alert notices (thread-safe)."""
+    """The subscribers of one process to one database's alert notices (thread-safe).
 
-    def __init__(self) -> None:
+    On PostgreSQL (``conninfo`` given) the hub runs a :class:`PostgresListener` while it has subscribers: the
+    first subscriber starts it, the last one leaving stops it (and its connection closes).
+    """
+
+    def __init__(self, conninfo: str | None = None) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
+        self._conninfo = conninfo
+        self._listener: PostgresListener | None = None
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber`` for every notice from now on; returns the function that stops it."""
         with self._lock:
             self._subscribers.append(subscriber)
+            if self._conninfo is not None and self._listener is None:
+                self._listener = PostgresListener(self._conninfo, self)
+                self._listener.start()
 
         def unsubscribe() -> None:
             with self._lock:
                 if subscriber in self._subscribers:
                     self._subscribers.remove(subscriber)
+                if not self._subscribers and self._listener is not None:
+                    self._listener.stop()
+                    self._listener = None
 
         return unsubscribe
 
@@ -75,9 +87,14 @@ class NoticeHub:
         with self._lock:
             return len(self._subscribers)
 
+    @property
+    def listener(self) -> PostgresListener | None:
+        """The running LISTEN thread (PostgreSQL, while there are subscribers)."""
+        with self._lock:
+            return self._listener
+
 
 _HUBS: dict[str, NoticeHub] = {}
-_LISTENERS: dict[str, PostgresListener] = {}
 _HUBS_LOCK = threading.Lock()
 
 
@@ -91,10 +108,10 @@ def hub_for(engine: Engine) -> NoticeHub:
     with _HUBS_LOCK:
         hub = _HUBS.get(key)
         if hub is None:
-            hub = _HUBS[key] = NoticeHub()
-        if engine.dialect.name == "postgresql" and key not in _LISTENERS:
-            listener = _LISTENERS[key] = PostgresListener(engine, hub)
-            listener.start()
+            conninfo = None
+            if engine.dialect.name == "postgresql":
+                conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            hub = _HUBS[key] = NoticeHub(conninfo)
         return hub
 
 
@@ -126,9 +143,9 @@ class PostgresListener(threading.Thread):
     It keeps its own psycopg connection (autocommit) and reconnects after a lost connection.
     """
 
-    def __init__(self, engine: Engine, hub: NoticeHub) -> None:
+    def __init__(self, conninfo: str, hub: NoticeHub) -> None:
         super().__init__(name="engraft-alert-listener", daemon=True)
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = conninfo
         self._hub = hub
         self._stop_requested = threading.Event()
         self.listening = threading.Event()
@@ -152,6 +169,5 @@ class PostgresListener(threading.Thread):
 
 
 def listener_for(engine: Engine) -> PostgresListener | None:
-    """The running listener of ``engine``'s database in this process (PostgreSQL only)."""
-    with _HUBS_LOCK:
-        return _LISTENERS.get(_database_key(engine))
+    """The running listener of ``engine``'s database in this process (PostgreSQL, while it has subscribers)."""
+    return hub_for(engine).listener
