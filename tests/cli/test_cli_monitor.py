@@ -8,8 +8,17 @@ import pytest
 from typer.testing import CliRunner
 
 from engraft.cli import app
+from engraft.cli.common import console, err_console
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide table, whatever width the console took when another test imported it first."""
+    monkeypatch.setattr(console, "_width", 250)
+    monkeypatch.setattr(err_console, "_width", 250)
+
 
 PATIENTS = "registry_id,centre,sex,birth_date\nPT-001,C1,female,1980-02-03\n"
 EPISODES = (

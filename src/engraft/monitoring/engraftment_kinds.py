@@ -1,10 +1,11 @@
 """Engraftment rule kinds: the CIBMTR neutrophil and platelet recovery days, and "not engrafted by day X".
 
 The recovery days are :func:`engraft.grading.neutrophil_engraftment` and
-:func:`engraft.grading.platelet_engraftment` applied to the episode's counts (the last value of each UTC
-day, converted to 10^9/L by :mod:`engraft.measurements`). Platelet recovery needs the platelet transfusion
-days: where the registry holds none (:attr:`EpisodeContext.platelet_transfusion_days` is ``None``) it is
-not asserted. "Not engrafted by day X" is a centre rule: X is the centre's, per graft source if it wants.
+:func:`engraft.grading.platelet_engraftment` applied to the episode's counts on UTC days from day 0,
+converted to 10^9/L by :mod:`engraft.measurements` (the rules read the lowest count of each day).
+Platelet recovery needs the platelet transfusion days: where the registry holds none
+(:attr:`EpisodeContext.platelet_transfusion_days` is ``None``) it is not asserted. "Not engrafted by day X"
+is a centre rule: X is the centre's, per graft source if it wants.
 """
 
 from __future__ import annotations
@@ -67,16 +68,21 @@ def _check_codes(rule_id: str, codes: tuple[str, ...]) -> None:
 def _day_counts(
     context: EpisodeContext, observations: tuple[MonitoredObservation, ...], codes: tuple[str, ...]
 ) -> tuple[CountSeries, dict[int, MonitoredObservation]]:
-    """The last count of each day in 10^9/L, and the observation behind each day's count."""
-    by_day: dict[int, MonitoredObservation] = {}
+    """Every count in 10^9/L (the rules read the lowest of each day), and the observation behind each day's
+    lowest count (the lowest id among equal counts)."""
+    measurements: list[CountMeasurement] = []
+    by_day: dict[int, tuple[float, int, MonitoredObservation]] = {}
     for observation in observations:
-        if observation.loinc in codes:
-            by_day[context.day_of(observation.observed_at)] = observation
-    measurements = tuple(
-        CountMeasurement(day=day, value=convert(o.value, o.unit, COUNT_UNIT), unit=COUNT_UNIT)
-        for day, o in sorted(by_day.items())
-    )
-    return CountSeries(measurements=measurements, day0=context.day0), by_day
+        if observation.loinc not in codes:
+            continue
+        day = context.day_of(observation.observed_at)
+        count = convert(observation.value, observation.unit, COUNT_UNIT)
+        measurements.append(CountMeasurement(day=day, value=count, unit=COUNT_UNIT))
+        known = by_day.get(day)
+        if known is None or (count, observation.id) < known[:2]:
+            by_day[day] = (count, observation.id, observation)
+    series = CountSeries(measurements=tuple(measurements), day0=context.day0)
+    return series, {day: entry[2] for day, entry in by_day.items()}
 
 
 def _recovery(

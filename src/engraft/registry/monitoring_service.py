@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engraft.monitoring import (
@@ -43,12 +43,13 @@ from engraft.registry.models import (
     MonitoringRuleFile,
     Observation,
     Patient,
+    Transfusion,
     TransplantEpisode,
 )
 from engraft.registry.models.base import utc_now
 from engraft.registry.schemas.alerts import EpisodeEvaluationOut, RuleFileOut
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import EventSource, EventType
+from engraft.vocabulary import EventSource, EventType, TransfusionProduct
 
 ALERT_ENTITY = "monitoring alert"
 EVALUATION_ENTITY = "monitoring evaluation"
@@ -116,8 +117,21 @@ def _context(session: Session, episode_id: int) -> EpisodeContext:
         age_at_day0=None if birth_date is None else age_in_years(birth_date, episode.day0),
         graft_source=episode.graft_source,
         transplant_type=episode.transplant_type,
-        platelet_transfusion_days=None,  # the registry holds no transfusion record yet
+        platelet_transfusion_days=_platelet_days(session, episode.patient_id, episode.id, episode.day0),
     )
+
+
+def _platelet_days(session: Session, patient_id: int, episode_id: int, day0: dt.date) -> tuple[int, ...] | None:
+    """Days from day 0 with a platelet transfusion recorded for the episode (or the patient, no episode named);
+    ``None`` when none is recorded: the registry cannot tell "none given" from "not fed", so platelet
+    engraftment is then not asserted."""
+    stmt = select(Transfusion.administered_at).where(
+        Transfusion.patient_id == patient_id,
+        Transfusion.product == TransfusionProduct.PLATELETS,
+        or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
+    )
+    days = sorted({(moment.astimezone(dt.UTC).date() - day0).days for moment in session.scalars(stmt)})
+    return tuple(days) if days else None
 
 
 def _observations(session: Session, episode_id: int) -> list[MonitoredObservation]:
