@@ -6,7 +6,7 @@ import pytest
 
 from engraft.monitoring import TransitionKind, evaluate, load_rule_set
 from engraft.vocabulary import EventType, GraftSource
-from tests.monitoring.series_builder import AS_OF_END, DAY0, PLATELETS, at, context, engrafting_anc, series
+from tests.monitoring.series_builder import ANC, AS_OF_END, DAY0, PLATELETS, at, context, engrafting_anc, series
 
 RULES = load_rule_set()
 
@@ -89,3 +89,10 @@ def test_the_limit_depends_on_the_graft_source(graft: GraftSource, rule_id: str)
 
 def test_day0_is_the_episode_day0() -> None:
     assert context().day0 == DAY0
+
+
+def test_no_alert_when_the_count_never_fell_or_was_never_measured() -> None:
+    never_fell = series(ANC, "10*9/L", [(d, 2.0) for d in range(0, 35)])
+    for observations in (never_fell, []):
+        found = evaluate(RULES, context(), observations, AS_OF_END).detections
+        assert not [d for d in found if d.rule_id.startswith("no-neutrophil-engraftment")]

@@ -181,8 +181,10 @@ class NoEngraftmentByDayAdapter:
         if found is None:
             return []
         result, by_day = found
-        if result.day is not None and result.day <= parameters.day:
-            return []
+        if result.status is EngraftmentStatus.NOT_APPLICABLE or (
+            result.day is not None and result.day <= parameters.day
+        ):
+            return []  # engrafted in time, or the count never fell (or no count at all): nothing to wait for
         name = _NAMES[parameters.lineage]
         codes = _CODES[parameters.lineage]
         before = [o for o in observations if o.loinc in codes and 0 <= context.day_of(o.observed_at) <= parameters.day]

@@ -47,6 +47,7 @@ class RuleKind(StrEnum):
     NO_ENGRAFTMENT_BY_DAY = "no engraftment by day"
     THRESHOLD = "threshold"
     RISE_FROM_BASELINE = "rise from baseline"
+    FEBRILE_NEUTROPENIA = "febrile neutropenia"
 
 
 class RuleOrigin(StrEnum):

@@ -19,7 +19,14 @@ branch_labels = None
 depends_on = None
 
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-_KINDS = ("neutrophil engraftment", "platelet engraftment", "no engraftment by day", "threshold", "rise from baseline")
+_KINDS = (
+    "neutrophil engraftment",
+    "platelet engraftment",
+    "no engraftment by day",
+    "threshold",
+    "rise from baseline",
+    "febrile neutropenia",
+)
 _SEVERITIES = ("info", "warning", "critical")
 _STATES = ("open", "acknowledged", "resolved")
 
