@@ -127,7 +127,9 @@ def _ward_series(seed: int) -> list[MonitoredObservation]:
     anc = engrafting_anc(rng.randint(10, 35), first_id=1, last_day=40)
     values = [(d, round(rng.uniform(0.3, 4.0), 2)) for d in range(-3, 40, rng.randint(1, 4))]
     bili = series(BILIRUBIN_MG, "mg/dL", values, first_id=1000)
-    return anc + bili
+    fever = [(d, round(rng.uniform(36.5, 39.5), 1)) for d in range(0, 40, rng.randint(1, 3))]
+    temperatures = series("8310-5", "Cel", fever, first_id=2000)
+    return anc + bili + temperatures
 
 
 @given(seed=st.integers(0, 10_000), shuffle=st.randoms(use_true_random=False))
