@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from engraft.demo.cohort import SyntheticCohort, SyntheticTransplant
 from engraft.demo.cohort_loader import DemoSummary, load_demo_cohort
-from engraft.demo.labs import PLATELET_TRANSFUSION_TRIGGER
+from engraft.demo.labs import PLATELET_TRANSFUSION_TRIGGER, reported_labs, reported_vitals
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.service import RegistryService
 
@@ -25,8 +26,12 @@ __all__ = [
     "DemoCohort",
     "DemoLoad",
     "DemoSummary",
+    "SyntheticCohort",
+    "SyntheticTransplant",
     "load_demo_cohort",
     "load_shared_demo_cohort",
+    "reported_labs",
+    "reported_vitals",
 ]
 
 DEMO_TRANSPLANTS = 40

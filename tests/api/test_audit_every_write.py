@@ -191,6 +191,31 @@ WRITES: list[Write] = [
         "bulk insert",
     ),
     ("risk-profile", "POST", "/api/episodes/{episode}/risk-profile", lambda s: None, "assessment", "create"),
+    # the ANC values above (days 1-3, never engrafted) raise alerts, among them an open one: no engraftment by day 28
+    (
+        "monitoring-evaluate",
+        "POST",
+        "/api/episodes/{episode}/monitoring/evaluate",
+        lambda s: None,
+        "monitoring evaluation",
+        "update",
+    ),
+    (
+        "alert-acknowledge",
+        "POST",
+        "/api/alerts/{alert}/acknowledge",
+        lambda s: {"version": 1},
+        "monitoring alert",
+        "update",
+    ),
+    (
+        "alert-resolve",
+        "POST",
+        "/api/alerts/{alert}/resolve",
+        lambda s: {"version": 2, "note": "seen"},
+        "monitoring alert",
+        "update",
+    ),
 ]
 
 READS_OR_COMPUTES = {
@@ -325,6 +350,11 @@ def test_each_write_leaves_exactly_one_row_naming_the_user(
             assert row.entity_id == made["id"], name
         if name in ("event", "visit"):
             seeded = {**seeded, name: made["id"]}
+        if name == "monitoring-evaluate":
+            assert row.entity_id == seeded["episode"] and made["raised"], made
+            (open_alert,) = client.get("/api/alerts", params={"state": "open"}).json()["items"]
+            seeded = {**seeded, "alert": open_alert["id"]}
+            client.member(Role.PHYSICIAN)  # sign in the member who acknowledges now, so its sign-in is not counted
 
 
 @pytest.mark.parametrize(

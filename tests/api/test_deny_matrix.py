@@ -61,6 +61,11 @@ def _declared() -> dict[tuple[str, str], Permission]:
         ("POST", "/api/observations/bulk"): P.OBSERVATION_WRITE,
         ("POST", "/api/fhir"): P.OBSERVATION_WRITE,
         ("GET", "/api/observations"): P.PATIENT_READ,
+        ("GET", "/api/alerts"): P.PATIENT_READ,
+        ("GET", "/api/alerts/{alert_id}"): P.PATIENT_READ,
+        ("POST", "/api/alerts/{alert_id}/acknowledge"): P.ALERT_MANAGE,
+        ("POST", "/api/alerts/{alert_id}/resolve"): P.ALERT_MANAGE,
+        ("POST", "/api/episodes/{episode_id}/monitoring/evaluate"): P.OBSERVATION_WRITE,
         ("POST", "/api/donor-search"): P.DONOR_SEARCH,
         ("GET", "/api/audit"): P.AUDIT_READ,
         ("GET", "/api/audit.csv"): P.AUDIT_READ,
@@ -151,11 +156,21 @@ def test_hidden_routes_declare_a_permission_too(matrix_app: FastAPI) -> None:
     """Every /api route, in the OpenAPI document or not, is in the app's route -> permission table."""
     table: dict[tuple[str, str], Permission] = matrix_app.state.route_permissions
     assert ("GET", "/api/scores/{name}") in table and table[("GET", "/api/scores/{name}")] is P.SIGNED_IN
+    assert table[("GET", "/api/alerts/stream")] is P.PATIENT_READ
+
+
+@pytest.mark.parametrize("who", [None, *(r for r in Role if not allows(r, P.PATIENT_READ))], ids=str)
+def test_the_alert_stream_is_refused_without_patient_read(
+    clients: dict[Role | None, TestClient], who: Role | None
+) -> None:
+    """The stream is outside the OpenAPI document (an endless answer); its refusals are checked here, and a
+    subscriber's events in tests/api/test_alert_stream.py."""
+    assert clients[who].get("/api/alerts/stream").status_code == (401 if who is None else 403)
 
 
 def _request(client: TestClient, method: str, path: str) -> int:
     url = path
-    for name in ("patient_id", "diagnosis_id", "donor_id", "episode_id", "event_id", "visit_id", "user_id"):
+    for name in ("patient_id", "diagnosis_id", "donor_id", "episode_id", "event_id", "visit_id", "user_id", "alert_id"):
         url = url.replace(f"{{{name}}}", str(MAX_RECORD_ID))
     url = url.replace("{token_id}", str(MAX_RECORD_ID))
     body: Any = [] if path == "/api/observations/bulk" else {}

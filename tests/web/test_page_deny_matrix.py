@@ -118,7 +118,7 @@ def test_each_role_opens_exactly_the_pages_the_policy_allows(
     assert wrong == []
 
 
-POST_EXAMPLES = {"name": "hct-ci", "episode_id": "1", "user_id": "1", "token_id": "1"}
+POST_EXAMPLES = {"name": "hct-ci", "episode_id": "1", "user_id": "1", "token_id": "1", "alert_id": "1"}
 """Path parameters for the POST pages (the CSRF check comes before the record is looked up)."""
 
 

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     """Create and change patients, diagnoses, episodes, events and follow-up visits."""
     OBSERVATION_WRITE = "observation.write"
     """Record observations (laboratory results, vital signs), e.g. a lab interface's API token."""
+    ALERT_MANAGE = "alert.manage"
+    """Acknowledge and resolve monitoring alerts (the bedside team: physicians and nurses). Reading alerts is
+    part of the clinical record (:attr:`PATIENT_READ`)."""
     RISK_ASSESS = "risk.assess"
     """Run an episode's risk profile and store its assessments."""
     CENTRE_WRITE = "centre.write"

@@ -19,12 +19,13 @@ ROLE_PERMISSIONS: Final[MappingProxyType[Role, frozenset[Permission]]] = Mapping
         | {
             Permission.PATIENT_WRITE,
             Permission.OBSERVATION_WRITE,
+            Permission.ALERT_MANAGE,
             Permission.RISK_ASSESS,
             Permission.DONOR_READ,
             Permission.DONOR_SEARCH,
             Permission.OUTCOMES_READ,
         },
-        Role.NURSE: _CLINICAL_READ | {Permission.OBSERVATION_WRITE},
+        Role.NURSE: _CLINICAL_READ | {Permission.OBSERVATION_WRITE, Permission.ALERT_MANAGE},
         Role.SEARCH_COORDINATOR: _CLINICAL_READ
         | {Permission.DONOR_READ, Permission.DONOR_WRITE, Permission.DONOR_SEARCH},
         Role.DATA_MANAGER: _CLINICAL_READ

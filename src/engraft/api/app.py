@@ -22,6 +22,7 @@ from engraft.api.body_limit import BodyLimitMiddleware
 from engraft.api.errors import install_error_handlers
 from engraft.api.problems import install_problem_schema
 from engraft.api.routes_admin import router as admin_router
+from engraft.api.routes_alerts import router as alerts_router
 from engraft.api.routes_audit import router as audit_router
 from engraft.api.routes_auth import router as auth_router
 from engraft.api.routes_donor_search import DonorRegistry
@@ -33,10 +34,13 @@ from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_research import router as research_router
 from engraft.api.routes_scores import router as scores_router
+from engraft.config.monitoring_rules import centre_rule_text
 from engraft.registry.accounts import AccountPolicy, AccountService
 from engraft.registry.accounts_policy import Clock, utc_clock
+from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import current_revision, head_revision, upgrade
+from engraft.registry.monitoring_worker import start_monitoring
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator, refusing_validator
 
@@ -55,6 +59,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health_router,
     registry_router,
     fhir_router,
+    alerts_router,
     scores_router,
     outcomes_router,
     donor_search_router,
@@ -80,6 +85,7 @@ def create_app(
     account_policy: AccountPolicy | None = None,
     auth_settings: AuthSettings | None = None,
     clock: Clock = utc_clock,
+    monitor_results: bool = False,
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
@@ -89,7 +95,9 @@ def create_app(
     every typing (records without one are unaffected). ``threads`` bounds the requests served at once
     (default: AnyIO's 40). ``account_policy`` sets session lifetimes, lockout and the password hasher;
     ``auth_settings`` the cookie (default: from the environment, Secure unless ``ENGRAFT_COOKIE_SECURE=0``);
-    ``clock`` is what the account service calls now (tests pass their own).
+    ``clock`` is what the account service calls now (tests pass their own). With ``monitor_results`` (the
+    worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
+    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs.
     """
     engine = engine or make_engine()
     if migrate:
@@ -99,7 +107,15 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if threads is not None:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        if not monitor_results:
+            yield
+            return
+        registry: RegistryService = _app.state.registry
+        _worker, stop = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+        try:
+            yield
+        finally:
+            stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -150,4 +166,4 @@ def app_from_environment() -> FastAPI:
             f"database {engine.url.render_as_string()} is at schema revision {current or 'none (empty)'}, "
             f"this Engraft needs {head}: run `engraft db upgrade` first"
         )
-    return create_app(engine, migrate=False, donor_registry=DonorRegistry(), threads=threads)
+    return create_app(engine, migrate=False, donor_registry=DonorRegistry(), threads=threads, monitor_results=True)

@@ -1,4 +1,5 @@
-"""``engraft monitor``: the live side of safety monitoring. ``listen`` runs the MLLP listener for lab feeds."""
+"""``engraft monitor``: the live side of safety monitoring. ``listen`` runs the MLLP listener for lab feeds;
+``replay`` (:mod:`engraft.cli.monitor_replay`) runs results from a file through the alert rules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from engraft.cli.common import DatabaseOption, console, err_console, open_engine
+from engraft.cli.monitor_replay import replay
+from engraft.config.monitoring_rules import CentreRulesUnavailable, centre_rule_text
 from engraft.io.hl7_oru import Hl7Settings
 from engraft.io.lab_units import unit_table
 from engraft.io.mllp import DEFAULT_ACTOR, ListenerSettings, MllpListener
@@ -18,9 +21,14 @@ from engraft.measurements import UnitError
 from engraft.registry.audit import Actor
 from engraft.registry.database import make_session_factory
 from engraft.registry.migrate import upgrade
+from engraft.registry.monitoring_worker import start_monitoring
 from engraft.registry.service import RegistryService
 
-monitor_app = typer.Typer(help="Safety monitoring: receive lab results live (HL7 v2 over MLLP).", no_args_is_help=True)
+monitor_app = typer.Typer(
+    help="Safety monitoring: receive lab results live (HL7 v2 over MLLP); replay results through the alert rules.",
+    no_args_is_help=True,
+)
+monitor_app.command("replay")(replay)
 
 
 def _json_object(path: Path | None, what: str) -> dict[str, Any]:
@@ -99,6 +107,13 @@ def listen(
             await listener.close()
 
     try:
+        centre_rule_text()  # a centre rule file that cannot be read stops the listener before it starts
+    except CentreRulesUnavailable as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    # every committed message's episodes are evaluated by the monitoring rules (alerts announced to the ward board)
+    _worker, stop_monitoring = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+    try:
         asyncio.run(run())
     except KeyboardInterrupt:
         console.print("listener stopped")
@@ -106,4 +121,5 @@ def listen(
         err_console.print(f"[red]error:[/red] cannot listen on {host}:{mllp}: {exc}")
         raise typer.Exit(1) from exc
     finally:
+        stop_monitoring()
         engine.dispose()

@@ -12,6 +12,7 @@ from engraft.registry.models.clinical import (
 from engraft.registry.models.donor import Donor, DonorMarker
 from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, TransplantEpisode
 from engraft.registry.models.ingest import InboundMessage, Transfusion
+from engraft.registry.models.monitoring import MonitoringAlert, MonitoringRuleFile
 from engraft.registry.models.patient import Centre, Diagnosis, Patient, PatientIdentity
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "EpisodeDonor",
     "FollowUpVisit",
     "InboundMessage",
+    "MonitoringAlert",
+    "MonitoringRuleFile",
     "Observation",
     "Patient",
     "PatientIdentity",

@@ -1,0 +1,29 @@
+"""The rule-kind registry: one adapter per :class:`RuleKind`.
+
+To plug in a new definition from :mod:`engraft.grading` (SOS/VOD, CRS, graft failure...): add a
+:class:`RuleKind` member and one module with its adapter (a :class:`~engraft.monitoring.findings.RuleKindAdapter`),
+and list it in :data:`ADAPTERS`. A test fails when a kind has no adapter.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from engraft.monitoring.engraftment_kinds import ENGRAFTMENT_ADAPTERS
+from engraft.monitoring.findings import RuleKindAdapter
+from engraft.monitoring.infection_kinds import INFECTION_ADAPTERS
+from engraft.monitoring.model import RuleKind
+from engraft.monitoring.threshold_kinds import THRESHOLD_ADAPTERS
+
+ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
+    {adapter.kind: adapter for adapter in (*ENGRAFTMENT_ADAPTERS, *THRESHOLD_ADAPTERS, *INFECTION_ADAPTERS)}
+)
+
+
+def adapter_of(kind: RuleKind) -> RuleKindAdapter:
+    """The adapter of ``kind`` (KeyError naming the kind when none is registered)."""
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise KeyError(f"rule kind {kind.value!r} has no adapter; expected one of {sorted(ADAPTERS)}") from None

@@ -1,0 +1,173 @@
+"""Telling listeners that an alert changed, across server processes.
+
+A write that changes an alert announces it in its own transaction (:func:`announce`): on PostgreSQL with
+``pg_notify`` on :data:`CHANNEL` (delivered to every listening connection, in every process, when the
+transaction commits, and never if it rolls back); on SQLite to the processes' in-process hub after the
+commit (SQLite serves one process). Subscribers in a process register with the hub of their database
+(:func:`hub_for`); on PostgreSQL one :class:`PostgresListener` thread per process and database LISTENs and
+hands what arrives to that hub, while the hub has subscribers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, text
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
+
+CHANNEL = "engraft_alerts"
+_LISTEN_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertNotice:
+    """An alert changed: which one, of which episode, and how (``raised``, ``acknowledged``...)."""
+
+    alert_id: int
+    episode_id: int
+    change: str
+
+    def to_json(self) -> str:
+        return json.dumps({"alert_id": self.alert_id, "episode_id": self.episode_id, "change": self.change})
+
+    @classmethod
+    def from_json(cls, payload: str) -> AlertNotice:
+        data: dict[str, Any] = json.loads(payload)
+        return cls(int(data["alert_id"]), int(data["episode_id"]), str(data["change"]))
+
+
+Subscriber = Callable[[AlertNotice], None]
+
+
+class NoticeHub:
+    """The subscribers of one process to one database's alert notices (thread-safe).
+
+    On PostgreSQL (``conninfo`` given) the hub runs a :class:`PostgresListener` while it has subscribers: the
+    first subscriber starts it, the last one leaving stops it (and its connection closes).
+    """
+
+    def __init__(self, conninfo: str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+        self._conninfo = conninfo
+        self._listener: PostgresListener | None = None
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber`` for every notice from now on; returns the function that stops it."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+            if self._conninfo is not None and self._listener is None:
+                self._listener = PostgresListener(self._conninfo, self)
+                self._listener.start()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+                if not self._subscribers and self._listener is not None:
+                    self._listener.stop()
+                    self._listener = None
+
+        return unsubscribe
+
+    def publish(self, notice: AlertNotice) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber(notice)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    @property
+    def listener(self) -> PostgresListener | None:
+        """The running LISTEN thread (PostgreSQL, while there are subscribers)."""
+        with self._lock:
+            return self._listener
+
+
+_HUBS: dict[str, NoticeHub] = {}
+_HUBS_LOCK = threading.Lock()
+
+
+def _database_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def hub_for(engine: Engine) -> NoticeHub:
+    """This process's hub for the database ``engine`` connects to (one per database, shared by its engines)."""
+    key = _database_key(engine)
+    with _HUBS_LOCK:
+        hub = _HUBS.get(key)
+        if hub is None:
+            conninfo = None
+            if engine.dialect.name == "postgresql":
+                conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            hub = _HUBS[key] = NoticeHub(conninfo)
+        return hub
+
+
+def announce(session: Session, notices: list[AlertNotice]) -> None:
+    """Announce ``notices`` when ``session``'s transaction commits (and never if it rolls back)."""
+    if not notices:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        for notice in notices:
+            session.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": notice.to_json()}
+            )
+        return
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    pending = list(notices)
+
+    def after_commit(_session: Session) -> None:
+        hub = hub_for(engine)
+        for notice in pending:
+            hub.publish(notice)
+
+    orm_event.listen(session, "after_commit", after_commit, once=True)
+
+
+class PostgresListener(threading.Thread):
+    """A daemon thread that LISTENs on :data:`CHANNEL` and hands each notice to ``hub``.
+
+    It keeps its own psycopg connection (autocommit) and reconnects after a lost connection.
+    """
+
+    def __init__(self, conninfo: str, hub: NoticeHub) -> None:
+        super().__init__(name="engraft-alert-listener", daemon=True)
+        self._conninfo = conninfo
+        self._hub = hub
+        self._stop_requested = threading.Event()
+        self.listening = threading.Event()
+        """Set once LISTEN is in effect (tests wait on it before they write)."""
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+
+    def run(self) -> None:
+        while not self._stop_requested.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    while not self._stop_requested.is_set():
+                        for notify in connection.notifies(timeout=_LISTEN_POLL_SECONDS):
+                            self._hub.publish(AlertNotice.from_json(notify.payload))
+            except psycopg.Error:
+                self.listening.clear()
+                self._stop_requested.wait(_LISTEN_POLL_SECONDS)
+
+
+def listener_for(engine: Engine) -> PostgresListener | None:
+    """The running listener of ``engine``'s database in this process (PostgreSQL, while it has subscribers)."""
+    return hub_for(engine).listener
