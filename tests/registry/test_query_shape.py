@@ -21,6 +21,7 @@ from sqlalchemy import Engine, event
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.observations import add_observation_inputs
+from engraft.registry.patient_record import read_patient_record
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn, ObservationIn
 from engraft.registry.schemas.donor import DonorIn, MarkerIn
 from engraft.registry.schemas.episode import ConditioningAgentIn, EpisodeIn
@@ -276,3 +277,47 @@ def test_episode_page_carries_its_collections(registry: Registry) -> None:
     assert all([a.drug for a in e.conditioning] == ["fludarabine", "melphalan"] for e in page.items)
     assert [e.donor_ids for e in page.items] == [[d] for d in registry.ids["donor"][:50]]
     assert all(e.centre in {"C1", "C2"} for e in page.items)
+
+
+@pytest.mark.parametrize(
+    "include_identity", [pytest.param(False, id="pseudonymous"), pytest.param(True, id="identity")]
+)
+def test_a_whole_patient_record_is_one_statement_per_table_on_one_connection(
+    registry: Registry, include_identity: bool
+) -> None:
+    """The patient page's read: patient, diagnoses, episodes (with agents and donor links), events, visits,
+    assessments, donors (with markers), observations: 8 statements on one connection; audited once, apart."""
+    pid = registry.ids["patient"][5]
+    checkouts: list[object] = []
+
+    def checked_out(*_args: object) -> None:
+        checkouts.append(_args)
+
+    event.listen(registry.engine, "checkout", checked_out)
+    try:
+        with statements(registry.engine) as seen:
+            record = read_patient_record(registry.service, pid, include_identity, {"718-7"})
+    finally:
+        event.remove(registry.engine, "checkout", checked_out)
+    assert len(seen) == 8, seen
+    assert seen.audit_entries == 1
+    assert len(checkouts) == 2  # the reads, then the audit entry's own transaction
+    assert record.patient.id == pid
+    assert (record.patient.identity.mrn if record.patient.identity else None) == ("MRN-5" if include_identity else None)
+    (episode,) = record.episodes
+    assert [a.drug for a in episode.conditioning] == ["fludarabine", "melphalan"]
+    assert episode.donor_ids == [registry.ids["donor"][5]]
+    assert list(record.donors) == [registry.ids["donor"][5]]
+    assert [m.test for m in record.donors[registry.ids["donor"][5]].markers] == [MarkerTest.HBSAG]
+    assert [e.event_type for e in record.events] == [EventType.NEUTROPHIL_ENGRAFTMENT]
+    assert [v.vital_status for v in record.visits] == [VitalStatus.ALIVE]
+    assert record.assessments == [] and record.diagnoses == []
+    assert [(o.loinc, o.value, o.observed_at) for o in record.observations] == [
+        ("718-7", 10.5, dt.datetime(2024, 3, 2, 8, tzinfo=dt.UTC))
+    ]
+
+
+def test_a_record_of_no_patient_is_not_found_and_not_audited(registry: Registry) -> None:
+    with statements(registry.engine) as seen, pytest.raises(RecordNotFound):
+        read_patient_record(registry.service, max(registry.ids["patient"]) + 1000, True, {"718-7"})
+    assert len(seen) == 1 and seen.audit_entries == 0

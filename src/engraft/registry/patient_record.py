@@ -1,9 +1,17 @@
-"""Reads for one patient's record page that the service's paged lists would split into many statements.
+"""Reads for one patient's record page: the whole record on one connection, audited once.
+
+:func:`read_patient_record` reads what the patient page shows (the patient, with identity only when
+asked; diagnoses, transplant episodes with their conditioning and donors, clinical events, follow-up
+visits, assessments, the donors' records and the chart observations) in one session: one pooled
+connection, one checkout ping, one statement per table, instead of one session, ping and page query per
+list. The patient's identifying read is audited once, in a transaction of its own, after everything is
+read and before anything leaves (:meth:`RegistryService.audit_patient_read`, the entry
+:meth:`RegistryService.get_patient` writes). A patient that does not exist raises
+:class:`RecordNotFound` and is not audited, as there.
 
 :func:`read_chart_observations` gives every observation of a patient under a set of LOINC codes (the lab
 charts: ANC, platelets, bilirubin, creatinine, CMV) in one statement, ordered by time. Observations are not
-identifying data, so this read writes no audit entry; the page's identifying read is
-:meth:`~engraft.registry.service.RegistryService.get_patient`, audited there.
+identifying data, so this read writes no audit entry (the value tables the page fetches on request use it).
 """
 
 from __future__ import annotations
@@ -11,20 +19,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
-from engraft.registry.models import Observation
-from engraft.registry.service import RegistryService
+from engraft.registry.errors import RecordNotFound
+from engraft.registry.models import (
+    Assessment,
+    ClinicalEvent,
+    Diagnosis,
+    Donor,
+    FollowUpVisit,
+    Observation,
+    TransplantEpisode,
+)
+from engraft.registry.patient_reads import read_patient
+from engraft.registry.schemas.clinical import AssessmentOut, EventOut, FollowUpOut
+from engraft.registry.schemas.donor import DonorOut
+from engraft.registry.schemas.episode import EpisodeOut
+from engraft.registry.schemas.patient import DiagnosisOut, PatientOut
+from engraft.registry.service import MAX_PAGE, RegistryService
 
 OBSERVATION = Observation.__table__
 MAX_CHART_OBSERVATIONS = 20_000
 """A safety bound: more observations than this for one patient under the chart codes are not drawn."""
+MAX_RECORD_ROWS = MAX_PAGE
+"""At most this many diagnoses, episodes, events, visits or assessments are read for one page (as the
+paged service reads it replaces)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChartObservation:
-    """One lab value for a chart: when, under which code, as sent and in the code's canonical unit."""
+class ChartObservation(NamedTuple):
+    """One lab value for a chart: when, under which code, as sent and in the code's canonical unit.
+
+    A named tuple (not a dataclass): a patient has about a thousand of them, and building a tuple costs a
+    fraction of a frozen dataclass's ``__init__``."""
 
     episode_id: int | None
     observed_at: dt.datetime
@@ -34,10 +64,24 @@ class ChartObservation:
     value_canonical: float
 
 
-def read_chart_observations(service: RegistryService, patient_id: int, loincs: Iterable[str]) -> list[ChartObservation]:
-    """Every observation of ``patient_id`` under ``loincs``, oldest first (at most :data:`MAX_CHART_OBSERVATIONS`)."""
-    codes = sorted(set(loincs))
-    stmt = (
+@dataclass(frozen=True)
+class PatientRecord:
+    """What the patient page shows of one patient, read together (episodes by sequence number)."""
+
+    patient: PatientOut
+    diagnoses: list[DiagnosisOut]
+    episodes: list[EpisodeOut]
+    events: list[EventOut]
+    visits: list[FollowUpOut]
+    assessments: list[AssessmentOut]
+    donors: dict[int, DonorOut]
+    observations: list[ChartObservation]
+
+
+@cache
+def _observation_statement(codes: tuple[str, ...]) -> Select[Any]:
+    """Built once per set of codes, with the patient as a bound parameter."""
+    return (
         select(
             OBSERVATION.c.episode_id,
             OBSERVATION.c.observed_at,
@@ -46,24 +90,98 @@ def read_chart_observations(service: RegistryService, patient_id: int, loincs: I
             OBSERVATION.c.unit,
             OBSERVATION.c.value_canonical,
         )
-        .where(OBSERVATION.c.patient_id == patient_id, OBSERVATION.c.loinc.in_(codes))
+        .where(OBSERVATION.c.patient_id == bindparam("patient_id"), OBSERVATION.c.loinc.in_(codes))
         .order_by(OBSERVATION.c.observed_at, OBSERVATION.c.id)
         .limit(MAX_CHART_OBSERVATIONS)
     )
-    with service.read_snapshot() as session:
-        rows = session.execute(stmt).all()
+
+
+def _chart_observations(session: Session, patient_id: int, loincs: Iterable[str]) -> list[ChartObservation]:
+    codes = tuple(sorted(set(loincs)))
+    rows = session.execute(_observation_statement(codes), {"patient_id": patient_id}).all()
+    utc = dt.UTC
     return [
         ChartObservation(
-            episode_id=row.episode_id,
-            observed_at=_aware(row.observed_at),
-            loinc=row.loinc,
-            value=row.value,
-            unit=row.unit,
-            value_canonical=row.value_canonical,
+            episode_id,
+            observed_at.replace(tzinfo=utc) if observed_at.tzinfo is None else observed_at.astimezone(utc),
+            loinc,
+            value,
+            unit,
+            value_canonical,
         )
-        for row in rows
+        for episode_id, observed_at, loinc, value, unit, value_canonical in rows
     ]
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+def read_chart_observations(service: RegistryService, patient_id: int, loincs: Iterable[str]) -> list[ChartObservation]:
+    """Every observation of ``patient_id`` under ``loincs``, oldest first (at most :data:`MAX_CHART_OBSERVATIONS`)."""
+    with service.reading() as session:
+        return _chart_observations(session, patient_id, loincs)
+
+
+def read_patient_record(
+    service: RegistryService, patient_id: int, include_identity: bool, loincs: Iterable[str]
+) -> PatientRecord:
+    """The record of ``patient_id`` (identity only with ``include_identity``), its identifying read audited once.
+
+    Raises :class:`RecordNotFound` (nothing audited) when there is no such patient, and
+    :class:`~engraft.registry.errors.AuditUnavailable` (nothing handed out) when the audit entry cannot be
+    written."""
+    with service.reading() as session:
+        patient = read_patient(session.connection(), patient_id, include_identity)
+        if patient is None:
+            raise RecordNotFound("patient", patient_id)
+        diagnoses = [
+            DiagnosisOut.model_validate(d)
+            for d in session.scalars(
+                select(Diagnosis)
+                .where(Diagnosis.patient_id == patient_id)
+                .order_by(Diagnosis.id)
+                .limit(MAX_RECORD_ROWS)
+            )
+        ]
+        episode_rows = session.scalars(
+            select(TransplantEpisode)
+            .options(joinedload(TransplantEpisode.conditioning), joinedload(TransplantEpisode.donor_links))
+            .where(TransplantEpisode.patient_id == patient_id)
+            .order_by(TransplantEpisode.sequence_number, TransplantEpisode.id)
+            .limit(MAX_RECORD_ROWS)
+        ).unique()
+        episodes = [EpisodeOut.model_validate(e) for e in episode_rows]
+        events = [
+            EventOut.model_validate(e)
+            for e in session.scalars(
+                select(ClinicalEvent)
+                .where(ClinicalEvent.patient_id == patient_id)
+                .order_by(ClinicalEvent.id)
+                .limit(MAX_RECORD_ROWS)
+            )
+        ]
+        visits = [
+            FollowUpOut.model_validate(v)
+            for v in session.scalars(
+                select(FollowUpVisit)
+                .where(FollowUpVisit.patient_id == patient_id)
+                .order_by(FollowUpVisit.id)
+                .limit(MAX_RECORD_ROWS)
+            )
+        ]
+        assessments = [
+            AssessmentOut.model_validate(a)
+            for a in session.scalars(
+                select(Assessment)
+                .where(Assessment.patient_id == patient_id)
+                .order_by(Assessment.id)
+                .limit(MAX_RECORD_ROWS)
+            )
+        ]
+        donor_ids = sorted({d for e in episodes for d in e.donor_ids})
+        donors: dict[int, DonorOut] = {}
+        if donor_ids:
+            rows = session.scalars(
+                select(Donor).options(joinedload(Donor.markers)).where(Donor.id.in_(donor_ids)).order_by(Donor.id)
+            ).unique()
+            donors = {d.id: DonorOut.model_validate(d) for d in rows}
+        observations = _chart_observations(session, patient_id, loincs)
+    service.audit_patient_read(patient_id, include_identity)
+    return PatientRecord(patient, diagnoses, episodes, events, visits, assessments, donors, observations)

@@ -194,6 +194,17 @@ class RegistryService:
             yield session
 
     @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for several reads that writes nothing, on one pooled connection (one checkout and ping).
+
+        Like the service's own reads: autocommit on PostgreSQL (each statement sees what was committed when
+        it started, as inside a READ COMMITTED transaction), a read transaction on SQLite. A reader of
+        identifying data through it audits with :meth:`audit_patient_read` (or :meth:`record_access`)
+        before the data leave."""
+        with self._reading() as session:
+            yield session
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error."""
         with self._unit_of_work() as session:
@@ -374,8 +385,12 @@ class RegistryService:
             patient = read_patient(session.connection(), patient_id, include_identity)
         if patient is None:
             raise RecordNotFound("patient", patient_id)
-        self.record_access(AuditAction.READ, "patient", patient_id, {"fields": _identifying_fields(include_identity)})
+        self.audit_patient_read(patient_id, include_identity)
         return patient
+
+    def audit_patient_read(self, patient_id: int, include_identity: bool) -> None:
+        """The audit entry of one patient's identifying read (:meth:`get_patient`'s), in its own transaction."""
+        self.record_access(AuditAction.READ, "patient", patient_id, {"fields": _identifying_fields(include_identity)})
 
     def list_patients(
         self, limit: int = 50, offset: int = 0, centre: str | None = None, include_identity: bool = False

@@ -32,7 +32,7 @@ from engraft.registry.patient_list import (
     centre_codes,
     list_patients_for,
 )
-from engraft.registry.patient_record import read_chart_observations
+from engraft.registry.patient_record import read_patient_record
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
 from engraft.vocabulary import EventType
@@ -236,20 +236,12 @@ def patient_record(
 ) -> Response:
     """One patient: identity (when allowed), diagnoses, each transplant's course, labs, donor, graft and HLA."""
     registry = acting_registry(request)
-    try:
-        patient = registry.get_patient(patient_id, include_identity=principal.sees_identity)  # audited once
+    try:  # one connection for the whole record; the identifying read audited once
+        record = read_patient_record(registry, patient_id, principal.sees_identity, CHART_LOINCS)
     except RecordNotFound:
         return error_page(request, 404)
-    diagnoses = registry.list_diagnoses(limit=MAX_PAGE, patient_id=patient_id).items
-    episodes = sorted(
-        registry.list_episodes(limit=MAX_PAGE, patient_id=patient_id).items, key=lambda e: e.sequence_number
-    )
-    events = registry.list_events(limit=MAX_PAGE, patient_id=patient_id).items
-    visits = registry.list_follow_ups(limit=MAX_PAGE, patient_id=patient_id).items
-    assessments = registry.list_assessments(limit=MAX_PAGE, patient_id=patient_id).items
-    observations = read_chart_observations(registry, patient_id, CHART_LOINCS)
-    donor_ids = sorted({d for e in episodes for d in e.donor_ids})
-    donors = {d: registry.get_donor(d) for d in donor_ids}
+    patient, episodes, events, donors = record.patient, record.episodes, record.events, record.donors
+    visits, assessments, observations = record.visits, record.assessments, record.observations
     chosen_window = None if window == "all" else EARLY_WINDOW
     wording = _wording(request)
     courses = []
@@ -278,7 +270,7 @@ def patient_record(
         "sees_identity": principal.sees_identity,
         "may_assess": principal.may(Permission.RISK_ASSESS),
         "may_search_donors": principal.may(Permission.DONOR_SEARCH),
-        "diagnoses": diagnoses,
+        "diagnoses": record.diagnoses,
         "courses": courses,
         "unlinked_events": unlinked_events,
         "death": deaths[0] if deaths else None,
