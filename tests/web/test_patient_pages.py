@@ -362,7 +362,7 @@ def test_record_page_shows_course_charts_donor_and_hla(as_role: Callable[..., Te
     assert "Neutrophil engraftment: Day +14" in text  # computed from the ANC values
     assert "Platelet engraftment: Day +20" in text  # recorded
     assert "computed from the ANC values" in text
-    assert "µmol/L" in text and "umol/L" in text  # shown unit and its UCUM code
+    assert "µmol/L" in text  # the unit shown (its UCUM code is in the value table, on request)
     assert "No results in these days" in text  # creatinine: none recorded
     assert "Values as a table" in text
     assert "today is day +30" in text
@@ -370,6 +370,79 @@ def test_record_page_shows_course_charts_donor_and_hla(as_role: Callable[..., Te
     assert "D-UNREL-9" in text and "matched unrelated" in text
     assert "A*01:01+A*03:01" in text and "A*01:01+A*02:01" in text
     assert "Follow-up visit" in text
+
+
+def _table_links(text: str) -> dict[str, str]:
+    """The record page's value-table URLs by chart key (the ``hx-get`` of each "Values as a table")."""
+    links = dict(re.findall(r'<details class="values" hx-get="(/patients/\d+/episodes/\d+/labs/([a-z-]+)[^"]*)"', text))
+    return {key: url for url, key in links.items()}
+
+
+def test_value_tables_come_on_request_with_a_link_that_works_without_javascript(
+    as_role: Callable[..., TestClient], registry: Registry
+) -> None:
+    client = as_role(Role.PHYSICIAN)
+    page = client.get(f"/patients/{registry.ann}").text
+    links = _table_links(page)
+    assert set(links) == {"anc", "platelets", "bilirubin", "cmv-copies"}  # creatinine: no values, no table
+    assert f'<a href="{links["bilirubin"]}">Open the table of the 31 values</a>' in page
+    assert "<tbody>\n  <tr" not in page  # no value rows in the page itself
+    fragment = client.get(links["bilirubin"], headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "µmol/L" in fragment.text and "umol/L" in fragment.text  # the unit shown and its UCUM code
+    assert fragment.text.count("<tr") == 1 + 31  # the header and day -5 to +25
+    whole = client.get(links["bilirubin"])
+    assert whole.text.startswith("<!doctype html>") and fragment.text.strip() in whole.text
+    assert f'href="/patients/{registry.ann}"' in whole.text
+
+
+def test_anc_table_marks_values_below_the_threshold(as_role: Callable[..., TestClient], registry: Registry) -> None:
+    client = as_role(Role.NURSE)
+    links = _table_links(client.get(f"/patients/{registry.ann}").text)
+    table = client.get(links["anc"], headers={"HX-Request": "true"}).text
+    assert table.count('<tr class="below-threshold">') == 19  # ANC 0.2 from day -5 to +13
+
+
+def test_value_table_follows_the_window(as_role: Callable[..., TestClient], registry: Registry) -> None:
+    client = as_role(Role.NURSE)
+    links = _table_links(client.get(f"/patients/{registry.ann}?window=all").text)
+    assert links["anc"].endswith("?window=all")
+    assert "Whole course" in client.get(links["anc"]).text
+
+
+def test_a_value_table_is_not_an_identifying_read(as_role: Callable[..., TestClient], registry: Registry) -> None:
+    client = as_role(Role.PHYSICIAN)
+    links = _table_links(client.get(f"/patients/{registry.ann}").text)
+    before = _reads(registry.engine)
+    for url in links.values():
+        answer = client.get(url)
+        assert answer.status_code == 200
+        assert "Examplewoman" not in answer.text and "MRN-70001" not in answer.text
+    assert _reads(registry.engine) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/patients/{ann}/episodes/{episode}/labs/sodium", id="unknown-chart"),
+        pytest.param("/patients/{bob}/episodes/{episode}/labs/anc", id="episode-of-another-patient"),
+        pytest.param("/patients/{ann}/episodes/999999/labs/anc", id="unknown-episode"),
+    ],
+)
+def test_value_table_of_nothing_is_404(as_role: Callable[..., TestClient], registry: Registry, path: str) -> None:
+    client = as_role(Role.NURSE)
+    episode = re.search(r"/episodes/(\d+)/", client.get(f"/patients/{registry.ann}").text)
+    assert episode is not None
+    url = path.format(ann=registry.ann, bob=registry.bob, episode=episode.group(1))
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", [pytest.param(Role.RESEARCHER, id="researcher"), pytest.param(Role.ADMIN, id="admin")])
+def test_roles_without_patient_read_get_no_value_table(
+    as_role: Callable[..., TestClient], registry: Registry, role: Role
+) -> None:
+    links = _table_links(as_role(Role.NURSE).get(f"/patients/{registry.ann}").text)
+    assert as_role(role).get(links["anc"]).status_code == 403
 
 
 def test_cmv_log_chart_marks_undetected_values(as_role: Callable[..., TestClient], registry: Registry) -> None:

@@ -11,7 +11,8 @@ read and before anything leaves (:meth:`RegistryService.audit_patient_read`, the
 
 :func:`read_chart_observations` gives every observation of a patient under a set of LOINC codes (the lab
 charts: ANC, platelets, bilirubin, creatinine, CMV) in one statement, ordered by time. Observations are not
-identifying data, so this read writes no audit entry (the value tables the page fetches on request use it).
+identifying data, so this read writes no audit entry; nor does :func:`read_chart_series` (the episodes and one
+chart's observations: the value table the page fetches on request).
 """
 
 from __future__ import annotations
@@ -119,6 +120,27 @@ def read_chart_observations(service: RegistryService, patient_id: int, loincs: I
         return _chart_observations(session, patient_id, loincs)
 
 
+def _episodes(session: Session, patient_id: int) -> list[EpisodeOut]:
+    """The patient's transplant episodes by sequence number, with conditioning and donor links (one statement)."""
+    rows = session.scalars(
+        select(TransplantEpisode)
+        .options(joinedload(TransplantEpisode.conditioning), joinedload(TransplantEpisode.donor_links))
+        .where(TransplantEpisode.patient_id == patient_id)
+        .order_by(TransplantEpisode.sequence_number, TransplantEpisode.id)
+        .limit(MAX_RECORD_ROWS)
+    ).unique()
+    return [EpisodeOut.model_validate(e) for e in rows]
+
+
+def read_chart_series(
+    service: RegistryService, patient_id: int, loincs: Iterable[str]
+) -> tuple[list[EpisodeOut], list[ChartObservation]]:
+    """The episodes of ``patient_id`` and its observations under ``loincs`` (a chart's values on request), on one
+    connection. Nothing identifying is read, so nothing is audited; an unknown patient has no episodes."""
+    with service.reading() as session:
+        return _episodes(session, patient_id), _chart_observations(session, patient_id, loincs)
+
+
 def read_patient_record(
     service: RegistryService, patient_id: int, include_identity: bool, loincs: Iterable[str]
 ) -> PatientRecord:
@@ -140,14 +162,7 @@ def read_patient_record(
                 .limit(MAX_RECORD_ROWS)
             )
         ]
-        episode_rows = session.scalars(
-            select(TransplantEpisode)
-            .options(joinedload(TransplantEpisode.conditioning), joinedload(TransplantEpisode.donor_links))
-            .where(TransplantEpisode.patient_id == patient_id)
-            .order_by(TransplantEpisode.sequence_number, TransplantEpisode.id)
-            .limit(MAX_RECORD_ROWS)
-        ).unique()
-        episodes = [EpisodeOut.model_validate(e) for e in episode_rows]
+        episodes = _episodes(session, patient_id)
         events = [
             EventOut.model_validate(e)
             for e in session.scalars(

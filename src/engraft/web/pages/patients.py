@@ -32,7 +32,7 @@ from engraft.registry.patient_list import (
     centre_codes,
     list_patients_for,
 )
-from engraft.registry.patient_record import read_patient_record
+from engraft.registry.patient_record import read_chart_series, read_patient_record
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
 from engraft.vocabulary import EventType
@@ -41,11 +41,13 @@ from engraft.web.i18n import N_
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
 from engraft.web.pages.patients_view import (
     CHART_LOINCS,
+    CHARTS_BY_KEY,
     EARLY_WINDOW,
     EVENT_LABELS,
     Wording,
     episode_course,
     hla_rows,
+    lab_table,
     unit_display,
 )
 from engraft.web.pages_common import require_page
@@ -121,6 +123,7 @@ VALUE_LABELS: Final[dict[str, str]] = {
 }
 
 PatientId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
+EpisodeId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
 
 def _wording(request: Request) -> Wording:
@@ -286,6 +289,48 @@ def patient_record(
         "language_code": language_of(request).code,
     }
     return render(request, "patients/record.html", context)
+
+
+@router.get(
+    "/patients/{patient_id}/episodes/{episode_id}/labs/{chart}", response_class=HTMLResponse, name="patient_lab_values"
+)
+def patient_lab_values(
+    request: Request,
+    patient_id: PatientId,
+    episode_id: EpisodeId,
+    chart: Annotated[str, Path(max_length=32)],
+    principal: Annotated[Principal, Depends(require_page(Permission.PATIENT_READ))],
+    window: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """One lab chart's values as a table, on request: the patient page's "Values as a table" fetches it with
+    htmx (``HX-Request``: the table alone); without JavaScript its link opens it as a page.
+
+    It shows lab values by day and no identity (not even the registry ID), so it is not an identifying read
+    and writes no audit entry: the patient page that links here wrote the one of the view."""
+    spec = CHARTS_BY_KEY.get(chart)
+    if spec is None:
+        return error_page(request, 404)
+    episodes, observations = read_chart_series(acting_registry(request), patient_id, spec.loincs)
+    episode = next((e for e in episodes if e.id == episode_id), None)
+    if episode is None:
+        return error_page(request, 404)
+    chosen_window = None if window == "all" else EARLY_WINDOW
+    table = lab_table(
+        chart, episode, observations, _wording(request), window=chosen_window, single_episode=len(episodes) == 1
+    )
+    if table is None:  # pragma: no cover - the key was checked above
+        return error_page(request, 404)
+    fragment = request.headers.get("hx-request") == "true"
+    context = {
+        "table": table,
+        "episode": episode,
+        "patient_id": patient_id,
+        "window": "all" if chosen_window is None else "",
+        "early_window": EARLY_WINDOW,
+        "day_label": _wording(request).day,
+    }
+    template = "patients/_lab_values.html" if fragment else "patients/lab_values.html"
+    return render(request, template, context, headers={"Vary": "HX-Request"})
 
 
 def _age(birth: dt.date, today: dt.date) -> int:

@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -97,6 +97,7 @@ LAB_CHARTS: Final[tuple[LabChartSpec, ...]] = (
     LabChartSpec("cmv-iu", N_("CMV viral load"), ("72493-0",), Ucum.IU_PER_ML, log_scale=True),
 )
 CHART_LOINCS: Final = frozenset(code for spec in LAB_CHARTS for code in spec.loincs)
+CHARTS_BY_KEY: Final = {spec.key: spec for spec in LAB_CHARTS}
 
 EARLY_WINDOW: Final = (-14, 100)
 """The days the charts show by default: conditioning to day +100."""
@@ -136,8 +137,9 @@ class Wording:
         return self.gettext("Day %(day)s") % {"day": self.day(day)}
 
 
-@dataclass(frozen=True, slots=True)
-class TableRow:
+class TableRow(NamedTuple):
+    """One value of a chart's table (a named tuple: a chart has hundreds)."""
+
     day: int
     date: dt.date
     value: float
@@ -166,13 +168,24 @@ class LabChartView:
     engraftment: EngraftmentMark | None = None
     threshold: float | None = None
     threshold_label: str = ""
-    table_body: Markup = field(default_factory=Markup)
-    """The value table's rows as HTML, written once in Python (hundreds of rows: a template loop with a
-    macro and two filters per row was most of the page's rendering time)."""
 
     @property
     def empty(self) -> bool:
         return not self.rows
+
+
+@dataclass(frozen=True)
+class LabTableView:
+    """A chart's values as a table, fetched on request (the page itself carries the chart and its summary)."""
+
+    key: str
+    title: str
+    unit: str
+    unit_display: str
+    rows: list[TableRow]
+    body: Markup
+    """The table's rows as HTML, written once in Python (hundreds of rows: a template loop with a macro and
+    two filters per row was most of the page's rendering time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +281,15 @@ def episode_course(
 ) -> EpisodeCourse:
     """Charts and timeline of ``episode``. Observations without an episode count for it when it is the only one."""
     day0 = episode.day0
-    mine = [o for o in observations if o.episode_id == episode.id or (o.episode_id is None and single_episode)]
+    mine = _episode_observations(episode, observations, single_episode)
     neutrophil = recorded_engraftment(events, day0, EventType.NEUTROPHIL_ENGRAFTMENT)
     platelet = recorded_engraftment(events, day0, EventType.PLATELET_ENGRAFTMENT)
     notes: list[str] = []
     charts = []
     for spec in LAB_CHARTS:
-        unit, values = _values_in(spec, mine)
-        if not values and spec.key.startswith("cmv") and spec.key != "cmv-copies":
+        unit, points = _points(spec, mine, day0)
+        if not points and spec.key.startswith("cmv") and spec.key != "cmv-copies":
             continue  # one empty CMV chart is enough
-        points = [((o.observed_at.date() - day0).days, value) for o, value in values]
         if spec.engraftment is EventType.NEUTROPHIL_ENGRAFTMENT and neutrophil is None:
             neutrophil = computed_neutrophil_engraftment(day0, points)
         mark = (
@@ -311,6 +323,40 @@ def episode_course(
         Timeline(f"timeline-{episode.id}", timeline_text, lanes, window or (EARLY_WINDOW[0], 30))
     )
     return EpisodeCourse(charts, Markup(timeline_svg), timeline_entries, neutrophil, platelet, window, notes)
+
+
+def _episode_observations(
+    episode: EpisodeOut, observations: Sequence[ChartObservation], single_episode: bool
+) -> list[ChartObservation]:
+    """The observations of ``episode``; those without an episode count for it when it is the only one."""
+    return [o for o in observations if o.episode_id == episode.id or (o.episode_id is None and single_episode)]
+
+
+def _points(spec: LabChartSpec, mine: Sequence[ChartObservation], day0: dt.date) -> tuple[str, list[tuple[int, float]]]:
+    """The unit ``spec`` shows and its (day from day 0, value in that unit) points, every day."""
+    unit, values = _values_in(spec, mine)
+    return unit, [((o.observed_at.date() - day0).days, value) for o, value in values]
+
+
+def lab_table(
+    key: str,
+    episode: EpisodeOut,
+    observations: Sequence[ChartObservation],
+    wording: Wording,
+    window: tuple[int, int] | None = EARLY_WINDOW,
+    single_episode: bool = True,
+) -> LabTableView | None:
+    """The values of ``episode``'s chart ``key`` on ``window`` as a table (the page's "Values as a table");
+    None when there is no chart ``key``. The same values, unit and days as the chart on the page."""
+    spec = CHARTS_BY_KEY.get(key)
+    if spec is None:
+        return None
+    day0 = episode.day0
+    unit, points = _points(spec, _episode_observations(episode, observations, single_episode), day0)
+    rows = [TableRow(d, day0 + dt.timedelta(days=d), v, unit) for d, v in points if _in_window(d, window)]
+    shown_unit = unit_display(unit)
+    title = wording.gettext(spec.title)
+    return LabTableView(spec.key, title, unit, shown_unit, rows, _table_body(rows, spec.threshold, wording))
 
 
 def _chart(
@@ -377,7 +423,6 @@ def _chart(
         mark,
         spec.threshold,
         wording.gettext(spec.threshold_label) if spec.threshold_label else "",
-        _table_body(rows, spec.threshold, wording),
     )
 
 
