@@ -22,6 +22,7 @@ from engraft.registry.audit_log import AuditQuery, export_audit, list_audit
 from engraft.registry.database import make_session_factory
 from engraft.registry.errors import AuditUnavailable
 from engraft.registry.models import AuditEntry
+from engraft.registry.patient_record import read_patient_record
 from engraft.registry.schemas.patient import CentreIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
 
@@ -155,6 +156,8 @@ def test_a_read_whose_audit_fails_hands_out_nothing(nurse: RegistryService, engi
             nurse.get_patient(pid, include_identity=True)
         with pytest.raises(AuditUnavailable):
             nurse.list_patients()
+        with pytest.raises(AuditUnavailable):
+            read_patient_record(nurse, pid, True, {"751-8"})  # the patient page's read
         with pytest.raises(AuditUnavailable):
             export_registry(nurse, tmp_path / "out", include_identity=True)
     assert not (tmp_path / "out" / "patients.csv").exists()  # the export's files were removed
