@@ -95,7 +95,7 @@ class SessionsMixin(AccountCore):
 
     def _find(self, condition: ColumnElement[bool]) -> tuple[SignedIn, dt.datetime] | None:
         now = self.now()
-        with self.registry.read_snapshot() as session:
+        with self.registry.reading() as session:  # one statement: no BEGIN and ROLLBACK round trips on PostgreSQL
             found = session.execute(
                 select(SignInSession, UserAccount)
                 .join(UserAccount, UserAccount.id == SignInSession.user_id)

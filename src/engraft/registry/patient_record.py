@@ -21,14 +21,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Select, bindparam, select
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import (
     Assessment,
+    Base,
     ClinicalEvent,
     Diagnosis,
     Donor,
@@ -46,6 +48,7 @@ from engraft.registry.service import MAX_PAGE, RegistryService
 OBSERVATION = Observation.__table__
 MAX_CHART_OBSERVATIONS = 20_000
 """A safety bound: more observations than this for one patient under the chart codes are not drawn."""
+OutT = TypeVar("OutT", bound=BaseModel)
 MAX_RECORD_ROWS = MAX_PAGE
 """At most this many diagnoses, episodes, events, visits or assessments are read for one page (as the
 paged service reads it replaces)."""
@@ -77,6 +80,32 @@ class PatientRecord:
     assessments: list[AssessmentOut]
     donors: dict[int, DonorOut]
     observations: list[ChartObservation]
+
+
+class _PatientRows(Generic[OutT]):
+    """One table's rows of a patient as ``out`` records: the columns ``out`` shows, selected without the ORM
+    (no identity map, no per-row bookkeeping), validated in one call. The statement is built once."""
+
+    def __init__(self, model: type[Base], out: type[OutT]) -> None:
+        table = cast(Table, model.__table__)
+        self._statement = (
+            select(*(table.c[name] for name in out.model_fields))
+            .where(table.c.patient_id == bindparam("patient_id"))
+            .order_by(table.c.id)
+            .limit(MAX_RECORD_ROWS)
+        )
+        self._adapter = TypeAdapter(list[out])  # type: ignore[valid-type]
+
+    def read(self, session: Session, patient_id: int) -> list[OutT]:
+        result = session.execute(self._statement, {"patient_id": patient_id})
+        keys = list(result.keys())
+        return self._adapter.validate_python([dict(zip(keys, row, strict=True)) for row in result])
+
+
+_DIAGNOSES = _PatientRows(Diagnosis, DiagnosisOut)
+_EVENTS = _PatientRows(ClinicalEvent, EventOut)
+_VISITS = _PatientRows(FollowUpVisit, FollowUpOut)
+_ASSESSMENTS = _PatientRows(Assessment, AssessmentOut)
 
 
 @cache
@@ -153,43 +182,11 @@ def read_patient_record(
         patient = read_patient(session.connection(), patient_id, include_identity)
         if patient is None:
             raise RecordNotFound("patient", patient_id)
-        diagnoses = [
-            DiagnosisOut.model_validate(d)
-            for d in session.scalars(
-                select(Diagnosis)
-                .where(Diagnosis.patient_id == patient_id)
-                .order_by(Diagnosis.id)
-                .limit(MAX_RECORD_ROWS)
-            )
-        ]
+        diagnoses = _DIAGNOSES.read(session, patient_id)
         episodes = _episodes(session, patient_id)
-        events = [
-            EventOut.model_validate(e)
-            for e in session.scalars(
-                select(ClinicalEvent)
-                .where(ClinicalEvent.patient_id == patient_id)
-                .order_by(ClinicalEvent.id)
-                .limit(MAX_RECORD_ROWS)
-            )
-        ]
-        visits = [
-            FollowUpOut.model_validate(v)
-            for v in session.scalars(
-                select(FollowUpVisit)
-                .where(FollowUpVisit.patient_id == patient_id)
-                .order_by(FollowUpVisit.id)
-                .limit(MAX_RECORD_ROWS)
-            )
-        ]
-        assessments = [
-            AssessmentOut.model_validate(a)
-            for a in session.scalars(
-                select(Assessment)
-                .where(Assessment.patient_id == patient_id)
-                .order_by(Assessment.id)
-                .limit(MAX_RECORD_ROWS)
-            )
-        ]
+        events = _EVENTS.read(session, patient_id)
+        visits = _VISITS.read(session, patient_id)
+        assessments = _ASSESSMENTS.read(session, patient_id)
         donor_ids = sorted({d for e in episodes for d in e.donor_ids})
         donors: dict[int, DonorOut] = {}
         if donor_ids:
