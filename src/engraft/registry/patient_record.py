@@ -7,7 +7,8 @@ connection, one checkout ping, one statement per table, instead of one session, 
 list. The patient's identifying read is audited once, in a transaction of its own, after everything is
 read and before anything leaves (:meth:`RegistryService.audit_patient_read`, the entry
 :meth:`RegistryService.get_patient` writes). A patient that does not exist raises
-:class:`RecordNotFound` and is not audited, as there.
+:class:`RecordNotFound` and is not audited, as there. On PostgreSQL the entry is one autocommitted INSERT on
+the reads' connection (no second checkout, ping, BEGIN and COMMIT).
 
 :func:`read_chart_observations` gives every observation of a patient under a set of LOINC codes (the lab
 charts: ANC, platelets, bilirubin, creatinine, CMV) in one statement, ordered by time. Observations are not
@@ -195,5 +196,9 @@ def read_patient_record(
             ).unique()
             donors = {d.id: DonorOut.model_validate(d) for d in rows}
         observations = _chart_observations(session, patient_id, loincs)
-    service.audit_patient_read(patient_id, include_identity)
+        on_this_connection = session.get_bind().dialect.name == "postgresql"  # autocommit: see the service
+        if on_this_connection:
+            service.audit_patient_read(patient_id, include_identity, reading=session)
+    if not on_this_connection:  # SQLite: after the read transaction, in a write transaction of its own
+        service.audit_patient_read(patient_id, include_identity)
     return PatientRecord(patient, diagnoses, episodes, events, visits, assessments, donors, observations)

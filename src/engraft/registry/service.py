@@ -254,8 +254,15 @@ class RegistryService:
         except SQLAlchemyError as exc:
             raise AuditUnavailable(action.value, entity) from exc
 
-    def record_access(self, action: AuditAction, entity: str, entity_id: int | None, details: Any) -> None:
+    def record_access(
+        self, action: AuditAction, entity: str, entity_id: int | None, details: Any, reading: Session | None = None
+    ) -> None:
         """Audit a read or export of identifying data, in a transaction of its own, before the data leave.
+
+        ``reading``: the :meth:`reading` session the data were read in, still open. On PostgreSQL its
+        connection is in autocommit, so the entry is one INSERT there, committed by itself (its own
+        transaction, without another checkout, ping, BEGIN and COMMIT); elsewhere, or inside a batch, the
+        entry gets a transaction of its own as without it.
 
         Raises :class:`AuditUnavailable` when the entry cannot be written: the caller must then not hand out
         what was read (never a silent read).
@@ -273,9 +280,12 @@ class RegistryService:
             "changes": details,
         }
         try:
-            with self.transaction() as session:
-                # one INSERT through the connection: the unit of work of an ORM entry cost more than the read
-                session.connection().execute(_AUDIT_INSERT, entry)
+            # one INSERT through the connection: the unit of work of an ORM entry cost more than the read
+            if reading is not None and self._bound is None and reading.get_bind().dialect.name == "postgresql":
+                reading.connection().execute(_AUDIT_INSERT, entry)  # autocommit: committed when it returns
+            else:
+                with self.transaction() as session:
+                    session.connection().execute(_AUDIT_INSERT, entry)
         except AuditUnavailable:
             raise
         except (SQLAlchemyError, RegistryError) as exc:
@@ -405,9 +415,11 @@ class RegistryService:
         self.audit_patient_read(patient_id, include_identity)
         return patient
 
-    def audit_patient_read(self, patient_id: int, include_identity: bool) -> None:
-        """The audit entry of one patient's identifying read (:meth:`get_patient`'s), in its own transaction."""
-        self.record_access(AuditAction.READ, "patient", patient_id, {"fields": _identifying_fields(include_identity)})
+    def audit_patient_read(self, patient_id: int, include_identity: bool, reading: Session | None = None) -> None:
+        """The audit entry of one patient's identifying read (:meth:`get_patient`'s), in its own transaction
+        (on ``reading``'s connection where it autocommits: :meth:`record_access`)."""
+        details = {"fields": _identifying_fields(include_identity)}
+        self.record_access(AuditAction.READ, "patient", patient_id, details, reading)
 
     def list_patients(
         self, limit: int = 50, offset: int = 0, centre: str | None = None, include_identity: bool = False
