@@ -32,9 +32,12 @@ from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import (
     Assessment,
     Base,
+    Centre,
     ClinicalEvent,
+    ConditioningAgent,
     Diagnosis,
     Donor,
+    EpisodeDonor,
     FollowUpVisit,
     Observation,
     TransplantEpisode,
@@ -42,7 +45,7 @@ from engraft.registry.models import (
 from engraft.registry.patient_reads import read_patient
 from engraft.registry.schemas.clinical import AssessmentOut, EventOut, FollowUpOut
 from engraft.registry.schemas.donor import DonorOut
-from engraft.registry.schemas.episode import EpisodeOut
+from engraft.registry.schemas.episode import ConditioningAgentOut, EpisodeOut
 from engraft.registry.schemas.patient import DiagnosisOut, PatientOut
 from engraft.registry.service import MAX_PAGE, RegistryService
 
@@ -150,16 +153,68 @@ def read_chart_observations(service: RegistryService, patient_id: int, loincs: I
         return _chart_observations(session, patient_id, loincs)
 
 
-def _episodes(session: Session, patient_id: int) -> list[EpisodeOut]:
-    """The patient's transplant episodes by sequence number, with conditioning and donor links (one statement)."""
-    rows = session.scalars(
-        select(TransplantEpisode)
-        .options(joinedload(TransplantEpisode.conditioning), joinedload(TransplantEpisode.donor_links))
-        .where(TransplantEpisode.patient_id == patient_id)
-        .order_by(TransplantEpisode.sequence_number, TransplantEpisode.id)
+_EPISODE = cast(Table, TransplantEpisode.__table__)
+_AGENT = cast(Table, ConditioningAgent.__table__)
+_DONOR_LINK = cast(Table, EpisodeDonor.__table__)
+_CENTRE = cast(Table, Centre.__table__)
+_EPISODE_FIELDS = [name for name in EpisodeOut.model_fields if name not in {"centre", "donor_ids", "conditioning"}]
+_AGENT_FIELDS = list(ConditioningAgentOut.model_fields)
+_EPISODES = TypeAdapter(list[EpisodeOut])
+
+
+@cache
+def _episode_statement() -> Select[Any]:
+    """A patient's episodes with their centre's code, conditioning agents and donor links, in one statement
+    (one row per agent and donor of an episode: a few rows), built once."""
+    ids = (
+        select(_EPISODE.c.id)
+        .where(_EPISODE.c.patient_id == bindparam("patient_id"))
+        .order_by(_EPISODE.c.sequence_number, _EPISODE.c.id)
         .limit(MAX_RECORD_ROWS)
-    ).unique()
-    return [EpisodeOut.model_validate(e) for e in rows]
+    )
+    return (
+        select(
+            *(_EPISODE.c[name] for name in _EPISODE_FIELDS),
+            _CENTRE.c.code.label("centre"),
+            _AGENT.c.id.label("agent_id"),
+            *(_AGENT.c[name].label(f"agent_{name}") for name in _AGENT_FIELDS),
+            _DONOR_LINK.c.donor_id.label("donor_id"),
+        )
+        .select_from(
+            _EPISODE.join(_CENTRE, _CENTRE.c.id == _EPISODE.c.centre_id)
+            .outerjoin(_AGENT, _AGENT.c.episode_id == _EPISODE.c.id)
+            .outerjoin(_DONOR_LINK, _DONOR_LINK.c.episode_id == _EPISODE.c.id)
+        )
+        .where(_EPISODE.c.id.in_(ids.scalar_subquery()))
+        .order_by(
+            _EPISODE.c.sequence_number,
+            _EPISODE.c.id,
+            _AGENT.c.position,
+            _AGENT.c.id,
+            _DONOR_LINK.c.position,
+            _DONOR_LINK.c.id,
+        )
+    )
+
+
+def _episodes(session: Session, patient_id: int) -> list[EpisodeOut]:
+    """The patient's transplant episodes by sequence number, with conditioning and donors in their order."""
+    episodes: dict[int, dict[str, Any]] = {}
+    agents: dict[int, dict[int, dict[str, Any]]] = {}
+    for row in session.execute(_episode_statement(), {"patient_id": patient_id}).mappings():
+        episode = episodes.get(row["id"])
+        if episode is None:
+            episode = {name: row[name] for name in _EPISODE_FIELDS}
+            episode["centre"], episode["donor_ids"], episode["conditioning"] = row["centre"], [], []
+            episodes[row["id"]] = episode
+            agents[row["id"]] = {}
+        if row["agent_id"] is not None and row["agent_id"] not in agents[row["id"]]:
+            agent = {name: row[f"agent_{name}"] for name in _AGENT_FIELDS}
+            agents[row["id"]][row["agent_id"]] = agent
+            episode["conditioning"].append(agent)
+        if row["donor_id"] is not None and row["donor_id"] not in episode["donor_ids"]:
+            episode["donor_ids"].append(row["donor_id"])
+    return _EPISODES.validate_python(list(episodes.values()))
 
 
 def read_chart_series(
