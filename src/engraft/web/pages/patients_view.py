@@ -218,18 +218,15 @@ def _values_in(
 ) -> tuple[str, list[tuple[ChartObservation, float]]]:
     """The unit ``spec`` shows and every observation's value in it."""
     mine = [o for o in observations if o.loinc in spec.loincs]
+    canonical_units = {code: lookup_observation_kind(code).canonical_unit.value for code in spec.loincs}
     if spec.unit is not None:
         unit = spec.unit.value
     else:
-        canonical = Counter(lookup_observation_kind(o.loinc).canonical_unit.value for o in mine)
-        unit = (
-            canonical.most_common(1)[0][0]
-            if canonical
-            else lookup_observation_kind(spec.loincs[0]).canonical_unit.value
-        )
+        canonical = Counter(canonical_units[o.loinc] for o in mine)
+        unit = canonical.most_common(1)[0][0] if canonical else canonical_units[spec.loincs[0]]
     values = []
     for o in mine:
-        canonical_unit = lookup_observation_kind(o.loinc).canonical_unit.value
+        canonical_unit = canonical_units[o.loinc]
         if canonical_unit == unit:
             values.append((o, o.value_canonical))
         elif spec.analyte is not None:
