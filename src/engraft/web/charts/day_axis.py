@@ -178,8 +178,12 @@ def layout_chart(chart: DayAxisChart) -> ChartLayout:
 
 
 def _n(value: float) -> str:
-    """A coordinate, to 0.01 px."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    """A coordinate, to 0.01 px, without trailing zeros (``12.5``, ``12``)."""
+    text = f"{value:.2f}"
+    if text.endswith(".00"):
+        text = text[:-3]
+    elif text[-1] == "0":
+        text = text[:-1]
     return "0" if text == "-0" else text
 
 
@@ -252,22 +256,26 @@ def render_svg(layout: ChartLayout) -> str:
             f'y="{_n((area.top + area.bottom) / 2)}" text-anchor="middle" font-size="13" fill="#555">'
             f"{escape(chart.text.no_data)}</text>"
         )
-    # Each point's coordinates are written once, for the line and for its dot (hundreds of points a chart).
-    written = {id(p): (_n(p.x), _n(p.y)) for p in layout.points}
+    # Each point's coordinates are written once, for the line and for its dot (hundreds of points a chart);
+    # the segments are consecutive runs of the points, in order.
+    written = [f"{_n(p.x)},{_n(p.y)}" for p in layout.points]
+    start = 0
     for segment in layout.segments:
         if len(segment) > 1:
-            coordinates = " ".join(f"{x},{y}" for x, y in (written[id(p)] for p in segment))
+            coordinates = " ".join(written[start : start + len(segment)])
             parts.append(
                 f'<polyline class="day-chart__line" points="{coordinates}" fill="none" stroke="#1f5fa8" '
                 f'stroke-width="2" stroke-linejoin="round"/>'
             )
+        start += len(segment)
     parts.append('<g class="day-chart__points" fill="#1f5fa8">')
-    day_label, value_label, unit = chart.text.day_label, chart.text.value_label, escape(chart.unit)
-    parts.extend(
-        f'<circle class="day-chart__point{" day-chart__point--below" if point.below_axis else ""}" '
-        f'cx="{written[id(point)][0]}" cy="{written[id(point)][1]}" r="2.5">'
-        f"<title>{escape(day_label(point.day))}: {escape(value_label(point.value))} {unit}</title></circle>"
-        for point in layout.points
-    )
+    day_label, value_label, unit = chart.text.day_label, chart.text.value_label, chart.unit
+    for point, xy in zip(layout.points, written, strict=True):
+        x, y = xy.split(",")
+        label = escape(f"{day_label(point.day)}: {value_label(point.value)} {unit}")
+        modifier = " day-chart__point--below" if point.below_axis else ""
+        parts.append(
+            f'<circle class="day-chart__point{modifier}" cx="{x}" cy="{y}" r="2.5"><title>{label}</title></circle>'
+        )
     parts.append("</g></svg>")
     return "".join(parts)
