@@ -25,6 +25,7 @@ from engraft.cli.common import (
 )
 from engraft.cli.csv_summaries import export_summary_table, import_report_view
 from engraft.cli.db import db_app
+from engraft.cli.demo_ward import DEFAULT_MLLP_PORT, DEFAULT_WARD_INTERVAL_S
 from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
 from engraft.cli.keys import keys_app
@@ -273,6 +274,18 @@ def serve(
     demo_donors: Annotated[int, typer.Option(min=1, help="size of a newly created demo donor registry")] = 100_000,
     ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS")] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) of --ssl-certfile")] = None,
+    mllp_port: Annotated[
+        int,
+        typer.Option(
+            min=0, max=65535, help="with --demo: port of the MLLP lab-feed listener on 127.0.0.1 (0: any free port)"
+        ),
+    ] = DEFAULT_MLLP_PORT,
+    ward_feed: Annotated[
+        bool, typer.Option("--ward-feed/--no-ward-feed", help="with --demo: feed the listener a simulated ward")
+    ] = True,
+    ward_interval: Annotated[
+        float, typer.Option(min=0.01, help="with --demo: seconds between the simulated ward's messages")
+    ] = DEFAULT_WARD_INTERVAL_S,
 ) -> None:
     """Serve Engraft: the web pages and the REST API (OpenAPI at /openapi.json, interactive docs at /docs).
 
@@ -301,6 +314,7 @@ def serve(
         err_console.print(f"[bold yellow]warning:[/bold yellow] {line}")
     if demo:
         print_demo_accounts(demo_accounts(plan.url))
+        _start_demo_ward(plan.url, mllp_port, ward_feed, ward_interval)
     shown = make_url(plan.url).render_as_string()
     processes = "1 worker process" if plan.workers == 1 else f"{plan.workers} worker processes"
     scheme = "https" if tls else "http"
@@ -314,6 +328,28 @@ def serve(
         log_level="info",
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
+
+
+def _start_demo_ward(url: str, mllp_port: int, feed: bool, interval: float) -> None:
+    """The demo's MLLP listener (and simulated ward feed) in the background; a port in use ends ``serve``."""
+    from engraft.cli.demo_ward import ListenerStartError, start_demo_ward
+
+    try:
+        running = start_demo_ward(url, mllp_port, feed=feed, interval=interval)
+    except ListenerStartError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    err_console.print(
+        f"MLLP lab-feed listener on {running.host}:{running.port} (HL7 v2 ORU^R01; see README 'Lab feeds')"
+    )
+    if running.ward is None:
+        err_console.print("simulated ward feed off (--no-ward-feed)")
+        return
+    mrns = ", ".join(mrn for _, _, mrn in running.ward.beds)
+    err_console.print(
+        f"simulated ward feeding it every {interval:g} s (patients {mrns}, centre DEMO-WARD); "
+        "start with --no-ward-feed to stop it, Ctrl-C stops everything"
     )
 
 
