@@ -10,7 +10,7 @@ change as it happens:
   or above it is the first live day);
 * ``febrile-neutropenia``: profound neutropenia, temperature 38.5-38.9 C from the anchor on;
 * ``sos-vod``: bilirubin rising over a week to above 2 mg/dL at the anchor, weight 6% over its baseline;
-* ``cmv``: CMV DNAemia (IU/mL) rising log-linearly from day 17, passing 1,000 IU/mL at the anchor;
+* ``cmv``: CMV DNAemia (IU/mL) rising log-linearly from day 12, passing 1,000 IU/mL at the anchor;
 * ``kidney``: creatinine doubling from its baseline under a calcineurin inhibitor, twice it at the anchor.
 
 Every series has small deterministic noise (``numpy.random.default_rng`` seeded by patient, code and
@@ -106,8 +106,8 @@ WARD: Final = (
     WardPatient(1, WardCourse.RECOVERY, "Alba", "Marsh", Sex.FEMALE, 1971, 166.0, 64.0, 15, 12),
     WardPatient(2, WardCourse.FEBRILE_NEUTROPENIA, "Bram", "Oakes", Sex.MALE, 1964, 178.0, 81.0, 7, 20),
     WardPatient(3, WardCourse.SOS_VOD, "Cleo", "Vance", Sex.FEMALE, 1988, 161.0, 58.0, 13, 31),
-    WardPatient(4, WardCourse.CMV, "Dario", "Penn", Sex.MALE, 1979, 183.0, 88.0, 24, 44),
-    WardPatient(5, WardCourse.KIDNEY, "Edda", "Fry", Sex.FEMALE, 1957, 159.0, 67.0, 19, 52),
+    WardPatient(4, WardCourse.CMV, "Dario", "Penn", Sex.MALE, 1979, 183.0, 88.0, 19, 44),
+    WardPatient(5, WardCourse.KIDNEY, "Edda", "Fry", Sex.FEMALE, 1957, 159.0, 67.0, 18, 52),
 )
 
 
@@ -149,12 +149,12 @@ def _bilirubin(patient: WardPatient, d: float) -> float:
 def _creatinine(patient: WardPatient, d: float) -> float:
     baseline = 0.8 if patient.sex is Sex.MALE else 0.7
     if patient.course is WardCourse.KIDNEY:
-        return _logistic(d, patient.day_at_anchor - 1.3, baseline, 2.4 * baseline, 1.4)
+        return _logistic(d, patient.day_at_anchor - 1.8, baseline, 2.4 * baseline, 1.4)
     return baseline
 
 
 def _cmv(patient: WardPatient, d: float) -> float:
-    onset = 17.0
+    onset = 12.0
     if d < onset:
         return 0.0
     return 150.0 * 10 ** ((d - onset) * math.log10(1000.0 / 150.0) / (patient.day_at_anchor - onset))
@@ -178,7 +178,7 @@ _COURSES: Final[dict[str, tuple[Callable[[WardPatient, float], float], float]]] 
     HAEMOGLOBIN: (lambda p, d: 11.5 - 3.0 * min(1.0, max(0.0, (d - FIRST_DAY) / 17)), 0.02),
     BILIRUBIN: (_bilirubin, 0.04),
     CREATININE: (_creatinine, 0.03),
-    CMV_DNA: (_cmv, 0.08),
+    CMV_DNA: (_cmv, 0.04),
     TEMPERATURE: (_temperature, 0.004),
     WEIGHT: (_weight, 0.003),
 }

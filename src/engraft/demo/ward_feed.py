@@ -153,7 +153,7 @@ def oru_message(
     control_id: str, patient: WardPatient, mrn: str, results: tuple[WardResult, ...], sent_at: dt.datetime
 ) -> str:
     """One ORU^R01 (segments separated by carriage returns) carrying ``results`` of one patient."""
-    filler = f"{mrn}-{sent_at:%Y%m%d%H%M%S%f}"
+    filler = f"{control_id}-{mrn}"
     taken = min(r.at for r in results)
     segments = [
         f"MSH|^~\\&|{SENDING_APPLICATION}|{SENDING_FACILITY}|ENGRAFT|ENGRAFT|{_hl7_time(sent_at)}||ORU^R01^ORU_R01|"
@@ -209,7 +209,7 @@ class WardFeed:
         self.interval = interval
         self.clock = clock
         self.progress = FeedProgress()
-        self._run = clock().strftime("%Y%m%d%H%M%S")
+        self._run = clock().strftime("%y%m%d%H%M%S")
 
     def next_message(self, round_number: int) -> tuple[str, int]:
         """The message of round ``round_number`` (0-based) and how many results it carries."""
@@ -217,7 +217,7 @@ class WardFeed:
         labs = (round_number // len(self.ward.beds)) % LAB_EVERY_ROUNDS == 0
         now = self.clock().replace(microsecond=0)
         results = results_at(patient, self.ward.anchor, now, labs=labs)
-        control_id = f"WARD{self._run}-{round_number + 1}"
+        control_id = f"W{self._run}-{round_number + 1}"
         return oru_message(control_id, patient, mrn, results, now), len(results)
 
     async def run(self, rounds: int | None = None) -> FeedProgress:
