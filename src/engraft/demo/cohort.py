@@ -24,7 +24,9 @@ Calibration sources (approximate targets):
   x10^9/L after the fall; platelets: first of 3 consecutive values >= 20 x10^9/L, each with no
   platelet transfusion in the 7 days up to it).
 * Acute GVHD grade II-IV ~30-35% and III-IV ~10-15% (Jagasia M et al., Blood 2012); the overall
-  grade is computed from the drawn organ stages by the MAGIC rule in :mod:`engraft.grading`.
+  grade is computed from the drawn organ stages by the MAGIC rule in :mod:`engraft.grading`, and the findings
+  behind the stages (rash % BSA, stool output, upper GI, bilirubin) are recorded on a staging day
+  (:mod:`engraft.demo.gvhd_findings`), so staging and grading them gives the recorded grade.
   Chronic GVHD ~30-40% of survivors (Arai S et al., BBMT 2015; NIH severity, Jagasia M et al.,
   BBMT 2015).
 * SOS/VOD ~5-9% after allogeneic HCT, highest after myeloablative busulfan (Carreras E et al.,
@@ -41,6 +43,7 @@ Calibration sources (approximate targets):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ from numpy.typing import NDArray
 
 from engraft.demo.cohort_tables import AUTOLOGOUS_SHARE, CENTRES, DemoCentre
 from engraft.demo.course import resolve_course
+from engraft.demo.gvhd_findings import AcuteGvhdFindingsRecord, acute_gvhd_findings
 from engraft.demo.labs import LabSeries, platelet_transfusion_days, simulate_labs
 from engraft.demo.transplant_plan import PlannedEvent, TransplantPlan, identity_names, plan_transplant
 from engraft.grading import (
@@ -91,6 +95,8 @@ class SyntheticTransplant:
     platelet_engraftment: EngraftmentResult | None
     events: tuple[PlannedEvent, ...]
     """Planned and derived events ordered by day, the death (if any) last."""
+    acute_gvhd_findings: AcuteGvhdFindingsRecord | None = None
+    """The findings behind the acute GVHD event on its staging day (:mod:`engraft.demo.gvhd_findings`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +159,10 @@ class SyntheticCohort:
             resolve_course(rng, plan)
             labs = simulate_labs(rng, plan)
             mrn_next[site.code] += int(rng.integers(1, 40))
-            yield _transplant(rng, index + 1, plan, labs, f"{site.mrn_prefix}{mrn_next[site.code]:07d}")
+            transplant = _transplant(rng, index + 1, plan, labs, f"{site.mrn_prefix}{mrn_next[site.code]:07d}")
+            # the findings have their own generator: drawing them leaves every other value of the cohort unchanged
+            findings = acute_gvhd_findings(np.random.default_rng((self.seed, index + 1)), plan, labs)
+            yield dataclasses.replace(transplant, acute_gvhd_findings=findings)
 
 
 def _transplant(

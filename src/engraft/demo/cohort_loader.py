@@ -251,4 +251,11 @@ def _observation_rows(
                 rows.append(
                     ObservationRow(patient_id, episode_id, when, loinc, value, unit, source, f"{key}/{loinc}/{day}")
                 )
+    findings = transplant.acute_gvhd_findings
+    if findings is not None:  # recorded at the bedside round, an hour after the vital signs
+        when = vital_time + dt.timedelta(days=findings.day, hours=1)
+        manual = ObservationSource.MANUAL.value
+        for code, unit, value in findings.observations():
+            source_id = f"{key}/{code}/{findings.day}/agvhd"
+            rows.append(ObservationRow(patient_id, episode_id, when, code, value, unit, manual, source_id))
     return rows

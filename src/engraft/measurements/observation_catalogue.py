@@ -1,5 +1,8 @@
 """LOINC-coded observations Engraft accepts, with their canonical UCUM unit and plausible range.
 
+A few clinical findings have no verified LOINC code (the MAGIC acute GVHD skin, upper and lower GI findings):
+they carry local codes starting ``ENGRAFT-`` (:data:`LOCAL_CODE_PREFIX`), named as local in the catalogue.
+
 Codes follow the CIBMTR Reporting IG lab value sets (ANC 751-8/753-4/26499-4, platelets
 777-3/778-1/26515-7, bilirubin 1975-2/14631-6, creatinine 2160-0/14682-9, CMV DNA 30247-1/72493-0)
 and LOINC's vital-sign panel (85353-1). A code outside this catalogue is refused rather than stored
@@ -116,7 +119,54 @@ _KINDS: tuple[ObservationKind, ...] = (
     ObservationKind("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", Ucum.PERCENT, 0, 100),
     ObservationKind("29463-7", "Body weight", Ucum.KG, 0.3, 400),
     ObservationKind("8302-2", "Body height", Ucum.CM, 20, 250),
+    # Findings of the MAGIC acute GVHD organ stages (engraft.grading.acute_gvhd_staging) for which no LOINC code
+    # was verified: local codes, prefixed LOCAL_CODE_PREFIX, never presented as LOINC. Total bilirubin and body
+    # weight, the other findings, have LOINC codes above.
+    ObservationKind(
+        "ENGRAFT-RASH-BSA",
+        "Acute GVHD active erythematous (maculopapular) rash, % body surface area [local Engraft code, not LOINC]",
+        Ucum.PERCENT,
+        0,
+        100,
+        units=(Ucum.PERCENT,),
+    ),
+    ObservationKind(
+        "ENGRAFT-BULLAE",
+        "Acute GVHD bullous formation and desquamation, % body surface area [local Engraft code, not LOINC]",
+        Ucum.PERCENT,
+        0,
+        100,
+        units=(Ucum.PERCENT,),
+    ),
+    ObservationKind(
+        "ENGRAFT-STOOL-D",
+        "Non-formed stool output over a day (the day's figure MAGIC stages) [local Engraft code, not LOINC]",
+        Ucum.ML_PER_DAY,
+        0,
+        20000,
+        units=(Ucum.ML_PER_DAY, Ucum.L_PER_DAY),
+    ),
+    ObservationKind(
+        "ENGRAFT-UGI",
+        "Persistent nausea, vomiting or anorexia (MAGIC upper GI), 1 present / 0 absent "
+        "[local Engraft code, not LOINC]",
+        Ucum.ONE,
+        0,
+        1,
+        units=(Ucum.ONE,),
+    ),
+    ObservationKind(
+        "ENGRAFT-BLOODYST",
+        "Grossly bloody stool (MAGIC lower GI stage 4), 1 present / 0 absent [local Engraft code, not LOINC]",
+        Ucum.ONE,
+        0,
+        1,
+        units=(Ucum.ONE,),
+    ),
 )
+
+LOCAL_CODE_PREFIX = "ENGRAFT-"
+"""Catalogue codes starting with this are Engraft's own (no verified LOINC code exists for the finding)."""
 
 OBSERVATION_CATALOGUE: dict[str, ObservationKind] = {kind.loinc: kind for kind in _KINDS}
 
