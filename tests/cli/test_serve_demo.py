@@ -40,6 +40,7 @@ def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path, hla_release: s
     env = {**os.environ, "ENGRAFT_HOME": str(tmp_path)}
     env.pop("ENGRAFT_DATABASE_URL", None)
     command = [sys.executable, "-m", "engraft", "serve", "--demo", "--port", str(port), "--demo-transplants", "12"]
+    command += ["--mllp-port", "0", "--no-ward-feed"]  # the cohort alone (the ward: test_serve_demo_ward.py)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -73,6 +74,9 @@ def test_serve_demo_includes_a_searchable_donor_registry(tmp_path: Path, imgt_di
         "5",
         "--demo-donors",
         "5000",
+        "--mllp-port",
+        "0",
+        "--no-ward-feed",
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -115,6 +115,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "40",
         "--demo-donors",
         "300",
+        "--mllp-port",
+        "0",
+        "--no-ward-feed",
     ]
     log = home / "serve.log"
     with log.open("wb") as log_file:
