@@ -25,8 +25,22 @@ from engraft.demo.ward import (
     results_at,
 )
 from engraft.demo.ward_feed import BACKFILL_SOURCE, WardFeed, ack_code, admit_ward, oru_message
+from engraft.grading import (
+    AncReading,
+    CentreViralThresholds,
+    FebrileNeutropeniaStatus,
+    Reading,
+    TemperatureReading,
+    ViralLoadMeasurement,
+    assess_dnaemia,
+    creatinine_doubling,
+    febrile_neutropenia,
+)
+from engraft.grading.organ_toxicity import SignalStatus
+from engraft.grading.viral_load import Detection, Specimen, Virus
 from engraft.io.hl7_oru import read_oru
 from engraft.io.mllp import MllpListener
+from engraft.measurements import Quantity, Ucum
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import InboundMessage, Observation
@@ -152,3 +166,62 @@ def test_feed_through_a_real_mllp_listener_stores_each_result_once_and_every_ack
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == rounds
         backfilled = select(func.count()).where(Observation.source_system == BACKFILL_SOURCE)
         assert session.scalar(backfilled) == ward.backfilled
+
+
+# The ward through the real rules of engraft.grading: what the history shows, and what the live feed adds.
+LIVE_ROUND = tuple(ANCHOR + dt.timedelta(minutes=m) for m in (1, 30, 75))
+
+
+def _readings(results: list[WardResult], code: str) -> list[Reading]:
+    return [Reading(at=r.at, quantity=Quantity(value=r.value, unit=Ucum(r.unit))) for r in results if r.code == code]
+
+
+def _past_and_live(course: WardCourse) -> tuple[list[WardResult], list[WardResult]]:
+    patient = _bed(course)
+    past = list(history(patient, ANCHOR))
+    live = [r for at in LIVE_ROUND for r in results_at(patient, ANCHOR, at, labs=True)]
+    return past, past + live
+
+
+def test_febrile_neutropenia_appears_only_with_the_live_temperatures() -> None:
+    def status(results: list[WardResult]) -> FebrileNeutropeniaStatus:
+        temperatures = [TemperatureReading(at=r.at, quantity=r.quantity) for r in _readings(results, TEMPERATURE)]
+        counts = [AncReading(at=r.at, quantity=r.quantity) for r in _readings(results, ANC)]
+        return febrile_neutropenia(temperatures, counts).status
+
+    past, with_live = _past_and_live(WardCourse.FEBRILE_NEUTROPENIA)
+    assert status(past) is FebrileNeutropeniaStatus.NO_FEVER
+    assert status(with_live) is FebrileNeutropeniaStatus.FEBRILE_NEUTROPENIA
+
+
+def test_creatinine_doubling_is_met_only_with_the_live_results() -> None:
+    past, with_live = _past_and_live(WardCourse.KIDNEY)
+    baseline, *later = _readings(past, CREATININE)
+    assert creatinine_doubling(baseline, later).status is SignalStatus.NOT_MET
+    assert creatinine_doubling(baseline, _readings(with_live, CREATININE)[1:]).status is SignalStatus.MET
+
+
+def test_cmv_dnaemia_crosses_an_illustrative_centre_threshold_only_with_the_live_results() -> None:
+    thresholds = CentreViralThresholds(
+        virus=Virus.CMV,
+        specimen=Specimen.PLASMA,
+        threshold=Quantity(value=1000, unit=Ucum.IU_PER_ML),
+        source="illustrative demo threshold (a centre sets its own)",
+    )
+
+    def crossing(results: list[WardResult]) -> object:
+        loads = [
+            ViralLoadMeasurement(
+                at=r.at,
+                virus=Virus.CMV,
+                specimen=Specimen.PLASMA,
+                detection=Detection.QUANTIFIED if r.quantity.value > 0 else Detection.NOT_DETECTED,
+                load=r.quantity if r.quantity.value > 0 else None,
+            )
+            for r in _readings(results, CMV_DNA)
+        ]
+        return assess_dnaemia(loads, thresholds).threshold_crossing
+
+    past, with_live = _past_and_live(WardCourse.CMV)
+    assert crossing(past) is None
+    assert crossing(with_live) is not None

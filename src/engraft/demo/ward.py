@@ -9,9 +9,11 @@ change as it happens:
 * ``recovery``: aplasia after conditioning, neutrophils recovering through 0.5 x10^9/L (the third day at
   or above it is the first live day);
 * ``febrile-neutropenia``: profound neutropenia, temperature 38.5-38.9 C from the anchor on;
-* ``sos-vod``: bilirubin rising over a week to above 2 mg/dL at the anchor, weight 6% over its baseline;
-* ``cmv``: CMV DNAemia (IU/mL) rising log-linearly from day 12, passing 1,000 IU/mL at the anchor;
-* ``kidney``: creatinine doubling from its baseline under a calcineurin inhibitor, twice it at the anchor.
+* ``sos-vod``: bilirubin rising over a week to 1.8 mg/dL, from the anchor on 2.4 mg/dL and rising; weight more
+  than 5% over its baseline;
+* ``cmv``: CMV DNAemia (IU/mL) rising log-linearly from day 12 to 800 IU/mL, from the anchor on 1,500 and rising;
+* ``kidney``: creatinine rising to 1.75 times its baseline under a calcineurin inhibitor, from the anchor on more
+  than twice it.
 
 Every series has small deterministic noise (``numpy.random.default_rng`` seeded by patient, code and
 time), so the same ward at the same time gives the same values.
@@ -140,24 +142,37 @@ def _platelets(patient: WardPatient, d: float) -> float:
     return max(decay, 14.0)
 
 
+def _ramp(d: float, start: float, end: float, low: float, high: float) -> float:
+    """``low`` until day ``start``, rising linearly to ``high`` at day ``end``, then ``high``."""
+    return low + (high - low) * min(1.0, max(0.0, (d - start) / (end - start)))
+
+
 def _bilirubin(patient: WardPatient, d: float) -> float:
-    if patient.course is WardCourse.SOS_VOD:
-        return _logistic(d, patient.day_at_anchor + 0.25, 0.6, 4.5, 1.3)
-    return 0.6
+    anchor = patient.day_at_anchor
+    if patient.course is not WardCourse.SOS_VOD:
+        return 0.6
+    if d < anchor:
+        return _ramp(d, anchor - 6, anchor, 0.6, 1.8)
+    return min(6.0, 2.4 + 0.35 * (d - anchor))
 
 
 def _creatinine(patient: WardPatient, d: float) -> float:
     baseline = 0.8 if patient.sex is Sex.MALE else 0.7
-    if patient.course is WardCourse.KIDNEY:
-        return _logistic(d, patient.day_at_anchor - 1.8, baseline, 2.4 * baseline, 1.4)
-    return baseline
+    anchor = patient.day_at_anchor
+    if patient.course is not WardCourse.KIDNEY:
+        return baseline
+    if d < anchor:
+        return baseline * _ramp(d, anchor - 5, anchor, 1.0, 1.75)
+    return baseline * min(3.0, 2.15 + 0.1 * (d - anchor))
 
 
 def _cmv(patient: WardPatient, d: float) -> float:
-    onset = 12.0
+    onset, anchor = 12.0, patient.day_at_anchor
     if d < onset:
         return 0.0
-    return 150.0 * 10 ** ((d - onset) * math.log10(1000.0 / 150.0) / (patient.day_at_anchor - onset))
+    if d < anchor:
+        return 150.0 * 10 ** ((d - onset) * math.log10(800.0 / 150.0) / (anchor - onset))
+    return 1500.0 * 10 ** (0.15 * (d - anchor))
 
 
 def _temperature(patient: WardPatient, d: float) -> float:
