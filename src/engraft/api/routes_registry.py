@@ -16,6 +16,7 @@ from engraft.api.auth import acting_registry, require
 from engraft.api.body_limit import BULK_BODY_LIMIT, MIB
 from engraft.api.problems import problem_responses
 from engraft.api.request_body import JsonBodyRoute
+from engraft.measurements import OBSERVATION_CODE_PATTERN
 from engraft.registry.observations import add_observation_inputs
 from engraft.registry.risk_profile import RiskProfile, RiskProfileRequest, build_risk_profile
 from engraft.registry.schemas.clinical import (
@@ -78,7 +79,7 @@ CentreFilter = Annotated[
     str | None, Query(min_length=1, max_length=32, pattern=CODE_PATTERN, description="only records of this centre")
 ]
 LoincFilter = Annotated[
-    str | None, Query(pattern=r"^[0-9]{1,7}-[0-9]$", description="only observations with this LOINC code")
+    str | None, Query(pattern=OBSERVATION_CODE_PATTERN, description="only observations with this catalogue code")
 ]
 
 _BODY = (400, 413, 415, 422)

@@ -19,6 +19,7 @@ from engraft.measurements.analytes import (
 )
 from engraft.measurements.observation_catalogue import (
     OBSERVATION_CATALOGUE,
+    OBSERVATION_CODE_PATTERN,
     ObservationKind,
     lookup_observation_kind,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "CLINICAL_FACTORS",
     "MOLAR_MASSES",
     "OBSERVATION_CATALOGUE",
+    "OBSERVATION_CODE_PATTERN",
     "UNITS",
     "Analyte",
     "ClinicalFactor",

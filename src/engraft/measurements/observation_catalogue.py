@@ -167,6 +167,8 @@ _KINDS: tuple[ObservationKind, ...] = (
 
 LOCAL_CODE_PREFIX = "ENGRAFT-"
 """Catalogue codes starting with this are Engraft's own (no verified LOINC code exists for the finding)."""
+OBSERVATION_CODE_PATTERN = r"^([0-9]{1,7}-[0-9]|ENGRAFT-[A-Z0-9-]{1,8})$"
+"""The shape of a catalogue code: a LOINC code, or a local code (:data:`LOCAL_CODE_PREFIX`, at most 16 characters)."""
 
 OBSERVATION_CATALOGUE: dict[str, ObservationKind] = {kind.loinc: kind for kind in _KINDS}
 

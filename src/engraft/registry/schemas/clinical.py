@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from engraft.grading import OrganStages, grade_acute_gvhd
+from engraft.measurements import OBSERVATION_CODE_PATTERN
 from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.schemas.common import (
     AwareDatetime,
@@ -44,7 +45,10 @@ class ObservationIn(InputModel):
     patient_id: RecordId
     episode_id: RecordId | None = None
     observed_at: AwareDatetime
-    loinc: str = Field(pattern=r"^[0-9]{1,7}-[0-9]$", description="LOINC code from the observation catalogue")
+    loinc: str = Field(
+        pattern=OBSERVATION_CODE_PATTERN,
+        description="code from the observation catalogue: LOINC, or a local ENGRAFT- code where no LOINC exists",
+    )
     value: float
     unit: Text = Field(min_length=1, max_length=32, description="UCUM code")
     source: ObservationSource = ObservationSource.LAB_FEED
