@@ -1,4 +1,5 @@
-"""``engraft serve --demo`` runs the MLLP lab-feed listener with the simulated ward feeding it."""
+"""``engraft serve --demo`` runs the MLLP lab-feed listener with the simulated ward feeding it, and the monitoring
+the served application runs raises alerts for the ward's patients."""
 
 from __future__ import annotations
 
@@ -68,6 +69,13 @@ def test_serve_demo_listens_for_mllp_on_the_given_port_and_the_ward_feeds_it(tmp
                 await client.close()
 
         assert "MSA|AA|CLI-WARD-1" in asyncio.run(send())
+        ward_alerts = (
+            "SELECT count(*) FROM monitoring_alert a JOIN patient_identity i ON i.patient_id = a.patient_id "
+            "JOIN centre c ON c.id = i.centre_id WHERE c.code = 'DEMO-WARD'"
+        )
+        while _scalar(database, ward_alerts) == 0 and time.monotonic() < deadline + 60:
+            time.sleep(0.5)
+        assert isinstance(alerts := _scalar(database, ward_alerts), int) and alerts > 0
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

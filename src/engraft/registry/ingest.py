@@ -10,7 +10,9 @@ A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a mes
    (:mod:`engraft.registry.observation_batch`, :func:`engraft.registry.observations.parent_problems`) and
    every transfusion; any problem refuses the whole message with :class:`InvalidRecord` naming each item;
 3. stores the new observations and transfusions (identical re-sent results are skipped, as in the bulk API),
-   the message's key, and one audit entry naming the actor;
+   the message's key, and one audit entry naming the actor; an observation is attributed to the patient's
+   transplant episode in force when it was observed (the latest whose day 0 is on or before its UTC date), so
+   the monitoring of that episode reads it; a patient without such an episode gets none;
 4. after the commit, tells the :mod:`result hooks <engraft.registry.result_hooks>` which rows it stored.
 """
 
@@ -28,7 +30,14 @@ from sqlalchemy.orm import Session
 
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
-from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, Transfusion
+from engraft.registry.models import (
+    InboundMessage,
+    Observation,
+    Patient,
+    PatientIdentity,
+    Transfusion,
+    TransplantEpisode,
+)
 from engraft.registry.models.patient import Centre
 from engraft.registry.observation_batch import EARLIEST, MAX_CLOCK_SKEW, MAX_PROBLEMS, SOURCE_ID_MAX_LENGTH, validate
 from engraft.registry.observations import ObservationRow, parent_problems, store_batch
@@ -125,7 +134,8 @@ def store_results(
         if message is not None and _already_stored(session, message, digest):
             return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
         patients, problems = _resolve_patients(session, [*observations, *transfusions], centre)
-        rows = [_row(item, patients) for item in observations if item.patient in patients]
+        episodes = _episodes_of(session, set(patients.values()))
+        rows = [_row(item, patients, episodes) for item in observations if item.patient in patients]
         batch, batch_problems = validate(rows)
         by_row = [item for item in observations if item.patient in patients]
         problems += [_relabel(p, by_row) for p in batch_problems]
@@ -256,10 +266,34 @@ def _resolve_patients(
     return found, problems
 
 
-def _row(item: IncomingObservation, patients: dict[PatientKey, int]) -> ObservationRow:
+def _episodes_of(session: Session, patient_ids: set[int]) -> dict[int, list[tuple[dt.date, int]]]:
+    """Each patient's transplant episodes as (day 0, id), latest day 0 first."""
+    found: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    ids = sorted(patient_ids)
+    for lo in range(0, len(ids), _CHUNK):
+        stmt = select(TransplantEpisode.patient_id, TransplantEpisode.day0, TransplantEpisode.id).where(
+            TransplantEpisode.patient_id.in_(ids[lo : lo + _CHUNK])
+        )
+        for pid, day0, eid in session.execute(stmt):
+            found[int(pid)].append((day0, int(eid)))
+    for episodes in found.values():
+        episodes.sort(reverse=True)
+    return found
+
+
+def _episode_in_force(episodes: list[tuple[dt.date, int]], observed_at: dt.datetime) -> int | None:
+    """The latest episode whose day 0 is on or before the observation's UTC date."""
+    day = observed_at.astimezone(dt.UTC).date()
+    return next((eid for day0, eid in episodes if day0 <= day), None)
+
+
+def _row(
+    item: IncomingObservation, patients: dict[PatientKey, int], episodes: dict[int, list[tuple[dt.date, int]]]
+) -> ObservationRow:
+    patient_id = patients[item.patient]
     return ObservationRow(
-        patients[item.patient],
-        None,
+        patient_id,
+        _episode_in_force(episodes.get(patient_id, []), item.observed_at),
         item.observed_at,
         item.loinc,
         item.value,
