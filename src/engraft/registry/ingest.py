@@ -11,8 +11,9 @@ A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a mes
    every transfusion; any problem refuses the whole message with :class:`InvalidRecord` naming each item;
 3. stores the new observations and transfusions (identical re-sent results are skipped, as in the bulk API),
    the message's key, and one audit entry naming the actor; an observation is attributed to the patient's
-   transplant episode in force when it was observed (the latest whose day 0 is on or before its UTC date), so
-   the monitoring of that episode reads it; a patient without such an episode gets none;
+   transplant episode in force when it was observed (an episode whose day 0 is at most 30 days later, for the
+   work-up and conditioning baselines; else the latest whose day 0 is on or before its UTC date), so the
+   monitoring of that episode reads it; a patient without such an episode gets none;
 4. after the commit, tells the :mod:`result hooks <engraft.registry.result_hooks>` which rows it stored.
 """
 
@@ -23,6 +24,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import psycopg.errors
 from sqlalchemy import Connection, select, tuple_
@@ -281,9 +283,23 @@ def _episodes_of(session: Session, patient_ids: set[int]) -> dict[int, list[tupl
     return found
 
 
-def _episode_in_force(episodes: list[tuple[dt.date, int]], observed_at: dt.datetime) -> int | None:
-    """The latest episode whose day 0 is on or before the observation's UTC date."""
+PRE_TRANSPLANT_DAYS: Final = 30
+"""Results up to this many days before an episode's day 0 belong to that episode: the work-up and
+conditioning weeks, whose values are the baselines the monitoring compares with (creatinine, bilirubin,
+weight)."""
+
+
+def episode_for_result(episodes: list[tuple[dt.date, int]], observed_at: dt.datetime) -> int | None:
+    """The episode a result belongs to, by its UTC date.
+
+    An episode whose day 0 lies 0 to :data:`PRE_TRANSPLANT_DAYS` days after the result (its work-up and
+    conditioning) takes it, the nearest such day 0 first; otherwise the latest episode whose day 0 is on or
+    before the result's date; otherwise none.
+    """
     day = observed_at.astimezone(dt.UTC).date()
+    upcoming = [(day0, eid) for day0, eid in episodes if day <= day0 <= day + dt.timedelta(days=PRE_TRANSPLANT_DAYS)]
+    if upcoming:
+        return min(upcoming)[1]
     return next((eid for day0, eid in episodes if day0 <= day), None)
 
 
@@ -293,7 +309,7 @@ def _row(
     patient_id = patients[item.patient]
     return ObservationRow(
         patient_id,
-        _episode_in_force(episodes.get(patient_id, []), item.observed_at),
+        episode_for_result(episodes.get(patient_id, []), item.observed_at),
         item.observed_at,
         item.loinc,
         item.value,
