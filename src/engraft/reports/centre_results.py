@@ -131,12 +131,14 @@ def _frequency(estimate: float, lower: float, upper: float) -> Frequency | None:
 
 
 _WORDING: Final = {
-    "os": N_("Of 100 patients like you treated here, about {count} were alive 1 year after the transplant."),
+    "os": N_("Of 100 patients like you treated here, about {count} were alive {years} year after the transplant."),
     "nrm": N_(
-        "Of 100 patients like you treated here, about {count} had died within 1 year of a problem caused by the "
+        "Of 100 patients like you treated here, about {count} had died within {years} year of a problem caused by the "
         "treatment, not by the disease."
     ),
-    "relapse": N_("Of 100 patients like you treated here, the disease had come back within 1 year in about {count}."),
+    "relapse": N_(
+        "Of 100 patients like you treated here, the disease had come back within {years} year in about {count}."
+    ),
 }
 _NAMES: Final = {"os": N_("survival"), "nrm": N_("death from the treatment"), "relapse": N_("relapse")}
 
@@ -155,13 +157,16 @@ def _figure(peers: OutcomeTable, endpoint: str) -> CentreFigure:
     if frequency is None:
         text = msg(
             N_(
-                "We cannot yet give the 1-year figure for {name}: too few of these patients have been followed "
-                "that long."
+                "We cannot yet give the figure at {years} year for {name}: too few of these patients have been "
+                "followed that long."
             ),
             name=msg(_NAMES[endpoint]),
+            years=1,
         )
         return CentreFigure(endpoint=endpoint, text=text, frequency=None)
-    return CentreFigure(endpoint=endpoint, text=msg(_WORDING[endpoint], count=frequency.count), frequency=frequency)
+    return CentreFigure(
+        endpoint=endpoint, text=msg(_WORDING[endpoint], count=frequency.count, years=1), frequency=frequency
+    )
 
 
 def centre_results(table: OutcomeTable, facts: EpisodeFacts, *, min_peers: int = DEFAULT_MIN_PEERS) -> CentreResults:

@@ -167,7 +167,7 @@ def build_risk_report(
         instruments=instruments,
         centre=centre,
         timeline=timeline(facts.transplant_type),
-        genomic_introduction=msg(INTRODUCTION) if allogeneic else None,
+        genomic_introduction=msg(INTRODUCTION, year=2024) if allogeneic else None,
         genomic=genomic,
         missing=_missing(facts, centre),
         references=_references(instruments, genomic),

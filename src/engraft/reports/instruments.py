@@ -15,7 +15,7 @@ from typing import Final
 from engraft.provenance import Citation, FrozenModel, VerificationLevel
 from engraft.reports.episode_facts import SHOWN_AS_NUMBERS, EpisodeFacts, InstrumentFinding, figure_level
 from engraft.reports.frequencies import Frequency
-from engraft.reports.messages import N_, Message, msg, verbatim
+from engraft.reports.messages import N_, Message, Verbatim, msg, verbatim
 from engraft.reports.wording import LEVEL_NAMES
 from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import TransplantType
@@ -48,6 +48,7 @@ class _Instrument(FrozenModel):
     names: tuple[str, ...]
     title: str
     what_it_is: str
+    what_it_is_params: tuple[tuple[str, int], ...] = ()
     allogeneic_only: bool = False
 
 
@@ -63,7 +64,8 @@ _INSTRUMENTS: Final = (
     _Instrument(
         names=("hct-ci-age",),
         title=N_("Other health problems and age (HCT-CI/age)"),
-        what_it_is=N_("This is the same count of health problems, with one more point for people aged 40 or older."),
+        what_it_is=N_("This is the same count of health problems, with one more point for people aged {age} or older."),
+        what_it_is_params=(("age", 40),),
     ),
     _Instrument(
         names=("ebmt-risk",),
@@ -130,6 +132,11 @@ def _outcome_sentence(outcome: PublishedOutcome, frequency: Frequency) -> Messag
     return None
 
 
+def _time_point(outcome: PublishedOutcome) -> Message | Verbatim:
+    years = _YEARS.match(outcome.time_point)
+    return msg(N_("{years} years"), years=int(years.group(1))) if years else verbatim(outcome.time_point)
+
+
 def _source(outcome: PublishedOutcome, level: VerificationLevel) -> Message:
     checked = msg(LEVEL_NAMES[level])
     if outcome.n is not None:
@@ -137,13 +144,13 @@ def _source(outcome: PublishedOutcome, level: VerificationLevel) -> Message:
             N_("Study: {cohort}, {n} people; time point: {time_point}. Checked: {checked}."),
             cohort=verbatim(outcome.cohort),
             n=outcome.n,
-            time_point=verbatim(outcome.time_point),
+            time_point=_time_point(outcome),
             checked=checked,
         )
     return msg(
         N_("Study: {cohort}; time point: {time_point}. Checked: {checked}."),
         cohort=verbatim(outcome.cohort),
-        time_point=verbatim(outcome.time_point),
+        time_point=_time_point(outcome),
         checked=checked,
     )
 
@@ -186,7 +193,7 @@ def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
     sections = []
     for instrument in _INSTRUMENTS:
         key = instrument.names[0]
-        title, what = msg(instrument.title), msg(instrument.what_it_is)
+        title, what = msg(instrument.title), msg(instrument.what_it_is, **dict(instrument.what_it_is_params))
         if instrument.allogeneic_only and facts.transplant_type is TransplantType.AUTOLOGOUS:
             yours = msg(N_("This score is used for transplants from a donor, so it does not apply to you."))
             sections.append(InstrumentSection(key=key, title=title, what_it_is=what, yours=yours, assessed=False))
