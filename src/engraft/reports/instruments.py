@@ -98,6 +98,12 @@ _INSTRUMENTS: Final = (
 _ENDPOINT_SURVIVAL: Final = frozenset({"overall survival"})
 _ENDPOINT_TREATMENT_DEATH: Final = frozenset({"non-relapse mortality", "transplant-related mortality"})
 _YEARS = re.compile(r"^(\d+) years?$")
+_ENDPOINT_NAMES: Final = {
+    "overall survival": N_("survival"),
+    "non-relapse mortality": N_("death from the treatment"),
+    "transplant-related mortality": N_("death from the treatment"),
+}
+"""Plain names of the published endpoints; another endpoint is shown as its source names it."""
 
 
 def _frequency(outcome: PublishedOutcome) -> Frequency:
@@ -159,7 +165,9 @@ def figure_line(outcome: PublishedOutcome) -> FigureLine:
     """One published figure: a number only when checked, and only as a share of people out of 100."""
     level = figure_level(outcome)
     source = _source(outcome, level)
-    endpoint = verbatim(outcome.endpoint)
+    endpoint: Message | Verbatim = (
+        msg(_ENDPOINT_NAMES[outcome.endpoint]) if outcome.endpoint in _ENDPOINT_NAMES else verbatim(outcome.endpoint)
+    )
     if level not in SHOWN_AS_NUMBERS:
         text = msg(
             N_(
