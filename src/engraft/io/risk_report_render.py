@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from engraft.reports import Message, RiskReport
 from engraft.reports.frequencies import icon_array_svg
+from engraft.reports.languages import ReportLanguage
 from engraft.reports.messages import N_, Verbatim, msg
 
 _HERE: Final = Path(__file__).parent
@@ -29,10 +30,19 @@ TEMPLATES: Final = _HERE / "report_templates"
 LOCALE: Final = _HERE / "report_locale"
 DOMAIN: Final = "reports"
 
-
-class ReportLanguage(StrEnum):
-    EN = "en"
-    ZH = "zh"
+__all__ = [
+    "FONTS",
+    "ReportFormat",
+    "ReportLanguage",
+    "Translator",
+    "catalogue",
+    "format_number",
+    "missing_translations",
+    "render",
+    "render_html",
+    "render_pdf",
+    "template_msgids",
+]
 
 
 class ReportFormat(StrEnum):

@@ -25,10 +25,3 @@ class ConsentDecision(StrEnum):
     CONSENTED = "consented"
     DECLINED = "declined"
     WANTS_MORE_TIME = "wants more time"
-
-
-class ReportLanguageCode(StrEnum):
-    """The language a document was explained in."""
-
-    EN = "en"
-    ZH = "zh"

@@ -9,7 +9,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engraft.registry.models.base import Base, JSONDocument, enum_column, utc_now
-from engraft.reports.consent import ConsentDecision, ReportLanguageCode
+from engraft.reports.consent import ConsentDecision
+from engraft.reports.languages import ReportLanguage
 
 
 class ConsentRecord(Base):
@@ -34,7 +35,7 @@ class ConsentRecord(Base):
     episode_id: Mapped[int] = mapped_column(ForeignKey("transplant_episode.id", ondelete="CASCADE"), index=True)
     document_hash: Mapped[str] = mapped_column(String(64))
     document_version: Mapped[str] = mapped_column(String(32))
-    document_language: Mapped[ReportLanguageCode] = mapped_column(enum_column(ReportLanguageCode, "report_language"))
+    document_language: Mapped[ReportLanguage] = mapped_column(enum_column(ReportLanguage, "report_language"))
     explained_by: Mapped[str] = mapped_column(String(200))
     explained_at: Mapped[dt.datetime]
     participants: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)

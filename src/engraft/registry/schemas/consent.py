@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from engraft.registry.schemas.common import AwareDatetime, InputModel, OutputModel, Text
-from engraft.reports.consent import ConsentDecision, ConsentParticipantRole, ReportLanguageCode
+from engraft.reports.consent import ConsentDecision, ConsentParticipantRole
+from engraft.reports.languages import ReportLanguage
 
 Question = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
 
@@ -24,7 +25,7 @@ class ConsentRecordIn(InputModel):
         pattern=r"^[0-9a-f]{64}$", description="SHA-256 content hash of the document explained (its fingerprint)"
     )
     document_version: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
-    document_language: ReportLanguageCode
+    document_language: ReportLanguage
     explained_by: Text = Field(min_length=1, max_length=200, description="who explained it (name and role)")
     explained_at: AwareDatetime
     participants: list[ConsentParticipant] = Field(min_length=1, max_length=20)
@@ -51,7 +52,7 @@ class ConsentRecordOut(OutputModel):
     episode_id: int
     document_hash: str
     document_version: str
-    document_language: ReportLanguageCode
+    document_language: ReportLanguage
     explained_by: str
     explained_at: dt.datetime
     participants: list[ConsentParticipant]
