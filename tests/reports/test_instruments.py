@@ -91,3 +91,12 @@ def test_the_ebmt_score_does_not_apply_to_an_autologous_transplant() -> None:
     sections = {s.key: s for s in instrument_sections(autologous_facts())}
     assert "does not apply to you" in sections["ebmt-risk"].yours.msgid
     assert all(not s.assessed for s in sections.values())
+
+
+def test_an_autologous_transplant_gets_no_figures_from_donor_transplant_studies() -> None:
+    from tests.reports.report_cases import hct_ci_items, stored
+
+    facts = autologous_facts(findings=(stored("hct-ci", hct_ci_items("diabetes")),))
+    hct_ci = next(s for s in instrument_sections(facts) if s.key == "hct-ci")
+    assert hct_ci.assessed and hct_ci.figures == ()
+    assert hct_ci.figures_note is not None and "studies of transplants from a donor" in hct_ci.figures_note.msgid

@@ -28,7 +28,7 @@ def _shipped_dictionary(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _report(kind: str) -> RiskReport:
-    facts = allogeneic_facts() if kind == "allogeneic" else autologous_facts()
+    facts = allogeneic_facts() if kind == "allogeneic" else autologous_facts(findings=allogeneic_facts().findings[:1])
     return build_risk_report(facts, outcome_table([]), software_version="test", generated_on=dt.date(2026, 12, 4))
 
 
@@ -36,7 +36,16 @@ def _sections(report: RiskReport) -> Iterator[tuple[str, list[Message]]]:
     yield "transplant", [report.transplant.kind, report.transplant.donor, report.transplant.graft]
     yield (
         "risk scores",
-        [m for s in report.instruments for m in (s.what_it_is, s.yours, *(f.text for f in s.figures))],
+        [
+            m
+            for s in report.instruments
+            for m in (
+                s.what_it_is,
+                s.yours,
+                *(f.text for f in s.figures),
+                *([s.figures_note] if s.figures_note else []),
+            )
+        ],
     )
     yield "centre", [report.centre.statement, *(f.text for f in report.centre.figures)]
     yield "timeline", [m for p in report.timeline for r in p.risks for m in (p.when, r.what, r.team, r.you)]

@@ -76,6 +76,8 @@ class RiskReport(FrozenModel):
         yield from (self.transplant.kind, self.transplant.donor, self.transplant.graft)
         for section in self.instruments:
             yield from (section.title, section.what_it_is, section.yours)
+            if section.figures_note is not None:
+                yield section.figures_note
             for figure in section.figures:
                 yield from (figure.text, figure.source)
         yield self.centre.statement

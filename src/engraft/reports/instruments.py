@@ -40,6 +40,7 @@ class InstrumentSection(FrozenModel):
     yours: Message
     assessed: bool
     figures: tuple[FigureLine, ...] = ()
+    figures_note: Message | None = None
     citation: Citation | None = None
     version: str | None = None
 
@@ -189,6 +190,13 @@ def figure_line(outcome: PublishedOutcome) -> FigureLine:
     return FigureLine(text=text, frequency=None, source=source, citation=outcome.source, level=level)
 
 
+FROM_DONOR_STUDIES: Final = N_(
+    "The published figures for this score come from studies of transplants from a donor. They may not apply to a "
+    "transplant with your own cells, so we do not show them. Ask your doctor what your score means for you."
+)
+"""Said instead of the figures for an autologous transplant: the instruments' outcome cohorts are allogeneic."""
+
+
 def _yours(finding: InstrumentFinding) -> Message:
     value = finding.value
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -213,6 +221,7 @@ def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
             )
             sections.append(InstrumentSection(key=key, title=title, what_it_is=what, yours=yours, assessed=False))
             continue
+        own_cells = facts.transplant_type is TransplantType.AUTOLOGOUS and bool(finding.outcomes)
         sections.append(
             InstrumentSection(
                 key=finding.instrument,
@@ -220,7 +229,8 @@ def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
                 what_it_is=what,
                 yours=_yours(finding),
                 assessed=True,
-                figures=tuple(figure_line(o) for o in finding.outcomes),
+                figures=() if own_cells else tuple(figure_line(o) for o in finding.outcomes),
+                figures_note=msg(FROM_DONOR_STUDIES) if own_cells else None,
                 citation=finding.citation,
                 version=finding.version,
             )
