@@ -93,8 +93,12 @@ class RiskReport(FrozenModel):
         yield self.disclaimer
 
     def content_hash(self, language: str) -> str:
-        """SHA-256 of the content and the language: what a consent record names as the document explained."""
-        payload = self.model_dump_json(exclude={"generated_on"}) + "\n" + language
+        """SHA-256 of the content and the language: what a consent record names as the document explained.
+
+        The dates printed (made on, data read on) are left out: the same content on another day is the same
+        document.
+        """
+        payload = self.model_dump_json(exclude={"generated_on": True, "versions": {"data_as_of"}}) + "\n" + language
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
