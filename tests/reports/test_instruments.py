@@ -24,7 +24,7 @@ def _outcome(**changes: Any) -> PublishedOutcome:
         "ci_high": 73,
         "cohort": "EBMT allogeneic HSCT 1980-2005 (whole cohort)",
         "n": 56505,
-        "verified": True,
+        "verification": "primary-abstract",
         "source": sources.GRATWOHL_2009,
     }
     return PublishedOutcome.model_validate({**base, **changes})
@@ -47,8 +47,14 @@ def test_a_checked_treatment_death_figure_says_not_by_the_disease() -> None:
 @pytest.mark.parametrize(
     "outcome",
     [
-        pytest.param(_outcome(verified=False, value=63.0, ci_low=None, ci_high=None), id="unverified-figure"),
-        pytest.param(_outcome(verified=False, value=88.0, ci_low=80.0, ci_high=90.0), id="unverified-with-range"),
+        pytest.param(
+            _outcome(verification=VerificationLevel.UNVERIFIED, value=63.0, ci_low=None, ci_high=None),
+            id="unverified-figure",
+        ),
+        pytest.param(
+            _outcome(verification=VerificationLevel.UNVERIFIED, value=88.0, ci_low=80.0, ci_high=90.0),
+            id="unverified-with-range",
+        ),
     ],
 )
 def test_an_unverified_figure_is_never_printed_as_a_number(outcome: PublishedOutcome) -> None:
@@ -73,8 +79,8 @@ def test_a_time_point_without_years_is_not_turned_into_a_sentence_with_a_number(
 
 def test_levels_shown_as_numbers_are_exactly_the_checked_ones() -> None:
     assert frozenset(VerificationLevel) - SHOWN_AS_NUMBERS == {VerificationLevel.UNVERIFIED}
-    assert figure_level(_outcome(verified=True)) in SHOWN_AS_NUMBERS
-    assert figure_level(_outcome(verified=False)) is VerificationLevel.UNVERIFIED
+    assert figure_level(_outcome()) in SHOWN_AS_NUMBERS
+    assert figure_level(_outcome(verification=VerificationLevel.UNVERIFIED)) is VerificationLevel.UNVERIFIED
 
 
 def test_every_instrument_is_explained_and_the_missing_ones_are_said_to_be_missing() -> None:

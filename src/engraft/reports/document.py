@@ -134,7 +134,8 @@ def _references(
 ) -> tuple[Citation, ...]:
     seen: dict[str, Citation] = {}
     for section in instruments:
-        cited = ([section.citation] if section.citation else []) + [f.citation for f in section.figures]
+        cited = [section.citation] if section.citation else []
+        cited += [c for f in section.figures for c in (f.citation, *f.reproduced_in)]
         for citation in cited:
             seen.setdefault(citation.text(), citation)
     for finding in genomic:

@@ -60,15 +60,9 @@ class EpisodeFacts(FrozenModel):
 
 
 def figure_level(outcome: PublishedOutcome) -> VerificationLevel:
-    """How far a published figure was checked.
-
-    Reads the figure's ``verification`` level; a figure that carries only the older ``verified`` flag
-    claims no more than ``secondary`` (the flag also covered faithful reproductions) or ``unverified``.
-    """
-    level = getattr(outcome, "verification", None)
-    if isinstance(level, VerificationLevel):
-        return level
-    return VerificationLevel.SECONDARY if getattr(outcome, "verified", False) is True else VerificationLevel.UNVERIFIED
+    """How far a published figure was checked (a stored result with only the old ``verified`` flag is read as
+    ``unverified`` by :mod:`engraft.scores.provenance`)."""
+    return outcome.verification
 
 
 SHOWN_AS_NUMBERS = frozenset(

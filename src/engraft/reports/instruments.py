@@ -28,6 +28,7 @@ class FigureLine(FrozenModel):
     frequency: Frequency | None
     source: Message
     citation: Citation
+    reproduced_in: tuple[Citation, ...] = ()
     level: VerificationLevel
 
 
@@ -177,17 +178,38 @@ def figure_line(outcome: PublishedOutcome) -> FigureLine:
             ),
             endpoint=endpoint,
         )
-        return FigureLine(text=text, frequency=None, source=source, citation=outcome.source, level=level)
+        return FigureLine(
+            text=text,
+            frequency=None,
+            source=source,
+            citation=outcome.source,
+            reproduced_in=outcome.reproduced_in,
+            level=level,
+        )
     if outcome.unit == "%":
         frequency = _frequency(outcome)
         sentence = _outcome_sentence(outcome, frequency)
         if sentence is not None:
-            return FigureLine(text=sentence, frequency=frequency, source=source, citation=outcome.source, level=level)
+            return FigureLine(
+                text=sentence,
+                frequency=frequency,
+                source=source,
+                citation=outcome.source,
+                reproduced_in=outcome.reproduced_in,
+                level=level,
+            )
     text = msg(
         N_("The study also measured how well this score predicts {endpoint}. That is not a risk for one person."),
         endpoint=endpoint,
     )
-    return FigureLine(text=text, frequency=None, source=source, citation=outcome.source, level=level)
+    return FigureLine(
+        text=text,
+        frequency=None,
+        source=source,
+        citation=outcome.source,
+        reproduced_in=outcome.reproduced_in,
+        level=level,
+    )
 
 
 FROM_DONOR_STUDIES: Final = N_(
