@@ -216,6 +216,25 @@ WRITES: list[Write] = [
         "monitoring alert",
         "update",
     ),
+    (
+        "consent-record",
+        "POST",
+        "/api/episodes/{episode}/consent-records",
+        lambda s: {
+            "document_hash": "a" * 64,
+            "document_version": "1",
+            "document_language": "zh",
+            "explained_by": "Dr Demo, transplant physician",
+            "explained_at": "2025-01-01T09:30:00+00:00",
+            "participants": [{"role": "patient"}, {"role": "spouse or partner"}],
+            "interpreter_used": True,
+            "interpreter_language": "Cantonese",
+            "questions": ["How long will I stay in hospital?"],
+            "decision": "consented",
+        },
+        "consent record",
+        "create",
+    ),
 ]
 
 READS_OR_COMPUTES = {

@@ -32,6 +32,7 @@ from engraft.api.routes_health import DatabaseProbe, health_of
 from engraft.api.routes_health import router as health_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
+from engraft.api.routes_reports import router as reports_router
 from engraft.api.routes_research import router as research_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.config.monitoring_rules import centre_rule_text
@@ -67,6 +68,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
     admin_router,
     research_router,
+    reports_router,
 )
 """Every router of the API, in the order they are matched."""
 

@@ -31,6 +31,7 @@ from engraft.cli.hla import hla_app
 from engraft.cli.keys import keys_app
 from engraft.cli.monitor import monitor_app
 from engraft.cli.outcomes import outcomes_app
+from engraft.cli.report import report_app
 from engraft.cli.scores import score
 from engraft.cli.tokens import tokens_app
 from engraft.cli.users import demo_accounts, print_demo_accounts, users_app
@@ -52,6 +53,7 @@ app.add_typer(hla_app, name="hla")
 app.add_typer(keys_app, name="keys")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(outcomes_app, name="outcomes")
+app.add_typer(report_app, name="report")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(users_app, name="users")
 app.command()(score)

@@ -9,6 +9,7 @@ from engraft.registry.models.clinical import (
     FollowUpVisit,
     Observation,
 )
+from engraft.registry.models.consent import ConsentRecord
 from engraft.registry.models.donor import Donor, DonorMarker
 from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, TransplantEpisode
 from engraft.registry.models.ingest import InboundMessage, Transfusion
@@ -23,6 +24,7 @@ __all__ = [
     "Centre",
     "ClinicalEvent",
     "ConditioningAgent",
+    "ConsentRecord",
     "Diagnosis",
     "Donor",
     "DonorMarker",

@@ -1,0 +1,77 @@
+"""The registry's side of the risk explanation: an episode's facts and stored assessments, and the report.
+
+Reads the episode, its patient (age only: no identifying field), diagnosis, first donor and the stored
+assessments of the risk profile (:mod:`engraft.registry.risk_profile`) in one read, and the outcome table
+(:func:`~engraft.registry.outcome_data.load_outcome_table`) for the centre's results; the report itself is
+built by the pure :func:`engraft.reports.build_risk_report`. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, select
+
+import engraft
+from engraft.registry import checks
+from engraft.registry.errors import RecordNotFound
+from engraft.registry.models import Assessment, Diagnosis, Donor, TransplantEpisode
+from engraft.registry.outcome_data import load_outcome_table
+from engraft.registry.score_inputs import age_years
+from engraft.registry.service import RegistryService
+from engraft.reports import EpisodeFacts, InstrumentFinding, RiskReport, build_risk_report
+from engraft.reports.centre_results import DEFAULT_MIN_PEERS
+
+REPORTED_INSTRUMENTS = ("hct-ci", "hct-ci-age", "ebmt-risk", "refined-dri", "karnofsky", "lansky")
+"""The stored instruments the explanation reads (the newest assessment of each)."""
+
+
+def episode_facts(service: RegistryService, episode_id: int) -> EpisodeFacts:
+    """The facts of ``episode_id`` the explanation needs; :class:`RecordNotFound` when there is no such episode."""
+    with service.read_snapshot() as session:
+        episode = session.get(TransplantEpisode, episode_id)
+        if episode is None:
+            raise RecordNotFound("transplant episode", episode_id)
+        patient = checks.fetch_patient(session, episode.patient_id)
+        diagnosis = session.get(Diagnosis, episode.diagnosis_id) if episode.diagnosis_id else None
+        donor_ids = episode.donor_ids
+        first_donor = session.get(Donor, donor_ids[0]) if donor_ids else None
+        assessments = session.scalars(
+            select(Assessment)
+            .where(Assessment.episode_id == episode_id, Assessment.instrument.in_(REPORTED_INSTRUMENTS))
+            .order_by(Assessment.assessed_at, Assessment.id)
+        ).all()
+        return EpisodeFacts(
+            episode_id=episode.id,
+            centre=episode.centre.code,
+            transplant_type=episode.transplant_type,
+            graft_source=episode.graft_source,
+            donor_relation=first_donor.relation if first_donor else None,
+            donor_count=len(donor_ids),
+            age_years=age_years(patient.birth_date, episode.day0),
+            icd10=diagnosis.icd10 if diagnosis else None,
+            disease_status=diagnosis.status_at_transplant if diagnosis else None,
+            day0=episode.day0,
+            findings=tuple(InstrumentFinding.from_stored(a.result, a.assessed_at) for a in assessments),
+        )
+
+
+def episode_risk_report(
+    service: RegistryService,
+    engine: Engine,
+    episode_id: int,
+    *,
+    min_peers: int = DEFAULT_MIN_PEERS,
+    today: dt.date | None = None,
+) -> RiskReport:
+    """The risk explanation of ``episode_id`` from the registry as it is now."""
+    facts = episode_facts(service, episode_id)
+    generated_on = today or dt.datetime.now(dt.UTC).date()
+    return build_risk_report(
+        facts,
+        load_outcome_table(engine, centre=facts.centre),
+        software_version=engraft.__version__,
+        generated_on=generated_on,
+        data_as_of=generated_on,
+        min_peers=min_peers,
+    )
