@@ -500,4 +500,21 @@ def test_the_record_links_to_risk_assessment_and_donor_search_by_role(
     assert re.search(r'href="/episodes/\d+/risk"', physician)
     assert f'href="/donor-search?patient_id={registry.ann}"' in physician
     nurse = as_role(Role.NURSE).get(f"/patients/{registry.ann}").text
-    assert not re.search(r"/episodes/\d+/risk", nurse) and "/donor-search?" not in nurse
+    assert not re.search(r'href="/episodes/\d+/risk"', nurse) and "/donor-search?" not in nurse
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang"), [pytest.param(None, "en", id="english"), pytest.param("zh_Hans", "zh", id="chinese")]
+)
+def test_each_transplant_links_the_risk_explanation_in_the_page_language(
+    as_role: Callable[..., TestClient], registry: Registry, locale: str | None, lang: str
+) -> None:
+    client = as_role(Role.PHYSICIAN, locale=locale) if locale else as_role(Role.PHYSICIAN)
+    page = client.get(f"/patients/{registry.ann}").text
+    links = re.findall(r'href="(/api/episodes/(\d+)/risk-report\?format=(pdf|html)&amp;lang=([a-z]+))"', page)
+    assert {(fmt, language) for _, _, fmt, language in links} == {("pdf", lang), ("html", lang)}
+    html_link = next(url for url, _, fmt, _ in links if fmt == "html").replace("&amp;", "&")
+    document = client.get(html_link)  # the page's own session reaches the document
+    assert document.status_code == 200, document.text[:300]
+    assert document.headers["content-type"].startswith("text/html")
+    assert document.headers["X-Document-Hash"]
