@@ -12,12 +12,16 @@ from typing import Final
 
 from engraft.monitoring.engraftment_kinds import ENGRAFTMENT_ADAPTERS
 from engraft.monitoring.findings import RuleKindAdapter
+from engraft.monitoring.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
 from engraft.monitoring.infection_kinds import INFECTION_ADAPTERS
 from engraft.monitoring.model import RuleKind
 from engraft.monitoring.threshold_kinds import THRESHOLD_ADAPTERS
 
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
-    {adapter.kind: adapter for adapter in (*ENGRAFTMENT_ADAPTERS, *THRESHOLD_ADAPTERS, *INFECTION_ADAPTERS)}
+    {
+        adapter.kind: adapter
+        for adapter in (*ENGRAFTMENT_ADAPTERS, *THRESHOLD_ADAPTERS, *INFECTION_ADAPTERS, *GRAFT_FAILURE_ADAPTERS)
+    }
 )
 
 

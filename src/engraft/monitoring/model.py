@@ -48,6 +48,8 @@ class RuleKind(StrEnum):
     THRESHOLD = "threshold"
     RISE_FROM_BASELINE = "rise from baseline"
     FEBRILE_NEUTROPENIA = "febrile neutropenia"
+    PRIMARY_GRAFT_FAILURE = "primary graft failure"
+    SECONDARY_GRAFT_FAILURE = "secondary graft failure"
 
 
 class RuleOrigin(StrEnum):

@@ -68,6 +68,9 @@ class EpisodeContext(FrozenModel):
         description="Days (from day 0) platelets were transfused; None when the registry holds no transfusion "
         "record (platelet engraftment is then not asserted).",
     )
+    red_cell_transfusion_days: tuple[int, ...] = Field(
+        default=(), description="Days (from day 0) red cells were transfused (secondary graft failure support)."
+    )
 
     def day_of(self, moment: dt.datetime) -> int:
         """Days from day 0 to the UTC calendar date of ``moment``."""

@@ -118,6 +118,9 @@ def _context(session: Session, episode_id: int) -> EpisodeContext:
         graft_source=episode.graft_source,
         transplant_type=episode.transplant_type,
         platelet_transfusion_days=_platelet_days(session, episode.patient_id, episode.id, episode.day0),
+        red_cell_transfusion_days=_transfusion_days(
+            session, episode.patient_id, episode.id, episode.day0, TransfusionProduct.RED_CELLS
+        ),
     )
 
 
@@ -125,13 +128,20 @@ def _platelet_days(session: Session, patient_id: int, episode_id: int, day0: dt.
     """Days from day 0 with a platelet transfusion recorded for the episode (or the patient, no episode named);
     ``None`` when none is recorded: the registry cannot tell "none given" from "not fed", so platelet
     engraftment is then not asserted."""
+    days = _transfusion_days(session, patient_id, episode_id, day0, TransfusionProduct.PLATELETS)
+    return days if days else None
+
+
+def _transfusion_days(
+    session: Session, patient_id: int, episode_id: int, day0: dt.date, product: TransfusionProduct
+) -> tuple[int, ...]:
+    """Days from day 0 with a transfusion of ``product`` recorded for the episode (or the patient, no episode)."""
     stmt = select(Transfusion.administered_at).where(
         Transfusion.patient_id == patient_id,
-        Transfusion.product == TransfusionProduct.PLATELETS,
+        Transfusion.product == product,
         or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
     )
-    days = sorted({(moment.astimezone(dt.UTC).date() - day0).days for moment in session.scalars(stmt)})
-    return tuple(days) if days else None
+    return tuple(sorted({(moment.astimezone(dt.UTC).date() - day0).days for moment in session.scalars(stmt)}))
 
 
 def _observations(session: Session, episode_id: int) -> list[MonitoredObservation]:
