@@ -16,12 +16,17 @@ from engraft.monitoring.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
 from engraft.monitoring.infection_kinds import INFECTION_ADAPTERS
 from engraft.monitoring.model import RuleKind
 from engraft.monitoring.threshold_kinds import THRESHOLD_ADAPTERS
+from engraft.monitoring.viral_load_kinds import VIRAL_LOAD_ADAPTERS
 
+_ALL: Final[tuple[RuleKindAdapter, ...]] = (
+    *ENGRAFTMENT_ADAPTERS,
+    *THRESHOLD_ADAPTERS,
+    *INFECTION_ADAPTERS,
+    *GRAFT_FAILURE_ADAPTERS,
+    *VIRAL_LOAD_ADAPTERS,
+)
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
-    {
-        adapter.kind: adapter
-        for adapter in (*ENGRAFTMENT_ADAPTERS, *THRESHOLD_ADAPTERS, *INFECTION_ADAPTERS, *GRAFT_FAILURE_ADAPTERS)
-    }
+    {adapter.kind: adapter for adapter in _ALL}
 )
 
 

@@ -50,6 +50,7 @@ class RuleKind(StrEnum):
     FEBRILE_NEUTROPENIA = "febrile neutropenia"
     PRIMARY_GRAFT_FAILURE = "primary graft failure"
     SECONDARY_GRAFT_FAILURE = "secondary graft failure"
+    DNAEMIA = "DNAemia"
 
 
 class RuleOrigin(StrEnum):
