@@ -95,8 +95,15 @@ version = "2"
 title = "CMV above 1000 IU/mL"
 kind = "DNAemia"
 severity = "warning"
-parameters = { virus = "CMV", specimen = "plasma", loinc = ["72493-0"], threshold = 1000.0, unit = "[IU]/mL", inclusive = false }
 source = { origin = "centre", reference = "centre protocol 3", verification = "unverified" }
+
+[rule.parameters]
+virus = "CMV"
+specimen = "plasma"
+loinc = ["72493-0"]
+threshold = 1000.0
+unit = "[IU]/mL"
+inclusive = false
 """
     rules = load_rule_set(centre)
     for load, alerts in ((1000.0, False), (1000.5, True)):
