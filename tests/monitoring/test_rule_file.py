@@ -14,6 +14,7 @@ from engraft.monitoring import (
     default_rule_text,
     load_rule_set,
 )
+from engraft.monitoring.findings import published_rule
 from engraft.provenance import VerificationLevel
 
 CENTRE = """
@@ -50,7 +51,7 @@ def test_the_shipped_rules_state_their_sources() -> None:
     rules = load_rule_set()
     assert len(rules.content_hash) == 64
     for rule in rules.rules:
-        published = ADAPTERS[rule.kind].published
+        published = published_rule(ADAPTERS[rule.kind], rule.parameters)
         if published is None:
             assert rule.source.origin is RuleOrigin.CENTRE, rule.id
             assert rule.source.verification is VerificationLevel.UNVERIFIED, rule.id

@@ -71,3 +71,14 @@ class RuleKindAdapter(Protocol):
     ) -> list[Finding]:
         """Findings of ``rule`` in ``observations`` (time-ordered, none after ``as_of``)."""
         ...
+
+
+def published_rule(adapter: RuleKindAdapter, parameters: RuleParameters) -> GradingRule | None:
+    """The grading rule a rule of ``adapter``'s kind applies with ``parameters``: the adapter's ``published``, or,
+    for a kind whose parameters choose among several definitions, its ``published_for(parameters)``."""
+    chooser = getattr(adapter, "published_for", None)
+    if chooser is None:
+        return adapter.published
+    chosen = chooser(parameters)
+    assert chosen is None or isinstance(chosen, GradingRule)
+    return chosen

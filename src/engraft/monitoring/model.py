@@ -51,6 +51,7 @@ class RuleKind(StrEnum):
     PRIMARY_GRAFT_FAILURE = "primary graft failure"
     SECONDARY_GRAFT_FAILURE = "secondary graft failure"
     DNAEMIA = "DNAemia"
+    ORGAN_TOXICITY = "organ toxicity"
 
 
 class RuleOrigin(StrEnum):

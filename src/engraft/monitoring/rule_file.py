@@ -18,8 +18,9 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from engraft.measurements import UnitError
+from engraft.monitoring.findings import published_rule
 from engraft.monitoring.kinds import adapter_of
-from engraft.monitoring.model import MonitoringRule, RuleKind, RuleOrigin, RuleSet, RuleSource
+from engraft.monitoring.model import MonitoringRule, RuleKind, RuleOrigin, RuleParameters, RuleSet, RuleSource
 
 DEFAULT_RULE_FILE: Final = "default_rules.toml"
 
@@ -108,7 +109,7 @@ def _rule(entry: object, where: str) -> MonitoringRule:
     try:
         parameters = adapter.parameters.model_validate(entry.get("parameters", {}))
         source = RuleSource.model_validate(entry.get("source"))
-        source = _published_source(kind, source, where)
+        source = _published_source(kind, parameters, source, where)
         rule = MonitoringRule.model_validate({**entry, "kind": kind, "parameters": parameters, "source": source})
         adapter.check(rule.id, parameters)
     except ValidationError as exc:
@@ -121,8 +122,8 @@ def _rule(entry: object, where: str) -> MonitoringRule:
     return rule
 
 
-def _published_source(kind: RuleKind, source: RuleSource, where: str) -> RuleSource:
-    published = adapter_of(kind).published
+def _published_source(kind: RuleKind, parameters: RuleParameters, source: RuleSource, where: str) -> RuleSource:
+    published = published_rule(adapter_of(kind), parameters)
     if published is None:
         if source.origin is not RuleOrigin.CENTRE:
             raise RuleFileError(
