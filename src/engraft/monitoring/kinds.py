@@ -16,6 +16,7 @@ from engraft.monitoring.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
 from engraft.monitoring.infection_kinds import INFECTION_ADAPTERS
 from engraft.monitoring.model import RuleKind
 from engraft.monitoring.organ_toxicity_kinds import ORGAN_TOXICITY_ADAPTERS
+from engraft.monitoring.sos_vod_kinds import SOS_VOD_ADAPTERS
 from engraft.monitoring.threshold_kinds import THRESHOLD_ADAPTERS
 from engraft.monitoring.viral_load_kinds import VIRAL_LOAD_ADAPTERS
 
@@ -26,6 +27,7 @@ _ALL: Final[tuple[RuleKindAdapter, ...]] = (
     *GRAFT_FAILURE_ADAPTERS,
     *VIRAL_LOAD_ADAPTERS,
     *ORGAN_TOXICITY_ADAPTERS,
+    *SOS_VOD_ADAPTERS,
 )
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
     {adapter.kind: adapter for adapter in _ALL}

@@ -52,6 +52,7 @@ class RuleKind(StrEnum):
     SECONDARY_GRAFT_FAILURE = "secondary graft failure"
     DNAEMIA = "DNAemia"
     ORGAN_TOXICITY = "organ toxicity"
+    SOS_VOD = "SOS/VOD"
 
 
 class RuleOrigin(StrEnum):
