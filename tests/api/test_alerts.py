@@ -41,13 +41,24 @@ def _raise_alerts(client: TestClient, seeded: dict[str, int]) -> dict[str, dict[
 
 def test_alerts_are_listed_and_filtered(client: TestClient, seeded: dict[str, int]) -> None:
     alerts = _raise_alerts(client, seeded)
-    assert set(alerts) == {"anc-below-0-5", "bilirubin-2-mg-dl", "no-neutrophil-engraftment-day-28"}
+    assert set(alerts) == {
+        "anc-below-0-5",
+        "bilirubin-2-mg-dl",
+        "no-neutrophil-engraftment-day-28",
+        "primary-graft-failure",  # ANC 0.2 and nothing after: no recovery by day +30 (ASTCT 2021)
+        "sos-vod-ebmt-2016-adult",  # bilirubin 3.0 mg/dL on day +4: possible SOS/VOD, check clinical signs
+    }
+    assert alerts["sos-vod-ebmt-2016-adult"]["explanation"].startswith("Possible SOS/VOD")
     late = alerts["no-neutrophil-engraftment-day-28"]
     assert (late["state"], late["severity"]) == ("open", "critical")  # escalated: unacknowledged past 24 h
     assert "centre rule" in late["explanation"] and late["details"]["verification"] == "unverified"
     assert alerts["anc-below-0-5"]["state"] == "resolved"  # past the day +100 window when evaluated
     opened = client.get("/api/alerts", params={"state": "open"}).json()
-    assert [a["rule_id"] for a in opened["items"]] == ["no-neutrophil-engraftment-day-28"]
+    assert {a["rule_id"] for a in opened["items"]} == {
+        "no-neutrophil-engraftment-day-28",
+        "primary-graft-failure",
+        "sos-vod-ebmt-2016-adult",
+    }
     by_rule = client.get("/api/alerts", params={"rule_id": "bilirubin-2-mg-dl"}).json()
     assert by_rule["total"] == 1 and by_rule["items"][0]["triggering_observation_ids"]
     assert client.get("/api/alerts", params={"severity": "info"}).json()["total"] == 0
@@ -78,8 +89,9 @@ def test_acknowledge_then_resolve(client: TestClient, seeded: dict[str, int]) ->
 
 
 def test_re_evaluating_does_not_reopen_a_resolved_alert(client: TestClient, seeded: dict[str, int]) -> None:
-    alert = _raise_alerts(client, seeded)["no-neutrophil-engraftment-day-28"]
-    client.post(f"/api/alerts/{alert['id']}/resolve", json={"version": alert["version"]})
+    for alert in _raise_alerts(client, seeded).values():
+        if alert["state"] != "resolved":
+            client.post(f"/api/alerts/{alert['id']}/resolve", json={"version": alert["version"]})
     again = client.post(f"/api/episodes/{seeded['episode']}/monitoring/evaluate").json()
     assert again["raised"] == [] and client.get("/api/alerts", params={"state": "open"}).json()["total"] == 0
 
