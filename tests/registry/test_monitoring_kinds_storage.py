@@ -1,4 +1,4 @@
-"""Alerts of the rule kinds added after migration 0011 are stored (0012 widens the kind CHECK), and results at
+"""Alerts of the rule kinds added after migration 0011 are stored (0013 widens the kind CHECK), and results at
 the extremes of the accepted timestamps never make an evaluation fail."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """monitoring: the rule kinds added after 0011 (graft failure, DNAemia, organ toxicity, SOS/VOD)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04 15:20:00
 
 ``monitoring_alert.kind`` is stored as text with a CHECK constraint listing ``engraft.monitoring.RuleKind``;
@@ -15,8 +15,8 @@ from typing import Literal
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -61,7 +61,7 @@ def downgrade() -> None:
     newer = bind.scalar(sa.text("SELECT count(*) FROM monitoring_alert WHERE NOT (" + _in(_BEFORE) + ")"))
     if newer:
         raise RuntimeError(
-            f"{newer} monitoring alert(s) of a rule kind added in 0012; expected none before downgrading "
-            "(resolve and delete them, or stay at 0012)"
+            f"{newer} monitoring alert(s) of a rule kind added in 0013; expected none before downgrading "
+            "(resolve and delete them, or stay at 0013)"
         )
     _replace(_BEFORE)
