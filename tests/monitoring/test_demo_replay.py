@@ -5,7 +5,9 @@ The demo derives its engraftment events from its simulated counts and platelet t
 units and times :mod:`engraft.demo.cohort_loader` writes: labs at 05:MM UTC) and must find the same days.
 After a primary graft failure the demo records the failure (day 28, or 42 after cord blood) and no
 engraftment, even when a rescue later brings the counts back: there the engine must raise the centre's
-"no engraftment by day X" alert for that day. (aGVHD grades are compared once the organ staging rules exist.)
+"no engraftment by day X" alert for that day. The acute GVHD findings the demo records (at the bedside
+round, an hour after the vital signs), staged and graded by the engine, give the grade and organ stages of the
+demo's acute GVHD event.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def _replayed(transplant: SyntheticTransplant) -> tuple[EpisodeContext, list[Mon
                         unit=unit,
                     )
                 )
+    findings = transplant.acute_gvhd_findings
+    if findings is not None:
+        when = vital_time + dt.timedelta(days=findings.day, hours=1)
+        for code, unit, value in findings.observations():
+            observations.append(
+                MonitoredObservation(id=len(observations) + 1, observed_at=when, loinc=code, value=value, unit=unit)
+            )
     return context, observations
 
 
@@ -72,9 +81,30 @@ def test_the_engine_finds_the_engraftment_days_the_demo_recorded() -> None:
             compared[EventType.GRAFT_FAILURE] += 1
             continue
         recorded = {e.event_type: e.day for e in transplant.events if e.event_type in ENGRAFTMENT}
-        found = {d.event.event_type: d.event.day for d in detections if d.event is not None}
+        found = {d.event.event_type: d.event.day for d in detections if d.event and d.event.event_type in ENGRAFTMENT}
         assert found == recorded, f"transplant {transplant.number}: engine {found} vs demo {recorded}"
         for event_type in recorded:
             compared[event_type] += 1
     assert all(compared[event_type] >= DEMO_TRANSPLANTS // 2 for event_type in ENGRAFTMENT), compared
     assert compared[EventType.GRAFT_FAILURE] >= 1, compared
+
+
+def test_the_engine_grades_the_acute_gvhd_the_demo_recorded() -> None:
+    cohort = SyntheticCohort(transplants=DEMO_TRANSPLANTS, centres=DEMO_CENTRES, seed=DEMO_SEED)
+    compared = 0
+    for transplant in cohort:
+        recorded = [e for e in transplant.events if e.event_type is EventType.ACUTE_GVHD]
+        context, observations = _replayed(transplant)
+        as_of = max(o.observed_at for o in observations)
+        detections = evaluate(RULES, context, observations, as_of).detections
+        found = [d.event for d in detections if d.event is not None and d.event.event_type is EventType.ACUTE_GVHD]
+        if not recorded or transplant.acute_gvhd_findings is None:
+            assert not found, f"transplant {transplant.number}: engine found acute GVHD the demo did not record"
+            continue
+        (event,) = found
+        details = recorded[0].details
+        wanted = {k: details[k] for k in ("grade", "skin_stage", "liver_stage", "upper_gi_stage", "lower_gi_stage")}
+        assert dict(event.details) == wanted, f"transplant {transplant.number}: {dict(event.details)} vs {wanted}"
+        assert event.day == transplant.acute_gvhd_findings.day
+        compared += 1
+    assert compared >= 1

@@ -53,6 +53,7 @@ class RuleKind(StrEnum):
     DNAEMIA = "DNAemia"
     ORGAN_TOXICITY = "organ toxicity"
     SOS_VOD = "SOS/VOD"
+    ACUTE_GVHD_GRADE = "acute GVHD grade"
 
 
 class RuleOrigin(StrEnum):

@@ -308,13 +308,14 @@ class _AlertWriter:
             event_type=detection.event.event_type,
             event_date=detection.event.date,
             source=EventSource.DERIVED,
-            details={},
+            details=dict(detection.event.details),
         )
         self.session.add(event)
         self.session.flush()
         provenance = {
             "event_type": detection.event.event_type.value,
             "event_date": detection.event.date.isoformat(),
+            "details": dict(detection.event.details),
             "source": EventSource.DERIVED.value,
             "derived_by": f"{detection.rule_id}@{detection.rule_version}",
             "rule_set_hash": detection.rule_set_hash,

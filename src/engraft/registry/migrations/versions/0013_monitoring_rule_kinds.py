@@ -1,4 +1,4 @@
-"""monitoring: the rule kinds added after 0011 (graft failure, DNAemia, organ toxicity, SOS/VOD)
+"""monitoring: the rule kinds added after 0011 (graft failure, DNAemia, organ toxicity, SOS/VOD, acute GVHD grade)
 
 Revision ID: 0013
 Revises: 0012
@@ -35,6 +35,7 @@ _AFTER = (
     "DNAemia",
     "organ toxicity",
     "SOS/VOD",
+    "acute GVHD grade",
 )
 _NAME = "monitoring_rule_kind"
 
