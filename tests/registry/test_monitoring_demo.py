@@ -44,8 +44,34 @@ def test_the_demo_cohort_evaluated_in_the_registry(demo_cohort_writable: DemoCoh
         assert alert.details["event"]["day"] == (date - day0[episode_id]).days, episode_id
         assert alert.event_id is not None
     assert events_after == events_before  # the recorded events were linked, none written twice
+    _acute_gvhd_grades_match_the_recorded_events(cohort)
     for episode in episodes:
         again = evaluate_episode(cohort.service, episode.id, as_of=as_of)
         assert (again.raised, again.cleared, again.escalated) == ([], [], [])
     with cohort.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(MonitoringAlert)) == total
+
+
+def _acute_gvhd_grades_match_the_recorded_events(cohort: DemoCohort) -> None:
+    """Each recorded acute GVHD event (the demo records its findings) is the onset the engine graded: the onset
+    alert is linked to it and carries the same grade and organ stages."""
+    keys = ("grade", "skin_stage", "liver_stage", "upper_gi_stage", "lower_gi_stage")
+    with cohort.engine.connect() as conn:
+        events = conn.execute(
+            select(ClinicalEvent.id, ClinicalEvent.episode_id, ClinicalEvent.details).where(
+                ClinicalEvent.event_type == EventType.ACUTE_GVHD
+            )
+        ).all()
+        onsets = {
+            a.event_id: a
+            for a in conn.execute(
+                select(MonitoringAlert).where(
+                    MonitoringAlert.rule_id == "acute-gvhd-grade", MonitoringAlert.event_id.is_not(None)
+                )
+            ).all()
+        }
+    assert events, "the demo cohort records no acute GVHD"
+    for event in events:
+        alert = onsets[event.id]
+        assert alert.episode_id == event.episode_id
+        assert alert.details["event"]["details"] == {k: event.details[k] for k in keys}, event.id

@@ -344,6 +344,7 @@ def _details(detection: Detection) -> dict[str, object]:
             "event_type": detection.event.event_type.value,
             "day": detection.event.day,
             "date": detection.event.date.isoformat(),
+            "details": dict(detection.event.details),
         }
     return details
 
