@@ -43,6 +43,8 @@ TEMPERATURE, HEART_RATE, SYSTOLIC, DIASTOLIC, WEIGHT, ANC, PLATELETS, BILI_MG, B
 GRAFT_SOURCES = ("peripheral blood", "bone marrow", "cord blood")
 _US_PER_DAY = 86_400_000_000
 _US_PER_MINUTE = 60_000_000
+_US_PER_SECOND = 1_000_000
+"""Results of one message are whole seconds apart: HL7 v2 times are sent to the second."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +159,13 @@ def make_ward(patients: int = 1_000, days: int = 100, seed: int = 20261204) -> W
     morning = day_start + 6 * 60 * _US_PER_MINUTE + rng.integers(15, 90, (n, m)) * _US_PER_MINUTE
     columns.append((patient_day, morning - 30 * _US_PER_MINUTE, WEIGHT, np.round(weight, 1)))
     columns.append((patient_day, morning, ANC, np.round(anc, 2)))
-    columns.append((patient_day, morning + 1, PLATELETS, np.round(platelets, 0)))
+    columns.append((patient_day, morning + _US_PER_SECOND, PLATELETS, np.round(platelets, 0)))
     bili_code = np.where(bili_in_umol[:, None], BILI_UMOL, BILI_MG).astype(np.int8) * np.ones((n, m), np.int8)
     bili_value = np.where(bili_in_umol[:, None], np.round(bilirubin * 17.1, 0), np.round(bilirubin, 2))
-    columns.append((patient_day, morning + 2, bili_code, bili_value))
-    columns.append((patient_day, morning + 3, CREATININE, np.round(creatinine, 2)))
+    columns.append((patient_day, morning + 2 * _US_PER_SECOND, bili_code, bili_value))
+    columns.append((patient_day, morning + 3 * _US_PER_SECOND, CREATININE, np.round(creatinine, 2)))
     weekly = (day - FIRST_DAY) % 7 == 0
-    columns.append((patient_day[:, weekly], morning[:, weekly] + 4, CMV, np.round(cmv[:, weekly], 0)))
+    columns.append((patient_day[:, weekly], morning[:, weekly] + 4 * _US_PER_SECOND, CMV, np.round(cmv[:, weekly], 0)))
 
     episode = np.concatenate([c[0].ravel() for c in columns]).astype(np.int32)
     observed = np.concatenate([c[1].ravel() for c in columns])
