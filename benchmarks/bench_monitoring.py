@@ -1,0 +1,158 @@
+"""Monitoring engine benchmark (issue 11): a synthetic ward replayed in batch, and sent live to real servers.
+
+Batch (targets: >= 1,000,000 observations/s evaluated): the ward of ``--patients`` x ``--days`` of vital
+signs and laboratory results (:mod:`monitoring_ward`, fixed seed) through :func:`engraft.monitoring.evaluate`,
+once per episode, with the shipped rule set; the peer in the same process: the four centre threshold rules
+written directly in NumPy (:mod:`monitoring_batch`), against the engine on the same four rules, with the
+occurrences both find compared. ``--per-rule`` times the engine on each rule alone (where the time goes).
+
+Live (targets: 500 observations/s for 60 s, ingest-to-alert p99 < 50 ms, 0 lost, 0 duplicated): see
+:mod:`monitoring_live`. ``--transport`` picks the paths: ``mllp`` (HL7 ORU^R01 to ``engraft monitor
+listen``), ``fhir`` (``POST /api/fhir`` to ``engraft serve``), ``bulk`` (control: ``POST
+/api/observations/bulk`` with the episode, then ``POST /api/episodes/{id}/monitoring/evaluate``). PostgreSQL
+only: the stream hears another process's alerts through LISTEN/NOTIFY. Usage:
+
+    python benchmarks/bench_monitoring.py [--patients 1000] [--days 100] [--skip-batch] [--skip-live]
+        [--transport mllp,fhir,bulk] [--rate 500] [--seconds 60] [--live-patients 1000]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from monitoring_batch import PEER_RULES, build_input, default_rules, only, run_engine, run_peer
+from monitoring_live import LiveResult, run_live
+from monitoring_ward import make_ward
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, load {load}"
+
+
+def batch(args: argparse.Namespace) -> None:
+    ward = make_ward(args.patients, args.days, args.seed)
+    print(f"ward: {ward.patients:,} patients x {args.days} days = {ward.size:,} observations (seed {args.seed})")
+    start = time.perf_counter()
+    data = build_input(ward)
+    built = time.perf_counter() - start
+    rules = default_rules()
+    print(f"typed inputs (EpisodeContext, MonitoredObservation) built in {built:.2f} s; load {machine()}")
+    full = run_engine(rules, data)
+    four = run_engine(only(rules, PEER_RULES), data)
+    peer_s, peer_found = run_peer(ward)
+    agree = peer_found == four.occurrences
+    print()
+    print("| run | rules | observations | seconds | observations/s | detections | alerts raised |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| engine, shipped rule set | {len(rules.rules)} | {ward.size:,} | {full.seconds:.3f} | "
+        f"{ward.size / full.seconds:,.0f} | {sum(full.detections.values()):,} | {full.raised:,} |"
+    )
+    print(
+        f"| engine, the 4 threshold rules | 4 | {ward.size:,} | {four.seconds:.3f} | "
+        f"{ward.size / four.seconds:,.0f} | {sum(four.detections.values()):,} | {four.raised:,} |"
+    )
+    print(
+        f"| peer: NumPy, the 4 threshold rules | 4 | {ward.size:,} | {peer_s:.4f} | "
+        f"{ward.size / peer_s:,.0f} | {len(peer_found):,} | |"
+    )
+    print()
+    print(f"ratio engine / peer time on the same 4 rules: {four.seconds / peer_s:,.0f}x slower")
+    print(f"occurrences identical: {agree} (engine {len(four.occurrences):,}, peer {len(peer_found):,})")
+    print("detections by rule: " + ", ".join(f"{k} {v:,}" for k, v in sorted(full.detections.items())))
+    if args.per_rule:
+        print()
+        print("| rule alone | seconds | share of the sum |")
+        print("|---|---:|---:|")
+        times = {rule.id: run_engine(only(rules, (rule.id,)), data).seconds for rule in rules.rules}
+        total = sum(times.values())
+        for rule_id, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
+            print(f"| {rule_id} | {seconds:.3f} | {seconds / total:.0%} |")
+
+
+def _pct(values: list[float], q: float) -> str:
+    return f"{np.percentile(values, q):,.0f}" if values else "—"
+
+
+def live(args: argparse.Namespace) -> None:
+    ward = make_ward(args.live_patients, args.days, args.seed)
+    results: list[LiveResult] = []
+    for transport in args.transport.split(","):
+        print(f"\nlive {transport}: {args.rate:g} observations/s for {args.seconds:g} s; load before {machine()}")
+        result = run_live(
+            transport,
+            args.postgres,
+            ward,
+            rate=args.rate,
+            seconds=args.seconds,
+            cut_day=args.cut_day,
+            connections=args.connections,
+            settle_s=args.settle,
+            home=Path(os.environ.get("ENGRAFT_HOME", "/tmp/eh-benchmon")) / "bench-monitoring",
+        )
+        results.append(result)
+        print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if result.notes:
+            print("refusals (first 3): " + " / ".join(result.notes))
+    print()
+    print(
+        "| path | observations sent | messages | achieved obs/s | refused | expected alerts | received | lost | "
+        "duplicated | unexpected | latency p50 / p95 / p99 ms | ACK p50 / p99 ms | alerts stored | "
+        "results without episode |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
+    for r in results:
+        print(
+            f"| {r.transport} | {r.observations:,} | {r.messages:,} | {r.rate:,.0f} | {r.refused} | {r.expected} | "
+            f"{r.received} | {r.lost} | {r.duplicated} | {r.unexpected} | {_pct(r.latencies_ms, 50)} / "
+            f"{_pct(r.latencies_ms, 95)} / {_pct(r.latencies_ms, 99)} | {_pct(r.ack_ms, 50)} / {_pct(r.ack_ms, 99)} | "
+            f"{r.stored_alerts} | {r.without_episode:,} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=1_000)
+    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--per-rule", action="store_true", help="time the engine on each rule alone")
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--transport", default="mllp,fhir,bulk")
+    parser.add_argument("--rate", type=float, default=500.0, help="observations per second sent")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--live-patients", type=int, default=1_000)
+    parser.add_argument("--cut-day", type=int, default=3, help="results from this day (00:00) on are sent live")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent MLLP or HTTP connections")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds without an alert event that end a run")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args(argv)
+    print(f"bench_monitoring {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
+    if not args.skip_batch:
+        batch(args)
+    if not args.skip_live:
+        live(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The batch half of the monitoring benchmark: the synthetic ward through the pure evaluator, and its peer.
+
+The engine: :func:`engraft.monitoring.evaluate` once per episode over the episode's whole series (what
+``engraft monitor replay`` and the registry's ``evaluate_episode`` do), as of the end of the last day, with the
+shipped rule set. The peer: the four centre threshold rules of that rule set (ANC < 0.5, platelets < 10,
+bilirubin >= 2 mg/dL with umol/L converted at 17.1, creatinine >= 2 x the last value before day 0), each a
+run of consecutive results meeting the condition inside days 0-100, written directly in NumPy over the whole
+ward at once (sort, mask, run starts): the strongest simple alternative for those rules. The engine is timed
+on the same four rules too, and the occurrences both find are compared one by one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engraft.monitoring import (
+    EpisodeContext,
+    MonitoredObservation,
+    RuleSet,
+    TransitionKind,
+    evaluate,
+    load_rule_set,
+)
+from engraft.vocabulary import GraftSource, TransplantType
+from monitoring_ward import (
+    ANC,
+    BILI_MG,
+    BILI_UMOL,
+    CODES,
+    CREATININE,
+    DAY0,
+    GRAFT_SOURCES,
+    PLATELETS,
+    Ward,
+)
+
+PEER_RULES = ("anc-below-0-5", "platelets-below-10", "bilirubin-2-mg-dl", "creatinine-doubling")
+_DAY0_US = int(dt.datetime(DAY0.year, DAY0.month, DAY0.day, tzinfo=dt.UTC).timestamp()) * 1_000_000
+_US_PER_DAY = 86_400_000_000
+BILIRUBIN_UMOL_PER_MG_DL = 17.1
+
+Occurrence = tuple[int, str, int]
+"""(episode index, rule id, first observed time in microseconds since the epoch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInput:
+    contexts: list[EpisodeContext]
+    series: list[list[MonitoredObservation]]
+    as_of: dt.datetime
+
+
+def build_input(ward: Ward) -> BatchInput:
+    """The evaluator's typed inputs: one context and one list of :class:`MonitoredObservation` per episode."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    contexts = [
+        EpisodeContext(
+            patient_id=i + 1,
+            episode_id=i + 1,
+            day0=DAY0,
+            age_at_day0=int(ward.age[i]),
+            graft_source=GraftSource(GRAFT_SOURCES[ward.graft[i]]),
+            transplant_type=TransplantType.ALLOGENEIC if ward.allogeneic[i] else TransplantType.AUTOLOGOUS,
+            platelet_transfusion_days=ward.platelet_transfusion_days[i] or None,
+        )
+        for i in range(ward.patients)
+    ]
+    series: list[list[MonitoredObservation]] = [[] for _ in range(ward.patients)]
+    codes = [c for c, _ in CODES]
+    units = [u for _, u in CODES]
+    for i, (episode, at, code, value) in enumerate(
+        zip(ward.episode.tolist(), ward.observed_us.tolist(), ward.code.tolist(), ward.value.tolist(), strict=True)
+    ):
+        series[episode].append(
+            MonitoredObservation(
+                id=i + 1,
+                observed_at=epoch + dt.timedelta(microseconds=at),
+                loinc=codes[code],
+                value=value,
+                unit=units[code],
+            )
+        )
+    last = int(ward.observed_us.max())
+    as_of = epoch + dt.timedelta(microseconds=last - last % _US_PER_DAY + _US_PER_DAY - 1)
+    return BatchInput(contexts, series, as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    seconds: float
+    evaluations: int
+    detections: Counter[str]
+    raised: int
+    occurrences: set[Occurrence]
+
+
+def run_engine(rule_set: RuleSet, data: BatchInput) -> EngineRun:
+    """Evaluate every episode once (no alerts on file) and count what was found."""
+    detections: Counter[str] = Counter()
+    occurrences: set[Occurrence] = set()
+    raised = 0
+    start = time.perf_counter()
+    results = [
+        evaluate(rule_set, context, observations, data.as_of)
+        for context, observations in zip(data.contexts, data.series, strict=True)
+    ]
+    seconds = time.perf_counter() - start
+    for index, result in enumerate(results):
+        for d in result.detections:
+            detections[d.rule_id] += 1
+            at = d.detected_at.astimezone(dt.UTC)
+            occurrences.add((index, d.rule_id, int(at.timestamp()) * 1_000_000 + at.microsecond))
+        raised += sum(t.kind in (TransitionKind.RAISED, TransitionKind.RAISED_CLEARED) for t in result.transitions)
+    return EngineRun(seconds, len(results), detections, raised, occurrences)
+
+
+def only(rule_set: RuleSet, rule_ids: tuple[str, ...]) -> RuleSet:
+    return rule_set.model_copy(update={"rules": tuple(r for r in rule_set.rules if r.id in rule_ids)})
+
+
+def _run_starts(
+    episode: npt.NDArray[np.int32], at: npt.NDArray[np.int64], meets: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.intp]:
+    """Positions (in the given order: by episode, then time) where a run of results meeting the rule starts."""
+    previous = np.concatenate(([False], meets[:-1]))
+    same_episode = np.concatenate(([False], episode[1:] == episode[:-1]))
+    return np.flatnonzero(meets & ~(previous & same_episode))
+
+
+def run_peer(ward: Ward, day_from: int = 0, day_to: int = 100) -> tuple[float, set[Occurrence]]:
+    """The four threshold rules in NumPy over the whole ward; seconds and the occurrences found."""
+    start = time.perf_counter()
+    found: list[tuple[str, npt.NDArray[np.int32], npt.NDArray[np.int64]]] = []
+    day = (ward.observed_us - _DAY0_US) // _US_PER_DAY
+    in_window = (day >= day_from) & (day <= day_to)
+    # the ward's columns are sorted by (episode, time): a boolean selection keeps that order
+    for rule_id, codes, threshold in (("anc-below-0-5", ANC, 0.5), ("platelets-below-10", PLATELETS, 10.0)):
+        pick = in_window & (ward.code == codes)
+        e, t = ward.episode[pick], ward.observed_us[pick]
+        s = _run_starts(e, t, ward.value[pick] < threshold)
+        found.append((rule_id, e[s], t[s]))
+    pick = in_window & ((ward.code == BILI_MG) | (ward.code == BILI_UMOL))
+    mg = np.where(ward.code[pick] == BILI_UMOL, ward.value[pick] / BILIRUBIN_UMOL_PER_MG_DL, ward.value[pick])
+    e, t = ward.episode[pick], ward.observed_us[pick]
+    s = _run_starts(e, t, mg >= 2.0)
+    found.append(("bilirubin-2-mg-dl", e[s], t[s]))
+    creat = ward.code == CREATININE
+    e_all, t_all, v_all, d_all = ward.episode[creat], ward.observed_us[creat], ward.value[creat], day[creat]
+    before = d_all < 0
+    # baseline: the last value before day 0 of each episode (positions sorted by episode and time)
+    last_before = np.full(ward.patients, -1, np.int64)
+    positions = np.flatnonzero(before)
+    last_before[e_all[positions]] = positions  # later positions overwrite earlier ones
+    has_baseline = last_before[e_all] >= 0
+    baseline = np.where(has_baseline, v_all[np.maximum(last_before[e_all], 0)], np.nan)
+    watched = (d_all >= day_from) & (d_all <= day_to) & has_baseline & (baseline > 0)
+    e, t = e_all[watched], t_all[watched]
+    s = _run_starts(e, t, v_all[watched] / baseline[watched] >= 2.0)
+    found.append(("creatinine-doubling", e[s], t[s]))
+    seconds = time.perf_counter() - start
+    occurrences = {(int(ep), rule, int(at)) for rule, eps, ats in found for ep, at in zip(eps, ats, strict=True)}
+    return seconds, occurrences
+
+
+def default_rules() -> RuleSet:
+    return load_rule_set()
