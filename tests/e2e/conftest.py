@@ -95,9 +95,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     home = tmp_path_factory.mktemp("e2e-home")
     database_url = f"sqlite:///{home / 'engraft.db'}"
     port = _free_port()
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("ENGRAFT_") or key == "ENGRAFT_IMGT_DIR"
-    }
+    # The server seals second-factor secrets under the tests' server key, which the tests' own account
+    # service (served_accounts) uses on the same database: both must hold the same key.
+    kept = {"ENGRAFT_IMGT_DIR", "ENGRAFT_SECRET_KEY"}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ENGRAFT_") or key in kept}
     environment |= {"ENGRAFT_HOME": str(home), "ENGRAFT_COOKIE_SECURE": "0", "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable,
