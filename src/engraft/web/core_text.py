@@ -32,7 +32,7 @@ CORE_CONTEXT: Final = "core"
 """The ``msgctxt`` of a core text whose English other pages translate in another sense (``years``: 年, not 岁)."""
 CORE_PACKAGES: Final = ("engraft.scores", "engraft.grading", "engraft.outcomes")
 """Packages whose modules' :class:`Phrase` constants the pages recognise (with :data:`WEB_PHRASE_MODULES`)."""
-WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view",)
+WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view", "engraft.web.form_messages")
 """Page modules that write texts through phrases of their own."""
 WORD_CONTEXT: Final = "word"
 """The ``msgctxt`` of a word translated inside a parameter the catalogue has no entry for (a drug's name, a route)."""

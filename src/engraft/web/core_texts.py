@@ -21,6 +21,7 @@ from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import ConditioningIntensity, DiseaseStatus, DonorEligibility
 from engraft.web.catalogue_check import UsedMessage
 from engraft.web.core_text import CORE_CONTEXT, CORE_PACKAGES, _modules, core_phrases, parse_core_text
+from engraft.web.form_messages import FIXED_MESSAGES
 from engraft.web.i18n import merged_catalogue
 from engraft.web.pages.risk_view import ResultView
 
@@ -73,6 +74,8 @@ def core_texts() -> dict[str, str]:
         found.setdefault(text, where)
     for phrase in core_phrases():
         found.setdefault(phrase.template, "phrase")
+    for text in FIXED_MESSAGES:
+        found.setdefault(text, "form message")
     for enum in RESULT_ENUMS:
         for member in enum:
             found.setdefault(str(member.value), f"{enum.__name__}.{member.name}")
