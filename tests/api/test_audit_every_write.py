@@ -371,7 +371,9 @@ def test_each_write_leaves_exactly_one_row_naming_the_user(
             seeded = {**seeded, name: made["id"]}
         if name == "monitoring-evaluate":
             assert row.entity_id == seeded["episode"] and made["raised"], made
-            (open_alert,) = client.get("/api/alerts", params={"state": "open"}).json()["items"]
+            open_alerts = client.get("/api/alerts", params={"state": "open"}).json()["items"]
+            assert open_alerts, made
+            open_alert = open_alerts[0]
             seeded = {**seeded, "alert": open_alert["id"]}
             client.member(Role.PHYSICIAN)  # sign in the member who acknowledges now, so its sign-in is not counted
 

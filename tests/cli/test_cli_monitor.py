@@ -47,10 +47,11 @@ def test_replay_prints_the_alerts_as_a_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["monitor", "replay", str(_folder(tmp_path, rows))], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     out = result.output
-    for rule in ("anc-below-0-5 v1", "neutrophil-engraftment v1", "bilirubin-2-mg-dl v1"):
+    for rule in ("anc-below-0-5 v1", "neutrophil-engraftment v1", "bilirubin-2-mg-dl v1", "sos-vod-ebmt-2016-adult"):
         assert rule in out
     assert "(day +11)" not in out and "day +14" in out  # engraftment: first of three from day 12, known on day 14
-    assert "3 alert(s) from 1 episode(s); 1 result(s) not tied to an episode were skipped." in out
+    # bilirubin 3 mg/dL on day 5 of an adult also raises the possible SOS/VOD alert (EBMT 2016, lab criteria only)
+    assert "4 alert(s) from 1 episode(s); 1 result(s) not tied to an episode were skipped." in out
     assert "Traceback" not in out and "MonitoredObservation(" not in out
 
 
