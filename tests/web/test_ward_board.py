@@ -4,6 +4,8 @@ patient page's Alerts region, both languages."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_text
+import re
 from collections.abc import Callable
 
 import pytest
@@ -106,6 +108,55 @@ def test_a_data_manager_sees_the_board_without_the_buttons(
 def test_the_board_in_chinese(client_as: Callable[..., SignedInClient], board_patient: tuple[int, int]) -> None:
     html = client_as(Role.NURSE, locale="zh_Hans").get("/ward-board", headers=HTML).text
     assert "病房看板" in html and "严重程度" in html
+
+
+BILIRUBIN_EXPLANATION = (
+    "3 mg/dL (at or above 2 mg/dL) on day +4 "
+    "(Example centre threshold: total bilirubin >= 2 mg/dL (34.2 umol/L at 17.1))."
+)
+BILIRUBIN_EXPLANATION_ZH = (
+    "第 +4 天 3 mg/dL（≥ 2 mg/dL）（示例中心阈值：总胆红素 >= 2 mg/dL（按 17.1 换算为 34.2 umol/L））。"
+)
+UNITS = {"mg/dL", "umol/L"}
+
+
+def _row_cells(html: str, alert_id: int) -> list[str]:
+    """The texts of the board's cells in the row of alert ``alert_id`` (tags dropped, entities read)."""
+    row = re.search(rf'<tr id="alert-{alert_id}">(.*?)</tr>', html, re.DOTALL)
+    assert row is not None, f"no row for alert {alert_id}"
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)
+    return [html_text.unescape(re.sub(r"<[^>]+>", " ", cell)).strip() for cell in cells]
+
+
+def test_the_board_in_chinese_explains_the_bilirubin_alert_in_chinese(
+    client_as: Callable[..., SignedInClient], board_patient: tuple[int, int]
+) -> None:
+    _patient_id, alert_id = board_patient
+    cells = _row_cells(client_as(Role.NURSE, locale="zh_Hans").get("/ward-board", headers=HTML).text, alert_id)
+    title, explanation = cells[2], cells[4]
+    assert title.startswith("胆红素 ≥ 2 mg/dL") and "bilirubin-2-mg-dl" in title
+    assert explanation == BILIRUBIN_EXPLANATION_ZH
+    english = [w for w in re.findall(r"[A-Za-z][A-Za-z/]*", explanation) if w not in UNITS]
+    assert english == [], f"English left in the explanation: {english}"
+
+
+def test_the_board_in_english_explains_the_bilirubin_alert_as_the_engine_wrote_it(
+    client_as: Callable[..., SignedInClient], board_patient: tuple[int, int]
+) -> None:
+    _patient_id, alert_id = board_patient
+    cells = _row_cells(client_as(Role.NURSE).get("/ward-board", headers=HTML).text, alert_id)
+    assert cells[2].startswith("Bilirubin at or above 2 mg/dL") and cells[4] == BILIRUBIN_EXPLANATION
+
+
+def test_the_patient_page_in_chinese_shows_the_alert_in_chinese(
+    client_as: Callable[..., SignedInClient], board_patient: tuple[int, int]
+) -> None:
+    patient_id, _alert_id = board_patient
+    page = html_text.unescape(
+        client_as(Role.PHYSICIAN, locale="zh_Hans").get(f"/patients/{patient_id}", headers=HTML).text
+    )
+    assert "胆红素 ≥ 2 mg/dL" in page and BILIRUBIN_EXPLANATION_ZH in page
+    assert "Bilirubin at or above 2 mg/dL" not in page and BILIRUBIN_EXPLANATION not in page
 
 
 def test_the_live_update_is_wired_without_inline_script(

@@ -28,7 +28,7 @@ from engraft.monitoring.model import (
     RuleSource,
     Severity,
 )
-from engraft.monitoring.rule_file import RuleFileError, default_rule_text, load_rule_set
+from engraft.monitoring.rule_file import RuleFileError, default_rule_text, default_rule_texts, load_rule_set
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation, age_in_years, time_order
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "adapter_of",
     "age_in_years",
     "default_rule_text",
+    "default_rule_texts",
     "evaluate",
     "load_rule_set",
     "time_order",

@@ -34,6 +34,15 @@ def default_rule_text() -> str:
     return files("engraft.monitoring").joinpath(DEFAULT_RULE_FILE).read_text(encoding="utf-8")
 
 
+def default_rule_texts() -> tuple[str, ...]:
+    """The shipped rules' titles and source references, each once (the texts a page shows beside an alert)."""
+    texts: dict[str, None] = {}
+    for rule in load_rule_set().rules:
+        texts.setdefault(rule.title)
+        texts.setdefault(rule.source.reference)
+    return tuple(texts)
+
+
 def load_rule_set(centre_text: str | None = None, *, default_text: str | None = None) -> RuleSet:
     """The rules in force: the shipped file (or ``default_text``) with ``centre_text`` applied over it."""
     base_text = default_rule_text() if default_text is None else default_text

@@ -30,6 +30,7 @@ from engraft.measurements import (
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.vocabulary.phrases import Phrase
 
 MAX_TRIGGERING: Final = 20
 """At most this many observation ids are kept for one occurrence: its first ones and its last one."""
@@ -61,6 +62,31 @@ _WORDS: Final = {
     Comparator.AT_OR_ABOVE: "at or above",
     Comparator.ABOVE: "above",
 }
+
+
+RESULT_AGAINST_LIMIT: Final = {
+    (comparator, holds): Phrase("{value} (" + ("" if holds else "no longer ") + words + " {limit})")
+    for comparator, words in _WORDS.items()
+    for holds in (True, False)
+}
+"""A result against the rule's limit, by comparator and whether it still meets it."""
+RESULT_AGAINST_BASELINE: Final = Phrase("{value} = {ratio} x the baseline {baseline} of day {day} (alert at x{factor})")
+FIRST_RESULT: Final = Phrase("{result} on day {day} ({reference}).")
+FIRST_RESULT_CLEARED: Final = Phrase("{result} on day {day}; cleared: {cleared} on day {cleared_day} ({reference}).")
+FIRST_RESULT_UNWATCHED: Final = Phrase(
+    "{result} on day {day}; no longer watched after day {last_watched} ({reference})."
+)
+RESULTS_IN_A_ROW: Final = Phrase(
+    "{result} on day {day}; {count} results in a row, the last {last} on day {last_day} ({reference})."
+)
+RESULTS_IN_A_ROW_CLEARED: Final = Phrase(
+    "{result} on day {day}; {count} results in a row, the last {last} on day {last_day}; "
+    "cleared: {cleared} on day {cleared_day} ({reference})."
+)
+RESULTS_IN_A_ROW_UNWATCHED: Final = Phrase(
+    "{result} on day {day}; {count} results in a row, the last {last} on day {last_day}; "
+    "no longer watched after day {last_watched} ({reference})."
+)
 
 
 class _Measured(RuleParameters):
@@ -110,6 +136,16 @@ class BaselineRiseParameters(_Measured):
     )
 
 
+_RUN_PHRASES: Final = {
+    (False, ()): FIRST_RESULT,
+    (False, ("cleared", "cleared_day")): FIRST_RESULT_CLEARED,
+    (False, ("last_watched",)): FIRST_RESULT_UNWATCHED,
+    (True, ()): RESULTS_IN_A_ROW,
+    (True, ("cleared", "cleared_day")): RESULTS_IN_A_ROW_CLEARED,
+    (True, ("last_watched",)): RESULTS_IN_A_ROW_UNWATCHED,
+}
+
+
 def _watched(
     rule: MonitoringRule,
     parameters: _Measured,
@@ -132,13 +168,13 @@ def _runs(
     findings: list[Finding] = []
     run: list[tuple[int, MonitoredObservation]] = []
 
-    def close(cleared_at: dt.datetime | None, why: str) -> None:
+    def close(cleared_at: dt.datetime | None, why: dict[str, str]) -> None:
         first_day, first = run[0]
         kept = [o.id for _, o in run[: MAX_TRIGGERING - 1]] + ([run[-1][1].id] if len(run) >= MAX_TRIGGERING else [])
-        text = f"{describe(first)} on day {first_day:+d}"
+        params = {"result": describe(first), "day": f"{first_day:+d}", "reference": rule.source.reference, **why}
         if len(run) > 1:
             last_day, last = run[-1]
-            text += f"; {len(run)} results in a row, the last {describe(last)} on day {last_day:+d}"
+            params |= {"count": str(len(run)), "last": describe(last), "last_day": f"{last_day:+d}"}
         findings.append(
             Finding(
                 key="from-" + first.observed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -146,7 +182,7 @@ def _runs(
                 detected_at=first.observed_at,
                 result_time=first.result_time,
                 cleared_at=cleared_at,
-                explanation=f"{text}{why} ({rule.source.reference}).",
+                explanation=_RUN_PHRASES[len(run) > 1, tuple(sorted(why))](**params),
             )
         )
 
@@ -154,14 +190,14 @@ def _runs(
         if meets(observation):
             run.append((day, observation))
         elif run:
-            close(observation.observed_at, f"; cleared: {describe(observation)} on day {day:+d}")
+            close(observation.observed_at, {"cleared": describe(observation), "cleared_day": f"{day:+d}"})
             run = []
     if run:
         window_end = context.start_of_day(rule.applies.day_to + 1)
         if as_of >= window_end:
-            close(window_end, f"; no longer watched after day {rule.applies.day_to:+d}")
+            close(window_end, {"last_watched": f"{rule.applies.day_to:+d}"})
         else:
-            close(None, "")
+            close(None, {})
     return findings
 
 
@@ -189,10 +225,8 @@ class ThresholdAdapter:
 
         def describe(o: MonitoredObservation) -> str:
             shown = f"{o.value:g} {o.unit}" + ("" if o.unit == p.unit.value else f" = {value(o):.4g} {p.unit.value}")
-            relation = (
-                p.comparator.words if p.comparator.holds(value(o), p.value) else "no longer " + p.comparator.words
-            )
-            return f"{shown} ({relation} {p.value:g} {p.unit.value})"
+            holds = p.comparator.holds(value(o), p.value)
+            return RESULT_AGAINST_LIMIT[p.comparator, holds](value=shown, limit=f"{p.value:g} {p.unit.value}")
 
         watched = _watched(rule, p, context, observations)
         return _runs(rule, context, watched, lambda o: p.comparator.holds(value(o), p.value), describe, as_of)
@@ -232,9 +266,12 @@ class BaselineRiseAdapter:
             return p.to_unit(o.value, o.unit, unit) / baseline
 
         def describe(o: MonitoredObservation) -> str:
-            return (
-                f"{o.value:g} {o.unit} = {ratio(o):.2f} x the baseline {baseline_observation.value:g} "
-                f"{baseline_observation.unit} of day {base_day:+d} (alert at x{p.factor:g})"
+            return RESULT_AGAINST_BASELINE(
+                value=f"{o.value:g} {o.unit}",
+                ratio=f"{ratio(o):.2f}",
+                baseline=f"{baseline_observation.value:g} {baseline_observation.unit}",
+                day=f"{base_day:+d}",
+                factor=f"{p.factor:g}",
             )
 
         watched = [(d, o) for d, o in _watched(rule, p, context, observations) if o.id != baseline_observation.id]

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Final
 
+from engraft.monitoring import default_rule_texts
 from engraft.outcomes import benchmark_report
 from engraft.scores.catalog import CATALOG
 from engraft.scores.graft_quality import THRESHOLDS, GraftCategory, Measure
@@ -76,6 +77,8 @@ def core_texts() -> dict[str, str]:
         found.setdefault(phrase.template, "phrase")
     for text in FIXED_MESSAGES:
         found.setdefault(text, "form message")
+    for text in default_rule_texts():
+        found.setdefault(text, "monitoring rule (default_rules.toml)")
     for enum in RESULT_ENUMS:
         for member in enum:
             found.setdefault(str(member.value), f"{enum.__name__}.{member.name}")

@@ -4,7 +4,8 @@ most severe first, updated live; and the monitoring alerts in the patient page's
 Acknowledge and resolve are page forms (CSRF-checked, permission ``alert.manage``: physicians and nurses) that
 call the same registry functions as the API. The live update is ``static/ward-board.js``: an ``EventSource``
 on ``/api/alerts/stream`` that reloads the table fragment (``/ward-board/table``) when an alert changes.
-The rule titles and explanations are the rule file's English text (clinical evidence, shown as written).
+The rule titles and explanations are the rule file's and the engine's English texts; a page in another language
+shows them through the ``core`` catalogue (:mod:`engraft.web.core_text`), a centre's own title as written.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def monitoring_alerts(context: AlertContext) -> Sequence[Alert]:
             shown.append(
                 Alert(
                     severity=_PANEL_SEVERITY[alert.severity],
-                    message=f"{title} ({status}): {alert.explanation}",
+                    message=f"{context.core(title)} ({status}): {context.core(alert.explanation)}",
                     link=f"{BOARD_PATH}#alert-{alert.id}",
                     source=context.gettext(SOURCE),
                 )

@@ -36,6 +36,7 @@ from engraft.registry.patient_record import read_chart_series, read_patient_reco
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
 from engraft.vocabulary import EventType
+from engraft.web.core_text import core_wording
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
@@ -265,7 +266,14 @@ def patient_record(
     unlinked_events = [e for e in events if e.episode_id is None]
     deaths = sorted((e for e in events if e.event_type is EventType.DEATH), key=lambda e: e.event_date)
     alerts = collect_alerts(
-        AlertContext(principal, registry, patient_id, [e.id for e in episodes], lambda m: translate(request, m))
+        AlertContext(
+            principal,
+            registry,
+            patient_id,
+            [e.id for e in episodes],
+            lambda m: translate(request, m),
+            core_wording(language_of(request).code),
+        )
     )
     today = dt.date.today()
     context = {

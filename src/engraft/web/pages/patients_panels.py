@@ -53,6 +53,8 @@ class AlertContext:
     patient_id: int
     episode_ids: Sequence[int]
     gettext: Callable[[str], str]
+    core: Callable[[str], str] = str
+    """A text of the pure core in the page's language (:func:`engraft.web.core_text.core_wording`)."""
 
 
 AlertProvider = Callable[[AlertContext], Sequence[Alert]]
