@@ -43,6 +43,7 @@ from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 from engraft.vocabulary.events import SosVodCriteria
+from engraft.vocabulary.phrases import Phrase
 
 BILIRUBIN_CODES: Final = ("1975-2", "14631-6")
 WEIGHT_CODES: Final = ("29463-7",)
@@ -155,6 +156,15 @@ def _reading(o: MonitoredObservation) -> Reading:
     return Reading(at=o.observed_at, quantity=Quantity(value=o.value, unit=o.unit))
 
 
+CRITERIA_MET: Final = Phrase(
+    "SOS/VOD criteria ({criteria}) met from the lab findings on day {day}: {met} ({reference})."
+)
+CRITERIA_POSSIBLE: Final = Phrase(
+    "Possible SOS/VOD ({criteria}): check clinical signs. Lab findings on day {day}: {met}. "
+    "The criteria would be met only with signs the engine cannot observe; not assessed: {unassessed} ({reference})."
+)
+
+
 def _finding(
     rule: MonitoringRule,
     context: EpisodeContext,
@@ -166,19 +176,18 @@ def _finding(
     met = "; ".join(c.finding for c in diagnosis.checks if c.met and c.sign is not SosVodSign.ONSET_WINDOW)
     unassessed = ", ".join(s.value for s in diagnosis.not_assessed)
     name = diagnosis.criteria.value
+    day = f"{context.day_of(at):+d}"
+    reference = rule.source.reference
     if key == "met":
-        text = f"SOS/VOD criteria ({name}) met from the lab findings on day {context.day_of(at):+d}: {met}"
+        text = CRITERIA_MET(criteria=name, day=day, met=met, reference=reference)
     else:
-        text = (
-            f"Possible SOS/VOD ({name}): check clinical signs. Lab findings on day {context.day_of(at):+d}: {met}. "
-            f"The criteria would be met only with signs the engine cannot observe; not assessed: {unassessed}"
-        )
+        text = CRITERIA_POSSIBLE(criteria=name, day=day, met=met, unassessed=unassessed, reference=reference)
     return Finding(
         key=key,
         triggering=tuple(sorted({o.id for o in used})),
         detected_at=at,
         result_time=max(o.result_time for o in used),
-        explanation=f"{text} ({rule.source.reference}).",
+        explanation=text,
     )
 
 

@@ -14,12 +14,14 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Final
 
+from engraft.grading.sos_vod_findings import SosVodSign
 from engraft.monitoring import default_rule_texts
 from engraft.outcomes import benchmark_report
 from engraft.scores.catalog import CATALOG
 from engraft.scores.graft_quality import THRESHOLDS, GraftCategory, Measure
 from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import ConditioningIntensity, DiseaseStatus, DonorEligibility
+from engraft.vocabulary.events import SosVodCriteria
 from engraft.web.catalogue_check import UsedMessage
 from engraft.web.core_text import CORE_CONTEXT, CORE_PACKAGES, _modules, core_phrases, parse_core_text
 from engraft.web.form_messages import FIXED_MESSAGES
@@ -32,8 +34,11 @@ RESULT_ENUMS: Final[tuple[type[Enum], ...]] = (
     GraftCategory,
     Measure,
     DiseaseStatus,
+    SosVodCriteria,
+    SosVodSign,
 )
-"""Enumerations a page shows by value (a result's band or value, a follow-up visit's disease status)."""
+"""Enumerations a page shows by value (a result's band or value, a follow-up visit's disease status, the
+SOS/VOD criteria set and the signs an alert's explanation names)."""
 SHOWN_CONSTANTS: Final[Mapping[str, str]] = {
     benchmark_report.METHOD: "engraft.outcomes.benchmark_report.METHOD",
     **{t.scope: "engraft.scores.graft_quality.THRESHOLDS (scope)" for t in THRESHOLDS if t.scope},
