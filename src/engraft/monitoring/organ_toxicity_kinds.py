@@ -48,6 +48,7 @@ from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import ADULT_AGE_YEARS, MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 from engraft.vocabulary.events import SosVodCriteria
+from engraft.vocabulary.phrases import Phrase
 
 CREATININE_CODES: Final = ("2160-0", "14682-9")
 BILIRUBIN_CODES: Final = ("1975-2", "14631-6")
@@ -86,6 +87,19 @@ class OrganToxicityParameters(RuleParameters):
     @property
     def codes(self) -> tuple[str, ...]:
         return _CODES[self.signal]
+
+
+SIGNAL_MET: Final = Phrase(
+    "{signal}: {values} against the baseline {baseline} of day {day} ({threshold}) ({reference})."
+)
+SIGNAL_MET_HIGHEST_RATIO: Final = Phrase(
+    "{signal}: {values} against the baseline {baseline} of day {day} ({threshold}); "
+    "highest so far {highest}x baseline ({reference})."
+)
+SIGNAL_MET_HIGHEST_PERCENT: Final = Phrase(
+    "{signal}: {values} against the baseline {baseline} of day {day} ({threshold}); "
+    "highest so far {highest} % above baseline ({reference})."
+)
 
 
 def _readings(
@@ -131,22 +145,30 @@ class OrganToxicityAdapter:
             return []
         used = [readings[r] for r in signal.first]
         peak = signal.peak
+        # The list's items stay plain text: a phrase "{value} on day {day}" would also match the whole list.
         shown = ", ".join(f"{o.value:g} {o.unit} on day {context.day_of(o.observed_at):+d}" for o in used)
         base = readings[baseline]
-        relative = "% above baseline" if p.signal is Signal.WEIGHT_GAIN else "x baseline"
-        explanation = (
-            f"{signal.name}: {shown} against the baseline {base.value:g} {base.unit} of day "
-            f"{context.day_of(base.observed_at):+d} ({signal.threshold})"
-        )
-        if peak is not None:
-            explanation += f"; highest so far {peak.relative:.3g}{' ' if relative.startswith('%') else ''}{relative}"
+        params = {
+            "signal": signal.name,
+            "values": shown,
+            "baseline": f"{base.value:g} {base.unit}",
+            "day": f"{context.day_of(base.observed_at):+d}",
+            "threshold": signal.threshold,
+            "reference": rule.source.reference,
+        }
+        if peak is None:
+            explanation = SIGNAL_MET(**params)
+        elif p.signal is Signal.WEIGHT_GAIN:
+            explanation = SIGNAL_MET_HIGHEST_PERCENT(**params, highest=f"{peak.relative:.3g}")
+        else:
+            explanation = SIGNAL_MET_HIGHEST_RATIO(**params, highest=f"{peak.relative:.3g}")
         return [
             Finding(
                 key="first-" + used[-1].observed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 triggering=(base.id, *(o.id for o in used)),
                 detected_at=used[-1].observed_at,
                 result_time=max(o.result_time for o in used),
-                explanation=f"{explanation} ({rule.source.reference}).",
+                explanation=explanation,
             )
         ]
 
