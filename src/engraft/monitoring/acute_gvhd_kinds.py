@@ -35,6 +35,7 @@ from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 from engraft.vocabulary import EventType
+from engraft.vocabulary.phrases import Phrase
 
 RASH: Final = "ENGRAFT-RASH-BSA"
 BULLAE: Final = "ENGRAFT-BULLAE"
@@ -45,6 +46,10 @@ BILIRUBIN: Final = ("1975-2", "14631-6")
 WEIGHT: Final = "29463-7"
 _TRIGGERS: Final = (RASH, STOOL, UPPER_GI)
 _ROMAN: Final = {1: "I", 2: "II", 3: "III", 4: "IV"}
+GRADE_REACHED: Final = Phrase(
+    "Acute GVHD grade {grade} ({version}) on day {day}: stages skin {skin}, liver {liver}, upper GI {upper_gi}, "
+    "lower GI {lower_gi}, from the latest findings within {hours} h ({reference})."
+)
 
 
 class AcuteGvhdParameters(RuleParameters):
@@ -124,10 +129,16 @@ class AcuteGvhdAdapter:
                     triggering=tuple(o.id for o in used),
                     detected_at=moment.observed_at,
                     result_time=max(o.result_time for o in used),
-                    explanation=(
-                        f"Acute GVHD grade {_ROMAN[grade.value]} ({grade.rule.version}) on day {day:+d}: stages skin "
-                        f"{s.skin}, liver {s.liver}, upper GI {s.upper_gi}, lower GI {s.lower_gi}, from the latest "
-                        f"findings within {p.window_hours} h ({rule.source.reference})."
+                    explanation=GRADE_REACHED(
+                        grade=_ROMAN[grade.value],
+                        version=grade.rule.version,
+                        day=f"{day:+d}",
+                        skin=s.skin,
+                        liver=s.liver,
+                        upper_gi=s.upper_gi,
+                        lower_gi=s.lower_gi,
+                        hours=p.window_hours,
+                        reference=rule.source.reference,
                     ),
                     event=event,
                 )

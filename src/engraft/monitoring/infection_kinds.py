@@ -29,6 +29,7 @@ from engraft.measurements import Dimension, Quantity, lookup_observation_kind
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.vocabulary.phrases import Phrase
 
 TEMPERATURE_CODES: Final = ("8310-5",)
 ANC_CODES: Final = ("751-8", "753-4", "26499-4")
@@ -38,6 +39,16 @@ class FebrileNeutropeniaParameters(RuleParameters):
     temperature_loinc: tuple[str, ...] = Field(default=TEMPERATURE_CODES, min_length=1)
     anc_loinc: tuple[str, ...] = Field(default=ANC_CODES, min_length=1)
     anc_window_hours: int = Field(default=24, ge=1, le=72, strict=True, description="ANC this near the onset.")
+
+
+FEBRILE_NEUTROPENIA: Final = Phrase(
+    "Fever ({kind}: {temperatures}) from {onset} UTC, day {day}, with ANC {anc} x10^9/L at {anc_at} UTC: "
+    "febrile neutropenia ({version})."
+)
+FEBRILE_NEUTROPENIA_NOTED: Final = Phrase(
+    "Fever ({kind}: {temperatures}) from {onset} UTC, day {day}, with ANC {anc} x10^9/L at {anc_at} UTC: "
+    "febrile neutropenia ({version}). Note: {notes}."
+)
 
 
 def _check(rule_id: str, codes: tuple[str, ...], dimension: Dimension, what: str) -> None:
@@ -88,13 +99,19 @@ class FebrileNeutropeniaAdapter:
                 continue
             used = [temperatures[r] for r in fever.readings] + [counts[result.anc]]
             shown = ", ".join(f"{temperatures[r].value:g} {temperatures[r].unit}" for r in fever.readings)
-            explanation = (
-                f"Fever ({fever.kind.value}: {shown}) from {fever.onset:%Y-%m-%d %H:%M} UTC, day "
-                f"{context.day_of(fever.onset):+d}, with ANC {result.anc.count:g} x10^9/L at "
-                f"{result.anc.at:%Y-%m-%d %H:%M} UTC: febrile neutropenia ({result.rule.version})."
-            )
+            params = {
+                "kind": fever.kind.value,
+                "temperatures": shown,
+                "onset": f"{fever.onset:%Y-%m-%d %H:%M}",
+                "day": f"{context.day_of(fever.onset):+d}",
+                "anc": f"{result.anc.count:g}",
+                "anc_at": f"{result.anc.at:%Y-%m-%d %H:%M}",
+                "version": result.rule.version,
+            }
             if result.notes:
-                explanation += " Note: " + "; ".join(result.notes) + "."
+                explanation = FEBRILE_NEUTROPENIA_NOTED(**params, notes="; ".join(result.notes))
+            else:
+                explanation = FEBRILE_NEUTROPENIA(**params)
             findings.append(
                 Finding(
                     key="fever-" + fever.onset.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
