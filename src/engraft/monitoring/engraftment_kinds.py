@@ -32,6 +32,7 @@ from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 from engraft.vocabulary import EventType
+from engraft.vocabulary.phrases import Phrase
 
 ANC_CODES: Final = ("751-8", "753-4", "26499-4")
 PLATELET_CODES: Final = ("777-3", "778-1", "26515-7")
@@ -42,6 +43,26 @@ _EVENTS: Final = {
 }
 _NAMES: Final = {Lineage.NEUTROPHIL: "ANC", Lineage.PLATELET: "platelets"}
 _SHOWN_BEFORE_DEADLINE = 3
+_ENGRAFTED_HEAD: Final = "{name} >= {threshold} x10^9/L: {values}"
+_ENGRAFTED_TAIL: Final = ". {lineage} engraftment on day {day} ({rule}, {version})."
+ENGRAFTED: Final = {
+    (nadir, noted): Phrase(
+        _ENGRAFTED_HEAD
+        + ("; nadir {nadir} on day {nadir_day}" if nadir else "")
+        + _ENGRAFTED_TAIL
+        + (" Note: {notes}." if noted else "")
+    )
+    for nadir in (False, True)
+    for noted in (False, True)
+}
+"""The engraftment day's explanation, by whether a nadir is known and whether the definition adds notes."""
+NOT_ENGRAFTED: Final = Phrase(
+    "No {lineage} engraftment by the end of day {day} (centre rule; last {name} values by then: {last})."
+)
+NOT_ENGRAFTED_UNTIL_LATER: Final = Phrase(
+    "No {lineage} engraftment by the end of day {day} (centre rule; last {name} values by then: {last}). "
+    "Engrafted later, on day {later}."
+)
 
 
 class CountCodes(RuleParameters):
@@ -131,14 +152,20 @@ class EngraftmentDayAdapter:
         qualifying = _qualifying(result, by_day)
         name = _NAMES[self.lineage]
         values = ", ".join(f"{m.count:g} on day {m.day:+d}" for m in result.qualifying)
-        nadir = f"; nadir {result.nadir.count:g} on day {result.nadir.day:+d}" if result.nadir is not None else ""
-        explanation = (
-            f"{name} >= {result.threshold:g} x10^9/L: {values}{nadir}. "
-            f"{self.lineage.value.capitalize()} engraftment on day {result.day:+d} ({result.rule.name}, "
-            f"{result.rule.version})."
-        )
+        params = {
+            "name": name,
+            "threshold": f"{result.threshold:g}",
+            "values": values,
+            "lineage": self.lineage.value.capitalize(),
+            "day": f"{result.day:+d}",
+            "rule": result.rule.name,
+            "version": result.rule.version,
+        }
+        if result.nadir is not None:
+            params |= {"nadir": f"{result.nadir.count:g}", "nadir_day": f"{result.nadir.day:+d}"}
         if result.notes:
-            explanation += " Note: " + "; ".join(result.notes) + "."
+            params["notes"] = "; ".join(result.notes)
+        explanation = ENGRAFTED[result.nadir is not None, bool(result.notes)](**params)
         return [
             Finding(
                 key="engrafted",
@@ -191,13 +218,11 @@ class NoEngraftmentByDayAdapter:
         shown = before[-_SHOWN_BEFORE_DEADLINE:]
         last = ", ".join(f"{o.value:g} {o.unit} on day {context.day_of(o.observed_at):+d}" for o in shown) or "none"
         cleared_at = None
-        explanation = (
-            f"No {parameters.lineage.value} engraftment by the end of day {parameters.day:+d} "
-            f"(centre rule; last {name} values by then: {last})."
-        )
+        params = {"lineage": parameters.lineage.value, "day": f"{parameters.day:+d}", "name": name, "last": last}
+        explanation = NOT_ENGRAFTED(**params)
         if result.day is not None:
             cleared_at = _qualifying(result, by_day)[-1].observed_at
-            explanation += f" Engrafted later, on day {result.day:+d}."
+            explanation = NOT_ENGRAFTED_UNTIL_LATER(**params, later=f"{result.day:+d}")
         return [
             Finding(
                 key=f"day-{parameters.day}",
