@@ -41,10 +41,22 @@ from engraft.measurements import Dimension, convert, lookup_observation_kind
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.vocabulary.phrases import Phrase
 
 ANC_CODES: Final = ("751-8", "753-4", "26499-4")
 PLATELET_CODES: Final = ("777-3", "778-1", "26515-7")
 _SHOWN: Final = 3
+
+
+PRIMARY_SUSPECTED: Final = Phrase(
+    "Primary graft failure suspected: no neutrophil recovery by day {limit} after a {graft} graft "
+    "(last daily lowest ANC values by then: {last}). To confirm: {to_confirm}. {notes} ({reference})."
+)
+SECONDARY_SUSPECTED: Final = Phrase(
+    "Secondary graft failure suspected: support after neutrophil and platelet recovery ({given}); counts "
+    "below the recovery thresholds after recovery: {declines}. To confirm: {to_confirm}. "
+    "Growth-factor support is not fed to the engine and was not assessed ({reference})."
+)
 
 
 class GraftFailureParameters(RuleParameters):
@@ -111,10 +123,13 @@ class PrimaryGraftFailureAdapter:
         deadline = context.start_of_day(limit + 1)
         shown = result.observations[-_SHOWN:]
         last = ", ".join(f"{m.count:g} x10^9/L on day {m.day:+d}" for m in shown)
-        explanation = (
-            f"Primary graft failure suspected: no neutrophil recovery by day {limit:+d} after a {graft.value} graft "
-            f"(last daily lowest ANC values by then: {last}). To confirm: {', '.join(result.to_confirm)}. "
-            f"{'; '.join(result.notes)} ({rule.source.reference})."
+        explanation = PRIMARY_SUSPECTED(
+            limit=f"{limit:+d}",
+            graft=graft.value,
+            last=last,
+            to_confirm=", ".join(result.to_confirm),
+            notes="; ".join(result.notes),
+            reference=rule.source.reference,
         )
         triggering = _ids(shown, by_day)
         return [
@@ -159,10 +174,11 @@ class SecondaryGraftFailureAdapter:
         first = result.support[0]
         given = ", ".join(f"{s.kind.value} on day {s.day:+d}" for s in result.support[:_SHOWN])
         declines = ", ".join(f"{m.count:g} x10^9/L on day {m.day:+d}" for m in result.observations) or "none recorded"
-        explanation = (
-            f"Secondary graft failure suspected: support after neutrophil and platelet recovery ({given}); counts "
-            f"below the recovery thresholds after recovery: {declines}. To confirm: {', '.join(result.to_confirm)}. "
-            f"Growth-factor support is not fed to the engine and was not assessed ({rule.source.reference})."
+        explanation = SECONDARY_SUSPECTED(
+            given=given,
+            declines=declines,
+            to_confirm=", ".join(result.to_confirm),
+            reference=rule.source.reference,
         )
         both = {day: [*anc_days.get(day, []), *platelet_days.get(day, [])] for day in {*anc_days, *platelet_days}}
         triggering = _ids(result.observations, both)
