@@ -26,6 +26,7 @@ from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import (
+    DiseaseStatus,
     DonorEligibility,
     DonorRelation,
     EventSource,
@@ -85,7 +86,11 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     ).id
     diagnosis = service.create_diagnosis(
         DiagnosisIn(
-            patient_id=ann, who_name="Acute myeloid leukaemia", icd10="C92.0", diagnosis_date=dt.date(2024, 1, 2)
+            patient_id=ann,
+            who_name="Acute myeloid leukaemia",
+            icd10="C92.0",
+            diagnosis_date=dt.date(2024, 1, 2),
+            status_at_transplant=DiseaseStatus.STABLE_DISEASE,
         )
     )
     donor = service.create_donor(
@@ -472,6 +477,7 @@ def test_pages_in_simplified_chinese(as_role: Callable[..., TestClient], registr
     record = client.get(f"/patients/{registry.ann}").text
     assert "中性粒细胞" in record
     assert "1970年5月17日" in record
+    assert "<td>疾病稳定</td>" in record and "stable disease" not in record  # disease status at transplant
 
 
 def test_alert_providers_fill_the_alerts_region(as_role: Callable[..., TestClient], registry: Registry) -> None:
