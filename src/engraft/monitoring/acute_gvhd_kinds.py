@@ -30,7 +30,6 @@ from engraft.grading.acute_gvhd_staging import (
     UpperGiFindings,
     stage_acute_gvhd,
 )
-from engraft.measurements import Quantity
 from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -95,13 +94,13 @@ class AcuteGvhdAdapter:
                     rash_bsa_percent=latest[RASH].value,
                     bullae_desquamation_bsa_percent=latest[BULLAE].value if BULLAE in latest else 0.0,
                 ),
-                liver=LiverFindings(total_bilirubin=_quantity(latest[BILIRUBIN[0]])),
+                liver=LiverFindings(total_bilirubin=latest[BILIRUBIN[0]].quantity),
                 upper_gi=UpperGiFindings(persistent_nausea_vomiting_or_anorexia=latest[UPPER_GI].value >= 1),
                 lower_gi=LowerGiFindings(
-                    stool_output=_quantity(latest[STOOL]),
+                    stool_output=latest[STOOL].quantity,
                     grossly_bloody_stool=BLOODY_STOOL in latest and latest[BLOODY_STOOL].value >= 1,
                 ),
-                body_weight=_quantity(latest[WEIGHT]) if WEIGHT in latest else None,
+                body_weight=latest[WEIGHT].quantity if WEIGHT in latest else None,
             )
             staging = stage_acute_gvhd(findings)
             grade = staging.grade()
@@ -145,10 +144,6 @@ class AcuteGvhdAdapter:
             )
             reached = grade.value
         return found
-
-
-def _quantity(o: MonitoredObservation) -> Quantity:
-    return Quantity(value=o.value, unit=o.unit)
 
 
 ACUTE_GVHD_ADAPTERS: Final = (AcuteGvhdAdapter(),)

@@ -30,12 +30,10 @@ from engraft.grading.engraftment import NEUTROPHIL_RULE, PLATELET_RULE
 from engraft.measurements import Dimension, convert, lookup_observation_kind
 from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext, MonitoredObservation
 from engraft.vocabulary import EventType
 from engraft.vocabulary.phrases import Phrase
 
-ANC_CODES: Final = ("751-8", "753-4", "26499-4")
-PLATELET_CODES: Final = ("777-3", "778-1", "26515-7")
 _CODES: Final = {Lineage.NEUTROPHIL: ANC_CODES, Lineage.PLATELET: PLATELET_CODES}
 _EVENTS: Final = {
     Lineage.NEUTROPHIL: EventType.NEUTROPHIL_ENGRAFTMENT,

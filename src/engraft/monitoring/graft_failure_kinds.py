@@ -40,11 +40,9 @@ from engraft.grading.graft_failure import (
 from engraft.measurements import Dimension, convert, lookup_observation_kind
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext, MonitoredObservation
 from engraft.vocabulary.phrases import Phrase
 
-ANC_CODES: Final = ("751-8", "753-4", "26499-4")
-PLATELET_CODES: Final = ("777-3", "778-1", "26515-7")
 _SHOWN: Final = 3
 
 

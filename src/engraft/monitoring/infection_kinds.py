@@ -28,11 +28,10 @@ from engraft.grading.febrile_neutropenia import TemperatureSite
 from engraft.measurements import Dimension, Quantity, lookup_observation_kind
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import ANC_CODES, EpisodeContext, MonitoredObservation
 from engraft.vocabulary.phrases import Phrase
 
 TEMPERATURE_CODES: Final = ("8310-5",)
-ANC_CODES: Final = ("751-8", "753-4", "26499-4")
 
 
 class FebrileNeutropeniaParameters(RuleParameters):

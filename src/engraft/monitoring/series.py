@@ -10,11 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from typing import Final
 
 from pydantic import Field, field_validator
 
+from engraft.measurements import Quantity
 from engraft.provenance import FrozenModel
 from engraft.vocabulary import GraftSource, TransplantType
+
+ANC_CODES: Final = ("751-8", "753-4", "26499-4")
+"""LOINC codes of an absolute neutrophil count the rules read (automated, manual, and in blood by count)."""
+PLATELET_CODES: Final = ("777-3", "778-1", "26515-7")
+"""LOINC codes of a platelet count the rules read."""
 
 
 class MonitoredObservation(FrozenModel):
@@ -42,6 +49,11 @@ class MonitoredObservation(FrozenModel):
         if not math.isfinite(value):
             raise ValueError(f"value={value} is not a finite number")
         return value
+
+    @property
+    def quantity(self) -> Quantity:
+        """The value with its unit, for the grading rules."""
+        return Quantity(value=self.value, unit=self.unit)
 
     @property
     def result_time(self) -> dt.datetime:

@@ -38,7 +38,6 @@ from engraft.grading.sos_vod_diagnosis import (
 )
 from engraft.grading.sos_vod_findings import SosVodFindings, SosVodSign, WeightGain
 from engraft.grading.timed import Reading
-from engraft.measurements import Quantity
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -119,10 +118,10 @@ class SosVodAdapter:
                 rising = signal is not None and signal.status is SignalStatus.MET
             gain = None
             if weight is not None and base_weight is not None:
-                gain = WeightGain.from_weights(_quantity(base_weight), _quantity(weight))
+                gain = WeightGain.from_weights(base_weight.quantity, weight.quantity)
             lab = SosVodFindings(
                 day_after_hsct=day,
-                bilirubin=None if bili is None else _quantity(bili),
+                bilirubin=None if bili is None else bili.quantity,
                 weight_gain=gain,
                 bilirubin_rising_three_days=rising,
             )
@@ -148,12 +147,8 @@ def _latest(series: list[MonitoredObservation], at: dt.datetime) -> MonitoredObs
     return recent[-1] if recent else None
 
 
-def _quantity(o: MonitoredObservation) -> Quantity:
-    return Quantity(value=o.value, unit=o.unit)
-
-
 def _reading(o: MonitoredObservation) -> Reading:
-    return Reading(at=o.observed_at, quantity=Quantity(value=o.value, unit=o.unit))
+    return Reading(at=o.observed_at, quantity=o.quantity)
 
 
 CRITERIA_MET: Final = Phrase(
