@@ -77,4 +77,5 @@ class Citation(FrozenModel):
         ids = "; ".join(
             x for x in (f"doi:{self.doi}" if self.doi else "", f"PMID {self.pmid}" if self.pmid else "") if x
         )
-        return f"{self.authors}. {self.journal} {self.year}" + (f" ({ids})" if ids else "")
+        authors = self.authors if self.authors.endswith(".") else f"{self.authors}."
+        return f"{authors} {self.journal} {self.year}" + (f" ({ids})" if ids else "")

@@ -33,7 +33,8 @@ def _report(kind: str) -> RiskReport:
 
 
 def _sections(report: RiskReport) -> Iterator[tuple[str, list[Message]]]:
-    yield "transplant", [report.transplant.kind, report.transplant.donor, report.transplant.graft]
+    purpose = [report.transplant.purpose] if report.transplant.purpose else []
+    yield "transplant", [report.transplant.kind, *purpose, report.transplant.donor, report.transplant.graft]
     yield (
         "risk scores",
         [
@@ -42,6 +43,7 @@ def _sections(report: RiskReport) -> Iterator[tuple[str, list[Message]]]:
             for m in (
                 s.what_it_is,
                 s.yours,
+                *([s.rule_note] if s.rule_note else []),
                 *(f.text for f in s.figures),
                 *([s.figures_note] if s.figures_note else []),
             )

@@ -20,6 +20,7 @@ def demo_summary_table(summary: DemoSummary) -> Table:
         *((f"episodes: {kind.replace('_', ' ')}", f"{n:,}") for kind, n in summary.episodes.items()),
         *((f"events: {kind.replace('_', ' ')}", f"{n:,}") for kind, n in summary.events.items()),
         ("follow-up visits", f"{summary.follow_ups:,}"),
+        ("risk scores (pre-transplant)", f"{summary.assessments:,}"),
         ("observations", f"{summary.observations:,}"),
         ("day 0 dates", f"{first} to {summary.end_date.isoformat()}"),
         ("seed", str(summary.seed)),

@@ -22,7 +22,9 @@ from engraft.demo.cohort import (
     SyntheticTransplant,
 )
 from engraft.demo.labs import reported_labs, reported_vitals
+from engraft.demo.risk_answers import risk_profile_request
 from engraft.registry.observations import ObservationRow, add_observations
+from engraft.registry.risk_profile import build_risk_profile
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn
 from engraft.registry.schemas.donor import DonorIn, MarkerIn
 from engraft.registry.schemas.episode import ConditioningAgentIn, EpisodeIn
@@ -49,6 +51,9 @@ class DemoSummary:
     seed: int
     first_day0: dt.date | None
     end_date: dt.date
+    assessments: int = 0
+    """Risk-profile results (HCT-CI, EBMT score, ...) from the synthetic pre-transplant answers
+    (:mod:`engraft.demo.risk_answers`)."""
 
     @property
     def transplants(self) -> int:
@@ -61,6 +66,7 @@ class _Tally:
     donors: int = 0
     observations: int = 0
     follow_ups: int = 0
+    assessments: int = 0
     episodes: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
 
@@ -100,7 +106,7 @@ def load_demo_cohort(
     first_day0: dt.date | None = None
     for transplant in cohort:
         first_day0 = first_day0 or transplant.plan.day0
-        pending.extend(_write_transplant(service, transplant, tally, hla_typings))
+        pending.extend(_write_transplant(service, transplant, tally, hla_typings, seed))
         unreported += 1
         if len(pending) >= OBSERVATION_BATCH or transplant.number == transplants:
             tally.observations += add_observations(service, pending).inserted
@@ -117,6 +123,7 @@ def load_demo_cohort(
         observations=tally.observations,
         events=dict(sorted(tally.events.items())),
         follow_ups=tally.follow_ups,
+        assessments=tally.assessments,
         seed=seed,
         first_day0=first_day0,
         end_date=end,
@@ -124,7 +131,7 @@ def load_demo_cohort(
 
 
 def _write_transplant(
-    service: RegistryService, transplant: SyntheticTransplant, tally: _Tally, hla_typings: bool
+    service: RegistryService, transplant: SyntheticTransplant, tally: _Tally, hla_typings: bool, seed: int
 ) -> list[ObservationRow]:
     plan = transplant.plan
     site = plan.centre
@@ -204,6 +211,8 @@ def _write_transplant(
         )
     )
     tally.episodes[plan.transplant_type.value] += 1
+    profile = build_risk_profile(service, episode.id, risk_profile_request(transplant, seed))
+    tally.assessments += len(profile.assessments)
     for event in transplant.events:
         service.create_event(
             EventIn(

@@ -25,7 +25,7 @@ from engraft.outcomes.registry_endpoints import derive_endpoint
 from engraft.provenance import FrozenModel
 from engraft.reports.episode_facts import EpisodeFacts
 from engraft.reports.frequencies import Frequency
-from engraft.reports.messages import N_, Message, msg, verbatim
+from engraft.reports.messages import N_, Message, Verbatim, msg, verbatim
 from engraft.vocabulary import DonorRelation, TransplantType
 
 DEFAULT_MIN_PEERS: Final = 30
@@ -169,6 +169,43 @@ def _figure(peers: OutcomeTable, endpoint: str) -> CentreFigure:
     )
 
 
+_TOO_FEW: Final = N_(
+    "{group} Too few to show: only {peers} similar patients were treated here, and we show the centre's own results "
+    "only when there are at least {min_peers}. Figures from so few people could mislead."
+)
+_TOO_FEW_ONE: Final = N_(
+    "{group} Too few to show: only {peers} similar patient was treated here, and we show the centre's own results "
+    "only when there are at least {min_peers}. Figures from so few people could mislead."
+)
+_SHOWN: Final = N_("{peers} similar patients were treated here. {group} The ranges show how sure we can be.")
+_SHOWN_ONE: Final = N_("{peers} similar patient was treated here. {group} The ranges show how sure we can be.")
+
+_DISEASE_GROUP_NAMES: Final[dict[str, str]] = {
+    "CML": N_("chronic myeloid leukaemia"),
+    "MDS/MPN": N_("myelodysplastic or myeloproliferative neoplasms"),
+    "AML": N_("acute myeloid leukaemia"),
+    "ALL": N_("acute lymphoblastic leukaemia"),
+    "CLL": N_("chronic lymphocytic leukaemia"),
+    "Other leukaemia": N_("other leukaemias"),
+    "Plasma cell disorders": N_("plasma cell disorders such as myeloma"),
+    "Hodgkin lymphoma": N_("Hodgkin lymphoma"),
+    "Non-Hodgkin lymphoma": N_("non-Hodgkin lymphoma"),
+    "Bone marrow failure": N_("bone marrow failure"),
+    "Haemoglobinopathies": N_("inherited red blood cell disorders such as thalassaemia or sickle cell disease"),
+    "Primary immune deficiencies": N_("inborn immune deficiencies"),
+    "Autoimmune disease": N_("autoimmune diseases"),
+    "Inherited disorders of metabolism": N_("inherited metabolic disorders"),
+    "Solid tumours": N_("solid tumours"),
+}
+"""Plain names of the EBMT survey's indication groups (:data:`engraft.outcomes.activity.INDICATION_RULES`)."""
+
+
+def disease_group_name(group: str) -> Message | Verbatim:
+    """The disease group in plain words, translated; a group without a plain name is shown as it is."""
+    name = _DISEASE_GROUP_NAMES.get(group)
+    return msg(name) if name is not None else verbatim(group)
+
+
 def centre_results(table: OutcomeTable, facts: EpisodeFacts, *, min_peers: int = DEFAULT_MIN_PEERS) -> CentreResults:
     """The centre's 1-year results for patients like this one, shown only when ``min_peers`` qualify."""
     if min_peers < 1:
@@ -186,30 +223,22 @@ def centre_results(table: OutcomeTable, facts: EpisodeFacts, *, min_peers: int =
     )
     group = msg(
         N_(
-            "Similar patients: same centre ({centre}), same type of transplant and donor, same disease group "
-            "({group}), {ages}."
+            "We compare you with patients treated at this centre ({centre}). They had the same type of transplant "
+            "and donor as you. They had the same kind of disease ({group}) and were {ages}."
         ),
         centre=verbatim(criteria.centre),
-        group=verbatim(criteria.disease_group),
+        group=disease_group_name(criteria.disease_group),
         ages=ages,
     )
     if len(peers) < min_peers:
         statement = msg(
-            N_(
-                "{group} Too few to show: only {peers} similar patients were treated here, and we show the "
-                "centre's own results only when there are at least {min_peers}. Figures from so few people "
-                "could mislead."
-            ),
+            _TOO_FEW_ONE if len(peers) == 1 else _TOO_FEW,
             group=group,
             peers=len(peers),
             min_peers=min_peers,
         )
         return CentreResults(criteria=criteria, peers=len(peers), min_peers=min_peers, shown=False, statement=statement)
-    statement = msg(
-        N_("{peers} similar patients were treated here. {group} The ranges show how sure we can be."),
-        peers=len(peers),
-        group=group,
-    )
+    statement = msg(_SHOWN_ONE if len(peers) == 1 else _SHOWN, peers=len(peers), group=group)
     figures = tuple(_figure(peers, endpoint) for endpoint in ("os", "nrm", "relapse"))
     return CentreResults(
         criteria=criteria, peers=len(peers), min_peers=min_peers, shown=True, statement=statement, figures=figures

@@ -7,6 +7,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import Final
 
+from pydantic import Field
+
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.provenance import Citation, FrozenModel
 from engraft.reports.centre_results import DEFAULT_MIN_PEERS, CentreResults, centre_results
@@ -14,9 +16,17 @@ from engraft.reports.episode_facts import EpisodeFacts
 from engraft.reports.frequencies import Frequency
 from engraft.reports.genomic_safety import INTRODUCTION, GenomicFinding, genomic_findings
 from engraft.reports.instruments import InstrumentSection, instrument_sections
-from engraft.reports.messages import N_, Message, msg
+from engraft.reports.messages import N_, Message, msg, verbatim
 from engraft.reports.timeline import EBMT_HANDBOOK_2024, Phase, timeline
-from engraft.reports.wording import DONORS, GRAFT_SOURCES, NO_DONOR_RECORDED, TRANSPLANT_TYPES
+from engraft.reports.wording import (
+    DONORS,
+    FIGHTS_THE_DISEASE,
+    GRAFT_SOURCES,
+    NO_DONOR_RECORDED,
+    REPLACES_THE_CELLS,
+    TRANSPLANT_TYPES,
+    is_neoplasm,
+)
 from engraft.vocabulary import DonorRelation, TransplantType
 
 REPORT_VERSION: Final = "1"
@@ -30,6 +40,9 @@ SUPPORTS_NOT_REPLACES: Final = N_(
 
 class TransplantSection(FrozenModel):
     kind: Message
+    purpose: Message | None = Field(
+        default=None, description="what the donor's cells do against this disease; None without a diagnosis"
+    )
     donor: Message
     graft: Message
 
@@ -73,9 +86,14 @@ class RiskReport(FrozenModel):
 
     def messages(self) -> Iterator[Message]:
         """Every message of the document, in reading order."""
-        yield from (self.transplant.kind, self.transplant.donor, self.transplant.graft)
+        yield self.transplant.kind
+        if self.transplant.purpose is not None:
+            yield self.transplant.purpose
+        yield from (self.transplant.donor, self.transplant.graft)
         for section in self.instruments:
             yield from (section.title, section.what_it_is, section.yours)
+            if section.rule_note is not None:
+                yield section.rule_note
             if section.figures_note is not None:
                 yield section.figures_note
             for figure in section.figures:
@@ -109,8 +127,14 @@ def _transplant(facts: EpisodeFacts) -> TransplantSection:
         donor = msg(NO_DONOR_RECORDED)
     else:
         donor = msg(DONORS[facts.donor_relation])
+    purpose = None
+    if facts.transplant_type is TransplantType.ALLOGENEIC and facts.icd10:
+        purpose = msg(FIGHTS_THE_DISEASE if is_neoplasm(facts.icd10) else REPLACES_THE_CELLS)
     return TransplantSection(
-        kind=msg(TRANSPLANT_TYPES[facts.transplant_type]), donor=donor, graft=msg(GRAFT_SOURCES[facts.graft_source])
+        kind=msg(TRANSPLANT_TYPES[facts.transplant_type]),
+        purpose=purpose,
+        donor=donor,
+        graft=msg(GRAFT_SOURCES[facts.graft_source]),
     )
 
 
@@ -174,7 +198,7 @@ def build_risk_report(
         instruments=instruments,
         centre=centre,
         timeline=timeline(facts.transplant_type),
-        genomic_introduction=msg(INTRODUCTION, year=2024) if allogeneic else None,
+        genomic_introduction=msg(INTRODUCTION, year=verbatim("2024")) if allogeneic else None,
         genomic=genomic,
         missing=_missing(facts, centre),
         references=_references(instruments, genomic),

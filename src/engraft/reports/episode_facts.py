@@ -12,7 +12,7 @@ from engraft.provenance import Citation, FrozenModel, VerificationLevel
 from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import DiseaseStatus, DonorRelation, GraftSource, TransplantType
 
-_FINDING_KEYS = ("instrument", "version", "value", "band", "outcomes", "citation")
+_FINDING_KEYS = ("instrument", "version", "value", "band", "outcomes", "citation", "verification")
 
 
 class InstrumentFinding(FrozenModel):
@@ -24,6 +24,10 @@ class InstrumentFinding(FrozenModel):
     band: str
     outcomes: tuple[PublishedOutcome, ...] = ()
     citation: Citation
+    verification: VerificationLevel = Field(
+        default=VerificationLevel.UNVERIFIED,
+        description="how far the rule that gave the value was checked (a stored result without it: unverified)",
+    )
     assessed_at: dt.datetime | None = None
 
     @classmethod

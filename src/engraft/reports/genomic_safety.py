@@ -93,6 +93,6 @@ def genomic_findings() -> tuple[GenomicFinding, ...]:
 
 
 INTRODUCTION: Final = N_(
-    "Families often ask if the donor's cells age faster or turn into cancer in the patient. Studies in {year} "
-    "looked at people many years after a transplant. The studies were small, but what they found is reassuring."
+    "Families often ask if the donor's cells age faster or turn into cancer in the patient. Studies published in "
+    "{year} looked at people many years after a transplant. The studies were small, but what they found is reassuring."
 )

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from pydantic import Field
+
 from engraft.provenance import Citation, FrozenModel, VerificationLevel
 from engraft.reports.episode_facts import SHOWN_AS_NUMBERS, EpisodeFacts, InstrumentFinding, figure_level
 from engraft.reports.frequencies import Frequency
 from engraft.reports.messages import N_, Message, Verbatim, msg, verbatim
-from engraft.reports.wording import LEVEL_NAMES
+from engraft.reports.wording import LEVEL_NAMES, is_neoplasm
+from engraft.scores.ebmt import disease_for_icd10
 from engraft.scores.provenance import PublishedOutcome
 from engraft.vocabulary import TransplantType
 
@@ -39,6 +42,7 @@ class InstrumentSection(FrozenModel):
     title: Message
     what_it_is: Message
     yours: Message
+    rule_note: Message | None = Field(default=None, description="said when the result's rule is unverified")
     assessed: bool
     figures: tuple[FigureLine, ...] = ()
     figures_note: Message | None = None
@@ -52,6 +56,8 @@ class _Instrument(FrozenModel):
     what_it_is: str
     what_it_is_params: tuple[tuple[str, int], ...] = ()
     allogeneic_only: bool = False
+    value_is_entered: bool = False
+    """The value is what the team recorded (a performance score), not worked out by a rule."""
 
 
 _INSTRUMENTS: Final = (
@@ -94,6 +100,7 @@ _INSTRUMENTS: Final = (
             "This scale shows how well you can do your daily tasks, or play for a child. A higher number means "
             "you can do more on your own. People who are more active before a transplant often cope better."
         ),
+        value_is_entered=True,
     ),
 )
 
@@ -219,11 +226,45 @@ FROM_DONOR_STUDIES: Final = N_(
 """Said instead of the figures for an autologous transplant: the instruments' outcome cohorts are allogeneic."""
 
 
+RISK_GROUP_NAMES: Final[dict[str, str]] = {
+    "low": N_("low"),
+    "intermediate": N_("intermediate"),
+    "high": N_("high"),
+    "very high": N_("very high"),
+    "high/very high": N_("high or very high"),
+}
+"""The refined DRI's risk groups in plain, translated words; another text value is shown as it is stored."""
+
+
 def _yours(finding: InstrumentFinding) -> Message:
     value = finding.value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return msg(N_("Your result: {value}."), value=value)
-    return msg(N_("Your result: {value}."), value=verbatim(str(value)))
+    group = RISK_GROUP_NAMES.get(str(value))
+    return msg(N_("Your result: {value}."), value=msg(group) if group is not None else verbatim(str(value)))
+
+
+RULE_NOT_CHECKED: Final = N_(
+    "Parts of how this result is worked out have not yet been checked against the study that made the score. "
+    "Take it as a rough guide and ask your doctor what it means for you."
+)
+"""Said beside a result whose rule is ``unverified`` (the value is shown, its rule is not vouched for)."""
+
+NOT_A_NEOPLASM: Final = N_("This index is for cancers of the blood, so it does not apply to your disease.")
+NOT_AN_EBMT_DISEASE: Final = N_(
+    "This score was made for a list of blood diseases that does not include yours, so it does not apply to you."
+)
+
+
+def _not_for_disease(instrument: str, icd10: str | None) -> str | None:
+    """Why ``instrument`` does not apply to this diagnosis, or None when it may apply (or the diagnosis is unknown)."""
+    if not icd10:
+        return None
+    if instrument == "refined-dri" and not is_neoplasm(icd10):
+        return NOT_A_NEOPLASM
+    if instrument == "ebmt-risk" and disease_for_icd10(icd10) is None:
+        return NOT_AN_EBMT_DISEASE
+    return None
 
 
 def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
@@ -237,6 +278,12 @@ def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
             sections.append(InstrumentSection(key=key, title=title, what_it_is=what, yours=yours, assessed=False))
             continue
         finding = facts.finding(*instrument.names)
+        not_for_disease = _not_for_disease(key, facts.icd10)
+        if finding is None and not_for_disease is not None:
+            sections.append(
+                InstrumentSection(key=key, title=title, what_it_is=what, yours=msg(not_for_disease), assessed=False)
+            )
+            continue
         if finding is None:
             yours = msg(
                 N_("This was not assessed for you yet, so we cannot say what it shows. Ask your doctor about it.")
@@ -250,6 +297,11 @@ def instrument_sections(facts: EpisodeFacts) -> tuple[InstrumentSection, ...]:
                 title=title,
                 what_it_is=what,
                 yours=_yours(finding),
+                rule_note=(
+                    msg(RULE_NOT_CHECKED)
+                    if finding.verification is VerificationLevel.UNVERIFIED and not instrument.value_is_entered
+                    else None
+                ),
                 assessed=True,
                 figures=() if own_cells else tuple(figure_line(o) for o in finding.outcomes),
                 figures_note=msg(FROM_DONOR_STUDIES) if own_cells else None,

@@ -15,7 +15,7 @@ from engraft.vocabulary import DonorRelation, GraftSource, TransplantType
 LEVEL_NAMES: Final[Mapping[VerificationLevel, str]] = {
     VerificationLevel.PRIMARY: N_("checked against the full study"),
     VerificationLevel.PRIMARY_ABSTRACT: N_("checked against the study's summary"),
-    VerificationLevel.SECONDARY: N_("checked against a trusted textbook that reports the study"),
+    VerificationLevel.SECONDARY: N_("checked against a trusted source that reports the study"),
     VerificationLevel.UNVERIFIED: N_("not yet checked"),
 }
 
@@ -27,9 +27,27 @@ TRANSPLANT_TYPES: Final[Mapping[TransplantType, str]] = {
     ),
     TransplantType.ALLOGENEIC: N_(
         "This is an allogeneic transplant: you get blood stem cells from a donor. The donor's cells grow into a new "
-        "blood and immune system in your body. This new immune system can also help fight the disease."
+        "blood and immune system in your body."
     ),
 }
+
+FIGHTS_THE_DISEASE: Final = N_("This new immune system can also help fight the disease.")
+"""Said after a donor transplant for a neoplasm (graft-versus-tumour effect)."""
+
+REPLACES_THE_CELLS: Final = N_("The new blood-forming cells replace the ones that cause your disease.")
+"""Said after a donor transplant for a disease that is not a neoplasm (marrow failure, haemoglobinopathy, ...)."""
+
+
+def is_neoplasm(icd10: str) -> bool:
+    """Whether an ICD-10 code is in chapter II, Neoplasms (C00-D48): cancers and neoplasms of uncertain behaviour,
+    which include the myelodysplastic and myeloproliferative neoplasms (D45-D47)."""
+    code = icd10.strip().upper()
+    if code.startswith("C"):
+        return True
+    if not code.startswith("D") or len(code) < 3 or not code[1:3].isdigit():
+        return False
+    return int(code[1:3]) <= 48
+
 
 DONORS: Final[Mapping[DonorRelation, str]] = {
     DonorRelation.AUTOLOGOUS: N_("The cells are your own, so there is no donor and no need for a tissue match."),
