@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
+from engraft.registry.consent_records import list_consent_records
 from engraft.registry.errors import InvalidRecord, RecordNotFound
 from engraft.registry.patient_list import (
     DISEASE_GROUPS,
@@ -39,6 +40,7 @@ from engraft.vocabulary import EventType
 from engraft.web.core_text import core_wording
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
+from engraft.web.pages.consent import DECISION_LABELS
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
 from engraft.web.pages.patients_view import (
     CHART_LOINCS,
@@ -262,7 +264,10 @@ def patient_record(
         )
         episode_donors = [donors[d] for d in episode.donor_ids]
         hla = hla_rows(patient.hla_gl_string, [d.hla_gl_string for d in episode_donors])
-        courses.append({"episode": episode, "course": course, "donors": episode_donors, "hla": hla})
+        consents = list_consent_records(registry, episode.id)
+        courses.append(
+            {"episode": episode, "course": course, "donors": episode_donors, "hla": hla, "consents": consents}
+        )
     unlinked_events = [e for e in events if e.episode_id is None]
     deaths = sorted((e for e in events if e.event_type is EventType.DEATH), key=lambda e: e.event_date)
     alerts = collect_alerts(
@@ -281,6 +286,8 @@ def patient_record(
         "sees_identity": principal.sees_identity,
         "may_assess": principal.may(Permission.RISK_ASSESS),
         "may_search_donors": principal.may(Permission.DONOR_SEARCH),
+        "may_record_consent": principal.may(Permission.PATIENT_WRITE),
+        "decision_labels": DECISION_LABELS,
         "diagnoses": record.diagnoses,
         "courses": courses,
         "unlinked_events": unlinked_events,
