@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IncidenceAtTimes:
     """Cumulative incidence of one cause read off the curve at requested times.
 
@@ -66,7 +66,7 @@ class IncidenceAtTimes:
     @property
     def std_error(self) -> FloatArray:
         """Standard error of the cumulative incidence: ``sqrt(variance)``."""
-        return np.asarray(np.sqrt(self.variance), dtype=np.float64)
+        return root_variance(self.variance)
 
     def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
         """One row per requested time: time, cause, incidence, std_error, variance, lower, upper."""
@@ -119,7 +119,7 @@ class CumulativeIncidenceResult:
     @property
     def std_error(self) -> FloatArray:
         """Standard errors of the CIFs: ``sqrt(variance)`` (NaN when fitted without variance)."""
-        return np.asarray(np.sqrt(self.variance), dtype=np.float64)
+        return root_variance(self.variance)
 
     def column(self, cause: int) -> int:
         """Column index of ``cause`` in the 2-d arrays."""
@@ -194,6 +194,11 @@ def incidence_columns(fit: CumulativeIncidenceResult) -> dict[str, NDArray[Any]]
         "lower": fit.lower.T.reshape(-1),
         "upper": fit.upper.T.reshape(-1),
     }
+
+
+def root_variance(variance: FloatArray) -> FloatArray:
+    """Standard errors from variances; a variance rounded a hair below 0 (cmprsk's sums can be) gives 0."""
+    return np.asarray(np.sqrt(np.maximum(variance, 0.0)), dtype=np.float64)
 
 
 def loglog_cif_limits(cif: FloatArray, variance: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:

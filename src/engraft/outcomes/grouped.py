@@ -243,6 +243,16 @@ class GroupedCumulativeIncidence(_Groups):
         return plot_cumulative_incidence(dict(zip(self.labels, self.fits, strict=True)), chosen, **options)
 
 
+def _event_codes(event_codes: Sequence[int], censor_codes: Sequence[int]) -> tuple[int, ...]:
+    codes = tuple(int(c) for c in event_codes)
+    if not codes:
+        raise OutcomeInputError("event_codes: got an empty sequence; expected at least one event code")
+    shared = sorted(set(codes) & {int(c) for c in censor_codes})
+    if shared:
+        raise OutcomeInputError(f"event_codes: got {list(codes)} sharing {shared} with censor_codes; expected disjoint")
+    return codes
+
+
 def kaplan_meier_frame(
     frame: object,
     *,
@@ -250,8 +260,8 @@ def kaplan_meier_frame(
     event: str,
     by: str | Sequence[str] | None = None,
     entry: str | None = None,
-    events: Sequence[int] | None = None,
-    censor_code: int = 0,
+    event_codes: Sequence[int] | None = None,
+    censor_codes: Sequence[int] = (0,),
     conf_level: float = 0.95,
     time_unit: str = "days",
 ) -> GroupedKaplanMeier:
@@ -264,9 +274,11 @@ def kaplan_meier_frame(
     time:
         Column of follow-up times (>= 0), in ``time_unit``.
     event:
-        Column of the status: 0/1 (or booleans) by default; with ``events`` the column holds codes and
-        the codes in ``events`` are the event (e.g. ``events=(1, 2)`` for "any event" in a
-        competing-risks coding), ``censor_code`` is censored, and any other code is refused.
+        Column of the status: 0/1 (or booleans) by default. With ``event_codes`` the column holds
+        codes: those in ``event_codes`` are the event, those in ``censor_codes`` are censored, any
+        other is refused (R ``Surv(time, status %in% event_codes)`` with the codes checked). In a
+        relapse (1) / death (2) coding, ``event_codes=(1, 2)`` gives event-free survival and
+        ``event_codes=(1,), censor_codes=(0, 2)`` relapse with death censored.
     by:
         Column or columns whose values define the groups (none: one curve, labelled ``"All"``).
     entry:
@@ -290,11 +302,11 @@ def kaplan_meier_frame(
         wanted.append((entry, "entry"))
     table = frames.arrow_columns(frame, wanted)
     t = frames.times(table, time)
-    if events is None:
+    if event_codes is None:
         e = frames.codes(table, event, (0, 1))
     else:
-        codes = check_causes(events, censor_code)
-        e = (np.isin(frames.codes(table, event, (censor_code, *codes)), codes)).astype(np.int64)
+        codes = _event_codes(event_codes, censor_codes)
+        e = np.isin(frames.codes(table, event, (*censor_codes, *codes)), codes).astype(np.int64)
     ent = None if entry is None else frames.times(table, entry)
     groups = frames.grouping(table, names)
     fits = tuple(

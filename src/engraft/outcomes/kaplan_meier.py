@@ -52,7 +52,7 @@ class QuantileEstimate:
     time_unit: TimeUnit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class SurvivalAtTimes:
     """Kaplan-Meier survival read off the curve at requested times (NaN beyond the last follow-up).
 
