@@ -175,6 +175,8 @@ def _cause_labels(ep: EndpointMapping) -> tuple[str, ...]:
                 f"mapping cause_labels: got {len(ep.cause_labels)} names; expected {len(codes)} (causes {list(codes)})"
             )
         return ep.cause_labels
+    if len(codes) == 1:
+        return ("event",)
     return tuple(f"cause {k}" for k in codes)
 
 
