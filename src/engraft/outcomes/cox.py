@@ -190,10 +190,32 @@ def cox_ph(
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> CoxResult:
-    """Fit a Cox model with fixed covariates.
+    """Fit a Cox model with fixed covariates: R ``coxph(Surv(time, event) ~ x, ties = ties)``.
 
-    ``entry`` gives delayed-entry times (left truncation, as ``Surv(entry, time, event)``);
-    ``strata`` gives separate baseline hazards per stratum (as ``strata()`` in coxph).
+    Parameters
+    ----------
+    time:
+        Follow-up time per subject (>= 0), in any one unit (coefficients do not depend on it).
+    event:
+        1 if the event was observed at ``time``, 0 if censored.
+    covariates:
+        An (n, p) matrix (or one column); coefficients are log hazard ratios per unit of each.
+    ties:
+        ``"efron"`` (R's default) or ``"breslow"``.
+    entry:
+        Delayed-entry times (left truncation, R ``Surv(entry, time, event)``), each < ``time``.
+    strata:
+        Labels giving separate baseline hazards per stratum (R ``strata()``).
+    covariate_names:
+        Names of the p columns (default ``x0..x{p-1}``); they label ``to_frame()`` rows.
+    max_iter, tol:
+        Newton-Raphson limits; the default tolerance is far tighter than R's, so coefficients equal a
+        tightly converged coxph (``coxph.control(eps = 1e-11)``).
+
+    Returns
+    -------
+    CoxResult
+        Coefficients, standard errors, variance and log partial likelihoods (see the class).
     """
     t = as_times(time, "time")
     e = as_codes(event, "event", (0, 1), t.size)

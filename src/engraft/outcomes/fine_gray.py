@@ -219,7 +219,26 @@ def fine_gray(
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> FineGrayResult:
-    """Fit the Fine-Gray model for ``failure_code``; other codes in ``causes`` compete."""
+    """Fit the Fine-Gray model for ``failure_code``: R ``crr(time, status, cov1 = x, failcode = failure_code)``.
+
+    Parameters
+    ----------
+    time:
+        Follow-up time per subject (>= 0), in any one unit.
+    status:
+        ``censor_code`` or one of ``causes`` per subject; the codes other than ``failure_code`` compete.
+    covariates:
+        An (n, p) matrix (or one column) of fixed covariates (R ``cov1``).
+    covariate_names:
+        Names of the p columns (default ``x0..x{p-1}``).
+    max_iter, tol:
+        Newton-Raphson limits (tighter than crr's default, as ``gtol = 1e-10``).
+
+    Returns
+    -------
+    FineGrayResult
+        Log subdistribution hazard ratios with crr's robust standard errors (see the class).
+    """
     t = as_times(time, "time")
     codes = check_causes(causes, censor_code)
     s = as_codes(status, "status", (censor_code, *codes), t.size)
