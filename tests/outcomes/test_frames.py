@@ -225,6 +225,18 @@ def test_by_several_columns_and_categorical_order() -> None:
         pytest.param(
             [[1.0, 1]], {}, r"frame: got a list; expected a pandas or polars DataFrame or an Arrow table", id="list"
         ),
+        pytest.param(
+            pd.DataFrame({"t": pd.Series([], dtype=float), "s": pd.Series([], dtype=int)}),
+            {},
+            r"frame: got 0 rows; expected one row per subject",
+            id="empty-frame",
+        ),
+        pytest.param(
+            pd.DataFrame({"t": [1.0, "7 months"], "s": [1, 0]}),
+            {},
+            r"columns \['t', 's'\]: could not be read \(.*\); expected one type per column",
+            id="pandas-mixed-column",
+        ),
     ],
 )
 def test_bad_cells_are_refused_naming_column_row_value_and_expectation(
@@ -320,3 +332,26 @@ def test_every_estimate_shares_the_names_std_error_variance_lower_upper() -> Non
     assert list(cif.at([5.0], 2).to_frame("polars").columns) == [
         *("time", "cause", "incidence", "std_error", "variance", "lower", "upper")
     ]
+
+
+class _ArrowStream:
+    """Any library's frame that speaks the Arrow PyCapsule stream interface (here wrapping a table)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def test_arrow_streams_and_decimal_times_are_read() -> None:
+    df = data.bmt()
+    table = pa.table(
+        {
+            "months": pa.array([f"{t:.1f}" for t in df["time"]]).cast(pa.decimal128(6, 1)),
+            "status": pa.array(df["status"].to_numpy()),
+        }
+    )
+    km = kaplan_meier_frame(_ArrowStream(table), time="months", event="status", event_codes=(1, 2))
+    np.testing.assert_allclose(km["All"].survival, ref("km_bmt_any", "surv"), rtol=0, atol=TOL)
+    assert isinstance(km.to_frame(), pa.Table)

@@ -51,11 +51,18 @@ def arrow_columns(frame: object, columns: Sequence[tuple[str, str]]) -> pa.Table
             raise OutcomeInputError(f"{parameter}: got {column!r}; expected one of the frame's columns {names}")
     wanted = list(dict.fromkeys(column for column, _ in columns))
     kind = kind_of(frame)
-    if kind is FrameKind.PANDAS:
-        return pa.Table.from_pandas(frame[wanted], preserve_index=False)  # type: ignore[index]
-    if kind is FrameKind.POLARS:
-        return frame.select(wanted).to_arrow()  # type: ignore[attr-defined]
-    return _as_table(frame).select(wanted)
+    try:
+        if kind is FrameKind.PANDAS:
+            table = pa.Table.from_pandas(frame[wanted], preserve_index=False)  # type: ignore[index]
+        elif kind is FrameKind.POLARS:
+            table = frame.select(wanted).to_arrow()  # type: ignore[attr-defined]
+        else:
+            table = _as_table(frame).select(wanted)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # e.g. a pandas column mixing numbers and text
+        raise OutcomeInputError(f"columns {wanted}: could not be read ({exc}); expected one type per column") from None
+    if table.num_rows == 0:
+        raise OutcomeInputError("frame: got 0 rows; expected one row per subject (transplant)")
+    return table
 
 
 def _as_table(frame: object) -> pa.Table:
@@ -93,6 +100,8 @@ def _as_float(values: pa.ChunkedArray, column: str, expected: str) -> FloatArray
     _first_null(values, column, expected)
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
+    if pa.types.is_decimal(values.type):
+        values = values.cast(pa.float64())
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_boolean(values.type)):
         for row, value in enumerate(values.to_pylist()):  # the error path only: find the first unreadable cell
             try:

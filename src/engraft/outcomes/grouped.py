@@ -149,7 +149,11 @@ class GroupedKaplanMeier(_Groups):
         )
 
     def logrank(self, *, strata: ArrayLike | None = None) -> LogRankResult:
-        """Log-rank test across the groups: R ``survdiff(Surv(time, event) ~ by)`` (groups in this order)."""
+        """Log-rank test across the groups: R ``survdiff(Surv(time, event) ~ by [+ strata(s)])``.
+
+        ``strata`` holds one label per row of the frame, in frame order (e.g. ``df["centre"]``); the
+        result's groups are the group positions 0..k-1 of :attr:`keys`.
+        """
         if len(self.fits) < 2:
             raise OutcomeInputError(f"by: got {len(self.fits)} group; expected at least 2 groups to compare")
         return logrank_test(self.time, self.event, self.grouping.code, strata=strata)
@@ -217,7 +221,10 @@ class GroupedCumulativeIncidence(_Groups):
         return self._stack(parts, kind)
 
     def gray_test(self, *, strata: ArrayLike | None = None, rho: float = 0.0) -> GrayTestResult:
-        """Gray's test across the groups for every cause: R ``cuminc(..., group, strata, rho)$Tests``."""
+        """Gray's test across the groups for every cause: R ``cuminc(..., group, strata, rho)$Tests``.
+
+        ``strata`` holds one label per row of the frame, in frame order; ``rho`` is the weight's power.
+        """
         if len(self.fits) < 2:
             raise OutcomeInputError(f"by: got {len(self.fits)} group; expected at least 2 groups to compare")
         return gray_test(
