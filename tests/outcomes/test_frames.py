@@ -28,6 +28,7 @@ from engraft.outcomes import (
     kaplan_meier,
     kaplan_meier_frame,
 )
+from engraft.outcomes.frames import is_member
 from tests.outcomes import _outcomes_data as data
 from tests.outcomes._artefacts import save_artefact
 from tests.outcomes._reference import ref
@@ -355,3 +356,14 @@ def test_arrow_streams_and_decimal_times_are_read() -> None:
     km = kaplan_meier_frame(_ArrowStream(table), time="months", event="status", event_codes=(1, 2))
     np.testing.assert_allclose(km["All"].survival, ref("km_bmt_any", "surv"), rtol=0, atol=TOL)
     assert isinstance(km.to_frame(), pa.Table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(-10_000, 10_000), min_size=1, max_size=50),
+    allowed=st.lists(st.integers(-5, 9_000), min_size=1, max_size=6),
+)
+def test_code_membership_equals_isin(values: list[int], allowed: list[int]) -> None:
+    arr = np.asarray(values, dtype=np.int64)
+    np.testing.assert_array_equal(is_member(arr, allowed), np.isin(arr, allowed))
+    assert arr.tolist() == values  # the input is left as it was

@@ -123,10 +123,32 @@ def times(table: pa.Table, column: str, *, allow_zero: bool = True) -> FloatArra
     return out
 
 
+def is_member(values: IntArray, allowed: Sequence[int]) -> NDArray[np.bool_]:
+    """``np.isin(values, allowed)`` for integer codes; a lookup table when the codes span a small range."""
+    codes = np.asarray(sorted(set(allowed)), dtype=np.int64)
+    lo, hi = int(codes[0]), int(codes[-1])
+    if hi - lo > 4096:
+        return np.asarray(np.isin(values, codes))
+    table = np.zeros(hi - lo + 2, dtype=bool)  # the last slot stands for every value outside [lo, hi]
+    table[codes - lo] = True
+    slot = values - lo
+    slot[(values < lo) | (values > hi)] = hi - lo + 1
+    return np.asarray(table[slot])
+
+
 def codes(table: pa.Table, column: str, allowed: Sequence[int]) -> IntArray:
     """Integer status codes of ``column``, each one of ``allowed`` (booleans read as 0/1)."""
     expected = f"a code in {sorted(set(allowed))}"
-    raw = _as_float(table.column(column), column, expected)
+    values = table.column(column)
+    if pa.types.is_integer(values.type) or pa.types.is_boolean(values.type):
+        _first_null(values, column, expected)
+        whole = np.asarray(values.to_numpy(), dtype=np.int64)
+        bad = ~is_member(whole, allowed)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise OutcomeInputError(f"{_where(column, row)}: got {int(whole[row])!r}; expected {expected}")
+        return whole
+    raw = _as_float(values, column, expected)
     bad = ~np.isfinite(raw) | (raw != np.round(raw)) | ~np.isin(raw, np.asarray(allowed, dtype=np.float64))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -141,12 +163,21 @@ class Grouping:
     """Each row's group (0..k-1) and each group's key: the values of the ``by`` columns, in R factor order.
 
     Groups are ordered as R orders factor levels: a categorical (dictionary) column in the order of
-    its categories, any other column by sorted value; several columns vary the last fastest.
+    its categories, any other column by sorted value (text in code-point order, as R sorts in the C locale);
+    several columns vary the last fastest.
     """
 
     by: tuple[str, ...]
     code: IntArray
     keys: tuple[tuple[Any, ...], ...]
+
+    def rows(self) -> list[IntArray]:
+        """The row positions of each group, in frame order (one stable counting sort, not a mask per group)."""
+        k = len(self.keys)
+        small = self.code.astype(np.uint16) if k <= np.iinfo(np.uint16).max else self.code  # radix sort
+        order = np.argsort(small, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(self.code, minlength=k))))
+        return [order[bounds[g] : bounds[g + 1]] for g in range(k)]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -167,7 +198,7 @@ def grouping(table: pa.Table, by: Sequence[str]) -> Grouping:
         code, levels = _levels(table.column(column), column)
         combined = combined * len(levels) + code
         level_sets.append(levels)
-    present, dense = np.unique(combined, return_inverse=True)
+    present, dense = _dense(combined, int(np.prod([len(levels) for levels in level_sets], dtype=np.float64)))
     keys = []
     for value in present.tolist():
         key = []
@@ -178,23 +209,33 @@ def grouping(table: pa.Table, by: Sequence[str]) -> Grouping:
     return Grouping(tuple(by), dense.astype(np.int64).reshape(n), tuple(keys))
 
 
+def _dense(combined: IntArray, cells: int) -> tuple[IntArray, IntArray]:
+    """The combined codes present (sorted) and each row's position among them."""
+    if cells <= 4 * combined.size + 1024:  # counting is linear; np.unique sorts
+        present = np.flatnonzero(np.bincount(combined, minlength=cells))
+        position = np.zeros(cells, dtype=np.int64)
+        position[present] = np.arange(present.size)
+        return present.astype(np.int64), position[combined]
+    present, dense = np.unique(combined, return_inverse=True)
+    return present.astype(np.int64), dense.astype(np.int64).reshape(combined.size)
+
+
 def _levels(values: pa.ChunkedArray, column: str) -> tuple[IntArray, list[Any]]:
+    """Each row's level (0..k-1) and the levels: a dictionary's own order, else sorted (Arrow does the work)."""
     _first_null(values, column, "a group label")
-    if pa.types.is_dictionary(values.type):
-        combined = values.unify_dictionaries().combine_chunks()
-        indices = np.asarray(combined.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return indices, combined.dictionary.to_pylist()
     if pa.types.is_floating(values.type):
         raw = values.to_numpy()
         bad = ~np.isfinite(raw)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise OutcomeInputError(f"{_where(column, row)}: got {float(raw[row])!r}; expected a group label")
-    arr: NDArray[Any] = np.asarray(values.to_numpy(zero_copy_only=False))
-    try:
-        levels, code = np.unique(arr, return_inverse=True)
-    except TypeError:
-        raise OutcomeInputError(
-            f"column {column!r}: got labels of mixed types; expected one type of group label"
-        ) from None
-    return code.astype(np.int64).reshape(arr.shape[0]), levels.tolist()
+    ordered = pa.types.is_dictionary(values.type)
+    encoded = (values if ordered else values.dictionary_encode()).unify_dictionaries().combine_chunks()
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    dictionary = encoded.dictionary
+    if ordered:
+        return indices, dictionary.to_pylist()
+    order = np.asarray(pc.array_sort_indices(dictionary).to_numpy(), dtype=np.int64)  # R: levels sorted
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[indices], dictionary.take(pa.array(order)).to_pylist()

@@ -313,18 +313,18 @@ def kaplan_meier_frame(
         e = frames.codes(table, event, (0, 1))
     else:
         codes = _event_codes(event_codes, censor_codes)
-        e = np.isin(frames.codes(table, event, (*censor_codes, *codes)), codes).astype(np.int64)
+        e = frames.is_member(frames.codes(table, event, (*censor_codes, *codes)), codes).astype(np.int64)
     ent = None if entry is None else frames.times(table, entry)
     groups = frames.grouping(table, names)
     fits = tuple(
         kaplan_meier(
-            t[sel],
-            e[sel],
-            entry=None if ent is None else ent[sel],
+            t[rows],
+            e[rows],
+            entry=None if ent is None else ent[rows],
             conf_level=conf_level,
             time_unit=time_unit,
         )
-        for sel in (groups.code == g for g in range(len(groups.keys)))
+        for rows in groups.rows()
     )
     return GroupedKaplanMeier(groups, frames.kind_of(frame), fits, fits[0].time_unit, t, e)
 
@@ -374,8 +374,8 @@ def cumulative_incidence_frame(
     groups = frames.grouping(table, names)
     fits = tuple(
         cumulative_incidence(
-            t[sel], s[sel], causes=codes, censor_code=censor_code, conf_level=conf_level, time_unit=time_unit
+            t[rows], s[rows], causes=codes, censor_code=censor_code, conf_level=conf_level, time_unit=time_unit
         )
-        for sel in (groups.code == g for g in range(len(groups.keys)))
+        for rows in groups.rows()
     )
     return GroupedCumulativeIncidence(groups, frames.kind_of(frame), fits, codes, censor_code, fits[0].time_unit, t, s)
