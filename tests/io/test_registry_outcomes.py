@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engraft.io.outcome_mapping import RegistryLayout, parse_mapping
 from engraft.io.registry_outcomes import read_registry_csv
@@ -325,3 +327,19 @@ def test_mapping_columns_must_be_in_the_csv(tmp_path: Path) -> None:
         match=r"mapping endpoints\.os\.time: got 'intxsurv'; expected one of the columns of c\.csv \['time', 'dead'\]",
     ):
         read_registry_csv(path, mapping)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 240), st.sampled_from([(0, 0), (1, 0), (0, 1)])), min_size=1, max_size=30)
+)
+def test_cause_columns_become_status_codes(tmp_path_factory: pytest.TempPathFactory, rows: list[Any]) -> None:
+    path = tmp_path_factory.mktemp("h") / "r.csv"
+    write_csv(path, ["intxrel", "rel", "trm"], [[t, rel, trm] for t, (rel, trm) in rows])
+    mapping = parse_mapping(
+        'layout = "cibmtr"\n[endpoints.relapse]\ntime = "intxrel"\ncauses = [{ column = "rel" }, { column = "trm" }]\n'
+    )
+    ep = read_registry_csv(path, mapping).endpoints["relapse"]
+    assert ep.time.tolist() == [float(t) for t, _ in rows]
+    assert ep.status.tolist() == [rel + 2 * trm for _, (rel, trm) in rows]
+    assert ep.time_unit == "months" and ep.cause_labels == ("rel", "trm")

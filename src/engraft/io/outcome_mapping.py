@@ -1,11 +1,11 @@
 """The column-mapping file (TOML) that says how a registry's CSV holds the outcomes Engraft analyses.
 
 Registry datasets name and code their columns study by study: a CIBMTR public dataset gives
-intervals from transplant in months with 0/1 indicators (``intxsurv``/``dead``, ``intxrel``/``rel``/
-``trm``) and numeric codes whose meaning is in the study's data dictionary; an EBMT-style export
-gives dates and text statuses (``Alive``/``Dead``). The mapping names, for each endpoint, where its
-time and its status are, and for each covariate its column and codes; nothing is guessed from column
-names. See ``docs/outcomes-registry-import.md`` for both layouts with examples.
+intervals from transplant in months with 0/1 indicators and numeric codes whose meaning is in the
+study's data dictionary (names such as ``intxrel``/``rel``/``trm`` are examples, not a checked
+standard); an EBMT-style export gives dates and text statuses (``Alive``/``Dead``). The mapping
+names, for each endpoint, where its time and its status are, and for each covariate its column and
+codes; nothing is guessed from column names. See ``docs/outcomes-registry-import.md`` for both layouts with examples.
 
 An endpoint's time is an interval column (``time``, in the file's ``time_unit``) or a date column
 (``end``, counted in days from the ``origin`` date column, read with ``date_format``). Its status is
