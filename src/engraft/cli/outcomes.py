@@ -347,7 +347,7 @@ def import_registry(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="the CSV to write (one row per transplant)")],
     time_unit: Annotated[
-        str | None, typer.Option("--time-unit", help="days, weeks, months or years (default: the file's)")
+        str | None, typer.Option("--time-unit", help="days, months or years (default: the file's)")
     ] = None,
 ) -> None:
     """Convert a CIBMTR public-dataset or EBMT-style CSV into Engraft's outcome CSV through a column mapping.

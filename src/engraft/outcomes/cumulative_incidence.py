@@ -294,7 +294,7 @@ def cumulative_incidence(
     conf_level:
         Level of the pointwise log(-log) limits, strictly in (0, 1).
     time_unit:
-        Unit of ``time`` (``days``, ``weeks``, ``months``, ``years``); kept on the result.
+        Unit of ``time`` (``days``, ``months``, ``years``); kept on the result.
     variance:
         With ``False`` only the estimates are computed (variance and limits are NaN), which
         roughly halves the run time on very large registries.

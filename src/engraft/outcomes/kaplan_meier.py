@@ -299,7 +299,7 @@ def kaplan_meier(
     conf_level:
         Confidence level of the pointwise log-log intervals (R ``conf.int``), strictly in (0, 1).
     time_unit:
-        The unit of ``time`` and ``entry`` (``days``, ``weeks``, ``months`` or ``years``); kept
+        The unit of ``time`` and ``entry`` (``days``, ``months`` or ``years``); kept
         on the result for its axis and tables, nothing is converted.
 
     Returns
