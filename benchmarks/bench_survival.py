@@ -85,7 +85,7 @@ def main() -> None:
     ):
         ll_t, ajf = best_of(lifelines_aj(variance), repeat)
         grid = ajf.cumulative_density_.index.to_numpy()
-        ours = ours_fit.at(grid, 1)[0]
+        ours = ours_fit.at(grid, 1).incidence
         diff = np.max(np.abs(ours - ajf.cumulative_density_.iloc[:, 0].to_numpy()))
         rows.append((f"Aalen-Johansen cause 1, {label}", ours_t, ll_t, diff))
 

@@ -46,9 +46,10 @@ def test_estimate_and_variance_match_cuminc(case: str) -> None:
         # cuminc lists the corners of the step function: (0, 0), then (t, before), (t, after) per
         # event time of the cause, then the last follow-up time; compare after each jump and at the end
         idx = [*range(2, r_time.size - 1, 2), r_time.size - 1]
-        est, var, _, _ = fit.at(r_time[idx], cause)  # type: ignore[attr-defined]
-        np.testing.assert_allclose(est, ref(case, f"{key}:est")[idx], rtol=0, atol=TOL)
-        np.testing.assert_allclose(var, ref(case, f"{key}:var")[idx], rtol=0, atol=TOL)
+        at = fit.at(r_time[idx], cause)  # type: ignore[attr-defined]
+        np.testing.assert_allclose(at.incidence, ref(case, f"{key}:est")[idx], rtol=0, atol=TOL)
+        np.testing.assert_allclose(at.variance, ref(case, f"{key}:var")[idx], rtol=0, atol=TOL)
+        np.testing.assert_allclose(at.std_error, np.sqrt(ref(case, f"{key}:var")[idx]), rtol=0, atol=TOL)
         # every jump of our curve is one of R's corners
         j = fit.column(cause)  # type: ignore[attr-defined]
         jumps = fit.time[fit.n_event[:, j] > 0]  # type: ignore[attr-defined]

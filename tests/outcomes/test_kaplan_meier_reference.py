@@ -56,7 +56,7 @@ def test_curve_matches_survfit(case: str) -> None:
     assert_close(fit.n_event, ref(case, "n_event"), 0)
     assert_close(fit.n_censor, ref(case, "n_censor"), 0)
     assert_close(fit.survival, ref(case, "surv"))
-    assert_close(fit.std_err, ref(case, "std_err"))
+    assert_close(fit.cumhaz_std_error, ref(case, "std_err"))
     assert_close(fit.lower, ref(case, "lower"))
     assert_close(fit.upper, ref(case, "upper"))
 
@@ -74,7 +74,7 @@ def test_quantiles_match_quantile_survfit(case: str) -> None:
 @pytest.mark.parametrize("case", [c for c in sorted(CASES) if c != "km_allcens"])
 def test_landmarks_match_summary_survfit(case: str) -> None:
     fit = _fit(case)
-    lm = fit.survival_at(ref(case, "lm_time"))
+    lm = fit.at(ref(case, "lm_time"))
     assert_close(lm.survival, ref(case, "lm_surv"))
     assert_close(lm.std_error, ref(case, "lm_se"))
     assert_close(lm.lower, ref(case, "lm_lower"))
@@ -100,4 +100,4 @@ def test_events_at_time_zero() -> None:
     assert fit.time[0] == 0.0
     assert fit.survival[0] == pytest.approx(0.75)
     assert fit.survival[-1] == 0.0
-    assert np.isinf(fit.std_err[-1])
+    assert np.isinf(fit.cumhaz_std_error[-1])

@@ -62,12 +62,12 @@ def test_cox_strata_and_delayed_entry_match_coxph(ties: str) -> None:
     df = data.synthetic()
     strat = cox_ph(df["time"], (df["status"] == 1).astype(int), _syn_x(df), ties=ties, strata=df["stratum"])
     np.testing.assert_allclose(strat.coef, ref("cox_syn_strata", f"{ties}:coef"), rtol=0, atol=TOL)
-    np.testing.assert_allclose(strat.se, ref("cox_syn_strata", f"{ties}:se"), rtol=0, atol=TOL)
+    np.testing.assert_allclose(strat.std_error, ref("cox_syn_strata", f"{ties}:se"), rtol=0, atol=TOL)
     np.testing.assert_allclose(strat.loglik, ref("cox_syn_strata", f"{ties}:loglik")[1], rtol=0, atol=TOL)
     pos = df[df["time"] > 0]
     late = cox_ph(pos["time"], (pos["status"] == 1).astype(int), _syn_x(pos), ties=ties, entry=pos["entry"])
     np.testing.assert_allclose(late.coef, ref("cox_syn_entry", f"{ties}:coef"), rtol=0, atol=TOL)
-    np.testing.assert_allclose(late.se, ref("cox_syn_entry", f"{ties}:se"), rtol=0, atol=TOL)
+    np.testing.assert_allclose(late.std_error, ref("cox_syn_entry", f"{ties}:se"), rtol=0, atol=TOL)
     np.testing.assert_allclose(late.loglik, ref("cox_syn_entry", f"{ties}:loglik")[1], rtol=0, atol=TOL)
 
 
@@ -78,7 +78,7 @@ def test_cox_matches_coxph(case: str, ties: str) -> None:
     fit = cox_ph(time, event, x, ties=ties)
     assert fit.converged
     np.testing.assert_allclose(fit.coef, ref(case, f"{ties}:coef"), rtol=0, atol=TOL)
-    np.testing.assert_allclose(fit.se, ref(case, f"{ties}:se"), rtol=0, atol=TOL)
+    np.testing.assert_allclose(fit.std_error, ref(case, f"{ties}:se"), rtol=0, atol=TOL)
     np.testing.assert_allclose([fit.loglik_null, fit.loglik], ref(case, f"{ties}:loglik"), rtol=0, atol=TOL)
 
 
@@ -97,7 +97,7 @@ def test_fine_gray_matches_crr(case: str) -> None:
     fit = fine_gray(time, status, x, failure_code=failcode, causes=causes)
     assert fit.converged
     np.testing.assert_allclose(fit.coef, ref(case, "coef"), rtol=0, atol=TOL)
-    np.testing.assert_allclose(fit.se, ref(case, "se"), rtol=0, atol=TOL)
+    np.testing.assert_allclose(fit.std_error, ref(case, "se"), rtol=0, atol=TOL)
     np.testing.assert_allclose(fit.loglik, ref(case, "loglik")[0], rtol=0, atol=TOL)
 
 

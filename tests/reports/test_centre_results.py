@@ -89,7 +89,7 @@ def test_the_figures_are_the_estimators_values_at_one_year() -> None:
     )
     for endpoint in ("nrm", "relapse"):
         derived = derive_endpoint(table, endpoint)
-        cif, _, _, _ = cumulative_incidence(derived.time, derived.status).at([365.0], cause=1)
+        cif = cumulative_incidence(derived.time, derived.status).at([365.0], cause=1).incidence
         frequency = figures[endpoint]
         assert frequency is not None and frequency.percent == round(100 * float(cif[0]), 1)
     assert results.figures[0].text.params["count"] == figures["os"].count

@@ -27,6 +27,8 @@ from engraft.io.outcome_csv import (
     read_benchmark_csv,
     read_endpoint_csv,
 )
+from engraft.io.outcome_mapping import read_mapping
+from engraft.io.registry_outcomes import ImportedOutcomes, read_registry_csv
 from engraft.outcomes import NothingToAnalyse, OutcomeInputError
 from engraft.outcomes.activity import ALL_CENTRES, ActivityReport, activity_figure, activity_report, report_years
 from engraft.outcomes.benchmark_report import BenchmarkAnalysis, BenchmarkCohortDescription, benchmark_report
@@ -135,6 +137,11 @@ def benchmark_of_csv(
         population="all rows of the CSV", transplants=len(data.survival.ids), file=str(csv_file)
     )
     return BenchmarkAnalysis(benchmark_report(result, cohort), result)
+
+
+def import_registry_csv(csv_file: Path, mapping_file: Path) -> ImportedOutcomes:
+    """``csv_file`` read through the column mapping in ``mapping_file``."""
+    return read_registry_csv(csv_file, read_mapping(mapping_file))
 
 
 def activity_of_csv(csv_file: Path, query: ActivityQuery) -> ActivityReport:
@@ -258,5 +265,28 @@ def report_activity(report: ActivityReport, written: list[Path]) -> None:
                 f"{row.year}: {row.total} HCT ({row.allo_total} allogeneic, {row.auto} autologous;"
                 f" {row.first_transplant} first)"
             )
+    for path in written:
+        _say(f"wrote {path}")
+
+
+def write_imported(out: Path, imported: ImportedOutcomes, time_unit: str | None) -> list[Path]:
+    """The imported rows as one CSV at ``out`` (its folder is created)."""
+    text = imported.to_csv(time_unit)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return [_text(out, text)]
+
+
+def report_imported(imported: ImportedOutcomes, written: list[Path], time_unit: str | None) -> None:
+    """One line for the rows read, one per endpoint (events per cause), one per covariate, the file written."""
+    _say(f"read {len(imported.ids)} transplants from {imported.file} ({imported.mapping.layout.value} layout)")
+    for name, ep in imported.endpoints.items():
+        counts = ", ".join(f"{label} {int((ep.status == k).sum())}" for k, label in enumerate(ep.cause_labels, start=1))
+        unit = time_unit or ep.time_unit
+        _say(
+            f"{name} ({ep.label}): {counts}, censored {int((ep.status == 0).sum())}; columns {name}_time ({unit}),"
+            f" {name}_status"
+        )
+    for name, values in imported.covariates.items():
+        _say(f"covariate {name}: {sum(v is None for v in values)} missing")
     for path in written:
         _say(f"wrote {path}")

@@ -3,9 +3,10 @@
 Every command reads the registry (``--database URL``, default as for the other commands) or, for
 ``survival``/``cif``/``compare``/``benchmark``/``activity``, a one-row-per-transplant CSV (``--csv
 FILE``; time-to-event commands also need ``--time COL --status COL --time-unit days|months|years``),
-and writes JSON, CSV and PNG/SVG figures into ``--out DIR``. Registry analyses use first transplants
-unless ``--all-transplants`` is given (each episode then counts from its own day 0; patients with
-several transplants appear more than once).
+and writes JSON, CSV and PNG/SVG figures into ``--out DIR``. ``import`` converts a registry's CSV
+(CIBMTR public dataset, EBMT-style export) into that CSV through a column-mapping file. Registry
+analyses use first transplants unless ``--all-transplants`` is given (each episode then counts from
+its own day 0; patients with several transplants appear more than once).
 
 Registry questions are the typed queries of :mod:`engraft.outcomes.queries`, answered by the outcome
 service (:mod:`engraft.registry.outcome_service`) that the API calls too. A refused parameter or a
@@ -26,16 +27,19 @@ from engraft.cli.outcome_files import (
     ask_registry,
     benchmark_of_csv,
     fail,
+    import_registry_csv,
     read_csv_endpoint,
     refusals,
     report_activity,
     report_benchmark,
     report_comparison,
     report_endpoint,
+    report_imported,
     write_activity,
     write_benchmark,
     write_comparison,
     write_endpoint,
+    write_imported,
 )
 from engraft.io.outcome_csv import ACTIVITY_COLUMNS, read_group_labels
 from engraft.outcomes import OutcomeInputError
@@ -330,6 +334,31 @@ def benchmark(
             analysis = ask_registry(database, lambda engine: centre_benchmark(engine, query))
         written = write_benchmark(out, analysis)
     report_benchmark(analysis, written)
+
+
+@outcomes_app.command("import")
+def import_registry(
+    csv_file: Annotated[
+        Path, typer.Argument(help="the registry's CSV, one row per transplant", exists=True, dir_okay=False)
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option("--mapping", help="column-mapping TOML (layout cibmtr or ebmt)", exists=True, dir_okay=False),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the CSV to write (one row per transplant)")],
+    time_unit: Annotated[
+        str | None, typer.Option("--time-unit", help="days, months or years (default: the file's)")
+    ] = None,
+) -> None:
+    """Convert a CIBMTR public-dataset or EBMT-style CSV into Engraft's outcome CSV through a column mapping.
+
+    The output has transplant_id, NAME_time and NAME_status per endpoint and the covariates (labels),
+    ready for ``engraft outcomes survival|cif|compare --csv``.
+    """
+    with refusals():
+        imported = import_registry_csv(csv_file, mapping)
+        written = write_imported(out, imported, time_unit)
+    report_imported(imported, written, time_unit)
 
 
 @outcomes_app.command("activity")

@@ -7,26 +7,40 @@ competing risks, comparisons, benchmarking, activity) are typed in :mod:`engraft
 and answered from the outcome table by :mod:`engraft.outcomes.answers`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from engraft.outcomes._validation import NothingToAnalyse, OutcomeInputError, OutcomeQueryError
 from engraft.outcomes.cox import CoxResult, cox_ph
 from engraft.outcomes.cumulative_incidence import (
     CumulativeIncidenceResult,
+    IncidenceAtTimes,
     cumulative_incidence,
     cumulative_incidence_by_group,
 )
 from engraft.outcomes.endpoints import Endpoint, convert_time, make_endpoint
 from engraft.outcomes.fine_gray import FineGrayResult, fine_gray
 from engraft.outcomes.gray_test import GrayTestCause, GrayTestResult, gray_test
-from engraft.outcomes.kaplan_meier import KaplanMeierResult, LandmarkEstimate, QuantileEstimate, kaplan_meier
+from engraft.outcomes.kaplan_meier import (
+    KaplanMeierResult,
+    LandmarkEstimate,
+    QuantileEstimate,
+    SurvivalAtTimes,
+    kaplan_meier,
+)
 from engraft.outcomes.logrank import LogRankResult, logrank_test
+from engraft.outcomes.tidy import FrameKind
 
 __all__ = [
     "CoxResult",
     "CumulativeIncidenceResult",
     "Endpoint",
     "FineGrayResult",
+    "FrameKind",
     "GrayTestCause",
     "GrayTestResult",
+    "GroupedCumulativeIncidence",
+    "GroupedKaplanMeier",
+    "IncidenceAtTimes",
     "KaplanMeierResult",
     "LandmarkEstimate",
     "LogRankResult",
@@ -34,13 +48,37 @@ __all__ = [
     "OutcomeInputError",
     "OutcomeQueryError",
     "QuantileEstimate",
+    "SurvivalAtTimes",
     "convert_time",
     "cox_ph",
     "cumulative_incidence",
     "cumulative_incidence_by_group",
+    "cumulative_incidence_frame",
     "fine_gray",
     "gray_test",
     "kaplan_meier",
+    "kaplan_meier_frame",
     "logrank_test",
     "make_endpoint",
 ]
+
+if TYPE_CHECKING:
+    from engraft.outcomes.grouped import (
+        GroupedCumulativeIncidence,
+        GroupedKaplanMeier,
+        cumulative_incidence_frame,
+        kaplan_meier_frame,
+    )
+
+_FRAME_INTERFACE = frozenset(
+    {"GroupedCumulativeIncidence", "GroupedKaplanMeier", "cumulative_incidence_frame", "kaplan_meier_frame"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The data-frame interface (:mod:`engraft.outcomes.grouped`), imported with Arrow when first used."""
+    if name in _FRAME_INTERFACE:
+        from engraft.outcomes import grouped
+
+        return getattr(grouped, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

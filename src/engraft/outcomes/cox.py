@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,17 +32,25 @@ from engraft.outcomes._validation import (
     check_entry,
     names_or_default,
 )
+from engraft.outcomes.tidy import FrameKind, coefficient_frame
 
 Ties = Literal["efron", "breslow"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CoxResult:
-    """Fitted Cox model: log hazard ratios, model-based standard errors and log partial likelihoods."""
+    """Fitted Cox model: log hazard ratios, model-based standard errors and log partial likelihoods.
+
+    Equals R ``coxph(Surv(time, event) ~ x, ties = ties)`` (``Surv(entry, time, event)`` and
+    ``strata()`` as fitted): ``coef``, ``std_error`` (``se(coef)``, from the inverse information),
+    ``variance`` (``vcov``), ``loglik_null``/``loglik`` (``loglik[1]``/``loglik[2]``);
+    ``hazard_ratio``, ``z`` and ``p_value`` as ``summary(fit)$coefficients``. Coefficients are per
+    unit of each covariate; ``names`` label them.
+    """
 
     names: tuple[str, ...]
     coef: FloatArray
-    se: FloatArray
+    std_error: FloatArray
     variance: FloatArray
     loglik_null: float
     loglik: float
@@ -53,6 +61,19 @@ class CoxResult:
     converged: bool
 
     @property
+    def se(self) -> FloatArray:
+        """The same as ``std_error`` (its former name)."""
+        return self.std_error
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS, *, conf_level: float = 0.95) -> Any:
+        """The coefficient table, one row per term: R ``summary(fit)$coefficients`` and ``$conf.int``.
+
+        Columns: term, coef, hazard_ratio, std_error, z, p_value, lower, upper (Wald limits of the
+        hazard ratio at ``conf_level``).
+        """
+        return coefficient_frame(self.names, self.coef, self.std_error, conf_level, "hazard_ratio", kind)
+
+    @property
     def hazard_ratio(self) -> FloatArray:
         """exp(coef)."""
         return np.exp(self.coef)
@@ -60,7 +81,7 @@ class CoxResult:
     @property
     def z(self) -> FloatArray:
         """Wald statistics coef / se."""
-        return self.coef / self.se
+        return self.coef / self.std_error
 
     @property
     def p_value(self) -> FloatArray:
@@ -169,10 +190,32 @@ def cox_ph(
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> CoxResult:
-    """Fit a Cox model with fixed covariates.
+    """Fit a Cox model with fixed covariates: R ``coxph(Surv(time, event) ~ x, ties = ties)``.
 
-    ``entry`` gives delayed-entry times (left truncation, as ``Surv(entry, time, event)``);
-    ``strata`` gives separate baseline hazards per stratum (as ``strata()`` in coxph).
+    Parameters
+    ----------
+    time:
+        Follow-up time per subject (>= 0), in any one unit (coefficients do not depend on it).
+    event:
+        1 if the event was observed at ``time``, 0 if censored.
+    covariates:
+        An (n, p) matrix (or one column); coefficients are log hazard ratios per unit of each.
+    ties:
+        ``"efron"`` (R's default) or ``"breslow"``.
+    entry:
+        Delayed-entry times (left truncation, R ``Surv(entry, time, event)``), each < ``time``.
+    strata:
+        Labels giving separate baseline hazards per stratum (R ``strata()``).
+    covariate_names:
+        Names of the p columns (default ``x0..x{p-1}``); they label ``to_frame()`` rows.
+    max_iter, tol:
+        Newton-Raphson limits; the default tolerance is far tighter than R's, so coefficients equal a
+        tightly converged coxph (``coxph.control(eps = 1e-11)``).
+
+    Returns
+    -------
+    CoxResult
+        Coefficients, standard errors, variance and log partial likelihoods (see the class).
     """
     t = as_times(time, "time")
     e = as_codes(event, "event", (0, 1), t.size)
@@ -198,7 +241,7 @@ def cox_ph(
     return CoxResult(
         names=names,
         coef=beta,
-        se=np.sqrt(np.diag(var)),
+        std_error=np.sqrt(np.diag(var)),
         variance=var,
         loglik_null=ll0,
         loglik=ll,

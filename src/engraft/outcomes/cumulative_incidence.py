@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
 from engraft.outcomes._counting import tabulate
@@ -30,14 +31,69 @@ from engraft.outcomes._validation import (
     check_probability,
     check_time_unit,
 )
+from engraft.outcomes.tidy import FrameKind, to_frame
 from engraft.vocabulary import TimeUnit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IncidenceAtTimes:
+    """Cumulative incidence of one cause read off the curve at requested times.
+
+    Equals R ``cmprsk::timepoints(cuminc(ftime, fstatus), times)`` for that cause: ``incidence`` is
+    ``est`` and ``variance`` is ``var`` (cmprsk's asymptotic variance); ``std_error`` is its square
+    root; ``lower``/``upper`` are the log(-log) limits at ``conf_level`` (NaN where F is 0 or 1).
+    Before the first observed time F is 0 with variance 0; beyond the last follow-up every value is
+    NaN (``timepoints`` gives NA there). ``time`` is in ``time_unit``.
+    """
+
+    time: FloatArray
+    cause: int
+    incidence: FloatArray
+    variance: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    time_unit: TimeUnit
+    conf_level: float = 0.95
+
+    @property
+    def estimate(self) -> FloatArray:
+        """The cumulative incidences (the name every ``at()`` result shares)."""
+        return self.incidence
+
+    @property
+    def std_error(self) -> FloatArray:
+        """Standard error of the cumulative incidence: ``sqrt(variance)``."""
+        return root_variance(self.variance)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """One row per requested time: time, cause, incidence, std_error, variance, lower, upper."""
+        return to_frame(
+            {
+                "time": self.time,
+                "cause": np.full(self.time.shape, self.cause, dtype=np.int64),
+                "incidence": self.incidence,
+                "std_error": self.std_error,
+                "variance": self.variance,
+                "lower": self.lower,
+                "upper": self.upper,
+            },
+            kind,
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CumulativeIncidenceResult:
     """CIFs at every distinct observed time; column ``j`` of the 2-d arrays is ``causes[j]``.
 
-    ``event_free_survival`` is the all-cause Kaplan-Meier curve, so at every time
+    Equals R ``cmprsk::cuminc(ftime, fstatus, cencode = censor_code)`` without groups: ``cif`` is
+    each cause's ``est`` and ``variance`` its ``var``, taken after each step (cuminc lists both
+    corners of every step; here each distinct time appears once). ``std_error`` is
+    ``sqrt(variance)``; ``lower``/``upper`` are log(-log) limits at ``conf_level``. ``n_risk``,
+    ``n_event`` (per cause, 2-d), ``n_censor`` are the risk-set counts at each time (in
+    ``time_unit``). ``event_free_survival`` is the all-cause Kaplan-Meier curve, so at every time
     ``cif.sum(axis=1) + event_free_survival == 1``.
     """
 
@@ -55,14 +111,27 @@ class CumulativeIncidenceResult:
     time_unit: TimeUnit
     n_obs: int
 
+    @property
+    def estimate(self) -> FloatArray:
+        """The CIFs (the name every estimator's result shares); column ``j`` is ``causes[j]``."""
+        return self.cif
+
+    @property
+    def std_error(self) -> FloatArray:
+        """Standard errors of the CIFs: ``sqrt(variance)`` (NaN when fitted without variance)."""
+        return root_variance(self.variance)
+
     def column(self, cause: int) -> int:
         """Column index of ``cause`` in the 2-d arrays."""
         if cause not in self.causes:
             raise OutcomeInputError(f"cause: got {cause!r}; expected one of {list(self.causes)}")
         return self.causes.index(cause)
 
-    def at(self, times: ArrayLike, cause: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """(cif, variance, lower, upper) of ``cause`` at ``times``; NaN beyond the last follow-up."""
+    def at(self, times: ArrayLike, cause: int) -> IncidenceAtTimes:
+        """CIF of ``cause`` at ``times`` (in ``time_unit``): R ``timepoints(fit, times)``.
+
+        0 (variance 0, no limits) before the first observed time; NaN beyond the last follow-up.
+        """
         t = as_times(times, "times")
         j = self.column(cause)
         idx = np.searchsorted(self.time, t, side="right") - 1
@@ -77,7 +146,59 @@ class CumulativeIncidenceResult:
         ):
             vals = np.where(before, initial, arr[safe, j])
             out.append(np.where(beyond, np.nan, vals))
-        return out[0], out[1], out[2], out[3]
+        return IncidenceAtTimes(
+            time=t,
+            cause=int(cause),
+            incidence=out[0],
+            variance=out[1],
+            lower=out[2],
+            upper=out[3],
+            time_unit=self.time_unit,
+            conf_level=self.conf_level,
+        )
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """The curves as a tidy frame: one row per (cause, distinct time).
+
+        Columns: cause, time, n_risk, n_event (of that cause), n_censor, incidence, std_error,
+        variance, lower, upper. ``kind``: ``"pandas"`` (default), ``"polars"`` or ``"arrow"``.
+        """
+        return to_frame(incidence_columns(self), kind)
+
+    def plot(self, *, cause: int | None = None, label: str | None = None, **options: Any) -> Figure:
+        """The CIF of ``cause`` (default: every cause, one curve each) with log-log bands and numbers at risk.
+
+        Returns a :class:`matplotlib.figure.Figure` (see
+        :func:`engraft.outcomes.plots.plot_cumulative_incidence`); ``label`` names the curve of a
+        single cause (default ``"cause K"``).
+        """
+        from engraft.outcomes.plots import plot_cumulative_incidence, plot_incidence_by_cause
+
+        if cause is None:
+            return plot_incidence_by_cause(self, **options)
+        return plot_cumulative_incidence({label or f"cause {cause}": self}, cause, **options)
+
+
+def incidence_columns(fit: CumulativeIncidenceResult) -> dict[str, NDArray[Any]]:
+    """The tidy columns of every cause's CIF, causes stacked in the order of ``fit.causes``."""
+    k, m = len(fit.causes), fit.time.size
+    return {
+        "cause": np.repeat(np.asarray(fit.causes, dtype=np.int64), m),
+        "time": np.tile(fit.time, k),
+        "n_risk": np.tile(fit.n_risk, k),
+        "n_event": fit.n_event.T.reshape(-1),
+        "n_censor": np.tile(fit.n_censor, k),
+        "incidence": fit.cif.T.reshape(-1),
+        "std_error": fit.std_error.T.reshape(-1),
+        "variance": fit.variance.T.reshape(-1),
+        "lower": fit.lower.T.reshape(-1),
+        "upper": fit.upper.T.reshape(-1),
+    }
+
+
+def root_variance(variance: FloatArray) -> FloatArray:
+    """Standard errors from variances; a variance rounded a hair below 0 (cmprsk's sums can be) gives 0."""
+    return np.asarray(np.sqrt(np.maximum(variance, 0.0)), dtype=np.float64)
 
 
 def loglog_cif_limits(cif: FloatArray, variance: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
@@ -158,11 +279,35 @@ def cumulative_incidence(
     time_unit: str = "days",
     variance: bool = True,
 ) -> CumulativeIncidenceResult:
-    """Aalen-Johansen CIF of each cause in ``causes`` (R ``cmprsk::cuminc`` without groups).
+    """Aalen-Johansen CIF of each cause in ``causes``: R ``cmprsk::cuminc(time, status, cencode = censor_code)``.
 
-    ``status`` must hold ``censor_code`` or one of ``causes`` for every subject. With
-    ``variance=False`` only the estimates are computed (variance and limits are NaN), which
-    roughly halves the run time on very large registries.
+    Parameters
+    ----------
+    time:
+        Follow-up time for each subject (>= 0), in ``time_unit``.
+    status:
+        ``censor_code`` (censored) or one of ``causes`` (the event that ended follow-up) per subject.
+    causes:
+        The competing event codes, each given its own CIF (column order of the result).
+    censor_code:
+        The code of a censored subject (R ``cencode``).
+    conf_level:
+        Level of the pointwise log(-log) limits, strictly in (0, 1).
+    time_unit:
+        Unit of ``time`` (``days``, ``months``, ``years``); kept on the result.
+    variance:
+        With ``False`` only the estimates are computed (variance and limits are NaN), which
+        roughly halves the run time on very large registries.
+
+    Returns
+    -------
+    CumulativeIncidenceResult
+        Estimates and cmprsk variances at every distinct observed time (see the class).
+
+    Raises
+    ------
+    OutcomeInputError
+        A bad time, a status code outside ``censor_code`` and ``causes``, a bad level or unit.
     """
     t = as_times(time, "time")
     codes = check_causes(causes, censor_code)

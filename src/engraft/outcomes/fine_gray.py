@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,17 +37,24 @@ from engraft.outcomes._validation import (
     check_causes,
     names_or_default,
 )
+from engraft.outcomes.tidy import FrameKind, coefficient_frame
 
 _EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FineGrayResult:
-    """Fitted subdistribution hazards model for ``failure_code``."""
+    """Fitted subdistribution hazards model for ``failure_code``.
+
+    Equals R ``cmprsk::crr(ftime, fstatus, cov1 = x, failcode = failure_code)``: ``coef``,
+    ``std_error`` (the robust sandwich standard errors, ``sqrt(diag(fit$var))``), ``variance``
+    (``var``), ``loglik_null``/``loglik`` (``loglik.null``/``loglik``);
+    ``subdistribution_hazard_ratio`` and ``p_value`` as ``summary(fit)``.
+    """
 
     names: tuple[str, ...]
     coef: FloatArray
-    se: FloatArray
+    std_error: FloatArray
     variance: FloatArray
     information: FloatArray
     loglik_null: float
@@ -58,6 +66,21 @@ class FineGrayResult:
     converged: bool
 
     @property
+    def se(self) -> FloatArray:
+        """The same as ``std_error`` (its former name)."""
+        return self.std_error
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS, *, conf_level: float = 0.95) -> Any:
+        """The coefficient table, one row per term: R ``summary(crr(...))$coef`` and ``$conf.int``.
+
+        Columns: term, coef, subdistribution_hazard_ratio, std_error, z, p_value, lower, upper (Wald
+        limits of the subdistribution hazard ratio at ``conf_level``, robust standard errors).
+        """
+        return coefficient_frame(
+            self.names, self.coef, self.std_error, conf_level, "subdistribution_hazard_ratio", kind
+        )
+
+    @property
     def subdistribution_hazard_ratio(self) -> FloatArray:
         """exp(coef)."""
         return np.exp(self.coef)
@@ -65,7 +88,7 @@ class FineGrayResult:
     @property
     def p_value(self) -> FloatArray:
         """Two-sided Wald p-values with the robust standard errors."""
-        return np.asarray(2.0 * norm.sf(np.abs(self.coef / self.se)), dtype=np.float64)
+        return np.asarray(2.0 * norm.sf(np.abs(self.coef / self.std_error)), dtype=np.float64)
 
 
 def censoring_km_before(time: FloatArray, censored: FloatArray) -> FloatArray:
@@ -196,7 +219,26 @@ def fine_gray(
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> FineGrayResult:
-    """Fit the Fine-Gray model for ``failure_code``; other codes in ``causes`` compete."""
+    """Fit the Fine-Gray model for ``failure_code``: R ``crr(time, status, cov1 = x, failcode = failure_code)``.
+
+    Parameters
+    ----------
+    time:
+        Follow-up time per subject (>= 0), in any one unit.
+    status:
+        ``censor_code`` or one of ``causes`` per subject; the codes other than ``failure_code`` compete.
+    covariates:
+        An (n, p) matrix (or one column) of fixed covariates (R ``cov1``).
+    covariate_names:
+        Names of the p columns (default ``x0..x{p-1}``).
+    max_iter, tol:
+        Newton-Raphson limits (tighter than crr's default, as ``gtol = 1e-10``).
+
+    Returns
+    -------
+    FineGrayResult
+        Log subdistribution hazard ratios with crr's robust standard errors (see the class).
+    """
     t = as_times(time, "time")
     codes = check_causes(causes, censor_code)
     s = as_codes(status, "status", (censor_code, *codes), t.size)
@@ -218,7 +260,7 @@ def fine_gray(
     return FineGrayResult(
         names=names,
         coef=beta,
-        se=np.sqrt(np.diag(var)),
+        std_error=np.sqrt(np.diag(var)),
         variance=var,
         information=info,
         loglik_null=ll0,

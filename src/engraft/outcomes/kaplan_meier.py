@@ -15,6 +15,7 @@ Delayed entry (left truncation, ``entry`` < ``time``) is supported as in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -30,7 +31,11 @@ from engraft.outcomes._validation import (
     check_probability,
     check_time_unit,
 )
+from engraft.outcomes.tidy import FrameKind, to_frame
 from engraft.vocabulary import TimeUnit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Tolerance used by R ``quantile.survfit`` (``sqrt(.Machine$double.eps)``).
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))
@@ -47,9 +52,15 @@ class QuantileEstimate:
     time_unit: TimeUnit
 
 
-@dataclass(frozen=True, slots=True)
-class LandmarkEstimate:
-    """Survival read off the curve at requested landmark times (NaN beyond the last follow-up)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class SurvivalAtTimes:
+    """Kaplan-Meier survival read off the curve at requested times (NaN beyond the last follow-up).
+
+    Equals R ``summary(survfit(Surv(time, event) ~ 1, conf.type = "log-log"), times = times)``:
+    ``survival`` is ``surv``, ``std_error`` is ``std.err`` (the Greenwood standard error of S itself,
+    a probability), ``lower``/``upper`` are the log-log limits at ``conf_level``. ``time`` is in
+    ``time_unit``. Before the first observed time S is 1 with standard error 0 and no limits (NaN).
+    """
 
     time: FloatArray
     survival: FloatArray
@@ -57,14 +68,47 @@ class LandmarkEstimate:
     lower: FloatArray
     upper: FloatArray
     time_unit: TimeUnit
+    conf_level: float = 0.95
+
+    @property
+    def estimate(self) -> FloatArray:
+        """The survival probabilities (the name every ``at()`` result shares)."""
+        return self.survival
+
+    @property
+    def variance(self) -> FloatArray:
+        """Greenwood variance of S: ``std_error ** 2``."""
+        return np.asarray(self.std_error**2, dtype=np.float64)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """One row per requested time: time, survival, std_error, lower, upper (a pandas/polars/Arrow frame)."""
+        return to_frame(
+            {
+                "time": self.time,
+                "survival": self.survival,
+                "std_error": self.std_error,
+                "lower": self.lower,
+                "upper": self.upper,
+            },
+            kind,
+        )
+
+
+LandmarkEstimate = SurvivalAtTimes
+"""The former name of :class:`SurvivalAtTimes`, kept for existing callers."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class KaplanMeierResult:
     """Kaplan-Meier curve evaluated at every distinct observed time (as ``survfit`` reports it).
 
-    ``std_err`` is the Greenwood standard error of the cumulative hazard, i.e. of ``-log S``
-    (R's ``std.err``); multiply by ``survival`` for the standard error of S itself.
+    Equals R ``survfit(Surv(time, event) ~ 1, conf.type = "log-log")`` (or ``Surv(entry, time,
+    event)`` with delayed entry), field by field: ``time``, ``n_risk`` (``n.risk``), ``n_event``,
+    ``n_censor``, ``survival`` (``surv``), ``cumhaz_std_error`` (``std.err``: the Greenwood standard
+    error of the cumulative hazard -log S, on the log scale, infinite once S reaches 0), ``lower``
+    and ``upper`` (log-log limits at ``conf_level``; NaN where S is 0 or 1). ``std_error`` is the
+    standard error of S itself (``summary.survfit``'s ``std.err``). Times are in ``time_unit``;
+    ``n_obs`` counts the subjects.
     """
 
     time: FloatArray
@@ -72,35 +116,73 @@ class KaplanMeierResult:
     n_event: IntArray
     n_censor: IntArray
     survival: FloatArray
-    std_err: FloatArray
+    cumhaz_std_error: FloatArray
     lower: FloatArray
     upper: FloatArray
     conf_level: float
     time_unit: TimeUnit
     n_obs: int
 
-    def survival_at(self, times: ArrayLike) -> LandmarkEstimate:
-        """Step-function values at ``times`` (right-continuous; 1 before the first event time)."""
+    @property
+    def estimate(self) -> FloatArray:
+        """The survival curve (the name every estimator's result shares)."""
+        return self.survival
+
+    @property
+    def std_error(self) -> FloatArray:
+        """Greenwood standard error of S (``survival * cumhaz_std_error``; NaN where S is 0)."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(self.survival * self.cumhaz_std_error, dtype=np.float64)
+
+    def at(self, times: ArrayLike) -> SurvivalAtTimes:
+        """Survival at ``times`` (in ``time_unit``): R ``summary(fit, times = times)``.
+
+        Right-continuous step function: 1 before the first observed time, NaN beyond the last
+        follow-up time (R stops there too).
+        """
         t = as_times(times, "times")
         idx = np.searchsorted(self.time, t, side="right") - 1
         before = idx < 0
         beyond = t > self.time[-1]
         safe = np.clip(idx, 0, None)
         surv = np.where(before, 1.0, self.survival[safe])
-        se_log = np.where(before, 0.0, self.std_err[safe])
+        se_log = np.where(before, 0.0, self.cumhaz_std_error[safe])
         lower = np.where(before, np.nan, self.lower[safe])
         upper = np.where(before, np.nan, self.upper[safe])
         nan = np.full(t.shape, np.nan)
         with np.errstate(invalid="ignore"):  # S = 0 has an infinite log-scale error: NaN, as R
             se_surv = se_log * surv
-        return LandmarkEstimate(
+        return SurvivalAtTimes(
             time=t,
             survival=np.where(beyond, nan, surv),
             std_error=np.where(beyond, nan, se_surv),
             lower=np.where(beyond, nan, lower),
             upper=np.where(beyond, nan, upper),
             time_unit=self.time_unit,
+            conf_level=self.conf_level,
         )
+
+    def survival_at(self, times: ArrayLike) -> SurvivalAtTimes:
+        """The same as :meth:`at` (its former name)."""
+        return self.at(times)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """The curve as a tidy frame, one row per distinct time (R ``summary(fit)`` with censored times).
+
+        Columns: time, n_risk, n_event, n_censor, survival, std_error (of S), cumhaz_std_error
+        (R ``std.err``), lower, upper. ``kind``: ``"pandas"`` (default), ``"polars"`` or ``"arrow"``.
+        """
+        return to_frame(curve_columns(self), kind)
+
+    def plot(self, *, label: str = "All", **options: Any) -> Figure:
+        """This curve with its log-log band and numbers at risk (see :func:`engraft.outcomes.plots.plot_survival`).
+
+        Returns a :class:`matplotlib.figure.Figure` (no pyplot state); save it with ``fig.savefig``
+        or :func:`engraft.io.figures.save_figure`.
+        """
+        from engraft.outcomes.plots import plot_survival
+
+        return plot_survival({label: self}, **options)
 
     def quantile(self, probability: float = 0.5) -> QuantileEstimate:
         """Time at which 1 - S first reaches ``probability``, with limits from the CI curves."""
@@ -115,6 +197,21 @@ class KaplanMeierResult:
     def median(self) -> QuantileEstimate:
         """Median survival time with confidence limits (R ``print.survfit`` / ``quantile``)."""
         return self.quantile(0.5)
+
+
+def curve_columns(fit: KaplanMeierResult) -> dict[str, FloatArray | IntArray]:
+    """The tidy columns of a Kaplan-Meier curve (see :meth:`KaplanMeierResult.to_frame`)."""
+    return {
+        "time": fit.time,
+        "n_risk": fit.n_risk,
+        "n_event": fit.n_event,
+        "n_censor": fit.n_censor,
+        "survival": fit.survival,
+        "std_error": fit.std_error,
+        "cumhaz_std_error": fit.cumhaz_std_error,
+        "lower": fit.lower,
+        "upper": fit.upper,
+    }
 
 
 def _findq(x: FloatArray, y: FloatArray, p: float, tol: float = QUANTILE_TOLERANCE) -> float:
@@ -188,7 +285,7 @@ def kaplan_meier(
     conf_level: float = 0.95,
     time_unit: str = "days",
 ) -> KaplanMeierResult:
-    """Fit the Kaplan-Meier estimator.
+    """Fit the Kaplan-Meier estimator: R ``survfit(Surv(time, event) ~ 1, conf.type = "log-log")``.
 
     Parameters
     ----------
@@ -197,9 +294,24 @@ def kaplan_meier(
     event:
         1 if the event was observed at ``time``, 0 if censored.
     entry:
-        Optional delayed-entry times (left truncation); each must be < ``time``.
+        Optional delayed-entry times (left truncation), in ``time_unit``; each must be < ``time``
+        (R ``Surv(entry, time, event)``).
     conf_level:
-        Confidence level of the pointwise log-log intervals.
+        Confidence level of the pointwise log-log intervals (R ``conf.int``), strictly in (0, 1).
+    time_unit:
+        The unit of ``time`` and ``entry`` (``days``, ``months`` or ``years``); kept
+        on the result for its axis and tables, nothing is converted.
+
+    Returns
+    -------
+    KaplanMeierResult
+        The curve at every distinct observed time; see the class for the R field each one equals.
+
+    Raises
+    ------
+    OutcomeInputError
+        A time that is negative, NaN or infinite, an event code other than 0/1, columns of
+        different lengths, an entry not before its time; the message names the field and position.
     """
     t = as_times(time, "time")
     e = as_codes(event, "event", (0, 1), t.size)
@@ -225,7 +337,7 @@ def kaplan_meier(
         n_event=n_event,
         n_censor=n_censor,
         survival=surv,
-        std_err=std_err,
+        cumhaz_std_error=std_err,
         lower=lower,
         upper=upper,
         conf_level=level,

@@ -14,7 +14,7 @@ they are the risk-set sizes at the next observed time).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, NamedTuple, Protocol
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -22,13 +22,63 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from engraft.outcomes._validation import FloatArray, IntArray, OutcomeInputError, as_times
-from engraft.outcomes.cumulative_incidence import CumulativeIncidenceResult
-from engraft.outcomes.kaplan_meier import KaplanMeierResult
+from engraft.vocabulary import TimeUnit
 from engraft.vocabulary.phrases import Phrase
 
 NUMBER_AT_RISK: Final = Phrase("Number at risk (time in {unit})")
 TIME_AXIS: Final = Phrase("Time ({unit})")
 """The figures' own labels (English; the pages translate the drawn figure)."""
+
+
+class SurvivalCurve(Protocol):
+    """What a survival figure reads of a curve (a :class:`~engraft.outcomes.KaplanMeierResult`)."""
+
+    @property
+    def time(self) -> FloatArray: ...
+    @property
+    def n_risk(self) -> IntArray: ...
+    @property
+    def survival(self) -> FloatArray: ...
+    @property
+    def lower(self) -> FloatArray: ...
+    @property
+    def upper(self) -> FloatArray: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+
+
+class IncidenceCurves(Protocol):
+    """What an incidence figure reads of a fit (a :class:`~engraft.outcomes.CumulativeIncidenceResult`)."""
+
+    @property
+    def time(self) -> FloatArray: ...
+    @property
+    def n_risk(self) -> IntArray: ...
+    @property
+    def cif(self) -> FloatArray: ...
+    @property
+    def lower(self) -> FloatArray: ...
+    @property
+    def upper(self) -> FloatArray: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+    @property
+    def causes(self) -> tuple[int, ...]: ...
+    def column(self, cause: int) -> int: ...
+
+
+class _Curve(NamedTuple):
+    label: str
+    time: FloatArray
+    estimate: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    n_risk: IntArray
+    unit: TimeUnit
+
+
+def _incidence_curve(label: str, fit: IncidenceCurves, j: int) -> _Curve:
+    return _Curve(label, fit.time, fit.cif[:, j], fit.lower[:, j], fit.upper[:, j], fit.n_risk, fit.time_unit)
 
 
 def numbers_at_risk(time: FloatArray, n_risk: IntArray, at: Sequence[float]) -> IntArray:
@@ -82,33 +132,27 @@ def _figure(n_rows: int) -> tuple[Figure, Axes]:
 
 
 def plot_survival(
-    curves: Mapping[str, KaplanMeierResult],
+    curves: Mapping[str, SurvivalCurve],
     *,
     risk_times: Sequence[float] | None = None,
     bands: bool = True,
     title: str | None = None,
     ylabel: str = "Survival probability",
 ) -> Figure:
-    """Kaplan-Meier curves (one per label) with log-log bands and numbers at risk."""
+    """Kaplan-Meier curves (one per label) with log-log bands and numbers at risk.
+
+    ``risk_times`` (in the curves' time unit) are the x ticks and the columns of the numbers-at-risk
+    table (default: about six round values up to the last time); ``bands=False`` leaves the
+    confidence bands out. All curves must share one time unit.
+    """
     if not curves:
         raise OutcomeInputError("curves: got an empty mapping; expected at least one labelled curve")
-    units = {c.time_unit for c in curves.values()}
-    if len(units) != 1:
-        raise OutcomeInputError(f"curves: got time units {sorted(units)}; expected one unit for a shared axis")
-    unit = units.pop()
-    fig, ax = _figure(len(curves))
-    for label, fit in curves.items():
-        _draw_curve(ax, fit.time, fit.survival, fit.lower, fit.upper, 1.0, label, bands)
-    max_time = max(float(c.time[-1]) for c in curves.values())
-    ticks = np.asarray(risk_times, dtype=np.float64) if risk_times is not None else _default_ticks(max_time)
-    _finish(ax, ticks, unit, ylabel, title)
-    rows = {label: numbers_at_risk(fit.time, fit.n_risk, list(ticks)) for label, fit in curves.items()}
-    _risk_table(fig, ax, rows, ticks, unit)
-    return fig
+    drawn = [_Curve(label, c.time, c.survival, c.lower, c.upper, c.n_risk, c.time_unit) for label, c in curves.items()]
+    return _plot(drawn, 1.0, risk_times=risk_times, bands=bands, title=title, ylabel=ylabel)
 
 
 def plot_cumulative_incidence(
-    curves: Mapping[str, CumulativeIncidenceResult],
+    curves: Mapping[str, IncidenceCurves],
     cause: int,
     *,
     risk_times: Sequence[float] | None = None,
@@ -119,18 +163,66 @@ def plot_cumulative_incidence(
     """Aalen-Johansen CIFs of ``cause`` (one per label) with log-log bands and numbers at risk."""
     if not curves:
         raise OutcomeInputError("curves: got an empty mapping; expected at least one labelled curve")
-    units = {c.time_unit for c in curves.values()}
+    drawn = []
+    for label, fit in curves.items():
+        j = fit.column(cause)
+        drawn.append(_incidence_curve(label, fit, j))
+    return _plot(drawn, 0.0, risk_times=risk_times, bands=bands, title=title, ylabel=ylabel)
+
+
+def plot_incidence_by_cause(
+    fit: IncidenceCurves,
+    *,
+    causes: Sequence[int] | None = None,
+    labels: Mapping[int, str] | None = None,
+    risk_times: Sequence[float] | None = None,
+    bands: bool = True,
+    title: str | None = None,
+    ylabel: str = "Cumulative incidence",
+) -> Figure:
+    """The CIF of each of ``causes`` (default: all of the fit's) in one figure, like R ``plot(cuminc(...))``.
+
+    ``labels`` names each cause (default ``"cause K"``); the numbers at risk are the fit's (all causes
+    share one risk set), shown once.
+    """
+    chosen = list(fit.causes if causes is None else causes)
+    if not chosen:
+        raise OutcomeInputError("causes: got an empty sequence; expected at least one cause to draw")
+    names = dict(labels or {})
+    drawn = []
+    for cause in chosen:
+        j = fit.column(cause)
+        label = names.get(cause, f"cause {cause}")
+        drawn.append(_incidence_curve(label, fit, j))
+    return _plot(drawn, 0.0, risk_times=risk_times, bands=bands, title=title, ylabel=ylabel, one_risk_row="All")
+
+
+def _plot(
+    curves: Sequence[_Curve],
+    start: float,
+    *,
+    risk_times: Sequence[float] | None,
+    bands: bool,
+    title: str | None,
+    ylabel: str,
+    one_risk_row: str | None = None,
+) -> Figure:
+    units = {c.unit for c in curves}
     if len(units) != 1:
         raise OutcomeInputError(f"curves: got time units {sorted(units)}; expected one unit for a shared axis")
     unit = units.pop()
-    fig, ax = _figure(len(curves))
-    for label, fit in curves.items():
-        j = fit.column(cause)
-        _draw_curve(ax, fit.time, fit.cif[:, j], fit.lower[:, j], fit.upper[:, j], 0.0, label, bands)
-    max_time = max(float(c.time[-1]) for c in curves.values())
+    n_rows = 1 if one_risk_row else len(curves)
+    fig, ax = _figure(n_rows)
+    for c in curves:
+        _draw_curve(ax, c.time, c.estimate, c.lower, c.upper, start, c.label, bands)
+    max_time = max(float(c.time[-1]) for c in curves)
     ticks = np.asarray(risk_times, dtype=np.float64) if risk_times is not None else _default_ticks(max_time)
     _finish(ax, ticks, unit, ylabel, title)
-    rows = {label: numbers_at_risk(fit.time, fit.n_risk, list(ticks)) for label, fit in curves.items()}
+    if one_risk_row:
+        first = curves[0]
+        rows = {one_risk_row: numbers_at_risk(first.time, first.n_risk, list(ticks))}
+    else:
+        rows = {c.label: numbers_at_risk(c.time, c.n_risk, list(ticks)) for c in curves}
     _risk_table(fig, ax, rows, ticks, unit)
     return fig
 

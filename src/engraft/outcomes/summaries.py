@@ -129,7 +129,7 @@ def survival_summary(
     out_groups = []
     for label, fit in fits.items():
         med = fit.median()
-        lm = fit.survival_at(at)
+        lm = fit.at(at)
         out_groups.append(
             SurvivalGroup(
                 group=label,
@@ -183,7 +183,7 @@ def cif_summary(
     at = np.asarray(default_landmarks(endpoint) if landmarks is None else landmarks, dtype=np.float64)
     out_groups = []
     for label, fit in fits.items():
-        est, var, lo, hi = fit.at(at, cause)
+        lm_cif = fit.at(at, cause)
         of_cause = int(fit.n_event[:, fit.column(cause)].sum())
         out_groups.append(
             IncidenceGroup(
@@ -195,7 +195,9 @@ def cif_summary(
                     IncidenceAtLandmark(
                         time=float(t), incidence=_num(e), lower=_num(a), upper=_num(b), variance=_num(v)
                     )
-                    for t, e, a, b, v in zip(at, est, lo, hi, var, strict=True)
+                    for t, e, a, b, v in zip(
+                        at, lm_cif.incidence, lm_cif.lower, lm_cif.upper, lm_cif.variance, strict=True
+                    )
                 ),
             )
         )

@@ -148,8 +148,8 @@ def _estimate(peers: OutcomeTable, endpoint: str) -> Frequency | None:
     if endpoint == "os":
         fit = kaplan_meier(derived.time, derived.status).survival_at([LANDMARK_DAYS])
         return _frequency(float(fit.survival[0]), float(fit.lower[0]), float(fit.upper[0]))
-    cif, _, lower, upper = cumulative_incidence(derived.time, derived.status).at([LANDMARK_DAYS], cause=1)
-    return _frequency(float(cif[0]), float(lower[0]), float(upper[0]))
+    cif = cumulative_incidence(derived.time, derived.status).at([LANDMARK_DAYS], cause=1)
+    return _frequency(float(cif.incidence[0]), float(cif.lower[0]), float(cif.upper[0]))
 
 
 def _figure(peers: OutcomeTable, endpoint: str) -> CentreFigure:
