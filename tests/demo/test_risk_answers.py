@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.demo.cohort import SyntheticCohort
-from engraft.demo.risk_answers import comorbidity_flags, risk_profile_request
+from engraft.demo.risk_answers import WORK_UP_DAYS_BEFORE_DAY0, comorbidity_flags, risk_profile_request
 from engraft.scores.refined_dri import StageRisk
 from engraft.vocabulary import DiseaseStatus, TransplantType
 
@@ -64,3 +64,10 @@ def test_every_answer_has_comorbidities_and_a_performance_score_on_the_scale() -
         request = risk_profile_request(transplant, 4242)
         assert request.hct_ci is not None and request.hct_ci.items is not None
         assert request.performance_score in (60, 70, 80, 90, 100)
+
+
+def test_the_answers_are_dated_at_the_work_up_before_day_0() -> None:
+    for transplant in COHORT[:20]:
+        assessed = risk_profile_request(transplant, 4242).assessed_on
+        assert assessed is not None
+        assert (transplant.plan.day0 - assessed).days == WORK_UP_DAYS_BEFORE_DAY0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -161,3 +162,18 @@ def test_registry_age_wins_and_unknown_relation_or_fractions_are_skipped(
     assert "fractions" in skipped["conditioning-intensity"]
     bad = client.post(f"/api/episodes/{episode['id']}/risk-profile", json={"conditioning_variant": "mine"})
     assert bad.status_code == 422
+
+
+def test_an_assessment_day_in_the_past_is_stored_and_one_in_the_future_refused(
+    client: TestClient, seeded: dict[str, int]
+) -> None:
+    profile = client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json={"assessed_on": "2025-11-20"})
+    assert profile.status_code == 200, profile.text
+    assert {a["assessed_at"][:16] for a in profile.json()["assessments"]} == {"2025-11-20T12:00"}
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+    refused = client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json={"assessed_on": tomorrow})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "assessed_on"
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert (
+        client.post(f"/api/episodes/{seeded['episode']}/risk-profile", json={"assessed_on": today}).status_code == 200
+    )

@@ -9,6 +9,7 @@ active); they are not published figures and nothing is concluded from them.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Final, TypeVar
 
@@ -38,6 +39,9 @@ ITEM_PREVALENCE: Final[dict[str, float]] = {
     "hepatic_moderate_severe": 0.01,
 }
 """Demo assumption: the chance of each HCT-CI item for an adult aged 40-59 (scaled by :func:`_age_factor`)."""
+
+WORK_UP_DAYS_BEFORE_DAY0: Final = 14
+"""The demo's pre-transplant work-up, when the answers are recorded: two weeks before day 0 (a demo choice)."""
 
 PERFORMANCE_SCORES: Final = ((100, 0.25), (90, 0.40), (80, 0.24), (70, 0.09), (60, 0.02))
 """Demo assumption: the pre-transplant Karnofsky (Lansky for children) score and its chance."""
@@ -114,6 +118,7 @@ def risk_profile_request(transplant: SyntheticTransplant, seed: int) -> RiskProf
     """The synthetic pre-transplant answers of one demo transplant (same seed and number, same answers)."""
     rng = random.Random(f"{seed}:{transplant.number}:risk-profile")
     return RiskProfileRequest(
+        assessed_on=transplant.plan.day0 - dt.timedelta(days=WORK_UP_DAYS_BEFORE_DAY0),
         hct_ci=HctCiAnswers(items=comorbidity_flags(rng, transplant.plan.age)),
         performance_score=_pick(rng, PERFORMANCE_SCORES),
         refined_dri=refined_dri_input(rng, transplant),

@@ -11,7 +11,9 @@ All assessments of one call are written in one transaction.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationError
+import datetime as dt
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from engraft.provenance import FrozenModel
 from engraft.registry import checks
@@ -41,6 +43,10 @@ from engraft.scores.hctci_items import HctCiVariant
 from engraft.scores.provenance import ScoreResult
 from engraft.scores.refined_dri import RefinedDriInput
 
+ASSESSED_ON_TIME = dt.time(12, 0, tzinfo=dt.UTC)
+"""The time of day an assessment given by its day is stored at (noon UTC keeps the day in every time zone
+from UTC-11 to UTC+11)."""
+
 
 class DonorScreening(InputModel):
     """Donor-screening answers the registry does not hold (21 CFR 1271.75)."""
@@ -65,6 +71,17 @@ class RiskProfileRequest(InputModel):
     refined_dri: RefinedDriInput | None = Field(default=None, description="input of the refined-dri instrument")
     donor_screening: list[DonorScreening] = Field(default_factory=list, max_length=8)
     conditioning_variant: ConditioningVariant = ConditioningVariant.CIBMTR_OPERATIONAL
+    assessed_on: dt.date | None = Field(
+        default=None,
+        description="the day the patient was assessed (e.g. the pre-transplant work-up); default: today",
+    )
+
+    @field_validator("assessed_on")
+    @classmethod
+    def _not_in_the_future(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > dt.datetime.now(dt.UTC).date():
+            raise ValueError(f"assessed_on={value.isoformat()} is in the future; expected a past day")
+        return value
 
 
 class SkippedInstrument(BaseModel):
@@ -211,6 +228,8 @@ def build_risk_profile(service: RegistryService, episode_id: int, request: RiskP
                 result=result.model_dump(mode="json"),
                 citation=result.citation.text(),
             )
+            if request.assessed_on is not None:
+                assessment.assessed_at = dt.datetime.combine(request.assessed_on, ASSESSED_ON_TIME)
             session.add(assessment)
             stored.append(assessment)
         session.flush()
