@@ -114,11 +114,12 @@ def prepare_long(
         bad = ~np.isfinite(col_t) | (col_t < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise OutcomeInputError(f"time[{i}, {name}]: got {col_t[i]!r}; expected a finite time >= 0")
+            raise OutcomeInputError(f"time[{i}, {name}]: got {float(col_t[i])!r}; expected a finite time >= 0")
         bad = ~np.isin(col_s, (0.0, 1.0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise OutcomeInputError(f"status[{i}, {name}]: got {col_s[i]!r}; expected 0 (censored) or 1 (reached)")
+            got = float(col_s[i])
+            raise OutcomeInputError(f"status[{i}, {name}]: got {got!r}; expected 0 (censored) or 1 (reached)")
     if not 1 <= start_state <= s:
         raise OutcomeInputError(f"start_state: got {start_state}; expected a state in 1..{s}")
     if not np.isfinite(start_time) or start_time < 0:
