@@ -30,6 +30,7 @@ from engraft.api.routes_donor_search import router as donor_search_router
 from engraft.api.routes_fhir import router as fhir_router
 from engraft.api.routes_health import DatabaseProbe, health_of
 from engraft.api.routes_health import router as health_router
+from engraft.api.routes_outcome_models import router as outcome_models_router
 from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_reports import router as reports_router
@@ -63,6 +64,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     alerts_router,
     scores_router,
     outcomes_router,
+    outcome_models_router,
     donor_search_router,
     audit_router,
     auth_router,

@@ -30,6 +30,7 @@ from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
 from engraft.cli.keys import keys_app
 from engraft.cli.monitor import monitor_app
+from engraft.cli.outcome_models import register as register_outcome_models
 from engraft.cli.outcomes import outcomes_app
 from engraft.cli.report import report_app
 from engraft.cli.scores import score
@@ -52,6 +53,7 @@ app.add_typer(donors_app, name="donors")
 app.add_typer(hla_app, name="hla")
 app.add_typer(keys_app, name="keys")
 app.add_typer(monitor_app, name="monitor")
+register_outcome_models(outcomes_app)
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(report_app, name="report")
 app.add_typer(tokens_app, name="tokens")
