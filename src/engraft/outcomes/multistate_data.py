@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from engraft.outcomes._validation import FloatArray, IntArray, OutcomeInputError
 from engraft.outcomes.multistate_transitions import TransitionMatrix
@@ -38,7 +39,7 @@ class MultiStateData:
     """Long-format multi-state data: one row per subject, state visit and transition at risk."""
 
     transitions: TransitionMatrix
-    ids: tuple[str, ...]
+    ids: NDArray[Any]  # one label per subject (str, or the numbers 1..n when none were given)
     subject: IntArray  # 0-based position of the row's subject in ``ids``
     from_state: IntArray
     to_state: IntArray
@@ -100,8 +101,8 @@ def prepare_long(
     to every row of the subject (numeric).
     """
     s = transitions.n_states
-    t_arr = np.asarray(time, dtype=object)
-    n = int(t_arr.shape[0]) if t_arr.ndim >= 1 else 0
+    shape = np.shape(time)
+    n = int(shape[0]) if len(shape) >= 1 else 0
     if n == 0:
         raise OutcomeInputError("time: got 0 subjects; expected at least one")
     t = _matrix(time, "time", n, s)
@@ -124,7 +125,8 @@ def prepare_long(
         raise OutcomeInputError(f"start_state: got {start_state}; expected a state in 1..{s}")
     if not np.isfinite(start_time) or start_time < 0:
         raise OutcomeInputError(f"start_time: got {start_time!r}; expected a finite time >= 0")
-    id_labels = tuple(str(i) for i in ids) if ids is not None else tuple(str(i) for i in range(1, n + 1))
+    # without ids the subjects are numbered 1..n (kept as integers: no million strings to make)
+    id_labels: NDArray[Any] = np.asarray([str(i) for i in ids]) if ids is not None else np.arange(1, n + 1)
     if len(id_labels) != n:
         raise OutcomeInputError(f"ids: got {len(id_labels)} values; expected {n} (one per subject)")
     covs: dict[str, FloatArray] = {}
@@ -134,7 +136,7 @@ def prepare_long(
             raise OutcomeInputError(f"keep[{name}]: expected {n} finite numbers (one per subject)")
         covs[name] = arr
 
-    parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray]] = []
+    parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray, IntArray]] = []
     subj = np.arange(n, dtype=np.int64)
     state = np.full(n, start_state, dtype=np.int64)
     tstart = np.full(n, float(start_time))
@@ -168,6 +170,7 @@ def prepare_long(
             to = np.tile(cols + 1, who.size)
             made = np.zeros((who.size, n_out), dtype=np.int64)
             made[np.flatnonzero(has_event), choice[has_event]] = 1
+            nums = np.array([tr.number for tr in out], dtype=np.int64)
             parts.append(
                 (
                     rep_who,
@@ -176,6 +179,7 @@ def prepare_long(
                     np.repeat(t0, n_out),
                     np.repeat(stop, n_out),
                     made.ravel(),
+                    np.tile(nums, who.size),
                 )
             )
             next_subj.append(who[has_event])
@@ -196,8 +200,10 @@ def prepare_long(
     t0_all = np.concatenate([p[3] for p in parts])
     t1_all = np.concatenate([p[4] for p in parts])
     status_all = np.concatenate([p[5] for p in parts])
-    trans_all = transitions.matrix()[frm - 1, to_all - 1]
-    order = np.lexsort((trans_all, t0_all, who_all))
+    trans_all = np.concatenate([p[6] for p in parts])
+    # rows were made step by step (later steps start later) and, within a step, per subject in transition
+    # order: a stable sort by subject gives msprep's order (subject, Tstart, transition)
+    order = np.argsort(who_all, kind="stable")
     return MultiStateData(
         transitions=transitions,
         ids=id_labels,
