@@ -61,12 +61,11 @@ class MultiStateData:
         """Numbers of transitions made, as ``mstate::events``."""
         s = self.transitions.n_states
         made = self.status == 1
-        freq = np.zeros((s, s), dtype=np.int64)
-        np.add.at(freq, (self.from_state[made] - 1, self.to_state[made] - 1), 1)
-        starts = np.zeros(s, dtype=np.int64)
+        cell = (self.from_state[made] - 1) * s + self.to_state[made] - 1
+        freq = np.bincount(cell, minlength=s * s).reshape(s, s).astype(np.int64)
         first = np.ones(self.n_rows, dtype=bool)
         first[1:] = self.subject[1:] != self.subject[:-1]
-        np.add.at(starts, self.from_state[first] - 1, 1)
+        starts = np.bincount(self.from_state[first] - 1, minlength=s).astype(np.int64)
         entering = starts + freq.sum(axis=0)
         return EventCounts(self.transitions.states, freq, entering - freq.sum(axis=1), entering)
 

@@ -89,20 +89,20 @@ def nelson_aalen(data: MultiStateData) -> TransitionHazards:
     # every event time, and the end of follow-up (as msfit's grid; the hazards do not change there)
     grid = np.unique(np.append(data.tstop[made], data.tstop.max()))
     n_trans = data.transitions.n_transitions
-    events = np.zeros((grid.size, n_trans), dtype=np.int64)
-    at_risk = np.zeros((grid.size, n_trans), dtype=np.int64)
-    pos = np.searchsorted(grid, data.tstop[made])
-    np.add.at(events, (pos, data.trans[made] - 1), 1)
-    order = np.argsort(data.trans, kind="stable")
-    bounds = np.searchsorted(data.trans[order], np.arange(1, n_trans + 2))
-    for k in range(n_trans):
-        rows = order[bounds[k] : bounds[k + 1]]
-        if rows.size == 0:
-            continue
-        starts = np.sort(data.tstart[rows])
-        stops = np.sort(data.tstop[rows])
-        # at risk at u: Tstart < u <= Tstop, i.e. #(Tstart < u) - #(Tstop < u)
-        at_risk[:, k] = np.searchsorted(starts, grid, side="left") - np.searchsorted(stops, grid, side="left")
+    m = grid.size
+    k = data.trans - 1
+    # events: one bincount over (grid position, transition) cells
+    cell = np.searchsorted(grid, data.tstop[made]) * n_trans + k[made]
+    events = np.bincount(cell, minlength=m * n_trans).reshape(m, n_trans).astype(np.int64)
+
+    # at risk at grid time u_j: #(Tstart < u_j) - #(Tstop < u_j), each a cumulative count of the rows
+    # whose time falls before u_j, i.e. whose first grid time strictly above it is <= j
+    def before(values: FloatArray) -> IntArray:
+        first_above = np.searchsorted(grid, values, side="right")
+        counts = np.bincount(first_above * n_trans + k, minlength=(m + 1) * n_trans).reshape(m + 1, n_trans)
+        return np.cumsum(counts, axis=0)[:m].astype(np.int64)
+
+    at_risk = before(data.tstart) - before(data.tstop)
     d = events.astype(np.float64)
     y = at_risk.astype(np.float64)
     safe = np.where(y > 0, y, 1.0)
