@@ -76,6 +76,7 @@ def test_area_at_boundaries(tau: float, expected: Fraction) -> None:
 def test_survrm2_vignette_pbc_difference() -> None:
     time, status, arm = _pbc()
     assert (int((arm == 1).sum()), int((arm == 0).sum())) == (158, 154)  # as the vignette's data
+    assert int(status.sum()) == 125  # deaths among the 312 trial patients (Fleming & Harrington 1991)
     result = compare_restricted_means(time, status, arm, tau=10, reference=0)
     assert result.tau == 10
     assert abs(result.difference.estimate - (-0.137)) <= 0.0005  # printed to 3 decimals
