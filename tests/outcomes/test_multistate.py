@@ -187,6 +187,16 @@ def test_cox_refuses_a_covariate_constant_on_a_transition() -> None:
         transition_cox(data, ["missing"])
 
 
+def test_cox_refuses_collinear_covariates() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=40)
+    time = np.column_stack((np.full(40, NAN), rng.integers(1, 30, 40), rng.integers(31, 60, 40))).astype(float)
+    status = np.column_stack((np.full(40, NAN), rng.random(40) < 0.5, rng.random(40) < 0.7)).astype(float)
+    data = prepare_long(illness_death(), time, status, keep={"x": x, "twice_x": 2 * x})
+    with pytest.raises(OutcomeInputError, match="collinear"):
+        transition_cox(data, ["x", "twice_x"])
+
+
 @st.composite
 def _illness_death_data(draw: st.DrawFn) -> tuple[list[list[float]], list[list[float]]]:
     n = draw(st.integers(1, 25))

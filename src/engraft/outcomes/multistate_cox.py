@@ -98,7 +98,13 @@ def transition_cox(
                 raise OutcomeInputError(f"transitions: got {k}; expected a transition in 1..{tm.n_transitions}")
     x, terms = expand_covariates(data, covariates, chosen)
     names = [f"{name}.{k}" for name, k in terms]
-    fit = cox_ph(data.tstop, data.status, x, ties=ties, entry=data.tstart, strata=data.trans, covariate_names=names)
+    try:
+        fit = cox_ph(data.tstop, data.status, x, ties=ties, entry=data.tstart, strata=data.trans, covariate_names=names)
+    except np.linalg.LinAlgError as exc:
+        raise OutcomeInputError(
+            f"covariates: got {list(covariates)}, whose per-transition terms are collinear ({exc});"
+            " expected covariates that are not linear combinations of each other on any transition"
+        ) from exc
     q = float(norm.ppf(0.5 + level / 2))
     labels = {t.number: t.label for t in tm.transitions}
     rows = tuple(

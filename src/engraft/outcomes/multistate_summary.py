@@ -112,6 +112,7 @@ class MultiStateSummary(_Model):
     occupation: list[OccupationAtTime]
     cox: list[TransitionCoefficientRow] | None = None
     cox_ties: str | None = None
+    cox_converged: bool | None = Field(default=None, description="false when the Cox fit did not converge")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -224,5 +225,6 @@ def analyse_multistate(question: MultiStateQuestion, *, cox_ties: str = "breslow
             for c in cox.coefficients
         ],
         cox_ties=None if cox is None else cox_ties,
+        cox_converged=None if cox is None else cox.fit.converged,
     )
     return MultiStateAnalysis(summary, data, hazards, occupation, cox)
