@@ -17,7 +17,7 @@ from lifelines import AalenJohansenFitter, KaplanMeierFitter
 from engraft.outcomes import OutcomeInputError
 from engraft.outcomes.cox import cox_ph
 from engraft.outcomes.multistate_cox import transition_cox
-from engraft.outcomes.multistate_data import prepare_long
+from engraft.outcomes.multistate_data import from_long, prepare_long
 from engraft.outcomes.multistate_hazards import nelson_aalen
 from engraft.outcomes.multistate_probabilities import aalen_johansen
 from engraft.outcomes.multistate_transitions import TransitionMatrix, illness_death
@@ -90,6 +90,41 @@ def test_long_format_of_the_worked_example() -> None:
     assert counts.frequencies.tolist() == [[0, 2, 1], [0, 0, 1], [0, 0, 0]]
     assert counts.no_event.tolist() == [1, 1, 2]
     assert counts.entering.tolist() == [4, 2, 2]
+
+
+def test_long_format_given_as_such_in_any_row_order() -> None:
+    data = _worked()
+    shuffle = np.random.default_rng(1).permutation(data.n_rows)
+    given = from_long(
+        illness_death(),
+        [data.ids[i] for i in data.subject[shuffle]],
+        data.from_state[shuffle],
+        data.to_state[shuffle],
+        data.tstart[shuffle],
+        data.tstop[shuffle],
+        data.status[shuffle],
+    )
+    assert given.trans.tolist() == data.trans[shuffle].tolist()
+    assert given.events().entering.tolist() == data.events().entering.tolist()
+    assert given.events().frequencies.tolist() == data.events().frequencies.tolist()
+    assert nelson_aalen(given).cumulative.tolist() == nelson_aalen(data).cumulative.tolist()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        pytest.param(
+            (2, 1, 0.0, 1.0, 1), r"to\[0\]: got 'Transplant' from 'Adverse event or recovery'", id="no-such-transition"
+        ),
+        pytest.param((1, 2, 3.0, 3.0, 1), r"Tstop\[0\]: got 3.0 with Tstart 3.0", id="empty-interval"),
+        pytest.param((1, 2, 0.0, 3.0, 2), r"status\[0\]: got 2.0", id="bad-status"),
+        pytest.param((1, 4, 0.0, 3.0, 1), r"to\[0\]: got 4.0; expected a state number in 1..3", id="unknown-state"),
+    ],
+)
+def test_long_format_given_as_such_is_checked(row: tuple[int, int, float, float, int], message: str) -> None:
+    f, t, a, b, e = row
+    with pytest.raises(OutcomeInputError, match=message):
+        from_long(illness_death(), ["x"], [f], [t], [a], [b], [e])
 
 
 def test_long_format_refuses_bad_cells_naming_them() -> None:

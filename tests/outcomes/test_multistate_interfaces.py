@@ -67,6 +67,24 @@ def test_cli_multistate_worked_example(tmp_path: Path) -> None:
     assert occupation[0].startswith("time,p_Transplant,") and len(occupation) == 1 + 1 + 5
 
 
+def test_cli_multistate_reads_its_own_long_output(tmp_path: Path) -> None:
+    source = tmp_path / "illness.csv"
+    source.write_text(ILLNESS_DEATH_CSV, encoding="utf-8")
+    wide, again = tmp_path / "wide", tmp_path / "again"
+    common = ["outcomes", "multistate", "--model", "illness-death", "--at", "3", "--at", "9"]
+    first = runner.invoke(app, [*common, "--csv", str(source), *STATES, "--id-column", "patient", "--out", str(wide)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, [*common, "--csv", str(wide / "multistate_long.csv"), "--long", "--out", str(again)])
+    assert second.exit_code == 0, second.output
+    one = json.loads((wide / "multistate.json").read_text(encoding="utf-8"))
+    two = json.loads((again / "multistate.json").read_text(encoding="utf-8"))
+    assert one["occupation"] == two["occupation"] and one["hazards"] == two["hazards"]
+    bad = (wide / "multistate_long.csv").read_text(encoding="utf-8").replace("A,Transplant,", "A,Limbo,", 1)
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    refused = runner.invoke(app, [*common, "--csv", str(tmp_path / "bad.csv"), "--long", "--out", str(again)])
+    assert refused.exit_code == 1 and "bad.csv line 2, column from: got 'Limbo'" in refused.output
+
+
 @pytest.mark.parametrize(
     ("csv_text", "extra", "message"),
     [

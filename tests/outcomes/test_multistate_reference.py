@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engraft.outcomes.multistate_data import from_long
 from engraft.outcomes.multistate_hazards import nelson_aalen
 from engraft.outcomes.multistate_probabilities import aalen_johansen
 from engraft.outcomes.multistate_transitions import ebmt_recovery_adverse_event
@@ -69,6 +70,15 @@ def test_rows_events_and_event_times_per_transition() -> None:
             int(row["rows"]),
             int(row["distinct_event_times"]),
         ), f"transition {k}"
+
+
+def test_long_data_read_back_gives_the_same_hazards() -> None:
+    data = ebmt4_long()
+    again = from_long(
+        data.transitions, data.ids[data.subject], data.from_state, data.to_state, data.tstart, data.tstop, data.status
+    )
+    assert again.events().frequencies.tolist() == data.events().frequencies.tolist()
+    assert np.array_equal(nelson_aalen(again).cumulative, nelson_aalen(data).cumulative)
 
 
 def test_grid_and_last_event_time() -> None:

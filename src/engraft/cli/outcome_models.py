@@ -33,9 +33,10 @@ from engraft.cli.outcome_files import refusals
 from engraft.outcomes import OutcomeInputError
 from engraft.outcomes._validation import check_time_unit
 from engraft.outcomes.endpoints import convert_time
+from engraft.outcomes.multistate_data import from_long
 from engraft.outcomes.multistate_hazards import as_variance_method
-from engraft.outcomes.multistate_summary import MultiStateAnalysis, MultiStateQuestion, analyse_multistate
-from engraft.outcomes.multistate_transitions import ebmt_recovery_adverse_event, illness_death
+from engraft.outcomes.multistate_summary import MultiStateAnalysis, MultiStateQuestion, analyse_long, analyse_multistate
+from engraft.outcomes.multistate_transitions import TransitionMatrix, ebmt_recovery_adverse_event, illness_death
 from engraft.outcomes.queries import parse_query
 from engraft.outcomes.rmst_summary import RmstQuestion, RmstSummary, answer_rmst
 
@@ -126,6 +127,20 @@ def _covariate(table: CsvTable, name: str) -> dict[str, list[float]]:
         if len(levels) < 2:
             raise OutcomeInputError(f"{table.path.name}, column {name}: got one level; expected at least two") from None
         return {f"{name}={level}": [1.0 if c == level else 0.0 for c in cells] for level in levels[1:]}
+
+
+def _state_numbers(table: CsvTable, column: str, tm: TransitionMatrix) -> list[int]:
+    """A column of state names or numbers as 1-based numbers; an unknown state is refused naming its line."""
+    out = []
+    for i, cell in enumerate(table.column(column)):
+        try:
+            out.append(tm.state_number(cell))
+        except OutcomeInputError:
+            raise OutcomeInputError(
+                f"{table.path.name} line {table.lines[i]}, column {column}: got {cell!r};"
+                f" expected a state name ({', '.join(tm.states)}) or number"
+            ) from None
+    return out
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -262,9 +277,13 @@ def multistate(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the JSON and CSV outputs")],
     csv_file: Annotated[Path, typer.Option("--csv", help="one row per patient", exists=True, dir_okay=False)],
     state: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--state", help="STATE=TIMECOL,STATUSCOL for each state that can be entered (repeatable)"),
-    ],
+    ] = None,
+    long: Annotated[
+        bool,
+        typer.Option("--long", help="the CSV is already in long format: columns id, from, to, Tstart, Tstop, status"),
+    ] = False,
     model: Annotated[
         str | None, typer.Option("--model", help="illness-death (3 states) or ebmt (mstate's 6-state ebmt4 model)")
     ] = None,
@@ -313,9 +332,13 @@ def multistate(
             names = [s.strip() for s in states.split(",")]
             pairs = _pairs(transition, "--transition")
         table = read_table(csv_file)
+        if long == bool(state):
+            raise OutcomeInputError(
+                "--state: expected --state STATE=TIMECOL,STATUSCOL (wide CSV) or --long, one of them"
+            )
         time_cols: dict[str, list[float]] = {}
         status_cols: dict[str, list[int]] = {}
-        for item in state:
+        for item in state or []:
             name, _, cols = item.partition("=")
             time_col, _, status_col = cols.partition(",")
             if not name or not time_col or not status_col:
@@ -334,7 +357,7 @@ def multistate(
                 "transitions": [{"from_state": a, "to_state": b} for a, b in pairs],
                 "time": time_cols,
                 "status": status_cols,
-                "ids": ids,
+                "ids": None if long else ids,
                 "covariates": covariates or None,
                 "start_state": start,
                 "start_time": start_time,
@@ -344,7 +367,21 @@ def multistate(
                 "time_unit": dst_unit,
             },
         )
-        analysis = analyse_multistate(question, cox_ties=ties)
+        if long:
+            tm = TransitionMatrix.from_names(names, pairs)
+            data = from_long(
+                tm,
+                table.column(id_column or "id"),
+                _state_numbers(table, "from", tm),
+                _state_numbers(table, "to", tm),
+                convert_time(table.numbers("Tstart"), src_unit, dst_unit),
+                convert_time(table.numbers("Tstop"), src_unit, dst_unit),
+                table.numbers("status", codes=(0, 1)),
+                keep=covariates,
+            )
+            analysis = analyse_long(data, question, cox_ties=ties)
+        else:
+            analysis = analyse_multistate(question, cox_ties=ties)
         written = write_multistate(out, analysis)
     summary = analysis.summary
     _say(f"{summary.patients} patients, {summary.rows} rows; from {summary.start_state} at {summary.start_time:g}:")

@@ -63,9 +63,11 @@ class MultiStateData:
         made = self.status == 1
         cell = (self.from_state[made] - 1) * s + self.to_state[made] - 1
         freq = np.bincount(cell, minlength=s * s).reshape(s, s).astype(np.int64)
+        order = np.lexsort((self.tstart, self.subject))  # each subject's first visit is its starting state
+        subject = self.subject[order]
         first = np.ones(self.n_rows, dtype=bool)
-        first[1:] = self.subject[1:] != self.subject[:-1]
-        starts = np.bincount(self.from_state[first] - 1, minlength=s).astype(np.int64)
+        first[1:] = subject[1:] != subject[:-1]
+        starts = np.bincount(self.from_state[order][first] - 1, minlength=s).astype(np.int64)
         entering = starts + freq.sum(axis=0)
         return EventCounts(self.transitions.states, freq, entering - freq.sum(axis=1), entering)
 
@@ -214,4 +216,93 @@ def prepare_long(
         tstop=t1_all[order],
         status=status_all[order],
         covariates={name: arr[who_all[order]] for name, arr in covs.items()},
+    )
+
+
+def from_long(
+    transitions: TransitionMatrix,
+    ids: ArrayLike,
+    from_state: ArrayLike,
+    to_state: ArrayLike,
+    tstart: ArrayLike,
+    tstop: ArrayLike,
+    status: ArrayLike,
+    *,
+    keep: Mapping[str, ArrayLike] | None = None,
+) -> MultiStateData:
+    """Long-format data given as such (e.g. msprep's output), checked row by row.
+
+    States are 1-based numbers; each (from, to) must be a transition of ``transitions``; ``Tstart <
+    Tstop``; ``status`` 0 or 1. Rows keep their order; ``trans`` is derived from (from, to).
+    """
+    frm = np.asarray(from_state)
+    n = int(frm.shape[0]) if frm.ndim == 1 else -1
+    if n <= 0:
+        raise OutcomeInputError("from: got no rows; expected one row per transition at risk")
+    arrays: dict[str, FloatArray] = {}
+    for name, values in (
+        ("from", from_state),
+        ("to", to_state),
+        ("Tstart", tstart),
+        ("Tstop", tstop),
+        ("status", status),
+    ):
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise OutcomeInputError(f"{name}: could not be read as numbers ({exc}); expected numbers") from exc
+        if arr.shape != (n,):
+            raise OutcomeInputError(f"{name}: got shape {arr.shape}; expected ({n},) (one value per row)")
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise OutcomeInputError(f"{name}[{i}]: got {float(arr[i])!r}; expected a finite number")
+        arrays[name] = arr
+    s = transitions.n_states
+    for name in ("from", "to"):
+        arr = arrays[name]
+        bad = (arr != np.round(arr)) | (arr < 1) | (arr > s)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise OutcomeInputError(f"{name}[{i}]: got {float(arr[i])!r}; expected a state number in 1..{s}")
+    f_idx, t_idx = arrays["from"].astype(np.int64), arrays["to"].astype(np.int64)
+    trans = transitions.matrix()[f_idx - 1, t_idx - 1]
+    bad = trans == 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise OutcomeInputError(
+            f"to[{i}]: got {transitions.states[t_idx[i] - 1]!r} from {transitions.states[f_idx[i] - 1]!r};"
+            " expected a transition of the model"
+        )
+    bad = ~np.isin(arrays["status"], (0.0, 1.0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise OutcomeInputError(f"status[{i}]: got {float(arrays['status'][i])!r}; expected 0 or 1")
+    bad = (arrays["Tstart"] < 0) | (arrays["Tstop"] <= arrays["Tstart"])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise OutcomeInputError(
+            f"Tstop[{i}]: got {float(arrays['Tstop'][i])!r} with Tstart {float(arrays['Tstart'][i])!r};"
+            " expected 0 <= Tstart < Tstop"
+        )
+    labels, subject = np.unique(np.asarray([str(v) for v in np.asarray(ids).tolist()]), return_inverse=True)
+    if subject.shape != (n,):
+        raise OutcomeInputError(f"id: got {subject.size} values; expected {n} (one per row)")
+    covs: dict[str, FloatArray] = {}
+    for name, values in (keep or {}).items():
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != (n,) or not np.isfinite(arr).all():
+            raise OutcomeInputError(f"keep[{name}]: expected {n} finite numbers (one per row)")
+        covs[name] = arr
+    return MultiStateData(
+        transitions=transitions,
+        ids=labels,
+        subject=subject.astype(np.int64),
+        from_state=f_idx,
+        to_state=t_idx,
+        trans=trans.astype(np.int64),
+        tstart=arrays["Tstart"],
+        tstop=arrays["Tstop"],
+        status=arrays["status"].astype(np.int64),
+        covariates=covs,
     )

@@ -153,9 +153,18 @@ def _columns(question: MultiStateQuestion, tm: TransitionMatrix) -> tuple[np.nda
 def analyse_multistate(question: MultiStateQuestion, *, cox_ties: str = "breslow") -> MultiStateAnalysis:
     """Answer ``question``: long data, events, Nelson-Aalen, Aalen-Johansen from the start state, Cox."""
     tm = TransitionMatrix.from_names(question.states, [(t.from_state, t.to_state) for t in question.transitions])
-    time, status, n = _columns(question, tm)
-    start = tm.state_number(question.start_state) if question.start_state is not None else 1
+    time, status, _ = _columns(question, tm)
     data = prepare_long(tm, time, status, ids=question.ids, keep=question.covariates)
+    return analyse_long(data, question, cox_ties=cox_ties)
+
+
+def analyse_long(
+    data: MultiStateData, question: MultiStateQuestion, *, cox_ties: str = "breslow"
+) -> MultiStateAnalysis:
+    """The analysis of long-format ``data`` with the settings of ``question`` (its data columns unused)."""
+    tm = data.transitions
+    n = data.n_subjects
+    start = tm.state_number(question.start_state) if question.start_state is not None else 1
     hazards = nelson_aalen(data)
     occupation = aalen_johansen(
         hazards, start_time=question.start_time, hazard_variance=question.hazard_variance, method=question.method
@@ -169,7 +178,7 @@ def analyse_multistate(question: MultiStateQuestion, *, cox_ties: str = "breslow
     probs, prob_se = occupation.at(report)
     counts = np.bincount(data.trans[data.status == 1], minlength=tm.n_transitions + 1)
     rows = np.bincount(data.trans, minlength=tm.n_transitions + 1)
-    cox = transition_cox(data, list(question.covariates), ties=cox_ties) if question.covariates else None
+    cox = transition_cox(data, list(data.covariates), ties=cox_ties) if data.covariates else None
     summary = MultiStateSummary(
         states=list(tm.states),
         transitions=[
