@@ -259,3 +259,20 @@ def test_probabilities_are_probabilities(
     assert (probs.std_errors >= 0).all() and np.isfinite(probs.std_errors).all()
     # absorbing state: once dead, always dead
     assert np.allclose(probs.probabilities[:, 2, 2], 1.0)
+
+
+@given(_illness_death_data(), st.integers(0, 40))
+def test_chapman_kolmogorov(data: tuple[list[list[float]], list[list[float]]], s: int) -> None:
+    """P(0, t) = P(0, s) P(s, t): the product integral splits at any time s."""
+    time, status = data
+    long = prepare_long(illness_death(), time, status)
+    if not (long.status == 1).any():
+        return
+    hazards = nelson_aalen(long)
+    whole = aalen_johansen(hazards)
+    later = aalen_johansen(hazards, start_time=float(s))
+    t_end = float(hazards.times[-1]) + 1.0
+    p0s = whole.probabilities[np.searchsorted(whole.times, s, side="right") - 1]
+    pst = later.probabilities[np.searchsorted(later.times, max(t_end, s), side="right") - 1]
+    p0t = whole.probabilities[-1]
+    assert np.allclose(p0s @ pst, p0t, atol=1e-12)
