@@ -241,6 +241,8 @@ READS_OR_COMPUTES = {
     # POST routes that compute or search and store no record
     "/api/scores/",
     "/api/donor-search",
+    "/api/outcomes/multistate",  # analyses of the data sent; no registry record read or stored
+    "/api/outcomes/rmst",
 }
 ACCOUNT_ROUTES = "/api/auth/", "/api/admin/"
 """Account writes are audited by the accounts service: the administrator's are checked here (ADMIN_WRITES), a
