@@ -6,7 +6,7 @@ variance methods, optional covariates for a Cox model per transition) and answer
 :class:`~engraft.outcomes.multistate_summary.MultiStateSummary` (R mstate's figures);
 ``POST /api/outcomes/rmst`` takes two groups' follow-up and answers survRM2's ``rmst2`` comparison. The
 data come with the request and no registry record is read, so nothing identifying is read or written
-(nothing to audit); the routes need ``outcomes:read`` like the other outcome analyses. A body that does
+(nothing to audit); the routes need ``outcomes.read`` like the other outcome analyses. A body that does
 not match the schema answers 422 ``invalid-input``; data that match it but cannot be analysed (a status
 other than 0/1, a covariate constant on a transition, tau beyond the estimable range) answer 422
 ``rule-violation`` naming the field, the value and what was expected.
