@@ -2,7 +2,7 @@
 
 The CLI reads the worked illness-death example and the survRM2 example as CSV; refused cells are one
 line naming the file, the line and the column. The API answers the same figures, refuses data it cannot
-analyse with a problem naming the field, and needs ``outcomes:read``.
+analyse with a problem naming the field, and needs ``outcomes.read``.
 """
 
 from __future__ import annotations

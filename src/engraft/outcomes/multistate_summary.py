@@ -83,17 +83,23 @@ class OccupationAtTime(_Model):
 
 
 class TransitionCoefficientRow(_Model):
+    """One covariate's effect on one transition (numbers that are not finite, e.g. after divergence, are null)."""
+
     name: str
     covariate: str
     transition: int
     label: str
-    coef: float
-    hazard_ratio: float
-    std_error: float
-    lower: float
-    upper: float
-    z: float
-    p_value: float
+    coef: float | None
+    hazard_ratio: float | None
+    std_error: float | None
+    lower: float | None
+    upper: float | None
+    z: float | None
+    p_value: float | None
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
 
 
 class MultiStateSummary(_Model):
@@ -223,13 +229,13 @@ def analyse_long(
                 covariate=c.covariate,
                 transition=c.transition,
                 label=c.label,
-                coef=c.coef,
-                hazard_ratio=c.hazard_ratio,
-                std_error=c.se,
-                lower=c.lower,
-                upper=c.upper,
-                z=c.z,
-                p_value=c.p_value,
+                coef=_finite(c.coef),
+                hazard_ratio=_finite(c.hazard_ratio),
+                std_error=_finite(c.se),
+                lower=_finite(c.lower),
+                upper=_finite(c.upper),
+                z=_finite(c.z),
+                p_value=_finite(c.p_value),
             )
             for c in cox.coefficients
         ],
