@@ -204,13 +204,16 @@ def test_cox_per_transition_equals_separate_fits() -> None:
     data = prepare_long(illness_death(), time, status, keep={"x": x})
     joint = transition_cox(data, ["x"])
     assert [c.name for c in joint.coefficients] == ["x.1", "x.2", "x.3"]
+    table = joint.to_frame()
+    assert table["term"].tolist() == ["x.1", "x.2", "x.3"]
+    assert table["hazard_ratio"].tolist() == pytest.approx([c.hazard_ratio for c in joint.coefficients], rel=1e-14)
     for c in joint.coefficients:
         rows = data.trans == c.transition
         alone = cox_ph(
             data.tstop[rows], data.status[rows], data.covariates["x"][rows], ties="breslow", entry=data.tstart[rows]
         )
         assert c.coef == pytest.approx(float(alone.coef[0]), abs=1e-9)
-        assert c.se == pytest.approx(float(alone.se[0]), rel=1e-8)
+        assert c.std_error == pytest.approx(float(alone.std_error[0]), rel=1e-8)
         assert c.lower < c.hazard_ratio < c.upper
 
 
@@ -276,3 +279,22 @@ def test_chapman_kolmogorov(data: tuple[list[list[float]], list[list[float]]], s
     pst = later.probabilities[np.searchsorted(later.times, max(t_end, s), side="right") - 1]
     p0t = whole.probabilities[-1]
     assert np.allclose(p0s @ pst, p0t, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", [pytest.param("pandas", id="pandas"), pytest.param("polars", id="polars")])
+def test_tidy_frames(kind: str) -> None:
+    data = _worked()
+    hazards = nelson_aalen(data)
+    occupation = aalen_johansen(hazards).from_state(1)
+    long = data.to_frame(kind)
+    assert list(long.columns) == ["id", "from", "to", "trans", "Tstart", "Tstop", "status"] and len(long) == 10
+    haz = hazards.to_frame(kind, method="greenwood")
+    assert len(haz) == hazards.times.size * 3
+    trans1 = haz.to_pandas() if kind == "polars" else haz
+    trans1 = trans1[trans1["trans"] == 1]
+    assert trans1["cumulative_hazard"].tolist() == hazards.cumulative[:, 0].tolist()
+    assert trans1["std_error"].iloc[-1] == pytest.approx((3 / 64 + 1 / 8) ** 0.5)
+    occ = occupation.to_frame(kind)
+    occ = occ.to_pandas() if kind == "polars" else occ
+    assert occ.groupby("time")["probability"].sum().to_numpy() == pytest.approx(1.0)
+    assert occ[occ["time"] == 9.0].empty and occ[occ["time"] == 5.0]["probability"].tolist() == [0.25, 0.25, 0.5]

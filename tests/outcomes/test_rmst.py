@@ -53,10 +53,10 @@ def test_worked_example_by_hand() -> None:
     assert area == Fraction(49, 15)
     assert got.rmst == pytest.approx(float(area), rel=1e-15)
     assert got.variance == pytest.approx(float(variance), rel=1e-14)
-    assert got.se == pytest.approx(float(variance) ** 0.5, rel=1e-14)
+    assert got.std_error == pytest.approx(float(variance) ** 0.5, rel=1e-14)
     assert got.rmtl == pytest.approx(4.5 - float(area), rel=1e-14)
     assert (got.lower, got.upper) == pytest.approx(
-        (got.rmst - 1.959963984540054 * got.se, got.rmst + 1.959963984540054 * got.se)
+        (got.rmst - 1.959963984540054 * got.std_error, got.rmst + 1.959963984540054 * got.std_error)
     )
 
 
@@ -154,3 +154,18 @@ def test_rmst_invariants(sample: list[tuple[int, bool]], tau_a: float, tau_b: fl
         assert r.variance >= 0.0
     assert small.rmst <= large.rmst + 1e-12
     assert large.rmst - small.rmst <= hi - lo + 1e-12  # the curve is at most 1
+
+
+def test_tidy_frame_is_rmst2s_table() -> None:
+    time, status, arm = _pbc()
+    result = compare_restricted_means(time, status, arm, tau=10, reference=0)
+    frame = result.to_frame()
+    assert frame["measure"].tolist() == [
+        "RMST (1)",
+        "RMST (0)",
+        "RMST (1)-(0)",
+        "RMST (1)/(0)",
+        "RMTL (1)/(0)",
+    ]
+    assert frame["estimate"].iloc[2] == pytest.approx(result.difference.estimate)
+    assert frame["p_value"].iloc[2] == pytest.approx(result.difference.p_value)

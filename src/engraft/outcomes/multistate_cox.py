@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -18,6 +19,7 @@ from scipy.stats import norm
 from engraft.outcomes._validation import FloatArray, OutcomeInputError, check_probability
 from engraft.outcomes.cox import CoxResult, cox_ph
 from engraft.outcomes.multistate_data import MultiStateData
+from engraft.outcomes.tidy import FrameKind, coefficient_frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,7 @@ class TransitionCoefficient:
     transition: int
     label: str
     coef: float
-    se: float
+    std_error: float
     hazard_ratio: float
     lower: float
     upper: float
@@ -44,6 +46,10 @@ class TransitionCoxResult:
     fit: CoxResult
     coefficients: tuple[TransitionCoefficient, ...]
     level: float
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """The coefficient table (term ``x.k`` for covariate x on transition k), as ``summary(coxph)``."""
+        return coefficient_frame(self.fit.names, self.fit.coef, self.fit.std_error, self.level, "hazard_ratio", kind)
 
 
 def expand_covariates(
@@ -114,10 +120,10 @@ def transition_cox(
             transition=k,
             label=labels[k],
             coef=float(fit.coef[j]),
-            se=float(fit.se[j]),
+            std_error=float(fit.std_error[j]),
             hazard_ratio=float(np.exp(fit.coef[j])),
-            lower=float(np.exp(fit.coef[j] - q * fit.se[j])),
-            upper=float(np.exp(fit.coef[j] + q * fit.se[j])),
+            lower=float(np.exp(fit.coef[j] - q * fit.std_error[j])),
+            upper=float(np.exp(fit.coef[j] + q * fit.std_error[j])),
             z=float(fit.z[j]),
             p_value=float(fit.p_value[j]),
         )

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from engraft.outcomes._validation import FloatArray, IntArray, OutcomeInputError
 from engraft.outcomes.multistate_transitions import TransitionMatrix
+from engraft.outcomes.tidy import FrameKind, to_frame
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,6 +57,22 @@ class MultiStateData:
     @property
     def n_subjects(self) -> int:
         return len(self.ids)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """The rows as msprep prints them: id, from, to, trans, Tstart, Tstop, status, then the covariates."""
+        return to_frame(
+            {
+                "id": np.asarray([str(i) for i in self.ids])[self.subject],
+                "from": self.from_state,
+                "to": self.to_state,
+                "trans": self.trans,
+                "Tstart": self.tstart,
+                "Tstop": self.tstop,
+                "status": self.status,
+                **self.covariates,
+            },
+            kind,
+        )
 
     def events(self) -> EventCounts:
         """Numbers of transitions made, as ``mstate::events``."""

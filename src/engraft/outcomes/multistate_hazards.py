@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,6 +22,7 @@ from numpy.typing import ArrayLike
 from engraft.outcomes._validation import FloatArray, IntArray, OutcomeInputError
 from engraft.outcomes.multistate_data import MultiStateData
 from engraft.outcomes.multistate_transitions import TransitionMatrix
+from engraft.outcomes.tidy import FrameKind, to_frame
 
 
 class VarianceMethod(StrEnum):
@@ -66,6 +68,25 @@ class TransitionHazards:
     def increments(self) -> FloatArray:
         """dA_k at each grid time (d / Y)."""
         return np.diff(self.cumulative, axis=0, prepend=0.0)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS, method: str | VarianceMethod = "aalen") -> Any:
+        """Every step of every transition, tidy: time, trans, from_state, to_state, n_risk, n_event,
+        cumulative_hazard, std_error (as ``msfit(...)$Haz`` with ``sqrt(varHaz)`` of ``vartype = method``)."""
+        tm = self.transitions
+        m, k = self.times.size, tm.n_transitions
+        return to_frame(
+            {
+                "time": np.tile(self.times, k),
+                "trans": np.repeat(np.arange(1, k + 1), m),
+                "from_state": np.repeat(np.asarray([t.from_name for t in tm.transitions]), m),
+                "to_state": np.repeat(np.asarray([t.to_name for t in tm.transitions]), m),
+                "n_risk": self.at_risk.T.ravel(),
+                "n_event": self.events.T.ravel(),
+                "cumulative_hazard": self.cumulative.T.ravel(),
+                "std_error": np.sqrt(self.variance(method)).T.ravel(),
+            },
+            kind,
+        )
 
     def at(
         self, times: ArrayLike, method: str | VarianceMethod = VarianceMethod.AALEN

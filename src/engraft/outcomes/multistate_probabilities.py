@@ -16,6 +16,7 @@ vectorised over all starting states at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -23,6 +24,7 @@ from numpy.typing import ArrayLike
 from engraft.outcomes._validation import FloatArray, OutcomeInputError
 from engraft.outcomes.multistate_hazards import TransitionHazards, VarianceMethod, as_variance_method, step_index
 from engraft.outcomes.multistate_transitions import TransitionMatrix
+from engraft.outcomes.tidy import FrameKind, to_frame
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -37,6 +39,19 @@ class StateOccupation:
     times: FloatArray  # start_time, then every later event time
     probabilities: FloatArray  # (times, states)
     std_errors: FloatArray  # (times, states)
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """Every step, tidy: time, state, probability, std_error (``probtrans(...)[[start_state]]`` in long form)."""
+        m, s = self.times.size, self.transitions.n_states
+        return to_frame(
+            {
+                "time": np.repeat(self.times, s),
+                "state": np.tile(np.asarray(self.transitions.states), m),
+                "probability": self.probabilities.ravel(),
+                "std_error": self.std_errors.ravel(),
+            },
+            kind,
+        )
 
     def at(self, times: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Probabilities and standard errors at ``times`` (>= start_time), as ``summary(pt, times, extend=TRUE)``."""

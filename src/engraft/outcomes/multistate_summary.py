@@ -231,7 +231,7 @@ def analyse_long(
                 label=c.label,
                 coef=_finite(c.coef),
                 hazard_ratio=_finite(c.hazard_ratio),
-                std_error=_finite(c.se),
+                std_error=_finite(c.std_error),
                 lower=_finite(c.lower),
                 upper=_finite(c.upper),
                 z=_finite(c.z),

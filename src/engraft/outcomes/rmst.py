@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -31,6 +32,7 @@ from engraft.outcomes._validation import (
     as_times,
     check_probability,
 )
+from engraft.outcomes.tidy import FrameKind, to_frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class RestrictedMean:
 
     tau: float
     rmst: float
-    se: float
+    std_error: float
     variance: float
     lower: float
     upper: float
@@ -75,6 +77,24 @@ class RmstComparison:
     difference: Contrast
     ratio: Contrast
     rmtl_ratio: Contrast
+
+    def to_frame(self, kind: FrameKind | str = FrameKind.PANDAS) -> Any:
+        """rmst2's printed tables as one: measure, estimate, std_error, lower, upper, p_value."""
+        g, r = self.group, self.reference
+        rows = [
+            (f"RMST ({g})", self.arm.rmst, self.arm.std_error, self.arm.lower, self.arm.upper, np.nan),
+            (f"RMST ({r})", self.control.rmst, self.control.std_error, self.control.lower, self.control.upper, np.nan),
+            (f"RMST ({g})-({r})", *_row(self.difference)),
+            (f"RMST ({g})/({r})", *_row(self.ratio)),
+            (f"RMTL ({g})/({r})", *_row(self.rmtl_ratio)),
+        ]
+        columns = ("measure", "estimate", "std_error", "lower", "upper", "p_value")
+        data: dict[str, Any] = {name: np.asarray([row[i] for row in rows]) for i, name in enumerate(columns)}
+        return to_frame(data, kind)
+
+
+def _row(c: Contrast) -> tuple[float, float, float, float, float]:
+    return (c.estimate, np.nan, c.lower, c.upper, c.p_value)
 
 
 def _area_and_variance(time: FloatArray, event: IntArray, tau: float) -> tuple[float, float, int]:

@@ -68,7 +68,14 @@ class RmstSummary(_Model):
 
 def _group(label: object, r: RestrictedMean) -> GroupRmst:
     return GroupRmst(
-        group=str(label), n=r.n, events=r.events, rmst=r.rmst, rmtl=r.rmtl, std_error=r.se, lower=r.lower, upper=r.upper
+        group=str(label),
+        n=r.n,
+        events=r.events,
+        rmst=r.rmst,
+        rmtl=r.rmtl,
+        std_error=r.std_error,
+        lower=r.lower,
+        upper=r.upper,
     )
 
 
