@@ -28,6 +28,12 @@ from engraft.outcomes.kaplan_meier import (
     kaplan_meier,
 )
 from engraft.outcomes.logrank import LogRankResult, logrank_test
+from engraft.outcomes.multistate_cox import TransitionCoxResult, transition_cox
+from engraft.outcomes.multistate_data import MultiStateData, from_long, prepare_long
+from engraft.outcomes.multistate_hazards import TransitionHazards, VarianceMethod, nelson_aalen
+from engraft.outcomes.multistate_probabilities import StateOccupation, TransitionProbabilities, aalen_johansen
+from engraft.outcomes.multistate_transitions import TransitionMatrix, illness_death
+from engraft.outcomes.rmst import RestrictedMean, RmstComparison, compare_restricted_means, restricted_mean
 from engraft.outcomes.tidy import FrameKind
 
 __all__ = [
@@ -44,22 +50,39 @@ __all__ = [
     "KaplanMeierResult",
     "LandmarkEstimate",
     "LogRankResult",
+    "MultiStateData",
     "NothingToAnalyse",
     "OutcomeInputError",
     "OutcomeQueryError",
     "QuantileEstimate",
+    "RestrictedMean",
+    "RmstComparison",
+    "StateOccupation",
     "SurvivalAtTimes",
+    "TransitionCoxResult",
+    "TransitionHazards",
+    "TransitionMatrix",
+    "TransitionProbabilities",
+    "VarianceMethod",
+    "aalen_johansen",
+    "compare_restricted_means",
     "convert_time",
     "cox_ph",
     "cumulative_incidence",
     "cumulative_incidence_by_group",
     "cumulative_incidence_frame",
     "fine_gray",
+    "from_long",
     "gray_test",
+    "illness_death",
     "kaplan_meier",
     "kaplan_meier_frame",
     "logrank_test",
     "make_endpoint",
+    "nelson_aalen",
+    "prepare_long",
+    "restricted_mean",
+    "transition_cox",
 ]
 
 if TYPE_CHECKING:
