@@ -38,6 +38,7 @@ from engraft.grading.sos_vod_diagnosis import (
 )
 from engraft.grading.sos_vod_findings import SosVodFindings, SosVodSign, WeightGain
 from engraft.grading.timed import Reading
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -90,11 +91,12 @@ class SosVodAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, SosVodParameters)
+        observations = series.typed((*BILIRUBIN_CODES, *WEIGHT_CODES))
         bilirubin = [o for o in observations if o.loinc in BILIRUBIN_CODES]
         weights = [o for o in observations if o.loinc in WEIGHT_CODES]
         base_weight = _last_before_day0(context, weights)
