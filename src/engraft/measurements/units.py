@@ -241,8 +241,14 @@ _HINTS: Final[dict[str, Ucum]] = {
 }
 
 
+_BY_CODE: Final[dict[str, Ucum]] = {unit.value: unit for unit in Ucum}
+
+
 def parse_unit(code: str) -> Ucum:
     """The :class:`Ucum` member for ``code``, or :class:`UnitError` naming it and the accepted codes."""
+    found = _BY_CODE.get(code) if isinstance(code, str) else None
+    if found is not None:
+        return found
     try:
         return Ucum(code)
     except ValueError:

@@ -24,8 +24,11 @@ haemodynamic/ultrasound evidence, which the engine cannot see) and EBMT 2018 pae
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 
 from engraft.grading import GradingRule
@@ -38,7 +41,9 @@ from engraft.grading.sos_vod_diagnosis import (
 )
 from engraft.grading.sos_vod_findings import SosVodFindings, SosVodSign, WeightGain
 from engraft.grading.timed import Reading
-from engraft.monitoring.episode_series import EpisodeSeries
+from engraft.measurements import Analyte, ConversionBasis, UnitError
+from engraft.monitoring.columns import microseconds
+from engraft.monitoring.episode_series import EpisodeSeries, Rows
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -96,28 +101,34 @@ class SosVodAdapter:
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, SosVodParameters)
-        observations = series.typed((*BILIRUBIN_CODES, *WEIGHT_CODES))
-        bilirubin = [o for o in observations if o.loinc in BILIRUBIN_CODES]
-        weights = [o for o in observations if o.loinc in WEIGHT_CODES]
-        base_weight = _last_before_day0(context, weights)
-        base_bilirubin = _last_before_day0(context, bilirubin)
+        bilirubin = series.rows_of(BILIRUBIN_CODES)
+        weights = series.rows_of(WEIGHT_CODES)
+        bilirubin_us, weights_us = series.observed_us[bilirubin], series.observed_us[weights]
+        base_weight = _last_before_day0(series, weights)
+        base_bilirubin = _last_before_day0(series, bilirubin)
+        rising_from = None
+        if p.criteria is SosVodCriteria.EBMT_2018_PAEDIATRIC and base_bilirubin is not None:
+            rising_from = _RisingFrom(series, base_bilirubin, bilirubin)
+        moments = np.sort(np.concatenate((bilirubin, weights)))
+        days = series.day[moments]
+        moments = moments[(days >= 0) & (days >= rule.applies.day_from) & (days <= rule.applies.day_to)]
+        window_us = LAB_WINDOW // dt.timedelta(microseconds=1)
+        screen = _SignScreen(series, p.criteria, bilirubin, weights, base_weight)
         found: dict[str, Finding] = {}
-        for moment_obs in sorted((*bilirubin, *weights), key=lambda o: (o.observed_at, o.id)):
-            day = context.day_of(moment_obs.observed_at)
-            if day < 0 or not rule.applies.covers_day(day):
-                continue
-            at = moment_obs.observed_at
-            bili = _latest(bilirubin, at)
-            weight = _latest(weights, at)
+        for position in moments.tolist():
+            if len(found) == len(("met", "possible")):
+                break  # one finding per key: nothing left to find
+            at_us = int(series.observed_us[position])
+            last_bili = _latest_index(bilirubin_us, at_us, window_us)
+            last_weight = _latest_index(weights_us, at_us, window_us)
+            rising = None if rising_from is None else rising_from.met_by(at_us)
+            if not (rising or screen.may_meet(last_bili, last_weight)):
+                continue  # no lab sign met at this moment: neither met nor possible
+            day = int(series.day[position])
+            at = series.observation(position).observed_at
+            bili = None if last_bili is None else series.observation(int(bilirubin[last_bili]))
+            weight = None if last_weight is None else series.observation(int(weights[last_weight]))
             used = [o for o in (bili, weight, base_weight if weight else None) if o is not None]
-            rising = None
-            if p.criteria is SosVodCriteria.EBMT_2018_PAEDIATRIC and base_bilirubin is not None:
-                signal = bilirubin_rising_three_days(
-                    _reading(base_bilirubin),
-                    [_reading(o) for o in bilirubin if base_bilirubin.observed_at < o.observed_at <= at],
-                    Population.PAEDIATRIC,
-                )
-                rising = signal is not None and signal.status is SignalStatus.MET
             gain = None
             if weight is not None and base_weight is not None:
                 gain = WeightGain.from_weights(base_weight.quantity, weight.quantity)
@@ -139,14 +150,138 @@ class SosVodAdapter:
         return list(found.values())
 
 
-def _last_before_day0(context: EpisodeContext, series: list[MonitoredObservation]) -> MonitoredObservation | None:
-    before = [o for o in series if context.day_of(o.observed_at) < 0]
-    return before[-1] if before else None
+def _last_before_day0(series: EpisodeSeries, rows: Rows) -> MonitoredObservation | None:
+    before = rows[series.day[rows] < 0]
+    return series.observation(int(before[-1])) if len(before) else None
 
 
-def _latest(series: list[MonitoredObservation], at: dt.datetime) -> MonitoredObservation | None:
-    recent = [o for o in series if at - LAB_WINDOW <= o.observed_at <= at]
-    return recent[-1] if recent else None
+def _latest_index(times: npt.NDArray[np.int64], at_us: int, window_us: int) -> int | None:
+    """Index of the last result observed in the ``window_us`` up to ``at_us`` (series order: time, then id)."""
+    last = int(np.searchsorted(times, at_us, side="right")) - 1
+    if last < 0 or int(times[last]) < at_us - window_us:
+        return None
+    return last
+
+
+class _SignScreen:
+    """Which bilirubin and weight results meet their lab sign of the criteria on their own.
+
+    The engine observes two signs only, bilirubin (at or above the criteria's threshold, in its unit family) and
+    weight gain over the pre-transplant weight; the other signs are never assessed. Without one of them (or, for
+    the paediatric set, a bilirubin rising on 3 days) the diagnosis is neither met nor possible, so a moment whose
+    latest bilirubin and weight meet no sign needs no diagnosis. Each sign is monotone in its value (per unit for
+    bilirubin, in kg for the weight), so the grading is asked about O(log n) values, not each result. When a
+    value could not be converted (a unit the grading would refuse), every moment is diagnosed, as before.
+    """
+
+    def __init__(
+        self,
+        series: EpisodeSeries,
+        criteria: SosVodCriteria,
+        bilirubin: Rows,
+        weights: Rows,
+        base_weight: MonitoredObservation | None,
+    ) -> None:
+        self._criteria = criteria
+        self._series = series
+        self.everything = False
+        try:
+            series.values_in(bilirubin, "mg/dL", Analyte.BILIRUBIN, ConversionBasis.CLINICAL_FACTOR)
+            kg = series.values_in(weights, "kg")
+            base_kg = None if base_weight is None else base_weight.quantity.to("kg")
+        except UnitError:
+            self.everything = True
+            return
+        if (kg <= 0).any() or (base_kg is not None and base_kg <= 0):
+            self.everything = True  # the grading refuses such a weight: diagnose every moment, as before
+            return
+        self._bilirubin = np.zeros(len(bilirubin), dtype=bool)
+        for unit in np.unique(series.unit[bilirubin]).tolist():
+            members = np.flatnonzero(series.unit[bilirubin] == unit)
+            self._mark(self._bilirubin, members, series.value[bilirubin][members], bilirubin, self._bilirubin_met)
+        self._weight = np.zeros(len(weights), dtype=bool)
+        if base_weight is not None:
+            self._base = base_weight
+            self._mark(self._weight, np.arange(len(weights)), kg, weights, self._weight_met)
+
+    def _mark(
+        self,
+        flags: npt.NDArray[np.bool_],
+        members: npt.NDArray[np.intp],
+        values: npt.NDArray[np.float64],
+        rows: Rows,
+        met: Callable[[MonitoredObservation], bool],
+    ) -> None:
+        """Flag the ``members`` whose value meets the sign: the smallest such value by binary search."""
+        order = members[np.argsort(values, kind="stable")]
+        if not len(order) or not met(self._series.observation(int(rows[order[-1]]))):
+            return
+        low, high = -1, len(order) - 1  # order[low] does not meet the sign (or none), order[high] does
+        while high - low > 1:
+            middle = (low + high) // 2
+            if met(self._series.observation(int(rows[order[middle]]))):
+                high = middle
+            else:
+                low = middle
+        flags[order[high:]] = True
+
+    def _bilirubin_met(self, o: MonitoredObservation) -> bool:
+        lab = SosVodFindings(day_after_hsct=0, bilirubin=o.quantity)
+        return SosVodSign.BILIRUBIN in diagnose_sos_vod(lab, self._criteria).signs_met
+
+    def _weight_met(self, o: MonitoredObservation) -> bool:
+        lab = SosVodFindings(day_after_hsct=0, weight_gain=WeightGain.from_weights(self._base.quantity, o.quantity))
+        return SosVodSign.WEIGHT_GAIN in diagnose_sos_vod(lab, self._criteria).signs_met
+
+    def may_meet(self, bilirubin: int | None, weight: int | None) -> bool:
+        """Whether a moment with these latest results (indexes) may be met or possible."""
+        if self.everything:
+            return True
+        return (bilirubin is not None and bool(self._bilirubin[bilirubin])) or (
+            weight is not None and bool(self._weight[weight])
+        )
+
+
+class _RisingFrom:
+    """Whether bilirubin rose on 3 consecutive days from the baseline, with the readings known at a moment.
+
+    :func:`bilirubin_rising_three_days` is met for the readings up to a moment once it is met for the readings up
+    to an earlier one (later readings only add days, or raise the last day's highest value, which keeps a rise a
+    rise), so the grading is asked about O(log n) prefixes of the series, not about every moment. Readings in
+    other time zones than UTC (whose calendar days may not follow the time order) are judged at every moment.
+    """
+
+    def __init__(self, series: EpisodeSeries, base: MonitoredObservation, bilirubin: Rows) -> None:
+        base_us = microseconds(base.observed_at)
+        after = bilirubin[series.observed_us[bilirubin] > base_us]
+        self._times = series.observed_us[after]
+        self._base = _reading(base)
+        self._readings = [_reading(o) for o in series.observations(after)]
+        self._by_moment = any(r.at.utcoffset() != dt.timedelta(0) for r in (self._base, *self._readings))
+        self._first: int | None = None if self._by_moment else self._first_met()
+
+    def _met(self, count: int) -> bool:
+        signal = bilirubin_rising_three_days(self._base, self._readings[:count], Population.PAEDIATRIC)
+        return signal is not None and signal.status is SignalStatus.MET
+
+    def _first_met(self) -> int | None:
+        """The fewest readings (in time order) for which the rise is met; None when never."""
+        if not self._readings or not self._met(len(self._readings)):
+            return None
+        low, high = 0, len(self._readings)  # not met with ``low`` readings, met with ``high``
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._met(middle):
+                high = middle
+            else:
+                low = middle
+        return high
+
+    def met_by(self, at_us: int) -> bool:
+        count = int(np.searchsorted(self._times, at_us, side="right"))
+        if self._by_moment:
+            return self._met(count)
+        return self._first is not None and count >= self._first
 
 
 def _reading(o: MonitoredObservation) -> Reading:
