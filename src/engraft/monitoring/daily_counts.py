@@ -17,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engraft.grading import COUNT_UNIT, CountMeasurement, CountSeries
+from engraft.grading import (
+    COUNT_UNIT,
+    CountMeasurement,
+    CountSeries,
+    EngraftmentResult,
+    Lineage,
+    neutrophil_engraftment,
+    platelet_engraftment,
+)
 from engraft.measurements import convert
 from engraft.monitoring.episode_series import EpisodeSeries, Rows
 
@@ -56,6 +64,22 @@ def daily_counts(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
     return found
 
 
+def recovery(series: EpisodeSeries, lineage: Lineage, codes: tuple[str, ...]) -> EngraftmentResult | None:
+    """The lineage's recovery from the counts of ``codes`` (shared by the engraftment and graft-failure rules of one
+    evaluation); ``None`` for platelets when the episode has no platelet transfusion record."""
+    key = ("recovery", lineage, codes)
+    if key not in series.shared:
+        counts = daily_counts(series, codes).series
+        transfusions = series.context.platelet_transfusion_days
+        if lineage is Lineage.NEUTROPHIL:
+            series.shared[key] = neutrophil_engraftment(counts)
+        else:
+            series.shared[key] = None if transfusions is None else platelet_engraftment(counts, transfusions)
+    found = series.shared[key]
+    assert found is None or isinstance(found, EngraftmentResult)
+    return found
+
+
 def _build(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
     rows = series.rows_of(codes)
     days = series.day[rows]
@@ -71,7 +95,7 @@ def _build(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
     starts = np.maximum.accumulate(np.where(new_day, np.arange(n), 0))
     kept = distinct[np.arange(n) - starts < 2]  # the day's lowest, and one other distinct value if any
     measurements = tuple(
-        CountMeasurement.model_construct(day=day, value=count, unit=COUNT_UNIT)
+        CountMeasurement(day=day, value=count, unit=COUNT_UNIT)
         for day, count in zip(days[kept].tolist(), counts[kept].tolist(), strict=True)
     )
     # already in the canonical order, without duplicates: what the series' validator would make of them

@@ -20,12 +20,10 @@ from engraft.grading import (
     EngraftmentStatus,
     GradingRule,
     Lineage,
-    neutrophil_engraftment,
-    platelet_engraftment,
 )
 from engraft.grading.engraftment import NEUTROPHIL_RULE, PLATELET_RULE
 from engraft.measurements import Dimension, lookup_observation_kind
-from engraft.monitoring.daily_counts import DailyCounts, daily_counts
+from engraft.monitoring.daily_counts import DailyCounts, daily_counts, recovery
 from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
@@ -86,20 +84,9 @@ def _check_codes(rule_id: str, codes: tuple[str, ...]) -> None:
 def _recovery(
     lineage: Lineage, series: EpisodeSeries, codes: tuple[str, ...]
 ) -> tuple[EngraftmentResult, DailyCounts] | None:
-    """The lineage's recovery (shared by the rules of one evaluation: several read the neutrophil recovery)."""
     chosen = codes or _CODES[lineage]
-    key = ("recovery", lineage, chosen)
-    if key not in series.shared:
-        counts = daily_counts(series, chosen)
-        found: tuple[EngraftmentResult, DailyCounts] | None
-        if lineage is Lineage.NEUTROPHIL:
-            found = (neutrophil_engraftment(counts.series), counts)
-        elif series.context.platelet_transfusion_days is None:
-            found = None
-        else:
-            found = (platelet_engraftment(counts.series, series.context.platelet_transfusion_days), counts)
-        series.shared[key] = found
-    return series.shared[key]  # type: ignore[return-value]
+    result = recovery(series, lineage, chosen)
+    return None if result is None else (result, daily_counts(series, chosen))
 
 
 def _qualifying(result: EngraftmentResult, counts: DailyCounts, series: EpisodeSeries) -> list[MonitoredObservation]:

@@ -25,8 +25,7 @@ from typing import Final
 
 from pydantic import Field
 
-from engraft.grading import CountMeasurement, GradingRule, neutrophil_engraftment
-from engraft.grading.engraftment import platelet_engraftment
+from engraft.grading import CountMeasurement, GradingRule, Lineage
 from engraft.grading.graft_failure import (
     PRIMARY_GRAFT_FAILURE_DAY_LIMIT,
     PRIMARY_GRAFT_FAILURE_RULE,
@@ -38,7 +37,7 @@ from engraft.grading.graft_failure import (
     secondary_graft_failure,
 )
 from engraft.measurements import Dimension, lookup_observation_kind
-from engraft.monitoring.daily_counts import DailyCounts, daily_counts
+from engraft.monitoring.daily_counts import DailyCounts, daily_counts, recovery
 from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
@@ -151,8 +150,9 @@ class SecondaryGraftFailureAdapter:
             return []  # platelet recovery cannot be asserted without the transfusion record
         anc = daily_counts(series, p.anc_loinc)
         platelets = daily_counts(series, p.platelet_loinc)
-        neutrophils = neutrophil_engraftment(anc.series)
-        platelet = platelet_engraftment(platelets.series, context.platelet_transfusion_days)
+        neutrophils = recovery(series, Lineage.NEUTROPHIL, p.anc_loinc)
+        platelet = recovery(series, Lineage.PLATELET, p.platelet_loinc)
+        assert neutrophils is not None and platelet is not None  # a transfusion record is there
         support = [Support(day=d, kind=SupportKind.PLATELET_TRANSFUSION) for d in context.platelet_transfusion_days]
         support += [Support(day=d, kind=SupportKind.RED_CELL_TRANSFUSION) for d in context.red_cell_transfusion_days]
         result = secondary_graft_failure(neutrophils, platelet, support, context.day_of(as_of))
