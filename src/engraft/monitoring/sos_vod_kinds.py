@@ -125,6 +125,11 @@ class SosVodAdapter:
             if not (rising or screen.may_meet(last_bili, last_weight)):
                 continue  # no lab sign met at this moment: neither met nor possible
             day = int(series.day[position])
+            signature = screen.signature(p.criteria, day, last_bili, last_weight, base_weight is not None, rising)
+            if signature is not None and signature in _OUTCOMES:
+                outcome = _OUTCOMES[signature]
+                if outcome is None or outcome in found:
+                    continue  # the same signs as a moment already diagnosed (here or in another episode)
             at = series.observation(position).observed_at
             bili = None if last_bili is None else series.observation(int(bilirubin[last_bili]))
             weight = None if last_weight is None else series.observation(int(weights[last_weight]))
@@ -139,13 +144,16 @@ class SosVodAdapter:
                 bilirubin_rising_three_days=rising,
             )
             actual = diagnose_sos_vod(lab, p.criteria)
+            key: str | None = None
             if actual.met:
                 key = "met"
             elif actual.signs_met and diagnose_sos_vod(lab.model_copy(update=_SUPPOSED), p.criteria).met:
                 key = "possible"
-            else:
-                continue
-            if key not in found:
+            if signature is not None:
+                if len(_OUTCOMES) >= _OUTCOMES_KEPT:
+                    _OUTCOMES.clear()
+                _OUTCOMES[signature] = key
+            if key is not None and key not in found:
                 found[key] = _finding(rule, context, key, actual, used, at)
         return list(found.values())
 
@@ -161,6 +169,17 @@ def _latest_index(times: npt.NDArray[np.int64], at_us: int, window_us: int) -> i
     if last < 0 or int(times[last]) < at_us - window_us:
         return None
     return last
+
+
+_Signature = tuple[SosVodCriteria, int, bool | None, bool | None, bool | None]
+_OUTCOMES: dict[_Signature, str | None] = {}
+"""The key ("met", "possible" or None) of each signature diagnosed so far, in any episode.
+
+:func:`diagnose_sos_vod` decides ``met`` and ``signs_met`` from its checks' ``met`` values only, and each check the
+engine can fill reads one value against one threshold (bilirubin, weight gain) or a flag (rising), besides the day:
+two moments with the same signature have the same key. The first moment of a key is diagnosed with its own values
+(the explanation names them)."""
+_OUTCOMES_KEPT: Final = 10_000
 
 
 class _SignScreen:
@@ -232,6 +251,23 @@ class _SignScreen:
     def _weight_met(self, o: MonitoredObservation) -> bool:
         lab = SosVodFindings(day_after_hsct=0, weight_gain=WeightGain.from_weights(self._base.quantity, o.quantity))
         return SosVodSign.WEIGHT_GAIN in diagnose_sos_vod(lab, self._criteria).signs_met
+
+    def signature(
+        self,
+        criteria: SosVodCriteria,
+        day: int,
+        bilirubin: int | None,
+        weight: int | None,
+        has_base_weight: bool,
+        rising: bool | None,
+    ) -> _Signature | None:
+        """What the diagnosis of a moment depends on: the criteria, the day and each sign's check (met, not met or
+        not assessed); None when the signs were not screened."""
+        if self.everything:
+            return None
+        bili = None if bilirubin is None else bool(self._bilirubin[bilirubin])
+        gain = None if weight is None or not has_base_weight else bool(self._weight[weight])
+        return (criteria, day, bili, gain, rising)
 
     def may_meet(self, bilirubin: int | None, weight: int | None) -> bool:
         """Whether a moment with these latest results (indexes) may be met or possible."""
