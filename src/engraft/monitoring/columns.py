@@ -89,8 +89,23 @@ class ObservationColumns:
     def from_observations(cls, observations: Iterable[MonitoredObservation]) -> ObservationColumns:
         """Columns of typed observations (kept as ``source``)."""
         typed = tuple(observations)
-        rows = [(o.id, o.observed_at, o.recorded_at, o.loinc, o.value, o.unit) for o in typed]
-        return cls._build(rows, typed)
+        n = len(typed)
+        codes: dict[str, int] = {}
+        units: dict[str, int] = {}
+        # typed observations are checked already (aware times, finite values): straight into the columns
+        return cls(
+            id=np.fromiter((o.id for o in typed), np.int64, n),
+            observed_us=np.fromiter(((o.observed_at - EPOCH) // _US for o in typed), np.int64, n),
+            recorded_us=np.fromiter(
+                (NOT_RECORDED if o.recorded_at is None else (o.recorded_at - EPOCH) // _US for o in typed), np.int64, n
+            ),
+            code=np.fromiter((codes.setdefault(o.loinc, len(codes)) for o in typed), np.int64, n),
+            codes=tuple(codes),
+            value=np.fromiter((o.value for o in typed), np.float64, n),
+            unit=np.fromiter((units.setdefault(o.unit, len(units)) for o in typed), np.int64, n),
+            units=tuple(units),
+            source=typed,
+        )
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row]) -> ObservationColumns:
