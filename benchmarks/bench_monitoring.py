@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engraft.monitoring import RuleSet, evaluate
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from monitoring_batch import (
@@ -48,7 +50,7 @@ from monitoring_batch import (
     run_peer,
 )
 from monitoring_live import LiveResult, run_live
-from monitoring_ward import make_ward
+from monitoring_ward import Ward, make_ward, subset
 
 
 def machine() -> str:
@@ -119,6 +121,8 @@ def batch(args: argparse.Namespace) -> None:
     print(f"ratio engine / peer time on the same 4 rules: {four.seconds / peer_s:,.1f}x")
     print(f"occurrences identical: {agree} (engine {len(four.occurrences):,}, peer {len(peer_found):,})")
     print("detections by rule: " + ", ".join(f"{k} {v:,}" for k, v in sorted(full.detections.items())))
+    if args.reference:
+        reference(args, ward, rules)
     if args.per_rule:
         print()
         print("| rule alone | seconds | share of the sum |")
@@ -129,6 +133,32 @@ def batch(args: argparse.Namespace) -> None:
         for rule_id, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
             print(f"| {rule_id} | {seconds:.3f} | {seconds / total:.0%} |")
         print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def reference(args: argparse.Namespace, ward: Ward, rules: RuleSet) -> None:
+    """The engine before the column-wise evaluation (``tests/monitoring/reference_engine``) against the engine now,
+    on the first ``--reference`` patients, both from the same typed observations, in this process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
+
+    part = subset(ward, args.reference)
+    data = build_input(part)
+    start = time.perf_counter()
+    before = [reference_evaluate(rules, c, o, data.as_of) for c, o in zip(data.contexts, data.series, strict=True)]
+    before_s = time.perf_counter() - start
+    now = run_engine(rules, data, typed=True)
+    columns = run_engine(rules, data)
+    same = all(
+        b == evaluate(rules, c, o, data.as_of) for b, c, o in zip(before, data.contexts, data.series, strict=True)
+    )
+    print()
+    print(f"before / now, the first {part.patients:,} patients ({part.size:,} observations), shipped rule set:")
+    print("| engine | seconds | observations/s |")
+    print("|---|---:|---:|")
+    print(f"| before (reference, evaluate) | {before_s:.3f} | {part.size / before_s:,.0f} |")
+    print(f"| now, evaluate (typed) | {now.seconds:.3f} | {part.size / now.seconds:,.0f} |")
+    print(f"| now, evaluate_columns | {columns.seconds:.3f} | {part.size / columns.seconds:,.0f} |")
+    print(f"same evaluations (detections and transitions) before and now: {same}; load {machine()}")
 
 
 def _pct(values: list[float], q: float) -> str:
@@ -179,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-rule", action="store_true", help="time the engine on each rule alone")
     parser.add_argument("--typed", action="store_true", help="also build typed observations and time evaluate()")
     parser.add_argument("--from-rows", action="store_true", help="also time ObservationColumns.from_rows")
+    parser.add_argument("--reference", type=int, default=0, help="time the engine before, on this many patients")
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--transport", default="mllp,fhir,bulk")
