@@ -114,16 +114,21 @@ class SosVodAdapter:
         moments = moments[(days >= 0) & (days >= rule.applies.day_from) & (days <= rule.applies.day_to)]
         window_us = LAB_WINDOW // dt.timedelta(microseconds=1)
         screen = _SignScreen(series, p.criteria, bilirubin, weights, base_weight)
+        moments_us = series.observed_us[moments]
+        last_bilis = _latest_indexes(bilirubin_us, moments_us, window_us)
+        last_weights = _latest_indexes(weights_us, moments_us, window_us)
+        risings = None if rising_from is None else rising_from.met_at(moments_us)
+        candidates = screen.may_meet(last_bilis, last_weights)
+        if risings is not None:
+            candidates |= risings
         found: dict[str, Finding] = {}
-        for position in moments.tolist():
+        for index in np.flatnonzero(candidates).tolist():  # the others meet no lab sign: neither met nor possible
             if len(found) == len(("met", "possible")):
                 break  # one finding per key: nothing left to find
-            at_us = int(series.observed_us[position])
-            last_bili = _latest_index(bilirubin_us, at_us, window_us)
-            last_weight = _latest_index(weights_us, at_us, window_us)
-            rising = None if rising_from is None else rising_from.met_by(at_us)
-            if not (rising or screen.may_meet(last_bili, last_weight)):
-                continue  # no lab sign met at this moment: neither met nor possible
+            position = int(moments[index])
+            last_bili = None if last_bilis[index] < 0 else int(last_bilis[index])
+            last_weight = None if last_weights[index] < 0 else int(last_weights[index])
+            rising = None if risings is None else bool(risings[index])
             day = int(series.day[position])
             signature = screen.signature(p.criteria, day, last_bili, last_weight, base_weight is not None, rising)
             if signature is not None and signature in _OUTCOMES:
@@ -163,12 +168,16 @@ def _last_before_day0(series: EpisodeSeries, rows: Rows) -> MonitoredObservation
     return series.observation(int(before[-1])) if len(before) else None
 
 
-def _latest_index(times: npt.NDArray[np.int64], at_us: int, window_us: int) -> int | None:
-    """Index of the last result observed in the ``window_us`` up to ``at_us`` (series order: time, then id)."""
-    last = int(np.searchsorted(times, at_us, side="right")) - 1
-    if last < 0 or int(times[last]) < at_us - window_us:
-        return None
-    return last
+def _latest_indexes(
+    times: npt.NDArray[np.int64], moments: npt.NDArray[np.int64], window_us: int
+) -> npt.NDArray[np.intp]:
+    """For each moment, the index of the last result observed in the ``window_us`` up to it (series order: time,
+    then id); -1 where there is none."""
+    last = np.searchsorted(times, moments, side="right") - 1
+    if not len(times):
+        return last
+    stale = times[np.maximum(last, 0)] < moments - window_us
+    return np.where((last < 0) | stale, -1, last)
 
 
 _Signature = tuple[SosVodCriteria, int, bool | None, bool | None, bool | None]
@@ -269,13 +278,13 @@ class _SignScreen:
         gain = None if weight is None or not has_base_weight else bool(self._weight[weight])
         return (criteria, day, bili, gain, rising)
 
-    def may_meet(self, bilirubin: int | None, weight: int | None) -> bool:
-        """Whether a moment with these latest results (indexes) may be met or possible."""
+    def may_meet(self, bilirubin: npt.NDArray[np.intp], weight: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        """Whether moments with these latest results (indexes, -1 for none) may be met or possible."""
         if self.everything:
-            return True
-        return (bilirubin is not None and bool(self._bilirubin[bilirubin])) or (
-            weight is not None and bool(self._weight[weight])
-        )
+            return np.ones(len(bilirubin), dtype=bool)
+        bili = (bilirubin >= 0) & self._bilirubin[np.maximum(bilirubin, 0)] if len(self._bilirubin) else bilirubin >= 0
+        gain = (weight >= 0) & self._weight[np.maximum(weight, 0)] if len(self._weight) else weight >= 0
+        return np.asarray(bili | gain, dtype=bool)
 
 
 class _RisingFrom:
@@ -313,11 +322,14 @@ class _RisingFrom:
                 low = middle
         return high
 
-    def met_by(self, at_us: int) -> bool:
-        count = int(np.searchsorted(self._times, at_us, side="right"))
+    def met_at(self, moments: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Whether the rise is met with the readings known at each moment."""
+        counts = np.searchsorted(self._times, moments, side="right")
         if self._by_moment:
-            return self._met(count)
-        return self._first is not None and count >= self._first
+            return np.array([self._met(int(c)) for c in counts], dtype=bool)
+        if self._first is None:
+            return np.zeros(len(moments), dtype=bool)
+        return np.asarray(counts >= self._first, dtype=bool)
 
 
 def _reading(o: MonitoredObservation) -> Reading:
