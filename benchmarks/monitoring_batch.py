@@ -112,17 +112,27 @@ def build_columns(ward: Ward) -> list[ObservationColumns]:
     ]
 
 
-def build_columns_from_rows(ward: Ward) -> list[ObservationColumns]:
-    """The same columns through :meth:`ObservationColumns.from_rows`: a row of Python values (id, aware datetimes,
-    code, value, unit) per result, as a database driver returns them."""
+ResultRow = tuple[int, dt.datetime, None, str, float, str]
+
+
+def ward_rows(ward: Ward) -> list[list[ResultRow]]:
+    """Each episode's results as ``(id, observed_at, recorded_at, loinc, value, unit)`` rows of Python values (aware
+    datetimes), as a database driver returns them."""
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     codes = [c for c, _ in CODES]
     units = [u for _, u in CODES]
-    rows: list[list[tuple[int, dt.datetime, None, str, float, str]]] = [[] for _ in range(ward.patients)]
+    rows: list[list[ResultRow]] = [[] for _ in range(ward.patients)]
     for i, (episode, at, code, value) in enumerate(
         zip(ward.episode.tolist(), ward.observed_us.tolist(), ward.code.tolist(), ward.value.tolist(), strict=True)
     ):
         rows[episode].append((i + 1, epoch + dt.timedelta(microseconds=at), None, codes[code], value, units[code]))
+    return rows
+
+
+def build_columns_from_rows(
+    rows: list[list[tuple[int, dt.datetime, None, str, float, str]]],
+) -> list[ObservationColumns]:
+    """The same columns through :meth:`ObservationColumns.from_rows`."""
     return [ObservationColumns.from_rows(r) for r in rows]
 
 

@@ -118,29 +118,26 @@ class ObservationColumns:
 
     @classmethod
     def _build(cls, rows: Sequence[Row], source: tuple[MonitoredObservation, ...] | None) -> ObservationColumns:
+        n = len(rows)
         codes: dict[str, int] = {}
         units: dict[str, int] = {}
-        ids: list[int] = []
-        observed: list[int] = []
-        recorded: list[int] = []
-        code: list[int] = []
-        values: list[float] = []
-        unit: list[int] = []
-        for row_id, observed_at, recorded_at, loinc, value, unit_code in rows:
-            ids.append(row_id)
-            observed.append(microseconds(observed_at))
-            recorded.append(NOT_RECORDED if recorded_at is None else microseconds(recorded_at, "recorded_at"))
-            code.append(codes.setdefault(loinc, len(codes)))
-            values.append(float(value))
-            unit.append(units.setdefault(unit_code, len(units)))
+        try:
+            observed = np.fromiter(((r[1] - EPOCH) // _US for r in rows), np.int64, n)
+            recorded = np.fromiter((NOT_RECORDED if r[2] is None else (r[2] - EPOCH) // _US for r in rows), np.int64, n)
+        except TypeError:  # a naive timestamp: name it
+            for r in rows:
+                microseconds(r[1])
+                if r[2] is not None:
+                    microseconds(r[2], "recorded_at")
+            raise
         return cls(
-            id=np.array(ids, dtype=np.int64),
-            observed_us=np.array(observed, dtype=np.int64),
-            recorded_us=np.array(recorded, dtype=np.int64),
-            code=np.array(code, dtype=np.int64),
+            id=np.fromiter((r[0] for r in rows), np.int64, n),
+            observed_us=observed,
+            recorded_us=recorded,
+            code=np.fromiter((codes.setdefault(r[3], len(codes)) for r in rows), np.int64, n),
             codes=tuple(codes),
-            value=np.array(values, dtype=np.float64),
-            unit=np.array(unit, dtype=np.int64),
+            value=np.fromiter((r[4] for r in rows), np.float64, n),
+            unit=np.fromiter((units.setdefault(r[5], len(units)) for r in rows), np.int64, n),
             units=tuple(units),
             source=source,
         )
