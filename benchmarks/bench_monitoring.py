@@ -1,8 +1,11 @@
 """Monitoring engine benchmark (issue 11): a synthetic ward replayed in batch, and sent live to real servers.
 
 Batch (targets: >= 1,000,000 observations/s evaluated): the ward of ``--patients`` x ``--days`` of vital
-signs and laboratory results (:mod:`monitoring_ward`, fixed seed) through :func:`engraft.monitoring.evaluate`,
-once per episode, with the shipped rule set; the peer in the same process: the four centre threshold rules
+signs and laboratory results (:mod:`monitoring_ward`, fixed seed) through
+:func:`engraft.monitoring.evaluate_columns`, once per episode, with the shipped rule set (building the columns is
+timed apart; ``--from-rows`` also times building them from Python rows, ``--typed`` also builds typed
+observations and times :func:`engraft.monitoring.evaluate`); the peer in the same process: the four centre
+threshold rules
 written directly in NumPy (:mod:`monitoring_batch`), against the engine on the same four rules, with the
 occurrences both find compared. ``--per-rule`` times the engine on each rule alone (where the time goes).
 
@@ -29,11 +32,26 @@ from pathlib import Path
 
 import numpy as np
 
+from engraft.monitoring import RuleSet, evaluate
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from monitoring_batch import PEER_RULES, build_input, default_rules, only, run_engine, run_peer
+from monitoring_batch import (
+    PEER_RULES,
+    BatchInput,
+    _as_of,
+    build_columns,
+    build_columns_from_rows,
+    build_contexts,
+    build_input,
+    default_rules,
+    only,
+    run_engine,
+    run_peer,
+    ward_rows,
+)
 from monitoring_live import LiveResult, run_live
-from monitoring_ward import make_ward
+from monitoring_ward import Ward, make_ward, subset
 
 
 def machine() -> str:
@@ -53,41 +71,97 @@ def batch(args: argparse.Namespace) -> None:
     ward = make_ward(args.patients, args.days, args.seed)
     print(f"ward: {ward.patients:,} patients x {args.days} days = {ward.size:,} observations (seed {args.seed})")
     start = time.perf_counter()
-    data = build_input(ward)
+    contexts = build_contexts(ward)
+    columns = build_columns(ward)
     built = time.perf_counter() - start
+    print(f"inputs: contexts and ObservationColumns from the ward's arrays built in {built:.3f} s; load {machine()}")
+    if args.from_rows:
+        rows = ward_rows(ward)
+        start = time.perf_counter()
+        build_columns_from_rows(rows)
+        from_rows = time.perf_counter() - start
+        print(
+            f"ObservationColumns.from_rows (a row of Python values per result, as a driver returns them; making "
+            f"the rows not timed): "
+            f"{from_rows:.2f} s ({ward.size / from_rows:,.0f} rows/s); load {machine()}"
+        )
+    data = BatchInput(contexts, [], columns, _as_of(ward))
     rules = default_rules()
-    print(f"typed inputs (EpisodeContext, MonitoredObservation) built in {built:.2f} s; load {machine()}")
     full = run_engine(rules, data)
     four = run_engine(only(rules, PEER_RULES), data)
     peer_s, peer_found = run_peer(ward)
     agree = peer_found == four.occurrences
+    print(f"load after the engine runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     print("| run | rules | observations | seconds | observations/s | detections | alerts raised |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| engine, shipped rule set | {len(rules.rules)} | {ward.size:,} | {full.seconds:.3f} | "
+        f"| engine (evaluate_columns), shipped rule set | {len(rules.rules)} | {ward.size:,} | {full.seconds:.3f} | "
         f"{ward.size / full.seconds:,.0f} | {sum(full.detections.values()):,} | {full.raised:,} |"
     )
     print(
-        f"| engine, the 4 threshold rules | 4 | {ward.size:,} | {four.seconds:.3f} | "
+        f"| engine (evaluate_columns), the 4 threshold rules | 4 | {ward.size:,} | {four.seconds:.3f} | "
         f"{ward.size / four.seconds:,.0f} | {sum(four.detections.values()):,} | {four.raised:,} |"
     )
     print(
         f"| peer: NumPy, the 4 threshold rules | 4 | {ward.size:,} | {peer_s:.4f} | "
         f"{ward.size / peer_s:,.0f} | {len(peer_found):,} | |"
     )
+    if args.typed:
+        start = time.perf_counter()
+        typed = build_input(ward)
+        typed_s = time.perf_counter() - start
+        print(f"\ntyped inputs (MonitoredObservation per result) built in {typed_s:.2f} s; load {machine()}")
+        typed_run = run_engine(rules, typed, typed=True)
+        same = typed_run.occurrences == full.occurrences and typed_run.detections == full.detections
+        print(
+            f"| engine (evaluate, typed observations), shipped rule set | {len(rules.rules)} | {ward.size:,} | "
+            f"{typed_run.seconds:.3f} | {ward.size / typed_run.seconds:,.0f} | "
+            f"{sum(typed_run.detections.values()):,} | {typed_run.raised:,} |"
+        )
+        print(f"evaluate (typed) and evaluate_columns found the same detections: {same}")
     print()
-    print(f"ratio engine / peer time on the same 4 rules: {four.seconds / peer_s:,.0f}x slower")
+    print(f"ratio engine / peer time on the same 4 rules: {four.seconds / peer_s:,.1f}x")
     print(f"occurrences identical: {agree} (engine {len(four.occurrences):,}, peer {len(peer_found):,})")
     print("detections by rule: " + ", ".join(f"{k} {v:,}" for k, v in sorted(full.detections.items())))
+    if args.reference:
+        reference(args, ward, rules)
     if args.per_rule:
         print()
         print("| rule alone | seconds | share of the sum |")
         print("|---|---:|---:|")
         times = {rule.id: run_engine(only(rules, (rule.id,)), data).seconds for rule in rules.rules}
+        times["(no rule: EpisodeSeries and the evaluator only)"] = run_engine(only(rules, ()), data).seconds
         total = sum(times.values())
         for rule_id, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
             print(f"| {rule_id} | {seconds:.3f} | {seconds / total:.0%} |")
+        print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def reference(args: argparse.Namespace, ward: Ward, rules: RuleSet) -> None:
+    """The engine before the column-wise evaluation (``tests/monitoring/reference_engine``) against the engine now,
+    on the first ``--reference`` patients, both from the same typed observations, in this process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
+
+    part = subset(ward, args.reference)
+    data = build_input(part)
+    start = time.perf_counter()
+    before = [reference_evaluate(rules, c, o, data.as_of) for c, o in zip(data.contexts, data.series, strict=True)]
+    before_s = time.perf_counter() - start
+    now = run_engine(rules, data, typed=True)
+    columns = run_engine(rules, data)
+    same = all(
+        b == evaluate(rules, c, o, data.as_of) for b, c, o in zip(before, data.contexts, data.series, strict=True)
+    )
+    print()
+    print(f"before / now, the first {part.patients:,} patients ({part.size:,} observations), shipped rule set:")
+    print("| engine | seconds | observations/s |")
+    print("|---|---:|---:|")
+    print(f"| before (reference, evaluate) | {before_s:.3f} | {part.size / before_s:,.0f} |")
+    print(f"| now, evaluate (typed) | {now.seconds:.3f} | {part.size / now.seconds:,.0f} |")
+    print(f"| now, evaluate_columns | {columns.seconds:.3f} | {part.size / columns.seconds:,.0f} |")
+    print(f"same evaluations (detections and transitions) before and now: {same}; load {machine()}")
 
 
 def _pct(values: list[float], q: float) -> str:
@@ -136,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--per-rule", action="store_true", help="time the engine on each rule alone")
+    parser.add_argument("--typed", action="store_true", help="also build typed observations and time evaluate()")
+    parser.add_argument("--from-rows", action="store_true", help="also time ObservationColumns.from_rows")
+    parser.add_argument("--reference", type=int, default=0, help="time the engine before, on this many patients")
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--transport", default="mllp,fhir,bulk")

@@ -1,8 +1,11 @@
 """The batch half of the monitoring benchmark: the synthetic ward through the pure evaluator, and its peer.
 
-The engine: :func:`engraft.monitoring.evaluate` once per episode over the episode's whole series (what
-``engraft monitor replay`` and the registry's ``evaluate_episode`` do), as of the end of the last day, with the
-shipped rule set. The peer: the four centre threshold rules of that rule set (ANC < 0.5, platelets < 10,
+The engine: :func:`engraft.monitoring.evaluate_columns` once per episode over the episode's whole series as
+:class:`~engraft.monitoring.ObservationColumns` (built beforehand from the ward's arrays, timed apart), as of the
+end of the last day, with the shipped rule set; :func:`engraft.monitoring.evaluate` over typed
+:class:`~engraft.monitoring.MonitoredObservation` lists (what ``engraft monitor replay`` and the registry's
+``evaluate_episode`` do today) is timed too. The peer: the four centre threshold rules of that rule set (ANC <
+0.5, platelets < 10,
 bilirubin >= 2 mg/dL with umol/L converted at 17.1, creatinine >= 2 x the last value before day 0), each a
 run of consecutive results meeting the condition inside days 0-100, written directly in NumPy over the whole
 ward at once (sort, mask, run starts): the strongest simple alternative for those rules. The engine is timed
@@ -21,12 +24,16 @@ import numpy.typing as npt
 
 from engraft.monitoring import (
     EpisodeContext,
+    Evaluation,
     MonitoredObservation,
+    ObservationColumns,
     RuleSet,
     TransitionKind,
     evaluate,
+    evaluate_columns,
     load_rule_set,
 )
+from engraft.monitoring.columns import NOT_RECORDED
 from engraft.vocabulary import GraftSource, TransplantType
 from monitoring_ward import (
     ANC,
@@ -53,13 +60,19 @@ Occurrence = tuple[int, str, int]
 class BatchInput:
     contexts: list[EpisodeContext]
     series: list[list[MonitoredObservation]]
+    """Empty lists when only the columns were built."""
+    columns: list[ObservationColumns]
     as_of: dt.datetime
 
 
-def build_input(ward: Ward) -> BatchInput:
-    """The evaluator's typed inputs: one context and one list of :class:`MonitoredObservation` per episode."""
+def _as_of(ward: Ward) -> dt.datetime:
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    contexts = [
+    last = int(ward.observed_us.max())
+    return epoch + dt.timedelta(microseconds=last - last % _US_PER_DAY + _US_PER_DAY - 1)
+
+
+def build_contexts(ward: Ward) -> list[EpisodeContext]:
+    return [
         EpisodeContext(
             patient_id=i + 1,
             episode_id=i + 1,
@@ -71,7 +84,66 @@ def build_input(ward: Ward) -> BatchInput:
         )
         for i in range(ward.patients)
     ]
+
+
+def build_columns(ward: Ward) -> list[ObservationColumns]:
+    """Each episode's results as columns, from the ward's arrays (ids as in :func:`build_input`): no typed model
+    per result, as the registry can build them from a query's columns."""
+    bounds = np.searchsorted(ward.episode, np.arange(ward.patients + 1))
+    ids = np.arange(1, ward.size + 1, dtype=np.int64)
+    codes = tuple(c for c, _ in CODES)
+    units = tuple(dict.fromkeys(u for _, u in CODES))
+    unit_of_code = np.array([units.index(u) for _, u in CODES], dtype=np.int64)
+    code = ward.code.astype(np.int64)
+    unit = unit_of_code[code]
+    not_recorded = np.full(ward.size, NOT_RECORDED, dtype=np.int64)
+    return [
+        ObservationColumns(
+            id=ids[a:b],
+            observed_us=ward.observed_us[a:b],
+            recorded_us=not_recorded[a:b],
+            code=code[a:b],
+            codes=codes,
+            value=ward.value[a:b],
+            unit=unit[a:b],
+            units=units,
+        )
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
+
+
+ResultRow = tuple[int, dt.datetime, None, str, float, str]
+
+
+def ward_rows(ward: Ward) -> list[list[ResultRow]]:
+    """Each episode's results as ``(id, observed_at, recorded_at, loinc, value, unit)`` rows of Python values (aware
+    datetimes), as a database driver returns them."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    codes = [c for c, _ in CODES]
+    units = [u for _, u in CODES]
+    rows: list[list[ResultRow]] = [[] for _ in range(ward.patients)]
+    for i, (episode, at, code, value) in enumerate(
+        zip(ward.episode.tolist(), ward.observed_us.tolist(), ward.code.tolist(), ward.value.tolist(), strict=True)
+    ):
+        rows[episode].append((i + 1, epoch + dt.timedelta(microseconds=at), None, codes[code], value, units[code]))
+    return rows
+
+
+def build_columns_from_rows(
+    rows: list[list[tuple[int, dt.datetime, None, str, float, str]]],
+) -> list[ObservationColumns]:
+    """The same columns through :meth:`ObservationColumns.from_rows`."""
+    return [ObservationColumns.from_rows(r) for r in rows]
+
+
+def build_input(ward: Ward, typed: bool = True) -> BatchInput:
+    """The evaluator's inputs: one context per episode, its columns and (``typed``) its
+    :class:`MonitoredObservation` list."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    contexts = build_contexts(ward)
     series: list[list[MonitoredObservation]] = [[] for _ in range(ward.patients)]
+    if not typed:
+        return BatchInput(contexts, series, build_columns(ward), _as_of(ward))
     codes = [c for c, _ in CODES]
     units = [u for _, u in CODES]
     for i, (episode, at, code, value) in enumerate(
@@ -86,9 +158,7 @@ def build_input(ward: Ward) -> BatchInput:
                 unit=units[code],
             )
         )
-    last = int(ward.observed_us.max())
-    as_of = epoch + dt.timedelta(microseconds=last - last % _US_PER_DAY + _US_PER_DAY - 1)
-    return BatchInput(contexts, series, as_of)
+    return BatchInput(contexts, series, build_columns(ward), _as_of(ward))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +170,24 @@ class EngineRun:
     occurrences: set[Occurrence]
 
 
-def run_engine(rule_set: RuleSet, data: BatchInput) -> EngineRun:
-    """Evaluate every episode once (no alerts on file) and count what was found."""
+def run_engine(rule_set: RuleSet, data: BatchInput, typed: bool = False) -> EngineRun:
+    """Evaluate every episode once (no alerts on file) and count what was found: from the columns
+    (:func:`evaluate_columns`), or from the typed observations (:func:`evaluate`)."""
     detections: Counter[str] = Counter()
     occurrences: set[Occurrence] = set()
     raised = 0
+    results: list[Evaluation]
     start = time.perf_counter()
-    results = [
-        evaluate(rule_set, context, observations, data.as_of)
-        for context, observations in zip(data.contexts, data.series, strict=True)
-    ]
+    if typed:
+        results = [
+            evaluate(rule_set, context, observations, data.as_of)
+            for context, observations in zip(data.contexts, data.series, strict=True)
+        ]
+    else:
+        results = [
+            evaluate_columns(rule_set, context, columns, data.as_of)
+            for context, columns in zip(data.contexts, data.columns, strict=True)
+        ]
     seconds = time.perf_counter() - start
     for index, result in enumerate(results):
         for d in result.detections:

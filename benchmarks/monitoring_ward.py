@@ -184,3 +184,18 @@ def make_ward(patients: int = 1_000, days: int = 100, seed: int = 20261204) -> W
         allogeneic=allogeneic,
         platelet_transfusion_days=transfusion_days,
     )
+
+
+def subset(ward: Ward, patients: int) -> Ward:
+    """The first ``patients`` patients of ``ward`` (the same results)."""
+    keep = ward.episode < patients
+    return Ward(
+        episode=ward.episode[keep],
+        observed_us=ward.observed_us[keep],
+        code=ward.code[keep],
+        value=ward.value[keep],
+        age=ward.age[:patients],
+        graft=ward.graft[:patients],
+        allogeneic=ward.allogeneic[:patients],
+        platelet_transfusion_days=ward.platelet_transfusion_days[:patients],
+    )

@@ -37,10 +37,12 @@ def test_the_numpy_peer_finds_exactly_the_engines_threshold_occurrences() -> Non
 
 
 def test_the_batch_command_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
-    bench_monitoring.main(["--patients", "8", "--days", "30", "--skip-live"])
+    bench_monitoring.main(["--patients", "8", "--days", "30", "--skip-live", "--typed", "--reference", "3"])
     out = capsys.readouterr().out
-    assert "| engine, shipped rule set |" in out
+    assert "| engine (evaluate_columns), shipped rule set |" in out
     assert "occurrences identical: True" in out
+    assert "evaluate (typed) and evaluate_columns found the same detections: True" in out
+    assert "same evaluations (detections and transitions) before and now: True" in out
 
 
 @pytest.mark.postgres

@@ -158,15 +158,26 @@ FEBRILE_NEUTROPENIA_RULE: Final = GradingRule(
 )
 
 
+def sustained_threshold_celsius(criteria: FeverCriteria = IDSA_2010_FEVER) -> float:
+    """The lowest Celsius value :func:`fevers` reads as febrile (the sustained threshold, less the tolerance).
+
+    A reading below it ends any fever and any sustained run: :func:`fevers` over the readings in their
+    canonical order is the fevers of each stretch of consecutive readings at or above it, so a caller holding
+    many readings may pass only those stretches, one call each.
+    """
+    return criteria.sustained.to(CELSIUS) - _TOLERANCE_C
+
+
 def fevers(temperatures: Iterable[TemperatureReading], criteria: FeverCriteria = IDSA_2010_FEVER) -> tuple[Fever, ...]:
     """Every fever onset in ``temperatures``.
 
     A fever lasts until a reading below the sustained threshold; a gap longer than ``max_gap`` restarts the
-    count of a sustained run but does not by itself end a fever.
+    count of a sustained run but does not by itself end a fever. Readings are taken in the canonical order
+    (time, Celsius value, site, unit).
     """
     ordered = sorted(set(temperatures), key=lambda r: (r.at, r.celsius, r.site.value, r.quantity.unit.value))
     single = criteria.single.to(CELSIUS) - _TOLERANCE_C
-    sustained = criteria.sustained.to(CELSIUS) - _TOLERANCE_C
+    sustained = sustained_threshold_celsius(criteria)
     found: list[Fever] = []
     run: list[TemperatureReading] = []
     in_fever = False

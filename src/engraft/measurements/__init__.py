@@ -17,6 +17,7 @@ from engraft.measurements.analytes import (
     convert_concentration,
     umol_per_l_per_mg_per_dl,
 )
+from engraft.measurements.conversion import Conversion, conversion
 from engraft.measurements.observation_catalogue import (
     OBSERVATION_CATALOGUE,
     OBSERVATION_CODE_PATTERN,
@@ -45,6 +46,7 @@ __all__ = [
     "UNITS",
     "Analyte",
     "ClinicalFactor",
+    "Conversion",
     "ConversionBasis",
     "Dimension",
     "MolarMass",
@@ -53,6 +55,7 @@ __all__ = [
     "Ucum",
     "Unit",
     "UnitError",
+    "conversion",
     "convert",
     "convert_concentration",
     "dimension_of",

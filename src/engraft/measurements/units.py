@@ -216,6 +216,8 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
 )
 
 UNITS: Final[dict[Ucum, Unit]] = {unit.code: unit for unit in _DEFINITIONS}
+_INFO: Final[dict[str, Unit]] = {unit.code.value: unit for unit in _DEFINITIONS}
+"""By code text: the parse done once (a :class:`Ucum` member, a str, finds its entry too)."""
 
 #: Common non-UCUM spellings and the code they most likely mean (used only for the error message).
 _HINTS: Final[dict[str, Ucum]] = {
@@ -241,8 +243,14 @@ _HINTS: Final[dict[str, Ucum]] = {
 }
 
 
+_BY_CODE: Final[dict[str, Ucum]] = {unit.value: unit for unit in Ucum}
+
+
 def parse_unit(code: str) -> Ucum:
     """The :class:`Ucum` member for ``code``, or :class:`UnitError` naming it and the accepted codes."""
+    found = _BY_CODE.get(code) if isinstance(code, str) else None
+    if found is not None:
+        return found
     try:
         return Ucum(code)
     except ValueError:
@@ -255,7 +263,8 @@ def parse_unit(code: str) -> Ucum:
 
 def unit_info(code: str) -> Unit:
     """The definition of a unit given by its code (checked against the closed set)."""
-    return UNITS[parse_unit(code)]
+    found = _INFO.get(code) if isinstance(code, str) else None
+    return found if found is not None else UNITS[parse_unit(code)]
 
 
 def dimension_of(code: str) -> Dimension:
@@ -270,6 +279,8 @@ def units_of(*dimensions: Dimension) -> tuple[Ucum, ...]:
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """``value`` in ``from_unit`` expressed in ``to_unit``; both must be accepted codes of one dimension."""
+    if from_unit == to_unit and from_unit in _INFO:
+        return value
     source = unit_info(from_unit)
     target = unit_info(to_unit)
     if source.code is target.code:

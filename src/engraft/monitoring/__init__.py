@@ -1,7 +1,9 @@
 """Safety monitoring: rule sets from a versioned file, and a pure evaluator from results to alerts.
 
 Pure core: no database, no web, no printing. The registry stores alerts and rule-file versions and runs
-:func:`evaluate` for an episode (``engraft.registry.monitoring_service``); the API lists and manages alerts.
+:func:`evaluate` (typed observations) or :func:`evaluate_columns` (the same, from :class:`ObservationColumns`
+built straight from database rows) for an episode (``engraft.registry.monitoring_service``); the API lists and
+manages alerts.
 """
 
 from engraft.monitoring.alerts import (
@@ -12,7 +14,9 @@ from engraft.monitoring.alerts import (
     Transition,
     TransitionKind,
 )
-from engraft.monitoring.evaluator import NO_LONGER_SUPPORTED, evaluate
+from engraft.monitoring.columns import ObservationColumns
+from engraft.monitoring.episode_series import EpisodeSeries
+from engraft.monitoring.evaluator import NO_LONGER_SUPPORTED, evaluate, evaluate_columns
 from engraft.monitoring.findings import DetectedEvent, Finding, RuleKindAdapter
 from engraft.monitoring.kinds import ADAPTERS, adapter_of
 from engraft.monitoring.model import (
@@ -41,11 +45,13 @@ __all__ = [
     "DetectedEvent",
     "Detection",
     "EpisodeContext",
+    "EpisodeSeries",
     "Escalation",
     "Evaluation",
     "Finding",
     "MonitoredObservation",
     "MonitoringRule",
+    "ObservationColumns",
     "PriorAlert",
     "RuleFileError",
     "RuleKind",
@@ -62,6 +68,7 @@ __all__ = [
     "default_rule_text",
     "default_rule_texts",
     "evaluate",
+    "evaluate_columns",
     "load_rule_set",
     "time_order",
 ]

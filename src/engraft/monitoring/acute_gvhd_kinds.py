@@ -30,9 +30,10 @@ from engraft.grading.acute_gvhd_staging import (
     UpperGiFindings,
     stage_acute_gvhd,
 )
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import EpisodeContext
 from engraft.vocabulary import EventType
 from engraft.vocabulary.phrases import Phrase
 
@@ -67,11 +68,14 @@ class AcuteGvhdAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, AcuteGvhdParameters)
+        if not len(series.rows_of(_TRIGGERS)):
+            return []  # no rash, stool or upper GI result: nothing to stage
+        observations = series.typed((RASH, BULLAE, STOOL, UPPER_GI, BLOODY_STOOL, WEIGHT, *BILIRUBIN))
         window = dt.timedelta(hours=p.window_hours)
         relevant = [
             o for o in observations if o.loinc in (RASH, BULLAE, STOOL, UPPER_GI, BLOODY_STOOL, WEIGHT, *BILIRUBIN)

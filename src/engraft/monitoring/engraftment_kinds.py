@@ -16,18 +16,15 @@ from typing import Final
 from pydantic import Field
 
 from engraft.grading import (
-    COUNT_UNIT,
-    CountMeasurement,
-    CountSeries,
     EngraftmentResult,
     EngraftmentStatus,
     GradingRule,
     Lineage,
-    neutrophil_engraftment,
-    platelet_engraftment,
 )
 from engraft.grading.engraftment import NEUTROPHIL_RULE, PLATELET_RULE
-from engraft.measurements import Dimension, convert, lookup_observation_kind
+from engraft.measurements import Dimension, lookup_observation_kind
+from engraft.monitoring.daily_counts import DailyCounts, daily_counts, recovery
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext, MonitoredObservation
@@ -84,39 +81,17 @@ def _check_codes(rule_id: str, codes: tuple[str, ...]) -> None:
             )
 
 
-def _day_counts(
-    context: EpisodeContext, observations: tuple[MonitoredObservation, ...], codes: tuple[str, ...]
-) -> tuple[CountSeries, dict[int, MonitoredObservation]]:
-    """Every count in 10^9/L (the rules read the lowest of each day), and the observation behind each day's
-    lowest count (the lowest id among equal counts)."""
-    measurements: list[CountMeasurement] = []
-    by_day: dict[int, tuple[float, int, MonitoredObservation]] = {}
-    for observation in observations:
-        if observation.loinc not in codes:
-            continue
-        day = context.day_of(observation.observed_at)
-        count = convert(observation.value, observation.unit, COUNT_UNIT)
-        measurements.append(CountMeasurement(day=day, value=count, unit=COUNT_UNIT))
-        known = by_day.get(day)
-        if known is None or (count, observation.id) < known[:2]:
-            by_day[day] = (count, observation.id, observation)
-    series = CountSeries(measurements=tuple(measurements), day0=context.day0)
-    return series, {day: entry[2] for day, entry in by_day.items()}
-
-
 def _recovery(
-    lineage: Lineage, context: EpisodeContext, observations: tuple[MonitoredObservation, ...], codes: tuple[str, ...]
-) -> tuple[EngraftmentResult, dict[int, MonitoredObservation]] | None:
-    series, by_day = _day_counts(context, observations, codes or _CODES[lineage])
-    if lineage is Lineage.NEUTROPHIL:
-        return neutrophil_engraftment(series), by_day
-    if context.platelet_transfusion_days is None:
-        return None
-    return platelet_engraftment(series, context.platelet_transfusion_days), by_day
+    lineage: Lineage, series: EpisodeSeries, codes: tuple[str, ...]
+) -> tuple[EngraftmentResult, DailyCounts] | None:
+    chosen = codes or _CODES[lineage]
+    result = recovery(series, lineage, chosen)
+    return None if result is None else (result, daily_counts(series, chosen))
 
 
-def _qualifying(result: EngraftmentResult, by_day: dict[int, MonitoredObservation]) -> list[MonitoredObservation]:
-    return [by_day[m.day] for m in result.qualifying]
+def _qualifying(result: EngraftmentResult, counts: DailyCounts, series: EpisodeSeries) -> list[MonitoredObservation]:
+    """The observation behind each qualifying day's lowest count (the lowest id among equal counts)."""
+    return [series.observation(counts.lowest_row(m.day, series)) for m in result.qualifying]
 
 
 class EngraftmentDayAdapter:
@@ -137,17 +112,17 @@ class EngraftmentDayAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         assert isinstance(rule.parameters, CountCodes)
-        found = _recovery(self.lineage, context, observations, rule.parameters.loinc)
+        found = _recovery(self.lineage, series, rule.parameters.loinc)
         if found is None:
             return []
-        result, by_day = found
+        result, counts = found
         if result.status is not EngraftmentStatus.ENGRAFTED or result.day is None:
             return []
-        qualifying = _qualifying(result, by_day)
+        qualifying = _qualifying(result, counts, series)
         name = _NAMES[self.lineage]
         values = ", ".join(f"{m.count:g} on day {m.day:+d}" for m in result.qualifying)
         params = {
@@ -194,7 +169,7 @@ class NoEngraftmentByDayAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         parameters = rule.parameters
@@ -202,24 +177,25 @@ class NoEngraftmentByDayAdapter:
         deadline = context.start_of_day(parameters.day + 1)
         if as_of < deadline:
             return []
-        found = _recovery(parameters.lineage, context, observations, ())
+        found = _recovery(parameters.lineage, series, ())
         if found is None:
             return []
-        result, by_day = found
+        result, counts = found
         if result.status is EngraftmentStatus.NOT_APPLICABLE or (
             result.day is not None and result.day <= parameters.day
         ):
             return []  # engrafted in time, or the count never fell (or no count at all): nothing to wait for
         name = _NAMES[parameters.lineage]
         codes = _CODES[parameters.lineage]
-        before = [o for o in observations if o.loinc in codes and 0 <= context.day_of(o.observed_at) <= parameters.day]
-        shown = before[-_SHOWN_BEFORE_DEADLINE:]
+        rows = series.rows_of(codes)
+        days = series.day[rows]
+        shown = series.observations(rows[(days >= 0) & (days <= parameters.day)][-_SHOWN_BEFORE_DEADLINE:])
         last = ", ".join(f"{o.value:g} {o.unit} on day {context.day_of(o.observed_at):+d}" for o in shown) or "none"
         cleared_at = None
         params = {"lineage": parameters.lineage.value, "day": f"{parameters.day:+d}", "name": name, "last": last}
         explanation = NOT_ENGRAFTED(**params)
         if result.day is not None:
-            cleared_at = _qualifying(result, by_day)[-1].observed_at
+            cleared_at = _qualifying(result, counts, series)[-1].observed_at
             explanation = NOT_ENGRAFTED_UNTIL_LATER(**params, later=f"{result.day:+d}")
         return [
             Finding(

@@ -1,5 +1,10 @@
 """The evaluator: an episode's full series and the alerts on file in, detections and alert transitions out.
 
+Two entry points, one result: :func:`evaluate` takes typed :class:`MonitoredObservation` objects;
+:func:`evaluate_columns` takes the episode's results as :class:`ObservationColumns` (build them from database
+rows with :meth:`ObservationColumns.from_rows`, no typed model per row). Both read the series through one
+:class:`EpisodeSeries` (sorted and cut at ``as_of`` once; each rule kind selects and compares with NumPy).
+
 It is a pure function of its inputs: the observations are put in one order (observed time, then id)
 whatever order they arrived in, every rule reads the whole series up to ``as_of``, and each occurrence of
 a condition has a key of its own (rule id and occurrence), so evaluating again after a late or corrected
@@ -20,10 +25,12 @@ from engraft.monitoring.alerts import (
     Transition,
     TransitionKind,
 )
+from engraft.monitoring.columns import ObservationColumns
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.kinds import adapter_of
 from engraft.monitoring.model import MonitoringRule, RuleSet, RuleSetInForce
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation, time_order
+from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 
 NO_LONGER_SUPPORTED = "the condition is no longer found in the episode's results (a late or corrected result)"
 
@@ -37,12 +44,35 @@ def evaluate(
 ) -> Evaluation:
     """Detections in ``observations`` (those observed after ``as_of`` are ignored) and the transitions of
     the alerts on file (``prior``) they cause."""
-    if as_of.tzinfo is None:
-        raise ValueError(f"as_of={as_of.isoformat()} has no time zone; expected an aware datetime")
+    _check_as_of(as_of)
+    return evaluate_columns(rule_sets, context, ObservationColumns.from_observations(observations), as_of, prior)
+
+
+def evaluate_columns(
+    rule_sets: RuleSet | Sequence[RuleSetInForce],
+    context: EpisodeContext,
+    columns: ObservationColumns,
+    as_of: dt.datetime,
+    prior: Iterable[PriorAlert] = (),
+) -> Evaluation:
+    """:func:`evaluate` for results given as columns: the same detections and transitions, bit for bit.
+
+    ``columns`` holds the episode's results in any order (:meth:`ObservationColumns.from_rows` builds them from
+    ``(id, observed_at, recorded_at, loinc, value, unit)`` rows, e.g. straight from SQL, checking them once per
+    column instead of validating a :class:`MonitoredObservation` per row). Results observed after ``as_of`` are
+    ignored. The triggering observations of each detection are the columns' ids; when the columns were not
+    built from typed observations, times in explanations are UTC.
+    """
+    _check_as_of(as_of)
     history = _history(rule_sets)
-    series = tuple(o for o in time_order(observations) if o.observed_at <= as_of)
+    series = EpisodeSeries(context, columns, as_of)
     detections = _detections(history, context, series, as_of)
     return Evaluation(detections=detections, transitions=_transitions(detections, prior, as_of))
+
+
+def _check_as_of(as_of: dt.datetime) -> None:
+    if as_of.tzinfo is None:
+        raise ValueError(f"as_of={as_of.isoformat()} has no time zone; expected an aware datetime")
 
 
 def _history(rule_sets: RuleSet | Sequence[RuleSetInForce]) -> tuple[RuleSetInForce, ...]:
@@ -65,7 +95,7 @@ def _in_force(history: tuple[RuleSetInForce, ...], moment: dt.datetime) -> RuleS
 def _detections(
     history: tuple[RuleSetInForce, ...],
     context: EpisodeContext,
-    series: tuple[MonitoredObservation, ...],
+    series: EpisodeSeries,
     as_of: dt.datetime,
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}

@@ -15,8 +15,9 @@ from typing import Protocol
 from pydantic import Field
 
 from engraft.grading import GradingRule
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import EpisodeContext
 from engraft.provenance import FrozenModel
 from engraft.vocabulary import EventType
 
@@ -69,10 +70,10 @@ class RuleKindAdapter(Protocol):
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
-        """Findings of ``rule`` in ``observations`` (time-ordered, none after ``as_of``)."""
+        """Findings of ``rule`` in ``series`` (the episode's results up to ``as_of``, time-ordered, as columns)."""
         ...
 
 

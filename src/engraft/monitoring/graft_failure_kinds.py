@@ -25,8 +25,7 @@ from typing import Final
 
 from pydantic import Field
 
-from engraft.grading import COUNT_UNIT, CountMeasurement, CountSeries, GradingRule, neutrophil_engraftment
-from engraft.grading.engraftment import platelet_engraftment
+from engraft.grading import CountMeasurement, GradingRule, Lineage
 from engraft.grading.graft_failure import (
     PRIMARY_GRAFT_FAILURE_DAY_LIMIT,
     PRIMARY_GRAFT_FAILURE_RULE,
@@ -37,10 +36,12 @@ from engraft.grading.graft_failure import (
     primary_graft_failure,
     secondary_graft_failure,
 )
-from engraft.measurements import Dimension, convert, lookup_observation_kind
+from engraft.measurements import Dimension, lookup_observation_kind
+from engraft.monitoring.daily_counts import DailyCounts, daily_counts, recovery
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
-from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext, MonitoredObservation
+from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext
 from engraft.vocabulary.phrases import Phrase
 
 _SHOWN: Final = 3
@@ -73,24 +74,11 @@ def _check(rule_id: str, parameters: RuleParameters) -> None:
             )
 
 
-def _counts(
-    context: EpisodeContext, observations: tuple[MonitoredObservation, ...], codes: tuple[str, ...]
-) -> tuple[CountSeries, dict[int, list[MonitoredObservation]]]:
-    measurements: list[CountMeasurement] = []
-    by_day: dict[int, list[MonitoredObservation]] = {}
-    for o in observations:
-        if o.loinc not in codes:
-            continue
-        day = context.day_of(o.observed_at)
-        measurements.append(CountMeasurement(day=day, value=convert(o.value, o.unit, COUNT_UNIT), unit=COUNT_UNIT))
-        by_day.setdefault(day, []).append(o)
-    return CountSeries(measurements=tuple(measurements), day0=context.day0), by_day
-
-
-def _ids(measurements: tuple[CountMeasurement, ...], by_day: dict[int, list[MonitoredObservation]]) -> list[int]:
-    """The observations behind the days of ``measurements`` (every result of those days, in series order)."""
-    days = {m.day for m in measurements}
-    return [o.id for day in sorted(days) for o in by_day.get(day, [])]
+def _ids(measurements: tuple[CountMeasurement, ...], series: EpisodeSeries, *lineages: DailyCounts) -> list[int]:
+    """The observations behind the days of ``measurements``: every result of those days, by day, each lineage's in
+    series order."""
+    days = sorted({m.day for m in measurements})
+    return [int(series.id[p]) for day in days for counts in lineages for p in counts.rows_on([day]).tolist()]
 
 
 class PrimaryGraftFailureAdapter:
@@ -105,7 +93,7 @@ class PrimaryGraftFailureAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
@@ -113,8 +101,8 @@ class PrimaryGraftFailureAdapter:
         graft = context.graft_source
         if graft is None or graft not in PRIMARY_GRAFT_FAILURE_DAY_LIMIT:
             return []
-        anc, by_day = _counts(context, observations, p.anc_loinc)
-        result = primary_graft_failure(anc, graft, context.day_of(as_of))
+        anc = daily_counts(series, p.anc_loinc)
+        result = primary_graft_failure(anc.series, graft, context.day_of(as_of))
         if result.status is not GraftFailureStatus.CRITERION_MET or result.day_limit is None:
             return []
         limit = result.day_limit
@@ -129,7 +117,7 @@ class PrimaryGraftFailureAdapter:
             notes="; ".join(result.notes),
             reference=rule.source.reference,
         )
-        triggering = _ids(shown, by_day)
+        triggering = _ids(shown, series, anc)
         return [
             Finding(
                 key=f"day-{limit}",
@@ -153,17 +141,18 @@ class SecondaryGraftFailureAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, GraftFailureParameters)
         if context.platelet_transfusion_days is None:
             return []  # platelet recovery cannot be asserted without the transfusion record
-        anc, anc_days = _counts(context, observations, p.anc_loinc)
-        platelets, platelet_days = _counts(context, observations, p.platelet_loinc)
-        neutrophils = neutrophil_engraftment(anc)
-        platelet = platelet_engraftment(platelets, context.platelet_transfusion_days)
+        anc = daily_counts(series, p.anc_loinc)
+        platelets = daily_counts(series, p.platelet_loinc)
+        neutrophils = recovery(series, Lineage.NEUTROPHIL, p.anc_loinc)
+        platelet = recovery(series, Lineage.PLATELET, p.platelet_loinc)
+        assert neutrophils is not None and platelet is not None  # a transfusion record is there
         support = [Support(day=d, kind=SupportKind.PLATELET_TRANSFUSION) for d in context.platelet_transfusion_days]
         support += [Support(day=d, kind=SupportKind.RED_CELL_TRANSFUSION) for d in context.red_cell_transfusion_days]
         result = secondary_graft_failure(neutrophils, platelet, support, context.day_of(as_of))
@@ -178,8 +167,7 @@ class SecondaryGraftFailureAdapter:
             to_confirm=", ".join(result.to_confirm),
             reference=rule.source.reference,
         )
-        both = {day: [*anc_days.get(day, []), *platelet_days.get(day, [])] for day in {*anc_days, *platelet_days}}
-        triggering = _ids(result.observations, both)
+        triggering = _ids(result.observations, series, anc, platelets)
         detected = context.start_of_day(first.day)
         return [
             Finding(

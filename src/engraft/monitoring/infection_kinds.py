@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
+import numpy as np
 from pydantic import Field
 
 from engraft.grading import (
@@ -24,8 +25,11 @@ from engraft.grading import (
     febrile_neutropenia,
     fevers,
 )
-from engraft.grading.febrile_neutropenia import TemperatureSite
-from engraft.measurements import Dimension, Quantity, lookup_observation_kind
+from engraft.grading.counts import COUNT_UNIT
+from engraft.grading.febrile_neutropenia import CELSIUS, TemperatureSite, sustained_threshold_celsius
+from engraft.measurements import Dimension, lookup_observation_kind
+from engraft.monitoring.columns import microseconds
+from engraft.monitoring.episode_series import EpisodeSeries, Rows
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import ANC_CODES, EpisodeContext, MonitoredObservation
@@ -74,25 +78,34 @@ class FebrileNeutropeniaAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, FebrileNeutropeniaParameters)
+        temperature_rows = _in_window(rule, series, series.rows_of(p.temperature_loinc))
+        anc_codes = tuple(c for c in p.anc_loinc if c not in p.temperature_loinc)
+        anc_rows = _in_window(rule, series, series.rows_of(anc_codes))
+        series.values_in(anc_rows, COUNT_UNIT)  # every count must be one (UnitError naming the unit otherwise)
         temperatures: dict[TemperatureReading, MonitoredObservation] = {}
-        counts: dict[AncReading, MonitoredObservation] = {}
-        for o in observations:
-            if not rule.applies.covers_day(context.day_of(o.observed_at)):
-                continue
-            quantity = Quantity(value=o.value, unit=o.unit)
-            if o.loinc in p.temperature_loinc:
-                reading = TemperatureReading(at=o.observed_at, quantity=quantity, site=TemperatureSite.UNKNOWN)
+        stretches: list[list[TemperatureReading]] = []
+        for stretch in _febrile_stretches(series, temperature_rows):
+            readings: list[TemperatureReading] = []
+            for o in series.observations(stretch):
+                reading = TemperatureReading(at=o.observed_at, quantity=o.quantity, site=TemperatureSite.UNKNOWN)
                 temperatures.setdefault(reading, o)
-            elif o.loinc in p.anc_loinc:
-                counts.setdefault(AncReading(at=o.observed_at, quantity=quantity), o)
+                readings.append(reading)
+            stretches.append(readings)
+        anc_us = series.observed_us[anc_rows]
         window = dt.timedelta(hours=p.anc_window_hours)
+        window_us = p.anc_window_hours * 3_600_000_000
         findings = []
-        for fever in fevers(temperatures):
+        for fever in (f for readings in stretches for f in fevers(readings)):
+            # the ANC the grading may choose: those within the window of the onset (it reads no other)
+            onset_us = microseconds(fever.onset)
+            counts: dict[AncReading, MonitoredObservation] = {}
+            for o in series.observations(anc_rows[np.abs(anc_us - onset_us) <= window_us]):
+                counts.setdefault(AncReading(at=o.observed_at, quantity=o.quantity), o)
             result = febrile_neutropenia(fever.readings, counts, anc_window=window)
             if result.status is not FebrileNeutropeniaStatus.FEBRILE_NEUTROPENIA or result.anc is None:
                 continue
@@ -121,6 +134,26 @@ class FebrileNeutropeniaAdapter:
                 )
             )
         return findings
+
+
+def _in_window(rule: MonitoringRule, series: EpisodeSeries, rows: Rows) -> Rows:
+    days = series.day[rows]
+    return rows[(days >= rule.applies.day_from) & (days <= rule.applies.day_to)]
+
+
+def _febrile_stretches(series: EpisodeSeries, rows: Rows) -> list[Rows]:
+    """The temperatures :func:`fevers` may find a fever in: each stretch of consecutive readings (in its order:
+    time, Celsius value, unit) at or above the sustained threshold; a reading below it ends every run."""
+    if not len(rows):
+        return []
+    celsius = series.values_in(rows, CELSIUS)
+    order = np.lexsort((series.unit_rank[rows], celsius, series.observed_us[rows]))
+    febrile = celsius[order] >= sustained_threshold_celsius()
+    if not febrile.any():
+        return []
+    edges = np.diff(np.concatenate(([0], febrile.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [rows[order[a:b]] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 INFECTION_ADAPTERS: Final = (FebrileNeutropeniaAdapter(),)

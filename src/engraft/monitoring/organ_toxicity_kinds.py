@@ -44,8 +44,10 @@ from engraft.grading.organ_toxicity import (
 )
 from engraft.grading.timed import Reading
 from engraft.measurements import Quantity
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import ADULT_AGE_YEARS, MonitoringRule, RuleKind, RuleParameters
+from engraft.monitoring.organ_toxicity_screen import may_meet
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 from engraft.vocabulary.events import SosVodCriteria
 from engraft.vocabulary.phrases import Phrase
@@ -129,11 +131,14 @@ class OrganToxicityAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, OrganToxicityParameters)
+        if not may_meet(rule, series, p.signal.value, p.codes, p.baseline_before_day):
+            return []
+        observations = series.typed(p.codes)
         readings = _readings(observations, p.codes)
         before = [r for r in readings if context.day_of(r.at) < p.baseline_before_day]
         if not before:

@@ -13,20 +13,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from engraft.grading import GradingRule
 from engraft.measurements import (
     Analyte,
+    Conversion,
     ConversionBasis,
     Ucum,
     UnitError,
+    conversion,
     convert,
     convert_concentration,
     lookup_observation_kind,
 )
+from engraft.monitoring.episode_series import EpisodeSeries, Rows
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -146,34 +152,49 @@ _RUN_PHRASES: Final = {
 }
 
 
-def _watched(
-    rule: MonitoringRule,
-    parameters: _Measured,
-    context: EpisodeContext,
-    observations: tuple[MonitoredObservation, ...],
-) -> list[tuple[int, MonitoredObservation]]:
-    days = ((context.day_of(o.observed_at), o) for o in observations if o.loinc in parameters.loinc)
-    return [(day, o) for day, o in days if rule.applies.covers_day(day)]
+def _watched(rule: MonitoringRule, parameters: _Measured, series: EpisodeSeries) -> Rows:
+    """Positions of the rule's codes inside its day window, in series order."""
+    rows = series.rows_of(parameters.loinc)
+    days = series.day[rows]
+    return rows[(days >= rule.applies.day_from) & (days <= rule.applies.day_to)]
 
 
 def _runs(
     rule: MonitoringRule,
-    context: EpisodeContext,
-    watched: list[tuple[int, MonitoredObservation]],
-    meets: Callable[[MonitoredObservation], bool],
+    series: EpisodeSeries,
+    watched: Rows,
+    meets: npt.NDArray[np.bool_],
     describe: Callable[[MonitoredObservation], str],
     as_of: dt.datetime,
 ) -> list[Finding]:
-    """One finding per run of consecutive results meeting the condition."""
+    """One finding per run of consecutive results (``watched``) meeting the condition (``meets``)."""
+    if not meets.any():
+        return []
+    edges = np.diff(np.concatenate(([0], meets.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    context = series.context
     findings: list[Finding] = []
-    run: list[tuple[int, MonitoredObservation]] = []
-
-    def close(cleared_at: dt.datetime | None, why: dict[str, str]) -> None:
-        first_day, first = run[0]
-        kept = [o.id for _, o in run[: MAX_TRIGGERING - 1]] + ([run[-1][1].id] if len(run) >= MAX_TRIGGERING else [])
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        run = watched[start:end]
+        first = series.observation(int(run[0]))
+        ids = series.id[run[: MAX_TRIGGERING - 1]].tolist()
+        kept = ids + ([int(series.id[run[-1]])] if len(run) >= MAX_TRIGGERING else [])
+        why: dict[str, str] = {}
+        cleared_at: dt.datetime | None = None
+        if end < len(watched):
+            clearing = series.observation(int(watched[end]))
+            cleared_at = clearing.observed_at
+            why = {"cleared": describe(clearing), "cleared_day": f"{int(series.day[watched[end]]):+d}"}
+        else:
+            window_end = context.start_of_day(rule.applies.day_to + 1)
+            if as_of >= window_end:
+                cleared_at = window_end
+                why = {"last_watched": f"{rule.applies.day_to:+d}"}
+        first_day = int(series.day[run[0]])
         params = {"result": describe(first), "day": f"{first_day:+d}", "reference": rule.source.reference, **why}
         if len(run) > 1:
-            last_day, last = run[-1]
+            last = series.observation(int(run[-1]))
+            last_day = int(series.day[run[-1]])
             params |= {"count": str(len(run)), "last": describe(last), "last_day": f"{last_day:+d}"}
         findings.append(
             Finding(
@@ -185,20 +206,30 @@ def _runs(
                 explanation=_RUN_PHRASES[len(run) > 1, tuple(sorted(why))](**params),
             )
         )
-
-    for day, observation in watched:
-        if meets(observation):
-            run.append((day, observation))
-        elif run:
-            close(observation.observed_at, {"cleared": describe(observation), "cleared_day": f"{day:+d}"})
-            run = []
-    if run:
-        window_end = context.start_of_day(rule.applies.day_to + 1)
-        if as_of >= window_end:
-            close(window_end, {"last_watched": f"{rule.applies.day_to:+d}"})
-        else:
-            close(None, {})
     return findings
+
+
+@lru_cache(maxsize=1024)
+def _conversion(unit: str, target: str, analyte: Analyte | None, basis: ConversionBasis | None) -> Conversion:
+    """What :meth:`_Measured.to_unit` does, for arrays: the plain conversion, else across mass and substance."""
+    try:
+        return conversion(unit, target)
+    except UnitError:
+        if analyte is None or basis is None:
+            raise
+        return conversion(unit, target, analyte, basis)
+
+
+def _values(series: EpisodeSeries, rows: Rows, p: _Measured, target: str) -> npt.NDArray[np.float64]:
+    return series.converted(rows, lambda unit: _conversion(unit, target, p.analyte, p.basis))
+
+
+_ARRAY_COMPARE: Final = {
+    Comparator.BELOW: np.less,
+    Comparator.AT_OR_BELOW: np.less_equal,
+    Comparator.AT_OR_ABOVE: np.greater_equal,
+    Comparator.ABOVE: np.greater,
+}
 
 
 class ThresholdAdapter:
@@ -214,7 +245,7 @@ class ThresholdAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
@@ -228,8 +259,9 @@ class ThresholdAdapter:
             holds = p.comparator.holds(value(o), p.value)
             return RESULT_AGAINST_LIMIT[p.comparator, holds](value=shown, limit=f"{p.value:g} {p.unit.value}")
 
-        watched = _watched(rule, p, context, observations)
-        return _runs(rule, context, watched, lambda o: p.comparator.holds(value(o), p.value), describe, as_of)
+        watched = _watched(rule, p, series)
+        meets = _ARRAY_COMPARE[p.comparator](_values(series, watched, p, p.unit), p.value)
+        return _runs(rule, series, watched, meets, describe, as_of)
 
 
 class BaselineRiseAdapter:
@@ -245,22 +277,21 @@ class BaselineRiseAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, BaselineRiseParameters)
         unit = lookup_observation_kind(p.loinc[0]).canonical_unit
-        before = [
-            o for o in observations if o.loinc in p.loinc and context.day_of(o.observed_at) < p.baseline_before_day
-        ]
-        if not before:
+        rows = series.rows_of(p.loinc)
+        before = rows[series.day[rows] < p.baseline_before_day]
+        if not len(before):
             return []
-        baseline_observation = before[-1]
+        baseline_observation = series.observation(int(before[-1]))
         baseline = p.to_unit(baseline_observation.value, baseline_observation.unit, unit)
         if baseline <= 0:
             return []
-        base_day = context.day_of(baseline_observation.observed_at)
+        base_day = int(series.day[before[-1]])
 
         def ratio(o: MonitoredObservation) -> float:
             return p.to_unit(o.value, o.unit, unit) / baseline
@@ -274,8 +305,10 @@ class BaselineRiseAdapter:
                 factor=f"{p.factor:g}",
             )
 
-        watched = [(d, o) for d, o in _watched(rule, p, context, observations) if o.id != baseline_observation.id]
-        findings = _runs(rule, context, watched, lambda o: ratio(o) >= p.factor, describe, as_of)
+        watched = _watched(rule, p, series)
+        watched = watched[series.id[watched] != baseline_observation.id]
+        meets = _values(series, watched, p, unit) / baseline >= p.factor
+        findings = _runs(rule, series, watched, meets, describe, as_of)
         return [f.model_copy(update={"triggering": (baseline_observation.id, *f.triggering)}) for f in findings]
 
 

@@ -33,6 +33,7 @@ from engraft.grading.viral_load import (
     assess_dnaemia,
 )
 from engraft.measurements import Dimension, Quantity, Ucum, UnitError, lookup_observation_kind
+from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -82,11 +83,12 @@ class DnaemiaAdapter:
         self,
         rule: MonitoringRule,
         context: EpisodeContext,
-        observations: tuple[MonitoredObservation, ...],
+        series: EpisodeSeries,
         as_of: dt.datetime,
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, DnaemiaParameters)
+        observations = series.typed(p.loinc)
         thresholds = CentreViralThresholds(
             virus=p.virus,
             specimen=p.specimen,
