@@ -407,34 +407,35 @@ def _store_transfusions(
 
 def _observation_ids(
     connection: Connection, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[int, int, int | None]]:
-    """(id, patient, episode) of the stored observations with these (source_system, source_id) keys."""
+) -> dict[tuple[str, str], tuple[int, int, int | None, str]]:
+    """(id, patient, episode, LOINC code) of the stored observations with these (source_system, source_id) keys."""
     by_system: dict[str, list[str]] = defaultdict(list)
     for system, source_id in keys:
         by_system[system].append(source_id)
-    found: dict[tuple[str, str], tuple[int, int, int | None]] = {}
+    found: dict[tuple[str, str], tuple[int, int, int | None, str]] = {}
     for system, source_ids in by_system.items():
         for lo in range(0, len(source_ids), _CHUNK):
-            stmt = select(Observation.source_id, Observation.id, Observation.patient_id, Observation.episode_id).where(
-                Observation.source_system == system, Observation.source_id.in_(source_ids[lo : lo + _CHUNK])
-            )
-            for source_id, oid, pid, eid in connection.execute(stmt):
-                found[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid))
+            stmt = select(
+                Observation.source_id, Observation.id, Observation.patient_id, Observation.episode_id, Observation.loinc
+            ).where(Observation.source_system == system, Observation.source_id.in_(source_ids[lo : lo + _CHUNK]))
+            for source_id, oid, pid, eid, loinc in connection.execute(stmt):
+                found[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
     return found
 
 
 def _groups(
-    observations: Iterable[tuple[int, int, int | None]],
+    observations: Iterable[tuple[int, int, int | None, str]],
     transfusions: Iterable[tuple[int, int, int | None]],
     protocol: InboundProtocol,
 ) -> tuple[CommittedResults, ...]:
-    """The new rows grouped per (patient, episode), ids ascending."""
-    grouped: dict[tuple[int, int | None], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for oid, pid, eid in observations:
+    """The new rows grouped per (patient, episode), ids ascending, with the observations' codes."""
+    grouped: dict[tuple[int, int | None], tuple[list[int], list[int], set[str]]] = defaultdict(lambda: ([], [], set()))
+    for oid, pid, eid, loinc in observations:
         grouped[(pid, eid)][0].append(oid)
+        grouped[(pid, eid)][2].add(loinc)
     for tid, pid, eid in transfusions:
         grouped[(pid, eid)][1].append(tid)
     return tuple(
-        CommittedResults(pid, eid, tuple(sorted(obs)), tuple(sorted(tra)), protocol)
-        for (pid, eid), (obs, tra) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+        CommittedResults(pid, eid, tuple(sorted(obs)), tuple(sorted(tra)), protocol, frozenset(codes))
+        for (pid, eid), (obs, tra, codes) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
     )

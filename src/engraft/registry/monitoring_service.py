@@ -1,191 +1,92 @@
 """Running the monitoring rules on a stored episode, and the rule-file versions they were judged by.
 
-:func:`evaluate_episode` reads the episode, its observations and its alerts, runs
-:func:`engraft.monitoring.evaluate` with every rule-file version on record (each result is judged by the
-version in force when it was recorded), and writes the alert changes and detected events in one
+:func:`evaluate_episode` reads the episode (its row locked), the rule-file versions on record, its alerts and
+the results the evaluation needs (:mod:`engraft.registry.monitoring_reads`), runs
+:func:`engraft.monitoring.evaluate` rule by rule with every rule-file version on record (each result is judged
+by the version in force when it was recorded), and writes the alert changes and detected events in one
 transaction with one audit entry (entity ``monitoring evaluation``, the episode's id: the rule file, the
 alerts raised, cleared and escalated, the events written with the rule that derived them), announcing the
 changed alerts (:mod:`engraft.registry.alert_notices`). An evaluation that changes nothing writes nothing.
-A rule-file version is recorded once (content hash, when, by whom) the first time it is used
-(:func:`record_rule_file`), in the audit entry of the evaluation that first used it.
+A rule-file version is recorded once (content hash, when, by whom) the first time it is used, in the audit
+entry of the evaluation that first used it.
+
+An evaluation has a scope (:class:`~engraft.registry.monitoring_scope.EvaluationScope`): the codes of the
+results that arrived (the monitoring worker's), or everything (the API's and the default). It runs the rules
+those results can change, each over the episode's whole series of the codes it reads, so a late or
+out-of-order result is judged with everything around it; alerts of other rules are left as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engraft.monitoring import (
     AlertState,
     Detection,
     EpisodeContext,
-    MonitoredObservation,
     PriorAlert,
-    RuleSet,
-    RuleSetInForce,
     Transition,
     TransitionKind,
-    age_in_years,
-    default_rule_text,
     evaluate,
-    load_rule_set,
 )
 from engraft.registry.alert_notices import AlertNotice, announce
 from engraft.registry.audit import AuditAction
-from engraft.registry.errors import RecordNotFound
-from engraft.registry.models import (
-    ClinicalEvent,
-    MonitoringAlert,
-    MonitoringRuleFile,
-    Observation,
-    Patient,
-    Transfusion,
-    TransplantEpisode,
-)
+from engraft.registry.models import ClinicalEvent, MonitoringAlert
 from engraft.registry.models.base import utc_now
+from engraft.registry.monitoring_reads import (
+    AlertOnFile,
+    RuleHistory,
+    lock_context,
+    read_alerts,
+    read_history,
+    read_series,
+    record_rule_file,
+)
+from engraft.registry.monitoring_scope import EVERYTHING, EvaluationScope
 from engraft.registry.schemas.alerts import EpisodeEvaluationOut, RuleFileOut
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import EventSource, EventType, TransfusionProduct
+from engraft.vocabulary import EventSource, EventType
 
 ALERT_ENTITY = "monitoring alert"
 EVALUATION_ENTITY = "monitoring evaluation"
 
 
-@lru_cache(maxsize=32)
-def _parsed(default_text: str, centre_text: str | None) -> RuleSet:
-    return load_rule_set(centre_text, default_text=default_text)
-
-
-def record_rule_file(
-    service: RegistryService, session: Session, centre_text: str | None
-) -> tuple[MonitoringRuleFile, bool]:
-    """The stored version of the shipped rules with ``centre_text`` over them, and whether it was new."""
-    default_text = default_rule_text()
-    rule_set = _parsed(default_text, centre_text)
-    row = session.scalars(
-        select(MonitoringRuleFile).where(MonitoringRuleFile.content_hash == rule_set.content_hash)
-    ).first()
-    if row is not None:
-        return row, False
-    row = MonitoringRuleFile(
-        content_hash=rule_set.content_hash,
-        name=rule_set.name,
-        version=rule_set.version,
-        default_text=default_text,
-        centre_text=centre_text,
-        loaded_by=service.actor.name,
-    )
-    session.add(row)
-    session.flush()
-    return row, True
-
-
-def _history(session: Session) -> tuple[list[RuleSetInForce], dict[str, int]]:
-    rows = session.scalars(select(MonitoringRuleFile).order_by(MonitoringRuleFile.loaded_at, MonitoringRuleFile.id))
-    history, ids = [], {}
-    for row in rows:
-        rule_set = _parsed(row.default_text, row.centre_text)
-        history.append(RuleSetInForce(in_force_from=row.loaded_at, rule_set=rule_set))
-        ids[row.content_hash] = row.id
-    return history, ids
-
-
-def _context(session: Session, episode_id: int) -> EpisodeContext:
-    """The episode's facts, its row locked until the evaluation commits (one evaluation of an episode at a time)."""
-    episode = session.execute(
-        select(
-            TransplantEpisode.id,
-            TransplantEpisode.patient_id,
-            TransplantEpisode.day0,
-            TransplantEpisode.graft_source,
-            TransplantEpisode.transplant_type,
-        )
-        .where(TransplantEpisode.id == episode_id)
-        .with_for_update()
-    ).first()
-    if episode is None:
-        raise RecordNotFound("transplant episode", episode_id)
-    birth_date = session.scalar(select(Patient.birth_date).where(Patient.id == episode.patient_id))
-    return EpisodeContext(
-        patient_id=episode.patient_id,
-        episode_id=episode.id,
-        day0=episode.day0,
-        age_at_day0=None if birth_date is None else age_in_years(birth_date, episode.day0),
-        graft_source=episode.graft_source,
-        transplant_type=episode.transplant_type,
-        platelet_transfusion_days=_platelet_days(session, episode.patient_id, episode.id, episode.day0),
-        red_cell_transfusion_days=_transfusion_days(
-            session, episode.patient_id, episode.id, episode.day0, TransfusionProduct.RED_CELLS
-        ),
-    )
-
-
-def _platelet_days(session: Session, patient_id: int, episode_id: int, day0: dt.date) -> tuple[int, ...] | None:
-    """Days from day 0 with a platelet transfusion recorded for the episode (or the patient, no episode named);
-    ``None`` when none is recorded: the registry cannot tell "none given" from "not fed", so platelet
-    engraftment is then not asserted."""
-    days = _transfusion_days(session, patient_id, episode_id, day0, TransfusionProduct.PLATELETS)
-    return days if days else None
-
-
-def _transfusion_days(
-    session: Session, patient_id: int, episode_id: int, day0: dt.date, product: TransfusionProduct
-) -> tuple[int, ...]:
-    """Days from day 0 with a transfusion of ``product`` recorded for the episode (or the patient, no episode)."""
-    stmt = select(Transfusion.administered_at).where(
-        Transfusion.patient_id == patient_id,
-        Transfusion.product == product,
-        or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
-    )
-    return tuple(sorted({(moment.astimezone(dt.UTC).date() - day0).days for moment in session.scalars(stmt)}))
-
-
-def _observations(session: Session, episode_id: int) -> list[MonitoredObservation]:
-    rows = session.execute(
-        select(
-            Observation.id,
-            Observation.observed_at,
-            Observation.recorded_at,
-            Observation.loinc,
-            Observation.value,
-            Observation.unit,
-        ).where(Observation.episode_id == episode_id)
-    )
-    return [
-        MonitoredObservation(
-            id=r.id, observed_at=r.observed_at, recorded_at=r.recorded_at, loinc=r.loinc, value=r.value, unit=r.unit
-        )
-        for r in rows
-    ]
-
-
 def evaluate_episode(
-    service: RegistryService, episode_id: int, *, centre_rules: str | None = None, as_of: dt.datetime | None = None
+    service: RegistryService,
+    episode_id: int,
+    *,
+    centre_rules: str | None = None,
+    as_of: dt.datetime | None = None,
+    scope: EvaluationScope = EVERYTHING,
 ) -> EpisodeEvaluationOut:
     """Evaluate ``episode_id`` with the shipped rules and ``centre_rules`` (TOML text) and store the changes.
 
-    One transaction: the rule-file version (if new), new alerts, cleared and escalated ones, and derived
-    events, each with its audit entry; the changed alerts are announced when it commits.
+    ``scope``: the rules to run (those the new results of its codes can change; default: every rule). One
+    transaction: the rule-file version (if new), new alerts, cleared and escalated ones, and derived events,
+    with one audit entry; the changed alerts are announced when it commits.
     """
     now = as_of or utc_now()
     with service.transaction() as session:
-        context = _context(session, episode_id)
-        current, new_file = record_rule_file(service, session, centre_rules)
-        history, file_ids = _history(session)
-        observations = _observations(session, episode_id)
-        alerts = {
-            a.dedup_key: a
-            for a in session.scalars(select(MonitoringAlert).where(MonitoringAlert.episode_id == episode_id))
-        }
-        prior = [PriorAlert(dedup_key=k, state=a.state, severity=a.severity) for k, a in alerts.items()]
-        result = evaluate(history, context, observations, now, prior)
-        writer = _AlertWriter(service, session, context, file_ids, now)
-        for transition in result.transitions:
-            writer.apply(transition, alerts.get(transition.dedup_key))
+        context = lock_context(session, episode_id)
+        current, new_file, history = record_rule_file(session, centre_rules, read_history(session), service.actor.name)
+        alerts = read_alerts(session, episode_id)
+        plan = _Plan(history, scope, alerts)
+        series = read_series(session, context.patient_id, episode_id, plan.codes)
+        transitions: list[Transition] = []
+        for rule_id in plan.rule_ids:
+            prior = [_prior(a) for a in plan.alerts_of.get(rule_id, ())]
+            evaluation = evaluate(history.only(rule_id), context, series.of(plan.rule_codes[rule_id]), now, prior)
+            transitions += evaluation.transitions
+        if plan.orphans:  # alerts of a rule in no recorded version: no longer supported by any rule
+            evaluation = evaluate(history.only(None), context, (), now, [_prior(a) for a in plan.orphans])
+            transitions += evaluation.transitions
+        writer = _AlertWriter(service, session, context, history.ids, now)
+        writer.apply_all(sorted(transitions, key=_engine_order), plan.alert_ids)
         if new_file or writer.changes:
             rule_file = {
                 "id": current.id,
@@ -198,14 +99,50 @@ def evaluate_episode(
         announce(session, writer.notices)
         return EpisodeEvaluationOut(
             episode_id=episode_id,
-            rule_file=RuleFileOut.model_validate(current),
-            observations=len(observations),
+            rule_file=RuleFileOut.model_validate(current, from_attributes=True),
+            observations=len(series),
             raised=writer.raised,
             cleared=writer.cleared,
             escalated=writer.escalated,
             ongoing=writer.ongoing,
             events_written=writer.events,
         )
+
+
+class _Plan:
+    """Which rules an evaluation runs, the codes each reads, and the alerts on file of each."""
+
+    def __init__(self, history: RuleHistory, scope: EvaluationScope, alerts: list[AlertOnFile]) -> None:
+        self.alerts_of: dict[str, list[AlertOnFile]] = defaultdict(list)
+        for alert in alerts:
+            self.alerts_of[alert.rule_id].append(alert)
+        self.alert_ids = {a.dedup_key: a.id for a in alerts}
+        unresolved = {a.rule_id for a in alerts if a.state is not AlertState.RESOLVED}
+        known = history.rule_ids
+        self.rule_ids: list[str] = []
+        self.rule_codes: dict[str, frozenset[str] | None] = {}
+        for rule_id in known:
+            reach = history.reach(rule_id)
+            if scope.runs(reach, rule_id in unresolved):
+                self.rule_ids.append(rule_id)
+                self.rule_codes[rule_id] = reach.codes
+        self.orphans = [a for a in alerts if a.rule_id not in known and a.state is not AlertState.RESOLVED]
+        self.codes: frozenset[str] | None = None
+        """The codes to read: ``None`` (all) for a full evaluation or when a rule's codes are unknown."""
+        if scope.codes is not None and None not in self.rule_codes.values():
+            self.codes = frozenset().union(*(c for c in self.rule_codes.values() if c is not None))
+
+
+def _engine_order(transition: Transition) -> tuple[int, dt.datetime, str]:
+    """The order one evaluation of every rule gives: transitions of detections by detection time and key, then
+    the alerts no longer supported, by key."""
+    if transition.detection is not None:
+        return 0, transition.detection.detected_at, transition.dedup_key
+    return 1, dt.datetime.min.replace(tzinfo=dt.UTC), transition.dedup_key
+
+
+def _prior(alert: AlertOnFile) -> PriorAlert:
+    return PriorAlert.model_construct(dedup_key=alert.dedup_key, state=alert.state, severity=alert.severity)
 
 
 class _AlertWriter:
@@ -228,6 +165,15 @@ class _AlertWriter:
         self.notices: list[AlertNotice] = []
         self.changes: list[dict[str, object]] = []
         """What the evaluation's audit entry lists, one item per alert or event written."""
+
+    def apply_all(self, transitions: Iterable[Transition], alert_ids: dict[str, int]) -> None:
+        """Apply ``transitions``; an alert on file (``alert_ids``: id by dedup key) is loaded only to change it."""
+        for transition in transitions:
+            if transition.kind is TransitionKind.ONGOING:
+                self.ongoing += 1
+                continue
+            alert_id = alert_ids.get(transition.dedup_key)
+            self.apply(transition, None if alert_id is None else self.session.get(MonitoringAlert, alert_id))
 
     def apply(self, transition: Transition, alert: MonitoringAlert | None) -> None:
         kind = transition.kind
@@ -354,7 +300,7 @@ def evaluate_committed(
 ) -> list[EpisodeEvaluationOut]:
     """Evaluate each episode whose observations were just committed: the plug for an ingest's post-commit hook.
 
-    Each episode once (in id order), each in its own transaction, after the results' own transaction committed;
-    a result arriving late or out of order is handled by the full-series evaluation.
+    Each episode once (in id order), every rule, each in its own transaction, after the results' own transaction
+    committed; a result arriving late or out of order is judged with the whole series.
     """
     return [evaluate_episode(service, episode_id, centre_rules=centre_rules) for episode_id in sorted(set(episode_ids))]

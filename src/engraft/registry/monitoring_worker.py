@@ -1,90 +1,203 @@
 """Evaluating episodes as their results arrive: the monitoring engine's listener on the ingest's result hooks.
 
 :func:`start_monitoring` registers a listener on :data:`engraft.registry.result_hooks.RESULT_HOOKS` that only
-queues the episode (a hook must be quick and must not raise); one worker thread takes episodes off the queue
-and runs :func:`engraft.registry.monitoring_service.evaluate_episode` on each (an episode queued several times
-before the worker reaches it is evaluated once). Results stored without an episode are not evaluated (the
-evaluation reads an episode's results). A failed evaluation is logged; the next result of the episode
-evaluates it again from its full series.
+queues the episode with the codes of its new results (a hook must be quick and must not raise). The queue
+coalesces: an episode queued again while it waits is evaluated once, with the codes of all its new results
+(:meth:`EvaluationScope.merged <engraft.registry.monitoring_scope.EvaluationScope.merged>`), in the place of
+its first arrival. Several worker threads (:data:`WORKERS_ENV`, default :data:`DEFAULT_WORKERS` on PostgreSQL)
+take episodes off the queue, oldest first, never one episode in two threads of a process at once (an episode
+whose results arrive while it is being evaluated waits for that evaluation, then is evaluated again); each runs
+:func:`engraft.registry.monitoring_service.evaluate_episode` with the scope. Across processes (several server
+workers, the MLLP listener) the episode's row lock serialises evaluations of one episode. On SQLite there is one
+worker thread: the database has one writer.
+
+Results stored without an episode are not evaluated (the evaluation reads an episode's results); a message with
+transfusions evaluates every rule of the episode. A failed evaluation is tried once more at once; failing
+again, it is logged and its scope kept, added to the episode's next evaluation.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import os
 import threading
 from collections.abc import Callable
+from typing import Final
 
+from engraft.registry.errors import RecordNotFound
+from engraft.registry.monitoring_scope import EVERYTHING, EvaluationScope
 from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.result_hooks import RESULT_HOOKS, CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
 
 logger = logging.getLogger(__name__)
-_STOP = -1
+
+WORKERS_ENV: Final = "ENGRAFT_MONITORING_WORKERS"
+"""Environment variable: monitoring worker threads per process (PostgreSQL; SQLite always has one)."""
+DEFAULT_WORKERS: Final = 4
+MAX_WORKERS: Final = 32
 
 
-class MonitoringWorker(threading.Thread):
-    """One thread evaluating queued episodes in arrival order."""
+def scope_of(committed: CommittedResults) -> EvaluationScope:
+    """What a commit's results can change: the rules reading their codes; every rule when transfusions came or
+    the codes are not stated."""
+    if committed.transfusion_ids or committed.loinc_codes is None:
+        return EVERYTHING
+    return EvaluationScope.of_codes(committed.loinc_codes)
 
-    def __init__(self, service: RegistryService, centre_rules: Callable[[], str | None]) -> None:
-        super().__init__(name="engraft-monitoring", daemon=True)
+
+class MonitoringWorker:
+    """A coalescing queue of episodes to evaluate and the threads that evaluate them."""
+
+    def __init__(
+        self, service: RegistryService, centre_rules: Callable[[], str | None], workers: int = DEFAULT_WORKERS
+    ) -> None:
+        if not 1 <= workers <= MAX_WORKERS:
+            raise ValueError(f"workers={workers}; expected 1 to {MAX_WORKERS}")
         self._service = service
         self._centre_rules = centre_rules
-        self._queue: queue.Queue[int] = queue.Queue()
-        self._pending: set[int] = set()
-        self._lock = threading.Lock()
-        self._running = False
+        self._changed = threading.Condition()
+        self._waiting: dict[int, EvaluationScope] = {}
+        """Episodes to evaluate, oldest first, each with what arrived for it."""
+        self._running: set[int] = set()
+        self._unfinished: dict[int, EvaluationScope] = {}
+        """Scopes whose evaluation failed twice, added to the episode's next evaluation."""
+        self._stopping = False
+        self._threads = [
+            threading.Thread(target=self._run, name=f"engraft-monitoring-{k + 1}", daemon=True) for k in range(workers)
+        ]
         self.evaluated = 0
         """Evaluations done (for tests and status)."""
 
+    @property
+    def workers(self) -> int:
+        return len(self._threads)
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
     def submit(self, committed: CommittedResults) -> None:
-        """The result-hook listener: queue the episode (never raises, never waits)."""
+        """The result-hook listener: queue the episode with what arrived (never raises, never waits long)."""
         episode_id = committed.episode_id
         if episode_id is None:
             return
-        with self._lock:
-            if episode_id in self._pending:
-                return
-            self._pending.add(episode_id)
-        self._queue.put(episode_id)
+        self.enqueue(episode_id, scope_of(committed))
 
-    def stop(self) -> None:
-        self._queue.put(_STOP)
+    def enqueue(self, episode_id: int, scope: EvaluationScope) -> None:
+        """Queue ``episode_id`` for an evaluation of ``scope`` (merged into its place if it is waiting)."""
+        with self._changed:
+            unfinished = self._unfinished.pop(episode_id, None)
+            if unfinished is not None:
+                scope = scope.merged(unfinished)
+            waiting = self._waiting.get(episode_id)
+            self._waiting[episode_id] = scope if waiting is None else waiting.merged(scope)
+            self._changed.notify_all()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Evaluate what is queued, then end the threads (waits at most ``timeout`` seconds for each)."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
     def idle(self) -> bool:
         """Nothing queued or being evaluated."""
-        with self._lock:
-            return not self._pending and not self._running and self._queue.empty()
+        with self._changed:
+            return not self._waiting and not self._running
 
-    def run(self) -> None:
-        while True:
-            episode_id = self._queue.get()
-            if episode_id == _STOP:
-                return
-            with self._lock:
-                self._pending.discard(episode_id)
-                self._running = True
+    def _take(self) -> tuple[int, EvaluationScope] | None:
+        with self._changed:
+            while True:
+                for episode_id in self._waiting:  # oldest first, not one another thread is evaluating
+                    if episode_id not in self._running:
+                        self._running.add(episode_id)
+                        return episode_id, self._waiting.pop(episode_id)
+                if self._stopping and not self._waiting:
+                    return None
+                self._changed.wait()
+
+    def _run(self) -> None:
+        while (taken := self._take()) is not None:
+            episode_id, scope = taken
             try:
-                evaluate_episode(self._service, episode_id, centre_rules=self._centre_rules())
-                self.evaluated += 1
-            except Exception:
-                logger.exception("monitoring evaluation of episode %s failed; its next result retries it", episode_id)
+                self._evaluate(episode_id, scope)
             finally:
-                with self._lock:
-                    self._running = False
+                with self._changed:
+                    self._running.discard(episode_id)
+                    self._changed.notify_all()
+
+    def _evaluate(self, episode_id: int, scope: EvaluationScope) -> None:
+        for attempt in (1, 2):
+            try:
+                evaluate_episode(self._service, episode_id, centre_rules=self._centre_rules(), scope=scope)
+            except RecordNotFound:
+                return  # the episode was deleted since its results came
+            except Exception:
+                if attempt == 1:
+                    continue
+                logger.exception(
+                    "monitoring evaluation of episode %s failed twice; its next evaluation includes these results",
+                    episode_id,
+                )
+                with self._changed:
+                    kept = self._unfinished.get(episode_id)
+                    self._unfinished[episode_id] = scope if kept is None else kept.merged(scope)
+                return
+            with self._changed:
+                self.evaluated += 1
+            return
+
+
+def configured_workers(service: RegistryService) -> int:
+    """Worker threads for ``service``'s database: one on SQLite (one writer); else :data:`WORKERS_ENV`, or
+    :data:`DEFAULT_WORKERS` (with a warning logged when the variable is not a whole number from 1 to
+    :data:`MAX_WORKERS`)."""
+    if _on_sqlite(service):
+        return 1
+    configured = os.environ.get(WORKERS_ENV)
+    if not configured:
+        return DEFAULT_WORKERS
+    try:
+        workers = int(configured)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= MAX_WORKERS:
+        logger.warning(
+            "%s=%r is not a whole number from 1 to %s; %s monitoring workers are used",
+            WORKERS_ENV,
+            configured,
+            MAX_WORKERS,
+            DEFAULT_WORKERS,
+        )
+        return DEFAULT_WORKERS
+    return workers
+
+
+def _on_sqlite(service: RegistryService) -> bool:
+    with service.reading() as session:
+        return session.get_bind().dialect.name == "sqlite"
 
 
 def start_monitoring(
-    service: RegistryService, centre_rules: Callable[[], str | None], hooks: ResultHooks = RESULT_HOOKS
+    service: RegistryService,
+    centre_rules: Callable[[], str | None],
+    hooks: ResultHooks = RESULT_HOOKS,
+    *,
+    workers: int | None = None,
 ) -> tuple[MonitoringWorker, Callable[[], None]]:
-    """Start the worker and register it on ``hooks``; returns it and the function that stops both."""
-    worker = MonitoringWorker(service, centre_rules)
+    """Start ``workers`` threads (``None``: :func:`configured_workers`; on SQLite always one) and register them on
+    ``hooks``; returns the worker and the function that stops both (what is queued is evaluated first)."""
+    if workers is None or _on_sqlite(service):
+        workers = configured_workers(service)
+    worker = MonitoringWorker(service, centre_rules, workers)
     worker.start()
     unregister = hooks.register(worker.submit)
 
     def stop() -> None:
         unregister()
         worker.stop()
-        worker.join(timeout=30)
 
     return worker, stop

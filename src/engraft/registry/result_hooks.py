@@ -4,8 +4,8 @@ Every feed that stores results through :func:`engraft.registry.ingest.store_resu
 over the API) calls the listeners registered here once the transaction holding the results has committed,
 never before and never for a message that was refused or was a re-send already stored. Each listener gets one
 :class:`CommittedResults` per patient and episode the message touched, with the ids of the rows that message
-newly stored. A listener runs in the storing thread, after the commit; it must be quick (hand work to a
-queue) and must not raise: an exception is logged and the other listeners still run, because the results
+newly stored and their LOINC codes. A listener runs in the storing thread, after the commit; it must be quick
+(hand work to a queue) and must not raise: an exception is logged and the other listeners still run, because the results
 are committed either way and the sender has been (or is about to be) told so.
 """
 
@@ -30,6 +30,8 @@ class CommittedResults:
     observation_ids: tuple[int, ...]
     transfusion_ids: tuple[int, ...]
     protocol: InboundProtocol
+    loinc_codes: frozenset[str] | None = None
+    """The LOINC codes of the new observations (what the monitoring re-evaluates); ``None``: not stated."""
 
 
 ResultsListener = Callable[[CommittedResults], None]

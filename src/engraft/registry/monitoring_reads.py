@@ -1,0 +1,333 @@
+"""What an evaluation of an episode reads, cheaply: its context, the rule-file versions, its series, its alerts.
+
+- :func:`lock_context`: the episode's facts and its patient's birth date in the one query that locks the
+  episode's row (evaluations of one episode are serialised by that lock, across processes on PostgreSQL),
+  and its transfusion days in a second.
+- :func:`read_history`: the rule-file versions on record. Only their headers (id, content hash, name, version,
+  loaded at, by) are read at each evaluation; each version's texts are read and parsed once per process (a
+  content hash names its texts exactly), so a new version, recorded by any process and audited, is in force at
+  the next evaluation without any other invalidation.
+- :func:`read_series`: the episode's results of the codes the evaluation needs, in one column query on the
+  (patient, time) index, in time order. The rows were checked when they were stored, so the engine's
+  :class:`~engraft.monitoring.MonitoredObservation` are built without validating them again.
+- :func:`read_alerts`: the alerts on file for the episode, the columns the evaluation needs, in one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Final
+
+from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engraft.monitoring import (
+    AlertState,
+    EpisodeContext,
+    MonitoredObservation,
+    MonitoringRule,
+    RuleSet,
+    RuleSetInForce,
+    Severity,
+    age_in_years,
+    default_rule_text,
+    load_rule_set,
+)
+from engraft.registry.errors import RecordNotFound
+from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Observation, Patient, Transfusion
+from engraft.registry.models import TransplantEpisode as Episode
+from engraft.registry.monitoring_scope import RuleReach
+from engraft.vocabulary import TransfusionProduct
+
+# ---------------------------------------------------------------------------------------------------- context
+
+
+EVALUATION_LOCK_SPACE: Final = 0x454E4752
+"""PostgreSQL: the first key of the transaction-level advisory lock (``pg_advisory_xact_lock(space, episode id)``)
+that one evaluation of an episode holds until it commits."""
+
+
+def lock_context(session: Session, episode_id: int) -> EpisodeContext:
+    """The episode's facts, the episode locked for evaluation until the transaction ends (one evaluation of an
+    episode at a time, across processes).
+
+    On PostgreSQL the lock is a transaction-level advisory lock taken in the same query: unlike a row lock it
+    writes nothing, so an evaluation that changes nothing commits without a WAL flush. On SQLite the
+    evaluation's transaction holds the database's write lock from its BEGIN (one writer).
+    """
+    stmt = (
+        select(Episode.id, Episode.patient_id, Episode.day0, Episode.graft_source, Episode.transplant_type)
+        .add_columns(Patient.birth_date)
+        .join(Patient, Patient.id == Episode.patient_id)
+        .where(Episode.id == episode_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.add_columns(func.pg_advisory_xact_lock(cast(EVALUATION_LOCK_SPACE, Integer), Episode.id))
+    row = session.execute(stmt).first()
+    if row is None:
+        raise RecordNotFound("transplant episode", episode_id)
+    platelets, red_cells = _transfusion_days(session, row.patient_id, episode_id, row.day0)
+    return EpisodeContext(
+        patient_id=row.patient_id,
+        episode_id=row.id,
+        day0=row.day0,
+        age_at_day0=None if row.birth_date is None else age_in_years(row.birth_date, row.day0),
+        graft_source=row.graft_source,
+        transplant_type=row.transplant_type,
+        # None when no platelet transfusion is recorded: the registry cannot tell "none given" from "not fed",
+        # so platelet engraftment is then not asserted
+        platelet_transfusion_days=platelets or None,
+        red_cell_transfusion_days=red_cells,
+    )
+
+
+def _transfusion_days(
+    session: Session, patient_id: int, episode_id: int, day0: dt.date
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Days from day 0 with a platelet, and with a red cell, transfusion recorded for the episode (or the patient,
+    no episode named)."""
+    rows = session.execute(
+        select(Transfusion.product, Transfusion.administered_at).where(
+            Transfusion.patient_id == patient_id,
+            Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
+            or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
+        )
+    )
+    platelets: set[int] = set()
+    red_cells: set[int] = set()
+    for product, moment in rows:
+        days = platelets if product is TransfusionProduct.PLATELETS else red_cells
+        days.add((moment.astimezone(dt.UTC).date() - day0).days)
+    return tuple(sorted(platelets)), tuple(sorted(red_cells))
+
+
+# ---------------------------------------------------------------------------------------------------- rule files
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFileHeader:
+    """A recorded rule-file version, without its texts."""
+
+    id: int
+    content_hash: str
+    name: str
+    version: str
+    loaded_at: dt.datetime
+    loaded_by: str
+
+
+@dataclass(frozen=True)
+class RuleHistory:
+    """The rule-file versions on record, oldest first, each with its parsed rule set and the moment it came into
+    force; and, per rule id, the same history restricted to that rule (what an evaluation of one rule runs)."""
+
+    headers: tuple[RuleFileHeader, ...]
+    in_force: tuple[RuleSetInForce, ...]
+    _only: dict[str, tuple[RuleSetInForce, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _reach: dict[str, RuleReach] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """Row id of each content hash."""
+        return {h.content_hash: h.id for h in self.headers}
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id of every version, in the order they first appear."""
+        return tuple(dict.fromkeys(rule.id for entry in self.in_force for rule in entry.rule_set.rules))
+
+    def versions(self, rule_id: str) -> list[MonitoringRule]:
+        """The rule ``rule_id`` in each version that has it."""
+        return [rule for entry in self.in_force for rule in entry.rule_set.rules if rule.id == rule_id]
+
+    def reach(self, rule_id: str) -> RuleReach:
+        """What makes an evaluation run ``rule_id`` (any of its versions), and the codes it reads."""
+        found = self._reach.get(rule_id)
+        if found is None:
+            found = self._reach[rule_id] = RuleReach.of(self.versions(rule_id))
+        return found
+
+    def only(self, rule_id: str | None) -> tuple[RuleSetInForce, ...]:
+        """The history with, in each version, only the rule ``rule_id`` (``None``: no rule at all).
+
+        Every version stays (with no rule where it lacks this one), so each result is still judged by the version
+        in force when it was recorded, exactly as in the whole history.
+        """
+        key = rule_id or ""
+        found = self._only.get(key)
+        if found is None:
+            found = tuple(
+                RuleSetInForce.model_construct(
+                    in_force_from=entry.in_force_from,
+                    rule_set=entry.rule_set.model_copy(
+                        update={"rules": tuple(r for r in entry.rule_set.rules if r.id == rule_id)}
+                    ),
+                )
+                for entry in self.in_force
+            )
+            self._only[key] = found
+        return found
+
+
+@lru_cache(maxsize=32)
+def parsed_rule_set(default_text: str, centre_text: str | None) -> RuleSet:
+    """The rule set of the shipped rules ``default_text`` with ``centre_text`` over them (parsed once)."""
+    return load_rule_set(centre_text, default_text=default_text)
+
+
+@lru_cache(maxsize=1)
+def _shipped_text() -> str:
+    """The shipped rule file (part of the installed package: read once per process)."""
+    return default_rule_text()
+
+
+_RULE_SETS: dict[str, RuleSet] = {}
+"""Parsed rule sets by content hash (the hash names the texts, so an entry never goes stale)."""
+_HISTORIES: dict[tuple[RuleFileHeader, ...], RuleHistory] = {}
+_CACHE_LOCK = threading.Lock()
+_MAX_HISTORIES = 16
+
+
+def read_history(session: Session) -> RuleHistory:
+    """The rule-file versions on record (their headers read now, their rule sets parsed once per process)."""
+    rows = session.execute(
+        select(
+            MonitoringRuleFile.id,
+            MonitoringRuleFile.content_hash,
+            MonitoringRuleFile.name,
+            MonitoringRuleFile.version,
+            MonitoringRuleFile.loaded_at,
+            MonitoringRuleFile.loaded_by,
+        ).order_by(MonitoringRuleFile.loaded_at, MonitoringRuleFile.id)
+    )
+    headers = tuple(RuleFileHeader(*row) for row in rows)
+    with _CACHE_LOCK:
+        history = _HISTORIES.get(headers)
+    if history is not None:
+        return history
+    _parse_missing(session, [h.content_hash for h in headers])
+    history = RuleHistory(
+        headers,
+        tuple(RuleSetInForce(in_force_from=h.loaded_at, rule_set=_RULE_SETS[h.content_hash]) for h in headers),
+    )
+    with _CACHE_LOCK:
+        if len(_HISTORIES) >= _MAX_HISTORIES:
+            _HISTORIES.clear()
+        _HISTORIES[headers] = history
+    return history
+
+
+def _parse_missing(session: Session, hashes: Iterable[str]) -> None:
+    missing = [h for h in hashes if h not in _RULE_SETS]
+    if not missing:
+        return
+    stmt = select(MonitoringRuleFile.content_hash, MonitoringRuleFile.default_text, MonitoringRuleFile.centre_text)
+    for content_hash, default_text, centre_text in session.execute(
+        stmt.where(MonitoringRuleFile.content_hash.in_(missing))
+    ):
+        rule_set = parsed_rule_set(default_text, centre_text)
+        with _CACHE_LOCK:
+            _RULE_SETS[content_hash] = rule_set
+
+
+def record_rule_file(
+    session: Session, centre_text: str | None, history: RuleHistory, loaded_by: str
+) -> tuple[RuleFileHeader, bool, RuleHistory]:
+    """The recorded version of the shipped rules with ``centre_text`` over them, whether this call recorded it,
+    and the history that has it."""
+    default_text = _shipped_text()
+    rule_set = parsed_rule_set(default_text, centre_text)
+    for header in history.headers:
+        if header.content_hash == rule_set.content_hash:
+            return header, False, history
+    row = MonitoringRuleFile(
+        content_hash=rule_set.content_hash,
+        name=rule_set.name,
+        version=rule_set.version,
+        default_text=default_text,
+        centre_text=centre_text,
+        loaded_by=loaded_by,
+    )
+    new = True
+    try:
+        with session.begin_nested():  # another evaluation may record the same version at the same time
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        new = False
+    with _CACHE_LOCK:
+        _RULE_SETS[rule_set.content_hash] = rule_set
+    history = read_history(session)
+    (header,) = [h for h in history.headers if h.content_hash == rule_set.content_hash]
+    return header, new, history
+
+
+# ---------------------------------------------------------------------------------------------------- series
+
+
+class Series:
+    """An episode's results as read (time order): built once into the engine's observations, handed to each rule
+    restricted to the codes it reads."""
+
+    def __init__(self, rows: Iterable[tuple[int, dt.datetime, dt.datetime | None, str, float, str]]) -> None:
+        construct = MonitoredObservation.model_construct
+        self.observations = tuple(
+            construct(id=i, observed_at=at, recorded_at=recorded, loinc=loinc, value=value, unit=unit)
+            for i, at, recorded, loinc, value, unit in rows
+        )
+
+    def __len__(self) -> int:
+        return len(self.observations)
+
+    def of(self, codes: frozenset[str] | None) -> tuple[MonitoredObservation, ...]:
+        """The results of ``codes`` (``None``: all)."""
+        if codes is None:
+            return self.observations
+        return tuple(o for o in self.observations if o.loinc in codes)
+
+
+def read_series(session: Session, patient_id: int, episode_id: int, codes: frozenset[str] | None) -> Series:
+    """The episode's results of ``codes`` (``None``: all), in time order, in one query on the (patient, time)
+    index."""
+    stmt = select(
+        Observation.id,
+        Observation.observed_at,
+        Observation.recorded_at,
+        Observation.loinc,
+        Observation.value,
+        Observation.unit,
+    ).where(Observation.patient_id == patient_id, Observation.episode_id == episode_id)
+    if codes is not None:
+        stmt = stmt.where(Observation.loinc.in_(sorted(codes)))
+    return Series(session.execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
+
+
+# ---------------------------------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOnFile:
+    """What an evaluation needs of an alert already stored."""
+
+    id: int
+    rule_id: str
+    dedup_key: str
+    state: AlertState
+    severity: Severity
+
+
+def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
+    """The episode's alerts on file (on the (episode, dedup key) unique index)."""
+    stmt = select(
+        MonitoringAlert.id,
+        MonitoringAlert.rule_id,
+        MonitoringAlert.dedup_key,
+        MonitoringAlert.state,
+        MonitoringAlert.severity,
+    ).where(MonitoringAlert.episode_id == episode_id)
+    return [AlertOnFile(*row) for row in session.execute(stmt)]
