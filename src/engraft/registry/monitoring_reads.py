@@ -8,8 +8,8 @@
   content hash names its texts exactly), so a new version, recorded by any process and audited, is in force at
   the next evaluation without any other invalidation.
 - :func:`read_series`: the episode's results of the codes the evaluation needs, in one column query on the
-  (patient, time) index, in time order. The rows were checked when they were stored, so the engine's
-  :class:`~engraft.monitoring.MonitoredObservation` are built without validating them again.
+  (patient, time) index, in time order, handed to the engine as columns
+  (:meth:`engraft.monitoring.ObservationColumns.from_rows`: checked once per column, no typed observation per row).
 - :func:`read_alerts`: the alerts on file for the episode, the columns the evaluation needs, in one query.
 """
 
@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from engraft.monitoring import (
     AlertState,
     EpisodeContext,
-    MonitoredObservation,
     MonitoringRule,
+    ObservationColumns,
     RuleSet,
     RuleSetInForce,
     Severity,
@@ -270,25 +270,28 @@ def record_rule_file(
 # ---------------------------------------------------------------------------------------------------- series
 
 
-class Series:
-    """An episode's results as read (time order): built once into the engine's observations, handed to each rule
-    restricted to the codes it reads."""
+Row = tuple[int, dt.datetime, dt.datetime | None, str, float, str]
 
-    def __init__(self, rows: Iterable[tuple[int, dt.datetime, dt.datetime | None, str, float, str]]) -> None:
-        construct = MonitoredObservation.model_construct
-        self.observations = tuple(
-            construct(id=i, observed_at=at, recorded_at=recorded, loinc=loinc, value=value, unit=unit)
-            for i, at, recorded, loinc, value, unit in rows
-        )
+
+class Series:
+    """An episode's results as read (time order), handed to each rule as the engine's columns
+    (:class:`~engraft.monitoring.ObservationColumns`) of the codes it reads: checked once per column, no typed
+    observation per row."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self.rows: tuple[Row, ...] = tuple(rows)
+        self._columns: dict[frozenset[str] | None, ObservationColumns] = {}
 
     def __len__(self) -> int:
-        return len(self.observations)
+        return len(self.rows)
 
-    def of(self, codes: frozenset[str] | None) -> tuple[MonitoredObservation, ...]:
-        """The results of ``codes`` (``None``: all)."""
-        if codes is None:
-            return self.observations
-        return tuple(o for o in self.observations if o.loinc in codes)
+    def columns(self, codes: frozenset[str] | None) -> ObservationColumns:
+        """The results of ``codes`` (``None``: all) as columns (built once per set of codes)."""
+        found = self._columns.get(codes)
+        if found is None:
+            rows = self.rows if codes is None else [r for r in self.rows if r[3] in codes]
+            found = self._columns[codes] = ObservationColumns.from_rows(rows)
+        return found
 
 
 def read_series(session: Session, patient_id: int, episode_id: int, codes: frozenset[str] | None) -> Series:

@@ -2,7 +2,7 @@
 
 :func:`evaluate_episode` reads the episode (its row locked), the rule-file versions on record, its alerts and
 the results the evaluation needs (:mod:`engraft.registry.monitoring_reads`), runs
-:func:`engraft.monitoring.evaluate` rule by rule with every rule-file version on record (each result is judged
+:func:`engraft.monitoring.evaluate_columns` rule by rule with every rule-file version on record (each result is judged
 by the version in force when it was recorded), and writes the alert changes and detected events in one
 transaction with one audit entry (entity ``monitoring evaluation``, the episode's id: the rule file, the
 alerts raised, cleared and escalated, the events written with the rule that derived them), announcing the
@@ -32,7 +32,7 @@ from engraft.monitoring import (
     PriorAlert,
     Transition,
     TransitionKind,
-    evaluate,
+    evaluate_columns,
 )
 from engraft.registry.alert_notices import AlertNotice, announce
 from engraft.registry.audit import AuditAction
@@ -80,10 +80,14 @@ def evaluate_episode(
         transitions: list[Transition] = []
         for rule_id in plan.rule_ids:
             prior = [_prior(a) for a in plan.alerts_of.get(rule_id, ())]
-            evaluation = evaluate(history.only(rule_id), context, series.of(plan.rule_codes[rule_id]), now, prior)
+            evaluation = evaluate_columns(
+                history.only(rule_id), context, series.columns(plan.rule_codes[rule_id]), now, prior
+            )
             transitions += evaluation.transitions
         if plan.orphans:  # alerts of a rule in no recorded version: no longer supported by any rule
-            evaluation = evaluate(history.only(None), context, (), now, [_prior(a) for a in plan.orphans])
+            evaluation = evaluate_columns(
+                history.only(None), context, series.columns(frozenset()), now, [_prior(a) for a in plan.orphans]
+            )
             transitions += evaluation.transitions
         writer = _AlertWriter(service, session, context, history.ids, now)
         writer.apply_all(sorted(transitions, key=_engine_order), plan.alert_ids)
