@@ -156,3 +156,16 @@ def test_predictor_caches_per_typing_loci_and_set(nom: Nomenclature, hf: Haploty
     assert predictor.impute_cached("k", lambda: {}) is full  # the cache answers without the typing
     with pytest.raises(ValueError, match="DQB1"):
         predict(full, part)  # DQB1 was not imputed for the donor
+
+
+def test_predictor_reuses_the_prediction_of_a_genotype_pair(nom: Nomenclature, hf: HaplotypeFrequencySet) -> None:
+    predictor = MatchPredictor(hf)
+    patient = predictor.impute_cached("p", lambda: _typing(nom, ("A*01:01", "A*02:XX")))
+    donor = predictor.impute_cached("d", lambda: _typing(nom, ("A*01:01", "A*02:05")))
+    first = predictor.predict(patient, donor)
+    assert predictor.predict(patient, donor) is first
+    assert first.p_mismatches == pytest.approx((0.4, 0.6, 0.0))
+    one_mismatch_per_homozygous = predictor.predict(patient, donor, homozygous_counts=1)
+    assert one_mismatch_per_homozygous is not first
+    eight = (Locus.A, Locus.B, Locus.C, Locus.DRB1)
+    assert predictor.predict(patient, donor, loci=eight).loci == eight

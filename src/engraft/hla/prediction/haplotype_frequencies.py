@@ -60,6 +60,11 @@ class LocusTokens:
     def size(self) -> int:
         return len(self.names)
 
+    @property
+    def p_list(self) -> list[int]:
+        """``p_codes`` as Python ints (set membership tests over a few hundred tokens beat numpy calls)."""
+        return self.p_codes.tolist()  # type: ignore[no-any-return]
+
 
 @dataclass(frozen=True, slots=True)
 class HaplotypeFrequencySet:

@@ -124,8 +124,8 @@ def _token_consistency(tokens: LocusTokens, position: TypedPosition, consistency
     """Per token of a locus: can this haplotype allele be the typed position?"""
     if position.is_null or consistency is Consistency.G_GROUP:
         return np.fromiter((not g.isdisjoint(position.g_groups) for g in tokens.g_groups), bool, tokens.size)
-    wanted = np.fromiter(position.p_groups, np.int32, len(position.p_groups))
-    return np.isin(tokens.p_codes, wanted)
+    wanted = position.p_groups
+    return np.fromiter((p in wanted for p in tokens.p_list), bool, tokens.size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,6 +172,9 @@ class MatchPredictor:
         self.max_genotypes = max_genotypes
         self.consistency = consistency
         self._cache: dict[Hashable, GenotypeSet] = {}
+        # predictions of cached genotype pairs (donors sharing a typing share them); the genotype sets are
+        # kept in the value so that the ids in the key stay theirs
+        self._pairs: dict[Hashable, tuple[GenotypeSet, GenotypeSet, MatchProbabilities]] = {}
 
     @property
     def hf(self) -> HaplotypeFrequencySet:
@@ -220,4 +223,13 @@ class MatchPredictor:
         loci: tuple[Locus, ...] | None = None,
         homozygous_counts: int = 2,
     ) -> MatchProbabilities:
-        return predict(patient, donor, loci=loci, homozygous_counts=homozygous_counts)
+        """:func:`predict`, memoised per pair of genotype sets (objects, as :meth:`impute_cached` returns them)."""
+        key = (id(patient), id(donor), loci, homozygous_counts)
+        hit = self._pairs.get(key)
+        if hit is not None and hit[0] is patient and hit[1] is donor:
+            return hit[2]
+        if len(self._pairs) >= _CACHE_LIMIT:
+            self._pairs.clear()
+        result = predict(patient, donor, loci=loci, homozygous_counts=homozygous_counts)
+        self._pairs[key] = (patient, donor, result)
+        return result
