@@ -144,8 +144,10 @@ def build_hf_set(
                 index = keys[j][key] = len(names[j])
                 names[j].append(token)
             codes[i, j] = index
-    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
+    uniq, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
     values = np.bincount(inverse.reshape(-1), weights=freq, minlength=uniq.shape[0])
+    order = np.argsort(first, kind="stable")  # haplotypes in the order the set lists them
+    uniq, values = uniq[order], values[order]
     total = float(values.sum())
     tables = tuple(
         LocusTokens(
