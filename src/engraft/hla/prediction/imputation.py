@@ -129,7 +129,7 @@ def _token_consistency(tokens: LocusTokens, position: TypedPosition, consistency
 
 
 @dataclass(frozen=True, slots=True)
-class _LocusView:
+class LocusView:
     """Per haplotype at one compared locus: consistency with each position and the P value it gives."""
 
     c1: npt.NDArray[np.bool_]
@@ -138,10 +138,11 @@ class _LocusView:
     v2: npt.NDArray[np.int32]
 
 
-def _views(
+def consistency_views(
     hf: HaplotypeFrequencySet, typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...], consistency: Consistency
-) -> tuple[list[_LocusView], list[str]]:
-    views: list[_LocusView] = []
+) -> tuple[list[LocusView], list[str]]:
+    """Per compared locus, each haplotype's consistency with each position; and the typed tokens no haplotype meets."""
+    views: list[LocusView] = []
     missing: list[str] = []
     for locus in loci:
         j = hf.loci.index(locus)
@@ -151,7 +152,7 @@ def _views(
         t = typing.get(locus)
         if t is None:
             ones = np.ones(hf.size, dtype=bool)
-            views.append(_LocusView(ones, ones, p, p))
+            views.append(LocusView(ones, ones, p, p))
             continue
         cs: list[npt.NDArray[np.bool_]] = []
         vs: list[npt.NDArray[np.int32]] = []
@@ -161,7 +162,7 @@ def _views(
                 missing.append(position.token)
             cs.append(ok[codes])
             vs.append(np.full(hf.size, NULL, np.int32) if position.is_null else p)
-        views.append(_LocusView(cs[0], cs[1], vs[0], vs[1]))
+        views.append(LocusView(cs[0], cs[1], vs[0], vs[1]))
     return views, missing
 
 
@@ -186,7 +187,7 @@ def impute(
     if certain is not None:
         return certain
     label = hf.describe()
-    views, missing = _views(hf, typing, use, consistency)
+    views, missing = consistency_views(hf, typing, use, consistency)
     either = np.ones(hf.size, dtype=bool)
     for v in views:
         either &= v.c1 | v.c2
