@@ -97,14 +97,14 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {"p50": round(float(np.percentile(arr, 50)), 4), "p95": round(float(np.percentile(arr, 95)), 4)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--haplotypes", type=int, default=100_000)
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--peer-patients", type=int, default=10)
     parser.add_argument("--imgt-dir", default=None)
     parser.add_argument("--hf", default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     nom = Nomenclature.load(args.imgt_dir or os.environ.get("ENGRAFT_IMGT_DIR") or SHARED / "imgt-hla" / "3.58.0")
     sample = load_atlas_hf_set(
         nom, args.hf or os.environ.get("ENGRAFT_HF_SET") or SHARED / "atlas-samples" / "hf-set-301.json"
