@@ -17,6 +17,7 @@ from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature.errors import HlaError
 from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.prediction.imputation import Consistency
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_report import search_report
@@ -164,6 +165,9 @@ def search(
     ] = None,
     patient_registry: Annotated[str | None, typer.Option(help="the patient's registry (chooses its HF set)")] = None,
     patient_ethnicity: Annotated[str | None, typer.Option(help="the patient's ethnicity (chooses its HF set)")] = None,
+    consistency: Annotated[
+        Consistency, typer.Option(help="level at which imputation matches typings with haplotypes (Atlas: P group)")
+    ] = Consistency.P_GROUP,
     as_json: Annotated[bool, typer.Option("--json", help="print the full result as JSON")] = False,
     store: StoreOption = None,
     imgt_dir: ImgtOption = None,
@@ -199,7 +203,8 @@ def search(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     try:
-        result = DonorSearch(donor_store, nom, hf=frequencies).search(patient_typing(nom, patient), request.criteria())
+        engine = DonorSearch(donor_store, nom, hf=frequencies, prediction_consistency=consistency)
+        result = engine.search(patient_typing(nom, patient), request.criteria())
     except (HlaError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc

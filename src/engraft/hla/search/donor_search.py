@@ -35,7 +35,7 @@ from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
-from engraft.hla.prediction.imputation import GenotypeSet
+from engraft.hla.prediction.imputation import Consistency, GenotypeSet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
 from engraft.hla.prediction.set_selection import FrequencySetCatalogue, Population
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
@@ -85,15 +85,17 @@ class DonorSearch:
         hf: HaplotypeFrequencySet | FrequencySetCatalogue | None = None,
         mac: MacDictionary | None = None,
         use_phenotype_index: bool = True,
+        prediction_consistency: Consistency = Consistency.P_GROUP,
     ) -> None:
-        """``use_phenotype_index=False`` forces the plain column scan (worst case: all typings distinct)."""
+        """``use_phenotype_index=False`` forces the plain column scan (worst case: all typings distinct);
+        ``prediction_consistency``: the level at which imputation matches typings with haplotypes."""
         if store.release != nom.release:
             raise ValueError(f"store typed under release {store.release}, nomenclature is {nom.release}")
         self.store = store
         self.nom = nom
         self.mac = mac
         self.use_phenotype_index = use_phenotype_index
-        self.predictor = MatchPredictor(hf) if hf is not None else None
+        self.predictor = MatchPredictor(hf, consistency=prediction_consistency) if hf is not None else None
         self._indexes: dict[Locus, tuple[LocusDictionary, LocusIndex]] = {}
         self._dpb1 = Dpb1Scorer(nom.tce)
 
