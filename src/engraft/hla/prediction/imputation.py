@@ -94,6 +94,23 @@ class GenotypeSet:
         return self.genotypes_total > int(self.weights.shape[0])
 
 
+def _row_groups(rows: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Equal rows of an int matrix: the first row of each group and every row's group (``np.unique(axis=0)``
+    without sorting whole rows: the columns are folded into one int64 key, renumbered before it overflows)."""
+    ids = np.zeros(rows.shape[0], dtype=np.int64)
+    card = 1
+    for col in rows.T:
+        low = int(col.min()) if col.size else 0
+        radix = (int(col.max()) - low + 1) if col.size else 1
+        if card * radix >= 2**62:
+            _, renumbered = np.unique(ids, return_inverse=True)
+            ids, card = renumbered.reshape(-1).astype(np.int64), int(renumbered.max()) + 1
+        ids = ids * radix + (col.astype(np.int64) - low)
+        card *= radix
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def compared_loci(hf: HaplotypeFrequencySet, loci: tuple[Locus, ...] | None) -> tuple[Locus, ...]:
     """The loci of the HF set that are compared (all of them when ``loci`` is None), in the set's order."""
     return hf.loci if loci is None else tuple(locus for locus in hf.loci if locus in loci)
@@ -196,7 +213,8 @@ def impute(
         return _unexplained(use, max_genotypes, label, missing)
     # classes of haplotypes that behave alike: same consistency bits and P values at every compared locus
     key = np.stack([col for v in views for col in (v.c1[s], v.c2[s], v.v1[s], v.v2[s])], axis=1).astype(np.int64)
-    classes, inverse = np.unique(key, axis=0, return_inverse=True)
+    first_of_class, inverse = _row_groups(key)
+    classes = key[first_of_class]
     weight = np.bincount(inverse.reshape(-1), weights=hf.frequencies[s], minlength=classes.shape[0])
     n_loci = len(use)
     c1 = classes[:, 0::4].astype(bool)
@@ -225,7 +243,9 @@ def impute(
         return _unexplained(use, max_genotypes, label, missing)
     pairs = np.concatenate(genotype_rows)
     like = np.concatenate(likelihoods)
-    uniq, inv = np.unique(pairs.reshape(pairs.shape[0], -1), axis=0, return_inverse=True)
+    rows = pairs.reshape(pairs.shape[0], -1)
+    first_of_genotype, inv = _row_groups(rows)
+    uniq = rows[first_of_genotype]
     weights = np.bincount(inv.reshape(-1), weights=like, minlength=uniq.shape[0])
     order = np.argsort(-weights, kind="stable")
     total = float(weights.sum())
