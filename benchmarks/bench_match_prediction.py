@@ -12,8 +12,9 @@ from the set (half from the sample haplotypes, "common", half from the tail, "ra
 fields with one locus left untyped, with XX codes, or with XX codes at A, B and DRB1 only (an old
 registry record): ambiguous typings that need the set. Reported per kind: imputation p50/p95 (P-group
 consistency, 2,000-genotype cap), and the peer in the same process on the same typings: the textbook
-pairing of every consistent haplotype (no classes of alike haplotypes), as the earlier implementation
-did, with the ratio of medians (peer / ours); the two must find the same genotypes.
+pairing of every consistent haplotype after checking every haplotype of the set (no candidate rows from the
+most selective locus, no classes of alike haplotypes), as the earlier implementation did, with the ratio
+of medians (peer / ours); the two must find the same genotypes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy.typing as npt
 
 from engraft.hla import LocusTyping, Nomenclature, locus_typing
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, build_hf_set
-from engraft.hla.prediction.imputation import Consistency, GenotypeSource, consistency_views, impute
+from engraft.hla.prediction.imputation import NULL, Consistency, GenotypeSource, LocusView, impute, token_consistency
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +72,19 @@ def _typing(
 
 def pair_every_haplotype(hf: HaplotypeFrequencySet, typing: dict[str, LocusTyping]) -> int:
     """The peer: every consistent haplotype paired with every other, collapsed to P-group genotypes."""
-    views, _ = consistency_views(hf, typing, hf.loci, Consistency.P_GROUP)
+    views = []
+    for j, locus in enumerate(hf.loci):  # every haplotype of the set, as the earlier implementation
+        p = hf.p_codes[:, j]
+        if locus not in typing:
+            ones = np.ones(hf.size, dtype=bool)
+            views.append(LocusView(ones, ones, p, p))
+            continue
+        ok = [
+            token_consistency(hf.locus_tokens[j], pos, Consistency.P_GROUP)[hf.codes[:, j]]
+            for pos in typing[locus].positions
+        ]
+        vs = [np.full(hf.size, NULL, np.int32) if pos.is_null else p for pos in typing[locus].positions]
+        views.append(LocusView(ok[0], ok[1], vs[0], vs[1]))
     either = np.ones(hf.size, dtype=bool)
     for v in views:
         either &= v.c1 | v.c2

@@ -76,6 +76,7 @@ class HaplotypeFrequencySet:
     codes: npt.NDArray[np.int32]  # (H, L): index into locus_tokens[j]
     tokens: tuple[tuple[str, ...], ...]  # per haplotype, per locus: the token name (with locus prefix)
     p_codes: npt.NDArray[np.int32]  # (H, L): expressed P group of each haplotype allele, -1 for a null
+    rows_by_token: tuple[tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]], ...]  # per locus: (rows, offsets)
     frequencies: npt.NDArray[np.float64]  # (H,), sums to 1
     raw_total: float
     population_id: int | None = None
@@ -89,6 +90,17 @@ class HaplotypeFrequencySet:
     @property
     def size(self) -> int:
         return int(self.frequencies.shape[0])
+
+    def rows_of(self, j: int, tokens: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
+        """Sorted haplotype rows whose allele at locus ``j`` is one of the chosen tokens (a boolean per token)."""
+        order, offsets = self.rows_by_token[j]
+        parts = [order[offsets[t] : offsets[t + 1]] for t in np.flatnonzero(tokens).tolist()]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+
+    def rows_count(self, j: int, tokens: npt.NDArray[np.bool_]) -> int:
+        """How many haplotypes :meth:`rows_of` would return."""
+        offsets = self.rows_by_token[j][1]
+        return int((np.diff(offsets)[tokens]).sum())
 
     def locus_index(self, locus: Locus | str) -> int:
         return self.loci.index(locus)
@@ -160,6 +172,13 @@ def build_hf_set(
     )
     hap_codes = uniq.astype(np.int32)
     p_codes = np.stack([t.p_codes[hap_codes[:, j]] for j, t in enumerate(tables)], axis=1).astype(np.int32)
+    rows_by_token = tuple(
+        (
+            np.argsort(hap_codes[:, j], kind="stable").astype(np.int32),
+            np.concatenate([[0], np.cumsum(np.bincount(hap_codes[:, j], minlength=t.size))]).astype(np.int64),
+        )
+        for j, t in enumerate(tables)
+    )
     return HaplotypeFrequencySet(
         release=nom.release,
         loci=MATCH_LOCI,
@@ -167,6 +186,7 @@ def build_hf_set(
         codes=hap_codes,
         tokens=tuple(tuple(names[j][c] for j, c in enumerate(row)) for row in hap_codes.tolist()),
         p_codes=p_codes,
+        rows_by_token=rows_by_token,
         frequencies=values / total,
         raw_total=total,
         population_id=population_id,

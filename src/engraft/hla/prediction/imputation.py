@@ -137,7 +137,7 @@ def typed_genotype(typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...]) -
     return GenotypeSet(loci, p_pairs, np.ones(1), 0, 1, None, 0.0, GenotypeSource.TYPED)
 
 
-def _token_consistency(tokens: LocusTokens, position: TypedPosition, consistency: Consistency) -> npt.NDArray[np.bool_]:
+def token_consistency(tokens: LocusTokens, position: TypedPosition, consistency: Consistency) -> npt.NDArray[np.bool_]:
     """Per token of a locus: can this haplotype allele be the typed position?"""
     if position.is_null or consistency is Consistency.G_GROUP:
         return np.fromiter((not g.isdisjoint(position.g_groups) for g in tokens.g_groups), bool, tokens.size)
@@ -147,7 +147,7 @@ def _token_consistency(tokens: LocusTokens, position: TypedPosition, consistency
 
 @dataclass(frozen=True, slots=True)
 class LocusView:
-    """Per haplotype at one compared locus: consistency with each position and the P value it gives."""
+    """Per candidate haplotype at one compared locus: consistency with each position and the P value it gives."""
 
     c1: npt.NDArray[np.bool_]
     c2: npt.NDArray[np.bool_]
@@ -155,32 +155,52 @@ class LocusView:
     v2: npt.NDArray[np.int32]
 
 
+@dataclass(frozen=True, slots=True)
+class ConsistencyViews:
+    """The haplotypes that can carry the typing at its most selective locus (``rows``), and per compared
+    locus their consistency with each position (:class:`LocusView`, aligned with ``rows``); ``missing``:
+    typed tokens no haplotype of the set meets."""
+
+    rows: npt.NDArray[np.int32]
+    loci: list[LocusView]
+    missing: list[str]
+
+
 def consistency_views(
     hf: HaplotypeFrequencySet, typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...], consistency: Consistency
-) -> tuple[list[LocusView], list[str]]:
-    """Per compared locus, each haplotype's consistency with each position; and the typed tokens no haplotype meets."""
-    views: list[LocusView] = []
+) -> ConsistencyViews:
+    """See :class:`ConsistencyViews`; only haplotypes that pass the most selective typed locus are looked at."""
+    token_ok: dict[int, tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = {}
     missing: list[str] = []
     for locus in loci:
-        j = hf.loci.index(locus)
-        tokens = hf.locus_tokens[j]
-        codes = hf.codes[:, j]
-        p = tokens.p_codes[codes]
         t = typing.get(locus)
         if t is None:
-            ones = np.ones(hf.size, dtype=bool)
-            views.append(LocusView(ones, ones, p, p))
             continue
-        cs: list[npt.NDArray[np.bool_]] = []
-        vs: list[npt.NDArray[np.int32]] = []
-        for position in t.positions:
-            ok = _token_consistency(tokens, position, consistency)
+        j = hf.loci.index(locus)
+        pair = tuple(token_consistency(hf.locus_tokens[j], p, consistency) for p in t.positions)
+        for ok, position in zip(pair, t.positions, strict=True):
             if not ok.any():
                 missing.append(position.token)
-            cs.append(ok[codes])
-            vs.append(np.full(hf.size, NULL, np.int32) if position.is_null else p)
-        views.append(LocusView(cs[0], cs[1], vs[0], vs[1]))
-    return views, missing
+        token_ok[j] = (pair[0], pair[1])
+    if token_ok:
+        j0 = min(token_ok, key=lambda j: hf.rows_count(j, token_ok[j][0] | token_ok[j][1]))
+        rows = hf.rows_of(j0, token_ok[j0][0] | token_ok[j0][1])
+    else:
+        rows = np.arange(hf.size, dtype=np.int32)
+    views: list[LocusView] = []
+    for locus in loci:
+        j = hf.loci.index(locus)
+        codes = hf.codes[rows, j]
+        p = hf.p_codes[rows, j]
+        if j not in token_ok:
+            ones = np.ones(rows.size, dtype=bool)
+            views.append(LocusView(ones, ones, p, p))
+            continue
+        positions = typing[locus].positions
+        values = [np.full(rows.size, NULL, np.int32) if pos.is_null else p for pos in positions]
+        ok1, ok2 = token_ok[j]
+        views.append(LocusView(ok1[codes], ok2[codes], values[0], values[1]))
+    return ConsistencyViews(rows, views, missing)
 
 
 def _unexplained(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
@@ -204,8 +224,9 @@ def impute(
     if certain is not None:
         return certain
     label = hf.describe()
-    views, missing = consistency_views(hf, typing, use, consistency)
-    either = np.ones(hf.size, dtype=bool)
+    found = consistency_views(hf, typing, use, consistency)
+    views, missing = found.loci, found.missing
+    either = np.ones(found.rows.size, dtype=bool)
     for v in views:
         either &= v.c1 | v.c2
     s = np.flatnonzero(either)
@@ -215,7 +236,7 @@ def impute(
     key = np.stack([col for v in views for col in (v.c1[s], v.c2[s], v.v1[s], v.v2[s])], axis=1).astype(np.int64)
     first_of_class, inverse = _row_groups(key)
     classes = key[first_of_class]
-    weight = np.bincount(inverse.reshape(-1), weights=hf.frequencies[s], minlength=classes.shape[0])
+    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=classes.shape[0])
     n_loci = len(use)
     c1 = classes[:, 0::4].astype(bool)
     c2 = classes[:, 1::4].astype(bool)
