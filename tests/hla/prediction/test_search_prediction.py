@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,32 @@ def test_search_without_frequencies_has_no_prediction(engine: DonorSearch) -> No
     bare = DonorSearch(engine.store, engine.nom)
     donors = bare.search(patient_typing(engine.nom, PATIENT), SearchCriteria(max_mismatches=2, predict_top=4))
     assert all(d.prediction is None for d in donors.donors)
+
+
+def test_predictions_follow_the_donors_after_compaction(tmp_path: Path, nom: Nomenclature) -> None:
+    """Compaction renumbers the typing dictionaries: cached imputations must not answer for the wrong donor."""
+    donors = [
+        {"donor_id": 1, "registry": "R1", "hla": _hla(A=["A*03:01", "A*24:02"])},  # removed below
+        {"donor_id": 2, "registry": "R1", "hla": _hla(A=["A*01:01", "A*80:01"])},
+        {"donor_id": 3, "registry": "R1", "hla": _hla()},
+    ]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps([{**d, "birth_year": 1990, "sex": "F", "cmv": "neg", "abo": "O"} for d in donors]))
+    store = DonorStore.create(tmp_path / "s", release=nom.release)
+    import_json(store, nom, path)
+    rows = [{**H1, "frequency": 0.5}, {**H2, "frequency": 0.5}]
+    engine = DonorSearch(store, nom, hf=hf_set_from_atlas(nom, {"frequencies": rows}))
+    criteria = SearchCriteria(max_mismatches=4, predict_top=3)
+    patient = patient_typing(nom, PATIENT)
+
+    def p0(result_donors: tuple[DonorMatch, ...]) -> dict[int, float]:
+        out = {}
+        for d in result_donors:
+            assert d.prediction is not None and d.prediction.p_mismatches is not None
+            out[d.donor_id] = d.prediction.p_mismatches[0]
+        return out
+
+    assert p0(engine.search(patient, criteria).donors) == {1: 0.0, 2: 0.0, 3: pytest.approx(1.0)}
+    store.remove([1])
+    store.compact()
+    assert p0(engine.search(patient, criteria).donors) == {2: 0.0, 3: pytest.approx(1.0)}

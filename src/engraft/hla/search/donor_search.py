@@ -377,8 +377,10 @@ class DonorSearch:
             sets = predictor.catalogue.select_pair(patient_population, Population(donor.registry or None))
             if id(sets.patient) not in patient_g:
                 patient_g[id(sets.patient)] = predictor.impute(patient, loci=predict_loci, hf=sets.patient)
-            key = tuple(int(cand[hla_column(locus)][i]) for locus in predict_loci)
-            typings = partial(self._typings_of, predict_loci, key)
+            codes = tuple(int(cand[hla_column(locus)][i]) for locus in predict_loci)
+            typings = partial(self._typings_of, predict_loci, codes)
+            # dictionary codes are renumbered when the store is compacted: the generation keeps keys apart
+            key = (self.store.generation, codes)
             donor_g = predictor.impute_cached(key, typings, loci=predict_loci, hf=sets.donor)
             prob = predictor.predict(
                 patient_g[id(sets.patient)],
