@@ -169,3 +169,14 @@ def test_predictor_reuses_the_prediction_of_a_genotype_pair(nom: Nomenclature, h
     assert one_mismatch_per_homozygous is not first
     eight = (Locus.A, Locus.B, Locus.C, Locus.DRB1)
     assert predictor.predict(patient, donor, loci=eight).loci == eight
+
+
+def test_a_haplotype_of_frequency_zero_explains_nothing(nom: Nomenclature) -> None:
+    """Boundary: frequency 0 leaves H3 out, so A*02:05 is carried by no haplotype; the smallest positive one counts."""
+    zero = build_hf_set(nom, [H1, H2, H3], [0.5, 0.5, 0.0])
+    assert zero.size == 2
+    typing = _typing(nom, ("A*01:01", "A*02:05"), {**REST_DQ, "B": ("B*08:XX", "B*07:XX")})
+    assert impute(zero, typing).unexplained is UnexplainedReason.ALLELE_NOT_IN_SET
+    tiny = build_hf_set(nom, [H1, H2, H3], [0.5, 0.5, 1e-12])
+    got = impute(tiny, typing)
+    assert got.source is GenotypeSource.IMPUTED and got.weights.tolist() == [1.0]

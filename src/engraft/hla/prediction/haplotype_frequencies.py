@@ -128,7 +128,8 @@ def build_hf_set(
     """Encode haplotypes given as ``{locus: token}`` (``"A*01:01:01G"`` or ``"01:01:01G"``).
 
     Haplotypes that are the same after encoding (duplicates, or groups merged by a conversion) are
-    merged (frequencies added). Raises :class:`~engraft.hla.nomenclature.errors.HlaNomenclatureError` or
+    merged (frequencies added); haplotypes of frequency 0 are left out. Raises
+    :class:`~engraft.hla.nomenclature.errors.HlaNomenclatureError` or
     :class:`~engraft.hla.prediction.hf_nomenclature.HfSetNomenclatureError` for a token the release
     cannot take, naming it, and :class:`ValueError` for a non-positive total or negative frequency.
     """
@@ -159,6 +160,7 @@ def build_hf_set(
     uniq, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
     values = np.bincount(inverse.reshape(-1), weights=freq, minlength=uniq.shape[0])
     order = np.argsort(first, kind="stable")  # haplotypes in the order the set lists them
+    order = order[values[order] > 0]  # a haplotype of frequency 0 explains nothing
     uniq, values = uniq[order], values[order]
     total = float(values.sum())
     tables = tuple(

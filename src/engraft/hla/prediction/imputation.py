@@ -179,7 +179,7 @@ def consistency_views(
         j = hf.loci.index(locus)
         pair = tuple(token_consistency(hf.locus_tokens[j], p, consistency) for p in t.positions)
         for ok, position in zip(pair, t.positions, strict=True):
-            if not ok.any():
+            if hf.rows_count(j, ok) == 0:
                 missing.append(position.token)
         token_ok[j] = (pair[0], pair[1])
     if token_ok:
