@@ -12,7 +12,9 @@ that VmRSS/VmHWM (read from ``/proc/self/status``) belong to the search alone. P
 time (open the store + build the per-locus dictionary indexes), and p50/p95 latency over ``--patients``
 patients drawn from the same haplotype frequencies (high-resolution typed, DPB1 included) for 10/10
 searches with 0, 1 and 2 mismatches allowed (top 100, no prediction) and for 2 mismatches with match
-prediction for the top 1,000 donors. The page cache is warm (the registry was just written or read).
+prediction for the top 1,000 donors, beside the same search without prediction (the peer, same process:
+``ratio_p50``) and how the predictions came out (answered, unexplained with the reason, donor genotype
+typed or imputed). The page cache is warm (the registry was just written or read).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -113,12 +116,27 @@ def search(args: argparse.Namespace) -> dict[str, object]:
             times.append(time.perf_counter() - t0)
             matching.append(r.matching_donors)
         result[f"mm{k}"] = {**_pct(times), "median_matching_donors": int(np.median(matching))}
-    times = []
+    times, plain, sources = [], [], Counter[str]()
     for p in patients[: args.predict_patients]:
         t0 = time.perf_counter()
-        engine.search(p, SearchCriteria(max_mismatches=2, limit=args.predict_top, predict_top=args.predict_top))
+        engine.search(p, SearchCriteria(max_mismatches=2, limit=args.predict_top))
+        plain.append(time.perf_counter() - t0)  # the peer: the same search without prediction
+        t0 = time.perf_counter()
+        r = engine.search(p, SearchCriteria(max_mismatches=2, limit=args.predict_top, predict_top=args.predict_top))
         times.append(time.perf_counter() - t0)
-    result["mm2_predict_top"] = {**_pct(times), "top": args.predict_top, "patients": len(times)}
+        for d in r.donors:
+            pr = d.prediction
+            if pr is not None:
+                sources["answered" if pr.p_mismatches is not None else f"unexplained:{pr.donor_unexplained}"] += 1
+                sources[f"donor_{pr.donor_genotype.value}"] += 1
+    result["mm2_predict_top"] = {
+        **_pct(times),
+        "top": args.predict_top,
+        "patients": len(times),
+        "without_prediction": _pct(plain),
+        "ratio_p50": round(float(np.median(times)) / max(float(np.median(plain)), 1e-9), 2),
+        "predictions": dict(sources),
+    }
     result["memory_mib"] = _status()
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engraft.api.app import create_app
-from engraft.api.routes_donor_search import DonorRegistry
+from engraft.api.routes_donor_search import HF_SET_ENV, DonorRegistry
 from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_haplotypes, demo_hf_set
 from engraft.hla.nomenclature import Nomenclature
@@ -149,3 +150,29 @@ def test_donor_facts_are_vocabulary_values(client: TestClient, donor_type: str, 
     assert {d["abo"] for d in donors} <= {g.value for g in AboGroup} | {None}
     adults = [d for d in donors if d["donor_type"] == "adult"]
     assert all("CMV" in d["reason"] and "ABO" in d["reason"] for d in adults)
+
+
+def test_prediction_names_genotype_source_and_set(client: TestClient) -> None:
+    body = {"patient": PATIENT, "max_mismatches": 2, "limit": 10, "predict_top": 5, "patient_registry": "DEMO-REG-1"}
+    response = client.post("/api/donor-search", json=body)
+    assert response.status_code == 200, response.text
+    predicted = [d["prediction"] for d in response.json()["donors"] if d["prediction"] is not None]
+    assert predicted
+    for prediction in predicted:
+        assert prediction["patient_genotype"] == "typed"  # the patient typing is unambiguous
+        assert prediction["donor_genotype"] in {"typed", "imputed", "unexplained"}
+        assert (prediction["p_mismatches"] is None) == (prediction["donor_genotype"] == "unexplained")
+
+
+def test_unusable_hf_set_is_503_saying_why(
+    donor_store: Path, imgt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newer = tmp_path / "newer.json"
+    row = {"a": "01:01:01G", "b": "08:01:01G", "c": "07:01:01G", "drb1": "03:01:01G", "dqb1": "02:01:01G"}
+    newer.write_text(json.dumps({"nomenclatureVersion": "3.99.0", "frequencies": [{**row, "frequency": 1}]}))
+    monkeypatch.setenv(HF_SET_ENV, str(newer))
+    registry = DonorRegistry(donor_store, imgt_dir=imgt_dir)
+    with team_client(create_app(make_engine(f"sqlite:///{tmp_path / 'r.db'}"), donor_registry=registry)) as client:
+        response = client.post("/api/donor-search", json={"patient": PATIENT})
+    assert response.status_code == 503
+    assert "IPD-IMGT/HLA 3.99.0, newer than the release in use" in response.json()["detail"]

@@ -84,3 +84,28 @@ def test_search_without_store_fails_clearly(tmp_path: Path, imgt_dir: Path) -> N
         app, ["donors", "search", PATIENT, "--store", str(tmp_path / "none"), "--imgt-dir", str(imgt_dir)]
     )
     assert result.exit_code == 2
+
+
+def test_search_predicts_with_hf_sets_for_the_atlas_sample(
+    tmp_path: Path, imgt_dir: Path, atlas_samples_dir: Path
+) -> None:
+    """Every predicted donor of the Atlas sample gets probabilities; a second global set is refused in one line."""
+    runner = CliRunner()
+    common = ["--store", str(tmp_path / "s"), "--imgt-dir", str(imgt_dir)]
+    donors_file = atlas_samples_dir / "donors-1000.json"
+    assert runner.invoke(app, ["donors", "import", str(donors_file), *common]).exit_code == 0
+    first = json.loads(donors_file.read_text(encoding="utf-8"))["donors"][0]["Hla"]
+    patient = "^".join(
+        f"{locus}{first[locus]['Dna']['Field1']}+{locus}{first[locus]['Dna']['Field2']}"
+        for locus in ("A", "B", "C", "DRB1", "DQB1")
+    )
+    hf = str(atlas_samples_dir / "hf-set-301.json")
+    search = ["donors", "search", patient, "--mismatches", "4", "--limit", "10", "--predict-top", "10", "--json"]
+    result = runner.invoke(app, [*search, "--hf-set", hf, "--consistency", "g_group", *common])
+    assert result.exit_code == 0, result.output
+    predictions = [d["prediction"] for d in json.loads(result.output)["donors"]]
+    assert predictions and all(p is not None and p["p_mismatches"] is not None for p in predictions)
+    assert {p["donor_genotype"] for p in predictions} == {"typed"}
+    twice = runner.invoke(app, [*search, "--hf-set", hf, "--hf-set", hf, *common])
+    assert twice.exit_code == 2 and "both cover registry any, ethnicity any" in " ".join(twice.output.split())
+    assert "Traceback" not in twice.output

@@ -15,6 +15,7 @@ from engraft.hla.matching.dpb1_tce import TcePermissiveness
 from engraft.hla.matching.grades import MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction
 from engraft.hla.nomenclature.tce_table import TceVersion
+from engraft.hla.prediction.imputation import GenotypeSource, UnexplainedReason
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 
 
@@ -64,6 +65,16 @@ class MatchPredictionOut(_Report):
     patient_mass_left_out: float
     donor_mass_left_out: float
     genotype_cap: int | None
+    patient_genotype: GenotypeSource = Field(
+        description="typed: unambiguous, its own genotype; imputed: from the HF set; unexplained: no probabilities"
+    )
+    donor_genotype: GenotypeSource
+    patient_unexplained: UnexplainedReason | None = Field(description="why the HF set cannot explain the typing")
+    donor_unexplained: UnexplainedReason | None
+    patient_unexplained_tokens: list[str] = Field(description="typed alleles no haplotype of the HF set carries")
+    donor_unexplained_tokens: list[str]
+    patient_frequency_set: str = Field(description="the HF set the patient was imputed with")
+    donor_frequency_set: str
 
 
 class DonorMatchOut(_Report):

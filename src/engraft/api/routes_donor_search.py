@@ -24,11 +24,12 @@ from engraft.api.request_body import JsonBodyRoute, RequestProblem
 from engraft.hla.nomenclature.errors import HlaError, HlaReleaseError
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
+from engraft.hla.prediction.set_selection import FrequencySetCatalogue
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_models import SearchCriteria
 from engraft.hla.search.search_report import search_report
-from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.io.haplotype_frequencies import hf_paths, load_hf_catalogue
 from engraft.io.imgt_release import load_nomenclature
 from engraft.registry.database import default_database_path
 from engraft.registry.schemas.common import Text
@@ -46,7 +47,7 @@ router = APIRouter(
 #: Characters of a GL String (allele names and the operators / ~ + | ^); the names are checked against the release.
 GL_STRING_CHARACTERS = r"^[A-Za-z0-9*:/+^~|.\-]+$"
 
-HfSetFactory = Callable[[Nomenclature], HaplotypeFrequencySet | None]
+HfSetFactory = Callable[[Nomenclature], HaplotypeFrequencySet | FrequencySetCatalogue | None]
 """Builds the haplotype frequencies for match prediction against the process's nomenclature."""
 
 
@@ -85,6 +86,12 @@ class DonorSearchRequest(BaseModel):
         default=None, description="the patient's ABO group (null: not known); ABO-identical donors rank first"
     )
     patient_weight_kg: float | None = Field(default=None, gt=0, lt=400)
+    patient_registry: Annotated[Text, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="the patient's registry: chooses the patient's HF set for match prediction"
+    )
+    patient_ethnicity: Annotated[Text, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="the patient's ethnicity code: chooses the patient's HF set for match prediction"
+    )
 
     @field_validator("loci")
     @classmethod
@@ -110,6 +117,8 @@ class DonorSearchRequest(BaseModel):
             patient_cmv=self.patient_cmv,
             patient_abo=self.patient_abo,
             patient_weight_kg=self.patient_weight_kg,
+            patient_registry=self.patient_registry,
+            patient_ethnicity=self.patient_ethnicity,
         )
 
 
@@ -118,8 +127,8 @@ class DonorRegistry:
 
     The release is ``imgt_dir`` or the configured one (:func:`engraft.io.imgt_release.load_nomenclature`).
     Frequencies for match prediction come from ``haplotype_frequencies`` when the caller gives one (the
-    CLI's ``serve --demo`` passes the synthetic demo set), else from an Atlas HF-set JSON named by
-    ``ENGRAFT_HF_SET``.
+    CLI's ``serve --demo`` passes the synthetic demo set), else from the Atlas HF-set JSON files named by
+    ``ENGRAFT_HF_SET`` (several separated by ``os.pathsep``: one per registry or population, one global).
     """
 
     def __init__(
@@ -151,11 +160,14 @@ class DonorRegistry:
                 self._search = DonorSearch(DonorStore.open(self.store_path), nom, hf=self._frequencies(nom))
             return self._search
 
-    def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | None:
+    def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | FrequencySetCatalogue | None:
         if self.haplotype_frequencies is not None:
             return self.haplotype_frequencies(nom)
-        path = os.environ.get(HF_SET_ENV)
-        return load_atlas_hf_set(nom, path) if path else None
+        paths = hf_paths(os.environ.get(HF_SET_ENV, ""))
+        try:
+            return load_hf_catalogue(nom, paths) if paths else None
+        except (HlaError, ValueError, OSError) as exc:
+            raise RequestProblem(503, f"match prediction's HF sets ({HF_SET_ENV}) cannot be used: {exc}") from exc
 
 
 @router.post("", responses=problem_responses(400, 413, 415, 422, 503))

@@ -17,11 +17,12 @@ from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature.errors import HlaError
 from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.prediction.imputation import Consistency
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_report import search_report
 from engraft.io.donor_files import ImportReport, import_atlas_json, import_csv, import_json
-from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.io.haplotype_frequencies import load_atlas_hf_set, load_hf_catalogue
 from engraft.io.imgt_release import load_nomenclature
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus
 
@@ -158,7 +159,15 @@ def search(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     predict_top: Annotated[int, typer.Option(min=0, max=1000, help="match prediction for the top N")] = 0,
-    hf_set: Annotated[Path | None, typer.Option(help="Atlas HF-set JSON for prediction")] = None,
+    hf_set: Annotated[
+        list[Path] | None,
+        typer.Option(help="Atlas HF-set JSON for prediction (repeat: one per registry or population, one global)"),
+    ] = None,
+    patient_registry: Annotated[str | None, typer.Option(help="the patient's registry (chooses its HF set)")] = None,
+    patient_ethnicity: Annotated[str | None, typer.Option(help="the patient's ethnicity (chooses its HF set)")] = None,
+    consistency: Annotated[
+        Consistency, typer.Option(help="level at which imputation matches typings with haplotypes (Atlas: P group)")
+    ] = Consistency.P_GROUP,
     as_json: Annotated[bool, typer.Option("--json", help="print the full result as JSON")] = False,
     store: StoreOption = None,
     imgt_dir: ImgtOption = None,
@@ -170,7 +179,11 @@ def search(
         err_console.print(f"[red]error:[/red] no donor store at {path}; run `engraft donors generate` first")
         raise typer.Exit(2)
     donor_store = DonorStore.open(path)
-    frequencies = load_atlas_hf_set(nom, hf_set) if hf_set else (demo_hf_set(nom) if predict_top else None)
+    try:
+        frequencies = load_hf_catalogue(nom, hf_set) if hf_set else (demo_hf_set(nom) if predict_top else None)
+    except (HlaError, ValueError, OSError) as exc:
+        err_console.print(f"[red]error:[/red] HF set: {exc}")
+        raise typer.Exit(2) from exc
     try:
         request = DonorSearchRequest.model_validate(
             {
@@ -181,6 +194,8 @@ def search(
                 "patient_abo": patient_abo,
                 "limit": limit,
                 "predict_top": predict_top,
+                "patient_registry": patient_registry,
+                "patient_ethnicity": patient_ethnicity,
                 "loci": [x.strip() for x in loci.split(",") if x.strip()],
             }
         )
@@ -188,7 +203,8 @@ def search(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     try:
-        result = DonorSearch(donor_store, nom, hf=frequencies).search(patient_typing(nom, patient), request.criteria())
+        engine = DonorSearch(donor_store, nom, hf=frequencies, prediction_consistency=consistency)
+        result = engine.search(patient_typing(nom, patient), request.criteria())
     except (HlaError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc

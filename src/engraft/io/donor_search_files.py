@@ -13,12 +13,15 @@ from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.search.donor_search import DonorSearch
 from engraft.hla.search.donor_store import DonorStore
-from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from engraft.io.haplotype_frequencies import hf_paths, load_hf_catalogue
 
 
 @dataclass(frozen=True, slots=True)
 class DonorSearchFiles:
-    """Paths of everything a :class:`DonorSearch` needs (``hf_path`` and ``mac_path`` optional)."""
+    """Paths of everything a :class:`DonorSearch` needs (``hf_path`` and ``mac_path`` optional).
+
+    ``hf_path`` may name several HF-set files separated by ``os.pathsep`` (one per registry or population).
+    """
 
     store_root: str
     imgt_dir: str
@@ -31,6 +34,6 @@ class DonorSearchFiles:
 
     def open_engine(self) -> DonorSearch:
         nom = Nomenclature.load(self.imgt_dir)
-        hf = load_atlas_hf_set(nom, self.hf_path) if self.hf_path else None
+        hf = load_hf_catalogue(nom, hf_paths(self.hf_path)) if self.hf_path else None
         mac = MacDictionary.from_file(self.mac_path) if self.mac_path else None
         return DonorSearch(DonorStore.open(self.store_root), nom, hf=hf, mac=mac)

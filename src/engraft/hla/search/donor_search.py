@@ -35,7 +35,9 @@ from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
+from engraft.hla.prediction.imputation import Consistency, GenotypeSet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
+from engraft.hla.prediction.set_selection import FrequencySetCatalogue, Population
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
 from engraft.hla.search.dpb1_scores import Dpb1Score, Dpb1Scorer
 from engraft.hla.search.locus_dictionary import LocusDictionary
@@ -80,18 +82,20 @@ class DonorSearch:
         store: DonorStore,
         nom: Nomenclature,
         *,
-        hf: HaplotypeFrequencySet | None = None,
+        hf: HaplotypeFrequencySet | FrequencySetCatalogue | None = None,
         mac: MacDictionary | None = None,
         use_phenotype_index: bool = True,
+        prediction_consistency: Consistency = Consistency.P_GROUP,
     ) -> None:
-        """``use_phenotype_index=False`` forces the plain column scan (worst case: all typings distinct)."""
+        """``use_phenotype_index=False`` forces the plain column scan (worst case: all typings distinct);
+        ``prediction_consistency``: the level at which imputation matches typings with haplotypes."""
         if store.release != nom.release:
             raise ValueError(f"store typed under release {store.release}, nomenclature is {nom.release}")
         self.store = store
         self.nom = nom
         self.mac = mac
         self.use_phenotype_index = use_phenotype_index
-        self.predictor = MatchPredictor(hf) if hf is not None else None
+        self.predictor = MatchPredictor(hf, consistency=prediction_consistency) if hf is not None else None
         self._indexes: dict[Locus, tuple[LocusDictionary, LocusIndex]] = {}
         self._dpb1 = Dpb1Scorer(nom.tce)
 
@@ -360,20 +364,29 @@ class DonorSearch:
     ) -> list[DonorMatch]:
         assert self.predictor is not None
         predictor = self.predictor
-        hf_loci = predictor.hf.loci
-        patient_g = predictor.impute(patient)
-        # probabilities over the requested loci only (an 8/8 search ignores DQB1), as the match counts do
-        predict_loci = tuple(locus for locus in hf_loci if locus in criteria.loci)
+        # loci excluded from the search are excluded before imputation (an 8/8 search ignores DQB1)
+        predict_loci = predictor.compared_loci(criteria.loci)
+        patient_population = Population(criteria.patient_registry, criteria.patient_ethnicity)
+        patient_g: dict[int, GenotypeSet] = {}
         out: list[DonorMatch] = []
         for k, donor in enumerate(donors):
             if k >= criteria.predict_top:
                 out.append(donor)
                 continue
             i = int(order[k])
-            key = tuple(int(cand[hla_column(locus)][i]) for locus in hf_loci)
-            donor_g = predictor.impute_cached(key, partial(self._typings_of, hf_loci, key))
+            sets = predictor.catalogue.select_pair(patient_population, Population(donor.registry or None))
+            if id(sets.patient) not in patient_g:
+                patient_g[id(sets.patient)] = predictor.impute(patient, loci=predict_loci, hf=sets.patient)
+            codes = tuple(int(cand[hla_column(locus)][i]) for locus in predict_loci)
+            typings = partial(self._typings_of, predict_loci, codes)
+            # dictionary codes are renumbered when the store is compacted: the generation keeps keys apart
+            key = (self.store.generation, codes)
+            donor_g = predictor.impute_cached(key, typings, loci=predict_loci, hf=sets.donor)
             prob = predictor.predict(
-                patient_g, donor_g, loci=predict_loci, homozygous_counts=criteria.homozygous_mismatch_counts
+                patient_g[id(sets.patient)],
+                donor_g,
+                loci=predict_loci,
+                homozygous_counts=criteria.homozygous_mismatch_counts,
             )
             out.append(_with_prediction(donor, prob))
         return out

@@ -43,6 +43,8 @@ class SearchCriteria:
     patient_abo: AboGroup | None = None  # None: not known
     patient_weight_kg: float | None = None
     age_band_years: int = 5
+    patient_registry: str | None = None  # chooses the patient's HF set for match prediction (Atlas)
+    patient_ethnicity: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "loci", tuple(parse_locus(locus) for locus in self.loci))
