@@ -138,3 +138,21 @@ def test_install_mac_from_a_file_that_is_no_mac_list_fails_in_one_line(cache: Pa
     assert "holds no MAC code lines" in _said(result) and "Traceback" not in result.output
     status = runner.invoke(app, ["hla", "status"])
     assert "MAC list: none (run `engraft hla install-mac`" in _said(status)
+
+
+def test_registry_typings_with_a_mac_or_serology_after_install_mac(
+    cache: Path, tmp_path: Path, imgt_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENGRAFT_MAC_FILE", raising=False)
+    monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
+    validator, _ = hla_typing_validator()
+    validator("HLA-A2+HLA-A24^B7+B8^DR15+DR4")  # an old serology-typed record
+    with pytest.raises(ValueError, match="engraft hla install-mac"):
+        validator("HLA-A*01:AB+HLA-A*02:01")
+    mac = tmp_path / "alpha.v3.txt"
+    mac.write_text(MAC_TEXT, encoding="utf-8")
+    assert runner.invoke(app, ["hla", "install-mac", "--from", str(mac)]).exit_code == 0
+    typings = validator("HLA-A*01:AB+HLA-A*02:01")
+    assert isinstance(typings, dict) and "A" in typings
+    with pytest.raises(ValueError, match="'ZZZ' is not in the MAC list"):
+        validator("HLA-A*01:ZZZ+HLA-A*02:01")
