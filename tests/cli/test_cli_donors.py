@@ -337,3 +337,20 @@ def _search(store: Path, imgt_dir: str, patient: str) -> SearchResult:
     nom = Nomenclature.load(imgt_dir)
     criteria = SearchCriteria(max_mismatches=4, limit=200)
     return DonorSearch(DonorStore.open(store), nom).search(patient_typing(nom, patient), criteria)
+
+
+def test_a_serology_typed_patient_is_searched(tmp_path: Path, common: list[str]) -> None:
+    source = tmp_path / "d.csv"
+    source.write_text(
+        "donor_id,A_1,A_2,B_1,B_2,DRB1_1,DRB1_2\n"
+        "1,A*02:01,A*24:02,B*07:02,B*08:01,DRB1*15:01,DRB1*04:01\n"
+        "2,A*01:01,A*24:02,B*07:02,B*08:01,DRB1*15:01,DRB1*04:01\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["donors", "import", str(source), *common]).exit_code == 0
+    args = ["donors", "search", "A2+A24^B7+B8^DR15+DR4", "--loci", "A,B,DRB1", "--mismatches", "1", "--json"]
+    result = runner.invoke(app, [*args, *common])
+    assert result.exit_code == 0, result.output
+    donors = {d["donor_id"]: d["mismatch_count"] for d in json.loads(result.output)["donors"]}
+    assert donors == {1: 0, 2: 1}
