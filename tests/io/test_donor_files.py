@@ -11,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.hla import MacDictionary, Nomenclature
+from engraft.hla.matching.typing_builder import typing_builder
 from engraft.hla.search.donor_import import FlaggedAllele, MissingLocus
 from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
+from engraft.hla.search.donor_typings import UnknownAlleles
 from engraft.hla.search.search_models import SearchCriteria
 from engraft.io.donor_files import (
     DonorFileError,
@@ -243,3 +245,18 @@ def nom(imgt_dir: Path) -> Nomenclature:
 @pytest.fixture(scope="module")
 def macs() -> MacDictionary:
     return MacDictionary.from_text(_MAC_TEXT, source="test")
+
+
+@given(st.integers(1, 9999), st.integers(1, 9999), st.sampled_from(["", "N", "L"]))
+def test_property_an_allele_name_is_kept_or_flagged_never_rejected(
+    nom: Nomenclature, first: int, second: int, suffix: str
+) -> None:
+    token = f"A*{first:02d}:{second:02d}{suffix}"
+    hla: dict[Locus, tuple[str | None, str | None]] = {Locus.A: (token, "A*01:01")}
+    flagged: list[FlaggedAllele] = []
+    UnknownAlleles(typing_builder(nom), None).flag(9, hla, flagged)
+    if nom.is_valid(token):
+        assert flagged == [] and hla[Locus.A] == (token, "A*01:01")
+    else:
+        assert hla[Locus.A] == ("A*NEW", "A*01:01")
+        assert [(f.donor_id, f.token, f.stored_as) for f in flagged] == [(9, token, "A*NEW")]
