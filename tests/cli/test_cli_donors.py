@@ -354,3 +354,14 @@ def test_a_serology_typed_patient_is_searched(tmp_path: Path, common: list[str])
     assert result.exit_code == 0, result.output
     donors = {d["donor_id"]: d["mismatch_count"] for d in json.loads(result.output)["donors"]}
     assert donors == {1: 0, 2: 1}
+
+
+def test_a_patient_with_a_new_allele_needs_no_mac_list(tmp_path: Path, common: list[str]) -> None:
+    source = tmp_path / "d.csv"
+    source.write_text(f"donor_id,gl\n1,{GL_DONOR}\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["donors", "import", str(source), *common]).exit_code == 0
+    patient = PATIENT.replace("HLA-A*01:01+", "HLA-A*01:NEW+")
+    result = runner.invoke(app, ["donors", "search", patient, "--mismatches", "1", "--json", *common])
+    assert result.exit_code == 0, result.output
+    assert [(d["donor_id"], d["mismatch_count"]) for d in json.loads(result.output)["donors"]] == [(1, 1)]

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.hla import HlaNomenclatureError, HlaReleaseError, MacDictionary, Nomenclature, Resolution, typed_position
+from engraft.hla.nomenclature.mac import is_mac_typing, mentions_mac
 
 
 def test_file_is_parsed_skipping_header(macs: MacDictionary, mac_file: Path) -> None:
@@ -100,3 +101,26 @@ def test_property_expansion_keeps_the_locus_and_the_typed_first_field_of_generic
         assert len(names) == len(items) and all(n.startswith(f"{locus}*") for n in names)
         generic = all(":" not in i for i in items)
         assert all(n.startswith(f"{locus}*{first}:") for n in names) or not generic
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        pytest.param("A*01:AB", True, id="mac"),
+        pytest.param("A*01:01/01:AB", True, id="mac-in-allele-string"),
+        pytest.param("A*01:AB+A*02:01^B*07:02+B*08:01", True, id="mac-in-gl-string"),
+        pytest.param("A*01:XX+A*02:01", False, id="xx-code"),
+        pytest.param("A*01:NEW+A*02:01", False, id="new-placeholder"),
+        pytest.param("A*01:NEW^B*07:NEWER", True, id="a-code-that-only-starts-like-new"),
+        pytest.param("A*01:XXA", True, id="a-code-that-only-starts-like-xx"),
+        pytest.param("A2+A24", False, id="serology"),
+    ],
+)
+def test_mentions_mac(text: str, mentions: bool) -> None:
+    assert mentions_mac(text) is mentions
+
+
+def test_new_is_no_mac_code(macs: MacDictionary) -> None:
+    assert not is_mac_typing("A*01:NEW")
+    with pytest.raises(HlaNomenclatureError, match="malformed MAC"):
+        macs.expand("A*01:NEW")

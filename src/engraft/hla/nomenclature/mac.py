@@ -27,7 +27,8 @@ from engraft.hla.nomenclature.errors import HlaNomenclatureError, HlaReleaseErro
 _CODE_RE = re.compile(r"^[A-Z]{2,}$")
 _MAC_TYPING_RE = re.compile(r"^(?:HLA-)?([A-Z][A-Z0-9]*)\*(\d{2,4}):([A-Z]{2,})$")
 _ITEM_RE = re.compile(r"^\d{2,4}(?::\d{2,4}){0,3}[NLSCAQ]?$")
-_MAC_ANYWHERE_RE = re.compile(r":(?!XX(?:$|/))[A-Z]{2,}")
+_MAC_ANYWHERE_RE = re.compile(r":(?!(?:XX|NEW)(?:$|[/+^|~]))[A-Z]{2,}")
+_NOT_MACS = frozenset({"XX", "NEW"})  # the XX code and the NEW placeholder look like MACs but are not
 _ITEM = r"\d{2,4}(?::\d{2,4}){0,3}[NLSCAQ]?"
 #: A well-formed code line (the fast path; anything else is a header, a blank line or an error).
 _LINE_RE = re.compile(rf"^\*?\t([A-Z]{{2,}})\t({_ITEM}(?:/{_ITEM})*)\s*$")
@@ -36,7 +37,8 @@ EXPECTED_MAC = "a multiple-allele code typing such as 'A*01:AB' (locus*first-fie
 
 
 def mentions_mac(token: str) -> bool:
-    """True if a MAC code appears anywhere in ``token`` (also inside an allele string), ``XX`` excluded.
+    """True if a MAC code appears anywhere in ``token`` (also in an allele string or a GL String), ``XX`` and
+    ``NEW`` excluded.
 
     Expansions of tokens without one do not depend on the MAC dictionary, so caches key them without it.
     """
@@ -44,9 +46,9 @@ def mentions_mac(token: str) -> bool:
 
 
 def is_mac_typing(token: str) -> bool:
-    """True if ``token`` has the shape of a MAC typing (``A*01:AB``), ``XX`` excluded."""
+    """True if ``token`` has the shape of a MAC typing (``A*01:AB``), ``XX`` and ``NEW`` excluded."""
     m = _MAC_TYPING_RE.match(token.strip())
-    return m is not None and m.group(3) != "XX"
+    return m is not None and m.group(3) not in _NOT_MACS
 
 
 class MacCodes(Mapping[str, tuple[str, ...]]):
@@ -116,7 +118,7 @@ class MacDictionary:
     def expand(self, token: str, *, release: str | None = None) -> tuple[str, ...]:
         """Allele names a MAC typing stands for (not yet checked against a release)."""
         m = _MAC_TYPING_RE.match(token.strip())
-        if m is None or m.group(3) == "XX":
+        if m is None or m.group(3) in _NOT_MACS:
             raise HlaNomenclatureError(token, EXPECTED_MAC, release=release, detail="malformed MAC typing")
         locus, first, code = m.groups()
         items = self.codes.get(code)
