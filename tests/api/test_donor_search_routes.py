@@ -176,3 +176,30 @@ def test_unusable_hf_set_is_503_saying_why(
         response = client.post("/api/donor-search", json={"patient": PATIENT})
     assert response.status_code == 503
     assert "IPD-IMGT/HLA 3.99.0, newer than the release in use" in response.json()["detail"]
+
+
+def test_mac_typings_use_the_configured_mac_list(
+    donor_store: Path,
+    imgt_dir: Path,
+    database_templates: DatabaseTemplates,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A patient typed with a MAC is searched with the MAC list; without one it is refused naming the command."""
+    monkeypatch.delenv("ENGRAFT_MAC_FILE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    mac = tmp_path / "alpha.v3.txt"
+    mac.write_text("LAST UPDATED: 12/04/26\n*\tCODE\tSUBTYPE\n\n\tAB\t01/02\n", encoding="utf-8")
+    patient = PATIENT.replace("HLA-A*01:01+", "HLA-A*01:AB+")
+    answers = {}
+    for name, mac_file in (("with", mac), ("without", None)):
+        registry = DonorRegistry(donor_store, imgt_dir=imgt_dir, mac_file=mac_file)
+        with database_templates.copy("sqlite") as url:
+            app = create_app(make_engine(url), donor_registry=registry)
+            with team_client(app) as test_client:
+                answers[name] = test_client.post("/api/donor-search", json={"patient": patient, "max_mismatches": 1})
+    assert answers["with"].status_code == 200, answers["with"].text
+    assert answers["with"].json()["donors"]
+    refused = answers["without"]
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    assert "engraft hla install-mac" in refused.json()["detail"]

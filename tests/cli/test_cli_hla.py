@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from engraft.cli import app
 from engraft.hla.nomenclature.release_files import REQUIRED_FILES
 from engraft.registry.typing_validation import hla_typing_validator
+from tests.io.http_directory import serve_directory
+from tests.io.test_mac_list import MAC_TEXT
 
 runner = CliRunner()
 
@@ -104,3 +106,53 @@ def test_demo_without_a_release_loads_no_typings_and_says_how_to_install_one(cac
     finally:
         engine.dispose()
     assert donors[0] >= 1 and donors[1] == 0  # donors stored, no typing stored unchecked
+
+
+def test_install_mac_downloads_from_a_server_and_status_names_it(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imgt_dir: Path
+) -> None:
+    monkeypatch.delenv("ENGRAFT_MAC_FILE", raising=False)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "alpha.v3.txt").write_text(MAC_TEXT, encoding="utf-8")
+    with serve_directory(site) as base:
+        installed = runner.invoke(app, ["hla", "install-mac", "--url", f"{base}/alpha.v3.txt"])
+        missing = runner.invoke(app, ["hla", "install-mac", "--url", f"{base}/none.zip"])
+    assert installed.exit_code == 0, installed.output
+    assert "installed the MAC list (3 codes)" in _said(installed)
+    assert missing.exit_code == 1 and isinstance(missing.exception, SystemExit)
+    said = _said(missing)
+    assert "error: download of the MAC list from" in said and "HTTP Error 404" in said
+    assert "Traceback" not in missing.output and len(missing.output.strip().splitlines()) == 1
+    monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
+    status = runner.invoke(app, ["hla", "status"])
+    assert status.exit_code == 0, status.output
+    assert "MAC list: from the cache" in _said(status)
+
+
+def test_install_mac_from_a_file_that_is_no_mac_list_fails_in_one_line(cache: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html>no codes here</html>\n", encoding="utf-8")
+    result = runner.invoke(app, ["hla", "install-mac", "--from", str(page)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "holds no MAC code lines" in _said(result) and "Traceback" not in result.output
+    status = runner.invoke(app, ["hla", "status"])
+    assert "MAC list: none (run `engraft hla install-mac`" in _said(status)
+
+
+def test_registry_typings_with_a_mac_or_serology_after_install_mac(
+    cache: Path, tmp_path: Path, imgt_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENGRAFT_MAC_FILE", raising=False)
+    monkeypatch.setenv("ENGRAFT_IMGT_DIR", str(imgt_dir))
+    validator, _ = hla_typing_validator()
+    validator("HLA-A2+HLA-A24^B7+B8^DR15+DR4")  # an old serology-typed record
+    with pytest.raises(ValueError, match="engraft hla install-mac"):
+        validator("HLA-A*01:AB+HLA-A*02:01")
+    mac = tmp_path / "alpha.v3.txt"
+    mac.write_text(MAC_TEXT, encoding="utf-8")
+    assert runner.invoke(app, ["hla", "install-mac", "--from", str(mac)]).exit_code == 0
+    typings = validator("HLA-A*01:AB+HLA-A*02:01")
+    assert isinstance(typings, dict) and "A" in typings
+    with pytest.raises(ValueError, match="'ZZZ' is not in the MAC list"):
+        validator("HLA-A*01:ZZZ+HLA-A*02:01")

@@ -146,3 +146,24 @@ def test_without_release_or_registry_the_page_explains(bare_app: FastAPI) -> Non
         assert "Donor search is not set up on this server" in page.text and "ENGRAFT_IMGT_DIR" in page.text
         posted = client.post("/donor-search", data={"csrf_token": client.csrf_token, "gl": PATIENT}, headers=HTML)
         assert posted.status_code == 200 and "not set up" in posted.text
+
+
+def test_a_mac_typed_patient_is_searched_with_the_configured_mac_list(
+    imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("donor-search-mac")
+    nom = Nomenclature.load(imgt_dir)
+    store = DonorStore.create(folder / "store", release=nom.release)
+    generate_registry(store, nom, demo_hf_set(nom), GeneratorConfig(n_donors=500, seed=5))
+    mac = folder / "alpha.v3.txt"
+    mac.write_text("LAST UPDATED: 12/04/26\n*\tCODE\tSUBTYPE\n\n\tAB\t01/02\n", encoding="utf-8")
+    app = _app(folder / "engraft.db", DonorRegistry(folder / "store", imgt_dir=imgt_dir, mac_file=mac))
+    for make in _clients(app):
+        client = make(Role.SEARCH_COORDINATOR)
+        data = {"csrf_token": client.csrf_token, "typing_mode": "gl", "max_mismatches": "2", "limit": "5"}
+        by_mac = client.post(
+            "/donor-search", data={**data, "gl": PATIENT.replace("A*01:01+", "A*01:AB+")}, headers=HTML
+        )
+        plain = client.post("/donor-search", data={**data, "gl": PATIENT}, headers=HTML)
+        assert by_mac.status_code == plain.status_code == 200, by_mac.text[-2000:]
+        assert "Ranked donors" in by_mac.text

@@ -1,7 +1,10 @@
 """``POST /api/donor-search``: ranked unrelated donors and cord units from the donor registry store.
 
 The store (memory-mapped columns, see :mod:`engraft.hla.search.donor_store`) and the IPD-IMGT/HLA release
-are opened once per process. Without either, the route answers 503 saying what is missing.
+are opened once per process. Without either, the route answers 503 saying what is missing. MAC typings
+(``A*01:AB``, of the patient and of the donors) are expanded with the configured NMDP MAC list
+(:mod:`engraft.config.mac_list`: ``ENGRAFT_MAC_FILE`` or ``engraft hla install-mac``); without one they
+are refused with a message naming the command.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from engraft.api.donor_search_schemas import DonorSearchResult
 from engraft.api.errors import echo
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
 from engraft.api.request_body import JsonBodyRoute, RequestProblem
+from engraft.config.mac_list import MAC_INSTALL_HINT, load_mac_dictionary
 from engraft.hla.nomenclature.errors import HlaError, HlaReleaseError
+from engraft.hla.nomenclature.mac import mentions_mac
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.set_selection import FrequencySetCatalogue
@@ -137,8 +142,10 @@ class DonorRegistry:
         *,
         imgt_dir: Path | None = None,
         haplotype_frequencies: HfSetFactory | None = None,
+        mac_file: Path | None = None,
     ) -> None:
         self.store_path = store_path or default_donor_store_path()
+        self.mac_file = mac_file
         self.imgt_dir = imgt_dir
         self.haplotype_frequencies = haplotype_frequencies
         self._search: DonorSearch | None = None
@@ -157,7 +164,12 @@ class DonorRegistry:
                         f"no donor registry at {self.store_path}: run `engraft donors generate` or "
                         "`engraft donors import`, or `engraft serve --demo`",
                     )
-                self._search = DonorSearch(DonorStore.open(self.store_path), nom, hf=self._frequencies(nom))
+                try:
+                    mac = load_mac_dictionary(self.mac_file)
+                except HlaReleaseError as exc:
+                    raise RequestProblem(503, f"donor search cannot read the MAC list: {exc}") from exc
+                store = DonorStore.open(self.store_path)
+                self._search = DonorSearch(store, nom, hf=self._frequencies(nom), mac=mac)
             return self._search
 
     def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | FrequencySetCatalogue | None:
@@ -175,8 +187,12 @@ def donor_search(request: Request, body: DonorSearchRequest) -> DonorSearchResul
     """Ranked donors with per-locus match detail, GvH/HvG direction, DPB1 TCE and the rank reason."""
     registry: DonorRegistry = request.app.state.donor_registry
     engine = registry.search_engine()
+    if engine.mac is None and mentions_mac(body.patient):
+        hint = f"a multiple-allele code needs the NMDP MAC list, and none is configured: {MAC_INSTALL_HINT}"
+        fault = FieldProblem(field="patient", value=echo(body.patient), expected=hint, message=hint)
+        raise RequestProblem(422, f"patient: {hint}", [fault], kind=RULE_VIOLATION)
     try:
-        typing = patient_typing(engine.nom, body.patient)
+        typing = patient_typing(engine.nom, body.patient, mac=engine.mac)
         result = engine.search(typing, body.criteria())
     except (HlaError, ValueError) as exc:
         fault = FieldProblem(field="patient", value=echo(body.patient), expected=str(exc), message=str(exc))

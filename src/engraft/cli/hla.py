@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
 
 from engraft.cli.common import console, err_console
+from engraft.config.mac_list import MAC_ENV_VAR, MAC_INSTALL_HINT, configured_mac_list
 from engraft.hla.nomenclature.errors import HlaReleaseError
 from engraft.hla.nomenclature.release_files import ReleaseFiles
 from engraft.io.imgt_release import (
@@ -25,9 +26,11 @@ from engraft.io.imgt_release import (
     install_release_from,
     installed_releases,
 )
+from engraft.io.mac_list import NMDP_MAC_URL, InstalledMacList, download_mac_list, install_mac_list_from
 
 hla_app = typer.Typer(
-    help="IPD-IMGT/HLA release: install one into the cache, show which one is configured.", no_args_is_help=True
+    help="IPD-IMGT/HLA release and NMDP MAC list: install them into the cache, show which are configured.",
+    no_args_is_help=True,
 )
 
 
@@ -87,6 +90,7 @@ def install(
 def status() -> None:
     """Show which release is configured and where it comes from (exit status 1 when none is)."""
     cache = default_cache_dir()
+    _mac_status()
     installed = installed_releases(cache)
     console.print(f"installed in {cache}: {', '.join(installed) if installed else 'none'}", soft_wrap=True)
     try:
@@ -97,3 +101,59 @@ def status() -> None:
         f"{ENV_VAR}={configured.files.root}" if configured.source == ENV_VAR else f"the cache, {configured.files.root}"
     )
     console.print(f"configured release: IPD-IMGT/HLA {configured.files.release} (from {where})", soft_wrap=True)
+
+
+@hla_app.command("install-mac")
+def install_mac(
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="copy this local alpha.v3.txt (or the NMDP alpha.v3.zip) instead of downloading"),
+    ] = None,
+    url: Annotated[str, typer.Option(help="where to download the list from (zip or text)")] = NMDP_MAC_URL,
+) -> None:
+    """Install the NMDP multiple-allele code list (A*01:AB) into the cache (~/.cache/engraft/nmdp-mac/).
+
+    The list is read as a MAC list before it replaces the installed one; donor import and search, and
+    the API's donor search, then expand MAC typings with it.
+    """
+    installed: InstalledMacList
+    try:
+        if source is not None:
+            installed = install_mac_list_from(source)
+        else:
+            with _byte_progress(f"downloading the MAC list from {url}") as progress:
+                installed = download_mac_list(url, progress=progress)
+    except HlaReleaseError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"installed the MAC list ({installed.codes:,} codes) from {installed.source} in {installed.path}",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
+    if os.environ.get(MAC_ENV_VAR):
+        console.print(f"note: {MAC_ENV_VAR} is set and takes precedence over the cache")
+
+
+@contextmanager
+def _byte_progress(label: str) -> Iterator[Callable[[int, int | None], None]]:
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(escape(label), total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _mac_status() -> None:
+    try:
+        configured = configured_mac_list()
+    except HlaReleaseError as exc:
+        raise _fail(exc) from exc
+    if configured is None:
+        console.print(f"MAC list: none ({MAC_INSTALL_HINT})", soft_wrap=True, highlight=False, markup=False)
+        return
+    where = f"{MAC_ENV_VAR}={configured.path}" if configured.source == MAC_ENV_VAR else f"the cache, {configured.path}"
+    console.print(f"MAC list: from {where}", soft_wrap=True, highlight=False, markup=False)

@@ -12,6 +12,11 @@ Operators, from loosest to tightest binding:
 ``str(parse_gl_string(s)) == s`` for every valid ``s``. Tokens are checked for syntax only (allele,
 2/3-field, XX, MAC, G or P group, with optional ``HLA-`` prefix); checking them against a release is
 :meth:`engraft.hla.nomenclature.tables.Nomenclature.expand`'s job.
+
+Two token kinds that old registry records and WMDA messages carry are accepted beside allele names,
+although the GL String specification has no place for them: a serological antigen (``A2``, ``Cw3``,
+``DR15``: typings made before DNA typing, expanded through ``rel_dna_ser``) and the ``NEW`` placeholder
+of an allele not yet named (``A*NEW`` or ``A*01:NEW``; WMDA nomenclature guideline, Bochtler 2013).
 """
 
 from __future__ import annotations
@@ -21,9 +26,16 @@ from dataclasses import dataclass
 
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 
-_TOKEN_RE = re.compile(r"^(?:HLA-)?[A-Z][A-Z0-9]*\*\d{2,4}(?::(?:\d{2,4}|[A-Z]{2,})){0,3}[NLSCAQGP]?$")
+_TOKEN_RE = re.compile(
+    r"^(?:HLA-)?(?:"
+    r"[A-Z][A-Z0-9]*\*\d{2,4}(?::(?:\d{2,4}|[A-Z]{2,})){0,3}[NLSCAQGP]?"  # allele, group, XX, MAC, A*01:NEW
+    r"|[A-Z][A-Z0-9]*\*NEW"  # an allele not yet named
+    r"|(?:A|B|Cw|C|DR|DQ|DPw|DP)\d{1,4}"  # serological antigen
+    r")$"
+)
 _ALLOWED_RE = re.compile(r"^[A-Za-z0-9*:\-/~+|^]+$")
 
+EXPECTED_TOKEN = "an allele token such as 'HLA-A*01:01', 'A*01:01:01G', 'A*01:AB', 'A*NEW' or an antigen such as 'A2'"
 EXPECTED_GL = (
     "a GL String of allele names joined by '/', '~', '+', '|' and '^', e.g. 'HLA-A*01:01/HLA-A*01:02+HLA-A*24:02'"
 )
@@ -121,7 +133,7 @@ def parse_gl_string(text: str) -> GlString:
                         if not _TOKEN_RE.match(token):
                             raise HlaNomenclatureError(
                                 token,
-                                "an allele token such as 'HLA-A*01:01', 'A*01:01:01G' or 'A*01:AB'",
+                                EXPECTED_TOKEN,
                                 detail=f"malformed token at character {p4} of GL String {text!r}",
                             )
                         alleles.append(token)

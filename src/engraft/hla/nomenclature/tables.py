@@ -19,7 +19,16 @@ allele_string ``A*01:01/01:02``        union; later items inherit the missing le
 mac           ``A*01:AB``              NMDP multiple-allele code (:mod:`engraft.hla.nomenclature.mac`)
 xx_code       ``A*01:XX``              every allele of the first-field family
 serology      ``A2``, ``Cw3``          alleles assigned a matching serology in ``rel_dna_ser.txt``
+new           ``A*NEW``, ``A*01:NEW``  an allele not yet named: the locus's placeholder (below)
 ============  =======================  =============================================================
+
+``NEW`` (WMDA nomenclature guideline, Bochtler et al. 2013, BMT 48:1387) marks an allele found by
+sequencing but not yet named. The guideline says it is always treated as a mismatch; Atlas refuses it
+(issue #876). Here every locus of the release has one placeholder allele ``<locus>*NEW``, appended
+after the release's own alleles (codes ``>= release_allele_count``), in a G and a P group of its own
+and with no serology, DPB1 TCE group or haplotype frequency: it never matches a named allele at any
+level, and a typing holding it is searchable. Two ``NEW`` alleles are different alleles as far as
+anyone knows, so a matcher must not call ``NEW`` against ``NEW`` a match (:meth:`Nomenclature.is_new`).
 
 The tables are built from :class:`~engraft.hla.nomenclature.release_files.ReleaseTables` (the rows
 already read); :meth:`Nomenclature.from_release` reads them from a release directory and
@@ -42,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from engraft.hla.nomenclature.allele_name import parse_allele_name, try_parse_allele_name
+from engraft.hla.nomenclature.allele_name import AlleleName, parse_allele_name, try_parse_allele_name
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.mac import MacDictionary, is_mac_typing, mentions_mac
 from engraft.hla.nomenclature.release_files import ReleaseFiles, ReleaseTables, open_release_dir, read_release_tables
@@ -65,6 +74,8 @@ _EXPECTED_TOKEN = (
 )
 _XX_RE = re.compile(r"^([A-Z][A-Z0-9]*)\*(\d{2,4}):XX$")
 _GROUP_RE = re.compile(r"^([A-Z][A-Z0-9]*)\*\d{2,4}(?::\d{2,4}){1,2}([GP])$")
+_NEW_RE = re.compile(r"^([A-Z][A-Z0-9]*)\*(?:\d{2,4}:)?NEW$")
+NEW_FIELD = "NEW"
 _CACHE_LIMIT = 500_000
 
 
@@ -77,6 +88,7 @@ class Resolution(StrEnum):
     MAC = "mac"
     XX_CODE = "xx_code"
     SEROLOGY = "serology"
+    NEW = "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +114,15 @@ class Nomenclature:
         self.release = tables.release
         self.root = tables.root
         self.serology_source: SerologySource = serology_source
-        names = tables.allele_names
+        parsed = [parse_allele_name(a) for a in tables.allele_names]
+        #: Alleles of the release itself; the ``NEW`` placeholders follow them.
+        self.release_allele_count = len(parsed)
+        placeholders = [AlleleName(locus, (NEW_FIELD,)) for locus in sorted({p.locus for p in parsed})]
+        parsed.extend(placeholders)
+        names = (*tables.allele_names, *(p.name for p in placeholders))
         self.allele_names: tuple[str, ...] = names
         self._index: dict[str, int] = {n: i for i, n in enumerate(names)}
         n = len(names)
-        parsed = [parse_allele_name(a) for a in names]
         self.locus_of: tuple[str, ...] = tuple(p.locus for p in parsed)
         self.is_null: npt.NDArray[np.bool_] = np.array([p.is_null for p in parsed], dtype=bool)
         self._prefix: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
@@ -237,6 +253,17 @@ class Nomenclature:
             raise self._error(original, f"deleted allele {token} resolves to no current allele")
         return None
 
+    def new_placeholder(self, locus: str) -> int:
+        """Code of the ``<locus>*NEW`` placeholder; :class:`HlaNomenclatureError` for a locus the release lacks."""
+        code = self._index.get(f"{locus}*{NEW_FIELD}")
+        if code is None:
+            raise self._error(f"{locus}*{NEW_FIELD}", f"locus {locus} has no alleles in this release")
+        return code
+
+    def is_new(self, code: int) -> bool:
+        """True for a ``NEW`` placeholder (an allele not yet named), never equal to another allele."""
+        return code >= self.release_allele_count
+
     def resolve(self, name: str) -> str:
         """Current name of a (possibly renamed) full allele name."""
         return self.allele_names[self.allele_code(name)]
@@ -264,6 +291,8 @@ class Nomenclature:
             if not codes:
                 raise self._error(token, f"antigen {skey} has no assigned allele in rel_dna_ser")
             return Expansion(token, locus, Resolution.SEROLOGY, tuple(codes), skey)
+        if m := _NEW_RE.match(t):
+            return Expansion(token, m.group(1), Resolution.NEW, (self.new_placeholder(m.group(1)),))
         if "/" in t:
             return self._expand_allele_string(token, t, mac)
         if m := _XX_RE.match(t):
@@ -354,6 +383,8 @@ class Nomenclature:
         the first field is the proxy, and for HLA-C a first field above 10 is always the antigen. An
         allele with serology ``0`` (null or questionable expression) has no antigen.
         """
+        if self.is_new(code):
+            return ()
         locus = self.locus_of[code]
         first = self.allele_names[code].split("*")[1].split(":")[0]
         if locus == "C" and int(first) > 10:

@@ -20,11 +20,21 @@ CSV / JSON format (ours): one row/object per donor with ``donor_id`` (integer), 
 ... ``DPB1_2`` columns (JSON also accepts ``hla: {"A": ["A*01:01", "A*02:01"]}``). The spellings each
 coded field accepts are the synonym tables of :mod:`engraft.hla.search.donor_fields`.
 
-A donor is rejected, reported and not stored when a typing is invalid (:class:`InvalidTyping`: donor
-id, locus, token, reason) or a field holds a value it does not accept (:class:`InvalidValue`: donor id,
-field, value, what the field accepts; every such field of the donor is reported); the rest of the file
-is imported, as Atlas does. Imports run in chunks with a ``progress(done, total)`` callback, so library
-code never prints.
+Typings old registry records hold are imported as they are: serological antigens (``A2``, Atlas
+``ser`` fields), XX codes, MACs (with a MAC list), ``NEW`` placeholders (``A*NEW``).
+
+An allele name the release does not know (a newer allele, a deleted one without successor, a typo in
+the fields) does not cost the donor: the position is stored as the locus's ``NEW`` placeholder (a
+mismatch against every named allele, WMDA's rule for ``NEW``; inside an allele list the other items
+keep the position searchable) and reported as a :class:`FlaggedAllele` (donor id, locus, token as
+written, what was stored). A donor without a typing at a required locus (A, B, DRB1, as Atlas) is not
+stored; it is counted and listed in :attr:`ImportReport.missing_required`.
+
+A donor is rejected, reported and not stored when a typing is otherwise invalid (:class:`InvalidTyping`:
+donor id, locus, token, reason: a malformed token, a wrong locus, an unknown MAC or antigen) or a field
+holds a value it does not accept (:class:`InvalidValue`: donor id, field, value, what the field accepts;
+every such field of the donor is reported); the rest of the file is imported, as Atlas does. Imports
+run in chunks with a ``progress(done, total)`` callback, so library code never prints.
 """
 
 from __future__ import annotations
@@ -36,12 +46,12 @@ from typing import TypeVar
 
 import numpy as np
 
-from engraft.hla.matching.typing_builder import typings_from_gl
+from engraft.hla.matching.typing_builder import typing_builder, typings_from_gl
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.serology import LOCUS_TO_SEROLOGY_PREFIX
 from engraft.hla.nomenclature.tables import Nomenclature
-from engraft.hla.search.donor_batch import DonorBatch, InvalidTyping, LocusColumn, validate_batch
+from engraft.hla.search.donor_batch import REQUIRED_LOCI, DonorBatch, InvalidTyping, LocusColumn, validate_batch
 from engraft.hla.search.donor_fields import (
     ABO_SYNONYMS,
     ATLAS_CHANGE_TYPES,
@@ -58,9 +68,10 @@ from engraft.hla.search.donor_fields import (
     read_donor_id,
 )
 from engraft.hla.search.donor_store import DonorStore, Progress
+from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles, gl_pairs, stored_locus
 from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
-from engraft.vocabulary.hla import STORED_LOCI, Locus, parse_locus
+from engraft.vocabulary.hla import STORED_LOCI, Locus
 
 DEFAULT_CHUNK = 100_000
 T = TypeVar("T")
@@ -68,7 +79,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """Outcome of one import: counts, every rejected typing and every rejected field value."""
+    """Outcome of one import: counts, rejected typings and values, flagged alleles, donors missing a locus."""
 
     read: int
     stored: int
@@ -76,12 +87,23 @@ class ImportReport:
     removed: int
     invalid: tuple[InvalidTyping, ...]
     invalid_values: tuple[InvalidValue, ...] = ()
+    flagged: tuple[FlaggedAllele, ...] = ()
+    missing_required: tuple[MissingLocus, ...] = ()
 
     @property
     def rejected_donors(self) -> int:
         """Donors not stored (a record whose id could not be read counts once per record)."""
-        ids = [t.donor_id for t in self.invalid] + [v.donor_id for v in self.invalid_values]
+        ids = (
+            [t.donor_id for t in self.invalid]
+            + [v.donor_id for v in self.invalid_values]
+            + [m.donor_id for m in self.missing_required]
+        )
         return len({i for i in ids if i >= 0}) + sum(1 for i in ids if i < 0)
+
+    @property
+    def flagged_donors(self) -> int:
+        """Donors stored with at least one allele the release does not know."""
+        return len({f.donor_id for f in self.flagged})
 
 
 @dataclass(slots=True)
@@ -157,9 +179,21 @@ def import_records(
     """Validate and upsert donor records chunk by chunk (records that failed to parse arrive rejected)."""
     invalid: list[InvalidTyping] = []
     invalid_values: list[InvalidValue] = []
+    flagged: list[FlaggedAllele] = []
+    missing: list[MissingLocus] = []
+    unknown = UnknownAlleles(typing_builder(nom), mac)
     read = stored = replaced = 0
     for chunk in _chunks(rows, chunk_size):
-        good = [r for r in chunk if isinstance(r, DonorRecord)]
+        good = []
+        for r in chunk:
+            if not isinstance(r, DonorRecord):
+                continue
+            unknown.flag(r.donor_id, r.hla, flagged)
+            absent = tuple(locus for locus in REQUIRED_LOCI if not any((r.hla or {}).get(locus, (None, None))))
+            if absent:
+                missing.append(MissingLocus(r.donor_id, absent))
+            else:
+                good.append(r)
         for rejected in (r for r in chunk if isinstance(r, RejectedRecord)):
             invalid.extend(p for p in rejected.problems if isinstance(p, InvalidTyping))
             invalid_values.extend(p for p in rejected.problems if isinstance(p, InvalidValue))
@@ -174,7 +208,9 @@ def import_records(
         if progress is not None:
             progress(read, total if total is not None else read)
     removed = store.remove(np.fromiter(deletions, dtype=np.int64))
-    return ImportReport(read, stored, replaced, removed, tuple(invalid), tuple(invalid_values))
+    return ImportReport(
+        read, stored, replaced, removed, tuple(invalid), tuple(invalid_values), tuple(flagged), tuple(missing)
+    )
 
 
 def _text(value: object) -> str:
@@ -229,14 +265,18 @@ def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = 
         try:
             typings = typings_from_gl(nom, gl, mac=mac)
         except HlaNomenclatureError as exc:
-            problems.append(InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc)))
+            pairs = gl_pairs(gl)  # tokens by locus as written: unknown alleles are flagged on import
+            if pairs is None:
+                problems.append(InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc)))
+            else:
+                hla.update(pairs)
             typings = {}
         for name, t in typings.items():
-            if (locus := _stored_locus(name)) is not None:  # other loci (DRB3, DQA1 ...) are not stored
+            if (locus := stored_locus(name)) is not None:  # other loci (DRB3, DQA1 ...) are not stored
                 hla[locus] = (t.positions[0].token, t.positions[1].token)
     elif isinstance(nested, Mapping):
         for name, pair in nested.items():
-            if isinstance(pair, list | tuple) and pair and (locus := _stored_locus(str(name))) is not None:
+            if isinstance(pair, list | tuple) and pair and (locus := stored_locus(str(name))) is not None:
                 second = pair[1] if len(pair) > 1 else None
                 hla[locus] = (_text(pair[0]) or None, _text(second) or None)
     else:
@@ -344,11 +384,3 @@ def import_atlas_donors(
         progress=progress,
         mac=mac,
     )
-
-
-def _stored_locus(name: str) -> Locus | None:
-    try:
-        locus = parse_locus(name)
-    except ValueError:
-        return None
-    return locus if locus in STORED_LOCI else None

@@ -173,7 +173,7 @@ async def run_donor_search(
         return _page(request, values, engine=engine, errors=errors, status_code=422)
     criteria = search.criteria()
     try:
-        result = engine.search(patient_typing(engine.nom, search.patient), criteria)
+        result = engine.search(patient_typing(engine.nom, search.patient, mac=engine.mac), criteria)
     except (HlaError, ValueError) as exc:
         return _page(request, values, engine=engine, errors={"typing": [str(exc)]}, status_code=422)
     view = search_view(
