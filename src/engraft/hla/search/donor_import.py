@@ -232,8 +232,8 @@ def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = 
             problems.append(InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc)))
             typings = {}
         for name, t in typings.items():
-            if (locus := _stored_locus(name)) is not None:  # other loci (DRB3, DQA1 ...) are not stored
-                hla[locus] = (t.positions[0].token, t.positions[1].token)
+            if (locus := _stored_locus(name)) is not None:
+                hla[locus] = t.stored_pair()  # a '|' genotype list is kept whole
     elif isinstance(nested, Mapping):
         for name, pair in nested.items():
             if isinstance(pair, list | tuple) and pair and (locus := _stored_locus(str(name))) is not None:

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from engraft.hla.matching.grades import MatchGrade
 from engraft.hla.matching.locus_match import LocusMatch, MatchOptions, match_locus
 from engraft.hla.matching.locus_typing import LocusTyping
+from engraft.hla.matching.match_counts import locus_count, match_counts
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
@@ -52,7 +53,7 @@ from engraft.hla.search.search_index import LocusIndex, capped, scan_rows
 from engraft.hla.search.search_models import DonorMatch, SearchCriteria, SearchResult
 from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
 from engraft.vocabulary import DonorKind
-from engraft.vocabulary.hla import MATCH_LOCI, STORED_LOCI, Locus
+from engraft.vocabulary.hla import MATCH_LOCI, REPORTED_LOCI, STORED_LOCI, Locus
 
 __all__ = ["DonorMatch", "DonorSearch", "SearchCriteria", "SearchResult", "patient_typing"]
 
@@ -161,7 +162,9 @@ class DonorSearch:
         keys = sort_keys(inputs, ropts)
         order = rank_order(inputs, ropts)[: criteria.limit]
         donors = [
-            self._donor(criteria, cand, scores, dpb1, inputs, ropts, int(i), r, tuple(float(k[i]) for k in keys))
+            self._donor(
+                patient, opts, criteria, cand, scores, dpb1, inputs, ropts, int(i), r, tuple(float(k[i]) for k in keys)
+            )
             for r, i in enumerate(order.tolist())
         ]
         if criteria.predict_top and self.predictor is not None:
@@ -217,9 +220,9 @@ class DonorSearch:
             counts[0].astype(np.int16),
             counts[1].astype(np.int16),
             np.full(index.size, _UNGRADED, np.int16),
-            (~index.single_p).astype(np.int16),
+            (~index.single_p | patient.is_genotype_list).astype(np.int16),
         )
-        patient_needs = any(p.is_serology or p.is_null for p in patient.positions)
+        patient_needs = patient.is_genotype_list or any(p.is_serology or p.is_null for p in patient.positions)
         used = np.unique(codes)
         if not patient_needs:
             used = used[index.needs_exact[used]]
@@ -273,8 +276,10 @@ class DonorSearch:
         pot = np.zeros(n, np.int16)
         gvh = np.zeros(n, np.int16)
         grade = np.zeros(n, np.int16)
+        untyped = np.zeros(n, np.int16)
         for locus, s in scores.items():
             codes = cand[hla_column(locus)]
+            untyped += codes == 0
             mm += s.mismatches[codes]
             pot += s.potential[codes]
             gvh += s.gvh[codes]
@@ -298,10 +303,13 @@ class DonorSearch:
             abo=cand["abo"].astype(np.uint8),
             tnc=cand["tnc"].astype(np.float32),
             cd34=cand["cd34"].astype(np.float32),
+            untyped_loci=untyped,
         )
 
     def _donor(
         self,
+        patient: Mapping[str, LocusTyping],
+        opts: MatchOptions,
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
@@ -325,9 +333,23 @@ class DonorSearch:
             if s.potential[e]:
                 potential.append(locus)
         dp = dpb1.get(int(cand[hla_column(Locus.DPB1)][i]))
+        reported = self._reported_loci(patient, cand, i, opts)
+        every = {**loci, **reported}
+        if dp is not None:
+            every[Locus.DPB1] = dp.match
+        donor_typed = [locus for locus in STORED_LOCI if int(cand[hla_column(locus)][i]) != 0]
+        counted = (*criteria.loci, Locus.DPB1)
+        locus_counts = {
+            locus: locus_count(
+                locus, every.get(locus), patient_typed=locus in patient, donor_typed=locus in donor_typed
+            )
+            for locus in STORED_LOCI
+        }
+        patient_typed = [locus for locus in STORED_LOCI if locus in patient]
+        counts = match_counts(criteria.loci, every, patient_typed=patient_typed, donor_typed=donor_typed)
+        counts_12 = match_counts(counted, every, patient_typed=patient_typed, donor_typed=donor_typed)
         age = int(inputs.age[i])
         mm = int(inputs.mismatches[i])
-        total = 2 * len(criteria.loci)
         registries = self.store.registries
         reg = int(cand["registry"][i])
         return DonorMatch(
@@ -340,15 +362,38 @@ class DonorSearch:
             cmv=CMV.value(int(cand["cmv"][i])),
             abo=ABO.value(int(cand["abo"][i])),
             mismatch_count=mm,
-            match_label=f"{total - mm}/{total}",
+            match_label=counts.label,
             potential_loci=tuple(potential),
             loci=loci,
             untyped_loci=tuple(untyped),
             dpb1=dp.match if dp else None,
             dpb1_tce=dp.tce if dp else None,
             reason=rank_reason(inputs, ropts, i, len(criteria.loci)),
+            counts=counts,
+            counts_with_dpb1=counts_12,
+            locus_counts=locus_counts,
+            reported_loci=reported,
             rank_key=rank_key,
         )
+
+    def _reported_loci(
+        self,
+        patient: Mapping[str, LocusTyping],
+        cand: Mapping[str, npt.NDArray[np.generic]],
+        i: int,
+        opts: MatchOptions,
+    ) -> dict[Locus, LocusMatch]:
+        """DRB3/4/5 and DQA1 where both sides are typed: matched and reported, never counted or filtered."""
+        out: dict[Locus, LocusMatch] = {}
+        for locus in REPORTED_LOCI:
+            p = patient.get(locus)
+            e = int(cand[hla_column(locus)][i])
+            if p is None or e == 0:
+                continue
+            donor = self.index(locus).typings[e]
+            if donor is not None:
+                out[locus] = match_locus(p, donor, opts)
+        return out
 
     def _predict(
         self,
