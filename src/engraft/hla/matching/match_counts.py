@@ -18,10 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from engraft.hla.matching.grades import MatchConfidence
 from engraft.hla.matching.locus_match import LocusMatch
 from engraft.vocabulary.hla import Locus
+from engraft.vocabulary.phrases import Phrase
+
+#: The count labels with words (phrases, so that the pages can translate them); a plain "9/10" has none.
+FULL_COUNT_POTENTIAL: Final = Phrase("{matched}/{total} ({potential} potential)")
+TYPED_COUNT: Final = Phrase("{matched}/{typed} typed ({loci} untyped)")
+TYPED_COUNT_POTENTIAL: Final = Phrase("{matched}/{typed} typed ({loci} untyped; {potential} potential)")
 
 
 class LocusStatus(StrEnum):
@@ -100,15 +107,14 @@ def _label(counts: list[LocusCount], total: int) -> str:
     typed = sum(c.typed for c in counts)
     matched = sum(c.matched for c in counts)
     potential = sum(c.potential for c in counts)
-    notes: list[str] = []
     if typed == total:
-        text = f"{matched}/{total}"
-    else:
-        text = f"{matched}/{typed} typed"
-        notes.append(f"{', '.join(c.locus.value for c in counts if c.untyped)} untyped")
+        if potential:
+            return FULL_COUNT_POTENTIAL(matched=matched, total=total, potential=potential)
+        return f"{matched}/{total}"
+    loci = ", ".join(c.locus.value for c in counts if c.untyped)
     if potential:
-        notes.append(f"{potential} potential")
-    return f"{text} ({'; '.join(notes)})" if notes else text
+        return TYPED_COUNT_POTENTIAL(matched=matched, typed=typed, loci=loci, potential=potential)
+    return TYPED_COUNT(matched=matched, typed=typed, loci=loci)
 
 
 def match_counts(
