@@ -154,15 +154,18 @@ def _position_match(
     and a mismatch at it is an antigen mismatch.
     """
     raw_p, raw_d = patient.positions[i], donor.positions[j]
-    grade = grade_positions(raw_p, raw_d)
     mtype = mismatch_type(pe[i], de[j], patient.locus)
-    confidence = position_confidence(pe[i], de[j])
     if mtype is not None and (raw_p.is_null or raw_d.is_null):
-        grade = MatchGrade.EXPRESSING_VS_NULL if raw_p.is_null != raw_d.is_null else grade
         mtype = MismatchType.ANTIGEN
-    elif mtype is not None:
-        grade = MatchGrade.MISMATCH
-    return PositionMatch(raw_p.token, raw_d.token, grade, mtype, confidence)
+    grade = _reported_grade(raw_p, raw_d, mtype is None)
+    return PositionMatch(raw_p.token, raw_d.token, grade, mtype, position_confidence(pe[i], de[j]))
+
+
+def _reported_grade(raw_p: TypedPosition, raw_d: TypedPosition, counted_match: bool) -> MatchGrade:
+    """Grade of the positions as typed; a counted mismatch between expressed positions is a mismatch."""
+    if counted_match or raw_p.is_null or raw_d.is_null:
+        return grade_positions(raw_p, raw_d)
+    return MatchGrade.MISMATCH
 
 
 def match_locus(patient: LocusTyping, donor: LocusTyping, options: MatchOptions | None = None) -> LocusMatch:
@@ -225,13 +228,15 @@ def _match_genotypes(patient: LocusTyping, donor: LocusTyping, options: MatchOpt
 
     direct = ((0, 0), (1, 1))
     cross = ((0, 1), (1, 0))
-    candidates = [tuple(_position_match(patient, donor, pe, de, i, j) for i, j in pairs) for pairs in (direct, cross)]
+    raw_p, raw_d = patient.positions, donor.positions
 
-    def order(pos: tuple[PositionMatch, ...], pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
-        return sum(0 if m[i][j] else 1 for i, j in pairs), sum(p.grade.rank for p in pos)
+    def order(pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+        """Mismatched pairs, then the grade ranks of the positions as typed (a mismatch ranks last)."""
+        misses = sum(0 if m[i][j] else 1 for i, j in pairs)
+        return misses, sum(_reported_grade(raw_p[i], raw_d[j], m[i][j]).rank for i, j in pairs)
 
-    crossed = order(candidates[1], cross) < order(candidates[0], direct)
-    pos = candidates[1] if crossed else candidates[0]
+    crossed = order(cross) < order(direct)
+    pos = tuple(_position_match(patient, donor, pe, de, i, j) for i, j in (cross if crossed else direct))
     antigen = min(sum(1 for p in pos if p.mismatch_type is MismatchType.ANTIGEN), count)
     if count == 0:
         direction = Direction.NONE

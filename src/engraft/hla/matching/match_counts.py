@@ -117,6 +117,28 @@ def _label(counts: list[LocusCount], total: int) -> str:
     return TYPED_COUNT(matched=matched, typed=typed, loci=loci)
 
 
+def counts_of(loci: Iterable[Locus], per_locus: Mapping[Locus, LocusCount]) -> MatchCounts:
+    """Counts over ``loci`` summed from their per-locus counts (every counted locus must be in ``per_locus``)."""
+    counted = tuple(loci)
+    counts = [per_locus[locus] for locus in counted]
+    total = 2 * len(counted)
+    typed = sum(c.typed for c in counts)
+    mismatched = sum(c.mismatched for c in counts)
+    return MatchCounts(
+        loci=counted,
+        per_locus={locus: per_locus[locus] for locus in counted},
+        total=total,
+        typed=typed,
+        matched=sum(c.matched for c in counts),
+        potential=sum(c.potential for c in counts),
+        mismatched=mismatched,
+        untyped=sum(c.untyped for c in counts),
+        complete=typed == total,
+        full_match=typed == total and mismatched == 0,
+        label=_label(counts, total),
+    )
+
+
 def match_counts(
     loci: Iterable[Locus],
     matches: Mapping[Locus, LocusMatch],
@@ -131,20 +153,4 @@ def match_counts(
         locus: locus_count(locus, matches.get(locus), patient_typed=locus in p_typed, donor_typed=locus in d_typed)
         for locus in counted
     }
-    counts = list(per_locus.values())
-    total = 2 * len(counted)
-    typed = sum(c.typed for c in counts)
-    mismatched = sum(c.mismatched for c in counts)
-    return MatchCounts(
-        loci=counted,
-        per_locus=per_locus,
-        total=total,
-        typed=typed,
-        matched=sum(c.matched for c in counts),
-        potential=sum(c.potential for c in counts),
-        mismatched=mismatched,
-        untyped=sum(c.untyped for c in counts),
-        complete=typed == total,
-        full_match=typed == total and mismatched == 0,
-        label=_label(counts, total),
-    )
+    return counts_of(counted, per_locus)

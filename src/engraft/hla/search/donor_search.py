@@ -22,7 +22,7 @@ matches. "Better matches" are always included (a 1-mismatch search also returns 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy.typing as npt
 from engraft.hla.matching.grades import MatchGrade
 from engraft.hla.matching.locus_match import LocusMatch, MatchOptions, match_locus
 from engraft.hla.matching.locus_typing import LocusTyping
-from engraft.hla.matching.match_counts import locus_count, match_counts
+from engraft.hla.matching.match_counts import LocusCount, MatchCounts, counts_of, locus_count
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
@@ -71,6 +71,24 @@ class _EntryScores:
     gvh: npt.NDArray[np.int16]
     grade: npt.NDArray[np.int16]
     potential: npt.NDArray[np.int16]
+
+
+@dataclass(slots=True)
+class _DetailMemo:
+    """Per-search memo of the ranked donors' detail: donors sharing a dictionary entry share its results."""
+
+    reported: dict[tuple[Locus, int], LocusMatch] = field(default_factory=dict)
+    locus_counts: dict[tuple[Locus, int], LocusCount] = field(default_factory=dict)
+    counts: dict[tuple[tuple[Locus, ...], tuple[int, ...]], MatchCounts] = field(default_factory=dict)
+
+    def counts_of(
+        self, loci: tuple[Locus, ...], per_locus: Mapping[Locus, LocusCount], codes: Mapping[Locus, int]
+    ) -> MatchCounts:
+        key = (loci, tuple(codes[locus] for locus in loci))
+        hit = self.counts.get(key)
+        if hit is None:
+            hit = self.counts[key] = counts_of(loci, per_locus)
+        return hit
 
 
 class DonorSearch:
@@ -161,9 +179,21 @@ class DonorSearch:
         )
         keys = sort_keys(inputs, ropts)
         order = rank_order(inputs, ropts)[: criteria.limit]
+        memo = _DetailMemo()
         donors = [
             self._donor(
-                patient, opts, criteria, cand, scores, dpb1, inputs, ropts, int(i), r, tuple(float(k[i]) for k in keys)
+                patient,
+                opts,
+                memo,
+                criteria,
+                cand,
+                scores,
+                dpb1,
+                inputs,
+                ropts,
+                int(i),
+                r,
+                tuple(float(k[i]) for k in keys),
             )
             for r, i in enumerate(order.tolist())
         ]
@@ -310,6 +340,7 @@ class DonorSearch:
         self,
         patient: Mapping[str, LocusTyping],
         opts: MatchOptions,
+        memo: _DetailMemo,
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
@@ -333,21 +364,22 @@ class DonorSearch:
             if s.potential[e]:
                 potential.append(locus)
         dp = dpb1.get(int(cand[hla_column(Locus.DPB1)][i]))
-        reported = self._reported_loci(patient, cand, i, opts)
+        codes = {locus: int(cand[hla_column(locus)][i]) for locus in STORED_LOCI}
+        reported = self._reported_loci(patient, codes, opts, memo)
         every = {**loci, **reported}
         if dp is not None:
             every[Locus.DPB1] = dp.match
-        donor_typed = [locus for locus in STORED_LOCI if int(cand[hla_column(locus)][i]) != 0]
-        counted = (*criteria.loci, Locus.DPB1)
-        locus_counts = {
-            locus: locus_count(
-                locus, every.get(locus), patient_typed=locus in patient, donor_typed=locus in donor_typed
-            )
-            for locus in STORED_LOCI
-        }
-        patient_typed = [locus for locus in STORED_LOCI if locus in patient]
-        counts = match_counts(criteria.loci, every, patient_typed=patient_typed, donor_typed=donor_typed)
-        counts_12 = match_counts(counted, every, patient_typed=patient_typed, donor_typed=donor_typed)
+        locus_counts: dict[Locus, LocusCount] = {}
+        for locus in STORED_LOCI:
+            key = (locus, codes[locus])
+            count = memo.locus_counts.get(key)
+            if count is None:
+                count = memo.locus_counts[key] = locus_count(
+                    locus, every.get(locus), patient_typed=locus in patient, donor_typed=codes[locus] != 0
+                )
+            locus_counts[locus] = count
+        counts = memo.counts_of(criteria.loci, locus_counts, codes)
+        counts_12 = memo.counts_of((*criteria.loci, Locus.DPB1), locus_counts, codes)
         age = int(inputs.age[i])
         mm = int(inputs.mismatches[i])
         registries = self.store.registries
@@ -377,22 +409,22 @@ class DonorSearch:
         )
 
     def _reported_loci(
-        self,
-        patient: Mapping[str, LocusTyping],
-        cand: Mapping[str, npt.NDArray[np.generic]],
-        i: int,
-        opts: MatchOptions,
+        self, patient: Mapping[str, LocusTyping], codes: Mapping[Locus, int], opts: MatchOptions, memo: _DetailMemo
     ) -> dict[Locus, LocusMatch]:
         """DRB3/4/5 and DQA1 where both sides are typed: matched and reported, never counted or filtered."""
         out: dict[Locus, LocusMatch] = {}
         for locus in REPORTED_LOCI:
             p = patient.get(locus)
-            e = int(cand[hla_column(locus)][i])
+            e = codes[locus]
             if p is None or e == 0:
                 continue
-            donor = self.index(locus).typings[e]
-            if donor is not None:
-                out[locus] = match_locus(p, donor, opts)
+            hit = memo.reported.get((locus, e))
+            if hit is None:
+                donor = self.index(locus).typings[e]
+                if donor is None:
+                    continue
+                hit = memo.reported[(locus, e)] = match_locus(p, donor, opts)
+            out[locus] = hit
         return out
 
     def _predict(
