@@ -14,8 +14,8 @@ matching, as in Atlas. A null allele stays null whatever its G group holds: ``A*
 ``A*03:01:01G`` with expressed alleles, but its position is built from the allele itself (no P group).
 
 Sequence keys (from ``Allele_status.txt``, for the gDNA/cDNA/protein grades of
-:mod:`engraft.hla.matching.grades`) are taken over the position's *relevant* alleles: the expressed
-ones, or all of them for a null position.
+:mod:`engraft.hla.matching.grades`) are set for single-allele positions only (the grades need one allele
+on each side); a genotype list's union positions carry the union of its alternatives' keys.
 
 A ``|`` genotype list (GL String) at one locus is a :class:`LocusTyping` whose ``genotypes`` hold the
 listed alternatives; its ``positions`` are then the per-position unions of the alternatives (for the

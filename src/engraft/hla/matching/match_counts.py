@@ -103,10 +103,7 @@ class MatchCounts:
         return tuple(locus for locus in self.loci if self.per_locus[locus].untyped)
 
 
-def _label(counts: list[LocusCount], total: int) -> str:
-    typed = sum(c.typed for c in counts)
-    matched = sum(c.matched for c in counts)
-    potential = sum(c.potential for c in counts)
+def _label(counts: list[LocusCount], total: int, typed: int, matched: int, potential: int) -> str:
     if typed == total:
         if potential:
             return FULL_COUNT_POTENTIAL(matched=matched, total=total, potential=potential)
@@ -121,21 +118,26 @@ def counts_of(loci: Iterable[Locus], per_locus: Mapping[Locus, LocusCount]) -> M
     """Counts over ``loci`` summed from their per-locus counts (every counted locus must be in ``per_locus``)."""
     counted = tuple(loci)
     counts = [per_locus[locus] for locus in counted]
+    typed = matched = potential = mismatched = untyped = 0
+    for c in counts:
+        typed += c.typed
+        matched += c.matched
+        potential += c.potential
+        mismatched += c.mismatched
+        untyped += c.untyped
     total = 2 * len(counted)
-    typed = sum(c.typed for c in counts)
-    mismatched = sum(c.mismatched for c in counts)
     return MatchCounts(
         loci=counted,
-        per_locus={locus: per_locus[locus] for locus in counted},
+        per_locus=dict(zip(counted, counts, strict=True)),
         total=total,
         typed=typed,
-        matched=sum(c.matched for c in counts),
-        potential=sum(c.potential for c in counts),
+        matched=matched,
+        potential=potential,
         mismatched=mismatched,
-        untyped=sum(c.untyped for c in counts),
+        untyped=untyped,
         complete=typed == total,
         full_match=typed == total and mismatched == 0,
-        label=_label(counts, total),
+        label=_label(counts, total, typed, matched, potential),
     )
 
 

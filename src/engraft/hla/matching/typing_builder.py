@@ -29,11 +29,13 @@ _CACHE_LIMIT = 500_000
 def _sequence_keys(
     nom: Nomenclature, codes: tuple[int, ...], null: bool
 ) -> tuple[frozenset[int], frozenset[int], frozenset[str], frozenset[str]]:
-    """Full-gDNA and full-sequence alleles and their 3-/2-field keys, over the relevant alleles.
+    """Full-gDNA and full-sequence alleles and their 3-/2-field keys, for a single-allele position.
 
     Relevant: the expressed alleles of an expressed position, every allele of a null one (so a null
-    allele inside an ambiguous typing never lends it a grade).
+    allele inside an ambiguous typing never lends it a grade). Ambiguous positions get empty keys.
     """
+    if len(codes) != 1:  # sequence grades need one allele on each side (grades.py): nothing to key
+        return frozenset(), frozenset(), frozenset(), frozenset()
     relevant = [c for c in codes if bool(nom.is_null[c]) == null]
     full = [c for c in relevant if nom.sequence_full[c]]
     gdna = frozenset(c for c in full if nom.sequence_gdna[c])

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from engraft.hla.matching.grades import MatchGrade
 from engraft.hla.matching.locus_match import LocusMatch, MatchOptions, match_locus
 from engraft.hla.matching.locus_typing import LocusTyping
-from engraft.hla.matching.match_counts import LocusCount, MatchCounts, counts_of, locus_count
+from engraft.hla.matching.match_counts import LocusCount, counts_of, locus_count
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
@@ -60,6 +60,7 @@ __all__ = ["DonorMatch", "DonorSearch", "SearchCriteria", "SearchResult", "patie
 _UNTYPED_GRADE = 2 * MatchGrade.BROAD.rank
 _UNGRADED = 999  # grade not computed: the donor cannot reach the requested top `limit`
 _CORD = DONOR_KIND.code(DonorKind.CORD)
+_HLA_COLUMNS = {locus: hla_column(locus) for locus in STORED_LOCI}
 
 
 @dataclass(slots=True)
@@ -79,15 +80,13 @@ class _DetailMemo:
 
     reported: dict[tuple[Locus, int], LocusMatch] = field(default_factory=dict)
     locus_counts: dict[tuple[Locus, int], LocusCount] = field(default_factory=dict)
-    counts: dict[tuple[tuple[Locus, ...], tuple[int, ...]], MatchCounts] = field(default_factory=dict)
+    rows: dict[int, dict[Locus, int]] = field(default_factory=dict)
 
-    def counts_of(
-        self, loci: tuple[Locus, ...], per_locus: Mapping[Locus, LocusCount], codes: Mapping[Locus, int]
-    ) -> MatchCounts:
-        key = (loci, tuple(codes[locus] for locus in loci))
-        hit = self.counts.get(key)
+    def codes_of(self, cand: Mapping[str, npt.NDArray[np.generic]], i: int) -> dict[Locus, int]:
+        """The dictionary codes of candidate ``i`` at every stored locus."""
+        hit = self.rows.get(i)
         if hit is None:
-            hit = self.counts[key] = counts_of(loci, per_locus)
+            hit = self.rows[i] = {locus: int(cand[column][i]) for locus, column in _HLA_COLUMNS.items()}
         return hit
 
 
@@ -351,11 +350,12 @@ class DonorSearch:
         rank: int,
         rank_key: tuple[float, ...],
     ) -> DonorMatch:
+        codes = memo.codes_of(cand, i)
         loci: dict[Locus, LocusMatch] = {}
         untyped: list[Locus] = []
         potential: list[Locus] = []
         for locus, s in scores.items():
-            e = int(cand[hla_column(locus)][i])
+            e = codes[locus]
             if e == 0:
                 untyped.append(locus)
                 potential.append(locus)
@@ -363,8 +363,7 @@ class DonorSearch:
             loci[locus] = s.matches[e]
             if s.potential[e]:
                 potential.append(locus)
-        dp = dpb1.get(int(cand[hla_column(Locus.DPB1)][i]))
-        codes = {locus: int(cand[hla_column(locus)][i]) for locus in STORED_LOCI}
+        dp = dpb1.get(codes[Locus.DPB1])
         reported = self._reported_loci(patient, codes, opts, memo)
         every = {**loci, **reported}
         if dp is not None:
@@ -378,8 +377,8 @@ class DonorSearch:
                     locus, every.get(locus), patient_typed=locus in patient, donor_typed=codes[locus] != 0
                 )
             locus_counts[locus] = count
-        counts = memo.counts_of(criteria.loci, locus_counts, codes)
-        counts_12 = memo.counts_of((*criteria.loci, Locus.DPB1), locus_counts, codes)
+        counts = counts_of(criteria.loci, locus_counts)
+        counts_12 = counts_of((*criteria.loci, Locus.DPB1), locus_counts)
         age = int(inputs.age[i])
         mm = int(inputs.mismatches[i])
         registries = self.store.registries
