@@ -11,18 +11,20 @@ Pipeline for one patient (filter: :mod:`engraft.hla.search.search_index`,
    passing ones expanded to donor rows (tombstoned rows dropped); 3. attribute filters (adult/cord,
    registry, age); 4. :func:`engraft.hla.matching.locus_match.match_locus` for the entries where step 1 was only a
    bound; 5. grades, DPB1 TCE and the full sort only for donors whose leading keys can still reach the
-   top ``limit``; then match detail, the reason for each rank and (optionally) match probabilities for
-   the top ``predict_top`` donors.
+   top ``limit``; then match detail (with DRB3/4/5, DQA1 and honest n/10, n/12 counts:
+   :mod:`engraft.hla.search.donor_detail`), the reason for each rank and (optionally) match probabilities
+   for the top ``predict_top`` donors.
 
 Request semantics follow Atlas (README_Integration.md, SearchRequest.cs): total and per-locus allowed
 mismatches (0-2), DPB1 scored but never a match criterion, untyped donor loci count as potential
-matches. "Better matches" are always included (a 1-mismatch search also returns 0-mismatch donors).
+matches in the ranking, but never towards ``10/10`` (the label counts typed positions only). "Better
+matches" are always included (a 1-mismatch search also returns 0-mismatch donors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -31,12 +33,12 @@ import numpy.typing as npt
 from engraft.hla.matching.grades import MatchGrade
 from engraft.hla.matching.locus_match import LocusMatch, MatchOptions, match_locus
 from engraft.hla.matching.locus_typing import LocusTyping
-from engraft.hla.matching.match_counts import LocusCount, counts_of, locus_count
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
+from engraft.hla.search.donor_detail import DonorDetail
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
 from engraft.hla.search.dpb1_scores import Dpb1Score, Dpb1Scorer
 from engraft.hla.search.locus_dictionary import LocusDictionary
@@ -53,14 +55,13 @@ from engraft.hla.search.search_index import LocusIndex, capped, scan_rows
 from engraft.hla.search.search_models import DonorMatch, SearchCriteria, SearchResult
 from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
 from engraft.vocabulary import DonorKind
-from engraft.vocabulary.hla import MATCH_LOCI, REPORTED_LOCI, STORED_LOCI, Locus
+from engraft.vocabulary.hla import MATCH_LOCI, STORED_LOCI, Locus
 
 __all__ = ["DonorMatch", "DonorSearch", "SearchCriteria", "SearchResult", "patient_typing"]
 
 _UNTYPED_GRADE = 2 * MatchGrade.BROAD.rank
 _UNGRADED = 999  # grade not computed: the donor cannot reach the requested top `limit`
 _CORD = DONOR_KIND.code(DonorKind.CORD)
-_HLA_COLUMNS = {locus: hla_column(locus) for locus in STORED_LOCI}
 
 
 @dataclass(slots=True)
@@ -72,22 +73,6 @@ class _EntryScores:
     gvh: npt.NDArray[np.int16]
     grade: npt.NDArray[np.int16]
     potential: npt.NDArray[np.int16]
-
-
-@dataclass(slots=True)
-class _DetailMemo:
-    """Per-search memo of the ranked donors' detail: donors sharing a dictionary entry share its results."""
-
-    reported: dict[tuple[Locus, int], LocusMatch] = field(default_factory=dict)
-    locus_counts: dict[tuple[Locus, int], LocusCount] = field(default_factory=dict)
-    rows: dict[int, dict[Locus, int]] = field(default_factory=dict)
-
-    def codes_of(self, cand: Mapping[str, npt.NDArray[np.generic]], i: int) -> dict[Locus, int]:
-        """The dictionary codes of candidate ``i`` at every stored locus."""
-        hit = self.rows.get(i)
-        if hit is None:
-            hit = self.rows[i] = {locus: int(cand[column][i]) for locus, column in _HLA_COLUMNS.items()}
-        return hit
 
 
 class DonorSearch:
@@ -178,12 +163,10 @@ class DonorSearch:
         )
         keys = sort_keys(inputs, ropts)
         order = rank_order(inputs, ropts)[: criteria.limit]
-        memo = _DetailMemo()
+        detail = DonorDetail(patient, criteria.loci, opts, self._typing_of)
         donors = [
             self._donor(
-                patient,
-                opts,
-                memo,
+                detail,
                 criteria,
                 cand,
                 scores,
@@ -337,9 +320,7 @@ class DonorSearch:
 
     def _donor(
         self,
-        patient: Mapping[str, LocusTyping],
-        opts: MatchOptions,
-        memo: _DetailMemo,
+        detail: DonorDetail,
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
@@ -350,7 +331,7 @@ class DonorSearch:
         rank: int,
         rank_key: tuple[float, ...],
     ) -> DonorMatch:
-        codes = memo.codes_of(cand, i)
+        codes = detail.codes_of(cand, i)
         loci: dict[Locus, LocusMatch] = {}
         untyped: list[Locus] = []
         potential: list[Locus] = []
@@ -364,21 +345,10 @@ class DonorSearch:
             if s.potential[e]:
                 potential.append(locus)
         dp = dpb1.get(codes[Locus.DPB1])
-        reported = self._reported_loci(patient, codes, opts, memo)
-        every = {**loci, **reported}
+        matches: dict[Locus, LocusMatch] = dict(loci)
         if dp is not None:
-            every[Locus.DPB1] = dp.match
-        locus_counts: dict[Locus, LocusCount] = {}
-        for locus in STORED_LOCI:
-            key = (locus, codes[locus])
-            count = memo.locus_counts.get(key)
-            if count is None:
-                count = memo.locus_counts[key] = locus_count(
-                    locus, every.get(locus), patient_typed=locus in patient, donor_typed=codes[locus] != 0
-                )
-            locus_counts[locus] = count
-        counts = counts_of(criteria.loci, locus_counts)
-        counts_12 = counts_of((*criteria.loci, Locus.DPB1), locus_counts)
+            matches[Locus.DPB1] = dp.match
+        extra = detail.detail(codes, matches)
         age = int(inputs.age[i])
         mm = int(inputs.mismatches[i])
         registries = self.store.registries
@@ -393,38 +363,22 @@ class DonorSearch:
             cmv=CMV.value(int(cand["cmv"][i])),
             abo=ABO.value(int(cand["abo"][i])),
             mismatch_count=mm,
-            match_label=counts.label,
+            match_label=extra.counts.label,
             potential_loci=tuple(potential),
             loci=loci,
             untyped_loci=tuple(untyped),
             dpb1=dp.match if dp else None,
             dpb1_tce=dp.tce if dp else None,
             reason=rank_reason(inputs, ropts, i, len(criteria.loci)),
-            counts=counts,
-            counts_with_dpb1=counts_12,
-            locus_counts=locus_counts,
-            reported_loci=reported,
+            counts=extra.counts,
+            counts_with_dpb1=extra.counts_with_dpb1,
+            locus_counts=extra.locus_counts,
+            reported_loci=extra.reported,
             rank_key=rank_key,
         )
 
-    def _reported_loci(
-        self, patient: Mapping[str, LocusTyping], codes: Mapping[Locus, int], opts: MatchOptions, memo: _DetailMemo
-    ) -> dict[Locus, LocusMatch]:
-        """DRB3/4/5 and DQA1 where both sides are typed: matched and reported, never counted or filtered."""
-        out: dict[Locus, LocusMatch] = {}
-        for locus in REPORTED_LOCI:
-            p = patient.get(locus)
-            e = codes[locus]
-            if p is None or e == 0:
-                continue
-            hit = memo.reported.get((locus, e))
-            if hit is None:
-                donor = self.index(locus).typings[e]
-                if donor is None:
-                    continue
-                hit = memo.reported[(locus, e)] = match_locus(p, donor, opts)
-            out[locus] = hit
-        return out
+    def _typing_of(self, locus: Locus, entry: int) -> LocusTyping | None:
+        return self.index(locus).typings[entry]
 
     def _predict(
         self,
