@@ -78,9 +78,9 @@ def test_homozygous_mismatch_switch(nom: Nomenclature, patient: str, donor: str,
 
 
 GRADE_CASES = [
-    pytest.param("A*01:01:01:01", "A*01:01:01:01", MatchGrade.ALLELE, id="same-allele"),
-    pytest.param("A*01:01:01:01", "A*01:01:01:03", MatchGrade.G_GROUP, id="same-g-group"),
-    pytest.param("A*01:01:01:01", "A*01:01:02", MatchGrade.P_GROUP, id="same-p-group-different-g"),
+    pytest.param("A*01:01:01:01", "A*01:01:01:01", MatchGrade.GDNA, id="same-allele-full-gdna"),
+    pytest.param("A*01:01:01:01", "A*01:01:01:03", MatchGrade.CDNA, id="same-3-fields-full-sequences"),
+    pytest.param("A*01:01:01:01", "A*01:01:02", MatchGrade.PROTEIN, id="same-2-fields-full-sequences"),
     pytest.param("A*01:01:01:01", "A*01:01P", MatchGrade.G_GROUP, id="allele-vs-p-group-name"),
     pytest.param("A*02:01:01:01", "A2", MatchGrade.SPLIT, id="serology-split"),
     pytest.param("A*02:03:01:01", "A2", MatchGrade.ASSOCIATED, id="serology-associated-vs-parent"),
@@ -115,9 +115,9 @@ def test_null_position_graded_expressing_vs_null(nom: Nomenclature) -> None:
     assert null_pos.mismatch_type is MismatchType.ANTIGEN
 
 
-def test_both_null_graded_null_match(nom: Nomenclature) -> None:
+def test_both_null_graded_with_a_null_grade(nom: Nomenclature) -> None:
     result = match_locus(_typing(nom, "A*01:04N+A*01:11N"), _typing(nom, "A*01:04N+A*01:11N"))
-    assert {p.grade for p in result.positions} == {MatchGrade.NULL_MATCH}
+    assert all(p.grade.is_null_grade and p.grade is not MatchGrade.NULL_MISMATCH for p in result.positions)
 
 
 ANTIGEN_ALLELE_CASES = [

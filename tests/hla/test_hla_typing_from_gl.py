@@ -48,7 +48,7 @@ def test_gl_typings_match(nom: Nomenclature) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        pytest.param("A*01:01+A*02:01|A*01:02+A*02:02", "genotype-list", id="genotype-list-rejected"),
+        pytest.param("A*01:01~B*08:01+A*02:01~B*07:02|A*01:02~B*08:01+A*02:01~B*07:02", "span", id="multi-locus-list"),
         pytest.param("A*01:01+A*02:01^A*03:01+A*11:01", "appears 4 times", id="locus-twice"),
         pytest.param("A*01:01+A*99:99", "'A*99:99'", id="unknown-allele"),
     ],

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from engraft.hla.matching.dpb1_tce import TcePermissiveness
-from engraft.hla.matching.grades import MatchGrade, MismatchType
+from engraft.hla.matching.grades import MatchConfidence, MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction
+from engraft.hla.matching.match_counts import LocusStatus
 from engraft.hla.nomenclature.tce_table import TceVersion
 from engraft.hla.prediction.imputation import GenotypeSource, UnexplainedReason
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
@@ -28,8 +29,22 @@ class PositionMatchOut(_Report):
 
     patient_token: str
     donor_token: str
-    grade: MatchGrade
+    grade: MatchGrade = Field(description="match grade of the positions as typed (gDNA ... mismatch, as Atlas)")
     mismatch_type: MismatchType | None = Field(description="None when the positions match")
+    confidence: MatchConfidence = Field(description="definite, exact, potential or mismatch (Atlas confidence)")
+
+
+class GenotypeAmbiguityOut(_Report):
+    """How a '|' genotype list was matched: every listed pair of genotypes tried, the best reported."""
+
+    patient_genotypes: int = Field(ge=1)
+    donor_genotypes: int = Field(ge=1)
+    best_mismatches: int = Field(ge=0, le=2)
+    worst_mismatches: int = Field(ge=0, le=2)
+    pairs_at_best: int = Field(ge=1)
+    pairs: int = Field(ge=1)
+    patient_genotype: int = Field(ge=0, description="0-based index of the patient genotype reported")
+    donor_genotype: int = Field(ge=0, description="0-based index of the donor genotype reported")
 
 
 class LocusMatchOut(_Report):
@@ -42,6 +57,35 @@ class LocusMatchOut(_Report):
     allele_mismatch_count: int = Field(ge=0, le=2)
     positions: tuple[PositionMatchOut, PositionMatchOut]
     crossed: bool = Field(description="true if patient position 1 was paired with donor position 2")
+    ambiguity: GenotypeAmbiguityOut | None = Field(description="set when either side is a '|' genotype list")
+
+
+class LocusCountOut(_Report):
+    """Positions of one locus typed on both sides, matched, matched only potentially, mismatched, untyped."""
+
+    locus: str
+    status: LocusStatus
+    typed: int = Field(ge=0, le=2)
+    matched: int = Field(ge=0, le=2)
+    potential: int = Field(ge=0, le=2)
+    mismatched: int = Field(ge=0, le=2)
+    untyped: int = Field(ge=0, le=2)
+
+
+class MatchCountsOut(_Report):
+    """n/10 (or n/12) over typed positions only: full_match only when every position is typed and matched."""
+
+    loci: list[str]
+    per_locus: dict[str, LocusCountOut]
+    total: int = Field(ge=0)
+    typed: int = Field(ge=0)
+    matched: int = Field(ge=0)
+    potential: int = Field(ge=0)
+    mismatched: int = Field(ge=0)
+    untyped: int = Field(ge=0)
+    complete: bool = Field(description="every position of every counted locus typed on both sides")
+    full_match: bool = Field(description="complete and nothing mismatched (e.g. 10/10)")
+    label: str = Field(description='"10/10", "9/10", or "6/6 typed (C, DQB1 untyped)"')
 
 
 class Dpb1TceOut(_Report):
@@ -87,13 +131,22 @@ class DonorMatchOut(_Report):
     cmv: Serostatus = Field(description="the donor's CMV serostatus")
     abo: AboGroup | None = Field(description="the donor's ABO group (null: not known)")
     mismatch_count: int = Field(ge=0)
-    match_label: str = Field(description='matches out of the compared positions, e.g. "9/10"')
+    match_label: str = Field(
+        description='matches out of the requested positions, e.g. "9/10"; "6/6 typed (C, DQB1 untyped)" when '
+        "a requested locus is untyped (never 10/10 then)"
+    )
     potential_loci: list[str]
     loci: dict[str, LocusMatchOut]
     untyped_loci: list[str]
     dpb1: LocusMatchOut | None
     dpb1_tce: Dpb1TceOut | None
     reason: str = Field(description="why the donor has this rank, in words")
+    counts: MatchCountsOut = Field(description="counts over the requested loci (10/10)")
+    counts_with_dpb1: MatchCountsOut = Field(description="counts over the requested loci and DPB1 (12/12)")
+    locus_counts: dict[str, LocusCountOut] = Field(description="every stored locus, DRB3/4/5 and DQA1 included")
+    reported_loci: dict[str, LocusMatchOut] = Field(
+        description="DRB3, DRB4, DRB5 and DQA1 where both sides are typed (reported, never counted)"
+    )
     prediction: MatchPredictionOut | None
 
 

@@ -49,7 +49,8 @@ Typings (building on the tables)
   ``nom.allele_names``, ``nom.g_group_names``, ``nom.p_group_names``). ``LocusTyping.p_groups()`` is the
   per-locus set for candidate retrieval; :func:`match_locus` then scores candidates exactly.
 * ``typings_from_gl(nom, "A*01:01+A*02:XX^B*07:02+B*08:01", mac=...)`` -> ``{locus: LocusTyping}``
-  for a whole donor (``^``, ``+``, ``/`` and ``~``; ``|`` genotype lists are rejected).
+  for a whole donor (``^``, ``+``, ``/`` and ``~``; a ``|`` genotype list of one locus is kept as
+  alternatives, ``LocusTyping.genotypes``, matched one by one with the best reported).
 * ``typed_position(nom, token)`` results are memoised per token by the shared
   :class:`~engraft.hla.matching.typing_builder.TypingBuilder` of ``nom``.
 * :class:`BatchReducer` maps arrays of full allele names to codes and reduces them to G group, P group,
@@ -60,7 +61,9 @@ Matching rules (details in :mod:`engraft.hla.matching.locus_match`, :mod:`engraf
 ------------------------------------------------------------------------------------------------------
 P-group matching in both orientations, 0/1/2 mismatches per locus, GvH/HvG counts and direction,
 switchable homozygous-mismatch counting (1 or 2), null positions replaced by the expressing position,
-grades allele > G group > P group > associated > split > broad > null > mismatch, antigen vs allele
+grades and confidences as Atlas reports them (gDNA > cDNA > protein > G group > P group > null grades >
+associated > split > broad > expressing vs null > mismatch; definite/exact/potential/mismatch), honest
+n/10 and n/12 counts over typed loci (:mod:`engraft.hla.matching.match_counts`), antigen vs allele
 mismatch per the WMDA 2024 rule. DPB1 T-cell-epitope permissiveness (V1/V2) in
 :mod:`engraft.hla.matching.dpb1_tce` (Crivello 2015/2016, Fleischhauer 2012).
 
@@ -73,8 +76,13 @@ what was expected; missing release files raise :class:`HlaReleaseError`. Library
 from engraft.hla.matching import (
     Direction,
     Dpb1TceAssessment,
+    GenotypeAmbiguity,
+    LocusCount,
     LocusMatch,
+    LocusStatus,
     LocusTyping,
+    MatchConfidence,
+    MatchCounts,
     MatchGrade,
     MatchOptions,
     MatchResult,
@@ -86,8 +94,10 @@ from engraft.hla.matching import (
     assess_dpb1_tce,
     grade_positions,
     locus_typing,
+    match_counts,
     match_locus,
     match_typings,
+    position_confidence,
     tce_permissiveness,
     typed_position,
     typing_builder,
@@ -129,15 +139,20 @@ __all__ = [
     "Dpb1TceAssessment",
     "Expansion",
     "Genotype",
+    "GenotypeAmbiguity",
     "GenotypeList",
     "GlString",
     "Haplotype",
     "HlaError",
     "HlaNomenclatureError",
     "HlaReleaseError",
+    "LocusCount",
     "LocusMatch",
+    "LocusStatus",
     "LocusTyping",
     "MacDictionary",
+    "MatchConfidence",
+    "MatchCounts",
     "MatchGrade",
     "MatchOptions",
     "MatchResult",
@@ -156,11 +171,13 @@ __all__ = [
     "assess_dpb1_tce",
     "grade_positions",
     "locus_typing",
+    "match_counts",
     "match_locus",
     "match_typings",
     "open_release_dir",
     "parse_allele_name",
     "parse_gl_string",
+    "position_confidence",
     "read_release_tables",
     "tce_permissiveness",
     "typed_position",

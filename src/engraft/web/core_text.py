@@ -30,7 +30,13 @@ from engraft.web.i18n import ENGLISH, translations_for
 CORE_CATALOGUE: Final = "core"
 CORE_CONTEXT: Final = "core"
 """The ``msgctxt`` of a core text whose English other pages translate in another sense (``years``: 年, not 岁)."""
-CORE_PACKAGES: Final = ("engraft.scores", "engraft.grading", "engraft.outcomes", "engraft.monitoring")
+CORE_PACKAGES: Final = (
+    "engraft.scores",
+    "engraft.grading",
+    "engraft.outcomes",
+    "engraft.monitoring",
+    "engraft.hla.matching",
+)
 """Packages whose modules' :class:`Phrase` constants the pages recognise (with :data:`WEB_PHRASE_MODULES`)."""
 WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view", "engraft.web.form_messages")
 """Page modules that write texts through phrases of their own."""

@@ -6,7 +6,8 @@ Builds on :mod:`engraft.hla.nomenclature` only.
 * :mod:`~engraft.hla.matching.typing_builder`: typings from tokens and GL Strings, memoised per token;
 * :mod:`~engraft.hla.matching.grades`: grade of a position pair, antigen vs allele mismatch;
 * :mod:`~engraft.hla.matching.locus_match`: 0/1/2 mismatches per locus, GvH/HvG direction;
-* :mod:`~engraft.hla.matching.dpb1_tce`: permissiveness of DPB1 mismatches.
+* :mod:`~engraft.hla.matching.dpb1_tce`: permissiveness of DPB1 mismatches;
+* :mod:`~engraft.hla.matching.match_counts`: honest n/10 and n/12 counts, matched/typed/potential per locus.
 """
 
 from engraft.hla.matching.dpb1_tce import (
@@ -16,9 +17,16 @@ from engraft.hla.matching.dpb1_tce import (
     tce_groups,
     tce_permissiveness,
 )
-from engraft.hla.matching.grades import MatchGrade, MismatchType, grade_positions
+from engraft.hla.matching.grades import (
+    MatchConfidence,
+    MatchGrade,
+    MismatchType,
+    grade_positions,
+    position_confidence,
+)
 from engraft.hla.matching.locus_match import (
     Direction,
+    GenotypeAmbiguity,
     LocusMatch,
     MatchOptions,
     MatchResult,
@@ -27,6 +35,7 @@ from engraft.hla.matching.locus_match import (
     match_typings,
 )
 from engraft.hla.matching.locus_typing import LocusTyping, TypedPosition
+from engraft.hla.matching.match_counts import LocusCount, LocusStatus, MatchCounts, locus_count, match_counts
 from engraft.hla.matching.typing_builder import (
     TypingBuilder,
     locus_typing,
@@ -38,8 +47,13 @@ from engraft.hla.matching.typing_builder import (
 __all__ = [
     "Direction",
     "Dpb1TceAssessment",
+    "GenotypeAmbiguity",
+    "LocusCount",
     "LocusMatch",
+    "LocusStatus",
     "LocusTyping",
+    "MatchConfidence",
+    "MatchCounts",
     "MatchGrade",
     "MatchOptions",
     "MatchResult",
@@ -50,9 +64,12 @@ __all__ = [
     "TypingBuilder",
     "assess_dpb1_tce",
     "grade_positions",
+    "locus_count",
     "locus_typing",
+    "match_counts",
     "match_locus",
     "match_typings",
+    "position_confidence",
     "tce_groups",
     "tce_permissiveness",
     "typed_position",

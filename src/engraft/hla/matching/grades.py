@@ -1,10 +1,30 @@
-"""Match grade of one patient position against one donor position, and antigen vs allele mismatch.
+"""Match grade and match confidence of one patient position against one donor position; antigen vs allele.
 
-Grades follow the WMDA matching framework (Bochtler et al. 2011, BMT 46:338) as implemented by Atlas:
-identity at allele, G-group (same nucleotide sequence of the antigen-binding exons) and P-group (same
-antigen-binding protein, WMDA "AI3", the worst *allele* match) level; for serologically typed positions
-associated (SI1), split (SI2) or broad (SI3) antigen agreement; otherwise a mismatch. A position pair
-*matches* (counts as 0 mismatches) when the P groups intersect, or when both positions are null.
+Grades follow the WMDA matching framework (Bochtler et al. 2011, BMT 46:338) as Atlas reports them
+(``MatchGrade``, scoring grading calculators), best first:
+
+* expressed vs expressed: **gDNA** (same allele, full genomic sequence), **cDNA** (same allele, or same
+  first three fields, both full sequences), **protein** (same first two fields, both full sequences),
+  **G group** (same nucleotide sequence of the antigen-binding exons), **P group** (same antigen-binding
+  protein, WMDA "AI3", the worst *allele* match). Sequence status comes from the release's
+  ``Allele_status.txt``; without it gDNA/cDNA/protein are never claimed;
+* null vs null: **null gDNA**, **null cDNA**, **null partial** (same null allele, by sequence status)
+  and **null mismatch** (different null alleles: neither side has a product, so it is not counted as an
+  HLA mismatch);
+* serologically typed positions: **associated** (SI1), **split** (SI2), **broad** (SI3);
+* **expressing vs null**: one side expressed, the other a null allele (Atlas: neither match nor
+  mismatch; the locus count follows the null rule of :mod:`engraft.hla.matching.locus_match`);
+* **mismatch**.
+
+The sequence grades (gDNA, cDNA, protein and the same-null grades) need one allele on each side. An
+ambiguous position (allele string, MAC, XX code, G/P group, truncated name such as ``A*01:01``) is graded
+at G- or P-group level at best, as Atlas grades its consolidated molecular typings; this is stricter than
+Atlas for short allele strings, where Atlas takes the best grade any pair of listed alleles could reach.
+Nulls inside an ambiguous position are ignored.
+
+The **confidence** of a pair is Atlas's (``ConfidenceCalculator``): *definite* (both positions one
+allele, matched), *exact* (both molecular with one P group each, matched), *potential* (matched only
+possibly: an ambiguous or serological typing, or an untyped position) or *mismatch*.
 
 Mismatches are classified per the WMDA Bioinformatics & Innovation Committee rule (2024): an *antigen*
 mismatch when the serological (split-level) equivalents differ, an *allele* mismatch when the antigen is
@@ -22,15 +42,20 @@ from engraft.vocabulary.hla import Locus
 
 
 class MatchGrade(StrEnum):
-    """Best to worst."""
+    """Best to worst (Atlas order)."""
 
-    ALLELE = "allele"
+    GDNA = "gdna"
+    CDNA = "cdna"
+    PROTEIN = "protein"
     G_GROUP = "g_group"
     P_GROUP = "p_group"
+    NULL_GDNA = "null_gdna"
+    NULL_CDNA = "null_cdna"
+    NULL_PARTIAL = "null_partial"
+    NULL_MISMATCH = "null_mismatch"
     ASSOCIATED = "associated"
     SPLIT = "split"
     BROAD = "broad"
-    NULL_MATCH = "null_match"
     EXPRESSING_VS_NULL = "expressing_vs_null"
     MISMATCH = "mismatch"
 
@@ -41,10 +66,34 @@ class MatchGrade(StrEnum):
 
     @property
     def is_match(self) -> bool:
+        """A grade that stands for a matched pair (expressing vs null is neither, as in Atlas)."""
         return self not in (MatchGrade.EXPRESSING_VS_NULL, MatchGrade.MISMATCH)
+
+    @property
+    def is_null_grade(self) -> bool:
+        return self in _NULL_GRADES
 
 
 _ORDER = list(MatchGrade)
+_NULL_GRADES = frozenset(
+    {MatchGrade.NULL_GDNA, MatchGrade.NULL_CDNA, MatchGrade.NULL_PARTIAL, MatchGrade.NULL_MISMATCH}
+)
+
+
+class MatchConfidence(StrEnum):
+    """How sure a position's match is (Atlas ``MatchConfidence``), best first."""
+
+    DEFINITE = "definite"
+    EXACT = "exact"
+    POTENTIAL = "potential"
+    MISMATCH = "mismatch"
+
+    @property
+    def rank(self) -> int:
+        return _CONFIDENCE_ORDER.index(self)
+
+
+_CONFIDENCE_ORDER = list(MatchConfidence)
 
 
 class MismatchType(StrEnum):
@@ -71,25 +120,61 @@ def positions_match(p: TypedPosition, d: TypedPosition) -> bool:
     return True
 
 
-def grade_positions(p: TypedPosition, d: TypedPosition) -> MatchGrade:
-    """Grade of one position pair; symmetric in its arguments."""
-    if p.is_null and d.is_null:
-        return MatchGrade.NULL_MATCH
-    if p.is_null or d.is_null:
-        return MatchGrade.EXPRESSING_VS_NULL
-    p_match = not p.p_groups.isdisjoint(d.p_groups)
-    if p.is_serology or d.is_serology:
-        level = shared_serology_level(p.antigens, d.antigens)
-        if level is not None and p_match:
-            return _SEROLOGY_GRADE[level]
-        return MatchGrade.MISMATCH
-    if p.is_single_allele and p.alleles == d.alleles:
-        return MatchGrade.ALLELE
+def _null_grade(p: TypedPosition, d: TypedPosition) -> MatchGrade:
+    same = p.alleles & d.alleles
+    if not same:
+        return MatchGrade.NULL_MISMATCH
+    if not (p.is_single_allele and d.is_single_allele):
+        return MatchGrade.NULL_PARTIAL
+    if same & p.full_gdna & d.full_gdna:
+        return MatchGrade.NULL_GDNA
+    if same & p.full_sequence & d.full_sequence:
+        return MatchGrade.NULL_CDNA
+    return MatchGrade.NULL_PARTIAL
+
+
+def _expressed_grade(p: TypedPosition, d: TypedPosition) -> MatchGrade:
+    if p.is_single_allele and d.is_single_allele:
+        if p.full_gdna & d.full_gdna:
+            return MatchGrade.GDNA
+        if p.cdna_keys & d.cdna_keys:
+            return MatchGrade.CDNA
+        if p.protein_keys & d.protein_keys:
+            return MatchGrade.PROTEIN
     if not p.g_groups.isdisjoint(d.g_groups):
         return MatchGrade.G_GROUP
-    if p_match:
+    if not p.p_groups.isdisjoint(d.p_groups):
         return MatchGrade.P_GROUP
     return MatchGrade.MISMATCH
+
+
+def grade_positions(p: TypedPosition, d: TypedPosition) -> MatchGrade:
+    """Grade of one position pair as typed; symmetric in its arguments."""
+    if p.is_null and d.is_null:
+        return _null_grade(p, d)
+    if p.is_null or d.is_null:
+        return MatchGrade.EXPRESSING_VS_NULL
+    if p.is_serology or d.is_serology:
+        level = shared_serology_level(p.antigens, d.antigens)
+        if level is not None and not p.p_groups.isdisjoint(d.p_groups):
+            return _SEROLOGY_GRADE[level]
+        return MatchGrade.MISMATCH
+    return _expressed_grade(p, d)
+
+
+def _single_allele(p: TypedPosition) -> bool:
+    return not p.is_serology and p.is_single_allele
+
+
+def position_confidence(p: TypedPosition, d: TypedPosition) -> MatchConfidence:
+    """Confidence of a pair (Atlas rule): definite, exact, potential or mismatch; symmetric."""
+    if not positions_match(p, d):
+        return MatchConfidence.MISMATCH
+    if _single_allele(p) and _single_allele(d):
+        return MatchConfidence.DEFINITE
+    if not p.is_serology and not d.is_serology and len(p.p_groups) == 1 and len(d.p_groups) == 1:
+        return MatchConfidence.EXACT
+    return MatchConfidence.POTENTIAL
 
 
 def mismatch_type(p: TypedPosition, d: TypedPosition, locus: str) -> MismatchType | None:

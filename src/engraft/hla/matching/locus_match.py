@@ -12,7 +12,14 @@ Rules (Atlas matching algorithm; WMDA framework, Bochtler 2011; NMDP/CIBMTR guid
   sharing one allele has a GvH-only mismatch; the reverse is HvG-only;
 * ``homozygous_mismatch_counts``: with 2 (default) a homozygous donor/patient mismatched at both
   positions by the same product counts 2; with 1 identical positions are counted once
-  (Atlas issue #1002: a user preference, not a rule).
+  (Atlas issue #1002: a user preference, not a rule);
+* grades are given to the positions *as typed* (:func:`engraft.hla.matching.grades.grade_positions`):
+  a null position paired with an expressed one is graded *expressing vs null* even when the locus
+  counts as matched (``A*03:01+A*01:11N`` against ``A*03:01+A*03:01``), and keeps its null token;
+  confidences (definite/exact/potential/mismatch) are those of the effective pairs that were counted;
+* a ``|`` genotype list on either side is matched genotype by genotype; the best pair (fewest
+  mismatches, then best grades, then first listed) is reported with :class:`GenotypeAmbiguity`, and
+  no position of it is more than *potential* when either side lists more than one genotype.
 
 The count equals ``max(gvh_count, hvg_count)``, lies in 0..2 and is symmetric under swapping patient
 and donor (which also swaps GvH and HvG); the property tests check these invariants.
@@ -21,11 +28,19 @@ and donor (which also swaps GvH and HvG); the property tests check these invaria
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
-from engraft.hla.matching.grades import MatchGrade, MismatchType, grade_positions, mismatch_type, positions_match
+from engraft.hla.matching.grades import (
+    MatchConfidence,
+    MatchGrade,
+    MismatchType,
+    grade_positions,
+    mismatch_type,
+    position_confidence,
+    positions_match,
+)
 from engraft.hla.matching.locus_typing import LocusTyping, TypedPosition
 from engraft.vocabulary.hla import MATCH_LOCI, Locus, parse_locus
 
@@ -52,10 +67,30 @@ class PositionMatch:
     donor_token: str
     grade: MatchGrade
     mismatch_type: MismatchType | None
+    confidence: MatchConfidence = MatchConfidence.POTENTIAL
 
     @property
     def is_match(self) -> bool:
         return self.mismatch_type is None
+
+
+@dataclass(frozen=True, slots=True)
+class GenotypeAmbiguity:
+    """How a ``|`` genotype list was matched: every listed pair tried, the best reported."""
+
+    patient_genotypes: int
+    donor_genotypes: int
+    best_mismatches: int
+    worst_mismatches: int
+    pairs_at_best: int  # pairs of listed genotypes with the best mismatch count
+    pairs: int  # pairs tried (patient genotypes x donor genotypes)
+    patient_genotype: int  # 0-based index of the listed genotype reported
+    donor_genotype: int
+
+    @property
+    def certain(self) -> bool:
+        """Every listed pair gives the same count."""
+        return self.best_mismatches == self.worst_mismatches
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +104,17 @@ class LocusMatch:
     allele_mismatch_count: int
     positions: tuple[PositionMatch, PositionMatch]
     crossed: bool  # True if patient position 1 was paired with donor position 2
+    ambiguity: GenotypeAmbiguity | None = None  # set when either side is a '|' genotype list
+
+    @property
+    def confidence(self) -> MatchConfidence:
+        """The locus's confidence: the worse of its two positions'."""
+        return max((p.confidence for p in self.positions), key=lambda c: c.rank)
+
+    @property
+    def grade_score(self) -> int:
+        """Sum of the two positions' grade ranks (0: both best)."""
+        return sum(p.grade.rank for p in self.positions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,20 +148,72 @@ def _position_match(
     i: int,
     j: int,
 ) -> PositionMatch:
-    """Grade the effective pair; a mismatch at a reported-null position is graded expressing-vs-null."""
-    grade = grade_positions(pe[i], de[j])
+    """Grade the positions as typed; count and confidence from the effective pair.
+
+    A reported-null position keeps its null grade (expressing vs null, or a null grade against a null),
+    and a mismatch at it is an antigen mismatch.
+    """
+    raw_p, raw_d = patient.positions[i], donor.positions[j]
     mtype = mismatch_type(pe[i], de[j], patient.locus)
-    if mtype is not None and (patient.positions[i].is_null or donor.positions[j].is_null):
-        grade = MatchGrade.EXPRESSING_VS_NULL
+    if mtype is not None and (raw_p.is_null or raw_d.is_null):
         mtype = MismatchType.ANTIGEN
-    return PositionMatch(patient.positions[i].token, donor.positions[j].token, grade, mtype)
+    grade = _reported_grade(raw_p, raw_d, mtype is None)
+    return PositionMatch(raw_p.token, raw_d.token, grade, mtype, position_confidence(pe[i], de[j]))
+
+
+def _reported_grade(raw_p: TypedPosition, raw_d: TypedPosition, counted_match: bool) -> MatchGrade:
+    """Grade of the positions as typed; a counted mismatch between expressed positions is a mismatch."""
+    if counted_match or raw_p.is_null or raw_d.is_null:
+        return grade_positions(raw_p, raw_d)
+    return MatchGrade.MISMATCH
 
 
 def match_locus(patient: LocusTyping, donor: LocusTyping, options: MatchOptions | None = None) -> LocusMatch:
     """Compare one locus; see the module docstring for the rules."""
-    opts = options or MatchOptions()
     if patient.locus != donor.locus:
         raise ValueError(f"cannot match locus {patient.locus} against locus {donor.locus}")
+    if patient.genotypes or donor.genotypes:
+        return _match_genotype_lists(patient, donor, options)
+    return _match_genotypes(patient, donor, options)
+
+
+def _match_genotype_lists(patient: LocusTyping, donor: LocusTyping, options: MatchOptions | None) -> LocusMatch:
+    ps, ds = patient.alternatives(), donor.alternatives()
+    best: tuple[tuple[int, int, int, int], LocusMatch] | None = None
+    counts: list[int] = []
+    for a, p in enumerate(ps):
+        for b, d in enumerate(ds):
+            m = _match_genotypes(p, d, options)
+            counts.append(m.mismatch_count)
+            key = (m.mismatch_count, m.grade_score, a, b)
+            if best is None or key < best[0]:
+                best = (key, m)
+    assert best is not None
+    (low, _, a, b), chosen = best
+    ambiguity = GenotypeAmbiguity(
+        patient_genotypes=len(ps),
+        donor_genotypes=len(ds),
+        best_mismatches=low,
+        worst_mismatches=max(counts),
+        pairs_at_best=counts.count(low),
+        pairs=len(counts),
+        patient_genotype=a,
+        donor_genotype=b,
+    )
+    positions = chosen.positions
+    if len(ps) > 1 or len(ds) > 1:
+        positions = (_at_most_potential(positions[0]), _at_most_potential(positions[1]))
+    return replace(chosen, positions=positions, ambiguity=ambiguity)
+
+
+def _at_most_potential(position: PositionMatch) -> PositionMatch:
+    if position.confidence.rank < MatchConfidence.POTENTIAL.rank:
+        return replace(position, confidence=MatchConfidence.POTENTIAL)
+    return position
+
+
+def _match_genotypes(patient: LocusTyping, donor: LocusTyping, options: MatchOptions | None) -> LocusMatch:
+    opts = options or MatchOptions()
     pe = patient.effective()
     de = donor.effective()
     m = [[positions_match(pe[i], de[j]) for j in (0, 1)] for i in (0, 1)]
@@ -128,15 +226,17 @@ def match_locus(patient: LocusTyping, donor: LocusTyping, options: MatchOptions 
     hvg = sum(1 for d in d_src if not d.is_null and not any(positions_match(p, d) for p in pe))
     count = max(gvh, hvg)
 
-    def grades(pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
-        misses = sum(0 if m[i][j] else 1 for i, j in pairs)
-        return misses, sum(grade_positions(pe[i], de[j]).rank for i, j in pairs)
-
     direct = ((0, 0), (1, 1))
     cross = ((0, 1), (1, 0))
-    crossed = grades(cross) < grades(direct)
-    chosen = cross if crossed else direct
-    pos = tuple(_position_match(patient, donor, pe, de, i, j) for i, j in chosen)
+    raw_p, raw_d = patient.positions, donor.positions
+
+    def order(pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+        """Mismatched pairs, then the grade ranks of the positions as typed (a mismatch ranks last)."""
+        misses = sum(0 if m[i][j] else 1 for i, j in pairs)
+        return misses, sum(_reported_grade(raw_p[i], raw_d[j], m[i][j]).rank for i, j in pairs)
+
+    crossed = order(cross) < order(direct)
+    pos = tuple(_position_match(patient, donor, pe, de, i, j) for i, j in (cross if crossed else direct))
     antigen = min(sum(1 for p in pos if p.mismatch_type is MismatchType.ANTIGEN), count)
     if count == 0:
         direction = Direction.NONE

@@ -10,7 +10,16 @@ Null alleles (``N``) are kept in ``alleles`` but have no P group. A position who
 is *null*; WMDA and Atlas treat a locus with one null position as homozygous for the expressing
 position (``A*03:01+A*01:11N`` matches like ``A*03:01+A*03:01``), which :meth:`LocusTyping.effective`
 implements. Nulls inside an ambiguous position (a MAC containing a null) are ignored for P-group
-matching, as in Atlas.
+matching, as in Atlas. A null allele stays null whatever its G group holds: ``A*03:129N`` lies in
+``A*03:01:01G`` with expressed alleles, but its position is built from the allele itself (no P group).
+
+Sequence keys (from ``Allele_status.txt``, for the gDNA/cDNA/protein grades of
+:mod:`engraft.hla.matching.grades`) are set for single-allele positions only (the grades need one allele
+on each side); a genotype list's union positions carry the union of its alternatives' keys.
+
+A ``|`` genotype list (GL String) at one locus is a :class:`LocusTyping` whose ``genotypes`` hold the
+listed alternatives; its ``positions`` are then the per-position unions of the alternatives (for the
+set-based filter and for display only: matching takes the alternatives one by one).
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ class TypedPosition:
     p_groups: frozenset[int]  # expressed alleles only
     antigens: AntigenProfile
     serology: str | None = None  # antigen key when typed serologically
+    full_gdna: frozenset[int] = frozenset()  # relevant alleles with a full genomic sequence
+    full_sequence: frozenset[int] = frozenset()  # relevant alleles with a full (gDNA or cDNA) sequence
+    cdna_keys: frozenset[str] = frozenset()  # 3-field names of the relevant full-sequence alleles
+    protein_keys: frozenset[str] = frozenset()  # 2-field names (no suffix) of the relevant full-sequence alleles
 
     @property
     def is_null(self) -> bool:
@@ -54,6 +67,22 @@ class LocusTyping:
 
     locus: str
     positions: tuple[TypedPosition, TypedPosition]
+    genotypes: tuple[LocusTyping, ...] = ()  # the alternatives of a '|' genotype list (empty otherwise)
+    gl: str | None = None  # the locus's GL String when it is a genotype list
+
+    @property
+    def is_genotype_list(self) -> bool:
+        return len(self.genotypes) > 1
+
+    def alternatives(self) -> tuple[LocusTyping, ...]:
+        """The genotypes this typing may be: the listed ones, or itself."""
+        return self.genotypes if self.genotypes else (self,)
+
+    def stored_pair(self) -> tuple[str, str]:
+        """The pair of tokens a donor store keeps: a genotype list is kept whole as its GL String."""
+        if self.gl is not None:
+            return (self.gl, self.gl)
+        return (self.positions[0].token, self.positions[1].token)
 
     @property
     def is_homozygous(self) -> bool:

@@ -38,6 +38,10 @@ REQUIRED_FILES: Final[tuple[str, ...]] = (
     "Allelelist.txt",
 )
 
+#: Optional file: sequence status per allele (full/partial, gDNA/cDNA) for the gDNA/cDNA/protein match
+#: grades (Atlas ``AlleleStatusExtractor``). Without it those grades are not claimed (G group at best).
+ALLELE_STATUS_FILE: Final[str] = "Allele_status.txt"
+
 RelDnaSerFormat = Literal["pre2026", "hats2026"]
 
 _VERSION_RE = re.compile(r"^#\s*version:\s*IPD-IMGT/HLA\s+(\d+\.\d+\.\d+)", re.MULTILINE)
@@ -118,6 +122,12 @@ class RelSerSerRow(NamedTuple):
     antigen: str
     splits: tuple[str, ...]
     associated: tuple[str, ...]
+
+
+class AlleleStatusRow(NamedTuple):
+    allele: str  # full name with locus: "A*01:01:01:01"
+    full: bool  # sequence "Full" (else "Partial")
+    dna: str  # "gDNA" or "cDNA"
 
 
 class TceRow(NamedTuple):
@@ -212,6 +222,19 @@ def parse_dpb_tce(path: Path) -> tuple[TceRow, ...]:
     return tuple(rows)
 
 
+def parse_allele_status(path: Path) -> tuple[AlleleStatusRow, ...]:
+    """``Allele_status.txt``: ``Allele,Cells,Groups,Confirmed,Start,End,Partial,Type`` (header skipped)."""
+    rows = []
+    for line in _data_lines(path):
+        if line.startswith("Allele,"):
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 8:
+            raise HlaReleaseError(f"{path}: expected 8 ','-separated fields, got {line!r}")
+        rows.append(AlleleStatusRow(parts[0], parts[6] == "Full", parts[7]))
+    return tuple(rows)
+
+
 def parse_allelelist(path: Path) -> tuple[str, ...]:
     """Current allele names (``A*01:01:01:01``) in file order."""
     names = []
@@ -238,6 +261,7 @@ class ReleaseTables:
     rel_dna_ser: tuple[RelDnaSerRow, ...]
     rel_ser_ser: tuple[RelSerSerRow, ...]
     dpb_tce: tuple[TceRow, ...]
+    allele_status: tuple[AlleleStatusRow, ...] = ()  # empty when the release lacks Allele_status.txt
 
 
 def read_release_tables(files: ReleaseFiles) -> ReleaseTables:
@@ -254,4 +278,5 @@ def read_release_tables(files: ReleaseFiles) -> ReleaseTables:
         rel_dna_ser=dna_rows,
         rel_ser_ser=parse_rel_ser_ser(files.path("wmda/rel_ser_ser.txt")),
         dpb_tce=parse_dpb_tce(files.path("tce/dpb_tce.csv")),
+        allele_status=parse_allele_status(status) if (status := files.path(ALLELE_STATUS_FILE)).is_file() else (),
     )

@@ -184,6 +184,17 @@ class Nomenclature:
         primary = [keys[0] if keys else None for keys in assigned]
         self.serology_names, self.serology_of = _factorise(primary)
 
+        #: Sequence status per allele code (``Allele_status.txt``; all False when the release lacks it):
+        #: full-length sequence, and whether the full sequence is genomic (gDNA) rather than coding (cDNA).
+        self.sequence_full: npt.NDArray[np.bool_] = np.zeros(n, dtype=bool)
+        self.sequence_gdna: npt.NDArray[np.bool_] = np.zeros(n, dtype=bool)
+        for status in tables.allele_status:
+            scode = self._index.get(status.allele)
+            if scode is not None:
+                self.sequence_full[scode] = status.full
+                self.sequence_gdna[scode] = status.full and status.dna == "gDNA"
+        self.has_sequence_status = bool(tables.allele_status)
+
         #: DPB1 T-cell-epitope groups (``tce/dpb_tce.csv``) keyed by allele code.
         self.tce = TceTable.from_rows(tables.dpb_tce, self._index, n)
         self._cache: dict[tuple[str, MacDictionary | None], Expansion] = {}

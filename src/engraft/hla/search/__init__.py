@@ -8,7 +8,7 @@ probabilities for the top donors). Reading donor files is :mod:`engraft.io.donor
   kind, sex, CMV and ABO as the store's codes), :mod:`~engraft.hla.search.donor_fields` (donor-file
   values read into the vocabulary), :mod:`~engraft.hla.search.donor_import`: the store;
 * :mod:`~engraft.hla.search.search_index`, :mod:`~engraft.hla.search.phenotype_index`: the filter;
-* :mod:`~engraft.hla.search.ranking`, :mod:`~engraft.hla.search.donor_search`,
+* :mod:`~engraft.hla.search.ranking`, :mod:`~engraft.hla.search.donor_search`, :mod:`~engraft.hla.search.donor_detail`,
   :mod:`~engraft.hla.search.search_models`, :mod:`~engraft.hla.search.search_report`: the search;
 * :mod:`~engraft.hla.search.batch_search`: a waiting list on Dask.
 """

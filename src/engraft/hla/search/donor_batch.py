@@ -6,9 +6,9 @@ appends batches. HLA is carried per locus as a small vocabulary of tokens plus t
 distinct token is validated once (typed positions are memoised per token,
 :mod:`engraft.hla.matching.typing_builder`).
 
-Validation follows Atlas donor import (README_DonorImport.md): A, B and DRB1 are required, C, DQB1 and
-DPB1 optional; a donor with an invalid token is rejected and reported (donor id, locus, token, reason)
-rather than stored with a partial typing.
+Validation follows Atlas donor import (README_DonorImport.md): A, B and DRB1 are required, C, DQB1,
+DPB1, DRB3, DRB4, DRB5 and DQA1 optional (every typed locus is kept); a donor with an invalid token is
+rejected and reported (donor id, locus, token, reason) rather than stored with a partial typing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engraft.hla.matching.typing_builder import TypingBuilder, typing_builder
+from engraft.hla.matching.typing_builder import TypingBuilder, is_locus_gl, typing_builder
 from engraft.hla.nomenclature.errors import HlaNomenclatureError
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
@@ -115,13 +115,18 @@ class DonorBatch:
 
 
 def _check_token(typings: TypingBuilder, token: str, locus: Locus, mac: MacDictionary | None) -> str | None:
-    """Reason the token is invalid at ``locus``, or ``None`` if it is valid."""
+    """Reason the token is invalid at ``locus``, or ``None`` if it is valid.
+
+    A token may also be the locus's whole GL String (a ``|`` genotype list, kept whole by the store).
+    """
     try:
-        pos = typings.position(token, mac=mac)
+        found = (
+            typings.locus_typing(token, mac=mac).locus if is_locus_gl(token) else typings.position(token, mac=mac).locus
+        )
     except HlaNomenclatureError as exc:
         return exc.detail or str(exc)
-    if pos.locus != locus:
-        return f"token names locus {pos.locus}, not {locus}"
+    if found != locus:
+        return f"token names locus {found}, not {locus}"
     return None
 
 

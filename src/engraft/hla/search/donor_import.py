@@ -272,8 +272,8 @@ def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = 
                 hla.update(pairs)
             typings = {}
         for name, t in typings.items():
-            if (locus := stored_locus(name)) is not None:  # other loci (DRB3, DQA1 ...) are not stored
-                hla[locus] = (t.positions[0].token, t.positions[1].token)
+            if (locus := stored_locus(name)) is not None:
+                hla[locus] = t.stored_pair()  # a '|' genotype list is kept whole
     elif isinstance(nested, Mapping):
         for name, pair in nested.items():
             if isinstance(pair, list | tuple) and pair and (locus := stored_locus(str(name))) is not None:

@@ -11,12 +11,14 @@ Pipeline for one patient (filter: :mod:`engraft.hla.search.search_index`,
    passing ones expanded to donor rows (tombstoned rows dropped); 3. attribute filters (adult/cord,
    registry, age); 4. :func:`engraft.hla.matching.locus_match.match_locus` for the entries where step 1 was only a
    bound; 5. grades, DPB1 TCE and the full sort only for donors whose leading keys can still reach the
-   top ``limit``; then match detail, the reason for each rank and (optionally) match probabilities for
-   the top ``predict_top`` donors.
+   top ``limit``; then match detail (with DRB3/4/5, DQA1 and honest n/10, n/12 counts:
+   :mod:`engraft.hla.search.donor_detail`), the reason for each rank and (optionally) match probabilities
+   for the top ``predict_top`` donors.
 
 Request semantics follow Atlas (README_Integration.md, SearchRequest.cs): total and per-locus allowed
 mismatches (0-2), DPB1 scored but never a match criterion, untyped donor loci count as potential
-matches. "Better matches" are always included (a 1-mismatch search also returns 0-mismatch donors).
+matches in the ranking, but never towards ``10/10`` (the label counts typed positions only). "Better
+matches" are always included (a 1-mismatch search also returns 0-mismatch donors).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.imputation import Consistency, GenotypeSet
 from engraft.hla.prediction.match_prediction import MatchPredictor, MatchProbabilities
 from engraft.hla.prediction.set_selection import FrequencySetCatalogue, Population
+from engraft.hla.search.donor_detail import DonorDetail
 from engraft.hla.search.donor_store import ATTRIBUTE_COLUMNS, DonorStore, hla_column
 from engraft.hla.search.dpb1_scores import Dpb1Score, Dpb1Scorer
 from engraft.hla.search.locus_dictionary import LocusDictionary
@@ -164,8 +167,20 @@ class DonorSearch:
         )
         keys = sort_keys(inputs, ropts)
         order = rank_order(inputs, ropts)[: criteria.limit]
+        detail = DonorDetail(patient, criteria.loci, opts, self._typing_of)
         donors = [
-            self._donor(criteria, cand, scores, dpb1, inputs, ropts, int(i), r, tuple(float(k[i]) for k in keys))
+            self._donor(
+                detail,
+                criteria,
+                cand,
+                scores,
+                dpb1,
+                inputs,
+                ropts,
+                int(i),
+                r,
+                tuple(float(k[i]) for k in keys),
+            )
             for r, i in enumerate(order.tolist())
         ]
         if criteria.predict_top and self.predictor is not None:
@@ -221,9 +236,9 @@ class DonorSearch:
             counts[0].astype(np.int16),
             counts[1].astype(np.int16),
             np.full(index.size, _UNGRADED, np.int16),
-            (~index.single_p).astype(np.int16),
+            (~index.single_p | patient.is_genotype_list).astype(np.int16),
         )
-        patient_needs = any(p.is_serology or p.is_null for p in patient.positions)
+        patient_needs = patient.is_genotype_list or any(p.is_serology or p.is_null for p in patient.positions)
         used = np.unique(codes)
         if not patient_needs:
             used = used[index.needs_exact[used]]
@@ -277,8 +292,10 @@ class DonorSearch:
         pot = np.zeros(n, np.int16)
         gvh = np.zeros(n, np.int16)
         grade = np.zeros(n, np.int16)
+        untyped = np.zeros(n, np.int16)
         for locus, s in scores.items():
             codes = cand[hla_column(locus)]
+            untyped += codes == 0
             mm += s.mismatches[codes]
             pot += s.potential[codes]
             gvh += s.gvh[codes]
@@ -302,10 +319,12 @@ class DonorSearch:
             abo=cand["abo"].astype(np.uint8),
             tnc=cand["tnc"].astype(np.float32),
             cd34=cand["cd34"].astype(np.float32),
+            untyped_loci=untyped,
         )
 
     def _donor(
         self,
+        detail: DonorDetail,
         criteria: SearchCriteria,
         cand: Mapping[str, npt.NDArray[np.generic]],
         scores: Mapping[Locus, _EntryScores],
@@ -316,11 +335,12 @@ class DonorSearch:
         rank: int,
         rank_key: tuple[float, ...],
     ) -> DonorMatch:
+        codes = detail.codes_of(cand, i)
         loci: dict[Locus, LocusMatch] = {}
         untyped: list[Locus] = []
         potential: list[Locus] = []
         for locus, s in scores.items():
-            e = int(cand[hla_column(locus)][i])
+            e = codes[locus]
             if e == 0:
                 untyped.append(locus)
                 potential.append(locus)
@@ -328,10 +348,13 @@ class DonorSearch:
             loci[locus] = s.matches[e]
             if s.potential[e]:
                 potential.append(locus)
-        dp = dpb1.get(int(cand[hla_column(Locus.DPB1)][i]))
+        dp = dpb1.get(codes[Locus.DPB1])
+        matches: dict[Locus, LocusMatch] = dict(loci)
+        if dp is not None:
+            matches[Locus.DPB1] = dp.match
+        extra = detail.detail(codes, matches)
         age = int(inputs.age[i])
         mm = int(inputs.mismatches[i])
-        total = 2 * len(criteria.loci)
         registries = self.store.registries
         reg = int(cand["registry"][i])
         return DonorMatch(
@@ -344,15 +367,22 @@ class DonorSearch:
             cmv=CMV.value(int(cand["cmv"][i])),
             abo=ABO.value(int(cand["abo"][i])),
             mismatch_count=mm,
-            match_label=f"{total - mm}/{total}",
+            match_label=extra.counts.label,
             potential_loci=tuple(potential),
             loci=loci,
             untyped_loci=tuple(untyped),
             dpb1=dp.match if dp else None,
             dpb1_tce=dp.tce if dp else None,
             reason=rank_reason(inputs, ropts, i, len(criteria.loci)),
+            counts=extra.counts,
+            counts_with_dpb1=extra.counts_with_dpb1,
+            locus_counts=extra.locus_counts,
+            reported_loci=extra.reported,
             rank_key=rank_key,
         )
+
+    def _typing_of(self, locus: Locus, entry: int) -> LocusTyping | None:
+        return self.index(locus).typings[entry]
 
     def _predict(
         self,

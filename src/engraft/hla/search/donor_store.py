@@ -26,6 +26,10 @@ release-specific nomenclature codes, so a store can be re-read under a later IPD
 attribute columns ``donor_type``, ``sex``, ``cmv`` and ``abo`` hold uint8 codes of vocabulary values;
 the manifest's ``attribute_codes`` records what each code means, and :meth:`DonorStore.open` refuses a
 store whose codes disagree with :mod:`engraft.hla.search.store_codes`.
+Every locus of :data:`~engraft.vocabulary.hla.STORED_LOCI` has a column (DRB3/4/5 and DQA1 since the
+store kept every typed locus). A store written before (its manifest lists fewer loci) opens as it is:
+the loci it lacks read as untyped (code 0) in its existing segments, and the next write records the full
+list. A manifest naming a locus this version does not know is refused with the locus named.
 Files are replaced atomically (write, then ``os.replace``; the manifest last), so readers never see a
 half-written segment; there must be a single writer at a time (no cross-process lock is taken).
 """
@@ -134,9 +138,17 @@ class DonorStore:
         dictionaries: dict[Locus, LocusDictionary] = {}
         files: dict[str, str] = manifest.get("dictionaries") or {}
         for name in manifest["loci"]:
+            try:
+                locus = parse_locus(name)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{path}: the donor store holds locus {name!r}, which this version cannot read"
+                ) from exc
             table = pq.read_table(path / "dictionary" / files.get(name, f"{name}.parquet"))
             pairs = list(zip(table.column("first").to_pylist(), table.column("second").to_pylist(), strict=True))
-            dictionaries[parse_locus(name)] = LocusDictionary(pairs)
+            dictionaries[locus] = LocusDictionary(pairs)
+        for locus in STORED_LOCI:  # a store written before this locus was stored: all its donors untyped there
+            dictionaries.setdefault(locus, LocusDictionary())
         return cls(path, manifest, dictionaries)
 
     @staticmethod
@@ -183,8 +195,12 @@ class DonorStore:
     def _load_segment(self, name: str, rows: int, dead: str | None) -> Segment:
         seg_dir = self.root / name
         cols: dict[str, npt.NDArray[np.generic]] = {}
-        for col in (*ATTRIBUTE_COLUMNS, *(hla_column(locus) for locus in STORED_LOCI)):
+        for col in ATTRIBUTE_COLUMNS:
             cols[col] = np.load(seg_dir / f"{col}.npy", mmap_mode="r")
+        for locus in STORED_LOCI:
+            file = seg_dir / f"{hla_column(locus)}.npy"
+            # a segment written before the locus was stored: every donor of it untyped there
+            cols[hla_column(locus)] = np.load(file, mmap_mode="r") if file.exists() else np.zeros(rows, np.uint16)
         live = np.ones(rows, dtype=bool)
         if dead:
             live[np.load(seg_dir / dead)] = False
@@ -358,6 +374,7 @@ class DonorStore:
 
     def _commit(self) -> None:
         self._manifest["generation"] = self.generation + 1
+        self._manifest["loci"] = list(STORED_LOCI)  # an older store's dictionaries now cover every locus
         self._manifest["attribute_codes"] = manifest_codes()  # a store written before they were recorded gains them
         self._write_manifest()
         self._remove_unreferenced_dictionaries()

@@ -137,7 +137,7 @@ def gl_pairs(gl: str) -> dict[Locus, tuple[str | None, str | None]] | None:
 
 
 def stored_locus(name: str) -> Locus | None:
-    """The stored :class:`Locus` named ``name``, ``None`` for other loci (DRB3, DQA1 ...) and non-loci."""
+    """The stored :class:`Locus` named ``name`` (every locus in ``STORED_LOCI``), ``None`` for any other name."""
     try:
         locus = parse_locus(name)
     except ValueError:

@@ -62,6 +62,7 @@ class RankingInputs:
     abo: npt.NDArray[np.uint8]  # store codes (store_codes.ABO)
     tnc: npt.NDArray[np.float32]
     cd34: npt.NDArray[np.float32]
+    untyped_loci: npt.NDArray[np.int16] | None = None  # requested loci the donor has not typed (None: all typed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,13 @@ def rank_order(inp: RankingInputs, opts: RankingOptions) -> npt.NDArray[np.intp]
 def rank_reason(inp: RankingInputs, opts: RankingOptions, i: int, n_loci: int) -> str:
     """Why candidate ``i`` sits where it does, in the order the keys were applied."""
     mm = int(inp.mismatches[i])
-    parts = [f"{2 * n_loci - mm}/{2 * n_loci} ({mm} mismatch{'es' if mm != 1 else ''})"]
+    untyped = 0 if inp.untyped_loci is None else 2 * int(inp.untyped_loci[i])
+    total = 2 * n_loci
+    plural = "es" if mm != 1 else ""
+    if untyped:  # never n/n when a requested locus is untyped: count over the typed positions only
+        parts = [f"{total - untyped - mm}/{total - untyped} typed of {total} ({mm} mismatch{plural})"]
+    else:
+        parts = [f"{total - mm}/{total} ({mm} mismatch{plural})"]
     pot = int(inp.potential_loci[i])
     parts.append(f"{pot} locus/loci potential (ambiguous typing)" if pot else "all loci matched with certainty")
     if bool(inp.is_cord[i]):

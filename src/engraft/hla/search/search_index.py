@@ -10,8 +10,10 @@ with no Python loop over entries.
 The filter count is a *lower bound* of the exact count of :func:`engraft.hla.matching.locus_match.match_locus`:
 a pair of positions "could match" when their P-group sets intersect, which is necessary for an exact
 match (``positions_match``; serology adds an antigen check on top) and sufficient for a potential
-match. Entries with a null-only position are never excluded (bound 0). Candidates are then scored
-exactly, so the filter never changes results, only the amount of exact work.
+match. Entries with a null-only position are never excluded (bound 0), nor are ``|`` genotype-list
+entries (their union sets give no sound bound). A genotype-list *patient* is bounded by the smallest
+count over its listed genotypes. Candidates are then scored exactly, so the filter never changes
+results, only the amount of exact work.
 """
 
 from __future__ import annotations
@@ -103,9 +105,9 @@ class LocusIndex:
             for k in (0, 1):
                 values[k].extend(sorted(eff[k].p_groups))
                 offsets[k].append(len(values[k]))
-            null_pos[e] = eff[0].is_null or eff[1].is_null
+            null_pos[e] = eff[0].is_null or eff[1].is_null or typing.is_genotype_list
             homo[e] = eff[0].p_groups == eff[1].p_groups
-            single[e] = all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
+            single[e] = not typing.is_genotype_list and all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
             needs[e] = null_pos[e] or any(p.is_serology or p.is_null for p in typing.positions)
         ragged = tuple(_Ragged.build(offsets[k], values[k]) for k in (0, 1))
         return cls(locus, tuple(typings), (ragged[0], ragged[1]), null_pos, homo, single, needs)
@@ -116,9 +118,14 @@ class LocusIndex:
         """Per entry, the filter mismatch count and GvH count (both orientations).
 
         Both are lower bounds of :func:`match_locus`'s counts, and equal to them for entries without
-        ``needs_exact`` when the patient locus has no serology or null position (P-group intersection
-        is then exactly ``positions_match``).
+        ``needs_exact`` when the patient locus has no serology or null position and is no genotype list
+        (P-group intersection is then exactly ``positions_match``).
         """
+        if patient.is_genotype_list:
+            per = [self.counts(alt, homozygous_counts) for alt in patient.alternatives()]
+            bound = np.minimum.reduce([b for b, _ in per])
+            gvh = np.minimum.reduce([g for _, g in per])
+            return bound, gvh
         pe = patient.effective()
         if pe[0].is_null or pe[1].is_null:
             zero = np.zeros(self.size, dtype=np.uint8)

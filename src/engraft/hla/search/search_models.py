@@ -19,6 +19,7 @@ from typing import Literal
 
 from engraft.hla.matching.dpb1_tce import Dpb1TceAssessment
 from engraft.hla.matching.locus_match import LocusMatch
+from engraft.hla.matching.match_counts import LocusCount, MatchCounts
 from engraft.hla.prediction.match_prediction import MatchProbabilities
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import MATCH_LOCI, Locus, parse_locus
@@ -57,7 +58,13 @@ class SearchCriteria:
 
 @dataclass(frozen=True, slots=True)
 class DonorMatch:
-    """One ranked donor with its per-locus match detail and the reason for its rank."""
+    """One ranked donor with its per-locus match detail and the reason for its rank.
+
+    ``match_label`` is ``counts.label``: ``"10/10"`` only when every requested locus is typed on both sides
+    and matched (``"6/6 typed (C, DQB1 untyped)"`` otherwise). ``counts_with_dpb1`` adds DPB1 (12/12 for a
+    10/10 search); ``locus_counts`` gives matched/typed/potential for every stored locus, DRB3/4/5 and DQA1
+    included; ``reported_loci`` their match detail where both sides are typed (never counted, never filtered).
+    """
 
     rank: int
     donor_id: int
@@ -75,6 +82,10 @@ class DonorMatch:
     dpb1: LocusMatch | None
     dpb1_tce: Dpb1TceAssessment | None
     reason: str
+    counts: MatchCounts
+    counts_with_dpb1: MatchCounts
+    locus_counts: Mapping[Locus, LocusCount]
+    reported_loci: Mapping[Locus, LocusMatch]
     rank_key: tuple[float, ...] = ()  # the sort keys of engraft.hla.search.ranking, most significant first
     prediction: MatchProbabilities | None = None
 
