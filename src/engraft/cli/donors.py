@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engraft.api.routes_donor_search import DonorSearchRequest, default_donor_store_path
-from engraft.cli.common import console, err_console
+from engraft.cli.common import DatabaseOption, console, err_console
+from engraft.cli.donor_search_report import report_format, save_and_report
 from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature.errors import HlaError
@@ -21,6 +22,7 @@ from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_report import search_report
 from engraft.io.donor_files import ImportReport, import_atlas_json, import_csv, import_json
+from engraft.io.donor_search_report_render import ReportLanguage
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.io.imgt_release import load_nomenclature
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus
@@ -162,6 +164,14 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="print the full result as JSON")] = False,
     store: StoreOption = None,
     imgt_dir: ImgtOption = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="save the search in the registry and write its report here (.pdf or .html)"),
+    ] = None,
+    lang: Annotated[ReportLanguage, typer.Option(help="language of the --report document")] = ReportLanguage.EN,
+    patient_id: Annotated[int | None, typer.Option(min=1, help="with --report: the registered patient")] = None,
+    note: Annotated[str | None, typer.Option(help="with --report: a note kept with the search")] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Ranked donors with per-locus match grades, direction, DPB1 TCE and the reason for each rank."""
     nom = _nomenclature(imgt_dir)
@@ -192,6 +202,20 @@ def search(
     except (HlaError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if report is not None:
+        report_format(report)  # a wrong suffix is refused before anything is saved
+        save_and_report(
+            request=request,
+            result=result,
+            release=nom.release,
+            donors_in_registry=len(donor_store),
+            prediction_available=frequencies is not None,
+            out=report,
+            language=lang,
+            database=database,
+            patient_id=patient_id,
+            note=note,
+        )
     if as_json:
         typer.echo(json.dumps(search_report(result), indent=2))
         return
