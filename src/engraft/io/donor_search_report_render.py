@@ -115,7 +115,6 @@ _LABELS: Final = (
     N_("Donor TCE groups"),
     N_("TCE table version"),
     N_("Probabilities"),
-    N_("no probabilities: {why}"),
     N_("the patient's typing is not explained by the haplotype frequencies"),
     N_("the donor's typing is not explained by the haplotype frequencies"),
     N_("not predicted (outside the top donors asked for)"),
@@ -258,8 +257,7 @@ def _positions(row: Mapping[str, Any], words: _Words) -> list[str]:
 def _prediction_note(donor: Mapping[str, Any], words: _Words) -> str | None:
     prediction = donor.get("prediction")
     if prediction is None:
-        why = words._("not predicted (outside the top donors asked for)")
-        return words._("no probabilities: {why}").format(why=why)
+        return words._("not predicted (outside the top donors asked for)")
     if prediction.get("p_mismatches") is not None:
         return None
     why = (
@@ -267,7 +265,7 @@ def _prediction_note(donor: Mapping[str, Any], words: _Words) -> str | None:
         if prediction.get("patient_unrepresented")
         else "the donor's typing is not explained by the haplotype frequencies"
     )
-    return words._("no probabilities: {why}").format(why=words._(why))
+    return words._(why)
 
 
 def _typing_rows(gl: str) -> list[tuple[str, str]]:
