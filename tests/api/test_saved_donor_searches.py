@@ -1,4 +1,4 @@
-"""Saved donor searches through the API: run and keep a search, list and read it, its report as PDF and HTML.
+"""Saved donor searches through the API (SQLite and PostgreSQL): run and keep one, list, read, its report.
 
 The report's figures are read back from the PDF's text and compared with the saved search result; the
 record's audit row names the coordinator who ran it.
@@ -26,7 +26,6 @@ from engraft.registry.database import make_engine
 from engraft.registry.models import AuditEntry
 from engraft.reports.languages import ReportLanguage
 from tests.auth_clients import TeamClient, team_client
-from tests.database_templates import DatabaseTemplates
 from tests.io.donor_search_report_checks import checked_pdf, pdf_text, squeezed
 
 PATIENT = (
@@ -46,11 +45,11 @@ def donor_store(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.fixture
-def engine(database_templates: DatabaseTemplates) -> Iterator[Engine]:
-    with database_templates.copy("sqlite") as url:
-        made = make_engine(url)
-        yield made
-        made.dispose()
+def engine(migrated_database_url: str) -> Iterator[Engine]:
+    """SQLite and PostgreSQL (the saved request and result are JSON there, JSONB here)."""
+    made = make_engine(migrated_database_url)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture

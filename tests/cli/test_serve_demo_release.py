@@ -54,6 +54,15 @@ def test_first_demo_start_downloads_the_release_and_serves_donor_search(imgt_dir
             assert found.status_code == 200, found.text
             assert found.json()["donors_in_registry"] == 3000 and found.json()["donors"]
             assert found.json()["release"] == "3.58.0"
+            with http_client_signed_in(
+                base, f"sqlite:///{home / 'demo.db'}", Role.SEARCH_COORDINATOR, "c2"
+            ) as coordinator:
+                saved = coordinator.post(
+                    "/api/donor-search/saved", json={"patient": PATIENT, "max_mismatches": 2, "limit": 5}, timeout=60
+                )
+                assert saved.status_code == 201, saved.text
+                report = coordinator.get(f"/api/donor-search/saved/{saved.json()['id']}/report", timeout=120)
+            assert report.status_code == 200 and report.content.startswith(b"%PDF-")
         finally:
             said = _stop(process)
     cache = home / "cache" / "engraft" / "imgt-hla" / "3.58.0"
