@@ -58,7 +58,9 @@ def test_first_demo_start_downloads_the_release_and_serves_donor_search(imgt_dir
                 base, f"sqlite:///{home / 'demo.db'}", Role.SEARCH_COORDINATOR, "c2"
             ) as coordinator:
                 saved = coordinator.post(
-                    "/api/donor-search/saved", json={"patient": PATIENT, "max_mismatches": 2, "limit": 5}, timeout=60
+                    "/api/donor-search/saved",
+                    json={"patient": PATIENT, "loci": ["A", "B", "C"], "max_mismatches": 2, "limit": 5},
+                    timeout=60,
                 )
                 assert saved.status_code == 201, saved.text
                 report = coordinator.get(f"/api/donor-search/saved/{saved.json()['id']}/report", timeout=120)

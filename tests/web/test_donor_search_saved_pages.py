@@ -119,3 +119,24 @@ def test_saving_needs_the_csrf_token_and_a_valid_search(client_for: ClientFor) -
         "/donor-search/save", data={k: v for k, v in fields.items() if k != "csrf_token"}, headers=HTML
     )
     assert refused.status_code == 403
+
+
+def test_a_search_for_a_registered_patient_is_listed_on_the_patients_saved_searches(client_for: ClientFor) -> None:
+    centre = client_for(Role.ADMIN).post("/api/centres", json={"code": "SS1", "name": "Saved Centre", "country": "GB"})
+    assert centre.status_code == 201, centre.text
+    manager = client_for(Role.DATA_MANAGER)
+    made = manager.post("/api/patients", json={"centre": "SS1", "sex": "male", "birth_date": "1979-03-02"})
+    assert made.status_code == 201, made.text
+    patient_id = str(made.json()["id"])
+    client = client_for(Role.SEARCH_COORDINATOR)
+    data = {"csrf_token": client.csrf_token, **SEARCH, "patient_id": patient_id}
+    results = client.post("/donor-search", data=data, headers=HTML)
+    assert results.status_code == 200 and f'href="/donor-search/saved?patient_id={patient_id}"' in results.text
+    fields = _save_form(results.text)
+    assert fields["patient_id"] == patient_id
+    saved = client.post("/donor-search/save", data=fields, headers=HTML, follow_redirects=False)
+    assert saved.status_code == 303
+    listed = client.get(f"/donor-search/saved?patient_id={patient_id}", headers=HTML).text
+    assert f'href="{saved.headers["location"]}"' in listed and f'href="/patients/{patient_id}"' in listed
+    report = client.get(saved.headers["location"], headers=HTML).text
+    assert f"Registered patient {patient_id}" in report
