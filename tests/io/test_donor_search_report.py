@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engraft.io.donor_search_report_render import (
     ReportLanguage,
@@ -15,7 +17,8 @@ from engraft.io.donor_search_report_render import (
     missing_translations,
     render_html,
 )
-from engraft.registry.schemas.donor_search import SavedDonorSearchRecord
+from engraft.registry.saved_donor_searches import content_hash
+from engraft.registry.schemas.donor_search import SavedDonorSearchIn, SavedDonorSearchRecord
 
 
 def _locus(name: str, **extra: Any) -> dict[str, Any]:
@@ -86,6 +89,13 @@ def test_a_locus_field_the_result_gains_later_becomes_a_column() -> None:
     assert "<td>definite</td><td>2</td>" in html and "<td>—</td><td>—</td>" in html  # B lacks both
 
 
+def test_a_donor_field_the_result_gains_later_is_listed_in_its_section() -> None:
+    donor = _donor(1, grade_summary={"A": "2/2 matched of 2 typed"}, match_confidence="potential")
+    html = render_html(_record([donor]), ReportLanguage.EN)
+    assert "<p>grade summary: A 2/2 matched of 2 typed</p>" in html
+    assert "<p>match confidence: potential</p>" in html
+
+
 def test_a_position_field_the_result_gains_later_is_listed_beside_its_tokens() -> None:
     locus = _locus("A")
     locus["positions"][0]["confidence"] = "exact"
@@ -131,6 +141,30 @@ def test_no_donor_and_unknown_values_are_said_so() -> None:
 )
 def test_probabilities_are_percentages_with_one_decimal(p: float, language: ReportLanguage, text: str) -> None:
     assert format_probability(p, language) == text
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ages=st.lists(st.integers(min_value=18, max_value=60), min_size=1, max_size=4),
+    note=st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=20)),
+)
+def test_the_fingerprint_changes_with_any_figure_and_not_with_key_order(ages: list[int], note: str | None) -> None:
+    donors = [_donor(rank, age=age) for rank, age in enumerate(ages, start=1)]
+    data = SavedDonorSearchIn(
+        patient_typing="HLA-A*01:01+HLA-A*02:01",
+        criteria={"max_mismatches": 1, "loci": ["A"]},
+        result={"donors": donors, "release": "3.58.0"},
+        hla_release="3.58.0",
+        donors_in_registry=100,
+        note=note,
+    )
+    reordered = data.model_copy(
+        update={"result": {"release": "3.58.0", "donors": [dict(reversed(d.items())) for d in donors]}}
+    )
+    assert content_hash(reordered) == content_hash(data)
+    older = [{**d, "age": d["age"] + 1} if d["rank"] == 1 else d for d in donors]
+    assert content_hash(data.model_copy(update={"result": {**data.result, "donors": older}})) != content_hash(data)
+    assert content_hash(data.model_copy(update={"note": "other"})) == content_hash(data)  # a note is not a figure
 
 
 def test_the_chinese_catalogue_translates_every_label_and_value() -> None:

@@ -71,6 +71,13 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "patient_weight_kg": N_("Patient weight (kg)"),
 }
 _LOCUS_SKIPPED: Final = frozenset({"locus", "positions", "crossed"})
+#: Donor fields the report lays out itself; any other field of a donor is listed in its section by name.
+_DONOR_SHOWN: Final = frozenset(
+    {
+        "rank", "donor_id", "donor_type", "registry", "age", "sex", "cmv", "abo", "mismatch_count", "match_label",
+        "potential_loci", "loci", "untyped_loci", "dpb1", "dpb1_tce", "reason", "prediction",
+    }
+)  # fmt: skip
 _POSITION_TOKENS: Final = ("patient_token", "donor_token")
 
 _LABELS: Final = (
@@ -254,6 +261,11 @@ def _positions(row: Mapping[str, Any], words: _Words) -> list[str]:
     return lines
 
 
+def _other_fields(donor: Mapping[str, Any], words: _Words) -> list[tuple[str, str]]:
+    """(label, value) of the donor's fields the layout does not place (fields the result gains later)."""
+    return [(words.label(k), words.value(v)) for k, v in donor.items() if k not in _DONOR_SHOWN]
+
+
 def _prediction_note(donor: Mapping[str, Any], words: _Words) -> str | None:
     prediction = donor.get("prediction")
     if prediction is None:
@@ -310,6 +322,7 @@ def _context(record: SavedDonorSearchRecord, language: ReportLanguage, *, standa
         "columns": _locus_columns(donors),
         "positions": lambda row: _positions(row, words),
         "prediction_note": lambda donor: _prediction_note(donor, words),
+        "other_fields": lambda donor: _other_fields(donor, words),
         "prediction_available": prediction_available,
         "run_at": record.run_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "made_on": dt.datetime.now(dt.UTC).date().isoformat(),
