@@ -16,12 +16,14 @@ from sqlalchemy import create_engine, text
 
 from engraft.io.mllp import MllpClient
 from tests.cli.test_serve_demo import _free_port, _wait_for_health
+from tests.io.release_server import closed_port_url
 
 
 def _serve(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "ENGRAFT_HOME": str(tmp_path)}
     env.pop("ENGRAFT_DATABASE_URL", None)
     env.pop("ENGRAFT_IMGT_DIR", None)
+    env["ENGRAFT_IMGT_MIRROR"] = closed_port_url()  # no release and no download: the ward alone
     command = [sys.executable, "-m", "engraft", "serve", "--demo", "--demo-transplants", "3", *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

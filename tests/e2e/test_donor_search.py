@@ -48,3 +48,25 @@ def test_run_a_donor_search(open_page: Callable[..., Any], live_server: LiveServ
 def test_a_role_without_donor_search_is_refused(open_page: Callable[..., Any], live_server: LiveServer) -> None:
     page = opened_as(open_page, live_server, Role.NURSE, "/donor-search", "en")
     assert page.locator(".error-page__status").inner_text().endswith("403")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_save_a_search_and_read_its_report(
+    open_page: Callable[..., Any], live_server: LiveServer, language: str
+) -> None:
+    page = opened_as(open_page, live_server, Role.SEARCH_COORDINATOR, "/donor-search", language)
+    if page.locator("#ds-gl").count() == 0:
+        pytest.skip("the demo runs without an IPD-IMGT/HLA release: nothing to search")
+    page.locator("#ds-gl").fill(PATIENT)
+    page.locator("#ds-max_mismatches").select_option("2")
+    page.locator("#ds-predict").fill("3")
+    page.locator("#donor-search-page form button[type=submit]").first.click()
+    page.locator("#ds-results").wait_for()
+    page.locator("#ds-save-note").fill("e2e")
+    page.locator("form.save-search button[type=submit]").click()
+    page.locator(".search-report").wait_for()
+    assert page.url.rsplit("/", 2)[-2] == "saved"
+    assert page.locator(".search-report table.ranking tbody tr").count() >= 1 or "No donor" in page.content()
+    assert page.locator("a[href*='/report?format=pdf']").count() == 1
+    assert_accessible(page)
+    shot(page, "donor-search-report")

@@ -1,4 +1,7 @@
-"""Locating a release: explicit directory, environment variable, versioned cache, download and local install."""
+"""Locating a release: explicit directory, environment variable, versioned cache and local install.
+
+The download, against a real HTTP server on 127.0.0.1: tests/io/test_imgt_download.py.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from engraft.hla import HlaReleaseError, Nomenclature
-from engraft.hla.nomenclature.release_files import REQUIRED_FILES
 from engraft.io.imgt_release import (
     configured_release,
-    download_release,
     install_release_from,
     installed_releases,
     load_nomenclature,
@@ -53,44 +54,13 @@ def test_branch_name() -> None:
         release_branch("latest")
 
 
-def test_download_into_versioned_cache_with_injected_fetcher(
-    imgt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The download code path, with the network replaced by reads of the local release."""
-    monkeypatch.delenv("ENGRAFT_IMGT_DIR", raising=False)
-    urls: list[str] = []
-    prefix = "https://raw.githubusercontent.com/ANHIG/IMGTHLA/3580/"
-
-    def fetch(url: str) -> bytes:
-        urls.append(url)
-        assert url.startswith(prefix)
-        return (imgt_dir / url.removeprefix(prefix)).read_bytes()
-
-    files = locate_release(cache_dir=tmp_path, allow_download=True, fetch=fetch)
-    assert files.root == (tmp_path / "3.58.0").resolve()
-    assert len(urls) == len(REQUIRED_FILES)
-    # second call: served from the cache, no fetch
-    again = locate_release(cache_dir=tmp_path, fetch=fetch)
-    assert again.root == files.root
-    assert len(urls) == len(REQUIRED_FILES)
-
-
-def test_download_failure_is_reported(tmp_path: Path) -> None:
-    def fetch(url: str) -> bytes:
-        raise OSError("network unreachable")
-
-    with pytest.raises(HlaReleaseError, match="network unreachable"):
-        download_release("3.58.0", cache_dir=tmp_path, fetch=fetch)
-    assert not list(tmp_path.rglob("*.txt"))
-
-
 def test_configured_release_prefers_the_environment_variable_over_the_cache(
     imgt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ENGRAFT_IMGT_DIR", raising=False)
     with pytest.raises(HlaReleaseError, match="engraft hla install"):
         configured_release(cache_dir=tmp_path)
-    installed = install_release_from(imgt_dir, cache_dir=tmp_path)
+    installed = install_release_from(imgt_dir, cache_dir=tmp_path).files
     assert installed.root == (tmp_path / "3.58.0").resolve() and installed.release == "3.58.0"
     assert installed_releases(tmp_path) == ["3.58.0"]
     from_cache = configured_release(cache_dir=tmp_path)

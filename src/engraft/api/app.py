@@ -35,6 +35,7 @@ from engraft.api.routes_outcomes import router as outcomes_router
 from engraft.api.routes_registry import router as registry_router
 from engraft.api.routes_reports import router as reports_router
 from engraft.api.routes_research import router as research_router
+from engraft.api.routes_saved_donor_searches import router as saved_donor_searches_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.config.monitoring_rules import centre_rule_text
 from engraft.registry.accounts import AccountPolicy, AccountService
@@ -66,6 +67,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     outcomes_router,
     outcome_models_router,
     donor_search_router,
+    saved_donor_searches_router,
     audit_router,
     auth_router,
     admin_router,

@@ -25,8 +25,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engraft.api.routes_donor_search import HF_SET_ENV, DonorSearchRequest, default_donor_store_path
-from engraft.cli.common import console, err_console
+from engraft.cli.common import DatabaseOption, console, err_console
 from engraft.cli.donor_output import print_import_report, result_table
+from engraft.cli.donor_search_report import report_format, save_and_report
 from engraft.config.mac_list import MAC_INSTALL_HINT, load_mac_dictionary
 from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set, demo_hf_set_document
@@ -40,6 +41,7 @@ from engraft.hla.search.donor_search import DonorSearch, patient_typing
 from engraft.hla.search.donor_store import DonorStore
 from engraft.hla.search.search_report import search_report
 from engraft.io.donor_files import DonorFileError, DonorFileFormat, import_donor_file, read_donor_file
+from engraft.io.donor_search_report_render import ReportLanguage
 from engraft.io.haplotype_frequencies import hf_paths, load_atlas_hf_set, load_hf_catalogue
 from engraft.io.imgt_release import load_nomenclature
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus
@@ -263,6 +265,14 @@ def search(
     mac: MacOption = None,
     store: StoreOption = None,
     imgt_dir: ImgtOption = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="save the search in the registry and write its report here (.pdf or .html)"),
+    ] = None,
+    lang: Annotated[ReportLanguage, typer.Option(help="language of the --report document")] = ReportLanguage.EN,
+    patient_id: Annotated[int | None, typer.Option(min=1, help="with --report: the registered patient")] = None,
+    note: Annotated[str | None, typer.Option(help="with --report: a note kept with the search")] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Ranked donors with per-locus match grades, direction, DPB1 TCE and the reason for each rank."""
     nom = _nomenclature(imgt_dir)
@@ -297,6 +307,20 @@ def search(
         result = engine.search(patient_typing(nom, patient, mac=macs), request.criteria())
     except (HlaError, ValueError) as exc:
         _refuse(str(exc), code=1)
+    if report is not None:
+        report_format(report)  # a wrong suffix is refused before anything is saved
+        save_and_report(
+            request=request,
+            result=result,
+            release=nom.release,
+            donors_in_registry=len(donor_store),
+            prediction_available=frequencies is not None,
+            out=report,
+            language=lang,
+            database=database,
+            patient_id=patient_id,
+            note=note,
+        )
     if as_json:
         typer.echo(json.dumps(search_report(result), indent=2))
         return

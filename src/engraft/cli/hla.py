@@ -9,22 +9,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
 
 from engraft.cli.common import console, err_console
 from engraft.config.mac_list import MAC_ENV_VAR, MAC_INSTALL_HINT, configured_mac_list
 from engraft.hla.nomenclature.errors import HlaReleaseError
-from engraft.hla.nomenclature.release_files import ReleaseFiles
+from engraft.io.imgt_checksums import CHECKSUM_FILE
 from engraft.io.imgt_release import (
     ENV_VAR,
     PINNED_RELEASE,
     FileProgress,
+    InstalledRelease,
     configured_release,
     default_cache_dir,
     download_release,
     install_release_from,
     installed_releases,
+    release_url,
 )
 from engraft.io.mac_list import NMDP_MAC_URL, InstalledMacList, download_mac_list, install_mac_list_from
 
@@ -35,8 +38,21 @@ hla_app = typer.Typer(
 
 
 @contextmanager
-def _file_progress(label: str) -> Iterator[FileProgress]:
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"))
+def file_progress(label: str) -> Iterator[FileProgress]:
+    """A progress bar on a terminal; one line per file otherwise (logs, services, tests)."""
+    if not err_console.is_terminal:
+
+        def line(name: str, done: int, total: int) -> None:
+            err_console.print(f"{label}: {done}/{total} {name}", soft_wrap=True, highlight=False, markup=False)
+
+        yield line
+        return
+    columns = (
+        TextColumn(f"[bold]{escape(label)}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("", total=None)
 
@@ -65,24 +81,46 @@ def install(
 
     The release number is read from the files and checked against the one asked for.
     """
-    files: ReleaseFiles
+    installed: InstalledRelease
     try:
         if source is not None:
-            with _file_progress(f"copying from {source}") as progress:
-                files = install_release_from(source, release=release, progress=progress)
+            with file_progress(f"copying from {source}") as progress:
+                installed = install_release_from(source, release=release, progress=progress)
         else:
             wanted = release or PINNED_RELEASE
-            with _file_progress(f"downloading IPD-IMGT/HLA {wanted}") as progress:
-                files = download_release(wanted, progress=progress)
+            origin = release_url(wanted, "")
+            err_console.print(f"downloading IPD-IMGT/HLA {wanted} from {origin}", soft_wrap=True, highlight=False)
+            with file_progress(f"downloading IPD-IMGT/HLA {wanted}") as progress:
+                installed = download_release(wanted, progress=progress)
     except HlaReleaseError as exc:
         raise _fail(exc) from exc
-    console.print(f"installed IPD-IMGT/HLA {files.release} in {files.root}", soft_wrap=True, highlight=False)
+    print_installed(installed)
+    files = installed.files
     if os.environ.get(ENV_VAR):
         console.print(f"note: {ENV_VAR} is set and takes precedence over the cache")
     elif files.release != PINNED_RELEASE:
         console.print(
             f"note: Engraft uses the pinned release {PINNED_RELEASE} from the cache; "
             f"to use {files.release}, set {ENV_VAR}={files.root}"
+        )
+
+
+def print_installed(installed: InstalledRelease, out: Console = console) -> None:
+    """Where the release went, how many bytes came, and which files their published MD5 vouches for."""
+    files = installed.files
+    size = f"{installed.fetched_bytes / 1e6:.1f} MB" if installed.fetched_bytes else "nothing new"
+    out.print(f"installed IPD-IMGT/HLA {files.release} in {files.root} ({size})", soft_wrap=True, highlight=False)
+    if installed.checked:
+        out.print(
+            f"checked against the release's {CHECKSUM_FILE}: {len(installed.checked)} files, MD5 equal",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if installed.not_listed:
+        out.print(
+            f"not listed in {CHECKSUM_FILE} (release header checked only): {', '.join(installed.not_listed)}",
+            soft_wrap=True,
+            highlight=False,
         )
 
 

@@ -239,6 +239,10 @@ def plan_serving(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be served: each worker would get its own empty one")
+    if demo:
+        from engraft.cli.demo_release import ensure_demo_release
+
+        ensure_demo_release()  # first start without a release: download it (or say what to do without network)
     if demo and _record_count(url) == 0:
         err_console.print("creating the synthetic demo cohort (first start only)...")
         fill_demo(url, demo_transplants, 20261125)

@@ -29,6 +29,12 @@ PINNED_RELEASE: Final = "3.58.0"
 
 ENV_VAR: Final = "ENGRAFT_IMGT_DIR"
 
+MIRROR_ENV_VAR: Final = "ENGRAFT_IMGT_MIRROR"
+"""Base URL to download releases from instead of the official repository (same layout: ``<base>/<branch>/<path>``)."""
+
+OFFICIAL_BASE_URL: Final = "https://raw.githubusercontent.com/ANHIG/IMGTHLA"
+"""The official public repository of the IPD-IMGT/HLA files, one branch per release (``3580`` for 3.58.0)."""
+
 #: What to do when no release is configured (shown by every "no release" error).
 INSTALL_HINT: Final = f"run `engraft hla install` (or set {ENV_VAR} to an IPD-IMGT/HLA release folder)"
 
@@ -46,6 +52,12 @@ def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME")
     root = Path(base) if base else Path.home() / ".cache"
     return root / "engraft" / "imgt-hla"
+
+
+def download_base_url() -> str:
+    """``ENGRAFT_IMGT_MIRROR`` (a mirror of the repository; a trailing ``/`` dropped), else the official one."""
+    mirror = os.environ.get(MIRROR_ENV_VAR, "").strip()
+    return mirror.rstrip("/") if mirror else OFFICIAL_BASE_URL
 
 
 def installed_releases(cache_dir: Path | None = None) -> list[str]:

@@ -11,6 +11,7 @@ from engraft.registry.models.clinical import (
 )
 from engraft.registry.models.consent import ConsentRecord
 from engraft.registry.models.donor import Donor, DonorMarker
+from engraft.registry.models.donor_search import SavedDonorSearch
 from engraft.registry.models.episode import ConditioningAgent, EpisodeDonor, TransplantEpisode
 from engraft.registry.models.ingest import InboundMessage, Transfusion
 from engraft.registry.models.monitoring import MonitoringAlert, MonitoringRuleFile
@@ -37,6 +38,7 @@ __all__ = [
     "Patient",
     "PatientIdentity",
     "ResearchProject",
+    "SavedDonorSearch",
     "SignInSession",
     "Transfusion",
     "TransplantEpisode",

@@ -1,0 +1,173 @@
+"""The donor search report's rendering: fields the search result gains later appear without a change, both
+languages' catalogues are complete, and absent figures are said so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engraft.io.donor_search_report_render import (
+    ReportLanguage,
+    format_probability,
+    missing_translations,
+    render_html,
+)
+from engraft.registry.saved_donor_searches import content_hash
+from engraft.registry.schemas.donor_search import SavedDonorSearchIn, SavedDonorSearchRecord
+
+
+def _locus(name: str, **extra: Any) -> dict[str, Any]:
+    position = {"patient_token": f"HLA-{name}*01:01", "donor_token": f"{name}*01:01:01G", "grade": "g_group"}
+    return {
+        "locus": name,
+        "mismatch_count": 0,
+        "direction": "none",
+        "positions": [position, {**position, "grade": "allele"}],
+        "crossed": False,
+        **extra,
+    }
+
+
+def _record(donors: list[dict[str, Any]]) -> SavedDonorSearchRecord:
+    return SavedDonorSearchRecord(
+        id=3,
+        patient_id=None,
+        patient_typing="HLA-A*01:01+HLA-A*01:01^HLA-B*08:01+HLA-B*08:01",
+        criteria={"loci": ["A", "B"], "max_mismatches": 1, "max_mismatches_per_locus": {}, "patient_abo": None},
+        result={
+            "loci": ["A", "B"],
+            "filter_candidates": 12,
+            "matching_donors": 3,
+            "donors": donors,
+            "release": "3.58.0",
+            "donors_in_registry": 1000,
+            "prediction_available": True,
+        },
+        hla_release="3.58.0",
+        donors_in_registry=1000,
+        content_hash="0" * 64,
+        note=None,
+        run_by="coordinator",
+        run_at=dt.datetime(2026, 12, 4, 17, 0, tzinfo=dt.UTC),
+    )
+
+
+def _donor(rank: int, **extra: Any) -> dict[str, Any]:
+    donor = {
+        "rank": rank,
+        "donor_id": 100 + rank,
+        "donor_type": "adult",
+        "registry": "REG-A",
+        "age": 30,
+        "sex": "female",
+        "cmv": "negative",
+        "abo": None,
+        "match_label": "4/4",
+        "loci": {"A": _locus("A"), "B": _locus("B")},
+        "untyped_loci": [],
+        "potential_loci": [],
+        "dpb1": None,
+        "dpb1_tce": None,
+        "reason": "4/4 (0 mismatches)",
+        "prediction": None,
+    }
+    return donor | extra
+
+
+def test_a_locus_field_the_result_gains_later_becomes_a_column() -> None:
+    gained = {"A": _locus("A", match_confidence="definite", typed_positions=2), "B": _locus("B")}
+    html = render_html(_record([_donor(1, loci=gained)]), ReportLanguage.EN)
+    header = re.search(r'<table class="loci">\s*<thead><tr>(.*?)</tr>', html, re.S)
+    assert header is not None
+    columns = re.findall(r'<th scope="col">([^<]*)</th>', header.group(1))
+    assert columns == ["Locus", "Mismatches", "Direction", "match confidence", "typed positions", "Positions"]
+    assert "<td>definite</td><td>2</td>" in html and "<td>—</td><td>—</td>" in html  # B lacks both
+
+
+def test_a_donor_field_the_result_gains_later_is_listed_in_its_section() -> None:
+    donor = _donor(1, grade_summary={"A": "2/2 matched of 2 typed"}, match_confidence="potential")
+    html = render_html(_record([donor]), ReportLanguage.EN)
+    assert "<p>grade summary: A 2/2 matched of 2 typed</p>" in html
+    assert "<p>match confidence: potential</p>" in html
+
+
+def test_a_position_field_the_result_gains_later_is_listed_beside_its_tokens() -> None:
+    locus = _locus("A")
+    locus["positions"][0]["confidence"] = "exact"
+    html = render_html(_record([_donor(1, loci={"A": locus, "B": _locus("B")})]), ReportLanguage.EN)
+    assert "HLA-A*01:01 ↔ A*01:01:01G (Grade: g group; confidence: exact)" in html
+
+
+@pytest.mark.parametrize(
+    ("prediction", "said"),
+    [
+        pytest.param(None, "not predicted (outside the top donors asked for)", id="not-asked"),
+        pytest.param(
+            {"p_mismatches": None, "p_more": None, "patient_unrepresented": True},
+            "the patient&#39;s typing is not explained by the haplotype frequencies",
+            id="patient-unrepresented",
+        ),
+        pytest.param(
+            {"p_mismatches": [0.5, 0.25, 0.125], "p_more": 0.125, "patient_unrepresented": False},
+            "P(0 mm) 50.0%, P(1 mm) 25.0%, P(2 mm) 12.5%, P(more than 2 mm) 12.5%",
+            id="predicted",
+        ),
+    ],
+)
+def test_probabilities_or_why_there_are_none(prediction: dict[str, Any] | None, said: str) -> None:
+    html = render_html(_record([_donor(1, prediction=prediction)]), ReportLanguage.EN)
+    assert f"Probabilities: {said}" in html
+
+
+def test_no_donor_and_unknown_values_are_said_so() -> None:
+    html = render_html(_record([]), ReportLanguage.EN)
+    assert "No donor within the mismatches allowed." in html
+    assert '<th scope="row">Patient ABO group</th><td>not known</td>' in html
+    assert '<th scope="row">Mismatches allowed per locus</th><td>no limit beyond the total</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("p", "language", "text"),
+    [
+        pytest.param(0.9731, ReportLanguage.EN, "97.3%", id="en"),
+        pytest.param(0.0004, ReportLanguage.EN, "0.0%", id="en-below-a-tenth"),
+        pytest.param(1.0, ReportLanguage.ZH, "100.0%", id="zh"),
+    ],
+)
+def test_probabilities_are_percentages_with_one_decimal(p: float, language: ReportLanguage, text: str) -> None:
+    assert format_probability(p, language) == text
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ages=st.lists(st.integers(min_value=18, max_value=60), min_size=1, max_size=4),
+    note=st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=20)),
+)
+def test_the_fingerprint_changes_with_any_figure_and_not_with_key_order(ages: list[int], note: str | None) -> None:
+    donors = [_donor(rank, age=age) for rank, age in enumerate(ages, start=1)]
+    data = SavedDonorSearchIn(
+        patient_typing="HLA-A*01:01+HLA-A*02:01",
+        criteria={"max_mismatches": 1, "loci": ["A"]},
+        result={"donors": donors, "release": "3.58.0"},
+        hla_release="3.58.0",
+        donors_in_registry=100,
+        note=note,
+    )
+    reordered = data.model_copy(
+        update={"result": {"release": "3.58.0", "donors": [dict(reversed(d.items())) for d in donors]}}
+    )
+    assert content_hash(reordered) == content_hash(data)
+    older = [{**d, "age": d["age"] + 1} if d["rank"] == 1 else d for d in donors]
+    assert content_hash(data.model_copy(update={"result": {**data.result, "donors": older}})) != content_hash(data)
+    assert content_hash(data.model_copy(update={"note": "other"})) == content_hash(data)  # a note is not a figure
+
+
+def test_the_chinese_catalogue_translates_every_label_and_value() -> None:
+    assert missing_translations(ReportLanguage.ZH) == []
+    html = render_html(_record([_donor(1)]), ReportLanguage.ZH)
+    assert "供者检索报告" in html and "女" in html and "阴性" in html and "G 组" in html
