@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from engraft.cli import app
 from engraft.config.hla_release import configured_release
 from engraft.hla import HlaReleaseError
-from engraft.hla.nomenclature.release_files import REQUIRED_FILES
+from engraft.hla.nomenclature.release_files import ALLELE_STATUS_FILE, REQUIRED_FILES
 from engraft.io.imgt_checksums import CHECKSUM_FILE, md5_of, parse_checksums
 from engraft.io.imgt_release import (
     ReleaseUnreachable,
@@ -59,13 +59,14 @@ def test_download_stores_every_file_equal_to_the_release_and_checked_by_md5(
     )
     target = tmp_path / "cache" / "3.58.0"
     assert installed.files.root == target.resolve() and installed.files.release == "3.58.0"
-    for rel in (*REQUIRED_FILES, CHECKSUM_FILE):
+    for rel in (*REQUIRED_FILES, CHECKSUM_FILE, ALLELE_STATUS_FILE):
         assert (target / rel).read_bytes() == (imgt_dir / rel).read_bytes(), rel
     assert set(installed.checked) == set(WMDA_FILES) and installed.not_listed == NOT_LISTED
-    assert installed.fetched_bytes == sum((imgt_dir / rel).stat().st_size for rel in REQUIRED_FILES)
+    downloaded = (*REQUIRED_FILES, ALLELE_STATUS_FILE)
+    assert installed.fetched_bytes == sum((imgt_dir / rel).stat().st_size for rel in downloaded)
     assert steps[-1] == (CHECKSUM_FILE, len(REQUIRED_FILES) + 1, len(REQUIRED_FILES) + 1)
     assert [done for _, done, _ in steps] == list(range(1, len(REQUIRED_FILES) + 2))
-    assert sorted(server.requests) == sorted(f"/3580/{rel}" for rel in (CHECKSUM_FILE, *REQUIRED_FILES))
+    assert sorted(server.requests) == sorted(f"/3580/{rel}" for rel in (CHECKSUM_FILE, *downloaded))
     assert not list(target.rglob("*.part"))
     assert installed_releases(tmp_path / "cache") == ["3.58.0"]
 
@@ -201,3 +202,20 @@ def test_the_shared_release_matches_its_own_checksums(imgt_dir: Path) -> None:
     checksums = parse_checksums((imgt_dir / CHECKSUM_FILE).read_text(), origin="shared")
     for rel in WMDA_FILES:
         assert md5_of((imgt_dir / rel).read_bytes()) == checksums.expected(rel), rel
+
+
+def test_the_optional_allele_status_file_is_skipped_when_absent_and_refused_for_another_release(
+    server: ReleaseServer, tmp_path: Path
+) -> None:
+    """Allele_status.txt (the sequence grades) is not in md5checksum.txt: its header must name the release."""
+    served = server.root / "3580" / ALLELE_STATUS_FILE
+    original = served.read_bytes()
+    served.unlink()
+    without = download_release("3.58.0", cache_dir=tmp_path / "a", base_url=server.base_url)
+    assert not (tmp_path / "a" / "3.58.0" / ALLELE_STATUS_FILE).exists() and without.files.release == "3.58.0"
+    served.write_bytes(original.replace(b"IPD-IMGT/HLA 3.58.0", b"IPD-IMGT/HLA 3.57.0", 1))
+    with pytest.raises(
+        HlaReleaseError, match=r"Allele_status.txt: its header names 3.57.0; expected IPD-IMGT/HLA 3.58.0"
+    ):
+        download_release("3.58.0", cache_dir=tmp_path / "b", base_url=server.base_url)
+    assert not (tmp_path / "b" / "3.58.0" / ALLELE_STATUS_FILE).exists()

@@ -40,7 +40,13 @@ from engraft.config.hla_release import (
     load_nomenclature,
 )
 from engraft.hla.nomenclature.errors import HlaReleaseError
-from engraft.hla.nomenclature.release_files import REQUIRED_FILES, ReleaseFiles, missing_files, open_release_dir
+from engraft.hla.nomenclature.release_files import (
+    ALLELE_STATUS_FILE,
+    REQUIRED_FILES,
+    ReleaseFiles,
+    missing_files,
+    open_release_dir,
+)
 from engraft.io.imgt_checksums import CHECKSUM_FILE, Checksums, md5_of, parse_checksums
 
 FileProgress = Callable[[str, int, int], None]
@@ -173,6 +179,17 @@ def _cached_and_intact(dest: Path, checksums: Checksums, relative: str) -> bool:
         return False
 
 
+_HEADER_VERSION = re.compile(rb"^#\s*version:\s*IPD-IMGT/HLA\s+(\d+\.\d+\.\d+)", re.MULTILINE)
+
+
+def _check_header(data: bytes, release: str, name: str) -> None:
+    """Refuse an optional file (not in ``md5checksum.txt``) whose header names another release, or none."""
+    found = _HEADER_VERSION.search(data[:2048])
+    if found is None or found.group(1).decode() != release:
+        named = found.group(1).decode() if found else "no release"
+        raise HlaReleaseError(f"{name}: its header names {named}; expected IPD-IMGT/HLA {release}")
+
+
 def download_release(
     release: str = PINNED_RELEASE,
     *,
@@ -210,6 +227,16 @@ def download_release(
     _store(target / CHECKSUM_FILE, checksums.text.encode("utf-8"))
     if progress is not None:
         progress(CHECKSUM_FILE, total, total)
+    status = target / ALLELE_STATUS_FILE
+    if not status.is_file():
+        try:
+            data = _fetch(release_url(release, ALLELE_STATUS_FILE, base_url))
+        except HlaReleaseError:  # optional: without it no gDNA/cDNA/protein grade is claimed
+            data = b""
+        if data:
+            _check_header(data, release, ALLELE_STATUS_FILE)
+            _store(status, data)
+            fetched += len(data)
     files = open_release_dir(target, expected_release=release)
     not_listed = tuple(r for r in REQUIRED_FILES if r not in checked)
     return InstalledRelease(files, tuple(checked), not_listed, fetched)
@@ -253,6 +280,12 @@ def install_release_from(
             progress(rel, done, len(REQUIRED_FILES))
     if copying and checksums is not None:
         _store(target / CHECKSUM_FILE, checksums.text.encode("utf-8"))
+    status = files.path(ALLELE_STATUS_FILE)
+    if copying and status.is_file():
+        data = status.read_bytes()
+        _check_header(data, files.release, ALLELE_STATUS_FILE)
+        _store(target / ALLELE_STATUS_FILE, data)
+        copied += len(data)
     installed = open_release_dir(target, expected_release=files.release)
     not_listed = tuple(r for r in REQUIRED_FILES if r not in checked)
     return InstalledRelease(installed, tuple(checked), not_listed, copied)
