@@ -165,3 +165,32 @@ def test_a_risk_group_result_is_translated(language: ReportLanguage, expected: s
     section = next(s for s in instrument_sections(allogeneic_facts(findings=(dri,))) if s.key == "refined-dri")
     text = Translator(language)(section.yours)
     assert expected in text and (language is ReportLanguage.EN or "high" not in text)
+
+
+@pytest.mark.parametrize(
+    ("match", "expected"),
+    [
+        pytest.param({"total": 10, "typed": 10, "matched": 9}, "matches yours at 9 of the 10 places", id="9-of-10"),
+        pytest.param(
+            {"total": 10, "typed": 6, "matched": 6, "untyped_loci": ("C", "DQB1")},
+            "at 6 of the 10 places the team usually compares, and it matches at 6 of them. The other places "
+            "(HLA-C, HLA-DQB1) have not been tested yet",
+            id="6-typed-never-called-10-of-10",
+        ),
+        pytest.param(None, "are not both recorded here", id="no-typings"),
+    ],
+)
+def test_the_donor_match_is_said_honestly(match: dict[str, object] | None, expected: str) -> None:
+    facts = allogeneic_facts(donor_match=match)
+    report = build_risk_report(facts, outcome_table([]), software_version="t", generated_on=dt.date(2026, 12, 4))
+    assert report.transplant.match is not None
+    text = Translator(ReportLanguage.EN)(report.transplant.match)
+    assert expected in text
+    assert report.transplant.match in list(report.messages())
+    assert Translator(ReportLanguage.ZH)(report.transplant.match) != text
+
+
+def test_an_autologous_transplant_says_nothing_about_a_match() -> None:
+    facts = allogeneic_facts(transplant_type="autologous", donor_relation=None, donor_count=0)
+    report = build_risk_report(facts, outcome_table([]), software_version="t", generated_on=dt.date(2026, 12, 4))
+    assert report.transplant.match is None

@@ -34,7 +34,8 @@ def _report(kind: str) -> RiskReport:
 
 def _sections(report: RiskReport) -> Iterator[tuple[str, list[Message]]]:
     purpose = [report.transplant.purpose] if report.transplant.purpose else []
-    yield "transplant", [report.transplant.kind, *purpose, report.transplant.donor, report.transplant.graft]
+    match = [report.transplant.match] if report.transplant.match else []
+    yield "transplant", [report.transplant.kind, *purpose, report.transplant.donor, *match, report.transplant.graft]
     yield (
         "risk scores",
         [

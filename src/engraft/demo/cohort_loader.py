@@ -22,6 +22,7 @@ from engraft.demo.cohort import (
     SyntheticTransplant,
 )
 from engraft.demo.labs import reported_labs, reported_vitals
+from engraft.demo.patient_hla import patient_hla
 from engraft.demo.risk_answers import risk_profile_request
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.risk_profile import build_risk_profile
@@ -146,6 +147,11 @@ def _write_transplant(
             cmv_serostatus=plan.cmv,
             height_cm=plan.height_cm,
             weight_kg=plan.weight_kg,
+            hla_gl_string=(
+                patient_hla(plan.donors[0].hla, plan.donors[0].relation, seed, transplant.number)
+                if hla_typings and plan.donors
+                else None
+            ),
             identity=IdentityIn(
                 given_name=transplant.given_name, family_name=transplant.family_name, mrn=transplant.mrn
             ),

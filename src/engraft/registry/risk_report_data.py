@@ -13,14 +13,20 @@ import datetime as dt
 from sqlalchemy import Engine, select
 
 import engraft
+from engraft.config.hla_release import load_nomenclature
+from engraft.hla.matching.locus_match import match_typings
+from engraft.hla.matching.match_counts import match_counts
+from engraft.hla.matching.typing_builder import typings_from_gl
+from engraft.hla.nomenclature.errors import HlaError
 from engraft.registry import checks
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import Assessment, Diagnosis, Donor, TransplantEpisode
 from engraft.registry.outcome_data import load_outcome_table
 from engraft.registry.score_inputs import age_years
 from engraft.registry.service import RegistryService
-from engraft.reports import EpisodeFacts, InstrumentFinding, RiskReport, build_risk_report
+from engraft.reports import DonorMatchFacts, EpisodeFacts, InstrumentFinding, RiskReport, build_risk_report
 from engraft.reports.centre_results import DEFAULT_MIN_PEERS
+from engraft.vocabulary.hla import MATCH_LOCI
 
 REPORTED_INSTRUMENTS = ("hct-ci", "hct-ci-age", "ebmt-risk", "refined-dri", "karnofsky", "lansky")
 """The stored instruments the explanation reads (the newest assessment of each)."""
@@ -53,7 +59,33 @@ def episode_facts(service: RegistryService, episode_id: int) -> EpisodeFacts:
             disease_status=diagnosis.status_at_transplant if diagnosis else None,
             day0=episode.day0,
             findings=tuple(InstrumentFinding.from_stored(a.result, a.assessed_at) for a in assessments),
+            donor_match=donor_match(patient.hla_gl_string, first_donor.hla_gl_string if first_donor else None),
         )
+
+
+def donor_match(patient_gl: str | None, donor_gl: str | None) -> DonorMatchFacts | None:
+    """The honest 10-position count of two stored typings with the configured release; None when either typing
+    is missing or no release can be read (the explanation then says the match cannot be given)."""
+    if not patient_gl or not donor_gl:
+        return None
+    try:
+        nomenclature = load_nomenclature()
+        patient, donor = typings_from_gl(nomenclature, patient_gl), typings_from_gl(nomenclature, donor_gl)
+    except (HlaError, OSError, ValueError):
+        return None
+    result = match_typings(patient, donor, loci=MATCH_LOCI)
+    counts = match_counts(
+        MATCH_LOCI,
+        result.loci,
+        patient_typed=[locus for locus in MATCH_LOCI if locus.value in patient],
+        donor_typed=[locus for locus in MATCH_LOCI if locus.value in donor],
+    )
+    return DonorMatchFacts(
+        total=counts.total,
+        typed=counts.typed,
+        matched=counts.matched,
+        untyped_loci=tuple(locus.value for locus in counts.untyped_loci),
+    )
 
 
 def episode_risk_report(

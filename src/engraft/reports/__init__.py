@@ -13,7 +13,7 @@ absolute risks, ranges where the source gives them. Only ``primary``, ``primary-
 """
 
 from engraft.reports.document import RiskReport, build_risk_report
-from engraft.reports.episode_facts import EpisodeFacts, InstrumentFinding
+from engraft.reports.episode_facts import DonorMatchFacts, EpisodeFacts, InstrumentFinding
 from engraft.reports.messages import Message
 
-__all__ = ["EpisodeFacts", "InstrumentFinding", "Message", "RiskReport", "build_risk_report"]
+__all__ = ["DonorMatchFacts", "EpisodeFacts", "InstrumentFinding", "Message", "RiskReport", "build_risk_report"]

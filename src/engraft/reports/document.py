@@ -22,7 +22,11 @@ from engraft.reports.wording import (
     DONORS,
     FIGHTS_THE_DISEASE,
     GRAFT_SOURCES,
+    MATCH_COMPLETE,
+    MATCH_LOCI_NAMES,
+    MATCH_PARTLY_TYPED,
     NO_DONOR_RECORDED,
+    NO_MATCH_TYPINGS,
     REPLACES_THE_CELLS,
     TRANSPLANT_TYPES,
     is_neoplasm,
@@ -44,6 +48,7 @@ class TransplantSection(FrozenModel):
         default=None, description="what the donor's cells do against this disease; None without a diagnosis"
     )
     donor: Message
+    match: Message | None = Field(default=None, description="how the donor's HLA typing matches (allogeneic)")
     graft: Message
 
 
@@ -89,7 +94,10 @@ class RiskReport(FrozenModel):
         yield self.transplant.kind
         if self.transplant.purpose is not None:
             yield self.transplant.purpose
-        yield from (self.transplant.donor, self.transplant.graft)
+        yield self.transplant.donor
+        if self.transplant.match is not None:
+            yield self.transplant.match
+        yield self.transplant.graft
         for section in self.instruments:
             yield from (section.title, section.what_it_is, section.yours)
             if section.rule_note is not None:
@@ -134,8 +142,21 @@ def _transplant(facts: EpisodeFacts) -> TransplantSection:
         kind=msg(TRANSPLANT_TYPES[facts.transplant_type]),
         purpose=purpose,
         donor=donor,
+        match=_match(facts),
         graft=msg(GRAFT_SOURCES[facts.graft_source]),
     )
+
+
+def _match(facts: EpisodeFacts) -> Message | None:
+    if facts.transplant_type is not TransplantType.ALLOGENEIC or facts.donor_relation is None:
+        return None
+    found = facts.donor_match
+    if found is None:
+        return msg(NO_MATCH_TYPINGS)
+    if found.complete:
+        return msg(MATCH_COMPLETE, matched=found.matched, total=found.total, loci=verbatim(MATCH_LOCI_NAMES))
+    loci = verbatim(", ".join(f"HLA-{locus}" for locus in found.untyped_loci))
+    return msg(MATCH_PARTLY_TYPED, typed=found.typed, total=found.total, matched=found.matched, loci=loci)
 
 
 def _missing(facts: EpisodeFacts, centre: CentreResults) -> tuple[Message, ...]:

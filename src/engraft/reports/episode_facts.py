@@ -39,6 +39,20 @@ class InstrumentFinding(FrozenModel):
         return cls.model_validate({**{k: result[k] for k in _FINDING_KEYS if k in result}, "assessed_at": assessed_at})
 
 
+class DonorMatchFacts(FrozenModel):
+    """How the first donor's HLA typing matches the patient's at HLA-A, -B, -C, -DRB1 and -DQB1 (10 positions),
+    counted honestly: only positions typed on both sides count (:mod:`engraft.hla.matching.match_counts`)."""
+
+    total: int = Field(ge=2, le=12, description="positions compared when every locus is typed (10)")
+    typed: int = Field(ge=0, le=12, description="positions typed on both sides")
+    matched: int = Field(ge=0, le=12)
+    untyped_loci: tuple[str, ...] = Field(default=(), description="loci not typed on one side or both")
+
+    @property
+    def complete(self) -> bool:
+        return self.typed == self.total
+
+
 class EpisodeFacts(FrozenModel):
     """The registry facts of one episode the explanation needs (no identifying data)."""
 
@@ -53,6 +67,9 @@ class EpisodeFacts(FrozenModel):
     disease_status: DiseaseStatus | None = None
     day0: dt.date
     findings: tuple[InstrumentFinding, ...] = ()
+    donor_match: DonorMatchFacts | None = Field(
+        default=None, description="None unless both the patient and the first donor have an HLA typing"
+    )
 
     def finding(self, *instruments: str) -> InstrumentFinding | None:
         """The newest finding of the first of ``instruments`` that was assessed."""

@@ -81,3 +81,18 @@ GRAFT_SOURCES: Final[Mapping[GraftSource, str]] = {
     ),
     GraftSource.CORD_BLOOD: N_("The cells come from cord blood, frozen and stored until they are needed."),
 }
+
+
+MATCH_COMPLETE: Final = N_(
+    "Your donor's tissue type matches yours at {matched} of the {total} places the team compares ({loci})."
+)
+MATCH_LOCI_NAMES: Final = "HLA-A, -B, -C, -DRB1, -DQB1"
+"""The compared loci as the report prints them (a parameter: no figure is written into a msgid)."""
+MATCH_PARTLY_TYPED: Final = N_(
+    "Your donor's tissue type was compared with yours at {typed} of the {total} places the team usually compares, "
+    "and it matches at {matched} of them. The other places ({loci}) have not been tested yet, so we cannot say "
+    "they match."
+)
+NO_MATCH_TYPINGS: Final = N_(
+    "The tissue types of you and your donor are not both recorded here, so we cannot say how many places match."
+)
