@@ -2,7 +2,7 @@
 
 The registry is asked through :mod:`engraft.registry.outcome_service`; a CSV source is read with
 :mod:`engraft.io.outcome_csv` and analysed with the same pure functions. Answers are written as JSON
-(the typed models), CSV tables and PNG/SVG figures; a refusal is one line on stderr and exit status 1.
+(the typed models), CSV tables and PNG/SVG/PDF figures; a refusal is one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from rich.markup import escape
 from sqlalchemy import Engine
 
 from engraft.cli.common import console, err_console, exit_on_registry_error, open_engine
-from engraft.io.figures import save_figure
+from engraft.cli.figure_options import FigureChoice
+from engraft.io.figures import DEFAULT_SPEC, save_figure
 from engraft.io.outcome_csv import (
     activity_csv,
     benchmark_csv,
@@ -46,6 +47,7 @@ from engraft.outcomes.results import (
 from engraft.outcomes.summaries import EndpointAnalysis
 
 T = TypeVar("T")
+DEFAULT_FIGURE = FigureChoice(DEFAULT_SPEC, None)
 Analysis = EndpointAnalysis[SurvivalSummary] | EndpointAnalysis[IncidenceSummary]
 
 
@@ -190,13 +192,14 @@ def _say(line: str) -> None:
     console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def write_endpoint(out: Path, stem: str, analysis: Analysis) -> list[Path]:
-    """``STEM.json`` (summary), ``STEM_curve.csv`` (every step), ``STEM.png``/``.svg``."""
+def write_endpoint(out: Path, stem: str, analysis: Analysis, figure: FigureChoice = DEFAULT_FIGURE) -> list[Path]:
+    """``STEM.json`` (summary), ``STEM_curve.csv`` (every step), the figure as ``STEM.png``/``.svg``/``.pdf``."""
     out.mkdir(parents=True, exist_ok=True)
+    drawn = analysis.figure(time_unit=figure.time_unit, size_in=figure.size_in)
     return [
         _json(out / f"{stem}.json", analysis.summary),
         _text(out / f"{stem}_curve.csv", curve_csv(analysis.curve())),
-        *save_figure(analysis.figure(), out / stem),
+        *save_figure(drawn, out / stem, spec=figure.spec),
     ]
 
 
