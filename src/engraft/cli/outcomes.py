@@ -51,6 +51,7 @@ from engraft.cli.outcome_files import (
     write_endpoint,
     write_imported,
 )
+from engraft.cli.outcome_regression import cox, finegray
 from engraft.io.figures import DPI
 from engraft.io.outcome_csv import ACTIVITY_COLUMNS, read_group_labels
 from engraft.outcomes import OutcomeInputError
@@ -421,5 +422,8 @@ def activity(
         written = write_activity(out, report)
     report_activity(report, written)
 
+
+outcomes_app.command("cox")(cox)
+outcomes_app.command("finegray")(finegray)
 
 __all__ = ["outcomes_app"]
