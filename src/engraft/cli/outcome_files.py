@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import typer
 from pydantic import BaseModel
 from rich.markup import escape
@@ -79,6 +81,19 @@ def ask_registry(database: str | None, answer: Callable[[Engine], T]) -> T:
 # ---- CSV sources -------------------------------------------------------------------------------
 
 
+def event_codes(text: str) -> tuple[int, ...] | None:
+    """``--event``: status codes counted as the event (``1``, ``1,2,3``), or None for ``any`` non-zero code."""
+    if text.strip().lower() in {"any", "any non-zero", "nonzero"}:
+        return None
+    try:
+        codes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise OutcomeInputError(f"--event: got {text!r}; expected codes like 1 or 1,2,3, or 'any'") from None
+    if 0 in codes:
+        raise OutcomeInputError(f"--event: got {text!r}; expected non-zero codes (0 is censored)")
+    return codes
+
+
 def read_csv_endpoint(
     csv_file: Path,
     *,
@@ -88,8 +103,13 @@ def read_csv_endpoint(
     time_unit: str,
     id_column: str,
     competing: bool,
+    events: str = "1",
 ) -> tuple[Endpoint, Provenance]:
-    """The endpoint in ``csv_file`` (causes 1 and 2 when ``competing``) and its provenance."""
+    """The endpoint in ``csv_file`` and its provenance.
+
+    Competing: every non-zero status code is a cause (1 and 2, or the EBMT data's six). Otherwise the
+    codes of ``events`` (``1``, ``1,2,3`` or ``any``) are the event and every other code is censored.
+    """
     if time_column is None or status_column is None:
         raise OutcomeInputError("--csv needs --time COL and --status COL")
     ep = read_endpoint_csv(
@@ -99,8 +119,12 @@ def read_csv_endpoint(
         status_column=status_column,
         time_unit=time_unit,
         id_column=id_column,
-        causes=(1, 2) if competing else (1,),
+        causes=None,
     )
+    if not competing:
+        codes = event_codes(events)
+        hit = ep.status != ep.censor_code if codes is None else np.isin(ep.status, codes)
+        ep = replace(ep, status=np.where(hit, 1, 0).astype(np.int64), censor_code=0, causes=(1,))
     return ep, Provenance(source="csv", file=str(csv_file), transplants=len(ep.ids))
 
 

@@ -19,9 +19,8 @@ import numpy as np
 import typer
 
 from engraft.cli.common import console
-from engraft.cli.outcome_files import refusals
+from engraft.cli.outcome_files import event_codes, refusals
 from engraft.io.outcome_csv_models import ModelData, read_model_csv
-from engraft.outcomes import OutcomeInputError
 from engraft.outcomes.cox import cox_ph
 from engraft.outcomes.fine_gray import fine_gray
 
@@ -35,16 +34,9 @@ CovariateOption = Annotated[list[str], typer.Option("--covariate", help="numeric
 NameOption = Annotated[str | None, typer.Option("--name", help="file name stem (default: the command)")]
 
 
-def _event_codes(text: str, status: np.ndarray, column: str) -> tuple[int, ...]:
-    if text.strip().lower() in {"any", "any non-zero", "nonzero"}:
-        return tuple(sorted(int(c) for c in np.unique(status) if c != 0))
-    try:
-        codes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise OutcomeInputError(f"--event: got {text!r}; expected codes like 1 or 1,2,3, or 'any'") from None
-    if 0 in codes:
-        raise OutcomeInputError(f"--event: got {text!r}; expected non-zero codes (0 is censored in {column})")
-    return codes
+def _event_codes(text: str, status: np.ndarray) -> tuple[int, ...]:
+    codes = event_codes(text)
+    return tuple(sorted(int(c) for c in np.unique(status) if c != 0)) if codes is None else codes
 
 
 def _table(frame: Any) -> list[dict[str, Any]]:
@@ -93,7 +85,7 @@ def cox(
         data = _read(
             csv_file, time_column, status_column, covariate, entry_column=entry_column, strata_column=strata_column
         )
-        codes = _event_codes(event, data.status, status_column)
+        codes = _event_codes(event, data.status)
         fit = cox_ph(
             data.time,
             np.isin(data.status, codes).astype(np.int64),

@@ -93,7 +93,9 @@ TimeUnitOption = Annotated[
     str,
     typer.Option("--time-unit", help="days, months or years: unit of the CSV time column, and of the results"),
 ]
-IdOption = Annotated[str, typer.Option("--id-column", help="CSV column identifying the transplant")]
+IdOption = Annotated[
+    str, typer.Option("--id-column", help="CSV column identifying the transplant (absent: rows by line number)")
+]
 GroupColumnOption = Annotated[str | None, typer.Option("--group-column", help="CSV column to group by")]
 GroupByOption = Annotated[
     str | None, typer.Option("--group-by", help=f"registry field to group by: {', '.join(GroupField)}")
@@ -131,6 +133,7 @@ def survival(
     height_mm: HeightOption = None,
     dpi: DpiOption = DPI,
     figure_time_unit: FigureTimeUnitOption = None,
+    event: Annotated[str, typer.Option("--event", help="CSV: status codes of the event, 1,2,3 or 'any'")] = "1",
 ) -> None:
     """Kaplan-Meier survival (log-log 95% CI) with landmarks, median and a log-rank test by group."""
     with refusals():
@@ -145,6 +148,7 @@ def survival(
                 time_unit=time_unit,
                 id_column=id_column,
                 competing=False,
+                events=event,
             )
             groups = None if group_column is None else read_group_labels(csv_file, id_column, group_column, ep.ids)
             marks = parse_landmarks(landmark)
