@@ -103,12 +103,13 @@ def read_csv_endpoint(
     time_unit: str,
     id_column: str,
     competing: bool,
-    events: str = "1",
+    events: str | None = None,
 ) -> tuple[Endpoint, Provenance]:
     """The endpoint in ``csv_file`` and its provenance.
 
     Competing: every non-zero status code is a cause (1 and 2, or the EBMT data's six). Otherwise the
-    codes of ``events`` (``1``, ``1,2,3`` or ``any``) are the event and every other code is censored.
+    status must be 0 or 1, unless ``events`` names the codes of the event (``1``, ``1,2,3`` or ``any``):
+    then every other code is censored.
     """
     if time_column is None or status_column is None:
         raise OutcomeInputError("--csv needs --time COL and --status COL")
@@ -119,9 +120,9 @@ def read_csv_endpoint(
         status_column=status_column,
         time_unit=time_unit,
         id_column=id_column,
-        causes=None,
+        causes=None if competing or events is not None else (1,),
     )
-    if not competing:
+    if not competing and events is not None:
         codes = event_codes(events)
         hit = ep.status != ep.censor_code if codes is None else np.isin(ep.status, codes)
         ep = replace(ep, status=np.where(hit, 1, 0).astype(np.int64), censor_code=0, causes=(1,))

@@ -133,7 +133,12 @@ def survival(
     height_mm: HeightOption = None,
     dpi: DpiOption = DPI,
     figure_time_unit: FigureTimeUnitOption = None,
-    event: Annotated[str, typer.Option("--event", help="CSV: status codes of the event, 1,2,3 or 'any'")] = "1",
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event", help="CSV: status codes of the event, 1,2,3 or 'any' (others censored; default: 0/1 only)"
+        ),
+    ] = None,
 ) -> None:
     """Kaplan-Meier survival (log-log 95% CI) with landmarks, median and a log-rank test by group."""
     with refusals():
