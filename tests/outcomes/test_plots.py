@@ -8,6 +8,7 @@ group sizes, the test's p-value, censoring marks, the incidence axis's limit, on
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import matplotlib
@@ -70,6 +71,18 @@ def _assert_texts_inside(fig: Figure) -> None:
         assert inside and box.y1 <= frame.y1 + 0.5, f"{text.get_text()!r} at {box} outside {frame}"
 
 
+def _assert_nothing_overlaps(fig: Figure) -> None:
+    """The table's group names clear of each other, the legend clear of the curves, the curves not crushed."""
+    renderer = _drawn(fig)
+    key, curves, table = _axes(fig)
+    boxes = sorted((t.get_window_extent(renderer) for t in table.get_yticklabels()), key=lambda b: b.y0)
+    for lower, upper in itertools.pairwise(boxes):
+        assert lower.y1 <= upper.y0 + 0.5, f"table labels overlap: {lower} {upper}"
+    legend = key.get_legend().get_window_extent(renderer)
+    assert legend.y0 >= curves.get_window_extent(renderer).y1 - 0.5
+    assert curves.get_position().height >= 0.3  # the curves keep at least 30% of the figure's height
+
+
 def _assert_table_under_ticks(fig: Figure) -> None:
     renderer = _drawn(fig)
     _, curves, table = _axes(fig)
@@ -112,14 +125,38 @@ def test_survival_figure_fits_every_label(names: tuple[str, ...], n_groups: int)
     kind = "long" if names is LONG else "short"
     save_artefact(fig, f"km-{n_groups}-groups-{kind}-names")
     _assert_texts_inside(fig)
+    _assert_nothing_overlaps(fig)
     _assert_table_under_ticks(fig)
     key, _, table = _axes(fig)
     shown = [_flat(t.get_text()) for t in table.get_yticklabels()]
-    assert shown == list(names[:n_groups])[::-1]  # whole (maybe on two lines), never cut
+    assert shown == list(names[:n_groups])  # whole (maybe on two lines), never cut, first group on top
     legend = key.get_legend()
     entries = [_flat(t.get_text()) for t in legend.get_texts()]
     assert entries == [f"{names[g]} (n = {c.n_obs})" for g, c in enumerate(curves.values())]  # type: ignore[attr-defined]
     assert legend.get_title().get_text() == "log-rank test, p = 0.03"
+
+
+@pytest.mark.parametrize(
+    ("width_mm", "height_mm", "names", "n_groups"),
+    [
+        pytest.param(85, 120, LONG, 2, id="one-column-2-long-names"),
+        pytest.param(85, 150, SHORT, 6, id="one-column-6-short-names"),
+        pytest.param(175, 150, LONG, 4, id="two-columns-4-long-names"),
+        pytest.param(175, 120, SHORT, 6, id="two-columns-6-short-names"),
+    ],
+)
+def test_journal_sizes_keep_every_text_whole_and_apart(
+    width_mm: float, height_mm: float, names: tuple[str, ...], n_groups: int
+) -> None:
+    size = (width_mm / 25.4, height_mm / 25.4)
+    fig = plot_survival(
+        _km_by_group(names, n_groups), time_unit="months", test=CurveTest("log-rank", 0.2), size_in=size
+    )
+    kind = "long" if names is LONG else "short"
+    save_artefact(fig, f"km-{n_groups}-{kind}-names-{width_mm}x{height_mm}mm")
+    _assert_texts_inside(fig)
+    _assert_nothing_overlaps(fig)
+    _assert_table_under_ticks(fig)
 
 
 def test_censoring_marks_sit_on_the_curve_at_each_censored_time() -> None:

@@ -25,6 +25,9 @@ from engraft.vocabulary import TimeUnit
 from engraft.vocabulary.phrases import Phrase
 
 NUMBER_AT_RISK: Final = Phrase("Number at risk (time in {unit})")
+NUMBER_AT_RISK_SHORT: Final = "Number at risk"
+"""The table's title on a figure narrower than :data:`NARROW_IN` (the time axis above names the unit)."""
+NARROW_IN: Final = 5.0
 TIME_AXIS: Final = Phrase("Time ({unit})")
 GROUP_SIZE: Final = Phrase("{group} (n = {n})")
 TEST_P: Final = Phrase("{test} test, p = {p}")
@@ -106,6 +109,8 @@ CHAR_WIDTH_IN: Final = 0.075
 """About the width of a character at :data:`FONT_SIZE` (inches), to wrap names before they are drawn."""
 LINE_IN: Final = 0.19
 """The height of a line of text at :data:`FONT_SIZE` with its spacing (inches)."""
+ROW_LINE_IN: Final = 0.16
+"""The height of a line of a numbers-at-risk row's label (inches; rows are 0.6 line apart)."""
 
 
 def wrap(text: str, width_in: float) -> str:
@@ -137,7 +142,7 @@ def layout(legend: Sequence[str], table: Sequence[str], size_in: tuple[float, fl
     longest = max(len(label) for label in legend)
     columns = min(len(legend), 3 if longest <= 18 else 2 if longest <= 36 else 1)
     wrapped_legend = tuple(wrap(label, width / columns - 0.6) for label in legend)
-    wrapped_table = tuple(wrap(label, 0.3 * width) for label in table)
+    wrapped_table = tuple(wrap(label, max(0.3 * width, 1.5)) for label in table)
     if size_in is None:
         size_in = (width, 3.2 + 0.6 + _legend_in(wrapped_legend, columns) + _table_in(wrapped_table))
     return Layout(wrapped_legend, columns, wrapped_table, size_in)
@@ -149,7 +154,13 @@ def _legend_in(labels: Sequence[str], columns: int) -> float:
 
 
 def _table_in(labels: Sequence[str]) -> float:
-    return 0.35 + LINE_IN * len(labels) * max(lines(label) for label in labels)
+    return 0.35 + ROW_LINE_IN * sum(lines(label) + 0.6 for label in labels)
+
+
+def row_centres(labels: Sequence[str]) -> FloatArray:
+    """The height of each table row's centre, first row on top, in lines: each row as tall as its label."""
+    heights = np.asarray([lines(label) + 0.6 for label in labels], dtype=np.float64)[::-1]
+    return (np.cumsum(heights) - heights / 2)[::-1]
 
 
 def figure_and_axes(plan: Layout) -> tuple[Figure, Axes, Axes, Axes]:
@@ -174,21 +185,23 @@ def figure_and_axes(plan: Layout) -> tuple[Figure, Axes, Axes, Axes]:
 def draw_risk_table(
     table: Axes, rows: Sequence[tuple[str, IntArray]], colours: Sequence[str], ticks: FloatArray, unit: str
 ) -> None:
-    """Numbers at risk: one row per group (label in its curve's colour), one column per time tick."""
-    n = len(rows)
-    table.set_ylim(-0.5, n - 0.5)
-    table.set_yticks(range(n), [label for label, _ in rows][::-1])
+    """Numbers at risk: one row per group (label in its curve's colour, as tall as its lines), one column per tick."""
+    labels = [label for label, _ in rows]
+    centres = row_centres(labels)
+    table.set_ylim(0.0, float(centres[0] + (lines(labels[0]) + 0.6) / 2))
+    table.set_yticks(centres.tolist(), labels)
     table.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
     widest = max((len(str(int(c))) for _, counts in rows for c in counts), default=1)
     table.tick_params(axis="y", left=False, pad=4.0 + 0.32 * FONT_SIZE * widest)  # clear of the 0 column
     for side in ("top", "right", "bottom", "left"):
         table.spines[side].set_visible(False)
-    for tick, colour in zip(table.get_yticklabels(), colours[::-1], strict=True):
+    for tick, colour in zip(table.get_yticklabels(), colours, strict=True):
         tick.set_color(colour)
-    for k, (_, counts) in enumerate(rows[::-1]):
+    for y, (_, counts) in zip(centres, rows, strict=True):
         for t, c in zip(ticks, counts, strict=True):
-            table.text(float(t), k, str(int(c)), ha="center", va="center_baseline", clip_on=False)
-    table.set_title(NUMBER_AT_RISK(unit=unit), loc="left")
+            table.text(float(t), float(y), str(int(c)), ha="center", va="center_baseline", clip_on=False)
+    narrow = table.get_figure(root=True).get_figwidth() < NARROW_IN  # type: ignore[union-attr]
+    table.set_title(NUMBER_AT_RISK_SHORT if narrow else NUMBER_AT_RISK(unit=unit), loc="left")
 
 
 def fit_legend(fig: Figure) -> None:
