@@ -140,7 +140,8 @@ def layout(legend: Sequence[str], table: Sequence[str], size_in: tuple[float, fl
     """
     width = size_in[0] if size_in else 7.0
     longest = max(len(label) for label in legend)
-    columns = min(len(legend), 3 if longest <= 18 else 2 if longest <= 36 else 1)
+    fits = [c for c in (3, 2) if c <= len(legend) and (width / c - 0.6) / CHAR_WIDTH_IN >= longest]
+    columns = fits[0] if fits else 1  # as many columns as hold the longest entry on one line
     wrapped_legend = tuple(wrap(label, width / columns - 0.6) for label in legend)
     wrapped_table = tuple(wrap(label, max(0.3 * width, 1.5)) for label in table)
     if size_in is None:
