@@ -59,8 +59,8 @@ def test_competing_status_codes(tmp_path: Path) -> None:
         ("transplant_id,t,s\nA,x,1\n", r"line 2, t: got 'x'; expected a number"),
         ("transplant_id,t,s\nA,,1\n", r"line 2, t: got ''; expected a number"),
         ("transplant_id,t,s\nA,nan,1\n", r"line 2, t: got 'nan'; expected a finite number"),
-        ("transplant_id,t,s\nA,-3,1\n", r"t\[0\]: got -3\.0; expected a time >= 0"),
-        ("transplant_id,t,s\nA,3,5\n", r"s\[0\]: got 5; expected a code in \[0, 1\]"),
+        ("transplant_id,t,s\nA,-3,1\n", r"line 2, t: got -3\.0; expected a time >= 0"),
+        ("transplant_id,t,s\nA,3,5\n", r"line 2, s: got 5; expected a code in \[0, 1\]"),
         ("transplant_id,t,s\nA,3,1\nA,4,0\n", r"line 3, transplant_id: got 'A' again \(first on line 2\)"),
         ("transplant_id,t\nA,3\n", r"status_column: got 's'; expected one of the CSV columns"),
         ("transplant_id,t,s\n", r"got no data rows"),
@@ -153,6 +153,7 @@ def test_figures_rendered_and_saved(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["km.png", "km.svg"]
     with pytest.raises(OutcomeInputError, match="formats: got 'gif'"):
         figure_bytes(fig, "gif")
-    with pytest.raises(OutcomeInputError, match="formats: got 'pdf'"):
-        save_figure(fig, tmp_path / "nothing", formats=("svg", "pdf"))
+    assert figure_bytes(fig, "pdf").startswith(b"%PDF")
+    with pytest.raises(OutcomeInputError, match="formats: got 'tiff'"):
+        save_figure(fig, tmp_path / "nothing", formats=("svg", "tiff"))
     assert not (tmp_path / "nothing.svg").exists(), "formats are checked before anything is written"

@@ -282,7 +282,8 @@ def test_result_plots_render_and_are_saved(tmp_path: Any) -> None:
     km = kaplan_meier_frame(bmt, time="time", event="status", by="disease", event_codes=(1, 2), time_unit="months")
     assert isinstance(km, GroupedKaplanMeier)
     fig = km.plot(title="Event-free survival by disease (BMT data)")
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["disease=ALL", "disease=AML"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["disease=ALL (n = 17)", "disease=AML (n = 18)"]
     save_artefact(fig, "frame-km-bmt-by-disease")
     cgvhd = data.cgvhd().assign(graft=lambda d: np.where(d["tx_pb"] == 1, "PB", "BM"))
     cif = cumulative_incidence_frame(

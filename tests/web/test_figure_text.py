@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from matplotlib import font_manager
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
@@ -44,16 +45,23 @@ def test_every_label_of_a_survival_figure_is_translated() -> None:
     assert {"Survival probability", "Time (months)", "Number at risk (time in months)", "allogeneic"} <= set(english)
     texts = _texts(translate_figure(_survival_figure(), core_wording("zh_Hans")))
     assert {"生存概率", "时间（月）", "风险人数（时间单位：月）", "异基因", "自体"} <= set(texts)
-    assert not [t for t in texts if any("a" <= c.lower() <= "z" for c in t)], texts
+    assert {"异基因（n = 5）", "自体（n = 4）"} <= set(texts)  # group sizes kept with the translated names
+    latin = [t for t in texts if any("a" <= c.lower() <= "z" for c in t.replace("（n = ", ""))]
+    assert not latin, texts
 
 
 def test_the_groups_of_the_numbers_at_risk_table_keep_their_colours() -> None:
     figure = translate_figure(_survival_figure(), core_wording("zh_Hans"))
-    table = figure.axes[1]
-    legend = {line.get_label(): line.get_color() for line in figure.axes[0].get_lines()}
-    labels = {label.get_text(): label.get_color() for label in table.get_yticklabels()}
+    key, curves, table = figure.axes
+    legend = {
+        text.get_text(): to_hex(handle.get_color())
+        for text, handle in zip(key.get_legend().get_texts(), key.get_legend().legend_handles, strict=True)
+    }
+    labels = {label.get_text(): to_hex(label.get_color()) for label in table.get_yticklabels()}
     assert set(labels) == {"异基因", "自体"}
-    assert labels["异基因"] == legend["allogeneic"] and labels["自体"] == legend["autologous"]
+    assert labels["异基因"] == legend["异基因（n = 5）"] and labels["自体"] == legend["自体（n = 4）"]
+    steps = [to_hex(line.get_color()) for line in curves.get_lines() if line.get_marker() != "|"]
+    assert steps == [labels["异基因"], labels["自体"]]
 
 
 def test_an_english_figure_is_rendered_as_the_core_draws_it() -> None:

@@ -3,7 +3,8 @@
 Each route builds the typed query of :mod:`engraft.outcomes.queries` from its parameters and calls the
 outcome service (:mod:`engraft.registry.outcome_service`), exactly as ``engraft outcomes`` does, so the
 API and the command line give the same answer to the same question. ``format=json`` (default) returns
-the typed summary; ``format=png`` or ``format=svg`` the figure; ``/activity`` also offers
+the typed summary; ``format=png``, ``svg`` or ``pdf`` the figure (survival and incidence figures at
+``width_mm`` x ``height_mm``, ``dpi``, with ``figure_time_unit`` on the time axis); ``/activity`` also offers
 ``format=csv``. A parameter that cannot be right answers 422 with the field, the value and what was
 expected; a valid question about a population without (enough) transplants answers 404.
 """
@@ -22,8 +23,21 @@ from sqlalchemy import Engine
 from engraft.access import Permission
 from engraft.api.auth import require
 from engraft.api.problems import problem_responses
-from engraft.io.figures import MEDIA_TYPES, FigureFormat, figure_bytes
+from engraft.io.figures import (
+    DEFAULT_SPEC,
+    DPI,
+    MAX_DPI,
+    MAX_SIZE_MM,
+    MEDIA_TYPES,
+    MIN_DPI,
+    MIN_SIZE_MM,
+    MM_PER_INCH,
+    FigureFormat,
+    FigureSpec,
+    figure_bytes,
+)
 from engraft.io.outcome_csv import ActivityTable, activity_csv
+from engraft.outcomes import OutcomeQueryError
 from engraft.outcomes.activity import ALL_CENTRES, ActivityReport, activity_figure
 from engraft.outcomes.answers import endpoint_descriptions
 from engraft.outcomes.benchmark_report import BenchmarkReport
@@ -48,6 +62,7 @@ from engraft.outcomes.queries import (
     parse_query,
 )
 from engraft.outcomes.results import EndpointDescription, GroupComparison, IncidenceSummary, SurvivalSummary
+from engraft.outcomes.summaries import EndpointAnalysis
 from engraft.registry.outcome_service import (
     centre_benchmark,
     competing_risk_analysis,
@@ -57,6 +72,7 @@ from engraft.registry.outcome_service import (
 )
 from engraft.vocabulary import TimeUnit
 
+Analysis = EndpointAnalysis[SurvivalSummary] | EndpointAnalysis[IncidenceSummary]
 router = APIRouter(prefix="/api/outcomes", tags=["outcomes"], dependencies=[require(Permission.OUTCOMES_READ)])
 
 
@@ -66,6 +82,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     PNG = "png"
     SVG = "svg"
+    PDF = "pdf"
 
 
 class ActivityFormat(StrEnum):
@@ -80,6 +97,7 @@ class ActivityFormat(StrEnum):
 _IMAGES: dict[str, dict[str, Any]] = {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
     "image/svg+xml": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
 }
 
 
@@ -104,7 +122,16 @@ LandmarkParam = Annotated[
     Query(max_length=MAX_LANDMARKS, description="landmark time in `time_unit` (repeatable); default 1 and 2 years"),
 ]
 TimeUnitParam = Annotated[TimeUnit, Query(description="unit of the results and of the landmarks")]
-FormatParam = Annotated[OutputFormat, Query(description="json (summary), png or svg (figure)")]
+FormatParam = Annotated[OutputFormat, Query(description="json (summary), png, svg or pdf (figure)")]
+WidthParam = Annotated[
+    float | None,
+    Query(ge=MIN_SIZE_MM, le=MAX_SIZE_MM, description="figure width in mm (with height_mm; 85 one column, 175 two)"),
+]
+HeightParam = Annotated[
+    float | None, Query(ge=MIN_SIZE_MM, le=MAX_SIZE_MM, description="figure height in mm (with width_mm)")
+]
+DpiParam = Annotated[int, Query(ge=MIN_DPI, le=MAX_DPI, description="resolution of a PNG figure (dots per inch)")]
+FigureUnitParam = Annotated[TimeUnit | None, Query(description="unit of the figure's time axis (default: `time_unit`)")]
 FirstYearParam = Annotated[Year | None, Query(description="first transplant year")]
 LastYearParam = Annotated[Year | None, Query(description="last transplant year (>= first_year)")]
 
@@ -114,9 +141,22 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
-def _figure(figure: Figure, fmt: str) -> Response:
+def _figure(figure: Figure, fmt: str, spec: FigureSpec = DEFAULT_SPEC) -> Response:
     image = FigureFormat(fmt)
-    return Response(content=figure_bytes(figure, image), media_type=MEDIA_TYPES[image])
+    return Response(content=figure_bytes(figure, image, spec), media_type=MEDIA_TYPES[image])
+
+
+def _curve_figure(
+    analysis: Analysis, fmt: str, options: tuple[float | None, float | None, int, TimeUnit | None]
+) -> Response:
+    """The survival or incidence figure at the size, resolution and time unit asked (both sides or none)."""
+    width_mm, height_mm, dpi, unit = options
+    if (width_mm is None) != (height_mm is None):
+        missing = "height_mm" if height_mm is None else "width_mm"
+        raise OutcomeQueryError(missing, None, "a size in millimetres too when the other side is given", rule=True)
+    spec = FigureSpec(formats=(FigureFormat(fmt),), width_mm=width_mm, height_mm=height_mm, dpi=dpi)
+    size = None if width_mm is None or height_mm is None else (width_mm / MM_PER_INCH, height_mm / MM_PER_INCH)
+    return _figure(analysis.figure(time_unit=unit, size_in=size), fmt, spec)
 
 
 @router.get("/endpoints", response_model=list[EndpointDescription], responses=problem_responses())
@@ -135,6 +175,10 @@ def survival(
     landmark: LandmarkParam = None,
     time_unit: TimeUnitParam = TimeUnit.DAYS,
     format: FormatParam = OutputFormat.JSON,
+    width_mm: WidthParam = None,
+    height_mm: HeightParam = None,
+    dpi: DpiParam = DPI,
+    figure_time_unit: FigureUnitParam = None,
 ) -> Response | SurvivalSummary:
     """Kaplan-Meier estimates with log-log 95% limits at landmarks, medians and a log-rank test."""
     query = parse_query(
@@ -149,7 +193,9 @@ def survival(
         },
     )
     analysis = survival_analysis(_engine(request), query)
-    return analysis.summary if format is OutputFormat.JSON else _figure(analysis.figure(), format)
+    if format is OutputFormat.JSON:
+        return analysis.summary
+    return _curve_figure(analysis, format, (width_mm, height_mm, dpi, figure_time_unit))
 
 
 @router.get("/cif", response_model=IncidenceSummary, responses=_responses(404, 422))
@@ -163,6 +209,10 @@ def cif(
     landmark: LandmarkParam = None,
     time_unit: TimeUnitParam = TimeUnit.DAYS,
     format: FormatParam = OutputFormat.JSON,
+    width_mm: WidthParam = None,
+    height_mm: HeightParam = None,
+    dpi: DpiParam = DPI,
+    figure_time_unit: FigureUnitParam = None,
 ) -> Response | IncidenceSummary:
     """Aalen-Johansen cumulative incidence with competing risks and Gray's test."""
     query = parse_query(
@@ -178,7 +228,9 @@ def cif(
         },
     )
     analysis = competing_risk_analysis(_engine(request), query)
-    return analysis.summary if format is OutputFormat.JSON else _figure(analysis.figure(), format)
+    if format is OutputFormat.JSON:
+        return analysis.summary
+    return _curve_figure(analysis, format, (width_mm, height_mm, dpi, figure_time_unit))
 
 
 @router.get("/grfs", response_model=SurvivalSummary, responses=_responses(404, 422))
@@ -190,9 +242,26 @@ def grfs(
     landmark: LandmarkParam = None,
     time_unit: TimeUnitParam = TimeUnit.DAYS,
     format: FormatParam = OutputFormat.JSON,
+    width_mm: WidthParam = None,
+    height_mm: HeightParam = None,
+    dpi: DpiParam = DPI,
+    figure_time_unit: FigureUnitParam = None,
 ) -> Response | SurvivalSummary:
     """GVHD-free, relapse-free survival after allogeneic transplants (``/survival?endpoint=grfs``)."""
-    return survival(request, SurvivalEndpoint.GRFS, group_by, centre, population, landmark, time_unit, format)
+    return survival(
+        request,
+        SurvivalEndpoint.GRFS,
+        group_by,
+        centre,
+        population,
+        landmark,
+        time_unit,
+        format,
+        width_mm,
+        height_mm,
+        dpi,
+        figure_time_unit,
+    )
 
 
 @router.get("/compare", response_model=GroupComparison, responses=problem_responses(404, 422))

@@ -2,23 +2,26 @@
 
 The registry is asked through :mod:`engraft.registry.outcome_service`; a CSV source is read with
 :mod:`engraft.io.outcome_csv` and analysed with the same pure functions. Answers are written as JSON
-(the typed models), CSV tables and PNG/SVG figures; a refusal is one line on stderr and exit status 1.
+(the typed models), CSV tables and PNG/SVG/PDF figures; a refusal is one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import typer
 from pydantic import BaseModel
 from rich.markup import escape
 from sqlalchemy import Engine
 
 from engraft.cli.common import console, err_console, exit_on_registry_error, open_engine
-from engraft.io.figures import save_figure
+from engraft.cli.figure_options import FigureChoice
+from engraft.io.figures import DEFAULT_SPEC, save_figure
 from engraft.io.outcome_csv import (
     activity_csv,
     benchmark_csv,
@@ -46,6 +49,7 @@ from engraft.outcomes.results import (
 from engraft.outcomes.summaries import EndpointAnalysis
 
 T = TypeVar("T")
+DEFAULT_FIGURE = FigureChoice(DEFAULT_SPEC, None)
 Analysis = EndpointAnalysis[SurvivalSummary] | EndpointAnalysis[IncidenceSummary]
 
 
@@ -77,6 +81,19 @@ def ask_registry(database: str | None, answer: Callable[[Engine], T]) -> T:
 # ---- CSV sources -------------------------------------------------------------------------------
 
 
+def event_codes(text: str) -> tuple[int, ...] | None:
+    """``--event``: status codes counted as the event (``1``, ``1,2,3``), or None for ``any`` non-zero code."""
+    if text.strip().lower() in {"any", "any non-zero", "nonzero"}:
+        return None
+    try:
+        codes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise OutcomeInputError(f"--event: got {text!r}; expected codes like 1 or 1,2,3, or 'any'") from None
+    if 0 in codes:
+        raise OutcomeInputError(f"--event: got {text!r}; expected non-zero codes (0 is censored)")
+    return codes
+
+
 def read_csv_endpoint(
     csv_file: Path,
     *,
@@ -86,8 +103,14 @@ def read_csv_endpoint(
     time_unit: str,
     id_column: str,
     competing: bool,
+    events: str | None = None,
 ) -> tuple[Endpoint, Provenance]:
-    """The endpoint in ``csv_file`` (causes 1 and 2 when ``competing``) and its provenance."""
+    """The endpoint in ``csv_file`` and its provenance.
+
+    Competing: every non-zero status code is a cause (1 and 2, or the EBMT data's six). Otherwise the
+    status must be 0 or 1, unless ``events`` names the codes of the event (``1``, ``1,2,3`` or ``any``):
+    then every other code is censored.
+    """
     if time_column is None or status_column is None:
         raise OutcomeInputError("--csv needs --time COL and --status COL")
     ep = read_endpoint_csv(
@@ -97,8 +120,12 @@ def read_csv_endpoint(
         status_column=status_column,
         time_unit=time_unit,
         id_column=id_column,
-        causes=(1, 2) if competing else (1,),
+        causes=None if competing or events is not None else (1,),
     )
+    if not competing and events is not None:
+        codes = event_codes(events)
+        hit = ep.status != ep.censor_code if codes is None else np.isin(ep.status, codes)
+        ep = replace(ep, status=np.where(hit, 1, 0).astype(np.int64), censor_code=0, causes=(1,))
     return ep, Provenance(source="csv", file=str(csv_file), transplants=len(ep.ids))
 
 
@@ -190,13 +217,14 @@ def _say(line: str) -> None:
     console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def write_endpoint(out: Path, stem: str, analysis: Analysis) -> list[Path]:
-    """``STEM.json`` (summary), ``STEM_curve.csv`` (every step), ``STEM.png``/``.svg``."""
+def write_endpoint(out: Path, stem: str, analysis: Analysis, figure: FigureChoice = DEFAULT_FIGURE) -> list[Path]:
+    """``STEM.json`` (summary), ``STEM_curve.csv`` (every step), the figure as ``STEM.png``/``.svg``/``.pdf``."""
     out.mkdir(parents=True, exist_ok=True)
+    drawn = analysis.figure(time_unit=figure.time_unit, size_in=figure.size_in)
     return [
         _json(out / f"{stem}.json", analysis.summary),
         _text(out / f"{stem}_curve.csv", curve_csv(analysis.curve())),
-        *save_figure(analysis.figure(), out / stem),
+        *save_figure(drawn, out / stem, spec=figure.spec),
     ]
 
 

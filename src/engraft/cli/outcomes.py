@@ -3,8 +3,10 @@
 Every command reads the registry (``--database URL``, default as for the other commands) or, for
 ``survival``/``cif``/``compare``/``benchmark``/``activity``, a one-row-per-transplant CSV (``--csv
 FILE``; time-to-event commands also need ``--time COL --status COL --time-unit days|months|years``),
-and writes JSON, CSV and PNG/SVG figures into ``--out DIR``. ``import`` converts a registry's CSV
-(CIBMTR public dataset, EBMT-style export) into that CSV through a column-mapping file. Registry
+and writes JSON, CSV and PNG/SVG/PDF figures into ``--out DIR`` (``--figure-format``, ``--width-mm``,
+``--height-mm``, ``--dpi``, ``--figure-time-unit``: see :mod:`engraft.cli.figure_options`). ``import``
+converts a registry's CSV (CIBMTR public dataset, EBMT-style export) into that CSV through a
+column-mapping file. Registry
 analyses use first transplants unless ``--all-transplants`` is given (each episode then counts from
 its own day 0; patients with several transplants appear more than once).
 
@@ -22,6 +24,14 @@ from typing import Annotated
 import typer
 
 from engraft.cli.common import DatabaseOption
+from engraft.cli.figure_options import (
+    DpiOption,
+    FigureFormatOption,
+    FigureTimeUnitOption,
+    HeightOption,
+    WidthOption,
+    figure_choice,
+)
 from engraft.cli.outcome_files import (
     activity_of_csv,
     ask_registry,
@@ -41,6 +51,8 @@ from engraft.cli.outcome_files import (
     write_endpoint,
     write_imported,
 )
+from engraft.cli.outcome_regression import cox, finegray
+from engraft.io.figures import DPI
 from engraft.io.outcome_csv import ACTIVITY_COLUMNS, read_group_labels
 from engraft.outcomes import OutcomeInputError
 from engraft.outcomes.benchmark_report import BenchmarkAnalysis
@@ -81,7 +93,9 @@ TimeUnitOption = Annotated[
     str,
     typer.Option("--time-unit", help="days, months or years: unit of the CSV time column, and of the results"),
 ]
-IdOption = Annotated[str, typer.Option("--id-column", help="CSV column identifying the transplant")]
+IdOption = Annotated[
+    str, typer.Option("--id-column", help="CSV column identifying the transplant (absent: rows by line number)")
+]
 GroupColumnOption = Annotated[str | None, typer.Option("--group-column", help="CSV column to group by")]
 GroupByOption = Annotated[
     str | None, typer.Option("--group-by", help=f"registry field to group by: {', '.join(GroupField)}")
@@ -114,9 +128,21 @@ def survival(
     centre: CentreOption = None,
     all_transplants: AllOption = False,
     landmark: LandmarkOption = None,
+    figure_format: FigureFormatOption = None,
+    width_mm: WidthOption = None,
+    height_mm: HeightOption = None,
+    dpi: DpiOption = DPI,
+    figure_time_unit: FigureTimeUnitOption = None,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event", help="CSV: status codes of the event, 1,2,3 or 'any' (others censored; default: 0/1 only)"
+        ),
+    ] = None,
 ) -> None:
     """Kaplan-Meier survival (log-log 95% CI) with landmarks, median and a log-rank test by group."""
     with refusals():
+        figure = figure_choice(figure_format, width_mm, height_mm, dpi, figure_time_unit)
         analysis: EndpointAnalysis[SurvivalSummary]
         if csv_file is not None:
             ep, provenance = read_csv_endpoint(
@@ -127,6 +153,7 @@ def survival(
                 time_unit=time_unit,
                 id_column=id_column,
                 competing=False,
+                events=event,
             )
             groups = None if group_column is None else read_group_labels(csv_file, id_column, group_column, ep.ids)
             marks = parse_landmarks(landmark)
@@ -144,7 +171,7 @@ def survival(
                 },
             )
             analysis = ask_registry(database, lambda engine: survival_analysis(engine, query))
-        written = write_endpoint(out, endpoint, analysis)
+        written = write_endpoint(out, endpoint, analysis, figure)
     report_endpoint(analysis.summary, written)
 
 
@@ -167,9 +194,15 @@ def cif(
     centre: CentreOption = None,
     all_transplants: AllOption = False,
     landmark: LandmarkOption = None,
+    figure_format: FigureFormatOption = None,
+    width_mm: WidthOption = None,
+    height_mm: HeightOption = None,
+    dpi: DpiOption = DPI,
+    figure_time_unit: FigureTimeUnitOption = None,
 ) -> None:
     """Cumulative incidence with competing risks (Aalen-Johansen) and Gray's test by group."""
     with refusals():
+        figure = figure_choice(figure_format, width_mm, height_mm, dpi, figure_time_unit)
         analysis: EndpointAnalysis[IncidenceSummary]
         if csv_file is not None:
             ep, provenance = read_csv_endpoint(
@@ -198,7 +231,7 @@ def cif(
                 },
             )
             analysis = ask_registry(database, lambda engine: competing_risk_analysis(engine, query))
-        written = write_endpoint(out, endpoint, analysis)
+        written = write_endpoint(out, endpoint, analysis, figure)
     report_endpoint(analysis.summary, written)
 
 
@@ -211,6 +244,11 @@ def grfs(
     all_transplants: AllOption = False,
     landmark: LandmarkOption = None,
     time_unit: Annotated[str, typer.Option("--time-unit", help="days, months or years: unit of the results")] = "days",
+    figure_format: FigureFormatOption = None,
+    width_mm: WidthOption = None,
+    height_mm: HeightOption = None,
+    dpi: DpiOption = DPI,
+    figure_time_unit: FigureTimeUnitOption = None,
 ) -> None:
     """GVHD-free, relapse-free survival after allogeneic transplants (registry)."""
     survival(
@@ -227,6 +265,11 @@ def grfs(
         centre=centre,
         all_transplants=all_transplants,
         landmark=landmark,
+        figure_format=figure_format,
+        width_mm=width_mm,
+        height_mm=height_mm,
+        dpi=dpi,
+        figure_time_unit=figure_time_unit,
     )
 
 
@@ -388,5 +431,8 @@ def activity(
         written = write_activity(out, report)
     report_activity(report, written)
 
+
+outcomes_app.command("cox")(cox)
+outcomes_app.command("finegray")(finegray)
 
 __all__ = ["outcomes_app"]

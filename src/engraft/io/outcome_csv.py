@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,6 +78,31 @@ def _integer(text: str, file: str, line: int, column: str) -> int:
         raise OutcomeInputError(f"{file} line {line}, {column}: got {text!r}; expected a whole number") from None
 
 
+ROW_NUMBERS: Final = "line"
+"""Without its id column, a CSV's rows are identified by their line numbers (1-based, the header is line 1)."""
+_INDEXED: Final = re.compile(r"^(?P<column>.+?)\[(?P<index>\d+)\]: (?P<rest>.*)$", re.DOTALL)
+
+
+def _ids(header: list[str], rows: list[dict[str, str]], id_column: str, file: str) -> list[str]:
+    """The id of each row: its ``id_column`` (checked present and unique), or its line number without one."""
+    if id_column not in header:
+        return [str(line) for line in range(2, len(rows) + 2)]
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(rows, start=2):
+        ident = row[id_column]
+        if not ident:
+            raise OutcomeInputError(f"{file} line {line}, {id_column}: got an empty value; expected an id")
+        if ident in seen:
+            raise OutcomeInputError(
+                f"{file} line {line}, {id_column}: got {ident!r} again (first on line {seen[ident]});"
+                " expected one row per transplant"
+            )
+        seen[ident] = line
+        ids.append(ident)
+    return ids
+
+
 def read_endpoint_csv(
     path: str | Path,
     *,
@@ -87,56 +113,54 @@ def read_endpoint_csv(
     id_column: str = "transplant_id",
     output_unit: str | None = None,
     censor_code: int = 0,
-    causes: Sequence[int] = (1,),
+    causes: Sequence[int] | None = (1,),
 ) -> Endpoint:
     """Read one endpoint from a CSV with one row per transplant.
 
     ``time_unit`` is the unit of ``time_column`` in the file; ``output_unit`` (default: the same)
     is the unit of the returned endpoint. ``status_column`` must hold ``censor_code`` or one of
-    ``causes`` (e.g. 0 = alive, 1 = dead for overall survival; 0/1/2 for relapse vs NRM).
+    ``causes`` (e.g. 0 = alive, 1 = dead for overall survival; 0/1/2 for relapse vs NRM; None: every
+    other code found, e.g. the six causes of the EBMT data). Without ``id_column`` in the file the rows
+    are identified by their line numbers. A refused value is named by its line (1-based, the header is
+    line 1) and column.
     """
     p = Path(path)
-    roles = ((id_column, "id_column"), (time_column, "time_column"), (status_column, "status_column"))
-    _, rows = _read(p, roles)
-    ids: list[str] = []
-    times: list[float] = []
-    statuses: list[float] = []
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
-        ident = row[id_column]
-        if not ident:
-            raise OutcomeInputError(f"{p.name} line {line}, {id_column}: got an empty value; expected an id")
-        if ident in seen:
-            raise OutcomeInputError(
-                f"{p.name} line {line}, {id_column}: got {ident!r} again (first on line {seen[ident]});"
-                " expected one row per transplant"
-            )
-        seen[ident] = line
-        ids.append(ident)
-        times.append(_number(row[time_column], p.name, line, time_column))
-        statuses.append(_number(row[status_column], p.name, line, status_column))
-    if not ids:
+    header, rows = _read(p, ((time_column, "time_column"), (status_column, "status_column")))
+    if not rows:
         raise OutcomeInputError(f"{p.name}: got no data rows; expected one row per transplant")
-    return make_endpoint(
-        name,
-        ids,
-        times,
-        statuses,
-        time_unit=time_unit,
-        output_unit=output_unit,
-        censor_code=censor_code,
-        causes=causes,
-        time_field=time_column,
-        status_field=status_column,
-    )
+    ids = _ids(header, rows, id_column, p.name)
+    times = [_number(row[time_column], p.name, line, time_column) for line, row in enumerate(rows, start=2)]
+    statuses = [_number(row[status_column], p.name, line, status_column) for line, row in enumerate(rows, start=2)]
+    if causes is None:
+        causes = sorted({int(v) for v in statuses if v == int(v) and int(v) != censor_code}) or [censor_code + 1]
+    try:
+        return make_endpoint(
+            name,
+            ids,
+            times,
+            statuses,
+            time_unit=time_unit,
+            output_unit=output_unit,
+            censor_code=censor_code,
+            causes=causes,
+            time_field=time_column,
+            status_field=status_column,
+        )
+    except OutcomeInputError as exc:
+        found = _INDEXED.match(str(exc))
+        if found is None or found["column"] not in (time_column, status_column):
+            raise
+        line = int(found["index"]) + 2
+        raise OutcomeInputError(f"{p.name} line {line}, {found['column']}: {found['rest']}") from exc
 
 
 def read_columns(
     path: str | Path, id_column: str, columns: Sequence[tuple[str, str]], ids: Sequence[str]
 ) -> dict[str, list[str]]:
     """The text of each (column, option naming it) of ``columns`` for each id of ``ids``, in that order."""
-    _, rows = _read(Path(path), [(id_column, "id_column"), *columns])
-    by_id = {row[id_column]: row for row in rows}
+    header, rows = _read(Path(path), list(columns))
+    keys = _ids(header, rows, id_column, Path(path).name)
+    by_id = dict(zip(keys, rows, strict=True))
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise OutcomeInputError(f"{id_column}: got no row for {missing[:5]}; expected one row per transplant")

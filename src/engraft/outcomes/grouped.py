@@ -159,9 +159,14 @@ class GroupedKaplanMeier(_Groups):
         return logrank_test(self.time, self.event, self.grouping.code, strata=strata)
 
     def plot(self, **options: Any) -> Figure:
-        """The curves, labelled by stratum, with bands and numbers at risk (see :func:`.plots.plot_survival`)."""
-        from engraft.outcomes.plots import plot_survival
+        """The curves, labelled by stratum, with bands and numbers at risk (see :func:`.plots.plot_survival`).
 
+        With two groups or more the log-rank test's p-value is printed unless ``test`` is given (None: none).
+        """
+        from engraft.outcomes.plots import CurveTest, plot_survival
+
+        if len(self.fits) > 1 and "test" not in options:
+            options["test"] = CurveTest("log-rank", self.logrank().p_value)
         return plot_survival(dict(zip(self.labels, self.fits, strict=True)), **options)
 
 
@@ -240,13 +245,16 @@ class GroupedCumulativeIncidence(_Groups):
     def plot(self, cause: int | None = None, **options: Any) -> Figure:
         """One cause's CIF per group (default: the first cause), labelled by stratum, with numbers at risk.
 
-        Without ``by`` and without ``cause`` every cause is drawn, as R ``plot(cuminc(...))``.
+        Without ``by`` and without ``cause`` every cause is drawn, as R ``plot(cuminc(...))``. With two
+        groups or more Gray's test of the cause is printed unless ``test`` is given (None: none).
         """
-        from engraft.outcomes.plots import plot_cumulative_incidence, plot_incidence_by_cause
+        from engraft.outcomes.plots import CurveTest, plot_cumulative_incidence, plot_incidence_by_cause
 
         if cause is None and not self.by:
             return plot_incidence_by_cause(self.fits[0], **options)
         chosen = self.causes[0] if cause is None else cause
+        if len(self.fits) > 1 and "test" not in options:
+            options["test"] = CurveTest("Gray", self.gray_test().for_cause(chosen).p_value)
         return plot_cumulative_incidence(dict(zip(self.labels, self.fits, strict=True)), chosen, **options)
 
 

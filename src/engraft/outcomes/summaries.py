@@ -262,13 +262,26 @@ def curve_points(endpoint: Endpoint, groups: NDArray[Any] | None = None, cause: 
 
 
 def endpoint_figure(
-    endpoint: Endpoint, groups: NDArray[Any] | None = None, *, cause: int = 1, title: str | None = None
+    endpoint: Endpoint,
+    groups: NDArray[Any] | None = None,
+    *,
+    cause: int = 1,
+    title: str | None = None,
+    test: GroupTest | None = None,
+    time_unit: str | None = None,
+    size_in: tuple[float, float] | None = None,
 ) -> Figure:
-    """Kaplan-Meier (survival endpoints) or cumulative incidence (competing endpoints) figure."""
+    """Kaplan-Meier (survival endpoints) or cumulative incidence (competing endpoints) figure.
+
+    ``test`` (the log-rank or Gray's test across ``groups``) is printed with its p-value; ``time_unit``
+    is the time axis's unit (default: the endpoint's); ``size_in`` the figure's (width, height) in inches.
+    """
     heading = title or _label(endpoint)
     if is_competing(endpoint):
-        return plot_cumulative_incidence(cif_fits(endpoint, groups), cause, title=heading)
-    return plot_survival(km_fits(endpoint, groups), title=heading)
+        return plot_cumulative_incidence(
+            cif_fits(endpoint, groups), cause, title=heading, test=test, time_unit=time_unit, size_in=size_in
+        )
+    return plot_survival(km_fits(endpoint, groups), title=heading, test=test, time_unit=time_unit, size_in=size_in)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -284,9 +297,20 @@ class EndpointAnalysis(Generic[S]):
         """Every step of every group's curve."""
         return curve_points(self.endpoint, self.groups, self.cause)
 
-    def figure(self) -> Figure:
-        """Kaplan-Meier or cumulative incidence figure with bands and numbers at risk."""
-        return endpoint_figure(self.endpoint, self.groups, cause=self.cause)
+    def figure(self, *, time_unit: str | None = None, size_in: tuple[float, float] | None = None) -> Figure:
+        """Kaplan-Meier or cumulative incidence figure with bands, numbers at risk and the test's p-value.
+
+        ``time_unit`` is the time axis's unit (default: the summary's); ``size_in`` the figure's
+        (width, height) in inches (default: 7 inches wide, as tall as its legend and table need).
+        """
+        return endpoint_figure(
+            self.endpoint,
+            self.groups,
+            cause=self.cause,
+            test=self.summary.test,
+            time_unit=time_unit,
+            size_in=size_in,
+        )
 
 
 def _labels(groups: NDArray[Any] | None) -> NDArray[np.str_] | None:

@@ -25,6 +25,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator
 
 from engraft.io.figures import FigureFormat, figure_bytes
+from engraft.outcomes.plot_layout import settle
 from engraft.web.core_text import core_wording
 from engraft.web.i18n import ENGLISH, SIMPLIFIED_CHINESE
 
@@ -75,7 +76,7 @@ def _translate_axes(ax: Axes, translate: Translate) -> None:
                 axis.set_ticklabels([translate(label) for label in labels])
     legend = ax.get_legend()
     if legend is not None:
-        for entry in legend.get_texts():
+        for entry in (*legend.get_texts(), legend.get_title()):
             _set(entry, translate)
     for text in ax.texts:
         _set(text, translate)
@@ -112,4 +113,5 @@ def localised_figure_bytes(figure: Figure, fmt: FigureFormat, language: str) -> 
     with fonts:
         for text in figure.findobj(Text):
             text.set_fontfamily("sans-serif")
+        settle(figure, [font, FALLBACK_FAMILY] if font is not None else FALLBACK_FAMILY)  # curves: fit the legend
         return figure_bytes(figure, fmt)
