@@ -27,7 +27,9 @@ the full paper; the choices below are documented so that results can be reproduc
 4. Prediction interval under "no centre effect": Pearson-scaled residuals
    r_i = (theta_i - mu_i) / sqrt(mu_i (1 - mu_i)) of all patients (mu_i bounded to [0.01, 0.99] in
    the scale, so that near-certain predictions do not produce huge residuals) are resampled with replacement
-   (``numpy.random.default_rng(seed)``); for each replicate the centre's statistic is
+   (blocks of up to 250 replicates per centre, each drawn from its own stream
+   ``numpy.random.SeedSequence(seed, spawn_key=(centre, first replicate))``, so that the result for a
+   seed is the same in one process and on a Dask cluster); for each replicate the centre's statistic is
    mean(mu_i + r*_i sqrt(mu_i (1 - mu_i))) over its patients; the interval is the
    (alpha/2, 1 - alpha/2) quantiles of the replicates.
 5. Flag: "below" if observed < lower, "above" if observed > upper, else "as expected"; "not rated"
@@ -44,9 +46,9 @@ dropped and listed in ``dropped``. Numeric covariates are centred on their mean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -80,6 +82,8 @@ BENCHMARK_AXIS: Final = Phrase("Survival at {tau} days (observed dot, expected t
 """The benchmark figure's time axis (English; the pages translate the drawn figure)."""
 MIN_LEVEL_SIZE = 10
 SCALE_BOUNDS = (0.01, 0.99)
+BLOCK_REPLICATES = 250
+BLOCK_DRAWS = 4_000_000
 _MISSING = "missing"
 _RARE = "other (rare)"
 
@@ -266,20 +270,71 @@ def complete_follow_up(time: FloatArray, event: NDArray[np.int64], tau: float) -
     return out
 
 
-def _bootstrap_interval(
-    rng: np.random.Generator, residuals: FloatArray, mu: FloatArray, sd: FloatArray, n_boot: int, alpha: float
-) -> tuple[float, float]:
-    n_c = mu.size
-    chunk = max(1, min(n_boot, 4_000_000 // max(n_c, 1)))
-    stats = np.empty(n_boot)
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        draw = residuals[rng.integers(0, residuals.size, size=(b, n_c))]
-        stats[done : done + b] = (mu[None, :] + draw * sd[None, :]).mean(axis=1)
-        done += b
-    lo, hi = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
-    return float(lo), float(hi)
+class BootstrapCluster(Protocol):
+    """What the bootstrap needs of a cluster: a ``dask.distributed.Client`` (or a LocalCluster's) fits."""
+
+    def scatter(self, data: Any, *, broadcast: bool = ...) -> Any: ...
+
+    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def gather(self, futures: Any) -> Any: ...
+
+
+def replicate_blocks(n_patients: int, n_boot: int) -> list[tuple[int, int]]:
+    """(first replicate, size) of each replicate block of a centre with ``n_patients`` patients.
+
+    Blocks hold ``BLOCK_REPLICATES`` replicates (fewer for very large centres, so that one block's
+    draw stays within ``BLOCK_DRAWS`` numbers). They depend on the data only, never on the workers.
+    """
+    size = max(1, min(BLOCK_REPLICATES, BLOCK_DRAWS // max(n_patients, 1)))
+    return [(start, min(size, n_boot - start)) for start in range(0, n_boot, size)]
+
+
+def replicate_block(
+    residuals: FloatArray, mu: FloatArray, sd: FloatArray, seed: int, centre_index: int, first: int, size: int
+) -> FloatArray:
+    """The centre's bootstrap statistic for replicates ``first`` .. ``first + size - 1``.
+
+    Each block has its own random stream, ``SeedSequence(seed, spawn_key=(centre_index, first))``,
+    so that the replicates are the same whichever process or Dask worker draws them.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(centre_index, first)))
+    draw = residuals[rng.integers(0, residuals.size, size=(size, mu.size))]
+    draw *= sd
+    draw += mu
+    return np.asarray(draw.mean(axis=1), dtype=np.float64)
+
+
+def bootstrap_statistics(
+    residuals: FloatArray,
+    centres: Sequence[tuple[FloatArray, FloatArray]],
+    n_boot: int,
+    seed: int,
+    cluster: BootstrapCluster | None = None,
+) -> list[FloatArray]:
+    """Bootstrap replicates of each centre's statistic (``centres``: its patients' mu and sd).
+
+    Blocks of replicates run in this process, or on the Dask ``cluster`` when one is given (the
+    residuals are scattered to every worker once); the replicates are identical either way.
+    """
+    tasks = [
+        (k, mu, sd, first, size)
+        for k, (mu, sd) in enumerate(centres)
+        for first, size in replicate_blocks(mu.size, n_boot)
+    ]
+    if cluster is None:
+        blocks = [replicate_block(residuals, mu, sd, seed, k, first, size) for k, mu, sd, first, size in tasks]
+    else:
+        shared = cluster.scatter(residuals, broadcast=True)
+        futures = [
+            cluster.submit(replicate_block, shared, mu, sd, seed, k, first, size, pure=False)
+            for k, mu, sd, first, size in tasks
+        ]
+        blocks = list(cluster.gather(futures))
+    stats: list[list[FloatArray]] = [[] for _ in centres]
+    for (k, *_), block in zip(tasks, blocks, strict=True):
+        stats[k].append(block)
+    return [np.concatenate(parts) for parts in stats]
 
 
 def benchmark_centres(
@@ -293,11 +348,14 @@ def benchmark_centres(
     n_bootstrap: int = 2000,
     seed: int = 20081,
     completeness_threshold: float = 0.90,
+    cluster: BootstrapCluster | None = None,
 ) -> BenchmarkResult:
     """Benchmark each centre's survival at ``tau`` against its risk-adjusted prediction.
 
     ``time``/``event`` are overall survival (days; event 1 = death). ``covariates`` maps a name to
     one value per patient (numeric with NaN for missing, or labels with blanks for missing).
+    ``cluster``: a ``dask.distributed.Client`` to run the bootstrap on; for a fixed ``seed`` the
+    result is the same with or without it (each block of replicates has its own seeded stream).
     """
     t = as_times(time, "time")
     e = as_codes(event, "event", (0, 1), t.size)
@@ -315,14 +373,15 @@ def benchmark_centres(
     sd = np.sqrt(bounded * (1.0 - bounded))
     residuals = (pv - mu) / sd
     complete = complete_follow_up(t, e, tau)
-    rng = np.random.default_rng(seed)
+    selections = [codes == k for k in range(len(levels))]
+    replicates = bootstrap_statistics(residuals, [(mu[sel], sd[sel]) for sel in selections], n_bootstrap, seed, cluster)
     out: list[CentreBenchmark] = []
-    for k, label in enumerate(levels):
-        sel = codes == k
+    for label, sel, stats in zip(levels, selections, replicates, strict=True):
         n_c = int(sel.sum())
         n_complete = int(complete[sel].sum())
         share = n_complete / n_c
-        lower, upper = _bootstrap_interval(rng, residuals, mu[sel], sd[sel], n_bootstrap, alpha)
+        low, high = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
+        lower, upper = float(low), float(high)
         observed = float(pv[sel].mean())
         km = kaplan_meier(t[sel], e[sel]).survival_at([tau])
         flag: Flag

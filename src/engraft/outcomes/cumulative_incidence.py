@@ -215,58 +215,108 @@ def loglog_cif_limits(cif: FloatArray, variance: FloatArray, z: float) -> tuple[
 
 
 def _aj_core(
-    time: FloatArray, status: IntArray, causes: Sequence[int], with_variance: bool = True
-) -> tuple[FloatArray, IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
-    """Vectorised Aalen-Johansen estimate and cmprsk ``cinc`` variance for each cause.
+    time: FloatArray, status: IntArray, causes: Sequence[int], z: float | None = None
+) -> tuple[FloatArray, IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Vectorised Aalen-Johansen estimate, cmprsk ``cinc`` variance and log-log limits for each cause.
 
-    Works on (cause, time) arrays so that the running sums are contiguous cumulative sums.
+    Works on (cause, time) arrays so that the running sums are contiguous cumulative sums. Without
+    ``z`` only the estimates are computed (variance and limits NaN).
     """
     uniq, n_total, counts = tabulate(time, status, causes)
-    m = uniq.size
+    m, k = counts.shape
     d = np.ascontiguousarray(counts.T, dtype=np.float64)  # (k, m)
-    n_all = d.sum(axis=0)
+    n_all = d.sum(axis=0) if k != 1 else d[0].copy()
     n_risk = time.size - np.concatenate(([0], np.cumsum(n_total)[:-1])).astype(np.float64)
     surv_after = np.cumprod(1.0 - n_all / n_risk)
-    surv_before = np.concatenate(([1.0], surv_after[:-1]))
-    w = surv_before / n_risk
-    cif = np.cumsum(d * w, axis=1)
+    w = np.concatenate(([1.0], surv_after[:-1]))
+    w /= n_risk  # S(t-) / n(t)
+    cif = np.multiply(d, w)
+    np.cumsum(cif, axis=1, out=cif)
     n_censor = (n_total - n_all).astype(np.int64)
-    if not with_variance:
-        nan = np.full(cif.shape[::-1], np.nan)
-        return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, nan, surv_after
+    if z is None:
+        nan = np.full((m, k), np.nan)
+        return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, nan, nan, nan.copy(), surv_after
+    variance, lower, upper = np.zeros((k, m)), np.empty((k, m)), np.empty((k, m))
+    _cinc_variance(d, n_all, n_risk, w, surv_after, cif, z, (variance, lower, upper))
+    return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, variance.T, lower.T, upper.T, surv_after
 
-    # Variance exactly as cmprsk's cinc: three running sums updated at every event time. cinc
-    # weighs d tied events by d (1 - (d - 1)/(n - 1)) = d - d (d - 1)/(n - 1), which is d for d <= 1.
+
+def _cinc_variance(
+    d: FloatArray,
+    n_all: FloatArray,
+    n_risk: FloatArray,
+    w: FloatArray,
+    surv_after: FloatArray,
+    cif: FloatArray,
+    z: float,
+    out: tuple[FloatArray, FloatArray, FloatArray],
+) -> None:
+    """cmprsk ``cinc``'s variance of each cause's CIF and its log-log limits, written into ``out`` (k x m each).
+
+    Three running sums updated at every event time, exactly as cinc (the same operations in the
+    same order, so the same bits as a direct transcription). cinc weighs d tied events by
+    d (1 - (d - 1)/(n - 1)) = d - d (d - 1)/(n - 1), which is d itself for d <= 1: the correction
+    is only computed at tied times. The variance is refreshed at the event times of each cause and
+    is a step function in between (0 before the first), as are the CIF and so its limits: both are
+    computed at those times only and carried forward by one index.
+    """
+    m = n_all.size
     denom = np.maximum(n_risk - 1.0, 1.0)
+    ties = bool(m) and float(n_all.max()) > 1.0
     w2 = w * w
-    own = d * (d - 1.0)
-    own /= denom
-    np.subtract(d, own, out=own)
-    own *= w2  # cinc's t6 for the cause itself
-    other = n_all - d
-    oth = other * (other - 1.0)
-    oth /= denom
-    np.subtract(other, oth, out=oth)
-    oth *= w2 * (surv_after > 0)  # competing events add nothing once S reaches 0
-    g = np.divide(1.0, surv_after, out=np.zeros(m), where=surv_after > 0)
-    fg = cif * g  # cinc's t4 for competing events; 1 + fg for the cause itself
-    x = (1.0 + fg) * own
-    y = fg * oth
-    v1 = np.cumsum((1.0 + fg) * x + fg * y, axis=1)
-    v2 = np.cumsum(g * (x + y), axis=1)
-    own += oth
-    own *= g * g
-    v3 = np.cumsum(own, axis=1)
-    v_at = cif * v3
-    v_at -= 2.0 * v2
-    v_at *= cif
-    v_at += v1
-    # the variance is only refreshed at event times of the cause itself (a step function, 0 before)
-    rows = np.where(d > 0, np.arange(1, m + 1), 0)
-    last = np.maximum.accumulate(rows, axis=1)
-    padded = np.concatenate((np.zeros((d.shape[0], 1)), v_at), axis=1)
-    variance = np.take_along_axis(padded, last, axis=1)
-    return uniq, n_risk.astype(np.int64), counts, n_censor, cif.T, variance.T, surv_after
+    alive = surv_after > 0
+    g = np.divide(1.0, surv_after, out=np.zeros(m), where=alive)
+    gg = g * g
+    w2_alive = w2 * alive  # competing events add nothing once S reaches 0
+    variance, lower, upper = out
+    own, oth, fg, fg1, x, y = (np.empty(m) for _ in range(6))  # work arrays shared by the causes
+    for j in range(d.shape[0]):
+        dj = d[j]
+        if ties:
+            own[:] = _tie_weighted(dj, denom)
+            oth[:] = _tie_weighted(n_all - dj, denom)
+        else:
+            own[:] = dj
+            np.subtract(n_all, dj, out=oth)
+        own *= w2  # cinc's t6 for the cause itself
+        oth *= w2_alive
+        np.multiply(cif[j], g, out=fg)  # cinc's t4 for competing events; 1 + fg for the cause itself
+        np.add(fg, 1.0, out=fg1)
+        np.multiply(fg1, own, out=x)
+        np.multiply(fg, oth, out=y)
+        v1 = fg1
+        v1 *= x
+        fg *= y
+        v1 += fg
+        np.cumsum(v1, out=v1)
+        x += y
+        x *= g
+        v2 = np.cumsum(x, out=x)
+        own += oth
+        own *= gg
+        v3 = np.cumsum(own, out=y)
+        at = np.flatnonzero(dj)  # the cause's own event times: where cinc refreshes the variance
+        f = cif[j, at]
+        v_at = f * v3[at]
+        v_at -= 2.0 * v2[at]
+        v_at *= f
+        v_at += v1[at]
+        lo, hi = loglog_cif_limits(f, v_at, z)
+        index = np.zeros(m, dtype=np.intp)
+        index[at] = 1
+        np.cumsum(index, out=index)  # 1 + position in ``at`` of the last refresh, 0 before the first
+        np.take(np.concatenate(([0.0], v_at)), index, out=variance[j], mode="clip")
+        np.take(np.concatenate(([np.nan], lo)), index, out=lower[j], mode="clip")
+        np.take(np.concatenate(([np.nan], hi)), index, out=upper[j], mode="clip")
+
+
+def _tie_weighted(count: FloatArray, denom: FloatArray) -> FloatArray:
+    """cinc's weight of ``count`` tied events, count - count (count - 1)/(n - 1): ``count`` where count <= 1."""
+    out = count.copy()
+    tied = np.flatnonzero(count > 1.0)
+    c = count[tied]
+    out[tied] = c - c * (c - 1.0) / denom[tied]
+    return out
 
 
 def cumulative_incidence(
@@ -314,11 +364,8 @@ def cumulative_incidence(
     s = as_codes(status, "status", (censor_code, *codes), t.size)
     level = check_probability(conf_level, "conf_level")
     unit = check_time_unit(time_unit)
-    uniq, n_risk, d, n_censor, cif, var, surv = _aj_core(t, s, codes, variance)
-    if variance:
-        lower, upper = loglog_cif_limits(cif, var, float(norm.ppf(1.0 - (1.0 - level) / 2.0)))
-    else:
-        lower, upper = var, var.copy()
+    z = float(norm.ppf(1.0 - (1.0 - level) / 2.0)) if variance else None
+    uniq, n_risk, d, n_censor, cif, var, lower, upper, surv = _aj_core(t, s, codes, z)
     return CumulativeIncidenceResult(
         time=uniq,
         n_risk=n_risk,
