@@ -19,7 +19,7 @@ from engraft.outcomes._validation import NothingToAnalyse
 from engraft.outcomes.activity import ActivityReport, activity_of_table, report_years
 from engraft.outcomes.benchmark_cohort import POPULATION, benchmark_cohort
 from engraft.outcomes.benchmark_report import BenchmarkAnalysis, BenchmarkCohortDescription, benchmark_report
-from engraft.outcomes.benchmarking import benchmark_centres
+from engraft.outcomes.benchmarking import BootstrapCluster, benchmark_centres
 from engraft.outcomes.outcome_table import OutcomeTable
 from engraft.outcomes.queries import (
     ActivityQuery,
@@ -109,11 +109,23 @@ def answer_comparison(table: OutcomeTable, query: CompareQuery) -> GroupComparis
     return compare_groups(endpoint, group_labels(rows, query.group_by), cause=query.cause, provenance=provenance)
 
 
-def answer_benchmark(table: OutcomeTable, query: BenchmarkQuery) -> BenchmarkAnalysis:
-    """Risk-adjusted 1-year survival of each centre's first allogeneic transplants."""
+def answer_benchmark(
+    table: OutcomeTable, query: BenchmarkQuery, cluster: BootstrapCluster | None = None
+) -> BenchmarkAnalysis:
+    """Risk-adjusted 1-year survival of each centre's first allogeneic transplants.
+
+    The bootstrap runs on ``cluster`` (a ``dask.distributed.Client``) when one is given, with the
+    same result for the query's seed.
+    """
     cohort = benchmark_cohort(table, as_of=query.as_of, first_year=query.first_year, last_year=query.last_year)
     result = benchmark_centres(
-        cohort.time, cohort.event, cohort.centre, cohort.covariates, n_bootstrap=query.n_bootstrap, seed=query.seed
+        cohort.time,
+        cohort.event,
+        cohort.centre,
+        cohort.covariates,
+        n_bootstrap=query.n_bootstrap,
+        seed=query.seed,
+        cluster=cluster,
     )
     description = BenchmarkCohortDescription(
         population=POPULATION,

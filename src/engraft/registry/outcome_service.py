@@ -21,6 +21,7 @@ from engraft.outcomes.answers import (
     answer_survival,
 )
 from engraft.outcomes.benchmark_report import BenchmarkAnalysis
+from engraft.outcomes.benchmarking import BootstrapCluster
 from engraft.outcomes.queries import ActivityQuery, BenchmarkQuery, CompareQuery, CompetingRiskQuery, SurvivalQuery
 from engraft.outcomes.results import GroupComparison, IncidenceSummary, SurvivalSummary
 from engraft.outcomes.summaries import EndpointAnalysis
@@ -42,9 +43,11 @@ def group_comparison(engine: Engine, query: CompareQuery) -> GroupComparison:
     return answer_comparison(load_outcome_table(engine), query)
 
 
-def centre_benchmark(engine: Engine, query: BenchmarkQuery) -> BenchmarkAnalysis:
-    """Risk-adjusted 1-year survival per centre (report and figure)."""
-    return answer_benchmark(load_outcome_table(engine), query)
+def centre_benchmark(
+    engine: Engine, query: BenchmarkQuery, cluster: BootstrapCluster | None = None
+) -> BenchmarkAnalysis:
+    """Risk-adjusted 1-year survival per centre (report and figure); the bootstrap on ``cluster`` when given."""
+    return answer_benchmark(load_outcome_table(engine), query, cluster)
 
 
 def transplant_activity(engine: Engine, query: ActivityQuery) -> ActivityReport:
