@@ -19,33 +19,41 @@ from engraft.outcomes._validation import FloatArray, IntArray
 _ONE = np.uint64(1)
 
 
-def _sorted_with_flag(time: FloatArray, flag: np.ndarray) -> tuple[FloatArray, np.ndarray]:
+def _sorted_keys(time: FloatArray, flag: np.ndarray) -> np.ndarray:
+    """Sorted keys: the time's bits shifted one left, the indicator in the freed low bit."""
     key = np.left_shift(np.ascontiguousarray(time, dtype=np.float64).view(np.uint64), _ONE)
-    np.add(key, flag, out=key, casting="unsafe")  # the freed low bit holds the indicator
+    np.bitwise_or(key, flag, out=key, casting="unsafe")  # the freed low bit holds the indicator
     key.sort()
-    flags = np.bitwise_and(key, _ONE)
-    np.right_shift(key, _ONE, out=key)
-    return key.view(np.float64), flags
+    return key
 
 
 def tabulate(time: FloatArray, status: IntArray, codes: Sequence[int]) -> tuple[FloatArray, IntArray, IntArray]:
     """Distinct sorted times, number of rows at each, and counts of each status code (m x k).
 
-    ``time`` must already be validated (finite, >= 0).
+    ``time`` must already be validated (finite, >= 0). One sort per code; the distinct times and
+    their boundaries come from the first, the other sorts only give their indicator counts. When
+    every time is distinct (continuous times) the indicators are the counts themselves.
     """
     n = time.size
-    counts_by_code: list[IntArray] = []
+    counts = np.zeros((0, len(codes)), dtype=np.int64)
     uniq = np.empty(0)
     n_total = np.empty(0, dtype=np.int64)
+    starts = np.empty(0, dtype=np.intp)
     for j, code in enumerate(codes):
-        st, flags = _sorted_with_flag(time, status == code)
+        key = _sorted_keys(time, status == code)
+        flags = np.bitwise_and(key, _ONE)
         if j == 0:
+            np.right_shift(key, _ONE, out=key)
+            st = key.view(np.float64)
             boundary = np.empty(n, dtype=bool)
-            boundary[0] = True
+            boundary[:1] = True
             np.not_equal(st[1:], st[:-1], out=boundary[1:])
             starts = np.flatnonzero(boundary)
-            uniq = st[starts]
-            n_total = np.diff(starts, append=n).astype(np.int64)
-        counts_by_code.append(np.add.reduceat(flags, starts).astype(np.int64))
-    counts = np.stack(counts_by_code, axis=1) if counts_by_code else np.zeros((uniq.size, 0), dtype=np.int64)
+            uniq = st[starts] if starts.size < n else st
+            n_total = np.diff(starts, append=n).astype(np.int64) if starts.size < n else np.ones(n, dtype=np.int64)
+            counts = np.empty((uniq.size, len(codes)), dtype=np.int64)
+        if starts.size < n:
+            counts[:, j] = np.add.reduceat(flags, starts)
+        else:
+            counts[:, j] = flags
     return uniq, n_total, counts
