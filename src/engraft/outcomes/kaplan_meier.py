@@ -324,7 +324,7 @@ def kaplan_meier(
     # every listed time has n_risk >= 1 (the subject observed there is at risk), so no guards are
     # needed; d = n gives an infinite Greenwood term, as in R, and S = 0 thereafter
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - nd / nr)
+        surv = np.cumprod(1.0 - nd / nr, dtype=np.float64)
         terms = nd / (nr * (nr - nd))
     # Greenwood: Var(-log S) = sum d / (n (n - d)); infinite once S reaches 0
     green = np.cumsum(terms)
