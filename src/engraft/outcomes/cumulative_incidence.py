@@ -273,13 +273,12 @@ def _cinc_variance(
     for j in range(d.shape[0]):
         dj = d[j]
         if ties:
-            own[:] = _tie_weighted(dj, denom)
-            oth[:] = _tie_weighted(n_all - dj, denom)
+            np.multiply(_tie_weighted(dj, denom), w2, out=own)  # cinc's t6 for the cause itself
+            np.multiply(_tie_weighted(n_all - dj, denom), w2_alive, out=oth)
         else:
-            own[:] = dj
+            np.multiply(dj, w2, out=own)
             np.subtract(n_all, dj, out=oth)
-        own *= w2  # cinc's t6 for the cause itself
-        oth *= w2_alive
+            oth *= w2_alive
         np.multiply(cif[j], g, out=fg)  # cinc's t4 for competing events; 1 + fg for the cause itself
         np.add(fg, 1.0, out=fg1)
         np.multiply(fg1, own, out=x)
