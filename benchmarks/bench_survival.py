@@ -14,6 +14,11 @@ two libraries' curves on lifelines' timeline (lifelines jitters tied times befor
 fit, so on day-level data its curve differs by design; its variance is a different estimator from
 cmprsk's, so variances are not compared). Prints Markdown, with the UTC time and the load average
 before and after.
+
+On a kernel with transparent huge pages in ``madvise`` mode, numpy advises huge pages for large
+arrays; with memory fragmented (the results of earlier runs are kept, as a user keeps them) page
+faults there can stall in compaction and add more system time than the computation itself.
+``--no-hugepage-advice`` switches the advice off for the whole process, so for both libraries.
 """
 
 from __future__ import annotations
@@ -127,7 +132,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--variance-repeat", type=int, default=1, help="repeats of lifelines' AJ with variance")
+    parser.add_argument(
+        "--no-hugepage-advice",
+        action="store_true",
+        help="switch off numpy's madvise(MADV_HUGEPAGE) on large arrays, for the whole process (both libraries)",
+    )
     args = parser.parse_args()
+    if args.no_hugepage_advice:
+        from numpy._core import multiarray
+
+        multiarray._set_madvise_hugepage(False)
 
     import lifelines
 
@@ -144,7 +158,8 @@ def main() -> None:
     print(f"Started {start:%Y-%m-%d %H:%M:%S} UTC, ended {datetime.now(UTC):%H:%M:%S} UTC;")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f},")
     print(f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} CPUs,")
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, lifelines {lifelines.__version__}.\n")
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, lifelines {lifelines.__version__};")
+    print(f"numpy's hugepage advice {'off' if args.no_hugepage_advice else 'on (numpy default)'}.\n")
     for name, rows in tables.items():
         print(f"{name} ({np.unique(data[name]).size:,} distinct times):\n")
         print("| estimator | engraft wall (s) | engraft CPU (s) | lifelines wall (s) | lifelines CPU (s) |", end="")
