@@ -149,6 +149,13 @@ def test_survival_and_cif_from_csv(tmp_path: Path) -> None:
         "compare", "--competing", "--endpoint", "relapse", "--time", "rel_months", "--status", "rel_status", *common
     )
     assert compared.exit_code == 0, compared.output
+    assert json.loads((out / "compare_relapse.json").read_text())["test"]["name"] == "Gray"
+    unnamed = invoke(
+        "compare", "--competing", "--cause", "2", "--time", "rel_months", "--status", "rel_status", *common
+    )
+    assert unnamed.exit_code == 0, unnamed.output
+    assert json.loads((out / "compare_cause-2.json").read_text())["test"]["name"] == "Gray"
+    assert not (out / "compare_os.json").exists()  # named after the cause compared, not overall survival
     bad = invoke("survival", "--time", "os_months", "--status", "rel_status", *common)
     assert bad.exit_code == 1 and "rel_status" in bad.output
     missing = invoke("survival", "--csv", str(data), "--out", str(out))

@@ -276,7 +276,13 @@ def grfs(
 @outcomes_app.command("compare")
 def compare(
     out: OutOption,
-    endpoint: Annotated[str, typer.Option(help="any registry endpoint, or a name for a CSV")] = "os",
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="any registry endpoint (default os), or a name for a CSV (default os; with --competing cause-K); "
+            "the files are named after it"
+        ),
+    ] = None,
     competing: Annotated[
         bool, typer.Option("--competing", help="CSV only: status holds competing causes (Gray's test)")
     ] = False,
@@ -293,6 +299,7 @@ def compare(
     all_transplants: AllOption = False,
 ) -> None:
     """Compare groups: log-rank for survival endpoints, Gray's test for cumulative incidences."""
+    endpoint = endpoint or (f"cause-{cause}" if competing and csv_file is not None else "os")
     if group_by is None and group_column is None:
         raise fail("give --group-by FIELD (registry) or --group-column COL (CSV)", 2)
     with refusals():
