@@ -23,6 +23,7 @@ from engraft.api.auth import acting_registry
 from engraft.registry.consent_records import create_consent_record, list_consent_records
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.risk_report_data import episode_risk_report
+from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.schemas.consent import ConsentRecordIn
 from engraft.reports.consent import ConsentDecision, ConsentParticipantRole
 from engraft.reports.document import REPORT_VERSION
@@ -36,7 +37,7 @@ from engraft.web.templating import language_of, render, translate
 
 router = APIRouter(include_in_schema=False)
 
-EpisodeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+EpisodeId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 MAX_PEOPLE_PER_ROLE: Final = 6
 
 ROLE_LABELS: Final[Mapping[ConsentParticipantRole, str]] = {
