@@ -105,6 +105,31 @@ def test_saved_searches_are_listed_per_patient_and_read_back(client: TestClient)
     assert client.get(f"/api/donor-search/saved/{first['id']}").json() == first
 
 
+def test_reading_saved_searches_is_audited_once_per_read(client: TestClient, engine: Engine) -> None:
+    """A saved search holds a patient's HLA typing: each read (one search, a list, the report) leaves one row."""
+    patient_id = _patient(client)
+    saved = _saved(client, patient_id=patient_id)
+
+    def reads() -> list[tuple[str, int | None, dict[str, Any]]]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(AuditEntry)
+                .where(AuditEntry.entity == "saved donor search", AuditEntry.action == "read")
+                .order_by(AuditEntry.id)
+            ).all()
+        return [(str(r.action), r.entity_id, r.changes) for r in rows]
+
+    assert reads() == []
+    assert client.get(f"/api/donor-search/saved/{saved['id']}").status_code == 200
+    assert reads() == [("read", saved["id"], {"patient_id": patient_id})]
+    assert client.get("/api/donor-search/saved", params={"patient_id": patient_id}).status_code == 200
+    assert reads()[1:] == [("read", None, {"ids": [saved["id"]], "patient_ids": [patient_id]})]
+    assert client.get("/api/donor-search/saved", params={"patient_id": patient_id + 1}).json() == []
+    assert len(reads()) == 2  # an empty list hands nothing out: nothing to audit
+    assert client.get(f"/api/donor-search/saved/{saved['id']}/report").status_code == 200
+    assert len(reads()) == 3
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status"),
     [

@@ -1,5 +1,9 @@
 """Saved donor searches: stored through the registry service (one audited transaction each), listed, read.
 
+A saved search holds a patient's HLA typing (genetic data) and, for a registered patient, the link to the
+record, so reading one (or a list) is audited like a patient read: one entry naming the searches (and
+patients) handed out, written before they leave (:meth:`RegistryService.record_access`; no entry, no data).
+
 A saved search is the record of a decision's basis: the typing, the request, the ranked donors as the
 coordinator saw them, the IPD-IMGT/HLA release and who ran it when. Its ``content_hash`` (SHA-256 of the
 canonical JSON of those) is printed on the report, so a printed report can be matched to its record.
@@ -77,7 +81,9 @@ def get_saved_donor_search(service: RegistryService, search_id: int) -> SavedDon
         record = session.get(SavedDonorSearch, search_id)
         if record is None:
             raise RecordNotFound(ENTITY, search_id)
-        return SavedDonorSearchRecord.model_validate(record)
+        found = SavedDonorSearchRecord.model_validate(record)
+    service.record_access(AuditAction.READ, ENTITY, search_id, {"patient_id": found.patient_id})
+    return found
 
 
 def list_saved_donor_searches(
@@ -90,4 +96,8 @@ def list_saved_donor_searches(
         query = query.where(SavedDonorSearch.patient_id == patient_id)
     with service.read_snapshot() as session:
         rows = session.execute(query.limit(min(limit, MAX_LISTED))).all()
-        return [SavedDonorSearchSummary.model_validate(row._asdict()) for row in rows]
+        found = [SavedDonorSearchSummary.model_validate(row._asdict()) for row in rows]
+    if found:
+        patients = sorted({s.patient_id for s in found if s.patient_id is not None})
+        service.record_access(AuditAction.READ, ENTITY, None, {"ids": [s.id for s in found], "patient_ids": patients})
+    return found
