@@ -13,7 +13,9 @@ its unit), hypotension and oxygen delivery (``crs.py``), the ICE score from its 
 (``ice_score.py``) and the ICANS grade (``icans.py``; its paediatric CAPD path is unverified).
 SOS/VOD: diagnosis by a named criteria set, modified Seattle, Baltimore, EBMT 2016 adult (classical and
 late onset) and EBMT 2018 paediatric (``sos_vod_diagnosis.py``, findings with units in
-``sos_vod_findings.py``), and the EBMT 2016 adult severity grade (``sos_vod_severity.py``).
+``sos_vod_findings.py``), the EBMT 2016 adult severity grade (``sos_vod_severity.py``) and the EBMT 2018
+paediatric severity grade (``sos_vod_paediatric_severity.py``; read in a reproduction, its disputed cells
+labelled unverified).
 
 Time-series definitions for monitoring (issue 11, points 5 and 6), each robust to out-of-order, duplicate
 and same-day arrivals: engraftment on count series with gaps, repeats and transfusions
@@ -106,6 +108,15 @@ from engraft.grading.sos_vod_diagnosis import (
     diagnose_sos_vod,
 )
 from engraft.grading.sos_vod_findings import CriterionCheck, SosVodFindings, SosVodSign, WeightGain
+from engraft.grading.sos_vod_paediatric_severity import (
+    EBMT_2018_PAEDIATRIC_SEVERITY_RULE,
+    PaediatricSeverityCriterion,
+    PaediatricSosVodSeverityFindings,
+    PaediatricSosVodSeverityGrade,
+    SosVodAscites,
+    SosVodCoagulation,
+    grade_paediatric_sos_vod_severity,
+)
 from engraft.grading.sos_vod_severity import (
     EBMT_2016_ADULT_SEVERITY_RULE,
     AdultSosVodSeverityFindings,
@@ -196,10 +207,16 @@ __all__ += [  # SOS/VOD
     "EBMT_2016_ADULT_RULE",
     "EBMT_2016_ADULT_SEVERITY_RULE",
     "EBMT_2018_PAEDIATRIC_RULE",
+    "EBMT_2018_PAEDIATRIC_SEVERITY_RULE",
     "MODIFIED_SEATTLE_RULE",
     "AdultSosVodSeverityFindings",
     "CriterionCheck",
+    "PaediatricSeverityCriterion",
+    "PaediatricSosVodSeverityFindings",
+    "PaediatricSosVodSeverityGrade",
     "SeverityCriterion",
+    "SosVodAscites",
+    "SosVodCoagulation",
     "SosVodCriteria",
     "SosVodDiagnosis",
     "SosVodFindings",
@@ -210,6 +227,7 @@ __all__ += [  # SOS/VOD
     "WeightGain",
     "diagnose_sos_vod",
     "grade_adult_sos_vod_severity",
+    "grade_paediatric_sos_vod_severity",
 ]
 
 # --- graft failure, febrile neutropenia, viral DNAemia, organ-toxicity signals (issue 11, points 5 and 6) -------

@@ -133,6 +133,10 @@ EBMT_2018_PAEDIATRIC_RULE: Final = GradingRule(
         "The bilirubin value given must be from within 72 h (the caller's responsibility); no umol/L threshold is "
         "printed: 2 mg/dL is converted at 17.1 (34.2 umol/L).",
         "Hepatomegaly and ascites are above the pre-HSCT baseline, best confirmed by imaging.",
+        "Checked again 2026-12-04: the Handbook's Table 49.5 words the weight item 'weight gain > 5% above "
+        "baseline value within 72 h'; the medicalcriteria.com reproduction has no '72 h' on the weight item (only "
+        "on bilirubin). The > 5% gain is applied as given; its timing is the caller's. Corbacioglu 2018's own "
+        "Table 2 could not be read (only the paper's opening is stored readably).",
         _NOT_OTHER_CAUSE,
     ),
 )

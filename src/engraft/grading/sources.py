@@ -214,9 +214,12 @@ CORBACIOGLU_2018: Final = Citation(
     year=2018,
     volume_pages="53(2):138-145",
 )
-"""EBMT 2018 paediatric criteria. Not read; the diagnosis is taken from the EBMT Handbook's Table 49.5
+"""EBMT 2018 paediatric criteria. The full text is stored (nature.com/articles/bmt2017161) but only its opening was
+readable on 2026-12-04, so its tables were not read. The diagnosis is taken from the EBMT Handbook's Table 49.5
 ("adapted from Corbacioglu S, et al. Bone Marrow Transplant 2018; 53:138-45") and the medicalcriteria.com
-reproduction transcribed in clinical-scores.md section 9.2."""
+reproduction transcribed in clinical-scores.md section 9.2; the severity grade from the reproduction
+https://pmc.ncbi.nlm.nih.gov/articles/PMC6020812/table/T3 ("adapted from Corbacioglu et al."), its first rows
+checked against medicalcriteria.com (see the paediatric severity rule's notes)."""
 
 CARRERAS_2024: Final = Citation(
     authors="Carreras E, Ruutu T, Mohty M, Corbacioglu S, de la Cámara R",
