@@ -14,13 +14,13 @@ ascites *                   minimal        moderate        needing paracentesis
 bilirubin kinetics                                         doubling in 48 h [U]
 coagulation                 normal         normal          impaired                impaired, needing factors
 renal function, GFR         89-60 mL/min   59-30           29-15                   < 15 (renal failure)
-oxygen requirement          none or < 2    > 2 L/min [U]   ventilator support      [U: ventilator support]
-                            L/min                          incl. CPAP
+oxygen requirement          none or < 2    > 2 L/min       ventilator support      [U: ventilator support]
+                            L/min          (2 exactly [U]) incl. CPAP [U]
 CNS                         normal         normal          normal                  new cognitive impairment
 ==========================  =============  ==============  ======================  ==========================
 
 Criteria met in different categories classify in the most severe one; two or more starred criteria (*) at
-their severe level upgrade to very severe (Engraft's reading of "presence of >= 2 of these criteria"), and
+their severe level upgrade to very severe (Engraft's reading of the table's upgrade footnote), and
 every patient with multi-organ dysfunction/failure is very severe. The grade is at least mild. Where a
 disputed cell decides the grade, the result says so and gives the grade under the other reading.
 """
