@@ -6,7 +6,9 @@ gives late entry, or (start, stop] rows in counting-process form for time-varyin
 the event (``any``: every non-zero code; the rest are censored). ``finegray`` fits R ``crr(time,
 status, covariates, failcode = cause)``: every other non-zero code competes. Both write ``NAME.json``
 (the model and its coefficient table: term, coef, ratio, std_error, z, p_value, 95% limits) and
-``NAME.csv`` (the table) into ``--out DIR``.
+``NAME.csv`` (the table) into ``--out DIR``. The columns become the API's question
+(:mod:`engraft.outcomes.regression_summary`), answered by the same function as ``POST
+/api/outcomes/cox|finegray``, so both give the same figures and refuse the same data.
 """
 
 from __future__ import annotations
@@ -15,14 +17,22 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from engraft.cli.common import console
 from engraft.cli.outcome_files import event_codes, refusals
+from engraft.cli.outcome_model_files import write_csv
 from engraft.io.outcome_csv_models import ModelData, read_model_csv
-from engraft.outcomes.cox import cox_ph
-from engraft.outcomes.fine_gray import fine_gray
+from engraft.outcomes import OutcomeInputError
+from engraft.outcomes.queries import parse_query
+from engraft.outcomes.regression_summary import (
+    CoxQuestion,
+    CoxSummary,
+    FineGrayQuestion,
+    FineGraySummary,
+    answer_cox,
+    answer_fine_gray,
+)
 
 CsvArgument = Annotated[
     Path, typer.Option("--csv", help="CSV with one row per transplant (or interval)", exists=True, dir_okay=False)
@@ -32,30 +42,41 @@ TimeOption = Annotated[str, typer.Option("--time", help="CSV column with the fol
 StatusOption = Annotated[str, typer.Option("--status", help="CSV column with the status code (0 censored)")]
 CovariateOption = Annotated[list[str], typer.Option("--covariate", help="numeric CSV column (repeatable)")]
 NameOption = Annotated[str | None, typer.Option("--name", help="file name stem (default: the command)")]
+COLUMNS = ("term", "coef", "{ratio}", "std_error", "z", "p_value", "lower", "upper")
 
 
-def _event_codes(text: str, status: np.ndarray) -> tuple[int, ...]:
-    codes = event_codes(text)
-    return tuple(sorted(int(c) for c in np.unique(status) if c != 0)) if codes is None else codes
+def _columns(data: ModelData) -> dict[str, Any]:
+    twice = sorted({n for n in data.names if data.names.count(n) > 1})
+    if twice:
+        raise OutcomeInputError(f"--covariate: got {twice[0]!r} more than once; expected each column once")
+    return {
+        "time": data.time.tolist(),
+        "status": data.status.tolist(),
+        "covariates": {name: data.covariates[:, j].tolist() for j, name in enumerate(data.names)},
+    }
 
 
-def _table(frame: Any) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = frame.to_dict(orient="records")
-    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()} for r in records]
-
-
-def _write(out: Path, stem: str, model: dict[str, Any], frame: Any) -> list[Path]:
+def _write(
+    out: Path, stem: str, facts: dict[str, Any], summary: CoxSummary | FineGraySummary, ratio: str
+) -> list[Path]:
+    """``NAME.json`` (the summary and where its columns came from) and ``NAME.csv`` (the coefficient table)."""
     out.mkdir(parents=True, exist_ok=True)
-    json_path, csv_path = out / f"{stem}.json", out / f"{stem}.csv"
-    json_path.write_text(json.dumps({**model, "coefficients": _table(frame)}, indent=2) + "\n", encoding="utf-8")
-    csv_path.write_text(frame.to_csv(index=False), encoding="utf-8")
-    return [json_path, csv_path]
+    json_path = out / f"{stem}.json"
+    doc = {"model": summary.model, **facts, **summary.model_dump(mode="json")}
+    json_path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    header = [c.format(ratio=ratio) for c in COLUMNS]
+    rows = [[getattr(row, c) for c in header] for row in summary.coefficients]
+    return [json_path, write_csv(out / f"{stem}.csv", header, rows)]
 
 
-def _say(frame: Any, ratio: str, written: list[Path]) -> None:
-    for row in _table(frame):
+def _g(value: float | None) -> str:
+    return "NA" if value is None else f"{value:.3g}"
+
+
+def _say(summary: CoxSummary | FineGraySummary, ratio: str, written: list[Path]) -> None:
+    for row in summary.coefficients:
         console.print(
-            f"{row['term']}: {ratio} {row[ratio]:.3g} ({row['lower']:.3g}-{row['upper']:.3g}), p={row['p_value']:.3g}",
+            f"{row.term}: {ratio} {_g(getattr(row, ratio))} ({_g(row.lower)}-{_g(row.upper)}), p={_g(row.p_value)}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -85,32 +106,21 @@ def cox(
         data = _read(
             csv_file, time_column, status_column, covariate, entry_column=entry_column, strata_column=strata_column
         )
-        codes = _event_codes(event, data.status)
-        fit = cox_ph(
-            data.time,
-            np.isin(data.status, codes).astype(np.int64),
-            data.covariates,
-            ties=ties,
-            entry=data.entry,
-            strata=None if data.strata is None else np.asarray(data.strata),
-            covariate_names=data.names,
+        codes = event_codes(event)
+        question = parse_query(
+            CoxQuestion,
+            {
+                **_columns(data),
+                "entry": None if data.entry is None else data.entry.tolist(),
+                "strata": None if data.strata is None else list(data.strata),
+                "event": "any" if codes is None else list(codes),
+                "ties": ties,
+            },
         )
-        frame = fit.to_frame("pandas")
-        model = {
-            "model": "cox",
-            "file": data.file,
-            "event_codes": list(codes),
-            "ties": str(fit.ties),
-            "entry": entry_column,
-            "strata": strata_column,
-            "n_obs": fit.n_obs,
-            "n_events": fit.n_events,
-            "loglik_null": fit.loglik_null,
-            "loglik": fit.loglik,
-            "converged": fit.converged,
-        }
-        written = _write(out, name or "cox", model, frame)
-    _say(frame, "hazard_ratio", written)
+        summary = answer_cox(question)
+        facts = {"file": data.file, "entry": entry_column, "strata": strata_column}
+        written = _write(out, name or "cox", facts, summary, "hazard_ratio")
+    _say(summary, "hazard_ratio", written)
 
 
 def finegray(
@@ -125,21 +135,7 @@ def finegray(
     """Fine-Gray subdistribution hazards model (R cmprsk::crr); SHR table as JSON/CSV."""
     with refusals():
         data = _read(csv_file, time_column, status_column, covariate)
-        causes = tuple(sorted(int(c) for c in np.unique(data.status) if c != 0))
-        fit = fine_gray(
-            data.time, data.status, data.covariates, failure_code=cause, causes=causes, covariate_names=data.names
-        )
-        frame = fit.to_frame("pandas")
-        model = {
-            "model": "fine-gray",
-            "file": data.file,
-            "failure_code": cause,
-            "competing_codes": [c for c in causes if c != cause],
-            "n_obs": fit.n_obs,
-            "n_events": fit.n_events,
-            "loglik_null": fit.loglik_null,
-            "loglik": fit.loglik,
-            "converged": fit.converged,
-        }
-        written = _write(out, name or "finegray", model, frame)
-    _say(frame, "subdistribution_hazard_ratio", written)
+        question = parse_query(FineGrayQuestion, {**_columns(data), "cause": cause})
+        summary = answer_fine_gray(question)
+        written = _write(out, name or "finegray", {"file": data.file}, summary, "subdistribution_hazard_ratio")
+    _say(summary, "subdistribution_hazard_ratio", written)
