@@ -243,6 +243,8 @@ READS_OR_COMPUTES = {
     "/api/donor-search",
     "/api/outcomes/multistate",  # analyses of the data sent; no registry record read or stored
     "/api/outcomes/rmst",
+    "/api/outcomes/cox",
+    "/api/outcomes/finegray",
 }
 AUDITED_ELSEWHERE = {
     # write routes whose audit row is checked where their fixtures are (a donor registry to search)

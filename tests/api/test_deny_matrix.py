@@ -90,7 +90,7 @@ def _declared() -> dict[tuple[str, str], Permission]:
     }
     for name in ("endpoints", "survival", "cif", "grfs", "compare", "benchmark", "activity"):
         table[("GET", f"/api/outcomes/{name}")] = P.OUTCOMES_READ
-    for name in ("multistate", "rmst"):
+    for name in ("multistate", "rmst", "cox", "finegray"):
         table[("POST", f"/api/outcomes/{name}")] = P.OUTCOMES_READ
     for name in CATALOG:
         table[("GET", f"/api/scores/{name}")] = P.SIGNED_IN

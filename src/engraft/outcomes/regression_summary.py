@@ -12,8 +12,10 @@ coefficient table (ratio, Wald limits at ``1 - alpha``, p-value).
 What the schema cannot say is checked here and refused with an :class:`OutcomeInputError` naming the
 field, the value and what was expected: columns of different lengths, an entry time not before its
 time, a status code counted as the event that no row has, a cause absent from the status, a covariate
-constant (within every stratum) or a linear combination of the others, and a fit that does not converge
-(a coefficient running off to infinity, as when a covariate separates events from non-events).
+constant (within every stratum) or a linear combination of the others, and a fit without a finite estimate
+(Newton-Raphson does not converge, or a standard error over :data:`MAX_STD_ERROR_PER_SD` / SD of its
+covariate: the information vanished as the coefficient runs off to infinity, as when a covariate
+separates the events from the other rows; R ``coxph`` warns "coefficient may be infinite").
 Undefined numbers are ``None`` (JSON ``null``), never NaN.
 """
 
@@ -24,7 +26,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from engraft.outcomes._validation import OutcomeInputError
 from engraft.outcomes.cox import CoxResult, cox_ph
@@ -46,6 +48,19 @@ EventCode = Annotated[int, Field(ge=1, le=MAX_CODE)]
 Time = Annotated[float, Field(ge=0)]
 Value = Annotated[float, Field(ge=-MAX_ABS_COVARIATE, le=MAX_ABS_COVARIATE)]
 Column = Annotated[list[Value], Field(min_length=1, max_length=MAX_ROWS)]
+MAX_STD_ERROR_PER_SD = 1e3
+"""A standard error this many times 1/SD of its covariate means the information vanished: the estimate diverges."""
+
+
+def _event_kind(value: object) -> str:
+    return "any" if isinstance(value, str) else "codes"
+
+
+EventCodes = Annotated[
+    Annotated[list[EventCode], Field(min_length=1, max_length=MAX_CODE), Tag("codes")]
+    | Annotated[Literal["any"], Tag("any")],
+    Discriminator(_event_kind),
+]
 
 
 class _Model(FrozenModel):
@@ -83,7 +98,7 @@ class CoxQuestion(_Columns):
     strata: list[Label] | None = Field(
         default=None, max_length=MAX_ROWS, description="stratum of each row (a baseline hazard each)"
     )
-    event: list[EventCode] | Literal["any"] = Field(
+    event: EventCodes = Field(
         default_factory=lambda: [1],
         description="status codes counted as the event ('any': every non-zero code); the others are censored",
     )
@@ -195,15 +210,21 @@ def _design(question: _Columns, groups: np.ndarray | None) -> np.ndarray:
     return x
 
 
-def _check_fit(names: Sequence[str], coef: np.ndarray, std_error: np.ndarray, converged: bool, iters: int) -> None:
-    bad = [n for n, c, s in zip(names, coef, std_error, strict=True) if not (np.isfinite(c) and np.isfinite(s))]
-    if converged and not bad:
+def _check_fit(fit: CoxResult | FineGrayResult, x: np.ndarray) -> None:
+    """Refuse a fit whose coefficients run off to infinity (monotone likelihood, as R's "may be infinite")."""
+    sd = x.std(axis=0)
+    diverged = [
+        name
+        for name, c, s, d in zip(fit.names, fit.coef, fit.std_error, sd, strict=True)
+        if not (np.isfinite(c) and np.isfinite(s)) or s * d > MAX_STD_ERROR_PER_SD
+    ]
+    if fit.converged and not diverged:
         return
-    suspects = bad or [n for n, c in zip(names, coef, strict=True) if abs(c) == max(abs(coef))]
+    suspects = diverged or [n for n, c in zip(fit.names, fit.coef, strict=True) if abs(c) == max(abs(fit.coef))]
     raise OutcomeInputError(
-        f"covariates: got a model that did not converge after {iters} iterations (coefficient of"
-        f" {', '.join(repr(s) for s in suspects)} running off to infinity: the covariate separates events from"
-        " the rest); expected covariates with a finite effect (leave it out, or group its values)"
+        f"covariates: got no finite estimate after {fit.iterations} iterations (the coefficient of"
+        f" {', '.join(repr(s) for s in suspects)} runs off to infinity: the covariate separates the events from"
+        " the other rows); expected covariates with a finite effect (leave it out, or group its values)"
     )
 
 
@@ -257,7 +278,7 @@ def answer_cox(question: CoxQuestion) -> CoxSummary:
                 f"covariates: got {names}, whose information matrix is singular ({exc});"
                 " expected covariates that vary among the rows at risk at the event times"
             ) from exc
-        _check_fit(names, fit.coef, fit.std_error, fit.converged, fit.iterations)
+        _check_fit(fit, x)
         rows = _table(fit, question.alpha)
     return CoxSummary(
         ties=question.ties,
@@ -296,7 +317,7 @@ def answer_fine_gray(question: FineGrayQuestion) -> FineGraySummary:
                 f"covariates: got {names}, whose information matrix is singular ({exc});"
                 " expected covariates that vary among the rows at risk at the times of the cause"
             ) from exc
-        _check_fit(names, fit.coef, fit.std_error, fit.converged, fit.iterations)
+        _check_fit(fit, x)
         rows = _table(fit, question.alpha)
     return FineGraySummary(
         cause=question.cause,
