@@ -172,7 +172,7 @@ def test_openapi_declares_typed_answers_media_and_problems(client: TestClient) -
     for path, item in document["paths"].items():
         if not path.startswith("/api/outcomes"):
             continue
-        operation = item["get"] if "get" in item else item["post"]  # POST: models on data sent (multistate, rmst, cox...)
+        operation = item["get"] if "get" in item else item["post"]  # POST: models on data sent (rmst, cox...)
         ok = operation["responses"]["200"]["content"]
         assert "$ref" in str(ok["application/json"]["schema"]), f"{path}: 200 has no response model"
         problems = ("422",) if "post" in item else ("404", "422") if path != "/api/outcomes/endpoints" else ()
