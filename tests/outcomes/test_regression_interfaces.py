@@ -334,3 +334,20 @@ def test_cox_answer_does_not_depend_on_row_order_or_units(n: int, seed: int, sca
     assert other.coefficients[0].coef == pytest.approx(2 * base.coefficients[0].coef, rel=1e-8, abs=1e-10)
     assert other.coefficients[0].p_value == pytest.approx(base.coefficients[0].p_value, rel=1e-7, abs=1e-12)
     assert other.loglik == pytest.approx(base.loglik, rel=1e-10)
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "outcomes-worked-analysis.md"
+
+
+def test_the_documented_api_example_is_the_real_answer(client: TestClient) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("curl -s https://engraft.example/api/outcomes/cox", 1)[1]
+    body = json.loads(section.split("-d '", 1)[1].split("'", 1)[0])
+    documented = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    assert _post(client, "cox", body) == documented
+    assert documented["coefficients"][0]["coef"] == pytest.approx(np.log((3 + np.sqrt(33)) / 2), abs=1e-12)
+    time = [float(t) for t in range(1, 101)]
+    short = {"time": time, "status": [1, 0] * 50, "covariates": {"age": time[:99]}}
+    with pytest.raises(OutcomeInputError) as refused:
+        answer_cox(CoxQuestion.model_validate(short))
+    assert f"`{refused.value}`" in " ".join(text.split())

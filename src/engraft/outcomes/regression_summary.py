@@ -140,6 +140,7 @@ class FineGrayCoefficient(_Model):
 
 
 class _Facts(_Model):
+    model: str = Field(description="cox or fine-gray")
     n_obs: int = Field(description="rows fitted")
     n_events: int = Field(description="rows ending in the event (of the cause)")
     loglik_null: float | None = Field(description="log (pseudo-)likelihood at coefficients 0")
@@ -152,7 +153,7 @@ class _Facts(_Model):
 class CoxSummary(_Facts):
     """What R ``summary(coxph(...))`` reports: the model's facts and the coefficient table."""
 
-    model: Literal["cox"] = "cox"
+    model: Literal["cox"] = Field(default="cox", description="R coxph")
     ties: CoxTies
     event_codes: list[int] = Field(description="status codes counted as the event")
     censored_codes: list[int] = Field(description="status codes present and counted as censored")
@@ -164,7 +165,7 @@ class CoxSummary(_Facts):
 class FineGraySummary(_Facts):
     """What R ``summary(crr(...))`` reports: the model's facts and the coefficient table (robust errors)."""
 
-    model: Literal["fine-gray"] = "fine-gray"
+    model: Literal["fine-gray"] = Field(default="fine-gray", description="R cmprsk::crr")
     cause: int
     competing_codes: list[int] = Field(description="non-zero status codes other than the cause")
     n_competing: int = Field(description="rows ending in a competing event")
