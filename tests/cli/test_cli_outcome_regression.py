@@ -85,3 +85,14 @@ def test_event_codes_are_checked(tmp_path: Path) -> None:
     args = ["--csv", SYNTHETIC, "--out", str(tmp_path), "--time", "time", "--status", "status", "--covariate", "age"]
     assert "expected non-zero codes" in invoke("cox", *args, "--event", "0,1").output
     assert "expected codes like 1" in invoke("cox", *args, "--event", "one").output
+
+
+def test_a_covariate_named_twice_and_an_infinite_estimate_are_refused(tmp_path: Path) -> None:
+    args = ["--csv", SYNTHETIC, "--out", str(tmp_path), "--time", "time", "--status", "status"]
+    twice = invoke("cox", *args, "--covariate", "age", "--covariate", "age")
+    assert twice.exit_code == 1 and "--covariate: got 'age' more than once" in twice.output
+    separated = tmp_path / "separated.csv"
+    separated.write_text("time,status,x\n2,1,1\n3,0,0\n5,1,1\n7,1,1\n8,1,1\n11,0,0\n")
+    refused = invoke("cox", "--csv", str(separated), *args[2:], "--covariate", "x")
+    assert refused.exit_code == 1 and "covariates: got no finite estimate" in refused.output
+    assert not (tmp_path / "cox.json").exists()
