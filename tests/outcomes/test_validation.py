@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engraft.outcomes._validation import OutcomeInputError
+from engraft.outcomes._validation import OutcomeInputError, as_indicator, as_times
 from engraft.outcomes.cox import cox_ph
 from engraft.outcomes.cumulative_incidence import cumulative_incidence, cumulative_incidence_by_group
 from engraft.outcomes.fine_gray import fine_gray
@@ -34,6 +34,52 @@ from engraft.outcomes.logrank import logrank_test
 def test_kaplan_meier_refuses(time: list[object], event: list[object], pattern: str) -> None:
     with pytest.raises(OutcomeInputError, match=pattern):
         kaplan_meier(time, event)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(np.array([True, False, True]), id="bool"),
+        pytest.param(np.array([1, 0, 1], dtype=np.int8), id="int8"),
+        pytest.param(np.array([1, 0, 1], dtype=np.uint16), id="uint16"),
+        pytest.param(np.array([1, 0, 1], dtype=">i8"), id="big-endian-int64"),
+        pytest.param(np.array([1.0, 0.0, 1.0]), id="float"),
+        pytest.param([1, 0, 1], id="list"),
+    ],
+)
+def test_event_indicators_of_any_integer_type(event: object) -> None:
+    fit = kaplan_meier([2.0, 1.0, 3.0], event)
+    np.testing.assert_array_equal(fit.n_event, [0, 1, 1])
+    assert fit.n_event.dtype == np.int64
+
+
+def test_event_indicator_is_not_copied_and_bad_codes_are_named() -> None:
+    event = np.array([1, 0, 1], dtype=np.int64)
+    assert np.shares_memory(as_indicator(event, "event", 3), event)
+    with pytest.raises(OutcomeInputError, match=r"event\[1\]: got -1; expected a code in \[0, 1\]"):
+        kaplan_meier([1.0, 2.0, 3.0], np.array([1, -1, 0], dtype=np.int8))
+    with pytest.raises(OutcomeInputError, match=r"event\[2\]: got 2; expected a code in \[0, 1\]"):
+        kaplan_meier([1.0, 2.0, 3.0], np.array([1, 0, 2], dtype=np.uint8))
+    with pytest.raises(OutcomeInputError, match=r"event: got 2 values; expected 3"):
+        kaplan_meier([1.0, 2.0, 3.0], np.array([True, False]))
+
+
+@pytest.mark.parametrize(
+    ("values", "pattern"),
+    [
+        pytest.param([0.0, -0.0, 2.0], None, id="negative-zero-accepted"),
+        pytest.param([0.0, -1e-300, 2.0], r"t\[1\]: got -1e-300; expected a time >= 0", id="tiny-negative"),
+        pytest.param([1.0, -math.inf], r"t\[1\]: got -inf; expected a finite time", id="minus-infinity"),
+        pytest.param([1.0, -math.nan], r"t\[1\]: got nan; expected a finite time", id="nan-with-sign-bit"),
+        pytest.param([1.7976931348623157e308], None, id="largest-finite"),
+    ],
+)
+def test_times_checked_in_one_pass_at_the_edges(values: list[float], pattern: str | None) -> None:
+    if pattern is None:
+        np.testing.assert_array_equal(as_times(values, "t"), values)
+    else:
+        with pytest.raises(OutcomeInputError, match=pattern):
+            as_times(values, "t")
 
 
 def test_options_are_checked() -> None:

@@ -56,6 +56,11 @@ def check_time_unit(value: str) -> TimeUnit:
     raise OutcomeInputError(f"time_unit: got {value!r}; expected one of {', '.join(TIME_UNITS)}")
 
 
+#: IEEE-754 bits of +infinity: read as unsigned integers, the bits of every finite float >= +0.0 are below it,
+#: those of infinities, NaNs and negative numbers (sign bit set) at or above it.
+_INFINITY_BITS = 0x7FF0000000000000
+
+
 def _first_bad(mask: NDArray[np.bool_]) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -70,6 +75,8 @@ def as_times(values: ArrayLike, field: str, *, allow_zero: bool = True) -> Float
         raise OutcomeInputError(f"{field}: got an array of shape {arr.shape}; expected a 1-d sequence")
     if arr.size == 0:
         raise OutcomeInputError(f"{field}: got 0 values; expected at least one observation")
+    if allow_zero and int(arr.view(np.uint64).max()) < _INFINITY_BITS:
+        return arr  # one pass: every value finite and >= 0 (the bits of -0.0 take the detailed checks below)
     bad = ~np.isfinite(arr)
     if bad.any():
         i = _first_bad(bad)
@@ -113,6 +120,21 @@ def as_codes(values: ArrayLike, field: str, allowed: Iterable[int], n: int) -> I
         i = _first_bad(bad)
         raise OutcomeInputError(f"{field}[{i}]: got {int(codes[i])}; expected a code in {allowed_set}")
     return codes
+
+
+def as_indicator(values: ArrayLike, field: str, n: int) -> NDArray[np.unsignedinteger]:
+    """A 0/1 event indicator as unsigned integers, without a copy when ``values`` is a bool or integer array.
+
+    Bool and integer arrays are checked in one pass (read as unsigned, a negative code is large) and
+    returned as an unsigned view of the same memory; anything else, and every refusal, goes through
+    :func:`as_codes` (same messages).
+    """
+    raw = np.asarray(values)
+    if raw.ndim == 1 and raw.dtype.kind in "iub" and raw.dtype.isnative and raw.shape[0] == n:
+        flags = raw.view(np.uint8) if raw.dtype.kind == "b" else raw.view(f"u{raw.dtype.itemsize}")
+        if n == 0 or int(flags.max()) <= 1:
+            return flags
+    return as_codes(values, field, (0, 1), n).view(np.uint64)
 
 
 def as_labels(values: ArrayLike, field: str, n: int) -> tuple[IntArray, tuple[object, ...]]:

@@ -15,17 +15,19 @@ Delayed entry (left truncation, ``entry`` < ``time``) is supported as in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from engraft.outcomes._counting import tabulate
+from engraft.outcomes._counting import event_table
+from engraft.outcomes._memory import no_hugepage_advice
 from engraft.outcomes._validation import (
     FloatArray,
     IntArray,
-    as_codes,
+    as_indicator,
     as_times,
     check_entry,
     check_probability,
@@ -247,34 +249,75 @@ def _findq(x: FloatArray, y: FloatArray, p: float, tol: float = QUANTILE_TOLERAN
 
 
 def risk_table(
-    time: FloatArray, event: IntArray, entry: FloatArray | None = None
+    time: FloatArray, event: NDArray[np.unsignedinteger], entry: FloatArray | None = None
 ) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
-    """Distinct times with numbers at risk, events and censorings (vectorised, O(n log n))."""
-    uniq, n_total, counts = tabulate(time, event, (1,))
-    n_event = counts[:, 0]
-    n_censor = n_total - n_event
+    """Distinct times with numbers at risk, events and censorings (vectorised, O(n log n)).
+
+    ``time`` validated, ``event`` a validated 0/1 indicator (:func:`~._validation.as_indicator`).
+    """
+    uniq, n_total, n_event = event_table(time, event)
+    n = time.size
+    if n_total is None:  # every time distinct: one row each, i rows before the i-th
+        n_censor = np.subtract(1, n_event)
+        if entry is None:  # at risk at t: all subjects with time >= t
+            return uniq, np.arange(n, 0, -1, dtype=np.int64), n_event, n_censor
+        left = np.arange(n, dtype=np.int64)
+    else:
+        n_censor = n_total - n_event
+        left = np.concatenate(([0], np.cumsum(n_total)[:-1]))  # time < t
     if entry is None:
-        # at risk at t: all subjects with time >= t
-        n_risk = time.size - np.concatenate(([0], np.cumsum(n_total)[:-1]))
+        n_risk = np.subtract(n, left, dtype=np.int64)
     else:
         entered = np.searchsorted(np.sort(entry), uniq, side="left")  # entry < t
-        left = np.concatenate(([0], np.cumsum(n_total)[:-1]))  # time < t
-        n_risk = entered - left
-    return uniq, n_risk.astype(np.int64), n_event, n_censor
+        n_risk = np.subtract(entered, left, dtype=np.int64)
+    return uniq, n_risk, n_event, n_censor
 
 
 def loglog_limits(surv: FloatArray, se_cumhaz: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
     """Complementary log-log limits as R ``survfit_confint``; NaN where S is 0 or 1.
 
     R writes exp(-exp(log(-log S) -+ k)) with k = z se / log S; this equals exp(log S * exp(-+k)),
-    which needs fewer transcendental evaluations (it matters on million-row registries).
+    which needs fewer transcendental evaluations (it matters on million-row registries). The
+    operations are done in place, in the same order as written, so no value changes.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_s = np.log(np.where((surv == 0.0) | (surv == 1.0), np.nan, surv))
-        shrink = np.exp(-z * se_cumhaz / log_s)
-        lower = np.exp(log_s * shrink)
-        upper = np.exp(log_s / shrink)
+        log_s = np.log(surv)
+        np.copyto(log_s, np.nan, where=(surv == 0.0) | (surv == 1.0))
+        shrink = np.multiply(-z, se_cumhaz)
+        np.divide(shrink, log_s, out=shrink)
+        np.exp(shrink, out=shrink)
+        lower = np.multiply(log_s, shrink)
+        np.exp(lower, out=lower)
+        upper = np.divide(log_s, shrink, out=log_s)
+        np.exp(upper, out=upper)
     return lower, upper
+
+
+def product_limit(n_risk: IntArray, n_event: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Survival S = prod (1 - d/n) and the Greenwood standard error of -log S, sqrt(sum d / (n (n - d))).
+
+    Every listed time has n >= 1 (the subject observed there is at risk), so no guards are needed;
+    d = n gives an infinite Greenwood term, as in R, and S = 0 thereafter. One work array holds
+    1 - d/n, then the Greenwood terms (the same operations as written, in place).
+    """
+    nr = n_risk.astype(np.float64)
+    nd = n_event.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        work = np.divide(nd, nr)
+        np.subtract(1.0, work, out=work)
+        surv = np.multiply.accumulate(work)
+        np.subtract(nr, nd, out=work)
+        np.multiply(nr, work, out=work)
+        np.divide(nd, work, out=work)
+    std_err = np.add.accumulate(work)
+    np.sqrt(std_err, out=std_err)
+    return surv, std_err
+
+
+@lru_cache(maxsize=16)
+def _normal_quantile(level: float) -> float:
+    """The two-sided normal quantile of a confidence level (scipy's call costs more than a small fit)."""
+    return float(norm.ppf(1.0 - (1.0 - level) / 2.0))
 
 
 def kaplan_meier(
@@ -314,23 +357,14 @@ def kaplan_meier(
         different lengths, an entry not before its time; the message names the field and position.
     """
     t = as_times(time, "time")
-    e = as_codes(event, "event", (0, 1), t.size)
+    e = as_indicator(event, "event", t.size)
     level = check_probability(conf_level, "conf_level")
     unit = check_time_unit(time_unit)
     ent = None if entry is None else check_entry(entry, t)
-    uniq, n_risk, n_event, n_censor = risk_table(t, e, ent)
-    nr = n_risk.astype(np.float64)
-    nd = n_event.astype(np.float64)
-    # every listed time has n_risk >= 1 (the subject observed there is at risk), so no guards are
-    # needed; d = n gives an infinite Greenwood term, as in R, and S = 0 thereafter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - nd / nr, dtype=np.float64)
-        terms = nd / (nr * (nr - nd))
-    # Greenwood: Var(-log S) = sum d / (n (n - d)); infinite once S reaches 0
-    green = np.cumsum(terms)
-    std_err = np.sqrt(green)
-    z = float(norm.ppf(1.0 - (1.0 - level) / 2.0))
-    lower, upper = loglog_limits(surv, std_err, z)
+    with no_hugepage_advice(t.size):  # the result arrays are fresh memory (see engraft.outcomes._memory)
+        uniq, n_risk, n_event, n_censor = risk_table(t, e, ent)
+        surv, std_err = product_limit(n_risk, n_event)
+        lower, upper = loglog_limits(surv, std_err, _normal_quantile(level))
     return KaplanMeierResult(
         time=uniq,
         n_risk=n_risk,
