@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_survival.py [--n 1000000] [--repeat 5] [--variance-repeat 1]
+    .venv/bin/python benchmarks/bench_survival.py [--n 1000000] [--repeat 5] [--variance-repeat 1] [--km-only]
 
 Synthetic competing-risks data (fixed seed) in two forms: continuous times (every time distinct)
 and the same times rounded up to whole days (day-level ties, as registry data has). Each estimator
@@ -35,10 +35,30 @@ from typing import Any
 
 import numpy as np
 
+from engraft.outcomes._memory import LARGE_FIT_ROWS
 from engraft.outcomes.cumulative_incidence import cumulative_incidence
 from engraft.outcomes.kaplan_meier import kaplan_meier
 
 SEED = 20261126
+
+
+def cpu_model() -> str:
+    """The vendor, family/model and model name from /proc/cpuinfo (Linux), else the platform's name."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            info = dict(line.split(":", 1) for line in fh.read().split("\n\n")[0].splitlines() if ":" in line)
+    except OSError:
+        return platform.processor() or "unknown"
+    fields = {k.strip(): v.strip() for k, v in info.items()}
+    family = f"family {fields.get('cpu family')} model {fields.get('model')}"
+    return f"{fields.get('model name')} ({fields.get('vendor_id')}, {family})"
+
+
+def avx512_sort() -> str:
+    """Whether numpy's runtime dispatch has AVX-512 (SKX), the kernel x86-simd-sort uses for 64-bit sorts."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    return "yes" if features.get("AVX512_SKX") else "no"
 
 
 def episodes(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +125,8 @@ def rows_for(t: np.ndarray, s: np.ndarray, args: argparse.Namespace) -> list[tup
     grid = kmf.result.survival_function_.index.to_numpy()
     diff = np.max(np.abs(km.result.at(grid).survival - kmf.result.survival_function_.iloc[:, 0].to_numpy()))
     rows.append(("Kaplan-Meier", km, kmf, float(diff)))
+    if args.km_only:
+        return rows
 
     est, ll_est = pair(
         lambda: cumulative_incidence(t, s, causes=(1, 2), variance=False),
@@ -132,6 +154,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--variance-repeat", type=int, default=1, help="repeats of lifelines' AJ with variance")
+    parser.add_argument("--km-only", action="store_true", help="time Kaplan-Meier only (no Aalen-Johansen)")
     parser.add_argument(
         "--no-hugepage-advice",
         action="store_true",
@@ -152,14 +175,20 @@ def main() -> None:
     tables = {name: rows_for(times, s, args) for name, times in data.items()}
     load_after = os.getloadavg()
 
-    print(f"n = {args.n:,} episodes, seed {SEED}; medians of {args.repeat} runs")
-    print(f"(lifelines' AJ with variance: median of {args.variance_repeat}); engraft estimates both causes,")
-    print("lifelines cause 1 only.")
+    print(f"n = {args.n:,} episodes, seed {SEED}; medians of {args.repeat} runs", end="")
+    if args.km_only:
+        print("; Kaplan-Meier only.")
+    else:
+        print(f"\n(lifelines' AJ with variance: median of {args.variance_repeat}); engraft estimates both causes,")
+        print("lifelines cause 1 only.")
     print(f"Started {start:%Y-%m-%d %H:%M:%S} UTC, ended {datetime.now(UTC):%H:%M:%S} UTC;")
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f},")
     print(f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {os.cpu_count()} CPUs,")
     print(f"Python {platform.python_version()}, numpy {np.__version__}, lifelines {lifelines.__version__};")
-    print(f"numpy's hugepage advice {'off' if args.no_hugepage_advice else 'on (numpy default)'}.\n")
+    print(f"CPU: {cpu_model()}; numpy dispatches 64-bit sorts to AVX-512: {avx512_sort()};")
+    advice = "off for the whole process" if args.no_hugepage_advice else "on (numpy default)"
+    print(f"numpy's hugepage advice {advice} (engraft's Kaplan-Meier switches it off during its fits of")
+    print(f"{LARGE_FIT_ROWS:,} rows or more, see engraft.outcomes._memory).\n")
     for name, rows in tables.items():
         print(f"{name} ({np.unique(data[name]).size:,} distinct times):\n")
         print("| estimator | engraft wall (s) | engraft CPU (s) | lifelines wall (s) | lifelines CPU (s) |", end="")
@@ -167,7 +196,7 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for label, a, b, d in rows:
             print(
-                f"| {label} | {a.wall:.3f} | {a.cpu:.3f} | {b.wall:.3f} | {b.cpu:.3f} | "
+                f"| {label} | {a.wall:.4f} | {a.cpu:.4f} | {b.wall:.4f} | {b.cpu:.4f} | "
                 f"{b.wall / a.wall:.1f}x | {b.cpu / a.cpu:.1f}x | {d:.2e} |"
             )
         print()
