@@ -31,8 +31,7 @@ def _sorted_keys(time: FloatArray, flag: np.ndarray) -> np.ndarray:
     """Sorted keys: the time's bits shifted one left, the indicator in the freed low bit."""
     key = np.left_shift(np.ascontiguousarray(time, dtype=np.float64).view(np.uint64), _ONE)
     np.bitwise_or(key, flag, out=key, casting="unsafe")  # the freed low bit holds the indicator
-    key.sort()
-    return key
+    return sort_keys(key)
 
 
 def tabulate(time: FloatArray, status: IntArray, codes: Sequence[int]) -> tuple[FloatArray, IntArray, IntArray]:
@@ -55,8 +54,7 @@ def tabulate(time: FloatArray, status: IntArray, codes: Sequence[int]) -> tuple[
         key = _sorted_keys(time, status == code)
         flags = np.bitwise_and(key, _ONE)
         if j == 0:
-            np.right_shift(key, _ONE, out=key)
-            st = key.view(np.float64)
+            st = np.right_shift(key, _ONE).view(np.float64)
             boundary = np.empty(n, dtype=bool)
             boundary[:1] = True
             np.not_equal(st[1:], st[:-1], out=boundary[1:])
@@ -79,13 +77,10 @@ def _whole_day_table(
     Registry times in whole days repeat a lot: one bincount of (time, code) pairs replaces the
     sorts. None when a time is not whole or the range is too long for a count table.
     """
-    n = time.size
-    top = float(time.max())
-    if top > max(WHOLE_RANGE_PER_ROW * n, WHOLE_RANGE_MIN):
+    found = whole_numbers(time)
+    if found is None:
         return None
-    whole = time.astype(np.int64)
-    if not np.array_equal(whole, time):
-        return None
+    whole, top = found
     k = len(codes)
     whole *= k + 1
     for j, code in enumerate(codes):  # slot 0: none of the codes, j + 1: codes[j]
