@@ -25,7 +25,7 @@ from engraft.vocabulary import TimeUnit
 from engraft.vocabulary.phrases import Phrase
 
 NUMBER_AT_RISK: Final = Phrase("Number at risk (time in {unit})")
-NUMBER_AT_RISK_SHORT: Final = "Number at risk"
+NUMBER_AT_RISK_SHORT: Final = Phrase("Number at risk")
 """The table's title on a figure narrower than :data:`NARROW_IN` (the time axis above names the unit)."""
 NARROW_IN: Final = 5.0
 TIME_AXIS: Final = Phrase("Time ({unit})")
@@ -202,7 +202,7 @@ def draw_risk_table(
         for t, c in zip(ticks, counts, strict=True):
             table.text(float(t), float(y), str(int(c)), ha="center", va="center_baseline", clip_on=False)
     narrow = table.get_figure(root=True).get_figwidth() < NARROW_IN  # type: ignore[union-attr]
-    table.set_title(NUMBER_AT_RISK_SHORT if narrow else NUMBER_AT_RISK(unit=unit), loc="left")
+    table.set_title(NUMBER_AT_RISK_SHORT() if narrow else NUMBER_AT_RISK(unit=unit), loc="left")
 
 
 def fit_legend(fig: Figure) -> None:
