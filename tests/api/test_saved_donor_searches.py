@@ -21,6 +21,7 @@ from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
 from engraft.hla.nomenclature import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
+from engraft.hla.search.rank_explanation import RANK_ATTRIBUTES
 from engraft.io.donor_search_report_render import format_probability
 from engraft.registry.database import make_engine
 from engraft.registry.models import AuditEntry
@@ -160,6 +161,14 @@ def _expected_row(donor: dict[str, Any], language: ReportLanguage) -> str:
     return "".join(cells)
 
 
+def _reason_summary(donors: list[dict[str, Any]], donor: dict[str, Any]) -> str:
+    """The start of the report's reason for ``donor`` (which attribute decided is checked in tests/io)."""
+    if donor["rank"] == 1:
+        return "Ranked first."
+    above = donors[donor["rank"] - 2]
+    return f"Placed below donor {above['donor_id']} (rank {above['rank']}), decided by"
+
+
 def test_the_pdf_report_shows_the_figures_of_the_saved_search(client: TestClient) -> None:
     patient_id = _patient(client)
     saved = _saved(client, patient_id=patient_id)
@@ -176,7 +185,7 @@ def test_the_pdf_report_shows_the_figures_of_the_saved_search(client: TestClient
     for donor in donors:
         assert _expected_row(donor, ReportLanguage.EN) in text, donor["donor_id"]
         assert squeezed(f"Donor {donor['donor_id']}: rank {donor['rank']}") in text
-        assert squeezed(donor["reason"]) in text
+        assert squeezed(_reason_summary(donors, donor)) in text
         for name, locus in donor["loci"].items():
             grades = [
                 f"{pos['patient_token']}↔{pos['donor_token']}(Grade:{pos['grade'].replace('_', '')}"
@@ -207,3 +216,27 @@ def test_the_report_in_chinese_and_as_html(client: TestClient) -> None:
     assert "供者检索报告" in text
     for donor in saved["result"]["donors"]:
         assert squeezed(f"供者 {donor['donor_id']}：第 {donor['rank']} 名") in text
+
+
+def test_the_saved_reasons_are_the_engines_in_meaning_and_chinese_in_the_chinese_report(client: TestClient) -> None:
+    """The sort keys are saved with each donor; the report's steps say what the engine's English sentence says."""
+    saved = _saved(client)
+    donors = saved["result"]["donors"]
+    assert donors and all(len(d["rank_key"]) == len(RANK_ATTRIBUTES) for d in donors)
+    english = client.get(f"/api/donor-search/saved/{saved['id']}/report", params={"format": "html", "lang": "en"}).text
+    steps = re.findall(r'<ol class="rank-why">(.*?)</ol>', english, re.S)
+    assert len(steps) == len(donors)
+    for donor, listed in zip(donors, steps, strict=True):
+        items = dict(re.findall(r"<li(?: class=\"decisive\")?>([^:<]*): ([^<]*)</li>", listed))
+        assert items["HLA mismatches"] == str(donor["mismatch_count"])
+        assert f"({donor['mismatch_count']} mismatch" in donor["reason"]
+        dpb1 = items["DPB1 T-cell epitope match"]
+        assert dpb1 in donor["reason"], (dpb1, donor["reason"])  # the same words as the engine's sentence
+        assert items["Donor id (a stable tie-break)"] == str(donor["donor_id"])
+        if donor["age"] is not None:
+            band = items["Donor age (younger first, in age bands)"].replace("≤ ", "18–")
+            low, high = (int(x) for x in band.split("–"))
+            assert low <= donor["age"] <= high or (donor["age"] < low and low == 18)
+    chinese = client.get(f"/api/donor-search/saved/{saved['id']}/report", params={"format": "html", "lang": "zh"}).text
+    assert "排名第一。" in chinese and chinese.count("之后，决定因素：") == len(donors) - 1
+    assert "Ranked first" not in chinese and "Placed below" not in chinese and "HLA mismatches" not in chinese

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engraft.hla.search.rank_explanation import RANK_ATTRIBUTES
+from engraft.io.donor_search_report_reasons import reason_msgids
 from engraft.io.donor_search_report_render import (
     ReportLanguage,
     format_probability,
@@ -171,3 +173,73 @@ def test_the_chinese_catalogue_translates_every_label_and_value() -> None:
     assert missing_translations(ReportLanguage.ZH) == []
     html = render_html(_record([_donor(1)]), ReportLanguage.ZH)
     assert "供者检索报告" in html and "女" in html and "阴性" in html and "G 组" in html
+
+
+def _keyed(rank: int, donor_id: int, **values: float) -> dict[str, Any]:
+    """A saved donor with its sort keys (RANK_ATTRIBUTES order); unnamed keys 0."""
+    names = [a.key for a in RANK_ATTRIBUTES]
+    key = [float(values.get(name, 0.0)) for name in names]
+    key[names.index("donor_id")] = float(donor_id)
+    return _donor(rank, donor_id=donor_id, rank_key=key, reason="ENGLISH ENGINE SENTENCE")
+
+
+RANKED = [_keyed(1, 40, cmv=0.0, age=1), _keyed(2, 7, cmv=2.0, age=1), _keyed(3, 9, cmv=2.0, age=1, sex=2.0)]
+CRITERIA = {"loci": ["A", "B"], "max_mismatches": 1, "patient_cmv": "negative", "patient_abo": None}
+
+
+def _ranked_record(donors: list[dict[str, Any]]) -> SavedDonorSearchRecord:
+    return _record(donors).model_copy(update={"criteria": CRITERIA})
+
+
+def test_the_reason_for_each_rank_is_rendered_from_the_sort_keys_in_english() -> None:
+    html = render_html(_ranked_record(RANKED), ReportLanguage.EN)
+    assert "ENGLISH ENGINE SENTENCE" not in html
+    reasons = re.findall(r'<p class="reason"><strong>Reason for the rank:</strong> (.*?)</p>', html)
+    assert reasons == [
+        "Ranked first.",
+        "Placed below donor 40 (rank 1), decided by CMV serostatus against the patient&#39;s: this donor differs "
+        "from the patient&#39;s, that donor same as the patient&#39;s.",
+        "Placed below donor 7 (rank 2), decided by Donor sex (male first): this donor female, that donor male.",
+    ]
+    assert "<li>Donor age (younger first, in age bands): 23–27</li>" in html
+    assert '<li class="decisive">Donor sex (male first): female</li>' in html
+    assert "<li>ABO group against the patient&#39;s: not compared (the patient&#39;s is not known)</li>" in html
+
+
+def test_the_reason_for_each_rank_is_chinese_in_the_chinese_report() -> None:
+    html = render_html(_ranked_record(RANKED), ReportLanguage.ZH)
+    assert "ENGLISH ENGINE SENTENCE" not in html and "Ranked first" not in html and "Placed below" not in html
+    assert "排名第一。" in html
+    assert (
+        "排在供者 40（第 1 名）之后，决定因素：CMV 血清学状态与患者比较——本供者 与患者不同，该供者 与患者相同。" in html
+    )
+    assert "<li>供者年龄（年轻者优先，按年龄段）: 23–27</li>" in html
+    assert '<li class="decisive">供者性别（男性优先）: 女</li>' in html
+    steps = re.findall(r"<li(?: class=\"decisive\")?>([^<]*)</li>", html)
+    assert steps and not [s for s in steps if re.search(r"[a-z]{3,}", s)], steps  # no English word left
+
+
+@pytest.mark.parametrize(
+    "donors",
+    [
+        pytest.param([_donor(1, reason="4/4 (0 mismatches); age 30")], id="saved-before-rank-key"),
+        pytest.param([{**RANKED[0], "rank_key": [0.0, 1.0]}], id="keys-of-another-ranking"),
+    ],
+)
+@pytest.mark.parametrize("language", list(ReportLanguage))
+def test_a_search_saved_without_usable_sort_keys_shows_the_english_sentence_marked(
+    donors: list[dict[str, Any]], language: ReportLanguage
+) -> None:
+    html = render_html(_ranked_record(donors), language)
+    marker = {
+        ReportLanguage.EN: "As the engine wrote it, in English (this search was saved before the ranking was kept "
+        "as data):",
+        ReportLanguage.ZH: "以下为检索引擎生成的英文原文（此检索保存于排序数据被记录之前）：",
+    }[language]
+    assert f'{marker} <span class="english">{donors[0]["reason"]}</span>' in html
+    assert 'class="rank-why"' not in html
+
+
+def test_the_reasons_catalogue_entries_hold_no_number() -> None:
+    for msgid in reason_msgids():
+        assert not re.search(r"\d", re.sub(r"\{[a-z_]+\}|\b(?:DPB1|CD34)\b", "", msgid)), msgid

@@ -34,7 +34,7 @@ from tests.demo_cohort import DEMO_SEED, load_demo_cohort
 from tests.outcomes.test_registry_endpoints import small_registry
 from tests.web.chinese_page_text import allowed, untranslated
 from tests.web.core_examples import instrument_inputs
-from tests.web.test_donor_search_page import PATIENT
+from tests.web.test_donor_search_page import FULL_PATIENT, PATIENT
 
 HTML = {"accept": "text/html"}
 USERNAME = "crawl.physician"
@@ -141,14 +141,27 @@ def donor_app(imgt_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FastA
     return _app(folder, registry)
 
 
-@pytest.mark.parametrize("donor_type", ["adult", "cord"])
-def test_the_donor_search_and_why_each_donor_ranks_are_chinese(donor_app: FastAPI, donor_type: str) -> None:
+LISTED_PATIENT = FULL_PATIENT.replace("HLA-A*01:01+HLA-A*03:01", "HLA-A*01:01+HLA-A*03:01|HLA-A*01:01+HLA-A*02:01")
+
+
+@pytest.mark.parametrize(
+    ("donor_type", "patient"),
+    [
+        pytest.param("adult", PATIENT, id="adult"),
+        pytest.param("cord", PATIENT, id="cord"),
+        pytest.param("adult", LISTED_PATIENT, id="adult-dpb1-dqa1-genotype-list"),
+    ],
+)
+def test_the_donor_search_and_why_each_donor_ranks_are_chinese(
+    donor_app: FastAPI, donor_type: str, patient: str
+) -> None:
+    """Per-locus detail too: confidence, counts with DPB1, DQA1's status, genotype lists, genotype sources."""
     for client in _chinese(donor_app, f"crawl.search.{donor_type}"):
         _check(client, "/donor-search")
         data = {
             "csrf_token": client.csrf_token,
             "typing_mode": "gl",
-            "gl": PATIENT,
+            "gl": patient,
             "max_mismatches": "2",
             "donor_type": donor_type,
             "patient_cmv": "negative",
@@ -158,6 +171,8 @@ def test_the_donor_search_and_why_each_donor_ranks_are_chinese(donor_app: FastAP
         }
         html = _check(client, "/donor-search", data=data)
         assert 'href="#donor-' in html
+        if patient == LISTED_PATIENT:
+            assert "基因型列表" in html and 'class="genotype--' in html and "含 DPB1" in html
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,59 @@ def test_a_mac_typed_patient_is_searched_with_the_configured_mac_list(
         plain = client.post("/donor-search", data={**data, "gl": PATIENT}, headers=HTML)
         assert by_mac.status_code == plain.status_code == 200, by_mac.text[-2000:]
         assert "Ranked donors" in by_mac.text
+
+
+FULL_PATIENT = PATIENT + "^HLA-DPB1*04:01+HLA-DPB1*02:01^HLA-DQA1*01:02+HLA-DQA1*05:01"
+"""The patient typed at DPB1 (12/12) and DQA1 (reported, never counted) too."""
+
+
+def _detail(html: str, donor_id: int) -> str:
+    found = re.search(rf'<details class="donor-detail" id="donor-{donor_id}">(.*?)</details>', html, re.S)
+    assert found is not None, f"no detail for donor {donor_id}"
+    return found.group(1)
+
+
+def test_a_known_donor_shows_confidence_counts_with_dpb1_and_genotype_sources(client_for: ClientFor) -> None:
+    """What the API says of the first donor (confidence, 12/12, per-locus counts, genotype source) is on the page."""
+    client = client_for(Role.SEARCH_COORDINATOR)
+    search = {"patient": FULL_PATIENT, "max_mismatches": 2, "limit": 5, "predict_top": 5, "patient_cmv": "negative"}
+    api = client.post("/api/donor-search", json=search)
+    assert api.status_code == 200, api.text
+    donor = api.json()["donors"][0]
+    form = {"csrf_token": client.csrf_token, "typing_mode": "gl", "gl": FULL_PATIENT, "donor_type": "adult"}
+    form |= {k: str(v) for k, v in search.items() if k != "patient"}
+    page = client.post("/donor-search", data=form, headers=HTML)
+    assert page.status_code == 200, page.text[-2000:]
+    row = re.search(rf'<a href="#donor-{donor["donor_id"]}">.*?</tr>', page.text, re.S)
+    assert row is not None
+    assert f"{donor['counts_with_dpb1']['label']} with DPB1" in row.group(0)
+    detail = _detail(page.text, donor["donor_id"])
+    words = {"definite": "definite", "exact": "exact", "potential": "potential", "mismatch": "mismatch"}
+    for name, locus in [*donor["loci"].items(), *([("DPB1", donor["dpb1"])] if donor["dpb1"] else [])]:
+        for position in locus["positions"]:
+            cell = f'<td class="confidence confidence--{position["confidence"]}">{words[position["confidence"]]}</td>'
+            assert cell in detail, (name, position)
+    for name, count in donor["locus_counts"].items():
+        if count["status"] == "untyped" and name not in donor["counts_with_dpb1"]["loci"]:
+            continue
+        cells = "".join(f'<td class="number">{count[k]}</td>' for k in ("matched", "typed", "potential", "untyped"))
+        assert f'<th scope="row">{name}</th><td class="locus-status--{count["status"]}">' in detail, name
+        assert cells in detail, name
+    assert '<th scope="row">DQA1</th>' in detail  # typed on the patient's side: its status is shown
+    prediction = donor["prediction"]
+    assert prediction is not None
+    sources = {"typed": "typed: unambiguous", "imputed": "imputed from the haplotype frequencies"}
+    sources["unexplained"] = "not explained by the haplotype frequencies"
+    for side in ("patient", "donor"):
+        source = prediction[f"{side}_genotype"]
+        assert f'<span class="genotype--{source}">{sources[source]}' in detail, side
+
+
+def test_a_genotype_list_is_matched_and_its_ambiguity_shown(client_for: ClientFor) -> None:
+    client = client_for(Role.SEARCH_COORDINATOR)
+    listed = PATIENT.replace("HLA-A*01:01+HLA-A*03:01", "HLA-A*01:01+HLA-A*03:01|HLA-A*01:01+HLA-A*02:01")
+    form = {"csrf_token": client.csrf_token, "typing_mode": "gl", "gl": listed, "max_mismatches": "2"}
+    page = client.post("/donor-search", data={**form, "limit": "3", "predict_top": "0"}, headers=HTML)
+    assert page.status_code == 200, page.text[-2000:]
+    assert "A genotype list: 2 patient and 1 donor genotypes listed;" in page.text
+    assert "locus-cell--potential" in page.text  # never shown as a certain match

@@ -140,7 +140,13 @@ class DonorMatchOut(_Report):
     untyped_loci: list[str]
     dpb1: LocusMatchOut | None
     dpb1_tce: Dpb1TceOut | None
-    reason: str = Field(description="why the donor has this rank, in words")
+    reason: str = Field(description="why the donor has this rank, in words (English)")
+    rank_key: list[float] | None = Field(
+        default=None,
+        description="the donor's ranking attributes' values in the order applied, most significant first "
+        "(engraft.hla.search.rank_explanation.RANK_ATTRIBUTES names them): the reason as data; "
+        "absent in searches saved before it was recorded",
+    )
     counts: MatchCountsOut = Field(description="counts over the requested loci (10/10)")
     counts_with_dpb1: MatchCountsOut = Field(description="counts over the requested loci and DPB1 (12/12)")
     locus_counts: dict[str, LocusCountOut] = Field(description="every stored locus, DRB3/4/5 and DQA1 included")

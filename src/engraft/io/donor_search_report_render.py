@@ -11,7 +11,9 @@ Per-locus detail is rendered generically: every scalar field of a locus comparis
 listed beside its tokens, so fields added to the search result later appear without a change here.
 Texts are English msgids translated from ``io/report_locale/<language>/LC_MESSAGES/donor_search_report.po``
 as :mod:`engraft.io.risk_report_render` does; values (enum words) are translated when the catalogue has
-them; the engine's reason sentences stay as written (English). HTML by Jinja2
+them. The reason for each rank is rendered from the donor's saved sort keys (``rank_key``) by
+:mod:`engraft.io.donor_search_report_reasons`, in the report's language; a search saved before those were
+kept shows the engine's English sentence, marked as such. HTML by Jinja2
 (``io/report_templates/donor_search_report.html``; ``standalone=False`` gives the body alone, without
 inline styles, for a web page), PDF by WeasyPrint.
 """
@@ -27,6 +29,7 @@ from typing import Any, Final
 from babel.messages.pofile import read_po
 
 from engraft import __version__
+from engraft.io.donor_search_report_reasons import rank_reasons, reason_msgids
 from engraft.io.risk_report_render import (
     _BABEL_LOCALE,
     _CATALOGUE_LOCALE,
@@ -75,7 +78,7 @@ _LOCUS_SKIPPED: Final = frozenset({"locus", "positions", "crossed"})
 _DONOR_SHOWN: Final = frozenset(
     {
         "rank", "donor_id", "donor_type", "registry", "age", "sex", "cmv", "abo", "mismatch_count", "match_label",
-        "potential_loci", "loci", "untyped_loci", "dpb1", "dpb1_tce", "reason", "prediction",
+        "potential_loci", "loci", "untyped_loci", "dpb1", "dpb1_tce", "reason", "prediction", "rank_key",
     }
 )  # fmt: skip
 _POSITION_TOKENS: Final = ("patient_token", "donor_token")
@@ -172,7 +175,7 @@ _VALUES: Final = (
 
 def template_msgids() -> tuple[str, ...]:
     """Every msgid the document can show besides enum values (for the catalogue check)."""
-    return (*_LABELS, *FIELD_LABELS.values())
+    return (*_LABELS, *FIELD_LABELS.values(), *reason_msgids())
 
 
 def value_msgids() -> tuple[str, ...]:
@@ -317,6 +320,7 @@ def _context(record: SavedDonorSearchRecord, language: ReportLanguage, *, standa
         "record": record,
         "result": result,
         "donors": donors,
+        "reasons": rank_reasons(donors, record.criteria, words._),
         "typing_rows": _typing_rows(record.patient_typing),
         "parameters": _parameters(record.criteria, words),
         "columns": _locus_columns(donors),

@@ -24,8 +24,8 @@ def jsonable(value: Any) -> Any:
 
 
 def donor_match_report(match: DonorMatch) -> dict[str, Any]:
+    """One donor as JSON, with its sort keys (``rank_key``), so a saved search can say why it ranks there."""
     report: dict[str, Any] = jsonable(match)
-    report.pop("rank_key", None)
     return report
 
 
