@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engraft.access import Role
-from tests.e2e.conftest import LiveServer, assert_accessible
+from tests.e2e.conftest import LiveServer, assert_accessible, screenshot
 from tests.e2e.test_risk import LANGUAGES, opened_as, shot
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +43,31 @@ def test_run_a_donor_search(open_page: Callable[..., Any], live_server: LiveServ
         assert page.locator("table.donor-table thead th", has_text="DPB1").count() >= 1
     assert_accessible(page)
     shot(page, "donor-search-results")
+
+
+FULL_PATIENT = PATIENT + "^HLA-DPB1*04:01+HLA-DPB1*02:01^HLA-DQA1*01:02+HLA-DQA1*05:01"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_donors_match_detail(open_page: Callable[..., Any], live_server: LiveServer, language: str) -> None:
+    """The first donor's detail: confidence per position, counts per locus, the prediction's genotype sources."""
+    page = opened_as(open_page, live_server, Role.SEARCH_COORDINATOR, "/donor-search", language)
+    if page.locator("#ds-gl").count() == 0:
+        pytest.skip("the demo runs without an IPD-IMGT/HLA release: nothing to search")
+    page.locator("#ds-gl").fill(FULL_PATIENT)
+    page.locator("#ds-max_mismatches").select_option("4")
+    page.locator("#ds-predict").fill("3")
+    page.locator("#donor-search-page form button[type=submit]").first.click()
+    page.locator("#ds-results").wait_for()
+    if page.locator("details.donor-detail").count() == 0:
+        pytest.skip("no donor within four mismatches in the demo registry")
+    first = page.locator("details.donor-detail").first
+    first.locator("summary").click()
+    assert first.locator("td.confidence").count() >= 10
+    assert first.locator("table.locus-counts tbody tr").count() >= 6
+    assert first.locator("dl.prediction-sources dd").count() == 2
+    assert_accessible(page)
+    first.screenshot(path=str(screenshot(page, "donor-search-detail").with_suffix(".detail.png")))
 
 
 def test_a_role_without_donor_search_is_refused(open_page: Callable[..., Any], live_server: LiveServer) -> None:

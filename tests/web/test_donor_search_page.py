@@ -192,7 +192,7 @@ def test_a_known_donor_shows_confidence_counts_with_dpb1_and_genotype_sources(cl
     assert page.status_code == 200, page.text[-2000:]
     row = re.search(rf'<a href="#donor-{donor["donor_id"]}">.*?</tr>', page.text, re.S)
     assert row is not None
-    assert f"{donor['counts_with_dpb1']['label']} with DPB1" in row.group(0)
+    assert f"With DPB1: {donor['counts_with_dpb1']['label']}" in row.group(0)
     detail = _detail(page.text, donor["donor_id"])
     words = {"definite": "definite", "exact": "exact", "potential": "potential", "mismatch": "mismatch"}
     for name, locus in [*donor["loci"].items(), *([("DPB1", donor["dpb1"])] if donor["dpb1"] else [])]:
