@@ -100,9 +100,9 @@ def test_a_donor_field_the_result_gains_later_is_listed_in_its_section() -> None
 
 def test_a_position_field_the_result_gains_later_is_listed_beside_its_tokens() -> None:
     locus = _locus("A")
-    locus["positions"][0]["confidence"] = "exact"
+    locus["positions"][0]["certainty_note"] = "exact"
     html = render_html(_record([_donor(1, loci={"A": locus, "B": _locus("B")})]), ReportLanguage.EN)
-    assert "HLA-A*01:01 ↔ A*01:01:01G (Grade: g group; confidence: exact)" in html
+    assert "HLA-A*01:01 ↔ A*01:01:01G (Grade: g group; certainty note: exact)" in html
 
 
 @pytest.mark.parametrize(
@@ -243,3 +243,94 @@ def test_a_search_saved_without_usable_sort_keys_shows_the_english_sentence_mark
 def test_the_reasons_catalogue_entries_hold_no_number() -> None:
     for msgid in reason_msgids():
         assert not re.search(r"\d", re.sub(r"\{[a-z_]+\}|\b(?:DPB1|CD34)\b", "", msgid)), msgid
+
+
+def _counts(per_locus: dict[str, tuple[int, int, int]]) -> dict[str, Any]:
+    """Counts as the API saves them from (typed, matched, potential) per locus."""
+    rows = {
+        name: {"typed": t, "matched": m, "potential": p, "mismatched": t - m, "untyped": 2 - t}
+        for name, (t, m, p) in per_locus.items()
+    }
+    total = 2 * len(rows)
+    typed = sum(r["typed"] for r in rows.values())
+    return {
+        "loci": list(rows),
+        "per_locus": rows,
+        "total": total,
+        "typed": typed,
+        "matched": sum(r["matched"] for r in rows.values()),
+        "potential": sum(r["potential"] for r in rows.values()),
+        "complete": typed == total,
+    }
+
+
+FIVE = ("A", "B", "C", "DRB1", "DQB1")
+
+
+@pytest.mark.parametrize(
+    ("per_locus", "en", "zh"),
+    [
+        pytest.param(dict.fromkeys(FIVE, (2, 2, 0)), "10/10", "10/10", id="full-match"),
+        pytest.param({**dict.fromkeys(FIVE, (2, 2, 0)), "A": (2, 1, 0)}, "9/10", "9/10", id="one-mismatch"),
+        pytest.param(
+            {**dict.fromkeys(FIVE, (2, 2, 0)), "B": (2, 2, 2)},
+            "10/10 (2 potential)",
+            "10/10（2 个可能匹配）",
+            id="potential",
+        ),
+        pytest.param(
+            {**dict.fromkeys(FIVE, (2, 2, 0)), "C": (0, 0, 0), "DQB1": (0, 0, 0)},
+            "6/6 typed (C, DQB1 untyped)",
+            "已分型 6/6（C, DQB1 未分型）",
+            id="untyped-loci-never-n-of-n",
+        ),
+    ],
+)
+def test_the_count_is_written_from_its_numbers_in_the_reports_language(
+    per_locus: dict[str, tuple[int, int, int]], en: str, zh: str
+) -> None:
+    counts = _counts(per_locus)
+    donor = _donor(1, counts=counts, match_label="saved label")
+    assert f"<td>{en}</td>" in render_html(_record([donor]), ReportLanguage.EN)
+    assert f"<td>{zh}</td>" in render_html(_record([donor]), ReportLanguage.ZH)
+
+
+def test_per_locus_counts_reported_loci_and_genotype_sources_are_chinese() -> None:
+    counts = _counts({"A": (2, 2, 0), "B": (2, 1, 0)})
+    with_dpb1 = _counts({"A": (2, 2, 0), "B": (2, 1, 0), "DPB1": (0, 0, 0)})
+    locus_counts = {
+        "A": {"status": "matched", "typed": 2, "matched": 2, "potential": 0, "mismatched": 0, "untyped": 0},
+        "B": {"status": "mismatched", "typed": 2, "matched": 1, "potential": 0, "mismatched": 1, "untyped": 0},
+        "DPB1": {"status": "donor_untyped", "typed": 0, "matched": 0, "potential": 0, "mismatched": 0, "untyped": 2},
+        "DQA1": {"status": "matched", "typed": 2, "matched": 2, "potential": 0, "mismatched": 0, "untyped": 0},
+        "DRB4": {"status": "untyped", "typed": 0, "matched": 0, "potential": 0, "mismatched": 0, "untyped": 2},
+    }
+    prediction = {
+        "p_mismatches": None,
+        "p_more": None,
+        "patient_unrepresented": True,
+        "patient_genotype": "unexplained",
+        "donor_genotype": "typed",
+        "patient_unexplained": "allele_not_in_set",
+        "patient_unexplained_tokens": ["A*01:99"],
+        "patient_frequency_set": "EUR set; registries REG-A, REG-B; any ethnicity",
+        "donor_frequency_set": "",
+    }
+    donor = _donor(
+        1,
+        counts=counts,
+        counts_with_dpb1=with_dpb1,
+        locus_counts=locus_counts,
+        reported_loci={"DQA1": _locus("DQA1")},
+        prediction=prediction,
+    )
+    html = render_html(_record([donor]), ReportLanguage.ZH)
+    rows = re.findall(r'<tr><th scope="row">(\w+)</th><td>([^<]*)</td>', html.split('class="counts"')[1])
+    assert rows == [("A", "匹配"), ("B", "错配"), ("DPB1", "供者未分型"), ("DQA1", "匹配")]  # DRB4: typed nowhere
+    assert "仅报告，不计入" in html and "仅在含 DPB1 的匹配数中计入" in html
+    assert "含 DPB1 的匹配数: 已分型 3/4（DPB1 未分型）" in html
+    assert (
+        "患者基因型: 无法由单倍型频率解释：不计算概率 (某个已分型的等位基因不在该数据集的任何单倍型中: "
+        '<span class="mono">A*01:99</span>); 频率数据集: EUR set; 登记库 REG-A, REG-B; 任何族群'
+    ) in html
+    assert "供者基因型: 已分型：无歧义，即为其本身的基因型（确定）</p>" in html

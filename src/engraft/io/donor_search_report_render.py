@@ -29,6 +29,7 @@ from typing import Any, Final
 from babel.messages.pofile import read_po
 
 from engraft import __version__
+from engraft.io.donor_search_report_match import ambiguities, count_label, count_rows, genotype_lines, match_msgids
 from engraft.io.donor_search_report_reasons import rank_reasons, reason_msgids
 from engraft.io.risk_report_render import (
     _BABEL_LOCALE,
@@ -72,13 +73,17 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "patient_cmv": N_("Patient CMV serostatus"),
     "patient_abo": N_("Patient ABO group"),
     "patient_weight_kg": N_("Patient weight (kg)"),
+    "patient_registry": N_("Patient's registry (chooses the frequency set)"),
+    "patient_ethnicity": N_("Patient's ethnicity (chooses the frequency set)"),
+    "confidence": N_("Confidence"),
 }
-_LOCUS_SKIPPED: Final = frozenset({"locus", "positions", "crossed"})
+_LOCUS_SKIPPED: Final = frozenset({"locus", "positions", "crossed", "ambiguity"})
 #: Donor fields the report lays out itself; any other field of a donor is listed in its section by name.
 _DONOR_SHOWN: Final = frozenset(
     {
         "rank", "donor_id", "donor_type", "registry", "age", "sex", "cmv", "abo", "mismatch_count", "match_label",
         "potential_loci", "loci", "untyped_loci", "dpb1", "dpb1_tce", "reason", "prediction", "rank_key",
+        "counts", "counts_with_dpb1", "locus_counts", "reported_loci",
     }
 )  # fmt: skip
 _POSITION_TOKENS: Final = ("patient_token", "donor_token")
@@ -170,12 +175,15 @@ _VALUES: Final = (
     "expressing_vs_null",
     "mismatch",
     "antigen",
+    "definite",
+    "exact",
+    "potential",
 )
 
 
 def template_msgids() -> tuple[str, ...]:
     """Every msgid the document can show besides enum values (for the catalogue check)."""
-    return (*_LABELS, *FIELD_LABELS.values(), *reason_msgids())
+    return (*_LABELS, *FIELD_LABELS.values(), *reason_msgids(), *match_msgids())
 
 
 def value_msgids() -> tuple[str, ...]:
@@ -321,6 +329,10 @@ def _context(record: SavedDonorSearchRecord, language: ReportLanguage, *, standa
         "result": result,
         "donors": donors,
         "reasons": rank_reasons(donors, record.criteria, words._),
+        "count_label": lambda counts, fallback: count_label(counts, fallback, words._),
+        "count_rows": lambda donor: count_rows(donor, words._),
+        "ambiguities": lambda donor: ambiguities(donor, words._),
+        "genotype_lines": lambda donor: genotype_lines(donor.get("prediction"), words._),
         "typing_rows": _typing_rows(record.patient_typing),
         "parameters": _parameters(record.criteria, words),
         "columns": _locus_columns(donors),

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Final
 
 from engraft.grading.sos_vod_findings import SosVodSign
+from engraft.hla.search.frequency_set_label import label_texts
 from engraft.hla.search.rank_explanation import rank_texts
 from engraft.monitoring import default_rule_texts
 from engraft.outcomes import benchmark_report
@@ -85,6 +86,8 @@ def core_texts() -> dict[str, str]:
         found.setdefault(text, "form message")
     for text in rank_texts():
         found.setdefault(text, "engraft.hla.search.rank_explanation (why a donor ranks where it does)")
+    for text in label_texts():
+        found.setdefault(text, "engraft.hla.search.frequency_set_label (a frequency set's label)")
     for text in default_rule_texts():
         found.setdefault(text, "monitoring rule (default_rules.toml)")
     for enum in RESULT_ENUMS:

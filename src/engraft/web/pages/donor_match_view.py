@@ -6,7 +6,8 @@ confidence as Atlas reports it (definite, exact, potential, mismatch), matched/t
 (:class:`~engraft.hla.matching.match_counts.LocusCount`: a locus is never called matched from positions
 that are not typed), DRB3/4/5 and DQA1 where both sides are typed, ``|`` genotype-list ambiguity, and for
 match probabilities the genotype source of patient and donor (typed, imputed, or unexplained with the
-reason and the alleles no haplotype carries), the frequency sets used and the per-locus probabilities.
+reason and the alleles no haplotype carries), the frequency sets used (their labels' words from
+:mod:`engraft.hla.search.frequency_set_label`, msgids of the core's texts) and the per-locus probabilities.
 Words are msgids (``N_``) the template translates.
 """
 
@@ -21,6 +22,7 @@ from engraft.hla.matching.locus_match import Direction, GenotypeAmbiguity, Locus
 from engraft.hla.matching.match_counts import LocusCount, LocusStatus
 from engraft.hla.prediction.imputation import GenotypeSource, UnexplainedReason
 from engraft.hla.prediction.match_prediction import MatchProbabilities
+from engraft.hla.search.frequency_set_label import LabelPart, label_parts
 from engraft.hla.search.search_models import DonorMatch
 from engraft.vocabulary.hla import STORED_LOCI, Locus
 from engraft.web.i18n import N_
@@ -56,17 +58,6 @@ SOURCE_TEXT: Final[Mapping[GenotypeSource, str]] = {
 REASON_TEXT: Final[Mapping[UnexplainedReason, str]] = {
     UnexplainedReason.ALLELE_NOT_IN_SET: N_("a typed allele is carried by no haplotype of the set"),
     UnexplainedReason.NO_HAPLOTYPE_PAIR: N_("no pair of the set's haplotypes gives the whole typing"),
-}
-#: The parts of a frequency set's label (``HaplotypeFrequencySet.describe``) and their msgids.
-SET_WORDS: Final[Mapping[str, str]] = {
-    "HF set": N_("haplotype frequency set"),
-    "any registry": N_("any registry"),
-    "any ethnicity": N_("any ethnicity"),
-}
-SET_PREFIXES: Final[Mapping[str, str]] = {
-    "registries ": N_("registries %(names)s"),
-    "ethnicities ": N_("ethnicities %(names)s"),
-    "population ": N_("population %(names)s"),
 }
 
 
@@ -122,15 +113,6 @@ class LocusCountView:
 
 
 @dataclass(frozen=True, slots=True)
-class SetPart:
-    """One part of a frequency set's label: a msgid (``names`` its parameter) or, when not ``words``, a name."""
-
-    text: str
-    names: str
-    words: bool
-
-
-@dataclass(frozen=True, slots=True)
 class GenotypeView:
     """Where one side's genotypes come from, and the frequency set used (empty when none was needed)."""
 
@@ -138,7 +120,8 @@ class GenotypeView:
     source_key: str
     reason: str
     tokens: tuple[str, ...]
-    frequency_set: tuple[SetPart, ...]
+    frequency_set: tuple[LabelPart, ...]
+    """The label's parts (msgids with ``{names}``, or the set's own name)."""
     mass_left_out: float
 
 
@@ -236,23 +219,6 @@ def reported_loci(match: DonorMatch) -> tuple[LocusView, ...]:
     )
 
 
-def frequency_set_parts(label: str) -> tuple[SetPart, ...]:
-    """A frequency set's label (``name; registries A, B; any ethnicity``) as translatable parts."""
-    parts: list[SetPart] = []
-    for part in (p.strip() for p in label.split(";")):
-        if not part:
-            continue
-        if part in SET_WORDS:
-            parts.append(SetPart(SET_WORDS[part], "", True))
-            continue
-        prefix = next((p for p in SET_PREFIXES if part.startswith(p)), None)
-        if prefix is not None:
-            parts.append(SetPart(SET_PREFIXES[prefix], part.removeprefix(prefix), True))
-        else:
-            parts.append(SetPart(part, "", False))
-    return tuple(parts)
-
-
 def _genotype(
     source: GenotypeSource, reason: UnexplainedReason | None, tokens: tuple[str, ...], label: str, left: float
 ) -> GenotypeView:
@@ -261,7 +227,7 @@ def _genotype(
         source_key=source.value,
         reason=REASON_TEXT[reason] if reason is not None else "",
         tokens=tokens,
-        frequency_set=frequency_set_parts(label),
+        frequency_set=label_parts(label),
         mass_left_out=left,
     )
 
