@@ -40,14 +40,14 @@ ALLOWED_WORDS: Final[dict[str, frozenset[str]]] = {
     "clinical abbreviations written so in Chinese clinical text": _words(
         """HLA HLA-A HLA-B HLA-C HLA-DRB1 HLA-DQB1 HLA-DPB1 HCT HCT-CI HSCT GVHD ANC CMV ABO AB O MAC RIC NMA TBI
         DRI TCI TCE AML ALL CML MDS NHL CLL MPN MDS/MPN CR PR LVEF AST ALT AST/ALT BMI FEV1 DLco TNC CD34 CD3 ULN
-        HPC RhD NAT HBsAg HBc anti-HBc HBV HCV HIV HTLV-I/II Flu/Cy ICD-10 GL DPB1 DRB1 DQB1 SOP SLE RA CTD TIA EF
-        c-statistic"""
+        HPC RhD NAT GvH HvG HBsAg HBc anti-HBc HBV HCV HIV HTLV-I/II Flu/Cy ICD-10 GL DPB1 DRB1 DQB1 SOP SLE RA CTD TIA
+        EF c-statistic"""
     ),
     "HLA nomenclature (WMDA): codes and antigen names": _words("XX"),
     "registry codes of the test's synthetic donor registry": _words("REG-A REG-B REG-C"),
     "organisations, registries, standards and tools (proper names)": _words(
         """Engraft EBMT CIBMTR NMDP NMDP/CIBMTR WMDA IPD-IMGT/HLA IMGT FHCRC GITMO QxMD pmidcalc CFR US FDA
-        PMID doi DOI PNG SVG CSV UCUM"""
+        PMID doi DOI PNG SVG CSV UCUM UTC"""
     ),
     "authors of scores and tests (names stay as published)": _words(
         "Sorror Karnofsky Lansky Gratwohl Armand Bacigalupo Giralt Dehn Raimondi ElSawy Spyridonidis Gray et al"

@@ -173,6 +173,10 @@ def test_the_donor_search_and_why_each_donor_ranks_are_chinese(
         assert 'href="#donor-' in html
         if patient == LISTED_PATIENT:
             assert "基因型列表" in html and 'class="genotype--' in html and "含 DPB1" in html
+            saved = client.post("/donor-search/save", data=data | {"patient": patient}, headers=HTML)
+            assert saved.status_code == 200 and "供者检索报告" in saved.text, saved.text[-1500:]
+            report = _check(client, saved.url.path)  # the coordinator's report as a page, reasons and counts
+            assert "排名第一。" in report and "决定因素" in report and "各位点的位置数" in report
 
 
 @pytest.mark.parametrize(
