@@ -16,10 +16,12 @@ from engraft.api.app import create_app
 from engraft.api.routes_donor_search import DonorRegistry
 from engraft.demo.donor_registry import GeneratorConfig, generate_registry
 from engraft.demo.haplotypes import demo_hf_set
+from engraft.hla.matching.grades import MatchGrade, MismatchType
 from engraft.hla.nomenclature import Nomenclature
 from engraft.hla.search.donor_store import DonorStore
 from engraft.registry.database import make_engine
 from engraft.web.application import add_pages
+from engraft.web.pages.donor_match_view import GRADE_TEXT, MISMATCH_TEXT
 from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, signed_in_client
 
 HTML = {"accept": "text/html"}
@@ -199,6 +201,8 @@ def test_a_known_donor_shows_confidence_counts_with_dpb1_and_genotype_sources(cl
         for position in locus["positions"]:
             cell = f'<td class="confidence confidence--{position["confidence"]}">{words[position["confidence"]]}</td>'
             assert cell in detail, (name, position)
+            grade = GRADE_TEXT[MatchGrade(position["grade"])]
+            assert f"<td>{grade}" in detail and f"<td>{position['grade']}<" not in detail, (name, position)
     for name, count in donor["locus_counts"].items():
         if count["status"] == "untyped" and name not in donor["counts_with_dpb1"]["loci"]:
             continue
@@ -223,3 +227,9 @@ def test_a_genotype_list_is_matched_and_its_ambiguity_shown(client_for: ClientFo
     assert page.status_code == 200, page.text[-2000:]
     assert "A genotype list: 2 patient and 1 donor genotypes listed;" in page.text
     assert "locus-cell--potential" in page.text  # never shown as a certain match
+
+
+def test_every_match_grade_and_mismatch_type_has_words() -> None:
+    """The page never shows an enum value (``g_group``): each grade and mismatch type has its words."""
+    assert set(GRADE_TEXT) == set(MatchGrade) and set(MISMATCH_TEXT) == set(MismatchType)
+    assert len(set(GRADE_TEXT.values())) == len(GRADE_TEXT)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from engraft.hla.matching.grades import MatchConfidence
+from engraft.hla.matching.grades import MatchConfidence, MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction, GenotypeAmbiguity, LocusMatch
 from engraft.hla.matching.match_counts import LocusCount, LocusStatus
 from engraft.hla.prediction.imputation import GenotypeSource, UnexplainedReason
@@ -27,6 +27,27 @@ from engraft.hla.search.search_models import DonorMatch
 from engraft.vocabulary.hla import STORED_LOCI, Locus
 from engraft.web.i18n import N_
 
+GRADE_TEXT: Final[Mapping[MatchGrade, str]] = {
+    MatchGrade.GDNA: N_("gDNA (whole gene identical)"),
+    MatchGrade.CDNA: N_("cDNA (coding sequence identical)"),
+    MatchGrade.PROTEIN: N_("protein (same protein sequence)"),
+    MatchGrade.G_GROUP: N_("G group (same nucleotide sequence in the antigen recognition domain)"),
+    MatchGrade.P_GROUP: N_("P group (same protein sequence in the antigen recognition domain)"),
+    MatchGrade.NULL_GDNA: N_("null alleles, gDNA identical"),
+    MatchGrade.NULL_CDNA: N_("null alleles, cDNA identical"),
+    MatchGrade.NULL_PARTIAL: N_("null alleles, the same in the part sequenced"),
+    MatchGrade.NULL_MISMATCH: N_("different null alleles"),
+    MatchGrade.ASSOCIATED: N_("serology: associated antigen"),
+    MatchGrade.SPLIT: N_("serology: split antigen"),
+    MatchGrade.BROAD: N_("serology: broad antigen"),
+    MatchGrade.EXPRESSING_VS_NULL: N_("expressed allele against a null allele"),
+    MatchGrade.MISMATCH: N_("mismatch"),
+}
+"""Atlas's match grades (best first) in words; the API sends the enum values."""
+MISMATCH_TEXT: Final[Mapping[MismatchType, str]] = {
+    MismatchType.ANTIGEN: N_("antigen-level"),
+    MismatchType.ALLELE: N_("allele-level"),
+}
 CONFIDENCE_TEXT: Final[Mapping[MatchConfidence, str]] = {
     MatchConfidence.DEFINITE: N_("definite"),
     MatchConfidence.EXACT: N_("exact"),
@@ -160,8 +181,8 @@ def locus_view(locus: str, match: LocusMatch) -> LocusView:
         PositionView(
             p.patient_token,
             p.donor_token,
-            p.grade.value,
-            p.mismatch_type.value if p.mismatch_type is not None else "",
+            GRADE_TEXT[p.grade],
+            MISMATCH_TEXT[p.mismatch_type] if p.mismatch_type is not None else "",
             CONFIDENCE_TEXT[p.confidence],
             p.confidence.value,
         )
