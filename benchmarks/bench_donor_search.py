@@ -31,11 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from engraft.demo.donor_registry import DPB1_DISTRIBUTION, GeneratorConfig, generate_registry
-from engraft.hla import Nomenclature, typings_from_gl
+from engraft.hla import LocusTyping, Nomenclature, typings_from_gl
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
-from engraft.hla.search import DonorSearch, SearchCriteria
+from engraft.hla.prediction.imputation import Pairing
+from engraft.hla.prediction.match_prediction import MatchPredictor
+from engraft.hla.search import DonorSearch, SearchCriteria, SearchResult
 from engraft.hla.search.donor_store import DonorStore
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
+from long_tail import long_tail  # benchmarks/ (the script's folder) is on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -59,7 +62,25 @@ def _status() -> dict[str, int]:
 def _paths(args: argparse.Namespace, n: int) -> tuple[Path, Path, Path]:
     imgt = Path(args.imgt_dir or os.environ.get("ENGRAFT_IMGT_DIR") or SHARED / "imgt-hla" / "3.58.0")
     hf = Path(args.hf or os.environ.get("ENGRAFT_HF_SET") or SHARED / "atlas-samples" / "hf-set-301.json")
-    return imgt, hf, Path(args.root).expanduser() / f"registry-{n}"
+    name = f"registry-{n}" if not args.long_tail else f"registry-lt{args.long_tail}-mix{args.mixed}-{n}"
+    return imgt, hf, Path(args.root).expanduser() / name
+
+
+def _sets(
+    args: argparse.Namespace, nom: Nomenclature, hf_path: Path
+) -> tuple[HaplotypeFrequencySet, HaplotypeFrequencySet, int]:
+    """The registry's HF set, the prediction set and how many haplotypes of the registry set are common
+    (the Atlas sample; the rest is the tail). Without ``--long-tail``: the Atlas sample for all three."""
+    sample = load_atlas_hf_set(nom, hf_path)
+    if not args.long_tail:
+        return sample, sample, sample.size
+    total = sample.size + args.long_tail
+    tail = long_tail(sample, max(total, args.predict_haplotypes), seed=2026)
+    registry = tail.prefix(nom, total, name=f"registry set ({total} haplotypes)")
+    if args.predict_haplotypes <= total:
+        return registry, registry, sample.size
+    predict = tail.prefix(nom, args.predict_haplotypes, name=f"prediction set ({args.predict_haplotypes} haplotypes)")
+    return registry, predict, sample.size
 
 
 def generate(args: argparse.Namespace) -> dict[str, object]:
@@ -68,18 +89,35 @@ def generate(args: argparse.Namespace) -> dict[str, object]:
     if (root / "manifest.json").exists() and len(DonorStore.open(root)) == n:
         return {"size": n, "generated": False}
     nom = Nomenclature.load(imgt)
-    hf = load_atlas_hf_set(nom, hf_path)
     start = time.perf_counter()
+    hf, _, _ = _sets(args, nom, hf_path)
+    set_s = time.perf_counter() - start
     store = DonorStore.create(root, release=nom.release, overwrite=True)
-    generate_registry(store, nom, hf, GeneratorConfig(n_donors=n, chunk_size=1_000_000, seed=2026))
+    config = GeneratorConfig(n_donors=n, chunk_size=1_000_000, seed=2026, mixed_fraction=args.mixed)
+    generate_registry(store, nom, hf, config)
     seconds = time.perf_counter() - start
     disk = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
-    return {"size": n, "generated": True, "seconds": round(seconds, 1), "disk_mib": disk // 2**20, **_status()}
+    groups = sum(int(seg.phenotypes["pheno_offsets"].shape[0]) - 1 for seg in store.segments() if seg.phenotypes)
+    return {
+        "size": n,
+        "generated": True,
+        "haplotypes": hf.size,
+        "hf_set_s": round(set_s, 1),
+        "seconds": round(seconds, 1),
+        "disk_mib": disk // 2**20,
+        "phenotype_groups": groups,
+        "dictionary_sizes": {str(locus): len(d) for locus, d in store.dictionaries.items()},
+        **_status(),
+    }
 
 
-def _patients(hf: HaplotypeFrequencySet, count: int, seed: int) -> list[str]:
+def _patients(hf: HaplotypeFrequencySet, count: int, seed: int, rows: tuple[int, int] | None = None) -> list[str]:
+    """GL strings of ``count`` patients, two haplotypes drawn with the set's frequencies among ``rows``
+    (a half-open range of haplotypes; default all), G-group typed, plus two DPB1 alleles."""
     rng = np.random.default_rng(seed)
-    haps = rng.choice(hf.size, size=(count, 2), p=hf.frequencies)
+    low, high = rows or (0, hf.size)
+    p = hf.frequencies[low:high] / hf.frequencies[low:high].sum()
+    haps = low + rng.choice(high - low, size=(count, 2), p=p)
     dp_names = [name for name, _ in DPB1_DISTRIBUTION]
     dp_p = np.array([p for _, p in DPB1_DISTRIBUTION])
     dps = rng.choice(len(dp_names), size=(count, 2), p=dp_p / dp_p.sum())
@@ -95,35 +133,50 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {"p50": round(float(np.percentile(arr, 50)), 3), "p95": round(float(np.percentile(arr, 95)), 3)}
 
 
-def search(args: argparse.Namespace) -> dict[str, object]:
-    n = _size(args.size)
-    imgt, hf_path, root = _paths(args, n)
-    nom = Nomenclature.load(imgt)
-    hf = load_atlas_hf_set(nom, hf_path)
-    start = time.perf_counter()
-    engine = DonorSearch(DonorStore.open(root), nom, hf=hf, use_phenotype_index=not args.scan)
-    for locus in ("A", "B", "C", "DRB1", "DQB1", "DPB1"):
-        engine.index(locus)
-    live = len(engine.store)
-    load = time.perf_counter() - start
-    patients = [typings_from_gl(nom, gl) for gl in _patients(hf, args.patients, seed=7)]
-    result: dict[str, object] = {"size": live, "scan": args.scan, "load_s": round(load, 2), "after_load": _status()}
+def _timed(
+    engine: DonorSearch, patient: dict[str, LocusTyping], criteria: SearchCriteria
+) -> tuple[float, float, SearchResult]:
+    """Wall and CPU seconds of one search (CPU: this process only; the machine is shared)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    r = engine.search(patient, criteria)
+    return time.perf_counter() - w0, time.process_time() - c0, r
+
+
+def _same(a: SearchResult, b: SearchResult) -> bool:
+    """Same donors, same probabilities (to the last bit); the mass a cap left out up to rounding."""
+    for x, y in zip(a.donors, b.donors, strict=True):
+        p, q = x.prediction, y.prediction
+        if x.donor_id != y.donor_id or (p is None) != (q is None):
+            return False
+        if p is not None and q is not None:
+            if (p.p_mismatches, p.p_more, p.per_locus) != (q.p_mismatches, q.p_more, q.per_locus):
+                return False
+            if not np.isclose(p.donor_mass_left_out, q.donor_mass_left_out, rtol=1e-12, atol=1e-15):
+                return False
+    return len(a.donors) == len(b.donors)
+
+
+def _searches(
+    engine: DonorSearch, patients: list[dict[str, LocusTyping]], args: argparse.Namespace, peer: DonorSearch | None
+) -> dict[str, object]:
+    result: dict[str, object] = {}
     for k in (0, 1, 2):
-        times, matching = [], []
+        times, cpu, matching = [], [], []
         for p in patients:
-            t0 = time.perf_counter()
-            r = engine.search(p, SearchCriteria(max_mismatches=k, limit=100))
-            times.append(time.perf_counter() - t0)
+            wall, used, r = _timed(engine, p, SearchCriteria(max_mismatches=k, limit=100))
+            times.append(wall)
+            cpu.append(used)
             matching.append(r.matching_donors)
-        result[f"mm{k}"] = {**_pct(times), "median_matching_donors": int(np.median(matching))}
-    times, plain, sources = [], [], Counter[str]()
+        result[f"mm{k}"] = {**_pct(times), "cpu": _pct(cpu), "median_matching_donors": int(np.median(matching))}
+    times, cpu, plain, plain_cpu, sources = [], [], [], [], Counter[str]()
     for p in patients[: args.predict_patients]:
-        t0 = time.perf_counter()
-        engine.search(p, SearchCriteria(max_mismatches=2, limit=args.predict_top))
-        plain.append(time.perf_counter() - t0)  # the peer: the same search without prediction
-        t0 = time.perf_counter()
-        r = engine.search(p, SearchCriteria(max_mismatches=2, limit=args.predict_top, predict_top=args.predict_top))
-        times.append(time.perf_counter() - t0)
+        wall, used, _ = _timed(engine, p, SearchCriteria(max_mismatches=2, limit=args.predict_top))
+        plain.append(wall)  # the peer: the same search without prediction
+        plain_cpu.append(used)
+        criteria = SearchCriteria(max_mismatches=2, limit=args.predict_top, predict_top=args.predict_top)
+        wall, used, r = _timed(engine, p, criteria)
+        times.append(wall)
+        cpu.append(used)
         for d in r.donors:
             pr = d.prediction
             if pr is not None:
@@ -131,12 +184,71 @@ def search(args: argparse.Namespace) -> dict[str, object]:
                 sources[f"donor_{pr.donor_genotype.value}"] += 1
     result["mm2_predict_top"] = {
         **_pct(times),
+        "cpu": _pct(cpu),
         "top": args.predict_top,
         "patients": len(times),
-        "without_prediction": _pct(plain),
+        "without_prediction": {**_pct(plain), "cpu": _pct(plain_cpu)},
         "ratio_p50": round(float(np.median(times)) / max(float(np.median(plain)), 1e-9), 2),
+        "ratio_cpu_p50": round(float(np.median(cpu)) / max(float(np.median(plain_cpu)), 1e-9), 2),
         "predictions": dict(sources),
     }
+    if peer is not None and args.peer_patients:
+        # the earlier all-pairs imputation on the first patients, alternating with ours, both with cold caches
+        ours, theirs = [], []
+        for p in patients[: args.peer_patients]:
+            criteria = SearchCriteria(max_mismatches=2, limit=args.predict_top, predict_top=args.predict_top)
+            for eng, out in ((engine, ours), (peer, theirs)):
+                assert eng.predictor is not None
+                eng.predictor.clear_cache()
+                out.append(_timed(eng, p, criteria))
+            assert _same(ours[-1][2], theirs[-1][2]), "the all-pairs peer must give the same predictions"
+        result["peer_all_pairs_cold_cache"] = {
+            "patients": len(ours),
+            "ours": {**_pct([t[0] for t in ours]), "cpu": _pct([t[1] for t in ours])},
+            "all_pairs": {**_pct([t[0] for t in theirs]), "cpu": _pct([t[1] for t in theirs])},
+            "ratio_cpu_p50": round(
+                float(np.median([t[1] for t in theirs])) / max(float(np.median([t[1] for t in ours])), 1e-9), 2
+            ),
+        }
+    return result
+
+
+def search(args: argparse.Namespace) -> dict[str, object]:
+    n = _size(args.size)
+    imgt, hf_path, root = _paths(args, n)
+    nom = Nomenclature.load(imgt)
+    t0 = time.perf_counter()
+    hf, predict_hf, n_common = _sets(args, nom, hf_path)
+    sets_s = time.perf_counter() - t0
+    start = time.perf_counter()
+    engine = DonorSearch(DonorStore.open(root), nom, hf=predict_hf, use_phenotype_index=not args.scan)
+    peer = None
+    if args.peer_patients:
+        peer = DonorSearch(engine.store, nom, hf=predict_hf, use_phenotype_index=not args.scan)
+        peer.predictor = MatchPredictor(predict_hf, pairing=Pairing.SQUARE)
+    for locus in ("A", "B", "C", "DRB1", "DQB1", "DPB1"):
+        engine.index(locus)
+    live = len(engine.store)
+    load = time.perf_counter() - start
+    result: dict[str, object] = {
+        "size": live,
+        "scan": args.scan,
+        "registry_haplotypes": hf.size,
+        "prediction_haplotypes": predict_hf.size,
+        "hf_sets_s": round(sets_s, 1),
+        "load_s": round(load, 2),
+        "after_load": _status(),
+    }
+    groups: dict[str, tuple[int, int] | None] = {"all": None}
+    if args.long_tail:  # common: both haplotypes from the Atlas sample; rare: both from the tail
+        groups = {"common": (0, n_common), "rare": (n_common, hf.size)}
+    for label, rows in groups.items():
+        patients = [typings_from_gl(nom, gl) for gl in _patients(hf, args.patients, seed=7, rows=rows)]
+        found = _searches(engine, patients, args, peer)
+        if label == "all":
+            result.update(found)
+        else:
+            result[label] = found
     result["memory_mib"] = _status()
     return result
 
@@ -144,6 +256,8 @@ def search(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> None:
     common = ["--root", args.root, "--patients", str(args.patients), "--predict-top", str(args.predict_top)]
     common += ["--predict-patients", str(args.predict_patients), *(["--scan"] if args.scan else [])]
+    common += ["--long-tail", str(args.long_tail), "--mixed", str(args.mixed)]
+    common += ["--predict-haplotypes", str(args.predict_haplotypes), "--peer-patients", str(args.peer_patients)]
     for opt in ("imgt_dir", "hf"):
         if getattr(args, opt):
             common += [f"--{opt.replace('_', '-')}", getattr(args, opt)]
@@ -165,7 +279,17 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--predict-top", type=int, default=1000)
     parser.add_argument("--predict-patients", type=int, default=100)
+    parser.add_argument(
+        "--peer-patients", type=int, default=0, help="patients also predicted with the earlier all-pairs imputation"
+    )
     parser.add_argument("--scan", action="store_true", help="force the column scan (no phenotype index)")
+    parser.add_argument(
+        "--long-tail", type=int, default=0, help="registry set: the Atlas sample plus this many tail haplotypes"
+    )
+    parser.add_argument("--mixed", type=float, default=0.0, help="share of donors typed at mixed resolution")
+    parser.add_argument(
+        "--predict-haplotypes", type=int, default=100_000, help="prediction set size (with --long-tail)"
+    )
     args = parser.parse_args()
     if args.phase == "run":
         run(args)

@@ -73,6 +73,9 @@ class GeneratorConfig:
     first_id: int = 1
     cord_fraction: float = 0.05
     resolution_mix: tuple[float, float, float, float] = (0.5, 0.25, 0.15, 0.10)  # RESOLUTIONS order
+    #: share of donors typed at mixed resolution: their resolution is drawn per locus (with the same mix,
+    #: serology standing for untyped at C and DQB1) instead of once per donor; 0 leaves the draws unchanged
+    mixed_fraction: float = 0.0
     registries: tuple[str, ...] = ("REG-A", "REG-B", "REG-C")
     reference_year: int = 2026
     min_age: int = 18
@@ -126,6 +129,8 @@ class RegistryGenerator:
     def __init__(self, nom: Nomenclature, hf: HaplotypeFrequencySet, config: GeneratorConfig) -> None:
         if len(config.resolution_mix) != len(RESOLUTIONS) or abs(sum(config.resolution_mix) - 1) > 1e-9:
             raise ValueError("resolution_mix needs four probabilities summing to 1")
+        if not 0.0 <= config.mixed_fraction <= 1.0:
+            raise ValueError(f"mixed_fraction {config.mixed_fraction} must be within 0..1")
         self.hf = hf
         self.config = config
         self._tables = [_token_table(nom, hf, j) for j in range(len(hf.loci))]
@@ -144,14 +149,21 @@ class RegistryGenerator:
     def _chunk(self, rng: np.random.Generator, first_id: int, n: int) -> DonorBatch:
         cfg = self.config
         haps = np.searchsorted(self._cum, rng.random((n, 2)), side="right").astype(np.int32)
-        res = np.searchsorted(np.cumsum(cfg.resolution_mix), rng.random(n), side="right").clip(0, 3).astype(np.int32)
+        cum_mix = np.cumsum(cfg.resolution_mix)
+        res = np.searchsorted(cum_mix, rng.random(n), side="right").clip(0, 3).astype(np.int32)
+        per_locus = np.broadcast_to(res[:, None], (n, len(self.hf.loci)))
+        if cfg.mixed_fraction > 0:
+            mixed = rng.random(n) < cfg.mixed_fraction
+            drawn = np.searchsorted(cum_mix, rng.random((n, len(self.hf.loci))), side="right").clip(0, 3)
+            per_locus = np.where(mixed[:, None], drawn, per_locus).astype(np.int32)
         hla: dict[Locus, LocusColumn] = {}
         for j, locus in enumerate(self.hf.loci):
             vocab, hap_index = self._tables[j]
-            first = hap_index[haps[:, 0]] * 4 + res
-            second = hap_index[haps[:, 1]] * 4 + res
+            r = per_locus[:, j]
+            first = hap_index[haps[:, 0]] * 4 + r
+            second = hap_index[haps[:, 1]] * 4 + r
             if locus in (Locus.C, Locus.DQB1):
-                untyped = res == RESOLUTIONS.index("serology")
+                untyped = r == RESOLUTIONS.index("serology")
                 first[untyped] = UNTYPED
                 second[untyped] = UNTYPED
             hla[locus] = LocusColumn(vocab, first.astype(np.int32), second.astype(np.int32))

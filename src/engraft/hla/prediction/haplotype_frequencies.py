@@ -94,7 +94,11 @@ class HaplotypeFrequencySet:
     def rows_of(self, j: int, tokens: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
         """Sorted haplotype rows whose allele at locus ``j`` is one of the chosen tokens (a boolean per token)."""
         order, offsets = self.rows_by_token[j]
-        parts = [order[offsets[t] : offsets[t + 1]] for t in np.flatnonzero(tokens).tolist()]
+        chosen = np.flatnonzero(tokens)
+        if chosen.size > 1 and int((offsets[chosen + 1] - offsets[chosen]).sum()) * 16 > self.size:
+            # many rows: one pass over the codes beats sorting the posting lists together
+            return np.flatnonzero(tokens[self.codes[:, j]]).astype(np.int32)
+        parts = [order[offsets[t] : offsets[t + 1]] for t in chosen.tolist()]
         return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
 
     def rows_count(self, j: int, tokens: npt.NDArray[np.bool_]) -> int:

@@ -29,7 +29,7 @@ left out (kept genotypes are renormalised).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,12 +37,14 @@ import numpy as np
 import numpy.typing as npt
 
 from engraft.hla.matching.locus_typing import LocusTyping, TypedPosition
+from engraft.hla.prediction.class_pairs import consistent_class_pairs, consistent_class_pairs_square
+from engraft.hla.prediction.code_groups import group_keys, group_ranked, ranks, unfold
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, LocusTokens
+from engraft.hla.prediction.pair_genotypes import RowGroups, group_pair_genotypes
 from engraft.vocabulary.hla import Locus
 
 #: Default cap on P-group genotypes per subject (Atlas ``MaximumExpandedGenotypesPerInput``); None = no cap.
 DEFAULT_MAX_GENOTYPES: int | None = 2000
-_BLOCK_CELLS = 4_000_000
 NULL = -1  # P code of a null allele in a genotype
 
 
@@ -51,6 +53,13 @@ class Consistency(StrEnum):
 
     P_GROUP = "p_group"
     G_GROUP = "g_group"
+
+
+class Pairing(StrEnum):
+    """How imputation finds the class pairs that explain a typing (:mod:`engraft.hla.prediction.class_pairs`)."""
+
+    SIGNATURE = "signature"  # pairs generated from compatible consistency signatures (default)
+    SQUARE = "square"  # every class tested against every other (the earlier method: reference and peer)
 
 
 class GenotypeSource(StrEnum):
@@ -94,19 +103,34 @@ class GenotypeSet:
         return self.genotypes_total > int(self.weights.shape[0])
 
 
+def _dense(col: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], int]:
+    """A column as order-preserving ranks ``0..m-1`` and ``m`` (a look-up table when its range is small)."""
+    col = col.astype(np.int64)
+    low, high = int(col.min()), int(col.max())
+    span = high - low + 1
+    if span <= 4 * col.size + 64:
+        present = np.zeros(span, dtype=np.int64)
+        present[col - low] = 1
+        rank = np.cumsum(present) - 1
+        return rank[col - low], int(rank[-1]) + 1
+    values, inverse = np.unique(col, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), int(values.size)
+
+
 def _row_groups(rows: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Equal rows of an int matrix: the first row of each group and every row's group (``np.unique(axis=0)``
-    without sorting whole rows: the columns are folded into one int64 key, renumbered before it overflows)."""
+    without sorting whole rows: each column ranked (order kept), the ranks folded into one int64 key,
+    renumbered before it overflows; groups come in the lexicographic order of the rows)."""
     ids = np.zeros(rows.shape[0], dtype=np.int64)
     card = 1
-    for col in rows.T:
-        low = int(col.min()) if col.size else 0
-        radix = (int(col.max()) - low + 1) if col.size else 1
-        if card * radix >= 2**62:
-            _, renumbered = np.unique(ids, return_inverse=True)
-            ids, card = renumbered.reshape(-1).astype(np.int64), int(renumbered.max()) + 1
-        ids = ids * radix + (col.astype(np.int64) - low)
-        card *= radix
+    if rows.shape[0]:
+        for column in rows.T:
+            col, radix = _dense(column)
+            if card * radix >= 2**62:
+                _, renumbered = np.unique(ids, return_inverse=True)
+                ids, card = renumbered.reshape(-1).astype(np.int64), int(renumbered.max()) + 1
+            ids = ids * radix + col
+            card *= radix
     _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
 
@@ -203,11 +227,76 @@ def consistency_views(
     return ConsistencyViews(rows, views, missing)
 
 
+def haplotype_classes(
+    views: list[LocusView], s: npt.NDArray[np.intp], row_groups: RowGroups
+) -> tuple[
+    npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.intp]
+]:
+    """Classes of the haplotypes ``s`` (rows of the views): per class ``c1, c2, v1, v2`` (k, L), and each
+    haplotype's class. Classes come in the lexicographic order of ``(c1, c2, v1, v2)`` locus by locus (as
+    ``np.unique(axis=0)`` of those columns would give); per locus one ranked code, folded and counted
+    (:mod:`engraft.hla.prediction.code_groups`), the row grouping when the key would overflow."""
+    codes: list[npt.NDArray[np.int64]] = []
+    used: list[npt.NDArray[np.int64]] = []
+    values_of: list[npt.NDArray[np.int64]] = []
+    for v in views:
+        both, values = ranks(np.concatenate([v.v1[s], v.v2[s]]))
+        m = int(values.size)
+        bits = v.c1[s].astype(np.int64) * 2 + v.c2[s]
+        present, ranked = group_keys((bits * m + both[: s.size]) * m + both[s.size :], 4 * m * m)
+        codes.append(ranked)
+        used.append(present)
+        values_of.append(values)
+    radices = [int(u.size) for u in used]
+    grouped = group_ranked(codes, radices, int(s.size))
+    if grouped is None:
+        key = np.stack([col for v in views for col in (v.c1[s], v.c2[s], v.v1[s], v.v2[s])], axis=1)
+        first, inverse = row_groups(key.astype(np.int64))
+        classes = key[first]
+        return (
+            classes[:, 0::4].astype(bool),
+            classes[:, 1::4].astype(bool),
+            classes[:, 2::4].astype(np.int32),
+            classes[:, 3::4].astype(np.int32),
+            inverse,
+        )
+    uniq, inverse_keys = grouped
+    k, n_loci = int(uniq.size), len(views)
+    c1 = np.empty((k, n_loci), dtype=bool)
+    c2 = np.empty((k, n_loci), dtype=bool)
+    v1 = np.empty((k, n_loci), dtype=np.int32)
+    v2 = np.empty((k, n_loci), dtype=np.int32)
+    for j, ranked in enumerate(unfold(uniq, radices)):
+        m = int(values_of[j].size)
+        rest, r2 = np.divmod(used[j][ranked], m)
+        bits, r1 = np.divmod(rest, m)
+        c1[:, j], c2[:, j] = bits >= 2, (bits & 1) == 1
+        v1[:, j], v2[:, j] = values_of[j][r1], values_of[j][r2]
+    return c1, c2, v1, v2, inverse_keys.astype(np.intp)
+
+
 def _unexplained(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
     reason = UnexplainedReason.ALLELE_NOT_IN_SET if missing else UnexplainedReason.NO_HAPLOTYPE_PAIR
     empty = np.empty((0, len(loci), 2), dtype=np.int32)
     tokens = tuple(dict.fromkeys(missing))
     return GenotypeSet(loci, empty, np.empty(0), 0, 0, cap, 0.0, GenotypeSource.UNEXPLAINED, reason, tokens, label)
+
+
+def _most_likely(
+    weights: npt.NDArray[np.float64], cap: int | None, keys: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.intp], float]:
+    """The ``cap`` most likely genotypes, most likely first (ties: the genotype with the smaller key first,
+    as a stable sort of the genotypes in key order gives), found without sorting the whole array, and the
+    summed weight of the others (added in genotype order; the earlier code added them in descending order:
+    the same sum up to rounding, about 1e-16 relative)."""
+    if cap is None or weights.size <= cap:
+        return np.lexsort((keys, -weights)).astype(np.intp), 0.0
+    threshold = np.partition(weights, weights.size - cap)[weights.size - cap]  # the cap-th largest
+    candidates = np.flatnonzero(weights >= threshold)
+    keep = candidates[np.lexsort((keys[candidates], -weights[candidates]))][:cap]
+    dropped = np.ones(weights.size, dtype=bool)
+    dropped[keep] = False
+    return keep, float(weights[dropped].sum())
 
 
 def impute(
@@ -217,8 +306,11 @@ def impute(
     loci: tuple[Locus, ...] | None = None,
     consistency: Consistency = Consistency.P_GROUP,
     max_genotypes: int | None = DEFAULT_MAX_GENOTYPES,
+    pairing: Pairing = Pairing.SIGNATURE,
 ) -> GenotypeSet:
-    """P-group genotypes of ``typing`` at ``loci`` (default: every locus of the set); see the module docstring."""
+    """P-group genotypes of ``typing`` at ``loci`` (default: every locus of the set); see the module docstring.
+
+    ``pairing``: how the consistent class pairs are found (:class:`Pairing`; the result is the same)."""
     use = compared_loci(hf, loci)
     certain = typed_genotype(typing, use)
     if certain is not None:
@@ -233,54 +325,45 @@ def impute(
     if s.size == 0:
         return _unexplained(use, max_genotypes, label, missing)
     # classes of haplotypes that behave alike: same consistency bits and P values at every compared locus
-    key = np.stack([col for v in views for col in (v.c1[s], v.c2[s], v.v1[s], v.v2[s])], axis=1).astype(np.int64)
-    first_of_class, inverse = _row_groups(key)
-    classes = key[first_of_class]
-    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=classes.shape[0])
+    c1, c2, v1, v2, inverse = haplotype_classes(views, s, _row_groups)
+    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=c1.shape[0])
     n_loci = len(use)
-    c1 = classes[:, 0::4].astype(bool)
-    c2 = classes[:, 1::4].astype(bool)
-    v1 = classes[:, 2::4].astype(np.int32)
-    v2 = classes[:, 3::4].astype(np.int32)
-    k = classes.shape[0]
-    genotype_rows: list[npt.NDArray[np.int32]] = []
-    likelihoods: list[npt.NDArray[np.float64]] = []
-    block = max(1, _BLOCK_CELLS // max(k * max(n_loci, 1), 1))
-    for start in range(0, k, block):
-        a = np.arange(start, min(k, start + block))
-        ok = a[:, None] <= np.arange(k)[None, :]  # unordered pairs of classes
-        for j in range(n_loci):
-            ok &= (c1[a, j][:, None] & c2[None, :, j]) | (c2[a, j][:, None] & c1[None, :, j])
-        ai, bj = np.nonzero(ok)
-        if ai.size == 0:
-            continue
-        ka, kb = a[ai], bj
+    if pairing is Pairing.SIGNATURE:
+        ka, kb = consistent_class_pairs(c1, c2)
+    else:
+        ka, kb = consistent_class_pairs_square(c1, c2)
+    if ka.size == 0:
+        return _unexplained(use, max_genotypes, label, missing)
+    like = (weight[ka] * weight[kb] * np.where(ka == kb, 1.0, 2.0)).astype(np.float64)
+    if pairing is Pairing.SIGNATURE:
+        grouped = group_pair_genotypes(c1, c2, v1, v2, ka, kb, _row_groups)
+        n_genotypes, inv, genotype_keys = grouped.count, grouped.inverse, grouped.keys
+        p_pairs_of: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.int32]] = grouped.p_pairs
+    else:  # the earlier way: a (pairs, loci, 2) matrix whose rows are grouped
         direct = c1[ka] & c2[kb]  # (P, L): orientation a->position 1, b->position 2 where possible
         first = np.where(direct, v1[ka], v2[ka])
         second = np.where(direct, v2[kb], v1[kb])
-        genotype_rows.append(np.stack([np.minimum(first, second), np.maximum(first, second)], axis=2))
-        likelihoods.append((weight[ka] * weight[kb] * np.where(ka == kb, 1.0, 2.0)).astype(np.float64))
-    if not genotype_rows:
-        return _unexplained(use, max_genotypes, label, missing)
-    pairs = np.concatenate(genotype_rows)
-    like = np.concatenate(likelihoods)
-    rows = pairs.reshape(pairs.shape[0], -1)
-    first_of_genotype, inv = _row_groups(rows)
-    uniq = rows[first_of_genotype]
-    weights = np.bincount(inv.reshape(-1), weights=like, minlength=uniq.shape[0])
-    order = np.argsort(-weights, kind="stable")
+        rows = np.stack([np.minimum(first, second), np.maximum(first, second)], axis=2).reshape(ka.size, -1)
+        first_of_genotype, inv = _row_groups(rows)
+        uniq = rows[first_of_genotype]
+        n_genotypes = int(uniq.shape[0])
+        genotype_keys = np.arange(n_genotypes, dtype=np.int64)  # row groups come in lexicographic order
+
+        def p_pairs_of(chosen: npt.NDArray[np.intp]) -> npt.NDArray[np.int32]:
+            return uniq[chosen].reshape(-1, n_loci, 2).astype(np.int32)
+
+    weights = np.asarray(np.bincount(inv, weights=like, minlength=n_genotypes), dtype=np.float64)
     total = float(weights.sum())
-    keep = order if max_genotypes is None else order[:max_genotypes]
-    dropped = order[keep.size :]
+    keep, left_out = _most_likely(weights, max_genotypes, genotype_keys)
     kept_mass = float(weights[keep].sum())
     return GenotypeSet(
         loci=use,
-        p_pairs=uniq[keep].reshape(-1, n_loci, 2).astype(np.int32),
+        p_pairs=p_pairs_of(keep),
         weights=weights[keep] / kept_mass,
         haplotype_pairs=int(like.size),
-        genotypes_total=int(uniq.shape[0]),
+        genotypes_total=n_genotypes,
         cap=max_genotypes,
-        mass_left_out=float(weights[dropped].sum()) / total if dropped.size else 0.0,
+        mass_left_out=left_out / total,
         source=GenotypeSource.IMPUTED,
         frequency_set=label,
     )

@@ -31,6 +31,7 @@ from engraft.hla.prediction.imputation import (
     Consistency,
     GenotypeSet,
     GenotypeSource,
+    Pairing,
     UnexplainedReason,
     compared_loci,
     impute,
@@ -158,7 +159,9 @@ class MatchPredictor:
     """HF sets (one, or a catalogue per registry and ethnicity) with a bounded cache of imputations.
 
     ``consistency`` is the level at which typings must agree with haplotypes (P group by default, as
-    Atlas; G group as an option); ``max_genotypes`` caps the genotypes kept per subject.
+    Atlas; G group as an option); ``max_genotypes`` caps the genotypes kept per subject; ``pairing``
+    chooses how imputation finds the haplotype pairs (:class:`~engraft.hla.prediction.imputation.Pairing`,
+    the same result either way; the earlier all-pairs method is kept for comparison).
     """
 
     def __init__(
@@ -167,7 +170,9 @@ class MatchPredictor:
         *,
         max_genotypes: int | None = DEFAULT_MAX_GENOTYPES,
         consistency: Consistency = Consistency.P_GROUP,
+        pairing: Pairing = Pairing.SIGNATURE,
     ) -> None:
+        self.pairing = pairing
         self.catalogue = hf if isinstance(hf, FrequencySetCatalogue) else FrequencySetCatalogue([hf])
         self.max_genotypes = max_genotypes
         self.consistency = consistency
@@ -175,6 +180,11 @@ class MatchPredictor:
         # predictions of cached genotype pairs (donors sharing a typing share them); the genotype sets are
         # kept in the value so that the ids in the key stay theirs
         self._pairs: dict[Hashable, tuple[GenotypeSet, GenotypeSet, MatchProbabilities]] = {}
+
+    def clear_cache(self) -> None:
+        """Forget every cached imputation and prediction."""
+        self._cache.clear()
+        self._pairs.clear()
 
     @property
     def hf(self) -> HaplotypeFrequencySet:
@@ -194,7 +204,14 @@ class MatchPredictor:
     ) -> GenotypeSet:
         """Genotypes of a typing with ``hf``, else the set chosen for ``population``, else the global set."""
         chosen = hf or (self.catalogue.select(population) if population else self.hf)
-        return impute(chosen, typing, loci=loci, consistency=self.consistency, max_genotypes=self.max_genotypes)
+        return impute(
+            chosen,
+            typing,
+            loci=loci,
+            consistency=self.consistency,
+            max_genotypes=self.max_genotypes,
+            pairing=self.pairing,
+        )
 
     def impute_cached(
         self,
