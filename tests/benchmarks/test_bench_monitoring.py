@@ -31,7 +31,7 @@ def test_the_numpy_peer_finds_exactly_the_engines_threshold_occurrences() -> Non
     ward = make_ward(30, 40, seed=11)
     data = build_input(ward)
     engine = run_engine(only(default_rules(), PEER_RULES), data)
-    _seconds, peer = run_peer(ward)
+    _seconds, _cpu, peer = run_peer(ward)
     assert engine.occurrences  # the ward makes the rules fire
     assert peer == engine.occurrences
 

@@ -28,6 +28,7 @@ from engraft.monitoring import (
     evaluate_columns,
     load_rule_set,
 )
+from engraft.monitoring.columns import trusted_observation
 from engraft.vocabulary import GraftSource, TransplantType
 from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
 
@@ -218,3 +219,23 @@ def test_an_empty_series_raises_nothing() -> None:
     as_of = DAY0_AT + dt.timedelta(days=60)
     empty = ObservationColumns.from_rows([])
     assert evaluate_columns(RULES, context, empty, as_of) == Evaluation(detections=(), transitions=())
+
+
+@given(
+    st.integers(1, 10**9),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+    st.sampled_from(("751-8", "8310-5")),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(("10*9/L", "Cel")),
+)
+def test_an_observation_built_from_the_columns_is_what_pydantic_constructs(
+    id_: int, observed: dt.datetime, recorded: dt.datetime | None, loinc: str, value: float, unit: str
+) -> None:
+    fields = {"id": id_, "observed_at": observed, "recorded_at": recorded, "loinc": loinc, "value": value, "unit": unit}
+    built = trusted_observation(dict(fields))
+    constructed = MonitoredObservation.model_construct(**fields)
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+        assert getattr(built, name) == getattr(constructed, name), name
+    assert built == MonitoredObservation(**fields) and hash(built) == hash(constructed)
+    assert MonitoredObservation.__pydantic_post_init__ is None  # model_construct would call it

@@ -1,18 +1,17 @@
 """An episode's blood counts by day, as the engraftment and graft-failure rule kinds read them, built once.
 
-The rules hand the grading (:class:`engraft.grading.CountSeries`) every count converted to 10^9/L, and it reads
-the series through two questions only: the lowest count of each day
-(:meth:`~engraft.grading.CountSeries.daily_lowest`) and which days have more than one distinct count
-(:meth:`~engraft.grading.CountSeries.repeated_days`).
-:func:`daily_counts` answers them with NumPy over the episode's columns and hands the grading a series of the
-day's lowest value and, on a day with several, one other distinct value: the same answers to both questions,
-so the same results, from about one typed count a day instead of one per result. A negative count makes it
-build the full series the old way, which raises the grading's own error.
+The grading (:class:`engraft.grading.CountSeries`) reads a count series through two questions only: the lowest
+count of each day (:meth:`~engraft.grading.CountSeries.daily_lowest`) and which days have more than one distinct
+count (:meth:`~engraft.grading.CountSeries.repeated_days`). :func:`daily_counts` answers both with NumPy over the
+episode's columns (every count converted to 10^9/L): the day grid (:attr:`DailyCounts.days_with_counts`,
+:attr:`DailyCounts.lowest`) and :attr:`DailyCounts.repeated`. :func:`recovery` reads the recovery off that grid
+(:func:`engraft.monitoring.count_recovery.recovery_on_grid`, equal to the grading functions); the typed series
+(:attr:`DailyCounts.series`: the day's lowest value and, on a day with several, one other distinct value, the same
+answers to both questions) is built only when a grading function is called on it. A negative count makes it build
+the full series the old way at once, which raises the grading's own error.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -23,23 +22,57 @@ from engraft.grading import (
     CountSeries,
     EngraftmentResult,
     Lineage,
-    neutrophil_engraftment,
-    platelet_engraftment,
 )
 from engraft.measurements import convert
+from engraft.monitoring.count_recovery import recovery_on_grid
 from engraft.monitoring.episode_series import EpisodeSeries, Rows
 
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
-@dataclass(frozen=True, slots=True)
+
 class DailyCounts:
-    """One lineage's counts in an episode: the grading's series and where each count is in the episode."""
+    """One lineage's counts in an episode: the day grid, where each count is in the episode, the typed series."""
 
-    series: CountSeries
-    rows: Rows
-    """Positions of the counts in the episode series (series order, which is also day order)."""
-    days: npt.NDArray[np.int64]
-    counts: npt.NDArray[np.float64]
-    """In 10^9/L."""
+    __slots__ = ("_kept", "_series", "counts", "day0", "days", "days_with_counts", "lowest", "repeated", "rows")
+
+    def __init__(
+        self,
+        series: EpisodeSeries,
+        rows: Rows,
+        counts: FloatArray,
+        kept: IntArray,
+    ) -> None:
+        self.rows = rows
+        """Positions of the counts in the episode series (series order, which is also day order)."""
+        self.days: IntArray = series.day[rows]
+        self.counts = counts
+        """In 10^9/L."""
+        self.day0 = series.context.day0
+        self._kept = kept
+        """Indexes (into ``rows``) of the typed series' counts, in its canonical order (day, count)."""
+        self._series: CountSeries | None = None
+        kept_days = self.days[kept]
+        first_of_day = np.ones(len(kept), dtype=bool)
+        first_of_day[1:] = kept_days[1:] != kept_days[:-1]
+        self.days_with_counts: IntArray = kept_days[first_of_day]
+        """Every day with a count, in order."""
+        self.lowest: FloatArray = counts[kept][first_of_day]
+        """The lowest count of each of :attr:`days_with_counts`."""
+        self.repeated: list[int] = kept_days[~first_of_day].tolist()
+        """The days with more than one distinct count, in order."""
+
+    @property
+    def series(self) -> CountSeries:
+        """The grading's series (built on first use)."""
+        if self._series is None:
+            measurements = tuple(
+                CountMeasurement(day=day, value=count, unit=COUNT_UNIT)
+                for day, count in zip(self.days[self._kept].tolist(), self.counts[self._kept].tolist(), strict=True)
+            )
+            # already in the canonical order, without duplicates: what the series' validator would make of them
+            self._series = CountSeries.model_construct(measurements=measurements, day0=self.day0)
+        return self._series
 
     def lowest_row(self, day: int, series: EpisodeSeries) -> int:
         """The position of the day's lowest count (lowest id among equal counts, first in series order)."""
@@ -51,6 +84,15 @@ class DailyCounts:
     def rows_on(self, days: set[int] | list[int]) -> Rows:
         """Positions of every count on ``days`` (by day, then series order)."""
         return self.rows[np.isin(self.days, list(days))]
+
+    def recovery(self, lineage: Lineage, transfusion_days: tuple[int, ...], up_to_day: int | None) -> EngraftmentResult:
+        """The lineage's recovery from the counts up to ``up_to_day`` (all when ``None``), as the grading function
+        gives it on :attr:`series` (cut at that day)."""
+        days, lowest, repeated = self.days_with_counts, self.lowest, self.repeated
+        if up_to_day is not None and len(days) and days[-1] > up_to_day:
+            known = days <= up_to_day
+            days, lowest, repeated = days[known], lowest[known], [d for d in repeated if d <= up_to_day]
+        return recovery_on_grid(lineage, days, lowest, repeated, transfusion_days, self.day0)
 
 
 def daily_counts(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
@@ -64,17 +106,23 @@ def daily_counts(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
     return found
 
 
-def recovery(series: EpisodeSeries, lineage: Lineage, codes: tuple[str, ...]) -> EngraftmentResult | None:
-    """The lineage's recovery from the counts of ``codes`` (shared by the engraftment and graft-failure rules of one
-    evaluation); ``None`` for platelets when the episode has no platelet transfusion record."""
-    key = ("recovery", lineage, codes)
+def recovery(
+    series: EpisodeSeries, lineage: Lineage, codes: tuple[str, ...], up_to_day: int | None = None
+) -> EngraftmentResult | None:
+    """The lineage's recovery from the counts of ``codes`` up to ``up_to_day`` (shared by the engraftment and
+    graft-failure rules of one evaluation): :func:`engraft.grading.neutrophil_engraftment` or
+    :func:`engraft.grading.platelet_engraftment` (with the episode's platelet transfusion days) as they would find
+    it; ``None`` for platelets when the episode has no platelet transfusion record."""
+    counts = daily_counts(series, codes)
+    if up_to_day is not None and (not len(counts.days) or counts.days[-1] <= up_to_day):
+        up_to_day = None  # nothing to cut: the same result as the whole series'
+    key = ("recovery", lineage, codes, up_to_day)
     if key not in series.shared:
-        counts = daily_counts(series, codes).series
         transfusions = series.context.platelet_transfusion_days
         if lineage is Lineage.NEUTROPHIL:
-            series.shared[key] = neutrophil_engraftment(counts)
+            series.shared[key] = counts.recovery(lineage, (), up_to_day)
         else:
-            series.shared[key] = None if transfusions is None else platelet_engraftment(counts, transfusions)
+            series.shared[key] = None if transfusions is None else counts.recovery(lineage, transfusions, up_to_day)
     found = series.shared[key]
     assert found is None or isinstance(found, EngraftmentResult)
     return found
@@ -84,23 +132,17 @@ def _build(series: EpisodeSeries, codes: tuple[str, ...]) -> DailyCounts:
     rows = series.rows_of(codes)
     days = series.day[rows]
     counts = series.values_in(rows, COUNT_UNIT)  # UnitError for a unit that is not a count, as convert raises
-    if (counts < 0).any() or not len(rows):
-        return DailyCounts(_full(series, rows), rows, days, counts)
+    if (counts < 0).any():
+        _full(series, rows)  # raises the grading's error for a negative count
     order = np.lexsort((counts, days))  # the grading's canonical order: (day, count); every unit is 10*9/L
     d, c = days[order], counts[order]
-    distinct = order[np.concatenate(([True], (d[1:] != d[:-1]) | (c[1:] != c[:-1])))]
+    distinct = order[np.concatenate(([True], (d[1:] != d[:-1]) | (c[1:] != c[:-1])))] if len(rows) else order
     distinct_days = days[distinct]
     n = len(distinct)
-    new_day = np.concatenate(([True], distinct_days[1:] != distinct_days[:-1]))
-    starts = np.maximum.accumulate(np.where(new_day, np.arange(n), 0))
+    new_day = np.concatenate(([True], distinct_days[1:] != distinct_days[:-1])) if n else np.ones(0, dtype=bool)
+    starts = np.maximum.accumulate(np.where(new_day, np.arange(n), 0)) if n else np.zeros(0, dtype=np.intp)
     kept = distinct[np.arange(n) - starts < 2]  # the day's lowest, and one other distinct value if any
-    measurements = tuple(
-        CountMeasurement(day=day, value=count, unit=COUNT_UNIT)
-        for day, count in zip(days[kept].tolist(), counts[kept].tolist(), strict=True)
-    )
-    # already in the canonical order, without duplicates: what the series' validator would make of them
-    count_series = CountSeries.model_construct(measurements=measurements, day0=series.context.day0)
-    return DailyCounts(count_series, rows, days, counts)
+    return DailyCounts(series, rows, counts, kept)
 
 
 def _full(series: EpisodeSeries, rows: Rows) -> CountSeries:

@@ -131,3 +131,13 @@ class EpisodeSeries:
 
     def has_recorded(self, position: int) -> bool:
         return int(self.recorded_us[position]) != NOT_RECORDED
+
+
+def in_utc(series: EpisodeSeries, rows: Rows) -> bool:
+    """Whether the results at ``rows`` are time-stamped in UTC (always so for columns built from rows; typed
+    observations keep their own time zone)."""
+    source = series.columns.source
+    if source is None:
+        return True
+    zero = dt.timedelta(0)
+    return all(source[int(series.source_rows[p])].observed_at.utcoffset() == zero for p in rows.tolist())

@@ -25,7 +25,7 @@ from typing import Final
 
 from pydantic import Field
 
-from engraft.grading import CountMeasurement, GradingRule, Lineage
+from engraft.grading import CountMeasurement, EngraftmentResult, EngraftmentStatus, GradingRule, Lineage
 from engraft.grading.graft_failure import (
     PRIMARY_GRAFT_FAILURE_DAY_LIMIT,
     PRIMARY_GRAFT_FAILURE_RULE,
@@ -81,6 +81,18 @@ def _ids(measurements: tuple[CountMeasurement, ...], series: EpisodeSeries, *lin
     return [int(series.id[p]) for day in days for counts in lineages for p in counts.rows_on([day]).tolist()]
 
 
+def _support_after_recovery(
+    neutrophils: EngraftmentResult, platelets: EngraftmentResult, context: EpisodeContext, as_of_day: int
+) -> bool:
+    """Whether :func:`~engraft.grading.graft_failure.secondary_graft_failure` can find its criterion met: both
+    recoveries complete and a platelet or red-cell transfusion after the later one, by ``as_of_day``."""
+    if neutrophils.status is not EngraftmentStatus.ENGRAFTED or platelets.status is not EngraftmentStatus.ENGRAFTED:
+        return False
+    complete = max(neutrophils.qualifying[-1].day, platelets.qualifying[-1].day)
+    given = (*(context.platelet_transfusion_days or ()), *context.red_cell_transfusion_days)
+    return any(complete < day <= as_of_day for day in given)
+
+
 class PrimaryGraftFailureAdapter:
     kind = RuleKind.PRIMARY_GRAFT_FAILURE
     parameters = GraftFailureParameters
@@ -102,7 +114,15 @@ class PrimaryGraftFailureAdapter:
         if graft is None or graft not in PRIMARY_GRAFT_FAILURE_DAY_LIMIT:
             return []
         anc = daily_counts(series, p.anc_loinc)
-        result = primary_graft_failure(anc.series, graft, context.day_of(as_of))
+        as_of_day = context.day_of(as_of)
+        limit = PRIMARY_GRAFT_FAILURE_DAY_LIMIT[graft]
+        known = recovery(series, Lineage.NEUTROPHIL, p.anc_loinc, as_of_day)
+        assert known is not None  # neutrophils need no transfusion record
+        if known.status is EngraftmentStatus.ENGRAFTED and known.day is not None and known.day <= limit:
+            return []  # the grading's first answer: not met (recovery by the limit)
+        if as_of_day <= limit:
+            return []  # its second: pending (the limit has not passed)
+        result = primary_graft_failure(anc.series, graft, as_of_day)
         if result.status is not GraftFailureStatus.CRITERION_MET or result.day_limit is None:
             return []
         limit = result.day_limit
@@ -153,9 +173,12 @@ class SecondaryGraftFailureAdapter:
         neutrophils = recovery(series, Lineage.NEUTROPHIL, p.anc_loinc)
         platelet = recovery(series, Lineage.PLATELET, p.platelet_loinc)
         assert neutrophils is not None and platelet is not None  # a transfusion record is there
+        as_of_day = context.day_of(as_of)
+        if not _support_after_recovery(neutrophils, platelet, context, as_of_day):
+            return []  # what the grading answers then: not applicable, or not met (no support after recovery)
         support = [Support(day=d, kind=SupportKind.PLATELET_TRANSFUSION) for d in context.platelet_transfusion_days]
         support += [Support(day=d, kind=SupportKind.RED_CELL_TRANSFUSION) for d in context.red_cell_transfusion_days]
-        result = secondary_graft_failure(neutrophils, platelet, support, context.day_of(as_of))
+        result = secondary_graft_failure(neutrophils, platelet, support, as_of_day)
         if result.status is not GraftFailureStatus.CRITERION_MET or not result.support:
             return []
         first = result.support[0]

@@ -4,8 +4,10 @@ The organ-toxicity kind reports a signal only when the grading finds it met (:mo
 :func:`may_meet` answers "could it be met?" with NumPy over the signal's results after the baseline, with a margin
 (it says yes near a threshold): weight gain and creatinine doubling are met when the highest value meets them (the
 grading is asked about that one reading), a bilirubin doubling needs a bilirubin at least twice one measured up to
-48 h before it. When it says no, the grading would not have found the signal either, and no reading is built; when
-it says yes (or the baseline is ambiguous, or a unit would be refused), the grading reads the whole series as before.
+48 h before it, a bilirubin rising on 3 consecutive days is read off the UTC days
+(:func:`engraft.monitoring.bilirubin_rise.rises`, with the margin). When it says no, the grading would not have found
+the signal either, and no reading is built; when it says yes (or the baseline is ambiguous, or a unit would be
+refused, or the results are time-stamped in another zone than UTC), the grading reads the whole series as before.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from engraft.grading.organ_toxicity import (
 )
 from engraft.grading.timed import Reading
 from engraft.measurements import Analyte, ConversionBasis, UnitError
-from engraft.monitoring.episode_series import EpisodeSeries
+from engraft.monitoring.bilirubin_rise import rises
+from engraft.monitoring.episode_series import EpisodeSeries, in_utc
 from engraft.monitoring.model import MonitoringRule
 
 _MARGIN: Final = 1e-6
@@ -59,7 +62,9 @@ def may_meet(rule: MonitoringRule, series: EpisodeSeries, signal: str, codes: tu
     if signal == "bilirubin doubling":
         times = series.observed_us[np.concatenate((base, watched))]
         return _doubles_within(values, times, BILIRUBIN_DOUBLING_WINDOW.total_seconds() * 1e6)
-    return True  # bilirubin rising: read by the grading
+    if not in_utc(series, np.concatenate((base, watched))):
+        return True  # calendar days in another time zone: read by the grading
+    return rises(series.day[watched], values[1:], float(values[0]), _MARGIN)  # bilirubin rising
 
 
 def _weight_gain_may_meet(series: EpisodeSeries, base: np.ndarray, watched: np.ndarray, rule: MonitoringRule) -> bool:

@@ -41,9 +41,10 @@ from engraft.grading.sos_vod_diagnosis import (
 )
 from engraft.grading.sos_vod_findings import SosVodFindings, SosVodSign, WeightGain
 from engraft.grading.timed import Reading
-from engraft.measurements import Analyte, ConversionBasis, UnitError
+from engraft.measurements import Analyte, ConversionBasis, UnitError, conversion
+from engraft.monitoring.bilirubin_rise import rises
 from engraft.monitoring.columns import microseconds
-from engraft.monitoring.episode_series import EpisodeSeries, Rows
+from engraft.monitoring.episode_series import EpisodeSeries, Rows, in_utc
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
@@ -300,20 +301,35 @@ class _RisingFrom:
         base_us = microseconds(base.observed_at)
         after = bilirubin[series.observed_us[bilirubin] > base_us]
         self._times = series.observed_us[after]
-        self._base = _reading(base)
-        self._readings = [_reading(o) for o in series.observations(after)]
-        self._by_moment = any(r.at.utcoffset() != dt.timedelta(0) for r in (self._base, *self._readings))
+        self._columns: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float] | None = None
+        if in_utc(series, after) and base.observed_at.utcoffset() == dt.timedelta(0):
+            try:  # the readings' UTC days and values in mg/dL: no typed reading (bilirubin_rise.rises)
+                to_mg = conversion(base.unit, "mg/dL", Analyte.BILIRUBIN, ConversionBasis.CLINICAL_FACTOR)
+                base_mg = float(to_mg.apply(np.array([base.value]))[0])
+                values = series.values_in(after, "mg/dL", Analyte.BILIRUBIN, ConversionBasis.CLINICAL_FACTOR)
+                self._columns = (series.day[after], values, base_mg)
+            except UnitError:
+                pass  # the grading raises its own error for such a unit
+        self._by_moment = False
+        if self._columns is None:
+            self._base = _reading(base)
+            self._readings = [_reading(o) for o in series.observations(after)]
+            self._by_moment = any(r.at.utcoffset() != dt.timedelta(0) for r in (self._base, *self._readings))
         self._first: int | None = None if self._by_moment else self._first_met()
 
     def _met(self, count: int) -> bool:
+        if self._columns is not None:
+            days, values, base = self._columns
+            return rises(days[:count], values[:count], base)
         signal = bilirubin_rising_three_days(self._base, self._readings[:count], Population.PAEDIATRIC)
         return signal is not None and signal.status is SignalStatus.MET
 
     def _first_met(self) -> int | None:
         """The fewest readings (in time order) for which the rise is met; None when never."""
-        if not self._readings or not self._met(len(self._readings)):
+        total = len(self._times)
+        if not total or not self._met(total):
             return None
-        low, high = 0, len(self._readings)  # not met with ``low`` readings, met with ``high``
+        low, high = 0, total  # not met with ``low`` readings, met with ``high``
         while high - low > 1:
             middle = (low + high) // 2
             if self._met(middle):

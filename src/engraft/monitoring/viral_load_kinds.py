@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
+import numpy as np
 from pydantic import Field
 
 from engraft.grading import GradingRule
@@ -88,6 +89,8 @@ class DnaemiaAdapter:
     ) -> list[Finding]:
         p = rule.parameters
         assert isinstance(p, DnaemiaParameters)
+        if _cannot_cross(series, p):
+            return []  # no threshold crossing: the grading would find no occurrence, so no result is typed
         observations = series.typed(p.loinc)
         thresholds = CentreViralThresholds(
             virus=p.virus,
@@ -112,6 +115,23 @@ class DnaemiaAdapter:
                 continue
             readings.append((_measurement(o, p), o))
         return _occurrences(rule, context, thresholds, readings, refused)
+
+
+_MARGIN: Final = 1e-9
+"""Relative margin below the threshold: a value this near it goes to the grading (its unit arithmetic)."""
+
+
+def _cannot_cross(series: EpisodeSeries, p: DnaemiaParameters) -> bool:
+    """Whether no result of the rule's codes can cross the threshold: every result is in the threshold's own unit
+    and below it by more than the margin (converting both to the grading's common unit keeps that order). A result
+    in any other unit sends the episode to the grading."""
+    rows = series.rows_of(p.loinc)
+    if not len(rows):
+        return True
+    units = np.unique(series.unit[rows])
+    if len(units) != 1 or series.columns.units[int(units[0])] != p.unit.value:
+        return False
+    return bool(series.value[rows].max() < p.threshold * (1 - _MARGIN))
 
 
 def _measurement(o: MonitoredObservation, p: DnaemiaParameters) -> ViralLoadMeasurement:
