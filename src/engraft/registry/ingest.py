@@ -32,33 +32,30 @@ from sqlalchemy.orm import Session
 
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
-from engraft.registry.models import (
-    InboundMessage,
-    Observation,
-    Patient,
-    PatientIdentity,
-    Transfusion,
-    TransplantEpisode,
+from engraft.registry.ingest_writes import (
+    SMALL_BATCH,
+    PatientKey,
+    ResolvedPatients,
+    before_birth,
+    claim_message,
+    insert_new_observations,
+    resolve_patients,
 )
-from engraft.registry.models.patient import Centre
-from engraft.registry.observation_batch import EARLIEST, MAX_CLOCK_SKEW, MAX_PROBLEMS, SOURCE_ID_MAX_LENGTH, validate
+from engraft.registry.models import InboundMessage, Observation, Transfusion
+from engraft.registry.observation_batch import (
+    EARLIEST,
+    MAX_CLOCK_SKEW,
+    MAX_PROBLEMS,
+    SOURCE_ID_MAX_LENGTH,
+    ObservationBatch,
+    validate,
+)
 from engraft.registry.observations import ObservationRow, parent_problems, store_batch
 from engraft.registry.result_hooks import RESULT_HOOKS, CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import InboundProtocol, ObservationSource, TransfusionProduct
 
 _CHUNK = 5_000
-
-
-@dataclass(frozen=True, slots=True)
-class PatientKey:
-    """How a message names its patient: the Engraft patient id, or a medical record number."""
-
-    engraft_id: int | None = None
-    mrn: str | None = None
-
-    def describe(self) -> str:
-        return f"Engraft id {self.engraft_id}" if self.engraft_id is not None else f"MRN {self.mrn!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,30 +130,44 @@ def store_results(
         protocol = message.protocol
     with service.transaction() as session:
         digest = content_digest(observations, transfusions)
-        if message is not None and _already_stored(session, message, digest):
-            return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
-        patients, problems = _resolve_patients(session, [*observations, *transfusions], centre)
-        episodes = _episodes_of(session, set(patients.values()))
-        rows = [_row(item, patients, episodes) for item in observations if item.patient in patients]
+        claimed = None
+        if message is not None:
+            claimed = claim_message(
+                session,
+                message.protocol,
+                message.sender,
+                message.control_id,
+                digest,
+                len(observations),
+                len(transfusions),
+            )
+            if claimed.id is None:
+                return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
+        items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
+        resolved = resolve_patients(session, {item.patient for item in items}, centre)
+        patients = resolved.ids
+        problems = _patient_problems(items, resolved, centre)
+        rows = [_row(item, patients, resolved.episodes) for item in observations if item.patient in patients]
         batch, batch_problems = validate(rows)
         by_row = [item for item in observations if item.patient in patients]
         problems += [_relabel(p, by_row) for p in batch_problems]
         problems += _transfusion_problems(transfusions, patients)
         if problems:
             raise InvalidRecord(_ordered(problems))
-        connection = session.connection()
-        problems = [_relabel(p, by_row) for p in parent_problems(connection, batch)]
+        problems = [_relabel(p, by_row) for p in before_birth(batch, resolved.births)]
         if problems:
-            raise InvalidRecord(problems)
-        keys = [(r.source_system, r.source_id) for r in rows]
-        before = _observation_ids(connection, keys)
+            raise InvalidRecord(_ordered(problems))
+        connection = session.connection()
+        now = dt.datetime.now(dt.UTC)
         try:
-            store_batch(connection, batch, dt.datetime.now(dt.UTC))
+            if len(batch) <= SMALL_BATCH:
+                new_observations = insert_new_observations(connection, batch, now)
+            else:
+                new_observations = _copy_new(connection, batch, rows, now)
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
             raise WriteConflict("observation", type(exc).__name__) from exc
         except InvalidRecord as exc:
             raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
-        new_observations = {k: v for k, v in _observation_ids(connection, keys).items() if k not in before}
         new_transfusions = _store_transfusions(session, transfusions, patients)
         changes = {
             "protocol": protocol.value,
@@ -165,22 +176,11 @@ def store_results(
             "transfusions_received": len(transfusions),
             "transfusions_inserted": len(new_transfusions),
         }
-        entity_id = None
         if message is not None:
-            record = InboundMessage(
-                protocol=message.protocol,
-                sender=message.sender,
-                control_id=message.control_id,
-                observations=len(observations),
-                transfusions=len(transfusions),
-                content_sha256=digest,
-            )
-            session.add(record)
-            session.flush()
-            entity_id = record.id
             changes |= {"sender": message.sender, "control_id": message.control_id}
+        entity_id = None if claimed is None else claimed.id
         service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
-        committed = _groups(new_observations.values(), new_transfusions, protocol)
+        committed = _groups(new_observations, new_transfusions, protocol)
     hooks.notify(committed)
     return IngestOutcome(
         False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed
@@ -230,57 +230,34 @@ def _already_stored(session: Session, message: MessageKey, digest: str | None) -
     return stored is not None
 
 
-def _resolve_patients(
-    session: Session, items: Sequence[IncomingObservation | IncomingTransfusion], centre: str | None
-) -> tuple[dict[PatientKey, int], list[Problem]]:
-    """Patient id of each key the items use, and a problem for each item whose key names no single patient."""
-    keys = {item.patient for item in items}
-    ids = sorted({k.engraft_id for k in keys if k.engraft_id is not None})
-    mrns = sorted({k.mrn for k in keys if k.mrn is not None})
-    found: dict[PatientKey, int] = {}
-    ambiguous: set[PatientKey] = set()
-    for lo in range(0, len(ids), _CHUNK):
-        for (pid,) in session.execute(select(Patient.id).where(Patient.id.in_(ids[lo : lo + _CHUNK]))):
-            found[PatientKey(engraft_id=int(pid))] = int(pid)
-    for lo in range(0, len(mrns), _CHUNK):
-        stmt = select(PatientIdentity.mrn, PatientIdentity.patient_id).where(
-            PatientIdentity.mrn.in_(mrns[lo : lo + _CHUNK])
-        )
-        if centre is not None:
-            stmt = stmt.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
-        for mrn, pid in session.execute(stmt):
-            key = PatientKey(mrn=mrn)
-            if key in found and found[key] != pid:
-                ambiguous.add(key)
-            found[key] = int(pid)
-    for key in ambiguous:
-        del found[key]
+def _patient_problems(
+    items: Sequence[IncomingObservation | IncomingTransfusion], resolved: ResolvedPatients, centre: str | None
+) -> list[Problem]:
+    """A problem for each item whose key names no single patient."""
     where = f" at centre {centre!r}" if centre is not None else ""
     problems = []
     for item in items:
-        if item.patient in found:
+        if item.patient in resolved.ids:
             continue
-        if item.patient in ambiguous:
+        if item.patient in resolved.ambiguous:
             expected = "an MRN that names one patient (it is used at several centres: configure the feed's centre)"
         else:
             expected = f"a registered patient{where}"
         problems.append(Problem(f"{item.label} patient", item.patient.describe(), expected, item.item))
-    return found, problems
+    return problems
 
 
-def _episodes_of(session: Session, patient_ids: set[int]) -> dict[int, list[tuple[dt.date, int]]]:
-    """Each patient's transplant episodes as (day 0, id), latest day 0 first."""
-    found: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    ids = sorted(patient_ids)
-    for lo in range(0, len(ids), _CHUNK):
-        stmt = select(TransplantEpisode.patient_id, TransplantEpisode.day0, TransplantEpisode.id).where(
-            TransplantEpisode.patient_id.in_(ids[lo : lo + _CHUNK])
-        )
-        for pid, day0, eid in session.execute(stmt):
-            found[int(pid)].append((day0, int(eid)))
-    for episodes in found.values():
-        episodes.sort(reverse=True)
-    return found
+def _copy_new(
+    connection: Connection, batch: ObservationBatch, rows: list[ObservationRow], now: dt.datetime
+) -> list[tuple[int, int, int | None, str]]:
+    """A large message through the bulk loader's COPY: (id, patient, episode, code) of each new result."""
+    problems = parent_problems(connection, batch)
+    if problems:
+        raise InvalidRecord(problems)
+    keys = [(r.source_system, r.source_id) for r in rows]
+    before = _observation_ids(connection, keys)
+    store_batch(connection, batch, now)
+    return [v for k, v in _observation_ids(connection, keys).items() if k not in before]
 
 
 PRE_TRANSPLANT_DAYS: Final = 30
