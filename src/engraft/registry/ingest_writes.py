@@ -9,7 +9,14 @@ round trips, not its rows. Storing one takes, besides the pool's ping, BEGIN and
    once. Only then is the stored content's digest read, to refuse a control id re-used for other results.
 2. :func:`resolve_patients`: the patients the message names (by MRN at the feed's centre, or by Engraft id),
    their birth dates and their episodes in one query; on PostgreSQL the patient rows are locked against deletion
-   in it (``FOR KEY SHARE OF patient``); an episode deleted meanwhile fails the insert's foreign key.
+   in it (``FOR KEY SHARE OF patient``; an episode deleted meanwhile fails the insert's foreign key), and each
+   episode's evaluation lock is taken in shared mode (``pg_advisory_xact_lock_shared``, the key
+   :func:`engraft.registry.monitoring_reads.lock_context` takes exclusively) until the message commits. So an
+   evaluation of the episode, in any process, waits for every message of the episode already being stored and
+   reads its results too: two server processes storing one patient's messages, the later one committed first,
+   no longer make an evaluation judge the series without the earlier one (which raised alerts that the whole
+   series does not support, resolved automatically when the earlier result came). Messages do not wait for
+   each other (shared locks); a message waits for an evaluation of its episode in progress.
 3. :func:`insert_new_observations`: the results in one ``INSERT ... ON CONFLICT (source_system, source_id) DO
    NOTHING RETURNING`` (SQLAlchemy's "insertmanyvalues": one statement for the message); a result already stored
    under its identifier is read back only when there is one, and refused unless identical.
@@ -26,13 +33,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, Integer, cast, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
 from engraft.registry.models.patient import Centre
+from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
 from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
 from engraft.vocabulary import ObservationSource
 
@@ -122,13 +130,16 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
     ambiguous: set[PatientKey] = set()
     births: dict[int, dt.date | None] = {}
     episodes: dict[int, set[tuple[dt.date, int]]] = defaultdict(set)
-    columns = (Patient.id, Patient.birth_date, TransplantEpisode.day0, TransplantEpisode.id)
+    columns: tuple[Any, ...] = (Patient.id, Patient.birth_date, TransplantEpisode.day0, TransplantEpisode.id)
+    if postgres:  # each episode's evaluation waits for this message's commit (see the module's description)
+        lock = func.pg_advisory_xact_lock_shared(cast(EVALUATION_LOCK_SPACE, Integer), TransplantEpisode.id)
+        columns = (*columns, lock)
     for lo in range(0, len(ids), _CHUNK):
         stmt = select(*columns).outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
-        stmt = stmt.where(Patient.id.in_(ids[lo : lo + _CHUNK]))
+        stmt = stmt.where(Patient.id.in_(ids[lo : lo + _CHUNK])).order_by(TransplantEpisode.id)
         if postgres:
             stmt = stmt.with_for_update(read=True, key_share=True, of=Patient)
-        for pid, birth, day0, eid in session.execute(stmt):
+        for pid, birth, day0, eid, *_lock in session.execute(stmt):
             found[PatientKey(engraft_id=int(pid))] = int(pid)
             births[int(pid)] = birth
             if eid is not None:
@@ -139,12 +150,13 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
             .join(Patient, Patient.id == PatientIdentity.patient_id)
             .outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
             .where(PatientIdentity.mrn.in_(mrns[lo : lo + _CHUNK]))
+            .order_by(TransplantEpisode.id)
         )
         if centre is not None:
             by_mrn = by_mrn.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
         if postgres:
             by_mrn = by_mrn.with_for_update(read=True, key_share=True, of=Patient)
-        for mrn, pid, birth, day0, eid in session.execute(by_mrn):
+        for mrn, pid, birth, day0, eid, *_lock in session.execute(by_mrn):
             key = PatientKey(mrn=mrn)
             if key in found and found[key] != pid:
                 ambiguous.add(key)
