@@ -73,9 +73,11 @@ def main() -> None:
                     )
                     session.add(patient)
                     session.flush()
-                    session.add(PatientIdentity(
+                    session.add(
+                        PatientIdentity(
                             patient_id=patient.id, centre_id=centre.id, given_name="A", family_name="B", mrn=f"MRN-{i}"
-                        ))
+                        )
+                    )
                     session.add(
                         TransplantEpisode(
                             patient_id=patient.id,

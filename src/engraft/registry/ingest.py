@@ -34,12 +34,14 @@ from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
 from engraft.registry.ingest_writes import (
     SMALL_BATCH,
-    PatientKey,
     ResolvedPatients,
     before_birth,
     claim_message,
     insert_new_observations,
     resolve_patients,
+)
+from engraft.registry.ingest_writes import (
+    PatientKey as PatientKey,
 )
 from engraft.registry.models import InboundMessage, Observation, Transfusion
 from engraft.registry.observation_batch import (
