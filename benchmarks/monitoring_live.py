@@ -228,6 +228,31 @@ def describe_alerts(engine: Engine, keys: set[tuple[int, str]]) -> list[str]:
                 ).where(Observation.id.in_(ids))
             )
             lines += [f"  result {tuple(row)}" for row in rows]
+            codes = connection.scalars(select(Observation.loinc).where(Observation.id.in_(ids))).all()
+            nearby = connection.execute(
+                select(
+                    Observation.id,
+                    Observation.observed_at,
+                    Observation.recorded_at,
+                    Observation.loinc,
+                    Observation.value,
+                    Observation.source_system,
+                )
+                .where(
+                    Observation.episode_id == episode_id,
+                    Observation.loinc.in_(codes),
+                    Observation.observed_at >= alert.detected_at - dt.timedelta(days=2),
+                )
+                .order_by(Observation.observed_at)
+            )
+            lines += [f"  same code, 2 days before on: {tuple(row)}" for row in nearby]
+            others = connection.execute(
+                select(MonitoringAlert.dedup_key, MonitoringAlert.state, MonitoringAlert.created_at).where(
+                    MonitoringAlert.episode_id == episode_id,
+                    MonitoringAlert.rule_id == dedup_key.split("/")[0],
+                )
+            )
+            lines += [f"  alert of the rule: {tuple(row)}" for row in others]
     return lines
 
 

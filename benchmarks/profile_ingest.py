@@ -6,7 +6,9 @@ temperature), each for the next patient, are handed to ``MllpListener.handle`` o
 (the monitoring hooks are not registered: storing and acknowledging only). Counted per message with SQLAlchemy
 events: statements sent through SQLAlchemy (cursor executes, savepoints included), BEGIN, COMMIT and pool check-outs
 (each costs a ``SELECT 1`` ping, ``pool_pre_ping``); a binary COPY is one statement of its own (psycopg's cursor,
-counted by wrapping it). Printed: the counts per message (median) and wall and process CPU time per message.
+counted by wrapping it). Printed: the counts per message (median) and wall and process CPU time per message. Then
+as many messages again from ``--connections`` threads at once (as connections of the listener do), each waiting for
+its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages per second.
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 300]``.
 """
@@ -17,6 +19,7 @@ import argparse
 import datetime as dt
 import os
 import statistics
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -51,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--patients", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=8, help="threads sending at once in the second part")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -125,6 +129,7 @@ def main() -> None:
                 if "|AA|" not in ack:
                     raise RuntimeError(ack)
                 per_message.append(Counter(counts))
+            concurrent = _concurrently(listener, args, counts, start)
             keys = sorted({k for c in per_message for k in c})
             total = [sum(c.values()) for c in per_message]
             print(f"{args.messages} messages of {len(_CODES)} results, one after the other (PostgreSQL)")
@@ -135,9 +140,43 @@ def main() -> None:
                 f"  wall {statistics.median(walls) * 1000:.2f} ms, CPU {statistics.median(cpus) * 1000:.2f} ms "
                 "per message (medians)"
             )
+            print(concurrent)
         finally:
             engine.dispose()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime) -> str:
+    """``--messages`` more messages sent from ``--connections`` threads at once, each waiting for its ACK: the
+    round trips and messages per second of them all."""
+    counts.clear()
+    lanes = args.connections
+    failures: list[str] = []
+
+    def lane(k: int) -> None:
+        for n in range(k, args.messages, lanes):
+            number = args.messages + n
+            text = message(number, f"MRN-{number % args.patients}", start + dt.timedelta(seconds=number))
+            ack = listener.handle(text.encode(), "127.0.0.1")
+            if "|AA|" not in ack:
+                failures.append(ack)
+
+    threads = [threading.Thread(target=lane, args=(k,)) for k in range(lanes)]
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+    if failures:
+        raise RuntimeError(failures[0])
+    total = sum(counts.values())
+    commits = counts["commit"]
+    return (
+        f"{args.messages} messages from {lanes} threads at once: {total / args.messages:.2f} round trips and "
+        f"{commits / args.messages:.2f} COMMITs per message ({args.messages / max(commits, 1):.1f} messages per "
+        f"transaction), {args.messages / wall:.0f} messages/s"
+    )
 
 
 def _count_copies(counts: Counter[str]) -> None:

@@ -118,7 +118,7 @@ def _store_concurrently(
 def test_messages_waiting_while_one_is_stored_are_committed_together(service: RegistryService, engine: Engine) -> None:
     for k in range(4):
         register_patient(service, mrn=f"MRN-{k}")
-    committer = GroupCommitter(service, "C1", ResultHooks())
+    committer = GroupCommitter(service, "C1", ResultHooks(), leaders=1)
     first = _feed("M-0", "MRN-0", "r0", "10.0.0.1")
     others = [_feed(f"M-{k}", f"MRN-{k}", f"r{k}", f"10.0.0.{k + 1}") for k in range(1, 4)]
     got, commits = _store_concurrently(committer, engine, first, others)
@@ -132,7 +132,7 @@ def test_messages_waiting_while_one_is_stored_are_committed_together(service: Re
 def test_a_group_with_a_refused_message_answers_each_on_its_own(service: RegistryService, engine: Engine) -> None:
     for k in range(3):
         register_patient(service, mrn=f"MRN-{k}")
-    committer = GroupCommitter(service, "C1", ResultHooks())
+    committer = GroupCommitter(service, "C1", ResultHooks(), leaders=1)
     first = _feed("M-0", "MRN-0", "r0", "10.0.0.1")
     others = [
         _feed("M-1", "MRN-1", "r1", "10.0.0.2"),

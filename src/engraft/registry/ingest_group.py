@@ -2,11 +2,12 @@
 
 A feed's senders wait for each answer (an HL7 v2 ACK, an HTTP response) before they send again, so the registry's
 rate is that of its transactions. :class:`GroupCommitter` lets the threads storing messages at the same moment
-share one: the first thread to arrive when no group is being stored leads, takes every message waiting (at most
-:data:`MAX_GROUP`), stores them in one transaction (:func:`store_group`: one BEGIN, one COMMIT, one write-ahead-log
-flush; each message with its own statements, its own audit entry under its own actor) and, after the COMMIT,
-hands each waiting thread its outcome; messages that arrived meanwhile form the next group. A thread is answered
-only after the transaction holding its message committed, so an acknowledgement always follows the commit.
+share one: a thread that arrives while fewer than :data:`MAX_LEADERS` groups are being stored leads, takes every
+message waiting (at most :data:`MAX_GROUP`), stores them in one transaction (:func:`store_group`: one BEGIN, one
+COMMIT, one write-ahead-log flush; each message with its own statements, its own audit entry under its own actor)
+and, after the COMMIT, hands each waiting thread its outcome; messages that arrived meanwhile form the next groups
+(a leader whose own message is stored hands the lead to a waiting message's thread). A thread is answered only
+after the transaction holding its message committed, so an acknowledgement always follows the commit.
 
 A group is all or nothing: when any of its messages is refused (:class:`~engraft.registry.errors.InvalidRecord`)
 or the transaction fails (a conflict, the database gone), nothing of it is committed, and every thread of the
@@ -36,6 +37,8 @@ from engraft.vocabulary import InboundProtocol
 
 MAX_GROUP: Final = 32
 """Messages stored in one transaction at most."""
+MAX_LEADERS: Final = 4
+"""Groups being stored at the same time, each in its own transaction (the round trips of one overlap another's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +100,19 @@ class _Slot:
 class GroupCommitter:
     """The messages of one registry (and feed centre) stored in groups; :meth:`store` from any thread."""
 
-    def __init__(self, service: RegistryService, centre: str | None = None, hooks: ResultHooks = RESULT_HOOKS) -> None:
+    def __init__(
+        self,
+        service: RegistryService,
+        centre: str | None = None,
+        hooks: ResultHooks = RESULT_HOOKS,
+        leaders: int = MAX_LEADERS,
+    ) -> None:
+        """``leaders``: groups stored at the same time at most (default :data:`MAX_LEADERS`)."""
         self.service, self.centre, self.hooks = service, centre, hooks
+        self.max_leaders = leaders
         self._lock = threading.Lock()
         self._waiting: list[_Slot] = []
-        self._leading = False
+        self._leaders = 0
         self.groups = 0
         """Transactions of two or more messages committed (for tests and status)."""
 
@@ -118,14 +129,16 @@ class GroupCommitter:
         slot = _Slot(item)
         with self._lock:
             self._waiting.append(slot)
-            if not self._leading:
-                self._leading = slot.leads = True
-        while not slot.finished:
+            if self._leaders < self.max_leaders:
+                self._leaders += 1
+                slot.leads = True
+        while True:
             if slot.leads:
                 self._lead(slot)
-            else:
-                slot.wake.wait()
-                slot.wake.clear()
+            if slot.finished:
+                break
+            slot.wake.wait()
+            slot.wake.clear()
         if slot.error is not None:
             raise slot.error
         if slot.alone or slot.outcome is None:
@@ -133,18 +146,21 @@ class GroupCommitter:
         return slot.outcome
 
     def _lead(self, own: _Slot) -> None:
-        """Store the waiting messages group after group until ``own`` is stored, then hand the lead on."""
-        while not own.finished:
+        """Store the waiting messages group after group until ``own`` is stored (or taken into another leader's
+        group), then hand the lead to a waiting message's thread, or step down."""
+        while True:
             with self._lock:
+                if own.finished or not self._waiting:
+                    own.leads = False
+                    following = next((s for s in self._waiting if not s.leads), None)
+                    if following is not None:
+                        following.leads = True
+                        following.wake.set()
+                    else:
+                        self._leaders -= 1
+                    return
                 group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
             self._store(group)
-        with self._lock:
-            if self._waiting:
-                following = self._waiting[0]
-                following.leads = True
-                following.wake.set()
-            else:
-                self._leading = False
 
     def _store(self, group: list[_Slot]) -> None:
         try:
