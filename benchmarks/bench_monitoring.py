@@ -204,6 +204,8 @@ def live(args: argparse.Namespace) -> None:
         print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if result.notes:
             print("refusals (first 3): " + " / ".join(result.notes))
+        if result.unexpected_alerts:
+            print("alerts stored but not expected:\n" + "\n".join(result.unexpected_alerts))
     print()
     print(
         "| path | observations sent | messages | achieved obs/s | refused | expected alerts | received | lost | "

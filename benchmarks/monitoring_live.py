@@ -196,6 +196,66 @@ def alerts_on_file(engine: Engine) -> set[tuple[int, str]]:
         return {(int(e), str(k)) for e, k in rows}
 
 
+def describe_alerts(engine: Engine, keys: set[tuple[int, str]]) -> list[str]:
+    """Each alert of ``keys`` as stored (rule, key, state, created) with its triggering results (observed and
+    recorded times, value, source id)."""
+    lines = []
+    with engine.connect() as connection:
+        for episode_id, dedup_key in sorted(keys):
+            alert = connection.execute(
+                select(
+                    MonitoringAlert.id,
+                    MonitoringAlert.state,
+                    MonitoringAlert.detected_at,
+                    MonitoringAlert.created_at,
+                    MonitoringAlert.resolution,
+                    MonitoringAlert.triggering_observation_ids,
+                ).where(MonitoringAlert.episode_id == episode_id, MonitoringAlert.dedup_key == dedup_key)
+            ).one()
+            lines.append(
+                f"episode {episode_id} {dedup_key}: alert {alert.id} {alert.state} detected {alert.detected_at} "
+                f"created {alert.created_at} resolution {alert.resolution!r}"
+            )
+            ids = [int(i) for i in alert.triggering_observation_ids]
+            rows = connection.execute(
+                select(
+                    Observation.id,
+                    Observation.observed_at,
+                    Observation.recorded_at,
+                    Observation.loinc,
+                    Observation.value,
+                    Observation.source_id,
+                ).where(Observation.id.in_(ids))
+            )
+            lines += [f"  result {tuple(row)}" for row in rows]
+            codes = connection.scalars(select(Observation.loinc).where(Observation.id.in_(ids))).all()
+            nearby = connection.execute(
+                select(
+                    Observation.id,
+                    Observation.observed_at,
+                    Observation.recorded_at,
+                    Observation.loinc,
+                    Observation.value,
+                    Observation.source_system,
+                )
+                .where(
+                    Observation.episode_id == episode_id,
+                    Observation.loinc.in_(codes),
+                    Observation.observed_at >= alert.detected_at - dt.timedelta(days=2),
+                )
+                .order_by(Observation.observed_at)
+            )
+            lines += [f"  same code, 2 days before on: {tuple(row)}" for row in nearby]
+            others = connection.execute(
+                select(MonitoringAlert.dedup_key, MonitoringAlert.state, MonitoringAlert.created_at).where(
+                    MonitoringAlert.episode_id == episode_id,
+                    MonitoringAlert.rule_id == dedup_key.split("/")[0],
+                )
+            )
+            lines += [f"  alert of the rule: {tuple(row)}" for row in others]
+    return lines
+
+
 def _without_episode(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(
@@ -494,6 +554,8 @@ class LiveResult:
     """Alerts written to the database during the run (heard on the stream or not)."""
     without_episode: int = 0
     """Results the feed stored without an episode (the monitoring worker does not evaluate those)."""
+    unexpected_alerts: list[str] = field(default_factory=list)
+    """The stored alerts heard but not expected, with the results they rest on (for diagnosis)."""
 
     @property
     def rate(self) -> float:
@@ -650,6 +712,7 @@ def run_live(
             result = analyse(transport, live, log, list(stream.events), before, expected)
             result.stored_alerts = len(alerts_on_file(engine) - before)
             result.without_episode = _without_episode(engine)
+            result.unexpected_alerts = describe_alerts(engine, set(alerts_on_file(engine)) - before - set(expected))
             return result
         finally:
             engine.dispose()

@@ -2,8 +2,11 @@
 
 The body is FHIR JSON (``Content-Type: application/fhir+json``; ``application/json`` is read the same way).
 Results are mapped by :mod:`engraft.io.fhir_results` (explicit LOINC, UCUM and blood-product tables) and
-stored by :func:`engraft.registry.ingest.store_results`, all or nothing, in one transaction with its audit
-entry; a Bundle with an ``identifier`` is stored once, however often it is sent.
+stored all or nothing, in one transaction with its audit entry (:func:`engraft.registry.ingest.store_results`);
+documents that several requests of a server process bring at the same moment share one transaction (group
+commit, :class:`engraft.registry.ingest_group.GroupCommitter`: each request answered after that commit; a group
+with a refused document is stored document by document, each answered on its own). A Bundle with an
+``identifier`` is stored once, however often it is sent.
 
 Answers follow the API's convention, not FHIR's: success is a JSON summary (:class:`FhirIngestResult`); every
 refusal is the same RFC 9457 ``application/problem+json`` document as the rest of the API (422 with one
@@ -16,23 +19,25 @@ Engraft error alike. The MRN identifier system is ``ENGRAFT_FHIR_MRN_SYSTEM`` (d
 from __future__ import annotations
 
 import os
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
 from engraft.access import Permission
-from engraft.api.auth import acting_registry, require
+from engraft.api.auth import actor_of, require
 from engraft.api.problems import problem_responses
 from engraft.api.request_body import JsonBodyRoute
 from engraft.io.fhir_results import DEFAULT_MRN_SYSTEM, FhirDocumentError, FhirSettings, read_fhir
 from engraft.registry.errors import InvalidRecord
-from engraft.registry.ingest import store_results
+from engraft.registry.ingest_group import FeedMessage, GroupCommitter
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import InboundProtocol
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api", route_class=JsonBodyRoute)
+_COMMITTERS_LOCK = threading.Lock()
 
 
 class IgnoredResource(BaseModel):
@@ -75,7 +80,6 @@ def post_fhir(
     request: Request,
     document: Annotated[dict[str, Any], Body(media_type=FHIR_JSON, description="a FHIR R4 resource (JSON)")],
 ) -> FhirIngestResult:
-    registry: RegistryService = acting_registry(request)
     settings, centre = fhir_settings()
     try:
         results = read_fhir(document, settings)
@@ -83,14 +87,10 @@ def post_fhir(
         raise InvalidRecord([exc.problem]) from exc
     if results.problems:
         raise InvalidRecord(list(results.problems))
-    outcome = store_results(
-        registry,
-        results.observations,
-        results.transfusions,
-        results.message,
-        centre=centre,
-        protocol=InboundProtocol.FHIR,
+    item = FeedMessage(
+        results.observations, results.message, actor_of(request), results.transfusions, InboundProtocol.FHIR
     )
+    outcome = _committer(request, centre).store(item)
     return FhirIngestResult(
         already_stored=outcome.already_stored,
         observations_received=outcome.observations_received,
@@ -104,3 +104,16 @@ def post_fhir(
             for p in results.ignored
         ],
     )
+
+
+def _committer(request: Request, centre: str | None) -> GroupCommitter:
+    """The application's group committer of FHIR documents for ``centre`` (made on first use)."""
+    with _COMMITTERS_LOCK:
+        committers: dict[str | None, GroupCommitter] | None = getattr(request.app.state, "fhir_committers", None)
+        if committers is None:
+            committers = request.app.state.fhir_committers = {}
+        committer = committers.get(centre)
+        if committer is None:
+            registry: RegistryService = request.app.state.registry
+            committer = committers[centre] = GroupCommitter(registry, centre)
+        return committer

@@ -11,8 +11,11 @@ entry) and only then answers:
 - **AR** when the message is malformed, or the registry could not take it now (the sender should retry).
 
 Messages on one connection are handled in order, one at a time; connections are handled concurrently. The
-registry work runs in a worker thread so the event loop keeps reading other connections. Every write is
-audited as the listener's actor (:attr:`ListenerSettings.actor`) with the sending system's address.
+registry work runs in a worker thread so the event loop keeps reading other connections. Messages that several
+connections have ready at the same moment are stored in one transaction (group commit,
+:class:`engraft.registry.ingest_group.GroupCommitter`), each acknowledged only after that transaction committed;
+a group that cannot be stored whole is stored message by message, so each sender gets its own answer. Every
+write is audited as the listener's actor (:attr:`ListenerSettings.actor`) with the sending system's address.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from engraft.io.hl7_ack import AckCode, ErrorCode, ErrorLocation, MessageHeader,
 from engraft.io.hl7_oru import Hl7Settings, MalformedMessage, OruResults, read_oru
 from engraft.registry.audit import Actor
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, Problem, RegistryError
-from engraft.registry.ingest import message_already_stored, store_results
+from engraft.registry.ingest import message_already_stored
+from engraft.registry.ingest_group import FeedMessage, GroupCommitter
 from engraft.registry.result_hooks import RESULT_HOOKS, ResultHooks
 from engraft.registry.service import RegistryService
 
@@ -69,6 +73,7 @@ class MllpListener:
         self.registry = registry
         self.settings = settings
         self.hooks = hooks
+        self.committer = GroupCommitter(registry, settings.centre, hooks)
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -150,11 +155,9 @@ class MllpListener:
 
     def _store(self, results: OruResults, client_address: str | None) -> str:
         header = results.header
-        registry = self.registry.for_actor(Actor(name=self.settings.actor, client_address=client_address))
+        actor = Actor(name=self.settings.actor, client_address=client_address)
         try:
-            outcome = store_results(
-                registry, results.observations, message=results.key, centre=self.settings.centre, hooks=self.hooks
-            )
+            outcome = self.committer.store(FeedMessage(results.observations, results.key, actor))
         except InvalidRecord as exc:
             location, error = _location(exc.problems[0])
             return build_ack(

@@ -27,38 +27,36 @@ from dataclasses import dataclass
 from typing import Final
 
 import psycopg.errors
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
-from engraft.registry.models import (
-    InboundMessage,
-    Observation,
-    Patient,
-    PatientIdentity,
-    Transfusion,
-    TransplantEpisode,
+from engraft.registry.ingest_transfusions import IncomingTransfusion as IncomingTransfusion
+from engraft.registry.ingest_transfusions import store_transfusions, transfusion_problems
+from engraft.registry.ingest_writes import (
+    SMALL_BATCH,
+    ResolvedPatients,
+    before_birth,
+    claim_message,
+    insert_new_observations,
+    resolve_patients,
 )
-from engraft.registry.models.patient import Centre
-from engraft.registry.observation_batch import EARLIEST, MAX_CLOCK_SKEW, MAX_PROBLEMS, SOURCE_ID_MAX_LENGTH, validate
+from engraft.registry.ingest_writes import (
+    PatientKey as PatientKey,
+)
+from engraft.registry.models import InboundMessage, Observation
+from engraft.registry.observation_batch import (
+    MAX_PROBLEMS,
+    ObservationBatch,
+    validate,
+)
 from engraft.registry.observations import ObservationRow, parent_problems, store_batch
 from engraft.registry.result_hooks import RESULT_HOOKS, CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import InboundProtocol, ObservationSource, TransfusionProduct
+from engraft.vocabulary import InboundProtocol, ObservationSource
 
 _CHUNK = 5_000
-
-
-@dataclass(frozen=True, slots=True)
-class PatientKey:
-    """How a message names its patient: the Engraft patient id, or a medical record number."""
-
-    engraft_id: int | None = None
-    mrn: str | None = None
-
-    def describe(self) -> str:
-        return f"Engraft id {self.engraft_id}" if self.engraft_id is not None else f"MRN {self.mrn!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +75,6 @@ class IncomingObservation:
     source_system: str
     source_id: str
     source: ObservationSource = ObservationSource.LAB_FEED
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingTransfusion:
-    """One blood product given (a FHIR MedicationAdministration)."""
-
-    item: int
-    label: str
-    patient: PatientKey
-    product: TransfusionProduct
-    administered_at: dt.datetime
-    source_system: str
-    source_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,56 +117,74 @@ def store_results(
     if message is not None:
         protocol = message.protocol
     with service.transaction() as session:
-        digest = content_digest(observations, transfusions)
-        if message is not None and _already_stored(session, message, digest):
+        outcome = store_in_transaction(session, service, observations, transfusions, message, centre, protocol)
+    hooks.notify(outcome.committed)
+    return outcome
+
+
+def store_in_transaction(
+    session: Session,
+    service: RegistryService,
+    observations: Sequence[IncomingObservation],
+    transfusions: Sequence[IncomingTransfusion],
+    message: MessageKey | None,
+    centre: str | None,
+    protocol: InboundProtocol,
+) -> IngestOutcome:
+    """One message's statements inside the caller's transaction (what :func:`store_results` commits; a group of
+    messages in one transaction: :mod:`engraft.registry.ingest_group`). Raises :class:`InvalidRecord`."""
+    digest = content_digest(observations, transfusions)
+    claimed = None
+    if message is not None:
+        claimed = claim_message(
+            session,
+            message.protocol,
+            message.sender,
+            message.control_id,
+            digest,
+            len(observations),
+            len(transfusions),
+        )
+        if claimed.id is None:
             return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
-        patients, problems = _resolve_patients(session, [*observations, *transfusions], centre)
-        episodes = _episodes_of(session, set(patients.values()))
-        rows = [_row(item, patients, episodes) for item in observations if item.patient in patients]
-        batch, batch_problems = validate(rows)
-        by_row = [item for item in observations if item.patient in patients]
-        problems += [_relabel(p, by_row) for p in batch_problems]
-        problems += _transfusion_problems(transfusions, patients)
-        if problems:
-            raise InvalidRecord(_ordered(problems))
-        connection = session.connection()
-        problems = [_relabel(p, by_row) for p in parent_problems(connection, batch)]
-        if problems:
-            raise InvalidRecord(problems)
-        keys = [(r.source_system, r.source_id) for r in rows]
-        before = _observation_ids(connection, keys)
-        try:
-            store_batch(connection, batch, dt.datetime.now(dt.UTC))
-        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
-            raise WriteConflict("observation", type(exc).__name__) from exc
-        except InvalidRecord as exc:
-            raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
-        new_observations = {k: v for k, v in _observation_ids(connection, keys).items() if k not in before}
-        new_transfusions = _store_transfusions(session, transfusions, patients)
-        changes = {
-            "protocol": protocol.value,
-            "observations_received": len(observations),
-            "observations_inserted": len(new_observations),
-            "transfusions_received": len(transfusions),
-            "transfusions_inserted": len(new_transfusions),
-        }
-        entity_id = None
-        if message is not None:
-            record = InboundMessage(
-                protocol=message.protocol,
-                sender=message.sender,
-                control_id=message.control_id,
-                observations=len(observations),
-                transfusions=len(transfusions),
-                content_sha256=digest,
-            )
-            session.add(record)
-            session.flush()
-            entity_id = record.id
-            changes |= {"sender": message.sender, "control_id": message.control_id}
-        service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
-        committed = _groups(new_observations.values(), new_transfusions, protocol)
-    hooks.notify(committed)
+    items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
+    resolved = resolve_patients(session, {item.patient for item in items}, centre)
+    patients = resolved.ids
+    problems = _patient_problems(items, resolved, centre)
+    rows = [_row(item, patients, resolved.episodes) for item in observations if item.patient in patients]
+    batch, batch_problems = validate(rows)
+    by_row = [item for item in observations if item.patient in patients]
+    problems += [_relabel(p, by_row) for p in batch_problems]
+    problems += transfusion_problems(transfusions, patients)
+    if problems:
+        raise InvalidRecord(_ordered(problems))
+    problems = [_relabel(p, by_row) for p in before_birth(batch, resolved.births)]
+    if problems:
+        raise InvalidRecord(_ordered(problems))
+    connection = session.connection()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        if len(batch) <= SMALL_BATCH:
+            new_observations = insert_new_observations(connection, batch, now)
+        else:
+            new_observations = _copy_new(connection, batch, rows, now)
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+        raise WriteConflict("observation", type(exc).__name__) from exc
+    except InvalidRecord as exc:
+        raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
+    new_transfusions = store_transfusions(session, transfusions, patients)
+    changes = {
+        "protocol": protocol.value,
+        "observations_received": len(observations),
+        "observations_inserted": len(new_observations),
+        "transfusions_received": len(transfusions),
+        "transfusions_inserted": len(new_transfusions),
+    }
+    if message is not None:
+        changes |= {"sender": message.sender, "control_id": message.control_id}
+    entity_id = None if claimed is None else claimed.id
+    service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
+    committed = _groups(new_observations, new_transfusions, protocol)
     return IngestOutcome(
         False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed
     )
@@ -230,57 +233,34 @@ def _already_stored(session: Session, message: MessageKey, digest: str | None) -
     return stored is not None
 
 
-def _resolve_patients(
-    session: Session, items: Sequence[IncomingObservation | IncomingTransfusion], centre: str | None
-) -> tuple[dict[PatientKey, int], list[Problem]]:
-    """Patient id of each key the items use, and a problem for each item whose key names no single patient."""
-    keys = {item.patient for item in items}
-    ids = sorted({k.engraft_id for k in keys if k.engraft_id is not None})
-    mrns = sorted({k.mrn for k in keys if k.mrn is not None})
-    found: dict[PatientKey, int] = {}
-    ambiguous: set[PatientKey] = set()
-    for lo in range(0, len(ids), _CHUNK):
-        for (pid,) in session.execute(select(Patient.id).where(Patient.id.in_(ids[lo : lo + _CHUNK]))):
-            found[PatientKey(engraft_id=int(pid))] = int(pid)
-    for lo in range(0, len(mrns), _CHUNK):
-        stmt = select(PatientIdentity.mrn, PatientIdentity.patient_id).where(
-            PatientIdentity.mrn.in_(mrns[lo : lo + _CHUNK])
-        )
-        if centre is not None:
-            stmt = stmt.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
-        for mrn, pid in session.execute(stmt):
-            key = PatientKey(mrn=mrn)
-            if key in found and found[key] != pid:
-                ambiguous.add(key)
-            found[key] = int(pid)
-    for key in ambiguous:
-        del found[key]
+def _patient_problems(
+    items: Sequence[IncomingObservation | IncomingTransfusion], resolved: ResolvedPatients, centre: str | None
+) -> list[Problem]:
+    """A problem for each item whose key names no single patient."""
     where = f" at centre {centre!r}" if centre is not None else ""
     problems = []
     for item in items:
-        if item.patient in found:
+        if item.patient in resolved.ids:
             continue
-        if item.patient in ambiguous:
+        if item.patient in resolved.ambiguous:
             expected = "an MRN that names one patient (it is used at several centres: configure the feed's centre)"
         else:
             expected = f"a registered patient{where}"
         problems.append(Problem(f"{item.label} patient", item.patient.describe(), expected, item.item))
-    return found, problems
+    return problems
 
 
-def _episodes_of(session: Session, patient_ids: set[int]) -> dict[int, list[tuple[dt.date, int]]]:
-    """Each patient's transplant episodes as (day 0, id), latest day 0 first."""
-    found: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    ids = sorted(patient_ids)
-    for lo in range(0, len(ids), _CHUNK):
-        stmt = select(TransplantEpisode.patient_id, TransplantEpisode.day0, TransplantEpisode.id).where(
-            TransplantEpisode.patient_id.in_(ids[lo : lo + _CHUNK])
-        )
-        for pid, day0, eid in session.execute(stmt):
-            found[int(pid)].append((day0, int(eid)))
-    for episodes in found.values():
-        episodes.sort(reverse=True)
-    return found
+def _copy_new(
+    connection: Connection, batch: ObservationBatch, rows: list[ObservationRow], now: dt.datetime
+) -> list[tuple[int, int, int | None, str]]:
+    """A large message through the bulk loader's COPY: (id, patient, episode, code) of each new result."""
+    problems = parent_problems(connection, batch)
+    if problems:
+        raise InvalidRecord(problems)
+    keys = [(r.source_system, r.source_id) for r in rows]
+    before = _observation_ids(connection, keys)
+    store_batch(connection, batch, now)
+    return [v for k, v in _observation_ids(connection, keys).items() if k not in before]
 
 
 PRE_TRANSPLANT_DAYS: Final = 30
@@ -330,79 +310,6 @@ def _relabel(problem: Problem, items: Sequence[IncomingObservation]) -> Problem:
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.row or 0, p.field))[:MAX_PROBLEMS]
-
-
-def _transfusion_problems(items: Sequence[IncomingTransfusion], patients: dict[PatientKey, int]) -> list[Problem]:
-    latest = dt.datetime.now(dt.UTC) + MAX_CLOCK_SKEW
-    problems = []
-    seen: dict[tuple[str, str], IncomingTransfusion] = {}
-    for item in items:
-        at = item.administered_at
-        if at.utcoffset() is None:
-            problems.append(Problem(f"{item.label} time", at.isoformat(), "a time with a time zone", item.item))
-        elif not EARLIEST <= at <= latest:
-            expected = f"a time from {EARLIEST:%Y-%m-%d} to now (at most {MAX_CLOCK_SKEW} ahead of the server)"
-            problems.append(Problem(f"{item.label} time", at.isoformat(), expected, item.item))
-        if not item.source_id or len(item.source_id) > SOURCE_ID_MAX_LENGTH or "\x00" in item.source_id:
-            expected = f"an identifier of 1 to {SOURCE_ID_MAX_LENGTH} characters"
-            problems.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
-        if len(item.source_system) > SOURCE_ID_MAX_LENGTH or "\x00" in item.source_system:
-            expected = f"an identifier system of at most {SOURCE_ID_MAX_LENGTH} characters"
-            problems.append(Problem(f"{item.label} identifier", item.source_system, expected, item.item))
-        previous = seen.setdefault((item.source_system, item.source_id), item)
-        if previous is not item and _content(previous, patients) != _content(item, patients):
-            expected = "an identifier not re-used for another administration in the same message"
-            problems.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
-    return problems
-
-
-def _content(item: IncomingTransfusion, patients: dict[PatientKey, int]) -> tuple[object, ...]:
-    return (patients.get(item.patient), item.product, item.administered_at)
-
-
-def _store_transfusions(
-    session: Session, items: Sequence[IncomingTransfusion], patients: dict[PatientKey, int]
-) -> list[tuple[int, int, int | None]]:
-    """Insert the transfusions not stored yet; (id, patient, episode) of each new one."""
-    if not items:
-        return []
-    keys = sorted({(item.source_system, item.source_id) for item in items})
-    stored: dict[tuple[str, str], tuple[object, ...]] = {}
-    for lo in range(0, len(keys), _CHUNK):
-        stmt = select(
-            Transfusion.source_system,
-            Transfusion.source_id,
-            Transfusion.patient_id,
-            Transfusion.product,
-            Transfusion.administered_at,
-        ).where(tuple_(Transfusion.source_system, Transfusion.source_id).in_(keys[lo : lo + _CHUNK]))
-        for system, source_id, patient_id, product, at in session.execute(stmt):
-            stored[(system, source_id)] = (patient_id, product, at)
-    new: list[Transfusion] = []
-    conflicts = []
-    for item in items:
-        key = (item.source_system, item.source_id)
-        if key in stored:
-            if stored[key] != _content(item, patients):
-                expected = "either new, or identical to the administration already stored under that identifier"
-                conflicts.append(Problem(f"{item.label} identifier", item.source_id, expected, item.item))
-            continue
-        stored[key] = _content(item, patients)
-        new.append(
-            Transfusion(
-                patient_id=patients[item.patient],
-                episode_id=None,
-                product=item.product,
-                administered_at=item.administered_at,
-                source_system=item.source_system,
-                source_id=item.source_id,
-            )
-        )
-    if conflicts:
-        raise InvalidRecord(conflicts)
-    session.add_all(new)
-    session.flush()
-    return [(t.id, t.patient_id, t.episode_id) for t in new]
 
 
 def _observation_ids(

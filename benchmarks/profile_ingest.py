@@ -1,0 +1,196 @@
+"""Database round trips and time of storing one lab-feed message (HL7 v2 ORU^R01 through ``MllpListener.handle``).
+
+On a private PostgreSQL database (created and dropped here): a centre, ``--patients`` patients with an MRN and
+one transplant episode each; then ``--messages`` ORU^R01 messages of four results (ANC, platelets, creatinine,
+temperature), each for the next patient, are handed to ``MllpListener.handle`` one after the other in this thread
+(the monitoring hooks are not registered: storing and acknowledging only). Counted per message with SQLAlchemy
+events: statements sent through SQLAlchemy (cursor executes, savepoints included), BEGIN, COMMIT and pool check-outs
+(each costs a ``SELECT 1`` ping, ``pool_pre_ping``); a binary COPY is one statement of its own (psycopg's cursor,
+counted by wrapping it). Printed: the counts per message (median) and wall and process CPU time per message. Then
+as many messages again from ``--connections`` threads at once (as connections of the listener do), each waiting for
+its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages per second.
+
+Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 300]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from engraft.io.mllp import ListenerSettings, MllpListener
+from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.migrate import upgrade
+from engraft.registry.models import Centre, Patient, PatientIdentity, TransplantEpisode
+from engraft.registry.result_hooks import ResultHooks
+from engraft.registry.service import RegistryService
+from monitoring_live import private_database
+
+_CODES = (("751-8", "10*9/L", "0.4"), ("777-3", "10*9/L", "18"), ("2160-0", "mg/dL", "1.1"), ("8310-5", "Cel", "37.2"))
+
+
+def message(number: int, mrn: str, at: dt.datetime) -> str:
+    stamp = at.strftime("%Y%m%d%H%M%S+0000")
+    segments = [
+        f"MSH|^~\\&|LABSYS|HOSP|ENGRAFT|TXU|{stamp}||ORU^R01^ORU_R01|P-{number}|P|2.5.1",
+        f"PID|1||{mrn}^^^HOSP^MR||Example^Ann||19700517|F",
+        f"OBR|1||F-{number}|58410-2^CBC panel^LN|||{stamp}",
+    ]
+    for k, (code, unit, value) in enumerate(_CODES, start=1):
+        segments.append(f"OBX|{k}|NM|{code}^Result^LN||{value}|{unit}|||||F|||{stamp}")
+    return "\r".join(segments) + "\r"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--patients", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=8, help="threads sending at once in the second part")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with private_database(args.postgres) as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            day0 = dt.date.today() - dt.timedelta(days=10)
+            with Session(engine) as session, session.begin():
+                centre = Centre(code="C1", name="Centre", country="GB")
+                session.add(centre)
+                session.flush()
+                for i in range(args.patients):
+                    patient = Patient(
+                        registry_id=f"P{i:05d}",
+                        centre_id=centre.id,
+                        sex="female",
+                        birth_date=dt.date(1970, 5, 17),
+                        cmv_serostatus="unknown",
+                    )
+                    session.add(patient)
+                    session.flush()
+                    session.add(
+                        PatientIdentity(
+                            patient_id=patient.id, centre_id=centre.id, given_name="A", family_name="B", mrn=f"MRN-{i}"
+                        )
+                    )
+                    session.add(
+                        TransplantEpisode(
+                            patient_id=patient.id,
+                            centre_id=centre.id,
+                            sequence_number=1,
+                            transplant_type="allogeneic",
+                            graft_source="peripheral blood",
+                            day0=day0,
+                        )
+                    )
+            counts: Counter[str] = Counter()
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def _statement(*_: Any) -> None:
+                counts["statements"] += 1
+
+            @event.listens_for(engine, "begin")
+            def _begin(*_: Any) -> None:
+                counts["begin"] += 1
+
+            @event.listens_for(engine, "commit")
+            def _commit(*_: Any) -> None:
+                counts["commit"] += 1
+
+            @event.listens_for(engine.pool, "checkout")
+            def _checkout(*_: Any) -> None:
+                counts["checkout (ping)"] += 1
+
+            _count_copies(counts)
+            listener = MllpListener(
+                RegistryService(make_session_factory(engine), actor="profile"),
+                ListenerSettings(centre="C1"),
+                ResultHooks(),
+            )
+            start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+            per_message: list[Counter[str]] = []
+            walls, cpus = [], []
+            for n in range(args.messages):
+                text = message(n, f"MRN-{n % args.patients}", start + dt.timedelta(seconds=n))
+                counts.clear()
+                wall, cpu = time.perf_counter(), time.process_time()
+                ack = listener.handle(text.encode(), "127.0.0.1")
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+                if "|AA|" not in ack:
+                    raise RuntimeError(ack)
+                per_message.append(Counter(counts))
+            concurrent = _concurrently(listener, args, counts, start)
+            keys = sorted({k for c in per_message for k in c})
+            total = [sum(c.values()) for c in per_message]
+            print(f"{args.messages} messages of {len(_CODES)} results, one after the other (PostgreSQL)")
+            for key in keys:
+                print(f"  {key}: median {statistics.median(c[key] for c in per_message):g} per message")
+            print(f"  round trips in all: median {statistics.median(total):g} per message")
+            print(
+                f"  wall {statistics.median(walls) * 1000:.2f} ms, CPU {statistics.median(cpus) * 1000:.2f} ms "
+                "per message (medians)"
+            )
+            print(concurrent)
+        finally:
+            engine.dispose()
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime) -> str:
+    """``--messages`` more messages sent from ``--connections`` threads at once, each waiting for its ACK: the
+    round trips and messages per second of them all."""
+    counts.clear()
+    lanes = args.connections
+    failures: list[str] = []
+
+    def lane(k: int) -> None:
+        for n in range(k, args.messages, lanes):
+            number = args.messages + n
+            text = message(number, f"MRN-{number % args.patients}", start + dt.timedelta(seconds=number))
+            ack = listener.handle(text.encode(), "127.0.0.1")
+            if "|AA|" not in ack:
+                failures.append(ack)
+
+    threads = [threading.Thread(target=lane, args=(k,)) for k in range(lanes)]
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+    if failures:
+        raise RuntimeError(failures[0])
+    total = sum(counts.values())
+    commits = counts["commit"]
+    return (
+        f"{args.messages} messages from {lanes} threads at once: {total / args.messages:.2f} round trips and "
+        f"{commits / args.messages:.2f} COMMITs per message ({args.messages / max(commits, 1):.1f} messages per "
+        f"transaction), {args.messages / wall:.0f} messages/s"
+    )
+
+
+def _count_copies(counts: Counter[str]) -> None:
+    """Count each binary COPY (sent on psycopg's cursor, outside SQLAlchemy's events)."""
+    import psycopg
+
+    original = psycopg.Cursor.copy
+
+    def copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["copy"] += 1
+        return original(self, statement, *args, **kwargs)
+
+    psycopg.Cursor.copy = copy  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""The few statements that store one feed message (:func:`engraft.registry.ingest.store_results`).
+
+A lab feed sends small messages (a handful of results) at a high rate, so what a message costs is its database
+round trips, not its rows. Storing one takes, besides the pool's ping, BEGIN and COMMIT:
+
+1. :func:`claim_message`: the message's key inserted first (``INSERT ... ON CONFLICT DO NOTHING RETURNING id``):
+   the idempotency check and the record in one statement. A key already committed inserts nothing (a re-send);
+   a key a concurrent transaction is inserting waits for it, so two connections sending one message store it
+   once. Only then is the stored content's digest read, to refuse a control id re-used for other results.
+2. :func:`resolve_patients`: the patients the message names (by MRN at the feed's centre, or by Engraft id),
+   their birth dates and their episodes in one query; on PostgreSQL the patient rows are locked against deletion
+   in it (``FOR KEY SHARE OF patient``; an episode deleted meanwhile fails the insert's foreign key), and each
+   episode's evaluation lock is taken in shared mode (``pg_advisory_xact_lock_shared``, the key
+   :func:`engraft.registry.monitoring_reads.lock_context` takes exclusively) until the message commits. So an
+   evaluation of the episode, in any process, waits for every message of the episode already being stored and
+   reads its results too: two server processes storing one patient's messages, the later one committed first,
+   no longer make an evaluation judge the series without the earlier one (which raised alerts that the whole
+   series does not support, resolved automatically when the earlier result came). Messages do not wait for
+   each other (shared locks); a message waits for an evaluation of its episode in progress.
+3. :func:`insert_new_observations`: the results in one ``INSERT ... ON CONFLICT (source_system, source_id) DO
+   NOTHING RETURNING`` (SQLAlchemy's "insertmanyvalues": one statement for the message); a result already stored
+   under its identifier is read back only when there is one, and refused unless identical.
+4. the audit entry (:meth:`engraft.registry.service.RegistryService.audit`).
+
+Large loads (more than :data:`SMALL_BATCH` results) keep the bulk loader's binary COPY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Connection, Integer, cast, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
+from engraft.registry.models.patient import Centre
+from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
+from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
+from engraft.vocabulary import ObservationSource
+
+SMALL_BATCH: Final = 1_000
+"""Results a message may carry for the one-statement insert; more go through the bulk loader's COPY."""
+_CHUNK: Final = 5_000
+
+NewObservation = tuple[int, int, int | None, str]
+"""(id, patient, episode, LOINC code) of a stored observation."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientKey:
+    """How a message names its patient: the Engraft patient id, or a medical record number."""
+
+    engraft_id: int | None = None
+    mrn: str | None = None
+
+    def describe(self) -> str:
+        return f"Engraft id {self.engraft_id}" if self.engraft_id is not None else f"MRN {self.mrn!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """The key of a message being stored: its row id (``None`` when it was committed before: a re-send)."""
+
+    id: int | None
+
+
+def claim_message(
+    session: Session,
+    protocol: Any,
+    sender: str,
+    control_id: str,
+    digest: str,
+    observations: int,
+    transfusions: int,
+) -> ClaimedMessage:
+    """Insert the message's key unless it is stored; a stored key of other content (``digest``) is refused."""
+    values = {
+        "protocol": protocol,
+        "sender": sender,
+        "control_id": control_id,
+        "observations": observations,
+        "transfusions": transfusions,
+        "content_sha256": digest,
+    }
+    stmt = _dialect_insert(session.get_bind().dialect.name, InboundMessage).values(values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["protocol", "sender", "control_id"])
+    new_id = session.execute(stmt.returning(InboundMessage.id)).scalar_one_or_none()
+    if new_id is not None:
+        return ClaimedMessage(int(new_id))
+    stored = session.execute(
+        select(InboundMessage.content_sha256).where(
+            InboundMessage.protocol == protocol,
+            InboundMessage.sender == sender,
+            InboundMessage.control_id == control_id,
+        )
+    ).scalar_one()
+    if stored != digest:
+        expected = (
+            "a control id not re-used: a message with this control id and sender but other results is stored "
+            "(a re-send must repeat the message unchanged)"
+        )
+        raise InvalidRecord.single("control_id", control_id, expected)
+    return ClaimedMessage(None)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPatients:
+    """What :func:`resolve_patients` found: patient id by key, each patient's birth date and episodes."""
+
+    ids: dict[PatientKey, int]
+    ambiguous: set[PatientKey]
+    births: dict[int, dt.date | None]
+    episodes: dict[int, list[tuple[dt.date, int]]]
+    """Each patient's transplant episodes as (day 0, id), latest day 0 first."""
+
+
+def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None) -> ResolvedPatients:
+    """The patients of ``keys``, their birth dates and episodes, in one
+    query per kind of key (PostgreSQL: the patients locked against deletion until the transaction ends)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ids = sorted({k.engraft_id for k in keys if k.engraft_id is not None})
+    mrns = sorted({k.mrn for k in keys if k.mrn is not None})
+    found: dict[PatientKey, int] = {}
+    ambiguous: set[PatientKey] = set()
+    births: dict[int, dt.date | None] = {}
+    episodes: dict[int, set[tuple[dt.date, int]]] = defaultdict(set)
+    columns: tuple[Any, ...] = (Patient.id, Patient.birth_date, TransplantEpisode.day0, TransplantEpisode.id)
+    if postgres:  # each episode's evaluation waits for this message's commit (see the module's description)
+        lock = func.pg_advisory_xact_lock_shared(cast(EVALUATION_LOCK_SPACE, Integer), TransplantEpisode.id)
+        columns = (*columns, lock)
+    for lo in range(0, len(ids), _CHUNK):
+        stmt = select(*columns).outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
+        stmt = stmt.where(Patient.id.in_(ids[lo : lo + _CHUNK])).order_by(TransplantEpisode.id)
+        if postgres:
+            stmt = stmt.with_for_update(read=True, key_share=True, of=Patient)
+        for pid, birth, day0, eid, *_lock in session.execute(stmt):
+            found[PatientKey(engraft_id=int(pid))] = int(pid)
+            births[int(pid)] = birth
+            if eid is not None:
+                episodes[int(pid)].add((day0, int(eid)))
+    for lo in range(0, len(mrns), _CHUNK):
+        by_mrn = (
+            select(PatientIdentity.mrn, *columns)
+            .join(Patient, Patient.id == PatientIdentity.patient_id)
+            .outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
+            .where(PatientIdentity.mrn.in_(mrns[lo : lo + _CHUNK]))
+            .order_by(TransplantEpisode.id)
+        )
+        if centre is not None:
+            by_mrn = by_mrn.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
+        if postgres:
+            by_mrn = by_mrn.with_for_update(read=True, key_share=True, of=Patient)
+        for mrn, pid, birth, day0, eid, *_lock in session.execute(by_mrn):
+            key = PatientKey(mrn=mrn)
+            if key in found and found[key] != pid:
+                ambiguous.add(key)
+            found[key] = int(pid)
+            births[int(pid)] = birth
+            if eid is not None:
+                episodes[int(pid)].add((day0, int(eid)))
+    for key in ambiguous:
+        del found[key]
+    return ResolvedPatients(
+        found, ambiguous, births, {pid: sorted(found_, reverse=True) for pid, found_ in episodes.items()}
+    )
+
+
+def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> list[Problem]:
+    """A problem for each result of ``batch`` dated before its patient's birth date (as the bulk loader checks)."""
+    problems = []
+    for i in range(len(batch)):
+        birth = births.get(int(batch.patient_id[i]))
+        if birth is None:
+            continue
+        at = batch.observed_at(i)
+        if at < dt.datetime(birth.year, birth.month, birth.day, tzinfo=dt.UTC):
+            problems.append(
+                Problem(
+                    "observed_at", at.isoformat(), "a time on or after the patient's birth date", int(batch.row_no[i])
+                )
+            )
+    return problems
+
+
+def insert_new_observations(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> list[NewObservation]:
+    """Insert the batch's results not stored yet, in one statement; (id, patient, episode, code) of each new one.
+
+    A result whose ``(source_system, source_id)`` is stored already is skipped when identical and refused
+    (:class:`InvalidRecord` naming its row) when not.
+    """
+    if not len(batch):
+        return []
+    ordered = batch.in_key_order()  # concurrent writers insert keys in one order: no deadlock on the unique index
+    rows = [
+        {
+            "patient_id": int(ordered.patient_id[i]),
+            "episode_id": None if ordered.episode_id[i] == NO_EPISODE else int(ordered.episode_id[i]),
+            "observed_at": ordered.observed_at(i),
+            "loinc": ordered.loinc[i],
+            "value": float(ordered.value[i]),
+            "unit": ordered.unit[i],
+            "value_canonical": float(ordered.value_canonical[i]),
+            "source": ObservationSource(ordered.source[i]),
+            "source_system": ordered.source_system[i],
+            "source_id": ordered.source_id[i],
+            "recorded_at": now,
+        }
+        for i in range(len(ordered))
+    ]
+    insert = _dialect_insert(connection.dialect.name, Observation).on_conflict_do_nothing(
+        index_elements=["source_system", "source_id"]
+    )
+    stmt = insert.returning(
+        Observation.id,
+        Observation.patient_id,
+        Observation.episode_id,
+        Observation.loinc,
+        Observation.source_system,
+        Observation.source_id,
+    )
+    new: dict[tuple[str, str], NewObservation] = {}
+    for oid, pid, eid, loinc, system, source_id in connection.execute(stmt, rows):
+        new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
+    skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
+    if skipped:
+        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
+    return list(new.values())
+
+
+def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:
+    """Refuse the skipped rows whose stored result under the same identifier differs."""
+    keys = [(r["source_system"], r["source_id"]) for r in rows]
+    stmt = select(
+        Observation.source_system,
+        Observation.source_id,
+        Observation.patient_id,
+        Observation.episode_id,
+        Observation.observed_at,
+        Observation.loinc,
+        Observation.value,
+        Observation.unit,
+    ).where(tuple_(Observation.source_system, Observation.source_id).in_(keys))
+    stored = {(s, i): rest for s, i, *rest in connection.execute(stmt)}
+    expected = "either new, or identical to the result already stored under that source_system and source_id"
+    problems = []
+    for row, row_no in zip(rows, row_numbers, strict=True):
+        content = [row["patient_id"], row["episode_id"], row["observed_at"], row["loinc"], row["value"], row["unit"]]
+        found = stored.get((row["source_system"], row["source_id"]))
+        if found is None or list(found) != content:
+            problems.append(Problem("source_id", row["source_id"], expected, row_no))
+    if problems:
+        raise InvalidRecord(sorted(problems, key=lambda p: p.row or 0))
+
+
+def _dialect_insert(dialect: str, model: Any) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"feed messages are stored on PostgreSQL or SQLite, not {dialect}")
