@@ -80,7 +80,9 @@ class DonorBatch:
     ``donor_type``, ``sex``, ``cmv`` and ``abo`` hold the storage codes of ``DonorKind``, ``Sex``,
     ``Serostatus`` and ``AboGroup | None`` (:mod:`engraft.hla.search.store_codes`). Units:
     ``birth_year`` 0 = unknown; ``tnc`` total nucleated cells x 1e7 and ``cd34`` CD34+ cells x 1e6 per
-    cord unit (NaN = unknown or adult donor); ``registry`` indexes ``registry_names``.
+    cord unit (NaN = unknown or adult donor); ``registry`` indexes ``registry_names``; ``ethnicity``
+    indexes ``ethnicity_names`` (the donor's population code, which chooses its haplotype-frequency set;
+    ``None`` or an empty name: not known).
     """
 
     donor_id: npt.NDArray[np.int64]
@@ -94,6 +96,8 @@ class DonorBatch:
     tnc: npt.NDArray[np.float32]
     cd34: npt.NDArray[np.float32]
     hla: Mapping[Locus, LocusColumn] = field(default_factory=dict)
+    ethnicity: npt.NDArray[np.uint16] | None = None
+    ethnicity_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.donor_id.shape[0])
@@ -111,6 +115,8 @@ class DonorBatch:
             tnc=self.tnc[rows],
             cd34=self.cd34[rows],
             hla={locus: col.take(rows) for locus, col in self.hla.items()},
+            ethnicity=None if self.ethnicity is None else self.ethnicity[rows],
+            ethnicity_names=self.ethnicity_names,
         )
 
 

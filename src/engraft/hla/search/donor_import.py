@@ -12,10 +12,12 @@ does). ``ChangeType`` ``D`` deletes (applied after the file's upserts), ``N``, `
 ``DonorType`` ``D`` is an adult donor, ``C`` a cord unit, anything else (including ``B``, banked, which
 Atlas does not support either) is reported. ``RecordId`` must be an integer (it may be given as a
 string; leading zeros are not kept). An unknown ``ChangeType`` is reported, not taken as an upsert.
-Atlas donor files carry no age, sex, CMV or ABO, so these are stored as unknown.
+Atlas donor files carry no age, sex, CMV or ABO, so these are stored as unknown; ``donPool`` is stored
+as the registry and ``ethn`` as the ethnicity.
 
 CSV / JSON format (ours): one row/object per donor with ``donor_id`` (integer), optional
-``donor_type`` (adult donor or cord unit), ``registry``, ``birth_year``, ``sex``, ``cmv``, ``abo``,
+``donor_type`` (adult donor or cord unit), ``registry``, ``ethnicity`` (or Atlas's ``ethn``: the
+population code that chooses the donor's haplotype-frequency set), ``birth_year``, ``sex``, ``cmv``, ``abo``,
 ``tnc`` (x1e7), ``cd34`` (x1e6), and the typing either as a ``gl`` GL String or as ``A_1``, ``A_2``,
 ... ``DPB1_2`` columns (JSON also accepts ``hla: {"A": ["A*01:01", "A*02:01"]}``). The spellings each
 coded field accepts are the synonym tables of :mod:`engraft.hla.search.donor_fields`.
@@ -120,6 +122,7 @@ class DonorRecord:
     tnc: float = math.nan
     cd34: float = math.nan
     hla: dict[Locus, tuple[str | None, str | None]] | None = None
+    ethnicity: str = ""  # "": not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,8 @@ def records_to_batch(rows: list[DonorRecord]) -> DonorBatch:
     """The records as store columns (vocabulary values become the store's codes)."""
     registries: dict[str, int] = {}
     reg = np.array([registries.setdefault(r.registry, len(registries)) for r in rows], dtype=np.uint16)
+    ethnicities: dict[str, int] = {}
+    eth = np.array([ethnicities.setdefault(r.ethnicity, len(ethnicities)) for r in rows], dtype=np.uint16)
     hla = {
         locus: LocusColumn.from_pairs([(r.hla or {}).get(locus, (None, None)) for r in rows]) for locus in STORED_LOCI
     }
@@ -151,6 +156,8 @@ def records_to_batch(rows: list[DonorRecord]) -> DonorBatch:
         tnc=np.array([r.tnc for r in rows], dtype=np.float32),
         cd34=np.array([r.cd34 for r in rows], dtype=np.float32),
         hla=hla,
+        ethnicity=eth,
+        ethnicity_names=tuple(ethnicities),
     )
 
 
@@ -239,6 +246,7 @@ def _attributes(donor_id: int, record: Mapping[str, object]) -> tuple[DonorRecor
         donor_id,
         donor_type=coded(DONOR_KIND_SYNONYMS, "donor_type"),
         registry=_text(record.get("registry")),
+        ethnicity=_text(record.get("ethnicity")) or _text(record.get("ethn")),
         birth_year=_accepted(read_birth_year(donor_id, "birth_year", record.get("birth_year")), bad, 0),
         sex=coded(SEX_SYNONYMS, "sex"),
         cmv=coded(CMV_SYNONYMS, "cmv"),
@@ -348,7 +356,9 @@ def atlas_donor_record(donor_id: int, record: Mapping[str, object]) -> ParsedRec
     kind = ATLAS_DONOR_TYPES.read(donor_id, "DonorType", _ci(record, "DonorType"))
     if isinstance(kind, InvalidValue):
         return RejectedRecord((kind,))
-    row = DonorRecord(donor_id, donor_type=kind, registry=_text(_ci(record, "donPool")))
+    row = DonorRecord(
+        donor_id, donor_type=kind, registry=_text(_ci(record, "donPool")), ethnicity=_text(_ci(record, "ethn"))
+    )
     hla = _ci(record, "Hla")
     if isinstance(hla, Mapping):
         row.hla = {locus: _atlas_locus(locus, _ci(hla, locus)) for locus in STORED_LOCI}

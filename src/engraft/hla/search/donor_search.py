@@ -408,7 +408,8 @@ class DonorSearch:
                 out.append(donor)
                 continue
             i = int(order[k])
-            sets = predictor.catalogue.select_pair(patient_population, Population(donor.registry or None))
+            ethnicity = self.store.ethnicity_name(int(cand["ethnicity"][i]))
+            sets = predictor.catalogue.select_pair(patient_population, Population(donor.registry or None, ethnicity))
             if id(sets.patient) not in patient_g:
                 patient_g[id(sets.patient)] = predictor.impute(patient, loci=predict_loci, hf=sets.patient)
             codes = tuple(int(cand[hla_column(locus)][i]) for locus in predict_loci)

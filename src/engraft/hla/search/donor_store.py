@@ -25,7 +25,10 @@ ids are int64 (Atlas ``RecordId``). Codes in the dictionaries are names (tokens)
 release-specific nomenclature codes, so a store can be re-read under a later IPD-IMGT/HLA release. The
 attribute columns ``donor_type``, ``sex``, ``cmv`` and ``abo`` hold uint8 codes of vocabulary values;
 the manifest's ``attribute_codes`` records what each code means, and :meth:`DonorStore.open` refuses a
-store whose codes disagree with :mod:`engraft.hla.search.store_codes`.
+store whose codes disagree with :mod:`engraft.hla.search.store_codes`. ``ethnicity`` (uint16) indexes the
+manifest's ``ethnicities`` (the donor's population code as its file gave it, which chooses the donor's
+haplotype-frequency set, :mod:`engraft.hla.prediction.set_selection`); code 0 is the empty name, not
+known. A segment written before the column existed reads as 0 throughout.
 Every locus of :data:`~engraft.vocabulary.hla.STORED_LOCI` has a column (DRB3/4/5 and DQA1 since the
 store kept every typed locus). A store written before (its manifest lists fewer loci) opens as it is:
 the loci it lacks read as untyped (code 0) in its existing segments, and the next write records the full
@@ -65,7 +68,10 @@ ATTRIBUTE_COLUMNS: tuple[str, ...] = (
     "abo",
     "tnc",
     "cd34",
+    "ethnicity",
 )
+#: Attribute columns a segment written by an earlier version may lack, with the value they read as.
+_LATER_COLUMNS: dict[str, tuple[type[np.generic], int]] = {"ethnicity": (np.uint16, 0)}
 DEFAULT_SEGMENT_ROWS = 2_000_000
 
 Progress = Callable[[int, int], None]
@@ -169,6 +175,21 @@ class DonorStore:
     def generation(self) -> int:
         return int(str(self._manifest["generation"]))
 
+    @property
+    def ethnicities(self) -> tuple[str, ...]:
+        """Ethnicity names by code (code 0: ``""``, not known)."""
+        return tuple(self._ethnicity_list())
+
+    def ethnicity_name(self, code: int) -> str | None:
+        """The ethnicity of a code, ``None`` when not known."""
+        names = self._ethnicity_list()
+        return names[code] or None if 0 <= code < len(names) else None
+
+    def _ethnicity_list(self) -> list[str]:
+        names = self._manifest.setdefault("ethnicities", [""])
+        assert isinstance(names, list)
+        return names
+
     def _registry_list(self) -> list[str]:
         regs = self._manifest["registries"]
         assert isinstance(regs, list)
@@ -196,7 +217,12 @@ class DonorStore:
         seg_dir = self.root / name
         cols: dict[str, npt.NDArray[np.generic]] = {}
         for col in ATTRIBUTE_COLUMNS:
-            cols[col] = np.load(seg_dir / f"{col}.npy", mmap_mode="r")
+            file = seg_dir / f"{col}.npy"
+            if col in _LATER_COLUMNS and not file.exists():  # written before the column existed
+                dtype, value = _LATER_COLUMNS[col]
+                cols[col] = np.full(rows, value, dtype=dtype)
+                continue
+            cols[col] = np.load(file, mmap_mode="r")
         for locus in STORED_LOCI:
             file = seg_dir / f"{hla_column(locus)}.npy"
             # a segment written before the locus was stored: every donor of it untyped there
@@ -243,6 +269,9 @@ class DonorStore:
             ids = batch.donor_id
         replaced = self._tombstone(ids) if replace_existing else 0
         registry_map = np.array([self._registry_code(n) for n in batch.registry_names] or [0], dtype=np.uint16)
+        ethnicity_map = np.array([self._ethnicity_code(n) for n in batch.ethnicity_names] or [0], dtype=np.uint16)
+        n_rows = len(batch)
+        ethnicity = ethnicity_map[batch.ethnicity] if batch.ethnicity is not None else np.zeros(n_rows, dtype=np.uint16)
         codes = {
             locus: self.dictionaries[locus].encode(batch.hla[locus]) for locus in STORED_LOCI if locus in batch.hla
         }
@@ -259,6 +288,7 @@ class DonorStore:
                 "abo": batch.abo[rows],
                 "tnc": batch.tnc[rows],
                 "cd34": batch.cd34[rows],
+                "ethnicity": ethnicity[rows],
             }
             for locus in STORED_LOCI:
                 code = codes.get(locus)
@@ -323,6 +353,12 @@ class DonorStore:
         if name not in regs:
             regs.append(name)
         return regs.index(name)
+
+    def _ethnicity_code(self, name: str) -> int:
+        names = self._ethnicity_list()
+        if name not in names:
+            names.append(name)
+        return names.index(name)
 
     def _tombstone(self, ids: npt.NDArray[np.int64]) -> int:
         if ids.size == 0:
