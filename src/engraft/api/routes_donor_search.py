@@ -1,7 +1,8 @@
 """``POST /api/donor-search``: ranked unrelated donors and cord units from the donor registry store.
 
 The store (memory-mapped columns, see :mod:`engraft.hla.search.donor_store`) and the IPD-IMGT/HLA release
-are opened once per process. Without either, the route answers 503 saying what is missing. MAC typings
+are opened once per process; a store changed on disk is reopened and indexed in the background while
+searches go on (:class:`DonorRegistry`). Without either, the route answers 503 saying what is missing. MAC typings
 (``A*01:AB``, of the patient and of the donors) are expanded with the configured NMDP MAC list
 (:mod:`engraft.config.mac_list`: ``ENGRAFT_MAC_FILE`` or ``engraft hla install-mac``); without one they
 are refused with a message naming the command.
@@ -9,6 +10,7 @@ are refused with a message naming the command.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from engraft.registry.schemas.common import Text
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
 
+_log = logging.getLogger(__name__)
 DONOR_STORE_ENV = "ENGRAFT_DONOR_STORE"
 HF_SET_ENV = "ENGRAFT_HF_SET"
 router = APIRouter(
@@ -134,6 +137,13 @@ class DonorRegistry:
     Frequencies for match prediction come from ``haplotype_frequencies`` when the caller gives one (the
     CLI's ``serve --demo`` passes the synthetic demo set), else from the Atlas HF-set JSON files named by
     ``ENGRAFT_HF_SET`` (several separated by ``os.pathsep``: one per registry or population, one global).
+
+    Index rebuilds never block searches: when the store on disk has changed (``engraft donors import``
+    while serving), :meth:`search_engine` keeps answering with the engine it has and starts one
+    background :meth:`refresh`, which opens the store anew and builds every locus index (vectorised,
+    :class:`~engraft.hla.search.search_index.LocusIndex`) without holding the lock, then swaps the new
+    engine in with a single assignment. A search in flight keeps the engine (store snapshot and indexes)
+    it started with, so it is answered from one consistent index.
     """
 
     def __init__(
@@ -150,27 +160,82 @@ class DonorRegistry:
         self.haplotype_frequencies = haplotype_frequencies
         self._search: DonorSearch | None = None
         self._lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
+        self._refreshing = 0  # refreshes running (background or called directly)
 
     def search_engine(self) -> DonorSearch:
+        """The current engine (opened on first use); a changed store schedules a background refresh."""
         with self._lock:
             if self._search is None:
-                try:
-                    nom = load_nomenclature(self.imgt_dir)
-                except HlaReleaseError as exc:
-                    raise RequestProblem(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
-                if not (self.store_path / "manifest.json").exists():
-                    raise RequestProblem(
-                        503,
-                        f"no donor registry at {self.store_path}: run `engraft donors generate` or "
-                        "`engraft donors import`, or `engraft serve --demo`",
-                    )
-                try:
-                    mac = load_mac_dictionary(self.mac_file)
-                except HlaReleaseError as exc:
-                    raise RequestProblem(503, f"donor search cannot read the MAC list: {exc}") from exc
-                store = DonorStore.open(self.store_path)
-                self._search = DonorSearch(store, nom, hf=self._frequencies(nom), mac=mac)
-            return self._search
+                self._search = self._open()
+            engine = self._search
+        if self._changed(engine):
+            self._start_refresh()
+        return engine
+
+    def refresh(self, *, before_swap: Callable[[DonorSearch], None] | None = None) -> DonorSearch:
+        """Open the store anew and build every index outside the lock, then swap the new engine in.
+
+        ``before_swap`` is called with the new, fully built engine just before it replaces the old one.
+        """
+        with self._lock:
+            self._refreshing += 1
+        try:
+            engine = self._open()
+            engine.build_indexes()
+            if before_swap is not None:
+                before_swap(engine)
+            with self._lock:
+                self._search = engine
+            return engine
+        finally:
+            with self._lock:
+                self._refreshing -= 1
+
+    def wait_for_refresh(self, timeout: float | None = None) -> bool:
+        """Wait for a background refresh to end; ``True`` when none is running any more."""
+        thread = self._refresher
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _changed(self, engine: DonorSearch) -> bool:
+        try:
+            return DonorStore.stored_generation(self.store_path) != engine.store.generation
+        except (OSError, ValueError, KeyError):  # a manifest being replaced or unreadable: keep serving
+            return False
+
+    def _start_refresh(self) -> None:
+        with self._lock:
+            if self._refreshing or (self._refresher is not None and self._refresher.is_alive()):
+                return
+            self._refresher = threading.Thread(target=self._refresh_quietly, name="donor-index-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except (RequestProblem, HlaError, ValueError, OSError) as exc:  # the old engine keeps serving
+            _log.warning("donor store refresh failed, searches keep the previous index: %s", exc)
+
+    def _open(self) -> DonorSearch:
+        try:
+            nom = load_nomenclature(self.imgt_dir)
+        except HlaReleaseError as exc:
+            raise RequestProblem(503, f"donor search needs an IPD-IMGT/HLA release: {exc}") from exc
+        if not (self.store_path / "manifest.json").exists():
+            raise RequestProblem(
+                503,
+                f"no donor registry at {self.store_path}: run `engraft donors generate` or "
+                "`engraft donors import`, or `engraft serve --demo`",
+            )
+        try:
+            mac = load_mac_dictionary(self.mac_file)
+        except HlaReleaseError as exc:
+            raise RequestProblem(503, f"donor search cannot read the MAC list: {exc}") from exc
+        store = DonorStore.open(self.store_path)
+        return DonorSearch(store, nom, hf=self._frequencies(nom), mac=mac)
 
     def _frequencies(self, nom: Nomenclature) -> HaplotypeFrequencySet | FrequencySetCatalogue | None:
         if self.haplotype_frequencies is not None:

@@ -113,6 +113,11 @@ class DonorSearch:
             self._indexes[locus] = cached
         return cached[1]
 
+    def build_indexes(self) -> None:
+        """Build every locus index now (a new engine is built whole before it replaces a serving one)."""
+        for locus in STORED_LOCI:
+            self.index(locus)
+
     def search(self, patient: Mapping[str, LocusTyping], criteria: SearchCriteria) -> SearchResult:
         missing = [locus for locus in criteria.loci if locus not in patient]
         if missing:
