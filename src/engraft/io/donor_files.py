@@ -24,8 +24,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.tables import Nomenclature
+from engraft.hla.search.donor_columns import import_columns
 from engraft.hla.search.donor_import import (
     DEFAULT_CHUNK,
     ImportReport,
@@ -105,22 +109,24 @@ def _json(path: Path, text: str) -> object:
 
 
 def _csv_rows(path: Path, text: str) -> int:
-    """Check every row of a donor CSV (without keeping them); the number of rows."""
+    """Check every row of a donor CSV (without keeping them); the number of rows (empty lines skipped)."""
     if not text.strip():
         raise DonorFileError(f"{path} is empty: expected a CSV header naming donor_id, or JSON")
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        fields = [f.strip() for f in reader.fieldnames or ()]
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header = next(reader, [])
+        fields = [f.strip() for f in header]
         if "donor_id" not in fields:
             shown = ", ".join(fields[:6]) + (" ..." if len(fields) > 6 else "")
             raise DonorFileError(
                 f"{path} is neither JSON nor a donor CSV: its first line ({shown}) has no donor_id column"
             )
+        width = len(header)
         rows = 0
         for row in reader:
-            if None in row:
+            if len(row) > width:
                 raise DonorFileError(f"{path} line {reader.line_num}: more values than the header has columns")
-            rows += 1
+            rows += bool(row)
     except csv.Error as exc:
         raise DonorFileError(f"{path} line {reader.line_num}: not a readable CSV row ({exc})") from exc
     return rows
@@ -156,8 +162,27 @@ def import_donor_file(
     """Import a file already read by :func:`read_donor_file`; MAC typings need ``mac``."""
     if isinstance(source.records, Mapping):
         return import_atlas_donors(store, nom, source.records, chunk_size=chunk_size, progress=progress, mac=mac)
+    if isinstance(source.records, str) and (columns := _csv_columns(source)) is not None:
+        return import_columns(store, nom, columns, mac=mac, progress=progress, chunk_size=chunk_size)
     records = (donor_record(nom, rec, mac) for rec in source.rows())
     return import_records(store, nom, records, total=source.count, chunk_size=chunk_size, progress=progress, mac=mac)
+
+
+def _csv_columns(source: DonorFile) -> dict[str, npt.NDArray[np.object_]] | None:
+    """A donor CSV's columns as text (pandas' C parser), or ``None`` for the per-record path.
+
+    The per-record path stays for a CSV with GL Strings (``gl``: parsed per donor) and, as a safety net,
+    for one the C parser reads into a different number of rows than the check counted.
+    """
+    import pandas as pd  # heavy: imported when a file is read
+
+    assert isinstance(source.records, str)
+    frame = pd.read_csv(io.StringIO(source.records), dtype=str, keep_default_na=False, na_filter=False)
+    if len(frame) != source.count or "donor_id" not in frame.columns:
+        return None
+    if "gl" in frame.columns and frame["gl"].fillna("").str.strip().ne("").any():
+        return None
+    return {str(name): frame[name].to_numpy(dtype=object) for name in frame.columns}
 
 
 def import_csv(

@@ -66,6 +66,10 @@ class UnknownAlleles:
                     out.append(FlaggedAllele(donor_id, locus, token, hit[0], hit[1]))
             hla[locus] = (new_pair[0], new_pair[1])
 
+    def replacement(self, locus: Locus, token: str) -> tuple[str, str] | None:
+        """``(stored token, reason)`` when ``token`` holds allele names the release does not know, else ``None``."""
+        return self._replacement(locus, token)
+
     def _replacement(self, locus: Locus, token: str) -> tuple[str, str] | None:
         key = (locus, token)
         if key not in self._seen:
