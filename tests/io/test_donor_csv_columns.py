@@ -38,6 +38,7 @@ ROWS = [
     "8,R1,API,,2000,F,neg,A-,,,,A*02:01/A*02:999,A*03:01,B7,B8,DRB1*15:XX,DR4,,",  # list, serology, XX
     "1,R9,EUR,,1981,M,pos,O,,,,A*02:01,A*24:02,B*07:02,B*08:01,DRB1*15:01,DRB1*04:01,,",  # repeated id
     "9,R1,,,1980,M",  # short row
+    "99999999999999999999,R1,,,1980,M,pos,O,,,,A*02:01,A*24:02,B*07:02,B*08:01,DRB1*15:01,DRB1*04:01,,",  # > int64
     "10,R1,,,1980,M,pos,O,,-1,,A*02:01,A*24:02,B*07:02,B*08:01,DRB1*15:01,DRB1*04:01,C*99:99,C*07:01",
 ]
 
@@ -84,7 +85,7 @@ def test_columns_and_records_give_the_same_import(tmp_path: Path, nom: Nomenclat
     slow = import_records(by_records, nom, records, total=checked.count, chunk_size=chunk_size)
     # one write: a repeated id counts once (the last row wins); chunk by chunk it was stored, then replaced
     assert dataclasses.replace(slow, stored=fast.stored, replaced=fast.replaced) == fast
-    assert (fast.read, fast.stored, fast.replaced) == (11, 4, 0)  # 1 (last row), 2, 5, 8 stored
+    assert (fast.read, fast.stored, fast.replaced) == (12, 4, 0)  # 1 (last row), 2, 5, 8 stored
     assert _store_content(by_columns) == _store_content(by_records)
     assert _store_content(by_columns)[1][1] == "R9"
     assert len(by_columns.segments()) == 1  # written once

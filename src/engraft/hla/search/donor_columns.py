@@ -41,6 +41,7 @@ from engraft.hla.search.donor_fields import (
     ABO_SYNONYMS,
     CMV_SYNONYMS,
     DONOR_KIND_SYNONYMS,
+    MAX_DONOR_ID,
     SEX_SYNONYMS,
     InvalidValue,
     SynonymTable,
@@ -98,7 +99,7 @@ def _donor_ids(column: Column) -> tuple[npt.NDArray[np.int64], dict[int, Invalid
             value = int(raw)
         except (TypeError, ValueError):
             value = -1
-        if value < 0:
+        if not 0 <= value <= MAX_DONOR_ID:
             problem = read_donor_id(raw, "donor_id")
             assert isinstance(problem, InvalidValue)
             bad[i] = problem

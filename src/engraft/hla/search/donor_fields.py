@@ -29,8 +29,8 @@ blood unit; ``B`` (banked) is in Atlas's schema but not supported, by Atlas eith
 (:data:`ATLAS_CHANGE_TYPES`; absent: ``N``, Atlas's default): ``N`` new, ``U`` update and ``NU``
 upsert are applied as upserts, ``D`` deletes.
 
-Numbers: a donor id is a non-negative integer; ``birth_year`` a year from 1900 to the current year (empty
-or ``0``: unknown); ``tnc`` and ``cd34`` a finite number >= 0 (empty: unknown).
+Numbers: a donor id is a non-negative integer up to 2^63 - 1 (int64); ``birth_year`` a year from 1900 to
+the current year (empty or ``0``: unknown); ``tnc`` and ``cd34`` a finite number >= 0 (empty: unknown).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 
 T = TypeVar("T")
 
+#: Largest donor id a store keeps (int64, as Atlas ``RecordId``).
+MAX_DONOR_ID: Final = 2**63 - 1
 #: Earliest birth year accepted (an older year is a typing error, not a donor).
 FIRST_BIRTH_YEAR: Final = 1900
 
@@ -196,6 +198,8 @@ def read_donor_id(raw: object, field: str) -> int | InvalidValue:
         donor_id = -1
     if donor_id < 0:
         return InvalidValue(-1, field, text, "a non-negative integer (leading zeros are not kept)")
+    if donor_id > MAX_DONOR_ID:
+        return InvalidValue(-1, field, text, f"a non-negative integer up to {MAX_DONOR_ID} (the store's int64 ids)")
     return donor_id
 
 
