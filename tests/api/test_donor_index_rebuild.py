@@ -105,3 +105,25 @@ def test_a_changed_store_is_picked_up_in_the_background(
     assert new is not old and _ids(new) == {1, 2, 3, 4, 5, 100, 101, 102}
     assert registry.search_engine() is new  # unchanged store: no further refresh
     assert registry.wait_for_refresh(WAIT)
+
+
+def test_a_failed_refresh_keeps_the_old_engine_and_is_not_retried(
+    registry: DonorRegistry, nom: Nomenclature, tmp_path: Path
+) -> None:
+    old = registry.search_engine()
+    manifest = registry.store_path / "manifest.json"
+    text = manifest.read_text(encoding="utf-8")
+    broken = text.replace('"format": "engraft-donor-store/1"', '"format": "something-else"')
+    manifest.write_text(broken.replace(f'"generation": {old.store.generation}', '"generation": 999'), encoding="utf-8")
+    assert registry.search_engine() is old
+    assert registry.wait_for_refresh(WAIT)
+    assert registry.last_refresh_error is not None and "not a donor store" in registry.last_refresh_error
+    assert registry.search_engine() is old and _ids(old) == {1, 2, 3, 4, 5}
+    assert registry.wait_for_refresh(WAIT) and registry.background_refreshes == 1  # not tried again
+    manifest.write_text(text, encoding="utf-8")  # the store repaired (its own generation again): nothing to do
+    assert registry.search_engine() is old
+    assert registry.background_refreshes == 1
+    _grow(registry, nom, tmp_path)  # changed again: tried again, and this time it works
+    assert registry.search_engine() is old
+    assert registry.wait_for_refresh(WAIT) and registry.background_refreshes == 2
+    assert registry.last_refresh_error is None and _ids(registry.search_engine()) == {1, 2, 3, 4, 5, 100, 101, 102}

@@ -143,7 +143,9 @@ class DonorRegistry:
     background :meth:`refresh`, which opens the store anew and builds every locus index (vectorised,
     :class:`~engraft.hla.search.search_index.LocusIndex`) without holding the lock, then swaps the new
     engine in with a single assignment. A search in flight keeps the engine (store snapshot and indexes)
-    it started with, so it is answered from one consistent index.
+    it started with, so it is answered from one consistent index. A refresh that fails (a store being
+    rewritten, a broken manifest) leaves the old engine serving, says why in :attr:`last_refresh_error`,
+    and is tried again only when the store's generation changes once more.
     """
 
     def __init__(
@@ -162,6 +164,10 @@ class DonorRegistry:
         self._lock = threading.Lock()
         self._refresher: threading.Thread | None = None
         self._refreshing = 0  # refreshes running (background or called directly)
+        self._failed_generation: int | None = None  # a store generation whose refresh failed: not retried
+        #: Why the last background refresh failed (``None`` after a refresh that worked).
+        self.last_refresh_error: str | None = None
+        self.background_refreshes = 0  # started so far
 
     def search_engine(self) -> DonorSearch:
         """The current engine (opened on first use); a changed store schedules a background refresh."""
@@ -202,22 +208,33 @@ class DonorRegistry:
 
     def _changed(self, engine: DonorSearch) -> bool:
         try:
-            return DonorStore.stored_generation(self.store_path) != engine.store.generation
+            generation = DonorStore.stored_generation(self.store_path)
         except (OSError, ValueError, KeyError):  # a manifest being replaced or unreadable: keep serving
             return False
+        return generation not in (engine.store.generation, self._failed_generation)
 
     def _start_refresh(self) -> None:
         with self._lock:
             if self._refreshing or (self._refresher is not None and self._refresher.is_alive()):
                 return
             self._refresher = threading.Thread(target=self._refresh_quietly, name="donor-index-refresh", daemon=True)
+            self.background_refreshes += 1
             self._refresher.start()
 
     def _refresh_quietly(self) -> None:
         try:
+            generation: int | None = DonorStore.stored_generation(self.store_path)
+        except (OSError, ValueError, KeyError):
+            generation = None
+        try:
             self.refresh()
-        except (RequestProblem, HlaError, ValueError, OSError) as exc:  # the old engine keeps serving
+        except (RequestProblem, HlaError, ValueError, KeyError, OSError) as exc:  # the old engine keeps serving
+            self._failed_generation = generation  # tried again only when the store changes once more
+            self.last_refresh_error = getattr(exc, "detail", None) or str(exc)
             _log.warning("donor store refresh failed, searches keep the previous index: %s", exc)
+        else:
+            self._failed_generation = None
+            self.last_refresh_error = None
 
     def _open(self) -> DonorSearch:
         try:
