@@ -40,7 +40,6 @@ GRADE_TEXT: Final[Mapping[MatchGrade, str]] = {
     MatchGrade.ASSOCIATED: N_("serology: associated antigen"),
     MatchGrade.SPLIT: N_("serology: split antigen"),
     MatchGrade.BROAD: N_("serology: broad antigen"),
-    MatchGrade.UNKNOWN: N_("unknown: a NEW allele (not yet named), neither match nor mismatch"),
     MatchGrade.EXPRESSING_VS_NULL: N_("expressed allele against a null allele"),
     MatchGrade.MISMATCH: N_("mismatch"),
 }
