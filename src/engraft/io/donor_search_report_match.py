@@ -23,8 +23,6 @@ Translate = Callable[[str], str]
 FULL_POTENTIAL: Final = N_("{matched}/{total} ({potential} potential)")
 TYPED: Final = N_("{matched}/{typed} typed ({loci} untyped)")
 TYPED_POTENTIAL: Final = N_("{matched}/{typed} typed ({loci} untyped; {potential} potential)")
-FULL_UNKNOWN: Final = N_("{matched}/{total} ({unknown} unknown: NEW allele)")
-TYPED_UNKNOWN: Final = N_("{matched}/{typed} typed ({loci} untyped; {unknown} unknown: NEW allele)")
 STATUS: Final[Mapping[str, str]] = {
     "matched": N_("matched"),
     "potential": N_("matched only potentially"),
@@ -65,18 +63,7 @@ _LABELS: Final = (
 
 def match_msgids() -> tuple[str, ...]:
     """Every msgid of this module (and of the frequency set labels) the report can show."""
-    texts = [
-        FULL_POTENTIAL,
-        TYPED,
-        TYPED_POTENTIAL,
-        FULL_UNKNOWN,
-        TYPED_UNKNOWN,
-        AMBIGUITY,
-        COUNTED,
-        COUNTED_WITH_DPB1,
-        REPORTED_ONLY,
-        *_LABELS,
-    ]
+    texts = [FULL_POTENTIAL, TYPED, TYPED_POTENTIAL, AMBIGUITY, COUNTED, COUNTED_WITH_DPB1, REPORTED_ONLY, *_LABELS]
     texts += [*STATUS.values(), *SOURCE.values(), *REASON.values(), *label_texts()]
     return tuple(dict.fromkeys(texts))
 
@@ -86,9 +73,6 @@ def count_label(counts: Mapping[str, Any] | None, fallback: str, t: Translate) -
     if not counts:
         return fallback
     matched, total, typed, potential = counts["matched"], counts["total"], counts["typed"], counts["potential"]
-    unknown = counts.get("unknown", 0)  # positions against a NEW allele: neither matched nor mismatched
-    if typed == total and unknown:
-        return t(FULL_UNKNOWN).format(matched=matched, total=total, unknown=unknown)
     if typed == total:
         return (
             t(FULL_POTENTIAL).format(matched=matched, total=total, potential=potential)
@@ -97,8 +81,6 @@ def count_label(counts: Mapping[str, Any] | None, fallback: str, t: Translate) -
         )
     per_locus = counts.get("per_locus", {})
     untyped = ", ".join(name for name in counts.get("loci", []) if per_locus.get(name, {}).get("untyped"))
-    if unknown:
-        return t(TYPED_UNKNOWN).format(matched=matched, typed=typed, loci=untyped, unknown=unknown)
     template = TYPED_POTENTIAL if potential else TYPED
     return t(template).format(matched=matched, typed=typed, loci=untyped, potential=potential)
 
