@@ -70,9 +70,6 @@ class LocusCountOut(_Report):
     potential: int = Field(ge=0, le=2)
     mismatched: int = Field(ge=0, le=2)
     untyped: int = Field(ge=0, le=2)
-    unknown: int = Field(
-        default=0, ge=0, le=2, description="typed, neither matched nor mismatched: a NEW allele on either side"
-    )
 
 
 class MatchCountsOut(_Report):
@@ -87,9 +84,8 @@ class MatchCountsOut(_Report):
     mismatched: int = Field(ge=0)
     untyped: int = Field(ge=0)
     complete: bool = Field(description="every position of every counted locus typed on both sides")
-    full_match: bool = Field(description="every position typed and matched, none unknown (e.g. 10/10)")
+    full_match: bool = Field(description="complete and nothing mismatched (e.g. 10/10)")
     label: str = Field(description='"10/10", "9/10", or "6/6 typed (C, DQB1 untyped)"')
-    unknown: int = Field(default=0, ge=0, description="typed positions neither matched nor mismatched (a NEW allele)")
 
 
 class Dpb1TceOut(_Report):

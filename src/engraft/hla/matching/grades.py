@@ -12,9 +12,6 @@ Grades follow the WMDA matching framework (Bochtler et al. 2011, BMT 46:338) as 
   and **null mismatch** (different null alleles: neither side has a product, so it is not counted as an
   HLA mismatch);
 * serologically typed positions: **associated** (SI1), **split** (SI2), **broad** (SI3);
-* **unknown**: a ``NEW`` placeholder (an allele found by sequencing, not yet named) against anything,
-  ``NEW`` included, when nothing else the positions hold matches: a ``NEW`` allele says nothing about
-  identity, so the pair is neither a match nor a mismatch; its confidence is *potential*;
 * **expressing vs null**: one side expressed, the other a null allele (Atlas: neither match nor
   mismatch; the locus count follows the null rule of :mod:`engraft.hla.matching.locus_match`);
 * **mismatch**.
@@ -59,7 +56,6 @@ class MatchGrade(StrEnum):
     ASSOCIATED = "associated"
     SPLIT = "split"
     BROAD = "broad"
-    UNKNOWN = "unknown"
     EXPRESSING_VS_NULL = "expressing_vs_null"
     MISMATCH = "mismatch"
 
@@ -70,8 +66,8 @@ class MatchGrade(StrEnum):
 
     @property
     def is_match(self) -> bool:
-        """A grade that stands for a matched pair (expressing vs null is neither, as in Atlas; nor is unknown)."""
-        return self not in (MatchGrade.UNKNOWN, MatchGrade.EXPRESSING_VS_NULL, MatchGrade.MISMATCH)
+        """A grade that stands for a matched pair (expressing vs null is neither, as in Atlas)."""
+        return self not in (MatchGrade.EXPRESSING_VS_NULL, MatchGrade.MISMATCH)
 
     @property
     def is_null_grade(self) -> bool:
@@ -117,24 +113,11 @@ def positions_match(p: TypedPosition, d: TypedPosition) -> bool:
     """
     if p.is_null or d.is_null:
         return p.is_null and d.is_null
-    if p.new_p_groups or d.new_p_groups:  # a NEW placeholder's own P group is no identity (NEW vs NEW)
-        if (p.p_groups - p.new_p_groups).isdisjoint(d.p_groups - d.new_p_groups):
-            return False
-    elif p.p_groups.isdisjoint(d.p_groups):
+    if p.p_groups.isdisjoint(d.p_groups):
         return False
     if p.is_serology or d.is_serology:
         return shared_serology_level(p.antigens, d.antigens) is not None
     return True
-
-
-def positions_unknown(p: TypedPosition, d: TypedPosition) -> bool:
-    """Neither a match nor a mismatch: a ``NEW`` placeholder on either side and nothing else matching.
-
-    A null position against a ``NEW`` one stays a null-vs-expressed pair (the placeholder is expressed).
-    """
-    if not (p.new_p_groups or d.new_p_groups) or p.is_null or d.is_null:
-        return False
-    return not positions_match(p, d)
 
 
 def _null_grade(p: TypedPosition, d: TypedPosition) -> MatchGrade:
@@ -158,7 +141,7 @@ def _expressed_grade(p: TypedPosition, d: TypedPosition) -> MatchGrade:
             return MatchGrade.CDNA
         if p.protein_keys & d.protein_keys:
             return MatchGrade.PROTEIN
-    if not (p.g_groups - p.new_g_groups).isdisjoint(d.g_groups - d.new_g_groups):
+    if not p.g_groups.isdisjoint(d.g_groups):
         return MatchGrade.G_GROUP
     if not p.p_groups.isdisjoint(d.p_groups):
         return MatchGrade.P_GROUP
@@ -171,8 +154,6 @@ def grade_positions(p: TypedPosition, d: TypedPosition) -> MatchGrade:
         return _null_grade(p, d)
     if p.is_null or d.is_null:
         return MatchGrade.EXPRESSING_VS_NULL
-    if positions_unknown(p, d):
-        return MatchGrade.UNKNOWN
     if p.is_serology or d.is_serology:
         level = shared_serology_level(p.antigens, d.antigens)
         if level is not None and not p.p_groups.isdisjoint(d.p_groups):
@@ -186,12 +167,7 @@ def _single_allele(p: TypedPosition) -> bool:
 
 
 def position_confidence(p: TypedPosition, d: TypedPosition) -> MatchConfidence:
-    """Confidence of a pair (Atlas rule): definite, exact, potential or mismatch; symmetric.
-
-    An unknown pair (a ``NEW`` placeholder, :func:`positions_unknown`) is *potential*, never a mismatch.
-    """
-    if positions_unknown(p, d):
-        return MatchConfidence.POTENTIAL
+    """Confidence of a pair (Atlas rule): definite, exact, potential or mismatch; symmetric."""
     if not positions_match(p, d):
         return MatchConfidence.MISMATCH
     if _single_allele(p) and _single_allele(d):
@@ -202,8 +178,8 @@ def position_confidence(p: TypedPosition, d: TypedPosition) -> MatchConfidence:
 
 
 def mismatch_type(p: TypedPosition, d: TypedPosition, locus: str) -> MismatchType | None:
-    """``None`` if the positions match or are unknown (``NEW``), else antigen or allele mismatch (WMDA 2024 rule)."""
-    if positions_match(p, d) or positions_unknown(p, d):
+    """``None`` if the positions match, else antigen or allele mismatch (WMDA 2024 rule)."""
+    if positions_match(p, d):
         return None
     if locus == Locus.DPB1 or p.is_null or d.is_null:
         return MismatchType.ANTIGEN

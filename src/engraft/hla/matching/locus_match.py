@@ -17,11 +17,6 @@ Rules (Atlas matching algorithm; WMDA framework, Bochtler 2011; NMDP/CIBMTR guid
   a null position paired with an expressed one is graded *expressing vs null* even when the locus
   counts as matched (``A*03:01+A*01:11N`` against ``A*03:01+A*03:01``), and keeps its null token;
   confidences (definite/exact/potential/mismatch) are those of the effective pairs that were counted;
-* a ``NEW`` placeholder (an allele not yet named) is *unknown* against anything, ``NEW`` included
-  (:func:`engraft.hla.matching.grades.positions_unknown`): the pair is neither matched nor mismatched.
-  A position counts as a GvH/HvG mismatch only when it is certainly matched by no position of the other
-  side (an unknown pair might be a match); the orientation with fewer mismatches, then fewer unknown
-  pairs, is reported, and :attr:`LocusMatch.unknown_count` says how many reported pairs are unknown;
 * a ``|`` genotype list on either side is matched genotype by genotype; the best pair (fewest
   mismatches, then best grades, then first listed) is reported with :class:`GenotypeAmbiguity`, and
   no position of it is more than *potential* when either side lists more than one genotype.
@@ -45,7 +40,6 @@ from engraft.hla.matching.grades import (
     mismatch_type,
     position_confidence,
     positions_match,
-    positions_unknown,
 )
 from engraft.hla.matching.locus_typing import LocusTyping, TypedPosition
 from engraft.vocabulary.hla import MATCH_LOCI, Locus, parse_locus
@@ -76,13 +70,8 @@ class PositionMatch:
     confidence: MatchConfidence = MatchConfidence.POTENTIAL
 
     @property
-    def is_unknown(self) -> bool:
-        """Neither matched nor mismatched (a ``NEW`` placeholder on either side)."""
-        return self.grade is MatchGrade.UNKNOWN
-
-    @property
     def is_match(self) -> bool:
-        return self.mismatch_type is None and not self.is_unknown
+        return self.mismatch_type is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +110,6 @@ class LocusMatch:
     def confidence(self) -> MatchConfidence:
         """The locus's confidence: the worse of its two positions'."""
         return max((p.confidence for p in self.positions), key=lambda c: c.rank)
-
-    @property
-    def unknown_count(self) -> int:
-        """Reported position pairs neither matched nor mismatched (``NEW``), at most ``2 - mismatch_count``."""
-        return min(sum(1 for p in self.positions if p.is_unknown), 2 - self.mismatch_count)
-
-    @property
-    def matched_count(self) -> int:
-        """Positions matched (certainly or potentially): neither mismatched nor unknown."""
-        return 2 - self.mismatch_count - self.unknown_count
 
     @property
     def grade_score(self) -> int:
@@ -182,10 +161,6 @@ def _position_match(
     return PositionMatch(raw_p.token, raw_d.token, grade, mtype, position_confidence(pe[i], de[j]))
 
 
-def _may_match(p: TypedPosition, d: TypedPosition) -> bool:
-    return positions_match(p, d) or positions_unknown(p, d)
-
-
 def _reported_grade(raw_p: TypedPosition, raw_d: TypedPosition, counted_match: bool) -> MatchGrade:
     """Grade of the positions as typed; a counted mismatch between expressed positions is a mismatch."""
     if counted_match or raw_p.is_null or raw_d.is_null:
@@ -204,17 +179,17 @@ def match_locus(patient: LocusTyping, donor: LocusTyping, options: MatchOptions 
 
 def _match_genotype_lists(patient: LocusTyping, donor: LocusTyping, options: MatchOptions | None) -> LocusMatch:
     ps, ds = patient.alternatives(), donor.alternatives()
-    best: tuple[tuple[int, int, int, int, int], LocusMatch] | None = None
+    best: tuple[tuple[int, int, int, int], LocusMatch] | None = None
     counts: list[int] = []
     for a, p in enumerate(ps):
         for b, d in enumerate(ds):
             m = _match_genotypes(p, d, options)
             counts.append(m.mismatch_count)
-            key = (m.mismatch_count, m.unknown_count, m.grade_score, a, b)
+            key = (m.mismatch_count, m.grade_score, a, b)
             if best is None or key < best[0]:
                 best = (key, m)
     assert best is not None
-    (low, _, _, a, b), chosen = best
+    (low, _, a, b), chosen = best
     ambiguity = GenotypeAmbiguity(
         patient_genotypes=len(ps),
         donor_genotypes=len(ds),
@@ -242,26 +217,23 @@ def _match_genotypes(patient: LocusTyping, donor: LocusTyping, options: MatchOpt
     pe = patient.effective()
     de = donor.effective()
     m = [[positions_match(pe[i], de[j]) for j in (0, 1)] for i in (0, 1)]
-    u = [[positions_unknown(pe[i], de[j]) for j in (0, 1)] for i in (0, 1)]
     if opts.homozygous_mismatch_counts == 1:
         p_src, d_src = _distinct(pe), _distinct(de)
     else:
         p_src, d_src = list(pe), list(de)
     # a null position carries no antigen: it cannot be a GvH (patient) or HvG (donor) target
-    # an unknown pair (NEW) might be a match: only a position certainly matched by nothing is counted
-    gvh = sum(1 for p in p_src if not p.is_null and not any(_may_match(p, d) for d in de))
-    hvg = sum(1 for d in d_src if not d.is_null and not any(_may_match(p, d) for p in pe))
+    gvh = sum(1 for p in p_src if not p.is_null and not any(positions_match(p, d) for d in de))
+    hvg = sum(1 for d in d_src if not d.is_null and not any(positions_match(p, d) for p in pe))
     count = max(gvh, hvg)
 
     direct = ((0, 0), (1, 1))
     cross = ((0, 1), (1, 0))
     raw_p, raw_d = patient.positions, donor.positions
 
-    def order(pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int, int]:
-        """Mismatched pairs, unknown pairs, then the grade ranks of the positions as typed (a mismatch ranks last)."""
-        misses = sum(0 if m[i][j] or u[i][j] else 1 for i, j in pairs)
-        unknown = sum(1 if u[i][j] else 0 for i, j in pairs)
-        return misses, unknown, sum(_reported_grade(raw_p[i], raw_d[j], m[i][j] or u[i][j]).rank for i, j in pairs)
+    def order(pairs: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+        """Mismatched pairs, then the grade ranks of the positions as typed (a mismatch ranks last)."""
+        misses = sum(0 if m[i][j] else 1 for i, j in pairs)
+        return misses, sum(_reported_grade(raw_p[i], raw_d[j], m[i][j]).rank for i, j in pairs)
 
     crossed = order(cross) < order(direct)
     pos = tuple(_position_match(patient, donor, pe, de, i, j) for i, j in (cross if crossed else direct))

@@ -5,14 +5,11 @@ neither matched nor mismatched (Atlas reports it as a *potential* match, ``Locus
 is called ``n/n`` only when every position of every counted locus is typed on both sides and matched.
 
 Per locus (:class:`LocusCount`): positions typed on both sides, matched, matched only potentially
-(confidence *potential*: an ambiguous, serological or genotype-list typing), *unknown* (a ``NEW``
-placeholder on either side: neither matched nor mismatched, :mod:`engraft.hla.matching.grades`),
-mismatched and untyped, and a :class:`LocusStatus`. A locus with an unknown position is never *matched*
-(status *potential*), and a count with one is never ``n/n``. The loci counted are the search's (10/10:
-A, B, C, DRB1, DQB1; 12/12 adds DPB1, a DPB1 mismatch counting whether TCE-permissive or not); DRB3/4/5
-and DQA1 get a status, never a count.
+(confidence *potential*: an ambiguous, serological or genotype-list typing), mismatched and untyped, and
+a :class:`LocusStatus`. The loci counted are the search's (10/10: A, B, C, DRB1, DQB1; 12/12 adds DPB1,
+a DPB1 mismatch counting whether TCE-permissive or not); DRB3/4/5 and DQA1 get a status, never a count.
 
-Invariants (property-tested): ``matched + unknown + mismatched == typed``, ``typed + untyped == total``,
+Invariants (property-tested): ``matched + mismatched == typed``, ``typed + untyped == total``,
 ``potential <= matched``, and ``MatchCounts.full_match`` only when ``matched == total``.
 """
 
@@ -32,13 +29,11 @@ from engraft.vocabulary.phrases import Phrase
 FULL_COUNT_POTENTIAL: Final = Phrase("{matched}/{total} ({potential} potential)")
 TYPED_COUNT: Final = Phrase("{matched}/{typed} typed ({loci} untyped)")
 TYPED_COUNT_POTENTIAL: Final = Phrase("{matched}/{typed} typed ({loci} untyped; {potential} potential)")
-FULL_COUNT_UNKNOWN: Final = Phrase("{matched}/{total} ({unknown} unknown: NEW allele)")
-TYPED_COUNT_UNKNOWN: Final = Phrase("{matched}/{typed} typed ({loci} untyped; {unknown} unknown: NEW allele)")
 
 
 class LocusStatus(StrEnum):
     MATCHED = "matched"  # typed on both sides, no mismatch, every matched position definite or exact
-    POTENTIAL = "potential"  # typed on both sides, no mismatch, but some position matched only potentially or unknown
+    POTENTIAL = "potential"  # typed on both sides, no mismatch, but some position matched only potentially
     MISMATCHED = "mismatched"
     DONOR_UNTYPED = "donor_untyped"
     PATIENT_UNTYPED = "patient_untyped"
@@ -47,8 +42,7 @@ class LocusStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LocusCount:
-    """One locus: positions typed on both sides, matched, matched only potentially, mismatched, untyped,
-    and unknown (``NEW``: typed, neither matched nor mismatched)."""
+    """One locus: positions typed on both sides, matched, matched only potentially, mismatched, untyped."""
 
     locus: Locus
     status: LocusStatus
@@ -57,7 +51,6 @@ class LocusCount:
     potential: int
     mismatched: int
     untyped: int
-    unknown: int = 0
 
 
 def locus_count(locus: Locus, match: LocusMatch | None, *, patient_typed: bool, donor_typed: bool) -> LocusCount:
@@ -71,26 +64,26 @@ def locus_count(locus: Locus, match: LocusMatch | None, *, patient_typed: bool, 
             status = LocusStatus.UNTYPED
         return LocusCount(locus, status, 0, 0, 0, 0, 2)
     mismatched = match.mismatch_count
-    unknown = match.unknown_count
-    matched = 2 - mismatched - unknown
-    only_potential = sum(1 for p in match.positions if p.is_match and p.confidence is MatchConfidence.POTENTIAL)
+    matched = 2 - mismatched
+    only_potential = sum(
+        1 for p in match.positions if p.mismatch_type is None and p.confidence is MatchConfidence.POTENTIAL
+    )
     potential = min(matched, only_potential)
     if mismatched:
         status = LocusStatus.MISMATCHED
-    elif potential or unknown:
+    elif potential:
         status = LocusStatus.POTENTIAL
     else:
         status = LocusStatus.MATCHED
-    return LocusCount(locus, status, 2, matched, potential, mismatched, 0, unknown)
+    return LocusCount(locus, status, 2, matched, potential, mismatched, 0)
 
 
 @dataclass(frozen=True, slots=True)
 class MatchCounts:
     """Counts over the counted loci (e.g. the five of 10/10), summed from their :class:`LocusCount`.
 
-    ``label``: ``"10/10"``, ``"9/10"``, ``"10/10 (2 potential)"``, ``"9/10 (1 unknown: NEW allele)"`` or
-    ``"6/6 typed (C, DQB1 untyped)"``; ``full_match`` (``n/n``) only when every position is matched
-    (``complete``, nothing mismatched, nothing unknown).
+    ``label``: ``"10/10"``, ``"9/10"``, ``"10/10 (2 potential)"``, or ``"6/6 typed (C, DQB1 untyped)"``;
+    ``full_match`` (``n/n``) only when ``complete`` and nothing mismatched.
     """
 
     loci: tuple[Locus, ...]
@@ -104,23 +97,18 @@ class MatchCounts:
     complete: bool  # every position of every counted locus typed on both sides
     full_match: bool
     label: str
-    unknown: int = 0
 
     @property
     def untyped_loci(self) -> tuple[Locus, ...]:
         return tuple(locus for locus in self.loci if self.per_locus[locus].untyped)
 
 
-def _label(counts: list[LocusCount], total: int, typed: int, matched: int, potential: int, unknown: int) -> str:
+def _label(counts: list[LocusCount], total: int, typed: int, matched: int, potential: int) -> str:
     if typed == total:
-        if unknown:
-            return FULL_COUNT_UNKNOWN(matched=matched, total=total, unknown=unknown)
         if potential:
             return FULL_COUNT_POTENTIAL(matched=matched, total=total, potential=potential)
         return f"{matched}/{total}"
     loci = ", ".join(c.locus.value for c in counts if c.untyped)
-    if unknown:
-        return TYPED_COUNT_UNKNOWN(matched=matched, typed=typed, loci=loci, unknown=unknown)
     if potential:
         return TYPED_COUNT_POTENTIAL(matched=matched, typed=typed, loci=loci, potential=potential)
     return TYPED_COUNT(matched=matched, typed=typed, loci=loci)
@@ -130,9 +118,8 @@ def counts_of(loci: Iterable[Locus], per_locus: Mapping[Locus, LocusCount]) -> M
     """Counts over ``loci`` summed from their per-locus counts (every counted locus must be in ``per_locus``)."""
     counted = tuple(loci)
     counts = [per_locus[locus] for locus in counted]
-    typed = matched = potential = mismatched = untyped = unknown = 0
+    typed = matched = potential = mismatched = untyped = 0
     for c in counts:
-        unknown += c.unknown
         typed += c.typed
         matched += c.matched
         potential += c.potential
@@ -149,9 +136,8 @@ def counts_of(loci: Iterable[Locus], per_locus: Mapping[Locus, LocusCount]) -> M
         mismatched=mismatched,
         untyped=untyped,
         complete=typed == total,
-        full_match=matched == total,
-        label=_label(counts, total, typed, matched, potential, unknown),
-        unknown=unknown,
+        full_match=typed == total and mismatched == 0,
+        label=_label(counts, total, typed, matched, potential),
     )
 
 

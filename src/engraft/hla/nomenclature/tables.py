@@ -26,12 +26,9 @@ new           ``A*NEW``, ``A*01:NEW``  an allele not yet named: the locus's plac
 sequencing but not yet named. The guideline says it is always treated as a mismatch; Atlas refuses it
 (issue #876). Here every locus of the release has one placeholder allele ``<locus>*NEW``, appended
 after the release's own alleles (codes ``>= release_allele_count``), in a G and a P group of its own
-and with no serology, DPB1 TCE group or haplotype frequency, and a typing holding it is searchable.
-A ``NEW`` allele says nothing about identity (it may equal the other side's new allele, or an allele
-named since), so the matcher grades ``NEW`` against anything, ``NEW`` included, as *unknown*: neither
-a match nor a mismatch (:func:`engraft.hla.matching.grades.positions_unknown`; its own G/P group is never
-taken for an identity). This departs from the guideline's "always a mismatch" on purpose: the count
-never calls such a locus matched, and the search ranks it after certain matches (potential).
+and with no serology, DPB1 TCE group or haplotype frequency: it never matches a named allele at any
+level, and a typing holding it is searchable. Two ``NEW`` alleles are different alleles as far as
+anyone knows, so a matcher must not call ``NEW`` against ``NEW`` a match (:meth:`Nomenclature.is_new`).
 
 The tables are built from :class:`~engraft.hla.nomenclature.release_files.ReleaseTables` (the rows
 already read); :meth:`Nomenclature.from_release` reads them from a release directory and

@@ -26,9 +26,9 @@ Typings old registry records hold are imported as they are: serological antigens
 ``ser`` fields), XX codes, MACs (with a MAC list), ``NEW`` placeholders (``A*NEW``).
 
 An allele name the release does not know (a newer allele, a deleted one without successor, a typo in
-the fields) does not cost the donor: the position is stored as the locus's ``NEW`` placeholder (an
-unknown position, neither match nor mismatch: :mod:`engraft.hla.matching.grades`; inside an allele list
-the other items keep the position matchable) and reported as a :class:`FlaggedAllele` (donor id, locus, token as
+the fields) does not cost the donor: the position is stored as the locus's ``NEW`` placeholder (a
+mismatch against every named allele, WMDA's rule for ``NEW``; inside an allele list the other items
+keep the position searchable) and reported as a :class:`FlaggedAllele` (donor id, locus, token as
 written, what was stored). A donor without a typing at a required locus (A, B, DRB1, as Atlas) is not
 stored; it is counted and listed in :attr:`ImportReport.missing_required`.
 

@@ -241,13 +241,9 @@ class DonorSearch:
             counts[0].astype(np.int16),
             counts[1].astype(np.int16),
             np.full(index.size, _UNGRADED, np.int16),
-            (~index.single_p | (patient.is_genotype_list or any(p.has_new for p in patient.positions))).astype(
-                np.int16
-            ),
+            (~index.single_p | patient.is_genotype_list).astype(np.int16),
         )
-        patient_needs = patient.is_genotype_list or any(
-            p.is_serology or p.is_null or p.has_new for p in patient.positions
-        )
+        patient_needs = patient.is_genotype_list or any(p.is_serology or p.is_null for p in patient.positions)
         used = np.unique(codes)
         if not patient_needs:
             used = used[index.needs_exact[used]]

@@ -1,11 +1,12 @@
 """Donor typings on import: allele names the release does not know, and GL Strings split by locus as written.
 
-An allele name the release does not know (a newer allele, a deleted one without successor, a typo in the
-fields) does not cost the donor: :class:`UnknownAlleles` replaces the position by the locus's ``NEW``
-placeholder (``A*NEW``: an unknown position, neither match nor mismatch; inside an allele list,
-``A*01:01/A*01:999`` -> ``A*01:01/A*NEW``, the other items keep the position matchable) and notes a
-:class:`FlaggedAllele`. Anything else a release refuses (malformed token, other locus, unknown MAC code
-or antigen) is left for the batch validation to reject and report."""
+An allele name the release does not know (a newer allele, a deleted one without successor, a typo in
+the fields) does not cost the donor: :class:`UnknownAlleles` replaces the position by the locus's
+``NEW`` placeholder (``A*NEW``: a mismatch against every named allele, WMDA's rule for ``NEW``; inside
+an allele list, ``A*01:01/A*01:999`` -> ``A*01:01/A*NEW``, the other items keep the position
+searchable) and notes a :class:`FlaggedAllele`. Anything else a release refuses (malformed token, other
+locus, unknown MAC code or antigen) is left for the batch validation to reject and report.
+"""
 
 from __future__ import annotations
 

@@ -11,9 +11,7 @@ The filter count is a *lower bound* of the exact count of :func:`engraft.hla.mat
 a pair of positions "could match" when their P-group sets intersect, which is necessary for an exact
 match (``positions_match``; serology adds an antigen check on top) and sufficient for a potential
 match. Entries with a null-only position are never excluded (bound 0), nor are ``|`` genotype-list
-entries (their union sets give no sound bound) or entries holding a ``NEW`` placeholder (unknown, never
-a mismatch: :func:`engraft.hla.matching.grades.positions_unknown`); a ``NEW`` patient position bounds
-every entry by 0. A genotype-list *patient* is bounded by the smallest
+entries (their union sets give no sound bound). A genotype-list *patient* is bounded by the smallest
 count over its listed genotypes. Candidates are then scored exactly, so the filter never changes
 results, only the amount of exact work.
 """
@@ -200,6 +198,7 @@ class LocusIndex:
         for e in np.flatnonzero(gl).tolist():  # locus GL Strings: typed whole
             typing = builder.locus_typing(snapshot[e][0], snapshot[e][1], mac=mac)
             eff = typing.effective()
+<<<<<<< HEAD
             s0[e], s1[e] = sets.id_of(eff[0].p_groups), sets.id_of(eff[1].p_groups)
             homo[e] = eff[0].p_groups == eff[1].p_groups
             single[e] = not typing.is_genotype_list and all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
@@ -216,6 +215,17 @@ class LocusIndex:
             single,
             needs,
         )
+=======
+            for k in (0, 1):
+                values[k].extend(sorted(eff[k].p_groups))
+                offsets[k].append(len(values[k]))
+            null_pos[e] = eff[0].is_null or eff[1].is_null or typing.is_genotype_list
+            homo[e] = eff[0].p_groups == eff[1].p_groups
+            single[e] = not typing.is_genotype_list and all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
+            needs[e] = null_pos[e] or any(p.is_serology or p.is_null for p in typing.positions)
+        ragged = tuple(_Ragged.build(offsets[k], values[k]) for k in (0, 1))
+        return cls(locus, tuple(typings), (ragged[0], ragged[1]), null_pos, homo, single, needs)
+>>>>>>> parent of b682a21 (NEW placeholders: unknown against anything (NEW included), neither match nor mismatch; counts never call such a locus matched (unknown field, labels, zh), search filter bound 0 for NEW entries, tests both directions)
 
     def counts(
         self, patient: LocusTyping, homozygous_counts: int
@@ -232,7 +242,7 @@ class LocusIndex:
             gvh = np.minimum.reduce([g for _, g in per])
             return bound, gvh
         pe = patient.effective()
-        if pe[0].is_null or pe[1].is_null or pe[0].has_new or pe[1].has_new:
+        if pe[0].is_null or pe[1].is_null:
             zero = np.zeros(self.size, dtype=np.uint8)
             return zero, zero.copy()
         could = [[self.positions[j].any_in(pe[i].p_groups) for j in (0, 1)] for i in (0, 1)]
