@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from engraft.hla import HlaNomenclatureError, Nomenclature, Resolution, parse_gl_string
 from engraft.hla.matching import locus_typing, match_locus, typings_from_gl
+from engraft.hla.matching.grades import MatchConfidence, MatchGrade
 from engraft.hla.nomenclature.allele_name import parse_allele_name
 
 
@@ -104,12 +105,20 @@ def test_new_shares_no_group_with_a_named_allele(nom: Nomenclature) -> None:
         pytest.param(("A*01:01", "A*02:01"), ("A*NEW", "A*02:01"), 1, id="new-vs-named"),
         pytest.param(("A*01:01", "A*02:01"), ("A*01:XX", "A*NEW"), 1, id="new-beside-xx"),
         pytest.param(("A*NEW", "A*02:01"), ("A*01:01", "A*02:01"), 1, id="patient-new"),
+        pytest.param(("A*NEW", "A*02:01"), ("A*NEW", "A*02:01"), 1, id="new-vs-new"),
+        pytest.param(("A*01:NEW", "A*02:01"), ("A*01:NEW", "A*02:01"), 1, id="new-vs-new-same-family"),
+        pytest.param(("A*NEW", "A*NEW"), ("A*NEW", "A*NEW"), 2, id="both-positions-new-on-both-sides"),
     ],
 )
 def test_new_is_a_mismatch_against_a_named_allele(
     nom: Nomenclature, patient: tuple[str, str], donor: tuple[str, str], mismatches: int
 ) -> None:
-    assert match_locus(locus_typing(nom, *patient), locus_typing(nom, *donor)).mismatch_count == mismatches
+    """WMDA nomenclature guideline (Bochtler 2013): ``NEW`` is always a mismatch, also against ``NEW``."""
+    result = match_locus(locus_typing(nom, *patient), locus_typing(nom, *donor))
+    assert result.mismatch_count == mismatches
+    new_positions = [p for p in result.positions if "NEW" in p.patient_token or "NEW" in p.donor_token]
+    assert new_positions and all(p.grade is MatchGrade.MISMATCH for p in new_positions)
+    assert all(p.confidence is MatchConfidence.MISMATCH for p in new_positions)
 
 
 def test_new_for_a_locus_the_release_lacks_is_refused(nom: Nomenclature) -> None:

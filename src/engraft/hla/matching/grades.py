@@ -110,11 +110,15 @@ def positions_match(p: TypedPosition, d: TypedPosition) -> bool:
     When either position is typed serologically the antigens must also agree (associated, split or
     broad level): a split typing such as B38 also stands for alleles assigned only the broad B16, so
     P groups alone would let B38 match its sibling split B39 (WMDA SD2 mismatch).
+
+    A ``NEW`` placeholder (an allele sequenced but not yet named) is always a mismatch, as the WMDA
+    nomenclature guideline says (Bochtler et al. 2013, BMT 48:1387): against a named allele and against
+    another ``NEW``, which may be a different unnamed allele.
     """
     if p.is_null or d.is_null:
         return p.is_null and d.is_null
-    if p.p_groups.isdisjoint(d.p_groups):
-        return False
+    if (p.p_groups - p.new_p_groups).isdisjoint(d.p_groups - d.new_p_groups):
+        return False  # a NEW placeholder's own P group is no identity
     if p.is_serology or d.is_serology:
         return shared_serology_level(p.antigens, d.antigens) is not None
     return True
@@ -141,15 +145,15 @@ def _expressed_grade(p: TypedPosition, d: TypedPosition) -> MatchGrade:
             return MatchGrade.CDNA
         if p.protein_keys & d.protein_keys:
             return MatchGrade.PROTEIN
-    if not p.g_groups.isdisjoint(d.g_groups):
+    if not (p.g_groups - p.new_g_groups).isdisjoint(d.g_groups - d.new_g_groups):
         return MatchGrade.G_GROUP
-    if not p.p_groups.isdisjoint(d.p_groups):
+    if not (p.p_groups - p.new_p_groups).isdisjoint(d.p_groups - d.new_p_groups):
         return MatchGrade.P_GROUP
     return MatchGrade.MISMATCH
 
 
 def grade_positions(p: TypedPosition, d: TypedPosition) -> MatchGrade:
-    """Grade of one position pair as typed; symmetric in its arguments."""
+    """Grade of one position pair as typed; symmetric in its arguments (``NEW``: a mismatch, WMDA)."""
     if p.is_null and d.is_null:
         return _null_grade(p, d)
     if p.is_null or d.is_null:

@@ -10,8 +10,11 @@ Null alleles (``N``) are kept in ``alleles`` but have no P group. A position who
 is *null*; WMDA and Atlas treat a locus with one null position as homozygous for the expressing
 position (``A*03:01+A*01:11N`` matches like ``A*03:01+A*03:01``), which :meth:`LocusTyping.effective`
 implements. Nulls inside an ambiguous position (a MAC containing a null) are ignored for P-group
-matching, as in Atlas. A null allele stays null whatever its G group holds: ``A*03:129N`` lies in
-``A*03:01:01G`` with expressed alleles, but its position is built from the allele itself (no P group).
+matching, as in Atlas. A ``NEW`` placeholder (an allele not yet named) keeps its own G and P group,
+recorded in ``new_g_groups``/``new_p_groups`` so that the matcher never takes them for an identity: a
+``NEW`` allele is a mismatch against anything, ``NEW`` included (:mod:`engraft.hla.matching.grades`).
+A null allele stays null whatever its G group holds: ``A*03:129N`` lies in ``A*03:01:01G`` with
+expressed alleles, but its position is built from the allele itself (no P group).
 
 Sequence keys (from ``Allele_status.txt``, for the gDNA/cDNA/protein grades of
 :mod:`engraft.hla.matching.grades`) are set for single-allele positions only (the grades need one allele
@@ -46,11 +49,18 @@ class TypedPosition:
     full_sequence: frozenset[int] = frozenset()  # relevant alleles with a full (gDNA or cDNA) sequence
     cdna_keys: frozenset[str] = frozenset()  # 3-field names of the relevant full-sequence alleles
     protein_keys: frozenset[str] = frozenset()  # 2-field names (no suffix) of the relevant full-sequence alleles
+    new_g_groups: frozenset[int] = frozenset()  # G groups of the ``NEW`` placeholders the position holds
+    new_p_groups: frozenset[int] = frozenset()  # their P groups (a subset of ``p_groups``)
 
     @property
     def is_null(self) -> bool:
         """All alleles non-expressed: the position contributes no protein."""
         return not self.p_groups
+
+    @property
+    def has_new(self) -> bool:
+        """Holds a ``NEW`` placeholder (an allele not yet named): it matches nothing (WMDA)."""
+        return bool(self.new_p_groups)
 
     @property
     def is_single_allele(self) -> bool:

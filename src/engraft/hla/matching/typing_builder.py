@@ -54,6 +54,7 @@ def build_position(nom: Nomenclature, exp: Expansion) -> TypedPosition:
     codes = exp.alleles
     g = frozenset(int(nom.g_group_of[c]) for c in codes)
     p = frozenset(int(nom.p_group_of[c]) for c in codes if nom.p_group_of[c] >= 0)
+    new = [c for c in codes if nom.is_new(c)]
     if exp.serology is not None:
         antigens = nom.serology.profile((exp.serology,))
         gdna: frozenset[int] = frozenset()
@@ -76,6 +77,8 @@ def build_position(nom: Nomenclature, exp: Expansion) -> TypedPosition:
         full_sequence=full,
         cdna_keys=cdna,
         protein_keys=protein,
+        new_g_groups=frozenset(int(nom.g_group_of[c]) for c in new),
+        new_p_groups=frozenset(int(nom.p_group_of[c]) for c in new),
     )
 
 
@@ -100,6 +103,8 @@ def union_position(positions: list[TypedPosition], token: str) -> TypedPosition:
         full_sequence=frozenset().union(*(p.full_sequence for p in positions)),
         cdna_keys=frozenset().union(*(p.cdna_keys for p in positions)),
         protein_keys=frozenset().union(*(p.protein_keys for p in positions)),
+        new_g_groups=frozenset().union(*(p.new_g_groups for p in positions)),
+        new_p_groups=frozenset().union(*(p.new_p_groups for p in positions)),
     )
 
 

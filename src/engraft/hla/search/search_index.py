@@ -198,7 +198,6 @@ class LocusIndex:
         for e in np.flatnonzero(gl).tolist():  # locus GL Strings: typed whole
             typing = builder.locus_typing(snapshot[e][0], snapshot[e][1], mac=mac)
             eff = typing.effective()
-<<<<<<< HEAD
             s0[e], s1[e] = sets.id_of(eff[0].p_groups), sets.id_of(eff[1].p_groups)
             homo[e] = eff[0].p_groups == eff[1].p_groups
             single[e] = not typing.is_genotype_list and all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
@@ -215,17 +214,6 @@ class LocusIndex:
             single,
             needs,
         )
-=======
-            for k in (0, 1):
-                values[k].extend(sorted(eff[k].p_groups))
-                offsets[k].append(len(values[k]))
-            null_pos[e] = eff[0].is_null or eff[1].is_null or typing.is_genotype_list
-            homo[e] = eff[0].p_groups == eff[1].p_groups
-            single[e] = not typing.is_genotype_list and all(len(p.p_groups) == 1 and not p.is_serology for p in eff)
-            needs[e] = null_pos[e] or any(p.is_serology or p.is_null for p in typing.positions)
-        ragged = tuple(_Ragged.build(offsets[k], values[k]) for k in (0, 1))
-        return cls(locus, tuple(typings), (ragged[0], ragged[1]), null_pos, homo, single, needs)
->>>>>>> parent of b682a21 (NEW placeholders: unknown against anything (NEW included), neither match nor mismatch; counts never call such a locus matched (unknown field, labels, zh), search filter bound 0 for NEW entries, tests both directions)
 
     def counts(
         self, patient: LocusTyping, homozygous_counts: int
