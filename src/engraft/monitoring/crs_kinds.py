@@ -89,15 +89,15 @@ CRS_WITH_SIGNS: Final = Phrase(
     "from vital signs alone (vasopressors and the oxygen delivery device are not observations)."
 )
 LOW_SYSTOLIC: Final = Phrase(
-    "systolic blood pressure {value} at {at} UTC, below {threshold} ({group}; centre threshold, unverified, "
-    "not ASTCT's)"
+    "systolic blood pressure {value} at {at} UTC below {threshold} ({group}; centre threshold, unverified, not ASTCT's)"
 )
 LOW_SPO2: Final = Phrase(
-    "SpO2 {value} at {at} UTC, below {threshold} ({group}; centre threshold, unverified, not ASTCT's; "
+    "SpO2 {value} at {at} UTC below {threshold} ({group}; centre threshold, unverified, not ASTCT's; "
     "hypoxia is graded by the oxygen given)"
 )
 OXYGEN_FLOW: Final = Phrase("inhaled oxygen {value} at {at} UTC (graded as a nasal cannula at that flow)")
-SIGN_SEPARATOR: Final = "; "
+SIGN_SEPARATOR: Final = ", "
+"""Signs are listed as the pages read a list (no comma outside parentheses inside a sign)."""
 
 
 def _check(rule_id: str, codes: tuple[str, ...], dimension: Dimension, what: str) -> None:
@@ -186,7 +186,7 @@ class _Signs:
         self.rule, self.context, self.series, self.p = rule, context, series, p
         age = context.age_at_day0
         child = age is not None and age < ADULT_AGE_YEARS
-        self.group = "child" if child else ("adult" if age is not None else "adult, age at day 0 unknown")
+        self.group = "child" if child else ("adult" if age is not None else "adult or age unknown")
         sbp_limit = p.systolic_below.child if child else p.systolic_below.adult
         spo2_limit = p.spo2_below.child if child else p.spo2_below.adult
         self.sbp_threshold = f"{sbp_limit:g} {p.systolic_below.unit}"
