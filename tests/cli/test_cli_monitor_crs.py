@@ -14,10 +14,7 @@ from engraft.cli.common import console, err_console
 runner = CliRunner()
 PATIENTS = "registry_id,centre,sex,birth_date\nPT-001,C1,female,1980-02-03\n"
 HEADER = "registry_id,episode_sequence,observed_at,loinc,value,unit,source_id\n"
-VITALS = (
-    "PT-001,1,2025-03-03T08:00:00Z,8310-5,38.4,Cel,t-1\n"
-    "PT-001,1,2025-03-03T12:00:00Z,8480-6,84,mm[Hg],sbp-1\n"
-)
+VITALS = "PT-001,1,2025-03-03T08:00:00Z,8310-5,38.4,Cel,t-1\nPT-001,1,2025-03-03T12:00:00Z,8480-6,84,mm[Hg],sbp-1\n"
 
 
 @pytest.fixture(autouse=True)
