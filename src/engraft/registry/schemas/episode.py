@@ -122,7 +122,7 @@ class EpisodeOut(VersionedOutput):
     sequence_number: int
     transplant_type: TransplantType
     graft_source: GraftSource
-    cell_therapy: CellTherapy
+    cell_therapy: CellTherapy = CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT
     day0: dt.date
     donor_ids: list[int]
     conditioning: list[ConditioningAgentOut]
