@@ -288,3 +288,14 @@ source = {{ origin = "published", reference = "ASTCT (Lee 2019)", verification =
 systolic_below = {{ adult = 90.0, child = 80.0, unit = "mm[Hg]", reference = "centre" }}
 spo2_below = {spo2}
 """
+
+
+def test_an_escalated_severity_below_the_rules_never_lowers_the_alert() -> None:
+    text = _centre_text(spo2='{ adult = 92.0, child = 92.0, unit = "%", reference = "centre" }')
+    text = text.replace('severity = "warning"', 'severity = "critical"').replace(
+        "[rule.parameters]", '[rule.parameters]\nescalated_severity = "warning"'
+    )
+    rules = load_rule_set(text)
+    observations = [_obs(1, at(2, 8), TEMPERATURE, 38.6, "Cel"), _obs(2, at(2, 9), SYSTOLIC, 80.0, "mm[Hg]")]
+    (d,) = [d for d in evaluate(rules, _cart(), observations, AS_OF_END).detections if d.rule_id == RULE_ID]
+    assert d.severity is Severity.CRITICAL and "At least grade 2" in d.explanation

@@ -19,6 +19,9 @@ infusion day):
   observations: 3 or 4 if they are needed); with an oxygen flow, the grade a nasal cannula at that flow gives
   (<= 6 L/min 2, above 3: a mask or positive pressure grades higher). A low SpO2 without a recorded flow does
   not raise it: ASTCT grades hypoxia by the oxygen given. The explanation says which.
+
+A possible CRS is judged by the rule set in force when its first febrile result was recorded (its key is that
+reading's time), also for the signs that escalate it later.
 """
 
 from __future__ import annotations
@@ -253,8 +256,13 @@ class _Signs:
             detected_at=onset.observed_at,
             result_time=onset.result_time,
             explanation=explanation,
-            severity=self.p.escalated_severity if signs else None,
+            severity=self._escalated() if signs else None,
         )
+
+    def _escalated(self) -> Severity | None:
+        """The escalated severity, never below the rule's own."""
+        louder = self.p.escalated_severity
+        return louder if louder.rank > self.rule.severity.rank else None
 
     @staticmethod
     def _sign(observation: MonitoredObservation) -> dict[str, str]:
