@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from engraft.monitoring import AlertState, RuleKind, Severity
 from engraft.registry.models import MonitoringAlert
@@ -51,13 +52,14 @@ def _row(patient: int, episode: int, hours: float, loinc: str, value: float, uni
 
 
 def _crs_alerts(engine: Engine, episode: int) -> list[MonitoringAlert]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(MonitoringAlert).where(
-                MonitoringAlert.episode_id == episode, MonitoringAlert.kind == RuleKind.POSSIBLE_CRS
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(MonitoringAlert).where(
+                    MonitoringAlert.episode_id == episode, MonitoringAlert.kind == RuleKind.POSSIBLE_CRS
+                )
             )
         )
-        return list(rows.all())  # type: ignore[arg-type]
 
 
 def test_an_immune_effector_cell_episode_is_stored_as_one(client: TestClient, seeded: dict[str, int]) -> None:
