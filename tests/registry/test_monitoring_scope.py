@@ -26,7 +26,7 @@ from engraft.registry.monitoring_scope import (
     RuleReach,
     codes_read,
 )
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 
 RULES = load_rule_set()
 DAY0 = dt.date(2026, 3, 1)
@@ -52,6 +52,9 @@ _RESULTS = {  # code: (unit, lowest, highest): values the rules of every kind re
     "ENGRAFT-UGI": ("1", 0.0, 1.0),
     "ENGRAFT-BLOODYST": ("1", 0.0, 1.0),
     HEART_RATE: ("/min", 50.0, 140.0),
+    "8480-6": ("mm[Hg]", 70.0, 130.0),
+    "59408-5": ("%", 85.0, 100.0),
+    "3151-8": ("L/min", 0.0, 10.0),
 }
 
 
@@ -74,6 +77,9 @@ def _rule(rule_id: str) -> RuleSet:
             BILIRUBIN
             | {"29463-7", "ENGRAFT-RASH-BSA", "ENGRAFT-BULLAE", "ENGRAFT-STOOL-D", "ENGRAFT-UGI", "ENGRAFT-BLOODYST"},
             id="acute-gvhd-reads-its-findings",
+        ),
+        pytest.param(
+            "possible-crs-iec", frozenset({"8310-5", "8480-6", "59408-5", "3151-8"}), id="crs-reads-its-vital-signs"
         ),
     ],
 )
@@ -99,6 +105,7 @@ def _episodes(  # every kind of result, dense enough that each rule fires in man
         age_at_day0=draw(st.sampled_from([8, 45])),
         graft_source=draw(st.sampled_from(list(GraftSource))),
         transplant_type=TransplantType.ALLOGENEIC,
+        cell_therapy=draw(st.sampled_from(list(CellTherapy))),
         platelet_transfusion_days=draw(st.one_of(st.none(), st.just((5, 9)))),
         red_cell_transfusion_days=draw(st.sampled_from([(), (31,)])),
     )

@@ -13,6 +13,7 @@ from engraft.io.csv_spec import Column, CsvFile, values
 from engraft.registry.schemas.episode import DOSE_UNITS, TNC_UNITS
 from engraft.vocabulary import (
     AboGroup,
+    CellTherapy,
     ConditioningDrug,
     DiseaseStatus,
     DonorEligibility,
@@ -242,6 +243,13 @@ EPISODES = CsvFile(
             True,
             allowed=values(GraftSource),
             item="Form 2400 product type; MED-A source of stem cells",
+        ),
+        Column(
+            "cell_therapy",
+            "code",
+            "what day 0 infused: a haematopoietic cell transplant (when empty) or immune effector cells (CAR-T, day 0 "
+            "the infusion day)",
+            allowed=values(CellTherapy),
         ),
         Column("day0", "date", "date of infusion (day 0)", True, item="Form 2400 date of infusion; MED-A date of HSCT"),
         Column(

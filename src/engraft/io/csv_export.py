@@ -234,6 +234,7 @@ def _export_all(session: Session, out: _Writer, include_identity: bool) -> None:
                 Centre.code,
                 e.transplant_type,
                 e.graft_source,
+                e.cell_therapy,
                 e.day0,
                 e.tbi_dose_gy,
                 e.tbi_fractions,
@@ -249,7 +250,7 @@ def _export_all(session: Session, out: _Writer, include_identity: bool) -> None:
         for episode_id, patient_id, seq, diagnosis_id, *rest in _stream(session, stmt):
             episodes[episode_id] = (patients[patient_id], seq)
             key = None if diagnosis_id is None else diagnosis_keys[diagnosis_id]
-            yield (patients[patient_id], seq, key, *rest[:6], rest[6] or None, *rest[7:])
+            yield (patients[patient_id], seq, key, *rest[:7], rest[7] or None, *rest[8:])
 
     out.write(cols.EPISODES, cols.EPISODES.names, episode_rows())
 

@@ -18,7 +18,7 @@ from engraft.io.csv_read import check_header, read_rows
 from engraft.io.csv_report import BadRow
 from engraft.measurements import UnitError, lookup_observation_kind
 from engraft.monitoring import EpisodeContext, MonitoredObservation, age_in_years
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 
 EpisodeKey = tuple[str, int]
 """(registry_id, episode sequence number)."""
@@ -126,6 +126,7 @@ def _episodes(
             try:
                 graft = GraftSource(row.values["graft_source"])
                 kind = TransplantType(row.values["transplant_type"])
+                therapy = CellTherapy(row.values.get("cell_therapy", CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT))
                 sequence = _int(row.values["sequence_number"])
             except ValueError as exc:
                 row.bad("", str(exc))
@@ -143,6 +144,7 @@ def _episodes(
             age_at_day0=None if birth is None else age_in_years(birth, day0),
             graft_source=graft,
             transplant_type=kind,
+            cell_therapy=therapy,
             platelet_transfusion_days=None,
         )
         episodes[(registry_id, sequence)] = ReplayEpisode((registry_id, sequence), context)

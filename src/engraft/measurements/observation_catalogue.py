@@ -117,6 +117,11 @@ _KINDS: tuple[ObservationKind, ...] = (
     ObservationKind("8480-6", "Systolic blood pressure", Ucum.MM_HG, 0, 300),
     ObservationKind("8462-4", "Diastolic blood pressure", Ucum.MM_HG, 0, 200),
     ObservationKind("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", Ucum.PERCENT, 0, 100),
+    # LOINC 3151-8 as US Core's pulse oximetry profile uses it (component "Inhaled oxygen flow rate", L/min): the
+    # oxygen flow the ASTCT CRS hypoxia grade reads (engraft.monitoring.crs_kinds); the device is not coded here.
+    ObservationKind(
+        "3151-8", "Inhaled oxygen flow rate", Ucum.L_PER_MIN, 0, 100, units=(Ucum.L_PER_MIN, Ucum.ML_PER_MIN)
+    ),
     ObservationKind("29463-7", "Body weight", Ucum.KG, 0.3, 400),
     ObservationKind("8302-2", "Body height", Ucum.CM, 20, 250),
     # Findings of the MAGIC acute GVHD organ stages (engraft.grading.acute_gvhd_staging) for which no LOINC code

@@ -93,6 +93,8 @@ class AcuteGvhdAdapter:
                 latest[WEIGHT] = weights[-1]
             if not all(code in latest for code in (RASH, BILIRUBIN[0], UPPER_GI, STOOL)):
                 continue
+            if WEIGHT not in latest and not (BLOODY_STOOL in latest and latest[BLOODY_STOOL].value >= 1):
+                continue  # the stool thresholds need the body weight: lower GI not assessed without it
             findings = AcuteGvhdFindings(
                 skin=SkinFindings(
                     rash_bsa_percent=latest[RASH].value,

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from engraft.grading import GradingRule
 from engraft.monitoring.episode_series import EpisodeSeries
-from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
+from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters, Severity
 from engraft.monitoring.series import EpisodeContext
 from engraft.provenance import FrozenModel
 from engraft.vocabulary import EventType
@@ -47,6 +47,11 @@ class Finding(FrozenModel):
     cleared_at: dt.datetime | None = None
     explanation: str
     event: DetectedEvent | None = None
+    severity: Severity | None = Field(
+        default=None,
+        description="The finding's own severity where its rule grades it (e.g. possible CRS with hypotension); "
+        "None: the rule's. A higher one on a later evaluation escalates the open alert of the same key.",
+    )
 
 
 class RuleKindAdapter(Protocol):

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Final
 
 from engraft.monitoring.acute_gvhd_kinds import ACUTE_GVHD_ADAPTERS
+from engraft.monitoring.crs_kinds import CRS_ADAPTERS
 from engraft.monitoring.engraftment_kinds import ENGRAFTMENT_ADAPTERS
 from engraft.monitoring.findings import RuleKindAdapter
 from engraft.monitoring.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
@@ -30,6 +31,7 @@ _ALL: Final[tuple[RuleKindAdapter, ...]] = (
     *ORGAN_TOXICITY_ADAPTERS,
     *SOS_VOD_ADAPTERS,
     *ACUTE_GVHD_ADAPTERS,
+    *CRS_ADAPTERS,
 )
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
     {adapter.kind: adapter for adapter in _ALL}

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from engraft.provenance import Citation, FrozenModel, VerificationLevel
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 
 ADULT_AGE_YEARS = 18
 """Age at day 0 from which a patient counts as an adult for :class:`AgeGroup` (paediatric: younger)."""
@@ -54,6 +54,7 @@ class RuleKind(StrEnum):
     ORGAN_TOXICITY = "organ toxicity"
     SOS_VOD = "SOS/VOD"
     ACUTE_GVHD_GRADE = "acute GVHD grade"
+    POSSIBLE_CRS = "possible CRS"
 
 
 class RuleOrigin(StrEnum):
@@ -81,6 +82,9 @@ class Applicability(FrozenModel):
     age_group: AgeGroup = AgeGroup.ANY
     graft_sources: tuple[GraftSource, ...] = Field(default=(), description="Empty: every graft source.")
     transplant_types: tuple[TransplantType, ...] = Field(default=(), description="Empty: both types.")
+    cell_therapies: tuple[CellTherapy, ...] = Field(
+        default=(), description="Empty: every episode; e.g. immune effector cells (CAR-T) only."
+    )
 
     @model_validator(mode="after")
     def _ordered_window(self) -> Applicability:
@@ -139,8 +143,15 @@ class MonitoringRule(FrozenModel):
     escalation: Escalation | None = None
     source: RuleSource
 
-    def applies_to(self, context_age: int | None, graft: GraftSource | None, kind: TransplantType | None) -> bool:
-        """Whether the patient-level conditions hold (unknown age, graft or type never matches a restriction)."""
+    def applies_to(
+        self,
+        context_age: int | None,
+        graft: GraftSource | None,
+        kind: TransplantType | None,
+        therapy: CellTherapy | None = None,
+    ) -> bool:
+        """Whether the patient-level conditions hold (unknown age, graft, type or therapy never matches a
+        restriction)."""
         a = self.applies
         if a.age_group is not AgeGroup.ANY:
             if context_age is None:
@@ -149,6 +160,8 @@ class MonitoringRule(FrozenModel):
             if adult != (a.age_group is AgeGroup.ADULT):
                 return False
         if a.graft_sources and graft not in a.graft_sources:
+            return False
+        if a.cell_therapies and therapy not in a.cell_therapies:
             return False
         return not (a.transplant_types and kind not in a.transplant_types)
 

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from engraft.measurements import Quantity
 from engraft.provenance import FrozenModel
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 
 ANC_CODES: Final = ("751-8", "753-4", "26499-4")
 """LOINC codes of an absolute neutrophil count the rules read (automated, manual, and in blood by count)."""
@@ -75,6 +75,11 @@ class EpisodeContext(FrozenModel):
     age_at_day0: int | None = Field(default=None, ge=0, le=130, description="Whole years; None when unknown.")
     graft_source: GraftSource | None = None
     transplant_type: TransplantType | None = None
+    cell_therapy: CellTherapy = Field(
+        default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT,
+        description="What day 0 infused (the registry always records it; a haematopoietic cell transplant unless "
+        "it says immune effector cells).",
+    )
     platelet_transfusion_days: tuple[int, ...] | None = Field(
         default=None,
         description="Days (from day 0) platelets were transfused; None when the registry holds no transfusion "

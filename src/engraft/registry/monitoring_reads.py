@@ -61,7 +61,14 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
     evaluation's transaction holds the database's write lock from its BEGIN (one writer).
     """
     stmt = (
-        select(Episode.id, Episode.patient_id, Episode.day0, Episode.graft_source, Episode.transplant_type)
+        select(
+            Episode.id,
+            Episode.patient_id,
+            Episode.day0,
+            Episode.graft_source,
+            Episode.transplant_type,
+            Episode.cell_therapy,
+        )
         .add_columns(Patient.birth_date)
         .join(Patient, Patient.id == Episode.patient_id)
         .where(Episode.id == episode_id)
@@ -79,6 +86,7 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
         age_at_day0=None if row.birth_date is None else age_in_years(row.birth_date, row.day0),
         graft_source=row.graft_source,
         transplant_type=row.transplant_type,
+        cell_therapy=row.cell_therapy,
         # None when no platelet transfusion is recorded: the registry cannot tell "none given" from "not fed",
         # so platelet engraftment is then not asserted
         platelet_transfusion_days=platelets or None,

@@ -64,6 +64,7 @@ _CODE_PARAMETERS: Final[dict[RuleKind, tuple[str, ...]]] = {
     RuleKind.ORGAN_TOXICITY: ("codes",),
     RuleKind.SOS_VOD: (),
     RuleKind.ACUTE_GVHD_GRADE: (),
+    RuleKind.POSSIBLE_CRS: ("temperature_loinc", "systolic_loinc", "spo2_loinc", "oxygen_flow_loinc"),
 }
 """The parameters of each kind that name the codes it reads (a kind missing here: codes unknown, always run)."""
 

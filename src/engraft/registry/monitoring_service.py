@@ -195,7 +195,13 @@ class _AlertWriter:
             self.cleared.append(alert.id)
         elif kind is TransitionKind.ESCALATED:
             alert.severity = transition.severity
-            self._changed(alert, "escalated", {"severity": transition.severity.value})
+            changed: dict[str, object] = {"severity": transition.severity.value}
+            found = transition.detection
+            if found is not None and found.explanation != alert.explanation:  # escalated by a new finding (CRS)
+                alert.explanation = found.explanation
+                alert.triggering_observation_ids = list(found.triggering)
+                changed |= {"explanation": found.explanation, "triggering_observation_ids": list(found.triggering)}
+            self._changed(alert, "escalated", changed)
             self.escalated.append(alert.id)
         else:
             self.ongoing += 1

@@ -8,6 +8,7 @@ donor type, say) maps from these enums with an exhaustive, tested mapping of its
 from engraft.vocabulary.clinical import (
     POST_INFUSION_EVENTS,
     AboGroup,
+    CellTherapy,
     ConditioningDrug,
     ConditioningIntensity,
     DiseaseStatus,
@@ -39,6 +40,7 @@ __all__ = [
     "POST_INFUSION_EVENTS",
     "STORED_LOCI",
     "AboGroup",
+    "CellTherapy",
     "ConditioningDrug",
     "ConditioningIntensity",
     "DiseaseStatus",

@@ -121,6 +121,18 @@ class TransplantType(StrEnum):
     ALLOGENEIC = "allogeneic"
 
 
+class CellTherapy(StrEnum):
+    """What an episode's day 0 infuses: a haematopoietic cell transplant, or immune effector cells (e.g. CAR-T).
+
+    For immune effector cells day 0 is the infusion day; :class:`TransplantType` still says whose cells they are
+    (autologous or allogeneic CAR-T) and :class:`GraftSource` where they were collected. Monitoring rules use it
+    to apply to one or the other (the ASTCT CRS and ICANS definitions are for immune effector cells).
+    """
+
+    HAEMATOPOIETIC_CELL_TRANSPLANT = "haematopoietic cell transplant"
+    IMMUNE_EFFECTOR_CELLS = "immune effector cell therapy"
+
+
 class GraftSource(StrEnum):
     BONE_MARROW = "bone marrow"
     PERIPHERAL_BLOOD = "peripheral blood"

@@ -71,7 +71,9 @@ def _detections(
     found: dict[str, Detection] = {}
     for entry in history:
         for rule in entry.rule_set.rules:
-            if not rule.applies_to(context.age_at_day0, context.graft_source, context.transplant_type):
+            if not rule.applies_to(
+                context.age_at_day0, context.graft_source, context.transplant_type, context.cell_therapy
+            ):
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
                 if _in_force(history, finding.result_time) is not entry:

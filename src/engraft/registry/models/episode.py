@@ -10,11 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engraft.measurements import Ucum
 from engraft.registry.models.base import Base, JSONDocument, UcumCode, VersionedMixin, enum_column
 from engraft.registry.models.patient import Centre
-from engraft.vocabulary import ConditioningDrug, DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, ConditioningDrug, DrugRoute, GraftSource, TransplantType
 
 
 class TransplantEpisode(VersionedMixin, Base):
-    """One transplant (HCT) of a patient; ``sequence_number`` 1 is the first transplant."""
+    """One transplant (HCT) or immune effector cell infusion (CAR-T) of a patient; ``sequence_number`` 1: the first."""
 
     __tablename__ = "transplant_episode"
     __table_args__ = (
@@ -34,6 +34,12 @@ class TransplantEpisode(VersionedMixin, Base):
     sequence_number: Mapped[int] = mapped_column(Integer)
     transplant_type: Mapped[TransplantType] = mapped_column(enum_column(TransplantType, "transplant_type"))
     graft_source: Mapped[GraftSource] = mapped_column(enum_column(GraftSource, "graft_source"))
+    cell_therapy: Mapped[CellTherapy] = mapped_column(
+        enum_column(CellTherapy, "cell_therapy"),
+        default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT,
+        server_default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT.value,
+        comment="haematopoietic cell transplant, or immune effector cells (CAR-T: day 0 is the infusion)",
+    )
     day0: Mapped[dt.date] = mapped_column(Date, index=True)
     tbi_dose_gy: Mapped[float | None] = mapped_column(Float)
     tbi_fractions: Mapped[int | None] = mapped_column(Integer)

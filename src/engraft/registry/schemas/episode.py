@@ -19,7 +19,7 @@ from engraft.registry.schemas.common import (
     VersionedOutput,
     centre_code,
 )
-from engraft.vocabulary import ConditioningDrug, DrugRoute, GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, ConditioningDrug, DrugRoute, GraftSource, TransplantType
 
 #: Units a conditioning drug's total dose may be recorded in: per body surface, per kg, or a flat dose.
 DOSE_UNITS: tuple[Ucum, ...] = (Ucum.MG_PER_M2, Ucum.G_PER_M2, Ucum.MG_PER_KG, Ucum.MG, Ucum.G_DRUG)
@@ -78,6 +78,11 @@ class EpisodeIn(_ProductQuality):
     )
     transplant_type: TransplantType
     graft_source: GraftSource
+    cell_therapy: CellTherapy = Field(
+        default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT,
+        description="what day 0 infused: a haematopoietic cell transplant, or immune effector cells (CAR-T; day 0 "
+        "is the infusion day, transplant_type says whose cells)",
+    )
     day0: PastDate
     donor_ids: list[RecordId] = Field(default_factory=list, max_length=4)
     conditioning: list[ConditioningAgentIn] = Field(default_factory=list, max_length=12)
@@ -117,6 +122,7 @@ class EpisodeOut(VersionedOutput):
     sequence_number: int
     transplant_type: TransplantType
     graft_source: GraftSource
+    cell_therapy: CellTherapy = CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT
     day0: dt.date
     donor_ids: list[int]
     conditioning: list[ConditioningAgentOut]

@@ -1,0 +1,127 @@
+"""Possible CRS alerts in the registry (migration 0015: the episode's cell therapy and the alert kind), on SQLite
+and PostgreSQL: an immune effector cell episode is stored and read back as one, its fever raises one alert, a
+later hypotension escalates that alert with the new evidence, and a transplant episode with the same vital signs
+gets none."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from engraft.monitoring import AlertState, RuleKind, Severity
+from engraft.registry.models import MonitoringAlert
+from engraft.registry.monitoring_service import evaluate_episode
+from engraft.registry.service import RegistryService
+from engraft.vocabulary import CellTherapy
+
+CAR_T_DAY0 = dt.datetime(2024, 9, 2, tzinfo=dt.UTC)
+
+
+def _car_t_episode(client: TestClient, seeded: dict[str, int]) -> dict[str, Any]:
+    answer = client.post(
+        "/api/episodes",
+        json={
+            "patient_id": seeded["patient"],
+            "diagnosis_id": seeded["diagnosis"],
+            "centre": "C1",
+            "transplant_type": "autologous",
+            "graft_source": "peripheral blood",
+            "cell_therapy": "immune effector cell therapy",
+            "day0": CAR_T_DAY0.date().isoformat(),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def _row(patient: int, episode: int, hours: float, loinc: str, value: float, unit: str) -> dict[str, Any]:
+    when = (CAR_T_DAY0 + dt.timedelta(hours=hours)).isoformat()
+    return {
+        "patient_id": patient,
+        "episode_id": episode,
+        "observed_at": when,
+        "loinc": loinc,
+        "value": value,
+        "unit": unit,
+        "source_id": f"crs-{episode}-{loinc}-{hours}",
+    }
+
+
+def _crs_alerts(engine: Engine, episode: int) -> list[MonitoringAlert]:
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(MonitoringAlert).where(
+                    MonitoringAlert.episode_id == episode, MonitoringAlert.kind == RuleKind.POSSIBLE_CRS
+                )
+            )
+        )
+
+
+def test_an_immune_effector_cell_episode_is_stored_as_one(client: TestClient, seeded: dict[str, int]) -> None:
+    episode = _car_t_episode(client, seeded)
+    assert episode["cell_therapy"] == CellTherapy.IMMUNE_EFFECTOR_CELLS.value
+    again = client.get(f"/api/episodes/{episode['id']}").json()
+    assert again["cell_therapy"] == "immune effector cell therapy"
+    transplant = client.get(f"/api/episodes/{seeded['episode']}").json()
+    assert transplant["cell_therapy"] == "haematopoietic cell transplant"  # the default
+
+
+def test_an_unknown_cell_therapy_is_refused_naming_the_field(client: TestClient, seeded: dict[str, int]) -> None:
+    answer = client.post(
+        "/api/episodes",
+        json={
+            "patient_id": seeded["patient"],
+            "centre": "C1",
+            "transplant_type": "autologous",
+            "graft_source": "peripheral blood",
+            "cell_therapy": "CAR-T",
+            "day0": "2024-09-02",
+        },
+    )
+    assert answer.status_code == 422 and "cell_therapy" in answer.text
+
+
+def test_fever_then_hypotension_is_one_alert_escalated_with_its_evidence(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    episode = _car_t_episode(client, seeded)["id"]
+    patient = seeded["patient"]
+    fever = [_row(patient, episode, 2 * 24 + 8, "8310-5", 100.9, "[degF]")]
+    assert client.post("/api/observations/bulk", json=fever).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=9))
+    (alert,) = _crs_alerts(engine, episode)
+    assert alert.severity is Severity.WARNING and alert.state is AlertState.OPEN
+    assert alert.explanation.startswith("Possible CRS grade 1 (fever): 100.9 [degF]")
+    assert "10.1016/j.bbmt.2018.12.758" in " ".join(alert.details["citations"])
+
+    low = [_row(patient, episode, 2 * 24 + 20, "8480-6", 82.0, "mm[Hg]")]
+    assert client.post("/api/observations/bulk", json=low).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=21))
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=22))  # ongoing: nothing new
+    (escalated,) = _crs_alerts(engine, episode)
+    assert escalated.id == alert.id and escalated.severity is Severity.CRITICAL
+    assert "systolic blood pressure 82 mm[Hg]" in escalated.explanation
+    assert "check vasopressor and oxygen need" in escalated.explanation
+    assert len(escalated.triggering_observation_ids) == 2
+
+
+def test_a_transplant_episode_with_the_same_vital_signs_gets_no_crs_alert(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    episode, patient = seeded["episode"], seeded["patient"]
+    day0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    rows = [
+        {**_row(patient, episode, 0, "8310-5", 39.2, "Cel"), "observed_at": (day0 + dt.timedelta(days=3)).isoformat()},
+        {
+            **_row(patient, episode, 1, "8480-6", 80.0, "mm[Hg]"),
+            "observed_at": (day0 + dt.timedelta(days=3, hours=1)).isoformat(),
+        },
+    ]
+    assert client.post("/api/observations/bulk", json=rows).status_code == 200
+    evaluate_episode(service, episode, as_of=day0 + dt.timedelta(days=4))
+    assert _crs_alerts(engine, episode) == []
