@@ -104,14 +104,15 @@ def test_two_writers_storing_an_episode_out_of_order_leave_what_one_evaluation_o
     assert all(a.state is AlertState.RESOLVED for a in alerts if a.resolution is not None)
 
 
+@pytest.mark.parametrize(
+    "database_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)]
+)  # SQLite has one writer: B cannot commit while A's transaction is open
 def test_an_evaluation_waits_for_a_message_of_its_episode_still_being_stored(
     seeded: dict[str, int], engine: Engine, migrated_database_url: str, database_kind: str
 ) -> None:
     """Writer A is storing day 3 (its transaction open after the results' insert) when writer B commits day 4 and
     its worker evaluates: the evaluation waits for A's commit and judges days 3 and 4 together, so the run below 0.5
     has one alert, from day 3; never one from day 4 that the whole series does not support."""
-    if database_kind != "postgresql":
-        pytest.skip("SQLite has one writer: B cannot commit while A's transaction is open")
     engines = [make_engine(migrated_database_url) for _ in range(2)]
     writers = [RegistryService(make_session_factory(e), actor=f"writer-{k}") for k, e in enumerate(engines)]
     hooks = [ResultHooks() for _ in writers]
