@@ -199,12 +199,21 @@ def test_fever_then_hypotension_escalates_the_one_open_alert() -> None:
     assert [t.kind for t in third.transitions if t.dedup_key.startswith(RULE_ID)] == [TransitionKind.ONGOING]
 
 
-def test_an_acknowledged_alert_stays_one_alert() -> None:
-    observations = [_obs(1, at(2, 8), TEMPERATURE, 38.5, "Cel"), _obs(2, at(2, 20), SYSTOLIC, 84.0, "mm[Hg]")]
-    (d,) = _crs(observations)
+def test_an_acknowledged_fever_alert_stays_one_alert_and_escalates_on_hypotension() -> None:
+    """Acknowledging the grade-1 fever alert does not hide a later hypotension: the same alert escalates (and the
+    registry opens it again); a fever alone after the acknowledgement stays ongoing."""
+    fever = [_obs(1, at(2, 8), TEMPERATURE, 38.5, "Cel"), _obs(3, at(2, 14), TEMPERATURE, 38.7, "Cel")]
+    (d,) = _crs(fever)
     acknowledged = PriorAlert(dedup_key=d.dedup_key, state=AlertState.ACKNOWLEDGED, severity=Severity.WARNING)
-    transitions = evaluate(RULES, _cart(), observations, at(3), [acknowledged]).transitions
-    assert [t.kind for t in transitions if t.dedup_key.startswith(RULE_ID)] == [TransitionKind.ONGOING]
+    quiet = evaluate(RULES, _cart(), fever, at(3), [acknowledged]).transitions
+    assert [t.kind for t in quiet if t.dedup_key.startswith(RULE_ID)] == [TransitionKind.ONGOING]
+    worse = [*fever, _obs(2, at(2, 20), SYSTOLIC, 84.0, "mm[Hg]")]
+    transitions = evaluate(RULES, _cart(), worse, at(3), [acknowledged]).transitions
+    (escalated,) = [t for t in transitions if t.dedup_key.startswith(RULE_ID)]
+    assert escalated.kind is TransitionKind.ESCALATED and escalated.severity is Severity.CRITICAL
+    seen_critical = PriorAlert(dedup_key=d.dedup_key, state=AlertState.ACKNOWLEDGED, severity=Severity.CRITICAL)
+    again = evaluate(RULES, _cart(), worse, at(3, 1), [seen_critical]).transitions
+    assert [t.kind for t in again if t.dedup_key.startswith(RULE_ID)] == [TransitionKind.ONGOING]
 
 
 def test_the_fever_ending_does_not_clear_it_and_a_late_fever_is_a_new_one() -> None:

@@ -13,8 +13,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from engraft.monitoring import AlertState, RuleKind, Severity
-from engraft.registry.models import MonitoringAlert
+from engraft.registry.alerts import acknowledge_alert
+from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.registry.monitoring_service import evaluate_episode
+from engraft.registry.schemas.alerts import AlertAcknowledge
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import CellTherapy
 
@@ -108,6 +110,43 @@ def test_fever_then_hypotension_is_one_alert_escalated_with_its_evidence(
     assert "systolic blood pressure 82 mm[Hg]" in escalated.explanation
     assert "check vasopressor and oxygen need" in escalated.explanation
     assert len(escalated.triggering_observation_ids) == 2
+
+
+def test_an_acknowledged_fever_alert_opens_again_when_hypotension_follows(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    """The nurse acknowledged the grade-1 fever alert; a later low blood pressure is a worse condition nobody has
+    seen: the same alert escalates and is open again (the acknowledgement kept in the audit trail)."""
+    episode = _car_t_episode(client, seeded)["id"]
+    patient = seeded["patient"]
+    fever = [_row(patient, episode, 2 * 24 + 8, "8310-5", 38.6, "Cel")]
+    assert client.post("/api/observations/bulk", json=fever).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=9))
+    (alert,) = _crs_alerts(engine, episode)
+    acknowledge_alert(service, alert.id, AlertAcknowledge(version=alert.version))
+    (seen,) = _crs_alerts(engine, episode)
+    assert seen.state is AlertState.ACKNOWLEDGED
+    low = [_row(patient, episode, 2 * 24 + 20, "8480-6", 82.0, "mm[Hg]")]
+    assert client.post("/api/observations/bulk", json=low).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=21))
+    (reopened,) = _crs_alerts(engine, episode)
+    assert reopened.id == alert.id and reopened.severity is Severity.CRITICAL
+    assert reopened.state is AlertState.OPEN and reopened.acknowledged_at is None
+    with Session(engine) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_id == episode).order_by(AuditEntry.id)
+        ).all()
+    reopenings = [
+        change
+        for e in entries
+        if isinstance(e.changes, dict)
+        for change in e.changes.get("changes", [])
+        if change.get("alert") == alert.id and "reopened" in change
+    ]
+    assert len(reopenings) == 1 and reopenings[0]["state"] == "open" and reopenings[0]["acknowledged_at"]
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=22))  # ongoing: nothing new
+    (still,) = _crs_alerts(engine, episode)
+    assert still.state is AlertState.OPEN and still.severity is Severity.CRITICAL
 
 
 def test_a_transplant_episode_with_the_same_vital_signs_gets_no_crs_alert(

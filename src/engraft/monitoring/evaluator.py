@@ -161,7 +161,10 @@ def _transitions(
                 )
             )
         else:
-            target = d.severity_at(as_of) if alert.state is AlertState.OPEN else alert.severity
+            # an open alert escalates by time (unacknowledged); an acknowledged one only when a new finding is worse
+            # than what was acknowledged (the finding's own severity, e.g. CRS hypotension after the fever): the
+            # registry then opens it again, since nobody has seen the worse condition
+            target = d.severity_at(as_of) if alert.state is AlertState.OPEN else d.severity
             escalate = target.rank > alert.severity.rank
             transitions.append(
                 Transition(

@@ -196,6 +196,16 @@ class _AlertWriter:
         elif kind is TransitionKind.ESCALATED:
             alert.severity = transition.severity
             changed: dict[str, object] = {"severity": transition.severity.value}
+            if alert.state is AlertState.ACKNOWLEDGED:  # a worse finding nobody has seen: open again
+                changed |= {
+                    "state": AlertState.OPEN.value,
+                    "reopened": "a new finding raised the severity after the acknowledgement",
+                    "acknowledged_by": alert.acknowledged_by,
+                    "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
+                }
+                alert.state = AlertState.OPEN
+                alert.acknowledged_by = None
+                alert.acknowledged_at = None
             found = transition.detection
             if found is not None and found.explanation != alert.explanation:  # escalated by a new finding (CRS)
                 alert.explanation = found.explanation
