@@ -142,8 +142,8 @@ FINDING_LABELS: Final = {
 SEPARATOR: Final = ", "
 """Findings are listed as the pages read a list (no comma outside parentheses inside a finding)."""
 
-Reading = ConsciousnessLevel | Seizure | MotorFinding | RaisedIcpFinding | int
-"""What one observation says: an ICE score (int) or one finding of the grading module."""
+Reading = ConsciousnessLevel | Seizure | MotorFinding | RaisedIcpFinding | int | None
+"""What one observation says: an ICE score (int), one finding of the grading module, or no ICP finding (None)."""
 
 
 class IcansParameters(RuleParameters):
@@ -182,10 +182,9 @@ def reading(code: str, value: float) -> Reading:
     if code == MOTOR:
         return MotorFinding.DEEP_FOCAL_MOTOR_WEAKNESS if level else MotorFinding.NONE
     if code == OEDEMA:
-        oedema = _OEDEMA[min(level, len(_OEDEMA) - 1)]
-        return 0 if oedema is None else oedema
+        return _OEDEMA[min(level, len(_OEDEMA) - 1)]
     if code in _ICP_SIGNS:
-        return _ICP_SIGNS[code] if level else 0
+        return _ICP_SIGNS[code] if level else None
     raise ValueError(f"code={code!r} is not an ICANS finding; expected one of {', '.join(ICANS_CODES)}")
 
 
@@ -327,7 +326,9 @@ def _worst_of_each(series: EpisodeSeries, abnormal: Rows) -> list[tuple[Monitore
 
 
 def _label(found: Reading) -> str:
-    return FINDING_LABELS[found]() if not isinstance(found, int) else str(found)
+    if found is None or isinstance(found, int):
+        raise ValueError(f"finding={found!r} has no label; expected one of the grading module's findings")
+    return FINDING_LABELS[found]()
 
 
 def _graded(observation: MonitoredObservation, found: Reading, grade: int) -> str:
