@@ -205,6 +205,17 @@ _KINDS: tuple[ObservationKind, ...] = (
 
 LOCAL_CODE_PREFIX = "ENGRAFT-"
 """Catalogue codes starting with this are Engraft's own (no verified LOINC code exists for the finding)."""
+LOCAL_CODE_SYSTEM = "urn:engraft:observation-code"
+"""The FHIR ``Coding.system`` of Engraft's local codes (``ENGRAFT-ICE`` under it, never under LOINC's system)."""
+LOCAL_CODE_SYSTEM_HL7 = "99ENGRAFT"
+"""The HL7 v2 coding system (OBX-3.3, a local ``99zzz`` name of table 0396) of Engraft's local codes."""
+
+
+def local_code(system: str | None, code: str | None) -> str | None:
+    """``code`` when it is an Engraft local catalogue code sent under Engraft's own code system (FHIR or HL7 v2)."""
+    if system not in (LOCAL_CODE_SYSTEM, LOCAL_CODE_SYSTEM_HL7) or not code or not code.startswith(LOCAL_CODE_PREFIX):
+        return None
+    return code if code in OBSERVATION_CATALOGUE else None
 OBSERVATION_CODE_PATTERN = r"^([0-9]{1,7}-[0-9]|ENGRAFT-[A-Z0-9-]{1,8})$"
 """The shape of a catalogue code: a LOINC code, or a local code (:data:`LOCAL_CODE_PREFIX`, at most 16 characters)."""
 
