@@ -216,6 +216,8 @@ def local_code(system: str | None, code: str | None) -> str | None:
     if system not in (LOCAL_CODE_SYSTEM, LOCAL_CODE_SYSTEM_HL7) or not code or not code.startswith(LOCAL_CODE_PREFIX):
         return None
     return code if code in OBSERVATION_CATALOGUE else None
+
+
 OBSERVATION_CODE_PATTERN = r"^([0-9]{1,7}-[0-9]|ENGRAFT-[A-Z0-9-]{1,8})$"
 """The shape of a catalogue code: a LOINC code, or a local code (:data:`LOCAL_CODE_PREFIX`, at most 16 characters)."""
 
