@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from functools import cache
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -213,7 +213,7 @@ def findings_of(readings: list[Reading], age_years: int) -> IcansFindings:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)
 def reading_grade(code: str, value: float) -> int:
     """The ICANS grade one observation alone gives (0: no finding)."""
     return grade_icans(findings_of([reading(code, value)], ICE_MIN_AGE_YEARS)).value
