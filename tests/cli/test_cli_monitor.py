@@ -61,7 +61,7 @@ def test_a_centre_rule_file_changes_the_thresholds(tmp_path: Path) -> None:
     path = _folder(tmp_path, "".join(_anc(d, 0.1) for d in range(0, 3)))
     result = runner.invoke(app, ["monitor", "replay", str(path), "--rules", str(rules)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    assert "anc-below-0-5" not in result.output and "C1 rules 2026.12.2+7" in result.output
+    assert "anc-below-0-5" not in result.output and "C1 rules 2026.12.3+7" in result.output
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ and values on and around each shipped threshold go through :func:`engraft.monito
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,7 @@ from engraft.monitoring import (
     load_rule_set,
 )
 from engraft.monitoring.columns import trusted_observation
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
 
 DAY0 = dt.date(2026, 3, 1)
@@ -56,6 +57,19 @@ _FEEDS: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("ENGRAFT-RASH-BSA", "%", (0.0, 20.0, 30.0, 60.0)),
     ("ENGRAFT-STOOL-D", "mL/d", (0.0, 600.0, 1200.0, 1600.0)),
     ("ENGRAFT-UGI", "1", (0.0, 1.0)),
+    # immune effector cell episodes (possible CRS and ICANS): vital signs around the centre thresholds and the
+    # ASTCT oxygen flow boundary, the ICE score at every threshold, neurological findings
+    ("8480-6", "mm[Hg]", (70.0, 79.0, 80.0, 89.0, 90.0, 120.0)),
+    ("8480-6", "kPa", (10.6, 11.9, 12.0, 16.0)),
+    ("59408-5", "%", (88.0, 91.0, 92.0, 97.0)),
+    ("3151-8", "L/min", (0.0, 2.0, 6.0, 6.000001, 6.5, 10.0)),
+    ("3151-8", "mL/min", (0.0, 6000.0, 6001.0)),
+    ("ENGRAFT-ICE", "{score}", (10.0, 9.0, 7.0, 6.5, 6.0, 3.0, 2.0, 0.0)),
+    ("ENGRAFT-ICANSLOC", "1", (0.0, 0.0, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0)),
+    ("ENGRAFT-SEIZURE", "1", (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0)),
+    ("ENGRAFT-OEDEMA", "1", (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.5, 2.0)),
+    ("ENGRAFT-MOTORWK", "1", (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)),
+    ("ENGRAFT-CUSHING", "1", (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)),
 )
 
 _run = st.tuples(
@@ -85,6 +99,7 @@ def episodes(draw: st.DrawFn) -> tuple[EpisodeContext, list[MonitoredObservation
         transplant_type=draw(st.sampled_from((None, *TransplantType))),
         platelet_transfusion_days=transfusions,
         red_cell_transfusion_days=draw(st.lists(st.integers(0, 40), max_size=3).map(tuple)),
+        cell_therapy=draw(st.sampled_from(tuple(CellTherapy))),
     )
     observations: list[MonitoredObservation] = []
     next_id = 1
@@ -121,7 +136,12 @@ def episodes(draw: st.DrawFn) -> tuple[EpisodeContext, list[MonitoredObservation
             st.lists(
                 st.tuples(
                     st.sampled_from(
-                        ("anc-below-0-5/from-x", "neutrophil-engraftment/engrafted", "febrile-neutropenia/x")
+                        (
+                            "anc-below-0-5/from-x",
+                            "neutrophil-engraftment/engrafted",
+                            "febrile-neutropenia/x",
+                            "icans-iec/icans-x",
+                        )
                     ),
                     st.sampled_from(tuple(AlertState)),
                 ),
@@ -239,3 +259,74 @@ def test_an_observation_built_from_the_columns_is_what_pydantic_constructs(
         assert getattr(built, name) == getattr(constructed, name), name
     assert built == MonitoredObservation(**fields) and hash(built) == hash(constructed)
     assert MonitoredObservation.__pydantic_post_init__ is None  # model_construct would call it
+
+
+_TEMPERATURE_FEEDS: Final = tuple(n for n, (code, _, _) in enumerate(_FEEDS) if code == "8310-5")
+_VITAL_FEEDS: Final = tuple(n for n, (code, _, _) in enumerate(_FEEDS) if code in ("8480-6", "59408-5", "3151-8"))
+_ICANS_FEEDS: Final = tuple(
+    n for n, (code, _, _) in enumerate(_FEEDS) if code.startswith("ENGRAFT-") and "GI" not in code
+)
+_IEC_FEEDS: Final = _TEMPERATURE_FEEDS * 3 + _VITAL_FEEDS * 2 + _ICANS_FEEDS * 2
+"""Temperature (often), the CRS vital signs, the ICE score and the ICANS findings (and aGVHD findings, unread)."""
+_iec_run = st.tuples(
+    st.sampled_from(_IEC_FEEDS),
+    st.sampled_from((-2, 0, 1, 2, 3, 4, 5, 7, 10, 20, 29, 30, 31)),  # first day
+    st.integers(0, 23),  # first hour
+    st.sampled_from((1, 4, 6, 12, 24, 73)),  # hours between results (73: past the 72 h that starts a new episode)
+    st.lists(st.integers(0, 7), min_size=1, max_size=12),
+)
+
+
+@st.composite
+def immune_effector_episodes(draw: st.DrawFn) -> tuple[EpisodeContext, list[MonitoredObservation], dt.datetime]:
+    """CAR-T episodes: fevers, vital signs, ICE scores and neurological findings from day -2 to day +32."""
+    context = EpisodeContext(
+        patient_id=1,
+        episode_id=1,
+        day0=DAY0,
+        age_at_day0=draw(st.sampled_from((None, 3, 11, 12, 17, 18, 45))),
+        transplant_type=TransplantType.AUTOLOGOUS,
+        cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS,
+    )
+    observations: list[MonitoredObservation] = []
+    for feed, day, hour, spacing, picks in draw(st.lists(_iec_run, min_size=1, max_size=16)):
+        code, unit, values = _FEEDS[feed]
+        first = DAY0_AT + dt.timedelta(days=day, hours=hour)
+        for n, pick in enumerate(picks):
+            observed = first + dt.timedelta(hours=spacing * n)
+            observations.append(
+                MonitoredObservation(
+                    id=len(observations) + 1,
+                    observed_at=observed,
+                    recorded_at=observed + dt.timedelta(hours=draw(st.integers(0, 2))),
+                    loinc=code,
+                    value=values[pick % len(values)],
+                    unit=unit,
+                )
+            )
+    order = draw(st.permutations(range(len(observations))))
+    as_of = DAY0_AT + dt.timedelta(days=draw(st.integers(0, 36)), hours=draw(st.integers(0, 23)))
+    return context, [observations[i] for i in order], as_of
+
+
+@given(immune_effector_episodes(), st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_possible_crs_and_icans_equal_the_reference_engine(
+    episode: tuple[EpisodeContext, list[MonitoredObservation], dt.datetime], data: st.DataObject
+) -> None:
+    """The CRS and ICANS kinds against their reference re-implementations, with alerts on file for some of the
+    detections (open or acknowledged, at any severity: escalation by a worse finding, ongoing, resolved)."""
+    context, observations, as_of = episode
+    found = reference_evaluate(RULES, context, observations, as_of).detections
+    on_file = data.draw(st.lists(st.sampled_from(found), unique_by=lambda d: d.dedup_key) if found else st.just([]))
+    prior = [
+        PriorAlert(
+            dedup_key=d.dedup_key,
+            state=data.draw(st.sampled_from(tuple(AlertState))),
+            severity=data.draw(st.sampled_from(tuple(Severity))),
+        )
+        for d in on_file
+    ]
+    expected = reference_evaluate(RULES, context, observations, as_of, prior)
+    assert evaluate(RULES, context, observations, as_of, prior) == expected
+    assert evaluate_columns(RULES, context, _rows(observations), as_of, prior) == expected

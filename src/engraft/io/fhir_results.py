@@ -44,7 +44,14 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
-from engraft.measurements import OBSERVATION_CATALOGUE, UnitError, lookup_observation_kind, parse_unit
+from engraft.measurements import (
+    LOCAL_CODE_SYSTEM,
+    OBSERVATION_CATALOGUE,
+    UnitError,
+    local_code,
+    lookup_observation_kind,
+    parse_unit,
+)
 from engraft.registry.errors import Problem
 from engraft.registry.ingest import IncomingObservation, IncomingTransfusion, MessageKey, PatientKey
 from engraft.vocabulary import InboundProtocol, TransfusionProduct
@@ -233,10 +240,13 @@ class _Reader:
         for code in loincs:
             if code in OBSERVATION_CATALOGUE:
                 return code
+        for c in codings:  # a finding without a LOINC code: Engraft's local code under its own system
+            if (local := local_code(c.system, c.code)) is not None:
+                return local
         given = ", ".join(f"{c.system or '?'}|{c.code}" for c in codings) or (concept.text if concept else None)
         expected = (
             f"a LOINC coding ({LOINC_SYSTEM}) of Engraft's observation catalogue "
-            f"({len(OBSERVATION_CATALOGUE)} codes, docs/data-dictionary.md)"
+            f"({len(OBSERVATION_CATALOGUE)} codes, docs/data-dictionary.md), or a local code under {LOCAL_CODE_SYSTEM}"
         )
         self.problem(index, where, given, expected)
         return None

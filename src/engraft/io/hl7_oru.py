@@ -37,7 +37,14 @@ import hl7
 
 from engraft.io.hl7_ack import ErrorCode, ErrorLocation, MessageHeader
 from engraft.io.lab_units import LAB_UNIT_SPELLINGS, lab_unit
-from engraft.measurements import OBSERVATION_CATALOGUE, Ucum, UnitError, lookup_observation_kind
+from engraft.measurements import (
+    LOCAL_CODE_SYSTEM_HL7,
+    OBSERVATION_CATALOGUE,
+    Ucum,
+    UnitError,
+    local_code,
+    lookup_observation_kind,
+)
 from engraft.registry.errors import Problem
 from engraft.registry.ingest import IncomingObservation, MessageKey, PatientKey
 from engraft.vocabulary import InboundProtocol
@@ -292,9 +299,12 @@ class _Reader:
             expected = f"a LOINC code of Engraft's observation catalogue ({len(OBSERVATION_CATALOGUE)} codes)"
             self._problem(n, 3, ErrorCode.TABLE_VALUE_NOT_FOUND, f"{code}^^LN", expected)
             return None
-        loinc = self.settings.local_codes.get((system, code))
+        loinc = local_code(system, code) or self.settings.local_codes.get((system, code))
         if loinc is None:
-            expected = "a LOINC code (coding system LN) or a code of the feed's local code table"
+            expected = (
+                f"a LOINC code (coding system LN), an Engraft local code ({LOCAL_CODE_SYSTEM_HL7}) or a code of the "
+                "feed's local code table"
+            )
             self._problem(n, 3, ErrorCode.TABLE_VALUE_NOT_FOUND, f"{code}^^{system}", expected)
         return loinc
 

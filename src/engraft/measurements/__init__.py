@@ -19,9 +19,13 @@ from engraft.measurements.analytes import (
 )
 from engraft.measurements.conversion import Conversion, conversion
 from engraft.measurements.observation_catalogue import (
+    LOCAL_CODE_PREFIX,
+    LOCAL_CODE_SYSTEM,
+    LOCAL_CODE_SYSTEM_HL7,
     OBSERVATION_CATALOGUE,
     OBSERVATION_CODE_PATTERN,
     ObservationKind,
+    local_code,
     lookup_observation_kind,
 )
 from engraft.measurements.quantity import Quantity, require_dimension
@@ -40,6 +44,9 @@ from engraft.measurements.units import (
 
 __all__ = [
     "CLINICAL_FACTORS",
+    "LOCAL_CODE_PREFIX",
+    "LOCAL_CODE_SYSTEM",
+    "LOCAL_CODE_SYSTEM_HL7",
     "MOLAR_MASSES",
     "OBSERVATION_CATALOGUE",
     "OBSERVATION_CODE_PATTERN",
@@ -59,6 +66,7 @@ __all__ = [
     "convert",
     "convert_concentration",
     "dimension_of",
+    "local_code",
     "lookup_observation_kind",
     "parse_unit",
     "require_dimension",

@@ -1,7 +1,8 @@
 """LOINC-coded observations Engraft accepts, with their canonical UCUM unit and plausible range.
 
-A few clinical findings have no verified LOINC code (the MAGIC acute GVHD skin, upper and lower GI findings):
-they carry local codes starting ``ENGRAFT-`` (:data:`LOCAL_CODE_PREFIX`), named as local in the catalogue.
+A few clinical findings have no verified LOINC code (the MAGIC acute GVHD skin, upper and lower GI findings;
+the ICE score and the other ICANS findings): they carry local codes starting ``ENGRAFT-`` (:data:`LOCAL_CODE_PREFIX`),
+named as local in the catalogue.
 
 Codes follow the CIBMTR Reporting IG lab value sets (ANC 751-8/753-4/26499-4, platelets
 777-3/778-1/26515-7, bilirubin 1975-2/14631-6, creatinine 2160-0/14682-9, CMV DNA 30247-1/72493-0)
@@ -54,6 +55,12 @@ class ObservationKind:
                 f"expected one of {', '.join(u.value for u in self.accepted_units())}"
             )
         return convert(value, code, self.canonical_unit)
+
+
+def _local(code: str, meaning: str, maximum: int, score: bool = False) -> ObservationKind:
+    """A local ``ENGRAFT-`` code of a finding coded 0 to ``maximum``: points in ``{score}``, or an ordinal in ``1``."""
+    unit = Ucum.SCORE if score else Ucum.ONE
+    return ObservationKind(code, f"{meaning} [local Engraft code, not LOINC]", unit, 0, maximum, units=(unit,))
 
 
 _KINDS: tuple[ObservationKind, ...] = (
@@ -168,10 +175,49 @@ _KINDS: tuple[ObservationKind, ...] = (
         1,
         units=(Ucum.ONE,),
     ),
+    # Findings of the ASTCT ICANS grade (engraft.grading.icans, read by engraft.monitoring.icans_kinds) for which no
+    # LOINC code was found: local codes, one per finding of the grading module, ordinal values as listed.
+    _local("ENGRAFT-ICE", "ICE score (immune effector cell-associated encephalopathy, ASTCT 2019), points", 10, True),
+    _local(
+        "ENGRAFT-ICANSLOC",
+        "ICANS depressed level of consciousness: 0 not depressed, 1 awakens spontaneously, 2 awakens to voice, "
+        "3 awakens only to tactile stimulus, 4 unarousable (or needs vigorous or repetitive tactile stimuli), "
+        "stupor or coma",
+        4,
+    ),
+    _local(
+        "ENGRAFT-SEIZURE",
+        "ICANS seizure: 0 none, 1 clinical seizure resolving rapidly (or EEG seizures resolving with intervention), "
+        "2 life-threatening prolonged (> 5 min) or repetitive seizures without return to baseline",
+        2,
+    ),
+    _local("ENGRAFT-MOTORWK", "ICANS deep focal motor weakness (hemiparesis, paraparesis), 1 present / 0 absent", 1),
+    _local(
+        "ENGRAFT-OEDEMA",
+        "ICANS cerebral oedema on neuroimaging: 0 none, 1 focal/local oedema, 2 diffuse cerebral oedema",
+        2,
+    ),
+    _local("ENGRAFT-POSTURE", "ICANS decerebrate or decorticate posturing, 1 present / 0 absent", 1),
+    _local("ENGRAFT-CN6PALSY", "ICANS cranial nerve VI palsy, 1 present / 0 absent", 1),
+    _local("ENGRAFT-PAPILLOE", "ICANS papilloedema, 1 present / 0 absent", 1),
+    _local("ENGRAFT-CUSHING", "ICANS Cushing's triad, 1 present / 0 absent", 1),
 )
 
 LOCAL_CODE_PREFIX = "ENGRAFT-"
 """Catalogue codes starting with this are Engraft's own (no verified LOINC code exists for the finding)."""
+LOCAL_CODE_SYSTEM = "urn:engraft:observation-code"
+"""The FHIR ``Coding.system`` of Engraft's local codes (``ENGRAFT-ICE`` under it, never under LOINC's system)."""
+LOCAL_CODE_SYSTEM_HL7 = "99ENGRAFT"
+"""The HL7 v2 coding system (OBX-3.3, a local ``99zzz`` name of table 0396) of Engraft's local codes."""
+
+
+def local_code(system: str | None, code: str | None) -> str | None:
+    """``code`` when it is an Engraft local catalogue code sent under Engraft's own code system (FHIR or HL7 v2)."""
+    if system not in (LOCAL_CODE_SYSTEM, LOCAL_CODE_SYSTEM_HL7) or not code or not code.startswith(LOCAL_CODE_PREFIX):
+        return None
+    return code if code in OBSERVATION_CATALOGUE else None
+
+
 OBSERVATION_CODE_PATTERN = r"^([0-9]{1,7}-[0-9]|ENGRAFT-[A-Z0-9-]{1,8})$"
 """The shape of a catalogue code: a LOINC code, or a local code (:data:`LOCAL_CODE_PREFIX`, at most 16 characters)."""
 

@@ -47,6 +47,7 @@ class Dimension(StrEnum):
     CELL_COUNT = "cell count"
     VOLUME_RATE = "volume rate"
     VOLUME_RATE_PER_BODY_MASS = "volume rate per body mass"
+    SCORE = "score"
 
 
 class Ucum(StrEnum):
@@ -116,6 +117,7 @@ class Ucum(StrEnum):
     ML_PER_DAY = "mL/d"
     L_PER_DAY = "L/d"
     ML_PER_KG_PER_DAY = "mL/kg/d"
+    SCORE = "{score}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,8 @@ _DEFINITIONS: Final[tuple[Unit, ...]] = (
     Unit(Ucum.L_PER_MIN, _D.VOLUME_RATE, 1_440_000.0, "litre per minute"),
     Unit(Ucum.ML_PER_MIN, _D.VOLUME_RATE, 1440.0, "millilitre per minute"),
     Unit(Ucum.ML_PER_KG_PER_DAY, _D.VOLUME_RATE_PER_BODY_MASS, 1.0, "millilitre per kilogram per day"),
+    # points of a clinical assessment scale (UCUM annotation {score}, dimensionless; e.g. the ICE score 0-10)
+    Unit(Ucum.SCORE, _D.SCORE, 1.0, "score (points of an assessment scale)"),
 )
 
 UNITS: Final[dict[Ucum, Unit]] = {unit.code: unit for unit in _DEFINITIONS}

@@ -15,6 +15,7 @@ from engraft.monitoring.crs_kinds import CRS_ADAPTERS
 from engraft.monitoring.engraftment_kinds import ENGRAFTMENT_ADAPTERS
 from engraft.monitoring.findings import RuleKindAdapter
 from engraft.monitoring.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
+from engraft.monitoring.icans_kinds import ICANS_ADAPTERS
 from engraft.monitoring.infection_kinds import INFECTION_ADAPTERS
 from engraft.monitoring.model import RuleKind
 from engraft.monitoring.organ_toxicity_kinds import ORGAN_TOXICITY_ADAPTERS
@@ -32,6 +33,7 @@ _ALL: Final[tuple[RuleKindAdapter, ...]] = (
     *SOS_VOD_ADAPTERS,
     *ACUTE_GVHD_ADAPTERS,
     *CRS_ADAPTERS,
+    *ICANS_ADAPTERS,
 )
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
     {adapter.kind: adapter for adapter in _ALL}

@@ -55,6 +55,7 @@ class RuleKind(StrEnum):
     SOS_VOD = "SOS/VOD"
     ACUTE_GVHD_GRADE = "acute GVHD grade"
     POSSIBLE_CRS = "possible CRS"
+    ICANS_GRADE = "ICANS grade"
 
 
 class RuleOrigin(StrEnum):

@@ -138,6 +138,14 @@ class CoreWording:
 
     def _parameter(self, value: Value, depth: int) -> str:
         text = str(value)
+        if LIST_SEPARATOR in text:
+            # a list whose every item is a core text reads as that list, even where the whole list also fits one
+            # item's phrase (``ICE score 3/10 at ... (grade 2), seizure ... (grade 3)``: a slot spans any text)
+            parts = list_items(text)
+            if len(parts) > 1:
+                items = [self._translate(p, depth) or self._label(p) for p in parts]
+                if all(item is not None for item in items):
+                    return self._separator.join(str(item) for item in items)
         translated = self._translate(text, depth) or self._label(text)
         if translated is not None:
             return translated

@@ -90,7 +90,7 @@ def _detection(rule: MonitoringRule, rule_set_hash: str, finding: Finding) -> De
         rule_title=rule.title,
         rule_set_hash=rule_set_hash,
         kind=rule.kind,
-        severity=rule.severity,
+        severity=finding.severity if finding.severity is not None else rule.severity,  # a kind that grades (CRS, ICANS)
         escalation=rule.escalation,
         dedup_key=f"{rule.id}/{finding.key}",
         triggering=finding.triggering,
@@ -131,7 +131,8 @@ def _transitions(
                 )
             )
         else:
-            target = d.severity_at(as_of) if alert.state is AlertState.OPEN else alert.severity
+            # open: time escalation too; acknowledged: only a finding worse than what was acknowledged (main at 1b14ef8)
+            target = d.severity_at(as_of) if alert.state is AlertState.OPEN else d.severity
             escalate = target.rank > alert.severity.rank
             transitions.append(
                 Transition(

@@ -13,8 +13,10 @@ from typing import Final
 from engraft.monitoring.findings import RuleKindAdapter
 from engraft.monitoring.model import RuleKind
 from tests.monitoring.reference_engine.acute_gvhd_kinds import ACUTE_GVHD_ADAPTERS
+from tests.monitoring.reference_engine.crs_kinds import CRS_ADAPTERS
 from tests.monitoring.reference_engine.engraftment_kinds import ENGRAFTMENT_ADAPTERS
 from tests.monitoring.reference_engine.graft_failure_kinds import GRAFT_FAILURE_ADAPTERS
+from tests.monitoring.reference_engine.icans_kinds import ICANS_ADAPTERS
 from tests.monitoring.reference_engine.infection_kinds import INFECTION_ADAPTERS
 from tests.monitoring.reference_engine.organ_toxicity_kinds import ORGAN_TOXICITY_ADAPTERS
 from tests.monitoring.reference_engine.sos_vod_kinds import SOS_VOD_ADAPTERS
@@ -30,6 +32,8 @@ _ALL: Final[tuple[RuleKindAdapter, ...]] = (
     *ORGAN_TOXICITY_ADAPTERS,
     *SOS_VOD_ADAPTERS,
     *ACUTE_GVHD_ADAPTERS,
+    *CRS_ADAPTERS,
+    *ICANS_ADAPTERS,
 )
 ADAPTERS: Final[MappingProxyType[RuleKind, RuleKindAdapter]] = MappingProxyType(
     {adapter.kind: adapter for adapter in _ALL}
