@@ -19,16 +19,18 @@ import datetime as dt
 
 import pytest
 
-from engraft.demo.car_t import CAR_T_COURSES, SyntheticCarT, car_t_patients
 from engraft.monitoring import EpisodeContext, MonitoredObservation, RuleKind, Severity, evaluate, load_rule_set
 from engraft.monitoring.series import age_in_years
 from engraft.vocabulary import CellTherapy, EventType, GraftSource, TransplantType
 from tests.demo_cohort import (
+    CAR_T_COURSES,
     DEMO_CENTRES,
     DEMO_SEED,
     DEMO_TRANSPLANTS,
+    SyntheticCarT,
     SyntheticCohort,
     SyntheticTransplant,
+    car_t_patients,
     reported_labs,
     reported_vitals,
 )

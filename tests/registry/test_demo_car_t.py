@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from engraft.demo.car_t import CAR_T_COURSES
 from engraft.monitoring import RuleKind, Severity
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
@@ -20,7 +19,7 @@ from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.outcome_data import load_outcome_table
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import CellTherapy, EventType
-from tests.demo_cohort import DEMO_SEED, load_demo_cohort
+from tests.demo_cohort import CAR_T_COURSES, DEMO_SEED, load_demo_cohort
 
 TRANSPLANTS = 3
 
