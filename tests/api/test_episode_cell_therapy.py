@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engraft.access import Role
 from engraft.api.app import create_app
-from engraft.monitoring import RuleKind, Severity
+from engraft.monitoring import AlertState, RuleKind, Severity
 from engraft.registry.episode_changes import EPISODE_CHANGES, EpisodeChanged
 from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.vocabulary import CellTherapy
@@ -148,7 +148,8 @@ def test_changing_the_cell_therapy_re_evaluates_the_episode_in_a_monitoring_serv
     client: TestClient, seeded: dict[str, int], engine: Engine
 ) -> None:
     """A transplant episode's fever and low blood pressure raise no CRS alert; recorded as a CAR-T infusion (a data
-    entry error corrected), the server's monitoring worker evaluates it again and raises the possible CRS."""
+    entry error corrected), the server's monitoring worker evaluates it again and raises the possible CRS; changed
+    back, it is evaluated again and the alert resolved."""
     episode, patient = seeded["episode"], seeded["patient"]
     rows = [
         {
@@ -169,4 +170,9 @@ def test_changing_the_cell_therapy_re_evaluates_the_episode_in_a_monitoring_serv
     with signed_in_client(server, Role.PHYSICIAN, "physician.monitoring") as monitoring:
         assert _patch(monitoring, episode, cell_therapy=IEC).status_code == 200
         (alert,) = _wait_for(lambda: _crs_alerts(engine, episode))
-    assert alert.severity is Severity.CRITICAL and "systolic blood pressure 84 mm[Hg]" in alert.explanation
+        assert alert.severity is Severity.CRITICAL and "systolic blood pressure 84 mm[Hg]" in alert.explanation
+        assert alert.state is AlertState.OPEN
+        # and back: a transplant after all, the possible-CRS rule no longer applies and its alert is resolved
+        assert _patch(monitoring, episode, cell_therapy=HCT).status_code == 200
+        (resolved,) = _wait_for(lambda: [a for a in _crs_alerts(engine, episode) if a.state is AlertState.RESOLVED])
+    assert resolved.id == alert.id
