@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from engraft.demo.car_t import CAR_T_COURSES, SyntheticCarT, car_t_patients
 from engraft.demo.cohort import SyntheticCohort, SyntheticTransplant
 from engraft.demo.cohort_loader import DemoSummary, load_demo_cohort
 from engraft.demo.labs import PLATELET_TRANSFUSION_TRIGGER, reported_labs, reported_vitals
@@ -19,6 +20,7 @@ from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.service import RegistryService
 
 __all__ = [
+    "CAR_T_COURSES",
     "DEMO_CENTRES",
     "DEMO_SEED",
     "DEMO_TRANSPLANTS",
@@ -26,8 +28,10 @@ __all__ = [
     "DemoCohort",
     "DemoLoad",
     "DemoSummary",
+    "SyntheticCarT",
     "SyntheticCohort",
     "SyntheticTransplant",
+    "car_t_patients",
     "load_demo_cohort",
     "load_shared_demo_cohort",
     "reported_labs",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engraft.cli import app
+from tests.demo_cohort import CAR_T_COURSES
 
 runner = CliRunner()
 
@@ -32,7 +33,11 @@ def test_demo_export_import_and_risk_profile(tmp_path: Path, hla_release: str) -
     assert exported.exit_code == 0, exported.output
     assert "Exported to" in exported.output and "ExportSummary(" not in exported.output
     patients = _rows(research / "patients.csv")
-    assert len(patients) == 6 and "mrn" not in patients[0] and "family_name" not in patients[0]
+    assert len(patients) == 6 + len(CAR_T_COURSES)  # the transplants and the demo's CAR-T patients
+    assert "mrn" not in patients[0] and "family_name" not in patients[0]
+    assert sum(e["cell_therapy"] == "immune effector cell therapy" for e in _rows(research / "episodes.csv")) == len(
+        CAR_T_COURSES
+    )
     full = tmp_path / "full"
     assert runner.invoke(app, ["export", str(full), "--database", source, "--include-identity"]).exit_code == 0
     assert "mrn" in _rows(full / "patients.csv")[0]

@@ -13,6 +13,7 @@ import httpx
 
 from engraft.access import Role
 from tests.auth_clients import http_client_signed_in
+from tests.demo_cohort import CAR_T_COURSES
 
 
 def _free_port() -> int:
@@ -49,7 +50,9 @@ def test_serve_demo_creates_cohort_and_serves_api(tmp_path: Path, hla_release: s
         assert httpx.get(f"{base}/api/patients").status_code == 401  # nobody signed in
         with http_client_signed_in(base, f"sqlite:///{tmp_path / 'demo.db'}", Role.DATA_MANAGER) as client:
             episodes = client.get("/api/episodes", params={"limit": 100}).json()
-            assert episodes["total"] == 12
+            assert episodes["total"] == 12 + len(CAR_T_COURSES)  # the transplants and the demo's CAR-T infusions
+            therapies = [e["cell_therapy"] for e in episodes["items"]]
+            assert therapies.count("immune effector cell therapy") == len(CAR_T_COURSES)
             assert client.get("/api/patients").json()["total"] >= 10
             assert client.get("/api/observations", params={"limit": 1}).json()["total"] > 1000
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Engraft"

@@ -1,5 +1,5 @@
 """``engraft serve --demo`` runs the MLLP lab-feed listener with the simulated ward feeding it, and the monitoring
-the served application runs raises alerts for the ward's patients."""
+the served application runs raises alerts for the ward's patients, the CAR-T patient's possible CRS among them."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ def test_serve_demo_listens_for_mllp_on_the_given_port_and_the_ward_feeds_it(tmp
         while _scalar(database, ward_alerts) == 0 and time.monotonic() < deadline + 60:
             time.sleep(0.5)
         assert isinstance(alerts := _scalar(database, ward_alerts), int) and alerts > 0
+        crs = ward_alerts + " AND a.kind = 'possible CRS'"  # the CAR-T bed's fever, live from the first round
+        while _scalar(database, crs) == 0 and time.monotonic() < deadline + 90:
+            time.sleep(0.5)
+        assert _scalar(database, crs) == 1
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

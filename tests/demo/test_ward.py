@@ -14,6 +14,8 @@ from engraft.demo.ward import (
     BILIRUBIN,
     CMV_DNA,
     CREATININE,
+    CRS_HYPOTENSION_AFTER,
+    SYSTOLIC,
     TEMPERATURE,
     WARD,
     WARD_STALE_AFTER_DAYS,
@@ -41,10 +43,20 @@ from engraft.grading.viral_load import Detection, Specimen, Virus
 from engraft.io.hl7_oru import read_oru
 from engraft.io.mllp import MllpListener
 from engraft.measurements import Quantity, Ucum
+from engraft.monitoring import Detection as Alerted
+from engraft.monitoring import (
+    EpisodeContext,
+    MonitoredObservation,
+    RuleKind,
+    Severity,
+    evaluate,
+    load_rule_set,
+)
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import InboundMessage, Observation
 from engraft.registry.service import RegistryService
+from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 
 ANCHOR = dt.datetime(2026, 11, 20, 14, 30, tzinfo=dt.UTC)
 LIVE = ANCHOR + dt.timedelta(hours=6)
@@ -136,6 +148,9 @@ def test_admitting_twice_writes_the_ward_once_and_a_stale_ward_is_replaced(tmp_p
     again = admit_ward(service, ANCHOR + dt.timedelta(hours=3))
     assert again.anchor == ANCHOR and again.backfilled == 0
     assert [b[1] for b in again.beds] == [b[1] for b in first.beds]
+    therapies = {p.course: service.list_episodes(patient_id=pid).items[0].cell_therapy for p, pid, _mrn in first.beds}
+    assert therapies.pop(WardCourse.CAR_T_CRS) is CellTherapy.IMMUNE_EFFECTOR_CELLS
+    assert set(therapies.values()) == {CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT}
     later = ANCHOR + dt.timedelta(days=WARD_STALE_AFTER_DAYS + 1)
     fresh = admit_ward(service, later)
     assert fresh.anchor == later
@@ -225,3 +240,39 @@ def test_cmv_dnaemia_crosses_an_illustrative_centre_threshold_only_with_the_live
     past, with_live = _past_and_live(WardCourse.CMV)
     assert crossing(past) is None
     assert crossing(with_live) is not None
+
+
+def _crs_detections(results: list[WardResult]) -> list[Alerted]:
+    patient = _bed(WardCourse.CAR_T_CRS)
+    context = EpisodeContext(
+        patient_id=patient.bed,
+        episode_id=patient.bed,
+        day0=patient.day0(ANCHOR),
+        age_at_day0=patient.day0(ANCHOR).year - patient.birth_year - 1,
+        graft_source=GraftSource.PERIPHERAL_BLOOD,
+        transplant_type=TransplantType.AUTOLOGOUS,
+        cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS,
+    )
+    observations = [
+        MonitoredObservation(id=n, observed_at=r.at, loinc=r.code, value=r.value, unit=r.unit)
+        for n, r in enumerate(results, start=1)
+    ]
+    as_of = max(r.at for r in results)
+    return list(evaluate(load_rule_set(), context, observations, as_of).detections)
+
+
+def test_car_t_bed_gets_a_possible_crs_with_the_live_fever_escalated_by_the_falling_pressure() -> None:
+    patient = _bed(WardCourse.CAR_T_CRS)
+    assert (ANCHOR.date() - patient.day0(ANCHOR)).days == 1  # infused yesterday
+    past = list(history(patient, ANCHOR))
+    assert max(_values(tuple(past), TEMPERATURE)) < 38.0
+    assert _crs_detections(past) == []  # nothing before the anchor, no neutropenia or count alert either
+    fever = list(results_at(patient, ANCHOR, ANCHOR + dt.timedelta(minutes=1), labs=True))
+    (raised,) = _crs_detections(past + fever)
+    assert raised.kind is RuleKind.POSSIBLE_CRS and raised.severity is Severity.WARNING
+    later = ANCHOR + CRS_HYPOTENSION_AFTER + dt.timedelta(minutes=1)
+    low = list(results_at(patient, ANCHOR, later, labs=False))
+    assert _values(tuple(low), SYSTOLIC)[0] < 90
+    (escalated,) = _crs_detections(past + fever + low)
+    assert escalated.dedup_key == raised.dedup_key and escalated.severity is Severity.CRITICAL
+    assert "systolic blood pressure" in escalated.explanation

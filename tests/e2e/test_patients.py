@@ -25,7 +25,7 @@ def test_list_filter_open_a_patient(sign_in_as: Callable[..., Any], language: st
     assert page_language(page) == language
     assert page.locator("h1").inner_text() == words["patients"]
     rows = page.locator(".patient-table tbody tr")
-    assert rows.count() == 25  # the first page of the 40 demo patients
+    assert rows.count() == 25  # the first page of the 44 demo patients (40 transplants, 4 CAR-T)
     assert_accessible(page)
     screenshot(page, "patients-list")
 
@@ -48,7 +48,7 @@ def test_list_filter_open_a_patient(sign_in_as: Callable[..., Any], language: st
 
     # next page links work as plain links too
     page.goto("/patients?page=2")
-    assert page.locator(".patient-table tbody tr").count() == 15
+    assert page.locator(".patient-table tbody tr").count() == 19
 
     page.goto("/patients")
     page.locator(".patient-table tbody tr td:first-child a").first.click()

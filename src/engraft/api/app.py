@@ -42,6 +42,7 @@ from engraft.registry.accounts import AccountPolicy, AccountService
 from engraft.registry.accounts_policy import Clock, utc_clock
 from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
+from engraft.registry.episode_changes import evaluate_on_change
 from engraft.registry.migrate import current_revision, head_revision, upgrade
 from engraft.registry.monitoring_worker import start_monitoring
 from engraft.registry.service import RegistryService
@@ -103,7 +104,8 @@ def create_app(
     ``auth_settings`` the cookie (default: from the environment, Secure unless ``ENGRAFT_COOKIE_SECURE=0``);
     ``clock`` is what the account service calls now (tests pass their own). With ``monitor_results`` (the
     worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
-    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs.
+    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, and each episode whose day 0,
+    graft source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`).
     """
     engine = engine or make_engine()
     if migrate:
@@ -117,10 +119,12 @@ def create_app(
             yield
             return
         registry: RegistryService = _app.state.registry
-        _worker, stop = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+        worker, stop = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+        disconnect = evaluate_on_change(worker)  # an episode edit that changes what the rules read
         try:
             yield
         finally:
+            disconnect()
             stop()
 
     app = FastAPI(

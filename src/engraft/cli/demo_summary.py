@@ -18,6 +18,11 @@ def demo_summary_table(summary: DemoSummary) -> Table:
         ("patients", f"{summary.patients:,}"),
         ("donors", f"{summary.donors:,}"),
         *((f"episodes: {kind.replace('_', ' ')}", f"{n:,}") for kind, n in summary.episodes.items()),
+        *(
+            (("episodes: CAR-T (immune effector cells)", f"{summary.car_t_episodes:,}"),)
+            if summary.car_t_episodes
+            else ()
+        ),
         *((f"events: {kind.replace('_', ' ')}", f"{n:,}") for kind, n in summary.events.items()),
         ("follow-up visits", f"{summary.follow_ups:,}"),
         ("risk scores (pre-transplant)", f"{summary.assessments:,}"),

@@ -117,6 +117,7 @@ def fill_demo(database: str, transplants: int, seed: int) -> None:
                 seed=seed,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
                 hla_typings=hla_typings,
+                car_t=True,
             )
     console.print(demo_summary_table(summary))
     engine.dispose()

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engraft.demo.car_t import car_t_patients
+from engraft.demo.car_t_loader import write_car_t
 from engraft.demo.cohort import (
     DEFAULT_END_DATE,
     DEFAULT_SEED,
@@ -31,7 +33,7 @@ from engraft.registry.schemas.donor import DonorIn, MarkerIn
 from engraft.registry.schemas.episode import ConditioningAgentIn, EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, DiagnosisIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import DrugRoute, EventSource, ObservationSource, VitalStatus
+from engraft.vocabulary import DrugRoute, EventSource, EventType, ObservationSource, VitalStatus
 
 __all__ = ["DEFAULT_END_DATE", "DEFAULT_SEED", "DemoSummary", "load_demo_cohort"]
 
@@ -55,6 +57,9 @@ class DemoSummary:
     assessments: int = 0
     """Risk-profile results (HCT-CI, EBMT score, ...) from the synthetic pre-transplant answers
     (:mod:`engraft.demo.risk_answers`)."""
+    car_t_episodes: int = 0
+    """Immune effector cell (CAR-T) episodes (:mod:`engraft.demo.car_t`); their patients, observations and CRS events
+    are in ``patients``, ``observations`` and ``events``, not in ``episodes`` (transplants by type)."""
 
     @property
     def transplants(self) -> int:
@@ -82,6 +87,7 @@ def load_demo_cohort(
     end_date: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     hla_typings: bool = True,
+    car_t: bool = False,
 ) -> DemoSummary:
     """Write a synthetic cohort of ``transplants`` first transplants at ``centres`` centres.
 
@@ -91,6 +97,9 @@ def load_demo_cohort(
 
     ``hla_typings=False`` leaves the donors' HLA typings out (for a registry without an IPD-IMGT/HLA release,
     which refuses every typing); everything else is the same cohort.
+
+    ``car_t=True`` adds the CAR-T patients of :mod:`engraft.demo.car_t` after the transplants (their own random
+    stream of the same seed: the transplants are the same either way).
 
     Each record is its own transaction unless ``service`` is bound to an outer one (e.g. from
     ``RegistryService.batch()``), which makes the load all-or-nothing and markedly faster.
@@ -116,6 +125,16 @@ def load_demo_cohort(
                 for done in range(transplant.number + 1 - unreported, transplant.number + 1):
                     progress(done, transplants)
             unreported = 0
+    car_t_episodes = 0
+    if car_t:
+        rows: list[ObservationRow] = []
+        for patient in car_t_patients(seed, end, cohort.sites):
+            written = write_car_t(service, patient)
+            rows.extend(written.rows)
+            tally.patients += 1
+            tally.events[EventType.CRS.value] += 1
+            car_t_episodes += 1
+        tally.observations += add_observations(service, rows).inserted
     return DemoSummary(
         centres=len(cohort.sites),
         patients=tally.patients,
@@ -125,6 +144,7 @@ def load_demo_cohort(
         events=dict(sorted(tally.events.items())),
         follow_ups=tally.follow_ups,
         assessments=tally.assessments,
+        car_t_episodes=car_t_episodes,
         seed=seed,
         first_day0=first_day0,
         end_date=end,

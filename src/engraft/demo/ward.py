@@ -1,4 +1,4 @@
-"""A simulated transplant ward for the live demo: five synthetic patients in the day 0-30 window.
+"""A simulated transplant ward for the live demo: six synthetic patients in the day 0-30 window.
 
 THE DATA ARE SYNTHETIC. The ward is anchored at the moment it is admitted (``anchor``): each patient's
 day 0 lies a whole number of days before it, and each course is a function of the time since day 0 (in
@@ -13,7 +13,11 @@ change as it happens:
   than 5% over its baseline;
 * ``cmv``: CMV DNAemia (IU/mL) rising log-linearly from day 12 to 800 IU/mL, from the anchor on 1,500 and rising;
 * ``kidney``: creatinine rising to 1.75 times its baseline under a calcineurin inhibitor, from the anchor on more
-  than twice it.
+  than twice it;
+* ``car-t-crs``: autologous CAR-T cells infused the day before the anchor (an immune effector cell episode, not a
+  transplant), afebrile until the anchor, then 38.8-39.4 C: a possible CRS; from :data:`CRS_HYPOTENSION_AFTER`
+  after the anchor the systolic pressure falls to about 82 mm[Hg], which escalates it. Lymphodepletion leaves the
+  counts above the neutropenia thresholds, so the CRS alert is this bed's only one.
 
 Every series has small deterministic noise (``numpy.random.default_rng`` seeded by patient, code and
 time), so the same ward at the same time gives the same values.
@@ -39,6 +43,9 @@ LAB_HOUR: Final = 5
 VITALS_EVERY_HOURS: Final = 6
 FIRST_DAY: Final = -7
 WARD_STALE_AFTER_DAYS: Final = 10
+CRS_HYPOTENSION_AFTER: Final = dt.timedelta(minutes=2)
+"""The CAR-T bed's blood pressure falls this long after the anchor (after its fever), so a new user sees the possible
+CRS raised, then escalated."""
 """A ward admitted longer ago than this is replaced by a new one (its patients would leave the day 0-30 window)."""
 
 ANC, PLATELETS, HAEMOGLOBIN = "751-8", "777-3", "718-7"
@@ -69,6 +76,7 @@ class WardCourse(StrEnum):
     SOS_VOD = "sos-vod"
     CMV = "cmv"
     KIDNEY = "kidney"
+    CAR_T_CRS = "car-t-crs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,7 @@ WARD: Final = (
     WardPatient(3, WardCourse.SOS_VOD, "Cleo", "Vance", Sex.FEMALE, 1988, 161.0, 58.0, 13, 31),
     WardPatient(4, WardCourse.CMV, "Dario", "Penn", Sex.MALE, 1979, 183.0, 88.0, 19, 44),
     WardPatient(5, WardCourse.KIDNEY, "Edda", "Fry", Sex.FEMALE, 1957, 159.0, 67.0, 18, 52),
+    WardPatient(6, WardCourse.CAR_T_CRS, "Femi", "Okafor", Sex.MALE, 1968, 174.0, 79.0, 1, 7),
 )
 
 
@@ -124,6 +133,8 @@ def _logistic(d: float, centre: float, low: float, high: float, width: float) ->
 
 
 def _anc(patient: WardPatient, d: float) -> float:
+    if patient.course is WardCourse.CAR_T_CRS:  # lymphodepletion on days -5 to -3: a shallow dip
+        return 3.0 - 2.1 * math.exp(-(((d - 7) / 6) ** 2))
     if d < 4:
         return max(0.05, 3.2 * math.exp(-0.45 * (d - FIRST_DAY)))
     if patient.course is WardCourse.RECOVERY:
@@ -134,6 +145,8 @@ def _anc(patient: WardPatient, d: float) -> float:
 
 
 def _platelets(patient: WardPatient, d: float) -> float:
+    if patient.course is WardCourse.CAR_T_CRS:
+        return 190.0 - 90.0 * math.exp(-(((d - 7) / 6) ** 2))
     decay = 180.0 * math.exp(-0.3 * max(0.0, d + 1))
     if patient.course in (WardCourse.CMV, WardCourse.KIDNEY):
         return max(decay, _logistic(d, 18.0, 14.0, 140.0, 2.0))
@@ -178,7 +191,17 @@ def _cmv(patient: WardPatient, d: float) -> float:
 def _temperature(patient: WardPatient, d: float) -> float:
     if patient.course is WardCourse.FEBRILE_NEUTROPENIA and d >= patient.day_at_anchor:
         return 38.7
+    if patient.course is WardCourse.CAR_T_CRS and d >= patient.day_at_anchor:
+        return 39.1
     return 36.8
+
+
+def _systolic(patient: WardPatient, d: float) -> float:
+    if patient.course is WardCourse.CAR_T_CRS and d >= patient.day_at_anchor + CRS_HYPOTENSION_AFTER / dt.timedelta(
+        days=1
+    ):
+        return 82.0
+    return 122.0
 
 
 def _weight(patient: WardPatient, d: float) -> float:
@@ -204,7 +227,8 @@ def value_at(patient: WardPatient, code: str, day: float, at: dt.datetime) -> fl
     if code == HEART_RATE:
         return float(round(80 + 12 * (value_at(patient, TEMPERATURE, day, at) - 37) + _noise(patient, code, at, 4)))
     if code == SYSTOLIC:
-        return float(round(122 + _noise(patient, code, at, 6)))
+        scatter = 6 if _systolic(patient, day) > 100 else 2  # the low pressure stays below the centre's 90 mm[Hg]
+        return float(round(_systolic(patient, day) + _noise(patient, code, at, scatter)))
     if code == SPO2:
         return float(min(100, round(97.5 + _noise(patient, code, at, 0.8))))
     course, relative = _COURSES[code]

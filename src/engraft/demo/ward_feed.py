@@ -1,7 +1,8 @@
 """The simulated ward's live lab feed: HL7 v2 ORU^R01 messages sent over MLLP, every ACK checked.
 
 :func:`admit_ward` registers the ward (:mod:`engraft.demo.ward`) in the registry once: a demo centre, the
-patients with their medical record numbers, an allogeneic transplant episode each, and the history before
+patients with their medical record numbers, an allogeneic transplant episode each (the CAR-T bed: an autologous
+immune effector cell episode, day 0 the infusion), and the history before
 the anchor back-filled as observations (keyed, so a second call writes nothing). A ward admitted more than
 :data:`~engraft.demo.ward.WARD_STALE_AFTER_DAYS` days ago is left as it is and a new one admitted.
 
@@ -23,7 +24,16 @@ from typing import Final
 
 from sqlalchemy import select
 
-from engraft.demo.ward import VITALS, WARD, WARD_STALE_AFTER_DAYS, WardPatient, WardResult, history, results_at
+from engraft.demo.ward import (
+    VITALS,
+    WARD,
+    WARD_STALE_AFTER_DAYS,
+    WardCourse,
+    WardPatient,
+    WardResult,
+    history,
+    results_at,
+)
 from engraft.io.mllp import MllpClient
 from engraft.registry.models import Patient
 from engraft.registry.observations import ObservationRow, add_observations
@@ -31,7 +41,14 @@ from engraft.registry.schemas.donor import DonorIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import DonorEligibility, DonorRelation, GraftSource, ObservationSource, TransplantType
+from engraft.vocabulary import (
+    CellTherapy,
+    DonorEligibility,
+    DonorRelation,
+    GraftSource,
+    ObservationSource,
+    TransplantType,
+)
 
 WARD_CENTRE: Final = "DEMO-WARD"
 SENDING_APPLICATION: Final = "DEMOLAB"
@@ -103,6 +120,18 @@ def _register(service: RegistryService, patient: WardPatient, anchor: dt.datetim
             ),
         )
     )
+    if patient.course is WardCourse.CAR_T_CRS:
+        episode = service.create_episode(
+            EpisodeIn(
+                patient_id=out.id,
+                centre=WARD_CENTRE,
+                transplant_type=TransplantType.AUTOLOGOUS,
+                graft_source=GraftSource.PERIPHERAL_BLOOD,
+                cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS,
+                day0=patient.day0(anchor),
+            )
+        )
+        return out.id, episode.id
     donor = service.create_donor(
         DonorIn(
             donor_code=f"{patient.registry_id(anchor)}-D1",

@@ -64,7 +64,7 @@ from engraft.registry.models import (
 )
 from engraft.registry.score_inputs import ConditioningRow, NotApplicable, conditioning_input
 from engraft.scores.conditioning import ConditioningVariant, conditioning_intensity
-from engraft.vocabulary import ConditioningIntensity, EventType
+from engraft.vocabulary import CellTherapy, ConditioningIntensity, EventType
 from engraft.vocabulary.time import DAYS_PER_YEAR
 
 _DISEASE_EVENTS = (EventType.RELAPSE, EventType.PROGRESSION)
@@ -83,7 +83,8 @@ def empty_outcome_table() -> OutcomeTable:
 
 
 def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeTable:
-    """Read every transplant episode (optionally of one centre) as an :class:`OutcomeTable`.
+    """Read every transplant episode (optionally of one centre) as an :class:`OutcomeTable`; immune effector cell
+    (CAR-T) episodes are left out.
 
     All queries read one snapshot (REPEATABLE READ on PostgreSQL; SQLite reads in one transaction).
     """
@@ -107,6 +108,7 @@ def load_outcome_table(engine: Engine, *, centre: str | None = None) -> OutcomeT
         .join(Centre, Centre.id == ep.centre_id)
         .join(Patient, Patient.id == ep.patient_id)
         .outerjoin(Diagnosis, Diagnosis.id == ep.diagnosis_id)
+        .where(ep.cell_therapy == CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT)  # CAR-T infusions are no transplants
         .order_by(ep.id)
     )
     with engine.connect() as conn:

@@ -22,6 +22,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
 from engraft.registry.audit import Actor, AuditAction
+from engraft.registry.episode_changes import EPISODE_CHANGES, MONITORED_FIELDS, EpisodeChanged
 from engraft.registry.errors import (
     AuditUnavailable,
     DuplicateRecord,
@@ -547,10 +548,14 @@ class RegistryService:
             return self._page(session, stmt, EpisodeOut, limit, offset)
 
     def update_episode(self, episode_id: int, patch: EpisodeUpdate) -> EpisodeOut:
+        """Change the episode (audited); a change of what the monitoring reads (day 0, graft source, cell therapy)
+        is announced once committed, so a running monitoring worker re-evaluates the episode
+        (:mod:`engraft.registry.episode_changes`)."""
         with self.transaction() as session:
             episode = self._get(session, TransplantEpisode, episode_id, "transplant episode")
             patient = checks.fetch_patient(session, episode.patient_id)
             donors = [self._donor_for_episode(session, i) for i in episode.donor_ids]
+            before = {field: getattr(episode, field) for field in MONITORED_FIELDS}
             self._update(
                 session,
                 episode,
@@ -558,7 +563,11 @@ class RegistryService:
                 patch,
                 lambda: checks.check_episode(session, episode, patient, donors),
             )
-            return EpisodeOut.model_validate(episode)
+            changed = frozenset(f for f in MONITORED_FIELDS if getattr(episode, f) != before[f])
+            out = EpisodeOut.model_validate(episode)
+        if changed and self._bound is None:  # committed (in a batch the caller evaluates what it imported)
+            EPISODE_CHANGES.notify(EpisodeChanged(out.patient_id, out.id, changed))
+        return out
 
     # ---- clinical events -----------------------------------------------------------------
     def create_event(self, data: EventIn) -> EventOut:

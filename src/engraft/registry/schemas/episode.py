@@ -69,6 +69,12 @@ class _ProductQuality(InputModel):
         return self
 
 
+CELL_THERAPY_DESCRIPTION = (
+    "what day 0 infused: a haematopoietic cell transplant, or immune effector cells (CAR-T; day 0 is the infusion "
+    "day, transplant_type says whose cells)"
+)
+
+
 class EpisodeIn(_ProductQuality):
     patient_id: RecordId
     diagnosis_id: RecordId | None = None
@@ -79,9 +85,7 @@ class EpisodeIn(_ProductQuality):
     transplant_type: TransplantType
     graft_source: GraftSource
     cell_therapy: CellTherapy = Field(
-        default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT,
-        description="what day 0 infused: a haematopoietic cell transplant, or immune effector cells (CAR-T; day 0 "
-        "is the infusion day, transplant_type says whose cells)",
+        default=CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT, description=CELL_THERAPY_DESCRIPTION
     )
     day0: PastDate
     donor_ids: list[RecordId] = Field(default_factory=list, max_length=4)
@@ -102,6 +106,9 @@ class EpisodeIn(_ProductQuality):
 class EpisodeUpdate(UpdateModel):
     diagnosis_id: RecordId | None = None
     graft_source: GraftSource | None = None
+    cell_therapy: CellTherapy | None = Field(
+        default=None, description=CELL_THERAPY_DESCRIPTION + "; changing it re-evaluates the episode's monitoring"
+    )
     day0: PastDate | None = None
     tbi_dose_gy: float | None = Field(default=None, ge=0, le=20)
     tbi_fractions: int | None = Field(default=None, ge=1, le=20)

@@ -115,6 +115,8 @@ VALUE_LABELS: Final[dict[str, str]] = {
     "bone marrow": N_("bone marrow"),
     "peripheral blood": N_("peripheral blood"),
     "cord blood": N_("cord blood"),
+    "haematopoietic cell transplant": N_("haematopoietic cell transplant"),
+    "immune effector cell therapy": N_("immune effector cells (CAR-T)"),
     "matched sibling": N_("matched sibling"),
     "haploidentical": N_("haploidentical"),
     "other related": N_("other related"),

@@ -1,0 +1,96 @@
+"""The hook "an episode's monitored facts changed": how an edit of an episode reaches the monitoring.
+
+The monitoring judges an episode's results by facts of the episode itself (:class:`~engraft.monitoring.EpisodeContext`):
+its day 0, graft source and cell therapy (a possible-CRS rule watches immune effector cell episodes only; the
+graft-failure rules transplants only). When :meth:`RegistryService.update_episode
+<engraft.registry.service.RegistryService.update_episode>` changes one of :data:`MONITORED_FIELDS` and its
+transaction has committed, it tells the listeners here with one :class:`EpisodeChanged`. A process that runs the
+monitoring worker connects it with :func:`evaluate_on_change`: the episode is queued for an evaluation of every
+rule (:data:`~engraft.registry.monitoring_scope.EVERYTHING`), as if all its results had arrived again, so alerts the
+change makes due are raised and alerts of rules that no longer apply are handled as the evaluation handles them.
+
+A listener runs in the writing thread, after the commit; it must be quick and must not raise (an exception is
+logged and the other listeners still run: the change is committed either way). A change made inside an outer
+transaction (``RegistryService.batch()``) is not announced: it is not committed when the call returns, and the
+caller of a batch evaluates what it imported itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from engraft.registry.monitoring_scope import EvaluationScope
+
+logger = logging.getLogger(__name__)
+
+MONITORED_FIELDS: Final = frozenset({"day0", "graft_source", "cell_therapy"})
+"""Episode fields the monitoring reads (through the episode's context): changing one re-evaluates the episode."""
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeChanged:
+    """An episode whose monitored facts changed in a committed transaction, and which of them."""
+
+    patient_id: int
+    episode_id: int
+    fields: frozenset[str]
+
+
+EpisodeListener = Callable[[EpisodeChanged], None]
+
+
+class EvaluationQueue(Protocol):
+    """What queues episodes for evaluation (:class:`engraft.registry.monitoring_worker.MonitoringWorker`)."""
+
+    def enqueue(self, episode_id: int, scope: EvaluationScope) -> None: ...
+
+
+class EpisodeChangeHooks:
+    """The listeners called after an episode's monitored facts changed; thread-safe to register from anywhere."""
+
+    def __init__(self) -> None:
+        self._listeners: list[EpisodeListener] = []
+        self._lock = threading.Lock()
+
+    def register(self, listener: EpisodeListener) -> Callable[[], None]:
+        """Call ``listener`` for every change from now on; returns the function that unregisters it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unregister() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unregister
+
+    def notify(self, change: EpisodeChanged) -> None:
+        """Hand ``change`` to every listener (called by the registry after the commit)."""
+        with self._lock:
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            try:
+                listener(change)
+            except Exception:
+                logger.exception(
+                    "episode-change listener %r failed for episode %s (the change stays committed)",
+                    listener,
+                    change.episode_id,
+                )
+
+
+EPISODE_CHANGES: Final = EpisodeChangeHooks()
+"""The process's hooks: what :meth:`RegistryService.update_episode` notifies."""
+
+
+def evaluate_on_change(worker: EvaluationQueue, hooks: EpisodeChangeHooks = EPISODE_CHANGES) -> Callable[[], None]:
+    """Queue every episode whose monitored facts change on ``worker`` (all its rules); returns the unregistering
+    function."""
+    from engraft.registry.monitoring_scope import EVERYTHING  # the monitoring loads only where a worker runs
+
+    return hooks.register(lambda change: worker.enqueue(change.episode_id, EVERYTHING))

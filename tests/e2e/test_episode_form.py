@@ -1,0 +1,98 @@
+"""The cell-therapy form in a real browser, on a demo CAR-T patient: the patient page names the infusion, the form
+changes the kind with htmx, and the server's monitoring re-evaluates the episode, so its possible CRS appears on
+the patient page (both languages, axe)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engraft.access import Role
+from engraft.registry.database import make_engine
+from engraft.registry.models import Patient
+from tests.e2e.conftest import LiveServer, assert_accessible, page_language, screenshot
+
+pytestmark = pytest.mark.e2e
+
+TEXT = {
+    "en": {
+        "heading": "Immune effector cell infusion 1",
+        "link": "Change the kind of cell therapy",
+        "hct": "Haematopoietic cell transplant",
+        "iec": "Immune effector cells (CAR-T)",
+        "store": "Store the change",
+        "stored": "Stored:",
+        "crs": "Possible CRS",
+    },
+    "zh_Hans": {
+        "heading": "第 1 次免疫效应细胞输注",
+        "link": "更改细胞治疗类型",
+        "hct": "造血细胞移植",
+        "iec": "免疫效应细胞（CAR-T）",
+        "store": "保存更改",
+        "stored": "已保存：",
+        "crs": "可能的 CRS",
+    },
+}
+CAR_T_PATIENT = {"en": "DEMO-CART-04", "zh_Hans": "DEMO-CART-02"}
+"""A demo CAR-T patient per language (grade 3 with hypotension and oxygen; grade 2 with hypotension)."""
+
+
+def _patient_id(live_server: LiveServer, registry_id: str) -> int:
+    engine = make_engine(live_server.database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(Patient.id).where(Patient.registry_id == registry_id)) or 0)
+    finally:
+        engine.dispose()
+
+
+def _reload_until(page: Any, text: str) -> bool:
+    """Reload the page until ``text`` is in its alerts (the server's worker evaluates in the background); 60 s."""
+    pause = threading.Event()
+    for _ in range(120):
+        if text in page.locator("#alerts").inner_text():
+            return True
+        pause.wait(0.5)
+        page.reload()
+    return False
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_a_physician_corrects_the_cell_therapy_and_the_possible_crs_appears(
+    sign_in_as: Callable[..., Any], live_server: LiveServer, language: str
+) -> None:
+    words = TEXT[language]
+    patient = _patient_id(live_server, CAR_T_PATIENT[language])
+    assert patient
+    page = sign_in_as(Role.PHYSICIAN, language=language, path=f"/patients/{patient}")
+    assert page_language(page) == language
+    assert page.get_by_role("heading", name=words["heading"]).is_visible()
+    assert words["iec"].lower() in page.locator(".cell-therapy").inner_text().lower()
+
+    page.get_by_role("link", name=words["link"]).click()
+    page.wait_for_url("**/edit")
+    assert page.get_by_label(words["iec"]).is_checked()
+    assert_accessible(page)
+    screenshot(page, "episode-cell-therapy-form")
+
+    # recorded as a transplant by mistake, then corrected: each change is stored through htmx (no page load)
+    page.get_by_label(words["hct"]).check()
+    page.get_by_role("button", name=words["store"]).click()
+    page.locator("#episode-form .notice--ok").wait_for()
+    assert words["stored"] in page.locator("#episode-form .notice--ok").inner_text()
+    assert page.get_by_label(words["hct"]).is_checked()
+    page.get_by_label(words["iec"]).check()
+    page.get_by_role("button", name=words["store"]).click()
+    page.locator(f"#episode-form .notice--ok:has-text('{words['iec']}')").wait_for()
+    assert_accessible(page)
+    screenshot(page, "episode-cell-therapy-stored")
+
+    page.goto(f"/patients/{patient}")
+    assert _reload_until(page, words["crs"]), "no possible-CRS alert on the patient page after the change"
+    assert_accessible(page)
+    screenshot(page, "car-t-patient-record")
