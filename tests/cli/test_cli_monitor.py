@@ -47,7 +47,7 @@ def test_replay_prints_the_alerts_as_a_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["monitor", "replay", str(_folder(tmp_path, rows))], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     out = result.output
-    for rule in ("anc-below-0-5 v1", "neutrophil-engraftment v1", "bilirubin-2-mg-dl v1", "sos-vod-ebmt-2016-adult"):
+    for rule in ("anc-below-0-5 v1", "neutrophil-engraftment v2", "bilirubin-2-mg-dl v1", "sos-vod-ebmt-2016-adult"):
         assert rule in out
     assert "(day +11)" not in out and "day +14" in out  # engraftment: first of three from day 12, known on day 14
     # bilirubin 3 mg/dL on day 5 of an adult also raises the possible SOS/VOD alert (EBMT 2016, lab criteria only)
@@ -61,7 +61,7 @@ def test_a_centre_rule_file_changes_the_thresholds(tmp_path: Path) -> None:
     path = _folder(tmp_path, "".join(_anc(d, 0.1) for d in range(0, 3)))
     result = runner.invoke(app, ["monitor", "replay", str(path), "--rules", str(rules)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    assert "anc-below-0-5" not in result.output and "C1 rules 2026.12.3+7" in result.output
+    assert "anc-below-0-5" not in result.output and "C1 rules 2026.12.4+7" in result.output
 
 
 @pytest.mark.parametrize(

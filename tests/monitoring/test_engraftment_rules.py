@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engraft.monitoring import TransitionKind, evaluate, load_rule_set
-from engraft.vocabulary import EventType, GraftSource
+from engraft.vocabulary import CellTherapy, EventType, GraftSource
 from tests.monitoring.series_builder import ANC, AS_OF_END, DAY0, PLATELETS, at, context, engrafting_anc, series
 
 RULES = load_rule_set()
@@ -96,3 +96,24 @@ def test_no_alert_when_the_count_never_fell_or_was_never_measured() -> None:
     for observations in (never_fell, []):
         found = evaluate(RULES, context(), observations, AS_OF_END).detections
         assert not [d for d in found if d.rule_id.startswith("no-neutrophil-engraftment")]
+
+
+@pytest.mark.parametrize(
+    ("therapy", "engraftment_rules"),
+    [
+        pytest.param(
+            CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT, {"neutrophil-engraftment", "platelet-engraftment"}, id="hct"
+        ),
+        pytest.param(CellTherapy.IMMUNE_EFFECTOR_CELLS, set(), id="car-t"),
+    ],
+)
+def test_count_recovery_after_immune_effector_cells_is_not_engraftment(
+    therapy: CellTherapy, engraftment_rules: set[str]
+) -> None:
+    """Engraftment (CIBMTR) is a transplant's recovery; counts recovering after CAR-T lymphodepletion are not
+    recorded as engraftment events (shipped rules, version 2)."""
+    platelets = series(PLATELETS, "10*9/L", [(d, 5.0 if d < 20 else 40.0) for d in range(0, 30)], first_id=1000)
+    observations = engrafting_anc(15) + platelets
+    episode = context(transfusions=(16,)).model_copy(update={"cell_therapy": therapy})
+    detections = evaluate(RULES, episode, observations, AS_OF_END).detections
+    assert {d.rule_id for d in detections if d.event is not None} == engraftment_rules

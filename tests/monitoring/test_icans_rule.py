@@ -87,7 +87,7 @@ def test_the_shipped_rule_cites_astct_and_applies_to_immune_effector_cells_only(
     (citation,) = rule.source.citations
     assert citation.doi == "10.1016/j.bbmt.2018.12.758"
     assert rule.applies.cell_therapies == (CellTherapy.IMMUNE_EFFECTOR_CELLS,)
-    assert RULES.version == "2026.12.3"
+    assert RULES.version == "2026.12.4"
 
 
 def test_every_icans_code_is_local_and_says_so() -> None:

@@ -81,7 +81,7 @@ def test_an_engrafting_course_raises_each_condition_once(
     with engine.connect() as conn:
         entry = conn.execute(select(AuditEntry).where(AuditEntry.entity == "monitoring evaluation")).one()
     derived = [c for c in entry.changes["changes"] if "clinical_event" in c]
-    assert derived[0]["derived_by"] == "neutrophil-engraftment@1" and entry.changes["rule_file"]["recorded_now"]
+    assert derived[0]["derived_by"] == "neutrophil-engraftment@2" and entry.changes["rule_file"]["recorded_now"]
 
     again = evaluate_episode(service, seeded["episode"], as_of=as_of)
     assert (again.raised, again.cleared, again.events_written) == ([], [], [])

@@ -30,6 +30,7 @@ from engraft.monitoring.acute_gvhd_kinds import BILIRUBIN as GVHD_BILIRUBIN
 from engraft.monitoring.acute_gvhd_kinds import BLOODY_STOOL, BULLAE, RASH, STOOL, UPPER_GI
 from engraft.monitoring.acute_gvhd_kinds import WEIGHT as GVHD_WEIGHT
 from engraft.monitoring.engraftment_kinds import CountCodes, NoEngraftmentParameters
+from engraft.monitoring.icans_kinds import ICANS_CODES
 from engraft.monitoring.series import ANC_CODES, PLATELET_CODES
 from engraft.monitoring.sos_vod_kinds import BILIRUBIN_CODES as SOS_BILIRUBIN
 from engraft.monitoring.sos_vod_kinds import WEIGHT_CODES as SOS_WEIGHT
@@ -43,6 +44,7 @@ new result: run at every evaluation of an episode."""
 _IMPLICIT_CODES: Final[dict[RuleKind, tuple[str, ...]]] = {
     RuleKind.SOS_VOD: (*SOS_BILIRUBIN, *SOS_WEIGHT),
     RuleKind.ACUTE_GVHD_GRADE: (RASH, BULLAE, STOOL, UPPER_GI, BLOODY_STOOL, GVHD_WEIGHT, *GVHD_BILIRUBIN),
+    RuleKind.ICANS_GRADE: ICANS_CODES,
 }
 """Codes a kind's adapter reads whatever its parameters say."""
 _LINEAGE_CODES: Final = {Lineage.NEUTROPHIL: ANC_CODES, Lineage.PLATELET: PLATELET_CODES}
@@ -65,6 +67,7 @@ _CODE_PARAMETERS: Final[dict[RuleKind, tuple[str, ...]]] = {
     RuleKind.SOS_VOD: (),
     RuleKind.ACUTE_GVHD_GRADE: (),
     RuleKind.POSSIBLE_CRS: ("temperature_loinc", "systolic_loinc", "spo2_loinc", "oxygen_flow_loinc"),
+    RuleKind.ICANS_GRADE: (),
 }
 """The parameters of each kind that name the codes it reads (a kind missing here: codes unknown, always run)."""
 
