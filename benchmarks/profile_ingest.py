@@ -16,6 +16,7 @@ Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 30
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import os
 import statistics
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8, help="threads sending at once in the second part")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the one-after-the-other part to FILE")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with private_database(args.postgres) as url:
@@ -119,6 +121,9 @@ def main() -> None:
             start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
             per_message: list[Counter[str]] = []
             walls, cpus = [], []
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                profiler.enable()
             for n in range(args.messages):
                 text = message(n, f"MRN-{n % args.patients}", start + dt.timedelta(seconds=n))
                 counts.clear()
@@ -129,6 +134,9 @@ def main() -> None:
                 if "|AA|" not in ack:
                     raise RuntimeError(ack)
                 per_message.append(Counter(counts))
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             concurrent = _concurrently(listener, args, counts, start)
             keys = sorted({k for c in per_message for k in c})
             total = [sum(c.values()) for c in per_message]

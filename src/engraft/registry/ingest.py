@@ -37,6 +37,7 @@ from engraft.registry.ingest_transfusions import store_transfusions, transfusion
 from engraft.registry.ingest_writes import (
     SMALL_BATCH,
     ResolvedPatients,
+    add_audit_entry,
     before_birth,
     claim_message,
     insert_new_observations,
@@ -183,7 +184,7 @@ def store_in_transaction(
     if message is not None:
         changes |= {"sender": message.sender, "control_id": message.control_id}
     entity_id = None if claimed is None else claimed.id
-    service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
+    add_audit_entry(connection, service.actor, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
     committed = _groups(new_observations, new_transfusions, protocol)
     return IngestOutcome(
         False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed

@@ -33,16 +33,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Integer, cast, func, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.audit import Actor, AuditAction
+from engraft.registry.errors import AuditUnavailable, InvalidRecord, Problem
+from engraft.registry.ingest_statements import (
+    AUDIT_ENTRY,
+    CLAIM_MESSAGE,
+    INSERT_OBSERVATIONS,
+    PATIENTS_BY_ID,
+    PATIENTS_BY_MRN,
+    PATIENTS_BY_MRN_AT_CENTRE,
+)
 from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
 from engraft.registry.models.patient import Centre
 from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
 from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
-from engraft.vocabulary import ObservationSource
+from engraft.vocabulary import InboundProtocol, ObservationSource
 
 SMALL_BATCH: Final = 1_000
 """Results a message may carry for the one-statement insert; more go through the bulk loader's COPY."""
@@ -81,16 +91,15 @@ def claim_message(
 ) -> ClaimedMessage:
     """Insert the message's key unless it is stored; a stored key of other content (``digest``) is refused."""
     values = {
-        "protocol": protocol,
+        "protocol": InboundProtocol(protocol).value,
         "sender": sender,
         "control_id": control_id,
+        "received_at": dt.datetime.now(dt.UTC),
         "observations": observations,
         "transfusions": transfusions,
         "content_sha256": digest,
     }
-    stmt = _dialect_insert(session.get_bind().dialect.name, InboundMessage).values(values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["protocol", "sender", "control_id"])
-    new_id = session.execute(stmt.returning(InboundMessage.id)).scalar_one_or_none()
+    new_id = session.connection().execute(CLAIM_MESSAGE, values).scalar_one_or_none()
     if new_id is not None:
         return ClaimedMessage(int(new_id))
     stored = session.execute(
@@ -130,20 +139,54 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
     ambiguous: set[PatientKey] = set()
     births: dict[int, dt.date | None] = {}
     episodes: dict[int, set[tuple[dt.date, int]]] = defaultdict(set)
+    if postgres:
+        rows = _locked_patients(session.connection(), ids, mrns, centre)
+    else:
+        rows = _patients(session, ids, mrns, centre)
+    for mrn, pid, birth, day0, eid in rows:
+        key = PatientKey(engraft_id=int(pid)) if mrn is None else PatientKey(mrn=mrn)
+        if key in found and found[key] != pid:
+            ambiguous.add(key)
+        found[key] = int(pid)
+        births[int(pid)] = birth
+        if eid is not None and day0 is not None:
+            episodes[int(pid)].add((day0, int(eid)))
+    for key in ambiguous:
+        del found[key]
+    return ResolvedPatients(
+        found, ambiguous, births, {pid: sorted(found_, reverse=True) for pid, found_ in episodes.items()}
+    )
+
+
+_PatientRow = tuple[str | None, int, dt.date | None, dt.date | None, int | None]
+"""(MRN or ``None`` when looked up by Engraft id, patient id, birth date, episode day 0, episode id)."""
+
+
+def _locked_patients(connection: Connection, ids: list[int], mrns: list[str], centre: str | None) -> list[_PatientRow]:
+    """PostgreSQL: the patients in one fixed statement per kind of key, each patient locked against deletion and
+    each episode's evaluation lock taken in shared mode (see the module's description)."""
+    rows: list[_PatientRow] = []
+    if ids:
+        found = connection.execute(PATIENTS_BY_ID, {"ids": ids, "lock_space": EVALUATION_LOCK_SPACE})
+        rows += [(None, pid, birth, day0, eid) for pid, birth, day0, eid, _lock in found]
+    if mrns:
+        params: dict[str, Any] = {"mrns": mrns, "lock_space": EVALUATION_LOCK_SPACE}
+        if centre is None:
+            found = connection.execute(PATIENTS_BY_MRN, params)
+        else:
+            found = connection.execute(PATIENTS_BY_MRN_AT_CENTRE, params | {"centre": centre})
+        rows += [(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid, _lock in found]
+    return rows
+
+
+def _patients(session: Session, ids: list[int], mrns: list[str], centre: str | None) -> list[_PatientRow]:
+    """Other databases (SQLite): the patients through SQLAlchemy's constructs, in chunks."""
+    rows: list[_PatientRow] = []
     columns: tuple[Any, ...] = (Patient.id, Patient.birth_date, TransplantEpisode.day0, TransplantEpisode.id)
-    if postgres:  # each episode's evaluation waits for this message's commit (see the module's description)
-        lock = func.pg_advisory_xact_lock_shared(cast(EVALUATION_LOCK_SPACE, Integer), TransplantEpisode.id)
-        columns = (*columns, lock)
     for lo in range(0, len(ids), _CHUNK):
         stmt = select(*columns).outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
         stmt = stmt.where(Patient.id.in_(ids[lo : lo + _CHUNK])).order_by(TransplantEpisode.id)
-        if postgres:
-            stmt = stmt.with_for_update(read=True, key_share=True, of=Patient)
-        for pid, birth, day0, eid, *_lock in session.execute(stmt):
-            found[PatientKey(engraft_id=int(pid))] = int(pid)
-            births[int(pid)] = birth
-            if eid is not None:
-                episodes[int(pid)].add((day0, int(eid)))
+        rows += [(None, pid, birth, day0, eid) for pid, birth, day0, eid in session.execute(stmt)]
     for lo in range(0, len(mrns), _CHUNK):
         by_mrn = (
             select(PatientIdentity.mrn, *columns)
@@ -154,21 +197,8 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
         )
         if centre is not None:
             by_mrn = by_mrn.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
-        if postgres:
-            by_mrn = by_mrn.with_for_update(read=True, key_share=True, of=Patient)
-        for mrn, pid, birth, day0, eid, *_lock in session.execute(by_mrn):
-            key = PatientKey(mrn=mrn)
-            if key in found and found[key] != pid:
-                ambiguous.add(key)
-            found[key] = int(pid)
-            births[int(pid)] = birth
-            if eid is not None:
-                episodes[int(pid)].add((day0, int(eid)))
-    for key in ambiguous:
-        del found[key]
-    return ResolvedPatients(
-        found, ambiguous, births, {pid: sorted(found_, reverse=True) for pid, found_ in episodes.items()}
-    )
+        rows += [(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid in session.execute(by_mrn)]
+    return rows
 
 
 def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> list[Problem]:
@@ -213,6 +243,32 @@ def insert_new_observations(connection: Connection, batch: ObservationBatch, now
         }
         for i in range(len(ordered))
     ]
+    new: dict[tuple[str, str], NewObservation] = {}
+    for oid, pid, eid, loinc, system, source_id in _insert(connection, ordered, rows, now):
+        new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
+    skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
+    if skipped:
+        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
+    return list(new.values())
+
+
+def _insert(connection: Connection, ordered: ObservationBatch, rows: list[dict[str, Any]], now: dt.datetime) -> Any:
+    """The insert's returned rows: on PostgreSQL one fixed statement over the batch's columns as arrays."""
+    if connection.dialect.name == "postgresql":
+        params = {
+            "patient_id": ordered.patient_id.tolist(),
+            "episode_id": [r["episode_id"] for r in rows],
+            "observed_at": [r["observed_at"] for r in rows],
+            "loinc": ordered.loinc,
+            "value": ordered.value.tolist(),
+            "unit": ordered.unit,
+            "value_canonical": ordered.value_canonical.tolist(),
+            "source": ordered.source,
+            "source_system": ordered.source_system,
+            "source_id": ordered.source_id,
+            "recorded_at": now,
+        }
+        return connection.execute(INSERT_OBSERVATIONS, params)
     insert = _dialect_insert(connection.dialect.name, Observation).on_conflict_do_nothing(
         index_elements=["source_system", "source_id"]
     )
@@ -224,13 +280,30 @@ def insert_new_observations(connection: Connection, batch: ObservationBatch, now
         Observation.source_system,
         Observation.source_id,
     )
-    new: dict[tuple[str, str], NewObservation] = {}
-    for oid, pid, eid, loinc, system, source_id in connection.execute(stmt, rows):
-        new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
-    skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
-    if skipped:
-        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
-    return list(new.values())
+    return connection.execute(stmt, rows)
+
+
+def add_audit_entry(
+    connection: Connection, actor: Actor, action: AuditAction, entity: str, entity_id: int | None, changes: Any
+) -> None:
+    """The audit entry of a write by ``actor``, one INSERT in the caller's transaction (as
+    :meth:`engraft.registry.service.RegistryService.audit` writes it, without an ORM object and its flush); a
+    database that refuses it fails the transaction with :class:`AuditUnavailable`: nothing goes unrecorded."""
+    entry = {
+        "actor": actor.name,
+        "actor_id": actor.user_id,
+        "actor_role": actor.role,
+        "client_address": actor.client_address,
+        "user_agent": actor.user_agent,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": changes,
+    }
+    try:
+        connection.execute(AUDIT_ENTRY, entry)
+    except SQLAlchemyError as exc:
+        raise AuditUnavailable(action.value, entity) from exc
 
 
 def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:
