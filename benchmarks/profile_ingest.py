@@ -4,11 +4,12 @@ On a private PostgreSQL database (created and dropped here): a centre, ``--patie
 one transplant episode each; then ``--messages`` ORU^R01 messages of four results (ANC, platelets, creatinine,
 temperature), each for the next patient, are handed to ``MllpListener.handle`` one after the other in this thread
 (the monitoring hooks are not registered: storing and acknowledging only). Counted per message with SQLAlchemy
-events: statements sent through SQLAlchemy (cursor executes, savepoints included), BEGIN, COMMIT and pool check-outs
-(each costs a ``SELECT 1`` ping, ``pool_pre_ping``); a binary COPY is one statement of its own (psycopg's cursor,
-counted by wrapping it). Printed: the counts per message (median) and wall and process CPU time per message. Then
-as many messages again from ``--connections`` threads at once (as connections of the listener do), each waiting for
-its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages per second.
+events and by wrapping psycopg's cursor: statements (every execute on a psycopg cursor: through SQLAlchemy, on the
+driver's cursor directly, and the pool's ``SELECT 1`` ping at each check-out, ``pool_pre_ping``), BEGIN and COMMIT;
+a binary COPY is one statement of its own. Printed: the counts per message (median) and wall and process CPU time
+per message. Then as many messages again from ``--connections`` threads at once (as connections of the listener
+do), each waiting for its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages
+per second. ``--profile FILE`` writes a cProfile of the first part, timed in process CPU (not waits).
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 300]``.
 """
@@ -57,7 +58,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8, help="threads sending at once in the second part")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the one-after-the-other part to FILE")
+    parser.add_argument("--profile", metavar="FILE", help="a cProfile (process CPU) of the first part to FILE")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with private_database(args.postgres) as url:
@@ -96,10 +97,6 @@ def main() -> None:
                     )
             counts: Counter[str] = Counter()
 
-            @event.listens_for(engine, "before_cursor_execute")
-            def _statement(*_: Any) -> None:
-                counts["statements"] += 1
-
             @event.listens_for(engine, "begin")
             def _begin(*_: Any) -> None:
                 counts["begin"] += 1
@@ -108,11 +105,7 @@ def main() -> None:
             def _commit(*_: Any) -> None:
                 counts["commit"] += 1
 
-            @event.listens_for(engine.pool, "checkout")
-            def _checkout(*_: Any) -> None:
-                counts["checkout (ping)"] += 1
-
-            _count_copies(counts)
+            _count_statements(counts)
             listener = MllpListener(
                 RegistryService(make_session_factory(engine), actor="profile"),
                 ListenerSettings(centre="C1"),
@@ -121,7 +114,7 @@ def main() -> None:
             start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
             per_message: list[Counter[str]] = []
             walls, cpus = [], []
-            profiler = cProfile.Profile() if args.profile else None
+            profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
             if profiler is not None:
                 profiler.enable()
             for n in range(args.messages):
@@ -187,17 +180,23 @@ def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Coun
     )
 
 
-def _count_copies(counts: Counter[str]) -> None:
-    """Count each binary COPY (sent on psycopg's cursor, outside SQLAlchemy's events)."""
+def _count_statements(counts: Counter[str]) -> None:
+    """Count each statement sent on psycopg's cursor: through SQLAlchemy, on the driver's cursor directly, the
+    pool's ping (``SELECT 1``), and each binary COPY."""
     import psycopg
 
-    original = psycopg.Cursor.copy
+    execute, copy = psycopg.Cursor.execute, psycopg.Cursor.copy
 
-    def copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted_execute(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["statements (pool ping included)"] += 1
+        return execute(self, statement, *args, **kwargs)
+
+    def counted_copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
         counts["copy"] += 1
-        return original(self, statement, *args, **kwargs)
+        return copy(self, statement, *args, **kwargs)
 
-    psycopg.Cursor.copy = copy  # type: ignore[method-assign]
+    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign,assignment]
+    psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

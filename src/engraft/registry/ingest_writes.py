@@ -33,22 +33,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engraft.registry.audit import Actor, AuditAction
 from engraft.registry.errors import AuditUnavailable, InvalidRecord, Problem
 from engraft.registry.ingest_statements import (
     AUDIT_ENTRY,
+    AUDIT_ENTRY_PG,
     CLAIM_MESSAGE,
+    CLAIM_MESSAGE_PG,
     INSERT_OBSERVATIONS,
     PATIENTS_BY_ID,
     PATIENTS_BY_MRN,
     PATIENTS_BY_MRN_AT_CENTRE,
 )
 from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
+from engraft.registry.models.base import utc_now
 from engraft.registry.models.patient import Centre
 from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
 from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
@@ -99,7 +104,12 @@ def claim_message(
         "transfusions": transfusions,
         "content_sha256": digest,
     }
-    new_id = session.connection().execute(CLAIM_MESSAGE, values).scalar_one_or_none()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        claimed = driver_rows(connection, CLAIM_MESSAGE_PG, values)
+        new_id = claimed[0][0] if claimed else None
+    else:
+        new_id = connection.execute(CLAIM_MESSAGE, values).scalar_one_or_none()
     if new_id is not None:
         return ClaimedMessage(int(new_id))
     stored = session.execute(
@@ -167,14 +177,14 @@ def _locked_patients(connection: Connection, ids: list[int], mrns: list[str], ce
     each episode's evaluation lock taken in shared mode (see the module's description)."""
     rows: list[_PatientRow] = []
     if ids:
-        found = connection.execute(PATIENTS_BY_ID, {"ids": ids, "lock_space": EVALUATION_LOCK_SPACE})
+        found = driver_rows(connection, PATIENTS_BY_ID, {"ids": ids, "lock_space": EVALUATION_LOCK_SPACE})
         rows += [(None, pid, birth, day0, eid) for pid, birth, day0, eid, _lock in found]
     if mrns:
         params: dict[str, Any] = {"mrns": mrns, "lock_space": EVALUATION_LOCK_SPACE}
         if centre is None:
-            found = connection.execute(PATIENTS_BY_MRN, params)
+            found = driver_rows(connection, PATIENTS_BY_MRN, params)
         else:
-            found = connection.execute(PATIENTS_BY_MRN_AT_CENTRE, params | {"centre": centre})
+            found = driver_rows(connection, PATIENTS_BY_MRN_AT_CENTRE, params | {"centre": centre})
         rows += [(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid, _lock in found]
     return rows
 
@@ -268,7 +278,7 @@ def _insert(connection: Connection, ordered: ObservationBatch, rows: list[dict[s
             "source_id": ordered.source_id,
             "recorded_at": now,
         }
-        return connection.execute(INSERT_OBSERVATIONS, params)
+        return driver_rows(connection, INSERT_OBSERVATIONS, params)
     insert = _dialect_insert(connection.dialect.name, Observation).on_conflict_do_nothing(
         index_elements=["source_system", "source_id"]
     )
@@ -301,9 +311,35 @@ def add_audit_entry(
         "changes": changes,
     }
     try:
-        connection.execute(AUDIT_ENTRY, entry)
+        if connection.dialect.name == "postgresql":
+            driver_rows(
+                connection, AUDIT_ENTRY_PG, entry | {"at": utc_now(), "action": action.value, "changes": Jsonb(changes)}
+            )
+        else:
+            connection.execute(AUDIT_ENTRY, entry)
     except SQLAlchemyError as exc:
         raise AuditUnavailable(action.value, entity) from exc
+
+
+def driver_rows(connection: Connection, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: ``statement`` (psycopg's parameter style) run on ``connection``'s driver cursor, in its
+    transaction, without SQLAlchemy's per-statement execution context (its ``before_cursor_execute`` and
+    ``after_cursor_execute`` events are still told); its rows (none for a statement that returns none). A driver
+    error is raised as SQLAlchemy raises it (:class:`~sqlalchemy.exc.IntegrityError`,
+    :class:`~sqlalchemy.exc.OperationalError`...), so callers handle it as before."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError(f"a psycopg connection is expected, not {type(driver).__name__}")
+    events = connection.dispatch  # the engine's cursor events still see the statement (tests, tracing)
+    try:
+        with driver.cursor() as cursor:
+            events.before_cursor_execute(connection, cursor, statement, params, None, False)
+            cursor.execute(statement, params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            events.after_cursor_execute(connection, cursor, statement, params, None, False)
+            return rows
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, params, exc, psycopg.Error) from exc
 
 
 def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:
