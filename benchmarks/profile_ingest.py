@@ -9,7 +9,8 @@ driver's cursor directly, and the pool's ``SELECT 1`` ping at each check-out, ``
 a binary COPY is one statement of its own. Printed: the counts per message (median) and wall and process CPU time
 per message. Then as many messages again from ``--connections`` threads at once (as connections of the listener
 do), each waiting for its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages
-per second. ``--profile FILE`` writes a cProfile of the first part, timed in process CPU (not waits).
+per second, and the CPU per message of this process and of PostgreSQL's backends (read from ``/proc``: the
+server runs on this machine). ``--profile FILE`` writes a cProfile of the first part, timed in process CPU (not waits).
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 300]``.
 """
@@ -17,6 +18,7 @@ Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 30
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import os
@@ -114,6 +116,7 @@ def main() -> None:
             start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
             per_message: list[Counter[str]] = []
             walls, cpus = [], []
+            server_cpu = _server_cpu(engine)
             profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
             if profiler is not None:
                 profiler.enable()
@@ -130,7 +133,8 @@ def main() -> None:
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
-            concurrent = _concurrently(listener, args, counts, start)
+            server_cpu = _server_cpu(engine) - server_cpu
+            concurrent = _concurrently(listener, args, counts, start, engine)
             keys = sorted({k for c in per_message for k in c})
             total = [sum(c.values()) for c in per_message]
             print(f"{args.messages} messages of {len(_CODES)} results, one after the other (PostgreSQL)")
@@ -141,13 +145,16 @@ def main() -> None:
                 f"  wall {statistics.median(walls) * 1000:.2f} ms, CPU {statistics.median(cpus) * 1000:.2f} ms "
                 "per message (medians)"
             )
+            print(f"  PostgreSQL CPU {server_cpu / args.messages * 1000:.2f} ms per message (its backends, mean)")
             print(concurrent)
         finally:
             engine.dispose()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime) -> str:
+def _concurrently(
+    listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime, engine: Any
+) -> str:
     """``--messages`` more messages sent from ``--connections`` threads at once, each waiting for its ACK: the
     round trips and messages per second of them all."""
     counts.clear()
@@ -163,12 +170,13 @@ def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Coun
                 failures.append(ack)
 
     threads = [threading.Thread(target=lane, args=(k,)) for k in range(lanes)]
-    wall = time.perf_counter()
+    wall, cpu, server_cpu = time.perf_counter(), time.process_time(), _server_cpu(engine)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - wall
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server_cpu = _server_cpu(engine) - server_cpu
     if failures:
         raise RuntimeError(failures[0])
     total = sum(counts.values())
@@ -176,8 +184,25 @@ def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Coun
     return (
         f"{args.messages} messages from {lanes} threads at once: {total / args.messages:.2f} round trips and "
         f"{commits / args.messages:.2f} COMMITs per message ({args.messages / max(commits, 1):.1f} messages per "
-        f"transaction), {args.messages / wall:.0f} messages/s"
+        f"transaction), {args.messages / wall:.0f} messages/s; CPU per message: process "
+        f"{cpu / args.messages * 1000:.2f} ms, PostgreSQL {server_cpu / args.messages * 1000:.2f} ms"
     )
+
+
+def _server_cpu(engine: Any) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to the benchmark's database (read from
+    ``/proc``: the server runs on this machine); the backend of this query included."""
+    with engine.connect() as connection:
+        name = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %(name)s", {"name": name}
+        ).scalars()
+        ticks = 0
+        for pid in pids:
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _count_statements(counts: Counter[str]) -> None:
