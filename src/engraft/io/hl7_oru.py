@@ -42,10 +42,10 @@ from engraft.measurements import (
     Ucum,
     UnitError,
     local_code,
-    lookup_observation_kind,
 )
 from engraft.registry.errors import Problem
 from engraft.registry.ingest import IncomingObservation, MessageKey, PatientKey
+from engraft.registry.observation_batch import conversion
 from engraft.vocabulary import InboundProtocol
 
 STORED_RESULT_STATUSES: Final = frozenset({"F", "C"})
@@ -258,10 +258,9 @@ class _Reader:
             expected = str(exc) if isinstance(exc, UnitError) else "a UCUM code of the closed set"
             self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, expected)
         if loinc is not None and unit is not None:
-            try:
-                lookup_observation_kind(loinc).to_canonical(0.0, unit.value)
-            except UnitError as exc:
-                self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, str(exc))
+            converts = conversion(loinc, unit.value)  # (field, value, reason) when the unit does not fit the code
+            if len(converts) == 3:
+                self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, converts[2])
                 unit = None
         observed_at = self._time(n, order_time)
         if len(self.problems) > start or loinc is None or unit is None or number is None or observed_at is None:

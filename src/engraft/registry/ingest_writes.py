@@ -33,27 +33,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import psycopg
-from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engraft.registry.audit import Actor, AuditAction
-from engraft.registry.errors import AuditUnavailable, InvalidRecord, Problem
+from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.ingest_statements import (
-    AUDIT_ENTRY,
-    AUDIT_ENTRY_PG,
     CLAIM_MESSAGE,
     CLAIM_MESSAGE_PG,
     INSERT_OBSERVATIONS,
+    INSERT_OBSERVATIONS_AUDITED,
     PATIENTS_BY_ID,
     PATIENTS_BY_MRN,
     PATIENTS_BY_MRN_AT_CENTRE,
+    PendingAudit,
+    add_audit_entry,
+    audit_params,
+    driver_rows,
 )
 from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
-from engraft.registry.models.base import utc_now
 from engraft.registry.models.patient import Centre
 from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
 from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
@@ -228,13 +226,18 @@ def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> 
     return problems
 
 
-def insert_new_observations(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> list[NewObservation]:
+def insert_new_observations(
+    connection: Connection, batch: ObservationBatch, now: dt.datetime, audit: PendingAudit | None = None
+) -> list[NewObservation]:
     """Insert the batch's results not stored yet, in one statement; (id, patient, episode, code) of each new one.
 
     A result whose ``(source_system, source_id)`` is stored already is skipped when identical and refused
-    (:class:`InvalidRecord` naming its row) when not.
+    (:class:`InvalidRecord` naming its row) when not. ``audit``, when given, is written too: on PostgreSQL in the
+    same statement as the results, elsewhere by :func:`add_audit_entry` after it.
     """
     if not len(batch):
+        if audit is not None:
+            _write_audit(connection, audit, 0)
         return []
     ordered = batch.in_key_order()  # concurrent writers insert keys in one order: no deadlock on the unique index
     rows = [
@@ -254,16 +257,30 @@ def insert_new_observations(connection: Connection, batch: ObservationBatch, now
         for i in range(len(ordered))
     ]
     new: dict[tuple[str, str], NewObservation] = {}
-    for oid, pid, eid, loinc, system, source_id in _insert(connection, ordered, rows, now):
+    for oid, pid, eid, loinc, system, source_id in _insert(connection, ordered, rows, now, audit):
         new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
+    if audit is not None and connection.dialect.name != "postgresql":
+        _write_audit(connection, audit, len(new))
     skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
     if skipped:
         _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
     return list(new.values())
 
 
-def _insert(connection: Connection, ordered: ObservationBatch, rows: list[dict[str, Any]], now: dt.datetime) -> Any:
-    """The insert's returned rows: on PostgreSQL one fixed statement over the batch's columns as arrays."""
+def _write_audit(connection: Connection, audit: PendingAudit, inserted: int) -> None:
+    changes = audit.changes | {audit.counted: inserted}
+    add_audit_entry(connection, audit.actor, audit.action, audit.entity, audit.entity_id, changes)
+
+
+def _insert(
+    connection: Connection,
+    ordered: ObservationBatch,
+    rows: list[dict[str, Any]],
+    now: dt.datetime,
+    audit: PendingAudit | None,
+) -> Any:
+    """The insert's returned rows: on PostgreSQL one fixed statement over the batch's columns as arrays (with the
+    audit entry when there is one)."""
     if connection.dialect.name == "postgresql":
         params = {
             "patient_id": ordered.patient_id.tolist(),
@@ -278,7 +295,10 @@ def _insert(connection: Connection, ordered: ObservationBatch, rows: list[dict[s
             "source_id": ordered.source_id,
             "recorded_at": now,
         }
-        return driver_rows(connection, INSERT_OBSERVATIONS, params)
+        if audit is None:
+            return driver_rows(connection, INSERT_OBSERVATIONS, params)
+        # one statement: the results and their entry are stored together or not at all
+        return driver_rows(connection, INSERT_OBSERVATIONS_AUDITED, params | audit_params(audit))
     insert = _dialect_insert(connection.dialect.name, Observation).on_conflict_do_nothing(
         index_elements=["source_system", "source_id"]
     )
@@ -291,55 +311,6 @@ def _insert(connection: Connection, ordered: ObservationBatch, rows: list[dict[s
         Observation.source_id,
     )
     return connection.execute(stmt, rows)
-
-
-def add_audit_entry(
-    connection: Connection, actor: Actor, action: AuditAction, entity: str, entity_id: int | None, changes: Any
-) -> None:
-    """The audit entry of a write by ``actor``, one INSERT in the caller's transaction (as
-    :meth:`engraft.registry.service.RegistryService.audit` writes it, without an ORM object and its flush); a
-    database that refuses it fails the transaction with :class:`AuditUnavailable`: nothing goes unrecorded."""
-    entry = {
-        "actor": actor.name,
-        "actor_id": actor.user_id,
-        "actor_role": actor.role,
-        "client_address": actor.client_address,
-        "user_agent": actor.user_agent,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "changes": changes,
-    }
-    try:
-        if connection.dialect.name == "postgresql":
-            driver_rows(
-                connection, AUDIT_ENTRY_PG, entry | {"at": utc_now(), "action": action.value, "changes": Jsonb(changes)}
-            )
-        else:
-            connection.execute(AUDIT_ENTRY, entry)
-    except SQLAlchemyError as exc:
-        raise AuditUnavailable(action.value, entity) from exc
-
-
-def driver_rows(connection: Connection, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """PostgreSQL: ``statement`` (psycopg's parameter style) run on ``connection``'s driver cursor, in its
-    transaction, without SQLAlchemy's per-statement execution context (its ``before_cursor_execute`` and
-    ``after_cursor_execute`` events are still told); its rows (none for a statement that returns none). A driver
-    error is raised as SQLAlchemy raises it (:class:`~sqlalchemy.exc.IntegrityError`,
-    :class:`~sqlalchemy.exc.OperationalError`...), so callers handle it as before."""
-    driver = connection.connection.driver_connection
-    if not isinstance(driver, psycopg.Connection):
-        raise TypeError(f"a psycopg connection is expected, not {type(driver).__name__}")
-    events = connection.dispatch  # the engine's cursor events still see the statement (tests, tracing)
-    try:
-        with driver.cursor() as cursor:
-            events.before_cursor_execute(connection, cursor, statement, params, None, False)
-            cursor.execute(statement, params)
-            rows = cursor.fetchall() if cursor.description is not None else []
-            events.after_cursor_execute(connection, cursor, statement, params, None, False)
-            return rows
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(statement, params, exc, psycopg.Error) from exc
 
 
 def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:
