@@ -110,6 +110,33 @@ def test_the_audit_entry_counts_only_the_results_the_message_inserted(
     assert len(_bulk_entries(service)) == 2
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(("mrn", "mrn"), id="by-mrn"),
+        pytest.param(("id", "id"), id="by-engraft-id"),
+        pytest.param(("mrn", "id"), id="by-both-kinds-of-key"),
+    ],
+)
+@pytest.mark.parametrize("centre", [pytest.param("C1", id="centre"), pytest.param(None, id="no-centre")])
+def test_each_result_goes_to_the_patient_its_key_names(
+    service: RegistryService, keys: tuple[str, str], centre: str | None
+) -> None:
+    """The patients are resolved with the message's key (PostgreSQL: in the claim's statement when one kind of
+    key names them all; both kinds: one look-up per kind), each result stored for its own patient."""
+    ids = [register_patient(service, mrn="MRN-A"), register_patient(service, mrn="MRN-B")]
+    named = [
+        PatientKey(mrn=mrn) if kind == "mrn" else PatientKey(engraft_id=pid)
+        for kind, mrn, pid in zip(keys, ("MRN-A", "MRN-B"), ids, strict=True)
+    ]
+    results = [_observation(1, named[0]), _observation(2, named[1])]
+    outcome = store_results(service, results, [], _key("two-patients"), centre=centre, hooks=ResultHooks())
+    assert outcome.observations_inserted == 2
+    with service.read_snapshot() as session:
+        stored = dict(session.execute(select(Observation.source_id, Observation.patient_id)).tuples().all())
+    assert stored == {"obs-1": ids[0], "obs-2": ids[1]}
+
+
 def test_a_message_refused_after_its_insert_leaves_no_audit_entry(service: RegistryService) -> None:
     """A result re-sent with other content is refused after the insert statement (which on PostgreSQL wrote the
     entry too): the whole transaction rolls back, entry and message key included."""

@@ -38,6 +38,7 @@ from engraft.registry.ingest_transfusions import IncomingTransfusion as Incoming
 from engraft.registry.ingest_transfusions import store_transfusions, transfusion_problems
 from engraft.registry.ingest_writes import (
     SMALL_BATCH,
+    PatientLookup,
     ResolvedPatients,
     before_birth,
     claim_message,
@@ -136,6 +137,8 @@ def store_in_transaction(
     """One message's statements inside the caller's transaction (what :func:`store_results` commits; a group of
     messages in one transaction: :mod:`engraft.registry.ingest_group`). Raises :class:`InvalidRecord`."""
     digest = content_digest(observations, transfusions)
+    items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
+    lookup = PatientLookup({item.patient for item in items}, centre)
     claimed = None
     if message is not None:
         claimed = claim_message(
@@ -146,11 +149,13 @@ def store_in_transaction(
             digest,
             len(observations),
             len(transfusions),
+            lookup,
         )
         if claimed.id is None:
             return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
-    items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
-    resolved = resolve_patients(session, {item.patient for item in items}, centre)
+    resolved = claimed.patients if claimed is not None and claimed.patients is not None else None
+    if resolved is None:
+        resolved = resolve_patients(session, lookup.keys, centre)
     patients = resolved.ids
     problems = _patient_problems(items, resolved, centre)
     rows = [_row(item, patients, resolved.episodes) for item in observations if item.patient in patients]

@@ -53,8 +53,8 @@ AUDIT_ENTRY_PG: Final = (
 """PostgreSQL: :data:`AUDIT_ENTRY` with its columns spelled out (``changes`` bound as JSONB)."""
 
 _PATIENT_COLUMNS: Final = (
-    "patient.id, patient.birth_date, transplant_episode.day0, transplant_episode.id, "
-    "pg_advisory_xact_lock_shared(CAST(%(lock_space)s AS INTEGER), transplant_episode.id)"
+    "patient.id AS patient_id, patient.birth_date, transplant_episode.day0, transplant_episode.id AS episode_id, "
+    "pg_advisory_xact_lock_shared(CAST(%(lock_space)s AS INTEGER), transplant_episode.id) AS locked"
 )
 _EPISODES: Final = "LEFT OUTER JOIN transplant_episode ON transplant_episode.patient_id = patient.id"
 _LOCKED: Final = "ORDER BY transplant_episode.id FOR KEY SHARE OF patient"
@@ -75,6 +75,23 @@ PATIENTS_BY_MRN_AT_CENTRE: Final = (
     f"WHERE patient_identity.mrn = ANY(CAST(%(mrns)s AS TEXT[])) AND centre.code = %(centre)s {_LOCKED}"
 )
 """PostgreSQL: patients by medical record number at the feed's centre."""
+
+
+def _claiming(patients: str) -> str:
+    """The message's key claimed and its patients read in one statement: one row per patient row, each led by the
+    new key's id (NULL when the key was stored before), or one row of NULLs after the id when no patient matched."""
+    return (
+        f"WITH claimed AS ({CLAIM_MESSAGE_PG}) SELECT c.id, r.* FROM (SELECT (SELECT id FROM claimed) AS id) AS c "
+        f"LEFT JOIN LATERAL ({patients}) AS r ON true"
+    )
+
+
+CLAIM_AND_PATIENTS_BY_ID: Final = _claiming(PATIENTS_BY_ID)
+"""PostgreSQL: :data:`CLAIM_MESSAGE_PG` and :data:`PATIENTS_BY_ID` in one round trip."""
+CLAIM_AND_PATIENTS_BY_MRN: Final = _claiming(PATIENTS_BY_MRN)
+"""PostgreSQL: :data:`CLAIM_MESSAGE_PG` and :data:`PATIENTS_BY_MRN` in one round trip."""
+CLAIM_AND_PATIENTS_BY_MRN_AT_CENTRE: Final = _claiming(PATIENTS_BY_MRN_AT_CENTRE)
+"""PostgreSQL: :data:`CLAIM_MESSAGE_PG` and :data:`PATIENTS_BY_MRN_AT_CENTRE` in one round trip."""
 
 INSERT_OBSERVATIONS: Final = (
     "INSERT INTO observation (patient_id, episode_id, observed_at, loinc, value, unit, value_canonical, source, "
