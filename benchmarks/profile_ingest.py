@@ -4,11 +4,13 @@ On a private PostgreSQL database (created and dropped here): a centre, ``--patie
 one transplant episode each; then ``--messages`` ORU^R01 messages of four results (ANC, platelets, creatinine,
 temperature), each for the next patient, are handed to ``MllpListener.handle`` one after the other in this thread
 (the monitoring hooks are not registered: storing and acknowledging only). Counted per message with SQLAlchemy
-events: statements sent through SQLAlchemy (cursor executes, savepoints included), BEGIN, COMMIT and pool check-outs
-(each costs a ``SELECT 1`` ping, ``pool_pre_ping``); a binary COPY is one statement of its own (psycopg's cursor,
-counted by wrapping it). Printed: the counts per message (median) and wall and process CPU time per message. Then
-as many messages again from ``--connections`` threads at once (as connections of the listener do), each waiting for
-its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages per second.
+events and by wrapping psycopg's cursor: statements (every execute on a psycopg cursor: through SQLAlchemy, on the
+driver's cursor directly, and the pool's ``SELECT 1`` ping at each check-out, ``pool_pre_ping``), BEGIN and COMMIT;
+a binary COPY is one statement of its own. Printed: the counts per message (median) and wall and process CPU time
+per message. Then as many messages again from ``--connections`` threads at once (as connections of the listener
+do), each waiting for its ACK: round trips and COMMITs per message (group commit shares a transaction) and messages
+per second, and the CPU per message of this process and of PostgreSQL's backends (read from ``/proc``: the
+server runs on this machine). ``--profile FILE`` writes a cProfile of the first part, timed in process CPU (not waits).
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 300]``.
 """
@@ -16,6 +18,8 @@ Command: ``cd benchmarks && ../.venv/bin/python profile_ingest.py [--messages 30
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import datetime as dt
 import os
 import statistics
@@ -56,6 +60,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--connections", type=int, default=8, help="threads sending at once in the second part")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--profile", metavar="FILE", help="a cProfile (process CPU) of the first part to FILE")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with private_database(args.postgres) as url:
@@ -94,10 +99,6 @@ def main() -> None:
                     )
             counts: Counter[str] = Counter()
 
-            @event.listens_for(engine, "before_cursor_execute")
-            def _statement(*_: Any) -> None:
-                counts["statements"] += 1
-
             @event.listens_for(engine, "begin")
             def _begin(*_: Any) -> None:
                 counts["begin"] += 1
@@ -106,11 +107,7 @@ def main() -> None:
             def _commit(*_: Any) -> None:
                 counts["commit"] += 1
 
-            @event.listens_for(engine.pool, "checkout")
-            def _checkout(*_: Any) -> None:
-                counts["checkout (ping)"] += 1
-
-            _count_copies(counts)
+            _count_statements(counts)
             listener = MllpListener(
                 RegistryService(make_session_factory(engine), actor="profile"),
                 ListenerSettings(centre="C1"),
@@ -119,6 +116,10 @@ def main() -> None:
             start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
             per_message: list[Counter[str]] = []
             walls, cpus = [], []
+            server_cpu = _server_cpu(engine)
+            profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
+            if profiler is not None:
+                profiler.enable()
             for n in range(args.messages):
                 text = message(n, f"MRN-{n % args.patients}", start + dt.timedelta(seconds=n))
                 counts.clear()
@@ -129,7 +130,11 @@ def main() -> None:
                 if "|AA|" not in ack:
                     raise RuntimeError(ack)
                 per_message.append(Counter(counts))
-            concurrent = _concurrently(listener, args, counts, start)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            server_cpu = _server_cpu(engine) - server_cpu
+            concurrent = _concurrently(listener, args, counts, start, engine)
             keys = sorted({k for c in per_message for k in c})
             total = [sum(c.values()) for c in per_message]
             print(f"{args.messages} messages of {len(_CODES)} results, one after the other (PostgreSQL)")
@@ -140,13 +145,16 @@ def main() -> None:
                 f"  wall {statistics.median(walls) * 1000:.2f} ms, CPU {statistics.median(cpus) * 1000:.2f} ms "
                 "per message (medians)"
             )
+            print(f"  PostgreSQL CPU {server_cpu / args.messages * 1000:.2f} ms per message (its backends, mean)")
             print(concurrent)
         finally:
             engine.dispose()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime) -> str:
+def _concurrently(
+    listener: MllpListener, args: argparse.Namespace, counts: Counter[str], start: dt.datetime, engine: Any
+) -> str:
     """``--messages`` more messages sent from ``--connections`` threads at once, each waiting for its ACK: the
     round trips and messages per second of them all."""
     counts.clear()
@@ -162,12 +170,13 @@ def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Coun
                 failures.append(ack)
 
     threads = [threading.Thread(target=lane, args=(k,)) for k in range(lanes)]
-    wall = time.perf_counter()
+    wall, cpu, server_cpu = time.perf_counter(), time.process_time(), _server_cpu(engine)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - wall
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server_cpu = _server_cpu(engine) - server_cpu
     if failures:
         raise RuntimeError(failures[0])
     total = sum(counts.values())
@@ -175,21 +184,44 @@ def _concurrently(listener: MllpListener, args: argparse.Namespace, counts: Coun
     return (
         f"{args.messages} messages from {lanes} threads at once: {total / args.messages:.2f} round trips and "
         f"{commits / args.messages:.2f} COMMITs per message ({args.messages / max(commits, 1):.1f} messages per "
-        f"transaction), {args.messages / wall:.0f} messages/s"
+        f"transaction), {args.messages / wall:.0f} messages/s; CPU per message: process "
+        f"{cpu / args.messages * 1000:.2f} ms, PostgreSQL {server_cpu / args.messages * 1000:.2f} ms"
     )
 
 
-def _count_copies(counts: Counter[str]) -> None:
-    """Count each binary COPY (sent on psycopg's cursor, outside SQLAlchemy's events)."""
+def _server_cpu(engine: Any) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to the benchmark's database (read from
+    ``/proc``: the server runs on this machine); the backend of this query included."""
+    with engine.connect() as connection:
+        name = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %(name)s", {"name": name}
+        ).scalars()
+        ticks = 0
+        for pid in pids:
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _count_statements(counts: Counter[str]) -> None:
+    """Count each statement sent on psycopg's cursor: through SQLAlchemy, on the driver's cursor directly, the
+    pool's ping (``SELECT 1``), and each binary COPY."""
     import psycopg
 
-    original = psycopg.Cursor.copy
+    execute, copy = psycopg.Cursor.execute, psycopg.Cursor.copy
 
-    def copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted_execute(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["statements (pool ping included)"] += 1
+        return execute(self, statement, *args, **kwargs)
+
+    def counted_copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
         counts["copy"] += 1
-        return original(self, statement, *args, **kwargs)
+        return copy(self, statement, *args, **kwargs)
 
-    psycopg.Cursor.copy = copy  # type: ignore[method-assign]
+    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign,assignment]
+    psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -64,6 +64,91 @@ def test_results_and_the_message_key_are_stored_together_with_one_audit_row(serv
     assert entity == "inbound message" and changes["control_id"] == "m-1" and changes["transfusions_inserted"] == 1
 
 
+def _bulk_entries(service: RegistryService) -> list[tuple[str, int | None, dict[str, object]]]:
+    with service.read_snapshot() as session:
+        rows = session.execute(
+            select(AuditEntry.actor, AuditEntry.entity_id, AuditEntry.changes)
+            .where(AuditEntry.action == "bulk insert", AuditEntry.entity == "inbound message")
+            .order_by(AuditEntry.id)
+        )
+        return [(actor, entity_id, dict(changes)) for actor, entity_id, changes in rows]
+
+
+@pytest.mark.parametrize(
+    ("observations", "transfusions", "inserted"),
+    [
+        pytest.param([_observation(1), _observation(5)], [], 1, id="one-result-already-stored"),
+        pytest.param([_observation(1)], [], 0, id="every-result-already-stored"),
+        pytest.param([], [_platelets(6)], 0, id="transfusions-only"),
+    ],
+)
+def test_the_audit_entry_counts_only_the_results_the_message_inserted(
+    service: RegistryService,
+    observations: list[IncomingObservation],
+    transfusions: list[IncomingTransfusion],
+    inserted: int,
+) -> None:
+    """The entry is written with the results (on PostgreSQL in the same statement) and names what was new."""
+    register_patient(service)
+    store_results(service, [_observation(1)], [], _key("first"), hooks=ResultHooks())
+    store_results(service, observations, transfusions, _key("second"), hooks=ResultHooks())
+    with service.read_snapshot() as session:
+        message_id = session.scalar(select(InboundMessage.id).where(InboundMessage.control_id == "second"))
+    assert _bulk_entries(service)[-1] == (
+        "test",
+        message_id,
+        {
+            "protocol": "fhir",
+            "observations_received": len(observations),
+            "observations_inserted": inserted,
+            "transfusions_received": len(transfusions),
+            "transfusions_inserted": len(transfusions),
+            "sender": "urn:lab:bundles",
+            "control_id": "second",
+        },
+    )
+    assert len(_bulk_entries(service)) == 2
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(("mrn", "mrn"), id="by-mrn"),
+        pytest.param(("id", "id"), id="by-engraft-id"),
+        pytest.param(("mrn", "id"), id="by-both-kinds-of-key"),
+    ],
+)
+@pytest.mark.parametrize("centre", [pytest.param("C1", id="centre"), pytest.param(None, id="no-centre")])
+def test_each_result_goes_to_the_patient_its_key_names(
+    service: RegistryService, keys: tuple[str, str], centre: str | None
+) -> None:
+    """The patients are resolved with the message's key (PostgreSQL: in the claim's statement when one kind of
+    key names them all; both kinds: one look-up per kind), each result stored for its own patient."""
+    ids = [register_patient(service, mrn="MRN-A"), register_patient(service, mrn="MRN-B")]
+    named = [
+        PatientKey(mrn=mrn) if kind == "mrn" else PatientKey(engraft_id=pid)
+        for kind, mrn, pid in zip(keys, ("MRN-A", "MRN-B"), ids, strict=True)
+    ]
+    results = [_observation(1, named[0]), _observation(2, named[1])]
+    outcome = store_results(service, results, [], _key("two-patients"), centre=centre, hooks=ResultHooks())
+    assert outcome.observations_inserted == 2
+    with service.read_snapshot() as session:
+        stored = dict(session.execute(select(Observation.source_id, Observation.patient_id)).tuples().all())
+    assert stored == {"obs-1": ids[0], "obs-2": ids[1]}
+
+
+def test_a_message_refused_after_its_insert_leaves_no_audit_entry(service: RegistryService) -> None:
+    """A result re-sent with other content is refused after the insert statement (which on PostgreSQL wrote the
+    entry too): the whole transaction rolls back, entry and message key included."""
+    register_patient(service)
+    store_results(service, [_observation(1)], [], _key("first"), hooks=ResultHooks())
+    with pytest.raises(InvalidRecord):
+        store_results(service, [_observation(2), _observation(1, value=0.9)], [], _key("changed"), hooks=ResultHooks())
+    assert len(_bulk_entries(service)) == 1
+    assert not message_already_stored(service, _key("changed"))
+    assert _count(service, Observation) == 1
+
+
 @pytest.mark.parametrize(
     ("observations", "transfusions", "field"),
     [

@@ -123,7 +123,7 @@ def test_an_evaluation_waits_for_a_message_of_its_episode_still_being_stored(
     paused, release = threading.Event(), threading.Event()
 
     def hold(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.startswith("INSERT INTO observation") and not paused.is_set():
+        if "INSERT INTO observation" in statement and not paused.is_set():
             paused.set()
             release.wait(60)
 

@@ -1,4 +1,4 @@
-"""HL7 v2 ORU^R01 lab result messages read into the registry's items, with python-hl7.
+"""HL7 v2 ORU^R01 lab result messages read into the registry's items (fields: :mod:`engraft.io.hl7_fields`).
 
 A message is **malformed** (:class:`MalformedMessage`, answered AR) when it is not HL7, is not an ORU^R01,
 or lacks a field Engraft needs to know what it is: MSH-9, MSH-10, MSH-11 = P (production), a PID with PID-3
@@ -33,9 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-import hl7
-
 from engraft.io.hl7_ack import ErrorCode, ErrorLocation, MessageHeader
+from engraft.io.hl7_fields import MessageFields, parse_fields
 from engraft.io.lab_units import LAB_UNIT_SPELLINGS, lab_unit
 from engraft.measurements import (
     LOCAL_CODE_SYSTEM_HL7,
@@ -43,10 +42,10 @@ from engraft.measurements import (
     Ucum,
     UnitError,
     local_code,
-    lookup_observation_kind,
 )
 from engraft.registry.errors import Problem
 from engraft.registry.ingest import IncomingObservation, MessageKey, PatientKey
+from engraft.registry.observation_batch import conversion
 from engraft.vocabulary import InboundProtocol
 
 STORED_RESULT_STATUSES: Final = frozenset({"F", "C"})
@@ -105,7 +104,7 @@ def read_oru(text: str, settings: Hl7Settings = Hl7Settings()) -> OruResults:
     """Read an ORU^R01 message; raise :class:`MalformedMessage` when it is not one."""
     raw = normalise(text)
     try:
-        message = hl7.parse(raw)
+        message = parse_fields(raw)
     except Exception as exc:  # python-hl7 raises ParseException, and IndexError/ValueError on odd input
         where = ErrorLocation("MSH", 1, 1)
         raise MalformedMessage(f"not an HL7 v2 message ({exc})", where, ErrorCode.SEGMENT_SEQUENCE) from exc
@@ -113,24 +112,13 @@ def read_oru(text: str, settings: Hl7Settings = Hl7Settings()) -> OruResults:
 
 
 class _Reader:
-    def __init__(self, message: hl7.Message, settings: Hl7Settings) -> None:
+    def __init__(self, message: MessageFields, settings: Hl7Settings) -> None:
         self.message = message
         self.settings = settings
+        self.value = message.value
+        self.repetitions = message.repetitions
         self.counts: dict[str, int] = {}
         self.problems: list[tuple[ErrorLocation, ErrorCode, Problem]] = []
-
-    def value(self, name: str, occurrence: int, field_no: int, component: int = 1, repetition: int = 1) -> str:
-        try:
-            text = self.message.extract_field(name, occurrence, field_no, repetition, component)
-        except (IndexError, KeyError):
-            return ""
-        return str(self.message.unescape(str(text))).strip()
-
-    def repetitions(self, name: str, occurrence: int, field_no: int) -> int:
-        segment = self.message.segments(name)[occurrence - 1]
-        if len(segment) <= field_no:
-            return 0
-        return max(1, len(segment[field_no])) if isinstance(segment[field_no], hl7.Field) else 1
 
     def read(self) -> OruResults:
         header = self._header()
@@ -144,8 +132,7 @@ class _Reader:
         filler = ""
         not_final = 0
         obx_seen = 0
-        for segment in self.message:
-            name = str(segment[0])
+        for name in self.message.segment_names():
             occurrence = self.counts[name] = self.counts.get(name, 0) + 1
             if name == "PID":
                 patient = self._patient(occurrence)
@@ -174,13 +161,11 @@ class _Reader:
         return OruResults(header, key, tuple(observations), tuple(self.problems), not_final)
 
     def _header(self) -> MessageHeader:
-        msh = self.message.segment("MSH")
         fields = {n: self.value("MSH", 1, n) for n in (3, 4, 5, 6, 10, 11, 12)}
-        encoding = str(msh[2]) if len(msh) > 2 else "^~\\&"
         kind, event = self.value("MSH", 1, 9, 1), self.value("MSH", 1, 9, 2)
         header = MessageHeader(
-            str(msh[1]),
-            encoding,
+            self.message.field_separator,
+            self.message.encoding_characters,
             fields[3],
             fields[4],
             fields[5],
@@ -273,10 +258,9 @@ class _Reader:
             expected = str(exc) if isinstance(exc, UnitError) else "a UCUM code of the closed set"
             self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, expected)
         if loinc is not None and unit is not None:
-            try:
-                lookup_observation_kind(loinc).to_canonical(0.0, unit.value)
-            except UnitError as exc:
-                self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, str(exc))
+            converts = conversion(loinc, unit.value)  # (field, value, reason) when the unit does not fit the code
+            if len(converts) == 3:
+                self._problem(n, 6, ErrorCode.TABLE_VALUE_NOT_FOUND, unit_text, converts[2])
                 unit = None
         observed_at = self._time(n, order_time)
         if len(self.problems) > start or loinc is None or unit is None or number is None or observed_at is None:

@@ -9,11 +9,12 @@ A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a mes
 2. resolves every patient key, checks every observation like the bulk API does
    (:mod:`engraft.registry.observation_batch`, :func:`engraft.registry.observations.parent_problems`) and
    every transfusion; any problem refuses the whole message with :class:`InvalidRecord` naming each item;
-3. stores the new observations and transfusions (identical re-sent results are skipped, as in the bulk API),
-   the message's key, and one audit entry naming the actor; an observation is attributed to the patient's
-   transplant episode in force when it was observed (an episode whose day 0 is at most 30 days later, for the
-   work-up and conditioning baselines; else the latest whose day 0 is on or before its UTC date), so the
-   monitoring of that episode reads it; a patient without such an episode gets none;
+3. stores the new transfusions and observations (identical re-sent results are skipped, as in the bulk API),
+   the message's key, and one audit entry naming the actor (on PostgreSQL in the observations' statement); an
+   observation is attributed to the patient's transplant episode in force when it was observed (an episode whose
+   day 0 is at most 30 days later, for the work-up and conditioning baselines; else the latest whose day 0 is on
+   or before its UTC date), so the monitoring of that episode reads it; a patient without such an episode gets
+   none;
 4. after the commit, tells the :mod:`result hooks <engraft.registry.result_hooks>` which rows it stored.
 """
 
@@ -24,7 +25,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import psycopg.errors
 from sqlalchemy import Connection, select
@@ -32,10 +33,12 @@ from sqlalchemy.orm import Session
 
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
+from engraft.registry.ingest_statements import PendingAudit, add_audit_entry
 from engraft.registry.ingest_transfusions import IncomingTransfusion as IncomingTransfusion
 from engraft.registry.ingest_transfusions import store_transfusions, transfusion_problems
 from engraft.registry.ingest_writes import (
     SMALL_BATCH,
+    PatientLookup,
     ResolvedPatients,
     before_birth,
     claim_message,
@@ -134,6 +137,8 @@ def store_in_transaction(
     """One message's statements inside the caller's transaction (what :func:`store_results` commits; a group of
     messages in one transaction: :mod:`engraft.registry.ingest_group`). Raises :class:`InvalidRecord`."""
     digest = content_digest(observations, transfusions)
+    items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
+    lookup = PatientLookup({item.patient for item in items}, centre)
     claimed = None
     if message is not None:
         claimed = claim_message(
@@ -144,11 +149,13 @@ def store_in_transaction(
             digest,
             len(observations),
             len(transfusions),
+            lookup,
         )
         if claimed.id is None:
             return IngestOutcome(True, len(observations), 0, len(transfusions), 0, ())
-    items: list[IncomingObservation | IncomingTransfusion] = [*observations, *transfusions]
-    resolved = resolve_patients(session, {item.patient for item in items}, centre)
+    resolved = claimed.patients if claimed is not None and claimed.patients is not None else None
+    if resolved is None:
+        resolved = resolve_patients(session, lookup.keys, centre)
     patients = resolved.ids
     problems = _patient_problems(items, resolved, centre)
     rows = [_row(item, patients, resolved.episodes) for item in observations if item.patient in patients]
@@ -163,27 +170,31 @@ def store_in_transaction(
         raise InvalidRecord(_ordered(problems))
     connection = session.connection()
     now = dt.datetime.now(dt.UTC)
-    try:
-        if len(batch) <= SMALL_BATCH:
-            new_observations = insert_new_observations(connection, batch, now)
-        else:
-            new_observations = _copy_new(connection, batch, rows, now)
-    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
-        raise WriteConflict("observation", type(exc).__name__) from exc
-    except InvalidRecord as exc:
-        raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
     new_transfusions = store_transfusions(session, transfusions, patients)
-    changes = {
+    changes: dict[str, Any] = {
         "protocol": protocol.value,
         "observations_received": len(observations),
-        "observations_inserted": len(new_observations),
+        "observations_inserted": 0,
         "transfusions_received": len(transfusions),
         "transfusions_inserted": len(new_transfusions),
     }
     if message is not None:
         changes |= {"sender": message.sender, "control_id": message.control_id}
     entity_id = None if claimed is None else claimed.id
-    service.audit(session, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
+    audit = PendingAudit(
+        service.actor, AuditAction.BULK_INSERT, "inbound message", entity_id, changes, "observations_inserted"
+    )
+    try:
+        if len(batch) <= SMALL_BATCH:  # the audit entry written with the results
+            new_observations = insert_new_observations(connection, batch, now, audit)
+        else:
+            new_observations = _copy_new(connection, batch, rows, now)
+            changes["observations_inserted"] = len(new_observations)
+            add_audit_entry(connection, service.actor, AuditAction.BULK_INSERT, "inbound message", entity_id, changes)
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+        raise WriteConflict("observation", type(exc).__name__) from exc
+    except InvalidRecord as exc:
+        raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
     committed = _groups(new_observations, new_transfusions, protocol)
     return IngestOutcome(
         False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed

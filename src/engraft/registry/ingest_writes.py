@@ -33,16 +33,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Integer, cast, func, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.ingest_statements import (
+    CLAIM_AND_PATIENTS_BY_ID,
+    CLAIM_AND_PATIENTS_BY_MRN,
+    CLAIM_AND_PATIENTS_BY_MRN_AT_CENTRE,
+    CLAIM_MESSAGE,
+    CLAIM_MESSAGE_PG,
+    INSERT_OBSERVATIONS,
+    INSERT_OBSERVATIONS_AUDITED,
+    PATIENTS_BY_ID,
+    PATIENTS_BY_MRN,
+    PATIENTS_BY_MRN_AT_CENTRE,
+    PendingAudit,
+    add_audit_entry,
+    audit_params,
+    driver_rows,
+)
 from engraft.registry.models import InboundMessage, Observation, Patient, PatientIdentity, TransplantEpisode
 from engraft.registry.models.patient import Centre
 from engraft.registry.monitoring_reads import EVALUATION_LOCK_SPACE
 from engraft.registry.observation_batch import NO_EPISODE, ObservationBatch
-from engraft.vocabulary import ObservationSource
+from engraft.vocabulary import InboundProtocol, ObservationSource
 
 SMALL_BATCH: Final = 1_000
 """Results a message may carry for the one-statement insert; more go through the bulk loader's COPY."""
@@ -68,6 +84,16 @@ class ClaimedMessage:
     """The key of a message being stored: its row id (``None`` when it was committed before: a re-send)."""
 
     id: int | None
+    patients: ResolvedPatients | None = None
+    """The message's patients when they were resolved with the claim (:func:`claim_message`'s ``patients``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientLookup:
+    """The patients a message names and the feed's centre (MRNs are unique within a centre)."""
+
+    keys: set[PatientKey]
+    centre: str | None
 
 
 def claim_message(
@@ -78,21 +104,38 @@ def claim_message(
     digest: str,
     observations: int,
     transfusions: int,
+    patients: PatientLookup | None = None,
 ) -> ClaimedMessage:
-    """Insert the message's key unless it is stored; a stored key of other content (``digest``) is refused."""
+    """Insert the message's key unless it is stored; a stored key of other content (``digest``) is refused.
+
+    ``patients``: on PostgreSQL, when the message names its patients by one kind of key (MRN or Engraft id), they
+    are resolved (and locked) by the same statement, one round trip fewer: :attr:`ClaimedMessage.patients`."""
     values = {
-        "protocol": protocol,
+        "protocol": InboundProtocol(protocol).value,
         "sender": sender,
         "control_id": control_id,
+        "received_at": dt.datetime.now(dt.UTC),
         "observations": observations,
         "transfusions": transfusions,
         "content_sha256": digest,
     }
-    stmt = _dialect_insert(session.get_bind().dialect.name, InboundMessage).values(values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["protocol", "sender", "control_id"])
-    new_id = session.execute(stmt.returning(InboundMessage.id)).scalar_one_or_none()
+    connection = session.connection()
+    resolved = None
+    if connection.dialect.name == "postgresql":
+        combined = None if patients is None else _claiming(patients)
+        if combined is None:
+            claimed = driver_rows(connection, CLAIM_MESSAGE_PG, values)
+            new_id = claimed[0][0] if claimed else None
+        else:
+            statement, params, by_mrn = combined
+            rows = driver_rows(connection, statement, values | params)
+            new_id = rows[0][0]
+            found = [row[1:] if by_mrn else (None, *row[1:]) for row in rows if row[-5] is not None]
+            resolved = _resolved([(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid, _lock in found])
+    else:
+        new_id = connection.execute(CLAIM_MESSAGE, values).scalar_one_or_none()
     if new_id is not None:
-        return ClaimedMessage(int(new_id))
+        return ClaimedMessage(int(new_id), resolved)
     stored = session.execute(
         select(InboundMessage.content_sha256).where(
             InboundMessage.protocol == protocol,
@@ -126,24 +169,77 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
     postgres = session.get_bind().dialect.name == "postgresql"
     ids = sorted({k.engraft_id for k in keys if k.engraft_id is not None})
     mrns = sorted({k.mrn for k in keys if k.mrn is not None})
+    if postgres:
+        rows = _locked_patients(session.connection(), ids, mrns, centre)
+    else:
+        rows = _patients(session, ids, mrns, centre)
+    return _resolved(rows)
+
+
+def _claiming(lookup: PatientLookup) -> tuple[str, dict[str, Any], bool] | None:
+    """The combined claim-and-patients statement for ``lookup`` and its parameters (and whether it reads MRNs);
+    ``None`` when the message names patients by both kinds of key."""
+    ids = sorted({k.engraft_id for k in lookup.keys if k.engraft_id is not None})
+    mrns = sorted({k.mrn for k in lookup.keys if k.mrn is not None})
+    if (ids and mrns) or not (ids or mrns):
+        return None
+    if ids:
+        return CLAIM_AND_PATIENTS_BY_ID, {"ids": ids, "lock_space": EVALUATION_LOCK_SPACE}, False
+    params: dict[str, Any] = {"mrns": mrns, "lock_space": EVALUATION_LOCK_SPACE}
+    if lookup.centre is None:
+        return CLAIM_AND_PATIENTS_BY_MRN, params, True
+    return CLAIM_AND_PATIENTS_BY_MRN_AT_CENTRE, params | {"centre": lookup.centre}, True
+
+
+def _resolved(rows: list[_PatientRow]) -> ResolvedPatients:
     found: dict[PatientKey, int] = {}
     ambiguous: set[PatientKey] = set()
     births: dict[int, dt.date | None] = {}
     episodes: dict[int, set[tuple[dt.date, int]]] = defaultdict(set)
+    for mrn, pid, birth, day0, eid in rows:
+        key = PatientKey(engraft_id=int(pid)) if mrn is None else PatientKey(mrn=mrn)
+        if key in found and found[key] != pid:
+            ambiguous.add(key)
+        found[key] = int(pid)
+        births[int(pid)] = birth
+        if eid is not None and day0 is not None:
+            episodes[int(pid)].add((day0, int(eid)))
+    for key in ambiguous:
+        del found[key]
+    return ResolvedPatients(
+        found, ambiguous, births, {pid: sorted(found_, reverse=True) for pid, found_ in episodes.items()}
+    )
+
+
+_PatientRow = tuple[str | None, int, dt.date | None, dt.date | None, int | None]
+"""(MRN or ``None`` when looked up by Engraft id, patient id, birth date, episode day 0, episode id)."""
+
+
+def _locked_patients(connection: Connection, ids: list[int], mrns: list[str], centre: str | None) -> list[_PatientRow]:
+    """PostgreSQL: the patients in one fixed statement per kind of key, each patient locked against deletion and
+    each episode's evaluation lock taken in shared mode (see the module's description)."""
+    rows: list[_PatientRow] = []
+    if ids:
+        found = driver_rows(connection, PATIENTS_BY_ID, {"ids": ids, "lock_space": EVALUATION_LOCK_SPACE})
+        rows += [(None, pid, birth, day0, eid) for pid, birth, day0, eid, _lock in found]
+    if mrns:
+        params: dict[str, Any] = {"mrns": mrns, "lock_space": EVALUATION_LOCK_SPACE}
+        if centre is None:
+            found = driver_rows(connection, PATIENTS_BY_MRN, params)
+        else:
+            found = driver_rows(connection, PATIENTS_BY_MRN_AT_CENTRE, params | {"centre": centre})
+        rows += [(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid, _lock in found]
+    return rows
+
+
+def _patients(session: Session, ids: list[int], mrns: list[str], centre: str | None) -> list[_PatientRow]:
+    """Other databases (SQLite): the patients through SQLAlchemy's constructs, in chunks."""
+    rows: list[_PatientRow] = []
     columns: tuple[Any, ...] = (Patient.id, Patient.birth_date, TransplantEpisode.day0, TransplantEpisode.id)
-    if postgres:  # each episode's evaluation waits for this message's commit (see the module's description)
-        lock = func.pg_advisory_xact_lock_shared(cast(EVALUATION_LOCK_SPACE, Integer), TransplantEpisode.id)
-        columns = (*columns, lock)
     for lo in range(0, len(ids), _CHUNK):
         stmt = select(*columns).outerjoin(TransplantEpisode, TransplantEpisode.patient_id == Patient.id)
         stmt = stmt.where(Patient.id.in_(ids[lo : lo + _CHUNK])).order_by(TransplantEpisode.id)
-        if postgres:
-            stmt = stmt.with_for_update(read=True, key_share=True, of=Patient)
-        for pid, birth, day0, eid, *_lock in session.execute(stmt):
-            found[PatientKey(engraft_id=int(pid))] = int(pid)
-            births[int(pid)] = birth
-            if eid is not None:
-                episodes[int(pid)].add((day0, int(eid)))
+        rows += [(None, pid, birth, day0, eid) for pid, birth, day0, eid in session.execute(stmt)]
     for lo in range(0, len(mrns), _CHUNK):
         by_mrn = (
             select(PatientIdentity.mrn, *columns)
@@ -154,21 +250,8 @@ def resolve_patients(session: Session, keys: set[PatientKey], centre: str | None
         )
         if centre is not None:
             by_mrn = by_mrn.join(Centre, Centre.id == PatientIdentity.centre_id).where(Centre.code == centre)
-        if postgres:
-            by_mrn = by_mrn.with_for_update(read=True, key_share=True, of=Patient)
-        for mrn, pid, birth, day0, eid, *_lock in session.execute(by_mrn):
-            key = PatientKey(mrn=mrn)
-            if key in found and found[key] != pid:
-                ambiguous.add(key)
-            found[key] = int(pid)
-            births[int(pid)] = birth
-            if eid is not None:
-                episodes[int(pid)].add((day0, int(eid)))
-    for key in ambiguous:
-        del found[key]
-    return ResolvedPatients(
-        found, ambiguous, births, {pid: sorted(found_, reverse=True) for pid, found_ in episodes.items()}
-    )
+        rows += [(mrn, pid, birth, day0, eid) for mrn, pid, birth, day0, eid in session.execute(by_mrn)]
+    return rows
 
 
 def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> list[Problem]:
@@ -188,13 +271,18 @@ def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> 
     return problems
 
 
-def insert_new_observations(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> list[NewObservation]:
+def insert_new_observations(
+    connection: Connection, batch: ObservationBatch, now: dt.datetime, audit: PendingAudit | None = None
+) -> list[NewObservation]:
     """Insert the batch's results not stored yet, in one statement; (id, patient, episode, code) of each new one.
 
     A result whose ``(source_system, source_id)`` is stored already is skipped when identical and refused
-    (:class:`InvalidRecord` naming its row) when not.
+    (:class:`InvalidRecord` naming its row) when not. ``audit``, when given, is written too: on PostgreSQL in the
+    same statement as the results, elsewhere by :func:`add_audit_entry` after it.
     """
     if not len(batch):
+        if audit is not None:
+            _write_audit(connection, audit, 0)
         return []
     ordered = batch.in_key_order()  # concurrent writers insert keys in one order: no deadlock on the unique index
     rows = [
@@ -213,6 +301,49 @@ def insert_new_observations(connection: Connection, batch: ObservationBatch, now
         }
         for i in range(len(ordered))
     ]
+    new: dict[tuple[str, str], NewObservation] = {}
+    for oid, pid, eid, loinc, system, source_id in _insert(connection, ordered, rows, now, audit):
+        new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
+    if audit is not None and connection.dialect.name != "postgresql":
+        _write_audit(connection, audit, len(new))
+    skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
+    if skipped:
+        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
+    return list(new.values())
+
+
+def _write_audit(connection: Connection, audit: PendingAudit, inserted: int) -> None:
+    changes = audit.changes | {audit.counted: inserted}
+    add_audit_entry(connection, audit.actor, audit.action, audit.entity, audit.entity_id, changes)
+
+
+def _insert(
+    connection: Connection,
+    ordered: ObservationBatch,
+    rows: list[dict[str, Any]],
+    now: dt.datetime,
+    audit: PendingAudit | None,
+) -> Any:
+    """The insert's returned rows: on PostgreSQL one fixed statement over the batch's columns as arrays (with the
+    audit entry when there is one)."""
+    if connection.dialect.name == "postgresql":
+        params = {
+            "patient_id": ordered.patient_id.tolist(),
+            "episode_id": [r["episode_id"] for r in rows],
+            "observed_at": [r["observed_at"] for r in rows],
+            "loinc": ordered.loinc,
+            "value": ordered.value.tolist(),
+            "unit": ordered.unit,
+            "value_canonical": ordered.value_canonical.tolist(),
+            "source": ordered.source,
+            "source_system": ordered.source_system,
+            "source_id": ordered.source_id,
+            "recorded_at": now,
+        }
+        if audit is None:
+            return driver_rows(connection, INSERT_OBSERVATIONS, params)
+        # one statement: the results and their entry are stored together or not at all
+        return driver_rows(connection, INSERT_OBSERVATIONS_AUDITED, params | audit_params(audit))
     insert = _dialect_insert(connection.dialect.name, Observation).on_conflict_do_nothing(
         index_elements=["source_system", "source_id"]
     )
@@ -224,13 +355,7 @@ def insert_new_observations(connection: Connection, batch: ObservationBatch, now
         Observation.source_system,
         Observation.source_id,
     )
-    new: dict[tuple[str, str], NewObservation] = {}
-    for oid, pid, eid, loinc, system, source_id in connection.execute(stmt, rows):
-        new[(system, source_id)] = (int(oid), int(pid), None if eid is None else int(eid), str(loinc))
-    skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
-    if skipped:
-        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
-    return list(new.values())
+    return connection.execute(stmt, rows)
 
 
 def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -117,18 +118,21 @@ def _conversions(loincs: list[str], units: list[str]) -> tuple[npt.NDArray[np.in
     codes = np.fromiter(
         (index.setdefault(k, len(index)) for k in zip(loincs, units, strict=True)), np.int64, len(loincs)
     )
-    table: list[tuple[Any, ...]] = []
-    for loinc, unit in index:
-        try:
-            kind = lookup_observation_kind(loinc)
-            zero = kind.to_canonical(0.0, unit)
-            factor = kind.to_canonical(1.0, unit) - zero
-        except UnitError as exc:
-            field = "loinc" if "catalogue" in str(exc) else "unit"
-            table.append((field, loinc if field == "loinc" else unit, str(exc)))
-            continue
-        table.append((factor, zero, kind.minimum, kind.maximum))
-    return codes, table
+    return codes, [conversion(loinc, unit) for loinc, unit in index]
+
+
+@lru_cache(maxsize=4096)
+def conversion(loinc: str, unit: str) -> tuple[Any, ...]:
+    """(factor, offset, min, max) of a (LOINC, unit) pair to the canonical unit, or (field, value, error); the
+    catalogue does not change while the process runs, so each pair is worked out once."""
+    try:
+        kind = lookup_observation_kind(loinc)
+        zero = kind.to_canonical(0.0, unit)
+        factor = kind.to_canonical(1.0, unit) - zero
+    except UnitError as exc:
+        field = "loinc" if "catalogue" in str(exc) else "unit"
+        return (field, loinc if field == "loinc" else unit, str(exc))
+    return (factor, zero, kind.minimum, kind.maximum)
 
 
 def _numbers(values: list[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
