@@ -181,9 +181,9 @@ class LocusView:
 
 @dataclass(frozen=True, slots=True)
 class ConsistencyViews:
-    """The haplotypes that can carry the typing at its most selective locus (``rows``), and per compared
-    locus their consistency with each position (:class:`LocusView`, aligned with ``rows``); ``missing``:
-    typed tokens no haplotype of the set meets."""
+    """The haplotypes that can carry the typing (``rows``: at every typed locus their allele meets one of the
+    two positions), and per compared locus their consistency with each position (:class:`LocusView`,
+    aligned with ``rows``); ``missing``: typed tokens no haplotype of the set meets."""
 
     rows: npt.NDArray[np.int32]
     loci: list[LocusView]
@@ -193,9 +193,12 @@ class ConsistencyViews:
 def consistency_views(
     hf: HaplotypeFrequencySet, typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...], consistency: Consistency
 ) -> ConsistencyViews:
-    """See :class:`ConsistencyViews`; only haplotypes that pass the most selective typed locus are looked at."""
+    """See :class:`ConsistencyViews`. The rows are found locus by locus, most selective typed locus first
+    (its posting lists), each further typed locus keeping the rows whose allele meets one of its positions,
+    so the views are built for the surviving haplotypes only (rows stay in increasing order)."""
     token_ok: dict[int, tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = {}
     missing: list[str] = []
+    counts: dict[int, int] = {}
     for locus in loci:
         t = typing.get(locus)
         if t is None:
@@ -206,9 +209,14 @@ def consistency_views(
             if hf.rows_count(j, ok) == 0:
                 missing.append(position.token)
         token_ok[j] = (pair[0], pair[1])
-    if token_ok:
-        j0 = min(token_ok, key=lambda j: hf.rows_count(j, token_ok[j][0] | token_ok[j][1]))
-        rows = hf.rows_of(j0, token_ok[j0][0] | token_ok[j0][1])
+        counts[j] = hf.rows_count(j, pair[0] | pair[1])
+    order = sorted(token_ok, key=lambda j: counts[j])
+    if order:
+        rows = hf.rows_of(order[0], token_ok[order[0]][0] | token_ok[order[0]][1])
+        for j in order[1:]:
+            if rows.size == 0:
+                break
+            rows = rows[(token_ok[j][0] | token_ok[j][1])[hf.codes[rows, j]]]
     else:
         rows = np.arange(hf.size, dtype=np.int32)
     views: list[LocusView] = []
@@ -275,7 +283,7 @@ def haplotype_classes(
     return c1, c2, v1, v2, inverse_keys.astype(np.intp)
 
 
-def _unexplained(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
+def unexplained_set(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
     reason = UnexplainedReason.ALLELE_NOT_IN_SET if missing else UnexplainedReason.NO_HAPLOTYPE_PAIR
     empty = np.empty((0, len(loci), 2), dtype=np.int32)
     tokens = tuple(dict.fromkeys(missing))
@@ -299,6 +307,56 @@ def _most_likely(
     return keep, float(weights[dropped].sum())
 
 
+@dataclass(frozen=True, slots=True)
+class HaplotypeClassSet:
+    """An ambiguous typing's consistent haplotypes summed into classes (imputation steps 2-3, before pairing):
+    per class its consistency bits ``c1, c2`` and P values ``v1, v2`` at each compared locus (k, L; ``v1``
+    and ``v2`` differ only at a null position) and its summed frequency ``weight`` (k,). Match prediction
+    can sum class pairs in aggregate from here (:mod:`engraft.hla.prediction.class_aggregation`) instead of
+    listing them as genotypes (:func:`genotypes_of_classes`)."""
+
+    loci: tuple[Locus, ...]
+    c1: npt.NDArray[np.bool_]
+    c2: npt.NDArray[np.bool_]
+    v1: npt.NDArray[np.int32]
+    v2: npt.NDArray[np.int32]
+    weight: npt.NDArray[np.float64]
+    missing: tuple[str, ...]  # typed tokens no haplotype of the set carries
+    frequency_set: str
+
+    @property
+    def has_null_position(self) -> bool:
+        """A typed position is null at some locus (the two orientations of a pair can then differ)."""
+        return not np.array_equal(self.v1, self.v2)
+
+
+def haplotype_class_set(
+    hf: HaplotypeFrequencySet,
+    typing: Mapping[str, LocusTyping],
+    loci: tuple[Locus, ...],
+    consistency: Consistency,
+    max_genotypes: int | None,
+) -> GenotypeSet | HaplotypeClassSet:
+    """A typing's certain genotype, its unexplained result (no haplotype meets every typed locus), or its
+    haplotype classes (whether a pair of them explains the typing is decided by the caller)."""
+    certain = typed_genotype(typing, loci)
+    if certain is not None:
+        return certain
+    label = hf.describe()
+    found = consistency_views(hf, typing, loci, consistency)
+    views, missing = found.loci, found.missing
+    either = np.ones(found.rows.size, dtype=bool)
+    for v in views:
+        either &= v.c1 | v.c2
+    s = np.flatnonzero(either)
+    if s.size == 0:
+        return unexplained_set(loci, max_genotypes, label, missing)
+    # classes of haplotypes that behave alike: same consistency bits and P values at every compared locus
+    c1, c2, v1, v2, inverse = haplotype_classes(views, s, _row_groups)
+    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=c1.shape[0])
+    return HaplotypeClassSet(loci, c1, c2, v1, v2, weight.astype(np.float64), tuple(missing), label)
+
+
 def impute(
     hf: HaplotypeFrequencySet,
     typing: Mapping[str, LocusTyping],
@@ -311,29 +369,25 @@ def impute(
     """P-group genotypes of ``typing`` at ``loci`` (default: every locus of the set); see the module docstring.
 
     ``pairing``: how the consistent class pairs are found (:class:`Pairing`; the result is the same)."""
-    use = compared_loci(hf, loci)
-    certain = typed_genotype(typing, use)
-    if certain is not None:
-        return certain
-    label = hf.describe()
-    found = consistency_views(hf, typing, use, consistency)
-    views, missing = found.loci, found.missing
-    either = np.ones(found.rows.size, dtype=bool)
-    for v in views:
-        either &= v.c1 | v.c2
-    s = np.flatnonzero(either)
-    if s.size == 0:
-        return _unexplained(use, max_genotypes, label, missing)
-    # classes of haplotypes that behave alike: same consistency bits and P values at every compared locus
-    c1, c2, v1, v2, inverse = haplotype_classes(views, s, _row_groups)
-    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=c1.shape[0])
+    found = haplotype_class_set(hf, typing, compared_loci(hf, loci), consistency, max_genotypes)
+    if isinstance(found, GenotypeSet):
+        return found
+    return genotypes_of_classes(found, max_genotypes, pairing)
+
+
+def genotypes_of_classes(
+    classes: HaplotypeClassSet, max_genotypes: int | None, pairing: Pairing = Pairing.SIGNATURE
+) -> GenotypeSet:
+    """Imputation steps 3-4 from the classes: the consistent class pairs collapsed to P-group genotypes."""
+    use, label = classes.loci, classes.frequency_set
+    c1, c2, v1, v2, weight = classes.c1, classes.c2, classes.v1, classes.v2, classes.weight
     n_loci = len(use)
     if pairing is Pairing.SIGNATURE:
         ka, kb = consistent_class_pairs(c1, c2)
     else:
         ka, kb = consistent_class_pairs_square(c1, c2)
     if ka.size == 0:
-        return _unexplained(use, max_genotypes, label, missing)
+        return unexplained_set(use, max_genotypes, label, list(classes.missing))
     like = (weight[ka] * weight[kb] * np.where(ka == kb, 1.0, 2.0)).astype(np.float64)
     if pairing is Pairing.SIGNATURE:
         grouped = group_pair_genotypes(c1, c2, v1, v2, ka, kb, _row_groups)
