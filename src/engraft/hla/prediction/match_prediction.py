@@ -6,8 +6,8 @@ chosen for the subject, :mod:`engraft.hla.prediction.set_selection`). Every pati
 compared with every donor genotype at P-group level, per locus both orientations, counting
 ``max(GvH, HvG)`` like :func:`engraft.hla.matching.locus_match.match_locus`; a null allele makes its locus
 homozygous for the expressed one (WMDA, Atlas). ``P(k) = sum of w_patient * w_donor over pairs with k
-mismatches``. :class:`MatchPredictor` keeps an imputed donor as its haplotype classes instead and sums
-their pairs in aggregate (:mod:`engraft.hla.prediction.class_aggregation`): the same probabilities as the
+mismatches``. :class:`MatchPredictor` keeps an imputed donor as its consistent haplotypes instead and sums
+their pairs in aggregate (:mod:`engraft.hla.prediction.haplotype_aggregation`): the same probabilities as the
 donor's uncapped genotype list, up to summation order, without listing it and without the 2,000-genotype
 cap (whose renormalisation moved rare donors' probabilities by up to 0.16 on the long-tailed benchmark).
 
@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engraft.hla.matching.locus_typing import LocusTyping
-from engraft.hla.prediction.class_aggregation import (
+from engraft.hla.prediction.haplotype_aggregation import (
     AggregatedProbabilities,
-    DonorClasses,
+    DonorHaplotypes,
     aggregated_probabilities,
     aggregation_applies,
-    donor_classes,
+    donor_haplotypes,
 )
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.imputation import (
@@ -42,7 +42,7 @@ from engraft.hla.prediction.imputation import (
     Pairing,
     UnexplainedReason,
     compared_loci,
-    haplotype_class_set,
+    consistent_set,
     impute,
     unexplained_set,
 )
@@ -107,7 +107,9 @@ def predict(
     return _result(use, patient, donor, p, float(w[total > 2].sum()), per_locus)
 
 
-def _use(patient: GenotypeSet, donor: GenotypeSet | DonorClasses, loci: tuple[Locus, ...] | None) -> tuple[Locus, ...]:
+def _use(
+    patient: GenotypeSet, donor: GenotypeSet | DonorHaplotypes, loci: tuple[Locus, ...] | None
+) -> tuple[Locus, ...]:
     use = loci or patient.loci
     absent = [locus for locus in use if locus not in patient.loci or locus not in donor.loci]
     if absent:
@@ -115,18 +117,18 @@ def _use(patient: GenotypeSet, donor: GenotypeSet | DonorClasses, loci: tuple[Lo
     return use
 
 
-def predict_from_classes(
+def predict_from_haplotypes(
     patient: GenotypeSet,
-    donor: DonorClasses,
+    donor: DonorHaplotypes,
     *,
     loci: tuple[Locus, ...] | None = None,
     homozygous_counts: int = 2,
     max_genotypes: int | None = DEFAULT_MAX_GENOTYPES,
     pairing: Pairing = Pairing.SIGNATURE,
 ) -> MatchProbabilities:
-    """Match probabilities of a patient and an imputed donor given as haplotype classes: summed over the
-    class pairs in aggregate, exactly and with no cap on the donor's genotypes
-    (:mod:`engraft.hla.prediction.class_aggregation`), where that applies; otherwise from the donor's genotype
+    """Match probabilities of a patient and an imputed donor given as its consistent haplotypes: summed over
+    the haplotype pairs in aggregate, exactly and with no cap on the donor's genotypes
+    (:mod:`engraft.hla.prediction.haplotype_aggregation`), where that applies; otherwise from the donor's genotype
     list capped at ``max_genotypes`` (:func:`predict`)."""
     use = _use(patient, donor, loci)
     if not aggregation_applies(patient, donor, homozygous_counts) and not patient.unrepresented:
@@ -136,7 +138,7 @@ def predict_from_classes(
 
 
 def _aggregated_result(
-    loci: tuple[Locus, ...], patient: GenotypeSet, donor: DonorClasses, found: AggregatedProbabilities | None
+    loci: tuple[Locus, ...], patient: GenotypeSet, donor: DonorHaplotypes, found: AggregatedProbabilities | None
 ) -> MatchProbabilities:
     return MatchProbabilities(
         loci=loci,
@@ -153,7 +155,7 @@ def _aggregated_result(
         patient_unexplained=patient.unexplained,
         patient_unexplained_tokens=patient.unexplained_tokens,
         patient_frequency_set=patient.frequency_set,
-        donor_frequency_set=donor.classes.frequency_set,
+        donor_frequency_set=donor.haplotypes.frequency_set,
     )
 
 
@@ -193,8 +195,8 @@ class MatchPredictor:
     Atlas; G group as an option); ``max_genotypes`` caps the genotypes kept per subject; ``pairing``
     chooses how imputation finds the haplotype pairs (:class:`~engraft.hla.prediction.imputation.Pairing`,
     the same result either way; the earlier all-pairs method is kept for comparison). With ``aggregate``
-    (the default) an imputed donor is kept as its haplotype classes and compared with the patient by
-    summing class pairs in aggregate (:mod:`engraft.hla.prediction.class_aggregation`): exact, no cap on the
+    (the default) an imputed donor is kept as its consistent haplotypes and compared with the patient by
+    summing class pairs in aggregate (:mod:`engraft.hla.prediction.haplotype_aggregation`): exact, no cap on the
     donor's genotypes; without it (the earlier way) as its genotype list, capped at ``max_genotypes``.
     """
 
@@ -212,11 +214,11 @@ class MatchPredictor:
         self.catalogue = hf if isinstance(hf, FrequencySetCatalogue) else FrequencySetCatalogue([hf])
         self.max_genotypes = max_genotypes
         self.consistency = consistency
-        self._cache: dict[Hashable, GenotypeSet | DonorClasses] = {}
+        self._cache: dict[Hashable, GenotypeSet | DonorHaplotypes] = {}
         # predictions of cached genotype pairs (donors sharing a typing share them); the genotype sets are
         # kept in the value so that the ids in the key stay theirs
         self._pairs: dict[
-            Hashable, tuple[GenotypeSet | DonorClasses, GenotypeSet | DonorClasses, MatchProbabilities]
+            Hashable, tuple[GenotypeSet | DonorHaplotypes, GenotypeSet | DonorHaplotypes, MatchProbabilities]
         ] = {}
 
     def clear_cache(self) -> None:
@@ -258,10 +260,10 @@ class MatchPredictor:
         *,
         loci: tuple[Locus, ...] | None = None,
         hf: HaplotypeFrequencySet | None = None,
-    ) -> GenotypeSet | DonorClasses:
+    ) -> GenotypeSet | DonorHaplotypes:
         """A donor's imputation memoised on ``key`` (a typing's identity), the loci and the set: its
-        :meth:`impute` genotypes, or with ``aggregate`` its haplotype classes when the typing is ambiguous
-        and explained (:class:`~engraft.hla.prediction.class_aggregation.DonorClasses`)."""
+        :meth:`impute` genotypes, or with ``aggregate`` its consistent haplotypes when the typing is ambiguous
+        and explained (:class:`~engraft.hla.prediction.haplotype_aggregation.DonorHaplotypes`)."""
         chosen = hf or self.hf
         full_key = (key, loci, id(chosen))
         hit = self._cache.get(full_key)
@@ -274,26 +276,26 @@ class MatchPredictor:
 
     def _donor(
         self, typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...] | None, hf: HaplotypeFrequencySet
-    ) -> GenotypeSet | DonorClasses:
+    ) -> GenotypeSet | DonorHaplotypes:
         use = compared_loci(hf, loci)
-        found = haplotype_class_set(hf, typing, use, self.consistency, self.max_genotypes)
+        found = consistent_set(hf, typing, use, self.consistency, self.max_genotypes)
         if isinstance(found, GenotypeSet):
             return found
-        prepared = donor_classes(found)
+        prepared = donor_haplotypes(found)
         if prepared is None:
             return unexplained_set(use, self.max_genotypes, found.frequency_set, list(found.missing))
         return prepared
 
     def predict(
         self,
-        patient: GenotypeSet | DonorClasses,
-        donor: GenotypeSet | DonorClasses,
+        patient: GenotypeSet | DonorHaplotypes,
+        donor: GenotypeSet | DonorHaplotypes,
         *,
         loci: tuple[Locus, ...] | None = None,
         homozygous_counts: int = 2,
     ) -> MatchProbabilities:
-        """:func:`predict` (:func:`predict_from_classes` for a donor's classes), memoised per pair of
-        subjects (objects, as :meth:`impute_cached` returns them; a patient given as classes is compared by
+        """:func:`predict` (:func:`predict_from_haplotypes` for a donor's haplotypes), memoised per pair of
+        subjects (objects, as :meth:`impute_cached` returns them; a patient given as haplotypes is compared by
         its genotype list, capped at ``max_genotypes``)."""
         key = (id(patient), id(donor), loci, homozygous_counts)
         hit = self._pairs.get(key)
@@ -302,10 +304,10 @@ class MatchPredictor:
         if len(self._pairs) >= _CACHE_LIMIT:
             self._pairs.clear()
         patient_g = (
-            patient.genotypes(self.max_genotypes, self.pairing) if isinstance(patient, DonorClasses) else patient
+            patient.genotypes(self.max_genotypes, self.pairing) if isinstance(patient, DonorHaplotypes) else patient
         )
-        if isinstance(donor, DonorClasses):
-            result = predict_from_classes(
+        if isinstance(donor, DonorHaplotypes):
+            result = predict_from_haplotypes(
                 patient_g,
                 donor,
                 loci=loci,

@@ -1,4 +1,4 @@
-"""Match probabilities summed over a donor's haplotype class pairs in aggregate: exact, no genotype list, no cap.
+"""Match probabilities summed over a donor's consistent haplotype pairs in aggregate: exact, no genotype list, no cap.
 
 What prediction needs from an imputed donor is, for each patient genotype, the likelihood share of the
 donor's consistent haplotype pairs that give 0, 1, 2, ... mismatches (overall and per locus). Listing the
@@ -6,15 +6,15 @@ pairs as genotypes (:func:`~engraft.hla.prediction.imputation.genotypes_of_class
 the pairs (tens to hundreds of thousands for a serology-typed donor and a 100,000-haplotype set), and Atlas's
 cap of 2,000 genotypes then drops part of the likelihood (up to half of it for rare donors).
 
-Here, for one patient genotype, each donor class gets a *category* per compared locus: its P value is the
-patient's first (effective) allele, the second, a null, or another allele. Against a patient the mismatch
-count of a locus depends on the two donor alleles only through those categories (the counting of
+Here, for one patient genotype, each consistent donor haplotype gets a *category* per compared locus: its P
+value is the patient's first (effective) allele, the second, a null, or another allele. Against a patient the
+mismatch count of a locus depends on the two donor alleles only through those categories (the counting of
 :func:`~engraft.hla.prediction.locus_mismatches.locus_mismatches` with a homozygous mismatch counting twice
 compares donor alleles with the patient's only; with ``homozygous_counts == 1`` it also compares the two
-donor alleles with each other, so that case is not aggregated). Classes with the same consistency
+donor alleles with each other, so that case is not aggregated). Haplotypes with the same consistency
 signature (:func:`~engraft.hla.prediction.class_pairs.signature_table`: whether a pair explains the typing
 depends on it alone) and the same categories are summed into one *group*; every ordered pair of groups with
-compatible signatures contributes ``W_g * W_h`` (summing the ordered pairs gives each unordered class pair
+compatible signatures contributes ``W_g * W_h`` (summing the ordered pairs gives each unordered pair
 ``a != b`` twice, ``2 f_a f_b``, and ``a == b`` once, ``f_a^2``: the Hardy-Weinberg likelihoods), with the
 mismatches of its categories (a 4 x 4 table per locus, built by the counting function itself). Normalised
 by the likelihood of every consistent pair, this is exactly the prediction from the donor's *uncapped*
@@ -23,7 +23,7 @@ genotype list, up to the order of floating-point summation (tested against it, r
 It applies when the donor's two orientations of a pair cannot differ (no typed position is null: then
 ``v1 == v2``), the count is the default (a homozygous mismatch counts twice) and the patient has at most
 :data:`MAX_PATIENT_GENOTYPES` genotypes (one for every allele-typed patient); the caller otherwise lists
-the genotypes as before.
+the genotypes (classes of alike haplotypes paired, capped) as before.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from engraft.hla.prediction.class_pairs import signature_table
 from engraft.hla.prediction.code_groups import group_keys
-from engraft.hla.prediction.imputation import NULL, GenotypeSet, HaplotypeClassSet, Pairing, genotypes_of_classes
+from engraft.hla.prediction.imputation import NULL, ConsistentHaplotypes, GenotypeSet, Pairing, genotypes_of_classes
 from engraft.hla.prediction.locus_mismatches import effective, locus_mismatches
 from engraft.vocabulary.hla import Locus
 
@@ -46,12 +46,12 @@ _CATEGORIES = 4  # the patient's first allele, its second, a null, another allel
 
 
 @dataclass(slots=True)
-class DonorClasses:
-    """An imputed donor ready for aggregated prediction: its classes, their signatures, which signature pairs
-    explain the typing and the likelihood of every consistent class pair (``total``); the genotype list is
-    built only if a prediction needs it (:meth:`genotypes`)."""
+class DonorHaplotypes:
+    """An imputed donor ready for aggregated prediction: its consistent haplotypes, their signatures, which
+    signature pairs explain the typing and the likelihood of every consistent pair (``total``); its classes
+    and genotype list are built only if a prediction needs them (:meth:`genotypes`)."""
 
-    classes: HaplotypeClassSet
+    haplotypes: ConsistentHaplotypes
     sig_of: npt.NDArray[np.intp]
     compatible: npt.NDArray[np.bool_]
     total: float
@@ -59,32 +59,32 @@ class DonorClasses:
 
     @property
     def loci(self) -> tuple[Locus, ...]:
-        return self.classes.loci
+        return self.haplotypes.loci
 
     def genotypes(self, max_genotypes: int | None, pairing: Pairing = Pairing.SIGNATURE) -> GenotypeSet:
         """The donor's genotype list (imputation steps 3-4), built once per cap."""
         key = (max_genotypes, pairing)
         if key not in self._genotypes:
-            self._genotypes[key] = genotypes_of_classes(self.classes, max_genotypes, pairing)
+            self._genotypes[key] = genotypes_of_classes(self.haplotypes.classes(), max_genotypes, pairing)
         return self._genotypes[key]
 
 
-def donor_classes(classes: HaplotypeClassSet) -> DonorClasses | None:
-    """The donor's classes prepared for aggregation, or None when no pair of them explains the typing."""
-    sig_of, compatible = signature_table(classes.c1, classes.c2)
+def donor_haplotypes(haplotypes: ConsistentHaplotypes) -> DonorHaplotypes | None:
+    """The donor's haplotypes prepared for aggregation, or None when no pair of them explains the typing."""
+    sig_of, compatible = signature_table(haplotypes.c1, haplotypes.c2)
     if not compatible.any():
         return None
-    per_sig = np.bincount(sig_of, weights=classes.weight, minlength=compatible.shape[0])
+    per_sig = np.bincount(sig_of, weights=haplotypes.frequency, minlength=compatible.shape[0])
     # ordered signature pairs: x != y twice (2 W_x W_y), x == y once (W_x^2: the pairs a <= b within x)
     total = float((np.outer(per_sig, per_sig) * compatible).sum())
-    return DonorClasses(classes, sig_of, compatible, total)
+    return DonorHaplotypes(haplotypes, sig_of, compatible, total)
 
 
-def aggregation_applies(patient: GenotypeSet, donor: DonorClasses, homozygous_counts: int) -> bool:
+def aggregation_applies(patient: GenotypeSet, donor: DonorHaplotypes, homozygous_counts: int) -> bool:
     """See the module docstring: default counting, no null donor position, a patient of few genotypes."""
     return (
         homozygous_counts == 2
-        and not donor.classes.has_null_position
+        and not donor.haplotypes.has_null_position
         and 0 < patient.weights.shape[0] <= MAX_PATIENT_GENOTYPES
     )
 
@@ -112,12 +112,12 @@ def _table(
 
 
 def aggregated_probabilities(
-    patient: GenotypeSet, donor: DonorClasses, loci: tuple[Locus, ...], homozygous_counts: int = 2
+    patient: GenotypeSet, donor: DonorHaplotypes, loci: tuple[Locus, ...], homozygous_counts: int = 2
 ) -> AggregatedProbabilities:
-    """P(0/1/2/more mismatches) overall and per locus from the donor's classes (see the module docstring)."""
-    classes = donor.classes
+    """P(0/1/2/more mismatches) overall and per locus from the donor's haplotypes (see the module docstring)."""
+    haps = donor.haplotypes
     n_use = len(loci)
-    donor_cols = [classes.loci.index(locus) for locus in loci]
+    donor_cols = [haps.loci.index(locus) for locus in loci]
     patient_cols = [patient.loci.index(locus) for locus in loci]
     n_sigs = donor.compatible.shape[0]
     overall = np.zeros(n_use * 2 + 1)
@@ -129,12 +129,12 @@ def aggregated_probabilities(
             (pa, pb, _, _), table = _table(
                 (int(patient.p_pairs[i, pl, 0]), int(patient.p_pairs[i, pl, 1])), homozygous_counts
             )
-            v = classes.v1[:, dl]
+            v = haps.v1[:, dl]
             cat = np.where(v == NULL, 2, np.where(v == pa, 0, np.where(v == pb, 1, 3)))
             key = key * _CATEGORIES + cat
             tables.append(table)
         groups, inverse = group_keys(key, n_sigs * _CATEGORIES**n_use)
-        weight = np.bincount(inverse, weights=classes.weight, minlength=groups.size)
+        weight = np.bincount(inverse, weights=haps.frequency, minlength=groups.size)
         rest, cats = groups, []
         for _ in range(n_use):
             rest, c = np.divmod(rest, _CATEGORIES)

@@ -1,6 +1,6 @@
 """Aggregated prediction (class pairs summed by match category) against the genotype list it replaces.
 
-``predict_from_classes`` must give what :func:`predict` gives from the donor's *uncapped* genotype list
+``predict_from_haplotypes`` must give what :func:`predict` gives from the donor's *uncapped* genotype list
 (:func:`impute` with ``max_genotypes=None``): the same P(0/1/2), P(> 2) and per-locus probabilities up to
 the order of floating-point summation (relative and absolute 1e-12; the observed differences are ~1e-15).
 Where it does not apply (a null donor position, ``homozygous_counts == 1``, a patient of more than 16
@@ -20,28 +20,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engraft.hla import LocusTyping, Nomenclature, locus_typing
-from engraft.hla.prediction.class_aggregation import (
+from engraft.hla.prediction.haplotype_aggregation import (
     MAX_PATIENT_GENOTYPES,
-    DonorClasses,
+    DonorHaplotypes,
     aggregation_applies,
-    donor_classes,
+    donor_haplotypes,
 )
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, build_hf_set
 from engraft.hla.prediction.imputation import (
     Consistency,
+    ConsistentHaplotypes,
     GenotypeSet,
     GenotypeSource,
-    HaplotypeClassSet,
     UnexplainedReason,
     compared_loci,
-    haplotype_class_set,
+    consistent_set,
     impute,
 )
 from engraft.hla.prediction.match_prediction import (
     MatchPredictor,
     MatchProbabilities,
     predict,
-    predict_from_classes,
+    predict_from_haplotypes,
 )
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
@@ -101,11 +101,11 @@ def _classes(
     typing: dict[str, LocusTyping],
     loci: tuple[Locus, ...],
     consistency: Consistency = Consistency.P_GROUP,
-) -> GenotypeSet | DonorClasses:
-    found = haplotype_class_set(hf, typing, loci, consistency, None)
+) -> GenotypeSet | DonorHaplotypes:
+    found = consistent_set(hf, typing, loci, consistency, None)
     if isinstance(found, GenotypeSet):
         return found
-    prepared = donor_classes(found)
+    prepared = donor_haplotypes(found)
     return prepared if prepared is not None else impute(hf, typing, loci=loci, consistency=consistency)
 
 
@@ -162,7 +162,7 @@ def test_aggregated_prediction_equals_the_uncapped_genotype_list(
     if isinstance(donor, GenotypeSet):  # typed or unexplained: the genotype path, as before
         assert donor.source is listed.source and donor.source is not GenotypeSource.IMPUTED
         return
-    got = predict_from_classes(patient, donor, homozygous_counts=homozygous_counts, max_genotypes=None)
+    got = predict_from_haplotypes(patient, donor, homozygous_counts=homozygous_counts, max_genotypes=None)
     _assert_close(got, want)
     if aggregation_applies(patient, donor, homozygous_counts) and not patient.unrepresented:
         assert got.donor_mass_left_out == 0.0 and got.donor_genotype is GenotypeSource.IMPUTED
@@ -188,8 +188,8 @@ def test_serology_donor_the_cap_truncates(
     capped = impute(atlas, typing, max_genotypes=30)
     assert capped.truncated and capped.mass_left_out > 0.0
     donor = _classes(atlas, typing, atlas.loci)
-    assert isinstance(donor, DonorClasses) and aggregation_applies(patient, donor, 2)
-    got = predict_from_classes(patient, donor, max_genotypes=30)
+    assert isinstance(donor, DonorHaplotypes) and aggregation_applies(patient, donor, 2)
+    got = predict_from_haplotypes(patient, donor, max_genotypes=30)
     _assert_close(got, predict(patient, impute(atlas, typing, max_genotypes=None)))
     assert got.donor_mass_left_out == 0.0 and got.genotype_cap is None
     assert predict(patient, capped).donor_mass_left_out == capped.mass_left_out
@@ -206,11 +206,11 @@ def test_a_null_donor_position_is_compared_by_its_genotype_list(
         "DRB1": locus_typing(nom, "DRB1*15:XX", "DRB1*03:XX"),
     }
     patient = impute(atlas, _typing(nom, atlas, 0, 1, ("G",) * 5))
-    found = haplotype_class_set(atlas, typing, atlas.loci, Consistency.P_GROUP, 2000)
-    assert isinstance(found, HaplotypeClassSet) and found.has_null_position
-    donor = donor_classes(found)
+    found = consistent_set(atlas, typing, atlas.loci, Consistency.P_GROUP, 2000)
+    assert isinstance(found, ConsistentHaplotypes) and found.has_null_position
+    donor = donor_haplotypes(found)
     assert donor is not None and not aggregation_applies(patient, donor, 2)
-    got = predict_from_classes(patient, donor, max_genotypes=50)
+    got = predict_from_haplotypes(patient, donor, max_genotypes=50)
     assert got == predict(patient, impute(atlas, typing, max_genotypes=50))
 
 
@@ -226,10 +226,10 @@ def test_patient_genotype_limit(nom: Nomenclature, atlas: HaplotypeFrequencySet,
     assert patient.weights.shape[0] == cap
     typing = _typing(nom, atlas, 2, 3, ("XX",) * 5)
     donor = _classes(atlas, typing, atlas.loci)
-    assert isinstance(donor, DonorClasses)
+    assert isinstance(donor, DonorHaplotypes)
     assert aggregation_applies(patient, donor, 2) is applies
     assert not aggregation_applies(patient, donor, 1)  # one mismatch per homozygous pair: the genotype list
-    got = predict_from_classes(patient, donor, max_genotypes=None)
+    got = predict_from_haplotypes(patient, donor, max_genotypes=None)
     _assert_close(got, predict(patient, impute(atlas, typing, max_genotypes=None)))
 
 
@@ -242,7 +242,7 @@ def test_predictor_keeps_classes_and_answers_like_the_uncapped_list(
     for key, (h1, h2) in enumerate([(0, 1), (2, 5), (0, 2)]):
         typing = _typing(nom, atlas, h1, h2, SEROLOGY_ABDR)
         donor = aggregated.impute_cached(key, lambda typing=typing: typing)  # type: ignore[misc]
-        assert isinstance(donor, DonorClasses)
+        assert isinstance(donor, DonorHaplotypes)
         assert aggregated.impute_cached(key, lambda: {}) is donor  # memoised on the key
         got = aggregated.predict(patient, donor)
         assert aggregated.predict(patient, donor) is got
@@ -273,7 +273,7 @@ def test_predictor_reports_a_typing_no_pair_explains(nom: Nomenclature) -> None:
 
 def test_the_donor_genotype_list_is_built_once_per_cap(nom: Nomenclature, atlas: HaplotypeFrequencySet) -> None:
     donor = _classes(atlas, _typing(nom, atlas, 0, 1, SEROLOGY_ABDR), atlas.loci)
-    assert isinstance(donor, DonorClasses)
+    assert isinstance(donor, DonorHaplotypes)
     assert donor.genotypes(30) is donor.genotypes(30)
     assert donor.genotypes(30).weights.shape[0] == 30
     assert np.isclose(donor.genotypes(None).weights.sum(), 1.0)
@@ -289,7 +289,7 @@ def test_a_null_allele_on_a_haplotype_makes_its_locus_homozygous(nom: Nomenclatu
     assert int(hf.p_codes[2, 0]) == -1
     donor_typing = {"B": locus_typing(nom, "B*08:XX", "B*07:XX"), "DRB1": locus_typing(nom, "DRB1*03:XX", "DRB1*15:XX")}
     donor = _classes(hf, donor_typing, hf.loci)
-    assert isinstance(donor, DonorClasses) and not donor.classes.has_null_position
+    assert isinstance(donor, DonorHaplotypes) and not donor.haplotypes.has_null_position
     for a in (("A*01:01", "A*02:01"), ("A*01:01", "A*01:01")):
         patient = impute(
             hf,
@@ -299,5 +299,5 @@ def test_a_null_allele_on_a_haplotype_makes_its_locus_homozygous(nom: Nomenclatu
                 **{locus: locus_typing(nom, f"{locus}*{h1[locus]}", f"{locus}*{h2[locus]}") for locus in ("C", "DQB1")},
             },
         )
-        got = predict_from_classes(patient, donor, max_genotypes=None)
+        got = predict_from_haplotypes(patient, donor, max_genotypes=None)
         _assert_close(got, predict(patient, impute(hf, donor_typing, max_genotypes=None)))
