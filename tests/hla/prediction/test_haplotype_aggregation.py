@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engraft.hla import LocusTyping, Nomenclature, locus_typing
+from engraft.hla.prediction.consistent_haplotypes import consistent_haplotypes, token_consistency
 from engraft.hla.prediction.haplotype_aggregation import (
     MAX_PATIENT_GENOTYPES,
     DonorHaplotypes,
@@ -124,16 +125,23 @@ def _assert_close(got: MatchProbabilities, want: MatchProbabilities) -> None:
     assert sum(got.p_mismatches) + (got.p_more or 0.0) == pytest.approx(1.0, abs=1e-12)
 
 
+def _resolutions(typed: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
+    """Per locus a resolution: A, B and DRB1 always typed (a registry's required loci), C and DQB1 may be
+    untyped; this bounds the uncapped genotype lists the reference path builds (memory: Np x Nd)."""
+    required, optional = st.sampled_from(typed), st.sampled_from((*typed, "untyped"))
+    return st.tuples(required, required, optional, required, optional).map(list)
+
+
 @settings(max_examples=80, deadline=None, database=None)
 @given(
     patient_h=st.tuples(st.integers(0, 300), st.integers(0, 300)),
-    patient_res=st.lists(st.sampled_from(("G", "G", "2field", "XX", "untyped")), min_size=5, max_size=5),
+    patient_res=_resolutions(("G", "G", "2field", "XX")),
     donor_h=st.tuples(st.integers(0, 300), st.integers(0, 300)),
-    donor_res=st.lists(st.sampled_from(RESOLUTIONS), min_size=5, max_size=5),
+    donor_res=_resolutions(("G", "2field", "XX", "serology")),
     homozygous_counts=st.sampled_from([1, 2]),
     consistency=st.sampled_from(list(Consistency)),
     loci=st.sampled_from([None, tuple(MATCH_LOCI[:4]), (MATCH_LOCI[0], MATCH_LOCI[1], MATCH_LOCI[3])]),
-    patient_cap=st.sampled_from([None, 3, 2000]),
+    patient_cap=st.sampled_from([1, 3, MAX_PATIENT_GENOTYPES, 40]),
 )
 def test_aggregated_prediction_equals_the_uncapped_genotype_list(
     nom: Nomenclature,
@@ -145,7 +153,7 @@ def test_aggregated_prediction_equals_the_uncapped_genotype_list(
     homozygous_counts: int,
     consistency: Consistency,
     loci: tuple[Locus, ...] | None,
-    patient_cap: int | None,
+    patient_cap: int,
 ) -> None:
     use = compared_loci(atlas, loci)
     patient = impute(
@@ -301,3 +309,26 @@ def test_a_null_allele_on_a_haplotype_makes_its_locus_homozygous(nom: Nomenclatu
         )
         got = predict_from_haplotypes(patient, donor, max_genotypes=None)
         _assert_close(got, predict(patient, impute(hf, donor_typing, max_genotypes=None)))
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    h=st.tuples(st.integers(0, 300), st.integers(0, 300)),
+    res=st.lists(st.sampled_from(RESOLUTIONS), min_size=5, max_size=5),
+    consistency=st.sampled_from(list(Consistency)),
+)
+def test_consistent_haplotypes_are_those_meeting_every_typed_locus(
+    nom: Nomenclature, atlas: HaplotypeFrequencySet, h: tuple[int, int], res: list[str], consistency: Consistency
+) -> None:
+    """The rows found locus by locus (most selective first) against a brute-force test of every haplotype."""
+    typing = _typing(nom, atlas, *h, res)
+    found = consistent_haplotypes(atlas, typing, atlas.loci, consistency)
+    keep = np.ones(atlas.size, dtype=bool)
+    for j, locus in enumerate(atlas.loci):
+        if locus in typing:
+            ok = [token_consistency(atlas.locus_tokens[j], p, consistency) for p in typing[locus].positions]
+            keep &= (ok[0] | ok[1])[atlas.codes[:, j]]
+    rows = np.flatnonzero(keep)
+    assert np.array_equal(found.frequency, atlas.frequencies[rows])
+    assert np.array_equal(found.v1, atlas.p_codes[rows][:, [atlas.loci.index(x) for x in found.loci]])
+    assert not found.has_null_position

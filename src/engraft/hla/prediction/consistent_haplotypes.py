@@ -192,7 +192,7 @@ class ConsistentHaplotypes:
     @property
     def has_null_position(self) -> bool:
         """A typed position is null at some locus (the two orientations of a pair can then differ)."""
-        return not np.array_equal(self.v1, self.v2)
+        return self.v1 is not self.v2 and not np.array_equal(self.v1, self.v2)
 
     def classes(self) -> HaplotypeClassSet:
         """The haplotypes summed into classes of alike ones (same bits and P values at every locus)."""
@@ -213,7 +213,8 @@ def consistent_haplotypes(
         c1 = np.stack([v.c1 for v in found.loci], axis=1)
         c2 = np.stack([v.c2 for v in found.loci], axis=1)
         v1 = np.stack([v.v1 for v in found.loci], axis=1).astype(np.int32)
-        v2 = np.stack([v.v2 for v in found.loci], axis=1).astype(np.int32)
+        same = all(v.v1 is v.v2 for v in found.loci)  # no null position: one array serves both
+        v2 = v1 if same else np.stack([v.v2 for v in found.loci], axis=1).astype(np.int32)
     else:
         c1 = c2 = np.ones((found.rows.size, 0), dtype=bool)
         v1 = v2 = np.zeros((found.rows.size, 0), dtype=np.int32)
