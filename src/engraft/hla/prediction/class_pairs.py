@@ -25,22 +25,32 @@ _BLOCK_CELLS = 4_000_000
 Pairs = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
 
 
-def consistent_class_pairs(c1: npt.NDArray[np.bool_], c2: npt.NDArray[np.bool_]) -> Pairs:
-    """Class pairs ``(a, b)``, ``a <= b``, that explain the typing (``c1``, ``c2``: (k, L) consistency bits)."""
+def signature_table(
+    c1: npt.NDArray[np.bool_], c2: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """Each class's signature (an index, signatures numbered in increasing order of their bits) and which
+    pairs of signatures explain the typing ((u, u), symmetric)."""
     k, n_loci = c1.shape
-    if k == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty
     bits = c1.astype(np.int64) | (c2.astype(np.int64) << 1)  # 1, 2 or 3 per locus
     signature = bits @ (np.int64(4) ** np.arange(n_loci, dtype=np.int64)) if n_loci else np.zeros(k, np.int64)
     sigs, sig_of = np.unique(signature, return_inverse=True)
-    sig_of = sig_of.reshape(-1)
     shifts = 2 * np.arange(n_loci, dtype=np.int64)
     s1 = ((sigs[:, None] >> shifts) & 1).astype(bool)  # (u, L)
     s2 = ((sigs[:, None] >> (shifts + 1)) & 1).astype(bool)
     compatible = np.ones((sigs.size, sigs.size), dtype=bool)
     for j in range(n_loci):
         compatible &= (s1[:, None, j] & s2[None, :, j]) | (s2[:, None, j] & s1[None, :, j])
+    return sig_of.reshape(-1).astype(np.intp), compatible
+
+
+def consistent_class_pairs(c1: npt.NDArray[np.bool_], c2: npt.NDArray[np.bool_]) -> Pairs:
+    """Class pairs ``(a, b)``, ``a <= b``, that explain the typing (``c1``, ``c2``: (k, L) consistency bits)."""
+    k = c1.shape[0]
+    if k == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty
+    sig_of, compatible = signature_table(c1, c2)
+    sigs = np.arange(compatible.shape[0])
     # per signature x, every class whose signature is compatible with x (ascending: a mask over the classes)
     partners = [np.flatnonzero(compatible[x][sig_of]) for x in range(sigs.size)]
     flat = np.concatenate(partners)

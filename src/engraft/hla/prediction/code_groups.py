@@ -80,3 +80,35 @@ def unfold(keys: IntArray, radices: Sequence[int]) -> list[IntArray]:
     for j in reversed(range(len(radices))):
         rest, out[j] = np.divmod(rest, max(int(radices[j]), 1))
     return out
+
+
+def _dense(col: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], int]:
+    """A column as order-preserving ranks ``0..m-1`` and ``m`` (a look-up table when its range is small)."""
+    col = col.astype(np.int64)
+    low, high = int(col.min()), int(col.max())
+    span = high - low + 1
+    if span <= 4 * col.size + 64:
+        present = np.zeros(span, dtype=np.int64)
+        present[col - low] = 1
+        rank = np.cumsum(present) - 1
+        return rank[col - low], int(rank[-1]) + 1
+    values, inverse = np.unique(col, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), int(values.size)
+
+
+def row_groups(rows: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Equal rows of an int matrix: the first row of each group and every row's group (``np.unique(axis=0)``
+    without sorting whole rows: each column ranked (order kept), the ranks folded into one int64 key,
+    renumbered before it overflows; groups come in the lexicographic order of the rows)."""
+    ids = np.zeros(rows.shape[0], dtype=np.int64)
+    card = 1
+    if rows.shape[0]:
+        for column in rows.T:
+            col, radix = _dense(column)
+            if card * radix >= 2**62:
+                _, renumbered = np.unique(ids, return_inverse=True)
+                ids, card = renumbered.reshape(-1).astype(np.int64), int(renumbered.max()) + 1
+            ids = ids * radix + col
+            card *= radix
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)

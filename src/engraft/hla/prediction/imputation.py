@@ -38,21 +38,20 @@ import numpy.typing as npt
 
 from engraft.hla.matching.locus_typing import LocusTyping, TypedPosition
 from engraft.hla.prediction.class_pairs import consistent_class_pairs, consistent_class_pairs_square
-from engraft.hla.prediction.code_groups import group_keys, group_ranked, ranks, unfold
-from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet, LocusTokens
-from engraft.hla.prediction.pair_genotypes import RowGroups, group_pair_genotypes
+from engraft.hla.prediction.code_groups import row_groups as _row_groups
+from engraft.hla.prediction.consistent_haplotypes import NULL as NULL
+from engraft.hla.prediction.consistent_haplotypes import Consistency as Consistency
+from engraft.hla.prediction.consistent_haplotypes import ConsistentHaplotypes as ConsistentHaplotypes
+from engraft.hla.prediction.consistent_haplotypes import HaplotypeClassSet as HaplotypeClassSet
+from engraft.hla.prediction.consistent_haplotypes import LocusView as LocusView
+from engraft.hla.prediction.consistent_haplotypes import consistent_haplotypes
+from engraft.hla.prediction.consistent_haplotypes import token_consistency as token_consistency
+from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
+from engraft.hla.prediction.pair_genotypes import group_pair_genotypes
 from engraft.vocabulary.hla import Locus
 
 #: Default cap on P-group genotypes per subject (Atlas ``MaximumExpandedGenotypesPerInput``); None = no cap.
 DEFAULT_MAX_GENOTYPES: int | None = 2000
-NULL = -1  # P code of a null allele in a genotype
-
-
-class Consistency(StrEnum):
-    """Level at which a typed position and a haplotype allele must agree."""
-
-    P_GROUP = "p_group"
-    G_GROUP = "g_group"
 
 
 class Pairing(StrEnum):
@@ -103,38 +102,6 @@ class GenotypeSet:
         return self.genotypes_total > int(self.weights.shape[0])
 
 
-def _dense(col: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], int]:
-    """A column as order-preserving ranks ``0..m-1`` and ``m`` (a look-up table when its range is small)."""
-    col = col.astype(np.int64)
-    low, high = int(col.min()), int(col.max())
-    span = high - low + 1
-    if span <= 4 * col.size + 64:
-        present = np.zeros(span, dtype=np.int64)
-        present[col - low] = 1
-        rank = np.cumsum(present) - 1
-        return rank[col - low], int(rank[-1]) + 1
-    values, inverse = np.unique(col, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), int(values.size)
-
-
-def _row_groups(rows: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Equal rows of an int matrix: the first row of each group and every row's group (``np.unique(axis=0)``
-    without sorting whole rows: each column ranked (order kept), the ranks folded into one int64 key,
-    renumbered before it overflows; groups come in the lexicographic order of the rows)."""
-    ids = np.zeros(rows.shape[0], dtype=np.int64)
-    card = 1
-    if rows.shape[0]:
-        for column in rows.T:
-            col, radix = _dense(column)
-            if card * radix >= 2**62:
-                _, renumbered = np.unique(ids, return_inverse=True)
-                ids, card = renumbered.reshape(-1).astype(np.int64), int(renumbered.max()) + 1
-            ids = ids * radix + col
-            card *= radix
-    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
-
-
 def compared_loci(hf: HaplotypeFrequencySet, loci: tuple[Locus, ...] | None) -> tuple[Locus, ...]:
     """The loci of the HF set that are compared (all of them when ``loci`` is None), in the set's order."""
     return hf.loci if loci is None else tuple(locus for locus in hf.loci if locus in loci)
@@ -161,121 +128,7 @@ def typed_genotype(typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...]) -
     return GenotypeSet(loci, p_pairs, np.ones(1), 0, 1, None, 0.0, GenotypeSource.TYPED)
 
 
-def token_consistency(tokens: LocusTokens, position: TypedPosition, consistency: Consistency) -> npt.NDArray[np.bool_]:
-    """Per token of a locus: can this haplotype allele be the typed position?"""
-    if position.is_null or consistency is Consistency.G_GROUP:
-        return np.fromiter((not g.isdisjoint(position.g_groups) for g in tokens.g_groups), bool, tokens.size)
-    wanted = position.p_groups
-    return np.fromiter((p in wanted for p in tokens.p_list), bool, tokens.size)
-
-
-@dataclass(frozen=True, slots=True)
-class LocusView:
-    """Per candidate haplotype at one compared locus: consistency with each position and the P value it gives."""
-
-    c1: npt.NDArray[np.bool_]
-    c2: npt.NDArray[np.bool_]
-    v1: npt.NDArray[np.int32]
-    v2: npt.NDArray[np.int32]
-
-
-@dataclass(frozen=True, slots=True)
-class ConsistencyViews:
-    """The haplotypes that can carry the typing at its most selective locus (``rows``), and per compared
-    locus their consistency with each position (:class:`LocusView`, aligned with ``rows``); ``missing``:
-    typed tokens no haplotype of the set meets."""
-
-    rows: npt.NDArray[np.int32]
-    loci: list[LocusView]
-    missing: list[str]
-
-
-def consistency_views(
-    hf: HaplotypeFrequencySet, typing: Mapping[str, LocusTyping], loci: tuple[Locus, ...], consistency: Consistency
-) -> ConsistencyViews:
-    """See :class:`ConsistencyViews`; only haplotypes that pass the most selective typed locus are looked at."""
-    token_ok: dict[int, tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = {}
-    missing: list[str] = []
-    for locus in loci:
-        t = typing.get(locus)
-        if t is None:
-            continue
-        j = hf.loci.index(locus)
-        pair = tuple(token_consistency(hf.locus_tokens[j], p, consistency) for p in t.positions)
-        for ok, position in zip(pair, t.positions, strict=True):
-            if hf.rows_count(j, ok) == 0:
-                missing.append(position.token)
-        token_ok[j] = (pair[0], pair[1])
-    if token_ok:
-        j0 = min(token_ok, key=lambda j: hf.rows_count(j, token_ok[j][0] | token_ok[j][1]))
-        rows = hf.rows_of(j0, token_ok[j0][0] | token_ok[j0][1])
-    else:
-        rows = np.arange(hf.size, dtype=np.int32)
-    views: list[LocusView] = []
-    for locus in loci:
-        j = hf.loci.index(locus)
-        codes = hf.codes[rows, j]
-        p = hf.p_codes[rows, j]
-        if j not in token_ok:
-            ones = np.ones(rows.size, dtype=bool)
-            views.append(LocusView(ones, ones, p, p))
-            continue
-        positions = typing[locus].positions
-        values = [np.full(rows.size, NULL, np.int32) if pos.is_null else p for pos in positions]
-        ok1, ok2 = token_ok[j]
-        views.append(LocusView(ok1[codes], ok2[codes], values[0], values[1]))
-    return ConsistencyViews(rows, views, missing)
-
-
-def haplotype_classes(
-    views: list[LocusView], s: npt.NDArray[np.intp], row_groups: RowGroups
-) -> tuple[
-    npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.intp]
-]:
-    """Classes of the haplotypes ``s`` (rows of the views): per class ``c1, c2, v1, v2`` (k, L), and each
-    haplotype's class. Classes come in the lexicographic order of ``(c1, c2, v1, v2)`` locus by locus (as
-    ``np.unique(axis=0)`` of those columns would give); per locus one ranked code, folded and counted
-    (:mod:`engraft.hla.prediction.code_groups`), the row grouping when the key would overflow."""
-    codes: list[npt.NDArray[np.int64]] = []
-    used: list[npt.NDArray[np.int64]] = []
-    values_of: list[npt.NDArray[np.int64]] = []
-    for v in views:
-        both, values = ranks(np.concatenate([v.v1[s], v.v2[s]]))
-        m = int(values.size)
-        bits = v.c1[s].astype(np.int64) * 2 + v.c2[s]
-        present, ranked = group_keys((bits * m + both[: s.size]) * m + both[s.size :], 4 * m * m)
-        codes.append(ranked)
-        used.append(present)
-        values_of.append(values)
-    radices = [int(u.size) for u in used]
-    grouped = group_ranked(codes, radices, int(s.size))
-    if grouped is None:
-        key = np.stack([col for v in views for col in (v.c1[s], v.c2[s], v.v1[s], v.v2[s])], axis=1)
-        first, inverse = row_groups(key.astype(np.int64))
-        classes = key[first]
-        return (
-            classes[:, 0::4].astype(bool),
-            classes[:, 1::4].astype(bool),
-            classes[:, 2::4].astype(np.int32),
-            classes[:, 3::4].astype(np.int32),
-            inverse,
-        )
-    uniq, inverse_keys = grouped
-    k, n_loci = int(uniq.size), len(views)
-    c1 = np.empty((k, n_loci), dtype=bool)
-    c2 = np.empty((k, n_loci), dtype=bool)
-    v1 = np.empty((k, n_loci), dtype=np.int32)
-    v2 = np.empty((k, n_loci), dtype=np.int32)
-    for j, ranked in enumerate(unfold(uniq, radices)):
-        m = int(values_of[j].size)
-        rest, r2 = np.divmod(used[j][ranked], m)
-        bits, r1 = np.divmod(rest, m)
-        c1[:, j], c2[:, j] = bits >= 2, (bits & 1) == 1
-        v1[:, j], v2[:, j] = values_of[j][r1], values_of[j][r2]
-    return c1, c2, v1, v2, inverse_keys.astype(np.intp)
-
-
-def _unexplained(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
+def unexplained_set(loci: tuple[Locus, ...], cap: int | None, label: str, missing: list[str]) -> GenotypeSet:
     reason = UnexplainedReason.ALLELE_NOT_IN_SET if missing else UnexplainedReason.NO_HAPLOTYPE_PAIR
     empty = np.empty((0, len(loci), 2), dtype=np.int32)
     tokens = tuple(dict.fromkeys(missing))
@@ -299,6 +152,24 @@ def _most_likely(
     return keep, float(weights[dropped].sum())
 
 
+def consistent_set(
+    hf: HaplotypeFrequencySet,
+    typing: Mapping[str, LocusTyping],
+    loci: tuple[Locus, ...],
+    consistency: Consistency,
+    max_genotypes: int | None,
+) -> GenotypeSet | ConsistentHaplotypes:
+    """A typing's certain genotype, its unexplained result (no haplotype meets every typed locus), or the
+    haplotypes that can carry it (whether a pair of them explains the typing is decided by the caller)."""
+    certain = typed_genotype(typing, loci)
+    if certain is not None:
+        return certain
+    found = consistent_haplotypes(hf, typing, loci, consistency)
+    if found.frequency.size == 0:
+        return unexplained_set(loci, max_genotypes, found.frequency_set, list(found.missing))
+    return found
+
+
 def impute(
     hf: HaplotypeFrequencySet,
     typing: Mapping[str, LocusTyping],
@@ -311,29 +182,25 @@ def impute(
     """P-group genotypes of ``typing`` at ``loci`` (default: every locus of the set); see the module docstring.
 
     ``pairing``: how the consistent class pairs are found (:class:`Pairing`; the result is the same)."""
-    use = compared_loci(hf, loci)
-    certain = typed_genotype(typing, use)
-    if certain is not None:
-        return certain
-    label = hf.describe()
-    found = consistency_views(hf, typing, use, consistency)
-    views, missing = found.loci, found.missing
-    either = np.ones(found.rows.size, dtype=bool)
-    for v in views:
-        either &= v.c1 | v.c2
-    s = np.flatnonzero(either)
-    if s.size == 0:
-        return _unexplained(use, max_genotypes, label, missing)
-    # classes of haplotypes that behave alike: same consistency bits and P values at every compared locus
-    c1, c2, v1, v2, inverse = haplotype_classes(views, s, _row_groups)
-    weight = np.bincount(inverse, weights=hf.frequencies[found.rows[s]], minlength=c1.shape[0])
+    found = consistent_set(hf, typing, compared_loci(hf, loci), consistency, max_genotypes)
+    if isinstance(found, GenotypeSet):
+        return found
+    return genotypes_of_classes(found.classes(), max_genotypes, pairing)
+
+
+def genotypes_of_classes(
+    classes: HaplotypeClassSet, max_genotypes: int | None, pairing: Pairing = Pairing.SIGNATURE
+) -> GenotypeSet:
+    """Imputation steps 3-4 from the classes: the consistent class pairs collapsed to P-group genotypes."""
+    use, label = classes.loci, classes.frequency_set
+    c1, c2, v1, v2, weight = classes.c1, classes.c2, classes.v1, classes.v2, classes.weight
     n_loci = len(use)
     if pairing is Pairing.SIGNATURE:
         ka, kb = consistent_class_pairs(c1, c2)
     else:
         ka, kb = consistent_class_pairs_square(c1, c2)
     if ka.size == 0:
-        return _unexplained(use, max_genotypes, label, missing)
+        return unexplained_set(use, max_genotypes, label, list(classes.missing))
     like = (weight[ka] * weight[kb] * np.where(ka == kb, 1.0, 2.0)).astype(np.float64)
     if pairing is Pairing.SIGNATURE:
         grouped = group_pair_genotypes(c1, c2, v1, v2, ka, kb, _row_groups)
