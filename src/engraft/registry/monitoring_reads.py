@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, cast, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,14 +52,44 @@ EVALUATION_LOCK_SPACE: Final = 0x454E4752
 that one evaluation of an episode holds until it commits."""
 
 
-def lock_context(session: Session, episode_id: int) -> EpisodeContext:
+RuleFilesKey = tuple[str, int, int | None, str | None, dt.datetime | None]
+"""The database, and the count, highest id, highest content hash and latest load time of the rule-file rows: the
+table is only ever added to, so a new version, recorded by any process, changes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockedEpisode:
+    """What the locking query of an evaluation returns: the episode's facts and the rule files' fingerprint."""
+
+    context: EpisodeContext
+    rule_files: RuleFilesKey
+    """Identifies the rule-file versions on record (:func:`read_history` reads their headers only when it changes)."""
+
+
+def lock_context(session: Session, episode_id: int) -> LockedEpisode:
     """The episode's facts, the episode locked for evaluation until the transaction ends (one evaluation of an
-    episode at a time, across processes).
+    episode at a time, across processes), and the rule files' fingerprint, in one query; its transfusion days
+    in a second only when it has one.
 
     On PostgreSQL the lock is a transaction-level advisory lock taken in the same query: unlike a row lock it
     writes nothing, so an evaluation that changes nothing commits without a WAL flush. On SQLite the
     evaluation's transaction holds the database's write lock from its BEGIN (one writer).
     """
+    files = select(
+        func.count(MonitoringRuleFile.id).label("files"),
+        func.max(MonitoringRuleFile.id).label("last_file"),
+        func.max(MonitoringRuleFile.content_hash).label("last_hash"),
+        func.max(MonitoringRuleFile.loaded_at).label("last_loaded"),
+    ).subquery()
+    transfused = (
+        select(Transfusion.id)
+        .where(
+            Transfusion.patient_id == Episode.patient_id,
+            Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
+            or_(Transfusion.episode_id == Episode.id, Transfusion.episode_id.is_(None)),
+        )
+        .exists()
+    )
     stmt = (
         select(
             Episode.id,
@@ -69,17 +99,22 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
             Episode.transplant_type,
             Episode.cell_therapy,
         )
-        .add_columns(Patient.birth_date)
+        .add_columns(Patient.birth_date, transfused.label("transfused"), *files.c)
         .join(Patient, Patient.id == Episode.patient_id)
+        .join(files, true())
         .where(Episode.id == episode_id)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
         stmt = stmt.add_columns(func.pg_advisory_xact_lock(cast(EVALUATION_LOCK_SPACE, Integer), Episode.id))
-    row = session.execute(stmt).first()
+    row = session.connection().execute(stmt).first()
     if row is None:
         raise RecordNotFound("transplant episode", episode_id)
-    platelets, red_cells = _transfusion_days(session, row.patient_id, episode_id, row.day0)
-    return EpisodeContext(
+    platelets: tuple[int, ...] = ()
+    red_cells: tuple[int, ...] = ()
+    if row.transfused:
+        platelets, red_cells = _transfusion_days(session, row.patient_id, episode_id, row.day0)
+    context = EpisodeContext(
         patient_id=row.patient_id,
         episode_id=row.id,
         day0=row.day0,
@@ -92,6 +127,7 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
         platelet_transfusion_days=platelets or None,
         red_cell_transfusion_days=red_cells,
     )
+    return LockedEpisode(context, (str(bind.url), row.files, row.last_file, row.last_hash, row.last_loaded))
 
 
 def _transfusion_days(
@@ -99,7 +135,7 @@ def _transfusion_days(
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Days from day 0 with a platelet, and with a red cell, transfusion recorded for the episode (or the patient,
     no episode named)."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Transfusion.product, Transfusion.administered_at).where(
             Transfusion.patient_id == patient_id,
             Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
@@ -201,9 +237,29 @@ _CACHE_LOCK = threading.Lock()
 _MAX_HISTORIES = 16
 
 
-def read_history(session: Session) -> RuleHistory:
-    """The rule-file versions on record (their headers read now, their rule sets parsed once per process)."""
-    rows = session.execute(
+_BY_KEY: dict[RuleFilesKey, RuleHistory] = {}
+"""Histories by the rule files' fingerprint (:class:`LockedEpisode`), so an evaluation reads no header at all."""
+
+
+def read_history(session: Session, key: RuleFilesKey | None = None) -> RuleHistory:
+    """The rule-file versions on record (their rule sets parsed once per process); their headers are read unless
+    ``key``, the rule files' fingerprint read in this transaction, is the one of a history already read."""
+    if key is not None:
+        with _CACHE_LOCK:
+            known = _BY_KEY.get(key)
+        if known is not None:
+            return known
+    history = _read_history(session)
+    if key is not None and len(history.headers) == key[1]:  # the same rows as the fingerprint's
+        with _CACHE_LOCK:
+            if len(_BY_KEY) >= _MAX_HISTORIES:
+                _BY_KEY.clear()
+            _BY_KEY[key] = history
+    return history
+
+
+def _read_history(session: Session) -> RuleHistory:
+    rows = session.connection().execute(
         select(
             MonitoringRuleFile.id,
             MonitoringRuleFile.content_hash,
@@ -315,7 +371,7 @@ def read_series(session: Session, patient_id: int, episode_id: int, codes: froze
     ).where(Observation.patient_id == patient_id, Observation.episode_id == episode_id)
     if codes is not None:
         stmt = stmt.where(Observation.loinc.in_(sorted(codes)))
-    return Series(session.execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
+    return Series(session.connection().execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
 
 
 # ---------------------------------------------------------------------------------------------------- alerts
@@ -341,4 +397,4 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
         MonitoringAlert.state,
         MonitoringAlert.severity,
     ).where(MonitoringAlert.episode_id == episode_id)
-    return [AlertOnFile(*row) for row in session.execute(stmt)]
+    return [AlertOnFile(*row) for row in session.connection().execute(stmt)]
