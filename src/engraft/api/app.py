@@ -43,7 +43,7 @@ from engraft.registry.accounts_policy import Clock, utc_clock
 from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.migrate import current_revision, head_revision, upgrade
-from engraft.registry.monitoring_worker import start_monitoring
+from engraft.registry.monitoring_worker import HandOff, start_monitoring
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator, refusing_validator
 
@@ -103,7 +103,8 @@ def create_app(
     ``auth_settings`` the cookie (default: from the environment, Secure unless ``ENGRAFT_COOKIE_SECURE=0``);
     ``clock`` is what the account service calls now (tests pass their own). With ``monitor_results`` (the
     worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
-    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs.
+    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, and on PostgreSQL also those a
+    feed listener hands over (:mod:`engraft.registry.monitoring_handoff`).
     """
     engine = engine or make_engine()
     if migrate:
@@ -117,7 +118,9 @@ def create_app(
             yield
             return
         registry: RegistryService = _app.state.registry
-        _worker, stop = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+        _worker, stop = start_monitoring(
+            registry.for_actor(Actor.system("monitoring")), centre_rule_text, hand_off=HandOff.EVALUATOR
+        )
         try:
             yield
         finally:

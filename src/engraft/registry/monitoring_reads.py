@@ -104,10 +104,10 @@ def lock_context(session: Session, episode_id: int) -> LockedEpisode:
         .join(files, true())
         .where(Episode.id == episode_id)
     )
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         stmt = stmt.add_columns(func.pg_advisory_xact_lock(cast(EVALUATION_LOCK_SPACE, Integer), Episode.id))
-    row = session.connection().execute(stmt).first()
+    row = connection.execute(stmt).first()
     if row is None:
         raise RecordNotFound("transplant episode", episode_id)
     platelets: tuple[int, ...] = ()
@@ -127,7 +127,9 @@ def lock_context(session: Session, episode_id: int) -> LockedEpisode:
         platelet_transfusion_days=platelets or None,
         red_cell_transfusion_days=red_cells,
     )
-    return LockedEpisode(context, (str(bind.url), row.files, row.last_file, row.last_hash, row.last_loaded))
+    return LockedEpisode(
+        context, (str(connection.engine.url), row.files, row.last_file, row.last_hash, row.last_loaded)
+    )
 
 
 def _transfusion_days(
