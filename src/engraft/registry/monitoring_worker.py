@@ -8,8 +8,10 @@ its first arrival. Several worker threads (:data:`WORKERS_ENV`, default :data:`D
 take episodes off the queue, oldest first, never one episode in two threads of a process at once (an episode
 whose results arrive while it is being evaluated waits for that evaluation, then is evaluated again); each runs
 :func:`engraft.registry.monitoring_service.evaluate_episode` with the scope. Across processes (several server
-workers, the MLLP listener) the episode's row lock serialises evaluations of one episode. On SQLite there is one
-worker thread: the database has one writer.
+workers, the MLLP listener) the episode's evaluation lock serialises evaluations of one episode. On SQLite there is
+one worker thread: the database has one writer. On PostgreSQL a feed listener started with :attr:`HandOff.SENDER`
+hands its episodes to the server processes started with :attr:`HandOff.EVALUATOR`
+(:mod:`engraft.registry.monitoring_handoff`), evaluating them itself when none is there.
 
 Results stored without an episode are not evaluated (the evaluation reads an episode's results); a message with
 transfusions evaluates every rule of the episode. A failed evaluation is tried once more at once; failing
