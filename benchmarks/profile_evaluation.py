@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--evaluations", type=int, default=600)
     parser.add_argument("--cut-day", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime, ...")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -81,7 +82,7 @@ def main() -> None:
                 f"statements {counts['statements'] / n:.1f}, commits {counts['commits'] / n:.2f} per evaluation"
             )
             if profiler:
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(35)
         finally:
             engine.dispose()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
+import numpy as np
 from sqlalchemy import Integer, cast, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -352,17 +353,53 @@ class Series:
         return len(self.rows)
 
     def columns(self, codes: frozenset[str] | None) -> ObservationColumns:
-        """The results of ``codes`` (``None``: all) as columns (built once per set of codes)."""
+        """The results of ``codes`` (``None``: all) as columns: those of all the results built once, each set of
+        codes selected from them (its rows in the same order; ``codes`` and ``units`` kept whole)."""
         found = self._columns.get(codes)
         if found is None:
-            rows = self.rows if codes is None else [r for r in self.rows if r[3] in codes]
-            found = self._columns[codes] = ObservationColumns.from_rows(rows)
+            whole = self._columns.get(None)
+            if whole is None:
+                whole = self._columns[None] = ObservationColumns.from_rows(self.rows)
+            if codes is None:
+                return whole
+            picked = np.isin(whole.code, [i for i, code in enumerate(whole.codes) if code in codes])
+            found = self._columns[codes] = ObservationColumns(
+                id=whole.id[picked],
+                observed_us=whole.observed_us[picked],
+                recorded_us=whole.recorded_us[picked],
+                code=whole.code[picked],
+                codes=whole.codes,
+                value=whole.value[picked],
+                unit=whole.unit[picked],
+                units=whole.units,
+            )
         return found
+
+
+_SERIES_SQL: Final = (
+    "SELECT id, observed_at, recorded_at, loinc, value, unit FROM observation "
+    "WHERE patient_id = %(patient)s AND episode_id = %(episode)s{codes} ORDER BY observed_at, id"
+)
 
 
 def read_series(session: Session, patient_id: int, episode_id: int, codes: frozenset[str] | None) -> Series:
     """The episode's results of ``codes`` (``None``: all), in time order, in one query on the (patient, time)
-    index."""
+    index.
+
+    On PostgreSQL through the driver's cursor: its rows are the columns as stored (times as aware datetimes),
+    which is all the columns need, so SQLAlchemy's result processing per row is skipped.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        try:
+            params: dict[str, object] = {"patient": patient_id, "episode": episode_id}
+            if codes is not None:
+                params["codes"] = sorted(codes)
+            cursor.execute(_SERIES_SQL.format(codes="" if codes is None else " AND loinc = ANY(%(codes)s)"), params)
+            return Series(cursor.fetchall())
+        finally:
+            cursor.close()
     stmt = select(
         Observation.id,
         Observation.observed_at,
@@ -373,7 +410,7 @@ def read_series(session: Session, patient_id: int, episode_id: int, codes: froze
     ).where(Observation.patient_id == patient_id, Observation.episode_id == episode_id)
     if codes is not None:
         stmt = stmt.where(Observation.loinc.in_(sorted(codes)))
-    return Series(session.connection().execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
+    return Series(connection.execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
 
 
 # ---------------------------------------------------------------------------------------------------- alerts
