@@ -1,15 +1,19 @@
 """What an evaluation of an episode reads, cheaply: its context, the rule-file versions, its series, its alerts.
 
-- :func:`lock_context`: the episode's facts and its patient's birth date in the one query that locks the
-  episode's row (evaluations of one episode are serialised by that lock, across processes on PostgreSQL),
-  and its transfusion days in a second.
-- :func:`read_history`: the rule-file versions on record. Only their headers (id, content hash, name, version,
-  loaded at, by) are read at each evaluation; each version's texts are read and parsed once per process (a
-  content hash names its texts exactly), so a new version, recorded by any process and audited, is in force at
-  the next evaluation without any other invalidation.
-- :func:`read_series`: the episode's results of the codes the evaluation needs, in one column query on the
-  (patient, time) index, in time order, handed to the engine as columns
-  (:meth:`engraft.monitoring.ObservationColumns.from_rows`: checked once per column, no typed observation per row).
+- :func:`lock_context`: the episode's facts, its patient's birth date, whether it has a transfusion, and the
+  rule files' fingerprint (count, highest id, hash and load time) in the one query that locks the episode
+  (evaluations of one episode are serialised by that lock, across processes on PostgreSQL); its transfusion
+  days in a second query only when it has one.
+- :func:`read_history`: the rule-file versions on record. Their headers (id, content hash, name, version, loaded
+  at, by) are read only when the fingerprint is not one already seen in this process (the table is only added
+  to); each version's texts are read and parsed once per process (a content hash names its texts exactly), so a
+  new version, recorded by any process and audited, is in force at the next evaluation without any other
+  invalidation.
+- :func:`read_series`: the episode's results of the codes the evaluation needs, in one query on the
+  (patient, time) index, in time order (on PostgreSQL through the driver's cursor, without SQLAlchemy's
+  processing per row), handed to the engine as columns built once
+  (:meth:`engraft.monitoring.ObservationColumns.from_rows`: checked once per column, no typed observation per row),
+  each rule's codes selected from them.
 - :func:`read_alerts`: the alerts on file for the episode, the columns the evaluation needs, in one query.
 """
 
