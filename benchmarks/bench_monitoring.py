@@ -202,6 +202,9 @@ def live(args: argparse.Namespace) -> None:
         )
         results.append(result)
         print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if result.cpu_s:
+            spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.cpu_s.items())
+            print(f"CPU from the first send to the end (processes and their children): {spent}")
         if result.notes:
             print("refusals (first 3): " + " / ".join(result.notes))
         if result.unexpected_alerts:

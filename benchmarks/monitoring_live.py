@@ -282,13 +282,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process ``pid`` and its living descendants (Linux ``/proc``; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    children: dict[int, list[int]] = defaultdict(list)
+    times: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children[int(fields[1])].append(int(entry.name))
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, ()))
+    return total
+
+
 @contextmanager
-def process(command: list[str], home: Path, ready: re.Pattern[str] | None, log_name: str) -> Iterator[str]:
-    """Run ``command`` (its output to a log file under ``home``); yields the first line matching ``ready``."""
+def process(
+    command: list[str], home: Path, ready: re.Pattern[str] | None, log_name: str, pids: list[int] | None = None
+) -> Iterator[str]:
+    """Run ``command`` (its output to a log file under ``home``); yields the first line matching ``ready``; its
+    process id is appended to ``pids``."""
     env = {**os.environ, "ENGRAFT_HOME": str(home)}
     log_path = home / log_name
     with open(log_path, "w", encoding="utf-8") as log:
         child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
+        if pids is not None:
+            pids.append(child.pid)
         try:
             deadline = time.monotonic() + 90
             found = ""
@@ -556,6 +581,8 @@ class LiveResult:
     """Results the feed stored without an episode (the monitoring worker does not evaluate those)."""
     unexpected_alerts: list[str] = field(default_factory=list)
     """The stored alerts heard but not expected, with the results they rest on (for diagnosis)."""
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds from the first send to the end of the run: ``serve`` (its worker processes) and ``listen``."""
 
     @property
     def rate(self) -> float:
@@ -685,7 +712,9 @@ def run_live(
             token = issue_token(service)
             http_port = free_port()
             serve = [sys.executable, "-m", "engraft", "serve", "--database", url, "--port", str(http_port)]
-            with process(serve, home, None, f"serve-{transport}.log"):
+            pids: list[int] = []
+            cpu: dict[str, float] = {}
+            with process(serve, home, None, f"serve-{transport}.log", pids):
                 base_url = f"http://127.0.0.1:{http_port}"
                 wait_http(f"{base_url}/api/health")
                 stream = StreamListener(base_url, token)
@@ -696,13 +725,19 @@ def run_live(
                 time.sleep(2.0)  # the server's LISTEN thread starts with the first subscriber
                 if transport == "mllp":
                     listen = [sys.executable, "-m", "engraft", "monitor", "listen", "--mllp", "0", "--database", url]
-                    with process(listen, home, re.compile(r"on 127\.0\.0\.1:(\d+)"), "mllp.log") as line:
+                    ready = re.compile(r"on 127\.0\.0\.1:(\d+)")
+                    with process(listen, home, ready, "mllp.log", pids) as line:
                         port = int(line.rsplit(":", 1)[1])
+                        cpu = {"serve": -cpu_seconds(pids[0]), "listen": -cpu_seconds(pids[1])}
                         log = send_mllp(live, port, connections, time.perf_counter() + 0.5, run_id)
                         _settle(stream, settle_s)
+                        cpu["serve"] += cpu_seconds(pids[0])
+                        cpu["listen"] += cpu_seconds(pids[1])
                 elif transport == "fhir":
+                    cpu = {"serve": -cpu_seconds(pids[0])}
                     log = send_fhir(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
                     _settle(stream, settle_s)
+                    cpu["serve"] += cpu_seconds(pids[0])
                 else:
                     log = send_bulk_then_evaluate(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
                     _settle(stream, settle_s)
@@ -710,6 +745,7 @@ def run_live(
             as_of = dt.datetime.now(dt.UTC)
             expected = expected_alerts(live, before, as_of)
             result = analyse(transport, live, log, list(stream.events), before, expected)
+            result.cpu_s = cpu
             result.stored_alerts = len(alerts_on_file(engine) - before)
             result.without_episode = _without_episode(engine)
             result.unexpected_alerts = describe_alerts(engine, set(alerts_on_file(engine)) - before - set(expected))

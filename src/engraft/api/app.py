@@ -44,7 +44,7 @@ from engraft.registry.audit import Actor
 from engraft.registry.database import make_engine, make_session_factory
 from engraft.registry.episode_changes import evaluate_on_change
 from engraft.registry.migrate import current_revision, head_revision, upgrade
-from engraft.registry.monitoring_worker import start_monitoring
+from engraft.registry.monitoring_worker import HandOff, start_monitoring
 from engraft.registry.service import RegistryService
 from engraft.registry.typing_validation import hla_typing_validator, refusing_validator
 
@@ -104,8 +104,9 @@ def create_app(
     ``auth_settings`` the cookie (default: from the environment, Secure unless ``ENGRAFT_COOKIE_SECURE=0``);
     ``clock`` is what the account service calls now (tests pass their own). With ``monitor_results`` (the
     worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
-    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, and each episode whose day 0,
-    graft source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`).
+    (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, on PostgreSQL also those a
+    feed listener hands over (:mod:`engraft.registry.monitoring_handoff`), and each episode whose day 0, graft
+    source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`).
     """
     engine = engine or make_engine()
     if migrate:
@@ -119,7 +120,9 @@ def create_app(
             yield
             return
         registry: RegistryService = _app.state.registry
-        worker, stop = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+        worker, stop = start_monitoring(
+            registry.for_actor(Actor.system("monitoring")), centre_rule_text, hand_off=HandOff.EVALUATOR
+        )
         disconnect = evaluate_on_change(worker)  # an episode edit that changes what the rules read
         try:
             yield

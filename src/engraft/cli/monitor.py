@@ -21,7 +21,7 @@ from engraft.measurements import UnitError
 from engraft.registry.audit import Actor
 from engraft.registry.database import make_session_factory
 from engraft.registry.migrate import upgrade
-from engraft.registry.monitoring_worker import start_monitoring
+from engraft.registry.monitoring_worker import HandOff, start_monitoring
 from engraft.registry.service import RegistryService
 
 monitor_app = typer.Typer(
@@ -111,8 +111,11 @@ def listen(
     except CentreRulesUnavailable as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    # every committed message's episodes are evaluated by the monitoring rules (alerts announced to the ward board)
-    _worker, stop_monitoring = start_monitoring(registry.for_actor(Actor.system("monitoring")), centre_rule_text)
+    # every committed message's episodes are evaluated by the monitoring rules (alerts announced to the ward board):
+    # on PostgreSQL by the server processes when they run (their evaluators), else here
+    _worker, stop_monitoring = start_monitoring(
+        registry.for_actor(Actor.system("monitoring")), centre_rule_text, hand_off=HandOff.SENDER
+    )
     try:
         asyncio.run(run())
     except KeyboardInterrupt:

@@ -1,15 +1,19 @@
 """What an evaluation of an episode reads, cheaply: its context, the rule-file versions, its series, its alerts.
 
-- :func:`lock_context`: the episode's facts and its patient's birth date in the one query that locks the
-  episode's row (evaluations of one episode are serialised by that lock, across processes on PostgreSQL),
-  and its transfusion days in a second.
-- :func:`read_history`: the rule-file versions on record. Only their headers (id, content hash, name, version,
-  loaded at, by) are read at each evaluation; each version's texts are read and parsed once per process (a
-  content hash names its texts exactly), so a new version, recorded by any process and audited, is in force at
-  the next evaluation without any other invalidation.
-- :func:`read_series`: the episode's results of the codes the evaluation needs, in one column query on the
-  (patient, time) index, in time order, handed to the engine as columns
-  (:meth:`engraft.monitoring.ObservationColumns.from_rows`: checked once per column, no typed observation per row).
+- :func:`lock_context`: the episode's facts, its patient's birth date, whether it has a transfusion, and the
+  rule files' fingerprint (count, highest id, hash and load time) in the one query that locks the episode
+  (evaluations of one episode are serialised by that lock, across processes on PostgreSQL); its transfusion
+  days in a second query only when it has one.
+- :func:`read_history`: the rule-file versions on record. Their headers (id, content hash, name, version, loaded
+  at, by) are read only when the fingerprint is not one already seen in this process (the table is only added
+  to); each version's texts are read and parsed once per process (a content hash names its texts exactly), so a
+  new version, recorded by any process and audited, is in force at the next evaluation without any other
+  invalidation.
+- :func:`read_series`: the episode's results of the codes the evaluation needs, in one query on the
+  (patient, time) index, in time order (on PostgreSQL through the driver's cursor, without SQLAlchemy's
+  processing per row), handed to the engine as columns built once
+  (:meth:`engraft.monitoring.ObservationColumns.from_rows`: checked once per column, no typed observation per row),
+  each rule's codes selected from them.
 - :func:`read_alerts`: the alerts on file for the episode, the columns the evaluation needs, in one query.
 """
 
@@ -22,7 +26,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
-from sqlalchemy import Integer, cast, func, or_, select
+import numpy as np
+from sqlalchemy import Integer, cast, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,14 +57,44 @@ EVALUATION_LOCK_SPACE: Final = 0x454E4752
 that one evaluation of an episode holds until it commits."""
 
 
-def lock_context(session: Session, episode_id: int) -> EpisodeContext:
+RuleFilesKey = tuple[str, int, int | None, str | None, dt.datetime | None]
+"""The database, and the count, highest id, highest content hash and latest load time of the rule-file rows: the
+table is only ever added to, so a new version, recorded by any process, changes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockedEpisode:
+    """What the locking query of an evaluation returns: the episode's facts and the rule files' fingerprint."""
+
+    context: EpisodeContext
+    rule_files: RuleFilesKey
+    """Identifies the rule-file versions on record (:func:`read_history` reads their headers only when it changes)."""
+
+
+def lock_context(session: Session, episode_id: int) -> LockedEpisode:
     """The episode's facts, the episode locked for evaluation until the transaction ends (one evaluation of an
-    episode at a time, across processes).
+    episode at a time, across processes), and the rule files' fingerprint, in one query; its transfusion days
+    in a second only when it has one.
 
     On PostgreSQL the lock is a transaction-level advisory lock taken in the same query: unlike a row lock it
     writes nothing, so an evaluation that changes nothing commits without a WAL flush. On SQLite the
     evaluation's transaction holds the database's write lock from its BEGIN (one writer).
     """
+    files = select(
+        func.count(MonitoringRuleFile.id).label("files"),
+        func.max(MonitoringRuleFile.id).label("last_file"),
+        func.max(MonitoringRuleFile.content_hash).label("last_hash"),
+        func.max(MonitoringRuleFile.loaded_at).label("last_loaded"),
+    ).subquery()
+    transfused = (
+        select(Transfusion.id)
+        .where(
+            Transfusion.patient_id == Episode.patient_id,
+            Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
+            or_(Transfusion.episode_id == Episode.id, Transfusion.episode_id.is_(None)),
+        )
+        .exists()
+    )
     stmt = (
         select(
             Episode.id,
@@ -69,17 +104,22 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
             Episode.transplant_type,
             Episode.cell_therapy,
         )
-        .add_columns(Patient.birth_date)
+        .add_columns(Patient.birth_date, transfused.label("transfused"), *files.c)
         .join(Patient, Patient.id == Episode.patient_id)
+        .join(files, true())
         .where(Episode.id == episode_id)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         stmt = stmt.add_columns(func.pg_advisory_xact_lock(cast(EVALUATION_LOCK_SPACE, Integer), Episode.id))
-    row = session.execute(stmt).first()
+    row = connection.execute(stmt).first()
     if row is None:
         raise RecordNotFound("transplant episode", episode_id)
-    platelets, red_cells = _transfusion_days(session, row.patient_id, episode_id, row.day0)
-    return EpisodeContext(
+    platelets: tuple[int, ...] = ()
+    red_cells: tuple[int, ...] = ()
+    if row.transfused:
+        platelets, red_cells = _transfusion_days(session, row.patient_id, episode_id, row.day0)
+    context = EpisodeContext(
         patient_id=row.patient_id,
         episode_id=row.id,
         day0=row.day0,
@@ -92,6 +132,9 @@ def lock_context(session: Session, episode_id: int) -> EpisodeContext:
         platelet_transfusion_days=platelets or None,
         red_cell_transfusion_days=red_cells,
     )
+    return LockedEpisode(
+        context, (str(connection.engine.url), row.files, row.last_file, row.last_hash, row.last_loaded)
+    )
 
 
 def _transfusion_days(
@@ -99,7 +142,7 @@ def _transfusion_days(
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Days from day 0 with a platelet, and with a red cell, transfusion recorded for the episode (or the patient,
     no episode named)."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Transfusion.product, Transfusion.administered_at).where(
             Transfusion.patient_id == patient_id,
             Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
@@ -201,9 +244,29 @@ _CACHE_LOCK = threading.Lock()
 _MAX_HISTORIES = 16
 
 
-def read_history(session: Session) -> RuleHistory:
-    """The rule-file versions on record (their headers read now, their rule sets parsed once per process)."""
-    rows = session.execute(
+_BY_KEY: dict[RuleFilesKey, RuleHistory] = {}
+"""Histories by the rule files' fingerprint (:class:`LockedEpisode`), so an evaluation reads no header at all."""
+
+
+def read_history(session: Session, key: RuleFilesKey | None = None) -> RuleHistory:
+    """The rule-file versions on record (their rule sets parsed once per process); their headers are read unless
+    ``key``, the rule files' fingerprint read in this transaction, is the one of a history already read."""
+    if key is not None:
+        with _CACHE_LOCK:
+            known = _BY_KEY.get(key)
+        if known is not None:
+            return known
+    history = _read_history(session)
+    if key is not None and len(history.headers) == key[1]:  # the same rows as the fingerprint's
+        with _CACHE_LOCK:
+            if len(_BY_KEY) >= _MAX_HISTORIES:
+                _BY_KEY.clear()
+            _BY_KEY[key] = history
+    return history
+
+
+def _read_history(session: Session) -> RuleHistory:
+    rows = session.connection().execute(
         select(
             MonitoringRuleFile.id,
             MonitoringRuleFile.content_hash,
@@ -294,17 +357,53 @@ class Series:
         return len(self.rows)
 
     def columns(self, codes: frozenset[str] | None) -> ObservationColumns:
-        """The results of ``codes`` (``None``: all) as columns (built once per set of codes)."""
+        """The results of ``codes`` (``None``: all) as columns: those of all the results built once, each set of
+        codes selected from them (its rows in the same order; ``codes`` and ``units`` kept whole)."""
         found = self._columns.get(codes)
         if found is None:
-            rows = self.rows if codes is None else [r for r in self.rows if r[3] in codes]
-            found = self._columns[codes] = ObservationColumns.from_rows(rows)
+            whole = self._columns.get(None)
+            if whole is None:
+                whole = self._columns[None] = ObservationColumns.from_rows(self.rows)
+            if codes is None:
+                return whole
+            picked = np.isin(whole.code, [i for i, code in enumerate(whole.codes) if code in codes])
+            found = self._columns[codes] = ObservationColumns(
+                id=whole.id[picked],
+                observed_us=whole.observed_us[picked],
+                recorded_us=whole.recorded_us[picked],
+                code=whole.code[picked],
+                codes=whole.codes,
+                value=whole.value[picked],
+                unit=whole.unit[picked],
+                units=whole.units,
+            )
         return found
+
+
+_SERIES_SQL: Final = (
+    "SELECT id, observed_at, recorded_at, loinc, value, unit FROM observation "
+    "WHERE patient_id = %(patient)s AND episode_id = %(episode)s{codes} ORDER BY observed_at, id"
+)
 
 
 def read_series(session: Session, patient_id: int, episode_id: int, codes: frozenset[str] | None) -> Series:
     """The episode's results of ``codes`` (``None``: all), in time order, in one query on the (patient, time)
-    index."""
+    index.
+
+    On PostgreSQL through the driver's cursor: its rows are the columns as stored (times as aware datetimes),
+    which is all the columns need, so SQLAlchemy's result processing per row is skipped.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        try:
+            params: dict[str, object] = {"patient": patient_id, "episode": episode_id}
+            if codes is not None:
+                params["codes"] = sorted(codes)
+            cursor.execute(_SERIES_SQL.format(codes="" if codes is None else " AND loinc = ANY(%(codes)s)"), params)
+            return Series(cursor.fetchall())
+        finally:
+            cursor.close()
     stmt = select(
         Observation.id,
         Observation.observed_at,
@@ -315,7 +414,7 @@ def read_series(session: Session, patient_id: int, episode_id: int, codes: froze
     ).where(Observation.patient_id == patient_id, Observation.episode_id == episode_id)
     if codes is not None:
         stmt = stmt.where(Observation.loinc.in_(sorted(codes)))
-    return Series(session.execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
+    return Series(connection.execute(stmt.order_by(Observation.observed_at, Observation.id)).tuples())
 
 
 # ---------------------------------------------------------------------------------------------------- alerts
@@ -341,4 +440,4 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
         MonitoringAlert.state,
         MonitoringAlert.severity,
     ).where(MonitoringAlert.episode_id == episode_id)
-    return [AlertOnFile(*row) for row in session.execute(stmt)]
+    return [AlertOnFile(*row) for row in session.connection().execute(stmt)]

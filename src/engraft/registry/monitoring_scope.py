@@ -34,6 +34,7 @@ from engraft.monitoring.icans_kinds import ICANS_CODES
 from engraft.monitoring.series import ANC_CODES, PLATELET_CODES
 from engraft.monitoring.sos_vod_kinds import BILIRUBIN_CODES as SOS_BILIRUBIN
 from engraft.monitoring.sos_vod_kinds import WEIGHT_CODES as SOS_WEIGHT
+from engraft.registry.result_hooks import CommittedResults
 
 TIME_DRIVEN_KINDS: Final = frozenset(
     {RuleKind.NO_ENGRAFTMENT_BY_DAY, RuleKind.PRIMARY_GRAFT_FAILURE, RuleKind.SECONDARY_GRAFT_FAILURE}
@@ -132,3 +133,11 @@ class RuleReach:
 
 EVERYTHING: Final = EvaluationScope(None)
 """Every rule of every rule-file version: the full evaluation."""
+
+
+def scope_of(committed: CommittedResults) -> EvaluationScope:
+    """What a commit's results can change: the rules reading their codes; every rule when transfusions came or
+    the codes are not stated."""
+    if committed.transfusion_ids or committed.loinc_codes is None:
+        return EVERYTHING
+    return EvaluationScope.of_codes(committed.loinc_codes)

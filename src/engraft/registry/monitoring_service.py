@@ -72,8 +72,10 @@ def evaluate_episode(
     """
     now = as_of or utc_now()
     with service.transaction() as session:
-        context = lock_context(session, episode_id)
-        current, new_file, history = record_rule_file(session, centre_rules, read_history(session), service.actor.name)
+        locked = lock_context(session, episode_id)
+        context = locked.context
+        history = read_history(session, locked.rule_files)
+        current, new_file, history = record_rule_file(session, centre_rules, history, service.actor.name)
         alerts = read_alerts(session, episode_id)
         plan = _Plan(history, scope, alerts)
         series = read_series(session, context.patient_id, episode_id, plan.codes)
