@@ -54,7 +54,8 @@ class UnknownAlleles:
         """Replace unknown allele names in ``hla`` (in place), noting each in ``out``."""
         if not hla:
             return
-        for locus, pair in hla.items():
+        for locus in [locus for locus in STORED_LOCI if locus in hla]:  # one order, whatever the file's
+            pair = hla[locus]
             if not any(pair):
                 continue
             new_pair = list(pair)
