@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
 import math
 from pathlib import Path
@@ -91,7 +90,9 @@ def donors(draw: st.DrawFn, *, gl: bool) -> list[dict[str, str]]:
             # mostly accepted values, so that most donors reach the HLA rules
             row[name] = draw(st.sampled_from(values[:2]) if draw(st.integers(0, 4)) else st.sampled_from(values))
         for locus, tokens in TOKENS.items():
-            row[f"{locus}_1"] = draw(st.sampled_from(tokens[:2]) if draw(st.integers(0, 3)) else st.sampled_from(tokens))
+            row[f"{locus}_1"] = draw(
+                st.sampled_from(tokens[:2]) if draw(st.integers(0, 3)) else st.sampled_from(tokens)
+            )
             row[f"{locus}_2"] = draw(st.sampled_from([*tokens, ""]))
         if gl:
             row["gl"] = draw(GL)
@@ -135,7 +136,8 @@ def _both(root: Path, nom: Nomenclature, path: Path, chunk_size: int) -> None:
         store_dir = root / name
         store = DonorStore.create(store_dir, release=nom.release)
         reports.append(import_donor_file(store, nom, source, chunk_size=chunk_size, mac=_MAC, per_record=per_record))
-        contents.append(_store_content(DonorStore.open(store_dir)))
+        opened = DonorStore.open(store_dir)
+        contents.append((_store_content(opened), opened.registries, opened.ethnicities))
     slow, fast = reports
     assert dataclasses.replace(slow, stored=fast.stored, replaced=fast.replaced) == fast
     assert contents[0] == contents[1]
@@ -179,14 +181,18 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 @SETTINGS
 @given(rows=donors(gl=False), chunk_size=st.sampled_from([2, 5, 100]))
-def test_csv_with_locus_columns(tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows, chunk_size) -> None:  # type: ignore[no-untyped-def]
+def test_csv_with_locus_columns(
+    tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows: list[dict[str, str]], chunk_size: int
+) -> None:
     root = tmp_path_factory.mktemp("csv")
     _both(root, nom, _write_csv(root / "d.csv", rows), chunk_size)
 
 
 @SETTINGS
 @given(rows=donors(gl=True), chunk_size=st.sampled_from([2, 5, 100]))
-def test_csv_with_gl_strings(tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows, chunk_size) -> None:  # type: ignore[no-untyped-def]
+def test_csv_with_gl_strings(
+    tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows: list[dict[str, str]], chunk_size: int
+) -> None:
     root = tmp_path_factory.mktemp("gl")
     _both(root, nom, _write_csv(root / "d.csv", rows), chunk_size)
 
@@ -198,7 +204,14 @@ def test_csv_with_gl_strings(tmp_path_factory: pytest.TempPathFactory, nom: Nome
     nested=st.booleans(),
     chunk_size=st.sampled_from([2, 100]),
 )
-def test_json_list(tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows, extra, nested, chunk_size) -> None:  # type: ignore[no-untyped-def]
+def test_json_list(
+    tmp_path_factory: pytest.TempPathFactory,
+    nom: Nomenclature,
+    rows: list[dict[str, str]],
+    extra: list[object],
+    nested: bool,
+    chunk_size: int,
+) -> None:
     root = tmp_path_factory.mktemp("json")
     records: list[object] = []
     for row in rows:
@@ -222,7 +235,14 @@ def test_json_list(tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, 
     kinds=st.lists(st.sampled_from(["D", "C", "c", "B", None, 3]), min_size=14, max_size=14),
     chunk_size=st.sampled_from([2, 100]),
 )
-def test_atlas_json(tmp_path_factory: pytest.TempPathFactory, nom: Nomenclature, rows, changes, kinds, chunk_size) -> None:  # type: ignore[no-untyped-def]
+def test_atlas_json(
+    tmp_path_factory: pytest.TempPathFactory,
+    nom: Nomenclature,
+    rows: list[dict[str, str]],
+    changes: list[str],
+    kinds: list[object],
+    chunk_size: int,
+) -> None:
     root = tmp_path_factory.mktemp("atlas")
     data = _atlas(rows, changes, kinds)
     path = root / "d.json"

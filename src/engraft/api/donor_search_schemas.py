@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engraft.api.donor_rank_reasons import RankReasonOut
 from engraft.hla.matching.dpb1_tce import TcePermissiveness
 from engraft.hla.matching.grades import MatchConfidence, MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction
@@ -146,6 +147,12 @@ class DonorMatchOut(_Report):
         description="the donor's ranking attributes' values in the order applied, most significant first "
         "(engraft.hla.search.rank_explanation.RANK_ATTRIBUTES names them): the reason as data; "
         "absent in searches saved before it was recorded",
+    )
+    rank_reason: RankReasonOut | None = Field(
+        default=None,
+        description="the reason as codes with parameters, for clients that translate it (reason is English): "
+        "the ranking attributes in the order applied and what placed the donor below the one above; "
+        "null when the donor has no rank_key",
     )
     counts: MatchCountsOut = Field(description="counts over the requested loci (10/10)")
     counts_with_dpb1: MatchCountsOut = Field(description="counts over the requested loci and DPB1 (12/12)")

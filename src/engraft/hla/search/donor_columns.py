@@ -43,9 +43,9 @@ from engraft.hla.search.donor_batch import (
     DonorBatch,
     InvalidTyping,
     LocusColumn,
+    concat_batches,
     validate_batch,
 )
-from engraft.hla.search.donor_gl import GlReader
 from engraft.hla.search.donor_fields import (
     ABO_SYNONYMS,
     CMV_SYNONYMS,
@@ -58,6 +58,7 @@ from engraft.hla.search.donor_fields import (
     read_cell_count,
     read_donor_id,
 )
+from engraft.hla.search.donor_gl import GlReader
 from engraft.hla.search.donor_import import DEFAULT_CHUNK, ImportReport
 from engraft.hla.search.donor_store import DonorStore, Progress
 from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles
@@ -173,58 +174,6 @@ def import_columns(
     )
 
 
-def concat_batches(batches: Sequence[DonorBatch]) -> DonorBatch:
-    """One batch of several (vocabularies and name lists appended, codes shifted; repeated names are fine:
-    the store codes pairs and names by their text)."""
-    if len(batches) == 1:
-        return batches[0]
-    hla: dict[Locus, LocusColumn] = {}
-    for locus in {locus for b in batches for locus in b.hla}:
-        vocab: list[str] = []
-        firsts, seconds = [], []
-        for b in batches:
-            col = b.hla.get(locus)
-            if col is None:
-                firsts.append(np.full(len(b), UNTYPED, np.int32))
-                seconds.append(np.full(len(b), UNTYPED, np.int32))
-                continue
-            shift = len(vocab)
-            firsts.append(np.where(col.first == UNTYPED, UNTYPED, col.first + shift).astype(np.int32))
-            seconds.append(np.where(col.second == UNTYPED, UNTYPED, col.second + shift).astype(np.int32))
-            vocab.extend(col.vocabulary)
-        hla[locus] = LocusColumn(tuple(vocab), np.concatenate(firsts), np.concatenate(seconds))
-
-    def names(
-        get_names: Callable[[DonorBatch], tuple[str, ...]],
-        get_codes: Callable[[DonorBatch], npt.NDArray[np.uint16] | None],
-    ) -> tuple[tuple[str, ...], npt.NDArray[np.uint16]]:
-        out: list[str] = []
-        codes = []
-        for b in batches:
-            own = get_codes(b)
-            codes.append((own if own is not None else np.zeros(len(b), np.uint16)).astype(np.int64) + len(out))
-            out.extend(get_names(b) or ("",))
-        return tuple(out), np.concatenate(codes).astype(np.uint16)
-
-    registry_names, registry = names(lambda b: b.registry_names, lambda b: b.registry)
-    ethnicity_names, ethnicity = names(lambda b: b.ethnicity_names, lambda b: b.ethnicity)
-    return DonorBatch(
-        donor_id=np.concatenate([b.donor_id for b in batches]),
-        donor_type=np.concatenate([b.donor_type for b in batches]),
-        registry=registry,
-        registry_names=registry_names,
-        birth_year=np.concatenate([b.birth_year for b in batches]),
-        sex=np.concatenate([b.sex for b in batches]),
-        cmv=np.concatenate([b.cmv for b in batches]),
-        abo=np.concatenate([b.abo for b in batches]),
-        tnc=np.concatenate([b.tnc for b in batches]),
-        cd34=np.concatenate([b.cd34 for b in batches]),
-        hla=hla,
-        ethnicity=ethnicity,
-        ethnicity_names=ethnicity_names,
-    )
-
-
 def _chunk(
     nom: Nomenclature,
     columns: TextColumns,
@@ -286,21 +235,25 @@ def _chunk(
         for row in np.flatnonzero(missing_rows).tolist()
     ]
     good = np.flatnonzero(~rejected & ~missing_rows)
-    batch = DonorBatch(
-        donor_id=ids,
-        donor_type=DONOR_KIND.encode(kind)[kind_codes],
-        registry=registry_codes.astype(np.uint16),
-        registry_names=tuple(registries),
-        birth_year=np.asarray(birth, dtype=np.int16)[birth_codes],
-        sex=SEX.encode(sex)[sex_codes],
-        cmv=CMV.encode(cmv)[cmv_codes],
-        abo=ABO.encode(abo)[abo_codes],
-        tnc=cells["tnc"],
-        cd34=cells["cd34"],
-        hla=hla,
-        ethnicity=ethnicity_codes.astype(np.uint16),
-        ethnicity_names=tuple(ethnicities),
-    ).take(good)
+    batch = (
+        DonorBatch(
+            donor_id=ids,
+            donor_type=DONOR_KIND.encode(kind)[kind_codes],
+            registry=registry_codes.astype(np.uint16),
+            registry_names=tuple(registries),
+            birth_year=np.asarray(birth, dtype=np.int16)[birth_codes],
+            sex=SEX.encode(sex)[sex_codes],
+            cmv=CMV.encode(cmv)[cmv_codes],
+            abo=ABO.encode(abo)[abo_codes],
+            tnc=cells["tnc"],
+            cd34=cells["cd34"],
+            hla=hla,
+            ethnicity=ethnicity_codes.astype(np.uint16),
+            ethnicity_names=tuple(ethnicities),
+        )
+        .take(good)
+        .compacted()
+    )  # names and tokens of the kept rows only, as the per-record batch has them
     invalid = tuple(typing for _, typing in gl_invalid)
     if len(batch):
         batch, refused = validate_batch(nom, batch, mac=gl.mac)
@@ -331,7 +284,10 @@ def _gl_columns(
     for locus in STORED_LOCI:
         for pos in (0, 1):
             from_gl = np.array(
-                ["" if r is None or r.pairs is None else (r.pairs.get(locus, (None, None))[pos] or "") for r in readings],
+                [
+                    "" if r is None or r.pairs is None else (r.pairs.get(locus, (None, None))[pos] or "")
+                    for r in readings
+                ],
                 dtype=object,
             )[codes]
             name = f"{locus}_{pos + 1}"

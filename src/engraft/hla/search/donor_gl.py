@@ -90,10 +90,10 @@ class GlReader:
             if genotype_list is not None:
                 lists.append(genotype_list)
         out: Pairs = {}
-        for name, tokens in per_locus.items():
-            if len(tokens) != 2:
+        for name, written in per_locus.items():
+            if len(written) != 2:
                 return None
-            typing = self._typing(tokens[0], tokens[1])
+            typing = self._typing(written[0], written[1])
             if typing is None:
                 return None
             if (locus := stored_locus(name)) is not None:

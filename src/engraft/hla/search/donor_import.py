@@ -68,8 +68,8 @@ from engraft.hla.search.donor_fields import (
     read_cell_count,
     read_donor_id,
 )
-from engraft.hla.search.donor_store import DonorStore, Progress
 from engraft.hla.search.donor_gl import read_gl
+from engraft.hla.search.donor_store import DonorStore, Progress
 from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles, stored_locus
 from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
@@ -350,7 +350,10 @@ def atlas_donor_record(donor_id: int, record: Mapping[str, object]) -> ParsedRec
     if isinstance(kind, InvalidValue):
         return RejectedRecord((kind,))
     row = DonorRecord(
-        donor_id, donor_type=kind, registry=_text(atlas_field(record, "donPool")), ethnicity=_text(atlas_field(record, "ethn"))
+        donor_id,
+        donor_type=kind,
+        registry=_text(atlas_field(record, "donPool")),
+        ethnicity=_text(atlas_field(record, "ethn")),
     )
     hla = atlas_field(record, "Hla")
     if isinstance(hla, Mapping):

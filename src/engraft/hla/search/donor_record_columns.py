@@ -88,12 +88,12 @@ def record_columns(records: Sequence[object]) -> RecordColumns:
         if from_nested:
             assert isinstance(nested, Mapping)
             pairs: dict[str, tuple[str, str]] = {}  # a later spelling of a locus replaces an earlier one
-            for name, pair in nested.items():
-                if isinstance(pair, list | tuple) and pair and (locus := stored_locus(str(name))) is not None:
+            for key, pair in nested.items():
+                if isinstance(pair, list | tuple) and pair and (locus := stored_locus(str(key))) is not None:
                     pairs[locus] = (_text(pair[0]), _text(pair[1] if len(pair) > 1 else None))
-            for locus, (first, second) in pairs.items():
-                out.put(f"{locus}_1", row, first)
-                out.put(f"{locus}_2", row, second)
+            for name, (first, second) in pairs.items():
+                out.put(f"{name}_1", row, first)
+                out.put(f"{name}_2", row, second)
     return RecordColumns(out.columns, out.preset, [], len(records))
 
 
@@ -140,4 +140,3 @@ def atlas_columns(donors: Sequence[object]) -> RecordColumns:
             out.put(first_name, row, first or "")
             out.put(second_name, row, second or "")
     return RecordColumns(out.columns, out.preset, deletions, len(donors))
-
