@@ -161,6 +161,12 @@ class DonorMatchOut(_Report):
         description="DRB3, DRB4, DRB5 and DQA1 where both sides are typed (reported, never counted)"
     )
     prediction: MatchPredictionOut | None
+    ethnicity: str | None = Field(
+        default=None,
+        description="the donor's ethnicity (population code) as the registry's file gave it, which chooses the "
+        "donor's haplotype-frequency set for match prediction; null: not known (or a search saved before it "
+        "was reported)",
+    )
 
 
 class DonorSearchResult(_Report):

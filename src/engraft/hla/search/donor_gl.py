@@ -114,8 +114,8 @@ class GlReader:
             if len(parsed.genotype_lists) != 1:
                 return None
             genotype_list = parsed.genotype_lists[0]
-            if len(genotype_list.genotypes) != 1:
-                return ((), self.builder.genotype_list(genotype_list, mac=self.mac))
+            if len(genotype_list.genotypes) != 1:  # read as the store's validation reads it again (cached)
+                return ((), self.builder.locus_typing(part, mac=self.mac))
             haplotypes = genotype_list.genotypes[0].haplotypes
             tokens = []
             for haplotype in haplotypes if len(haplotypes) == 2 else haplotypes * 2:
