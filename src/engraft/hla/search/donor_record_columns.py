@@ -136,7 +136,24 @@ def atlas_columns(donors: Sequence[object]) -> RecordColumns:
                     for key, item in hla.items():
                         lowered.setdefault(str(key).lower(), item)
                 value = lowered.get(locus.lower())
-            first, second = atlas_locus(locus, value)
+            first, second = _dna_fields(locus, value) or atlas_locus(locus, value)
             out.put(first_name, row, first or "")
             out.put(second_name, row, second or "")
     return RecordColumns(out.columns, out.preset, deletions, len(donors))
+
+
+def _dna_fields(locus: str, value: object) -> tuple[str | None, str | None] | None:
+    """:func:`atlas_locus` for the usual shape (``{"Dna": {"Field1": text, "Field2": text}}``, keys as
+    written by Atlas, at least one field not empty), else ``None`` for :func:`atlas_locus` to read."""
+    if type(value) is not dict:
+        return None
+    dna = value.get("Dna")
+    if type(dna) is not dict or "Field1" not in dna or "Field2" not in dna:
+        return None
+    one, two = dna["Field1"], dna["Field2"]
+    if not (type(one) is str or one is None) or not (type(two) is str or two is None) or not (one or two):
+        return None
+    first, second = (one or "").strip(), (two or "").strip()
+    return (f"{locus}{first}" if first.startswith("*") else first or None), (
+        f"{locus}{second}" if second.startswith("*") else second or None
+    )
