@@ -203,3 +203,41 @@ def test_mac_typings_use_the_configured_mac_list(
     refused = answers["without"]
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
     assert "engraft hla install-mac" in refused.json()["detail"]
+
+
+def test_the_rank_reason_as_codes_beside_the_english_text(client: TestClient) -> None:
+    """``rank_reason`` gives the attributes in ranking order with codes, and the one that decided each rank."""
+    body = {"patient": PATIENT, "max_mismatches": 2, "limit": 12, "patient_cmv": "negative", "patient_abo": "A"}
+    response = client.post("/api/donor-search", json=body)
+    assert response.status_code == 200, response.text
+    donors = response.json()["donors"]
+    assert len(donors) >= 2
+    adult = ["mismatches", "potential", "gvh", "grade", "age", "dpb1", "cmv", "sex", "abo", "donor_id"]
+    for above, donor in zip([None, *donors], donors, strict=False):
+        reason = donor["rank_reason"]
+        assert donor["reason"]  # the English text stays
+        assert [s["attribute"] for s in reason["steps"]] == adult
+        steps = {s["attribute"]: s for s in reason["steps"]}
+        assert steps["mismatches"] == {
+            "attribute": "mismatches",
+            "code": "number",
+            "parameters": {"value": donor["mismatch_count"]},
+            "label": "HLA mismatches",
+            "value": str(donor["mismatch_count"]),
+        }
+        assert steps["donor_id"]["parameters"] == {"value": donor["donor_id"]}
+        expected_cmv = {"negative": "same_as_patient", "positive": "differs_from_patient"}.get(
+            donor["cmv"], "not_known"
+        )
+        assert steps["cmv"]["code"] == expected_cmv
+        decided = reason["decided_by"]
+        if above is None:
+            assert decided is None
+        else:
+            assert decided["above_rank"] == above["rank"]
+            attribute = decided["step"]["attribute"]
+            assert decided["above"]["attribute"] == attribute
+            assert (
+                decided["above"]["code"]
+                == {s["attribute"]: s for s in above["rank_reason"]["steps"]}[attribute]["code"]
+            )

@@ -157,7 +157,7 @@ def _expected_row(donor: dict[str, Any], language: ReportLanguage) -> str:
     tce = donor["dpb1_tce"]["category"].replace("_", " ") if donor["dpb1_tce"] else "—"
     cells = [str(donor["rank"]), str(donor["donor_id"]), donor["donor_type"], donor["registry"], donor["match_label"]]
     cells += [*probabilities, tce, str(donor["age"]) if donor["age"] is not None else "—", donor["sex"]]
-    cells += [donor["cmv"], donor["abo"] or "—"]
+    cells += [donor["ethnicity"] or "notknown", donor["cmv"], donor["abo"] or "—"]  # spaces squeezed
     return "".join(cells)
 
 

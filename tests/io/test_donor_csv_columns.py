@@ -91,7 +91,8 @@ def test_columns_and_records_give_the_same_import(tmp_path: Path, nom: Nomenclat
     assert len(by_columns.segments()) == 1  # written once
 
 
-def test_a_gl_column_takes_the_per_record_path(tmp_path: Path, nom: Nomenclature) -> None:
+def test_a_gl_column_is_read_by_the_columnar_path(tmp_path: Path, nom: Nomenclature) -> None:
     path = tmp_path / "d.csv"
     path.write_text("donor_id,gl\n1,A*02:01+A*24:02^B*07:02+B*08:01^DRB1*15:01+DRB1*04:01\n", encoding="utf-8")
-    assert _csv_columns(read_donor_file(path)) is None
+    columns = _csv_columns(read_donor_file(path))
+    assert columns is not None and list(columns["gl"]) == ["A*02:01+A*24:02^B*07:02+B*08:01^DRB1*15:01+DRB1*04:01"]

@@ -334,3 +334,29 @@ def test_per_locus_counts_reported_loci_and_genotype_sources_are_chinese() -> No
         '<span class="mono">A*01:99</span>); 频率数据集: EUR set; 登记库 REG-A, REG-B; 任何族群'
     ) in html
     assert "供者基因型: 已分型：无歧义，即为其本身的基因型（确定）</p>" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "donor", "shown"),
+    [
+        pytest.param("en", {"ethnicity": "EUR"}, "EUR", id="known"),
+        pytest.param("en", {"ethnicity": None}, "not known", id="not-known"),
+        pytest.param("zh", {"ethnicity": None}, "未知", id="not-known-chinese"),
+        pytest.param(
+            "en", {}, "not recorded (saved before donor ethnicity was reported)", id="saved-before-it-was-reported"
+        ),
+        pytest.param("zh", {}, "未记录（保存于报告供者族群之前）", id="saved-before-chinese"),
+    ],
+)
+def test_each_donors_ethnicity_is_in_the_table_and_its_section(
+    language: ReportLanguage, donor: dict[str, Any], shown: str
+) -> None:
+    html = render_html(_record([_donor(1, **donor)]), language)
+    assert f"<td>{shown}</td>" in html
+    label = (
+        "供者族群（据此选择该供者的单倍型频率数据集）"
+        if language == "zh"
+        else ("Donor ethnicity (chooses the donor&#39;s haplotype frequency set)")
+    )
+    assert f'<p class="meta">{label}: {shown}</p>' in html
+    assert "rank reason" not in html and ">ethnicity<" not in html  # not listed again as a later field

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engraft.api.donor_rank_reasons import RankReasonOut
 from engraft.hla.matching.dpb1_tce import TcePermissiveness
 from engraft.hla.matching.grades import MatchConfidence, MatchGrade, MismatchType
 from engraft.hla.matching.locus_match import Direction
@@ -147,6 +148,12 @@ class DonorMatchOut(_Report):
         "(engraft.hla.search.rank_explanation.RANK_ATTRIBUTES names them): the reason as data; "
         "absent in searches saved before it was recorded",
     )
+    rank_reason: RankReasonOut | None = Field(
+        default=None,
+        description="the reason as codes with parameters, for clients that translate it (reason is English): "
+        "the ranking attributes in the order applied and what placed the donor below the one above; "
+        "null when the donor has no rank_key",
+    )
     counts: MatchCountsOut = Field(description="counts over the requested loci (10/10)")
     counts_with_dpb1: MatchCountsOut = Field(description="counts over the requested loci and DPB1 (12/12)")
     locus_counts: dict[str, LocusCountOut] = Field(description="every stored locus, DRB3/4/5 and DQA1 included")
@@ -154,6 +161,12 @@ class DonorMatchOut(_Report):
         description="DRB3, DRB4, DRB5 and DQA1 where both sides are typed (reported, never counted)"
     )
     prediction: MatchPredictionOut | None
+    ethnicity: str | None = Field(
+        default=None,
+        description="the donor's ethnicity (population code) as the registry's file gave it, which chooses the "
+        "donor's haplotype-frequency set for match prediction; null: not known (or a search saved before it "
+        "was reported)",
+    )
 
 
 class DonorSearchResult(_Report):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engraft.access import Permission
 from engraft.api.auth import require
+from engraft.api.donor_rank_reasons import with_rank_reasons
 from engraft.api.donor_search_schemas import DonorSearchResult
 from engraft.api.errors import echo
 from engraft.api.problems import RULE_VIOLATION, FieldProblem, problem_responses
@@ -279,9 +280,11 @@ def donor_search(request: Request, body: DonorSearchRequest) -> DonorSearchResul
     except (HlaError, ValueError) as exc:
         fault = FieldProblem(field="patient", value=echo(body.patient), expected=str(exc), message=str(exc))
         raise RequestProblem(422, f"patient: {exc}", [fault], kind=RULE_VIOLATION) from exc
+    report = search_report(result)
+    report["donors"] = with_rank_reasons(report["donors"], body.criteria())
     return DonorSearchResult.model_validate(
         {
-            **search_report(result),
+            **report,
             "release": engine.nom.release,
             "donors_in_registry": len(engine.store),
             "prediction_available": engine.predictor is not None,

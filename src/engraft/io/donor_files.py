@@ -37,6 +37,7 @@ from engraft.hla.search.donor_import import (
     import_atlas_donors,
     import_records,
 )
+from engraft.hla.search.donor_record_columns import RecordColumns, atlas_columns, record_columns
 from engraft.hla.search.donor_store import DonorStore, Progress
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "import_atlas_json",
     "import_csv",
     "import_donor_file",
+    "import_donor_file_per_record",
     "import_json",
     "read_donor_file",
 ]
@@ -158,12 +160,66 @@ def import_donor_file(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     mac: MacDictionary | None = None,
+    per_record: bool = False,
 ) -> ImportReport:
-    """Import a file already read by :func:`read_donor_file`; MAC typings need ``mac``."""
+    """Import a file already read by :func:`read_donor_file`; MAC typings need ``mac``.
+
+    Every format takes the columnar path (:func:`import_columns`: each rule applied once per distinct
+    value); ``per_record=True`` takes the per-record path instead (one donor at a time, as before;
+    kept as the reference the columnar path is tested against and for the benchmark).
+    """
+    if per_record:
+        return import_donor_file_per_record(store, nom, source, chunk_size=chunk_size, progress=progress, mac=mac)
+    if isinstance(source.records, str):
+        columns = _csv_columns(source)
+        if columns is None:  # the C parser read another number of rows than the check counted
+            return import_donor_file_per_record(store, nom, source, chunk_size=chunk_size, progress=progress, mac=mac)
+        return import_columns(store, nom, columns, mac=mac, progress=progress, chunk_size=chunk_size)
+    read = _atlas_columns(source.records) if isinstance(source.records, Mapping) else record_columns(source.records)
+    return _import_read(store, nom, read, chunk_size=chunk_size, progress=progress, mac=mac)
+
+
+def _atlas_columns(data: Mapping[str, object]) -> RecordColumns:
+    donors = data.get("donors")
+    if not isinstance(donors, list):
+        raise ValueError("Atlas donor file has no 'donors' list")
+    return atlas_columns(donors)
+
+
+def _import_read(
+    store: DonorStore,
+    nom: Nomenclature,
+    read: RecordColumns,
+    *,
+    chunk_size: int,
+    progress: Progress | None,
+    mac: MacDictionary | None,
+) -> ImportReport:
+    return import_columns(
+        store,
+        nom,
+        read.columns,
+        mac=mac,
+        progress=progress,
+        chunk_size=chunk_size,
+        preset=read.preset,
+        deletions=read.deletions,
+        total=read.records,
+    )
+
+
+def import_donor_file_per_record(
+    store: DonorStore,
+    nom: Nomenclature,
+    source: DonorFile,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    mac: MacDictionary | None = None,
+) -> ImportReport:
+    """The per-record import of a file read by :func:`read_donor_file` (one donor record at a time)."""
     if isinstance(source.records, Mapping):
         return import_atlas_donors(store, nom, source.records, chunk_size=chunk_size, progress=progress, mac=mac)
-    if isinstance(source.records, str) and (columns := _csv_columns(source)) is not None:
-        return import_columns(store, nom, columns, mac=mac, progress=progress, chunk_size=chunk_size)
     records = (donor_record(nom, rec, mac) for rec in source.rows())
     return import_records(store, nom, records, total=source.count, chunk_size=chunk_size, progress=progress, mac=mac)
 
@@ -171,16 +227,14 @@ def import_donor_file(
 def _csv_columns(source: DonorFile) -> dict[str, npt.NDArray[np.object_]] | None:
     """A donor CSV's columns as text (pandas' C parser), or ``None`` for the per-record path.
 
-    The per-record path stays for a CSV with GL Strings (``gl``: parsed per donor) and, as a safety net,
-    for one the C parser reads into a different number of rows than the check counted.
+    The per-record path stays, as a safety net, for a file the C parser reads into a different number of
+    rows than the check counted.
     """
     import pandas as pd  # heavy: imported when a file is read
 
     assert isinstance(source.records, str)
     frame = pd.read_csv(io.StringIO(source.records), dtype=str, keep_default_na=False, na_filter=False)
     if len(frame) != source.count or "donor_id" not in frame.columns:
-        return None
-    if "gl" in frame.columns and frame["gl"].fillna("").str.strip().ne("").any():
         return None
     return {str(name): frame[name].to_numpy(dtype=object) for name in frame.columns}
 
@@ -220,6 +274,6 @@ def import_atlas_json(
 ) -> ImportReport:
     """Import an Atlas donor-import JSON file (or its parsed dict); MAC typings need ``mac``."""
     if isinstance(source, Mapping):
-        return import_atlas_donors(store, nom, source, chunk_size=chunk_size, progress=progress, mac=mac)
+        return _import_read(store, nom, _atlas_columns(source), chunk_size=chunk_size, progress=progress, mac=mac)
     checked = read_donor_file(source, DonorFileFormat.ATLAS)
     return import_donor_file(store, nom, checked, chunk_size=chunk_size, progress=progress, mac=mac)

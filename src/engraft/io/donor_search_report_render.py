@@ -83,7 +83,7 @@ _DONOR_SHOWN: Final = frozenset(
     {
         "rank", "donor_id", "donor_type", "registry", "age", "sex", "cmv", "abo", "mismatch_count", "match_label",
         "potential_loci", "loci", "untyped_loci", "dpb1", "dpb1_tce", "reason", "prediction", "rank_key",
-        "counts", "counts_with_dpb1", "locus_counts", "reported_loci",
+        "counts", "counts_with_dpb1", "locus_counts", "reported_loci", "ethnicity", "rank_reason",
     }
 )  # fmt: skip
 _POSITION_TOKENS: Final = ("patient_token", "donor_token")
@@ -120,6 +120,9 @@ _LABELS: Final = (
     N_("Sex"),
     N_("CMV"),
     N_("ABO"),
+    N_("Ethnicity"),
+    N_("Donor ethnicity (chooses the donor's haplotype frequency set)"),
+    N_("not recorded (saved before donor ethnicity was reported)"),
     N_("Donor {id}: rank {rank}"),
     N_("Reason for the rank"),
     N_("Positions"),
@@ -277,6 +280,13 @@ def _other_fields(donor: Mapping[str, Any], words: _Words) -> list[tuple[str, st
     return [(words.label(k), words.value(v)) for k, v in donor.items() if k not in _DONOR_SHOWN]
 
 
+def _ethnicity(donor: Mapping[str, Any], words: _Words) -> str:
+    """The donor's population code as its file gave it (a code, not translated), or why there is none."""
+    if "ethnicity" not in donor:
+        return words._("not recorded (saved before donor ethnicity was reported)")
+    return str(donor["ethnicity"]) if donor["ethnicity"] else words._("not known")
+
+
 def _prediction_note(donor: Mapping[str, Any], words: _Words) -> str | None:
     prediction = donor.get("prediction")
     if prediction is None:
@@ -339,6 +349,7 @@ def _context(record: SavedDonorSearchRecord, language: ReportLanguage, *, standa
         "positions": lambda row: _positions(row, words),
         "prediction_note": lambda donor: _prediction_note(donor, words),
         "other_fields": lambda donor: _other_fields(donor, words),
+        "ethnicity": lambda donor: _ethnicity(donor, words),
         "prediction_available": prediction_available,
         "run_at": record.run_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "made_on": dt.datetime.now(dt.UTC).date().isoformat(),

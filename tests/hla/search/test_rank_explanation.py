@@ -10,11 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engraft.hla.search.rank_explanation import (
+    DPB1_TEXT,
     NOT_COMPARED,
+    NOT_KNOWN,
     RANK_ATTRIBUTES,
+    SAME_UNKNOWN_DIFFERENT,
+    SEX_TEXT,
+    VALUE_CODES,
     RankContext,
     RankKeyMismatch,
+    RankValue,
     decision,
+    rank_reason,
     rank_steps,
     rank_texts,
 )
@@ -24,6 +31,7 @@ from engraft.vocabulary import AboGroup, DonorKind, Serostatus
 KNOWN = RankContext.of(patient_cmv=Serostatus.NEGATIVE, patient_abo=AboGroup.A, patient_weight_kg=None)
 UNKNOWN = RankContext.of(patient_cmv=Serostatus.EQUIVOCAL, patient_abo=None, patient_weight_kg=20.0)
 KEYS = {a.key: i for i, a in enumerate(RANK_ATTRIBUTES)}
+NUMERIC_CODES = {RankValue.NUMBER, RankValue.CELL_DOSE, RankValue.AGE_BAND, RankValue.AGE_BAND_UP_TO}
 
 
 def _key(**values: float) -> tuple[float, ...]:
@@ -132,3 +140,59 @@ GENE_OR_MARKER = re.compile(r"\b(?:DPB1|DRB1|DQB1|CD34)\b")
 def test_texts_hold_no_number_for_the_report_catalogue(text: str) -> None:
     """Figures are values of their own; only gene and marker names carry digits."""
     assert not re.search(r"\d", GENE_OR_MARKER.sub("", text)), text
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "context", "attribute", "code", "parameters"),
+    [
+        pytest.param(DonorKind.ADULT, {"mismatches": 2}, KNOWN, "mismatches", "number", {"value": 2}, id="count"),
+        pytest.param(DonorKind.ADULT, {"donor_id": 42}, KNOWN, "donor_id", "number", {"value": 42}, id="donor-id"),
+        pytest.param(DonorKind.ADULT, {"age": 0}, KNOWN, "age", "age_band_up_to", {"high": 22}, id="youngest-band"),
+        pytest.param(DonorKind.ADULT, {"age": 1}, KNOWN, "age", "age_band", {"low": 23, "high": 27}, id="age-band"),
+        pytest.param(DonorKind.ADULT, {"age": 99}, KNOWN, "age", "not_known", {}, id="age-unknown"),
+        pytest.param(DonorKind.ADULT, {"dpb1": 3}, KNOWN, "dpb1", "dpb1_non_permissive_mismatch", {}, id="dpb1-np"),
+        pytest.param(DonorKind.ADULT, {"cmv": 0}, KNOWN, "cmv", "same_as_patient", {}, id="cmv-same"),
+        pytest.param(DonorKind.ADULT, {"cmv": 2}, UNKNOWN, "cmv", "not_compared", {}, id="cmv-not-compared"),
+        pytest.param(DonorKind.ADULT, {"sex": 2}, KNOWN, "sex", "female", {}, id="female"),
+        pytest.param(
+            DonorKind.CORD,
+            {"tnc": -3.456},
+            UNKNOWN,
+            "tnc",
+            "cell_dose",
+            {"dose": 3.46, "unit": "10*7{cells}/kg"},
+            id="tnc-per-kg",
+        ),
+        pytest.param(
+            DonorKind.CORD, {"cd34": -1.2}, KNOWN, "cd34", "cell_dose", {"dose": 1.2, "unit": "10*6{cells}"}, id="cd34"
+        ),
+    ],
+)
+def test_each_value_has_a_code_and_parameters(
+    kind: DonorKind,
+    values: dict[str, float],
+    context: RankContext,
+    attribute: str,
+    code: str,
+    parameters: dict[str, object],
+) -> None:
+    step = next(s for s in rank_steps(_key(**values), kind, context) if s.key == attribute)
+    assert (step.code, dict(step.parameters)) == (code, parameters)
+
+
+def test_every_value_word_has_one_code() -> None:
+    """Each word a value can be has a code, and no two words share one (clients translate by code)."""
+    words = [NOT_KNOWN, NOT_COMPARED, *DPB1_TEXT.values(), *SAME_UNKNOWN_DIFFERENT.values(), *SEX_TEXT.values()]
+    assert set(VALUE_CODES) == set(words)
+    assert len(set(VALUE_CODES.values())) == len(VALUE_CODES)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=99), min_size=len(RANK_ATTRIBUTES), max_size=len(RANK_ATTRIBUTES)))
+def test_the_reason_as_data_is_the_steps_and_the_decision(keys: list[int]) -> None:
+    key = [float(k) for k in keys]
+    above = [0.0] * len(RANK_ATTRIBUTES)
+    reason = rank_reason(key, DonorKind.ADULT, above, 1, KNOWN)
+    assert reason.steps == rank_steps(key, DonorKind.ADULT, KNOWN)
+    assert reason.decided_by == decision(key, above, 1, KNOWN)
+    for step in reason.steps:
+        assert step.words == (step.code not in NUMERIC_CODES)

@@ -124,6 +124,8 @@ class TypingBuilder:
     def __init__(self, nomenclature: Nomenclature) -> None:
         self.nomenclature = nomenclature
         self._positions: dict[tuple[str, MacDictionary | None], TypedPosition] = {}
+        # a locus typed as a GL String (a donor store's '|' genotype lists), read once per text
+        self._locus_gls: dict[tuple[str, MacDictionary | None], LocusTyping] = {}
 
     def position(self, token: str, *, mac: MacDictionary | None = None) -> TypedPosition:
         """One typed position (half a locus typing) at allele, G-group and P-group level."""
@@ -163,12 +165,19 @@ class TypingBuilder:
                 release=release,
                 detail="a locus typed as a GL String holds both positions",
             )
+        key = (text, mac if mac is not None and mentions_mac(text) else None)
+        hit = self._locus_gls.get(key)
+        if hit is not None:
+            return hit
         typings = self.typings_from_gl(text, mac=mac)
         if len(typings) != 1:
             raise HlaNomenclatureError(
                 text, "the GL String of one locus", release=release, detail=f"it names loci {', '.join(typings)}"
             )
-        return next(iter(typings.values()))
+        hit = next(iter(typings.values()))
+        if len(self._locus_gls) < _CACHE_LIMIT:
+            self._locus_gls[key] = hit
+        return hit
 
     def _genotype(self, genotype: Genotype, mac: MacDictionary | None) -> LocusTyping:
         """One genotype of a single locus (``A*01:01+A*02:01``; one haplotype -> homozygous)."""

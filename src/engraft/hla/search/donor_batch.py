@@ -13,7 +13,8 @@ rejected and reported (donor id, locus, token, reason) rather than stored with a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -61,6 +62,16 @@ class LocusColumn:
 
     def take(self, rows: npt.NDArray[np.intp]) -> LocusColumn:
         return LocusColumn(self.vocabulary, self.first[rows], self.second[rows])
+
+    def compacted(self) -> LocusColumn:
+        """The same typings with only the tokens its rows use (in the vocabulary's order)."""
+        both = np.concatenate([self.first, self.second])
+        used = np.unique(both[both != UNTYPED])
+        if len(used) == len(self.vocabulary):
+            return self
+        remap = np.full(len(self.vocabulary) + 1, UNTYPED, dtype=np.int32)  # index -1 stays untyped
+        remap[used] = np.arange(len(used), dtype=np.int32)
+        return LocusColumn(tuple(self.vocabulary[i] for i in used), remap[self.first], remap[self.second])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +129,30 @@ class DonorBatch:
             ethnicity=None if self.ethnicity is None else self.ethnicity[rows],
             ethnicity_names=self.ethnicity_names,
         )
+
+    def compacted(self) -> DonorBatch:
+        """Only the names and tokens its rows use, registry and ethnicity names in the order of first use
+        (as a batch built from these rows alone has them)."""
+        registry, registry_names = _first_use(self.registry, self.registry_names)
+        ethnicity, ethnicity_names = self.ethnicity, self.ethnicity_names
+        if ethnicity is not None:
+            ethnicity, ethnicity_names = _first_use(ethnicity, ethnicity_names)
+        return dataclasses.replace(
+            self,
+            registry=registry,
+            registry_names=registry_names,
+            ethnicity=ethnicity,
+            ethnicity_names=ethnicity_names,
+            hla={locus: col.compacted() for locus, col in self.hla.items()},
+        )
+
+
+def _first_use(codes: npt.NDArray[np.uint16], names: tuple[str, ...]) -> tuple[npt.NDArray[np.uint16], tuple[str, ...]]:
+    used, first = np.unique(codes, return_index=True)
+    order = used[np.argsort(first, kind="stable")]
+    remap = np.zeros(max(len(names), 1), dtype=np.uint16)
+    remap[order] = np.arange(len(order), dtype=np.uint16)
+    return remap[codes], tuple(names[int(i)] for i in order)
 
 
 def _check_token(typings: TypingBuilder, token: str, locus: Locus, mac: MacDictionary | None) -> str | None:
@@ -187,3 +222,55 @@ def empty_attributes(n: int) -> dict[str, npt.NDArray[np.generic]]:
         "tnc": np.full(n, np.nan, dtype=np.float32),
         "cd34": np.full(n, np.nan, dtype=np.float32),
     }
+
+
+def concat_batches(batches: Sequence[DonorBatch]) -> DonorBatch:
+    """One batch of several (vocabularies and name lists appended, codes shifted; repeated names are fine:
+    the store codes pairs and names by their text)."""
+    if len(batches) == 1:
+        return batches[0]
+    hla: dict[Locus, LocusColumn] = {}
+    for locus in {locus for b in batches for locus in b.hla}:
+        vocab: list[str] = []
+        firsts, seconds = [], []
+        for b in batches:
+            col = b.hla.get(locus)
+            if col is None:
+                firsts.append(np.full(len(b), UNTYPED, np.int32))
+                seconds.append(np.full(len(b), UNTYPED, np.int32))
+                continue
+            shift = len(vocab)
+            firsts.append(np.where(col.first == UNTYPED, UNTYPED, col.first + shift).astype(np.int32))
+            seconds.append(np.where(col.second == UNTYPED, UNTYPED, col.second + shift).astype(np.int32))
+            vocab.extend(col.vocabulary)
+        hla[locus] = LocusColumn(tuple(vocab), np.concatenate(firsts), np.concatenate(seconds))
+
+    def names(
+        get_names: Callable[[DonorBatch], tuple[str, ...]],
+        get_codes: Callable[[DonorBatch], npt.NDArray[np.uint16] | None],
+    ) -> tuple[tuple[str, ...], npt.NDArray[np.uint16]]:
+        out: list[str] = []
+        codes = []
+        for b in batches:
+            own = get_codes(b)
+            codes.append((own if own is not None else np.zeros(len(b), np.uint16)).astype(np.int64) + len(out))
+            out.extend(get_names(b) or ("",))
+        return tuple(out), np.concatenate(codes).astype(np.uint16)
+
+    registry_names, registry = names(lambda b: b.registry_names, lambda b: b.registry)
+    ethnicity_names, ethnicity = names(lambda b: b.ethnicity_names, lambda b: b.ethnicity)
+    return DonorBatch(
+        donor_id=np.concatenate([b.donor_id for b in batches]),
+        donor_type=np.concatenate([b.donor_type for b in batches]),
+        registry=registry,
+        registry_names=registry_names,
+        birth_year=np.concatenate([b.birth_year for b in batches]),
+        sex=np.concatenate([b.sex for b in batches]),
+        cmv=np.concatenate([b.cmv for b in batches]),
+        abo=np.concatenate([b.abo for b in batches]),
+        tnc=np.concatenate([b.tnc for b in batches]),
+        cd34=np.concatenate([b.cd34 for b in batches]),
+        hla=hla,
+        ethnicity=ethnicity,
+        ethnicity_names=ethnicity_names,
+    )

@@ -11,7 +11,15 @@ progress callback follows them); the valid donors of every chunk are then writte
 
 Columns are the CSV's: ``donor_id``, optional ``donor_type``, ``registry``, ``ethnicity`` (or ``ethn``),
 ``birth_year``, ``sex``, ``cmv``, ``abo``, ``tnc``, ``cd34`` and ``<LOCUS>_1``/``<LOCUS>_2`` (text, missing
-columns read as empty). A ``gl`` column is not handled here (the caller takes the per-record path).
+columns read as empty) and ``gl``: a donor's GL String, which takes the place of its ``<LOCUS>_n`` columns
+when not empty, read by :class:`GlReader` once per distinct locus block (:func:`read_gl`'s answer: stored
+pairs, the tokens as written when the release refuses one, or an :class:`InvalidTyping` for locus ``GL``,
+reported before the chunk's other invalid typings, as the per-record path reports it).
+
+Records of a JSON file read into these columns (:mod:`engraft.hla.search.donor_record_columns`) arrive
+with ``preset``: rows already rejected, by row, with their problems (an entry that is not an object, an
+Atlas record whose id, change type or donor type cannot be read), and ``deletions`` (Atlas's ``D``
+records), applied after the upserts.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from engraft.hla.search.donor_batch import (
     DonorBatch,
     InvalidTyping,
     LocusColumn,
+    concat_batches,
     validate_batch,
 )
 from engraft.hla.search.donor_fields import (
@@ -49,6 +58,7 @@ from engraft.hla.search.donor_fields import (
     read_cell_count,
     read_donor_id,
 )
+from engraft.hla.search.donor_gl import GlReader
 from engraft.hla.search.donor_import import DEFAULT_CHUNK, ImportReport
 from engraft.hla.search.donor_store import DonorStore, Progress
 from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles
@@ -127,25 +137,36 @@ def import_columns(
     mac: MacDictionary | None = None,
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    preset: Mapping[int, Sequence[InvalidValue]] | None = None,
+    deletions: Sequence[int] = (),
+    total: int | None = None,
 ) -> ImportReport:
-    """Validate the donors of a columnar file chunk by chunk, then upsert them in one write (module docstring)."""
+    """Validate the donors of a columnar file chunk by chunk, then upsert them in one write (module docstring).
+
+    ``total`` is what ``progress`` counts towards (the file's records; default: the rows).
+    """
     n = len(columns["donor_id"])
     unknown = UnknownAlleles(typing_builder(nom), mac)
+    gl = GlReader(nom, mac)
     parts: list[_Part] = []
-    for start in range(0, n, max(chunk_size, 1)):
-        chunk = {name: column[start : start + chunk_size] for name, column in columns.items()}
-        parts.append(_chunk(nom, chunk, unknown, mac))
+    step = max(chunk_size, 1)
+    for start in range(0, n, step):
+        chunk = {name: column[start : start + step] for name, column in columns.items()}
+        rejected = {row - start: list(p) for row, p in (preset or {}).items() if start <= row < start + step}
+        parts.append(_chunk(nom, chunk, unknown, gl, rejected))
         if progress is not None:
-            progress(min(n, start + chunk_size), n)
+            progress(min(n, start + step), total if total is not None else n)
     batches = [p.batch for p in parts if len(p.batch)]
-    stored = replaced = 0
+    stored = replaced = removed = 0
     if batches:
         stored, replaced = store.append(concat_batches(batches))
+    if len(deletions):
+        removed = store.remove(np.asarray(deletions, dtype=np.int64))
     return ImportReport(
         n,
         stored,
         replaced,
-        0,
+        removed,
         tuple(t for p in parts for t in p.invalid),
         tuple(v for p in parts for v in p.invalid_values),
         tuple(f for p in parts for f in p.flagged),
@@ -153,64 +174,19 @@ def import_columns(
     )
 
 
-def concat_batches(batches: Sequence[DonorBatch]) -> DonorBatch:
-    """One batch of several (vocabularies and name lists appended, codes shifted; repeated names are fine:
-    the store codes pairs and names by their text)."""
-    if len(batches) == 1:
-        return batches[0]
-    hla: dict[Locus, LocusColumn] = {}
-    for locus in {locus for b in batches for locus in b.hla}:
-        vocab: list[str] = []
-        firsts, seconds = [], []
-        for b in batches:
-            col = b.hla.get(locus)
-            if col is None:
-                firsts.append(np.full(len(b), UNTYPED, np.int32))
-                seconds.append(np.full(len(b), UNTYPED, np.int32))
-                continue
-            shift = len(vocab)
-            firsts.append(np.where(col.first == UNTYPED, UNTYPED, col.first + shift).astype(np.int32))
-            seconds.append(np.where(col.second == UNTYPED, UNTYPED, col.second + shift).astype(np.int32))
-            vocab.extend(col.vocabulary)
-        hla[locus] = LocusColumn(tuple(vocab), np.concatenate(firsts), np.concatenate(seconds))
-
-    def names(
-        get_names: Callable[[DonorBatch], tuple[str, ...]],
-        get_codes: Callable[[DonorBatch], npt.NDArray[np.uint16] | None],
-    ) -> tuple[tuple[str, ...], npt.NDArray[np.uint16]]:
-        out: list[str] = []
-        codes = []
-        for b in batches:
-            own = get_codes(b)
-            codes.append((own if own is not None else np.zeros(len(b), np.uint16)).astype(np.int64) + len(out))
-            out.extend(get_names(b) or ("",))
-        return tuple(out), np.concatenate(codes).astype(np.uint16)
-
-    registry_names, registry = names(lambda b: b.registry_names, lambda b: b.registry)
-    ethnicity_names, ethnicity = names(lambda b: b.ethnicity_names, lambda b: b.ethnicity)
-    return DonorBatch(
-        donor_id=np.concatenate([b.donor_id for b in batches]),
-        donor_type=np.concatenate([b.donor_type for b in batches]),
-        registry=registry,
-        registry_names=registry_names,
-        birth_year=np.concatenate([b.birth_year for b in batches]),
-        sex=np.concatenate([b.sex for b in batches]),
-        cmv=np.concatenate([b.cmv for b in batches]),
-        abo=np.concatenate([b.abo for b in batches]),
-        tnc=np.concatenate([b.tnc for b in batches]),
-        cd34=np.concatenate([b.cd34 for b in batches]),
-        hla=hla,
-        ethnicity=ethnicity,
-        ethnicity_names=ethnicity_names,
-    )
-
-
-def _chunk(nom: Nomenclature, columns: TextColumns, unknown: UnknownAlleles, mac: MacDictionary | None) -> _Part:
+def _chunk(
+    nom: Nomenclature,
+    columns: TextColumns,
+    unknown: UnknownAlleles,
+    gl: GlReader,
+    preset: dict[int, list[InvalidValue]],
+) -> _Part:
     n = len(columns["donor_id"])
     ids, bad_ids = _donor_ids(columns["donor_id"])
     rejected = np.zeros(n, dtype=bool)
-    rejected[list(bad_ids)] = True
     row_problems: dict[int, list[InvalidValue]] = {row: [problem] for row, problem in bad_ids.items()}
+    row_problems.update(preset)  # a record rejected as it was read reports that alone
+    rejected[list(row_problems)] = True
 
     def coded(table: SynonymTable[T], name: str) -> tuple[list[T], npt.NDArray[np.intp]]:
         values, codes, problems = _read_column(n, columns.get(name), lambda t: table.read(0, name, t), table.empty)
@@ -238,8 +214,10 @@ def _chunk(nom: Nomenclature, columns: TextColumns, unknown: UnknownAlleles, mac
         values, codes, problems = _read_column(n, columns.get(name), _cell_reader(name, unit), math.nan)
         _note(problems, codes, name)
         cells[name] = np.asarray(values, dtype=np.float32)[codes]
+    columns, gl_invalid = _gl_columns(columns, ids, rejected_ids, gl)
     invalid_values = [problem for row in sorted(row_problems) for problem in row_problems[row]]
     rejected[list(row_problems)] = True
+    rejected[[row for row, _ in gl_invalid]] = True
 
     registry_codes, registries = _factorise(columns.get("registry", [""] * n))
     ethnicity_codes, ethnicities = _factorise(_ethnicity(columns, n))
@@ -257,25 +235,66 @@ def _chunk(nom: Nomenclature, columns: TextColumns, unknown: UnknownAlleles, mac
         for row in np.flatnonzero(missing_rows).tolist()
     ]
     good = np.flatnonzero(~rejected & ~missing_rows)
-    batch = DonorBatch(
-        donor_id=ids,
-        donor_type=DONOR_KIND.encode(kind)[kind_codes],
-        registry=registry_codes.astype(np.uint16),
-        registry_names=tuple(registries),
-        birth_year=np.asarray(birth, dtype=np.int16)[birth_codes],
-        sex=SEX.encode(sex)[sex_codes],
-        cmv=CMV.encode(cmv)[cmv_codes],
-        abo=ABO.encode(abo)[abo_codes],
-        tnc=cells["tnc"],
-        cd34=cells["cd34"],
-        hla=hla,
-        ethnicity=ethnicity_codes.astype(np.uint16),
-        ethnicity_names=tuple(ethnicities),
-    ).take(good)
-    invalid: tuple[InvalidTyping, ...] = ()
+    batch = (
+        DonorBatch(
+            donor_id=ids,
+            donor_type=DONOR_KIND.encode(kind)[kind_codes],
+            registry=registry_codes.astype(np.uint16),
+            registry_names=tuple(registries),
+            birth_year=np.asarray(birth, dtype=np.int16)[birth_codes],
+            sex=SEX.encode(sex)[sex_codes],
+            cmv=CMV.encode(cmv)[cmv_codes],
+            abo=ABO.encode(abo)[abo_codes],
+            tnc=cells["tnc"],
+            cd34=cells["cd34"],
+            hla=hla,
+            ethnicity=ethnicity_codes.astype(np.uint16),
+            ethnicity_names=tuple(ethnicities),
+        )
+        .take(good)
+        .compacted()
+    )  # names and tokens of the kept rows only, as the per-record batch has them
+    invalid = tuple(typing for _, typing in gl_invalid)
     if len(batch):
-        batch, invalid = validate_batch(nom, batch, mac=mac)
+        batch, refused = validate_batch(nom, batch, mac=gl.mac)
+        invalid += refused
     return _Part(batch, invalid, invalid_values, flagged, missing)
+
+
+def _gl_columns(
+    columns: TextColumns, ids: npt.NDArray[np.int64], rejected_ids: npt.NDArray[np.bool_], gl: GlReader
+) -> tuple[TextColumns, list[tuple[int, InvalidTyping]]]:
+    """The ``<LOCUS>_n`` columns with each non-empty ``gl`` read in their place, and the GL Strings refused."""
+    column = columns.get("gl")
+    if column is None:
+        return columns, []
+    codes, texts = _factorise(column)
+    readings = [gl.read(text) if text else None for text in texts]
+    has_gl = np.array([r is not None for r in readings], dtype=bool)[codes]
+    refused = np.array([r is not None and r.pairs is None for r in readings], dtype=bool)[codes]
+    invalid = []
+    for row in np.flatnonzero(refused & ~rejected_ids).tolist():
+        reading = readings[int(codes[row])]
+        assert reading is not None
+        invalid.append((row, InvalidTyping(int(ids[row]), "GL", reading.token, reading.reason)))
+    if not has_gl.any():
+        return columns, invalid
+    n = len(codes)
+    out = dict(columns)
+    for locus in STORED_LOCI:
+        for pos in (0, 1):
+            from_gl = np.array(
+                [
+                    "" if r is None or r.pairs is None else (r.pairs.get(locus, (None, None))[pos] or "")
+                    for r in readings
+                ],
+                dtype=object,
+            )[codes]
+            name = f"{locus}_{pos + 1}"
+            own = columns.get(name)
+            written = np.asarray(own, dtype=object) if own is not None else np.full(n, "", dtype=object)
+            out[name] = np.where(has_gl, from_gl, written)
+    return out, invalid
 
 
 def _cell_reader(name: str, unit: str) -> Callable[[str], float | InvalidValue]:

@@ -48,8 +48,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from engraft.hla.matching.typing_builder import typing_builder, typings_from_gl
-from engraft.hla.nomenclature.errors import HlaNomenclatureError
+from engraft.hla.matching.typing_builder import typing_builder
 from engraft.hla.nomenclature.mac import MacDictionary
 from engraft.hla.nomenclature.serology import LOCUS_TO_SEROLOGY_PREFIX
 from engraft.hla.nomenclature.tables import Nomenclature
@@ -69,8 +68,9 @@ from engraft.hla.search.donor_fields import (
     read_cell_count,
     read_donor_id,
 )
+from engraft.hla.search.donor_gl import read_gl
 from engraft.hla.search.donor_store import DonorStore, Progress
-from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles, gl_pairs, stored_locus
+from engraft.hla.search.donor_typings import FlaggedAllele, MissingLocus, UnknownAlleles, stored_locus
 from engraft.hla.search.store_codes import ABO, CMV, DONOR_KIND, SEX
 from engraft.vocabulary import AboGroup, DonorKind, Serostatus, Sex
 from engraft.vocabulary.hla import STORED_LOCI, Locus
@@ -270,18 +270,11 @@ def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = 
     gl = _text(record.get("gl"))
     nested = record.get("hla")
     if gl:
-        try:
-            typings = typings_from_gl(nom, gl, mac=mac)
-        except HlaNomenclatureError as exc:
-            pairs = gl_pairs(gl)  # tokens by locus as written: unknown alleles are flagged on import
-            if pairs is None:
-                problems.append(InvalidTyping(row.donor_id, "GL", exc.token, exc.detail or str(exc)))
-            else:
-                hla.update(pairs)
-            typings = {}
-        for name, t in typings.items():
-            if (locus := stored_locus(name)) is not None:
-                hla[locus] = t.stored_pair()  # a '|' genotype list is kept whole
+        reading = read_gl(nom, gl, mac)
+        if reading.pairs is None:
+            problems.append(InvalidTyping(row.donor_id, "GL", reading.token, reading.reason))
+        else:
+            hla.update(reading.pairs)
     elif isinstance(nested, Mapping):
         for name, pair in nested.items():
             if isinstance(pair, list | tuple) and pair and (locus := stored_locus(str(name))) is not None:
@@ -298,7 +291,7 @@ def donor_record(nom: Nomenclature, record: object, mac: MacDictionary | None = 
     return row
 
 
-def _ci(record: object, key: str) -> object:
+def atlas_field(record: object, key: str) -> object:
     """Case-insensitive key lookup: Atlas (Newtonsoft.Json) accepts ``RecordId`` and ``recordId`` alike."""
     if not isinstance(record, Mapping):
         return None
@@ -308,42 +301,42 @@ def _ci(record: object, key: str) -> object:
     return next((v for k, v in record.items() if str(k).lower() == lower), None)
 
 
-def _atlas_locus(locus: Locus, value: object) -> tuple[str | None, str | None]:
-    dna = _ci(value, "Dna")
-    if isinstance(dna, Mapping) and (_ci(dna, "Field1") or _ci(dna, "Field2")):
-        first, second = (_text(_ci(dna, k)) for k in ("Field1", "Field2"))
+def atlas_locus(locus: Locus, value: object) -> tuple[str | None, str | None]:
+    dna = atlas_field(value, "Dna")
+    if isinstance(dna, Mapping) and (atlas_field(dna, "Field1") or atlas_field(dna, "Field2")):
+        first, second = (_text(atlas_field(dna, k)) for k in ("Field1", "Field2"))
         return (f"{locus}{first}" if first.startswith("*") else first or None), (
             f"{locus}{second}" if second.startswith("*") else second or None
         )
-    ser = _ci(value, "Ser")
+    ser = atlas_field(value, "Ser")
     if isinstance(ser, Mapping):
         prefix = LOCUS_TO_SEROLOGY_PREFIX[locus]
-        first, second = (_text(_ci(ser, k)) for k in ("Field1", "Field2"))
+        first, second = (_text(atlas_field(ser, k)) for k in ("Field1", "Field2"))
         return (f"{prefix}{first}" if first else None), (f"{prefix}{second}" if second else None)
     return (None, None)
 
 
 @dataclass(frozen=True, slots=True)
-class _AtlasChange:
+class AtlasRecordChange:
     donor_id: int
     change: AtlasChange
     record: Mapping[str, object]
 
 
-def _atlas_change(record: object) -> _AtlasChange | RejectedRecord:
+def atlas_change(record: object) -> AtlasRecordChange | RejectedRecord:
     """The donor id and the change an Atlas donor record asks for, or why it cannot be applied."""
     if not isinstance(record, Mapping):
         return RejectedRecord((not_a_record(record),))
-    donor_id = read_donor_id(_ci(record, "RecordId"), "RecordId")
+    donor_id = read_donor_id(atlas_field(record, "RecordId"), "RecordId")
     if isinstance(donor_id, InvalidValue):
         return RejectedRecord((donor_id,))
-    change = ATLAS_CHANGE_TYPES.read(donor_id, "ChangeType", _ci(record, "ChangeType"))
+    change = ATLAS_CHANGE_TYPES.read(donor_id, "ChangeType", atlas_field(record, "ChangeType"))
     if isinstance(change, InvalidValue):
         return RejectedRecord((change,))
-    return _AtlasChange(donor_id, change, record)
+    return AtlasRecordChange(donor_id, change, record)
 
 
-def _atlas_upserts(changes: Iterable[_AtlasChange | RejectedRecord]) -> Iterator[ParsedRecord]:
+def _atlas_upserts(changes: Iterable[AtlasRecordChange | RejectedRecord]) -> Iterator[ParsedRecord]:
     for change in changes:
         if isinstance(change, RejectedRecord):
             yield change
@@ -353,15 +346,18 @@ def _atlas_upserts(changes: Iterable[_AtlasChange | RejectedRecord]) -> Iterator
 
 def atlas_donor_record(donor_id: int, record: Mapping[str, object]) -> ParsedRecord:
     """A donor of an Atlas donor-import file to upsert (``DonorType`` ``D`` adult donor, ``C`` cord unit)."""
-    kind = ATLAS_DONOR_TYPES.read(donor_id, "DonorType", _ci(record, "DonorType"))
+    kind = ATLAS_DONOR_TYPES.read(donor_id, "DonorType", atlas_field(record, "DonorType"))
     if isinstance(kind, InvalidValue):
         return RejectedRecord((kind,))
     row = DonorRecord(
-        donor_id, donor_type=kind, registry=_text(_ci(record, "donPool")), ethnicity=_text(_ci(record, "ethn"))
+        donor_id,
+        donor_type=kind,
+        registry=_text(atlas_field(record, "donPool")),
+        ethnicity=_text(atlas_field(record, "ethn")),
     )
-    hla = _ci(record, "Hla")
+    hla = atlas_field(record, "Hla")
     if isinstance(hla, Mapping):
-        row.hla = {locus: _atlas_locus(locus, _ci(hla, locus)) for locus in STORED_LOCI}
+        row.hla = {locus: atlas_locus(locus, atlas_field(hla, locus)) for locus in STORED_LOCI}
     return row
 
 
@@ -382,8 +378,8 @@ def import_atlas_donors(
     donors = data.get("donors")
     if not isinstance(donors, list):
         raise ValueError("Atlas donor file has no 'donors' list")
-    changes = [_atlas_change(d) for d in donors]
-    deletions = [c.donor_id for c in changes if isinstance(c, _AtlasChange) and c.change == "delete"]
+    changes = [atlas_change(d) for d in donors]
+    deletions = [c.donor_id for c in changes if isinstance(c, AtlasRecordChange) and c.change == "delete"]
     return import_records(
         store,
         nom,

@@ -384,6 +384,7 @@ class DonorSearch:
             locus_counts=extra.locus_counts,
             reported_loci=extra.reported,
             rank_key=rank_key,
+            ethnicity=self.store.ethnicity_name(int(cand["ethnicity"][i])),
         )
 
     def _typing_of(self, locus: Locus, entry: int) -> LocusTyping | None:

@@ -10,6 +10,7 @@ locus, unknown MAC code or antigen) is left for the batch validation to reject a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from engraft.hla.matching.typing_builder import TypingBuilder
@@ -54,7 +55,8 @@ class UnknownAlleles:
         """Replace unknown allele names in ``hla`` (in place), noting each in ``out``."""
         if not hla:
             return
-        for locus, pair in hla.items():
+        for locus in [locus for locus in STORED_LOCI if locus in hla]:  # one order, whatever the file's
+            pair = hla[locus]
             if not any(pair):
                 continue
             new_pair = list(pair)
@@ -140,6 +142,7 @@ def gl_pairs(gl: str) -> dict[Locus, tuple[str | None, str | None]] | None:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def stored_locus(name: str) -> Locus | None:
     """The stored :class:`Locus` named ``name`` (every locus in ``STORED_LOCI``), ``None`` for any other name."""
     try:

@@ -9,12 +9,17 @@ The labels and value words are plain English msgids (no number written into them
 its own), so that each adapter translates them with its own catalogue: the web pages with theirs, the
 coordinator's report with the report catalogue. A value that is a number or a code (a mismatch count, an
 age band, a cell dose, a donor id) is shown as it is (``RankStep.words`` is false).
+
+For clients that translate on their own (the API), each step also carries a stable machine-readable
+form: the attribute as :class:`RankAttributeKey`, the value as a :class:`RankValue` code and its
+``parameters`` (a count, a cell dose with its UCUM unit, an age band's bounds in years), from which the
+English ``value`` is written; :func:`rank_reason` gathers a donor's steps and decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -30,32 +35,83 @@ class Applies(StrEnum):
     BOTH = "both"
 
 
+class RankAttributeKey(StrEnum):
+    """A ranking attribute (a sort key of :func:`engraft.hla.search.ranking.sort_keys`), stable for clients."""
+
+    MISMATCHES = "mismatches"
+    POTENTIAL = "potential"
+    GVH = "gvh"
+    GRADE = "grade"
+    TNC = "tnc"
+    CD34 = "cd34"
+    AGE = "age"
+    DPB1 = "dpb1"
+    CMV = "cmv"
+    SEX = "sex"
+    ABO = "abo"
+    DONOR_ID = "donor_id"
+
+
+class RankValue(StrEnum):
+    """A donor's value of a ranking attribute as a code (parameters: see :class:`RankStep`)."""
+
+    NUMBER = "number"  # {"value": int}: a count, a grade score or the donor id
+    CELL_DOSE = "cell_dose"  # {"dose": float, "unit": UCUM code}
+    AGE_BAND_UP_TO = "age_band_up_to"  # {"high": years}: the first band (the youngest donors)
+    AGE_BAND = "age_band"  # {"low": years, "high": years}
+    NOT_KNOWN = "not_known"
+    DPB1_ALLELE_MATCHED = "dpb1_allele_matched"
+    DPB1_PERMISSIVE_MISMATCH = "dpb1_permissive_mismatch"
+    DPB1_PERMISSIVENESS_UNKNOWN = "dpb1_permissiveness_unknown"
+    DPB1_NON_PERMISSIVE_MISMATCH = "dpb1_non_permissive_mismatch"
+    SAME_AS_PATIENT = "same_as_patient"
+    DIFFERS_FROM_PATIENT = "differs_from_patient"
+    NOT_COMPARED = "not_compared"
+    MALE = "male"
+    OTHER_OR_UNKNOWN_SEX = "other_or_unknown_sex"
+    FEMALE = "female"
+
+
 @dataclass(frozen=True, slots=True)
 class RankAttribute:
     """One sort key of the ranking: its label (msgid) and the donors it sorts."""
 
-    key: str
+    key: RankAttributeKey
     label: str
     applies: Applies
 
 
 RANK_ATTRIBUTES: Final[tuple[RankAttribute, ...]] = (
-    RankAttribute("mismatches", "HLA mismatches", Applies.BOTH),
-    RankAttribute("potential", "Loci matched only potentially (ambiguous typing)", Applies.BOTH),
-    RankAttribute("gvh", "Mismatches in the graft-versus-host direction", Applies.ADULT),
-    RankAttribute("grade", "Match grade score (lowest: allele level at every position)", Applies.ADULT),
-    RankAttribute("tnc", "Total nucleated cell dose", Applies.CORD),
-    RankAttribute("cd34", "CD34+ cell dose", Applies.CORD),
-    RankAttribute("age", "Donor age (younger first, in age bands)", Applies.ADULT),
-    RankAttribute("dpb1", "DPB1 T-cell epitope match", Applies.ADULT),
-    RankAttribute("cmv", "CMV serostatus against the patient's", Applies.ADULT),
-    RankAttribute("sex", "Donor sex (male first)", Applies.ADULT),
-    RankAttribute("abo", "ABO group against the patient's", Applies.ADULT),
-    RankAttribute("donor_id", "Donor id (a stable tie-break)", Applies.BOTH),
+    RankAttribute(RankAttributeKey.MISMATCHES, "HLA mismatches", Applies.BOTH),
+    RankAttribute(RankAttributeKey.POTENTIAL, "Loci matched only potentially (ambiguous typing)", Applies.BOTH),
+    RankAttribute(RankAttributeKey.GVH, "Mismatches in the graft-versus-host direction", Applies.ADULT),
+    RankAttribute(RankAttributeKey.GRADE, "Match grade score (lowest: allele level at every position)", Applies.ADULT),
+    RankAttribute(RankAttributeKey.TNC, "Total nucleated cell dose", Applies.CORD),
+    RankAttribute(RankAttributeKey.CD34, "CD34+ cell dose", Applies.CORD),
+    RankAttribute(RankAttributeKey.AGE, "Donor age (younger first, in age bands)", Applies.ADULT),
+    RankAttribute(RankAttributeKey.DPB1, "DPB1 T-cell epitope match", Applies.ADULT),
+    RankAttribute(RankAttributeKey.CMV, "CMV serostatus against the patient's", Applies.ADULT),
+    RankAttribute(RankAttributeKey.SEX, "Donor sex (male first)", Applies.ADULT),
+    RankAttribute(RankAttributeKey.ABO, "ABO group against the patient's", Applies.ADULT),
+    RankAttribute(RankAttributeKey.DONOR_ID, "Donor id (a stable tie-break)", Applies.BOTH),
 )
 """The ranking's sort keys in :func:`engraft.hla.search.ranking.sort_keys` order (a test checks the count)."""
 
 NOT_KNOWN: Final = "not known"
+# each value msgid's code (the parameters-free values)
+VALUE_CODES: Final[Mapping[str, RankValue]] = {
+    NOT_KNOWN: RankValue.NOT_KNOWN,
+    "DPB1 allele-matched": RankValue.DPB1_ALLELE_MATCHED,
+    "DPB1 permissive mismatch": RankValue.DPB1_PERMISSIVE_MISMATCH,
+    "DPB1 permissiveness unknown": RankValue.DPB1_PERMISSIVENESS_UNKNOWN,
+    "DPB1 non-permissive mismatch": RankValue.DPB1_NON_PERMISSIVE_MISMATCH,
+    "same as the patient's": RankValue.SAME_AS_PATIENT,
+    "differs from the patient's": RankValue.DIFFERS_FROM_PATIENT,
+    "not compared (the patient's is not known)": RankValue.NOT_COMPARED,
+    "male": RankValue.MALE,
+    "other or unknown": RankValue.OTHER_OR_UNKNOWN_SEX,
+    "female": RankValue.FEMALE,
+}
 DPB1_TEXT: Final[Mapping[int, str]] = {
     0: "DPB1 allele-matched",
     1: "DPB1 permissive mismatch",
@@ -104,11 +160,15 @@ class RankContext:
 class RankStep:
     """One ranking attribute of a donor: its label and the donor's value (``value`` a msgid when ``words``)."""
 
-    key: str
+    key: RankAttributeKey
     label: str
     value: str
     words: bool
     """Whether ``value`` is a msgid to translate (else a number or code shown as it is)."""
+    code: RankValue = RankValue.NUMBER
+    """The value as a code; a word value's code is :data:`VALUE_CODES` of it."""
+    parameters: Mapping[str, int | float | str] = field(default_factory=dict)
+    """What the code needs: ``value`` (NUMBER), ``dose`` and ``unit`` (CELL_DOSE), ``low``/``high`` (age bands)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,30 +190,37 @@ def _applies(attribute: RankAttribute, kind: DonorKind) -> bool:
     return (attribute.applies is Applies.CORD) == (kind is DonorKind.CORD)
 
 
+def _words(name: RankAttributeKey, label: str, value: str) -> RankStep:
+    return RankStep(name, label, value, True, VALUE_CODES[value])
+
+
 def _step(attribute: RankAttribute, key: float, context: RankContext) -> RankStep:
     number = int(key)
     name = attribute.key
     if name in _COUNTS:
-        return RankStep(name, attribute.label, str(number), False)
+        return RankStep(name, attribute.label, str(number), False, RankValue.NUMBER, {"value": number})
     if name in {"tnc", "cd34"}:
         scale = "×10⁷" if name == "tnc" else "×10⁶"
         per = "/kg" if context.per_kg else ""
-        return RankStep(name, attribute.label, f"{-key:.2f} {scale}{per}", False)
+        unit = ("10*7{cells}" if name == "tnc" else "10*6{cells}") + per
+        dose: dict[str, int | float | str] = {"dose": round(-key, 2), "unit": unit}
+        return RankStep(name, attribute.label, f"{-key:.2f} {scale}{per}", False, RankValue.CELL_DOSE, dose)
     if name == "age":
         if number >= UNKNOWN_AGE_BAND:
-            return RankStep(name, attribute.label, NOT_KNOWN, True)
+            return _words(name, attribute.label, NOT_KNOWN)
         width = context.age_band_years
         low = context.min_age + number * width
-        text = f"≤ {low + width - 1}" if number == 0 else f"{low}–{low + width - 1}"
-        return RankStep(name, attribute.label, text, False)
+        high = low + width - 1
+        if number == 0:
+            return RankStep(name, attribute.label, f"≤ {high}", False, RankValue.AGE_BAND_UP_TO, {"high": high})
+        band = {"low": low, "high": high}
+        return RankStep(name, attribute.label, f"{low}–{high}", False, RankValue.AGE_BAND, band)
     if name == "dpb1":
-        return RankStep(name, attribute.label, DPB1_TEXT.get(number, NOT_KNOWN), True)
+        return _words(name, attribute.label, DPB1_TEXT.get(number, NOT_KNOWN))
     if name in {"cmv", "abo"}:
         known = context.patient_cmv_known if name == "cmv" else context.patient_abo_known
-        return RankStep(
-            name, attribute.label, SAME_UNKNOWN_DIFFERENT.get(number, NOT_KNOWN) if known else NOT_COMPARED, True
-        )
-    return RankStep(name, attribute.label, SEX_TEXT.get(number, NOT_KNOWN), True)
+        return _words(name, attribute.label, SAME_UNKNOWN_DIFFERENT.get(number, NOT_KNOWN) if known else NOT_COMPARED)
+    return _words(name, attribute.label, SEX_TEXT.get(number, NOT_KNOWN))
 
 
 def _checked(rank_key: Sequence[float], donor_id: object) -> Sequence[float]:
@@ -188,6 +255,29 @@ def decision(
         if mine != theirs:
             return Decision(above_rank, _step(attribute, mine, context), _step(attribute, theirs, context))
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class RankReason:
+    """A donor's rank as data: its attributes in the order applied and what placed it below the donor above."""
+
+    steps: tuple[RankStep, ...]
+    decided_by: Decision | None
+
+
+def rank_reason(
+    rank_key: Sequence[float],
+    kind: DonorKind,
+    above_key: Sequence[float] | None,
+    above_rank: int,
+    context: RankContext,
+    *,
+    donor_id: object = "?",
+) -> RankReason:
+    """:func:`rank_steps` and :func:`decision` of one donor (``above_key`` None: ranked first)."""
+    return RankReason(
+        rank_steps(rank_key, kind, context, donor_id=donor_id), decision(rank_key, above_key, above_rank, context)
+    )
 
 
 def rank_texts() -> tuple[str, ...]:

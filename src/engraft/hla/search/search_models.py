@@ -88,6 +88,7 @@ class DonorMatch:
     reported_loci: Mapping[Locus, LocusMatch]
     rank_key: tuple[float, ...] = ()  # the sort keys of engraft.hla.search.ranking, most significant first
     prediction: MatchProbabilities | None = None
+    ethnicity: str | None = None  # the donor's population code as its file gave it (chooses its HF set)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ class DonorView:
     donor_id: int
     kind: DonorKind
     registry: str
+    ethnicity: str | None
+    """The donor's population code as the registry's file gave it (chooses its HF set); None: not known."""
     age: int | None
     sex: str
     cmv: str
@@ -153,6 +155,7 @@ def donor_view(match: DonorMatch, above: DonorMatch | None, criteria: SearchCrit
         donor_id=match.donor_id,
         kind=match.donor_type,
         registry=match.registry,
+        ethnicity=match.ethnicity or None,
         age=match.age,
         sex=match.sex.value,
         cmv=match.cmv.value,
