@@ -75,6 +75,8 @@ def test_a_physician_changes_the_cell_therapy_and_the_patient_page_shows_it(
     client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
     episode = app.state.episodes["b"]
     record = app.state.registry.get_episode(episode)
+    before = client.get(f"/patients/{record.patient_id}", headers=HTML)
+    assert "<h3>Engraftment</h3>" in before.text  # a transplant's engraftment section
     page = client.get(f"/episodes/{episode}/edit", headers=HTML)
     assert page.status_code == 200 and 'name="csrf_token"' in page.text
     assert f'value="{HCT}" checked' in page.text and "Recorded now: Haematopoietic cell transplant." in page.text
@@ -98,6 +100,7 @@ def test_a_physician_changes_the_cell_therapy_and_the_patient_page_shows_it(
     assert "Immune effector cell infusion 1: day 0 on" in patient.text
     assert '<span class="cell-therapy">immune effector cells (CAR-T)</span>' in patient.text
     assert f'href="/episodes/{episode}/edit"' in patient.text
+    assert "<h3>Engraftment</h3>" not in patient.text  # counts after CAR-T are not engraftment
 
 
 def test_with_htmx_only_the_form_is_replaced(app: FastAPI, client_for: object) -> None:
