@@ -28,3 +28,16 @@ def test_a_childs_findings_in_chinese_say_they_are_not_graded() -> None:
         "2026-03-03 08:00 UTC ICE 评分 3/10。未分级：ICE 适用于 12 岁及以上，而儿童 CAPD 分级表在 Engraft 中未经核实；"
         "请用 CAPD 评估。"
     )
+
+
+def test_an_item_with_commas_is_not_read_as_a_list() -> None:
+    """An HCT-CI definition holds commas; read as a list its last piece ("or AST/ALT > ULN to 2.5 x ULN") stayed
+    English. A list is taken only when every item translates without English left in it."""
+    wording = core_wording("zh_Hans")
+    text = (
+        "Chronic hepatitis, bilirubin > ULN to 1.5 x ULN, or AST/ALT > ULN to 2.5 x ULN [weight 1]: reported item flag;"
+        " superseded by hepatic_moderate_severe (mutually exclusive, higher scores)"
+    )
+    translated = wording(text)
+    assert "慢性肝炎、胆红素 > 正常上限至 1.5 × 正常上限，或 AST/ALT > 正常上限至 2.5 × 正常上限" in translated
+    assert "ULN" not in translated and " or " not in translated

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gettext
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from types import ModuleType
@@ -43,6 +44,14 @@ WEB_PHRASE_MODULES: Final = ("engraft.web.pages.risk_view", "engraft.web.form_me
 WORD_CONTEXT: Final = "word"
 """The ``msgctxt`` of a word translated inside a parameter the catalogue has no entry for (a drug's name, a route)."""
 LIST_SEPARATOR: Final = ", "
+_ENGLISH_WORD: Final = re.compile(r"\b[a-z]{2,}\b")
+"""A lowercase English word left in a text (``or``, ``to``): what a strict reading refuses."""
+
+
+class _Untranslated(Exception):
+    """A strict reading met a value it could only leave in English."""
+
+
 CACHE_SIZE: Final = 20_000
 """Translated texts kept per language and process (most pages repeat the same bands and rules)."""
 MAX_DEPTH: Final = 4
@@ -124,7 +133,9 @@ class CoreWording:
             self._cache[text] = cached
         return cached
 
-    def _translate(self, text: str, depth: int) -> str | None:
+    def _translate(self, text: str, depth: int, *, strict: bool = False) -> str | None:
+        """``text`` translated whole or by its phrase; ``strict``: ``None`` rather than a phrase with a value left in
+        English (how a list's items are tried)."""
         exact = self._gettext(text)
         if exact is not None or depth > MAX_DEPTH:
             return exact
@@ -134,16 +145,24 @@ class CoreWording:
         template = self._gettext(message.phrase.template)
         if template is None:
             return None
-        return message.render(template, lambda value: self._parameter(value, depth + 1))
+        if not strict:
+            return message.render(template, lambda value: self._parameter(value, depth + 1))
+        try:
+            return message.render(template, lambda value: self._parameter(value, depth + 1, strict=True))
+        except _Untranslated:
+            return None
 
-    def _parameter(self, value: Value, depth: int) -> str:
+    def _parameter(self, value: Value, depth: int, *, strict: bool = False) -> str:
         text = str(value)
+        exact = self._gettext(text)
+        if exact is not None:  # a text the catalogue holds whole (an HCT-CI item with commas) is never split
+            return exact
         if LIST_SEPARATOR in text:
             # a list whose every item is a core text reads as that list, even where the whole list also fits one
             # item's phrase (``ICE score 3/10 at ... (grade 2), seizure ... (grade 3)``: a slot spans any text)
-            parts = list_items(text)
+            parts = self._whole_items(list_items(text))
             if len(parts) > 1:
-                items = [self._translate(p, depth) or self._label(p) for p in parts]
+                items = [self._translate(p, depth, strict=True) or self._label(p) for p in parts]
                 if all(item is not None for item in items):
                     return self._separator.join(str(item) for item in items)
         translated = self._translate(text, depth) or self._label(text)
@@ -152,7 +171,28 @@ class CoreWording:
         if LIST_SEPARATOR in text:
             parts = list_items(text)
             return self._separator.join(self._translate(p, depth) or self._label(p) or p for p in parts)
-        return self._words(text)
+        words = self._words(text)
+        if strict and _ENGLISH_WORD.search(words):
+            raise _Untranslated(text)
+        return words
+
+    def _whole_items(self, parts: list[str]) -> list[str]:
+        """``parts`` with runs joined back where the catalogue holds the joined text whole (an item that itself
+        holds commas, e.g. "Chronic hepatitis, bilirubin > ULN to 1.5 x ULN, or AST/ALT > ULN to 2.5 x ULN")."""
+        items: list[str] = []
+        start = 0
+        while start < len(parts):
+            end = next(
+                (
+                    stop
+                    for stop in range(len(parts), start + 1, -1)
+                    if self._gettext(LIST_SEPARATOR.join(parts[start:stop])) is not None
+                ),
+                start + 1,
+            )
+            items.append(LIST_SEPARATOR.join(parts[start:end]))
+            start = end
+        return items
 
     def _words(self, text: str) -> str:
         """A parameter such as ``busulfan 12.8 mg/kg iv``: its words the catalogue gives in the
