@@ -6,7 +6,8 @@ once (its alerts on file). Then ``--evaluations`` evaluations are run one after 
 an episode in turn with the scope of the ward's commonest message (its four vital signs), the way the monitoring
 worker runs them after a message is stored. Nothing new arrives between them, so they write nothing: the steady
 cost of an evaluation. Printed: process CPU and wall time per evaluation, statements and COMMITs per evaluation
-(SQLAlchemy events); with ``--profile`` the top functions by cumulative time (cProfile).
+(SQLAlchemy events: on PostgreSQL an evaluation's reads are texts on the driver's cursor, not counted); with
+``--profile`` the top functions by cumulative time (cProfile).
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_evaluation.py [--evaluations 600] [--profile]``.
 """
@@ -79,7 +80,8 @@ def main() -> None:
             n = args.evaluations
             print(
                 f"{n} evaluations: CPU {cpu / n * 1000:.2f} ms, wall {wall / n * 1000:.2f} ms per evaluation; "
-                f"statements {counts['statements'] / n:.1f}, commits {counts['commits'] / n:.2f} per evaluation"
+                f"SQLAlchemy statements {counts['statements'] / n:.1f} (texts run on the driver's cursor not counted), "
+                f"commits {counts['commits'] / n:.2f} per evaluation"
             )
             if profiler:
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(35)

@@ -24,10 +24,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import Integer, cast, func, or_, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,7 @@ from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Observation, Patient, Transfusion
 from engraft.registry.models import TransplantEpisode as Episode
 from engraft.registry.monitoring_scope import RuleReach
-from engraft.vocabulary import TransfusionProduct
+from engraft.vocabulary import CellTherapy, GraftSource, TransfusionProduct, TransplantType
 
 # ---------------------------------------------------------------------------------------------------- context
 
@@ -71,15 +71,94 @@ class LockedEpisode:
     """Identifies the rule-file versions on record (:func:`read_history` reads their headers only when it changes)."""
 
 
-def lock_context(session: Session, episode_id: int) -> LockedEpisode:
-    """The episode's facts, the episode locked for evaluation until the transaction ends (one evaluation of an
-    episode at a time, across processes), and the rule files' fingerprint, in one query; its transfusion days
-    in a second only when it has one.
+_TRANSFUSED_PRODUCTS: Final = [TransfusionProduct.PLATELETS.value, TransfusionProduct.RED_CELLS.value]
 
-    On PostgreSQL the lock is a transaction-level advisory lock taken in the same query: unlike a row lock it
-    writes nothing, so an evaluation that changes nothing commits without a WAL flush. On SQLite the
-    evaluation's transaction holds the database's write lock from its BEGIN (one writer).
-    """
+_LOCK_CONTEXT_SQL: Final = (
+    "SELECT transplant_episode.id, transplant_episode.patient_id, transplant_episode.day0, "
+    "transplant_episode.graft_source, transplant_episode.transplant_type, transplant_episode.cell_therapy, "
+    "patient.birth_date, EXISTS (SELECT transfusion.id FROM transfusion "
+    "WHERE transfusion.patient_id = transplant_episode.patient_id "
+    "AND transfusion.product = ANY(CAST(%(products)s AS TEXT[])) "
+    "AND (transfusion.episode_id = transplant_episode.id OR transfusion.episode_id IS NULL)) AS transfused, "
+    "files.files, files.last_file, files.last_hash, files.last_loaded, "
+    "pg_advisory_xact_lock(CAST(%(space)s AS INTEGER), transplant_episode.id) AS locked "
+    "FROM transplant_episode JOIN patient ON patient.id = transplant_episode.patient_id "
+    "JOIN (SELECT count(monitoring_rule_file.id) AS files, max(monitoring_rule_file.id) AS last_file, "
+    "max(monitoring_rule_file.content_hash) AS last_hash, max(monitoring_rule_file.loaded_at) AS last_loaded "
+    "FROM monitoring_rule_file) AS files ON true "
+    "WHERE transplant_episode.id = %(episode)s"
+)
+"""PostgreSQL: the locking query of :func:`lock_context` as a fixed text run on the driver's cursor (the same
+tables, join, lock and columns as the SQLAlchemy statement used on SQLite; psycopg prepares it on a connection
+after a few executions, so neither SQLAlchemy nor PostgreSQL builds it again per evaluation)."""
+
+_TRANSFUSION_DAYS_SQL: Final = (
+    "SELECT product, administered_at FROM transfusion WHERE patient_id = %(patient)s "
+    "AND product = ANY(CAST(%(products)s AS TEXT[])) AND (episode_id = %(episode)s OR episode_id IS NULL)"
+)
+"""PostgreSQL: the query of :func:`_transfusion_days`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextRow:
+    """A row of the locking query, typed as SQLAlchemy's result processing types it."""
+
+    id: int
+    patient_id: int
+    day0: dt.date
+    graft_source: GraftSource
+    transplant_type: TransplantType
+    cell_therapy: CellTherapy
+    birth_date: dt.date | None
+    transfused: bool
+    files: int
+    last_file: int | None
+    last_hash: str | None
+    last_loaded: dt.datetime | None
+
+
+def _driver_rows(session: Session, sql: str, params: dict[str, object]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: the rows of ``sql`` run on the driver's cursor of the session's connection (its transaction)."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """As :class:`engraft.registry.models.base.UTCDateTime` returns a stored time."""
+    return None if moment is None else moment.astimezone(dt.UTC)
+
+
+def _context_row_pg(session: Session, episode_id: int) -> _ContextRow | None:
+    rows = _driver_rows(
+        session,
+        _LOCK_CONTEXT_SQL,
+        {"products": _TRANSFUSED_PRODUCTS, "space": EVALUATION_LOCK_SPACE, "episode": episode_id},
+    )
+    if not rows:
+        return None
+    (ep, patient, day0, graft, kind, therapy, birth, transfused, files, last_file, last_hash, loaded, _) = rows[0]
+    return _ContextRow(
+        ep,
+        patient,
+        day0,
+        GraftSource(graft),
+        TransplantType(kind),
+        CellTherapy(therapy),
+        birth,
+        bool(transfused),
+        files,
+        last_file,
+        last_hash,
+        _utc(loaded),
+    )
+
+
+def _context_row(session: Session, episode_id: int) -> _ContextRow | None:
+    """SQLite (and any dialect but PostgreSQL): the locking query as a SQLAlchemy statement."""
     files = select(
         func.count(MonitoringRuleFile.id).label("files"),
         func.max(MonitoringRuleFile.id).label("last_file"),
@@ -109,10 +188,23 @@ def lock_context(session: Session, episode_id: int) -> LockedEpisode:
         .join(files, true())
         .where(Episode.id == episode_id)
     )
+    row = session.connection().execute(stmt).first()
+    return None if row is None else _ContextRow(*row)
+
+
+def lock_context(session: Session, episode_id: int) -> LockedEpisode:
+    """The episode's facts, the episode locked for evaluation until the transaction ends (one evaluation of an
+    episode at a time, across processes), and the rule files' fingerprint, in one query; its transfusion days
+    in a second only when it has one.
+
+    On PostgreSQL the lock is a transaction-level advisory lock taken in the same query: unlike a row lock it
+    writes nothing, so an evaluation that changes nothing commits without a WAL flush; the query is a fixed text
+    on the driver's cursor (:data:`_LOCK_CONTEXT_SQL`). On SQLite the evaluation's transaction holds the
+    database's write lock from its BEGIN (one writer).
+    """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        stmt = stmt.add_columns(func.pg_advisory_xact_lock(cast(EVALUATION_LOCK_SPACE, Integer), Episode.id))
-    row = connection.execute(stmt).first()
+    on_postgres = connection.dialect.name == "postgresql"
+    row = _context_row_pg(session, episode_id) if on_postgres else _context_row(session, episode_id)
     if row is None:
         raise RecordNotFound("transplant episode", episode_id)
     platelets: tuple[int, ...] = ()
@@ -142,17 +234,23 @@ def _transfusion_days(
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Days from day 0 with a platelet, and with a red cell, transfusion recorded for the episode (or the patient,
     no episode named)."""
-    rows = session.connection().execute(
-        select(Transfusion.product, Transfusion.administered_at).where(
-            Transfusion.patient_id == patient_id,
-            Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
-            or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
-        )
-    )
+    connection = session.connection()
+    rows: Iterable[tuple[Any, dt.datetime]]
+    if connection.dialect.name == "postgresql":
+        params = {"patient": patient_id, "products": _TRANSFUSED_PRODUCTS, "episode": episode_id}
+        rows = _driver_rows(session, _TRANSFUSION_DAYS_SQL, params)
+    else:
+        rows = connection.execute(
+            select(Transfusion.product, Transfusion.administered_at).where(
+                Transfusion.patient_id == patient_id,
+                Transfusion.product.in_((TransfusionProduct.PLATELETS, TransfusionProduct.RED_CELLS)),
+                or_(Transfusion.episode_id == episode_id, Transfusion.episode_id.is_(None)),
+            )
+        ).tuples()
     platelets: set[int] = set()
     red_cells: set[int] = set()
     for product, moment in rows:
-        days = platelets if product is TransfusionProduct.PLATELETS else red_cells
+        days = platelets if TransfusionProduct(product) is TransfusionProduct.PLATELETS else red_cells
         days.add((moment.astimezone(dt.UTC).date() - day0).days)
     return tuple(sorted(platelets)), tuple(sorted(red_cells))
 
@@ -366,7 +464,8 @@ class Series:
                 whole = self._columns[None] = ObservationColumns.from_rows(self.rows)
             if codes is None:
                 return whole
-            picked = np.isin(whole.code, [i for i, code in enumerate(whole.codes) if code in codes])
+            wanted = np.fromiter((code in codes for code in whole.codes), bool, len(whole.codes))
+            picked = wanted[whole.code]  # each row's code index looked up (np.isin costs more on these few codes)
             found = self._columns[codes] = ObservationColumns(
                 id=whole.id[picked],
                 observed_us=whole.observed_us[picked],
@@ -431,8 +530,22 @@ class AlertOnFile:
     severity: Severity
 
 
+_ALERTS_SQL: Final = (
+    "SELECT id, rule_id, dedup_key, state, severity FROM monitoring_alert WHERE episode_id = %(episode)s"
+)
+"""PostgreSQL: the query of :func:`read_alerts`."""
+
+
 def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
-    """The episode's alerts on file (on the (episode, dedup key) unique index)."""
+    """The episode's alerts on file (on the (episode, dedup key) unique index; on PostgreSQL a fixed text on the
+    driver's cursor, its states and severities typed as SQLAlchemy types them)."""
+    if session.connection().dialect.name == "postgresql":
+        return [
+            AlertOnFile(alert_id, rule_id, dedup_key, AlertState(state), Severity(severity))
+            for alert_id, rule_id, dedup_key, state, severity in _driver_rows(
+                session, _ALERTS_SQL, {"episode": episode_id}
+            )
+        ]
     stmt = select(
         MonitoringAlert.id,
         MonitoringAlert.rule_id,
