@@ -17,16 +17,14 @@ caller of a batch evaluates what it imported itself.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
+from engraft.registry.hooks import CommitHooks
+
 if TYPE_CHECKING:
     from engraft.registry.monitoring_scope import EvaluationScope
-
-logger = logging.getLogger(__name__)
 
 MONITORED_FIELDS: Final = frozenset({"day0", "graft_source", "cell_therapy"})
 """Episode fields the monitoring reads (through the episode's context): changing one re-evaluates the episode."""
@@ -50,38 +48,15 @@ class EvaluationQueue(Protocol):
     def enqueue(self, episode_id: int, scope: EvaluationScope) -> None: ...
 
 
-class EpisodeChangeHooks:
+class EpisodeChangeHooks(CommitHooks[EpisodeChanged]):
     """The listeners called after an episode's monitored facts changed; thread-safe to register from anywhere."""
 
     def __init__(self) -> None:
-        self._listeners: list[EpisodeListener] = []
-        self._lock = threading.Lock()
-
-    def register(self, listener: EpisodeListener) -> Callable[[], None]:
-        """Call ``listener`` for every change from now on; returns the function that unregisters it."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unregister() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unregister
+        super().__init__("episode-change")
 
     def notify(self, change: EpisodeChanged) -> None:
         """Hand ``change`` to every listener (called by the registry after the commit)."""
-        with self._lock:
-            listeners = tuple(self._listeners)
-        for listener in listeners:
-            try:
-                listener(change)
-            except Exception:
-                logger.exception(
-                    "episode-change listener %r failed for episode %s (the change stays committed)",
-                    listener,
-                    change.episode_id,
-                )
+        self.notify_one(change)
 
 
 EPISODE_CHANGES: Final = EpisodeChangeHooks()

@@ -11,14 +11,11 @@ are committed either way and the sender has been (or is about to be) told so.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from engraft.registry.hooks import CommitHooks
 from engraft.vocabulary import InboundProtocol
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,39 +34,16 @@ class CommittedResults:
 ResultsListener = Callable[[CommittedResults], None]
 
 
-class ResultHooks:
+class ResultHooks(CommitHooks[CommittedResults]):
     """The listeners called after results are committed; thread-safe to register from anywhere."""
 
     def __init__(self) -> None:
-        self._listeners: list[ResultsListener] = []
-        self._lock = threading.Lock()
-
-    def register(self, listener: ResultsListener) -> Callable[[], None]:
-        """Call ``listener`` for every commit from now on; returns the function that unregisters it."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unregister() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unregister
+        super().__init__("results")
 
     def notify(self, committed: Iterable[CommittedResults]) -> None:
         """Hand each committed group to every listener (called by the registry after the commit)."""
-        with self._lock:
-            listeners = tuple(self._listeners)
         for results in committed:
-            for listener in listeners:
-                try:
-                    listener(results)
-                except Exception:
-                    logger.exception(
-                        "results listener %r failed for patient %s (the results stay committed)",
-                        listener,
-                        results.patient_id,
-                    )
+            self.notify_one(results)
 
 
 RESULT_HOOKS = ResultHooks()
