@@ -40,6 +40,16 @@ class Actor:
     client_address: str | None = None
     user_agent: str | None = None
 
+    def audit_columns(self) -> dict[str, str | int | None]:
+        """The audit entry's columns that name the actor."""
+        return {
+            "actor": self.name,
+            "actor_id": self.user_id,
+            "actor_role": self.role,
+            "client_address": self.client_address,
+            "user_agent": self.user_agent,
+        }
+
     @classmethod
     def system(cls, name: str) -> Actor:
         """A process started by an operator (the CLI), not a signed-in user."""

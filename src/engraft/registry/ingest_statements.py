@@ -141,11 +141,7 @@ def add_audit_entry(
     :meth:`engraft.registry.service.RegistryService.audit` writes it, without an ORM object and its flush); a
     database that refuses it fails the transaction with :class:`AuditUnavailable`: nothing goes unrecorded."""
     entry = {
-        "actor": actor.name,
-        "actor_id": actor.user_id,
-        "actor_role": actor.role,
-        "client_address": actor.client_address,
-        "user_agent": actor.user_agent,
+        **actor.audit_columns(),
         "action": action,
         "entity": entity,
         "entity_id": entity_id,
@@ -168,11 +164,7 @@ def audit_params(audit: PendingAudit) -> dict[str, Any]:
     actor = audit.actor
     return {
         "at": dt.datetime.now(dt.UTC),
-        "actor": actor.name,
-        "actor_id": actor.user_id,
-        "actor_role": actor.role,
-        "client_address": actor.client_address,
-        "user_agent": actor.user_agent,
+        **actor.audit_columns(),
         "action": audit.action.value,
         "entity": audit.entity,
         "entity_id": audit.entity_id,

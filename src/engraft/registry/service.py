@@ -270,11 +270,7 @@ class RegistryService:
         """
         actor = self.actor
         entry = {
-            "actor": actor.name,
-            "actor_id": actor.user_id,
-            "actor_role": actor.role,
-            "client_address": actor.client_address,
-            "user_agent": actor.user_agent,
+            **actor.audit_columns(),
             "action": action,
             "entity": entity,
             "entity_id": entity_id,
