@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from engraft.config.home import engraft_home
+from engraft.registry.connection_liveness import ping_after_idle
 
 DATABASE_URL_ENV = "ENGRAFT_DATABASE_URL"
 
@@ -74,7 +75,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    engine = create_engine(resolved, **kwargs)
+    ping_after_idle(engine)  # not SQLAlchemy's pre-ping: a round trip at every check-out
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
