@@ -38,6 +38,7 @@ from engraft.api.routes_research import router as research_router
 from engraft.api.routes_saved_donor_searches import router as saved_donor_searches_router
 from engraft.api.routes_scores import router as scores_router
 from engraft.config.monitoring_rules import centre_rule_text
+from engraft.config.server_heap import settle_start_up_heap
 from engraft.registry.accounts import AccountPolicy, AccountService
 from engraft.registry.accounts_policy import Clock, utc_clock
 from engraft.registry.audit import Actor
@@ -93,6 +94,7 @@ def create_app(
     auth_settings: AuthSettings | None = None,
     clock: Clock = utc_clock,
     monitor_results: bool = False,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """Build the API on ``engine`` (default: ``ENGRAFT_DATABASE_URL`` or the SQLite file).
 
@@ -106,7 +108,9 @@ def create_app(
     worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
     (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, on PostgreSQL also those a
     feed listener hands over (:mod:`engraft.registry.monitoring_handoff`), and each episode whose day 0, graft
-    source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`).
+    source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`). With
+    ``settle_heap`` (the worker factory sets it) the process freezes its start-up heap out of the garbage
+    collector's full passes once started (:mod:`engraft.config.server_heap`).
     """
     engine = engine or make_engine()
     if migrate:
@@ -116,6 +120,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if threads is not None:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if settle_heap:  # a worker process lives on: its start-up heap out of the collector's full passes
+            settle_start_up_heap()
         if not monitor_results:
             yield
             return
@@ -179,4 +185,11 @@ def app_from_environment() -> FastAPI:
             f"database {engine.url.render_as_string()} is at schema revision {current or 'none (empty)'}, "
             f"this Engraft needs {head}: run `engraft db upgrade` first"
         )
-    return create_app(engine, migrate=False, donor_registry=DonorRegistry(), threads=threads, monitor_results=True)
+    return create_app(
+        engine,
+        migrate=False,
+        donor_registry=DonorRegistry(),
+        threads=threads,
+        monitor_results=True,
+        settle_heap=True,
+    )

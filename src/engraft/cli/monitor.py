@@ -14,6 +14,7 @@ import typer
 from engraft.cli.common import DatabaseOption, console, err_console, open_engine
 from engraft.cli.monitor_replay import replay
 from engraft.config.monitoring_rules import CentreRulesUnavailable, centre_rule_text
+from engraft.config.server_heap import settle_start_up_heap
 from engraft.io.hl7_oru import Hl7Settings
 from engraft.io.lab_units import unit_table
 from engraft.io.mllp import DEFAULT_ACTOR, ListenerSettings, MllpListener
@@ -100,6 +101,7 @@ def listen(
 
     async def run() -> None:
         bound_host, port = await listener.start(host, mllp)
+        settle_start_up_heap()  # a long-running listener: its start-up heap out of the collector's full passes
         console.print(f"MLLP listener on {bound_host}:{port} (writes audited as {actor!r}); Ctrl-C stops it")
         try:
             await listener.serve_forever()
