@@ -164,3 +164,59 @@ def test_a_transplant_episode_with_the_same_vital_signs_gets_no_crs_alert(
     assert client.post("/api/observations/bulk", json=rows).status_code == 200
     evaluate_episode(service, episode, as_of=day0 + dt.timedelta(days=4))
     assert _crs_alerts(engine, episode) == []
+
+
+def test_a_higher_crs_grade_at_the_same_severity_rewrites_the_alert_once(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    """Hypotension makes it at least grade 2 (critical); oxygen at 8 L/min later makes it grade 3, still critical:
+    no escalation, but the alert is rewritten to grade 3 with the oxygen as evidence; a further temperature at
+    the same grade writes nothing (the explanation is not rewritten at every result)."""
+    episode = _car_t_episode(client, seeded)["id"]
+    patient = seeded["patient"]
+    rows = [
+        _row(patient, episode, 2 * 24 + 8, "8310-5", 38.9, "Cel"),
+        _row(patient, episode, 2 * 24 + 9, "8480-6", 84.0, "mm[Hg]"),
+    ]
+    assert client.post("/api/observations/bulk", json=rows).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=10))
+    (alert,) = _crs_alerts(engine, episode)
+    assert alert.severity is Severity.CRITICAL and alert.details["grade"] == 2
+    assert "At least grade 2" in alert.explanation
+
+    oxygen = [_row(patient, episode, 2 * 24 + 11, "3151-8", 8.0, "L/min")]
+    assert client.post("/api/observations/bulk", json=oxygen).status_code == 200
+    result = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=12))
+    assert result.updated == [alert.id] and result.escalated == []
+    (regraded,) = _crs_alerts(engine, episode)
+    assert regraded.details["grade"] == 3 and "At least grade 3" in regraded.explanation
+    assert "inhaled oxygen 8 L/min" in regraded.explanation and regraded.severity is Severity.CRITICAL
+    assert len(regraded.triggering_observation_ids) == 3
+
+    fever = [_row(patient, episode, 2 * 24 + 13, "8310-5", 39.4, "Cel")]
+    assert client.post("/api/observations/bulk", json=fever).status_code == 200
+    same = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=14))
+    assert same.updated == [] and same.ongoing == 1
+    (kept,) = _crs_alerts(engine, episode)
+    assert kept.version == regraded.version and kept.explanation == regraded.explanation
+
+
+def test_an_alert_stored_before_grades_were_is_rewritten_once_and_not_reopened(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    episode = _car_t_episode(client, seeded)["id"]
+    patient = seeded["patient"]
+    fever = [_row(patient, episode, 2 * 24 + 8, "8310-5", 38.6, "Cel")]
+    assert client.post("/api/observations/bulk", json=fever).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=9))
+    (alert,) = _crs_alerts(engine, episode)
+    acknowledge_alert(service, alert.id, AlertAcknowledge(version=alert.version))
+    with Session(engine) as session, session.begin():  # as an alert written before details.grade existed
+        stored = session.get_one(MonitoringAlert, alert.id)
+        stored.details = {k: v for k, v in stored.details.items() if k != "grade"}
+    result = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=10))
+    assert result.updated == [alert.id]
+    (rewritten,) = _crs_alerts(engine, episode)
+    assert rewritten.details["grade"] == 1 and rewritten.state is AlertState.ACKNOWLEDGED
+    again = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=11))
+    assert again.updated == []

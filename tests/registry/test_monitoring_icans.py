@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from engraft.monitoring import AlertState, RuleKind, Severity
-from engraft.registry.models import MonitoringAlert
+from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.service import RegistryService
 from tests.registry.test_monitoring_crs import CAR_T_DAY0, _car_t_episode, _row
@@ -78,3 +78,43 @@ def test_a_transplant_episode_with_the_same_findings_gets_no_icans_alert(
     assert client.post("/api/observations/bulk", json=rows).status_code == 200
     evaluate_episode(service, episode, as_of=day0 + dt.timedelta(days=4))
     assert _icans_alerts(engine, episode) == []
+
+
+def test_a_worse_grade_at_the_same_severity_rewrites_the_explanation_and_reopens_the_alert(
+    client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
+) -> None:
+    """Grades 3 and 4 are both critical: no escalation, but the alert must not keep saying grade 3, and the nurse
+    who acknowledged grade 3 has not seen grade 4."""
+    episode = _car_t_episode(client, seeded)["id"]
+    patient = seeded["patient"]
+    seizure = [_row(patient, episode, 4 * 24 + 8, "ENGRAFT-SEIZURE", 1, "1")]
+    assert client.post("/api/observations/bulk", json=seizure).status_code == 200
+    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=4, hours=9))
+    (alert,) = _icans_alerts(engine, episode)
+    assert alert.severity is Severity.CRITICAL and alert.explanation.startswith("ICANS grade 3")
+    assert alert.details["grade"] == 3
+    acknowledged = client.post(f"/api/alerts/{alert.id}/acknowledge", json={"version": alert.version})
+    assert acknowledged.status_code == 200
+
+    weakness = [_row(patient, episode, 4 * 24 + 10, "ENGRAFT-MOTORWK", 1, "1")]
+    assert client.post("/api/observations/bulk", json=weakness).status_code == 200
+    result = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=4, hours=11))
+    assert result.updated == [alert.id] and result.escalated == [] and result.raised == []
+    (updated,) = _icans_alerts(engine, episode)
+    assert updated.explanation.startswith("ICANS grade 4") and "motor weakness" in updated.explanation
+    assert updated.severity is Severity.CRITICAL and updated.state is AlertState.OPEN
+    assert updated.details["grade"] == 4 and updated.acknowledged_by is None
+    assert updated.version == acknowledged.json()["version"] + 1
+    assert len(updated.triggering_observation_ids) == 2
+    with Session(engine) as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "monitoring evaluation").order_by(AuditEntry.id.desc())
+        ).first()
+    assert entry is not None
+    (change,) = entry.changes["changes"]
+    assert change["change"] == "updated" and change["alert"] == alert.id and change["grade"] == 4
+    assert change["explanation"] == updated.explanation and change["state"] == "open"
+    assert change["reopened"] == "a higher grade was found after the acknowledgement"
+
+    again = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=4, hours=12))
+    assert again.updated == [] and again.ongoing == 1  # the same finding: nothing written

@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from engraft.monitoring import AlertState, Severity
-from engraft.registry.alert_notices import AlertNotice, hub_for, listener_for
+from engraft.registry.alert_notices import NOTIFY_PAYLOAD_LIMIT, AlertNotice, hub_for, listener_for
+from engraft.registry.alerts import get_alert
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import AuditEntry, ClinicalEvent, MonitoringAlert, MonitoringRuleFile
 from engraft.registry.monitoring_service import evaluate_committed, evaluate_episode
+from engraft.registry.schemas.alerts import AlertOut
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import EventSource, EventType
 
@@ -149,6 +151,27 @@ def test_changes_are_announced_after_commit(
     assert listener_for(engine) is None  # the last subscriber gone, the LISTEN thread stops
     assert sorted(n.alert_id for n in received) == sorted(result.raised)
     assert {n.change for n in received} == {"raised"}
+    for notice in received:  # each carries the alert as stored, so a stream need not read it again
+        assert notice.alert is not None
+        stored = get_alert(service, notice.alert_id)
+        assert AlertOut.model_validate_json(notice.alert) == stored
+        assert (notice.patient_id, notice.version) == (stored.patient_id, stored.version)
+
+
+def test_a_notice_too_large_for_notify_goes_without_the_alert(
+    client: TestClient, seeded: dict[str, int], service: RegistryService
+) -> None:
+    _send(client, [_obs(seeded, "anc", 3, "751-8", 0.2, "10*9/L")])
+    result = evaluate_episode(service, seeded["episode"], as_of=DAY0 + dt.timedelta(days=3, hours=1))
+    alert = get_alert(service, result.raised[0])
+    carried = AlertNotice.carrying(alert, "raised")
+    assert carried.alert is not None and len(carried.to_json().encode()) <= NOTIFY_PAYLOAD_LIMIT
+    assert AlertNotice.from_json(carried.to_json()) == carried
+    huge = alert.model_copy(update={"explanation": "x" * NOTIFY_PAYLOAD_LIMIT})
+    bare = AlertNotice.carrying(huge, "raised")
+    assert bare.alert is None and (bare.alert_id, bare.version, bare.patient_id) == (alert.id, 1, alert.patient_id)
+    assert len(bare.to_json().encode()) < 200
+    assert AlertNotice.from_json(bare.to_json()) == bare
 
 
 def test_the_post_commit_plug_evaluates_each_episode_once(

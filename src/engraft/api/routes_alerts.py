@@ -107,14 +107,20 @@ async def alert_stream(request: Request, service: Service, patient_id: IdFilter 
                         quiet = 0.0
                         yield ": keep-alive\n\n"
                     continue
-                try:
-                    alert = await run_in_threadpool(get_alert, service, notice.alert_id)
-                except RecordNotFound:
-                    continue
-                if patient_id is not None and alert.patient_id != patient_id:
-                    continue
+                if notice.alert is not None:  # the alert as written, carried by the notice
+                    if patient_id is not None and notice.patient_id != patient_id:
+                        continue
+                    identity, data = f"{notice.alert_id}-{notice.version}", notice.alert
+                else:
+                    try:
+                        alert = await run_in_threadpool(get_alert, service, notice.alert_id)
+                    except RecordNotFound:
+                        continue
+                    if patient_id is not None and alert.patient_id != patient_id:
+                        continue
+                    identity, data = f"{alert.id}-{alert.version}", alert.model_dump_json()
                 quiet = 0.0
-                yield f"id: {alert.id}-{alert.version}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+                yield f"id: {identity}\nevent: alert\ndata: {data}\n\n"
         finally:
             unsubscribe()
 

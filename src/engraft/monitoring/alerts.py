@@ -37,6 +37,7 @@ class Detection(FrozenModel):
     verification: VerificationLevel
     citations: tuple[Citation, ...] = ()
     event: DetectedEvent | None = None
+    grade: int | None = Field(default=None, description="The graded condition's grade (CRS, ICANS), else None.")
 
     def severity_at(self, moment: dt.datetime) -> Severity:
         """The severity of this detection's alert, still unacknowledged at ``moment`` (escalation applied)."""

@@ -257,6 +257,7 @@ class _Signs:
             result_time=onset.result_time,
             explanation=explanation,
             severity=self._escalated() if signs else None,
+            grade=grade.value,
         )
 
     def _escalated(self) -> Severity | None:

@@ -131,6 +131,7 @@ def _detection(rule: MonitoringRule, rule_set_hash: str, finding: Finding) -> De
         verification=rule.source.verification,
         citations=rule.source.citations,
         event=finding.event,
+        grade=finding.grade,
     )
 
 

@@ -52,6 +52,12 @@ class Finding(FrozenModel):
         description="The finding's own severity where its rule grades it (e.g. possible CRS with hypotension); "
         "None: the rule's. A higher one on a later evaluation escalates the open alert of the same key.",
     )
+    grade: int | None = Field(
+        default=None,
+        ge=0,
+        description="The grade of a graded condition (CRS, ICANS: the published grade the findings reach); None "
+        "for other kinds. Another grade at the same severity on a later evaluation rewrites the alert's evidence.",
+    )
 
 
 class RuleKindAdapter(Protocol):

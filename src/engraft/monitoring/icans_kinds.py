@@ -286,6 +286,7 @@ class _Episode:
             items = [_seen(o, r) for o, r, _ in shown]
             explanation = ICANS_NOT_GRADED_CHILD(**params, age=str(age), findings=SEPARATOR.join(items))
             severity = self.p.not_graded_severity
+            graded: int | None = None
         else:
             grade = grade_icans(findings_of([r for _, r, _ in shown], ICE_MIN_AGE_YEARS if age is None else age))
             recorded = {DOMAIN_OF[series.code_of(int(r))] for r in during}
@@ -299,6 +300,7 @@ class _Episode:
                 completeness=LOWER_BOUND(missing=SEPARATOR.join(missing)) if missing else EVERY_DOMAIN(),
             )
             severity = self.p.severity_by_grade[grade.value - 1]
+            graded = grade.value
         if severity.rank < self.rule.severity.rank:
             severity = self.rule.severity
         used = [onset, *(o for o, _, _ in shown)]
@@ -309,6 +311,7 @@ class _Episode:
             result_time=onset.result_time,
             explanation=explanation,
             severity=severity,
+            grade=graded,
         )
 
 

@@ -21,25 +21,63 @@ from sqlalchemy import Engine, text
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
+from engraft.registry.schemas.alerts import AlertOut
+
 CHANNEL = "engraft_alerts"
 _LISTEN_POLL_SECONDS = 1.0
 
 
+NOTIFY_PAYLOAD_LIMIT = 7_999
+"""PostgreSQL's limit on a NOTIFY payload (bytes, default build); a notice that would exceed it goes without the
+alert, and its subscribers read the alert instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlertNotice:
-    """An alert changed: which one, of which episode, and how (``raised``, ``acknowledged``...)."""
+    """An alert changed: which one, of which episode, and how (``raised``, ``acknowledged``...).
+
+    A notice made by :meth:`carrying` also holds the alert as it stood when the change was written (``alert``: its
+    JSON as the API gives it, of ``version``), so a stream sends it without reading it again; ``alert`` is None
+    when the notice does not carry it (then read the alert).
+    """
 
     alert_id: int
     episode_id: int
     change: str
+    patient_id: int | None = None
+    version: int | None = None
+    alert: str | None = None
+
+    @classmethod
+    def carrying(cls, alert: AlertOut, change: str) -> AlertNotice:
+        """The notice of ``change`` to ``alert``, carrying it (when the payload stays within the NOTIFY limit)."""
+        notice = cls(alert.id, alert.episode_id, change, alert.patient_id, alert.version, alert.model_dump_json())
+        if len(notice.to_json().encode()) > NOTIFY_PAYLOAD_LIMIT:
+            return cls(alert.id, alert.episode_id, change, alert.patient_id, alert.version)
+        return notice
 
     def to_json(self) -> str:
-        return json.dumps({"alert_id": self.alert_id, "episode_id": self.episode_id, "change": self.change})
+        data: dict[str, object] = {"alert_id": self.alert_id, "episode_id": self.episode_id, "change": self.change}
+        if self.patient_id is not None:
+            data["patient_id"] = self.patient_id
+        if self.version is not None:
+            data["version"] = self.version
+        if self.alert is not None:
+            data["alert"] = self.alert
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, payload: str) -> AlertNotice:
         data: dict[str, Any] = json.loads(payload)
-        return cls(int(data["alert_id"]), int(data["episode_id"]), str(data["change"]))
+        patient_id, version, alert = data.get("patient_id"), data.get("version"), data.get("alert")
+        return cls(
+            int(data["alert_id"]),
+            int(data["episode_id"]),
+            str(data["change"]),
+            None if patient_id is None else int(patient_id),
+            None if version is None else int(version),
+            None if alert is None else str(alert),
+        )
 
 
 Subscriber = Callable[[AlertNotice], None]

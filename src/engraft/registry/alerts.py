@@ -43,7 +43,7 @@ def list_alerts(service: RegistryService, where: AlertFilter, limit: int = 50, o
 
 
 def get_alert(service: RegistryService, alert_id: int) -> AlertOut:
-    with service.read_snapshot() as session:
+    with service.reading() as session:  # one statement: no BEGIN and ROLLBACK round trips on PostgreSQL
         alert = session.get(MonitoringAlert, alert_id)
         if alert is None:
             raise RecordNotFound("alert", alert_id)
@@ -61,8 +61,9 @@ def acknowledge_alert(service: RegistryService, alert_id: int, data: AlertAcknow
         alert.acknowledged_at = utc_now()
         session.flush()
         service.audit(session, AuditAction.UPDATE, ALERT_ENTITY, alert.id, {"change": "acknowledged"})
-        announce(session, [AlertNotice(alert.id, alert.episode_id, "acknowledged")])
-        return AlertOut.model_validate(alert)
+        changed = AlertOut.model_validate(alert)
+        announce(session, [AlertNotice.carrying(changed, "acknowledged")])
+        return changed
 
 
 def resolve_alert(service: RegistryService, alert_id: int, data: AlertResolve) -> AlertOut:
@@ -79,8 +80,9 @@ def resolve_alert(service: RegistryService, alert_id: int, data: AlertResolve) -
         alert.resolution = data.note or "resolved"
         session.flush()
         service.audit(session, AuditAction.UPDATE, ALERT_ENTITY, alert.id, {"change": "resolved", "note": data.note})
-        announce(session, [AlertNotice(alert.id, alert.episode_id, "resolved")])
-        return AlertOut.model_validate(alert)
+        changed = AlertOut.model_validate(alert)
+        announce(session, [AlertNotice.carrying(changed, "resolved")])
+        return changed
 
 
 def _current(session: Session, alert_id: int, version: int) -> MonitoringAlert:

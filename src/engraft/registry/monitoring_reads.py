@@ -528,10 +528,13 @@ class AlertOnFile:
     dedup_key: str
     state: AlertState
     severity: Severity
+    grade: int | None
+    """The graded condition's grade as stored (``details.grade``: CRS, ICANS), else None."""
 
 
 _ALERTS_SQL: Final = (
-    "SELECT id, rule_id, dedup_key, state, severity FROM monitoring_alert WHERE episode_id = %(episode)s"
+    "SELECT id, rule_id, dedup_key, state, severity, (details ->> 'grade')::integer FROM monitoring_alert "
+    "WHERE episode_id = %(episode)s"
 )
 """PostgreSQL: the query of :func:`read_alerts`."""
 
@@ -541,8 +544,8 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
     driver's cursor, its states and severities typed as SQLAlchemy types them)."""
     if session.connection().dialect.name == "postgresql":
         return [
-            AlertOnFile(alert_id, rule_id, dedup_key, AlertState(state), Severity(severity))
-            for alert_id, rule_id, dedup_key, state, severity in _driver_rows(
+            AlertOnFile(alert_id, rule_id, dedup_key, AlertState(state), Severity(severity), grade)
+            for alert_id, rule_id, dedup_key, state, severity, grade in _driver_rows(
                 session, _ALERTS_SQL, {"episode": episode_id}
             )
         ]
@@ -552,5 +555,6 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
         MonitoringAlert.dedup_key,
         MonitoringAlert.state,
         MonitoringAlert.severity,
+        MonitoringAlert.details["grade"].as_integer(),
     ).where(MonitoringAlert.episode_id == episode_id)
     return [AlertOnFile(*row) for row in session.connection().execute(stmt)]

@@ -48,7 +48,7 @@ from engraft.registry.monitoring_reads import (
     record_rule_file,
 )
 from engraft.registry.monitoring_scope import EVERYTHING, EvaluationScope
-from engraft.registry.schemas.alerts import EpisodeEvaluationOut, RuleFileOut
+from engraft.registry.schemas.alerts import AlertOut, EpisodeEvaluationOut, RuleFileOut
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import EventSource, EventType
 
@@ -92,7 +92,7 @@ def evaluate_episode(
             )
             transitions += evaluation.transitions
         writer = _AlertWriter(service, session, context, history.ids, now)
-        writer.apply_all(sorted(transitions, key=_engine_order), plan.alert_ids)
+        writer.apply_all(sorted(transitions, key=_engine_order), plan.on_file)
         if new_file or writer.changes:
             rule_file = {
                 "id": current.id,
@@ -110,6 +110,7 @@ def evaluate_episode(
             raised=writer.raised,
             cleared=writer.cleared,
             escalated=writer.escalated,
+            updated=writer.updated,
             ongoing=writer.ongoing,
             events_written=writer.events,
         )
@@ -122,7 +123,7 @@ class _Plan:
         self.alerts_of: dict[str, list[AlertOnFile]] = defaultdict(list)
         for alert in alerts:
             self.alerts_of[alert.rule_id].append(alert)
-        self.alert_ids = {a.dedup_key: a.id for a in alerts}
+        self.on_file = {a.dedup_key: a for a in alerts}
         unresolved = {a.rule_id for a in alerts if a.state is not AlertState.RESOLVED}
         known = history.rule_ids
         self.rule_ids: list[str] = []
@@ -167,19 +168,55 @@ class _AlertWriter:
         self.cleared: list[int] = []
         self.escalated: list[int] = []
         self.events: list[int] = []
+        self.updated: list[int] = []
         self.ongoing = 0
         self.notices: list[AlertNotice] = []
         self.changes: list[dict[str, object]] = []
         """What the evaluation's audit entry lists, one item per alert or event written."""
 
-    def apply_all(self, transitions: Iterable[Transition], alert_ids: dict[str, int]) -> None:
-        """Apply ``transitions``; an alert on file (``alert_ids``: id by dedup key) is loaded only to change it."""
+    def apply_all(self, transitions: Iterable[Transition], on_file: dict[str, AlertOnFile]) -> None:
+        """Apply ``transitions``; an alert on file (``on_file``, by dedup key) is loaded only to change it.
+
+        An ongoing condition changes nothing (its explanation, which may name the latest result, is not
+        rewritten at every result), unless a graded condition (CRS, ICANS) has reached another grade at the same
+        severity (ICANS grade 3 becoming 4 where both are critical): see :meth:`_regrade`.
+        """
         for transition in transitions:
+            stored = on_file.get(transition.dedup_key)
             if transition.kind is TransitionKind.ONGOING:
-                self.ongoing += 1
+                found = transition.detection
+                if stored is None or found is None or found.grade is None or found.grade == stored.grade:
+                    self.ongoing += 1
+                    continue
+                self._regrade(self.session.get_one(MonitoringAlert, stored.id), found)
                 continue
-            alert_id = alert_ids.get(transition.dedup_key)
-            self.apply(transition, None if alert_id is None else self.session.get(MonitoringAlert, alert_id))
+            self.apply(transition, None if stored is None else self.session.get(MonitoringAlert, stored.id))
+
+    def _regrade(self, alert: MonitoringAlert, found: Detection) -> None:
+        """A graded condition at another grade, same severity: the alert's explanation, triggering results and
+        grade rewritten (``updated``). A higher grade than an acknowledgement saw opens the alert again, as an
+        escalation does: nobody has seen the worse condition."""
+        changed: dict[str, object] = {
+            "grade": found.grade,
+            "explanation": found.explanation,
+            "triggering_observation_ids": list(found.triggering),
+        }
+        previous = alert.details.get("grade")  # None: stored before grades were (rewritten once, not reopened)
+        if alert.state is AlertState.ACKNOWLEDGED and previous is not None and (found.grade or 0) > int(previous):
+            changed |= {
+                "state": AlertState.OPEN.value,
+                "reopened": "a higher grade was found after the acknowledgement",
+                "acknowledged_by": alert.acknowledged_by,
+                "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
+            }
+            alert.state = AlertState.OPEN
+            alert.acknowledged_by = None
+            alert.acknowledged_at = None
+        alert.explanation = found.explanation
+        alert.triggering_observation_ids = list(found.triggering)
+        alert.details = {**alert.details, "grade": found.grade}
+        self._changed(alert, "updated", changed)
+        self.updated.append(alert.id)
 
     def apply(self, transition: Transition, alert: MonitoringAlert | None) -> None:
         kind = transition.kind
@@ -213,6 +250,9 @@ class _AlertWriter:
                 alert.explanation = found.explanation
                 alert.triggering_observation_ids = list(found.triggering)
                 changed |= {"explanation": found.explanation, "triggering_observation_ids": list(found.triggering)}
+            if found is not None and found.grade is not None and alert.details.get("grade") != found.grade:
+                alert.details = {**alert.details, "grade": found.grade}
+                changed["grade"] = found.grade
             self._changed(alert, "escalated", changed)
             self.escalated.append(alert.id)
         else:
@@ -249,7 +289,7 @@ class _AlertWriter:
             "triggering_observation_ids": list(detection.triggering),
         }
         self.changes.append({"alert": alert.id, "change": "raised", **logged})
-        self.notices.append(AlertNotice(alert.id, alert.episode_id, "raised"))
+        self.notices.append(AlertNotice.carrying(AlertOut.model_validate(alert), "raised"))
         self.raised.append(alert.id)
 
     def _event(self, detection: Detection) -> int | None:
@@ -296,7 +336,7 @@ class _AlertWriter:
     def _changed(self, alert: MonitoringAlert, change: str, changes: dict[str, object]) -> None:
         self.session.flush()
         self.changes.append({"alert": alert.id, "change": change, **changes})
-        self.notices.append(AlertNotice(alert.id, alert.episode_id, change))
+        self.notices.append(AlertNotice.carrying(AlertOut.model_validate(alert), change))
 
 
 def _details(detection: Detection) -> dict[str, object]:
@@ -307,6 +347,8 @@ def _details(detection: Detection) -> dict[str, object]:
         "citations": [c.text() for c in detection.citations],
         "cleared_at": None if detection.cleared_at is None else detection.cleared_at.isoformat(),
     }
+    if detection.grade is not None:
+        details["grade"] = detection.grade
     if detection.event is not None:
         details["event"] = {
             "event_type": detection.event.event_type.value,

@@ -146,6 +146,7 @@ class PossibleCrsAdapter:
             result_time=onset.result_time,
             explanation=explanation,
             severity=louder,
+            grade=grade,
         )
 
 

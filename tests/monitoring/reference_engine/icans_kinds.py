@@ -167,6 +167,7 @@ class IcansAdapter:
             ]
             explanation = ICANS_NOT_GRADED_CHILD(**params, age=str(age), findings=", ".join(items))
             severity = p.not_graded_severity
+            graded: int | None = None
         else:
             grade = max(_grade(o) for o in shown)
             recorded = {
@@ -189,6 +190,7 @@ class IcansAdapter:
                 completeness=LOWER_BOUND(missing=", ".join(missing)) if missing else EVERY_DOMAIN(),
             )
             severity = p.severity_by_grade[grade - 1]
+            graded = grade
         if severity.rank < rule.severity.rank:
             severity = rule.severity
         return Finding(
@@ -198,6 +200,7 @@ class IcansAdapter:
             result_time=onset.result_time,
             explanation=explanation,
             severity=severity,
+            grade=graded,
         )
 
     @staticmethod

@@ -67,5 +67,8 @@ class EpisodeEvaluationOut(BaseModel):
     raised: list[int]
     cleared: list[int]
     escalated: list[int]
+    updated: list[int] = Field(
+        description="alerts whose ongoing condition has a new finding at the same severity (explanation rewritten)"
+    )
     ongoing: int
     events_written: list[int]
