@@ -1,9 +1,9 @@
 """The hook "an episode's monitored facts changed": how an edit of an episode, or of its patient's birth date, reaches
 the monitoring.
 
-The monitoring judges an episode's results by facts of the episode itself (:class:`~engraft.monitoring.EpisodeContext`):
-its day 0, graft source and cell therapy (a possible-CRS rule watches immune effector cell episodes only; the
-graft-failure rules transplants only), and the patient's age at day 0, from the patient's birth date (paediatric and
+The monitoring judges an episode's results by facts of the episode (:class:`~engraft.monitoring.EpisodeContext`): its
+day 0, graft source and cell therapy (a possible-CRS rule watches immune effector cell episodes only; the
+graft-failure rules transplants only), and its patient's age at day 0, from the patient's birth date (paediatric and
 adult rules and thresholds, ICANS not graded under 12). When :meth:`RegistryService.update_episode
 <engraft.registry.service.RegistryService.update_episode>` changes one of :data:`MONITORED_FIELDS` and its
 transaction has committed, it tells the listeners here with one :class:`EpisodeChanged`; when
