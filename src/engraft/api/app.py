@@ -108,7 +108,8 @@ def create_app(
     worker factory sets it) the app evaluates each episode whose results a feed commits, in a worker thread
     (:func:`engraft.registry.monitoring_worker.start_monitoring`), while it runs, on PostgreSQL also those a
     feed listener hands over (:mod:`engraft.registry.monitoring_handoff`), and each episode whose day 0, graft
-    source or cell therapy an edit changes (:func:`engraft.registry.episode_changes.evaluate_on_change`). With
+    source or cell therapy an edit changes, or whose patient's birth date one changes
+    (:func:`engraft.registry.episode_changes.evaluate_on_change`). With
     ``settle_heap`` (the worker factory sets it) the process freezes its start-up heap out of the garbage
     collector's full passes once started (:mod:`engraft.config.server_heap`).
     """
@@ -129,7 +130,7 @@ def create_app(
         worker, stop = start_monitoring(
             registry.for_actor(Actor.system("monitoring")), centre_rule_text, hand_off=HandOff.EVALUATOR
         )
-        disconnect = evaluate_on_change(worker)  # an episode edit that changes what the rules read
+        disconnect = evaluate_on_change(worker)  # an episode or birth date edit that changes what the rules read
         try:
             yield
         finally:

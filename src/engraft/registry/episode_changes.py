@@ -1,23 +1,28 @@
-"""The hook "an episode's monitored facts changed": how an edit of an episode reaches the monitoring.
+"""The hook "an episode's monitored facts changed": how an edit of an episode, or of its patient's birth date, reaches
+the monitoring.
 
-The monitoring judges an episode's results by facts of the episode itself (:class:`~engraft.monitoring.EpisodeContext`):
-its day 0, graft source and cell therapy (a possible-CRS rule watches immune effector cell episodes only; the
-graft-failure rules transplants only). When :meth:`RegistryService.update_episode
+The monitoring judges an episode's results by facts of the episode (:class:`~engraft.monitoring.EpisodeContext`): its
+day 0, graft source and cell therapy (a possible-CRS rule watches immune effector cell episodes only; the
+graft-failure rules transplants only), and its patient's age at day 0, from the patient's birth date (paediatric and
+adult rules and thresholds, ICANS not graded under 12). When :meth:`RegistryService.update_episode
 <engraft.registry.service.RegistryService.update_episode>` changes one of :data:`MONITORED_FIELDS` and its
-transaction has committed, it tells the listeners here with one :class:`EpisodeChanged`. A process that runs the
-monitoring worker connects it with :func:`evaluate_on_change`: the episode is queued for an evaluation of every
-rule (:data:`~engraft.registry.monitoring_scope.EVERYTHING`), as if all its results had arrived again, so alerts the
-change makes due are raised and alerts of rules that no longer apply are handled as the evaluation handles them.
+transaction has committed, it tells the listeners here with one :class:`EpisodeChanged`; when
+:meth:`RegistryService.update_patient <engraft.registry.service.RegistryService.update_patient>` changes one of
+:data:`PATIENT_MONITORED_FIELDS` (the birth date), with one :class:`EpisodeChanged` per episode of the patient,
+naming the patient's field. A process that runs the monitoring worker connects it with :func:`evaluate_on_change`:
+the episode is queued for an evaluation of every rule (:data:`~engraft.registry.monitoring_scope.EVERYTHING`), as
+if all its results had arrived again, so alerts the change makes due are raised and alerts of rules that no longer
+apply are handled as the evaluation handles them.
 
 A listener runs in the writing thread, after the commit; it must be quick and must not raise (an exception is
 logged and the other listeners still run: the change is committed either way). A change made inside an outer
 transaction (``RegistryService.batch()``) is not announced: it is not committed when the call returns, and the
-caller of a batch evaluates what it imported itself.
+caller of a batch evaluates what it imported itself. A rolled-back change is never announced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -29,6 +34,10 @@ if TYPE_CHECKING:
 MONITORED_FIELDS: Final = frozenset({"day0", "graft_source", "cell_therapy"})
 """Episode fields the monitoring reads (through the episode's context): changing one re-evaluates the episode."""
 
+PATIENT_MONITORED_FIELDS: Final = frozenset({"birth_date"})
+"""Patient fields the monitoring reads (the birth date gives the age at day 0): changing one re-evaluates every
+episode of the patient."""
+
 
 @dataclass(frozen=True, slots=True)
 class EpisodeChanged:
@@ -37,6 +46,7 @@ class EpisodeChanged:
     patient_id: int
     episode_id: int
     fields: frozenset[str]
+    """Of :data:`MONITORED_FIELDS` (the episode was edited) or :data:`PATIENT_MONITORED_FIELDS` (its patient was)."""
 
 
 EpisodeListener = Callable[[EpisodeChanged], None]
@@ -58,9 +68,15 @@ class EpisodeChangeHooks(CommitHooks[EpisodeChanged]):
         """Hand ``change`` to every listener (called by the registry after the commit)."""
         self.notify_one(change)
 
+    def notify_patient(self, patient_id: int, episode_ids: Iterable[int], fields: frozenset[str]) -> None:
+        """Hand one change per episode of a patient whose monitored facts (``fields``) changed to every listener."""
+        for episode_id in episode_ids:
+            self.notify_one(EpisodeChanged(patient_id, episode_id, fields))
+
 
 EPISODE_CHANGES: Final = EpisodeChangeHooks()
-"""The process's hooks: what :meth:`RegistryService.update_episode` notifies."""
+"""The process's hooks: what :meth:`RegistryService.update_episode` and :meth:`RegistryService.update_patient`
+notify."""
 
 
 def evaluate_on_change(worker: EvaluationQueue, hooks: EpisodeChangeHooks = EPISODE_CHANGES) -> Callable[[], None]:

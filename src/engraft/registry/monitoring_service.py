@@ -38,15 +38,8 @@ from engraft.registry.alert_notices import AlertNotice, announce
 from engraft.registry.audit import AuditAction
 from engraft.registry.models import ClinicalEvent, MonitoringAlert
 from engraft.registry.models.base import utc_now
-from engraft.registry.monitoring_reads import (
-    AlertOnFile,
-    RuleHistory,
-    lock_context,
-    read_alerts,
-    read_history,
-    read_series,
-    record_rule_file,
-)
+from engraft.registry.monitoring_reads import AlertOnFile, lock_context, read_alerts, read_series
+from engraft.registry.monitoring_rule_files import RuleHistory, read_history, record_rule_file
 from engraft.registry.monitoring_scope import EVERYTHING, EvaluationScope
 from engraft.registry.schemas.alerts import AlertOut, EpisodeEvaluationOut, RuleFileOut
 from engraft.registry.service import RegistryService

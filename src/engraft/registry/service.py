@@ -22,7 +22,12 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
 from engraft.registry.audit import Actor, AuditAction
-from engraft.registry.episode_changes import EPISODE_CHANGES, MONITORED_FIELDS, EpisodeChanged
+from engraft.registry.episode_changes import (
+    EPISODE_CHANGES,
+    MONITORED_FIELDS,
+    PATIENT_MONITORED_FIELDS,
+    EpisodeChanged,
+)
 from engraft.registry.errors import (
     AuditUnavailable,
     DuplicateRecord,
@@ -431,11 +436,22 @@ class RegistryService:
         return Page[PatientOut](items=items, total=total, limit=limit, offset=offset)
 
     def update_patient(self, patient_id: int, patch: PatientUpdate) -> PatientOut:
+        """Change the patient (audited); a change of what the monitoring reads (the birth date: the age at day 0) is
+        announced for each of the patient's episodes once committed, so a running monitoring worker re-evaluates
+        them (:mod:`engraft.registry.episode_changes`)."""
         self._check_typing("hla_gl_string", patch.hla_gl_string)
         with self.transaction() as session:
             patient = self._get(session, Patient, patient_id, "patient")
+            before = {field: getattr(patient, field) for field in PATIENT_MONITORED_FIELDS}
             self._update(session, patient, "patient", patch, lambda: checks.check_patient_dependents(session, patient))
-            return self._patient_out(patient, include_identity=False)
+            changed = frozenset(f for f in PATIENT_MONITORED_FIELDS if getattr(patient, f) != before[f])
+            episodes: Sequence[int] = ()
+            if changed and self._bound is None:  # in a batch the caller evaluates what it imported
+                of_patient = select(TransplantEpisode.id).where(TransplantEpisode.patient_id == patient_id)
+                episodes = session.scalars(of_patient.order_by(TransplantEpisode.id)).all()
+            out = self._patient_out(patient, include_identity=False)
+        EPISODE_CHANGES.notify_patient(patient_id, episodes, changed)  # committed
+        return out
 
     # ---- diagnoses -----------------------------------------------------------------------
     def create_diagnosis(self, data: DiagnosisIn) -> DiagnosisOut:
