@@ -159,6 +159,8 @@ def test_the_consent_page_of_a_car_t_episode_offers_no_form(app: FastAPI, client
         follow_redirects=False,
     )
     assert sent.status_code == 422 and REFUSAL_TITLE["en"] in sent.text
+    incomplete = client.post(f"/episodes/{episode}/consent", data={"csrf_token": client.csrf_token}, headers=HTML)
+    assert incomplete.status_code == 422 and REFUSAL_TITLE["en"] in incomplete.text
     assert app.state.registry.get_episode(episode).cell_therapy is CellTherapy.IMMUNE_EFFECTOR_CELLS
 
 

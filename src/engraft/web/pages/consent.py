@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
+from engraft.registry.checks import require_transplant
 from engraft.registry.consent_records import create_consent_record, list_consent_records
 from engraft.registry.errors import InvalidRecord, RecordNotFound
 from engraft.registry.risk_report_data import episode_risk_report
@@ -197,6 +198,12 @@ async def record_consent(
     refused = csrf_refused(request, values)
     if refused is not None:
         return refused
+    try:  # refused before the form is checked: an immune effector cell episode has no form to correct
+        require_transplant(acting_registry(request).get_episode(episode_id).cell_therapy)
+    except RecordNotFound:
+        return error_page(request, 404, detail=f"no transplant episode {episode_id}")
+    except InvalidRecord:
+        return not_a_transplant_page(request)
     payload, errors = payload_of(values, lambda text: translate(request, text))
     if errors:
         return _page(request, principal, episode_id, values, errors, status_code=422)
@@ -208,6 +215,6 @@ async def record_consent(
         create_consent_record(acting_registry(request), episode_id, data)
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
-    except InvalidRecord:  # an immune effector cell episode (the only rule the registry checks here)
+    except InvalidRecord:  # an immune effector cell episode (changed since the check above)
         return not_a_transplant_page(request)
     return RedirectResponse(f"/episodes/{episode_id}/consent?recorded=1", status_code=303)
