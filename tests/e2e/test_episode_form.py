@@ -127,3 +127,7 @@ def test_a_car_t_record_offers_no_transplant_risk_assessment(
     assert page.get_by_role("heading", name=refusal).is_visible()
     assert_accessible(page)
     screenshot(page, "car-t-risk-refused")
+    page.goto(episode.removesuffix("/edit") + "/consent")  # its records listed, no form to record one
+    assert page.locator(".not-a-transplant").inner_text() == note and page.locator("form.consent-form").count() == 0
+    assert_accessible(page)
+    screenshot(page, "car-t-consent")
