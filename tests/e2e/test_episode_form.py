@@ -96,3 +96,38 @@ def test_a_physician_corrects_the_cell_therapy_and_the_possible_crs_appears(
     assert _reload_until(page, words["crs"]), "no possible-CRS alert on the patient page after the change"
     assert_accessible(page)
     screenshot(page, "car-t-patient-record")
+
+
+NOT_A_TRANSPLANT = {
+    "en": (
+        "The transplant risk assessment and the risk explanation for the patient and family do not apply to "
+        "immune effector cell therapy.",
+        "Not for immune effector cell therapy",
+    ),
+    "zh_Hans": ("移植风险评估以及给患者及家属的风险说明不适用于免疫效应细胞治疗。", "不适用于免疫效应细胞治疗"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_a_car_t_record_offers_no_transplant_risk_assessment(
+    sign_in_as: Callable[..., Any], live_server: LiveServer, language: str
+) -> None:
+    note, refusal = NOT_A_TRANSPLANT[language]
+    patient = _patient_id(live_server, "DEMO-CART-01")
+    assert patient
+    page = sign_in_as(Role.PHYSICIAN, language=language, path=f"/patients/{patient}")
+    assert page.locator(".not-a-transplant").inner_text() == note
+    assert page.locator("section.episode a[href*='/risk']").count() == 0  # neither the risk page nor the explanation
+    assert page.locator(".day-chart__threshold").count() == 0
+    assert_accessible(page)
+    screenshot(page, "car-t-record-no-transplant-risk")
+    episode = page.locator("section.episode a[href$='/edit']").first.get_attribute("href")
+    assert episode is not None
+    page.goto(episode.removesuffix("/edit") + "/risk")
+    assert page.get_by_role("heading", name=refusal).is_visible()
+    assert_accessible(page)
+    screenshot(page, "car-t-risk-refused")
+    page.goto(episode.removesuffix("/edit") + "/consent")  # its records listed, no form to record one
+    assert page.locator(".not-a-transplant").inner_text() == note and page.locator("form.consent-form").count() == 0
+    assert_accessible(page)
+    screenshot(page, "car-t-consent")

@@ -304,7 +304,8 @@ def update_follow_up(visit_id: VisitId, patch: FollowUpUpdate, service: Service)
     dependencies=[require(Permission.RISK_ASSESS)],
 )
 def risk_profile(episode_id: EpisodeId, service: Service, request: RiskProfileRequest | None = None) -> RiskProfile:
-    """Run every applicable pre-transplant instrument for the episode and store the results."""
+    """Run every applicable pre-transplant instrument for the episode and store the results (an immune effector
+    cell episode is refused: 422 naming `cell_therapy`)."""
     return build_risk_profile(service, episode_id, request or RiskProfileRequest())
 
 

@@ -2,7 +2,9 @@
 
 ``GET /api/episodes/{id}/risk-report``: the document (``format=pdf`` or ``html``, ``lang=en`` or ``zh``) or,
 as JSON (the default), its fingerprint and versions, which a consent record names. ``POST`` and ``GET``
-``/api/episodes/{id}/consent-records``: record that a document was explained, and list those records.
+``/api/episodes/{id}/consent-records``: record that a document was explained, and list those records. An immune
+effector cell episode has no such document (422 on ``cell_therapy``, from the registry's
+:func:`~engraft.registry.checks.require_transplant`).
 """
 
 from __future__ import annotations
@@ -77,7 +79,10 @@ def risk_report(
         int, Query(ge=1, le=100_000, description="similar patients needed before the centre's results are shown")
     ] = DEFAULT_MIN_PEERS,
 ) -> Any:
-    """The patient and family risk explanation of the episode (no identifying data in it)."""
+    """The patient and family risk explanation of the episode (no identifying data in it).
+
+    It explains a haematopoietic cell transplant's risk: an immune effector cell (CAR-T) episode is refused with
+    422 naming `cell_therapy`, as is recording consent to it."""
     report = episode_risk_report(acting_registry(request), request.app.state.engine, episode_id, min_peers=min_peers)
     if format is DocumentFormat.JSON:
         return RiskReportSummary(

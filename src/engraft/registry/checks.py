@@ -25,6 +25,7 @@ from engraft.registry.models import (
 )
 from engraft.vocabulary import (
     POST_INFUSION_EVENTS,
+    CellTherapy,
     DonorRelation,
     EventType,
     GraftSource,
@@ -45,6 +46,30 @@ def fetch_centre(session: Session, code: str) -> Centre:
     if centre is None:
         raise InvalidRecord.single("centre", code, "the code of a registered centre (POST /api/centres)")
     return centre
+
+
+TRANSPLANT_EPISODE_EXPECTED = "a haematopoietic cell transplant episode"
+"""What the transplant-only parts (pre-transplant risk profile, risk explanation, its consent records) expect."""
+
+
+def require_transplant(cell_therapy: CellTherapy) -> None:
+    """Refuse an immune effector cell (CAR-T) episode where only a haematopoietic cell transplant applies.
+
+    The pre-transplant risk instruments (HCT-CI, EBMT risk score, disease risk index...), the patient's risk
+    explanation built on them and the consent records naming that document are for transplants:
+    :class:`InvalidRecord` on ``cell_therapy`` (the API's 422) otherwise.
+    """
+    if cell_therapy is not CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT:
+        raise InvalidRecord.single("cell_therapy", cell_therapy.value, TRANSPLANT_EPISODE_EXPECTED)
+
+
+def fetch_transplant(session: Session, episode_id: int) -> TransplantEpisode:
+    """Episode ``episode_id`` when it is a haematopoietic cell transplant (:func:`require_transplant`)."""
+    episode = session.get(TransplantEpisode, episode_id)
+    if episode is None:
+        raise RecordNotFound("transplant episode", episode_id)
+    require_transplant(episode.cell_therapy)
+    return episode
 
 
 def fetch_episode_of(session: Session, episode_id: int | None, patient: Patient) -> TransplantEpisode | None:

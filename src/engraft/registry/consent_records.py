@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engraft.registry import checks
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import ConsentRecord, TransplantEpisode
@@ -14,9 +15,7 @@ from engraft.registry.service import RegistryService
 def create_consent_record(service: RegistryService, episode_id: int, data: ConsentRecordIn) -> ConsentRecordOut:
     """Store the record of an explanation of ``episode_id``'s risk document, with its audit entry."""
     with service.transaction() as session:
-        episode = session.get(TransplantEpisode, episode_id)
-        if episode is None:
-            raise RecordNotFound("transplant episode", episode_id)
+        episode = checks.fetch_transplant(session, episode_id)  # the document explained is a transplant's
         record = ConsentRecord(
             patient_id=episode.patient_id,
             episode_id=episode.id,

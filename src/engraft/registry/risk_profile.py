@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from engraft.provenance import FrozenModel
 from engraft.registry import checks
 from engraft.registry.audit import AuditAction
-from engraft.registry.errors import InvalidRecord, Problem, RecordNotFound
+from engraft.registry.errors import InvalidRecord, Problem
 from engraft.registry.models import Assessment, Diagnosis, Donor, Patient, TransplantEpisode
 from engraft.registry.schemas.clinical import AssessmentOut
 from engraft.registry.schemas.common import InputModel, RecordId
@@ -199,11 +199,13 @@ def _plan(facts: _Facts, request: RiskProfileRequest) -> list[_Planned]:
 
 
 def build_risk_profile(service: RegistryService, episode_id: int, request: RiskProfileRequest) -> RiskProfile:
-    """Run every applicable instrument for ``episode_id`` and store each result as an Assessment."""
+    """Run every applicable instrument for ``episode_id`` and store each result as an Assessment.
+
+    :class:`RecordNotFound` for an unknown episode, :class:`InvalidRecord` on ``cell_therapy`` for an immune
+    effector cell episode (the instruments are for transplants; :func:`checks.require_transplant`).
+    """
     with service.transaction() as session:
-        episode = session.get(TransplantEpisode, episode_id)
-        if episode is None:
-            raise RecordNotFound("transplant episode", episode_id)
+        episode = checks.fetch_transplant(session, episode_id)
         patient = checks.fetch_patient(session, episode.patient_id)
         diagnosis = session.get(Diagnosis, episode.diagnosis_id) if episode.diagnosis_id else None
         donors = [d for d in (session.get(Donor, i) for i in episode.donor_ids) if d is not None]

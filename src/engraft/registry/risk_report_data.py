@@ -19,8 +19,7 @@ from engraft.hla.matching.match_counts import match_counts
 from engraft.hla.matching.typing_builder import typings_from_gl
 from engraft.hla.nomenclature.errors import HlaError
 from engraft.registry import checks
-from engraft.registry.errors import RecordNotFound
-from engraft.registry.models import Assessment, Diagnosis, Donor, TransplantEpisode
+from engraft.registry.models import Assessment, Diagnosis, Donor
 from engraft.registry.outcome_data import load_outcome_table
 from engraft.registry.score_inputs import age_years
 from engraft.registry.service import RegistryService
@@ -33,11 +32,11 @@ REPORTED_INSTRUMENTS = ("hct-ci", "hct-ci-age", "ebmt-risk", "refined-dri", "kar
 
 
 def episode_facts(service: RegistryService, episode_id: int) -> EpisodeFacts:
-    """The facts of ``episode_id`` the explanation needs; :class:`RecordNotFound` when there is no such episode."""
+    """The facts of ``episode_id`` the explanation needs; :class:`RecordNotFound` when there is no such episode,
+    :class:`InvalidRecord` on ``cell_therapy`` for an immune effector cell episode (the explanation is of a
+    transplant's risk; :func:`checks.require_transplant`)."""
     with service.read_snapshot() as session:
-        episode = session.get(TransplantEpisode, episode_id)
-        if episode is None:
-            raise RecordNotFound("transplant episode", episode_id)
+        episode = checks.fetch_transplant(session, episode_id)
         patient = checks.fetch_patient(session, episode.patient_id)
         diagnosis = session.get(Diagnosis, episode.diagnosis_id) if episode.diagnosis_id else None
         donor_ids = episode.donor_ids

@@ -44,9 +44,12 @@ ERROR_TITLES: Final[dict[int, tuple[str, str]]] = {
 }
 
 
-def error_page(request: Request, status: int, *, detail: str | None = None) -> Response:
-    """The HTML error page for ``status`` (a generic one for codes without their own text)."""
-    title, explanation = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
+def error_page(
+    request: Request, status: int, *, detail: str | None = None, wording: tuple[str, str] | None = None
+) -> Response:
+    """The HTML error page for ``status`` (a generic one for codes without their own text); ``wording``: its own
+    title and explanation (msgids, translated when rendered) for a refusal the status alone does not say."""
+    title, explanation = wording or ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
     return render(
         request,
         ERROR_TEMPLATE,

@@ -6,6 +6,7 @@ interpreter, the questions raised and the decision) and needs :attr:`Permission.
 by :func:`engraft.registry.consent_records.create_consent_record` (one audited transaction), exactly as
 ``POST /api/episodes/<id>/consent-records`` stores it. The document is named by the fingerprint printed at the end
 of the risk explanation; the form offers the fingerprint of the document as it is now in the chosen language.
+An immune effector cell (CAR-T) episode has no risk explanation: its records are listed, none is recorded.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ from pydantic import ValidationError
 
 from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
+from engraft.registry.checks import require_transplant
 from engraft.registry.consent_records import create_consent_record, list_consent_records
-from engraft.registry.errors import RecordNotFound
+from engraft.registry.errors import InvalidRecord, RecordNotFound
 from engraft.registry.risk_report_data import episode_risk_report
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.schemas.consent import ConsentRecordIn
 from engraft.reports.consent import ConsentDecision, ConsentParticipantRole
 from engraft.reports.document import REPORT_VERSION
 from engraft.reports.languages import ReportLanguage
+from engraft.vocabulary import CellTherapy
 from engraft.web.error_pages import error_page
 from engraft.web.forms import field_errors
 from engraft.web.forms.submitted import csrf_refused, form_values_of, session_csrf_token
 from engraft.web.i18n import N_
+from engraft.web.pages.risk import not_a_transplant_page
 from engraft.web.pages_common import require_page
 from engraft.web.templating import language_of, render, translate
 
@@ -140,9 +144,11 @@ def _page(
         records = list_consent_records(service, episode_id)
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
-    may_record = principal.may(Permission.PATIENT_WRITE)
+    transplant = episode.cell_therapy is CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT
+    may_record = principal.may(Permission.PATIENT_WRITE) and transplant
     context = {
         "episode": episode,
+        "transplant": transplant,
         "records": records,
         "may_record": may_record,
         "fingerprints": _fingerprints(request, episode_id) if may_record else {},
@@ -192,6 +198,12 @@ async def record_consent(
     refused = csrf_refused(request, values)
     if refused is not None:
         return refused
+    try:  # refused before the form is checked: an immune effector cell episode has no form to correct
+        require_transplant(acting_registry(request).get_episode(episode_id).cell_therapy)
+    except RecordNotFound:
+        return error_page(request, 404, detail=f"no transplant episode {episode_id}")
+    except InvalidRecord:
+        return not_a_transplant_page(request)
     payload, errors = payload_of(values, lambda text: translate(request, text))
     if errors:
         return _page(request, principal, episode_id, values, errors, status_code=422)
@@ -203,4 +215,6 @@ async def record_consent(
         create_consent_record(acting_registry(request), episode_id, data)
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
+    except InvalidRecord:  # an immune effector cell episode (changed since the check above)
+        return not_a_transplant_page(request)
     return RedirectResponse(f"/episodes/{episode_id}/consent?recorded=1", status_code=303)

@@ -5,9 +5,10 @@ hands the parts in with a :class:`Wording` (the page language's gettext and numb
 inline SVG (:mod:`engraft.web.charts`), each with a table of the same values for those who do not see it.
 
 Lab charts (:data:`LAB_CHARTS`): ANC and platelets in 10^9/L with the engraftment thresholds of
-:mod:`engraft.grading.engraftment` drawn; bilirubin and creatinine in the unit most of the patient's values
-were sent in (a value under the other code is converted on the molar-mass basis); CMV viral load on a log
-scale, one chart per unit (copies/mL and IU/mL depend on the assay and are never converted into each other).
+:mod:`engraft.grading.engraftment` drawn (not after immune effector cells: :func:`lab_charts_of`); bilirubin
+and creatinine in the unit most of the patient's values were sent in (a value under the other code is converted
+on the molar-mass basis); CMV viral load on a log scale, one chart per unit (copies/mL and IU/mL depend on the
+assay and are never converted into each other).
 
 Engraftment days: the recorded engraftment event of the episode where there is one; otherwise neutrophil
 engraftment is computed from the ANC values by the CIBMTR rule (one value a day, the last of each day).
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, NamedTuple
 
 from markupsafe import Markup, escape
@@ -36,7 +37,7 @@ from engraft.measurements import Analyte, ConversionBasis, Ucum, convert_concent
 from engraft.registry.patient_record import ChartObservation
 from engraft.registry.schemas.clinical import AssessmentOut, EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
-from engraft.vocabulary import EventType, VitalStatus
+from engraft.vocabulary import CellTherapy, EventType, VitalStatus
 from engraft.web.charts import ChartText, DayAxisChart, DayMarker, Threshold, layout_chart, render_svg
 from engraft.web.charts.timeline import Timeline, TimelineItem, TimelineLane, render_timeline
 
@@ -98,6 +99,19 @@ LAB_CHARTS: Final[tuple[LabChartSpec, ...]] = (
 )
 CHART_LOINCS: Final = frozenset(code for spec in LAB_CHARTS for code in spec.loincs)
 CHARTS_BY_KEY: Final = {spec.key: spec for spec in LAB_CHARTS}
+LAB_CHARTS_AFTER_IMMUNE_EFFECTOR_CELLS: Final = tuple(
+    replace(spec, threshold=None, threshold_label="", engraftment=None) for spec in LAB_CHARTS
+)
+"""The charts of an immune effector cell (CAR-T) episode: the same values, no engraftment threshold or day (the
+CIBMTR engraftment definitions are a transplant's recovery, not counts after lymphodepletion)."""
+
+
+def lab_charts_of(cell_therapy: CellTherapy) -> tuple[LabChartSpec, ...]:
+    """The lab charts of an episode of ``cell_therapy``."""
+    if cell_therapy is CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT:
+        return LAB_CHARTS
+    return LAB_CHARTS_AFTER_IMMUNE_EFFECTOR_CELLS
+
 
 EARLY_WINDOW: Final = (-14, 100)
 """The days the charts show by default: conditioning to day +100."""
@@ -283,7 +297,7 @@ def episode_course(
     platelet = recorded_engraftment(events, day0, EventType.PLATELET_ENGRAFTMENT)
     notes: list[str] = []
     charts = []
-    for spec in LAB_CHARTS:
+    for spec in lab_charts_of(episode.cell_therapy):
         unit, points = _points(spec, mine, day0)
         if not points and spec.key.startswith("cmv") and spec.key != "cmv-copies":
             continue  # one empty CMV chart is enough
@@ -345,7 +359,7 @@ def lab_table(
 ) -> LabTableView | None:
     """The values of ``episode``'s chart ``key`` on ``window`` as a table (the page's "Values as a table");
     None when there is no chart ``key``. The same values, unit and days as the chart on the page."""
-    spec = CHARTS_BY_KEY.get(key)
+    spec = next((spec for spec in lab_charts_of(episode.cell_therapy) if spec.key == key), None)
     if spec is None:
         return None
     day0 = episode.day0

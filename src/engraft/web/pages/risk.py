@@ -4,7 +4,8 @@
 (:mod:`engraft.web.forms`) that runs it and shows the result with its components, published outcomes, citation
 and verification (stateless: nothing is stored; any signed-in account). ``/episodes/<id>/risk`` runs the
 episode's risk profile as ``POST /api/episodes/<id>/risk-profile`` does (:func:`build_risk_profile`), storing
-the assessments, so it needs :attr:`Permission.RISK_ASSESS` and the session's CSRF token.
+the assessments, so it needs :attr:`Permission.RISK_ASSESS` and the session's CSRF token. For an immune
+effector cell (CAR-T) episode it is refused (:func:`not_a_transplant_page`): the instruments are for transplants.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
+from engraft.registry.checks import require_transplant
 from engraft.registry.errors import InvalidRecord, RecordNotFound
 from engraft.registry.risk_profile import RiskProfileRequest, build_risk_profile
 from engraft.scores.catalog import CATALOG, CatalogEntry
@@ -41,6 +43,15 @@ SECTION: Final = register(
         summary=N_("Pre-transplant risk scores with their sources, and an episode's risk profile."),
     )
 )
+NOT_A_TRANSPLANT: Final = (
+    N_("Not for immune effector cell therapy"),
+    N_(
+        "The transplant risk assessment (HCT-CI, EBMT risk score, disease risk index) and the risk explanation "
+        "for the patient and family apply to a haematopoietic cell transplant, not to immune effector cell "
+        "therapy such as CAR-T cells."
+    ),
+)
+"""Title and explanation of the page refusing a transplant-only part for an immune effector cell episode."""
 ADD_ROW: Final = "add_row"
 """The submit button that adds a row to a repeat (its value: the repeat's name) instead of running."""
 
@@ -161,6 +172,12 @@ class _ProfileRow(BaseModel):
     reason: str = ""
 
 
+def not_a_transplant_page(request: Request) -> Response:
+    """The refusal of a transplant-only page for an immune effector cell episode (the API's 422 on
+    ``cell_therapy``)."""
+    return error_page(request, 422, wording=NOT_A_TRANSPLANT)
+
+
 def _episode_page(
     request: Request,
     episode_id: int,
@@ -172,8 +189,11 @@ def _episode_page(
     service = acting_registry(request)
     try:
         episode = service.get_episode(episode_id)
+        require_transplant(episode.cell_therapy)
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
+    except InvalidRecord:
+        return not_a_transplant_page(request)
     stored = service.list_assessments(limit=100, offset=0, episode_id=episode_id).items
     previous = [(a, result_view(stored_result(a.instrument, a.result))) for a in stored]
     context = _form_context(request, _PROFILE_FORM, values, errors)
@@ -211,6 +231,8 @@ async def run_episode_risk(
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
     except InvalidRecord as exc:
+        if any(problem.field == "cell_therapy" for problem in exc.problems):
+            return not_a_transplant_page(request)
         errors = {problem.field: [problem.expected] for problem in exc.problems}
         return _episode_page(request, episode_id, values, errors, None, status_code=422)
     except ValueError as exc:

@@ -1,0 +1,189 @@
+"""An immune effector cell (CAR-T) episode on the pages: the transplant-only parts (risk assessment, the risk
+explanation for the family, the consent records naming it, the engraftment thresholds on the count charts) are
+neither offered nor drawn, a note says why, and asking for them directly is refused; a transplant keeps them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from engraft.access import Role
+from engraft.api.app import create_app
+from engraft.registry.database import make_engine
+from engraft.registry.models import Assessment
+from engraft.registry.observations import ObservationRow, add_observations
+from engraft.registry.schemas.episode import EpisodeUpdate
+from engraft.vocabulary import CellTherapy
+from engraft.web.application import add_pages
+from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, sign_in
+from tests.outcomes.test_registry_endpoints import small_registry
+from tests.web.conftest import create_web_account
+
+HTML = {"accept": "text/html"}
+NOTE = {
+    "en": "The transplant risk assessment and the risk explanation for the patient and family do not apply to "
+    "immune effector cell therapy.",
+    "zh_Hans": "移植风险评估以及给患者及家属的风险说明不适用于免疫效应细胞治疗。",
+}
+REFUSAL_TITLE = {"en": "Not for immune effector cell therapy", "zh_Hans": "不适用于免疫效应细胞治疗"}
+ANC_LOINC = "26499-4"
+PLATELETS_LOINC = "777-3"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """Episode 'c' made a CAR-T infusion and episode 'b' left a transplant, each with low then recovering counts."""
+    path: Path = tmp_path_factory.mktemp("car-t-pages") / "engraft.db"
+    application = add_pages(
+        create_app(make_engine(f"sqlite:///{path}"), validate_hla=False, account_policy=TEST_ACCOUNT_POLICY)
+    )
+    registry = application.state.registry
+    episodes = small_registry(registry)
+    car_t = registry.get_episode(episodes["c"])
+    registry.update_episode(
+        car_t.id, EpisodeUpdate(version=car_t.version, cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS)
+    )
+    rows = []
+    for key in ("b", "c"):
+        episode = registry.get_episode(episodes[key])
+        for day, anc, platelets in ((3, 0.2, 9.0), (8, 0.4, 15.0), (12, 1.1, 40.0)):
+            at = dt.datetime.combine(episode.day0 + dt.timedelta(days=day), dt.time(6), tzinfo=dt.UTC)
+            rows.append(
+                ObservationRow(episode.patient_id, episode.id, at, ANC_LOINC, anc, "10*9/L", "lab feed", f"{key}a{day}")
+            )
+            rows.append(
+                ObservationRow(
+                    episode.patient_id, episode.id, at, PLATELETS_LOINC, platelets, "10*9/L", "lab feed", f"{key}p{day}"
+                )
+            )
+    add_observations(registry, rows)
+    application.state.episodes = episodes
+    return application
+
+
+@pytest.fixture
+def client_for(app: FastAPI) -> Iterator[object]:
+    opened: list[SignedInClient] = []
+
+    def make(role: Role, locale: str = "en") -> SignedInClient:
+        account = create_web_account(app, role, locale=locale)
+        client = SignedInClient(app, base_url="https://testserver")
+        client.__enter__()
+        opened.append(client)
+        client.account = account
+        client.csrf_token = sign_in(client, account)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _patient_page(app: FastAPI, client: SignedInClient, key: str) -> str:
+    patient = app.state.registry.get_episode(app.state.episodes[key]).patient_id
+    page = client.get(f"/patients/{patient}", headers=HTML)
+    assert page.status_code == 200, page.text[:300]
+    return page.text
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_a_car_t_record_page_offers_no_risk_assessment_or_explanation_and_says_why(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = _patient_page(app, client, "c")
+    episode = app.state.episodes["c"]
+    assert f'href="/episodes/{episode}/risk"' not in page
+    assert "/risk-report" not in page
+    assert f'href="/episodes/{episode}/consent"' not in page  # no record yet: the consent line names the document
+    assert NOTE[locale] in page
+
+
+def test_a_transplant_record_page_still_offers_them(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    page = _patient_page(app, client, "b")
+    episode = app.state.episodes["b"]
+    assert f'href="/episodes/{episode}/risk"' in page
+    assert f'href="/api/episodes/{episode}/risk-report?format=pdf&amp;lang=en"' in page
+    assert f'href="/api/episodes/{episode}/risk-report?format=html&amp;lang=en"' in page
+    assert f'href="/episodes/{episode}/consent"' in page
+    assert NOTE["en"] not in page
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_risk_page_of_a_car_t_episode_refuses(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    episode = app.state.episodes["c"]
+    page = client.get(f"/episodes/{episode}/risk", headers=HTML)
+    assert page.status_code == 422
+    assert REFUSAL_TITLE[locale] in page.text and 'class="risk-form"' not in page.text
+    with app.state.registry.read_snapshot() as session:
+        before = session.query(Assessment).filter_by(episode_id=episode).count()
+    sent = client.post(f"/episodes/{episode}/risk", data={"csrf_token": client.csrf_token}, headers=HTML)
+    assert sent.status_code == 422 and REFUSAL_TITLE[locale] in sent.text
+    with app.state.registry.read_snapshot() as session:
+        assert session.query(Assessment).filter_by(episode_id=episode).count() == before
+
+
+def test_the_risk_page_of_a_transplant_still_opens(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    page = client.get(f"/episodes/{app.state.episodes['b']}/risk", headers=HTML)
+    assert page.status_code == 200 and 'class="risk-form"' in page.text
+
+
+def test_the_consent_page_of_a_car_t_episode_offers_no_form(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    episode = app.state.episodes["c"]
+    page = client.get(f"/episodes/{episode}/consent", headers=HTML)
+    assert page.status_code == 200, page.text[:300]
+    assert NOTE["en"] in page.text and 'name="document_hash"' not in page.text
+    sent = client.post(
+        f"/episodes/{episode}/consent",
+        data={
+            "csrf_token": client.csrf_token,
+            "document_hash": "a" * 64,
+            "document_version": "1",
+            "document_language": "en",
+            "explained_by": "Dr Ada Lin",
+            "explained_at": "2025-01-01T09:30",
+            "people_patient": "1",
+            "interpreter_used": "no",
+            "decision": "consented",
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert sent.status_code == 422 and REFUSAL_TITLE["en"] in sent.text
+    incomplete = client.post(f"/episodes/{episode}/consent", data={"csrf_token": client.csrf_token}, headers=HTML)
+    assert incomplete.status_code == 422 and REFUSAL_TITLE["en"] in incomplete.text
+    assert app.state.registry.get_episode(episode).cell_therapy is CellTherapy.IMMUNE_EFFECTOR_CELLS
+
+
+def _count_charts(page: str) -> str:
+    """The ANC and platelet charts' part of the page."""
+    start = page.index('id="chart-anc-')
+    end = page.index('id="chart-bilirubin-')
+    return page[start:end]
+
+
+def test_car_t_count_charts_draw_no_engraftment_threshold_but_keep_the_values(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    charts = _count_charts(_patient_page(app, client, "c"))
+    assert "day-chart__threshold" not in charts and "engraftment threshold" not in charts
+    assert "3 values from day +3 to day +12" in charts  # the counts are all still drawn
+    car_t = app.state.registry.get_episode(app.state.episodes["c"])
+    table = client.get(f"/patients/{car_t.patient_id}/episodes/{car_t.id}/labs/anc", headers={"HX-Request": "true"})
+    assert table.status_code == 200 and table.text.count("<tr") == 1 + 3
+    assert "below-threshold" not in table.text  # no value marked below an engraftment threshold
+
+
+def test_transplant_count_charts_draw_the_engraftment_thresholds(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    charts = _count_charts(_patient_page(app, client, "b"))
+    assert len(re.findall(r'class="day-chart__threshold"', charts)) == 2
+    assert "Neutrophil engraftment threshold" in charts and "Platelet engraftment threshold" in charts
