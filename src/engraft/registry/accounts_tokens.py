@@ -3,7 +3,7 @@ shown once, stored as a SHA-256 hash, revocable; every issue and revocation is a
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engraft.access import Principal, PrincipalKind, Role
 from engraft.registry.accounts_core import AccountCore
@@ -16,6 +16,18 @@ from engraft.registry.models import ApiToken
 API_TOKEN_PREFIX = "egt"
 TOKEN_ACTOR_PREFIX = "token:"
 """Audit entries of a token's requests name it as ``token:<name>`` (and the issuing account's id)."""
+
+
+_TOKEN_BY_DIGEST = select(
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.role,
+    ApiToken.issued_by,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+    ApiToken.last_used,
+).where(ApiToken.token_hash == bindparam("digest"))
+"""The token a bearer secret's digest names (what resolving a request's principal reads)."""
 
 
 class TokensMixin(AccountCore):
@@ -70,7 +82,8 @@ class TokensMixin(AccountCore):
         """The principal of a bearer secret: unrevoked and ``now < expires_at``; else ``None``."""
         now = self.now()
         with self.registry.reading() as session:  # one statement: no BEGIN and ROLLBACK round trips on PostgreSQL
-            row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(secret))).first()
+            # the columns on the session's connection, not an ORM entity: this runs on every API request
+            row = session.connection().execute(_TOKEN_BY_DIGEST, {"digest": token_digest(secret)}).first()
             if row is None or row.revoked_at is not None or now >= row.expires_at:
                 return None
             principal = Principal(
