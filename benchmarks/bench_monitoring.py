@@ -205,6 +205,14 @@ def live(args: argparse.Namespace) -> None:
         if result.cpu_s:
             spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.cpu_s.items())
             print(f"CPU from the first send to the end (processes and their children): {spent}")
+        slow = ", ".join(f"{ms:.0f} ms {rule}" for ms, rule, _ in result.alert_latencies[:6])
+        print(f"slowest alerts: {slow}")
+        by_rule: dict[str, list[float]] = {}
+        for ms, rule, _ in result.alert_latencies:
+            by_rule.setdefault(rule, []).append(ms)
+        ranked = sorted(by_rule.items(), key=lambda item: -len(item[1]))
+        per_rule = ", ".join(f"{rule} {len(v)}: {_pct(v, 50)} / {_pct(v, 99)}" for rule, v in ranked)
+        print(f"alerts by rule (count: p50 / p99 ms): {per_rule}")
         if result.notes:
             print("refusals (first 3): " + " / ".join(result.notes))
         if result.unexpected_alerts:

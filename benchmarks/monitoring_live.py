@@ -572,6 +572,8 @@ class LiveResult:
     duplicated: int
     unexpected: int
     latencies_ms: list[float]
+    alert_latencies: list[tuple[float, str, int]]
+    """Each timed alert, slowest first: latency in ms, rule, results the condition rests on."""
     not_result_triggered: int
     ack_ms: list[float]
     notes: list[str] = field(default_factory=list)
@@ -659,6 +661,7 @@ def analyse(
             raised[key].append(at)
     duplicated += sum(len(v) - 1 for v in raised.values())
     latencies, untimed = [], 0
+    slowest: list[tuple[float, str, int]] = []
     for key, positions in expected.items():
         if key not in raised:
             continue
@@ -667,6 +670,7 @@ def analyse(
             untimed += 1
             continue
         latencies.append((min(raised[key]) - max(sent_at)) * 1000)
+        slowest.append((latencies[-1], key[1].split("/")[0], len(positions)))
     ok = ~np.isnan(log.sent)
     span = float(np.nanmax(log.acked) - np.nanmin(log.sent)) if ok.any() else 0.0
     return LiveResult(
@@ -681,6 +685,7 @@ def analyse(
         duplicated=duplicated,
         unexpected=len(set(raised) - set(expected)),
         latencies_ms=latencies,
+        alert_latencies=sorted(slowest, reverse=True),
         not_result_triggered=untimed,
         ack_ms=((log.acked - log.sent)[ok] * 1000).tolist(),
         notes=log.refused[:3],
