@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from engraft.monitoring import AlertState, Severity
-from engraft.registry.alert_notices import NOTIFY_PAYLOAD_LIMIT, AlertNotice, hub_for, listener_for
+from engraft.registry.alert_notices import NOTIFY_PAYLOAD_LIMIT, AlertNotice, announce, hub_for, listener_for
 from engraft.registry.alerts import get_alert
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import AuditEntry, ClinicalEvent, MonitoringAlert, MonitoringRuleFile
@@ -122,6 +123,38 @@ def test_a_changed_centre_file_is_a_new_recorded_version(
 def test_an_unknown_episode_is_refused(service: RegistryService) -> None:
     with pytest.raises(RecordNotFound):
         evaluate_episode(service, 999_999)
+
+
+def test_notices_of_one_transaction_arrive_in_order_only_after_commit(engine: Engine, database_kind: str) -> None:
+    """Several notices announced in one transaction (one statement on PostgreSQL) reach the hub in the order
+    given, once, when it commits; a rolled-back transaction announces nothing."""
+    received: list[AlertNotice] = []
+    arrived = threading.Event()
+
+    def hear(notice: AlertNotice) -> None:
+        received.append(notice)
+        arrived.set()
+
+    notices = [AlertNotice(900 + k, 7, change) for k, change in enumerate(("raised", "cleared", "escalated"))]
+    stop = hub_for(engine).subscribe(hear)
+    try:
+        if database_kind == "postgresql":
+            listener = listener_for(engine)
+            assert listener is not None and listener.listening.wait(30)
+        with Session(engine) as session:
+            with session.begin():
+                announce(session, [AlertNotice(1, 7, "raised")])
+                session.rollback()
+            with session.begin():
+                announce(session, notices)
+                assert received == []  # not before the commit
+        for _ in range(300):
+            if len(received) >= len(notices):
+                break
+            arrived.wait(0.1)
+    finally:
+        stop()
+    assert received == notices
 
 
 def test_changes_are_announced_after_commit(

@@ -153,26 +153,38 @@ def hub_for(engine: Engine) -> NoticeHub:
         return hub
 
 
+_NOTIFY_EACH = text(
+    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS n(payload, k) "
+    "ORDER BY k"
+)
+"""PostgreSQL: a NOTIFY per payload, in the order given (delivered when the transaction commits)."""
+
+
 def announce(session: Session, notices: list[AlertNotice]) -> None:
     """Announce ``notices`` when ``session``'s transaction commits (and never if it rolls back)."""
     if not notices:
         return
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        for notice in notices:
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": notice.to_json()}
-            )
+    if bind.dialect.name == "postgresql":  # one statement for all of them: one round trip
+        session.execute(_NOTIFY_EACH, {"channel": CHANNEL, "payloads": [notice.to_json() for notice in notices]})
         return
     engine = bind if isinstance(bind, Engine) else bind.engine
     pending = list(notices)
 
+    # the listeners stay on the session (one unit of work) and do nothing once their notices are gone: removing a
+    # listener while SQLAlchemy dispatches the event is not allowed
     def after_commit(_session: Session) -> None:
+        published = list(pending)
+        pending.clear()
         hub = hub_for(engine)
-        for notice in pending:
+        for notice in published:
             hub.publish(notice)
 
-    orm_event.listen(session, "after_commit", after_commit, once=True)
+    def after_rollback(_session: Session) -> None:  # rolled back: never announced, not at a later commit either
+        pending.clear()
+
+    orm_event.listen(session, "after_commit", after_commit)
+    orm_event.listen(session, "after_rollback", after_rollback)
 
 
 class PostgresListener(threading.Thread):
