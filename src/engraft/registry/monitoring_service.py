@@ -196,15 +196,7 @@ class _AlertWriter:
         }
         previous = alert.details.get("grade")  # None: stored before grades were (rewritten once, not reopened)
         if alert.state is AlertState.ACKNOWLEDGED and previous is not None and (found.grade or 0) > int(previous):
-            changed |= {
-                "state": AlertState.OPEN.value,
-                "reopened": "a higher grade was found after the acknowledgement",
-                "acknowledged_by": alert.acknowledged_by,
-                "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
-            }
-            alert.state = AlertState.OPEN
-            alert.acknowledged_by = None
-            alert.acknowledged_at = None
+            changed |= _reopen(alert, "a higher grade was found after the acknowledgement")
         alert.explanation = found.explanation
         alert.triggering_observation_ids = list(found.triggering)
         alert.details = {**alert.details, "grade": found.grade}
@@ -229,15 +221,7 @@ class _AlertWriter:
             alert.severity = transition.severity
             changed: dict[str, object] = {"severity": transition.severity.value}
             if alert.state is AlertState.ACKNOWLEDGED:  # a worse finding nobody has seen: open again
-                changed |= {
-                    "state": AlertState.OPEN.value,
-                    "reopened": "a new finding raised the severity after the acknowledgement",
-                    "acknowledged_by": alert.acknowledged_by,
-                    "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
-                }
-                alert.state = AlertState.OPEN
-                alert.acknowledged_by = None
-                alert.acknowledged_at = None
+                changed |= _reopen(alert, "a new finding raised the severity after the acknowledgement")
             found = transition.detection
             if found is not None and found.explanation != alert.explanation:  # escalated by a new finding (CRS)
                 alert.explanation = found.explanation
@@ -330,6 +314,21 @@ class _AlertWriter:
         self.session.flush()
         self.changes.append({"alert": alert.id, "change": change, **changes})
         self.notices.append(AlertNotice.carrying(AlertOut.model_validate(alert), change))
+
+
+def _reopen(alert: MonitoringAlert, reason: str) -> dict[str, object]:
+    """Open an acknowledged alert again (a worse condition nobody has seen); returns what the audit entry lists,
+    the acknowledgement included."""
+    changed: dict[str, object] = {
+        "state": AlertState.OPEN.value,
+        "reopened": reason,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
+    }
+    alert.state = AlertState.OPEN
+    alert.acknowledged_by = None
+    alert.acknowledged_at = None
+    return changed
 
 
 def _details(detection: Detection) -> dict[str, object]:
