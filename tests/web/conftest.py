@@ -74,3 +74,23 @@ def client_as(web_app: FastAPI) -> Iterator[Callable[..., SignedInClient]]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client_for(app: FastAPI) -> Iterator[Callable[..., SignedInClient]]:
+    """``client_for(Role.NURSE, "zh_Hans")``: a browser signed in as a new account with that role on the test
+    module's own ``app`` (a module defining its own ``client_for`` keeps it)."""
+    opened: list[SignedInClient] = []
+
+    def make(role: Role, locale: str = "en") -> SignedInClient:
+        account = create_web_account(app, role, locale=locale)
+        client = SignedInClient(app, base_url="https://testserver")
+        client.__enter__()
+        opened.append(client)
+        client.account = account
+        client.csrf_token = sign_in(client, account)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from engraft.registry.database import make_engine
 from engraft.reports.consent import ConsentDecision, ConsentParticipantRole
 from engraft.web.application import add_pages
 from engraft.web.pages.consent import MAX_PEOPLE_PER_ROLE, payload_of
-from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, sign_in
+from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient
 from tests.outcomes.test_registry_endpoints import small_registry
-from tests.web.conftest import create_web_account
 
 HTML = {"accept": "text/html"}
 
@@ -32,24 +30,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     )
     application.state.episodes = small_registry(application.state.registry)
     return application
-
-
-@pytest.fixture
-def client_for(app: FastAPI) -> Iterator[object]:
-    opened: list[object] = []
-
-    def make(role: Role, locale: str = "en") -> SignedInClient:
-        account = create_web_account(app, role, locale=locale)
-        client = SignedInClient(app, base_url="https://testserver")
-        client.__enter__()
-        opened.append(client)
-        client.account = account
-        client.csrf_token = sign_in(client, account)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
 def _form(client: SignedInClient, fingerprint: str, **changes: str) -> dict[str, str]:
