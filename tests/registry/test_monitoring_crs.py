@@ -16,7 +16,7 @@ from engraft.monitoring import AlertState, RuleKind, Severity
 from engraft.registry.alerts import acknowledge_alert
 from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.registry.monitoring_service import evaluate_episode
-from engraft.registry.schemas.alerts import AlertAcknowledge
+from engraft.registry.schemas.alerts import AlertAcknowledge, EpisodeEvaluationOut
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import CellTherapy
 
@@ -62,6 +62,14 @@ def _crs_alerts(engine: Engine, episode: int) -> list[MonitoringAlert]:
                 )
             )
         )
+
+
+def _record(
+    client: TestClient, service: RegistryService, episode: int, rows: list[dict[str, Any]], hours: float
+) -> EpisodeEvaluationOut:
+    """Post ``rows`` as results, then evaluate the episode ``hours`` after the CAR-T day 0."""
+    assert client.post("/api/observations/bulk", json=rows).status_code == 200
+    return evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(hours=hours))
 
 
 def test_an_immune_effector_cell_episode_is_stored_as_one(client: TestClient, seeded: dict[str, int]) -> None:
@@ -178,24 +186,19 @@ def test_a_higher_crs_grade_at_the_same_severity_rewrites_the_alert_once(
         _row(patient, episode, 2 * 24 + 8, "8310-5", 38.9, "Cel"),
         _row(patient, episode, 2 * 24 + 9, "8480-6", 84.0, "mm[Hg]"),
     ]
-    assert client.post("/api/observations/bulk", json=rows).status_code == 200
-    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=10))
+    _record(client, service, episode, rows, 2 * 24 + 10)
     (alert,) = _crs_alerts(engine, episode)
     assert alert.severity is Severity.CRITICAL and alert.details["grade"] == 2
     assert "At least grade 2" in alert.explanation
 
-    oxygen = [_row(patient, episode, 2 * 24 + 11, "3151-8", 8.0, "L/min")]
-    assert client.post("/api/observations/bulk", json=oxygen).status_code == 200
-    result = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=12))
+    result = _record(client, service, episode, [_row(patient, episode, 2 * 24 + 11, "3151-8", 8.0, "L/min")], 60)
     assert result.updated == [alert.id] and result.escalated == []
     (regraded,) = _crs_alerts(engine, episode)
     assert regraded.details["grade"] == 3 and "At least grade 3" in regraded.explanation
     assert "inhaled oxygen 8 L/min" in regraded.explanation and regraded.severity is Severity.CRITICAL
     assert len(regraded.triggering_observation_ids) == 3
 
-    fever = [_row(patient, episode, 2 * 24 + 13, "8310-5", 39.4, "Cel")]
-    assert client.post("/api/observations/bulk", json=fever).status_code == 200
-    same = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=14))
+    same = _record(client, service, episode, [_row(patient, episode, 2 * 24 + 13, "8310-5", 39.4, "Cel")], 62)
     assert same.updated == [] and same.ongoing == 1
     (kept,) = _crs_alerts(engine, episode)
     assert kept.version == regraded.version and kept.explanation == regraded.explanation
@@ -205,10 +208,7 @@ def test_an_alert_stored_before_grades_were_is_rewritten_once_and_not_reopened(
     client: TestClient, seeded: dict[str, int], service: RegistryService, engine: Engine
 ) -> None:
     episode = _car_t_episode(client, seeded)["id"]
-    patient = seeded["patient"]
-    fever = [_row(patient, episode, 2 * 24 + 8, "8310-5", 38.6, "Cel")]
-    assert client.post("/api/observations/bulk", json=fever).status_code == 200
-    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=2, hours=9))
+    _record(client, service, episode, [_row(seeded["patient"], episode, 2 * 24 + 8, "8310-5", 38.6, "Cel")], 57)
     (alert,) = _crs_alerts(engine, episode)
     acknowledge_alert(service, alert.id, AlertAcknowledge(version=alert.version))
     with Session(engine) as session, session.begin():  # as an alert written before details.grade existed

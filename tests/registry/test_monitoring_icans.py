@@ -15,7 +15,7 @@ from engraft.monitoring import AlertState, RuleKind, Severity
 from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.service import RegistryService
-from tests.registry.test_monitoring_crs import CAR_T_DAY0, _car_t_episode, _row
+from tests.registry.test_monitoring_crs import CAR_T_DAY0, _car_t_episode, _record, _row
 
 
 def _icans_alerts(engine: Engine, episode: int) -> list[MonitoringAlert]:
@@ -87,9 +87,7 @@ def test_a_worse_grade_at_the_same_severity_rewrites_the_explanation_and_reopens
     who acknowledged grade 3 has not seen grade 4."""
     episode = _car_t_episode(client, seeded)["id"]
     patient = seeded["patient"]
-    seizure = [_row(patient, episode, 4 * 24 + 8, "ENGRAFT-SEIZURE", 1, "1")]
-    assert client.post("/api/observations/bulk", json=seizure).status_code == 200
-    evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=4, hours=9))
+    _record(client, service, episode, [_row(patient, episode, 4 * 24 + 8, "ENGRAFT-SEIZURE", 1, "1")], 4 * 24 + 9)
     (alert,) = _icans_alerts(engine, episode)
     assert alert.severity is Severity.CRITICAL and alert.explanation.startswith("ICANS grade 3")
     assert alert.details["grade"] == 3
@@ -97,8 +95,7 @@ def test_a_worse_grade_at_the_same_severity_rewrites_the_explanation_and_reopens
     assert acknowledged.status_code == 200
 
     weakness = [_row(patient, episode, 4 * 24 + 10, "ENGRAFT-MOTORWK", 1, "1")]
-    assert client.post("/api/observations/bulk", json=weakness).status_code == 200
-    result = evaluate_episode(service, episode, as_of=CAR_T_DAY0 + dt.timedelta(days=4, hours=11))
+    result = _record(client, service, episode, weakness, 4 * 24 + 11)
     assert result.updated == [alert.id] and result.escalated == [] and result.raised == []
     (updated,) = _icans_alerts(engine, episode)
     assert updated.explanation.startswith("ICANS grade 4") and "motor weakness" in updated.explanation
