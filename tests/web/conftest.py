@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pyotp
 import pytest
@@ -57,40 +58,38 @@ def anonymous(web_app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+def _open_signed_in(
+    stack: ExitStack, app: FastAPI, role: Role, *, locale: str, one_time: bool = False, raise_errors: bool = True
+) -> SignedInClient:
+    """A browser signed in as a new account with ``role`` on ``app``, closed with ``stack``."""
+    account = create_web_account(app, role, locale=locale, one_time=one_time)
+    client = stack.enter_context(
+        SignedInClient(app, base_url="https://testserver", raise_server_exceptions=raise_errors)
+    )
+    client.account = account
+    client.csrf_token = sign_in(client, account)
+    return client
+
+
 @pytest.fixture
 def client_as(web_app: FastAPI) -> Iterator[Callable[..., SignedInClient]]:
-    """``client_as(Role.NURSE, locale="zh_Hans")``: a browser signed in as a new account with that role."""
-    clients: list[SignedInClient] = []
+    """``client_as(Role.NURSE, locale="zh_Hans")``: a browser signed in as a new account with that role (server
+    errors answered as the application answers them, not raised)."""
+    with ExitStack() as stack:
 
-    def make(role: Role, *, locale: str = "en", one_time: bool = False) -> SignedInClient:
-        account = create_web_account(web_app, role, locale=locale, one_time=one_time)
-        client = SignedInClient(web_app, base_url="https://testserver", raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        client.account = account
-        client.csrf_token = sign_in(client, account)
-        return client
+        def make(role: Role, *, locale: str = "en", one_time: bool = False) -> SignedInClient:
+            return _open_signed_in(stack, web_app, role, locale=locale, one_time=one_time, raise_errors=False)
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield make
 
 
 @pytest.fixture
 def client_for(app: FastAPI) -> Iterator[Callable[..., SignedInClient]]:
     """``client_for(Role.NURSE, "zh_Hans")``: a browser signed in as a new account with that role on the test
     module's own ``app`` (a module defining its own ``client_for`` keeps it)."""
-    opened: list[SignedInClient] = []
+    with ExitStack() as stack:
 
-    def make(role: Role, locale: str = "en") -> SignedInClient:
-        account = create_web_account(app, role, locale=locale)
-        client = SignedInClient(app, base_url="https://testserver")
-        client.__enter__()
-        opened.append(client)
-        client.account = account
-        client.csrf_token = sign_in(client, account)
-        return client
+        def make(role: Role, locale: str = "en") -> SignedInClient:
+            return _open_signed_in(stack, app, role, locale=locale)
 
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+        yield make
