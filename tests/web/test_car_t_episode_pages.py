@@ -319,3 +319,18 @@ def test_the_patient_list_says_which_kind_the_latest_episode_is(app: FastAPI, cl
     assert car_t_label in then_car_t and infusion_badge in then_car_t and transplant_badge not in then_car_t
     transplant = _list_row(page.text, patient_of["b"])
     assert car_t_label not in transplant
+
+
+EPISODES_HEADING = {
+    "en": ("Immune effector cell infusions", "Transplants and immune effector cell infusions", "Transplants"),
+    "zh_Hans": ("免疫效应细胞输注", "移植与免疫效应细胞输注", "移植"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_episodes_heading_names_the_kinds_the_patient_had(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    car_t_only, both, transplants_only = EPISODES_HEADING[locale]
+    for key, heading in (("c", car_t_only), ("a", both), ("b", transplants_only)):
+        shown = re.search(r'<h2 id="transplants-heading">(.*?)</h2>', _patient_page(app, client, key))
+        assert shown is not None and shown.group(1) == heading
