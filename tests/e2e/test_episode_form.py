@@ -108,6 +108,9 @@ NOT_A_TRANSPLANT = {
 }
 
 
+INFUSION_AXIS = {"en": ("Day from infusion", "Day from transplant"), "zh_Hans": ("输注后天数", "移植后天数")}
+
+
 @pytest.mark.parametrize("language", ["en", "zh_Hans"])
 def test_a_car_t_record_offers_no_transplant_risk_assessment(
     sign_in_as: Callable[..., Any], live_server: LiveServer, language: str
@@ -119,6 +122,9 @@ def test_a_car_t_record_offers_no_transplant_risk_assessment(
     assert page.locator(".not-a-transplant").inner_text() == note
     assert page.locator("section.episode a[href*='/risk']").count() == 0  # neither the risk page nor the explanation
     assert page.locator(".day-chart__threshold").count() == 0
+    infusion_axis, transplant_axis = INFUSION_AXIS[language]
+    drawn = page.locator("section.episode svg").all_text_contents()
+    assert drawn and all(infusion_axis in text and transplant_axis not in text for text in drawn)  # charts, timeline
     assert_accessible(page)
     screenshot(page, "car-t-record-no-transplant-risk")
     episode = page.locator("section.episode a[href$='/edit']").first.get_attribute("href")

@@ -37,17 +37,19 @@ PLATELETS_LOINC = "777-3"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """Episode 'c' made a CAR-T infusion and episode 'b' left a transplant, each with low then recovering counts."""
+    """Episode 'c' made a CAR-T infusion and episode 'b' left a transplant, each with low then recovering counts;
+    patient 'a' has a transplant (episode 'a') and then a CAR-T infusion (episode 'a2')."""
     path: Path = tmp_path_factory.mktemp("car-t-pages") / "engraft.db"
     application = add_pages(
         create_app(make_engine(f"sqlite:///{path}"), validate_hla=False, account_policy=TEST_ACCOUNT_POLICY)
     )
     registry = application.state.registry
     episodes = small_registry(registry)
-    car_t = registry.get_episode(episodes["c"])
-    registry.update_episode(
-        car_t.id, EpisodeUpdate(version=car_t.version, cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS)
-    )
+    for key in ("c", "a2"):
+        car_t = registry.get_episode(episodes[key])
+        registry.update_episode(
+            car_t.id, EpisodeUpdate(version=car_t.version, cell_therapy=CellTherapy.IMMUNE_EFFECTOR_CELLS)
+        )
     rows = []
     for key in ("b", "c"):
         episode = registry.get_episode(episodes[key])
@@ -187,3 +189,148 @@ def test_transplant_count_charts_draw_the_engraftment_thresholds(app: FastAPI, c
     charts = _count_charts(_patient_page(app, client, "b"))
     assert len(re.findall(r'class="day-chart__threshold"', charts)) == 2
     assert "Neutrophil engraftment threshold" in charts and "Platelet engraftment threshold" in charts
+
+
+INFUSION_WORDS = {
+    "en": (
+        "Course of immune effector cell infusion 1",
+        "Day from infusion",
+        "Day 0 (infusion)",
+    ),
+    "zh_Hans": ("第 1 次免疫效应细胞输注的病程", "输注后天数", "第 0 天（输注日）"),
+}
+TRANSPLANT_WORDS = {
+    "en": ("Course of transplant 1", "Day from transplant", "Day 0 (transplant)"),
+    "zh_Hans": ("第 1 次移植的病程", "移植后天数", "第 0 天（移植日）"),
+}
+
+
+def _episode_section(page: str, episode: int) -> str:
+    """The patient page's section of ``episode`` (its heading to the next episode's or the page's end)."""
+    start = page.index(f'aria-labelledby="episode-{episode}-heading"')
+    end = page.find('<section class="episode"', start)
+    return page[start : end if end != -1 else len(page)]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_a_car_t_record_page_dates_its_course_and_charts_from_the_infusion(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = _episode_section(_patient_page(app, client, "c"), app.state.episodes["c"])
+    course, axis, day0 = INFUSION_WORDS[locale]
+    assert course in page
+    assert page.count(axis) >= 1 + 5  # the course timeline and every lab chart
+    assert day0 in page
+    for transplant_word in TRANSPLANT_WORDS[locale]:
+        assert transplant_word not in page
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_a_transplant_record_page_keeps_the_transplant_wording(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = _episode_section(_patient_page(app, client, "b"), app.state.episodes["b"])
+    course, axis, day0 = TRANSPLANT_WORDS[locale]
+    assert course in page and axis in page and day0 in page
+    for infusion_word in INFUSION_WORDS[locale]:
+        assert infusion_word not in page
+
+
+def test_a_transplant_then_an_infusion_each_keep_their_own_wording(app: FastAPI, client_for: object) -> None:
+    client = client_for(Role.PHYSICIAN)  # type: ignore[operator]
+    page = _patient_page(app, client, "a")
+    transplant = _episode_section(page, app.state.episodes["a"])
+    infusion = _episode_section(page, app.state.episodes["a2"])
+    assert "Course of transplant 1" in transplant and "Day from infusion" not in transplant
+    assert "Course of immune effector cell infusion 2" in infusion and "Day from transplant" not in infusion
+
+
+LAB_TABLE_LEAD = {
+    "en": ("Immune effector cell infusion 1: day 0 on", "Transplant 1: day 0 on"),
+    "zh_Hans": ("第 1 次免疫效应细胞输注：第 0 天为", "第 1 次移植：第 0 天为"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_lab_values_page_names_the_infusion_or_the_transplant(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    infusion, transplant = LAB_TABLE_LEAD[locale]
+    for key, shown, not_shown in (("c", infusion, transplant), ("b", transplant, infusion)):
+        episode = app.state.registry.get_episode(app.state.episodes[key])
+        page = client.get(f"/patients/{episode.patient_id}/episodes/{episode.id}/labs/anc", headers=HTML)
+        assert page.status_code == 200, page.text[:300]
+        assert shown in page.text and not_shown not in page.text
+
+
+CONSENT_HEADING = {
+    "en": ("Informed consent for immune effector cell infusion", "Informed consent for transplant"),
+    "zh_Hans": ("免疫效应细胞输注", "移植"),
+}
+NO_EXPLANATION = {
+    "en": (
+        "No explanation has been recorded for this infusion yet.",
+        "No explanation has been recorded for this transplant yet.",
+    ),
+    "zh_Hans": ("这次输注还没有讲解记录。", "这次移植还没有讲解记录。"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_consent_page_names_the_infusion_or_the_transplant(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    infusion, transplant = CONSENT_HEADING[locale]
+    no_infusion_record, no_transplant_record = NO_EXPLANATION[locale]
+    car_t, hct = app.state.episodes["c"], app.state.episodes["b"]
+    page = client.get(f"/episodes/{car_t}/consent", headers=HTML).text
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S)
+    assert heading is not None and heading.group(1).startswith(infusion) and str(car_t) in heading.group(1)
+    assert no_infusion_record in page and no_transplant_record not in page
+    page = client.get(f"/episodes/{hct}/consent", headers=HTML).text
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S)
+    assert heading is not None and heading.group(1).startswith(transplant) and infusion not in heading.group(1)
+    assert no_transplant_record in page and no_infusion_record not in page
+
+
+LIST_WORDS = {
+    "en": ("Latest transplant or infusion", "immune effector cells (CAR-T)", "infusion 2", "transplant 2"),
+    "zh_Hans": ("最近一次移植或输注", "免疫效应细胞（CAR-T）", "第 2 次输注", "第 2 次移植"),
+}
+
+
+def _list_row(page: str, patient_id: int) -> str:
+    """The patient list's row of ``patient_id``."""
+    rows = re.findall(r"<tr>.*?</tr>", page, re.S)
+    return next(row for row in rows if f'href="/patients/{patient_id}"' in row)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_patient_list_says_which_kind_the_latest_episode_is(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    heading, car_t_label, infusion_badge, transplant_badge = LIST_WORDS[locale]
+    page = client.get("/patients", headers=HTML)
+    assert page.status_code == 200, page.text[:300]
+    assert heading in page.text
+    patient_of = {key: app.state.registry.get_episode(app.state.episodes[key]).patient_id for key in ("a", "b", "c")}
+    car_t_only = _list_row(page.text, patient_of["c"])
+    assert car_t_label in car_t_only
+    then_car_t = _list_row(page.text, patient_of["a"])  # a transplant, then a CAR-T infusion: the latest is named
+    assert car_t_label in then_car_t and infusion_badge in then_car_t and transplant_badge not in then_car_t
+    transplant = _list_row(page.text, patient_of["b"])
+    assert car_t_label not in transplant
+
+
+EPISODES_HEADING = {
+    "en": ("Immune effector cell infusions", "Transplants and immune effector cell infusions", "Transplants"),
+    "zh_Hans": ("免疫效应细胞输注", "移植与免疫效应细胞输注", "移植"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_episodes_heading_names_the_kinds_the_patient_had(app: FastAPI, client_for: object, locale: str) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    car_t_only, both, transplants_only = EPISODES_HEADING[locale]
+    for key, heading in (("c", car_t_only), ("a", both), ("b", transplants_only)):
+        shown = re.search(r'<h2 id="transplants-heading">(.*?)</h2>', _patient_page(app, client, key))
+        assert shown is not None and shown.group(1) == heading

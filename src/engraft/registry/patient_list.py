@@ -51,7 +51,7 @@ from engraft.registry.errors import InvalidRecord
 from engraft.registry.models import Centre, ClinicalEvent, Diagnosis, Patient, PatientIdentity, TransplantEpisode
 from engraft.registry.patient_reads import known_total
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import EventType, Sex, TransplantType
+from engraft.vocabulary import CellTherapy, EventType, Sex, TransplantType
 
 EARLY_PHASE_DAYS: Final = 100
 """The last day of the early post-transplant phase (day 0 to day 100, both included)."""
@@ -152,7 +152,10 @@ class PatientListRow:
     birth_year: int
     latest_day0: dt.date | None
     latest_transplant_type: TransplantType | None
+    latest_cell_therapy: CellTherapy | None
+    """The kind of the newest episode: a transplant or an immune effector cell (CAR-T) infusion; None: none yet."""
     transplants: int
+    """The number of episodes of either kind."""
     diagnosis: str | None
     """The WHO name of the newest diagnosis."""
     icd10: str | None
@@ -339,12 +342,11 @@ def _statements(query: _Shape) -> _Statements:
         .order_by(DIAGNOSIS.c.diagnosis_date.desc(), DIAGNOSIS.c.id.desc())
         .limit(1)
     )
-    newest_episode_type = (
-        select(EPISODE.c.transplant_type)
+    newest_episode = (
+        select(EPISODE.c.transplant_type, EPISODE.c.cell_therapy)
         .where(of_patient)
         .order_by(EPISODE.c.day0.desc(), EPISODE.c.sequence_number.desc())
         .limit(1)
-        .scalar_subquery()
     )
     columns: list[Any] = [
         PATIENT.c.id,
@@ -354,7 +356,8 @@ def _statements(query: _Shape) -> _Statements:
         PATIENT.c.birth_date,
         select(func.max(EPISODE.c.day0)).where(of_patient).scalar_subquery().label("latest_day0"),
         select(func.count()).where(of_patient).scalar_subquery().label("transplants"),
-        newest_episode_type.label("latest_transplant_type"),
+        newest_episode.with_only_columns(EPISODE.c.transplant_type).scalar_subquery().label("latest_transplant_type"),
+        newest_episode.with_only_columns(EPISODE.c.cell_therapy).scalar_subquery().label("latest_cell_therapy"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.who_name).scalar_subquery().label("diagnosis"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.icd10).scalar_subquery().label("icd10"),
         exists()
@@ -427,6 +430,7 @@ def _row(record: Any, query: PatientListQuery) -> PatientListRow:
         latest_transplant_type=None
         if record.latest_transplant_type is None
         else TransplantType(record.latest_transplant_type),
+        latest_cell_therapy=None if record.latest_cell_therapy is None else CellTherapy(record.latest_cell_therapy),
         transplants=record.transplants,
         diagnosis=record.diagnosis,
         icd10=record.icd10,

@@ -77,7 +77,7 @@ PHASE_LABELS: Final[dict[CarePhase, str]] = {
     CarePhase.FOLLOW_UP: N_("Follow-up (after day 100)"),
 }
 SORT_LABELS: Final[dict[PatientSort, str]] = {
-    PatientSort.LATEST_TRANSPLANT: N_("Latest transplant"),
+    PatientSort.LATEST_TRANSPLANT: N_("Latest transplant or infusion"),
     PatientSort.NAME: N_("Name"),
     PatientSort.MRN: N_("MRN"),
     PatientSort.REGISTRY_ID: N_("Registry ID"),

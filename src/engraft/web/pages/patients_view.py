@@ -113,6 +113,34 @@ def lab_charts_of(cell_therapy: CellTherapy) -> tuple[LabChartSpec, ...]:
     return LAB_CHARTS_AFTER_IMMUNE_EFFECTOR_CELLS
 
 
+class DayZeroWords(NamedTuple):
+    """The msgids naming an episode's day 0 on its charts and timeline: the transplant's or the infusion's."""
+
+    course: str
+    course_description: str
+    day_axis: str
+    day0: str
+
+
+DAY_ZERO_WORDS: Final[dict[CellTherapy, DayZeroWords]] = {
+    CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT: DayZeroWords(
+        N_("Course of transplant %(number)s"),
+        N_("Events, follow-up visits and assessments by day from day 0 (%(date)s); the same items are listed below."),
+        N_("Day from transplant"),
+        N_("Day 0 (transplant)"),
+    ),
+    CellTherapy.IMMUNE_EFFECTOR_CELLS: DayZeroWords(
+        N_("Course of immune effector cell infusion %(number)s"),
+        N_(
+            "Events, follow-up visits and assessments by day from the infusion on day 0 (%(date)s); the same items "
+            "are listed below."
+        ),
+        N_("Day from infusion"),
+        N_("Day 0 (infusion)"),
+    ),
+}
+
+
 EARLY_WINDOW: Final = (-14, 100)
 """The days the charts show by default: conditioning to day +100."""
 
@@ -296,6 +324,7 @@ def episode_course(
     neutrophil = recorded_engraftment(events, day0, EventType.NEUTROPHIL_ENGRAFTMENT)
     platelet = recorded_engraftment(events, day0, EventType.PLATELET_ENGRAFTMENT)
     notes: list[str] = []
+    words = DAY_ZERO_WORDS[episode.cell_therapy]
     charts = []
     for spec in lab_charts_of(episode.cell_therapy):
         unit, points = _points(spec, mine, day0)
@@ -311,7 +340,7 @@ def episode_course(
             else None
         )
         shown = [(d, v) for d, v in points if _in_window(d, window)]
-        charts.append(_chart(spec, unit, shown, day0, mark, wording, window))
+        charts.append(_chart(spec, unit, shown, day0, mark, wording, window, words))
     timeline_entries = _timeline_entries(day0, events, visits, assessments, wording)
     lanes = []
     for lane_name in (wording.gettext("Events"), wording.gettext("Follow-up visits"), wording.gettext("Assessments")):
@@ -320,12 +349,9 @@ def episode_course(
         ]
         lanes.append(TimelineLane(lane_name, items))
     timeline_text = ChartText(
-        title=wording.gettext("Course of transplant %(number)s") % {"number": episode.sequence_number},
-        description=wording.gettext(
-            "Events, follow-up visits and assessments by day from day 0 (%(date)s); the same items are listed below."
-        )
-        % {"date": wording.date(day0)},
-        day_axis=wording.gettext("Day from transplant"),
+        title=wording.gettext(words.course) % {"number": episode.sequence_number},
+        description=wording.gettext(words.course_description) % {"date": wording.date(day0)},
+        day_axis=wording.gettext(words.day_axis),
         no_data=wording.gettext("Nothing recorded in these days"),
         day_label=wording.day,
         value_label=wording.number,
@@ -378,6 +404,7 @@ def _chart(
     mark: EngraftmentMark | None,
     wording: Wording,
     window: tuple[int, int] | None,
+    words: DayZeroWords,
 ) -> LabChartView:
     title = wording.gettext(spec.title)
     shown_unit = unit_display(unit)
@@ -385,7 +412,7 @@ def _chart(
     if spec.threshold is not None:
         label = f"{wording.gettext(spec.threshold_label)} {wording.number(spec.threshold)} {shown_unit}"
         thresholds.append(Threshold(spec.threshold, label))
-    markers = [DayMarker(0, wording.gettext("Day 0 (transplant)"), "day0")]
+    markers = [DayMarker(0, wording.gettext(words.day0), "day0")]
     if mark is not None and _in_window(mark.day, window):
         label = wording.gettext(EVENT_LABELS[mark.lineage]) + ": " + wording.day_long(mark.day)
         markers.append(DayMarker(mark.day, label, "engraftment"))
@@ -407,7 +434,7 @@ def _chart(
     text = ChartText(
         title=f"{title} ({shown_unit})",
         description=description,
-        day_axis=wording.gettext("Day from transplant"),
+        day_axis=wording.gettext(words.day_axis),
         no_data=wording.gettext("No results in these days"),
         day_label=wording.day,
         value_label=wording.number,
