@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,8 @@ from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.schemas.episode import EpisodeUpdate
 from engraft.vocabulary import CellTherapy
 from engraft.web.application import add_pages
-from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient, sign_in
+from tests.auth_clients import TEST_ACCOUNT_POLICY, SignedInClient
 from tests.outcomes.test_registry_endpoints import small_registry
-from tests.web.conftest import create_web_account
 
 HTML = {"accept": "text/html"}
 NOTE = {
@@ -66,24 +64,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     add_observations(registry, rows)
     application.state.episodes = episodes
     return application
-
-
-@pytest.fixture
-def client_for(app: FastAPI) -> Iterator[object]:
-    opened: list[SignedInClient] = []
-
-    def make(role: Role, locale: str = "en") -> SignedInClient:
-        account = create_web_account(app, role, locale=locale)
-        client = SignedInClient(app, base_url="https://testserver")
-        client.__enter__()
-        opened.append(client)
-        client.account = account
-        client.csrf_token = sign_in(client, account)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def _patient_page(app: FastAPI, client: SignedInClient, key: str) -> str:
