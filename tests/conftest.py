@@ -7,6 +7,7 @@ except when ``ENGRAFT_REQUIRE_ALL_TESTS=1`` (set by ``.ci/run`` under CI): there
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import settings
 from engraft.config.server_key import SECRET_KEY_ENV
 from engraft.hla.nomenclature.errors import HlaReleaseError
 from engraft.io.imgt_release import configured_release
+from engraft.registry.episode_changes import EPISODE_CHANGES, EpisodeChanged
 
 # No timing in tests: Hypothesis' per-example deadline would fail on a busy CI machine. No example
 # database either, so runs do not depend on (or write) local state.
@@ -84,3 +86,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 pytest_plugins = ["tests.database_fixtures"]
+
+
+@pytest.fixture
+def changes() -> Iterator[list[EpisodeChanged]]:
+    """Every episode change announced (``EPISODE_CHANGES``: what the monitoring rules read of an episode, or of its
+    patient) while the test runs."""
+    seen: list[EpisodeChanged] = []
+    unregister = EPISODE_CHANGES.register(seen.append)
+    yield seen
+    unregister()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from engraft.access import Role
 from engraft.api.app import create_app
 from engraft.monitoring import AlertState, RuleKind, Severity
-from engraft.registry.episode_changes import EPISODE_CHANGES, EpisodeChanged
+from engraft.registry.episode_changes import EpisodeChanged
 from engraft.registry.models import AuditEntry, MonitoringAlert
 from engraft.vocabulary import CellTherapy
 from tests.auth_clients import TEST_ACCOUNT_POLICY, signed_in_client
@@ -26,15 +25,6 @@ IEC = CellTherapy.IMMUNE_EFFECTOR_CELLS.value
 HCT = CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT.value
 DAY0 = dt.datetime(2024, 5, 1, 7, tzinfo=dt.UTC)
 """The seeded episode's day 0."""
-
-
-@pytest.fixture
-def changes() -> Iterator[list[EpisodeChanged]]:
-    """Every episode change announced while the test runs."""
-    seen: list[EpisodeChanged] = []
-    unregister = EPISODE_CHANGES.register(seen.append)
-    yield seen
-    unregister()
 
 
 def _patch(client: TestClient, episode: int, **fields: Any) -> Any:

@@ -5,29 +5,19 @@ rolled back and a change inside a batch announce nothing. On SQLite and PostgreS
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from engraft.registry.database import make_session_factory
-from engraft.registry.episode_changes import EPISODE_CHANGES, EpisodeChanged
+from engraft.registry.episode_changes import EpisodeChanged
 from engraft.registry.errors import InvalidRecord
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import CentreIn, PatientIn, PatientOut, PatientUpdate
 from engraft.registry.service import RegistryService
 
 BIRTH_DATE = frozenset({"birth_date"})
-
-
-@pytest.fixture
-def changes() -> Iterator[list[EpisodeChanged]]:
-    """Every episode change announced while the test runs."""
-    seen: list[EpisodeChanged] = []
-    unregister = EPISODE_CHANGES.register(seen.append)
-    yield seen
-    unregister()
 
 
 def _patient_with_episodes(service: RegistryService, born: str, day0s: list[str]) -> tuple[PatientOut, list[int]]:

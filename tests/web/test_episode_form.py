@@ -3,7 +3,6 @@ monitoring), the htmx fragment, what a bad or stale form gets, and the kind show
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from engraft.access import Role
 from engraft.api.app import create_app
 from engraft.registry.database import make_engine
-from engraft.registry.episode_changes import EPISODE_CHANGES, EpisodeChanged
+from engraft.registry.episode_changes import EpisodeChanged
 from engraft.registry.models import AuditEntry
 from engraft.registry.schemas.episode import EpisodeUpdate
 from engraft.vocabulary import CellTherapy
@@ -35,14 +34,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     )
     application.state.episodes = small_registry(application.state.registry)
     return application
-
-
-@pytest.fixture
-def changes() -> Iterator[list[EpisodeChanged]]:
-    seen: list[EpisodeChanged] = []
-    unregister = EPISODE_CHANGES.register(seen.append)
-    yield seen
-    unregister()
 
 
 def _form(client: SignedInClient, app: FastAPI, episode: int, therapy: str) -> dict[str, str]:
