@@ -11,18 +11,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engraft.hla import Nomenclature
 from engraft.hla.search.donor_columns import import_columns
 from engraft.hla.search.donor_import import donor_record, import_records
-from engraft.hla.search.donor_store import DonorStore, hla_column
+from engraft.hla.search.donor_store import DonorStore
 from engraft.io.donor_files import _csv_columns, read_donor_file
-from engraft.vocabulary.hla import STORED_LOCI
+from tests.io.donor_store_content import store_content
 
 HEADER = (
     "donor_id,registry,ethnicity,ethn,birth_year,sex,cmv,abo,donor_type,tnc,cd34,A_1,A_2,B_1,B_2,DRB1_1,DRB1_2,C_1,C_2"
@@ -48,28 +46,6 @@ def nom(imgt_dir: Path) -> Nomenclature:
     return Nomenclature.load(imgt_dir)
 
 
-def _store_content(store: DonorStore) -> dict[int, tuple[object, ...]]:
-    out: dict[int, tuple[object, ...]] = {}
-    for seg in store.segments():
-        cols = {k: np.asarray(v)[seg.live] for k, v in seg.columns.items()}
-        for i in range(int(seg.live.sum())):
-            hla = tuple(store.typing_tokens(locus, int(cols[hla_column(locus)][i])) for locus in STORED_LOCI)
-            tnc, cd34 = float(cols["tnc"][i]), float(cols["cd34"][i])
-            out[int(cols["donor_id"][i])] = (
-                int(cols["donor_type"][i]),
-                store.registries[int(cols["registry"][i])],
-                int(cols["birth_year"][i]),
-                int(cols["sex"][i]),
-                int(cols["cmv"][i]),
-                int(cols["abo"][i]),
-                None if math.isnan(tnc) else tnc,
-                None if math.isnan(cd34) else cd34,
-                store.ethnicity_name(int(cols["ethnicity"][i])),
-                hla,
-            )
-    return out
-
-
 @pytest.mark.parametrize("chunk_size", [pytest.param(100, id="one-chunk"), pytest.param(3, id="chunks-of-3")])
 def test_columns_and_records_give_the_same_import(tmp_path: Path, nom: Nomenclature, chunk_size: int) -> None:
     path = tmp_path / "d.csv"
@@ -86,8 +62,8 @@ def test_columns_and_records_give_the_same_import(tmp_path: Path, nom: Nomenclat
     # one write: a repeated id counts once (the last row wins); chunk by chunk it was stored, then replaced
     assert dataclasses.replace(slow, stored=fast.stored, replaced=fast.replaced) == fast
     assert (fast.read, fast.stored, fast.replaced) == (12, 4, 0)  # 1 (last row), 2, 5, 8 stored
-    assert _store_content(by_columns) == _store_content(by_records)
-    assert _store_content(by_columns)[1][1] == "R9"
+    assert store_content(by_columns) == store_content(by_records)
+    assert store_content(by_columns)[1][1] == "R9"
     assert len(by_columns.segments()) == 1  # written once
 
 

@@ -16,19 +16,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engraft.hla import MacDictionary, Nomenclature
 from engraft.hla.search.donor_import import ImportReport
-from engraft.hla.search.donor_store import DonorStore, hla_column
+from engraft.hla.search.donor_store import DonorStore
 from engraft.io.donor_files import DonorFileFormat, import_donor_file, read_donor_file
-from engraft.vocabulary.hla import STORED_LOCI
+from tests.io.donor_store_content import store_content
 
 _MAC = MacDictionary.from_text("LAST UPDATED: 12/04/26\n*\tCODE\tSUBTYPE\n\n\tAB\t01/02\n", source="test")
 
@@ -105,28 +103,6 @@ def nom(imgt_dir: Path) -> Nomenclature:
     return Nomenclature.load(imgt_dir)
 
 
-def _store_content(store: DonorStore) -> dict[int, tuple[object, ...]]:
-    out: dict[int, tuple[object, ...]] = {}
-    for seg in store.segments():
-        cols = {k: np.asarray(v)[seg.live] for k, v in seg.columns.items()}
-        for i in range(int(seg.live.sum())):
-            hla = tuple(store.typing_tokens(locus, int(cols[hla_column(locus)][i])) for locus in STORED_LOCI)
-            tnc, cd34 = float(cols["tnc"][i]), float(cols["cd34"][i])
-            out[int(cols["donor_id"][i])] = (
-                int(cols["donor_type"][i]),
-                store.registries[int(cols["registry"][i])],
-                int(cols["birth_year"][i]),
-                int(cols["sex"][i]),
-                int(cols["cmv"][i]),
-                int(cols["abo"][i]),
-                None if math.isnan(tnc) else tnc,
-                None if math.isnan(cd34) else cd34,
-                store.ethnicity_name(int(cols["ethnicity"][i])),
-                hla,
-            )
-    return out
-
-
 def _both(root: Path, nom: Nomenclature, path: Path, chunk_size: int) -> None:
     """Import ``path`` by both paths into new stores; the reports and the stores must agree."""
     source = read_donor_file(path)
@@ -137,7 +113,7 @@ def _both(root: Path, nom: Nomenclature, path: Path, chunk_size: int) -> None:
         store = DonorStore.create(store_dir, release=nom.release)
         reports.append(import_donor_file(store, nom, source, chunk_size=chunk_size, mac=_MAC, per_record=per_record))
         opened = DonorStore.open(store_dir)
-        contents.append((_store_content(opened), opened.registries, opened.ethnicities))
+        contents.append((store_content(opened), opened.registries, opened.ethnicities))
     slow, fast = reports
     assert dataclasses.replace(slow, stored=fast.stored, replaced=fast.replaced) == fast
     assert contents[0] == contents[1]
@@ -266,7 +242,7 @@ def test_an_atlas_deletion_of_a_stored_donor(tmp_path: Path, nom: Nomenclature) 
             path = root / f"{n}.json"
             path.write_text(json.dumps(data), encoding="utf-8")
             report = import_donor_file(store, nom, read_donor_file(path), per_record=per_record)
-        results.append((report, sorted(_store_content(DonorStore.open(root / "store")))))
+        results.append((report, sorted(store_content(DonorStore.open(root / "store")))))
     assert results[0] == results[1]
     assert results[1][0].removed == 1
     assert results[1][1] == [1, 3, 4]
