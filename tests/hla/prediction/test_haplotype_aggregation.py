@@ -11,7 +11,6 @@ path is shown to drop likelihood that the aggregated path keeps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +45,7 @@ from engraft.hla.prediction.match_prediction import (
 )
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.vocabulary.hla import MATCH_LOCI, Locus
+from tests.hla.prediction.haplotype_typings import typing_at
 
 RESOLUTIONS = ("G", "2field", "XX", "serology", "untyped")
 TAIL = 1700
@@ -72,29 +72,6 @@ def atlas(nom: Nomenclature, sample: HaplotypeFrequencySet) -> HaplotypeFrequenc
     zipf = 1.0 / np.arange(1, TAIL + 1) ** 0.8
     frequencies = np.concatenate([sample.frequencies * 0.9, 0.1 * zipf / zipf.sum()])
     return build_hf_set(nom, haplotypes, frequencies.tolist(), name="sample + tail")
-
-
-def _token(nom: Nomenclature, token: str, res: str) -> str:
-    if res == "G":
-        return token
-    allele = next(c for c in nom.expand(token).alleles if not nom.is_null[c])
-    if res == "2field":
-        return nom.two_field_names[int(nom.two_field_of[allele])]
-    if res == "serology" and int(nom.serology_of[allele]) >= 0:
-        ser = nom.serology_names[int(nom.serology_of[allele])]
-        if nom.is_valid(ser):
-            return ser
-    return f"{nom.allele_names[allele].split(':')[0]}:XX"
-
-
-def _typing(
-    nom: Nomenclature, hf: HaplotypeFrequencySet, h1: int, h2: int, res: Sequence[str]
-) -> dict[str, LocusTyping]:
-    out: dict[str, LocusTyping] = {}
-    for j, (locus, r) in enumerate(zip(MATCH_LOCI, res, strict=True)):
-        if r != "untyped":
-            out[locus] = locus_typing(nom, _token(nom, hf.tokens[h1][j], r), _token(nom, hf.tokens[h2][j], r))
-    return out
 
 
 def _classes(
@@ -158,12 +135,12 @@ def test_aggregated_prediction_equals_the_uncapped_genotype_list(
     use = compared_loci(atlas, loci)
     patient = impute(
         atlas,
-        _typing(nom, atlas, *patient_h, patient_res),
+        typing_at(nom, atlas, *patient_h, patient_res),
         loci=use,
         consistency=consistency,
         max_genotypes=patient_cap,
     )
-    donor_typing = _typing(nom, atlas, *donor_h, donor_res)
+    donor_typing = typing_at(nom, atlas, *donor_h, donor_res)
     donor = _classes(atlas, donor_typing, use, consistency)
     listed = impute(atlas, donor_typing, loci=use, consistency=consistency, max_genotypes=None)
     want = predict(patient, listed, homozygous_counts=homozygous_counts)
@@ -190,9 +167,9 @@ def test_serology_donor_the_cap_truncates(
 ) -> None:
     """A donor typed by serology at A, B and DR: the cap (here 30 genotypes) leaves likelihood out and
     renormalises; the aggregated answer is the uncapped one and leaves nothing out."""
-    patient = impute(atlas, _typing(nom, atlas, *patient_h, ("G",) * 5))
+    patient = impute(atlas, typing_at(nom, atlas, *patient_h, ("G",) * 5))
     assert patient.source is GenotypeSource.TYPED
-    typing = _typing(nom, atlas, *donor_h, SEROLOGY_ABDR)
+    typing = typing_at(nom, atlas, *donor_h, SEROLOGY_ABDR)
     capped = impute(atlas, typing, max_genotypes=30)
     assert capped.truncated and capped.mass_left_out > 0.0
     donor = _classes(atlas, typing, atlas.loci)
@@ -213,7 +190,7 @@ def test_a_null_donor_position_is_compared_by_its_genotype_list(
         "B": locus_typing(nom, "B*07:XX", "B*08:XX"),
         "DRB1": locus_typing(nom, "DRB1*15:XX", "DRB1*03:XX"),
     }
-    patient = impute(atlas, _typing(nom, atlas, 0, 1, ("G",) * 5))
+    patient = impute(atlas, typing_at(nom, atlas, 0, 1, ("G",) * 5))
     found = consistent_set(atlas, typing, atlas.loci, Consistency.P_GROUP, 2000)
     assert isinstance(found, ConsistentHaplotypes) and found.has_null_position
     donor = donor_haplotypes(found)
@@ -230,9 +207,9 @@ def test_a_null_donor_position_is_compared_by_its_genotype_list(
     ],
 )
 def test_patient_genotype_limit(nom: Nomenclature, atlas: HaplotypeFrequencySet, cap: int, applies: bool) -> None:
-    patient = impute(atlas, _typing(nom, atlas, 0, 1, SEROLOGY_ABDR), max_genotypes=cap)
+    patient = impute(atlas, typing_at(nom, atlas, 0, 1, SEROLOGY_ABDR), max_genotypes=cap)
     assert patient.weights.shape[0] == cap
-    typing = _typing(nom, atlas, 2, 3, ("XX",) * 5)
+    typing = typing_at(nom, atlas, 2, 3, ("XX",) * 5)
     donor = _classes(atlas, typing, atlas.loci)
     assert isinstance(donor, DonorHaplotypes)
     assert aggregation_applies(patient, donor, 2) is applies
@@ -246,16 +223,16 @@ def test_predictor_keeps_classes_and_answers_like_the_uncapped_list(
 ) -> None:
     aggregated = MatchPredictor(atlas)
     listed = MatchPredictor(atlas, aggregate=False, max_genotypes=None)
-    patient = aggregated.impute(_typing(nom, atlas, 0, 1, ("G",) * 5))
+    patient = aggregated.impute(typing_at(nom, atlas, 0, 1, ("G",) * 5))
     for key, (h1, h2) in enumerate([(0, 1), (2, 5), (0, 2)]):
-        typing = _typing(nom, atlas, h1, h2, SEROLOGY_ABDR)
+        typing = typing_at(nom, atlas, h1, h2, SEROLOGY_ABDR)
         donor = aggregated.impute_cached(key, lambda typing=typing: typing)  # type: ignore[misc]
         assert isinstance(donor, DonorHaplotypes)
         assert aggregated.impute_cached(key, lambda: {}) is donor  # memoised on the key
         got = aggregated.predict(patient, donor)
         assert aggregated.predict(patient, donor) is got
         _assert_close(got, listed.predict(patient, listed.impute_cached(key, lambda typing=typing: typing)))  # type: ignore[misc]
-    typed = _typing(nom, atlas, 0, 1, ("G",) * 5)
+    typed = typing_at(nom, atlas, 0, 1, ("G",) * 5)
     assert aggregated.impute_cached("typed", lambda: typed).source is GenotypeSource.TYPED  # type: ignore[union-attr]
 
 
@@ -280,7 +257,7 @@ def test_predictor_reports_a_typing_no_pair_explains(nom: Nomenclature) -> None:
 
 
 def test_the_donor_genotype_list_is_built_once_per_cap(nom: Nomenclature, atlas: HaplotypeFrequencySet) -> None:
-    donor = _classes(atlas, _typing(nom, atlas, 0, 1, SEROLOGY_ABDR), atlas.loci)
+    donor = _classes(atlas, typing_at(nom, atlas, 0, 1, SEROLOGY_ABDR), atlas.loci)
     assert isinstance(donor, DonorHaplotypes)
     assert donor.genotypes(30) is donor.genotypes(30)
     assert donor.genotypes(30).weights.shape[0] == 30
@@ -321,7 +298,7 @@ def test_consistent_haplotypes_are_those_meeting_every_typed_locus(
     nom: Nomenclature, atlas: HaplotypeFrequencySet, h: tuple[int, int], res: list[str], consistency: Consistency
 ) -> None:
     """The rows found locus by locus (most selective first) against a brute-force test of every haplotype."""
-    typing = _typing(nom, atlas, *h, res)
+    typing = typing_at(nom, atlas, *h, res)
     found = consistent_haplotypes(atlas, typing, atlas.loci, consistency)
     keep = np.ones(atlas.size, dtype=bool)
     for j, locus in enumerate(atlas.loci):

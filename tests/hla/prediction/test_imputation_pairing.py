@@ -10,7 +10,6 @@ per locus), with caps small enough to cut through ties.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from engraft.hla import LocusTyping, Nomenclature, locus_typing
+from engraft.hla import Nomenclature, locus_typing
 from engraft.hla.prediction.class_pairs import consistent_class_pairs, consistent_class_pairs_square
 from engraft.hla.prediction.code_groups import group_ranked, ranks
 from engraft.hla.prediction.haplotype_frequencies import HaplotypeFrequencySet
 from engraft.hla.prediction.imputation import Consistency, GenotypeSet, Pairing, impute
 from engraft.io.haplotype_frequencies import load_atlas_hf_set
 from engraft.vocabulary.hla import MATCH_LOCI
+from tests.hla.prediction.haplotype_typings import typing_at
 
 RESOLUTIONS = ("G", "2field", "XX", "serology", "untyped")
 
@@ -33,29 +33,6 @@ RESOLUTIONS = ("G", "2field", "XX", "serology", "untyped")
 @pytest.fixture(scope="module")
 def atlas(nom: Nomenclature, atlas_samples_dir: Path) -> HaplotypeFrequencySet:
     return load_atlas_hf_set(nom, atlas_samples_dir / "hf-set-301.json")
-
-
-def _token(nom: Nomenclature, token: str, res: str) -> str:
-    if res == "G":
-        return token
-    allele = next(c for c in nom.expand(token).alleles if not nom.is_null[c])
-    if res == "2field":
-        return nom.two_field_names[int(nom.two_field_of[allele])]
-    if res == "serology" and int(nom.serology_of[allele]) >= 0:
-        ser = nom.serology_names[int(nom.serology_of[allele])]
-        if nom.is_valid(ser):
-            return ser
-    return f"{nom.allele_names[allele].split(':')[0]}:XX"
-
-
-def _typing(
-    nom: Nomenclature, hf: HaplotypeFrequencySet, h1: int, h2: int, res: Sequence[str]
-) -> dict[str, LocusTyping]:
-    out: dict[str, LocusTyping] = {}
-    for j, (locus, r) in enumerate(zip(MATCH_LOCI, res, strict=True)):
-        if r != "untyped":
-            out[locus] = locus_typing(nom, _token(nom, hf.tokens[h1][j], r), _token(nom, hf.tokens[h2][j], r))
-    return out
 
 
 def _assert_same(fast: GenotypeSet, square: GenotypeSet) -> None:
@@ -80,7 +57,7 @@ def _assert_same(fast: GenotypeSet, square: GenotypeSet) -> None:
 def test_named_typings_impute_alike(
     nom: Nomenclature, atlas: HaplotypeFrequencySet, h1: int, h2: int, res: tuple[str, ...], cap: int | None
 ) -> None:
-    typing = _typing(nom, atlas, h1, h2, res)
+    typing = typing_at(nom, atlas, h1, h2, res)
     fast = impute(atlas, typing, max_genotypes=cap)
     _assert_same(fast, impute(atlas, typing, max_genotypes=cap, pairing=Pairing.SQUARE))
     assert fast.genotypes_total > 1  # the typing's own haplotypes explain it, and others too
@@ -115,7 +92,7 @@ def test_fast_path_equals_the_all_pairs_path(
     consistency: Consistency,
     loci: tuple[str, ...] | None,
 ) -> None:
-    typing = _typing(nom, atlas, h[0] % atlas.size, h[1] % atlas.size, res)
+    typing = typing_at(nom, atlas, h[0] % atlas.size, h[1] % atlas.size, res)
     kwargs = {"max_genotypes": cap, "consistency": consistency, "loci": loci}
     _assert_same(
         impute(atlas, typing, **kwargs),  # type: ignore[arg-type]
