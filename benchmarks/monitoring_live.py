@@ -22,19 +22,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import multiprocessing
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import httpx
@@ -302,6 +304,31 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """User and system CPU seconds of every ``postgres`` process on this machine (the server and its backends;
+    Linux ``/proc``; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _cpu_now(pids: list[int]) -> dict[str, float]:
+    """CPU seconds so far of ``serve`` (``pids[0]``), ``listen`` (``pids[1]`` if given), this benchmark process
+    (the senders and its threads: ``client``) and PostgreSQL."""
+    now = {"serve": cpu_seconds(pids[0]), "client": time.process_time(), "postgres": postgres_cpu_seconds()}
+    if len(pids) > 1:
+        now["listen"] = cpu_seconds(pids[1])
+    return now
+
+
 @contextmanager
 def process(
     command: list[str], home: Path, ready: re.Pattern[str] | None, log_name: str, pids: list[int] | None = None
@@ -353,40 +380,80 @@ def wait_http(url: str) -> None:
 # ---------------------------------------------------------------------------------------------------- stream
 
 
-class StreamListener(threading.Thread):
-    """Reads ``/api/alerts/stream`` in a thread: (receive time, alert JSON) per event."""
+def _listen_stream(base_url: str, token: str, found: multiprocessing.Queue, stop: EventType) -> None:  # type: ignore[type-arg]
+    """The stream listener's process: ("subscribed", t), ("event", t, data) per event, or ("error", text)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(5, read=None)) as client,
+            client.stream("GET", f"{base_url}/api/alerts/stream", headers=headers) as answer,
+        ):
+            if answer.status_code != 200:
+                found.put(("error", f"stream answered {answer.status_code}: {answer.read()[:300]!r}"))
+                return
+            for line in answer.iter_lines():
+                if line.startswith(": subscribed"):
+                    found.put(("subscribed", time.perf_counter()))
+                elif line.startswith("data: "):
+                    found.put(("event", time.perf_counter(), line[6:]))
+                if stop.is_set():
+                    return
+    except httpx.HTTPError as exc:
+        if not stop.is_set():
+            found.put(("error", f"stream: {exc}"))
+
+
+class StreamListener:
+    """Reads ``/api/alerts/stream`` in a process of its own (its receive times are not delayed by the senders'
+    interpreter lock; ``time.perf_counter`` is the system's monotonic clock, the same in every process):
+    (receive time, alert JSON) per event."""
 
     def __init__(self, base_url: str, token: str) -> None:
-        super().__init__(name="alert-stream", daemon=True)
-        self.base_url = base_url
-        self.token = token
+        context = multiprocessing.get_context("spawn")
+        self._found: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_listen_stream, args=(base_url, token, self._found, self._stop), name="alert-stream", daemon=True
+        )
         self.events: list[tuple[float, dict[str, object]]] = []
-        self.subscribed = threading.Event()
-        self.stop_requested = threading.Event()
         self.error = ""
 
-    def run(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
-        try:
-            with (
-                httpx.Client(timeout=httpx.Timeout(5, read=None)) as client,
-                client.stream("GET", f"{self.base_url}/api/alerts/stream", headers=headers) as answer,
-            ):
-                if answer.status_code != 200:
-                    self.error = f"stream answered {answer.status_code}: {answer.read()[:300]!r}"
-                    self.subscribed.set()
-                    return
-                for line in answer.iter_lines():
-                    if line.startswith(": subscribed"):
-                        self.subscribed.set()
-                    elif line.startswith("data: "):
-                        self.events.append((time.perf_counter(), json.loads(line[6:])))
-                    if self.stop_requested.is_set():
-                        return
-        except httpx.HTTPError as exc:
-            if not self.stop_requested.is_set():
-                self.error = f"stream: {exc}"
-            self.subscribed.set()
+    def start(self) -> None:
+        self._process.start()
+
+    def wait_subscribed(self, timeout: float) -> None:
+        """Until the stream says it is subscribed (or fails: :attr:`error`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self._found.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item[0] == "subscribed":
+                return
+            if item[0] == "error":
+                self.error = str(item[1])
+                return
+        self.error = self.error or f"the stream did not subscribe in {timeout} s"
+
+    def drain(self) -> int:
+        """Take the events heard so far; returns how many there are in all."""
+        while True:
+            try:
+                item = self._found.get_nowait()
+            except queue.Empty:
+                return len(self.events)
+            if item[0] == "event":
+                self.events.append((float(item[1]), json.loads(str(item[2]))))
+            elif item[0] == "error" and not self.error:
+                self.error = str(item[1])
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.drain()
+        self._process.terminate()
+        self._process.join(5)
+        self.drain()
 
 
 # ---------------------------------------------------------------------------------------------------- senders
@@ -584,7 +651,8 @@ class LiveResult:
     unexpected_alerts: list[str] = field(default_factory=list)
     """The stored alerts heard but not expected, with the results they rest on (for diagnosis)."""
     cpu_s: dict[str, float] = field(default_factory=dict)
-    """CPU seconds from the first send to the end of the run: ``serve`` (its worker processes) and ``listen``."""
+    """CPU seconds from the first send to the end of the run: ``serve`` (its worker processes), ``listen``, the
+    benchmark process (``client``: the senders; the stream listener is a process of its own) and ``postgres``."""
 
     @property
     def rate(self) -> float:
@@ -724,7 +792,7 @@ def run_live(
                 wait_http(f"{base_url}/api/health")
                 stream = StreamListener(base_url, token)
                 stream.start()
-                stream.subscribed.wait(30)
+                stream.wait_subscribed(30)
                 if stream.error:
                     raise RuntimeError(stream.error)
                 time.sleep(2.0)  # the server's LISTEN thread starts with the first subscriber
@@ -733,20 +801,19 @@ def run_live(
                     ready = re.compile(r"on 127\.0\.0\.1:(\d+)")
                     with process(listen, home, ready, "mllp.log", pids) as line:
                         port = int(line.rsplit(":", 1)[1])
-                        cpu = {"serve": -cpu_seconds(pids[0]), "listen": -cpu_seconds(pids[1])}
+                        first = _cpu_now(pids)
                         log = send_mllp(live, port, connections, time.perf_counter() + 0.5, run_id)
                         _settle(stream, settle_s)
-                        cpu["serve"] += cpu_seconds(pids[0])
-                        cpu["listen"] += cpu_seconds(pids[1])
+                        cpu = {k: v - first[k] for k, v in _cpu_now(pids).items()}
                 elif transport == "fhir":
-                    cpu = {"serve": -cpu_seconds(pids[0])}
+                    first = _cpu_now(pids)
                     log = send_fhir(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
                     _settle(stream, settle_s)
-                    cpu["serve"] += cpu_seconds(pids[0])
+                    cpu = {k: v - first[k] for k, v in _cpu_now(pids).items()}
                 else:
                     log = send_bulk_then_evaluate(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
                     _settle(stream, settle_s)
-                stream.stop_requested.set()
+                stream.stop()
             as_of = dt.datetime.now(dt.UTC)
             expected = expected_alerts(live, before, as_of)
             result = analyse(transport, live, log, list(stream.events), before, expected)
@@ -762,11 +829,11 @@ def run_live(
 def _settle(stream: StreamListener, settle_s: float) -> None:
     """Wait until no event has come for ``settle_s`` (at most 10 x that)."""
     deadline = time.perf_counter() + 10 * settle_s
-    last = len(stream.events)
+    last = stream.drain()
     quiet_since = time.perf_counter()
     while time.perf_counter() < deadline:
         time.sleep(0.25)
-        if len(stream.events) != last:
-            last, quiet_since = len(stream.events), time.perf_counter()
+        if stream.drain() != last:
+            last, quiet_since = stream.drain(), time.perf_counter()
         elif time.perf_counter() - quiet_since >= settle_s:
             return

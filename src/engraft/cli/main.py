@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -304,6 +304,7 @@ def serve(
     import uvicorn
 
     from engraft.api.auth import COOKIE_SECURE_ENV, is_loopback
+    from engraft.cli.serve_workers import WorkerSupervisor, balanced_workers_supported
     from engraft.web.application import APP_FACTORY
 
     try:
@@ -328,16 +329,28 @@ def serve(
     processes = "1 worker process" if plan.workers == 1 else f"{plan.workers} worker processes"
     scheme = "https" if tls else "http"
     err_console.print(f"Engraft on {scheme}://{host}:{port}/ , API docs at /docs  (database: {shown}; {processes})")
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=plan.workers,
-        log_level="info",
-        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
-        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
-    )
+    settings: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": plan.workers,
+        "log_level": "info",
+        "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
+        "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+    }
+    if plan.workers > 1 and balanced_workers_supported():
+        supervisor = WorkerSupervisor(uvicorn.Config(APP_FACTORY, **settings), plan.workers)
+        try:
+            supervisor.bind()
+        except OSError as exc:
+            err_console.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror or exc}")
+            raise typer.Exit(1) from exc
+        status = supervisor.run()
+        if status:
+            err_console.print("[red]error:[/red] a worker process could not start serving (its log is above)")
+            raise typer.Exit(status)
+        return
+    uvicorn.run(APP_FACTORY, **settings)
 
 
 def _start_demo_ward(url: str, mllp_port: int, feed: bool, interval: float) -> None:
