@@ -205,14 +205,20 @@ def live(args: argparse.Namespace) -> None:
         if result.cpu_s:
             spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.cpu_s.items())
             print(f"CPU from the first send to the end (processes and their children): {spent}")
-        slow = ", ".join(f"{ms:.0f} ms {rule}" for ms, rule, _ in result.alert_latencies[:6])
+        slow = ", ".join(f"{ms:.0f} ms {rule} (at {at:.1f} s)" for ms, rule, _, at in result.alert_latencies[:6])
         print(f"slowest alerts: {slow}")
         by_rule: dict[str, list[float]] = {}
-        for ms, rule, _ in result.alert_latencies:
+        by_window: dict[int, list[float]] = {}
+        for ms, rule, _, at in result.alert_latencies:
             by_rule.setdefault(rule, []).append(ms)
+            by_window.setdefault(int(at // 5) * 5, []).append(ms)
         ranked = sorted(by_rule.items(), key=lambda item: -len(item[1]))
         per_rule = ", ".join(f"{rule} {len(v)}: {_pct(v, 50)} / {_pct(v, 99)}" for rule, v in ranked)
         print(f"alerts by rule (count: p50 / p99 ms): {per_rule}")
+        windows = ", ".join(
+            f"{at}-{at + 5} s {len(v)}: {_pct(v, 50)} / {max(v):.0f}" for at, v in sorted(by_window.items())
+        )
+        print(f"alerts by when their message was sent (count: p50 / max ms): {windows}")
         if result.notes:
             print("refusals (first 3): " + " / ".join(result.notes))
         if result.unexpected_alerts:

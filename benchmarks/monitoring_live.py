@@ -639,8 +639,9 @@ class LiveResult:
     duplicated: int
     unexpected: int
     latencies_ms: list[float]
-    alert_latencies: list[tuple[float, str, int]]
-    """Each timed alert, slowest first: latency in ms, rule, results the condition rests on."""
+    alert_latencies: list[tuple[float, str, int, float]]
+    """Each timed alert, slowest first: latency in ms, rule, results the condition rests on, and when its last
+    triggering message was sent (seconds from the run's first send)."""
     not_result_triggered: int
     ack_ms: list[float]
     notes: list[str] = field(default_factory=list)
@@ -729,7 +730,8 @@ def analyse(
             raised[key].append(at)
     duplicated += sum(len(v) - 1 for v in raised.values())
     latencies, untimed = [], 0
-    slowest: list[tuple[float, str, int]] = []
+    slowest: list[tuple[float, str, int, float]] = []
+    first_send = float(np.nanmin(log.sent)) if len(log.sent) else 0.0
     for key, positions in expected.items():
         if key not in raised:
             continue
@@ -738,7 +740,7 @@ def analyse(
             untimed += 1
             continue
         latencies.append((min(raised[key]) - max(sent_at)) * 1000)
-        slowest.append((latencies[-1], key[1].split("/")[0], len(positions)))
+        slowest.append((latencies[-1], key[1].split("/")[0], len(positions), max(sent_at) - first_send))
     ok = ~np.isnan(log.sent)
     span = float(np.nanmax(log.acked) - np.nanmin(log.sent)) if ok.any() else 0.0
     return LiveResult(
