@@ -41,6 +41,7 @@ from engraft.web.core_text import core_wording
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
+from engraft.web.pages.patient_words import PATIENT_WORDS, episode_kinds
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
 from engraft.web.pages.patients_view import (
     CHART_LOINCS,
@@ -292,6 +293,7 @@ def patient_record(
         "decision_labels": DECISION_LABELS,
         "diagnoses": record.diagnoses,
         "courses": courses,
+        "patient_words": PATIENT_WORDS[episode_kinds(e.cell_therapy for e in episodes)],
         "unlinked_events": unlinked_events,
         "death": deaths[0] if deaths else None,
         "alerts": alerts,
