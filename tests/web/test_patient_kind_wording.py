@@ -161,3 +161,61 @@ def test_a_car_t_only_record_page_says_transplant_nowhere_outside_its_notes(
     page = _record(app, client, "car_t")
     for word in TRANSPLANT_ONLY_WORDS[locale]:
         assert word not in page
+
+
+PHASES = {
+    # the list's phase of each patient; a day 0 tomorrow is still ahead
+    "en": {
+        "car_t": "Day 0 to 100",
+        "car_t_soon": "Pre-infusion",
+        "hct": "Follow-up (after day 100)",
+        "hct_soon": "Pre-transplant",
+        "both": "Day 0 to 100",
+        "both_soon": "Pre-infusion",
+        "none": "Before transplant or infusion",
+    },
+    "zh_Hans": {
+        "car_t": "第 0 至 100 天",
+        "car_t_soon": "输注前",
+        "hct": "随访（第 100 天后）",
+        "hct_soon": "移植前",
+        "both": "第 0 至 100 天",
+        "both_soon": "输注前",
+        "none": "移植或输注前",
+    },
+}
+
+
+def _phases(page: str, patients: dict[str, int]) -> dict[str, str]:
+    """Each patient's phase in the list's rows."""
+    rows = re.findall(r"<tr>.*?</tr>", page, re.S)
+    shown = {}
+    for key, patient in patients.items():
+        row = next(row for row in rows if f'href="/patients/{patient}"' in row)
+        phase = re.search(r'<span class="phase phase--[a-z_]+">(.*?)</span>', row)
+        assert phase is not None, row
+        shown[key] = phase.group(1)
+    return shown
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_list_phase_before_day0_names_the_newest_episode_kind(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = client.get("/patients", headers=HTML)
+    assert page.status_code == 200, page.text[:300]
+    assert _phases(page.text, app.state.patients) == PHASES[locale]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_phase_filter_before_day0_names_both_kinds_and_finds_them(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = client.get("/patients?phase=pre-transplant", headers=HTML)
+    assert page.status_code == 200, page.text[:300]
+    option = re.search(r'<option value="pre-transplant" selected>(.*?)</option>', page.text)
+    assert option is not None and option.group(1) == PHASES[locale]["none"]
+    found = {key for key, patient in app.state.patients.items() if f'href="/patients/{patient}"' in page.text}
+    assert found == {"car_t_soon", "hct_soon", "both_soon", "none"}

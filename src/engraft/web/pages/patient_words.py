@@ -3,9 +3,10 @@ both, or none yet.
 
 An episode's own texts (its heading, course, charts, consent page) follow its cell therapy
 (:data:`engraft.web.pages.patients_view.DAY_ZERO_WORDS`). The texts here speak of the patient as a whole: the
-episodes heading, the diagnoses table's disease-status column and the events linked to no episode. A patient
-who only had CAR-T is never said to be without a transplant; one who had both kinds keeps the transplant named
-beside the infusion; one with no episode yet gets a text naming neither kind alone.
+episodes heading, the diagnoses table's disease-status column, the events linked to no episode, and the
+patient list's phase before day 0. A patient who only had CAR-T is never said to be before or without a
+transplant; one who had both kinds keeps the transplant named beside the infusion; one with no episode yet
+gets a text naming neither kind alone.
 
 The diagnosis's disease status is one value per diagnosis (``status_at_transplant``, the status at the day 0
 its episode was for): after CAR-T alone it is the status at the infusion; for a patient with both kinds (or
@@ -14,10 +15,12 @@ none yet) the column says "at transplant or infusion", as the registry does not 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from enum import Enum
 from typing import Final, NamedTuple
 
+from engraft.registry.patient_list import CarePhase
 from engraft.vocabulary import CellTherapy
 from engraft.web.i18n import N_
 
@@ -68,3 +71,27 @@ PATIENT_WORDS: Final[dict[EpisodeKinds, PatientWords]] = {
     ),
     EpisodeKinds.BOTH: _EITHER,
 }
+
+BEFORE_DAY0: Final = N_("Before transplant or infusion")
+"""The list's phase filter before day 0 (no episode yet, or the newest one's day 0 still ahead), and the phase
+of a patient with no episode yet."""
+PHASE_LABELS: Final[dict[CarePhase, str]] = {
+    CarePhase.PRE_TRANSPLANT: BEFORE_DAY0,
+    CarePhase.EARLY: N_("Day 0 to 100"),
+    CarePhase.FOLLOW_UP: N_("Follow-up (after day 100)"),
+}
+"""The phase filter's options."""
+BEFORE: Final[dict[CellTherapy, str]] = {
+    CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT: N_("Pre-transplant"),
+    CellTherapy.IMMUNE_EFFECTOR_CELLS: N_("Pre-infusion"),
+}
+"""The phase of a patient whose newest episode's day 0 is still ahead, by that episode's kind."""
+
+
+def phase_label(phase: CarePhase, latest_day0: dt.date | None, latest_cell_therapy: CellTherapy | None) -> str:
+    """The msgid of a list row's phase: before day 0 it names the newest episode's kind (none yet: either)."""
+    if phase is not CarePhase.PRE_TRANSPLANT:
+        return PHASE_LABELS[phase]
+    if latest_day0 is None or latest_cell_therapy is None:
+        return BEFORE_DAY0
+    return BEFORE[latest_cell_therapy]
