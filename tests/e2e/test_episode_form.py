@@ -137,3 +137,23 @@ def test_a_car_t_record_offers_no_transplant_risk_assessment(
     assert page.locator(".not-a-transplant").inner_text() == note and page.locator("form.consent-form").count() == 0
     assert_accessible(page)
     screenshot(page, "car-t-consent")
+
+
+PATIENT_WORDS = {
+    "en": ("Immune effector cell infusions", "Status at infusion"),
+    "zh_Hans": ("免疫效应细胞输注", "输注时疾病状态"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_a_car_t_patient_page_names_the_infusion_over_its_episodes_and_diagnoses(
+    sign_in_as: Callable[..., Any], live_server: LiveServer, language: str
+) -> None:
+    heading, status = PATIENT_WORDS[language]
+    patient = _patient_id(live_server, "DEMO-CART-01")
+    assert patient
+    page = sign_in_as(Role.PHYSICIAN, language=language, path=f"/patients/{patient}")
+    assert page.locator("#transplants-heading").inner_text() == heading
+    assert page.locator("section[aria-labelledby='diagnoses-heading'] thead th").last.inner_text() == status
+    assert_accessible(page)
+    screenshot(page, "car-t-patient-page-words")

@@ -41,6 +41,7 @@ from engraft.web.core_text import core_wording
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
+from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, phase_label
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
 from engraft.web.pages.patients_view import (
     CHART_LOINCS,
@@ -71,11 +72,6 @@ SECTION = register(
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZES: Final = (25, 50, 100)
-PHASE_LABELS: Final[dict[CarePhase, str]] = {
-    CarePhase.PRE_TRANSPLANT: N_("Pre-transplant"),
-    CarePhase.EARLY: N_("Day 0 to 100"),
-    CarePhase.FOLLOW_UP: N_("Follow-up (after day 100)"),
-}
 SORT_LABELS: Final[dict[PatientSort, str]] = {
     PatientSort.LATEST_TRANSPLANT: N_("Latest transplant or infusion"),
     PatientSort.NAME: N_("Name"),
@@ -212,7 +208,7 @@ def patient_list(
         "centres": centre_codes(registry),
         "groups": [(g, GROUP_LABELS[g]) for g in DISEASE_GROUPS],
         "phases": [(p.value, PHASE_LABELS[p]) for p in CarePhase],
-        "phase_labels": {p.value: PHASE_LABELS[p] for p in CarePhase},
+        "phase_label": lambda row: phase_label(row.phase, row.latest_day0, row.latest_cell_therapy),
         "sort": chosen_sort.value,
         "descending": descending,
         "sort_labels": {s.value: label for s, label in SORT_LABELS.items()},
@@ -292,6 +288,7 @@ def patient_record(
         "decision_labels": DECISION_LABELS,
         "diagnoses": record.diagnoses,
         "courses": courses,
+        "patient_words": PATIENT_WORDS[episode_kinds(e.cell_therapy for e in episodes)],
         "unlinked_events": unlinked_events,
         "death": deaths[0] if deaths else None,
         "alerts": alerts,
