@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ from engraft.monitoring import (
     evaluate_columns,
     load_rule_set,
 )
-from engraft.monitoring.columns import trusted_observation
+from engraft.monitoring.columns import NOT_RECORDED, microseconds, trusted_observation
 from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
 
@@ -157,6 +158,55 @@ def _rows(observations: list[MonitoredObservation]) -> ObservationColumns:
     return ObservationColumns.from_rows(
         (o.id, o.observed_at, o.recorded_at, o.loinc, o.value, o.unit) for o in observations
     )
+
+
+def _epoch_rows(observations: list[MonitoredObservation]) -> ObservationColumns:
+    """The columns a database gives with its times as microseconds from 1970-01-01 UTC."""
+    return ObservationColumns.from_epoch_rows(
+        [
+            (
+                o.id,
+                microseconds(o.observed_at),
+                None if o.recorded_at is None else microseconds(o.recorded_at),
+                o.loinc,
+                o.value,
+                o.unit,
+            )
+            for o in observations
+        ]
+    )
+
+
+def _same_columns(a: ObservationColumns, b: ObservationColumns) -> bool:
+    arrays = ("id", "observed_us", "recorded_us", "code", "value", "unit")
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in arrays) and (a.codes, a.units) == (
+        b.codes,
+        b.units,
+    )
+
+
+@given(episodes())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_columns_from_epoch_rows_equal_columns_from_datetime_rows(
+    episode: tuple[EpisodeContext, list[MonitoredObservation], dt.datetime, list[PriorAlert]],
+) -> None:
+    context, observations, as_of, prior = episode
+    assert _same_columns(_epoch_rows(observations), _rows(observations))
+    assert evaluate_columns(RULES, context, _epoch_rows(observations), as_of, prior) == evaluate_columns(
+        RULES, context, _rows(observations), as_of, prior
+    )
+
+
+def test_columns_from_epoch_rows_refuse_what_columns_from_rows_refuse() -> None:
+    at = microseconds(DAY0_AT)
+    with pytest.raises(ValueError, match="not a finite number"):
+        ObservationColumns.from_epoch_rows([(1, at, None, "751-8", float("inf"), "10*9/L")])
+    with pytest.raises(ValueError, match="id=0"):
+        ObservationColumns.from_epoch_rows([(0, at, None, "751-8", 0.2, "10*9/L")])
+    assert len(ObservationColumns.from_epoch_rows([])) == 0
+    one = ObservationColumns.from_epoch_rows([(7, at, None, "751-8", 0.2, "10*9/L")])
+    assert int(one.recorded_us[0]) == NOT_RECORDED
+    assert one.observation(0).observed_at == DAY0_AT
 
 
 @given(episodes())

@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engraft.monitoring import AlertState, Severity
+from engraft.monitoring import AlertState, ObservationColumns, Severity
+from engraft.monitoring.columns import microseconds
 from engraft.registry.errors import RecordNotFound
-from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Transfusion, TransplantEpisode
-from engraft.registry.monitoring_reads import lock_context, read_alerts
+from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Observation, Transfusion, TransplantEpisode
+from engraft.registry.monitoring_reads import lock_context, read_alerts, read_series
 from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import TransfusionProduct
+from engraft.vocabulary import ObservationSource, TransfusionProduct
 
 
 def _transfuse(engine: Engine, patient: int, episode: int | None, product: TransfusionProduct, at: dt.datetime) -> None:
@@ -111,3 +112,60 @@ def test_the_fingerprint_and_the_alerts_on_file_follow_an_evaluation(
 def test_an_unknown_episode_is_not_found(engine: Engine, seeded: dict[str, int]) -> None:
     with Session(engine) as session, session.begin(), pytest.raises(RecordNotFound):
         lock_context(session, seeded["episode"] + 1000)
+
+
+def test_the_series_read_gives_the_columns_of_the_stored_results_to_the_microsecond(
+    seeded: dict[str, int], engine: Engine
+) -> None:
+    """On PostgreSQL the times come as microseconds from the epoch (computed in SQL); on SQLite as datetimes: the
+    columns are the same as those built from the ORM's rows, sub-second times and other offsets included."""
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    moments = [
+        dt.datetime(2026, 3, 1, 6, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 1, 11, 30, 0, 999_999, tzinfo=ist),
+        dt.datetime(2026, 3, 2, 0, 0, 0, 123_457, tzinfo=dt.UTC),
+    ]
+    with Session(engine) as session, session.begin():
+        for n, at in enumerate(moments):
+            session.add(
+                Observation(
+                    patient_id=seeded["patient"],
+                    episode_id=seeded["episode"],
+                    observed_at=at,
+                    loinc="751-8" if n != 1 else "777-3",
+                    value=0.1 * (n + 1),
+                    unit="10*9/L",
+                    value_canonical=0.1 * (n + 1),
+                    source=ObservationSource.LAB_FEED,
+                    source_system="test",
+                    source_id=f"micro-{n}",
+                    recorded_at=at + dt.timedelta(microseconds=7),
+                )
+            )
+    with Session(engine) as session, session.begin():
+        stored = session.execute(
+            select(
+                Observation.id,
+                Observation.observed_at,
+                Observation.recorded_at,
+                Observation.loinc,
+                Observation.value,
+                Observation.unit,
+            )
+            .where(Observation.episode_id == seeded["episode"])
+            .order_by(Observation.observed_at, Observation.id)
+        ).tuples()
+        expected = ObservationColumns.from_rows(list(stored))
+        for codes in (None, frozenset({"751-8"})):
+            read = read_series(session, seeded["patient"], seeded["episode"], codes).columns(None)
+            keep = [i for i, c in enumerate(expected.code.tolist()) if codes is None or expected.codes[c] in codes]
+            assert read.id.tolist() == expected.id[keep].tolist()
+            assert read.observed_us.tolist() == expected.observed_us[keep].tolist()
+            assert read.recorded_us.tolist() == expected.recorded_us[keep].tolist()
+            assert [read.codes[c] for c in read.code.tolist()] == [expected.codes[c] for c in expected.code[keep]]
+            assert read.value.tolist() == expected.value[keep].tolist()
+        assert microseconds(moments[1]) % 1_000_000 == 999_999
+        assert (
+            microseconds(moments[1])
+            in read_series(session, seeded["patient"], seeded["episode"], None).columns(None).observed_us.tolist()
+        )

@@ -18,7 +18,7 @@ On PostgreSQL each read is a fixed text on the driver's cursor (:mod:`engraft.re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from engraft.monitoring import (
     Severity,
     age_in_years,
 )
+from engraft.monitoring.columns import EpochRow
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Observation, Patient, Transfusion
 from engraft.registry.models import TransplantEpisode as Episode
@@ -223,12 +224,15 @@ class Series:
     (:class:`~engraft.monitoring.ObservationColumns`) of the codes it reads: checked once per column, no typed
     observation per row."""
 
-    def __init__(self, rows: Iterable[Row]) -> None:
-        self.rows: tuple[Row, ...] = tuple(rows)
+    def __init__(self, rows: Iterable[Row] | None = None, *, epoch_rows: Sequence[EpochRow] | None = None) -> None:
+        """``rows`` with times as datetimes (SQLAlchemy's), or ``epoch_rows`` with times as microseconds from
+        1970-01-01 UTC (the PostgreSQL query's)."""
+        self.rows: tuple[Row, ...] = tuple(rows or ())
+        self._epoch_rows = epoch_rows
         self._columns: dict[frozenset[str] | None, ObservationColumns] = {}
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self._epoch_rows is None else len(self._epoch_rows)
 
     def columns(self, codes: frozenset[str] | None) -> ObservationColumns:
         """The results of ``codes`` (``None``: all) as columns: those of all the results built once, each set of
@@ -237,7 +241,11 @@ class Series:
         if found is None:
             whole = self._columns.get(None)
             if whole is None:
-                whole = self._columns[None] = ObservationColumns.from_rows(self.rows)
+                whole = self._columns[None] = (
+                    ObservationColumns.from_rows(self.rows)
+                    if self._epoch_rows is None
+                    else ObservationColumns.from_epoch_rows(self._epoch_rows)
+                )
             if codes is None:
                 return whole
             wanted = np.fromiter((code in codes for code in whole.codes), bool, len(whole.codes))
@@ -270,7 +278,7 @@ def read_series(session: Session, patient_id: int, episode_id: int, codes: froze
             if codes is not None:
                 params["codes"] = sorted(codes)
             cursor.execute(SERIES_SQL.format(codes="" if codes is None else SERIES_CODES_FILTER), params)
-            return Series(cursor.fetchall())
+            return Series(epoch_rows=cursor.fetchall())
         finally:
             cursor.close()
     stmt = select(

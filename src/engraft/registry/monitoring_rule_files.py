@@ -47,11 +47,11 @@ class RuleFileHeader:
 @dataclass(frozen=True)
 class RuleHistory:
     """The rule-file versions on record, oldest first, each with its parsed rule set and the moment it came into
-    force; and, per rule id, the same history restricted to that rule (what an evaluation of one rule runs)."""
+    force; and, per set of rule ids, the same history restricted to those rules (what an evaluation runs)."""
 
     headers: tuple[RuleFileHeader, ...]
     in_force: tuple[RuleSetInForce, ...]
-    _only: dict[str, tuple[RuleSetInForce, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _only: dict[frozenset[str], tuple[RuleSetInForce, ...]] = field(default_factory=dict, compare=False, repr=False)
     _reach: dict[str, RuleReach] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -75,20 +75,20 @@ class RuleHistory:
             found = self._reach[rule_id] = RuleReach.of(self.versions(rule_id))
         return found
 
-    def only(self, rule_id: str | None) -> tuple[RuleSetInForce, ...]:
-        """The history with, in each version, only the rule ``rule_id`` (``None``: no rule at all).
+    def only(self, rule_ids: Iterable[str]) -> tuple[RuleSetInForce, ...]:
+        """The history with, in each version, only the rules ``rule_ids`` (none: no rule at all).
 
-        Every version stays (with no rule where it lacks this one), so each result is still judged by the version
-        in force when it was recorded, exactly as in the whole history.
+        Every version stays (with fewer rules, or none, where it lacks them), so each result is still judged by the
+        version in force when it was recorded, exactly as in the whole history.
         """
-        key = rule_id or ""
+        key = frozenset(rule_ids)
         found = self._only.get(key)
         if found is None:
             found = tuple(
                 RuleSetInForce.model_construct(
                     in_force_from=entry.in_force_from,
                     rule_set=entry.rule_set.model_copy(
-                        update={"rules": tuple(r for r in entry.rule_set.rules if r.id == rule_id)}
+                        update={"rules": tuple(r for r in entry.rule_set.rules if r.id in key)}
                     ),
                 )
                 for entry in self.in_force

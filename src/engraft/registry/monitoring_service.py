@@ -2,8 +2,9 @@
 
 :func:`evaluate_episode` reads the episode (its row locked), the rule-file versions on record, its alerts and
 the results the evaluation needs (:mod:`engraft.registry.monitoring_reads`), runs
-:func:`engraft.monitoring.evaluate_columns` rule by rule with every rule-file version on record (each result is judged
-by the version in force when it was recorded), and writes the alert changes and detected events in one
+:func:`engraft.monitoring.evaluate_columns` once, on the rules of its scope together (so work they share, such as an
+episode's daily counts, is done once), with every rule-file version on record (each result is judged by the version
+in force when it was recorded), and writes the alert changes and detected events in one
 transaction with one audit entry (entity ``monitoring evaluation``, the episode's id: the rule file, the
 alerts raised, cleared and escalated, the events written with the rule that derived them), announcing the
 changed alerts (:mod:`engraft.registry.alert_notices`). An evaluation that changes nothing writes nothing.
@@ -73,15 +74,13 @@ def evaluate_episode(
         plan = _Plan(history, scope, alerts)
         series = read_series(session, context.patient_id, episode_id, plan.codes)
         transitions: list[Transition] = []
-        for rule_id in plan.rule_ids:
-            prior = [_prior(a) for a in plan.alerts_of.get(rule_id, ())]
-            evaluation = evaluate_columns(
-                history.only(rule_id), context, series.columns(plan.rule_codes[rule_id]), now, prior
-            )
+        if plan.rule_ids:  # the rules run together over one series: work they share (daily counts) is done once
+            prior = [_prior(a) for rule_id in plan.rule_ids for a in plan.alerts_of.get(rule_id, ())]
+            evaluation = evaluate_columns(history.only(plan.rule_ids), context, series.columns(None), now, prior)
             transitions += evaluation.transitions
         if plan.orphans:  # alerts of a rule in no recorded version: no longer supported by any rule
             evaluation = evaluate_columns(
-                history.only(None), context, series.columns(frozenset()), now, [_prior(a) for a in plan.orphans]
+                history.only(()), context, series.columns(frozenset()), now, [_prior(a) for a in plan.orphans]
             )
             transitions += evaluation.transitions
         writer = _AlertWriter(service, session, context, history.ids, now)

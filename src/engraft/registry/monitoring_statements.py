@@ -44,12 +44,23 @@ TRANSFUSION_DAYS_SQL: Final = (
 )
 """PostgreSQL: the query of the transfusion days of :func:`~engraft.registry.monitoring_reads.lock_context`."""
 
+
+def _epoch_us(column: str) -> str:
+    """``column`` (TIMESTAMPTZ) as whole microseconds from 1970-01-01 UTC, exactly on every PostgreSQL version (the
+    epoch of the whole second, an integer, plus the microseconds within it; NULL stays NULL)."""
+    return (
+        f"EXTRACT(EPOCH FROM date_trunc('second', {column}))::bigint * 1000000 "
+        f"+ EXTRACT(MICROSECONDS FROM {column})::bigint %% 1000000"
+    )
+
+
 SERIES_SQL: Final = (
-    "SELECT id, observed_at, recorded_at, loinc, value, unit FROM observation "
+    f"SELECT id, {_epoch_us('observed_at')}, {_epoch_us('recorded_at')}, loinc, value, unit FROM observation "
     "WHERE patient_id = %(patient)s AND episode_id = %(episode)s{codes} ORDER BY observed_at, id"
 )
-"""PostgreSQL: the query of :func:`~engraft.registry.monitoring_reads.read_series`; ``{codes}`` is empty for every
-code, else :data:`SERIES_CODES_FILTER`."""
+"""PostgreSQL: the query of :func:`~engraft.registry.monitoring_reads.read_series`, its times as microseconds from
+1970-01-01 UTC (what the engine's columns hold: no datetime made per row, here or in the columns); ``{codes}`` is
+empty for every code, else :data:`SERIES_CODES_FILTER`."""
 
 SERIES_CODES_FILTER: Final = " AND loinc = ANY(%(codes)s)"
 """The filter of :data:`SERIES_SQL` on the ``codes`` parameter (a list of LOINC codes)."""
