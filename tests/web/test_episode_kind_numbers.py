@@ -1,6 +1,6 @@
 """Each kind of episode is numbered on its own wherever the web shows an episode's number (transplant 1, 2...;
-infusion 1, 2...), so a transplant and then a CAR-T infusion read "transplant 1" and "infusion 1", never "infusion 2"
-(en and zh)."""
+infusion 1, 2...), so a transplant and then a CAR-T infusion read "transplant 1" and "infusion 1", never "infusion 2";
+and a CAR-T episode's section shows its product and lymphodepletion, not a transplant's donor graft (en and zh)."""
 
 from __future__ import annotations
 
@@ -273,3 +273,75 @@ def test_the_lab_values_page_numbers_the_episode_among_those_of_its_kind(
         page = _get(client, f"/patients/{patient}/episodes/{episode}/labs/anc")
         shown = re.search(r'<p class="lead">(.*?) · ', page, re.S)
         assert shown is not None and shown.group(1) == lead
+
+
+PRODUCT = {
+    # (section heading, the facts' terms, the conditioning or lymphodepletion as shown)
+    "en": {
+        HCT: (
+            "Donor and graft",
+            ["Graft source", "CD34+ cells", "Total nucleated cells", "Viability", "Conditioning", "GVHD prophylaxis"],
+            "melphalan 200 mg/m2",
+        ),
+        CAR_T: (
+            "Cell product and lymphodepletion",
+            ["Source of the cells", "Viability", "Lymphodepletion"],
+            "fludarabine 90 mg/m2; cyclophosphamide 1,500 mg/m2",
+        ),
+    },
+    "zh_Hans": {
+        HCT: (
+            "供者与移植物",
+            ["移植物来源", "CD34+ 细胞", "总有核细胞数", "细胞活性", "预处理", "GVHD 预防"],
+            "美法仑 200 mg/m2",
+        ),
+        CAR_T: (
+            "细胞产品与清淋预处理",
+            ["细胞来源", "细胞活性", "清淋预处理"],
+            "氟达拉滨 90 mg/m2; 环磷酰胺 1,500 mg/m2",
+        ),
+    },
+}
+
+
+def _product(section: str) -> tuple[str, list[str]]:
+    """The heading of the section's part after the lab charts and its facts' terms."""
+    part = section[section.index("<h3>", section.index('class="lab-charts"')) :]
+    heading = re.search(r"<h3>(.*?)</h3>", part)
+    assert heading is not None
+    return heading.group(1), re.findall(r"<dt>(.*?)</dt>", part[: part.index("</dl>")])
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+@pytest.mark.parametrize("key", ["car_t", "hct", "hct_then_car_t"])
+def test_a_car_t_section_shows_its_product_and_lymphodepletion_and_a_transplant_its_donor_graft(
+    app: FastAPI, client_for: object, locale: str, key: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = _record(app, client, key)
+    _, episodes = app.state.patients[key]
+    for (kind, _), episode in zip(PATIENTS[key], episodes, strict=True):
+        section = _episode_section(page, episode)
+        heading, terms = _product(section)
+        expected_heading, expected_terms, conditioning = PRODUCT[locale][kind]
+        assert (heading, terms) == (expected_heading, expected_terms)
+        assert conditioning in section
+    assert 'href="/donor-search?patient_id=' in page  # the patient may still need a donor (after CAR-T too)
+
+
+CICLOSPORIN = {"en": "ciclosporin", "zh_Hans": "环孢素"}
+RECORDED_GRAFT_VALUES = {
+    "en": ["Source of the cells", "CD34+ cells", "Viability", "Lymphodepletion", "GVHD prophylaxis"],
+    "zh_Hans": ["细胞来源", "CD34+ 细胞", "细胞活性", "清淋预处理", "GVHD 预防"],
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_a_car_t_section_still_shows_a_graft_dose_or_gvhd_prophylaxis_that_was_recorded(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    page = _record(app, client, "car_t_with_graft_values")
+    section = _episode_section(page, app.state.patients["car_t_with_graft_values"][1][0])
+    assert _product(section) == (PRODUCT[locale][CAR_T][0], RECORDED_GRAFT_VALUES[locale])
+    assert "<dd>3.2 ×10⁶/kg</dd>" in section and f"<dd>{CICLOSPORIN[locale]}</dd>" in section
