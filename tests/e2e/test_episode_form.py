@@ -27,6 +27,8 @@ TEXT = {
         "store": "Store the change",
         "stored": "Stored:",
         "crs": "Possible CRS",
+        "form_hct": "Cell therapy of transplant 1",
+        "form_iec": "Cell therapy of immune effector cell infusion 1",
     },
     "zh_Hans": {
         "heading": "第 1 次免疫效应细胞输注",
@@ -36,6 +38,8 @@ TEXT = {
         "store": "保存更改",
         "stored": "已保存：",
         "crs": "可能的 CRS",
+        "form_hct": "第 1 次移植的细胞治疗类型",
+        "form_iec": "第 1 次免疫效应细胞输注的细胞治疗类型",
     },
 }
 CAR_T_PATIENT = {"en": "DEMO-CART-04", "zh_Hans": "DEMO-CART-02"}
@@ -76,6 +80,7 @@ def test_a_physician_corrects_the_cell_therapy_and_the_possible_crs_appears(
 
     page.get_by_role("link", name=words["link"]).click()
     page.wait_for_url("**/edit")
+    assert page.locator("h1").inner_text() == words["form_iec"]
     assert page.get_by_label(words["iec"]).is_checked()
     assert_accessible(page)
     screenshot(page, "episode-cell-therapy-form")
@@ -86,9 +91,11 @@ def test_a_physician_corrects_the_cell_therapy_and_the_possible_crs_appears(
     page.locator("#episode-form .notice--ok").wait_for()
     assert words["stored"] in page.locator("#episode-form .notice--ok").inner_text()
     assert page.get_by_label(words["hct"]).is_checked()
+    assert page.locator("h1").inner_text() == words["form_hct"]  # the heading renamed out of band
     page.get_by_label(words["iec"]).check()
     page.get_by_role("button", name=words["store"]).click()
     page.locator(f"#episode-form .notice--ok:has-text('{words['iec']}')").wait_for()
+    assert page.locator("h1").inner_text() == words["form_iec"]
     assert_accessible(page)
     screenshot(page, "episode-cell-therapy-stored")
 

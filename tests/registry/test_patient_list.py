@@ -29,7 +29,7 @@ from engraft.registry.schemas.clinical import EventIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import ICD10_PATTERN, CentreIn, DiagnosisIn, IdentityIn, PatientIn
 from engraft.registry.service import RegistryService
-from engraft.vocabulary import EventSource, EventType, GraftSource, Sex, TransplantType
+from engraft.vocabulary import CellTherapy, EventSource, EventType, GraftSource, Sex, TransplantType
 
 AS_OF = dt.date.today() - dt.timedelta(days=10)
 EXTRA = 23
@@ -114,6 +114,39 @@ def named(cohort: Cohort, *names: str) -> set[int]:
     return {cohort.ids[n] for n in names}
 
 
+HCT, CAR_T = CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT, CellTherapy.IMMUNE_EFFECTOR_CELLS
+
+
+@pytest.mark.parametrize(
+    ("episodes", "number"),
+    [
+        pytest.param((HCT, CAR_T), 1, id="transplant-then-first-infusion"),
+        pytest.param((HCT, CAR_T, CAR_T), 2, id="second-infusion-after-a-transplant"),
+        pytest.param((CAR_T, HCT), 1, id="infusion-then-first-transplant"),
+        pytest.param((HCT, CAR_T, HCT), 2, id="second-transplant-after-an-infusion"),
+    ],
+)
+def test_the_newest_episode_is_numbered_among_those_of_its_kind(
+    service: RegistryService, engine: Engine, episodes: tuple[CellTherapy, ...], number: int
+) -> None:
+    service.create_centre(CentreIn(code="C1", name="Centre One", country="GB"))
+    patient = _patient(service, "MRN-K", "Kay", "Kind", "C1")
+    for n, cell_therapy in enumerate(episodes):
+        service.create_episode(
+            EpisodeIn(
+                patient_id=patient,
+                centre="C1",
+                transplant_type=TransplantType.AUTOLOGOUS,
+                graft_source=GraftSource.PERIPHERAL_BLOOD,
+                cell_therapy=cell_therapy,
+                day0=AS_OF - dt.timedelta(days=300 - 100 * n),
+            )
+        )
+    with engine.connect() as conn:
+        (row,) = read_patient_list(conn, PatientListQuery(as_of=AS_OF, include_identity=False)).rows
+    assert (row.latest_cell_therapy, row.latest_kind_number, row.transplants) == (episodes[-1], number, len(episodes))
+
+
 @pytest.mark.parametrize(
     ("day0", "phase"),
     [
@@ -148,14 +181,14 @@ def test_rows_carry_phase_and_day(cohort: Cohort) -> None:
     with cohort.engine.connect() as conn:
         rows = {r.id: r for r in read_patient_list(conn, query).rows}
     second = rows[cohort.ids["second-transplant"]]
-    assert (second.phase, second.day, second.transplants) == (CarePhase.EARLY, 50, 2)
+    assert (second.phase, second.day, second.transplants, second.latest_kind_number) == (CarePhase.EARLY, 50, 2, 2)
     assert second.latest_transplant_type is TransplantType.AUTOLOGOUS
     assert second.diagnosis == "disease D46.9"
     before = rows[cohort.ids["before-day0"]]
     assert (before.phase, before.day, before.diagnosis) == (CarePhase.PRE_TRANSPLANT, -1, None)
     assert rows[cohort.ids["day101"]].deceased and not second.deceased
     none = rows[cohort.ids["no-episode"]]
-    assert (none.day, none.latest_day0, none.transplants) == (None, None, 0)
+    assert (none.day, none.latest_day0, none.transplants, none.latest_kind_number) == (None, None, 0, 0)
     assert none.identity is not None and none.identity.mrn == "MRN-004"
 
 

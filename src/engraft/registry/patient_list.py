@@ -156,6 +156,9 @@ class PatientListRow:
     """The kind of the newest episode: a transplant or an immune effector cell (CAR-T) infusion; None: none yet."""
     transplants: int
     """The number of episodes of either kind."""
+    latest_kind_number: int
+    """The newest episode's number among the patient's episodes of its kind, in sequence-number order (a transplant
+    and then a CAR-T infusion: 1, the first infusion); 0 without an episode."""
     diagnosis: str | None
     """The WHO name of the newest diagnosis."""
     icd10: str | None
@@ -348,6 +351,19 @@ def _statements(query: _Shape) -> _Statements:
         .order_by(EPISODE.c.day0.desc(), EPISODE.c.sequence_number.desc())
         .limit(1)
     )
+    same_kind = EPISODE.alias("same_kind")  # the newest episode's number among the episodes of its kind
+    newest_of_patient = newest_episode.correlate(PATIENT)  # two levels down: correlated to the outer patient
+    latest_kind_number = (
+        select(func.count())
+        .select_from(same_kind)
+        .where(
+            same_kind.c.patient_id == PATIENT.c.id,
+            same_kind.c.cell_therapy == newest_of_patient.with_only_columns(EPISODE.c.cell_therapy).scalar_subquery(),
+            same_kind.c.sequence_number
+            <= newest_of_patient.with_only_columns(EPISODE.c.sequence_number).scalar_subquery(),
+        )
+        .scalar_subquery()
+    )
     columns: list[Any] = [
         PATIENT.c.id,
         PATIENT.c.registry_id,
@@ -358,6 +374,7 @@ def _statements(query: _Shape) -> _Statements:
         select(func.count()).where(of_patient).scalar_subquery().label("transplants"),
         newest_episode.with_only_columns(EPISODE.c.transplant_type).scalar_subquery().label("latest_transplant_type"),
         newest_episode.with_only_columns(EPISODE.c.cell_therapy).scalar_subquery().label("latest_cell_therapy"),
+        latest_kind_number.label("latest_kind_number"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.who_name).scalar_subquery().label("diagnosis"),
         newest_diagnosis.with_only_columns(DIAGNOSIS.c.icd10).scalar_subquery().label("icd10"),
         exists()
@@ -432,6 +449,7 @@ def _row(record: Any, query: PatientListQuery) -> PatientListRow:
         else TransplantType(record.latest_transplant_type),
         latest_cell_therapy=None if record.latest_cell_therapy is None else CellTherapy(record.latest_cell_therapy),
         transplants=record.transplants,
+        latest_kind_number=record.latest_kind_number,
         diagnosis=record.diagnosis,
         icd10=record.icd10,
         deceased=bool(record.deceased),

@@ -217,6 +217,13 @@ def _episodes(session: Session, patient_id: int) -> list[EpisodeOut]:
     return _EPISODES.validate_python(list(episodes.values()))
 
 
+def read_episodes(service: RegistryService, patient_id: int) -> list[EpisodeOut]:
+    """The episodes of ``patient_id`` by sequence number (e.g. to number one of them among those of its kind).
+    Nothing identifying is read, so nothing is audited; an unknown patient has no episodes."""
+    with service.reading() as session:
+        return _episodes(session, patient_id)
+
+
 def read_chart_series(
     service: RegistryService, patient_id: int, loincs: Iterable[str]
 ) -> tuple[list[EpisodeOut], list[ChartObservation]]:

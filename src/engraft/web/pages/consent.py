@@ -24,6 +24,7 @@ from engraft.api.auth import acting_registry
 from engraft.registry.checks import require_transplant
 from engraft.registry.consent_records import create_consent_record, list_consent_records
 from engraft.registry.errors import InvalidRecord, RecordNotFound
+from engraft.registry.patient_record import read_episodes
 from engraft.registry.risk_report_data import episode_risk_report
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.schemas.consent import ConsentRecordIn
@@ -35,6 +36,7 @@ from engraft.web.error_pages import error_page
 from engraft.web.forms import field_errors
 from engraft.web.forms.submitted import csrf_refused, form_values_of, session_csrf_token
 from engraft.web.i18n import N_
+from engraft.web.pages.patient_words import kind_numbers
 from engraft.web.pages.risk import not_a_transplant_page
 from engraft.web.pages_common import require_page
 from engraft.web.templating import language_of, render, translate
@@ -142,12 +144,14 @@ def _page(
     try:
         episode = service.get_episode(episode_id)
         records = list_consent_records(service, episode_id)
+        number = kind_numbers(read_episodes(service, episode.patient_id))[episode.id]
     except RecordNotFound:
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
     transplant = episode.cell_therapy is CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT
     may_record = principal.may(Permission.PATIENT_WRITE) and transplant
     context = {
         "episode": episode,
+        "number": number,
         "transplant": transplant,
         "records": records,
         "may_record": may_record,

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
 from engraft.registry.errors import InvalidRecord, RecordNotFound, VersionConflict
+from engraft.registry.patient_record import read_episodes
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.schemas.episode import EpisodeOut, EpisodeUpdate
 from engraft.vocabulary import CellTherapy
@@ -30,6 +31,7 @@ from engraft.web.error_pages import error_page
 from engraft.web.forms import field_errors
 from engraft.web.forms.submitted import csrf_refused, form_values_of, session_csrf_token
 from engraft.web.i18n import N_
+from engraft.web.pages.patient_words import kind_numbers
 from engraft.web.pages_common import require_page
 from engraft.web.templating import render, translate
 
@@ -50,6 +52,11 @@ THERAPY_HINTS: Final[Mapping[CellTherapy, str]] = {
         "engraftment and graft-failure alerts do not."
     ),
 }
+HEADINGS: Final[Mapping[CellTherapy, str]] = {
+    CellTherapy.HAEMATOPOIETIC_CELL_TRANSPLANT: N_("Cell therapy of transplant %(number)s"),
+    CellTherapy.IMMUNE_EFFECTOR_CELLS: N_("Cell therapy of immune effector cell infusion %(number)s"),
+}
+"""The page's heading: the episode as stored, numbered among the patient's episodes of its kind."""
 NOT_A_THERAPY: Final = N_("Choose one of the kinds of cell therapy listed.")
 CHANGED_MEANWHILE: Final = N_(
     "Someone changed this episode after you opened the form. It now shows what is stored; choose again if needed."
@@ -66,8 +73,11 @@ def _render(
     status_code: int = 200,
 ) -> Response:
     fragment = request.headers.get("HX-Request") == "true" and request.method == "POST"
+    number = kind_numbers(read_episodes(acting_registry(request), episode.patient_id)).get(episode.id, 1)
     context = {
         "episode": episode,
+        "heading": translate(request, HEADINGS[episode.cell_therapy]) % {"number": number},
+        "fragment": fragment,
         "chosen": chosen,
         "errors": errors,
         "saved": saved,

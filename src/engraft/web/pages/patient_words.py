@@ -8,6 +8,10 @@ patient list's phase before day 0. A patient who only had CAR-T is never said to
 transplant; one who had both kinds keeps the transplant named beside the infusion; one with no episode yet
 gets a text naming neither kind alone.
 
+An episode's number counts the patient's episodes of its own kind (:func:`kind_numbers`): a transplant and then a
+CAR-T infusion are "transplant 1" and "infusion 1", never "infusion 2", which would read as a second CAR-T
+infusion. The stored ``sequence_number`` (either kind, the API's) gives the order.
+
 The diagnosis's disease status is one value per diagnosis (``status_at_transplant``, the status at the day 0
 its episode was for): after CAR-T alone it is the status at the infusion; for a patient with both kinds (or
 none yet) the column says "at transplant or infusion", as the registry does not say which day 0 it was.
@@ -21,6 +25,7 @@ from enum import Enum
 from typing import Final, NamedTuple
 
 from engraft.registry.patient_list import CarePhase
+from engraft.registry.schemas.episode import EpisodeOut
 from engraft.vocabulary import CellTherapy
 from engraft.web.i18n import N_
 
@@ -44,6 +49,17 @@ def episode_kinds(cell_therapies: Iterable[CellTherapy]) -> EpisodeKinds:
     if infusion:
         return EpisodeKinds.INFUSIONS
     return EpisodeKinds.TRANSPLANTS if transplant else EpisodeKinds.NONE
+
+
+def kind_numbers(episodes: Iterable[EpisodeOut]) -> dict[int, int]:
+    """Each episode's number (by id) among the patient's episodes of its kind, in the order of the stored sequence
+    number: transplant 1, 2...; infusion 1, 2..."""
+    numbers: dict[int, int] = {}
+    counts: dict[CellTherapy, int] = {}
+    for episode in sorted(episodes, key=lambda e: (e.sequence_number, e.id)):
+        counts[episode.cell_therapy] = counts.get(episode.cell_therapy, 0) + 1
+        numbers[episode.id] = counts[episode.cell_therapy]
+    return numbers
 
 
 class PatientWords(NamedTuple):

@@ -41,7 +41,7 @@ from engraft.web.core_text import core_wording
 from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
-from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, phase_label
+from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, kind_numbers, phase_label
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
 from engraft.web.pages.patients_view import (
     CHART_LOINCS,
@@ -248,6 +248,7 @@ def patient_record(
     visits, assessments, observations = record.visits, record.assessments, record.observations
     chosen_window = None if window == "all" else EARLY_WINDOW
     wording = _wording(request)
+    numbers = kind_numbers(episodes)
     courses = []
     for episode in episodes:
         course = episode_course(
@@ -259,12 +260,20 @@ def patient_record(
             wording,
             window=chosen_window,
             single_episode=len(episodes) == 1,
+            number=numbers[episode.id],
         )
         episode_donors = [donors[d] for d in episode.donor_ids]
         hla = hla_rows(patient.hla_gl_string, [d.hla_gl_string for d in episode_donors])
         consents = list_consent_records(registry, episode.id)
         courses.append(
-            {"episode": episode, "course": course, "donors": episode_donors, "hla": hla, "consents": consents}
+            {
+                "episode": episode,
+                "number": numbers[episode.id],
+                "course": course,
+                "donors": episode_donors,
+                "hla": hla,
+                "consents": consents,
+            }
         )
     unlinked_events = [e for e in events if e.episode_id is None]
     deaths = sorted((e for e in events if e.event_type is EventType.DEATH), key=lambda e: e.event_date)
@@ -338,6 +347,7 @@ def patient_lab_values(
     context = {
         "table": table,
         "episode": episode,
+        "number": kind_numbers(episodes)[episode.id],
         "patient_id": patient_id,
         "window": "all" if chosen_window is None else "",
         "early_window": EARLY_WINDOW,

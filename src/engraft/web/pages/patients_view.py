@@ -317,8 +317,10 @@ def episode_course(
     wording: Wording,
     window: tuple[int, int] | None = EARLY_WINDOW,
     single_episode: bool = True,
+    number: int = 1,
 ) -> EpisodeCourse:
-    """Charts and timeline of ``episode``. Observations without an episode count for it when it is the only one."""
+    """Charts and timeline of ``episode``, the patient's ``number``-th of its kind (the timeline's title names it).
+    Observations without an episode count for it when it is the only one."""
     day0 = episode.day0
     mine = _episode_observations(episode, observations, single_episode)
     neutrophil = recorded_engraftment(events, day0, EventType.NEUTROPHIL_ENGRAFTMENT)
@@ -349,7 +351,7 @@ def episode_course(
         ]
         lanes.append(TimelineLane(lane_name, items))
     timeline_text = ChartText(
-        title=wording.gettext(words.course) % {"number": episode.sequence_number},
+        title=wording.gettext(words.course) % {"number": number},
         description=wording.gettext(words.course_description) % {"date": wording.date(day0)},
         day_axis=wording.gettext(words.day_axis),
         no_data=wording.gettext("Nothing recorded in these days"),
