@@ -219,6 +219,11 @@ def live(args: argparse.Namespace) -> None:
             f"{at}-{at + 5} s {len(v)}: {_pct(v, 50)} / {max(v):.0f}" for at, v in sorted(by_window.items())
         )
         print(f"alerts by when their message was sent (count: p50 / max ms): {windows}")
+        acks: dict[int, list[float]] = {}
+        for ms, at in zip(result.ack_ms, result.ack_at_s, strict=True):
+            acks.setdefault(int(at // 5) * 5, []).append(ms)
+        acked = ", ".join(f"{at}-{at + 5} s {len(v)}: {_pct(v, 50)} / {_pct(v, 99)}" for at, v in sorted(acks.items()))
+        print(f"answers by when their message was sent (count: p50 / p99 ms): {acked}")
         if result.notes:
             print("refusals (first 3): " + " / ".join(result.notes))
         if result.unexpected_alerts:

@@ -644,6 +644,8 @@ class LiveResult:
     triggering message was sent (seconds from the run's first send)."""
     not_result_triggered: int
     ack_ms: list[float]
+    ack_at_s: list[float]
+    """When each acknowledged message was sent (seconds from the run's first send), as ``ack_ms``."""
     notes: list[str] = field(default_factory=list)
     stored_alerts: int = 0
     """Alerts written to the database during the run (heard on the stream or not)."""
@@ -758,6 +760,7 @@ def analyse(
         alert_latencies=sorted(slowest, reverse=True),
         not_result_triggered=untimed,
         ack_ms=((log.acked - log.sent)[ok] * 1000).tolist(),
+        ack_at_s=(log.sent[ok] - first_send).tolist(),
         notes=log.refused[:3],
     )
 

@@ -62,9 +62,9 @@ APP_FACTORY = "engraft.api.app:app_from_environment"
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     health_router,
-    registry_router,
-    fhir_router,
+    fhir_router,  # the feeds' and the ward board's routes first: matched at every message, before the rest
     alerts_router,
+    registry_router,
     scores_router,
     outcomes_router,
     outcome_models_router,

@@ -74,10 +74,6 @@ class _NonFinite:
         self.text = text
 
 
-def _parse_constant(text: str) -> _NonFinite:
-    return _NonFinite(text)
-
-
 class _IntegralFloat(int):
     """A JSON number written with a fraction or exponent but with an integral value (``2.0``, ``1e3``).
 
@@ -86,11 +82,28 @@ class _IntegralFloat(int):
     """
 
 
-def _parse_float(text: str) -> float | int | _NonFinite:
-    value = float(text)
-    if not math.isfinite(value):
+class _Reading:
+    """What parsing one body met: numbers that are not finite, numbers with an integral value written as floats."""
+
+    __slots__ = ("integral", "non_finite")
+
+    def __init__(self) -> None:
+        self.non_finite = False
+        self.integral = False
+
+    def constant(self, text: str) -> _NonFinite:
+        self.non_finite = True
         return _NonFinite(text)
-    return _IntegralFloat(value) if value.is_integer() else value
+
+    def number(self, text: str) -> float | int | _NonFinite:
+        value = float(text)
+        if not math.isfinite(value):
+            self.non_finite = True
+            return _NonFinite(text)
+        if value.is_integer():
+            self.integral = True
+            return _IntegralFloat(value)
+        return value
 
 
 def _parse_int(text: str) -> int:
@@ -100,6 +113,10 @@ def _parse_int(text: str) -> int:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (``\\ud800`` to ``\\udfff``): the only way a JSON text's value can hold
+one (its UTF-8 bytes cannot). Paired escapes become one character; a text without any needs no search for lone
+ones."""
 _NOT_FINITE = "a finite number (JSON has no NaN or Infinity; send null where a value is unknown)"
 _NOT_UNICODE = "text of Unicode characters (a lone UTF-16 surrogate escape such as \\ud800 is not one)"
 
@@ -148,13 +165,17 @@ def parse_json_body(
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequestProblem(400, f"the request body is not UTF-8 text (byte {exc.start}); {_what(body_kind)}") from exc
+    reading = _Reading()
     try:
-        value = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int)
+        value = json.loads(text, parse_constant=reading.constant, parse_float=reading.number, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         where = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         raise RequestProblem(400, f"the request body is not valid JSON ({where}); {_what(body_kind)}") from exc
     except (ValueError, RecursionError) as exc:
         raise RequestProblem(400, f"the request body cannot be read as JSON ({exc}); {_what(body_kind)}") from exc
+    if not reading.non_finite and not _SURROGATE_ESCAPE.search(text):
+        # nothing to refuse: the walk over every value that names each fault's field is not needed
+        return json.dumps(value).encode("ascii") if reading.integral else body
     faults: list[FieldProblem] = []
     integral_floats = _scan(value, (), faults)
     if faults:
