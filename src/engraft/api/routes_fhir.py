@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from engraft.access import Permission
 from engraft.api.auth import actor_of, require
@@ -76,10 +77,16 @@ def fhir_settings() -> tuple[FhirSettings, str | None]:
     ),
     dependencies=[require(Permission.OBSERVATION_WRITE)],
 )
-def post_fhir(
+async def post_fhir(
     request: Request,
     document: Annotated[dict[str, Any], Body(media_type=FHIR_JSON, description="a FHIR R4 resource (JSON)")],
 ) -> FhirIngestResult:
+    # reading and storing block (the database, the group commit): one hop to a worker thread for both, and the
+    # answer made back on the event loop, rather than a hop for the route and another for its answer
+    return await run_in_threadpool(_store_fhir, request, document)
+
+
+def _store_fhir(request: Request, document: dict[str, Any]) -> FhirIngestResult:
     settings, centre = fhir_settings()
     try:
         results = read_fhir(document, settings)
