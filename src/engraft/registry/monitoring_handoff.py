@@ -56,6 +56,9 @@ REFRESH_SECONDS: Final = 0.5
 """How often the sender reads the slots held (and checks its pending episodes)."""
 GIVE_UP_SECONDS: Final = 30.0
 """An episode handed off and not acknowledged in this time is evaluated by the sender itself."""
+ACK_LINGER_SECONDS: Final = 0.05
+"""How long an evaluator gathers acknowledgements before sending them in one NOTIFY (well within
+:data:`GIVE_UP_SECONDS`; an alert is announced by its own evaluation's commit, not by this)."""
 _PAYLOAD_BYTES: Final = 7000
 """Below PostgreSQL's 8,000-byte NOTIFY payload limit."""
 _POLL_SECONDS: Final = 0.25
@@ -211,6 +214,10 @@ class EvaluationConsumer:
                 with self._acks_ready:
                     while not self._acks and not self._acks_done.is_set():
                         self._acks_ready.wait(_POLL_SECONDS)
+                # the evaluations that finish meanwhile are acknowledged in the same NOTIFY: every NOTIFY wakes
+                # every listening connection of the database, and an acknowledgement delays no alert
+                self._acks_done.wait(ACK_LINGER_SECONDS)
+                with self._acks_ready:
                     acks, self._acks = self._acks, defaultdict(list)
                 if not acks and self._acks_done.is_set():
                     return
