@@ -345,3 +345,22 @@ def test_a_car_t_section_still_shows_a_graft_dose_or_gvhd_prophylaxis_that_was_r
     section = _episode_section(page, app.state.patients["car_t_with_graft_values"][1][0])
     assert _product(section) == (PRODUCT[locale][CAR_T][0], RECORDED_GRAFT_VALUES[locale])
     assert "<dd>3.2 ×10⁶/kg</dd>" in section and f"<dd>{CICLOSPORIN[locale]}</dd>" in section
+
+
+RISK = {
+    "en": ("Risk profile of transplant 1", "Risk profile of transplant 2"),
+    "zh_Hans": ("第 1 次移植的风险概况", "第 2 次移植的风险概况"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_risk_page_numbers_the_transplant_among_the_patients_transplants(
+    app: FastAPI, client_for: object, locale: str
+) -> None:
+    """Not by the record's id (it said "Risk profile of episode 4711"), and a CAR-T infusion between does not count."""
+    client = client_for(Role.PHYSICIAN, locale)  # type: ignore[operator]
+    first, second = app.state.patients["two_hct"][1]
+    only_transplant = app.state.patients["hct_then_car_t"][1][0]
+    for episode, expected in ((first, RISK[locale][0]), (second, RISK[locale][1]), (only_transplant, RISK[locale][0])):
+        heading, title = _h1_and_title(_get(client, f"/episodes/{episode}/risk"))
+        assert heading == expected and title.startswith(expected)

@@ -21,6 +21,7 @@ from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
 from engraft.registry.checks import require_transplant
 from engraft.registry.errors import InvalidRecord, RecordNotFound
+from engraft.registry.patient_record import read_episodes
 from engraft.registry.risk_profile import RiskProfileRequest, build_risk_profile
 from engraft.scores.catalog import CATALOG, CatalogEntry
 from engraft.web.error_pages import error_page
@@ -28,6 +29,7 @@ from engraft.web.forms import FormSpec, Repeat, build_form, default_values, fiel
 from engraft.web.forms.submitted import csrf_refused, form_values_of, session_csrf_token
 from engraft.web.forms.values import MAX_ROWS, FormValues
 from engraft.web.i18n import N_
+from engraft.web.pages.patient_words import kind_numbers
 from engraft.web.pages.risk_view import ALL_BADGES, ResultView, citation_view, result_view, stored_result
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
@@ -194,10 +196,11 @@ def _episode_page(
         return error_page(request, 404, detail=f"no transplant episode {episode_id}")
     except InvalidRecord:
         return not_a_transplant_page(request)
+    number = kind_numbers(read_episodes(service, episode.patient_id))[episode.id]  # among the patient's transplants
     stored = service.list_assessments(limit=100, offset=0, episode_id=episode_id).items
     previous = [(a, result_view(stored_result(a.instrument, a.result))) for a in stored]
     context = _form_context(request, _PROFILE_FORM, values, errors)
-    context.update({"episode": episode, "ran": ran, "previous": previous, "badges": ALL_BADGES})
+    context.update({"episode": episode, "number": number, "ran": ran, "previous": previous, "badges": ALL_BADGES})
     return render(request, "risk/episode.html", context, status_code=status_code)
 
 
