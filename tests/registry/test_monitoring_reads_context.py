@@ -157,7 +157,7 @@ def test_the_series_read_gives_the_columns_of_the_stored_results_to_the_microsec
         ).tuples()
         expected = ObservationColumns.from_rows(list(stored))
         for codes in (None, frozenset({"751-8"})):
-            read = read_series(session, seeded["patient"], seeded["episode"], codes).columns(None)
+            read = read_series(session, seeded["patient"], seeded["episode"], codes).columns()
             keep = [i for i, c in enumerate(expected.code.tolist()) if codes is None or expected.codes[c] in codes]
             assert read.id.tolist() == expected.id[keep].tolist()
             assert read.observed_us.tolist() == expected.observed_us[keep].tolist()
@@ -167,5 +167,5 @@ def test_the_series_read_gives_the_columns_of_the_stored_results_to_the_microsec
         assert microseconds(moments[1]) % 1_000_000 == 999_999
         assert (
             microseconds(moments[1])
-            in read_series(session, seeded["patient"], seeded["episode"], None).columns(None).observed_us.tolist()
+            in read_series(session, seeded["patient"], seeded["episode"], None).columns().observed_us.tolist()
         )

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import numpy as np
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -220,47 +219,29 @@ Row = tuple[int, dt.datetime, dt.datetime | None, str, float, str]
 
 
 class Series:
-    """An episode's results as read (time order), handed to each rule as the engine's columns
-    (:class:`~engraft.monitoring.ObservationColumns`) of the codes it reads: checked once per column, no typed
-    observation per row."""
+    """An episode's results as read (time order), handed to the rules as the engine's columns
+    (:class:`~engraft.monitoring.ObservationColumns`), built once: checked once per column, no typed observation
+    per row."""
 
     def __init__(self, rows: Iterable[Row] | None = None, *, epoch_rows: Sequence[EpochRow] | None = None) -> None:
         """``rows`` with times as datetimes (SQLAlchemy's), or ``epoch_rows`` with times as microseconds from
         1970-01-01 UTC (the PostgreSQL query's)."""
         self.rows: tuple[Row, ...] = tuple(rows or ())
         self._epoch_rows = epoch_rows
-        self._columns: dict[frozenset[str] | None, ObservationColumns] = {}
+        self._columns: ObservationColumns | None = None
 
     def __len__(self) -> int:
         return len(self.rows) if self._epoch_rows is None else len(self._epoch_rows)
 
-    def columns(self, codes: frozenset[str] | None) -> ObservationColumns:
-        """The results of ``codes`` (``None``: all) as columns: those of all the results built once, each set of
-        codes selected from them (its rows in the same order; ``codes`` and ``units`` kept whole)."""
-        found = self._columns.get(codes)
-        if found is None:
-            whole = self._columns.get(None)
-            if whole is None:
-                whole = self._columns[None] = (
-                    ObservationColumns.from_rows(self.rows)
-                    if self._epoch_rows is None
-                    else ObservationColumns.from_epoch_rows(self._epoch_rows)
-                )
-            if codes is None:
-                return whole
-            wanted = np.fromiter((code in codes for code in whole.codes), bool, len(whole.codes))
-            picked = wanted[whole.code]  # each row's code index looked up (np.isin costs more on these few codes)
-            found = self._columns[codes] = ObservationColumns(
-                id=whole.id[picked],
-                observed_us=whole.observed_us[picked],
-                recorded_us=whole.recorded_us[picked],
-                code=whole.code[picked],
-                codes=whole.codes,
-                value=whole.value[picked],
-                unit=whole.unit[picked],
-                units=whole.units,
+    def columns(self) -> ObservationColumns:
+        """Every result read, as columns (built at the first call)."""
+        if self._columns is None:
+            self._columns = (
+                ObservationColumns.from_rows(self.rows)
+                if self._epoch_rows is None
+                else ObservationColumns.from_epoch_rows(self._epoch_rows)
             )
-        return found
+        return self._columns
 
 
 def read_series(session: Session, patient_id: int, episode_id: int, codes: frozenset[str] | None) -> Series:

@@ -76,11 +76,11 @@ def evaluate_episode(
         transitions: list[Transition] = []
         if plan.rule_ids:  # the rules run together over one series: work they share (daily counts) is done once
             prior = [_prior(a) for rule_id in plan.rule_ids for a in plan.alerts_of.get(rule_id, ())]
-            evaluation = evaluate_columns(history.only(plan.rule_ids), context, series.columns(None), now, prior)
+            evaluation = evaluate_columns(history.only(plan.rule_ids), context, series.columns(), now, prior)
             transitions += evaluation.transitions
         if plan.orphans:  # alerts of a rule in no recorded version: no longer supported by any rule
             evaluation = evaluate_columns(
-                history.only(()), context, series.columns(frozenset()), now, [_prior(a) for a in plan.orphans]
+                history.only(()), context, series.columns(), now, [_prior(a) for a in plan.orphans]
             )
             transitions += evaluation.transitions
         writer = _AlertWriter(service, session, context, history.ids, now)
