@@ -50,7 +50,7 @@ from monitoring_batch import (
     run_peer,
     ward_rows,
 )
-from monitoring_live import LiveResult, run_live
+from monitoring_live import LiveResult, plan, run_live
 from monitoring_ward import Ward, make_ward, subset
 
 
@@ -186,6 +186,14 @@ def _pct(values: list[float], q: float) -> str:
 
 def live(args: argparse.Namespace) -> None:
     ward = make_ward(args.live_patients, args.days, args.seed)
+    shape = plan(ward, args.rate, args.seconds, args.cut_day, dt.datetime.now(dt.UTC))
+    peak, at = shape.busiest(0.5)
+    sent = len(shape.messages)
+    print(
+        f"messages: {sent:,} ({args.rate * args.seconds / sent:.1f} results each, {sent / args.seconds:.0f} per "
+        "second); "
+        f"busiest half second: {peak} messages from {at:.1f} s ({2 * peak} per second)"
+    )
     results: list[LiveResult] = []
     for transport in args.transport.split(","):
         print(f"\nlive {transport}: {args.rate:g} observations/s for {args.seconds:g} s; load before {machine()}")

@@ -84,6 +84,14 @@ class LivePlan:
     def moment(self, position: int) -> dt.datetime:
         return _EPOCH + dt.timedelta(microseconds=int(self.ward.observed_us[position]) + self.shift_us)
 
+    def busiest(self, window_s: float = 0.5) -> tuple[int, float]:
+        """The most messages due in one ``window_s`` window (windows from the start) and where it begins: the rate
+        is constant in results, not in messages, so moments when many patients have one result each (a round
+        of vital signs) are bursts of small messages."""
+        counts = np.bincount((self.starts_s // window_s).astype(np.intp))
+        busiest = int(np.argmax(counts))
+        return int(counts[busiest]), busiest * window_s
+
 
 def plan(ward: Ward, rate: float, seconds: float, cut_day: int, now: dt.datetime) -> LivePlan:
     """Cut the ward at ``cut_day`` 00:00 and take the next ``rate * seconds`` results in time order."""
