@@ -325,8 +325,10 @@ def list_assessments(
     tags=["observations"],
     responses=CREATE,
     description=(
-        "Store a batch of observations all-or-nothing; identical re-sent results are skipped. The body may be up "
-        f"to {BULK_BODY_LIMIT // MIB} MiB (about 100 000 observations); a larger one gets 413: send it in parts."
+        "Store a batch of observations all-or-nothing; identical re-sent results are skipped. Once stored, the "
+        "monitoring engine evaluates the episodes they name, as it does a lab feed's results (results without an "
+        f"episode are not evaluated). The body may be up to {BULK_BODY_LIMIT // MIB} MiB (about 100 000 "
+        "observations); a larger one gets 413: send it in parts."
     ),
     dependencies=[require(Permission.OBSERVATION_WRITE)],
 )

@@ -11,6 +11,15 @@ one binary ``COPY`` inside a savepoint, the fast path a lab feed takes. If the b
 ``(source_system, source_id)`` already stored, the savepoint is rolled back and the batch goes through a
 staging table where set-based queries drop identical re-sends and refuse a re-used
 ``source_id`` whose content differs; SQLite always takes that way.
+
+Once the batch has committed, the :mod:`result hooks <engraft.registry.result_hooks>` are told, as a feed message
+tells them: one :class:`~engraft.registry.result_hooks.CommittedResults` per patient and episode with the codes of
+the batch's results, so the monitoring engine evaluates results loaded in bulk (the API's
+``POST /api/observations/bulk``) as it evaluates a lab feed's. The binary ``COPY`` returns no row ids, so the
+hooks get the codes only; a batch that stored nothing new (every row a re-send) tells them nothing, and in a batch
+with some re-sends the codes of the re-sent rows are included (an evaluation more, never one too few). Inside an
+outer transaction (:meth:`~engraft.registry.service.RegistryService.batch`, an import) nothing is told: that
+commit is not this function's.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from engraft.registry.binary_copy import HEADER, TRAILER, CopyColumn, encode_tup
 from engraft.registry.errors import InvalidRecord, Problem, WriteConflict
 from engraft.registry.models import Patient, TransplantEpisode
 from engraft.registry.observation_batch import MAX_PROBLEMS, NO_EPISODE, ObservationBatch, validate
+from engraft.registry.result_hooks import RESULT_HOOKS, CommittedResults, ResultHooks
 from engraft.registry.schemas.clinical import BulkObservationResult, ObservationIn
 from engraft.registry.service import RegistryService
 
@@ -37,6 +47,7 @@ __all__ = [
     "ObservationRow",
     "add_observation_inputs",
     "add_observations",
+    "committed_results",
     "parent_problems",
     "store_batch",
 ]
@@ -78,13 +89,17 @@ class ObservationRow:
         )
 
 
-def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -> BulkObservationResult:
-    """Store ``rows`` in one transaction; raise :class:`InvalidRecord` listing every bad row."""
+def add_observations(
+    service: RegistryService, rows: Iterable[ObservationRow], *, hooks: ResultHooks = RESULT_HOOKS
+) -> BulkObservationResult:
+    """Store ``rows`` in one transaction; raise :class:`InvalidRecord` listing every bad row. ``hooks`` are told
+    what was stored once it has committed (see the module's description)."""
     received = list(rows)
     batch, problems = validate(received)
     if problems:
         raise InvalidRecord(problems)
     with service.transaction() as session:
+        commits_here = not session.in_nested_transaction()
         connection = session.connection()
         problems = parent_problems(connection, batch)
         if problems:
@@ -98,7 +113,23 @@ def add_observations(service: RegistryService, rows: Iterable[ObservationRow]) -
             received=batch.received, inserted=inserted, already_present=batch.received - inserted
         )
         service.audit(session, AuditAction.BULK_INSERT, "observation", None, outcome.model_dump())
-        return outcome
+    if commits_here and outcome.inserted:
+        hooks.notify(committed_results(batch))
+    return outcome
+
+
+def committed_results(batch: ObservationBatch) -> list[CommittedResults]:
+    """What ``batch`` brought for each patient and episode (``None``: results of no episode), in id order: the
+    codes of its results, for the result hooks (no row ids: the bulk path does not read them back)."""
+    codes: dict[tuple[int, int], set[str]] = {}
+    for key, code in zip(
+        zip(batch.patient_id.tolist(), batch.episode_id.tolist(), strict=True), batch.loinc, strict=True
+    ):
+        codes.setdefault(key, set()).add(code)
+    return [
+        CommittedResults(patient, None if episode == NO_EPISODE else episode, (), (), None, frozenset(found))
+        for (patient, episode), found in sorted(codes.items())
+    ]
 
 
 def store_batch(connection: Connection, batch: ObservationBatch, now: dt.datetime) -> int:

@@ -1,10 +1,12 @@
 """The hook "results committed for patient P, episode E": where the monitoring engine plugs into ingest.
 
 Every feed that stores results through :func:`engraft.registry.ingest.store_results` (HL7 v2 over MLLP, FHIR
-over the API) calls the listeners registered here once the transaction holding the results has committed,
-never before and never for a message that was refused or was a re-send already stored. Each listener gets one
-:class:`CommittedResults` per patient and episode the message touched, with the ids of the rows that message
-newly stored and their LOINC codes. A listener runs in the storing thread, after the commit; it must be quick
+over the API), and every bulk load through :func:`engraft.registry.observations.add_observations` (the API's
+``POST /api/observations/bulk``), calls the listeners registered here once the transaction holding the results
+has committed, never before and never for a message or a batch that was refused or was a re-send already stored.
+Each listener gets one :class:`CommittedResults` per patient and episode the message touched, with the ids of
+the rows that message newly stored and their LOINC codes (a bulk load: the codes of its results only; its binary
+``COPY`` returns no ids). A listener runs in the storing thread, after the commit; it must be quick
 (hand work to a queue) and must not raise: an exception is logged and the other listeners still run, because the results
 are committed either way and the sender has been (or is about to be) told so.
 """
@@ -25,8 +27,10 @@ class CommittedResults:
     patient_id: int
     episode_id: int | None
     observation_ids: tuple[int, ...]
+    """The ids of the observations newly stored (empty for a bulk load, which does not read them back)."""
     transfusion_ids: tuple[int, ...]
-    protocol: InboundProtocol
+    protocol: InboundProtocol | None
+    """The feed's protocol; ``None`` for a bulk load (not a feed message)."""
     loinc_codes: frozenset[str] | None = None
     """The LOINC codes of the new observations (what the monitoring re-evaluates); ``None``: not stated."""
 
