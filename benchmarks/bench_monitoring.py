@@ -11,8 +11,8 @@ occurrences both find compared. ``--per-rule`` times the engine on each rule alo
 
 Live (targets: 500 observations/s for 60 s, ingest-to-alert p99 < 50 ms, 0 lost, 0 duplicated): see
 :mod:`monitoring_live`. ``--transport`` picks the paths: ``mllp`` (HL7 ORU^R01 to ``engraft monitor
-listen``), ``fhir`` (``POST /api/fhir`` to ``engraft serve``), ``bulk`` (control: ``POST
-/api/observations/bulk`` with the episode, then ``POST /api/episodes/{id}/monitoring/evaluate``). PostgreSQL
+listen``), ``fhir`` (``POST /api/fhir`` to ``engraft serve``), ``bulk`` (``POST
+/api/observations/bulk`` with the episode; the server evaluates what it stored, as for a feed). PostgreSQL
 only: the stream hears another process's alerts through LISTEN/NOTIFY. Usage:
 
     python benchmarks/bench_monitoring.py [--patients 1000] [--days 100] [--skip-batch] [--skip-live]

@@ -626,11 +626,9 @@ def send_fhir(live: LivePlan, base_url: str, token: str, connections: int, start
     return asyncio.run(_send_all(live, connections, start, session))
 
 
-def send_bulk_then_evaluate(
-    live: LivePlan, base_url: str, token: str, connections: int, start: float, run_id: str
-) -> SendLog:
-    """The control path: each message's results to ``POST /api/observations/bulk`` with their episode, then
-    ``POST /api/episodes/{id}/monitoring/evaluate`` (the client asks for the evaluation itself)."""
+def send_bulk(live: LivePlan, base_url: str, token: str, connections: int, start: float, run_id: str) -> SendLog:
+    """Each message's results to ``POST /api/observations/bulk`` with their episode (the server's monitoring
+    engine evaluates them once stored, as a feed's)."""
     ward = live.ward
     bodies = []
     for m in live.messages:
@@ -647,7 +645,7 @@ def send_bulk_then_evaluate(
             }
             for p in m.tolist()
         ]
-        bodies.append((episode, json.dumps(rows)))
+        bodies.append(json.dumps(rows))
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     @asynccontextmanager_factory
@@ -655,12 +653,8 @@ def send_bulk_then_evaluate(
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
 
             async def send(j: int) -> str:
-                episode, body = bodies[j]
-                answer = await client.post("/api/observations/bulk", content=body)
-                if answer.status_code != 200:
-                    return f"bulk {answer.status_code}: {answer.text[:300]}"
-                answer = await client.post(f"/api/episodes/{episode}/monitoring/evaluate")
-                return "" if answer.status_code == 200 else f"evaluate {answer.status_code}: {answer.text[:300]}"
+                answer = await client.post("/api/observations/bulk", content=bodies[j])
+                return "" if answer.status_code == 200 else f"bulk {answer.status_code}: {answer.text[:300]}"
 
             yield send
 
@@ -866,7 +860,7 @@ def run_live(
                     _settle(stream, settle_s)
                     cpu = {k: v - first[k] for k, v in _cpu_now(pids).items()}
                 else:
-                    log = send_bulk_then_evaluate(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
+                    log = send_bulk(live, base_url, token, connections, time.perf_counter() + 0.5, run_id)
                     _settle(stream, settle_s)
                 stream.stop()
             as_of = dt.datetime.now(dt.UTC)

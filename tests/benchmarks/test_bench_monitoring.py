@@ -47,7 +47,7 @@ def test_the_batch_command_prints_its_table(capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_a_short_live_run_through_the_bulk_api_and_evaluation_hears_every_alert(tmp_path: Path) -> None:
+def test_a_short_live_run_through_the_bulk_api_hears_every_alert_the_server_raises(tmp_path: Path) -> None:
     if not postgres_available(POSTGRES_URL):
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
     ward = make_ward(20, 30, seed=3)
