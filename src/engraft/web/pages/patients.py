@@ -42,18 +42,11 @@ from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
 from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, kind_numbers, phase_label
+from engraft.web.pages.patients_course import episode_course
+from engraft.web.pages.patients_hla import hla_rows
+from engraft.web.pages.patients_labs import CHART_LOINCS, CHARTS_BY_KEY, EARLY_WINDOW, lab_table, unit_display
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
-from engraft.web.pages.patients_view import (
-    CHART_LOINCS,
-    CHARTS_BY_KEY,
-    EARLY_WINDOW,
-    EVENT_LABELS,
-    Wording,
-    episode_course,
-    hla_rows,
-    lab_table,
-    unit_display,
-)
+from engraft.web.pages.patients_wording import EVENT_LABELS, Wording
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import date_text, decimal_text, language_of, render, translate
