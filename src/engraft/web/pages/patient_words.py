@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Final, NamedTuple
 
-from engraft.registry.patient_list import CarePhase
+from engraft.registry.patient_list_query import CarePhase
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.vocabulary import CellTherapy
 from engraft.web.i18n import N_

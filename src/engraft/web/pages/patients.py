@@ -24,15 +24,8 @@ from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
 from engraft.registry.consent_records import list_consent_records
 from engraft.registry.errors import InvalidRecord, RecordNotFound
-from engraft.registry.patient_list import (
-    DISEASE_GROUPS,
-    CarePhase,
-    PatientListPage,
-    PatientListQuery,
-    PatientSort,
-    centre_codes,
-    list_patients_for,
-)
+from engraft.registry.patient_list import PatientListPage, centre_codes, list_patients_for
+from engraft.registry.patient_list_query import DISEASE_GROUPS, CarePhase, PatientListQuery, PatientSort
 from engraft.registry.patient_record import read_chart_series, read_patient_record
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
