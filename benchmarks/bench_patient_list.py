@@ -29,7 +29,9 @@ from engraft.demo.cohort import SyntheticCohort
 from engraft.registry.database import make_engine
 from engraft.registry.migrate import upgrade
 from engraft.registry.models import Centre, Diagnosis, Patient, PatientIdentity, TransplantEpisode
-from engraft.registry.patient_list import CarePhase, PatientListQuery, PatientSort, read_patient_list, statements_for
+from engraft.registry.patient_list import read_patient_list
+from engraft.registry.patient_list_query import CarePhase, PatientListQuery, PatientSort
+from engraft.registry.patient_list_statements import statements_for
 
 CENTRE = "DEMO-NBH"
 

@@ -14,17 +14,9 @@ from engraft.outcomes.activity import INDICATION_RULES, disease_group
 from engraft.registry.audit import AuditAction
 from engraft.registry.errors import InvalidRecord
 from engraft.registry.models import AuditEntry
-from engraft.registry.patient_list import (
-    DISEASE_GROUPS,
-    CarePhase,
-    PatientListQuery,
-    PatientSort,
-    care_phase,
-    centre_codes,
-    disease_group_condition,
-    list_patients_for,
-    read_patient_list,
-)
+from engraft.registry.patient_list import centre_codes, list_patients_for, read_patient_list
+from engraft.registry.patient_list_query import DISEASE_GROUPS, CarePhase, PatientListQuery, PatientSort, care_phase
+from engraft.registry.patient_list_statements import disease_group_condition
 from engraft.registry.schemas.clinical import EventIn
 from engraft.registry.schemas.episode import EpisodeIn
 from engraft.registry.schemas.patient import ICD10_PATTERN, CentreIn, DiagnosisIn, IdentityIn, PatientIn

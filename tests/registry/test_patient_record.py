@@ -13,7 +13,7 @@ from engraft.registry.audit import AuditAction
 from engraft.registry.models import AuditEntry, TransplantEpisode
 from engraft.registry.patient_record import read_chart_observations, read_chart_series, read_patient_record
 from engraft.registry.service import MAX_PAGE
-from engraft.web.pages.patients_view import CHART_LOINCS
+from engraft.web.pages.patients_labs import CHART_LOINCS
 from tests.demo_cohort import DemoCohort
 
 

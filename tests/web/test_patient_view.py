@@ -12,13 +12,10 @@ from engraft.registry.schemas.clinical import EventOut
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.vocabulary import EventSource, EventType, GraftSource, TransplantType
 from engraft.web.pages.patients import GROUP_LABELS
-from engraft.web.pages.patients_view import (
-    Wording,
-    computed_neutrophil_engraftment,
-    episode_course,
-    hla_by_locus,
-    hla_rows,
-)
+from engraft.web.pages.patients_course import episode_course
+from engraft.web.pages.patients_engraftment import computed_neutrophil_engraftment
+from engraft.web.pages.patients_hla import hla_by_locus, hla_rows
+from engraft.web.pages.patients_wording import Wording
 
 DAY0 = dt.date(2025, 3, 1)
 WORDING = Wording(gettext=lambda m: m, number=lambda v: f"{v:g}", date=lambda d: d.isoformat())

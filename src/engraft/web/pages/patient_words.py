@@ -2,7 +2,7 @@
 both, or none yet.
 
 An episode's own texts (its heading, course, charts, consent page) follow its cell therapy
-(:data:`engraft.web.pages.patients_view.DAY_ZERO_WORDS`). The texts here speak of the patient as a whole: the
+(:data:`engraft.web.pages.patients_wording.DAY_ZERO_WORDS`). The texts here speak of the patient as a whole: the
 episodes heading, the diagnoses table's disease-status column, the events linked to no episode, and the
 patient list's phase before day 0. A patient who only had CAR-T is never said to be before or without a
 transplant; one who had both kinds keeps the transplant named beside the infusion; one with no episode yet
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Final, NamedTuple
 
-from engraft.registry.patient_list import CarePhase
+from engraft.registry.patient_list_query import CarePhase
 from engraft.registry.schemas.episode import EpisodeOut
 from engraft.vocabulary import CellTherapy
 from engraft.web.i18n import N_

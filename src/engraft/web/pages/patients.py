@@ -24,15 +24,8 @@ from engraft.access import Permission, Principal
 from engraft.api.auth import acting_registry
 from engraft.registry.consent_records import list_consent_records
 from engraft.registry.errors import InvalidRecord, RecordNotFound
-from engraft.registry.patient_list import (
-    DISEASE_GROUPS,
-    CarePhase,
-    PatientListPage,
-    PatientListQuery,
-    PatientSort,
-    centre_codes,
-    list_patients_for,
-)
+from engraft.registry.patient_list import PatientListPage, centre_codes, list_patients_for
+from engraft.registry.patient_list_query import DISEASE_GROUPS, CarePhase, PatientListQuery, PatientSort
 from engraft.registry.patient_record import read_chart_series, read_patient_record
 from engraft.registry.schemas.common import MAX_RECORD_ID
 from engraft.registry.service import MAX_PAGE
@@ -42,18 +35,11 @@ from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
 from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, kind_numbers, phase_label
+from engraft.web.pages.patients_course import episode_course
+from engraft.web.pages.patients_hla import hla_rows
+from engraft.web.pages.patients_labs import CHART_LOINCS, CHARTS_BY_KEY, EARLY_WINDOW, lab_table, unit_display
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
-from engraft.web.pages.patients_view import (
-    CHART_LOINCS,
-    CHARTS_BY_KEY,
-    EARLY_WINDOW,
-    EVENT_LABELS,
-    Wording,
-    episode_course,
-    hla_rows,
-    lab_table,
-    unit_display,
-)
+from engraft.web.pages.patients_wording import EVENT_LABELS, Wording
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import date_text, decimal_text, language_of, render, translate
