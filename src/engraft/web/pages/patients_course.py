@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
@@ -55,7 +55,6 @@ class EpisodeCourse:
     neutrophil: EngraftmentMark | None
     platelet: EngraftmentMark | None
     window: tuple[int, int] | None
-    notes: list[str] = field(default_factory=list)
 
 
 def episode_course(
@@ -75,7 +74,6 @@ def episode_course(
     mine = episode_observations(episode, observations, single_episode)
     neutrophil = recorded_engraftment(events, day0, EventType.NEUTROPHIL_ENGRAFTMENT)
     platelet = recorded_engraftment(events, day0, EventType.PLATELET_ENGRAFTMENT)
-    notes: list[str] = []
     words = DAY_ZERO_WORDS[episode.cell_therapy]
     charts = []
     for spec in lab_charts_of(episode.cell_therapy):
@@ -111,7 +109,7 @@ def episode_course(
     timeline_svg = render_timeline(
         Timeline(f"timeline-{episode.id}", timeline_text, lanes, window or (EARLY_WINDOW[0], 30))
     )
-    return EpisodeCourse(charts, Markup(timeline_svg), timeline_entries, neutrophil, platelet, window, notes)
+    return EpisodeCourse(charts, Markup(timeline_svg), timeline_entries, neutrophil, platelet, window)
 
 
 def _timeline_entries(
