@@ -5,7 +5,6 @@ batch inside an outer transaction; and the API's bulk upload raises the alert it
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from engraft.registry.monitoring_worker import start_monitoring
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.result_hooks import CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
+from tests.monitoring_waits import wait_for_evaluations
 
 DAY0 = dt.datetime(2024, 5, 1, 6, tzinfo=dt.UTC)
 ANC, PLATELETS = "751-8", "777-3"
@@ -132,11 +132,7 @@ def test_a_bulk_upload_raises_its_alert_through_the_running_engine(
             }
         ]
         assert client.post("/api/observations/bulk", json=body).json()["inserted"] == 1
-        waited = threading.Event()
-        for _ in range(600):
-            if worker.idle() and worker.evaluated:
-                break
-            waited.wait(0.05)
+        wait_for_evaluations(worker)
     finally:
         stop()
     assert worker.evaluated == 1

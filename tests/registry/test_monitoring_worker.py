@@ -4,7 +4,6 @@ stored making platelet engraftment assertable."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from engraft.registry.monitoring_worker import start_monitoring
 from engraft.registry.result_hooks import CommittedResults, ResultHooks
 from engraft.registry.service import RegistryService
 from engraft.vocabulary import InboundProtocol, TransfusionProduct
+from tests.monitoring_waits import wait_for_evaluations
 
 DAY0 = dt.datetime(2024, 5, 1, 6, tzinfo=dt.UTC)
 
@@ -46,11 +46,7 @@ def test_committed_results_are_evaluated_by_the_worker(
         committed = CommittedResults(seeded["patient"], seeded["episode"], (1,), (), InboundProtocol.HL7V2)
         hooks.notify([committed, committed])
         hooks.notify([CommittedResults(seeded["patient"], None, (2,), (), InboundProtocol.HL7V2)])
-        waited = threading.Event()
-        for _ in range(600):
-            if worker.idle() and worker.evaluated:
-                break
-            waited.wait(0.05)
+        wait_for_evaluations(worker)
     finally:
         stop()
     assert worker.evaluated == 1  # queued twice before the worker reached it: evaluated once
