@@ -168,6 +168,21 @@ def _post(client: TestClient, document: Any) -> Any:
     return client.post("/api/fhir", content=json.dumps(document), headers=FHIR_JSON)
 
 
+@pytest.mark.parametrize("status", ["amended", "corrected"])
+def test_an_amended_or_corrected_observation_replaces_the_stored_result(
+    client: TestClient, service: RegistryService, status: str
+) -> None:
+    register_patient(service)
+    assert _post(client, bundle(observation("r-1", value=0.2), identifier="B1")).json()["observations_inserted"] == 1
+    changed = _post(client, bundle(observation("r-1", value=2.4, status=status), identifier="B2"))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["observations_inserted"], changed.json()["observations_corrected"]) == (0, 1)
+    refused = _post(client, bundle(observation("r-1", value=3.0), identifier="B3"))  # final, other content
+    assert refused.status_code == 422 and "amended or corrected" in refused.text
+    with service.read_snapshot() as session:
+        assert session.scalars(select(Observation.value)).all() == [2.4]
+
+
 def test_a_bundle_is_stored_with_its_transfusions_and_stored_once(client: TestClient, service: RegistryService) -> None:
     patient = register_patient(service)
     received: list[CommittedResults] = []
@@ -185,6 +200,7 @@ def test_a_bundle_is_stored_with_its_transfusions_and_stored_once(client: TestCl
         "already_stored": False,
         "observations_received": 2,
         "observations_inserted": 2,
+        "observations_corrected": 0,
         "transfusions_received": 1,
         "transfusions_inserted": 1,
         "ignored": [],

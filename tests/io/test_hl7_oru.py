@@ -92,7 +92,8 @@ def test_a_message_maps_codes_units_times_and_identity() -> None:
         ("14631-6", 40.0, "umol/L"),
     ]
     assert results.observations[1].observed_at == dt.datetime(2024, 10, 1, 11, 30, tzinfo=UTC)
-    assert [o.source_id for o in results.observations] == ["F-1|751-8|", "F-1|777-3|", "F-1|14631-6||CM-1"]
+    assert [o.source_id for o in results.observations] == ["F-1|751-8|", "F-1|777-3|", "F-1|14631-6|"]
+    assert [o.corrects for o in results.observations] == [False, False, True]  # OBX-11 C replaces what it names
     assert {o.source_system for o in results.observations} == {"hl7v2:LABSYS^HOSP"}
     assert {o.patient for o in results.observations} == {PatientKey(mrn="MRN-100")}
 

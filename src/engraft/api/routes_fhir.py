@@ -53,6 +53,9 @@ class FhirIngestResult(BaseModel):
     already_stored: bool = Field(description="the Bundle's identifier was stored before: nothing new written")
     observations_received: int
     observations_inserted: int
+    observations_corrected: int = Field(
+        default=0, description="stored results replaced by Observations of status amended or corrected"
+    )
     transfusions_received: int
     transfusions_inserted: int
     ignored: list[IgnoredResource] = Field(description="entries of resource types Engraft does not store")
@@ -102,6 +105,7 @@ def _store_fhir(request: Request, document: dict[str, Any]) -> FhirIngestResult:
         already_stored=outcome.already_stored,
         observations_received=outcome.observations_received,
         observations_inserted=outcome.observations_inserted,
+        observations_corrected=outcome.observations_corrected,
         transfusions_received=outcome.transfusions_received,
         transfusions_inserted=outcome.transfusions_inserted,
         ignored=[

@@ -19,7 +19,9 @@ mapped to the registry's items (:mod:`engraft.registry.ingest`) by explicit tabl
 - **identity**: a result's first ``identifier`` (system and value) becomes its ``(source_system,
   source_id)``, so a re-sent resource is stored once; a resource without one falls back to its ``id``
   (``Observation/<id>`` under :data:`RESOURCE_ID_SYSTEM`); a Bundle's ``identifier`` becomes the message's
-  control id.
+  control id; an Observation of status ``amended`` or ``corrected`` replaces the result stored under its
+  identifier (:mod:`engraft.registry.ingest_corrections`), while other content under a ``final`` result's
+  identifier is refused.
 
 Nothing is guessed: each resource that cannot be mapped is reported with its index in the Bundle (1-based
 entry number), the code or value at fault and the reason, and the caller stores nothing. Resource types
@@ -65,6 +67,9 @@ RESOURCE_ID_SYSTEM: Final = "urn:engraft:fhir-resource-id"
 BLOOD_PRODUCT_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v2-0426"
 BLOOD_UNIT_TYPE_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v2-0566"
 STORED_OBSERVATION_STATUSES: Final = frozenset({"final", "amended", "corrected"})
+CORRECTED_OBSERVATION_STATUSES: Final = frozenset({"amended", "corrected"})
+"""An Observation of these statuses replaces the result stored under its identifier
+(:mod:`engraft.registry.ingest_corrections`)."""
 BUNDLE_TYPES: Final = frozenset({"transaction", "batch", "collection"})
 
 TRANSFUSION_PRODUCTS: Final[Mapping[tuple[str, str], tuple[TransfusionProduct, str]]] = {
@@ -230,8 +235,20 @@ class _Reader:
             if value is None:
                 continue
             number, unit = value
+            corrects = obs.status in CORRECTED_OBSERVATION_STATUSES
             self.observations.append(
-                IncomingObservation(index, where, patient, observed_at, loinc, number, unit, system, source_id + suffix)
+                IncomingObservation(
+                    index,
+                    where,
+                    patient,
+                    observed_at,
+                    loinc,
+                    number,
+                    unit,
+                    system,
+                    source_id + suffix,
+                    corrects=corrects,
+                )
             )
 
     def _loinc(self, index: int, where: str, concept: CodeableConcept | None) -> str | None:

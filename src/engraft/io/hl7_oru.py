@@ -20,8 +20,9 @@ Mapping, explicit only:
   configured) as the medical record number, or the repetition assigned by ``ENGRAFT`` as the Engraft id;
 - **identity**: a result is ``(source_system, source_id)`` = (``hl7v2:<MSH-3>^<MSH-4>``, ``<OBR-3 filler
   order number>|<OBX-3 code>|<OBX-4 sub-id>``), so the same result re-sent in a new message is stored
-  once; a corrected result (``C``) gets its message control id appended, being new content. Without OBR-3
-  the message control id and OBX-1 stand in.
+  once; a corrected result (``C``) keeps the identity of the result it corrects and replaces it
+  (:mod:`engraft.registry.ingest_corrections`; stored as new when the original never came). Without OBR-3 the
+  message control id and OBX-1 stand in (a correction then names no stored result and is stored as new).
 """
 
 from __future__ import annotations
@@ -270,10 +271,17 @@ class _Reader:
             source_id = f"{filler}|{code}|{sub_id}"
         else:
             source_id = f"{header.control_id}|OBX{self.value('OBX', n, 1) or n}"
-        if status == "C":
-            source_id += f"|C{header.control_id}"
         return IncomingObservation(
-            n, f"OBX[{n}]", patient, observed_at, loinc, number, unit.value, source_system, source_id[:128]
+            n,
+            f"OBX[{n}]",
+            patient,
+            observed_at,
+            loinc,
+            number,
+            unit.value,
+            source_system,
+            source_id[:128],
+            corrects=status == "C",
         )
 
     def _loinc(self, n: int, code: str, system: str) -> str | None:

@@ -9,7 +9,8 @@ A feed adapter (``engraft.io.hl7_oru``, ``engraft.io.fhir_results``) turns a mes
 2. resolves every patient key, checks every observation like the bulk API does
    (:mod:`engraft.registry.observation_batch`, :func:`engraft.registry.observations.parent_problems`) and
    every transfusion; any problem refuses the whole message with :class:`InvalidRecord` naming each item;
-3. stores the new transfusions and observations (identical re-sent results are skipped, as in the bulk API),
+3. stores the new transfusions and observations (identical re-sent results are skipped, as in the bulk API; a
+   correction replaces the result it names: :mod:`engraft.registry.ingest_corrections`),
    the message's key, and one audit entry naming the actor (on PostgreSQL in the observations' statement); an
    observation is attributed to the patient's transplant episode in force when it was observed (an episode whose
    day 0 is at most 30 days later, for the work-up and conditioning baselines; else the latest whose day 0 is on
@@ -38,6 +39,7 @@ from engraft.registry.ingest_transfusions import IncomingTransfusion as Incoming
 from engraft.registry.ingest_transfusions import store_transfusions, transfusion_problems
 from engraft.registry.ingest_writes import (
     SMALL_BATCH,
+    NewObservation,
     PatientLookup,
     ResolvedPatients,
     before_birth,
@@ -78,6 +80,10 @@ class IncomingObservation:
     source_system: str
     source_id: str
     source: ObservationSource = ObservationSource.LAB_FEED
+    corrects: bool = False
+    """A correction of the result stored under the same identifier (HL7 OBX-11 ``C``, FHIR ``amended`` or
+    ``corrected``): it replaces that result's value, unit, time and episode (the patient and the code must be the
+    same; the replaced values stay in the audit log). Without a stored result it is stored as new."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,8 @@ class IngestOutcome:
     transfusions_received: int
     transfusions_inserted: int
     committed: tuple[CommittedResults, ...]
+    observations_corrected: int = 0
+    """Stored results replaced by a correction of this message (see :attr:`IncomingObservation.corrects`)."""
 
 
 def store_results(
@@ -184,9 +192,11 @@ def store_in_transaction(
     audit = PendingAudit(
         service.actor, AuditAction.BULK_INSERT, "inbound message", entity_id, changes, "observations_inserted"
     )
+    corrections = frozenset((o.source_system, o.source_id) for o in by_row if o.corrects)
+    corrected: list[NewObservation] = []
     try:
-        if len(batch) <= SMALL_BATCH:  # the audit entry written with the results
-            new_observations = insert_new_observations(connection, batch, now, audit)
+        if len(batch) <= SMALL_BATCH or corrections:  # the audit entry written with the results
+            new_observations, corrected = insert_new_observations(connection, batch, now, audit, corrections)
         else:
             new_observations = _copy_new(connection, batch, rows, now)
             changes["observations_inserted"] = len(new_observations)
@@ -195,9 +205,15 @@ def store_in_transaction(
         raise WriteConflict("observation", type(exc).__name__) from exc
     except InvalidRecord as exc:
         raise InvalidRecord([_relabel(p, by_row) for p in exc.problems]) from exc
-    committed = _groups(new_observations, new_transfusions, protocol)
+    committed = _groups([*new_observations, *corrected], new_transfusions, protocol)
     return IngestOutcome(
-        False, len(observations), len(new_observations), len(transfusions), len(new_transfusions), committed
+        False,
+        len(observations),
+        len(new_observations),
+        len(transfusions),
+        len(new_transfusions),
+        committed,
+        len(corrected),
     )
 
 
@@ -220,7 +236,7 @@ def content_digest(observations: Sequence[IncomingObservation], transfusions: Se
             o.source_system,
             o.source_id,
         )
-        digest.update(("\x1f".join(("o", *parts)) + "\x1e").encode())
+        digest.update(("\x1f".join(("oc" if o.corrects else "o", *parts)) + "\x1e").encode())
     for t in transfusions:
         given = (t.patient.describe(), t.administered_at.isoformat(), t.product.value, t.source_system, t.source_id)
         digest.update(("\x1f".join(("t", *given)) + "\x1e").encode())

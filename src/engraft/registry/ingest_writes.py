@@ -19,7 +19,8 @@ round trips, not its rows. Storing one takes, besides the pool's ping, BEGIN and
    each other (shared locks); a message waits for an evaluation of its episode in progress.
 3. :func:`insert_new_observations`: the results in one ``INSERT ... ON CONFLICT (source_system, source_id) DO
    NOTHING RETURNING`` (SQLAlchemy's "insertmanyvalues": one statement for the message); a result already stored
-   under its identifier is read back only when there is one, and refused unless identical.
+   under its identifier is read back only when there is one: skipped when identical, replaced by a correction,
+   refused otherwise (:mod:`engraft.registry.ingest_corrections`).
 4. the audit entry (:meth:`engraft.registry.service.RegistryService.audit`).
 
 Large loads (more than :data:`SMALL_BATCH` results) keep the bulk loader's binary COPY.
@@ -29,15 +30,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engraft.registry.errors import InvalidRecord, Problem
+from engraft.registry.ingest_corrections import settle_skipped
 from engraft.registry.ingest_statements import (
     CLAIM_AND_PATIENTS_BY_ID,
     CLAIM_AND_PATIENTS_BY_MRN,
@@ -272,18 +273,24 @@ def before_birth(batch: ObservationBatch, births: dict[int, dt.date | None]) -> 
 
 
 def insert_new_observations(
-    connection: Connection, batch: ObservationBatch, now: dt.datetime, audit: PendingAudit | None = None
-) -> list[NewObservation]:
-    """Insert the batch's results not stored yet, in one statement; (id, patient, episode, code) of each new one.
+    connection: Connection,
+    batch: ObservationBatch,
+    now: dt.datetime,
+    audit: PendingAudit | None = None,
+    corrections: frozenset[tuple[str, str]] = frozenset(),
+) -> tuple[list[NewObservation], list[NewObservation]]:
+    """Insert the batch's results not stored yet, in one statement; (id, patient, episode, code) of each new one,
+    and of each stored one a correction replaced.
 
-    A result whose ``(source_system, source_id)`` is stored already is skipped when identical and refused
-    (:class:`InvalidRecord` naming its row) when not. ``audit``, when given, is written too: on PostgreSQL in the
-    same statement as the results, elsewhere by :func:`add_audit_entry` after it.
+    A result whose ``(source_system, source_id)`` is stored already is skipped when identical; when it differs it
+    is refused (:class:`InvalidRecord` naming its row), unless its key is in ``corrections`` (a corrected result,
+    with ``audit``): then it replaces the stored result (:func:`_apply_corrections`). ``audit``, when given, is
+    written too: on PostgreSQL in the same statement as the results, elsewhere by :func:`add_audit_entry` after it.
     """
     if not len(batch):
         if audit is not None:
             _write_audit(connection, audit, 0)
-        return []
+        return [], []
     ordered = batch.in_key_order()  # concurrent writers insert keys in one order: no deadlock on the unique index
     rows = [
         {
@@ -307,9 +314,12 @@ def insert_new_observations(
     if audit is not None and connection.dialect.name != "postgresql":
         _write_audit(connection, audit, len(new))
     skipped = [i for i, row in enumerate(rows) if (row["source_system"], row["source_id"]) not in new]
+    corrected: list[NewObservation] = []
     if skipped:
-        _refuse_changed(connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped])
-    return list(new.values())
+        corrected = settle_skipped(
+            connection, [rows[i] for i in skipped], [int(ordered.row_no[i]) for i in skipped], corrections, audit, now
+        )
+    return list(new.values()), corrected
 
 
 def _write_audit(connection: Connection, audit: PendingAudit, inserted: int) -> None:
@@ -356,31 +366,6 @@ def _insert(
         Observation.source_id,
     )
     return connection.execute(stmt, rows)
-
-
-def _refuse_changed(connection: Connection, rows: Sequence[dict[str, Any]], row_numbers: Sequence[int]) -> None:
-    """Refuse the skipped rows whose stored result under the same identifier differs."""
-    keys = [(r["source_system"], r["source_id"]) for r in rows]
-    stmt = select(
-        Observation.source_system,
-        Observation.source_id,
-        Observation.patient_id,
-        Observation.episode_id,
-        Observation.observed_at,
-        Observation.loinc,
-        Observation.value,
-        Observation.unit,
-    ).where(tuple_(Observation.source_system, Observation.source_id).in_(keys))
-    stored = {(s, i): rest for s, i, *rest in connection.execute(stmt)}
-    expected = "either new, or identical to the result already stored under that source_system and source_id"
-    problems = []
-    for row, row_no in zip(rows, row_numbers, strict=True):
-        content = [row["patient_id"], row["episode_id"], row["observed_at"], row["loinc"], row["value"], row["unit"]]
-        found = stored.get((row["source_system"], row["source_id"]))
-        if found is None or list(found) != content:
-            problems.append(Problem("source_id", row["source_id"], expected, row_no))
-    if problems:
-        raise InvalidRecord(sorted(problems, key=lambda p: p.row or 0))
 
 
 def _dialect_insert(dialect: str, model: Any) -> postgresql.Insert | sqlite.Insert:
