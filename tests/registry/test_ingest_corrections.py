@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from engraft.io.hl7_oru import read_oru
@@ -24,11 +25,11 @@ AS_OF = dt.datetime(2024, 5, 4, tzinfo=dt.UTC)
 
 
 def _result(
-    seeded: dict[str, int], value: float, *, corrects: bool = False, loinc: str = "751-8", patient: int | None = None
+    seeded: dict[str, int], value: float, *, corrects: bool = False, loinc: str = "751-8", at: dt.datetime = AT
 ) -> IncomingObservation:
-    key = PatientKey(engraft_id=seeded["patient"] if patient is None else patient)
+    key = PatientKey(engraft_id=seeded["patient"])
     return IncomingObservation(
-        1, "OBX[1]", key, AT, loinc, value, "10*9/L", "hl7v2:LAB^HOSP", "F-1|751-8|", corrects=corrects
+        1, "OBX[1]", key, at, loinc, value, "10*9/L", "hl7v2:LAB^HOSP", "F-1|751-8|", corrects=corrects
     )
 
 
@@ -129,3 +130,30 @@ def test_an_hl7_correction_travels_from_the_message_to_the_stored_result(
     outcome = store_results(service, corrected.observations, message=corrected.key, hooks=ResultHooks())
     assert outcome.observations_corrected == 1
     assert [v for _, v, _ in _stored(engine)] == [2.4]
+
+
+def test_a_correction_that_moves_a_result_to_another_episode_has_both_judged_again(
+    client: TestClient, service: RegistryService, seeded: dict[str, int], engine: Engine
+) -> None:
+    second = client.post(
+        "/api/episodes",
+        json={
+            "patient_id": seeded["patient"],
+            "diagnosis_id": seeded["diagnosis"],
+            "centre": "C1",
+            "transplant_type": "autologous",
+            "graft_source": "peripheral blood",
+            "day0": "2024-09-01",
+        },
+    )
+    assert second.status_code == 201, second.text
+    store_results(service, [_result(seeded, 0.2)], message=_key("M-1"), hooks=ResultHooks())
+    heard: list[CommittedResults] = []
+    hooks = ResultHooks()
+    hooks.register(heard.append)
+    later = dt.datetime(2024, 9, 3, 8, tzinfo=dt.UTC)  # the lab got the date wrong: the second transplant's day 2
+    outcome = store_results(service, [_result(seeded, 0.2, corrects=True, at=later)], message=_key("M-2"), hooks=hooks)
+    assert outcome.observations_corrected == 1
+    assert {c.episode_id for c in heard} == {seeded["episode"], second.json()["id"]}
+    with engine.connect() as connection:
+        assert connection.scalar(select(Observation.episode_id)) == second.json()["id"]

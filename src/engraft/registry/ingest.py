@@ -213,7 +213,7 @@ def store_in_transaction(
         len(transfusions),
         len(new_transfusions),
         committed,
-        len(corrected),
+        len({c[0] for c in corrected}),
     )
 
 

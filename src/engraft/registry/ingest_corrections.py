@@ -79,7 +79,8 @@ def _apply_corrections(
     connection: Connection, replacing: Sequence[tuple[dict[str, Any], _Stored]], now: dt.datetime, audit: PendingAudit
 ) -> list[Corrected]:
     """Each stored result replaced by its correction (episode, time, value, unit, canonical value; recorded now,
-    so the rules in force now judge it), with one audit entry holding every replaced and replacing value."""
+    so the rules in force now judge it), with one audit entry holding every replaced and replacing value. Returned
+    once per episode it touched: a correction whose time moves it to another episode names both."""
     corrected: list[Corrected] = []
     changes = []
     for row, found in replacing:
@@ -111,6 +112,8 @@ def _apply_corrections(
             }
         )
         corrected.append((found.id, row["patient_id"], row["episode_id"], loinc))
+        if episode != row["episode_id"]:  # moved to another episode: the one it left is judged again too
+            corrected.append((found.id, row["patient_id"], episode, loinc))
     entry = {"corrected": changes, "message": audit.entity_id}
     add_audit_entry(connection, audit.actor, AuditAction.UPDATE, "observation", None, entry)
     return corrected
