@@ -47,7 +47,6 @@ class _Stored:
 
     id: int
     content: tuple[Any, ...]
-    value_canonical: float
 
 
 def _content(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -67,11 +66,10 @@ def _stored_results(connection: Connection, rows: Sequence[dict[str, Any]]) -> d
         Observation.loinc,
         Observation.value,
         Observation.unit,
-        Observation.value_canonical,
     ).where(tuple_(Observation.source_system, Observation.source_id).in_(keys))
     return {
-        (system, source_id): _Stored(oid, tuple(content), canonical)
-        for system, source_id, oid, *content, canonical in connection.execute(stmt)
+        (system, source_id): _Stored(oid, tuple(content))
+        for system, source_id, oid, *content in connection.execute(stmt)
     }
 
 
