@@ -90,7 +90,10 @@ def main() -> None:
                 f"{health_wall * 1000:.2f} ms; read_fhir alone: CPU {read_cpu * 1000:.2f} ms per Bundle"
             )
             if profiler is not None:
-                pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+                stats = pstats.Stats(profiler).sort_stats(args.sort)
+                stats.print_stats(40)
+                if os.environ.get("CALLERS"):
+                    stats.print_callers(os.environ["CALLERS"])
         finally:
             engine.dispose()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

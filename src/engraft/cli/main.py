@@ -28,6 +28,7 @@ from engraft.cli.db import db_app
 from engraft.cli.demo_ward import DEFAULT_MLLP_PORT, DEFAULT_WARD_INTERVAL_S
 from engraft.cli.donors import donors_app
 from engraft.cli.hla import hla_app
+from engraft.cli.import_monitoring import ImportEvaluation
 from engraft.cli.keys import keys_app
 from engraft.cli.monitor import monitor_app
 from engraft.cli.outcome_models import register as register_outcome_models
@@ -407,18 +408,64 @@ def import_csv(
     folder: Annotated[Path, typer.Argument(help="folder with the CSV files", exists=True, file_okay=False)],
     database: DatabaseOption = None,
     skip_bad_rows: Annotated[bool, typer.Option(help="commit the good rows and report the bad ones")] = False,
+    evaluate: Annotated[
+        ImportEvaluation,
+        typer.Option(
+            help="once committed, run the monitoring rules over the episodes that received results: those still "
+            "inside the monitoring window (current), every one (all), or none now (none)"
+        ),
+    ] = ImportEvaluation.CURRENT,
 ) -> None:
-    """Import CSV files into the registry: all or nothing unless --skip-bad-rows."""
-    from engraft.io.registry_csv import CsvImportError, import_registry
+    """Import CSV files into the registry: all or nothing unless --skip-bad-rows; then judge the new results.
 
+    Once committed, the monitoring rules judge the episodes that received results (--evaluate): a condition
+    still present raises an open alert, one that is over is stored resolved.
+    """
+    from rich.markup import escape
+
+    from engraft.cli.import_monitoring import catch_up_view, evaluate_import, failure_lines
+    from engraft.config.monitoring_rules import CentreRulesUnavailable, centre_rule_text
+    from engraft.io.registry_csv import CsvImportError, import_registry
+    from engraft.monitoring import RuleFileError, load_rule_set
+
+    centre_rules = None
+    if evaluate is not ImportEvaluation.NONE:
+        try:  # a centre rule file that cannot be applied stops the import before it writes
+            centre_rules = centre_rule_text()
+            load_rule_set(centre_rules)
+        except (CentreRulesUnavailable, RuleFileError) as exc:
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from exc
     engine = open_engine(database)
     upgrade(engine)
+    service = registry_service(engine, actor="csv import")
     try:
-        report = import_registry(registry_service(engine, actor="csv import"), folder, skip_bad_rows=skip_bad_rows)
+        report = import_registry(service, folder, skip_bad_rows=skip_bad_rows)
     except CsvImportError as exc:
         err_console.print(f"[red]import refused, nothing written:[/red] {exc}")
         raise typer.Exit(1) from exc
     console.print(import_report_view(report))
+    if not report.results:
+        return
+    if evaluate is ImportEvaluation.NONE:
+        console.print(
+            f"{len(report.results):,} episodes received results; not evaluated now (--evaluate none): the monitoring "
+            "rules judge them at each episode's next evaluation (its next result, or POST "
+            "/api/episodes/{id}/monitoring/evaluate)",
+            soft_wrap=True,
+        )
+        return
+    summary = evaluate_import(service, report.results, centre_rules, evaluate)
+    console.print(catch_up_view(summary))
+    if summary.failed:
+        for line in failure_lines(summary):
+            err_console.print(f"[red]not evaluated:[/red] {escape(line)}", soft_wrap=True, highlight=False)
+        err_console.print(
+            "the import is committed; the episodes above were not evaluated (their results are judged at each "
+            "episode's next evaluation; the log has the details)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command("risk-profile")

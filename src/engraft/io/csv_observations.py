@@ -2,7 +2,10 @@
 
 Rows are validated by :class:`ObservationIn` and sent in chunks inside the import's transaction.
 A chunk refused by ``add_observations`` is sent again without the rows it named, until it is
-accepted, so every bad row is found (``add_observations`` names at most 200 per call).
+accepted, so every bad row is found (``add_observations`` names at most 200 per call). The episodes of an
+accepted chunk that stored something new, with their codes, go to :attr:`ImportReport.results
+<engraft.io.csv_report.ImportReport.results>`: the import's caller evaluates them once the import has committed
+(:mod:`engraft.registry.monitoring_catch_up`).
 """
 
 from __future__ import annotations
@@ -84,4 +87,8 @@ def _send(importer: Importer, chunk: list[tuple[Row, ObservationRow]]) -> None:
             continue
         count.imported += result.inserted
         count.already_present += result.already_present
+        if result.inserted:
+            for _, observation in chunk:
+                if observation.episode_id is not None:
+                    importer.report.results.setdefault(observation.episode_id, set()).add(observation.loinc)
         return

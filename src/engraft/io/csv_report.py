@@ -63,6 +63,8 @@ class ImportReport:
     counts: dict[str, TableCount] = field(default_factory=dict)
     bad_rows: list[BadRow] = field(default_factory=list)
     committed: bool = False
+    results: dict[int, set[str]] = field(default_factory=dict)
+    """Episode id -> LOINC codes of the results stored for it (what the monitoring evaluates once committed)."""
 
     @property
     def ok(self) -> bool:
