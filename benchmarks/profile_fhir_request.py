@@ -6,7 +6,8 @@ worker: storing and answering only) is driven in this process through httpx's AS
 the other: ``--requests`` FHIR transaction Bundles of the ward's next results (the live benchmark's bodies, one per
 patient and half hour), after 100 to warm up. Printed: process CPU and wall time per request (the httpx client in
 this process included), beside ``GET /api/health`` (no database, no token: the client, the middleware stack and
-a route) and ``read_fhir`` alone on the same bodies; with ``--profile`` the top functions (cProfile, ``--sort``).
+a route) and ``read_fhir`` alone on the same bodies; with ``--profile`` the top functions (cProfile, ``--sort``;
+the environment variable ``CALLERS=<function name>`` also prints who called that function).
 
 Command: ``cd benchmarks && ../.venv/bin/python profile_fhir_request.py [--requests 600] [--profile]``.
 """
