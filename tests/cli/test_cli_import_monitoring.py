@@ -130,7 +130,7 @@ def test_evaluate_all_stores_a_past_condition_resolved_and_derives_its_event(
 def test_evaluate_none_stores_the_results_and_raises_nothing(tmp_path: Path, engine: Engine, database_url: str) -> None:
     result = runner.invoke(app, ["import", str(_folder(tmp_path)), "--database", database_url, "--evaluate", "none"])
     assert result.exit_code == 0, result.output
-    assert "2 episodes received results; not evaluated now" in result.output
+    assert "2 episodes received results or a recorded engraftment; not evaluated now" in result.output
     assert _alerts(engine) == {}
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Observation)) == 6

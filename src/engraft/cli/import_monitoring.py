@@ -63,7 +63,7 @@ def catch_up_view(summary: CatchUpSummary) -> Table:
     table.add_column("")
     table.add_column("count", justify="right")
     rows = (
-        ("episodes with new results", summary.episodes),
+        ("episodes with new results or a recorded engraftment", summary.episodes),
         ("  past their monitoring window (not judged)", summary.historical),
         ("evaluated", summary.evaluated),
         ("alerts raised", summary.raised),

@@ -418,7 +418,8 @@ def import_csv(
 ) -> None:
     """Import CSV files into the registry: all or nothing unless --skip-bad-rows; then judge the new results.
 
-    Once committed, the monitoring rules judge the episodes that received results (--evaluate): a condition
+    Once committed, the monitoring rules judge the episodes that received results or a recorded engraftment
+    (--evaluate): a condition
     still present raises an open alert, one that is over is stored resolved.
     """
     from rich.markup import escape
@@ -449,7 +450,8 @@ def import_csv(
         return
     if evaluate is ImportEvaluation.NONE:
         console.print(
-            f"{len(report.results):,} episodes received results; not evaluated now (--evaluate none): the monitoring "
+            f"{len(report.results):,} episodes received results or a recorded engraftment; not evaluated now "
+            "(--evaluate none): the monitoring "
             "rules judge them at each episode's next evaluation (its next result, or POST "
             "/api/episodes/{id}/monitoring/evaluate)",
             soft_wrap=True,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engraft.io import csv_columns as cols
 from engraft.io.csv_read import Row, read_rows
 from engraft.io.csv_report import ImportReport
+from engraft.registry.episode_changes import engraftment_recorded
 from engraft.registry.errors import DuplicateRecord, InvalidRecord, RecordNotFound
 from engraft.registry.models import Centre, Donor, Patient, TransplantEpisode
 from engraft.registry.schemas.clinical import EventIn, FollowUpIn
@@ -392,8 +393,14 @@ class Importer:
                 values = {k: v for k, v in row.values.items() if k in _EVENT_FIELDS}
                 values.update(patient_id=refs[0], episode_id=refs[1], details=details)
                 data = self.validate(row, EventIn, values)
-                if data is not None and self.call(row, partial(self.service.create_event, data)) is not None:
+                created = None if data is None else self.call(row, partial(self.service.create_event, data))
+                if created is not None:
                     self.imported(row)
+                    change = engraftment_recorded(
+                        created.patient_id, created.episode_id, created.event_type, created.source
+                    )
+                    if change is not None:  # the rules waiting for engraftment by a deadline read it: judged again
+                        self.report.results.setdefault(change.episode_id, set())
                     continue
             self.reject(row)
 

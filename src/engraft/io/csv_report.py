@@ -64,7 +64,8 @@ class ImportReport:
     bad_rows: list[BadRow] = field(default_factory=list)
     committed: bool = False
     results: dict[int, set[str]] = field(default_factory=dict)
-    """Episode id -> LOINC codes of the results stored for it (what the monitoring evaluates once committed)."""
+    """Episode id -> LOINC codes of the results stored for it (what the monitoring evaluates once committed); an
+    episode given a recorded neutrophil or platelet engraftment is here too (with no code if it got no result)."""
 
     @property
     def ok(self) -> bool:

@@ -177,6 +177,9 @@ class NoEngraftmentByDayAdapter:
         deadline = context.start_of_day(parameters.day + 1)
         if as_of < deadline:
             return []
+        recorded = context.recorded_engraftment_day(parameters.lineage)
+        if recorded is not None and recorded <= parameters.day:
+            return []  # the registry records engraftment in time (entered or imported: results may be missing)
         found = _recovery(parameters.lineage, series, ())
         if found is None:
             return []
@@ -194,9 +197,12 @@ class NoEngraftmentByDayAdapter:
         cleared_at = None
         params = {"lineage": parameters.lineage.value, "day": f"{parameters.day:+d}", "name": name, "last": last}
         explanation = NOT_ENGRAFTED(**params)
-        if result.day is not None:
+        if result.day is not None and (recorded is None or result.day <= recorded):
             cleared_at = _qualifying(result, counts, series)[-1].observed_at
             explanation = NOT_ENGRAFTED_UNTIL_LATER(**params, later=f"{result.day:+d}")
+        elif recorded is not None:  # recorded later, and the results do not show it (earlier)
+            cleared_at = context.start_of_day(recorded)
+            explanation = NOT_ENGRAFTED_UNTIL_LATER(**params, later=f"{recorded:+d}")
         return [
             Finding(
                 key=f"day-{parameters.day}",

@@ -116,6 +116,9 @@ class PrimaryGraftFailureAdapter:
         anc = daily_counts(series, p.anc_loinc)
         as_of_day = context.day_of(as_of)
         limit = PRIMARY_GRAFT_FAILURE_DAY_LIMIT[graft]
+        recorded = context.recorded_neutrophil_engraftment_day
+        if recorded is not None and recorded <= limit:
+            return []  # the registry records neutrophil engraftment by the limit (entered or imported)
         known = recovery(series, Lineage.NEUTROPHIL, p.anc_loinc, as_of_day)
         assert known is not None  # neutrophils need no transfusion record
         if known.status is EngraftmentStatus.ENGRAFTED and known.day is not None and known.day <= limit:

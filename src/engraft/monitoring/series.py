@@ -14,6 +14,7 @@ from typing import Final
 
 from pydantic import Field, field_validator
 
+from engraft.grading.engraftment import Lineage
 from engraft.measurements import Quantity
 from engraft.provenance import FrozenModel
 from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
@@ -88,6 +89,22 @@ class EpisodeContext(FrozenModel):
     red_cell_transfusion_days: tuple[int, ...] = Field(
         default=(), description="Days (from day 0) red cells were transfused (secondary graft failure support)."
     )
+    recorded_neutrophil_engraftment_day: int | None = Field(
+        default=None,
+        description="Day (from day 0) of the neutrophil engraftment the registry records for the episode, entered "
+        "or imported (not one the monitoring derived); None when none is recorded.",
+    )
+    recorded_platelet_engraftment_day: int | None = Field(
+        default=None,
+        description="Day (from day 0) of the platelet engraftment the registry records, entered or imported; None "
+        "when none is recorded.",
+    )
+
+    def recorded_engraftment_day(self, lineage: Lineage) -> int | None:
+        """The day the registry records the lineage's engraftment (entered or imported), or ``None``."""
+        if lineage is Lineage.NEUTROPHIL:
+            return self.recorded_neutrophil_engraftment_day
+        return self.recorded_platelet_engraftment_day
 
     def day_of(self, moment: dt.datetime) -> int:
         """Days from day 0 to the UTC calendar date of ``moment``."""

@@ -9,7 +9,11 @@ adult rules and thresholds, ICANS not graded under 12). When :meth:`RegistryServ
 transaction has committed, it tells the listeners here with one :class:`EpisodeChanged`; when
 :meth:`RegistryService.update_patient <engraft.registry.service.RegistryService.update_patient>` changes one of
 :data:`PATIENT_MONITORED_FIELDS` (the birth date), with one :class:`EpisodeChanged` per episode of the patient,
-naming the patient's field. A process that runs the monitoring worker connects it with :func:`evaluate_on_change`:
+naming the patient's field; when :meth:`RegistryService.create_event
+<engraft.registry.service.RegistryService.create_event>` records a neutrophil or platelet engraftment of an episode
+(or :meth:`~engraft.registry.service.RegistryService.update_event` changes its date), entered or imported, with one
+naming :data:`RECORDED_ENGRAFTMENT` (the rules waiting for engraftment by a deadline day read what the registry
+records: results may be missing). A process that runs the monitoring worker connects it with :func:`evaluate_on_change`:
 the episode is queued for an evaluation of every rule (:data:`~engraft.registry.monitoring_scope.EVERYTHING`), as
 if all its results had arrived again, so alerts the change makes due are raised and alerts of rules that no longer
 apply are handled as the evaluation handles them.
@@ -27,12 +31,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
 from engraft.registry.hooks import CommitHooks
+from engraft.vocabulary import EventSource, EventType
 
 if TYPE_CHECKING:
     from engraft.registry.monitoring_scope import EvaluationScope
 
 MONITORED_FIELDS: Final = frozenset({"day0", "graft_source", "cell_therapy"})
 """Episode fields the monitoring reads (through the episode's context): changing one re-evaluates the episode."""
+
+RECORDED_ENGRAFTMENT: Final = "recorded engraftment"
+"""What an :class:`EpisodeChanged` names when a neutrophil or platelet engraftment of the episode is recorded, or its
+date changed, by a person or an import (not one the monitoring derived): the rules waiting for engraftment by a
+deadline day read it (:attr:`engraft.monitoring.EpisodeContext.recorded_neutrophil_engraftment_day`)."""
+
+ENGRAFTMENT_EVENTS: Final = frozenset({EventType.NEUTROPHIL_ENGRAFTMENT, EventType.PLATELET_ENGRAFTMENT})
 
 PATIENT_MONITORED_FIELDS: Final = frozenset({"birth_date"})
 """Patient fields the monitoring reads (the birth date gives the age at day 0): changing one re-evaluates every
@@ -46,7 +58,8 @@ class EpisodeChanged:
     patient_id: int
     episode_id: int
     fields: frozenset[str]
-    """Of :data:`MONITORED_FIELDS` (the episode was edited) or :data:`PATIENT_MONITORED_FIELDS` (its patient was)."""
+    """Of :data:`MONITORED_FIELDS` (the episode was edited), :data:`PATIENT_MONITORED_FIELDS` (its patient was), or
+    :data:`RECORDED_ENGRAFTMENT`."""
 
 
 EpisodeListener = Callable[[EpisodeChanged], None]
@@ -72,6 +85,16 @@ class EpisodeChangeHooks(CommitHooks[EpisodeChanged]):
         """Hand one change per episode of a patient whose monitored facts (``fields``) changed to every listener."""
         for episode_id in episode_ids:
             self.notify_one(EpisodeChanged(patient_id, episode_id, fields))
+
+
+def engraftment_recorded(
+    patient_id: int, episode_id: int | None, event_type: EventType, source: EventSource
+) -> EpisodeChanged | None:
+    """The change to announce for an engraftment event recorded (or re-dated) for an episode by a person or an
+    import; ``None`` for another event, one of no episode, or one the monitoring derived."""
+    if episode_id is None or event_type not in ENGRAFTMENT_EVENTS or source is EventSource.DERIVED:
+        return None
+    return EpisodeChanged(patient_id, episode_id, frozenset({RECORDED_ENGRAFTMENT}))
 
 
 EPISODE_CHANGES: Final = EpisodeChangeHooks()

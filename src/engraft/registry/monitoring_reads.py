@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import ScalarSelect, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from engraft.monitoring import (
@@ -34,7 +34,14 @@ from engraft.monitoring import (
 )
 from engraft.monitoring.columns import EpochRow
 from engraft.registry.errors import RecordNotFound
-from engraft.registry.models import MonitoringAlert, MonitoringRuleFile, Observation, Patient, Transfusion
+from engraft.registry.models import (
+    ClinicalEvent,
+    MonitoringAlert,
+    MonitoringRuleFile,
+    Observation,
+    Patient,
+    Transfusion,
+)
 from engraft.registry.models import TransplantEpisode as Episode
 from engraft.registry.monitoring_rule_files import RuleFilesKey
 from engraft.registry.monitoring_statements import (
@@ -46,7 +53,7 @@ from engraft.registry.monitoring_statements import (
     TRANSFUSION_DAYS_SQL,
     driver_rows,
 )
-from engraft.vocabulary import CellTherapy, GraftSource, TransfusionProduct, TransplantType
+from engraft.vocabulary import CellTherapy, EventSource, EventType, GraftSource, TransfusionProduct, TransplantType
 
 # ---------------------------------------------------------------------------------------------------- context
 
@@ -78,6 +85,8 @@ class _ContextRow:
     cell_therapy: CellTherapy
     birth_date: dt.date | None
     transfused: bool
+    recorded_neutrophil: dt.date | None
+    recorded_platelet: dt.date | None
     files: int
     last_file: int | None
     last_hash: str | None
@@ -90,14 +99,19 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def _context_row_pg(session: Session, episode_id: int) -> _ContextRow | None:
-    rows = driver_rows(
-        session,
-        LOCK_CONTEXT_SQL,
-        {"products": TRANSFUSED_PRODUCTS, "space": EVALUATION_LOCK_SPACE, "episode": episode_id},
-    )
+    params = {
+        "products": TRANSFUSED_PRODUCTS,
+        "space": EVALUATION_LOCK_SPACE,
+        "episode": episode_id,
+        "neutrophil": EventType.NEUTROPHIL_ENGRAFTMENT.value,
+        "platelet": EventType.PLATELET_ENGRAFTMENT.value,
+        "derived": EventSource.DERIVED.value,
+    }
+    rows = driver_rows(session, LOCK_CONTEXT_SQL, params)
     if not rows:
         return None
-    (ep, patient, day0, graft, kind, therapy, birth, transfused, files, last_file, last_hash, loaded, _) = rows[0]
+    (ep, patient, day0, graft, kind, therapy, birth, transfused, neutrophil, platelet, *rest) = rows[0]
+    files, last_file, last_hash, loaded, _ = rest
     return _ContextRow(
         ep,
         patient,
@@ -107,6 +121,8 @@ def _context_row_pg(session: Session, episode_id: int) -> _ContextRow | None:
         CellTherapy(therapy),
         birth,
         bool(transfused),
+        neutrophil,
+        platelet,
         files,
         last_file,
         last_hash,
@@ -140,13 +156,32 @@ def _context_row(session: Session, episode_id: int) -> _ContextRow | None:
             Episode.transplant_type,
             Episode.cell_therapy,
         )
-        .add_columns(Patient.birth_date, transfused.label("transfused"), *files.c)
+        .add_columns(
+            Patient.birth_date,
+            transfused.label("transfused"),
+            _recorded(EventType.NEUTROPHIL_ENGRAFTMENT).label("recorded_neutrophil"),
+            _recorded(EventType.PLATELET_ENGRAFTMENT).label("recorded_platelet"),
+            *files.c,
+        )
         .join(Patient, Patient.id == Episode.patient_id)
         .join(files, true())
         .where(Episode.id == episode_id)
     )
     row = session.connection().execute(stmt).first()
     return None if row is None else _ContextRow(*row)
+
+
+def _recorded(event_type: EventType) -> ScalarSelect[dt.date]:
+    """The first date of ``event_type`` the registry records for the episode, entered or imported (not derived)."""
+    return (
+        select(func.min(ClinicalEvent.event_date))
+        .where(
+            ClinicalEvent.episode_id == Episode.id,
+            ClinicalEvent.event_type == event_type,
+            ClinicalEvent.source != EventSource.DERIVED,
+        )
+        .scalar_subquery()
+    )
 
 
 def lock_context(session: Session, episode_id: int) -> LockedEpisode:
@@ -180,10 +215,16 @@ def lock_context(session: Session, episode_id: int) -> LockedEpisode:
         # so platelet engraftment is then not asserted
         platelet_transfusion_days=platelets or None,
         red_cell_transfusion_days=red_cells,
+        recorded_neutrophil_engraftment_day=_day(row.recorded_neutrophil, row.day0),
+        recorded_platelet_engraftment_day=_day(row.recorded_platelet, row.day0),
     )
     return LockedEpisode(
         context, (str(connection.engine.url), row.files, row.last_file, row.last_hash, row.last_loaded)
     )
+
+
+def _day(date: dt.date | None, day0: dt.date) -> int | None:
+    return None if date is None else (date - day0).days
 
 
 def _transfusion_days(

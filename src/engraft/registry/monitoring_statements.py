@@ -25,6 +25,12 @@ LOCK_CONTEXT_SQL: Final = (
     "WHERE transfusion.patient_id = transplant_episode.patient_id "
     "AND transfusion.product = ANY(CAST(%(products)s AS TEXT[])) "
     "AND (transfusion.episode_id = transplant_episode.id OR transfusion.episode_id IS NULL)) AS transfused, "
+    "(SELECT min(clinical_event.event_date) FROM clinical_event "
+    "WHERE clinical_event.episode_id = transplant_episode.id "
+    "AND clinical_event.event_type = %(neutrophil)s AND clinical_event.source <> %(derived)s) AS recorded_neutrophil, "
+    "(SELECT min(clinical_event.event_date) FROM clinical_event "
+    "WHERE clinical_event.episode_id = transplant_episode.id "
+    "AND clinical_event.event_type = %(platelet)s AND clinical_event.source <> %(derived)s) AS recorded_platelet, "
     "files.files, files.last_file, files.last_hash, files.last_loaded, "
     "pg_advisory_xact_lock(CAST(%(space)s AS INTEGER), transplant_episode.id) AS locked "
     "FROM transplant_episode JOIN patient ON patient.id = transplant_episode.patient_id "
@@ -34,7 +40,8 @@ LOCK_CONTEXT_SQL: Final = (
     "WHERE transplant_episode.id = %(episode)s"
 )
 """PostgreSQL: the locking query of :func:`~engraft.registry.monitoring_reads.lock_context` as a fixed text run on
-the driver's cursor (the same tables, join, lock and columns as the SQLAlchemy statement used on SQLite; psycopg
+the driver's cursor (the same tables, join, lock and columns as the SQLAlchemy statement used on SQLite, with the
+first engraftment dates the registry records for the episode, entered or imported, not derived; psycopg
 prepares it on a connection after a few executions, so neither SQLAlchemy nor PostgreSQL builds it again per
 evaluation)."""
 

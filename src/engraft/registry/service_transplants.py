@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from engraft.registry import checks
-from engraft.registry.episode_changes import EPISODE_CHANGES, MONITORED_FIELDS, EpisodeChanged
+from engraft.registry.episode_changes import EPISODE_CHANGES, MONITORED_FIELDS, EpisodeChanged, engraftment_recorded
 from engraft.registry.errors import DuplicateRecord, InvalidRecord
 from engraft.registry.models import (
     Assessment,
@@ -126,13 +126,22 @@ class TransplantsMixin(RegistryCore):
 
     # ---- clinical events -----------------------------------------------------------------
     def create_event(self, data: EventIn) -> EventOut:
+        """Record the event (audited); a recorded neutrophil or platelet engraftment of an episode is announced once
+        committed, so a running monitoring worker re-evaluates the episode (:mod:`engraft.registry.episode_changes`)."""
         with self.transaction() as session:
             patient = checks.fetch_patient(session, data.patient_id)
             details = validate_event_details(data.event_type, data.details)
             event = ClinicalEvent(**data.model_dump(exclude={"details"}), details=details)
             checks.check_event(session, event, patient)
             self._create(session, event, "clinical event", data)
-            return EventOut.model_validate(event)
+            out = EventOut.model_validate(event)
+        self._announce_engraftment(out)
+        return out
+
+    def _announce_engraftment(self, event: EventOut) -> None:
+        change = engraftment_recorded(event.patient_id, event.episode_id, event.event_type, event.source)
+        if change is not None and self._bound is None:  # committed (in a batch the caller evaluates what it imported)
+            EPISODE_CHANGES.notify(change)
 
     def get_event(self, event_id: int) -> EventOut:
         with self._reading() as session:
@@ -164,8 +173,12 @@ class TransplantsMixin(RegistryCore):
         with self.transaction() as session:
             event = self._get(session, ClinicalEvent, event_id, "clinical event")
             patient = checks.fetch_patient(session, event.patient_id)
+            dated = event.event_date
             self._update(session, event, "clinical event", patch, lambda: checks.check_event(session, event, patient))
-            return EventOut.model_validate(event)
+            out = EventOut.model_validate(event)
+        if out.event_date != dated:
+            self._announce_engraftment(out)
+        return out
 
     # ---- follow-up visits ----------------------------------------------------------------
     def create_follow_up(self, data: FollowUpIn) -> FollowUpOut:
