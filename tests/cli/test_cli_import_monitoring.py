@@ -158,3 +158,45 @@ def _table_row(output: str, label: str) -> int:
         if len(cells) == 2 and cells[0].startswith(label):
             return int(cells[1].replace(",", ""))
     raise AssertionError(f"no row {label!r} in:\n{output}")
+
+
+def test_an_imported_engraftment_answers_the_deadline_rules(tmp_path: Path, engine: Engine, database_url: str) -> None:
+    """Counts measured to day +30 never show engraftment; the registry then imports the engraftment of day +20
+    (measured elsewhere): the episode is judged again, and the "not engrafted by day +28" and primary graft failure
+    alerts are resolved."""
+    day0 = TODAY - dt.timedelta(days=40)
+    folder = tmp_path / "late"
+    folder.mkdir()
+    (folder / "centres.csv").write_text("code,name,country\nC1,Centre One,GB\n", encoding="utf-8")
+    (folder / "patients.csv").write_text(
+        "registry_id,centre,sex,birth_date\nENG-LATE,C1,female,1970-02-03\n", encoding="utf-8"
+    )
+    (folder / "episodes.csv").write_text(
+        "registry_id,sequence_number,centre,transplant_type,graft_source,day0\n"
+        f"ENG-LATE,1,C1,autologous,peripheral blood,{day0.isoformat()}\n",
+        encoding="utf-8",
+    )
+    lines = ["registry_id,episode_sequence,observed_at,loinc,value,unit,source_system,source_id"]
+    lines += [f"ENG-LATE,1,{_at(day0, day)},{ANC},0.05,10*9/L,urn:lab,late-{day}" for day in range(31)]
+    (folder / "observations.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = runner.invoke(app, ["import", str(folder), "--database", database_url])
+    assert first.exit_code == 0, first.output
+    before = _alerts(engine)["ENG-LATE"]
+    assert ("no-neutrophil-engraftment-day-28", AlertState.OPEN) in before
+    assert ("primary-graft-failure", AlertState.OPEN) in before  # no recovery by the day +30 limit
+
+    events = tmp_path / "events"
+    events.mkdir()
+    engrafted = (day0 + dt.timedelta(days=20)).isoformat()
+    (events / "events.csv").write_text(
+        "registry_id,episode_sequence,event_type,event_date,source\n"
+        f"ENG-LATE,1,neutrophil engraftment,{engrafted},registry import\n",
+        encoding="utf-8",
+    )
+    second = runner.invoke(app, ["import", str(events), "--database", database_url])
+    assert second.exit_code == 0, second.output
+    assert _table_row(second.output, "episodes with new results or a recorded engraftment") == 1
+    assert _table_row(second.output, "alerts on file resolved") == 2  # both deadline rules
+    after = _alerts(engine)["ENG-LATE"]
+    assert ("no-neutrophil-engraftment-day-28", AlertState.RESOLVED) in after
+    assert ("primary-graft-failure", AlertState.RESOLVED) in after
