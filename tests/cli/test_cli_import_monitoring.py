@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from engraft.cli import app
 from engraft.config.monitoring_rules import RULES_ENV
 from engraft.monitoring import AlertState
+from engraft.registry import monitoring_catch_up
 from engraft.registry.models import (
     AuditEntry,
     ClinicalEvent,
@@ -25,6 +27,7 @@ from engraft.registry.models import (
     Patient,
     TransplantEpisode,
 )
+from engraft.registry.service import RegistryService
 from engraft.vocabulary import EventSource, EventType
 
 runner = CliRunner()
@@ -130,7 +133,7 @@ def test_evaluate_all_stores_a_past_condition_resolved_and_derives_its_event(
 def test_evaluate_none_stores_the_results_and_raises_nothing(tmp_path: Path, engine: Engine, database_url: str) -> None:
     result = runner.invoke(app, ["import", str(_folder(tmp_path)), "--database", database_url, "--evaluate", "none"])
     assert result.exit_code == 0, result.output
-    assert "2 episodes received results or a recorded engraftment; not evaluated now" in result.output
+    assert "2 episodes received results or a recorded engraftment; not judged now" in result.output
     assert _alerts(engine) == {}
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Observation)) == 6
@@ -200,3 +203,49 @@ def test_an_imported_engraftment_answers_the_deadline_rules(tmp_path: Path, engi
     after = _alerts(engine)["ENG-LATE"]
     assert ("no-neutrophil-engraftment-day-28", AlertState.RESOLVED) in after
     assert ("primary-graft-failure", AlertState.RESOLVED) in after
+
+
+def test_rules_other_than_those_in_force_stop_the_import_before_it_writes(
+    tmp_path: Path, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped rules are in force (the first import recorded them); a shell whose centre file differs would put
+    its rules in force for every process by judging with them: refused, nothing written."""
+    first = runner.invoke(app, ["import", str(_folder(tmp_path / "a")), "--database", database_url])
+    assert first.exit_code == 0, first.output
+    rules = tmp_path / "centre.toml"
+    rules.write_text('[rule_set]\nname = "C1 rules"\nversion = "7"\ndisable = ["anc-below-0-5"]\n', encoding="utf-8")
+    monkeypatch.setenv(RULES_ENV, str(rules))
+    more = _folder(tmp_path / "b")
+    for name in ("centres.csv", "patients.csv", "episodes.csv"):
+        (more / name).unlink()
+    (more / "observations.csv").write_text(
+        "registry_id,episode_sequence,observed_at,loinc,value,unit,source_system,source_id\n"
+        f"ENG-NOW,1,{_at(RECENT_DAY0, 5)},{ANC},0.3,10*9/L,urn:lab,ENG-NOW-5\n",
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["import", str(more), "--database", database_url])
+    assert refused.exit_code == 2, refused.output
+    assert "not the rules in force" in refused.output and "nothing was written" in refused.output
+    assert "Traceback" not in refused.output
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Observation)) == 6
+    unjudged = runner.invoke(app, ["import", str(more), "--database", database_url, "--evaluate", "none"])
+    assert unjudged.exit_code == 0, unjudged.output
+
+
+def test_an_episode_that_cannot_be_evaluated_is_named_without_a_traceback(
+    tmp_path: Path, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = monitoring_catch_up.evaluate_episode
+
+    def evaluate(service: RegistryService, episode_id: int, **kwargs: Any) -> Any:
+        if episode_id == 1:
+            raise RuntimeError("the database went away")
+        return real(service, episode_id, **kwargs)
+
+    monkeypatch.setattr(monitoring_catch_up, "evaluate_episode", evaluate)
+    result = runner.invoke(app, ["import", str(_folder(tmp_path)), "--database", database_url, "--evaluate", "all"])
+    assert result.exit_code == 1, result.output
+    assert "not evaluated: episode 1: RuntimeError: the database went away" in result.output
+    assert "the import is committed" in result.output and "Traceback" not in result.output
+    assert _table_row(result.output, "evaluated") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,32 @@ def test_the_episode_files_must_be_beside_the_observations(tmp_path: Path) -> No
     path.write_text(HEADER + _anc(1, 0.1), encoding="utf-8")
     result = runner.invoke(app, ["monitor", "replay", str(path)], env={"COLUMNS": "250"})
     assert result.exit_code == 1 and "patients.csv" in result.output and "episodes.csv" in result.output
+
+
+@pytest.mark.parametrize(
+    ("events", "deadline_alerts"),
+    [
+        pytest.param(None, True, id="no-events-file"),
+        pytest.param("PT-001,1,neutrophil engraftment,2025-03-21,manual\n", False, id="recorded-day-20"),
+        pytest.param("PT-001,1,neutrophil engraftment,2025-03-21,derived\n", True, id="a-derived-one-is-not-read"),
+        pytest.param("PT-001,1,relapse,2025-03-21,manual\n", True, id="another-event"),
+    ],
+)
+def test_the_replay_reads_the_recorded_engraftment_beside_it(
+    tmp_path: Path, events: str | None, deadline_alerts: bool
+) -> None:
+    """ANC 0.1 every day to day +32 (the replay judges as at the last result): never engrafted in the results;
+    events.csv may record engraftment on day +20."""
+    day0 = dt.datetime(2025, 3, 1, 6, tzinfo=dt.UTC)
+    rows = "".join(
+        f"PT-001,1,{(day0 + dt.timedelta(days=d)).isoformat()},751-8,0.1,10*9/L,anc-{d}\n" for d in range(0, 33)
+    )
+    path = _folder(tmp_path, rows)
+    if events is not None:
+        (tmp_path / "events.csv").write_text(
+            "registry_id,episode_sequence,event_type,event_date,source\n" + events, encoding="utf-8"
+        )
+    result = runner.invoke(app, ["monitor", "replay", str(path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert ("no-neutrophil-engraftment-day-28" in result.output) is deadline_alerts
+    assert ("primary-graft-failure" in result.output) is deadline_alerts

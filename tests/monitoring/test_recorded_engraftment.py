@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engraft.grading import Lineage
-from engraft.monitoring import EpisodeContext, evaluate, load_rule_set
+from engraft.monitoring import Detection, EpisodeContext, evaluate, load_rule_set
 from engraft.vocabulary import GraftSource
 from tests.monitoring.series_builder import AS_OF_END, at, context, engrafting_anc
 
@@ -22,7 +22,7 @@ def _recorded(neutrophil: int | None = None, platelet: int | None = None) -> Epi
     )
 
 
-def _found(ctx: EpisodeContext, rule_id: str, last_day: int = 40) -> list:  # type: ignore[type-arg]
+def _found(ctx: EpisodeContext, rule_id: str, last_day: int = 40) -> list[Detection]:
     observations = engrafting_anc(60, last_day=last_day)  # ANC below 0.5 from day 0 to the last result
     return [d for d in evaluate(RULES, ctx, observations, AS_OF_END).detections if d.rule_id == rule_id]
 
@@ -75,3 +75,26 @@ def test_a_recorded_platelet_engraftment_does_not_answer_for_neutrophils() -> No
 def test_primary_graft_failure_reads_the_recorded_day(recorded_day: int | None, alerts: bool) -> None:
     ctx = _recorded(neutrophil=recorded_day).model_copy(update={"graft_source": GraftSource.PERIPHERAL_BLOOD})
     assert bool(_found(ctx, PRIMARY, last_day=50)) is alerts
+
+
+@pytest.mark.parametrize(
+    ("as_of_day", "hour", "suppressed"),
+    [
+        pytest.param(29, 23, False, id="recorded-day-30-not-begun-at-day-29-23h"),
+        pytest.param(30, 0, True, id="recorded-day-30-begun"),
+    ],
+)
+def test_a_recorded_day_not_begun_at_the_evaluation_is_not_known_yet(
+    as_of_day: int, hour: int, suppressed: bool
+) -> None:
+    """A replay as of an earlier moment, or a date entered ahead of UTC: the record counts from its day's start."""
+    observations = engrafting_anc(60, last_day=28)
+    ctx = _recorded(neutrophil=30)
+    found = [
+        d for d in evaluate(RULES, ctx, observations, at(as_of_day, hour)).detections if d.rule_id == NO_ENGRAFTMENT
+    ]
+    (detection,) = found
+    if suppressed:
+        assert detection.cleared_at == at(30, 0)  # over on the recorded day, which has begun
+    else:
+        assert detection.cleared_at is None  # still open: the recorded day lies ahead

@@ -8,6 +8,7 @@ naming the actor ``monitoring``, as the running engine's do. What the evaluation
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from enum import StrEnum
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +25,7 @@ from engraft.registry.monitoring_catch_up import (
 from engraft.registry.service import RegistryService
 
 FAILURES_SHOWN = 20
+_DISCARD = logging.NullHandler()
 
 
 class ImportEvaluation(StrEnum):
@@ -40,21 +42,32 @@ class ImportEvaluation(StrEnum):
 def evaluate_import(
     service: RegistryService, results: dict[int, set[str]], centre_rules: str | None, which: ImportEvaluation
 ) -> CatchUpSummary:
-    """Evaluate the imported episodes' results (``which``: current or all) with a progress bar on standard error."""
+    """Evaluate the imported episodes' results (``which``: current or all) with a progress bar on standard error;
+    an episode's failure is reported in the summary (the log's traceback is not shown to the user)."""
+    if which is ImportEvaluation.NONE:
+        raise ValueError("which=none: nothing to evaluate; expected current or all")
     only = None
     if which is ImportEvaluation.CURRENT:
         window = monitoring_window_days(centre_rules)
         only = current_episodes(service, results, window, dt.datetime.now(dt.UTC).date())
     columns = (TextColumn("[bold]monitoring rules"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task("episodes", total=len(results) if only is None else len(only))
-        return evaluate_stored_results(
-            service.for_actor(Actor.system("monitoring")),
-            results,
-            centre_rules=centre_rules,
-            only=only,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    quiet = logging.getLogger(evaluate_stored_results.__module__)
+    propagates = quiet.propagate
+    quiet.propagate = False  # the CLI configures no log: Python would print each failure's traceback
+    quiet.addHandler(_DISCARD)
+    try:
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task("episodes", total=len(results) if only is None else len(only))
+            return evaluate_stored_results(
+                service.for_actor(Actor.system("monitoring")),
+                results,
+                centre_rules=centre_rules,
+                only=only,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    finally:
+        quiet.removeHandler(_DISCARD)
+        quiet.propagate = propagates
 
 
 def catch_up_view(summary: CatchUpSummary) -> Table:

@@ -428,6 +428,7 @@ def import_csv(
     from engraft.config.monitoring_rules import CentreRulesUnavailable, centre_rule_text
     from engraft.io.registry_csv import CsvImportError, import_registry
     from engraft.monitoring import RuleFileError, load_rule_set
+    from engraft.registry.monitoring_catch_up import rules_not_in_force
 
     centre_rules = None
     if evaluate is not ImportEvaluation.NONE:
@@ -440,6 +441,13 @@ def import_csv(
     engine = open_engine(database)
     upgrade(engine)
     service = registry_service(engine, actor="csv import")
+    if evaluate is not ImportEvaluation.NONE and (conflict := rules_not_in_force(service, centre_rules)) is not None:
+        err_console.print(
+            f"[red]error:[/red] {escape(conflict)}. Set ENGRAFT_MONITORING_RULES as the server has it, or import with "
+            "--evaluate none; nothing was written",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     try:
         report = import_registry(service, folder, skip_bad_rows=skip_bad_rows)
     except CsvImportError as exc:
@@ -450,10 +458,10 @@ def import_csv(
         return
     if evaluate is ImportEvaluation.NONE:
         console.print(
-            f"{len(report.results):,} episodes received results or a recorded engraftment; not evaluated now "
-            "(--evaluate none): the monitoring "
-            "rules judge them at each episode's next evaluation (its next result, or POST "
-            "/api/episodes/{id}/monitoring/evaluate)",
+            f"{len(report.results):,} episodes received results or a recorded engraftment; not judged now "
+            "(--evaluate none): a full evaluation of an episode judges them (POST "
+            "/api/episodes/{id}/monitoring/evaluate); an evaluation after a later result judges only the rules "
+            "reading that result's codes",
             soft_wrap=True,
         )
         return
@@ -463,8 +471,8 @@ def import_csv(
         for line in failure_lines(summary):
             err_console.print(f"[red]not evaluated:[/red] {escape(line)}", soft_wrap=True, highlight=False)
         err_console.print(
-            "the import is committed; the episodes above were not evaluated (their results are judged at each "
-            "episode's next evaluation; the log has the details)",
+            "the import is committed; the episodes above were not evaluated: a full evaluation of each (POST "
+            "/api/episodes/{id}/monitoring/evaluate) judges their results",
             soft_wrap=True,
         )
         raise typer.Exit(1)

@@ -3,7 +3,9 @@
 ``engraft monitor replay FILE`` reads ``FILE`` in the registry's ``observations.csv`` format (the reader and
 column declarations of the CSV import, :mod:`engraft.io.csv_read` and :mod:`engraft.io.csv_columns`) and
 the episode facts the rules ask about from ``episodes.csv`` and ``patients.csv`` beside it (an
-``engraft export`` folder has all three). Nothing is stored. Every bad row is reported with its file,
+``engraft export`` folder has all three), and, when ``events.csv`` is there too, the engraftment days it records
+(entered or imported, not derived), which the deadline rules read as the registry's evaluation does. Nothing is
+stored. Every bad row is reported with its file,
 row, column and reason; units are checked against the LOINC catalogue, never guessed.
 """
 
@@ -12,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from engraft.io import csv_columns as cols
 from engraft.io.csv_read import check_header, read_rows
 from engraft.io.csv_report import BadRow
 from engraft.measurements import UnitError, lookup_observation_kind
 from engraft.monitoring import EpisodeContext, MonitoredObservation, age_in_years
-from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
+from engraft.vocabulary import CellTherapy, EventSource, EventType, GraftSource, TransplantType
 
 EpisodeKey = tuple[str, int]
 """(registry_id, episode sequence number)."""
@@ -68,6 +71,10 @@ def read_replay(observations_file: Path) -> ReplayInput:
         return ReplayInput({}, problems)
     birth_dates = _birth_dates(directory, problems)
     episodes = _episodes(directory, birth_dates, problems)
+    if (directory / cols.EVENTS.name).is_file():
+        problems += check_header(directory, cols.EVENTS)
+        if not problems:
+            _recorded_engraftment(directory, episodes, problems)
     replay = ReplayInput(episodes, problems)
     for row in read_rows(directory, spec_file):
         if row.problems:
@@ -115,6 +122,38 @@ def _birth_dates(directory: Path, problems: list[BadRow]) -> dict[str, dt.date]:
         if not row.problems:
             dates[str(row.values["registry_id"])] = row.values["birth_date"]
     return dates
+
+
+_RECORDED_FIELDS: Final = {
+    EventType.NEUTROPHIL_ENGRAFTMENT: "recorded_neutrophil_engraftment_day",
+    EventType.PLATELET_ENGRAFTMENT: "recorded_platelet_engraftment_day",
+}
+
+
+def _recorded_engraftment(directory: Path, episodes: dict[EpisodeKey, ReplayEpisode], problems: list[BadRow]) -> None:
+    """Each episode's first neutrophil and platelet engraftment day in events.csv (not derived), on its context."""
+    for row in read_rows(directory, cols.EVENTS):
+        if row.problems:
+            problems += row.problems
+            continue
+        try:
+            event_type = EventType(row.values["event_type"])
+            source = EventSource(row.values.get("source") or EventSource.MANUAL)
+        except ValueError as exc:
+            row.bad("", str(exc))
+            problems += row.problems
+            continue
+        sequence = row.values.get("episode_sequence")
+        name = _RECORDED_FIELDS.get(event_type)
+        if name is None or source is EventSource.DERIVED or sequence is None:
+            continue
+        episode = episodes.get((str(row.values["registry_id"]), _int(sequence)))
+        if episode is None:
+            continue  # an event of an episode not replayed
+        day = (row.values["event_date"] - episode.context.day0).days
+        known = getattr(episode.context, name)
+        if known is None or day < known:
+            episode.context = episode.context.model_copy(update={name: day})
 
 
 def _episodes(

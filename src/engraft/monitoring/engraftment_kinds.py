@@ -178,6 +178,8 @@ class NoEngraftmentByDayAdapter:
         if as_of < deadline:
             return []
         recorded = context.recorded_engraftment_day(parameters.lineage)
+        if recorded is not None and context.start_of_day(recorded) > as_of:
+            recorded = None  # recorded for a day not begun at the evaluation's time (a replay, a zone ahead of UTC)
         if recorded is not None and recorded <= parameters.day:
             return []  # the registry records engraftment in time (entered or imported: results may be missing)
         found = _recovery(parameters.lineage, series, ())

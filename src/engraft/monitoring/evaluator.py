@@ -32,7 +32,10 @@ from engraft.monitoring.kinds import adapter_of
 from engraft.monitoring.model import MonitoringRule, RuleSet, RuleSetInForce
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
 
-NO_LONGER_SUPPORTED = "the condition is no longer found in the episode's results (a late or corrected result)"
+NO_LONGER_SUPPORTED = (
+    "the condition is no longer found in the episode's results or record (a late or corrected result, or an "
+    "engraftment recorded in the registry)"
+)
 
 
 def evaluate(

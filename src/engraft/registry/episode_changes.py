@@ -11,9 +11,11 @@ transaction has committed, it tells the listeners here with one :class:`EpisodeC
 :data:`PATIENT_MONITORED_FIELDS` (the birth date), with one :class:`EpisodeChanged` per episode of the patient,
 naming the patient's field; when :meth:`RegistryService.create_event
 <engraft.registry.service.RegistryService.create_event>` records a neutrophil or platelet engraftment of an episode
-(or :meth:`~engraft.registry.service.RegistryService.update_event` changes its date), entered or imported, with one
-naming :data:`RECORDED_ENGRAFTMENT` (the rules waiting for engraftment by a deadline day read what the registry
-records: results may be missing). A process that runs the monitoring worker connects it with :func:`evaluate_on_change`:
+(or :meth:`~engraft.registry.service.RegistryService.update_event` changes its date), not one the monitoring derived,
+with one naming :data:`RECORDED_ENGRAFTMENT` (the rules waiting for engraftment by a deadline day read what the
+registry records: results may be missing); an import's events are in its batch, announced by none of these, and
+the import judges the episodes itself (:mod:`engraft.registry.monitoring_catch_up`). A process that runs the
+monitoring worker connects it with :func:`evaluate_on_change`:
 the episode is queued for an evaluation of every rule (:data:`~engraft.registry.monitoring_scope.EVERYTHING`), as
 if all its results had arrived again, so alerts the change makes due are raised and alerts of rules that no longer
 apply are handled as the evaluation handles them.
@@ -98,8 +100,8 @@ def engraftment_recorded(
 
 
 EPISODE_CHANGES: Final = EpisodeChangeHooks()
-"""The process's hooks: what :meth:`RegistryService.update_episode` and :meth:`RegistryService.update_patient`
-notify."""
+"""The process's hooks: what :meth:`RegistryService.update_episode`, :meth:`RegistryService.update_patient`,
+:meth:`RegistryService.create_event` and :meth:`RegistryService.update_event` notify."""
 
 
 def evaluate_on_change(worker: EvaluationQueue, hooks: EpisodeChangeHooks = EPISODE_CHANGES) -> Callable[[], None]:

@@ -5,13 +5,21 @@ evaluates its episodes. A registry import (``engraft import``) stores its result
 a command-line process that runs no worker, so nothing is told (see :mod:`engraft.registry.episode_changes`: the
 caller of a batch evaluates what it imported itself). :func:`evaluate_stored_results` is that evaluation: after the
 import has committed, each episode that received results is evaluated once, with the codes of those results as its
-scope (:class:`~engraft.registry.monitoring_scope.EvaluationScope`), exactly as the worker would have evaluated it.
+scope (:class:`~engraft.registry.monitoring_scope.EvaluationScope`), as the worker evaluates a feed's results; an
+episode given a recorded engraftment is evaluated with the codes of its new results, if any: the rules that read a
+recorded engraftment (no engraftment by day X, primary graft failure) are time-driven, run at every evaluation.
 
 Results of the past are judged as the engine judges a late result: a condition the series shows began and ended is
 stored already resolved (it does not stand open on the ward board), a condition still present is an open alert,
 and detected events (engraftment day, graft failure) are written with their provenance unless the registry
-already records one. An episode whose evaluation fails is reported and the rest go on; its results are judged at
-the episode's next evaluation.
+already records one. An episode whose evaluation fails is reported and the rest go on; a full evaluation of it
+(``POST /api/episodes/{id}/monitoring/evaluate``) judges its results later (an evaluation scoped to other codes
+would not run the rules that read them).
+
+The rules applied are the process's (the shipped rules and ``ENGRAFT_MONITORING_RULES``): a version not yet on
+record is recorded by the first evaluation and is then in force for every process (each result is judged by the
+version in force when it was recorded). :func:`rules_not_in_force` tells the caller, before anything is written,
+when the process's rules are not the latest on record.
 
 An import of a registry's history holds episodes whose monitoring is long over: :func:`current_episodes` tells
 them apart (day 0 more than the longest rule window, the rules' largest ``day_to``, before today), so that the
@@ -32,6 +40,7 @@ from sqlalchemy import func, select
 from engraft.monitoring import AlertState, load_rule_set
 from engraft.registry.errors import RecordNotFound
 from engraft.registry.models import MonitoringAlert, TransplantEpisode
+from engraft.registry.monitoring_rule_files import read_history
 from engraft.registry.monitoring_scope import EvaluationScope
 from engraft.registry.monitoring_service import evaluate_episode
 from engraft.registry.service import RegistryService
@@ -47,7 +56,7 @@ class CatchUpSummary:
     """What evaluating the stored results did."""
 
     episodes: int = 0
-    """Episodes that received results (each evaluated once)."""
+    """Episodes that received results or a recorded engraftment (those evaluated, historical, gone or failed)."""
     evaluated: int = 0
     raised: int = 0
     """Alerts raised: conditions found in the results (open, or stored already resolved)."""
@@ -66,10 +75,30 @@ class CatchUpSummary:
     """Episode id -> why its evaluation failed (its results are judged at its next evaluation)."""
 
 
+def rules_not_in_force(service: RegistryService, centre_rules: str | None) -> str | None:
+    """Why evaluating with the shipped rules and ``centre_rules`` here would change the rules in force (they are not
+    the latest version on record: the first evaluation would record them, in force for every process from then on),
+    or ``None`` when they are the latest, or nothing is on record yet."""
+    with service.reading() as session:
+        headers = read_history(session).headers
+    if not headers:
+        return None
+    latest = max(headers, key=lambda h: (h.loaded_at, h.id))
+    here = load_rule_set(centre_rules)
+    if here.content_hash == latest.content_hash:
+        return None
+    return (
+        f"the monitoring rules here ({here.name} {here.version}, content hash {here.content_hash[:12]}) are not the "
+        f"rules in force ({latest.name} {latest.version}, content hash {latest.content_hash[:12]}, recorded "
+        f"{latest.loaded_at:%Y-%m-%d %H:%M} UTC by {latest.loaded_by}); judging with them would put them in force for "
+        "every process"
+    )
+
+
 def monitoring_window_days(centre_rules: str | None) -> int:
     """The longest rule window of the rules in force (the shipped rules with ``centre_rules``): the largest
-    ``day_to``."""
-    return max(rule.applies.day_to for rule in load_rule_set(centre_rules).rules)
+    ``day_to``; 0 when every rule is disabled)."""
+    return max((rule.applies.day_to for rule in load_rule_set(centre_rules).rules), default=0)
 
 
 def current_episodes(
@@ -100,7 +129,8 @@ def evaluate_stored_results(
     only: Collection[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CatchUpSummary:
-    """Evaluate each episode of ``results`` (episode id -> LOINC codes of the results stored for it), in id order,
+    """Evaluate each episode of ``results`` (episode id -> LOINC codes of the results stored for it; none for an
+    episode given only a recorded engraftment, which the time-driven deadline rules read), in id order,
     with the shipped rules and ``centre_rules`` (TOML text); only those in ``only`` when given (the others counted
     as historical); ``progress(done, total)`` after each episode evaluated.
 

@@ -25,7 +25,10 @@ from engraft.monitoring.model import MonitoringRule, RuleSet, RuleSetInForce
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation, time_order
 from tests.monitoring.reference_engine.kinds import adapter_of
 
-NO_LONGER_SUPPORTED = "the condition is no longer found in the episode's results (a late or corrected result)"
+NO_LONGER_SUPPORTED = (
+    "the condition is no longer found in the episode's results or record (a late or corrected result, or an "
+    "engraftment recorded in the registry)"
+)
 
 
 def evaluate(
