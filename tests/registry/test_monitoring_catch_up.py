@@ -12,7 +12,12 @@ from sqlalchemy import Engine, select, update
 from engraft.monitoring import AlertState
 from engraft.registry import monitoring_catch_up
 from engraft.registry.models import MonitoringAlert, TransplantEpisode
-from engraft.registry.monitoring_catch_up import current_episodes, evaluate_stored_results, monitoring_window_days
+from engraft.registry.monitoring_catch_up import (
+    current_episodes,
+    evaluate_stored_results,
+    monitoring_window_days,
+    rules_not_in_force,
+)
 from engraft.registry.observations import ObservationRow, add_observations
 from engraft.registry.service import RegistryService
 
@@ -84,3 +89,17 @@ def test_only_limits_the_evaluations_and_counts_the_rest_historical(
 ) -> None:
     summary = evaluate_stored_results(service, {seeded["episode"]: {ANC}}, centre_rules=None, only=set())
     assert (summary.episodes, summary.historical, summary.evaluated) == (1, 1, 0)
+
+
+def test_rules_are_refused_only_when_no_version_on_record_has_them(
+    service: RegistryService, seeded: dict[str, int]
+) -> None:
+    centre = '[rule_set]\nname = "C1 rules"\nversion = "7"\ndisable = ["anc-below-0-5"]\n'
+    assert rules_not_in_force(service, None) is None  # nothing on record: the first evaluation records them
+    evaluate_stored_results(service, {seeded["episode"]: {ANC}}, centre_rules=None)
+    assert rules_not_in_force(service, None) is None
+    conflict = rules_not_in_force(service, centre)
+    assert conflict is not None and "C1 rules" in conflict and "not the rules in force" in conflict
+    evaluate_stored_results(service, {seeded["episode"]: {ANC}}, centre_rules=centre)  # recorded: now in force
+    assert rules_not_in_force(service, centre) is None
+    assert rules_not_in_force(service, None) is None  # an older version on record: judging records nothing new

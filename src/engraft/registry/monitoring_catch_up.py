@@ -19,7 +19,7 @@ would not run the rules that read them).
 The rules applied are the process's (the shipped rules and ``ENGRAFT_MONITORING_RULES``): a version not yet on
 record is recorded by the first evaluation and is then in force for every process (each result is judged by the
 version in force when it was recorded). :func:`rules_not_in_force` tells the caller, before anything is written,
-when the process's rules are not the latest on record.
+when the process's rules are no version on record.
 
 An import of a registry's history holds episodes whose monitoring is long over: :func:`current_episodes` tells
 them apart (day 0 more than the longest rule window, the rules' largest ``day_to``, before today), so that the
@@ -76,17 +76,16 @@ class CatchUpSummary:
 
 
 def rules_not_in_force(service: RegistryService, centre_rules: str | None) -> str | None:
-    """Why evaluating with the shipped rules and ``centre_rules`` here would change the rules in force (they are not
-    the latest version on record: the first evaluation would record them, in force for every process from then on),
-    or ``None`` when they are the latest, or nothing is on record yet."""
+    """Why evaluating with the shipped rules and ``centre_rules`` here would change the rules in force: they are no
+    version on record, so the first evaluation would record them, in force for every process from then on; ``None``
+    when they are on record (each result is judged by the version in force when it was recorded, whatever the
+    process's own rules) or nothing is on record yet."""
     with service.reading() as session:
         headers = read_history(session).headers
-    if not headers:
+    here = load_rule_set(centre_rules)
+    if not headers or any(h.content_hash == here.content_hash for h in headers):
         return None
     latest = max(headers, key=lambda h: (h.loaded_at, h.id))
-    here = load_rule_set(centre_rules)
-    if here.content_hash == latest.content_hash:
-        return None
     return (
         f"the monitoring rules here ({here.name} {here.version}, content hash {here.content_hash[:12]}) are not the "
         f"rules in force ({latest.name} {latest.version}, content hash {latest.content_hash[:12]}, recorded "
