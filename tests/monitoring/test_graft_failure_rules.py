@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engraft.monitoring import AlertState, EpisodeContext, PriorAlert, TransitionKind, evaluate, load_rule_set
-from engraft.vocabulary import GraftSource, TransplantType
+from engraft.vocabulary import EventType, GraftSource, TransplantType
 from tests.monitoring.series_builder import AS_OF_END, DAY0, PLATELETS, at, context, engrafting_anc, series
 
 RULES = load_rule_set()
@@ -43,7 +43,9 @@ def test_primary_graft_failure_day_limit_per_graft_source(
         assert detection.detected_at == at(limit + 1, 0)
         assert detection.cleared_at is None  # a late recovery does not clear the criterion
         assert "pancytopenia" in detection.explanation and "recovery came later" in detection.explanation
-        assert detection.citations and detection.event is None  # a suspicion: no registry event
+        assert detection.citations and detection.event is not None  # a met criterion, written as a derived event
+        assert detection.event.event_type is EventType.GRAFT_FAILURE and detection.event.day == limit + 1
+        assert dict(detection.event.details) == {"kind": "primary"}
 
 
 @pytest.mark.parametrize(
@@ -119,6 +121,11 @@ def test_secondary_graft_failure_is_support_after_both_recoveries(red_cells: tup
         assert "red cell transfusion on day +36" in detection.explanation
         assert "Growth-factor support is not fed" in detection.explanation
         assert detection.triggering  # the fall of the platelets after recovery is its evidence
+        assert detection.event is not None and (detection.event.event_type, detection.event.day) == (
+            EventType.GRAFT_FAILURE,
+            36,
+        )
+        assert dict(detection.event.details) == {"kind": "secondary"}
 
 
 def test_secondary_graft_failure_needs_the_platelet_transfusion_record() -> None:

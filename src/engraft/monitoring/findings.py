@@ -28,8 +28,10 @@ class DetectedEvent(FrozenModel):
     event_type: EventType
     day: int = Field(description="Days from day 0.")
     date: dt.date
-    details: tuple[tuple[str, int], ...] = Field(
-        default=(), description="What the rule found, stored as the event's details (e.g. the aGVHD grade)."
+    details: tuple[tuple[str, int | str], ...] = Field(
+        default=(),
+        description="What the rule found, stored as the event's details (e.g. the aGVHD grade, the kind of "
+        "graft failure).",
     )
 
 

@@ -270,19 +270,31 @@ class _AlertWriter:
 
     def _event(self, detection: Detection) -> int | None:
         """The registry event of the detection: the one recorded for the episode, else a new derived one; none
-        when the episode has a recorded graft failure (the counts then recover after a rescue)."""
+        when the episode has a graft failure recorded by a person (the counts then recover after a rescue).
+
+        A graft failure the engine derived (a met criterion, to confirm) stops no later derived engraftment: the
+        counts may yet show a late recovery. Of graft failures, a derived one is reused for the same kind only
+        (primary, secondary); one recorded by a person is reused whatever its kind."""
         assert detection.event is not None
-        existing = self.session.scalars(
-            select(ClinicalEvent).where(
+        kind = dict(detection.event.details).get("kind")
+        recorded = self.session.scalars(
+            select(ClinicalEvent)
+            .where(
                 ClinicalEvent.episode_id == self.context.episode_id,
                 ClinicalEvent.event_type == detection.event.event_type,
             )
-        ).first()
+            .order_by(ClinicalEvent.id)
+        ).all()
+        existing = next(
+            (e for e in recorded if e.source is not EventSource.DERIVED or (e.details or {}).get("kind") == kind),
+            None,
+        )
         if existing is not None:
             return existing.id
         failed = select(ClinicalEvent.id).where(
             ClinicalEvent.episode_id == self.context.episode_id,
             ClinicalEvent.event_type == EventType.GRAFT_FAILURE,
+            ClinicalEvent.source != EventSource.DERIVED,
         )
         if self.session.scalars(failed).first() is not None:
             return None  # recovery after a recorded graft failure follows a rescue: not this graft's engraftment

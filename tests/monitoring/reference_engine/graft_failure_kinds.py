@@ -6,16 +6,18 @@ Both apply :mod:`engraft.grading.graft_failure` (ASTCT 2021 harmonised definitio
 * Primary graft failure: the day limit is the grading's, per graft source (day +30 peripheral blood and bone
   marrow, day +42 cord blood); an episode whose graft source is unknown or has no published limit is not
   judged. The alert is raised at 00:00 UTC of the day after the limit and names what the definition also needs
-  (pancytopenia, donor chimerism): a met criterion is a suspicion, so no graft-failure *event* is written to
-  the registry; a clinician records the event. A recovery after the limit does not clear the alert (the
-  definition's criterion stays met; the explanation says recovery came later).
+  (pancytopenia, donor chimerism). The met criterion is written to the registry as a *derived* graft-failure
+  event (kind primary, dated the day after the limit; its provenance in the audit log), which a clinician
+  confirms or corrects; it never stops a later derived engraftment. A recovery after the limit does not clear
+  the alert (the definition's criterion stays met; the explanation says recovery came later).
   This complements the centre's "no engraftment by day X" rules: those are an earlier review prompt a centre
   chooses, this is the published definition.
 * Secondary graft failure: support given after both recoveries were complete. The engine knows the platelet
   transfusion days (``EpisodeContext.platelet_transfusion_days``) and the red-cell transfusion days
   (``EpisodeContext.red_cell_transfusion_days``); growth factor is not fed to the engine and is not assessed
   (said in each explanation). Without a platelet transfusion record platelet recovery is not asserted, so
-  secondary graft failure is not judged either.
+  secondary graft failure is not judged either. A met criterion is written as a derived graft-failure event
+  (kind secondary, dated the first support after recovery).
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from engraft.grading.graft_failure import (
     secondary_graft_failure,
 )
 from engraft.measurements import Dimension, convert, lookup_observation_kind
-from engraft.monitoring.findings import Finding
+from engraft.monitoring.findings import DetectedEvent, Finding
 from engraft.monitoring.model import MonitoringRule, RuleKind, RuleParameters
 from engraft.monitoring.series import ANC_CODES, PLATELET_CODES, EpisodeContext, MonitoredObservation
+from engraft.vocabulary import EventType
+from engraft.vocabulary.events import GraftFailureKind
 from engraft.vocabulary.phrases import Phrase
 
 _SHOWN: Final = 3
@@ -137,6 +141,7 @@ class PrimaryGraftFailureAdapter:
                 detected_at=deadline,
                 result_time=deadline,
                 explanation=explanation,
+                event=_graft_failure_event(context, limit + 1, GraftFailureKind.PRIMARY),
             )
         ]
 
@@ -188,8 +193,20 @@ class SecondaryGraftFailureAdapter:
                 detected_at=detected,
                 result_time=detected,
                 explanation=explanation,
+                event=_graft_failure_event(context, first.day, GraftFailureKind.SECONDARY),
             )
         ]
+
+
+def _graft_failure_event(context: EpisodeContext, day: int, kind: GraftFailureKind) -> DetectedEvent:
+    """The registry event of a met criterion, derived (the alert names what confirms it): dated the day the
+    criterion is first met (the day after the limit; the first support after recovery)."""
+    return DetectedEvent(
+        event_type=EventType.GRAFT_FAILURE,
+        day=day,
+        date=context.day0 + dt.timedelta(days=day),
+        details=(("kind", kind.value),),
+    )
 
 
 GRAFT_FAILURE_ADAPTERS: Final = (PrimaryGraftFailureAdapter(), SecondaryGraftFailureAdapter())
