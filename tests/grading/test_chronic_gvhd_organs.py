@@ -45,6 +45,8 @@ def test_every_organ_rule_is_labelled_unverified_and_says_why() -> None:
         assert rule.verification is VerificationLevel.UNVERIFIED
         assert rule.citation.doi == "10.1016/j.bbmt.2014.12.001"
         assert any("Figure 1" in note and "not read" in note for note in rule.notes)
+        # EBMT Handbook ch. 44 read in full (2026-12-05): no organ's bands, Annex 1 absent; each rule says so.
+        assert any("No secondary reproduction" in note and "ch. 44" in note for note in rule.notes)
 
 
 percent = st.floats(min_value=0, max_value=100, allow_nan=False)

@@ -201,6 +201,9 @@ def test_capd_path_is_labelled_unverified() -> None:
     assert result.rule.verification is VerificationLevel.UNVERIFIED
     assert result.ice_score is None
     assert "unverified" in result.notes[0]
+    # No verified reproduction was found (EBMT Handbook ch. 53, 60, 93 and others read 2026-12-05): the rule
+    # keeps saying where it was looked for, so the label is not raised without a source.
+    assert any("No secondary reproduction found" in note and "ch. 60" in note for note in result.rule.notes)
 
 
 @pytest.mark.parametrize(

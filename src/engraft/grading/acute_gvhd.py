@@ -11,7 +11,13 @@ could not be pinned to a verified reproduction (clinical-scores-verification.md 
 the NCBI Bookshelf table usually quoted for it shows the older Glucksberg/Sullivan grade IV rule),
 so it is not offered. Re-checked 2026-12-04: clinical-scores.md section 6.2 still marks the Keystone
 grade table unverified, clinical-tables-secondary.md does not cover acute GVHD, and the EBMT Handbook
-ch. 43 describes the 1994 consensus only in words (its Table 43.4 is the MAGIC staging). An unverified
+ch. 43 describes the 1994 consensus only in words (its Table 43.4 is the MAGIC staging). Re-checked
+2026-12-05, each chapter read in full: ch. 43 (Holler, Greinix, Zeiser) names Glucksberg 1974, the 1994
+consensus (performance score dropped, upper GI symptoms added) and the IBMTR index in prose, with Tables
+43.1-43.3 on classification, manifestations and histology and no Glucksberg or Keystone stage or grade table;
+ch. 50 (Basak) refers gut GVHD grading back to ch. 43 and prints only CTCAE v4.0 nausea, vomiting and
+diarrhoea grades; ch. 22 (Suárez-Lledó, Rovira) is a follow-up schedule with no grading; ch. 66 (Greinix)
+tabulates ECP outcomes only. An unverified
 variant would also need its own staging (one gut organ with a biopsy-confirmed nausea stage 1, "generalised
 erythroderma" for skin stage 3), which MAGIC's four organ stages cannot be mapped onto.
 """

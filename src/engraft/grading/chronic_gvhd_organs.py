@@ -1,9 +1,14 @@
 """NIH 2014 chronic GVHD organ scores 0-3 from findings: UNVERIFIED band values, labelled so.
 
 The organ-scoring form (Jagasia et al. 2015, Figure 1) was not read, and no secondary reproduction of it was
-found (the EBMT Handbook ch. 44 refers to it as its Annex 1, which the copy read does not contain). The
-bands below are the expected content recorded in clinical-scores-verification.md section 2.3 (reconstructed,
-UNCONFIRMED there, consistent with a public implementation of the 2014 form). Every rule here is therefore
+found. The EBMT Handbook ch. 44 (Wolff, Peric, Lawitschka 2024) refers to it as its Annex 1; re-read in full on
+2026-12-05 (all 35,557 characters of the copy), the chapter gives eight organs scored 0-3 and the overall
+severity table (44.3.1.1) but no band of any organ, and neither Annex 1 nor its Addendum is in the copy. Ch. 52
+(pulmonary) gives the NIH criteria for diagnosing bronchiolitis obliterans syndrome, not the FEV1 score bands;
+ch. 48 (eyes and mouth) and ch. 22 (follow-up) score no organ. Each organ has its own rule below, so an organ
+whose bands a verified source reproduces can be raised alone. The bands below are the expected content
+recorded in clinical-scores-verification.md section 2.3 (reconstructed, UNCONFIRMED there, consistent with a
+public implementation of the 2014 form). Every rule here is therefore
 :attr:`VerificationLevel.UNVERIFIED`, its result says so, and no test asserts its numbers as published
 facts. Two parts are verified (section 2.2) and hold whatever the bands: the skin score is the higher of its
 two scores, and the global severity uses the FEV1-based lung score.
@@ -37,6 +42,11 @@ _UNREAD = (
     "UNVERIFIED: Jagasia 2015 Figure 1 (the 2014 scoring form) was not read; bands as reconstructed in "
     "clinical-scores-verification.md section 2.3."
 )
+_NO_REPRODUCTION = (
+    "No secondary reproduction of the bands (searched 2026-12-05): EBMT Handbook 8th ed. ch. 44 read in full gives "
+    "only the overall severity table 44.3.1.1, its Annex 1 (the scoring form) is not in the copy read; ch. 48, 52 "
+    "and 22 give no organ score bands."
+)
 _NIH = "NIH 2014 (Jagasia 2015)"
 
 
@@ -47,7 +57,7 @@ def _rule(name: str, statement: str, *notes: str) -> GradingRule:
         statement=statement,
         citations=(sources.JAGASIA_2015,),
         verification=VerificationLevel.UNVERIFIED,
-        notes=(_UNREAD, *notes),
+        notes=(_UNREAD, _NO_REPRODUCTION, *notes),
     )
 
 

@@ -25,7 +25,10 @@ An ICE score of 0 in an awake patient (e.g. global aphasia) is grade 3; grade 4 
 unarousable. Tremor and myoclonus (CTCAE) and intracranial haemorrhage do not count. Children under 12
 (or a patient unable to do the ICE) are assessed with the Cornell Assessment of Pediatric Delirium (CAPD)
 instead: that path is **unverified** (clinical-scores.md section 8.3 marks the paediatric table [U]) and its
-result carries an unverified rule.
+result carries an unverified rule. No verified reproduction of the paediatric table was found: the EBMT
+Handbook 8th ed. (2024) chapters on CAR-T cells (60, 93), neurological complications (53) and the other
+plausible ones (10, 32, 72, 73, 81, 86), read in full on 2026-12-05, give no ICANS grading table for adults or
+children (see the rule's notes).
 """
 
 from __future__ import annotations
@@ -137,6 +140,11 @@ ASTCT_ICANS_CAPD_RULE: Final = GradingRule(
     verification=VerificationLevel.UNVERIFIED,
     notes=(
         "Unverified: clinical-scores.md section 8.3 marks the paediatric CAPD table [U] (to check in Lee 2019).",
+        "No secondary reproduction found (searched 2026-12-05 in the EBMT Handbook 8th ed. copy, htlin222/"
+        "ebmt-handbook-skill commit b25e026, every chapter read in full): ch. 60 (Bonini et al.) shows only the "
+        "older CRS scales (Table 60.3); ch. 93 (Greco, Farge) reports ICANS only as trial outcomes (Table 93.1); "
+        "ch. 53 (Duléry et al.) names CRS but no ICANS grade; ch. 10, 32, 72, 73, 81 and 86 have no ICANS or CAPD "
+        "table.",
         "CAPD 1-8 alone is read as grade 1; a CAPD of 0 gives no encephalopathy grade.",
     ),
 )
