@@ -82,6 +82,14 @@ def test_serve_demo_listens_for_mllp_on_the_given_port_and_the_ward_feeds_it(tmp
         while _scalar(database, crs) == 0 and time.monotonic() < deadline + 90:
             time.sleep(0.5)
         assert _scalar(database, crs) == 1
+        open_beds = (  # a new user sees open alerts for several of the ward's patients, not one
+            "SELECT count(DISTINCT a.patient_id) FROM monitoring_alert a JOIN patient_identity i "
+            "ON i.patient_id = a.patient_id JOIN centre c ON c.id = i.centre_id "
+            "WHERE c.code = 'DEMO-WARD' AND a.state = 'open'"
+        )
+        while (_scalar(database, open_beds) or 0) < 4 and time.monotonic() < deadline + 120:
+            time.sleep(0.5)
+        assert isinstance(beds := _scalar(database, open_beds), int) and beds >= 4
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
