@@ -93,11 +93,21 @@ def format_date(context: Context, value: dt.date | None, format: str = "medium")
 
 @pass_context
 def format_datetime(context: Context, value: dt.datetime | None, format: str = "medium") -> str:
-    """A timestamp as the page's language writes it, in its own time zone (UTC when it has none)."""
+    """A timestamp as the page's language writes it, in its own time zone (UTC when it has none).
+
+    ``short`` is the clinical screens' form and never ambiguous: the date with its month in words (Babel's
+    ``medium`` date: "5 Dec 2026" / "Dec 5, 2026" / "2026年12月5日", never "12/5/26", which reads as 12 May in
+    most of the world), the time on the 24-hour clock and the zone's name ("11:04 UTC").
+    """
     if value is None:
         return ""
     zone = value.tzinfo or dt.UTC
-    return dates.format_datetime(value, format=format, tzinfo=zone, locale=_locale(context))
+    locale = _locale(context)
+    if format == "short":
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        day = dates.format_date(moment.date(), format="medium", locale=locale)
+        return f"{day} {moment:%H:%M} {moment.tzname() or 'UTC'}"
+    return dates.format_datetime(value, format=format, tzinfo=zone, locale=locale)
 
 
 @pass_context
