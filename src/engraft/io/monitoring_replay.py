@@ -1,16 +1,24 @@
-"""Reading a replay for the monitoring engine from registry CSV files: observations and their episodes.
+"""Reading a replay for the monitoring engine: results from a file, and their episodes from an export folder.
 
-``engraft monitor replay FILE`` reads ``FILE`` in the registry's ``observations.csv`` format (the reader and
-column declarations of the CSV import, :mod:`engraft.io.csv_read` and :mod:`engraft.io.csv_columns`) and
-the episode facts the rules ask about from ``episodes.csv`` and ``patients.csv`` beside it (an
-``engraft export`` folder has all three), and, when ``events.csv`` is there too, the engraftment days it records
-(entered or imported, not derived), which the deadline rules read as the registry's evaluation does. Nothing is
-stored. Every bad row is reported with its file,
-row, column and reason; units are checked against the LOINC catalogue, never guessed.
+``engraft monitor replay FILE`` reads the results of ``FILE`` and the episode facts the rules ask about from an
+``engraft export`` folder (``FILE``'s own folder unless another is named): ``episodes.csv`` (day 0, graft source,
+transplant type, cell therapy), ``patients.csv`` (birth date, hence the age at day 0; the medical record number
+``mrn`` when the export was made with identity) and, when ``events.csv`` is there too, the engraftment days it
+records (entered or imported, not derived), which the deadline rules read as the registry's evaluation does
+(:func:`read_context`). Nothing is stored.
+
+This module reads ``FILE`` in the registry's ``observations.csv`` format (:func:`read_replay`: the reader and
+column declarations of the CSV import, :mod:`engraft.io.csv_read` and :mod:`engraft.io.csv_columns`); FHIR R4 and
+HL7 v2 files are read by :mod:`engraft.io.monitoring_replay_feeds` into the same :class:`ReplayInput`. Every bad
+row is reported with its file, row, column and reason; units are checked against the LOINC catalogue, never
+guessed. An export holds no transfusion, so a CSV replay's episodes have no platelet transfusion record
+(``platelet_transfusion_days`` ``None``: platelet engraftment is not asserted, as in the registry's evaluation of
+an episode without one).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +35,25 @@ EpisodeKey = tuple[str, int]
 """(registry_id, episode sequence number)."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """Something wrong in a FHIR or HL7 replay file (or with the patient it names): where, what, what was expected."""
+
+    where: str
+    """E.g. ``results.hl7 message 2 (line 9, MSH-10 'C-2') OBX-3 (segment 2)`` or ``bundle.json entry[3]``."""
+    value: str | int | float | None
+    """The value at fault (``None`` when the problem is the place itself, e.g. a malformed message)."""
+    reason: str
+    """What was expected (``expected ...``) or what is wrong."""
+
+    def describe(self) -> str:
+        shown = "" if self.value is None else f"{self.value!r}: "
+        return f"{self.where}: {shown}{self.reason}"
+
+
+ReplayProblem = BadRow | FeedProblem
+
+
 @dataclass(slots=True)
 class ReplayEpisode:
     key: EpisodeKey
@@ -34,47 +61,107 @@ class ReplayEpisode:
     observations: list[MonitoredObservation] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedSummary:
+    """What a FHIR or HL7 replay file held (the CLI prints it as one line)."""
+
+    kind: str
+    """``HL7 v2``, ``FHIR`` or ``FHIR NDJSON``."""
+    messages: int
+    """HL7 messages; FHIR documents (the file, or each NDJSON line)."""
+    resent: int
+    """Messages (HL7 MSH-3/4/10, FHIR Bundle.identifier) already read earlier in the file: counted once."""
+    results: int
+    """Distinct results kept (a duplicate counted once, a correction in place of what it corrects)."""
+    duplicates: int
+    """Results read again under the same source system and id with the same content."""
+    corrections: int
+    """Results that replaced an earlier one (HL7 OBX-11 ``C``, FHIR ``amended``/``corrected``)."""
+    transfusions: int
+    """Distinct platelet and red cell transfusions (FHIR MedicationAdministration)."""
+    not_final: int
+    """Results (and administrations) whose status is not final (HL7 OBX-11, FHIR status): skipped."""
+    ignored: int
+    """FHIR resources of types the replay does not read (DiagnosticReport, Specimen...)."""
+
+
 @dataclass(slots=True)
 class ReplayInput:
     """The episodes to replay, the rows that could not be read, and rows not tied to an episode."""
 
     episodes: dict[EpisodeKey, ReplayEpisode]
-    problems: list[BadRow]
+    problems: list[ReplayProblem]
     without_episode: int = 0
+    read: FeedSummary | None = None
+    """What a FHIR or HL7 file held; ``None`` for a CSV replay."""
 
 
-def read_replay(observations_file: Path) -> ReplayInput:
-    """The episodes and observations of ``observations_file`` (with episodes.csv and patients.csv beside it)."""
-    directory = observations_file.parent
-    problems: list[BadRow] = []
-    for spec, path in (
-        (cols.PATIENTS, directory / cols.PATIENTS.name),
-        (cols.EPISODES, directory / cols.EPISODES.name),
-    ):
-        if not path.is_file():
+@dataclass(slots=True)
+class ReplayContext:
+    """The episode facts of an export folder."""
+
+    episodes: dict[EpisodeKey, ReplayEpisode]
+    problems: list[ReplayProblem]
+    mrns: dict[str, list[tuple[str, str]]] | None = None
+    """Medical record number -> ``(centre, registry_id)`` of each patient with it; ``None`` when patients.csv has
+    no ``mrn`` column (an export without identity)."""
+    usable: bool = True
+    """False when the folder's episode files are missing or their headers are wrong (no episode was read)."""
+
+    def registry_ids(self) -> dict[str, list[tuple[dt.date, int]]]:
+        """Each patient's episodes as (day 0, sequence number), latest day 0 first (the registry's order for
+        :func:`engraft.registry.ingest.episode_for_result`)."""
+        found: dict[str, list[tuple[dt.date, int]]] = {}
+        for (registry_id, sequence), episode in self.episodes.items():
+            found.setdefault(registry_id, []).append((episode.context.day0, sequence))
+        return {registry_id: sorted(days, reverse=True) for registry_id, days in found.items()}
+
+
+def read_context(directory: Path, results_file: str) -> ReplayContext:
+    """The episodes (with birth dates and recorded engraftment days) and MRNs of the export folder ``directory``;
+    ``results_file`` is named in the problem when the folder lacks its episode files."""
+    problems: list[ReplayProblem] = []
+    for spec in (cols.PATIENTS, cols.EPISODES):
+        if not (directory / spec.name).is_file():
             problems.append(
                 BadRow(
                     spec.name,
                     0,
                     "",
                     None,
-                    f"not found beside {observations_file.name}; expected the "
-                    "episode facts in an engraft export folder (patients.csv, episodes.csv)",
+                    f"not found in {directory} (the folder of the episode facts for {results_file}); expected "
+                    "an engraft export folder (patients.csv, episodes.csv)",
                 )
             )
     if problems:
-        return ReplayInput({}, problems)
-    spec_file = _as_observations(observations_file)
-    for spec in (cols.PATIENTS, cols.EPISODES, spec_file):
+        return ReplayContext({}, problems, usable=False)
+    for spec in (cols.PATIENTS, cols.EPISODES):
         problems += check_header(directory, spec)
     if problems:
-        return ReplayInput({}, problems)
-    birth_dates = _birth_dates(directory, problems)
+        return ReplayContext({}, problems, usable=False)
+    birth_dates, mrns = _patients(directory, problems)
     episodes = _episodes(directory, birth_dates, problems)
     if (directory / cols.EVENTS.name).is_file():
-        problems += check_header(directory, cols.EVENTS)
-        if not problems:
+        header = check_header(directory, cols.EVENTS)
+        problems += header
+        if not header:
             _recorded_engraftment(directory, episodes, problems)
+    return ReplayContext(episodes, problems, mrns)
+
+
+def read_replay(observations_file: Path, context_directory: Path | None = None) -> ReplayInput:
+    """The episodes and observations of ``observations_file`` (registry CSV), the episode facts read from
+    ``context_directory`` (default: the file's own folder)."""
+    directory = observations_file.parent
+    context = read_context(context_directory or directory, observations_file.name)
+    problems = context.problems
+    if not context.usable:
+        return ReplayInput({}, problems)
+    spec_file = _as_observations(observations_file)
+    header = check_header(directory, spec_file)
+    if header:
+        return ReplayInput({}, [*problems, *header])
+    episodes = context.episodes
     replay = ReplayInput(episodes, problems)
     for row in read_rows(directory, spec_file):
         if row.problems:
@@ -115,13 +202,24 @@ def _int(text: object) -> int:
     return int(str(text))
 
 
-def _birth_dates(directory: Path, problems: list[BadRow]) -> dict[str, dt.date]:
+def _patients(
+    directory: Path, problems: list[ReplayProblem]
+) -> tuple[dict[str, dt.date], dict[str, list[tuple[str, str]]] | None]:
+    """Birth date by registry id, and (when the file has an ``mrn`` column) the patients of each MRN."""
+    with (directory / cols.PATIENTS.name).open(encoding="utf-8-sig", newline="") as handle:
+        header = {name.strip() for name in next(csv.reader(handle), [])}
     dates: dict[str, dt.date] = {}
+    mrns: dict[str, list[tuple[str, str]]] | None = {} if "mrn" in header else None
     for row in read_rows(directory, cols.PATIENTS):
         problems += row.problems
-        if not row.problems:
-            dates[str(row.values["registry_id"])] = row.values["birth_date"]
-    return dates
+        if row.problems:
+            continue
+        registry_id = str(row.values["registry_id"])
+        dates[registry_id] = row.values["birth_date"]
+        mrn = row.values.get("mrn")
+        if mrns is not None and mrn is not None:
+            mrns.setdefault(str(mrn), []).append((str(row.values["centre"]), registry_id))
+    return dates, mrns
 
 
 _RECORDED_FIELDS: Final = {
@@ -130,7 +228,9 @@ _RECORDED_FIELDS: Final = {
 }
 
 
-def _recorded_engraftment(directory: Path, episodes: dict[EpisodeKey, ReplayEpisode], problems: list[BadRow]) -> None:
+def _recorded_engraftment(
+    directory: Path, episodes: dict[EpisodeKey, ReplayEpisode], problems: list[ReplayProblem]
+) -> None:
     """Each episode's first neutrophil and platelet engraftment day in events.csv (not derived), on its context."""
     for row in read_rows(directory, cols.EVENTS):
         if row.problems:
@@ -157,7 +257,7 @@ def _recorded_engraftment(directory: Path, episodes: dict[EpisodeKey, ReplayEpis
 
 
 def _episodes(
-    directory: Path, birth_dates: dict[str, dt.date], problems: list[BadRow]
+    directory: Path, birth_dates: dict[str, dt.date], problems: list[ReplayProblem]
 ) -> dict[EpisodeKey, ReplayEpisode]:
     episodes: dict[EpisodeKey, ReplayEpisode] = {}
     for row in read_rows(directory, cols.EPISODES):

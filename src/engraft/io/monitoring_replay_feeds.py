@@ -1,0 +1,532 @@
+"""Reading a FHIR R4 or HL7 v2 file for ``engraft monitor replay``: the feeds' own mapping, the export's episodes.
+
+:func:`read_replay_file` reads any file the replay takes into a :class:`~engraft.io.monitoring_replay.ReplayInput`.
+The format is read from the extension, else from the content (:func:`replay_format`):
+
+- **registry CSV** (``.csv``, or a header with ``registry_id``): :func:`engraft.io.monitoring_replay.read_replay`;
+- **FHIR R4 JSON** (``.json``, or content starting with ``{``): one Bundle (transaction, batch, collection; a
+  searchset is read as a collection), Observation or MedicationAdministration, mapped by
+  :func:`engraft.io.fhir_results.read_fhir` exactly as ``POST /api/fhir`` maps it (catalogue LOINC codes and UCUM
+  units only; every resource that cannot be mapped is a problem naming its entry); **NDJSON** (``.ndjson``,
+  ``.jsonl``, or JSON text of one object per line): one such document per line;
+- **HL7 v2** (``.hl7``, or content starting with ``MSH``, or a batch's ``FHS``/``BHS``): one or more ORU^R01
+  messages, each beginning with an ``MSH`` segment at the start of a line; segments end with CR, LF or CRLF; MLLP
+  framing bytes (0x0B, 0x1C) of a captured stream and batch envelope segments (FHS, BHS, BTS, FTS) are dropped.
+  Each message is read by :func:`engraft.io.hl7_oru.read_oru` with the feed's site settings (local codes, units,
+  time zone, MRN assigning authority); a malformed one is a problem naming message, segment and field.
+
+The messages name patients by medical record number (HL7 PID-3, FHIR ``Observation.subject`` identifier); the
+export's ``patients.csv`` has an ``mrn`` column only when it was made with identity. A patient named by Engraft
+id, an MRN that patients.csv lacks (or has at two centres, when no centre is named), or a patients.csv without
+MRNs is a problem. Each result goes to the episode the registry would give it
+(:func:`engraft.registry.ingest.episode_for_result`: the episode starting within 30 days after it, else the latest
+started on or before its UTC date); results of no episode are counted and skipped.
+
+As the registry stores a feed: a message whose key (HL7 MSH-3/4/10, FHIR ``Bundle.identifier``) was read earlier
+in the file is a re-send and is counted once; a result whose source system and id were read before is a duplicate
+when identical (counted once), replaces the earlier value when it is a correction (HL7 OBX-11 ``C``, FHIR
+``amended``/``corrected``) of the same patient and code, and is a problem otherwise; a value outside the
+catalogue's possible range is a problem. Results whose status is not final (HL7 OBX-11 other than ``F``/``C``,
+FHIR Observation status other than final/amended/corrected, MedicationAdministration not ``completed``) are
+skipped and counted.
+
+**Transfusions**: FHIR MedicationAdministration platelet and red cell products are the patient's transfusions
+(stored without an episode, they count for each of the patient's episodes, as the registry's evaluation reads
+them), as days from each episode's day 0 (UTC dates). An episode whose patient has no platelet transfusion in the
+file has no platelet transfusion record (``platelet_transfusion_days`` ``None``): platelet engraftment is then
+not asserted, as for a CSV replay (an export holds no transfusion) and in the registry for an episode without one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from engraft.io.fhir_results import (
+    STORED_OBSERVATION_STATUSES,
+    FhirDocumentError,
+    FhirResults,
+    FhirSettings,
+    read_fhir,
+)
+from engraft.io.hl7_ack import MessageHeader
+from engraft.io.hl7_oru import Hl7Settings, MalformedMessage, read_oru
+from engraft.io.monitoring_replay import (
+    FeedProblem,
+    FeedSummary,
+    ReplayContext,
+    ReplayInput,
+    ReplayProblem,
+    read_context,
+    read_replay,
+)
+from engraft.measurements import lookup_observation_kind
+from engraft.monitoring import MonitoredObservation
+from engraft.registry.ingest import (
+    IncomingObservation,
+    IncomingTransfusion,
+    MessageKey,
+    PatientKey,
+    episode_for_result,
+)
+from engraft.registry.observation_batch import conversion
+from engraft.vocabulary import TransfusionProduct
+
+_SNIFFED: Final = 4096
+_ENVELOPE_SEGMENTS: Final = ("FHS", "BHS", "BTS", "FTS")
+_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
+_MAX_PROBLEMS: Final = 1000
+
+
+class ReplayFormat(StrEnum):
+    CSV = "registry CSV"
+    FHIR = "FHIR"
+    NDJSON = "FHIR NDJSON"
+    HL7V2 = "HL7 v2"
+
+
+class ReplayFileError(ValueError):
+    """The file is not one the replay reads (unknown format, not UTF-8, not JSON, not a FHIR resource): one
+    sentence naming the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """What the file's senders leave to the site: HL7's codes, units, zone and MRN authority, FHIR's MRN system,
+    and the centre whose medical record numbers the file carries (``None``: an MRN must be unique in the export)."""
+
+    hl7: Hl7Settings = field(default_factory=Hl7Settings)
+    fhir: FhirSettings = field(default_factory=FhirSettings)
+    centre: str | None = None
+
+
+def replay_format(path: Path, head: bytes) -> ReplayFormat:
+    """The format of ``path`` from its extension and first bytes ``head``; :class:`ReplayFileError` if none."""
+    suffix = path.suffix.lower()
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n\x0b")
+    if suffix == ".csv":
+        return ReplayFormat.CSV
+    if suffix in (".ndjson", ".jsonl"):
+        return ReplayFormat.NDJSON
+    if suffix == ".json" or text.startswith(("{", "[")):
+        return ReplayFormat.FHIR
+    if suffix == ".hl7" or text[:3] in ("MSH", "FHS", "BHS"):
+        return ReplayFormat.HL7V2
+    first_line = _LINE_BREAK.split(text, maxsplit=1)[0]
+    if "registry_id" in first_line.split(","):
+        return ReplayFormat.CSV
+    raise ReplayFileError(
+        f"{path.name}: not a file the replay reads; expected an observations CSV (.csv), a FHIR R4 JSON document "
+        "(.json: a Bundle, Observation or MedicationAdministration), FHIR NDJSON (.ndjson) or HL7 v2 ORU^R01 "
+        "messages (.hl7, or starting with an MSH segment)"
+    )
+
+
+def read_replay_file(
+    path: Path, context_directory: Path | None = None, settings: FeedSettings | None = None
+) -> ReplayInput:
+    """The episodes and results of ``path`` in any format the replay reads, the episode facts from the export
+    folder ``context_directory`` (default: the file's folder). Raises :class:`ReplayFileError` for a file it does
+    not read and :class:`OSError` for one it cannot open; problems of content are in the result."""
+    settings = settings or FeedSettings()
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFFED)
+    kind = replay_format(path, head)
+    if kind is ReplayFormat.CSV:
+        return read_replay(path, context_directory)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReplayFileError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    documents: Iterable[_Document] | None
+    if kind is ReplayFormat.FHIR:
+        documents = _fhir_file(path, text, settings)
+        if documents is None:
+            kind, documents = ReplayFormat.NDJSON, _ndjson_documents(path.name, text, settings)
+    elif kind is ReplayFormat.NDJSON:
+        documents = _ndjson_documents(path.name, text, settings)
+    else:
+        documents = _hl7_documents(path.name, text, settings)
+    context = read_context(context_directory or path.parent, path.name)
+    return _Assembly(context, settings, kind).replay(documents)
+
+
+# ---- the file's documents -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Document:
+    """One message (an HL7 message, a FHIR document or NDJSON line), read."""
+
+    where: str
+    key: MessageKey | None = None
+    observations: tuple[IncomingObservation, ...] = ()
+    transfusions: tuple[IncomingTransfusion, ...] = ()
+    problems: list[ReplayProblem] = field(default_factory=list)
+    not_final: int = 0
+    ignored: int = 0
+    hl7: bool = False
+    message: bool = True
+    """False for the lines before an HL7 file's first message (a problem, not a message)."""
+
+    def patient_where(self, item: IncomingObservation | IncomingTransfusion) -> str:
+        return f"{self.where} PID-3 ({item.label})" if self.hl7 else f"{self.where} {item.label}.subject"
+
+
+def _hl7_documents(name: str, text: str, settings: FeedSettings) -> Iterator[_Document]:
+    """Each message of an HL7 v2 file (or a problem for lines before the first MSH)."""
+    # MLLP framing: 0x1C ends a block (a line break when no CR follows it), 0x0B starts one
+    text = re.sub("\x1c(?![\r\n])", "\r", text).replace("\x1c", "").replace("\x0b", "")
+    messages: list[tuple[int, list[str]]] = []
+    stray: list[ReplayProblem] = []
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        segment = line.strip()
+        if not segment or segment[:3] in _ENVELOPE_SEGMENTS:
+            continue
+        if segment.startswith("MSH"):
+            messages.append((number, [segment]))
+        elif messages:
+            messages[-1][1].append(segment)
+        elif len(stray) < 1:
+            reason = "expected an MSH segment first: each message starts with MSH at the start of a line"
+            stray.append(FeedProblem(f"{name} line {number}", _short(segment), reason))
+    if stray:
+        yield _Document(name, problems=stray, hl7=True, message=False)
+    for count, (line_number, segments) in enumerate(messages, start=1):
+        message = "\r".join(segments)
+        control = MessageHeader.best_effort(message).control_id
+        where = f"{name} message {count} (line {line_number}" + (f", MSH-10 {control!r})" if control else ")")
+        document = _Document(where, hl7=True)
+        try:
+            results = read_oru(message, settings.hl7)
+        except MalformedMessage as exc:
+            located = f"{where} {exc.location.describe()}" if exc.location is not None else where
+            document.problems.append(FeedProblem(located, None, exc.reason))
+            yield document
+            continue
+        document.key = results.key
+        document.observations = results.observations
+        document.not_final = results.not_final
+        for location, _code, problem in results.problems:
+            document.problems.append(
+                FeedProblem(f"{where} {location.describe()}", _short(problem.value), f"expected {problem.expected}")
+            )
+        yield document
+
+
+def _fhir_file(path: Path, text: str, settings: FeedSettings) -> list[_Document] | None:
+    """The one document of a FHIR JSON file; ``None`` when it is JSON text of several lines of objects (NDJSON)
+    and not a ``.json`` file."""
+    try:
+        document = _json(text)
+    except ValueError as exc:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if path.suffix.lower() != ".json" and len(lines) > 1 and "Extra data" in str(exc):
+            return None
+        raise ReplayFileError(f"{path.name}: not JSON ({exc})") from None
+    try:
+        return [_fhir_document(path.name, document, settings)]
+    except FhirDocumentError as exc:
+        problem = exc.problem
+        raise ReplayFileError(
+            f"{path.name}: not a FHIR document the replay reads ({problem.field} {_short(problem.value)!r}: "
+            f"expected {problem.expected})"
+        ) from None
+
+
+def _ndjson_documents(name: str, text: str, settings: FeedSettings) -> Iterator[_Document]:
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        if not line.strip():
+            continue
+        where = f"{name} line {number}"
+        try:
+            yield _fhir_document(where, _json(line), settings)
+        except ValueError as exc:
+            problem = exc.problem if isinstance(exc, FhirDocumentError) else None
+            if problem is None:
+                reason = f"a FHIR resource as JSON on one line ({exc})"
+                yield _Document(where, problems=[FeedProblem(where, None, f"expected {reason}")])
+            else:
+                located = f"{where} {problem.field}"
+                yield _Document(
+                    where, problems=[FeedProblem(located, _short(problem.value), f"expected {problem.expected}")]
+                )
+
+
+def _fhir_document(where: str, document: Any, settings: FeedSettings) -> _Document:
+    """One FHIR document read by :func:`read_fhir`; entries whose status is not final are skipped and counted.
+    Raises :class:`FhirDocumentError` for JSON that is no FHIR resource the feed reads."""
+    if isinstance(document, dict) and document.get("resourceType") == "Bundle" and document.get("type") == "searchset":
+        document = {**document, "type": "collection"}  # a search result's entries, read as a collection
+    results: FhirResults = read_fhir(document, settings.fhir)
+    skipped = _not_final_entries(document)
+    problems: list[ReplayProblem] = [
+        FeedProblem(f"{where} {p.field}", _short(p.value), f"expected {p.expected}")
+        for p in results.problems
+        if p.row not in skipped
+    ]
+    return _Document(
+        where,
+        results.message,
+        results.observations,
+        results.transfusions,
+        problems,
+        not_final=len(skipped),
+        ignored=len(results.ignored),
+    )
+
+
+def _not_final_entries(document: dict[str, Any]) -> set[int]:
+    """The entry numbers (1 for a single resource) of results and administrations whose status is not final."""
+    if document.get("resourceType") != "Bundle":
+        return {1} if _not_final(document) else set()
+    entries = document.get("entry") or []
+    return {
+        index
+        for index, entry in enumerate(entries, start=1)
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) and _not_final(entry["resource"])
+    }
+
+
+def _not_final(resource: dict[str, Any]) -> bool:
+    status = resource.get("status")
+    if not isinstance(status, str):
+        return False  # a missing status is the model's problem, reported
+    kind = resource.get("resourceType")
+    if kind == "Observation":
+        return status not in STORED_OBSERVATION_STATUSES
+    return kind == "MedicationAdministration" and status != "completed"
+
+
+def _json(text: str) -> Any:
+    """Parsed JSON; :class:`ValueError` naming line and column (NaN and Infinity are not JSON)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not a JSON number")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _short(value: Any) -> str | int | float | None:
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---- from documents to episodes -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Result:
+    order: int
+    registry_id: str
+    item: IncomingObservation
+
+    def content(self) -> tuple[object, ...]:
+        i = self.item
+        return (self.registry_id, i.observed_at, i.loinc, i.value, i.unit)
+
+
+class _Assembly:
+    """The documents' results and transfusions, de-duplicated, resolved to the export's patients and episodes."""
+
+    def __init__(self, context: ReplayContext, settings: FeedSettings, kind: ReplayFormat) -> None:
+        self.context = context
+        self.settings = settings
+        self.kind = kind
+        self.problems: list[ReplayProblem] = context.problems
+        self.results: dict[tuple[str, str], _Result] = {}
+        self.transfusions: dict[tuple[str, str], tuple[str, TransfusionProduct, dt.datetime]] = {}
+        self.messages = self.resent = self.duplicates = self.corrections = self.not_final = self.ignored = 0
+        self.no_mrn_reported = False
+        self.unknown_patients: set[tuple[str, PatientKey]] = set()
+
+    def replay(self, documents: Iterable[_Document]) -> ReplayInput:
+        seen: set[MessageKey] = set()
+        for document in documents:
+            self.messages += document.message
+            if document.key is not None and document.key in seen:
+                self.resent += 1  # a re-send: the registry stores a message once
+                continue
+            if document.key is not None:
+                seen.add(document.key)
+            self._add_problems(document.problems)
+            self.not_final += document.not_final
+            self.ignored += document.ignored
+            for item in document.observations:
+                self._observation(document, item)
+            for given in document.transfusions:
+                self._transfusion(document, given)
+        summary = FeedSummary(
+            kind=self.kind.value,
+            messages=self.messages,
+            resent=self.resent,
+            results=len(self.results),
+            duplicates=self.duplicates,
+            corrections=self.corrections,
+            transfusions=len(self.transfusions),
+            not_final=self.not_final,
+            ignored=self.ignored,
+        )
+        if self.problems or not self.context.usable:
+            return ReplayInput({}, self.problems, read=summary)
+        return self._episodes(summary)
+
+    def _add_problems(self, problems: list[ReplayProblem]) -> None:
+        room = _MAX_PROBLEMS - len(self.problems)
+        if room > 0:
+            self.problems += problems[:room]
+
+    def _problem(self, where: str, value: str | int | float | None, reason: str) -> None:
+        self._add_problems([FeedProblem(where, value, reason)])
+
+    def _patient(self, document: _Document, item: IncomingObservation | IncomingTransfusion) -> str | None:
+        """The registry id of the export patient the item names (a problem when none or several)."""
+        key: PatientKey = item.patient
+        where = document.patient_where(item)
+        if (document.where, key) in self.unknown_patients:
+            return None  # named once per message
+        if key.mrn is None:
+            reason = (
+                "a patient named by medical record number (an export names patients by registry id and mrn, not by "
+                "Engraft record id)"
+            )
+            self._problem(where, key.engraft_id, f"expected {reason}")
+            self.unknown_patients.add((document.where, key))
+            return None
+        mrns = self.context.mrns
+        if mrns is None:
+            if not self.no_mrn_reported and self.context.usable:
+                self.no_mrn_reported = True
+                reason = (
+                    "expected an mrn column (an export made with identity): the file names patients by medical "
+                    "record number"
+                )
+                self._problem("patients.csv", None, reason)
+            return None
+        centre = self.settings.centre
+        found = [registry_id for at, registry_id in mrns.get(key.mrn, []) if centre is None or at == centre]
+        if len(found) == 1:
+            return found[0]
+        self.unknown_patients.add((document.where, key))
+        if not found:
+            at_centre = f" at centre {centre}" if centre else ""
+            self._problem(where, key.mrn, f"expected a medical record number of patients.csv{at_centre}")
+        else:
+            centres = ", ".join(sorted({at for at, _ in mrns[key.mrn]}))
+            reason = (
+                f"expected a medical record number of one centre (patients.csv has it at {centres}: name the centre)"
+            )
+            self._problem(where, key.mrn, reason)
+        return None
+
+    def _observation(self, document: _Document, item: IncomingObservation) -> None:
+        registry_id = self._patient(document, item)
+        if registry_id is None:
+            return
+        where = f"{document.where} {item.label}"
+        factors = conversion(item.loinc, item.unit)
+        if len(factors) == 4:
+            factor, zero, low, high = factors
+            canonical = item.value * factor + zero
+            if not (math.isfinite(canonical) and low <= canonical <= high):
+                unit = lookup_observation_kind(item.loinc).canonical_unit.value
+                self._problem(where, item.value, f"expected a value from {low:g} to {high:g} {unit} ({item.loinc})")
+                return
+        key = (item.source_system, item.source_id)
+        result = _Result(len(self.results) + 1, registry_id, item)
+        earlier = self.results.get(key)
+        if earlier is None:
+            self.results[key] = result
+        elif earlier.content() == result.content():
+            self.duplicates += 1
+        elif item.corrects and (earlier.registry_id, earlier.item.loinc) == (registry_id, item.loinc):
+            self.corrections += 1
+            self.results[key] = _Result(earlier.order, registry_id, item)
+        else:
+            reason = (
+                "expected either a new result or one identical to the result read earlier under that source "
+                "system and id (a changed result is sent as a correction of the same patient and code: HL7 "
+                "OBX-11 C, FHIR status amended or corrected)"
+            )
+            self._problem(where, item.source_id, reason)
+
+    def _transfusion(self, document: _Document, given: IncomingTransfusion) -> None:
+        registry_id = self._patient(document, given)
+        if registry_id is None:
+            return
+        key = (given.source_system, given.source_id)
+        content = (registry_id, given.product, given.administered_at)
+        earlier = self.transfusions.setdefault(key, content)
+        if earlier is content:
+            return
+        if earlier == content:
+            self.duplicates += 1
+        else:
+            reason = "expected an identifier not re-used for another administration"
+            self._problem(f"{document.where} {given.label}", given.source_id, reason)
+
+    def _episodes(self, summary: FeedSummary) -> ReplayInput:
+        episodes = self.context.episodes
+        starts = self.context.registry_ids()
+        replay = ReplayInput(episodes, self.problems, read=summary)
+        for result in sorted(self.results.values(), key=lambda r: r.order):
+            item = result.item
+            sequence = episode_for_result(starts.get(result.registry_id, []), item.observed_at)
+            if sequence is None:
+                replay.without_episode += 1
+                continue
+            episodes[(result.registry_id, sequence)].observations.append(
+                MonitoredObservation(
+                    id=result.order, observed_at=item.observed_at, loinc=item.loinc, value=item.value, unit=item.unit
+                )
+            )
+        given: dict[str, list[tuple[TransfusionProduct, dt.datetime]]] = {}
+        for registry_id, product, at in self.transfusions.values():
+            given.setdefault(registry_id, []).append((product, at))
+        for (registry_id, _sequence), episode in episodes.items():
+            if registry_id not in given:
+                continue
+            context = episode.context
+            platelets = sorted(
+                {context.day_of(at) for p, at in given[registry_id] if p is TransfusionProduct.PLATELETS}
+            )
+            red_cells = sorted(
+                {context.day_of(at) for p, at in given[registry_id] if p is TransfusionProduct.RED_CELLS}
+            )
+            episode.context = context.model_copy(
+                update={
+                    "platelet_transfusion_days": tuple(platelets) or None,
+                    "red_cell_transfusion_days": tuple(red_cells),
+                }
+            )
+        return replay
+
+
+def summary_line(read: FeedSummary, without_episode: int) -> str:
+    """What a FHIR or HL7 file held, in one sentence."""
+    resent = f" ({read.resent} re-sent, counted once)" if read.resent else ""
+    parts = [f"{read.results} result(s)", f"{read.transfusions} transfusion(s)"]
+    if read.duplicates:
+        parts.append(f"{read.duplicates} duplicate(s) counted once")
+    if read.corrections:
+        parts.append(f"{read.corrections} correction(s) applied")
+    skipped = [f"{read.not_final} not final", f"{without_episode} not tied to an episode"]
+    if read.ignored:
+        skipped.append(f"{read.ignored} resource(s) of other types")
+    noun = {"FHIR": "document", "FHIR NDJSON": "line"}.get(read.kind, "message")
+    head = f"Read {read.messages} {read.kind} {noun}(s){resent}"
+    return f"{head}: {', '.join(parts)}; skipped: {', '.join(skipped)}."
