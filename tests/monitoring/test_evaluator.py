@@ -153,3 +153,29 @@ def test_replaying_twice_never_raises_an_alert_twice(seed: int, cut: int) -> Non
         p.dedup_key for p in stored
     }
     assert not raised_again
+
+
+def test_a_condition_begun_before_a_stricter_rule_set_is_its_own_from_the_first_result_arriving_under_it() -> None:
+    stricter = load_rule_set(
+        '[rule_set]\nname = "c"\nversion = "2"\n[[rule]]\nid = "bilirubin-2-mg-dl"\nversion = "c-2"\n'
+        'title = "Bilirubin >= 1.5"\nkind = "threshold"\nseverity = "critical"\n'
+        'parameters = { loinc = ["1975-2"], comparator = ">=", value = 1.5, unit = "mg/dL" }\n'
+        'source = { origin = "centre", reference = "SOP 2", verification = "unverified" }\n'
+    )
+    history = [
+        RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
+        RuleSetInForce(in_force_from=at(10), rule_set=stricter),
+    ]
+    before = MonitoredObservation(
+        id=1, observed_at=at(5), recorded_at=at(5, 7), loinc=BILIRUBIN_MG, value=1.7, unit="mg/dL"
+    )
+    after = MonitoredObservation(
+        id=2, observed_at=at(12), recorded_at=at(12, 7), loinc=BILIRUBIN_MG, value=1.6, unit="mg/dL"
+    )
+
+    def bilirubin(observations: list[MonitoredObservation], as_of: dt.datetime) -> list[tuple[str, Severity]]:
+        found = evaluate(history, context(), observations, as_of).detections
+        return [(d.rule_version, d.severity) for d in found if d.rule_id == "bilirubin-2-mg-dl"]
+
+    assert bilirubin([before], at(11)) == []  # the new set alone never judges a result that came before it
+    assert bilirubin([before, after], at(13)) == [("c-2", Severity.CRITICAL)]

@@ -1,9 +1,9 @@
 """Stored results are judged by the rule-file version in force when they arrived (SQLite and PostgreSQL).
 
 A centre tightens a threshold: the results already stored are not judged again by the new rule (what the team was
-alerted to, or not, under the old file stands), the results that arrive after it are (a condition is judged by the
-file in force when its first result arrived); each recorded version is in the audit entry of the evaluation that
-recorded it, and the alert names the rule version that raised it.
+alerted to, or not, under the old file stands), the results that arrive after it are (a condition the old file
+did not find is judged by the new one from the first result arriving under it); each recorded version is in the
+audit entry of the evaluation that recorded it, and the alert names the rule version that raised it.
 """
 
 from __future__ import annotations
@@ -101,3 +101,19 @@ def test_a_late_result_from_before_the_change_is_judged_by_the_file_in_force_whe
     evaluate_episode(service, episode, centre_rules=STRICTER, as_of=_at(4))
     (alert,) = _bilirubin_alerts(engine)
     assert alert.rule_version == "c-2"
+
+
+def test_a_condition_begun_under_the_old_file_is_alerted_by_the_first_result_under_the_new_one(
+    service: RegistryService, seeded: dict[str, int], engine: Engine
+) -> None:
+    """Bilirubin 1.7 (no alert at 2 mg/dL), then the centre tightens to 1.5: the tightening alone alerts on nothing
+    (1.7 was judged under the old file), the next result at 1.6, arriving under the new file, does."""
+    episode = seeded["episode"]
+    _bilirubin(service, seeded, 5, 1.7)
+    evaluate_episode(service, episode, as_of=_at(5))
+    evaluate_episode(service, episode, centre_rules=STRICTER, as_of=_at(6))
+    assert _bilirubin_alerts(engine) == []
+    _bilirubin(service, seeded, 7, 1.6)
+    evaluate_episode(service, episode, centre_rules=STRICTER, as_of=_at(7))
+    (alert,) = _bilirubin_alerts(engine)
+    assert (alert.rule_version, alert.severity.value) == ("c-2", "critical")

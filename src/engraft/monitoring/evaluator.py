@@ -9,7 +9,9 @@ It is a pure function of its inputs: the observations are put in one order (obse
 whatever order they arrived in, every rule reads the whole series up to ``as_of``, and each occurrence of
 a condition has a key of its own (rule id and occurrence), so evaluating again after a late or corrected
 result gives the right state, and evaluating twice raises nothing twice. Each detection is judged by the
-rule set that was in force when its result became known (``recorded_at``).
+rule set that was in force when its result became known (``recorded_at``); a condition that began under an
+earlier set, which did not find it, and that a result arriving under a later set continues is judged by the later
+set (a tightened threshold alerts on the first result that arrives under it, never on results before it alone).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from engraft.monitoring.alerts import (
     Transition,
     TransitionKind,
 )
-from engraft.monitoring.columns import ObservationColumns
+from engraft.monitoring.columns import ObservationColumns, microseconds
 from engraft.monitoring.episode_series import EpisodeSeries
 from engraft.monitoring.findings import Finding
 from engraft.monitoring.kinds import adapter_of
@@ -102,6 +104,7 @@ def _detections(
     as_of: dt.datetime,
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}
+    arrivals: dict[int, int] | None = None
     for entry in history:
         for rule in entry.rule_set.rules:
             if not rule.applies_to(
@@ -109,11 +112,25 @@ def _detections(
             ):
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
-                if _in_force(history, finding.result_time) is not entry:
-                    continue
+                owner = _in_force(history, finding.result_time)
+                if owner is not entry:
+                    if owner.in_force_from >= entry.in_force_from:
+                        continue
+                    if arrivals is None:
+                        arrivals = dict(zip(series.id.tolist(), series.recorded_us.tolist(), strict=True))
+                    if not _arrived_since(finding, arrivals, entry.in_force_from):
+                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
                 found.setdefault(detection.dedup_key, detection)
     return tuple(sorted(found.values(), key=lambda d: (d.detected_at, d.dedup_key)))
+
+
+def _arrived_since(finding: Finding, arrivals: dict[int, int], moment: dt.datetime) -> bool:
+    """Whether a result the finding rests on arrived at or after ``moment``: a condition whose first result came
+    under an earlier rule set (which did not find it: the earlier set's finding of the same key is kept) and which a
+    result arriving under a later set continues is that later set's to judge (e.g. a tightened threshold)."""
+    since = microseconds(moment, "in_force_from")
+    return any(arrivals.get(i, -1) >= since for i in finding.triggering)
 
 
 def _detection(rule: MonitoringRule, rule_set_hash: str, finding: Finding) -> Detection:

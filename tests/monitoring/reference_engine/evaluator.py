@@ -79,8 +79,14 @@ def _detections(
             ):
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
-                if _in_force(history, finding.result_time) is not entry:
-                    continue
+                owner = _in_force(history, finding.result_time)
+                if owner is not entry:
+                    # an earlier set's condition that a result arriving under this later set continues is its own
+                    arrived = {o.id: o.recorded_at for o in series}
+                    if owner.in_force_from >= entry.in_force_from or not any(
+                        i in arrived and arrived[i] >= entry.in_force_from for i in finding.triggering
+                    ):
+                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
                 found.setdefault(detection.dedup_key, detection)
     return tuple(sorted(found.values(), key=lambda d: (d.detected_at, d.dedup_key)))
