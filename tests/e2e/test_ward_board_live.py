@@ -80,11 +80,13 @@ def lab(live_server: LiveServer, served_accounts: AccountService) -> Iterator[La
     served_accounts.revoke_token(issued.token.id)
 
 
-def _new_episode_on_day_4(lab: LabClient) -> tuple[int, int]:
-    """A new adult patient with an autologous transplant four days ago (in the first centre): (patient, episode)."""
+def _new_episode_on_day_4(lab: LabClient, observed: dt.datetime) -> tuple[int, int]:
+    """A new adult patient with an autologous transplant four days before ``observed`` (a UTC time; in the first
+    centre): (patient, episode). Day 0 is the observation's own UTC date less four days, so a result observed then
+    is on day +4 at any hour (not day +3 when an hour before now falls on the UTC day before)."""
     centre = lab.call("GET", "/api/centres")[0]["code"]
     patient = lab.call("POST", "/api/patients", {"centre": centre, "sex": "male", "birth_date": "1971-04-05"})
-    day0 = (dt.datetime.now(dt.UTC) - dt.timedelta(days=4)).date()
+    day0 = observed.astimezone(dt.UTC).date() - dt.timedelta(days=4)
     episode = lab.call(
         "POST",
         "/api/episodes",
@@ -107,7 +109,8 @@ def _alerts(lab: LabClient, patient_id: int, rule_id: str) -> list[dict[str, Any
 def test_a_new_alert_appears_live_and_a_nurse_acknowledges_it(sign_in_as: Callable[..., Any], lab: LabClient) -> None:
     from playwright.sync_api import expect
 
-    patient_id, episode_id = _new_episode_on_day_4(lab)
+    seen = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    patient_id, episode_id = _new_episode_on_day_4(lab, seen)
     page = sign_in_as(Role.NURSE)
     nurse = page.engraft_account.username
     # the board's stream must be subscribed before the result is stored: a notice is not replayed
@@ -120,7 +123,6 @@ def test_a_new_alert_appears_live_and_a_nurse_acknowledges_it(sign_in_as: Callab
     assert _alerts(lab, patient_id, BILIRUBIN_RULE) == []
     page.evaluate("window.e2eBoardLoaded = true")  # gone if the page were loaded again
 
-    seen = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     result = {
         "patient_id": patient_id,
         "episode_id": episode_id,

@@ -92,6 +92,55 @@ def test_an_hl7_file_of_two_messages_one_re_sent_counts_the_re_sent_one_once(
     assert ("neutrophil-engraftment", at(14).isoformat()) in _raised(data)
 
 
+def _twice_with_one_key(folder: Path, kind: str, other_content: bool) -> Path:
+    """Two messages of one key (HL7 MSH-3/4/10, FHIR Bundle.identifier), the second identical or of other content."""
+    series = anc_course(range(0, 3))
+    again = [*series[:2], (2, "751-8", 0.7, "10*9/L")] if other_content else series
+    if kind == "hl7":
+        path = folder / "results.hl7"
+        path.write_text(hl7_message("CTL-1", series) + hl7_message("CTL-1", again), encoding="utf-8")
+    else:
+        path = folder / "results.ndjson"
+        lines = [json.dumps(bundle(*fhir_observations(s), identifier="B-1")) for s in (series, again)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "other_content", "expected"),
+    [
+        pytest.param("hl7", False, [], id="hl7-identical-re-send"),
+        pytest.param(
+            "hl7",
+            True,
+            [
+                "results.hl7 message 2 (line 9, MSH-10 'CTL-1') MSH-3/4/10: 'LABSYS^HOSP|CTL-1': expected a key not "
+                "re-used: results.hl7 message 1 (line 1, MSH-10 'CTL-1') has this key but other results (a re-send "
+                "must repeat the message unchanged)"
+            ],
+            id="hl7-key-re-used-for-other-content",
+        ),
+        pytest.param("fhir", False, [], id="fhir-identical-re-send"),
+        pytest.param(
+            "fhir",
+            True,
+            [
+                "results.ndjson line 2 Bundle.identifier: 'urn:lab:bundles|B-1': expected a key not re-used: "
+                "results.ndjson line 1 has this key but other results (a re-send must repeat the message unchanged)"
+            ],
+            id="fhir-key-re-used-for-other-content",
+        ),
+    ],
+)
+def test_a_message_key_re_used_for_other_content_is_a_problem_as_the_registry_refuses_it(
+    tmp_path: Path, kind: str, other_content: bool, expected: list[str]
+) -> None:
+    data = read_replay_file(_twice_with_one_key(export_folder(tmp_path), kind, other_content))
+    assert _problems(data) == expected
+    assert data.read is not None
+    assert (data.read.messages, data.read.resent, data.read.results) == (2, 0 if other_content else 1, 3)
+
+
 def test_a_re_sent_result_in_a_new_message_is_a_duplicate_counted_once(tmp_path: Path) -> None:
     folder = export_folder(tmp_path)
     path = folder / "results.hl7"
@@ -276,6 +325,37 @@ def test_a_malformed_hl7_message_is_named_by_segment_and_field(
     path.write_text(message(hl7_message("CTL-1", anc_course(range(0, 1)))), encoding="utf-8")
     problems = _problems(read_replay_file(path))
     assert len(problems) == 1 and expected in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        pytest.param(
+            lambda m: m.replace("060000+0000", "060000+9900"),
+            "results.hl7 message 1 (line 1, MSH-10 'CTL-1'): expected a message that can be read as HL7 v2 "
+            "(ValueError: offset must be a timedelta strictly between",
+            id="offset-of-99-hours",
+        ),
+        pytest.param(
+            lambda m: m.replace("MSH|^~\\&|", "MSH|^D\\&|"),
+            "results.hl7 message 1 (line 1, MSH-10 'CTL-1'): expected a message that can be read as HL7 v2 "
+            "(KeyError: No PID segments)",
+            id="odd-encoding-characters",
+        ),
+    ],
+)
+def test_a_message_the_parser_fails_on_otherwise_is_a_problem_not_a_traceback(
+    tmp_path: Path, message: Callable[[str], str], expected: str
+) -> None:
+    """Real input on which read_oru raises other than MalformedMessage (found by experiment), as the MLLP listener
+    answers it: a problem naming the message and the failure, and the next message still read."""
+    path = export_folder(tmp_path) / "results.hl7"
+    broken = message(hl7_message("CTL-1", anc_course(range(0, 1))))
+    path.write_text(broken + hl7_message("CTL-2", anc_course(range(1, 2)), first=1), encoding="utf-8")
+    data = read_replay_file(path)
+    problems = _problems(data)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert data.read is not None and (data.read.messages, data.read.results) == (2, 1)
 
 
 def test_lines_before_the_first_msh_are_named(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ The format is read from the extension, else from the content (:func:`replay_form
   messages, each beginning with an ``MSH`` segment at the start of a line; segments end with CR, LF or CRLF; MLLP
   framing bytes (0x0B, 0x1C) of a captured stream and batch envelope segments (FHS, BHS, BTS, FTS) are dropped.
   Each message is read by :func:`engraft.io.hl7_oru.read_oru` with the feed's site settings (local codes, units,
-  time zone, MRN assigning authority); a malformed one is a problem naming message, segment and field.
+  time zone, MRN assigning authority); a malformed one is a problem naming message, segment and field, one
+  the parser fails on otherwise (as the MLLP listener answers it) a problem naming the message and the failure.
 
 The messages name patients by medical record number (HL7 PID-3, FHIR ``Observation.subject`` identifier); the
 export's ``patients.csv`` has an ``mrn`` column only when it was made with identity. A patient named by Engraft
@@ -22,13 +23,15 @@ MRNs is a problem. Each result goes to the episode the registry would give it
 (:func:`engraft.registry.ingest.episode_for_result`: the episode starting within 30 days after it, else the latest
 started on or before its UTC date); results of no episode are counted and skipped.
 
-As the registry stores a feed: a message whose key (HL7 MSH-3/4/10, FHIR ``Bundle.identifier``) was read earlier
-in the file is a re-send and is counted once; a result whose source system and id were read before is a duplicate
-when identical (counted once), replaces the earlier value when it is a correction (HL7 OBX-11 ``C``, FHIR
-``amended``/``corrected``) of the same patient and code, and is a problem otherwise; a value outside the
-catalogue's possible range is a problem. Results whose status is not final (HL7 OBX-11 other than ``F``/``C``,
-FHIR Observation status other than final/amended/corrected, MedicationAdministration not ``completed``) are
-skipped and counted.
+As the registry stores a feed: a message whose key (HL7 MSH-3/4/10, FHIR ``Bundle.identifier``) was read earlier in
+the file is a re-send and is counted once when its content is the same
+(:func:`engraft.registry.ingest.content_digest`, the digest the registry compares) and a problem naming both
+messages otherwise (the registry refuses a control id re-used for other content); a result whose source system and
+id were read before is a duplicate when identical (counted once), replaces the earlier value when it is a correction
+(HL7 OBX-11 ``C``, FHIR ``amended``/``corrected``) of the same patient and code, and is a problem otherwise; a value
+outside the catalogue's possible range is a problem. Results whose status is not final (HL7 OBX-11 other than
+``F``/``C``, FHIR Observation status other than final/amended/corrected, MedicationAdministration not ``completed``)
+are skipped and counted.
 
 **Transfusions**: FHIR MedicationAdministration platelet and red cell products are the patient's transfusions
 (stored without an episode, they count for each of the patient's episodes, as the registry's evaluation reads
@@ -74,6 +77,7 @@ from engraft.registry.ingest import (
     IncomingTransfusion,
     MessageKey,
     PatientKey,
+    content_digest,
     episode_for_result,
 )
 from engraft.registry.observation_batch import conversion
@@ -211,6 +215,11 @@ def _hl7_documents(name: str, text: str, settings: FeedSettings) -> Iterator[_Do
             document.problems.append(FeedProblem(located, None, exc.reason))
             yield document
             continue
+        except Exception as exc:  # python-hl7 on input no rule foresaw (as the MLLP listener): a problem, no traceback
+            reason = f"expected a message that can be read as HL7 v2 ({type(exc).__name__}: {_exception_text(exc)})"
+            document.problems.append(FeedProblem(where, None, reason))
+            yield document
+            continue
         document.key = results.key
         document.observations = results.observations
         document.not_final = results.not_final
@@ -319,6 +328,13 @@ def _json(text: str) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+def _exception_text(exc: Exception) -> str:
+    """What an unforeseen exception says, shortened (its message, not its repr: a KeyError's key unquoted)."""
+    text = str(exc.args[0]) if len(exc.args) == 1 else str(exc)
+    shown = _short(text.replace("\r", " ").replace("\n", " ").strip())
+    return str(shown) if shown else "no detail"
+
+
 def _short(value: Any) -> str | int | float | None:
     if value is None or isinstance(value, int | float):
         return value
@@ -355,14 +371,19 @@ class _Assembly:
         self.unknown_patients: set[tuple[str, PatientKey]] = set()
 
     def replay(self, documents: Iterable[_Document]) -> ReplayInput:
-        seen: set[MessageKey] = set()
+        seen: dict[MessageKey, tuple[str, str]] = {}  # each key's content digest and the message that first had it
         for document in documents:
             self.messages += document.message
-            if document.key is not None and document.key in seen:
-                self.resent += 1  # a re-send: the registry stores a message once
-                continue
             if document.key is not None:
-                seen.add(document.key)
+                digest = content_digest(document.observations, document.transfusions)
+                earlier = seen.get(document.key)
+                if earlier is not None:
+                    if earlier[0] == digest:
+                        self.resent += 1  # a re-send: the registry stores a message once
+                    else:
+                        self._reused_key(document, document.key, earlier[1])
+                    continue
+                seen[document.key] = (digest, document.where)
             self._add_problems(document.problems)
             self.not_final += document.not_final
             self.ignored += document.ignored
@@ -384,6 +405,16 @@ class _Assembly:
         if self.problems or not self.context.usable:
             return ReplayInput({}, self.problems, read=summary)
         return self._episodes(summary)
+
+    def _reused_key(self, document: _Document, key: MessageKey, first: str) -> None:
+        """A message whose key an earlier message of other content had: the registry refuses it (AE), as here."""
+        where = f"{document.where} {'MSH-3/4/10' if document.hl7 else 'Bundle.identifier'}"
+        value = f"{key.sender}|{key.control_id}"
+        reason = (
+            f"expected a key not re-used: {first} has this key but other results (a re-send must repeat the "
+            "message unchanged)"
+        )
+        self._problem(where, value, reason)
 
     def _add_problems(self, problems: list[ReplayProblem]) -> None:
         room = _MAX_PROBLEMS - len(self.problems)
