@@ -35,11 +35,11 @@ from engraft.web.error_pages import error_page
 from engraft.web.i18n import N_
 from engraft.web.pages.consent import DECISION_LABELS
 from engraft.web.pages.patient_words import PATIENT_WORDS, PHASE_LABELS, episode_kinds, kind_numbers, phase_label
-from engraft.web.pages.patients_course import episode_course
+from engraft.web.pages.patients_course import episode_course, event_label
 from engraft.web.pages.patients_hla import hla_rows
 from engraft.web.pages.patients_labs import CHART_LOINCS, CHARTS_BY_KEY, EARLY_WINDOW, lab_table, unit_display
 from engraft.web.pages.patients_panels import AlertContext, collect_alerts
-from engraft.web.pages.patients_wording import EVENT_LABELS, Wording
+from engraft.web.pages.patients_wording import Wording, derived_mark
 from engraft.web.pages_common import require_page
 from engraft.web.sections import Section, register
 from engraft.web.templating import date_text, decimal_text, language_of, render, translate
@@ -291,7 +291,8 @@ def patient_record(
         "early_window": EARLY_WINDOW,
         "today": today,
         "value_labels": VALUE_LABELS,
-        "event_labels": EVENT_LABELS,
+        "event_label": lambda event: event_label(event, wording),
+        "derived_mark": derived_mark,
         "unit_display": unit_display,
         "day_label": wording.day,
         "age": _age(patient.birth_date, today),

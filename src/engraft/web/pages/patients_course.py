@@ -17,7 +17,7 @@ from markupsafe import Markup
 from engraft.registry.patient_record import ChartObservation
 from engraft.registry.schemas.clinical import AssessmentOut, EventOut, FollowUpOut
 from engraft.registry.schemas.episode import EpisodeOut
-from engraft.vocabulary import EventType
+from engraft.vocabulary import EventSource, EventType
 from engraft.web.charts import ChartText
 from engraft.web.charts.timeline import Timeline, TimelineItem, TimelineLane, render_timeline
 from engraft.web.pages.patients_engraftment import (
@@ -34,7 +34,13 @@ from engraft.web.pages.patients_labs import (
     lab_chart_view,
     lab_charts_of,
 )
-from engraft.web.pages.patients_wording import DAY_ZERO_WORDS, EVENT_LABELS, VITAL_LABELS, Wording
+from engraft.web.pages.patients_wording import (
+    DAY_ZERO_WORDS,
+    EVENT_LABELS,
+    VITAL_LABELS,
+    Wording,
+    derived_mark,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,7 @@ def _timeline_entries(
 ) -> list[TimelineEntry]:
     _ = wording.gettext
     entries = [
-        TimelineEntry((e.event_date - day0).days, e.event_date, _("Events"), _event_label(e, wording)) for e in events
+        TimelineEntry((e.event_date - day0).days, e.event_date, _("Events"), event_label(e, wording)) for e in events
     ]
     for v in visits:
         parts = [_("Follow-up visit"), _(VITAL_LABELS[v.vital_status])]
@@ -139,10 +145,14 @@ def _timeline_entries(
     return sorted(entries, key=lambda e: (e.day, e.lane))
 
 
-def _event_label(event: EventOut, wording: Wording) -> str:
+def event_label(event: EventOut, wording: Wording) -> str:
+    """The event's name, its grade if it has one, and whether the monitoring derived it (not entered by a
+    clinician; a derived graft failure still to be confirmed)."""
     label = wording.gettext(EVENT_LABELS[event.event_type])
     grade = event.details.get("grade") or event.details.get("overall_grade")
     if grade is not None:
         grade_word = wording.gettext("grade")
         label += f" ({grade_word} {grade})"
+    if event.source is EventSource.DERIVED:
+        label += " " + wording.gettext(derived_mark(event.event_type))
     return label

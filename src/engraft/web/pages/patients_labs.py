@@ -30,7 +30,7 @@ from engraft.vocabulary import CellTherapy, EventType
 from engraft.web.charts import ChartText, DayAxisChart, DayMarker, Threshold, layout_chart, render_svg
 from engraft.web.i18n import N_
 from engraft.web.pages.patients_engraftment import EngraftmentMark
-from engraft.web.pages.patients_wording import EVENT_LABELS, DayZeroWords, Wording
+from engraft.web.pages.patients_wording import EVENT_LABELS, DayZeroWords, Wording, derived_mark
 
 UNIT_DISPLAY: Final[dict[str, str]] = {
     Ucum.E9_PER_L.value: "×10⁹/L",
@@ -231,6 +231,8 @@ def lab_chart_view(
     markers = [DayMarker(0, wording.gettext(words.day0), "day0")]
     if mark is not None and in_window(mark.day, window):
         label = wording.gettext(EVENT_LABELS[mark.lineage]) + ": " + wording.day_long(mark.day)
+        if mark.derived:
+            label += " " + wording.gettext(derived_mark(mark.lineage))
         markers.append(DayMarker(mark.day, label, "engraftment"))
     if points:
         description = wording.gettext(

@@ -62,6 +62,22 @@ EVENT_LABELS: Final[dict[EventType, str]] = {
     EventType.DEATH: N_("Death"),
 }
 
+DERIVED_MARK: Final = N_("(derived by monitoring)")
+"""Added to an event the monitoring derived (source ``derived``), so that it does not read as one a clinician
+entered: on the timeline, its list, the episodes' engraftment days and the events outside any episode."""
+
+DERIVED_TO_CONFIRM_MARK: Final = N_("(derived by monitoring, to be confirmed)")
+"""Added instead of :data:`DERIVED_MARK` to a derived event that is a met criterion still to be confirmed
+clinically: graft failure (the laboratory criterion; pancytopenia and donor chimerism confirm it)."""
+
+TO_CONFIRM_WHEN_DERIVED: Final = frozenset({EventType.GRAFT_FAILURE})
+
+
+def derived_mark(event_type: EventType) -> str:
+    """The msgid added to a derived event of ``event_type``."""
+    return DERIVED_TO_CONFIRM_MARK if event_type in TO_CONFIRM_WHEN_DERIVED else DERIVED_MARK
+
+
 VITAL_LABELS: Final[dict[VitalStatus, str]] = {VitalStatus.ALIVE: N_("alive"), VitalStatus.DEAD: N_("dead")}
 
 
