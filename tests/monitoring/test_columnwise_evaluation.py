@@ -31,6 +31,7 @@ from engraft.monitoring import (
     load_rule_set,
 )
 from engraft.monitoring.columns import NOT_RECORDED, microseconds, trusted_observation
+from engraft.monitoring.model import RuleSetInForce
 from engraft.vocabulary import CellTherapy, GraftSource, TransplantType
 from tests.monitoring.reference_engine.evaluator import evaluate as reference_evaluate
 
@@ -218,6 +219,56 @@ def test_column_wise_evaluation_equals_the_reference_engine(
     expected = reference_evaluate(RULES, context, observations, as_of, prior)
     assert evaluate(RULES, context, observations, as_of, prior) == expected
     assert evaluate_columns(RULES, context, _rows(observations), as_of, prior) == expected
+
+
+def _centre(version: str, bilirubin_mg_dl: float, anc: float) -> RuleSet:
+    """The shipped rules with the bilirubin and ANC thresholds a centre changed (tightened or relaxed)."""
+    return load_rule_set(
+        f'[rule_set]\nname = "centre"\nversion = "{version}"\n'
+        f'[[rule]]\nid = "bilirubin-2-mg-dl"\nversion = "{version}"\ntitle = "Bilirubin"\nkind = "threshold"\n'
+        f'severity = "critical"\nparameters = {{ loinc = ["1975-2", "14631-6"], comparator = ">=", '
+        f'value = {bilirubin_mg_dl}, unit = "mg/dL", analyte = "bilirubin", basis = "clinical factor" }}\n'
+        "applies = { day_from = 0, day_to = 100 }\n"
+        'source = { origin = "centre", reference = "centre SOP", verification = "unverified" }\n'
+        f'[[rule]]\nid = "anc-below-0-5"\nversion = "{version}"\ntitle = "ANC"\nkind = "threshold"\n'
+        f'severity = "warning"\nparameters = {{ loinc = ["751-8", "753-4", "26499-4"], comparator = "<", '
+        f'value = {anc}, unit = "10*9/L" }}\n'
+        "applies = { day_from = 0, day_to = 100 }\n"
+        'source = { origin = "centre", reference = "centre SOP", verification = "unverified" }\n'
+    )
+
+
+_TIGHTER: Final = _centre("tight", 1.5, 1.0)
+_LOOSER: Final = _centre("loose", 3.0, 0.3)
+
+
+@given(episodes(), st.integers(-4, 30), st.integers(1, 20), st.booleans())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_rule_sets_changing_during_an_episode_give_the_reference_engine_result(
+    episode: tuple[EpisodeContext, list[MonitoredObservation], dt.datetime, list[PriorAlert]],
+    first_change: int,
+    days_between: int,
+    tighten_first: bool,
+) -> None:
+    """Three rule-file versions in force one after the other (shipped, then tighter or looser thresholds, then the
+    other): each result judged by the version in force when it arrived, a condition carried over to the version
+    under which a result continuing it arrived, the same in both engines."""
+    context, observations, as_of, prior = episode
+    second, third = (_TIGHTER, _LOOSER) if tighten_first else (_LOOSER, _TIGHTER)
+    change = DAY0_AT + dt.timedelta(days=first_change, hours=7)
+    history = [
+        RuleSetInForce(in_force_from=DAY0_AT - dt.timedelta(days=30), rule_set=RULES),
+        RuleSetInForce(in_force_from=change, rule_set=second),
+        RuleSetInForce(in_force_from=change + dt.timedelta(days=days_between), rule_set=third),
+    ]
+    expected = reference_evaluate(history, context, observations, as_of, prior)
+    assert evaluate(history, context, observations, as_of, prior) == expected
+    assert evaluate_columns(history, context, _rows(observations), as_of, prior) == expected
+    keys = [d.dedup_key for d in expected.detections]
+    assert len(keys) == len(set(keys))
+    for rule_id in ("bilirubin-2-mg-dl", "anc-below-0-5"):  # no result rests two detections of one rule
+        used = [i for d in expected.detections if d.rule_id == rule_id for i in d.triggering]
+        assert len(used) == len(set(used))
 
 
 def _fever_episode() -> tuple[EpisodeContext, list[MonitoredObservation]]:

@@ -12,6 +12,7 @@ from engraft.monitoring import (
     AlertState,
     MonitoredObservation,
     PriorAlert,
+    RuleSet,
     RuleSetInForce,
     Severity,
     TransitionKind,
@@ -155,27 +156,72 @@ def test_replaying_twice_never_raises_an_alert_twice(seed: int, cut: int) -> Non
     assert not raised_again
 
 
-def test_a_condition_begun_before_a_stricter_rule_set_is_its_own_from_the_first_result_arriving_under_it() -> None:
-    stricter = load_rule_set(
-        '[rule_set]\nname = "c"\nversion = "2"\n[[rule]]\nid = "bilirubin-2-mg-dl"\nversion = "c-2"\n'
-        'title = "Bilirubin >= 1.5"\nkind = "threshold"\nseverity = "critical"\n'
-        'parameters = { loinc = ["1975-2"], comparator = ">=", value = 1.5, unit = "mg/dL" }\n'
-        'source = { origin = "centre", reference = "SOP 2", verification = "unverified" }\n'
+def _bilirubin_set(version: str, mg_dl: float) -> RuleSet:
+    return load_rule_set(
+        f'[rule_set]\nname = "c"\nversion = "{version}"\n[[rule]]\nid = "bilirubin-2-mg-dl"\nversion = "{version}"\n'
+        f'title = "Bilirubin >= {mg_dl}"\nkind = "threshold"\nseverity = "critical"\n'
+        f'parameters = {{ loinc = ["1975-2"], comparator = ">=", value = {mg_dl}, unit = "mg/dL" }}\n'
+        'source = { origin = "centre", reference = "SOP", verification = "unverified" }\n'
     )
+
+
+def _bilirubin(id_: int, day: int, mg_dl: float) -> MonitoredObservation:
+    return MonitoredObservation(
+        id=id_, observed_at=at(day), recorded_at=at(day, 7), loinc=BILIRUBIN_MG, value=mg_dl, unit="mg/dL"
+    )
+
+
+def _bilirubin_alerts(
+    history: list[RuleSetInForce], observations: list[MonitoredObservation], as_of: dt.datetime
+) -> list[tuple[str, str, tuple[int, ...], bool]]:
+    found = evaluate(history, context(), observations, as_of).detections
+    return [
+        (d.dedup_key.split("/")[1][:15], d.rule_version, d.triggering, d.cleared_at is None)
+        for d in found
+        if d.rule_id == "bilirubin-2-mg-dl"
+    ]
+
+
+def test_a_condition_begun_before_a_stricter_rule_set_is_its_own_from_the_first_result_arriving_under_it() -> None:
     history = [
         RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
-        RuleSetInForce(in_force_from=at(10), rule_set=stricter),
+        RuleSetInForce(in_force_from=at(10), rule_set=_bilirubin_set("c-2", 1.5)),
     ]
-    before = MonitoredObservation(
-        id=1, observed_at=at(5), recorded_at=at(5, 7), loinc=BILIRUBIN_MG, value=1.7, unit="mg/dL"
-    )
-    after = MonitoredObservation(
-        id=2, observed_at=at(12), recorded_at=at(12, 7), loinc=BILIRUBIN_MG, value=1.6, unit="mg/dL"
-    )
+    before, after = _bilirubin(1, 5, 1.7), _bilirubin(2, 12, 1.6)
+    assert _bilirubin_alerts(history, [before], at(11)) == []  # never judges a result that came before it alone
+    assert _bilirubin_alerts(history, [before, after], at(13)) == [("from-2026-03-06", "c-2", (1, 2), True)]
 
-    def bilirubin(observations: list[MonitoredObservation], as_of: dt.datetime) -> list[tuple[str, Severity]]:
-        found = evaluate(history, context(), observations, as_of).detections
-        return [(d.rule_version, d.severity) for d in found if d.rule_id == "bilirubin-2-mg-dl"]
 
-    assert bilirubin([before], at(11)) == []  # the new set alone never judges a result that came before it
-    assert bilirubin([before, after], at(13)) == [("c-2", Severity.CRITICAL)]
+def test_a_tightened_threshold_keeps_open_under_the_same_alert_what_the_old_one_would_clear() -> None:
+    """2.1 alerts under 2 mg/dL; the centre tightens to 1.5; 1.8 arrives: the old rule would clear the alert, the
+    rule in force when 1.8 arrived keeps it open, under the same alert (no second one)."""
+    history = [
+        RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
+        RuleSetInForce(in_force_from=at(10), rule_set=_bilirubin_set("c-2", 1.5)),
+    ]
+    observations = [_bilirubin(1, 5, 2.1), _bilirubin(2, 12, 1.8)]
+    assert _bilirubin_alerts(history, observations[:1], at(11)) == [("from-2026-03-06", "1", (1,), True)]
+    assert _bilirubin_alerts(history, observations, at(13)) == [("from-2026-03-06", "c-2", (1, 2), True)]
+
+
+def test_a_run_the_old_threshold_found_later_in_it_is_taken_over_under_its_alert() -> None:
+    """1.7 (below 2), 2.1 (alert under 2), then the centre tightens to 1.5 and 1.8 arrives: one alert, the one on
+    file (from the 2.1), now the tightened rule's, resting on the whole run."""
+    history = [
+        RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
+        RuleSetInForce(in_force_from=at(10), rule_set=_bilirubin_set("c-2", 1.5)),
+    ]
+    observations = [_bilirubin(1, 4, 1.7), _bilirubin(2, 5, 2.1), _bilirubin(3, 12, 1.8)]
+    assert _bilirubin_alerts(history, observations[:2], at(11)) == [("from-2026-03-06", "1", (2,), True)]
+    assert _bilirubin_alerts(history, observations, at(13)) == [("from-2026-03-06", "c-2", (1, 2, 3), True)]
+
+
+def test_of_three_rule_sets_a_result_is_judged_by_the_one_in_force_when_it_arrived() -> None:
+    """Shipped 2 mg/dL, tightened to 1.5 on day +10, relaxed to 3 on day +11: 1.7 on day +5 then 1.8 arriving on day
+    +12 (under the relaxed set) alerts under none: the tightened set never saw a result of this run arrive."""
+    history = [
+        RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
+        RuleSetInForce(in_force_from=at(10), rule_set=_bilirubin_set("c-2", 1.5)),
+        RuleSetInForce(in_force_from=at(11), rule_set=_bilirubin_set("c-3", 3.0)),
+    ]
+    assert _bilirubin_alerts(history, [_bilirubin(1, 5, 1.7), _bilirubin(2, 12, 1.8)], at(13)) == []

@@ -10,8 +10,9 @@ whatever order they arrived in, every rule reads the whole series up to ``as_of`
 a condition has a key of its own (rule id and occurrence), so evaluating again after a late or corrected
 result gives the right state, and evaluating twice raises nothing twice. Each detection is judged by the
 rule set that was in force when its result became known (``recorded_at``); a condition that began under an
-earlier set, which did not find it, and that a result arriving under a later set continues is judged by the later
-set (a tightened threshold alerts on the first result that arrives under it, never on results before it alone).
+earlier set and that a result arriving under a later set continues is judged by the later set, which replaces the
+earlier sets' detection of it under the same alert (a tightened threshold alerts on the first result arriving
+under it, and keeps open what the older threshold would clear; it never judges results before it alone).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from engraft.monitoring.findings import Finding
 from engraft.monitoring.kinds import adapter_of
 from engraft.monitoring.model import MonitoringRule, RuleSet, RuleSetInForce
 from engraft.monitoring.series import EpisodeContext, MonitoredObservation
+
+_NEVER = -(2**63)
+"""Arrival time (epoch microseconds) of a result not in the series: before every rule set."""
 
 NO_LONGER_SUPPORTED = (
     "the condition is no longer found in the episode's results or record (a late or corrected result, or an "
@@ -105,7 +109,8 @@ def _detections(
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}
     arrivals: dict[int, int] | None = None
-    for entry in history:
+    for position, entry in enumerate(history):
+        until = history[position + 1].in_force_from if position + 1 < len(history) else None
         for rule in entry.rule_set.rules:
             if not rule.applies_to(
                 context.age_at_day0, context.graft_source, context.transplant_type, context.cell_therapy
@@ -113,24 +118,46 @@ def _detections(
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
                 owner = _in_force(history, finding.result_time)
-                if owner is not entry:
-                    if owner.in_force_from >= entry.in_force_from:
-                        continue
-                    if arrivals is None:
-                        arrivals = dict(zip(series.id.tolist(), series.recorded_us.tolist(), strict=True))
-                    if not _arrived_since(finding, arrivals, entry.in_force_from):
-                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
-                found.setdefault(detection.dedup_key, detection)
+                if owner is entry:
+                    found.setdefault(detection.dedup_key, detection)
+                    continue
+                if owner.in_force_from >= entry.in_force_from:
+                    continue
+                if arrivals is None:
+                    arrivals = dict(zip(series.id.tolist(), series.recorded_us.tolist(), strict=True))
+                if _arrived_under(finding, arrivals, entry.in_force_from, until):
+                    _carry_over(found, detection)
     return tuple(sorted(found.values(), key=lambda d: (d.detected_at, d.dedup_key)))
 
 
-def _arrived_since(finding: Finding, arrivals: dict[int, int], moment: dt.datetime) -> bool:
-    """Whether a result the finding rests on arrived at or after ``moment``: a condition whose first result came
-    under an earlier rule set (which did not find it: the earlier set's finding of the same key is kept) and which a
-    result arriving under a later set continues is that later set's to judge (e.g. a tightened threshold)."""
-    since = microseconds(moment, "in_force_from")
-    return any(arrivals.get(i, -1) >= since for i in finding.triggering)
+def _arrived_under(finding: Finding, arrivals: dict[int, int], since: dt.datetime, until: dt.datetime | None) -> bool:
+    """Whether a result the finding rests on arrived while the rule set in force from ``since`` (to ``until``,
+    the next set's start) was: a condition whose first result came under an earlier set and which a result
+    arriving under this set continues is this set's to judge (e.g. a tightened threshold)."""
+    low = microseconds(since, "in_force_from")
+    high = microseconds(until, "in_force_from") if until is not None else None
+    return any(
+        arrivals.get(i, _NEVER) >= low and (high is None or arrivals.get(i, _NEVER) < high) for i in finding.triggering
+    )
+
+
+def _carry_over(found: dict[str, Detection], detection: Detection) -> None:
+    """Put a later rule set's judgement of a condition begun under an earlier set: it replaces the earlier sets'
+    detections of the same rule resting on the same results (the results arriving under the later set are its
+    to judge: a tightened threshold keeps an alert open that the older threshold would clear), under the key of the
+    earliest of them, so that the alert on file continues rather than a second one opening; with none, it is new."""
+    shared = set(detection.triggering)
+    overlapping = [
+        key for key, d in found.items() if d.rule_id == detection.rule_id and not shared.isdisjoint(d.triggering)
+    ]
+    if not overlapping:
+        found.setdefault(detection.dedup_key, detection)
+        return
+    earliest = min(overlapping, key=lambda key: (found[key].detected_at, key))
+    for key in overlapping:
+        del found[key]
+    found[earliest] = detection.model_copy(update={"dedup_key": earliest})
 
 
 def _detection(rule: MonitoringRule, rule_set_hash: str, finding: Finding) -> Detection:

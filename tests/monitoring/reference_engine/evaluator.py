@@ -72,7 +72,9 @@ def _detections(
     as_of: dt.datetime,
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}
-    for entry in history:
+    arrived = {o.id: o.recorded_at for o in series}
+    for index, entry in enumerate(history):
+        ends = history[index + 1].in_force_from if index + 1 < len(history) else None
         for rule in entry.rule_set.rules:
             if not rule.applies_to(
                 context.age_at_day0, context.graft_source, context.transplant_type, context.cell_therapy
@@ -80,15 +82,27 @@ def _detections(
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
                 owner = _in_force(history, finding.result_time)
-                if owner is not entry:
-                    # an earlier set's condition that a result arriving under this later set continues is its own
-                    arrived = {o.id: o.recorded_at for o in series}
-                    if owner.in_force_from >= entry.in_force_from or not any(
-                        i in arrived and arrived[i] >= entry.in_force_from for i in finding.triggering
-                    ):
-                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
-                found.setdefault(detection.dedup_key, detection)
+                if owner is entry:
+                    found.setdefault(detection.dedup_key, detection)
+                    continue
+                # a condition begun under an earlier set that a result arriving under this set continues is this
+                # set's: it takes over the earlier detections of the rule resting on the same results
+                times = [arrived.get(i) for i in finding.triggering]
+                if owner.in_force_from >= entry.in_force_from or not any(
+                    t is not None and t >= entry.in_force_from and (ends is None or t < ends) for t in times
+                ):
+                    continue
+                taken = [
+                    k for k, d in found.items() if d.rule_id == rule.id and set(d.triggering) & set(finding.triggering)
+                ]
+                if not taken:
+                    found.setdefault(detection.dedup_key, detection)
+                    continue
+                first = sorted(taken, key=lambda k: (found[k].detected_at, k))[0]
+                for k in taken:
+                    found.pop(k)
+                found[first] = detection.model_copy(update={"dedup_key": first})
     return tuple(sorted(found.values(), key=lambda d: (d.detected_at, d.dedup_key)))
 
 
