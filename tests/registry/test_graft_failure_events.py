@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -109,3 +110,73 @@ def test_a_graft_failure_a_person_recorded_is_linked_and_stops_derived_engraftme
     _anc(service, seeded, range(31, 36), 1.2)  # recovery after a recorded failure: a rescue, not this graft
     evaluate_episode(service, seeded["episode"], as_of=_at(35))
     assert [t for t, *_ in _events(engine, seeded["episode"])] == [EventType.GRAFT_FAILURE]
+
+
+def _record(client: TestClient, seeded: dict[str, int], event_type: str, day: int, details: dict[str, str]) -> int:
+    body = {
+        "patient_id": seeded["patient"],
+        "episode_id": seeded["episode"] if event_type != "death" else None,
+        "event_type": event_type,
+        "event_date": (DAY0 + dt.timedelta(days=day)).isoformat(),
+        "details": details,
+    }
+    response = client.post("/api/events", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _derived(engine: Engine, seeded: dict[str, int], day: int, kind: str) -> int:
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                ClinicalEvent.__table__.insert()
+                .values(
+                    patient_id=seeded["patient"],
+                    episode_id=seeded["episode"],
+                    event_type=EventType.GRAFT_FAILURE,
+                    event_date=DAY0 + dt.timedelta(days=day),
+                    source=EventSource.DERIVED,
+                    details={"kind": kind},
+                    version=1,
+                )
+                .returning(ClinicalEvent.id)
+            ).scalar_one()
+        )
+
+
+def test_no_graft_failure_event_is_derived_after_a_recorded_death(
+    service: RegistryService, seeded: dict[str, int], engine: Engine, client: TestClient
+) -> None:
+    _anc(service, seeded, range(20), 0.05)
+    _record(client, seeded, "death", 20, {"primary_cause": "infection"})
+    result = evaluate_episode(service, seeded["episode"], as_of=_at(31))
+    assert result.events_written == [] and _alert(engine, PRIMARY).event_id is None
+    assert [t for t, *_ in _events(engine, seeded["episode"])] == []
+
+
+def test_a_death_recorded_before_a_derived_graft_failure_is_accepted(
+    service: RegistryService, seeded: dict[str, int], engine: Engine, client: TestClient
+) -> None:
+    _anc(service, seeded, range(20), 0.05)
+    evaluate_episode(service, seeded["episode"], as_of=_at(31))  # derived graft failure dated day +31
+    assert [t for t, *_ in _events(engine, seeded["episode"])] == [EventType.GRAFT_FAILURE]
+    _record(client, seeded, "death", 20, {"primary_cause": "infection"})  # the monitoring's reading yields
+
+
+@pytest.mark.parametrize(
+    ("on_file", "reused"),
+    [
+        pytest.param("primary", True, id="derived-primary-reused-by-primary"),
+        pytest.param("secondary", False, id="derived-secondary-not-reused-by-primary"),
+    ],
+)
+def test_a_derived_graft_failure_is_reused_for_its_own_kind_only(
+    service: RegistryService, seeded: dict[str, int], engine: Engine, on_file: str, reused: bool
+) -> None:
+    existing = _derived(engine, seeded, 29, on_file)
+    _anc(service, seeded, range(31), 0.05)
+    result = evaluate_episode(service, seeded["episode"], as_of=_at(31))
+    alert = _alert(engine, PRIMARY)
+    assert (alert.event_id == existing) is reused
+    assert (result.events_written == []) is reused
+    assert len(_events(engine, seeded["episode"])) == (1 if reused else 2)

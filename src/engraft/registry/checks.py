@@ -27,6 +27,7 @@ from engraft.vocabulary import (
     POST_INFUSION_EVENTS,
     CellTherapy,
     DonorRelation,
+    EventSource,
     EventType,
     GraftSource,
     TransplantType,
@@ -162,7 +163,8 @@ def check_event(session: Session, event: ClinicalEvent, patient: Patient) -> Non
     if death is not None:
         if event.event_type is EventType.DEATH:
             problems.append(Problem("event_type", "death", f"one death per patient (recorded on {death.event_date})"))
-        elif event.event_date > death.event_date:
+        elif event.event_date > death.event_date and event.source is not EventSource.DERIVED:
+            # the monitoring's reading (a graft-failure day limit passed with no recovery) yields to a recorded death
             problems.append(
                 Problem("event_date", event.event_date.isoformat(), f"on or before the death date {death.event_date}")
             )
@@ -187,10 +189,13 @@ def check_follow_up(session: Session, visit: FollowUpVisit, patient: Patient) ->
 
 
 def _after_death(session: Session, patient_id: int, death: ClinicalEvent) -> list[Problem | None]:
-    """A death cannot be dated before events or 'alive' visits already recorded for the patient."""
+    """A death cannot be dated before events or 'alive' visits already recorded for the patient (events the
+    monitoring derived do not count: a graft-failure criterion met at a day limit is no sign of life)."""
     later_event = session.scalar(
         select(func.max(ClinicalEvent.event_date)).where(
-            ClinicalEvent.patient_id == patient_id, ClinicalEvent.event_type != EventType.DEATH
+            ClinicalEvent.patient_id == patient_id,
+            ClinicalEvent.event_type != EventType.DEATH,
+            ClinicalEvent.source != EventSource.DERIVED,
         )
     )
     alive_visit = session.scalar(

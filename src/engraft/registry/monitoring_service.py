@@ -270,7 +270,8 @@ class _AlertWriter:
 
     def _event(self, detection: Detection) -> int | None:
         """The registry event of the detection: the one recorded for the episode, else a new derived one; none
-        when the episode has a graft failure recorded by a person (the counts then recover after a rescue).
+        when the episode has a graft failure recorded by a person (the counts then recover after a rescue), or the
+        patient's death is recorded on or before its date (a graft-failure day limit passing after death).
 
         A graft failure the engine derived (a met criterion, to confirm) stops no later derived engraftment: the
         counts may yet show a late recovery. Of graft failures, a derived one is reused for the same kind only
@@ -298,6 +299,13 @@ class _AlertWriter:
         )
         if self.session.scalars(failed).first() is not None:
             return None  # recovery after a recorded graft failure follows a rescue: not this graft's engraftment
+        died = select(ClinicalEvent.id).where(
+            ClinicalEvent.patient_id == self.context.patient_id,
+            ClinicalEvent.event_type == EventType.DEATH,
+            ClinicalEvent.event_date <= detection.event.date,
+        )
+        if self.session.scalars(died).first() is not None:
+            return None  # a day limit passing after a recorded death is no finding about the graft
         event = ClinicalEvent(
             patient_id=self.context.patient_id,
             episode_id=self.context.episode_id,
