@@ -32,6 +32,12 @@ UTC = dt.UTC
         pytest.param("2024100111+0000", None, id="hours-only"),
         pytest.param("20241001", None, id="date-only"),
         pytest.param("202410011145", None, id="no-zone-no-default"),
+        pytest.param(
+            "202410011145+2359", dt.datetime(2024, 10, 1, 11, 46, tzinfo=UTC) - dt.timedelta(days=1), id="offset-23-59"
+        ),
+        pytest.param("202410011145+2400", None, id="offset-hours-24"),
+        pytest.param("202410011145+9900", None, id="offset-hours-99"),
+        pytest.param("202410011145-0160", None, id="offset-minutes-60"),
     ],
 )
 def test_timestamps_need_minutes_and_a_zone(text: str, expected: dt.datetime | None) -> None:

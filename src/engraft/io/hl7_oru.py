@@ -323,7 +323,10 @@ def parse_timestamp(text: str, default_zone: dt.tzinfo | None) -> dt.datetime | 
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     if offset is not None:
         sign = 1 if offset[0] == "+" else -1
-        zone: dt.tzinfo | None = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        hours, minutes = int(offset[1:3]), int(offset[3:5])
+        if hours > 23 or minutes > 59:
+            return None  # not a zone offset (+9900): malformed, reported on its field
+        zone: dt.tzinfo | None = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     else:
         zone = default_zone
     if zone is None:
