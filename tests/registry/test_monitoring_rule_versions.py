@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine, select
 
 from engraft.registry.models import AuditEntry, MonitoringAlert, MonitoringRuleFile
@@ -117,3 +118,37 @@ def test_a_condition_begun_under_the_old_file_is_alerted_by_the_first_result_und
     evaluate_episode(service, episode, centre_rules=STRICTER, as_of=_at(7))
     (alert,) = _bilirubin_alerts(engine)
     assert (alert.rule_version, alert.severity.value) == ("c-2", "critical")
+
+
+@pytest.mark.parametrize(
+    ("severity", "change"),
+    [
+        pytest.param("warning", "updated", id="same-severity-updated"),
+        pytest.param("critical", "escalated", id="higher-severity-escalated"),
+    ],
+)
+def test_an_open_alert_a_tightened_threshold_keeps_open_names_the_new_rule_version(
+    service: RegistryService, seeded: dict[str, int], engine: Engine, severity: str, change: str
+) -> None:
+    """2.1 raises the alert under 2 mg/dL; the centre tightens to 1.5; 1.8 arrives: the old rule would clear the
+    alert, the rule in force when 1.8 arrived keeps it open: the same alert, now naming version c-2 and both
+    results, the change in the audit log."""
+    episode = seeded["episode"]
+    _bilirubin(service, seeded, 5, 2.1)
+    evaluate_episode(service, episode, as_of=_at(5))
+    (raised,) = _bilirubin_alerts(engine)
+    assert (raised.rule_version, raised.state.value) == ("1", "open")
+    centre = STRICTER.replace('severity = "critical"', f'severity = "{severity}"')
+    evaluate_episode(service, episode, centre_rules=centre, as_of=_at(6))
+    _bilirubin(service, seeded, 7, 1.8)
+    result = evaluate_episode(service, episode, centre_rules=centre, as_of=_at(7))
+    (kept,) = _bilirubin_alerts(engine)
+    assert kept.id == raised.id and kept.state.value == "open" and kept.id not in result.cleared
+    assert kept.rule_version == "c-2" and len(kept.triggering_observation_ids) == 2
+    assert kept.severity.value == severity and "1.8" in kept.explanation
+    with engine.connect() as connection:
+        entries = connection.execute(
+            select(AuditEntry.changes).where(AuditEntry.entity == "monitoring evaluation").order_by(AuditEntry.id)
+        ).scalars()
+        updates = [c for e in entries for c in e["changes"] if c.get("alert") == kept.id and c["change"] != "raised"]
+    assert [(u["change"], u["previous_rule_version"], u["rule_version"]) for u in updates] == [(change, "1", "c-2")]

@@ -330,6 +330,8 @@ class AlertOnFile:
     severity: Severity
     grade: int | None
     """The graded condition's grade as stored (``details.grade``: CRS, ICANS), else None."""
+    rule_version: str = ""
+    """The version of the rule that judged it last (a later rule-file version may take a condition over)."""
 
 
 def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
@@ -337,8 +339,8 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
     driver's cursor, its states and severities typed as SQLAlchemy types them)."""
     if session.connection().dialect.name == "postgresql":
         return [
-            AlertOnFile(alert_id, rule_id, dedup_key, AlertState(state), Severity(severity), grade)
-            for alert_id, rule_id, dedup_key, state, severity, grade in driver_rows(
+            AlertOnFile(alert_id, rule_id, dedup_key, AlertState(state), Severity(severity), grade, version)
+            for alert_id, rule_id, dedup_key, state, severity, grade, version in driver_rows(
                 session, ALERTS_SQL, {"episode": episode_id}
             )
         ]
@@ -349,5 +351,6 @@ def read_alerts(session: Session, episode_id: int) -> list[AlertOnFile]:
         MonitoringAlert.state,
         MonitoringAlert.severity,
         MonitoringAlert.details["grade"].as_integer(),
+        MonitoringAlert.rule_version,
     ).where(MonitoringAlert.episode_id == episode_id)
     return [AlertOnFile(*row) for row in session.connection().execute(stmt)]

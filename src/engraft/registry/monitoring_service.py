@@ -177,12 +177,31 @@ class _AlertWriter:
             stored = on_file.get(transition.dedup_key)
             if transition.kind is TransitionKind.ONGOING:
                 found = transition.detection
+                if stored is not None and found is not None and found.rule_version != stored.rule_version:
+                    self._taken_over(self.session.get_one(MonitoringAlert, stored.id), found)
+                    continue
                 if stored is None or found is None or found.grade is None or found.grade == stored.grade:
                     self.ongoing += 1
                     continue
                 self._regrade(self.session.get_one(MonitoringAlert, stored.id), found)
                 continue
             self.apply(transition, None if stored is None else self.session.get(MonitoringAlert, stored.id))
+
+    def _taken_over(self, alert: MonitoringAlert, found: Detection) -> None:
+        """An ongoing condition now judged by another version of its rule (a later rule file took it over: a
+        result continuing it arrived under that file): the alert's rule version, explanation and triggering
+        results rewritten (``updated``), so that it names the rule keeping it open."""
+        changed: dict[str, object] = {
+            "rule_version": found.rule_version,
+            "previous_rule_version": alert.rule_version,
+            "explanation": found.explanation,
+            "triggering_observation_ids": list(found.triggering),
+        }
+        alert.rule_version = found.rule_version
+        alert.explanation = found.explanation
+        alert.triggering_observation_ids = list(found.triggering)
+        self._changed(alert, "updated", changed)
+        self.updated.append(alert.id)
 
     def _regrade(self, alert: MonitoringAlert, found: Detection) -> None:
         """A graded condition at another grade, same severity: the alert's explanation, triggering results and
@@ -222,6 +241,9 @@ class _AlertWriter:
             if alert.state is AlertState.ACKNOWLEDGED:  # a worse finding nobody has seen: open again
                 changed |= _reopen(alert, "a new finding raised the severity after the acknowledgement")
             found = transition.detection
+            if found is not None and found.rule_version != alert.rule_version:  # a later rule file took it over
+                changed |= {"rule_version": found.rule_version, "previous_rule_version": alert.rule_version}
+                alert.rule_version = found.rule_version
             if found is not None and found.explanation != alert.explanation:  # escalated by a new finding (CRS)
                 alert.explanation = found.explanation
                 alert.triggering_observation_ids = list(found.triggering)

@@ -73,7 +73,8 @@ SERIES_CODES_FILTER: Final = " AND loinc = ANY(%(codes)s)"
 """The filter of :data:`SERIES_SQL` on the ``codes`` parameter (a list of LOINC codes)."""
 
 ALERTS_SQL: Final = (
-    "SELECT id, rule_id, dedup_key, state, severity, (details ->> 'grade')::integer FROM monitoring_alert "
+    "SELECT id, rule_id, dedup_key, state, severity, (details ->> 'grade')::integer, rule_version "
+    "FROM monitoring_alert "
     "WHERE episode_id = %(episode)s"
 )
 """PostgreSQL: the query of :func:`~engraft.registry.monitoring_reads.read_alerts`."""
