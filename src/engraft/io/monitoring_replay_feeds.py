@@ -4,17 +4,10 @@
 The format is read from the extension, else from the content (:func:`replay_format`):
 
 - **registry CSV** (``.csv``, or a header with ``registry_id``): :func:`engraft.io.monitoring_replay.read_replay`;
-- **FHIR R4 JSON** (``.json``, or content starting with ``{``): one Bundle (transaction, batch, collection; a
-  searchset is read as a collection), Observation or MedicationAdministration, mapped by
-  :func:`engraft.io.fhir_results.read_fhir` exactly as ``POST /api/fhir`` maps it (catalogue LOINC codes and UCUM
-  units only; every resource that cannot be mapped is a problem naming its entry); **NDJSON** (``.ndjson``,
-  ``.jsonl``, or JSON text of one object per line): one such document per line;
+- **FHIR R4 JSON** (``.json``, or content starting with ``{``) and **NDJSON** (``.ndjson``, ``.jsonl``, or JSON
+  text of one object per line): :mod:`engraft.io.monitoring_replay_fhir`;
 - **HL7 v2** (``.hl7``, or content starting with ``MSH``, or a batch's ``FHS``/``BHS``): one or more ORU^R01
-  messages, each beginning with an ``MSH`` segment at the start of a line; segments end with CR, LF or CRLF; MLLP
-  framing bytes (0x0B, 0x1C) of a captured stream and batch envelope segments (FHS, BHS, BTS, FTS) are dropped.
-  Each message is read by :func:`engraft.io.hl7_oru.read_oru` with the feed's site settings (local codes, units,
-  time zone, MRN assigning authority); a malformed one is a problem naming message, segment and field, one
-  the parser fails on otherwise (as the MLLP listener answers it) a problem naming the message and the failure.
+  messages, :mod:`engraft.io.monitoring_replay_hl7`.
 
 The messages name patients by medical record number (HL7 PID-3, FHIR ``Observation.subject`` identifier); the
 export's ``patients.csv`` has an ``mrn`` column only when it was made with identity. A patient named by Engraft
@@ -43,24 +36,13 @@ not asserted, as for a CSV replay (an export holds no transfusion) and in the re
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from engraft.io.fhir_results import (
-    STORED_OBSERVATION_STATUSES,
-    FhirDocumentError,
-    FhirResults,
-    FhirSettings,
-    read_fhir,
-)
-from engraft.io.hl7_ack import MessageHeader
-from engraft.io.hl7_oru import Hl7Settings, MalformedMessage, read_oru
 from engraft.io.monitoring_replay import (
     FeedProblem,
     FeedSummary,
@@ -70,6 +52,9 @@ from engraft.io.monitoring_replay import (
     read_context,
     read_replay,
 )
+from engraft.io.monitoring_replay_documents import LINE_BREAK, FeedDocument, FeedSettings, ReplayFileError
+from engraft.io.monitoring_replay_fhir import fhir_file, ndjson_documents
+from engraft.io.monitoring_replay_hl7 import hl7_documents
 from engraft.measurements import lookup_observation_kind
 from engraft.monitoring import MonitoredObservation
 from engraft.registry.ingest import (
@@ -83,9 +68,16 @@ from engraft.registry.ingest import (
 from engraft.registry.observation_batch import conversion
 from engraft.vocabulary import TransfusionProduct
 
+__all__ = [
+    "FeedSettings",
+    "ReplayFileError",
+    "ReplayFormat",
+    "read_replay_file",
+    "replay_format",
+    "summary_line",
+]
+
 _SNIFFED: Final = 4096
-_ENVELOPE_SEGMENTS: Final = ("FHS", "BHS", "BTS", "FTS")
-_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
 _MAX_PROBLEMS: Final = 1000
 
 
@@ -94,21 +86,6 @@ class ReplayFormat(StrEnum):
     FHIR = "FHIR"
     NDJSON = "FHIR NDJSON"
     HL7V2 = "HL7 v2"
-
-
-class ReplayFileError(ValueError):
-    """The file is not one the replay reads (unknown format, not UTF-8, not JSON, not a FHIR resource): one
-    sentence naming the file."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedSettings:
-    """What the file's senders leave to the site: HL7's codes, units, zone and MRN authority, FHIR's MRN system,
-    and the centre whose medical record numbers the file carries (``None``: an MRN must be unique in the export)."""
-
-    hl7: Hl7Settings = field(default_factory=Hl7Settings)
-    fhir: FhirSettings = field(default_factory=FhirSettings)
-    centre: str | None = None
 
 
 def replay_format(path: Path, head: bytes) -> ReplayFormat:
@@ -123,7 +100,7 @@ def replay_format(path: Path, head: bytes) -> ReplayFormat:
         return ReplayFormat.FHIR
     if suffix == ".hl7" or text[:3] in ("MSH", "FHS", "BHS"):
         return ReplayFormat.HL7V2
-    first_line = _LINE_BREAK.split(text, maxsplit=1)[0]
+    first_line = LINE_BREAK.split(text, maxsplit=1)[0]
     if "registry_id" in first_line.split(","):
         return ReplayFormat.CSV
     raise ReplayFileError(
@@ -149,197 +126,17 @@ def read_replay_file(
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReplayFileError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    documents: Iterable[_Document] | None
+    documents: Iterable[FeedDocument] | None
     if kind is ReplayFormat.FHIR:
-        documents = _fhir_file(path, text, settings)
+        documents = fhir_file(path, text, settings)
         if documents is None:
-            kind, documents = ReplayFormat.NDJSON, _ndjson_documents(path.name, text, settings)
+            kind, documents = ReplayFormat.NDJSON, ndjson_documents(path.name, text, settings)
     elif kind is ReplayFormat.NDJSON:
-        documents = _ndjson_documents(path.name, text, settings)
+        documents = ndjson_documents(path.name, text, settings)
     else:
-        documents = _hl7_documents(path.name, text, settings)
+        documents = hl7_documents(path.name, text, settings)
     context = read_context(context_directory or path.parent, path.name)
     return _Assembly(context, settings, kind).replay(documents)
-
-
-# ---- the file's documents -----------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Document:
-    """One message (an HL7 message, a FHIR document or NDJSON line), read."""
-
-    where: str
-    key: MessageKey | None = None
-    observations: tuple[IncomingObservation, ...] = ()
-    transfusions: tuple[IncomingTransfusion, ...] = ()
-    problems: list[ReplayProblem] = field(default_factory=list)
-    not_final: int = 0
-    ignored: int = 0
-    hl7: bool = False
-    message: bool = True
-    """False for the lines before an HL7 file's first message (a problem, not a message)."""
-
-    def patient_where(self, item: IncomingObservation | IncomingTransfusion) -> str:
-        return f"{self.where} PID-3 ({item.label})" if self.hl7 else f"{self.where} {item.label}.subject"
-
-
-def _hl7_documents(name: str, text: str, settings: FeedSettings) -> Iterator[_Document]:
-    """Each message of an HL7 v2 file (or a problem for lines before the first MSH)."""
-    # MLLP framing: 0x1C ends a block (a line break when no CR follows it), 0x0B starts one
-    text = re.sub("\x1c(?![\r\n])", "\r", text).replace("\x1c", "").replace("\x0b", "")
-    messages: list[tuple[int, list[str]]] = []
-    stray: list[ReplayProblem] = []
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
-        segment = line.strip()
-        if not segment or segment[:3] in _ENVELOPE_SEGMENTS:
-            continue
-        if segment.startswith("MSH"):
-            messages.append((number, [segment]))
-        elif messages:
-            messages[-1][1].append(segment)
-        elif len(stray) < 1:
-            reason = "expected an MSH segment first: each message starts with MSH at the start of a line"
-            stray.append(FeedProblem(f"{name} line {number}", _short(segment), reason))
-    if stray:
-        yield _Document(name, problems=stray, hl7=True, message=False)
-    for count, (line_number, segments) in enumerate(messages, start=1):
-        message = "\r".join(segments)
-        control = MessageHeader.best_effort(message).control_id
-        where = f"{name} message {count} (line {line_number}" + (f", MSH-10 {control!r})" if control else ")")
-        document = _Document(where, hl7=True)
-        try:
-            results = read_oru(message, settings.hl7)
-        except MalformedMessage as exc:
-            located = f"{where} {exc.location.describe()}" if exc.location is not None else where
-            document.problems.append(FeedProblem(located, None, exc.reason))
-            yield document
-            continue
-        except Exception as exc:  # python-hl7 on input no rule foresaw (as the MLLP listener): a problem, no traceback
-            reason = f"expected a message that can be read as HL7 v2 ({type(exc).__name__}: {_exception_text(exc)})"
-            document.problems.append(FeedProblem(where, None, reason))
-            yield document
-            continue
-        document.key = results.key
-        document.observations = results.observations
-        document.not_final = results.not_final
-        for location, _code, problem in results.problems:
-            document.problems.append(
-                FeedProblem(f"{where} {location.describe()}", _short(problem.value), f"expected {problem.expected}")
-            )
-        yield document
-
-
-def _fhir_file(path: Path, text: str, settings: FeedSettings) -> list[_Document] | None:
-    """The one document of a FHIR JSON file; ``None`` when it is JSON text of several lines of objects (NDJSON)
-    and not a ``.json`` file."""
-    try:
-        document = _json(text)
-    except ValueError as exc:
-        lines = [line for line in text.splitlines() if line.strip()]
-        if path.suffix.lower() != ".json" and len(lines) > 1 and "Extra data" in str(exc):
-            return None
-        raise ReplayFileError(f"{path.name}: not JSON ({exc})") from None
-    try:
-        return [_fhir_document(path.name, document, settings)]
-    except FhirDocumentError as exc:
-        problem = exc.problem
-        raise ReplayFileError(
-            f"{path.name}: not a FHIR document the replay reads ({problem.field} {_short(problem.value)!r}: "
-            f"expected {problem.expected})"
-        ) from None
-
-
-def _ndjson_documents(name: str, text: str, settings: FeedSettings) -> Iterator[_Document]:
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
-        if not line.strip():
-            continue
-        where = f"{name} line {number}"
-        try:
-            yield _fhir_document(where, _json(line), settings)
-        except ValueError as exc:
-            problem = exc.problem if isinstance(exc, FhirDocumentError) else None
-            if problem is None:
-                reason = f"a FHIR resource as JSON on one line ({exc})"
-                yield _Document(where, problems=[FeedProblem(where, None, f"expected {reason}")])
-            else:
-                located = f"{where} {problem.field}"
-                yield _Document(
-                    where, problems=[FeedProblem(located, _short(problem.value), f"expected {problem.expected}")]
-                )
-
-
-def _fhir_document(where: str, document: Any, settings: FeedSettings) -> _Document:
-    """One FHIR document read by :func:`read_fhir`; entries whose status is not final are skipped and counted.
-    Raises :class:`FhirDocumentError` for JSON that is no FHIR resource the feed reads."""
-    if isinstance(document, dict) and document.get("resourceType") == "Bundle" and document.get("type") == "searchset":
-        document = {**document, "type": "collection"}  # a search result's entries, read as a collection
-    results: FhirResults = read_fhir(document, settings.fhir)
-    skipped = _not_final_entries(document)
-    problems: list[ReplayProblem] = [
-        FeedProblem(f"{where} {p.field}", _short(p.value), f"expected {p.expected}")
-        for p in results.problems
-        if p.row not in skipped
-    ]
-    return _Document(
-        where,
-        results.message,
-        results.observations,
-        results.transfusions,
-        problems,
-        not_final=len(skipped),
-        ignored=len(results.ignored),
-    )
-
-
-def _not_final_entries(document: dict[str, Any]) -> set[int]:
-    """The entry numbers (1 for a single resource) of results and administrations whose status is not final."""
-    if document.get("resourceType") != "Bundle":
-        return {1} if _not_final(document) else set()
-    entries = document.get("entry") or []
-    return {
-        index
-        for index, entry in enumerate(entries, start=1)
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) and _not_final(entry["resource"])
-    }
-
-
-def _not_final(resource: dict[str, Any]) -> bool:
-    status = resource.get("status")
-    if not isinstance(status, str):
-        return False  # a missing status is the model's problem, reported
-    kind = resource.get("resourceType")
-    if kind == "Observation":
-        return status not in STORED_OBSERVATION_STATUSES
-    return kind == "MedicationAdministration" and status != "completed"
-
-
-def _json(text: str) -> Any:
-    """Parsed JSON; :class:`ValueError` naming line and column (NaN and Infinity are not JSON)."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not a JSON number")
-
-    try:
-        return json.loads(text, parse_constant=refuse)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def _exception_text(exc: Exception) -> str:
-    """What an unforeseen exception says, shortened (its message, not its repr: a KeyError's key unquoted)."""
-    text = str(exc.args[0]) if len(exc.args) == 1 else str(exc)
-    shown = _short(text.replace("\r", " ").replace("\n", " ").strip())
-    return str(shown) if shown else "no detail"
-
-
-def _short(value: Any) -> str | int | float | None:
-    if value is None or isinstance(value, int | float):
-        return value
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # ---- from documents to episodes -----------------------------------------------------------------------------
@@ -370,7 +167,7 @@ class _Assembly:
         self.no_mrn_reported = False
         self.unknown_patients: set[tuple[str, PatientKey]] = set()
 
-    def replay(self, documents: Iterable[_Document]) -> ReplayInput:
+    def replay(self, documents: Iterable[FeedDocument]) -> ReplayInput:
         seen: dict[MessageKey, tuple[str, str]] = {}  # each key's content digest and the message that first had it
         for document in documents:
             self.messages += document.message
@@ -406,7 +203,7 @@ class _Assembly:
             return ReplayInput({}, self.problems, read=summary)
         return self._episodes(summary)
 
-    def _reused_key(self, document: _Document, key: MessageKey, first: str) -> None:
+    def _reused_key(self, document: FeedDocument, key: MessageKey, first: str) -> None:
         """A message whose key an earlier message of other content had: the registry refuses it (AE), as here."""
         where = f"{document.where} {'MSH-3/4/10' if document.hl7 else 'Bundle.identifier'}"
         value = f"{key.sender}|{key.control_id}"
@@ -424,7 +221,7 @@ class _Assembly:
     def _problem(self, where: str, value: str | int | float | None, reason: str) -> None:
         self._add_problems([FeedProblem(where, value, reason)])
 
-    def _patient(self, document: _Document, item: IncomingObservation | IncomingTransfusion) -> str | None:
+    def _patient(self, document: FeedDocument, item: IncomingObservation | IncomingTransfusion) -> str | None:
         """The registry id of the export patient the item names (a problem when none or several)."""
         key: PatientKey = item.patient
         where = document.patient_where(item)
@@ -464,7 +261,7 @@ class _Assembly:
             self._problem(where, key.mrn, reason)
         return None
 
-    def _observation(self, document: _Document, item: IncomingObservation) -> None:
+    def _observation(self, document: FeedDocument, item: IncomingObservation) -> None:
         registry_id = self._patient(document, item)
         if registry_id is None:
             return
@@ -495,7 +292,7 @@ class _Assembly:
             )
             self._problem(where, item.source_id, reason)
 
-    def _transfusion(self, document: _Document, given: IncomingTransfusion) -> None:
+    def _transfusion(self, document: FeedDocument, given: IncomingTransfusion) -> None:
         registry_id = self._patient(document, given)
         if registry_id is None:
             return
