@@ -225,3 +225,14 @@ def test_of_three_rule_sets_a_result_is_judged_by_the_one_in_force_when_it_arriv
         RuleSetInForce(in_force_from=at(11), rule_set=_bilirubin_set("c-3", 3.0)),
     ]
     assert _bilirubin_alerts(history, [_bilirubin(1, 5, 1.7), _bilirubin(2, 12, 1.8)], at(13)) == []
+
+
+def test_a_relaxed_threshold_s_own_finding_takes_over_the_alert_resting_on_its_result() -> None:
+    """2.1 alerts under 2 mg/dL; the centre relaxes to 3; 3.5 arrives: the relaxed rule finds its own run from 3.5,
+    which the older run also held: one alert (the one on file), now the relaxed rule's, on the 3.5 alone."""
+    history = [
+        RuleSetInForce(in_force_from=at(-30), rule_set=RULES),
+        RuleSetInForce(in_force_from=at(10), rule_set=_bilirubin_set("c-3", 3.0)),
+    ]
+    observations = [_bilirubin(1, 5, 2.1), _bilirubin(2, 12, 3.5)]
+    assert _bilirubin_alerts(history, observations, at(13)) == [("from-2026-03-06", "c-3", (2,), True)]

@@ -10,9 +10,10 @@ whatever order they arrived in, every rule reads the whole series up to ``as_of`
 a condition has a key of its own (rule id and occurrence), so evaluating again after a late or corrected
 result gives the right state, and evaluating twice raises nothing twice. Each detection is judged by the
 rule set that was in force when its result became known (``recorded_at``); a condition that began under an
-earlier set and that a result arriving under a later set continues is judged by the later set, which replaces the
-earlier sets' detection of it under the same alert (a tightened threshold alerts on the first result arriving
-under it, and keeps open what the older threshold would clear; it never judges results before it alone).
+earlier set and that a result arriving under a later set continues is judged by the later set, and a later set's
+detection replaces the earlier sets' detections resting on any of the same results, under the same alert (a
+tightened threshold alerts on the first result arriving under it and keeps open what the older threshold would
+clear; a set never judges results that arrived before it alone).
 """
 
 from __future__ import annotations
@@ -108,9 +109,12 @@ def _detections(
     as_of: dt.datetime,
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}
+    earlier: dict[str, Detection] = {}
+    """Detections of the rule sets before the one being run (those a later set may take over)."""
     arrivals: dict[int, int] | None = None
     for position, entry in enumerate(history):
         until = history[position + 1].in_force_from if position + 1 < len(history) else None
+        earlier = dict(found) if position else earlier
         for rule in entry.rule_set.rules:
             if not rule.applies_to(
                 context.age_at_day0, context.graft_source, context.transplant_type, context.cell_therapy
@@ -118,16 +122,18 @@ def _detections(
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
                 owner = _in_force(history, finding.result_time)
+                if owner is not entry:
+                    if owner.in_force_from >= entry.in_force_from:
+                        continue
+                    if arrivals is None:
+                        arrivals = dict(zip(series.id.tolist(), series.recorded_us.tolist(), strict=True))
+                    if not _arrived_under(finding, arrivals, entry.in_force_from, until):
+                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
-                if owner is entry:
+                if position:
+                    _take_over(found, earlier, detection)
+                else:
                     found.setdefault(detection.dedup_key, detection)
-                    continue
-                if owner.in_force_from >= entry.in_force_from:
-                    continue
-                if arrivals is None:
-                    arrivals = dict(zip(series.id.tolist(), series.recorded_us.tolist(), strict=True))
-                if _arrived_under(finding, arrivals, entry.in_force_from, until):
-                    _carry_over(found, detection)
     return tuple(sorted(found.values(), key=lambda d: (d.detected_at, d.dedup_key)))
 
 
@@ -142,22 +148,25 @@ def _arrived_under(finding: Finding, arrivals: dict[int, int], since: dt.datetim
     )
 
 
-def _carry_over(found: dict[str, Detection], detection: Detection) -> None:
-    """Put a later rule set's judgement of a condition begun under an earlier set: it replaces the earlier sets'
-    detections of the same rule resting on the same results (the results arriving under the later set are its
-    to judge: a tightened threshold keeps an alert open that the older threshold would clear), under the key of the
-    earliest of them, so that the alert on file continues rather than a second one opening; with none, it is new."""
+def _take_over(found: dict[str, Detection], earlier: dict[str, Detection], detection: Detection) -> None:
+    """Put a later rule set's detection: it replaces the earlier sets' detections of the same rule resting on any
+    of the same results (a result is judged by the set in force when it arrived: a tightened threshold keeps open
+    what the older one would clear, a relaxed one's own finding replaces the older one's), under the key of the
+    earliest of them, so that the alert on file continues rather than a second one opening; with none, it is new
+    (an earlier set's detection of the same key stands)."""
     shared = set(detection.triggering)
     overlapping = [
-        key for key, d in found.items() if d.rule_id == detection.rule_id and not shared.isdisjoint(d.triggering)
+        key
+        for key, d in earlier.items()
+        if found.get(key) is d and d.rule_id == detection.rule_id and not shared.isdisjoint(d.triggering)
     ]
     if not overlapping:
         found.setdefault(detection.dedup_key, detection)
         return
-    earliest = min(overlapping, key=lambda key: (found[key].detected_at, key))
+    first = min(overlapping, key=lambda key: (earlier[key].detected_at, key))
     for key in overlapping:
         del found[key]
-    found[earliest] = detection.model_copy(update={"dedup_key": earliest})
+    found[first] = detection.model_copy(update={"dedup_key": first})
 
 
 def _detection(rule: MonitoringRule, rule_set_hash: str, finding: Finding) -> Detection:

@@ -72,9 +72,12 @@ def _detections(
     as_of: dt.datetime,
 ) -> tuple[Detection, ...]:
     found: dict[str, Detection] = {}
+    before: dict[str, Detection] = {}  # what the sets before the one being run detected
     arrived = {o.id: o.recorded_at for o in series}
     for index, entry in enumerate(history):
         ends = history[index + 1].in_force_from if index + 1 < len(history) else None
+        if index:
+            before = dict(found)
         for rule in entry.rule_set.rules:
             if not rule.applies_to(
                 context.age_at_day0, context.graft_source, context.transplant_type, context.cell_therapy
@@ -82,24 +85,27 @@ def _detections(
                 continue
             for finding in adapter_of(rule.kind).evaluate(rule, context, series, as_of):
                 owner = _in_force(history, finding.result_time)
+                if owner is not entry:
+                    # a condition begun under an earlier set that a result arriving under this set continues
+                    times = [arrived.get(i) for i in finding.triggering]
+                    if owner.in_force_from >= entry.in_force_from or not any(
+                        t is not None and t >= entry.in_force_from and (ends is None or t < ends) for t in times
+                    ):
+                        continue
                 detection = _detection(rule, entry.rule_set.content_hash, finding)
-                if owner is entry:
+                if index == 0:
                     found.setdefault(detection.dedup_key, detection)
                     continue
-                # a condition begun under an earlier set that a result arriving under this set continues is this
-                # set's: it takes over the earlier detections of the rule resting on the same results
-                times = [arrived.get(i) for i in finding.triggering]
-                if owner.in_force_from >= entry.in_force_from or not any(
-                    t is not None and t >= entry.in_force_from and (ends is None or t < ends) for t in times
-                ):
-                    continue
+                # a later set's detection takes over the earlier sets' detections of the rule on the same results
                 taken = [
-                    k for k, d in found.items() if d.rule_id == rule.id and set(d.triggering) & set(finding.triggering)
+                    k
+                    for k, d in before.items()
+                    if found.get(k) is d and d.rule_id == rule.id and set(d.triggering) & set(finding.triggering)
                 ]
                 if not taken:
                     found.setdefault(detection.dedup_key, detection)
                     continue
-                first = sorted(taken, key=lambda k: (found[k].detected_at, k))[0]
+                first = sorted(taken, key=lambda k: (before[k].detected_at, k))[0]
                 for k in taken:
                     found.pop(k)
                 found[first] = detection.model_copy(update={"dedup_key": first})
