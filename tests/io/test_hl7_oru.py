@@ -211,3 +211,26 @@ def test_any_text_gets_an_ack_that_is_not_an_accept(text: str) -> None:
     segments = {line.split("|")[0]: line.split("|") for line in ack.split("\r") if line}
     assert set(segments) == {"MSH", "MSA", "ERR"}
     assert segments["MSA"][1] in ("AR", "AE")
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        pytest.param("MSH|^D\\&|", id="letter-as-repetition-separator"),
+        pytest.param("MSH|^~\\|", id="three-encoding-characters"),
+        pytest.param("MSH|^^\\&|", id="repeated-encoding-character"),
+        pytest.param("MSH|^~ &|", id="space-as-escape"),
+        pytest.param("MSH1^~\\&1", id="digit-as-field-separator"),
+    ],
+)
+def test_unusable_delimiters_are_refused_on_msh_2(start: str) -> None:
+    message = oru("C-1", obx(1, "751-8", "0.4", "10*9/L")).replace("MSH|^~\\&|", start, 1)
+    with pytest.raises(MalformedMessage) as refused:
+        read_oru(message)
+    assert refused.value.location is not None and refused.value.location.describe().startswith("MSH")
+    assert "cannot be used" in refused.value.reason
+
+
+def test_a_fifth_encoding_character_is_accepted() -> None:
+    message = oru("C-1", obx(1, "751-8", "0.4", "10*9/L")).replace("MSH|^~\\&|", "MSH|^~\\&#|", 1)
+    assert len(read_oru(message).observations) == 1

@@ -337,24 +337,51 @@ def test_a_malformed_hl7_message_is_named_by_segment_and_field(
         ),
         pytest.param(
             lambda m: m.replace("MSH|^~\\&|", "MSH|^D\\&|"),
-            "results.hl7 message 1 (line 1, MSH-10 'CTL-1'): expected a message that can be read as HL7 v2 "
-            "(KeyError: No PID segments)",
-            id="odd-encoding-characters",
+            "results.hl7 message 1 (line 1, MSH-10 'CTL-1') MSH-2: the delimiters |^D\\& cannot be used",
+            id="letter-among-encoding-characters-named-on-msh-2",
         ),
     ],
 )
-def test_a_message_the_parser_fails_on_otherwise_is_a_problem_not_a_traceback(
+def test_input_the_parser_once_failed_on_is_a_problem_named_on_its_field(
     tmp_path: Path, message: Callable[[str], str], expected: str
 ) -> None:
-    """Real input on which read_oru raised other than MalformedMessage (found by experiment; the zone offset +9900
-    is now refused on its field), as the MLLP listener answers it: a problem naming the message and the failure,
-    and the next message still read."""
+    """Real input on which read_oru raised other than MalformedMessage (found by experiment: a KeyError, a
+    ValueError), now refused on its field: a problem naming the message and field, and the next message still
+    read."""
     path = export_folder(tmp_path) / "results.hl7"
     broken = message(hl7_message("CTL-1", anc_course(range(0, 1))))
     path.write_text(broken + hl7_message("CTL-2", anc_course(range(1, 2)), first=1), encoding="utf-8")
     data = read_replay_file(path)
     problems = _problems(data)
     assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert data.read is not None and (data.read.messages, data.read.results) == (2, 1)
+
+
+def test_an_unforeseen_parser_failure_is_a_problem_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the parser may yet raise on input nobody foresaw (simulated: no such real input is known now) is, as
+    the MLLP listener answers it, a problem naming the message and the failure; the next message is still read."""
+    import engraft.io.monitoring_replay_hl7 as hl7_file
+
+    real = hl7_file.read_oru
+
+    def failing_on_the_first(message: str, settings: object) -> object:
+        if "CTL-1" in message:
+            raise ValueError("unforeseen")
+        return real(message, settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hl7_file, "read_oru", failing_on_the_first)
+    path = export_folder(tmp_path) / "results.hl7"
+    first = hl7_message("CTL-1", anc_course(range(0, 1)))
+    path.write_text(first + hl7_message("CTL-2", anc_course(range(1, 2)), first=1), encoding="utf-8")
+    data = read_replay_file(path)
+    problems = _problems(data)
+    assert len(problems) == 1, problems
+    assert (
+        problems[0].startswith("results.hl7 message 1 (line 1, MSH-10 'CTL-1')")
+        and "ValueError: unforeseen" in problems[0]
+    )
     assert data.read is not None and (data.read.messages, data.read.results) == (2, 1)
 
 

@@ -104,12 +104,35 @@ def normalise(text: str) -> str:
 def read_oru(text: str, settings: Hl7Settings = Hl7Settings()) -> OruResults:
     """Read an ORU^R01 message; raise :class:`MalformedMessage` when it is not one."""
     raw = normalise(text)
+    _check_delimiters(raw)
     try:
         message = parse_fields(raw)
     except Exception as exc:  # python-hl7 raises ParseException, and IndexError/ValueError on odd input
         where = ErrorLocation("MSH", 1, 1)
         raise MalformedMessage(f"not an HL7 v2 message ({exc})", where, ErrorCode.SEGMENT_SEQUENCE) from exc
     return _Reader(message, settings).read()
+
+
+def _check_delimiters(raw: str) -> None:
+    """MSH-1 and MSH-2 must be delimiters a parser can use: four encoding characters (component, repetition,
+    escape, sub-component; a fifth, truncation, allowed), none a letter, digit or space, all distinct from each
+    other and from the field separator (a letter there would split segment names: ``^D\\&`` cuts "PID")."""
+    if not raw.startswith("MSH") or len(raw) < 4:
+        return  # not a message at all: the parser's own refusal names it
+    separator, header = raw[3], raw.split("\r", 1)[0]
+    encoding = header[4:].split(separator, 1)[0]
+    delimiters = separator + encoding
+    if (
+        len(encoding) not in (4, 5)
+        or any(c.isalnum() or c.isspace() for c in delimiters)
+        or len(set(delimiters)) != len(delimiters)
+    ):
+        raise MalformedMessage(
+            f"the delimiters {separator!s}{encoding!s} cannot be used: expected a field separator and four (or five) "
+            "encoding characters, none a letter, digit or space, all different (usually |^~\\&)",
+            ErrorLocation("MSH", 1, 2),
+            ErrorCode.DATA_TYPE,
+        )
 
 
 class _Reader:
